@@ -1,0 +1,95 @@
+/* Blocks, headers, receipts and list Merkle roots.
+ *
+ * Header encoding (docs/encoding.md):
+ *   version u8 | chain_id lenbytes | height u64 | parent[32] | time_ms u64 |
+ *   proposer[20] | tx_root[32] | state_root[32] | receipts_root[32] |
+ *   validators_hash[32] | last_commit
+ * last_commit: round u32 | count varint(<=CHAIN_MAX_VALIDATORS) |
+ *   count x (validator index varint | sig[64]), indexes strictly increasing.
+ * Block id = SHA-256(0x04 || header encoding).
+ * Block encoding: header | tx count varint | count x lenbytes(tx).
+ *
+ * A chain_block owns its txs array (chain_block_free). */
+#ifndef OL_CHAIN_BLOCK_H
+#define OL_CHAIN_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/tx.h"
+
+#define CHAIN_BLOCK_VERSION 1
+#define CHAIN_MAX_VALIDATORS 64
+#define CHAIN_BLOCK_MAX_TXS 100000
+#define CHAIN_BLOCK_MAX_SIZE (16u * 1024 * 1024) /* hard decoding limit; genesis caps lower */
+#define CHAIN_RECEIPT_ERR_MAX 128
+
+enum { CHAIN_VOTE_PREVOTE = 1, CHAIN_VOTE_PRECOMMIT = 2 };
+
+typedef struct chain_commit_sig {
+    uint32_t validator; /* index in the validator set */
+    uint8_t sig[64];
+} chain_commit_sig;
+
+typedef struct chain_commit {
+    uint32_t round;
+    uint32_t n;
+    chain_commit_sig sigs[CHAIN_MAX_VALIDATORS];
+} chain_commit;
+
+typedef struct chain_header {
+    uint8_t version;
+    char chain_id[CHAIN_ID_MAX + 1];
+    uint64_t height;
+    uint8_t parent[32];
+    uint64_t time_ms;
+    chain_addr proposer;
+    uint8_t tx_root[32];
+    uint8_t state_root[32];
+    uint8_t receipts_root[32];
+    uint8_t validators_hash[32];
+    chain_commit last_commit; /* commit of block height-1; empty at height 1 */
+} chain_header;
+
+typedef struct chain_block {
+    chain_header h;
+    size_t ntx;
+    chain_tx *txs; /* owned, malloc'd array */
+} chain_block;
+
+enum { CHAIN_RECEIPT_OK = 0, CHAIN_RECEIPT_FAILED = 1 };
+
+typedef struct chain_receipt {
+    uint8_t status;
+    uint64_t gas_used;
+    uint64_t fee; /* gas_used * gas_price, paid to the proposer */
+    char error[CHAIN_RECEIPT_ERR_MAX + 1]; /* empty when status OK */
+} chain_receipt;
+
+int chain_header_encode(const chain_header *h, util_buf *out);
+int chain_header_read(chain_header *h, util_rd *r, util_err *err);
+int chain_header_decode(chain_header *h, const uint8_t *p, size_t n, util_err *err);
+void chain_header_hash(const chain_header *h, uint8_t out[32]);
+
+int chain_block_encode(const chain_block *b, util_buf *out);
+int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err);
+void chain_block_free(chain_block *b);
+
+/* Receipt encoding: status u8 | gas_used u64 | fee u64 | error lenbytes(<=128). */
+int chain_receipt_encode(const chain_receipt *r, util_buf *out);
+int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
+void chain_receipt_hash(const chain_receipt *r, uint8_t out[32]);
+
+/* RFC 6962-style Merkle root over n 32-byte leaves:
+ * leaf = H(0x06 || item), node = H(0x07 || left || right), split at the
+ * largest power of two below n; the root of an empty list is 32 zero bytes. */
+void chain_merkle_root(const uint8_t (*items)[32], size_t n, uint8_t out[32]);
+/* tx_root of a block: Merkle root over the tx ids. */
+void chain_block_tx_root(const chain_block *b, uint8_t out[32]);
+
+/* 32-byte digest a validator signs for a vote:
+ * H(0x05 || lenbytes(chain_id) || height u64 || round u32 || type u8 || block_id[32]). */
+void chain_vote_digest(uint8_t out[32], const char *chain_id, uint64_t height, uint32_t round,
+                       uint8_t type, const uint8_t block_id[32]);
+
+#endif

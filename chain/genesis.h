@@ -1,0 +1,83 @@
+/* Genesis: the JSON document that starts a chain, parsed and validated.
+ *
+ * {
+ *   "chainId": "openledger-devnet",          1..32 chars [a-z0-9-]
+ *   "genesisTime": "2026-01-01T00:00:00Z",   RFC 3339, UTC, whole seconds
+ *   "params": { "blockGasLimit": "50000000", "blockMaxBytes": "8388608",
+ *               "txMaxBytes": "131072", "minGasPrice": "1",
+ *               "timeoutProposeMs": 3000, "timeoutPrevoteMs": 1000,
+ *               "timeoutPrecommitMs": 1000, "timeoutDeltaMs": 500 },
+ *   "validators": [ { "name": "v0", "pubkey": "0x<32 bytes hex>", "power": 10 } ],
+ *   "alloc": [ { "address": "ol1...", "balance": "1000000000000000" } ]
+ * }
+ * Amounts and u64 params are decimal strings (JSON numbers lose precision past
+ * 2^53). Every error names the field, e.g. "alloc[3].balance: not a decimal
+ * amount". The genesis hash is SHA-256(0x0a || canonical binary encoding of the
+ * parsed document), so formatting of the JSON does not change it.
+ *
+ * chain_genesis owns its arrays; free with chain_genesis_free. */
+#ifndef OL_CHAIN_GENESIS_H
+#define OL_CHAIN_GENESIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/address.h"
+#include "chain/block.h"
+#include "util/err.h"
+
+#define CHAIN_GENESIS_MAX_ALLOC 100000
+#define CHAIN_GENESIS_MAX_BYTES (64u * 1024 * 1024)
+
+typedef struct chain_params {
+    uint64_t block_gas_limit;
+    uint64_t block_max_bytes;
+    uint64_t tx_max_bytes;
+    uint64_t min_gas_price;
+    uint32_t timeout_propose_ms;
+    uint32_t timeout_prevote_ms;
+    uint32_t timeout_precommit_ms;
+    uint32_t timeout_delta_ms;
+} chain_params;
+
+typedef struct chain_validator {
+    char name[64];
+    uint8_t pubkey[32];
+    chain_addr addr;
+    uint64_t power;
+} chain_validator;
+
+typedef struct chain_alloc {
+    chain_addr addr;
+    uint64_t balance;
+} chain_alloc;
+
+typedef struct chain_genesis {
+    char chain_id[CHAIN_ID_MAX + 1];
+    uint64_t genesis_time_ms;
+    chain_params params;
+    size_t nval;
+    chain_validator *vals;
+    size_t nalloc;
+    chain_alloc *alloc;
+    uint8_t hash[32];
+    uint8_t validators_hash[32];
+} chain_genesis;
+
+/* Validation rules: chain id valid; time parses; 1..CHAIN_MAX_VALIDATORS
+ * validators with valid, distinct pubkeys and power >= 1 (total fits u64);
+ * allocations with valid, distinct addresses, total supply fits u64;
+ * params present and within sane bounds (gas limit >= CHAIN_GAS_TRANSFER,
+ * tx max <= CHAIN_TX_MAX_SIZE, tx max <= block max <= CHAIN_BLOCK_MAX_SIZE);
+ * unknown fields rejected. */
+int chain_genesis_parse(chain_genesis *g, const char *json, size_t len, util_err *err);
+int chain_genesis_load_file(chain_genesis *g, const char *path, util_err *err);
+void chain_genesis_free(chain_genesis *g);
+
+/* The devnet genesis compiled into the binary (same bytes as genesis/devnet.json). */
+const char *chain_genesis_devnet_json(void);
+
+/* H(0x09 || count varint || for each: pubkey[32] | power u64), in genesis order. */
+void chain_validators_hash(const chain_validator *v, size_t n, uint8_t out[32]);
+
+#endif

@@ -1,0 +1,97 @@
+/* The mempool: signature-checked transactions waiting for a block.
+ *
+ * Per sender, transactions are kept in nonce order; across senders, block
+ * selection takes the highest gas price first among each sender's next
+ * executable transaction. A transaction with the same sender and nonce as a
+ * pooled one replaces it only with a strictly higher gas price (by at least
+ * CHAIN_MEMPOOL_REPLACE_BUMP_PCT percent). Limits on count and bytes are
+ * enforced; when full, a new transaction evicts the lowest-priced tail
+ * transaction of some sender only if it pays more, otherwise "pool full".
+ *
+ * The pool owns the chain_tx values it holds. Single-threaded: the node's
+ * loop thread calls it. Account state is read through a callback, so the pool
+ * does not depend on storage. */
+#ifndef OL_CHAIN_MEMPOOL_H
+#define OL_CHAIN_MEMPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/block.h"
+#include "chain/tx.h"
+#include "util/err.h"
+
+#define CHAIN_MEMPOOL_REPLACE_BUMP_PCT 10
+
+enum chain_mempool_reason {
+    CHAIN_MP_OK = 0,
+    CHAIN_MP_MALFORMED,          /* "malformed" */
+    CHAIN_MP_BAD_SIGNATURE,      /* "bad signature" */
+    CHAIN_MP_WRONG_CHAIN,        /* "wrong chain" */
+    CHAIN_MP_NONCE_TOO_LOW,      /* "nonce too low" */
+    CHAIN_MP_NONCE_TOO_HIGH,     /* "nonce too high" */
+    CHAIN_MP_INSUFFICIENT_FUNDS, /* "insufficient funds" */
+    CHAIN_MP_FEE_TOO_LOW,        /* "fee below minimum" */
+    CHAIN_MP_GAS_TOO_LOW,        /* "gas limit too low" (below intrinsic gas) */
+    CHAIN_MP_GAS_TOO_HIGH,       /* "gas limit above block gas limit" */
+    CHAIN_MP_TOO_LARGE,          /* "too large" */
+    CHAIN_MP_POOL_FULL,          /* "pool full" */
+    CHAIN_MP_ALREADY_KNOWN,      /* "already known" */
+    CHAIN_MP_UNDERPRICED,        /* "replacement underpriced" */
+    CHAIN_MP_UNSUPPORTED,        /* "unsupported type" */
+    CHAIN_MP_REASON_COUNT
+};
+
+/* Stable snake_case token for JSON-RPC data.reason, e.g. "nonce_too_low". */
+const char *chain_mempool_reason_token(int reason);
+/* Human text, e.g. "nonce too low". */
+const char *chain_mempool_reason_text(int reason);
+
+typedef struct chain_mempool_cfg {
+    char chain_id[CHAIN_ID_MAX + 1];
+    uint64_t min_gas_price;
+    uint64_t block_gas_limit;
+    size_t max_tx_size;
+    size_t max_txs;      /* e.g. 200000 */
+    size_t max_bytes;    /* e.g. 64 MiB */
+    uint64_t max_nonce_ahead; /* nonce > account nonce + this: "nonce too high" (e.g. 1024) */
+} chain_mempool_cfg;
+
+/* Returns the committed balance and nonce of an address (0, 0 if absent). */
+typedef int (*chain_account_fn)(void *ctx, const chain_addr *a, uint64_t *balance,
+                                uint64_t *nonce);
+
+typedef struct chain_mempool chain_mempool;
+
+chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn acct, void *ctx);
+void chain_mempool_free(chain_mempool *mp);
+
+/* Admits tx (copied in). Verifies the signature unless tx->sig_checked is
+ * already 1. Checks: chain id, size, min gas price, intrinsic gas, nonce
+ * window, and that the sender's balance covers the max cost of all its pooled
+ * transactions plus this one. Returns CHAIN_MP_OK or a reason; err gets a
+ * message with details. Nothing changes on rejection. */
+int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
+
+/* Fills out[] with up to max_out borrowed pointers for the next block, in
+ * execution order: each sender's transactions in consecutive nonce order from
+ * its committed nonce, interleaved by gas price (highest first, ties by
+ * earlier arrival), stopping before max_gas (sum of gas limits) or max_bytes
+ * would be exceeded. Pointers stay valid until the next mutating call. */
+size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_bytes,
+                            const chain_tx **out, size_t max_out);
+
+/* After a block commits: drops the block's transactions and every pooled
+ * transaction whose nonce is now below its sender's committed nonce, and
+ * re-checks funds of the senders touched. */
+void chain_mempool_on_block(chain_mempool *mp, const chain_block *b);
+
+/* Removes one transaction by id (e.g. invalid at execution). 0 or UTIL_ENOTFOUND. */
+int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32]);
+const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32]);
+size_t chain_mempool_count(const chain_mempool *mp);
+size_t chain_mempool_bytes(const chain_mempool *mp);
+/* Pending nonce of a sender: committed nonce + contiguous pooled txs. */
+uint64_t chain_mempool_next_nonce(chain_mempool *mp, const chain_addr *a);
+
+#endif
