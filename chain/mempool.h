@@ -39,6 +39,7 @@ enum chain_mempool_reason {
     CHAIN_MP_ALREADY_KNOWN,      /* "already known" */
     CHAIN_MP_UNDERPRICED,        /* "replacement underpriced" */
     CHAIN_MP_UNSUPPORTED,        /* "unsupported type" */
+    CHAIN_MP_INTERNAL,           /* "internal error" (out of memory, account lookup failed) */
     CHAIN_MP_REASON_COUNT
 };
 

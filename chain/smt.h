@@ -43,7 +43,9 @@ typedef struct chain_smt_update {
 
 /* Applies updates (any order; duplicates of a path are an error) to the tree at
  * root, writing the new nodes through st->put and the new root to new_root.
- * ups may be reordered in place. */
+ * ups may be reordered in place. A node referenced but missing or malformed in
+ * the store is UTIL_EIO ("state corrupted"); other get errors pass through. On
+ * error some nodes may already have been put: discard the batch. */
 int chain_smt_apply(const chain_smt_store *st, const uint8_t root[32], chain_smt_update *ups,
                     size_t n, uint8_t new_root[32], util_err *err);
 

@@ -61,7 +61,8 @@ typedef struct chain_tx {
     uint8_t sighash[32];
     chain_addr from;   /* address of sender */
     uint32_t size;     /* encoded size in bytes */
-    int sig_checked;   /* 1 once the signature was verified (never re-verified) */
+    int sig_checked;   /* 1 once the signature was verified valid (never re-verified);
+                        * reset to 0 by decode, sign and finalize */
 } chain_tx;
 
 /* Validates a chain id string: 1..32 chars of [a-z0-9-]. */
@@ -70,6 +71,8 @@ const char *chain_tx_type_name(uint8_t type); /* "transfer", ... or "unknown" */
 
 /* Appends the full encoding to out. Returns 0 or UTIL_ENOMEM. */
 int chain_tx_encode(const chain_tx *tx, util_buf *out);
+/* Length in bytes of chain_tx_encode's output, computed without encoding. */
+size_t chain_tx_encoded_len(const chain_tx *tx);
 /* Decodes exactly n bytes; rejects trailing bytes, unknown version or type,
  * bad chain id, over-long varints and n > CHAIN_TX_MAX_SIZE. Fills the derived
  * fields; does not verify the signature. */
@@ -80,8 +83,10 @@ int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err);
 int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, util_err *err);
 /* Recomputes derived fields (sighash, id, from, size) from the content. */
 int chain_tx_finalize(chain_tx *tx, util_err *err);
-/* Verifies the BIP-340 signature once; later calls return the cached result.
- * Returns 1 valid, 0 invalid. */
+/* Verifies the BIP-340 signature over sighash; a valid result is cached in
+ * sig_checked (= 1) and later calls return it without verifying again. An
+ * invalid result is not cached (sig_checked stays 0, since other modules read
+ * a non-zero flag as "verified"). Returns 1 valid, 0 invalid. */
 int chain_tx_check_sig(chain_tx *tx);
 /* Gas charged regardless of outcome for native types. */
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);

@@ -1,0 +1,40 @@
+# Thin wrapper over CMake. `make devnet` and `make test` are the two entry points.
+BUILD      ?= build
+TESTBUILD  ?= build-test
+JOBS       ?= $(shell nproc)
+DEVNET_ARGS ?=
+
+.PHONY: all deps build devnet test bench fuzz format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOL_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+devnet: build
+	$(BUILD)/openledgerd --dev $(DEVNET_ARGS)
+
+# The test build: ASan + UBSan, any report aborts the test that triggered it.
+test: deps
+	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_WERROR=ON >/dev/null
+	cmake --build $(TESTBUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(TESTBUILD) --output-on-failure -j$(JOBS)
+
+bench: build
+	OL_DEPS_BENCH=1 scripts/deps.sh
+	bench/run all
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j$(JOBS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD) build-fuzz

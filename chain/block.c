@@ -1,0 +1,306 @@
+#include "chain/block.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/hash.h"
+
+/* Smallest possible transaction encoding: version, a 1-byte chain id with its
+ * length, type, sender, nonce, gas limit, gas price and signature (empty
+ * body). Used to bound a declared tx count by the bytes actually present
+ * before allocating. */
+#define TX_MIN_SIZE (1 + 2 + 1 + CHAIN_PUBKEY_LEN + 3 * 8 + CHAIN_SIG_LEN)
+
+static int id_ok(const uint8_t *p, size_t n)
+{
+    char s[CHAIN_ID_MAX + 1];
+    if (n == 0 || n > CHAIN_ID_MAX || memchr(p, 0, n)) return 0;
+    memcpy(s, p, n);
+    s[n] = 0;
+    return chain_id_valid(s);
+}
+
+/* Writes the header; a commit count above the limit is clamped so that a
+ * corrupt struct can never make us read past sigs[]. Callers that must reject
+ * it check first. */
+static void put_header(const chain_header *h, util_buf *out)
+{
+    uint32_t n = h->last_commit.n;
+    if (n > CHAIN_MAX_VALIDATORS) n = CHAIN_MAX_VALIDATORS;
+    util_buf_u8(out, h->version);
+    util_buf_lenbytes(out, h->chain_id, strnlen(h->chain_id, CHAIN_ID_MAX));
+    util_buf_u64(out, h->height);
+    util_buf_put(out, h->parent, 32);
+    util_buf_u64(out, h->time_ms);
+    util_buf_put(out, h->proposer.b, CHAIN_ADDR_LEN);
+    util_buf_put(out, h->tx_root, 32);
+    util_buf_put(out, h->state_root, 32);
+    util_buf_put(out, h->receipts_root, 32);
+    util_buf_put(out, h->validators_hash, 32);
+    util_buf_u32(out, h->last_commit.round);
+    util_buf_varint(out, n);
+    for (uint32_t i = 0; i < n; i++) {
+        util_buf_varint(out, h->last_commit.sigs[i].validator);
+        util_buf_put(out, h->last_commit.sigs[i].sig, 64);
+    }
+}
+
+int chain_header_encode(const chain_header *h, util_buf *out)
+{
+    if (h->last_commit.n > CHAIN_MAX_VALIDATORS) return UTIL_EINVAL;
+    put_header(h, out);
+    return out->oom ? UTIL_ENOMEM : 0;
+}
+
+static int rd_error(const util_rd *r, size_t base, const char *what, util_err *err)
+{
+    return util_err_set(err, UTIL_EINVAL, "%s: %s at byte %zu", what,
+                        r->err ? r->err : "malformed", r->err_at - base);
+}
+
+int chain_header_read(chain_header *h, util_rd *r, util_err *err)
+{
+    size_t start = r->pos;
+    const uint8_t *cid;
+    size_t cidn;
+    uint64_t cnt;
+    memset(h, 0, sizeof *h);
+    if (util_rd_u8(r, &h->version)) return rd_error(r, start, "header", err);
+    if (h->version != CHAIN_BLOCK_VERSION)
+        return util_err_set(err, UTIL_EINVAL, "header: unsupported version %u", h->version);
+    if (util_rd_lenbytes(r, &cid, &cidn, CHAIN_ID_MAX)) return rd_error(r, start, "header", err);
+    if (!id_ok(cid, cidn))
+        return util_err_set(err, UTIL_EINVAL,
+                            "header: bad chain id (1..32 characters of a-z, 0-9, '-')");
+    memcpy(h->chain_id, cid, cidn);
+    if (util_rd_u64(r, &h->height) || util_rd_copy(r, h->parent, 32) ||
+        util_rd_u64(r, &h->time_ms) || util_rd_copy(r, h->proposer.b, CHAIN_ADDR_LEN) ||
+        util_rd_copy(r, h->tx_root, 32) || util_rd_copy(r, h->state_root, 32) ||
+        util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32) ||
+        util_rd_u32(r, &h->last_commit.round))
+        return rd_error(r, start, "header", err);
+    if (util_rd_varint(r, &cnt, UINT64_MAX)) return rd_error(r, start, "header", err);
+    if (cnt > CHAIN_MAX_VALIDATORS)
+        return util_err_set(err, UTIL_EINVAL, "header: commit has %llu signatures, at most %d",
+                            (unsigned long long)cnt, CHAIN_MAX_VALIDATORS);
+    h->last_commit.n = (uint32_t)cnt;
+    for (uint32_t i = 0; i < h->last_commit.n; i++) {
+        chain_commit_sig *s = &h->last_commit.sigs[i];
+        uint64_t v;
+        if (util_rd_varint(r, &v, UINT64_MAX)) return rd_error(r, start, "header", err);
+        /* A validator set has at most CHAIN_MAX_VALIDATORS members. */
+        if (v >= CHAIN_MAX_VALIDATORS)
+            return util_err_set(err, UTIL_EINVAL,
+                                "header: commit validator index %llu out of range",
+                                (unsigned long long)v);
+        if (i > 0 && v <= h->last_commit.sigs[i - 1].validator)
+            return util_err_set(err, UTIL_EINVAL,
+                                "header: commit validator indexes not strictly increasing");
+        s->validator = (uint32_t)v;
+        if (util_rd_copy(r, s->sig, 64)) return rd_error(r, start, "header", err);
+    }
+    return 0;
+}
+
+int chain_header_decode(chain_header *h, const uint8_t *p, size_t n, util_err *err)
+{
+    util_rd r;
+    util_rd_init(&r, p, n);
+    int rc = chain_header_read(h, &r, err);
+    if (rc) return rc;
+    if (util_rd_end(&r)) return rd_error(&r, 0, "header", err);
+    return 0;
+}
+
+void chain_header_hash(const chain_header *h, uint8_t out[32])
+{
+    util_buf b;
+    util_buf_init(&b);
+    put_header(h, &b);
+    /* A header is under 5 KB; failing to allocate that leaves no id to
+     * return and no sane way to continue. */
+    if (b.oom) abort();
+    chain_hash_tagged(out, CHAIN_TAG_BLOCK_ID, b.data, b.len);
+    util_buf_free(&b);
+}
+
+int chain_block_encode(const chain_block *b, util_buf *out)
+{
+    int rc = chain_header_encode(&b->h, out);
+    if (rc) return rc;
+    util_buf_varint(out, b->ntx);
+    for (size_t i = 0; i < b->ntx; i++) {
+        /* The prefix is computed, not taken from txs[i].size, so a stale
+         * derived field can never produce a corrupt block. */
+        util_buf_varint(out, chain_tx_encoded_len(&b->txs[i]));
+        rc = chain_tx_encode(&b->txs[i], out);
+        if (rc) return rc;
+    }
+    return out->oom ? UTIL_ENOMEM : 0;
+}
+
+void chain_block_free(chain_block *b)
+{
+    if (!b) return;
+    for (size_t i = 0; i < b->ntx; i++) chain_tx_free(&b->txs[i]);
+    free(b->txs);
+    b->txs = NULL;
+    b->ntx = 0;
+}
+
+int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err)
+{
+    memset(b, 0, sizeof *b);
+    if (n > CHAIN_BLOCK_MAX_SIZE)
+        return util_err_set(err, UTIL_ELIMIT, "block too large: %zu bytes, at most %u", n,
+                            CHAIN_BLOCK_MAX_SIZE);
+    util_rd r;
+    util_rd_init(&r, p, n);
+    int rc = chain_header_read(&b->h, &r, err);
+    if (rc) return rc;
+    uint64_t cnt;
+    if (util_rd_varint(&r, &cnt, UINT64_MAX)) return rd_error(&r, 0, "block", err);
+    if (cnt > CHAIN_BLOCK_MAX_TXS)
+        return util_err_set(err, UTIL_ELIMIT, "block has %llu transactions, at most %d",
+                            (unsigned long long)cnt, CHAIN_BLOCK_MAX_TXS);
+    if (cnt > util_rd_left(&r) / (1 + TX_MIN_SIZE))
+        return util_err_set(err, UTIL_EINVAL, "block: %llu transactions cannot fit in %zu bytes",
+                            (unsigned long long)cnt, util_rd_left(&r));
+    if (cnt) {
+        b->txs = calloc((size_t)cnt, sizeof *b->txs);
+        if (!b->txs) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        const uint8_t *tp;
+        size_t tn;
+        if (util_rd_lenbytes(&r, &tp, &tn, CHAIN_TX_MAX_SIZE)) {
+            rc = util_err_set(err, UTIL_EINVAL, "block: tx %zu: %s at byte %zu", i, r.err,
+                              r.err_at);
+            goto fail;
+        }
+        rc = chain_tx_decode(&b->txs[i], tp, tn, err);
+        if (rc) {
+            util_err_prefix(err, "block: tx %zu: ", i);
+            goto fail;
+        }
+        b->ntx = i + 1;
+    }
+    if (util_rd_end(&r)) {
+        rc = rd_error(&r, 0, "block", err);
+        goto fail;
+    }
+    return 0;
+fail:
+    b->ntx = (size_t)cnt; /* calloc'd entries are safe to free */
+    chain_block_free(b);
+    return rc;
+}
+
+int chain_receipt_encode(const chain_receipt *r, util_buf *out)
+{
+    util_buf_u8(out, r->status);
+    util_buf_u64(out, r->gas_used);
+    util_buf_u64(out, r->fee);
+    util_buf_lenbytes(out, r->error, strnlen(r->error, CHAIN_RECEIPT_ERR_MAX));
+    return out->oom ? UTIL_ENOMEM : 0;
+}
+
+int chain_receipt_decode(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+{
+    util_rd r;
+    const uint8_t *e;
+    size_t en;
+    memset(rc, 0, sizeof *rc);
+    util_rd_init(&r, p, n);
+    if (util_rd_u8(&r, &rc->status)) return rd_error(&r, 0, "receipt", err);
+    if (rc->status != CHAIN_RECEIPT_OK && rc->status != CHAIN_RECEIPT_FAILED)
+        return util_err_set(err, UTIL_EINVAL, "receipt: unknown status %u", rc->status);
+    if (util_rd_u64(&r, &rc->gas_used) || util_rd_u64(&r, &rc->fee) ||
+        util_rd_lenbytes(&r, &e, &en, CHAIN_RECEIPT_ERR_MAX) || util_rd_end(&r))
+        return rd_error(&r, 0, "receipt", err);
+    if (memchr(e, 0, en))
+        return util_err_set(err, UTIL_EINVAL, "receipt: NUL byte in error message");
+    if (rc->status == CHAIN_RECEIPT_OK && en)
+        return util_err_set(err, UTIL_EINVAL, "receipt: error message on a successful receipt");
+    memcpy(rc->error, e, en);
+    return 0;
+}
+
+void chain_receipt_hash(const chain_receipt *r, uint8_t out[32])
+{
+    /* Same bytes as chain_receipt_encode, built on the stack: the error
+     * length (<= 128) takes at most a 2-byte varint. */
+    uint8_t buf[1 + 8 + 8 + 2 + CHAIN_RECEIPT_ERR_MAX];
+    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), k = 0;
+    buf[k++] = r->status;
+    util_put_u64le(buf + k, r->gas_used);
+    k += 8;
+    util_put_u64le(buf + k, r->fee);
+    k += 8;
+    k += util_varint_put(buf + k, en);
+    memcpy(buf + k, r->error, en);
+    chain_hash_tagged(out, CHAIN_TAG_RECEIPT, buf, k + en);
+}
+
+typedef const uint8_t *(*leaf_fn)(const void *ctx, size_t i);
+
+/* RFC 6962: the left subtree holds the largest power of two below n. */
+static void merkle(leaf_fn get, const void *ctx, size_t lo, size_t n, uint8_t out[32])
+{
+    if (n == 1) {
+        chain_hash_tagged(out, CHAIN_TAG_MERKLE_LEAF, get(ctx, lo), 32);
+        return;
+    }
+    size_t k = 1;
+    while (k * 2 < n) k *= 2;
+    uint8_t l[32], r[32];
+    merkle(get, ctx, lo, k, l);
+    merkle(get, ctx, lo + k, n - k, r);
+    chain_hash_tagged2(out, CHAIN_TAG_MERKLE_NODE, l, 32, r, 32);
+}
+
+static const uint8_t *item_at(const void *ctx, size_t i)
+{
+    return ((const uint8_t(*)[32])ctx)[i];
+}
+
+static const uint8_t *txid_at(const void *ctx, size_t i)
+{
+    return ((const chain_tx *)ctx)[i].id;
+}
+
+void chain_merkle_root(const uint8_t (*items)[32], size_t n, uint8_t out[32])
+{
+    if (n == 0) {
+        memset(out, 0, 32);
+        return;
+    }
+    merkle(item_at, items, 0, n, out);
+}
+
+void chain_block_tx_root(const chain_block *b, uint8_t out[32])
+{
+    if (b->ntx == 0) {
+        memset(out, 0, 32);
+        return;
+    }
+    merkle(txid_at, b->txs, 0, b->ntx, out);
+}
+
+void chain_vote_digest(uint8_t out[32], const char *chain_id, uint64_t height, uint32_t round,
+                       uint8_t type, const uint8_t block_id[32])
+{
+    uint8_t buf[1 + CHAIN_ID_MAX + 8 + 4 + 1 + 32];
+    size_t n = strnlen(chain_id, CHAIN_ID_MAX), k = 0;
+    k += util_varint_put(buf, n); /* n <= 32: one byte */
+    memcpy(buf + k, chain_id, n);
+    k += n;
+    util_put_u64le(buf + k, height);
+    k += 8;
+    util_put_u32le(buf + k, round);
+    k += 4;
+    buf[k++] = type;
+    memcpy(buf + k, block_id, 32);
+    k += 32;
+    chain_hash_tagged(out, CHAIN_TAG_VOTE, buf, k);
+}

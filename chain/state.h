@@ -1,0 +1,49 @@
+/* Execution of native transactions against the committed state.
+ *
+ * A chain_exec is the overlay of one block: it reads committed state through
+ * the store, keeps every change in memory, and on chain_exec_finish computes the
+ * new state root by applying the changed keys to the state tree (new nodes are
+ * held for the block's write batch). Nothing reaches disk until
+ * chain_store_commit_block. Deterministic: no floats, no wall clock, changed
+ * keys are applied in sorted order.
+ *
+ * The exec owns its memory; free with chain_exec_free (also after commit). */
+#ifndef OL_CHAIN_STATE_H
+#define OL_CHAIN_STATE_H
+
+#include <stdint.h>
+
+#include "chain/block.h"
+#include "chain/store.h"
+#include "util/err.h"
+
+typedef struct chain_exec_ctx {
+    const char *chain_id;
+    uint64_t height;
+    uint64_t time_ms;
+    chain_addr proposer;
+    uint64_t min_gas_price;
+} chain_exec_ctx;
+
+chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx);
+void chain_exec_free(chain_exec *ex);
+
+int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc,
+                           util_err *err);
+/* Sets an account directly (genesis allocations). */
+int chain_exec_set_account(chain_exec *ex, const chain_addr *a, const chain_account *acc,
+                           util_err *err);
+
+/* Applies one transaction. Returns 0 when the transaction is included (receipt
+ * r filled; status success or failed, fee charged and nonce incremented either
+ * way), or UTIL_EINVAL when it cannot be included at all (wrong chain, bad
+ * signature, wrong nonce, gas limit below intrinsic gas, price below minimum,
+ * or the sender cannot pay gas_limit * gas_price): then nothing changed and
+ * err says why. Signatures with tx->sig_checked set are not verified again. */
+int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err);
+
+/* Computes the state root after all applied changes. Idempotent until the
+ * next change. */
+int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err);
+
+#endif

@@ -1,0 +1,535 @@
+#include "chain/store.h"
+
+#include <leveldb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/hash.h"
+#include "chain/state.h"
+#include "chain/store_internal.h"
+#include "util/hex.h"
+
+struct chain_store {
+    leveldb_t *db;
+    leveldb_options_t *opts;
+    leveldb_cache_t *cache;
+    leveldb_filterpolicy_t *filter;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wopts_sync;
+    int has_head;
+    uint64_t height;
+    uint8_t head_id[32];
+    chain_header head;
+    uint8_t genesis_hash[32];
+    uint64_t write_bytes;
+};
+
+#define DB_FORMAT_VERSION 1
+
+void chain_account_key(uint8_t key[CHAIN_ACCOUNT_KEY_LEN], const chain_addr *a)
+{
+    key[0] = 'a';
+    memcpy(key + 1, a->b, CHAIN_ADDR_LEN);
+}
+
+void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
+{
+    util_put_u64le(out, acc->balance);
+    util_put_u64le(out + 8, acc->nonce);
+}
+
+int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n)
+{
+    if (n != CHAIN_ACCOUNT_VALUE_LEN) return UTIL_EINVAL;
+    acc->balance = util_get_u64le(p);
+    acc->nonce = util_get_u64le(p + 8);
+    return 0;
+}
+
+/* Reads key; returns 0 with a malloc'd value, UTIL_ENOTFOUND, or UTIL_EIO. */
+static int db_get(chain_store *st, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl,
+                  util_err *err)
+{
+    char *e = NULL;
+    size_t n = 0;
+    char *val = leveldb_get(st->db, st->ropts, (const char *)k, kl, &n, &e);
+    if (e) {
+        util_err_set(err, UTIL_EIO, "leveldb read: %s", e);
+        leveldb_free(e);
+        return UTIL_EIO;
+    }
+    if (!val) return util_err_set(err, UTIL_ENOTFOUND, "not found");
+    /* Copy into malloc memory so callers free() without knowing LevelDB. */
+    uint8_t *c = malloc(n ? n : 1);
+    if (!c) {
+        leveldb_free(val);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    memcpy(c, val, n);
+    leveldb_free(val);
+    *v = c;
+    *vl = n;
+    return 0;
+}
+
+static void key_h(uint8_t k[9], char prefix, uint64_t height)
+{
+    k[0] = (uint8_t)prefix;
+    util_put_u64be(k + 1, height);
+}
+
+static void key_id(uint8_t k[33], char prefix, const uint8_t id[32])
+{
+    k[0] = (uint8_t)prefix;
+    memcpy(k + 1, id, 32);
+}
+
+int chain_store_open(chain_store **out, const char *dir, util_err *err)
+{
+    chain_store *st = calloc(1, sizeof *st);
+    if (!st) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    st->opts = leveldb_options_create();
+    st->cache = leveldb_cache_create_lru(128u << 20);
+    st->filter = leveldb_filterpolicy_create_bloom(10);
+    leveldb_options_set_create_if_missing(st->opts, 1);
+    leveldb_options_set_cache(st->opts, st->cache);
+    leveldb_options_set_filter_policy(st->opts, st->filter);
+    leveldb_options_set_write_buffer_size(st->opts, 64u << 20);
+    leveldb_options_set_max_open_files(st->opts, 512);
+    st->ropts = leveldb_readoptions_create();
+    st->wopts_sync = leveldb_writeoptions_create();
+    leveldb_writeoptions_set_sync(st->wopts_sync, 1);
+    char *e = NULL;
+    st->db = leveldb_open(st->opts, dir, &e);
+    if (e) {
+        util_err_set(err, UTIL_EIO, "cannot open database in %s: %s", dir, e);
+        leveldb_free(e);
+        chain_store_close(st);
+        return UTIL_EIO;
+    }
+    /* Load the head, if any. */
+    uint8_t *v;
+    size_t vl;
+    int rc = db_get(st, (const uint8_t *)"H", 1, &v, &vl, err);
+    if (rc == 0) {
+        if (vl != 40) {
+            free(v);
+            chain_store_close(st);
+            return util_err_set(err, UTIL_EIO, "corrupt head record in %s", dir);
+        }
+        st->height = util_get_u64le(v);
+        memcpy(st->head_id, v + 8, 32);
+        free(v);
+        chain_block b;
+        if ((rc = chain_store_get_block(st, st->head_id, &b, NULL, err))) {
+            util_err_prefix(err, "loading head block: ");
+            chain_store_close(st);
+            return rc;
+        }
+        st->head = b.h;
+        chain_block_free(&b);
+        st->has_head = 1;
+        if (db_get(st, (const uint8_t *)"G", 1, &v, &vl, NULL) == 0) {
+            if (vl >= 32) memcpy(st->genesis_hash, v, 32);
+            free(v);
+        }
+    } else if (rc != UTIL_ENOTFOUND) {
+        chain_store_close(st);
+        return rc;
+    }
+    util_err_clear(err);
+    *out = st;
+    return 0;
+}
+
+void chain_store_close(chain_store *st)
+{
+    if (!st) return;
+    if (st->db) leveldb_close(st->db);
+    if (st->ropts) leveldb_readoptions_destroy(st->ropts);
+    if (st->wopts_sync) leveldb_writeoptions_destroy(st->wopts_sync);
+    if (st->opts) leveldb_options_destroy(st->opts);
+    if (st->cache) leveldb_cache_destroy(st->cache);
+    if (st->filter) leveldb_filterpolicy_destroy(st->filter);
+    free(st);
+}
+
+uint64_t chain_store_height(const chain_store *st)
+{
+    return st->height;
+}
+
+void chain_store_head_id(const chain_store *st, uint8_t id[32])
+{
+    memcpy(id, st->head_id, 32);
+}
+
+const chain_header *chain_store_head_header(const chain_store *st)
+{
+    return &st->head;
+}
+
+void chain_store_genesis_hash(const chain_store *st, uint8_t out[32])
+{
+    memcpy(out, st->genesis_hash, 32);
+}
+
+uint64_t chain_store_write_bytes(const chain_store *st)
+{
+    return st->write_bytes;
+}
+
+void chain_store_head_root(const chain_store *st, uint8_t root[32])
+{
+    if (st->has_head)
+        memcpy(root, st->head.state_root, 32);
+    else
+        memset(root, 0, 32);
+}
+
+int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
+{
+    chain_store *st = store;
+    uint8_t k[33];
+    key_id(k, 'n', hash);
+    char *e = NULL;
+    size_t n = 0;
+    char *val = leveldb_get(st->db, st->ropts, (const char *)k, sizeof k, &n, &e);
+    if (e) {
+        leveldb_free(e);
+        return UTIL_EIO;
+    }
+    if (!val) return UTIL_ENOTFOUND;
+    int rc = 0;
+    if (n == CHAIN_SMT_NODE_LEN)
+        memcpy(out, val, n);
+    else
+        rc = UTIL_EIO;
+    leveldb_free(val);
+    return rc;
+}
+
+int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], util_err *err)
+{
+    if (!st->has_head || height > st->height)
+        return util_err_set(err, UTIL_ENOTFOUND, "no block at height %llu",
+                            (unsigned long long)height);
+    uint8_t k[9], *v;
+    size_t vl;
+    key_h(k, 'h', height);
+    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND)
+        return util_err_set(err, rc, "no block at height %llu", (unsigned long long)height);
+    if (rc) return rc;
+    if (vl != 32) rc = util_err_set(err, UTIL_EIO, "corrupt height index");
+    else memcpy(id, v, 32);
+    free(v);
+    return rc;
+}
+
+int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
+                          util_err *err)
+{
+    uint8_t k[33], *v;
+    size_t vl;
+    key_id(k, 'B', id);
+    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
+    if (rc) return rc;
+    rc = chain_block_decode(b, v, vl, err);
+    if (rc) util_err_prefix(err, "corrupt stored block: ");
+    if (size) *size = vl;
+    free(v);
+    return rc;
+}
+
+int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
+                             util_err *err)
+{
+    uint8_t k[33], *v;
+    size_t vl;
+    key_id(k, 'R', id);
+    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "receipts not found");
+    if (rc) return rc;
+    util_rd r;
+    util_rd_init(&r, v, vl);
+    uint64_t cnt;
+    chain_receipt *out = NULL;
+    if (util_rd_varint(&r, &cnt, CHAIN_BLOCK_MAX_TXS)) goto corrupt;
+    out = calloc(cnt ? cnt : 1, sizeof *out);
+    if (!out) {
+        free(v);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    for (uint64_t i = 0; i < cnt; i++) {
+        const uint8_t *p;
+        size_t pl;
+        if (util_rd_lenbytes(&r, &p, &pl, 4096)) goto corrupt;
+        if (chain_receipt_decode(&out[i], p, pl, err)) goto corrupt;
+    }
+    if (util_rd_end(&r)) goto corrupt;
+    free(v);
+    *rs = out;
+    *n = cnt;
+    return 0;
+corrupt:
+    free(out);
+    free(v);
+    return util_err_set(err, UTIL_EIO, "corrupt stored receipts");
+}
+
+static void commit_encode(const chain_commit *c, util_buf *b)
+{
+    util_buf_u32(b, c->round);
+    util_buf_varint(b, c->n);
+    for (uint32_t i = 0; i < c->n; i++) {
+        util_buf_varint(b, c->sigs[i].validator);
+        util_buf_put(b, c->sigs[i].sig, 64);
+    }
+}
+
+int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err)
+{
+    uint8_t k[9], *v;
+    size_t vl;
+    key_h(k, 'c', height);
+    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "no commit for that height");
+    if (rc) return rc;
+    util_rd r;
+    util_rd_init(&r, v, vl);
+    uint64_t n = 0;
+    memset(c, 0, sizeof *c);
+    util_rd_u32(&r, &c->round);
+    util_rd_varint(&r, &n, CHAIN_MAX_VALIDATORS);
+    for (uint64_t i = 0; i < n && !r.err; i++) {
+        uint64_t vi = 0;
+        util_rd_varint(&r, &vi, CHAIN_MAX_VALIDATORS - 1);
+        c->sigs[i].validator = (uint32_t)vi;
+        util_rd_copy(&r, c->sigs[i].sig, 64);
+    }
+    c->n = (uint32_t)n;
+    rc = util_rd_end(&r) ? util_err_set(err, UTIL_EIO, "corrupt stored commit") : 0;
+    free(v);
+    return rc;
+}
+
+int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
+                            uint32_t *index, util_err *err)
+{
+    uint8_t k[33], *v;
+    size_t vl;
+    key_id(k, 't', txid);
+    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "transaction not found");
+    if (rc) return rc;
+    if (vl != 12) rc = util_err_set(err, UTIL_EIO, "corrupt tx index");
+    else {
+        *height = util_get_u64le(v);
+        *index = util_get_u32le(v + 8);
+    }
+    free(v);
+    return rc;
+}
+
+int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint8_t **val,
+                          size_t *vlen, util_err *err)
+{
+    uint8_t k[1 + 256];
+    if (klen > 256) return util_err_set(err, UTIL_EINVAL, "state key too long");
+    k[0] = 's';
+    memcpy(k + 1, key, klen);
+    return db_get(st, k, klen + 1, val, vlen, err);
+}
+
+int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc,
+                            util_err *err)
+{
+    uint8_t key[CHAIN_ACCOUNT_KEY_LEN], *v;
+    size_t vl;
+    chain_account_key(key, a);
+    int rc = chain_store_state_get(st, key, sizeof key, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) {
+        util_err_clear(err);
+        acc->balance = acc->nonce = 0;
+        return 0;
+    }
+    if (rc) return rc;
+    rc = chain_account_decode(acc, v, vl) ? util_err_set(err, UTIL_EIO, "corrupt account") : 0;
+    free(v);
+    return rc;
+}
+
+int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_smt_proof *proof,
+                      util_err *err)
+{
+    uint8_t path[32], root[32];
+    chain_sha256(path, key, klen);
+    chain_store_head_root(st, root);
+    chain_smt_store sst = {.ctx = st, .get = chain_store_smt_get, .put = NULL};
+    return chain_smt_prove(&sst, root, path, proof, err);
+}
+
+/* --- commit --------------------------------------------------------------- */
+
+typedef struct batch_ctx {
+    leveldb_writebatch_t *wb;
+    char prefix;
+    uint64_t bytes;
+} batch_ctx;
+
+static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    leveldb_writebatch_put(bc->wb, (const char *)k, kl, (const char *)v, vl);
+    bc->bytes += kl + vl;
+}
+
+static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    batch_ctx *bc = ctx;
+    uint8_t k[1 + 256];
+    if (klen > 256) return; /* state keys are bounded by construction */
+    k[0] = (uint8_t)bc->prefix;
+    memcpy(k + 1, key, klen);
+    batch_put(bc, k, klen + 1, val, vlen);
+}
+
+static int commit_batch(chain_store *st, const chain_block *b, const chain_receipt *rs,
+                        chain_exec *ex, const chain_commit *commit, const uint8_t *genesis_hash,
+                        util_err *err)
+{
+    uint8_t root[32], id[32];
+    if (!chain_exec_finished(ex, root))
+        return util_err_set(err, UTIL_ESTATE, "block state not finished");
+    if (memcmp(root, b->h.state_root, 32) != 0)
+        return util_err_set(err, UTIL_EINVAL, "state root mismatch");
+    if (st->has_head) {
+        if (b->h.height != st->height + 1)
+            return util_err_set(err, UTIL_EINVAL, "block height %llu does not follow head %llu",
+                                (unsigned long long)b->h.height, (unsigned long long)st->height);
+        if (memcmp(b->h.parent, st->head_id, 32) != 0)
+            return util_err_set(err, UTIL_EINVAL, "block parent is not the head");
+    } else if (b->h.height != 0) {
+        return util_err_set(err, UTIL_ESTATE, "store has no genesis");
+    }
+    chain_header_hash(&b->h, id);
+
+    util_buf enc, tmp;
+    util_buf_init(&enc);
+    util_buf_init(&tmp);
+    batch_ctx bc = {.wb = leveldb_writebatch_create()};
+    int rc = 0;
+    uint8_t k[33];
+
+    if (chain_block_encode(b, &enc)) goto oom;
+    key_id(k, 'B', id);
+    batch_put(&bc, k, 33, enc.data, enc.len);
+    key_h(k, 'h', b->h.height);
+    batch_put(&bc, k, 9, id, 32);
+
+    util_buf_reset(&enc);
+    util_buf_varint(&enc, b->ntx);
+    for (size_t i = 0; i < b->ntx; i++) {
+        util_buf_reset(&tmp);
+        if (chain_receipt_encode(&rs[i], &tmp)) goto oom;
+        util_buf_lenbytes(&enc, tmp.data, tmp.len);
+        uint8_t loc[12];
+        util_put_u64le(loc, b->h.height);
+        util_put_u32le(loc + 8, (uint32_t)i);
+        key_id(k, 't', b->txs[i].id);
+        batch_put(&bc, k, 33, loc, 12);
+    }
+    if (enc.oom) goto oom;
+    key_id(k, 'R', id);
+    batch_put(&bc, k, 33, enc.data, enc.len);
+
+    util_buf_reset(&enc);
+    commit_encode(commit, &enc);
+    if (enc.oom) goto oom;
+    key_h(k, 'c', b->h.height);
+    batch_put(&bc, k, 9, enc.data, enc.len);
+
+    bc.prefix = 's';
+    chain_exec_visit_changes(ex, visit_put, &bc);
+    bc.prefix = 'n';
+    chain_exec_visit_nodes(ex, visit_put, &bc);
+
+    uint8_t head[40];
+    util_put_u64le(head, b->h.height);
+    memcpy(head + 8, id, 32);
+    batch_put(&bc, (const uint8_t *)"H", 1, head, 40);
+    if (genesis_hash) {
+        uint8_t meta[33];
+        memcpy(meta, genesis_hash, 32);
+        meta[32] = DB_FORMAT_VERSION;
+        batch_put(&bc, (const uint8_t *)"G", 1, meta, 33);
+    }
+
+    char *e = NULL;
+    leveldb_write(st->db, st->wopts_sync, bc.wb, &e);
+    if (e) {
+        rc = util_err_set(err, UTIL_EIO, "leveldb write: %s", e);
+        leveldb_free(e);
+        goto out;
+    }
+    st->write_bytes += bc.bytes;
+    st->has_head = 1;
+    st->height = b->h.height;
+    memcpy(st->head_id, id, 32);
+    st->head = b->h;
+    if (genesis_hash) memcpy(st->genesis_hash, genesis_hash, 32);
+    goto out;
+oom:
+    rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+out:
+    leveldb_writebatch_destroy(bc.wb);
+    util_buf_free(&enc);
+    util_buf_free(&tmp);
+    return rc;
+}
+
+int chain_store_commit_block(chain_store *st, const chain_block *b, const chain_receipt *rs,
+                             chain_exec *ex, const chain_commit *commit, util_err *err)
+{
+    if (!st->has_head) return util_err_set(err, UTIL_ESTATE, "store has no genesis");
+    return commit_batch(st, b, rs, ex, commit, NULL, err);
+}
+
+int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err)
+{
+    if (st->has_head) {
+        if (memcmp(st->genesis_hash, g->hash, 32) != 0) {
+            char have[65], want[65];
+            util_hex_encode(have, st->genesis_hash, 32);
+            util_hex_encode(want, g->hash, 32);
+            return util_err_set(err, UTIL_ESTATE,
+                                "data directory belongs to another chain (genesis 0x%s), not "
+                                "this genesis (0x%s)",
+                                have, want);
+        }
+        return 0;
+    }
+    chain_exec_ctx ctx = {.chain_id = g->chain_id, .height = 0, .time_ms = g->genesis_time_ms};
+    chain_exec *ex = chain_exec_new(st, &ctx);
+    if (!ex) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < g->nalloc && !rc; i++) {
+        chain_account acc = {.balance = g->alloc[i].balance, .nonce = 0};
+        rc = chain_exec_set_account(ex, &g->alloc[i].addr, &acc, err);
+    }
+    chain_block b;
+    memset(&b, 0, sizeof b);
+    b.h.version = CHAIN_BLOCK_VERSION;
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", g->chain_id);
+    b.h.height = 0;
+    b.h.time_ms = g->genesis_time_ms;
+    memcpy(b.h.validators_hash, g->validators_hash, 32);
+    if (!rc) rc = chain_exec_finish(ex, b.h.state_root, err);
+    chain_commit none;
+    memset(&none, 0, sizeof none);
+    if (!rc) rc = commit_batch(st, &b, NULL, ex, &none, g->hash, err);
+    chain_exec_free(ex);
+    return rc;
+}

@@ -1,0 +1,94 @@
+/* Storage of the chain on LevelDB: blocks, receipts, the tx index, commits,
+ * state entries and the state tree's nodes, and the head pointer.
+ *
+ * Key layout (one byte prefix; docs/storage.md):
+ *   'H'                -> head: height u64 | block id[32]
+ *   'G'                -> genesis document hash[32] | chain id
+ *   'h' height u64be   -> block id[32]
+ *   'B' id[32]         -> block encoding
+ *   'R' id[32]         -> receipts: count varint | count x lenbytes(receipt)
+ *   't' txid[32]       -> height u64 | index u32
+ *   'c' height u64be   -> commit of that block (chain_commit encoding)
+ *   's' statekey       -> state value (accounts: statekey = 'a' | addr[20])
+ *   'n' hash[32]       -> state tree node (chain/smt.h)
+ * Every block is written with its receipts, index entries, state changes, new
+ * tree nodes and the new head as ONE synced write batch: after a crash the
+ * store is at the last committed block, never between two.
+ *
+ * Thread-safety: reads may come from any thread (LevelDB is thread-safe);
+ * commits happen from one thread. The store owns the LevelDB handle. */
+#ifndef OL_CHAIN_STORE_H
+#define OL_CHAIN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/block.h"
+#include "chain/genesis.h"
+#include "chain/smt.h"
+#include "util/bytes.h"
+#include "util/err.h"
+
+typedef struct chain_store chain_store;
+
+typedef struct chain_account {
+    uint64_t balance;
+    uint64_t nonce;
+} chain_account;
+
+#define CHAIN_ACCOUNT_KEY_LEN 21 /* 'a' | addr[20] */
+#define CHAIN_ACCOUNT_VALUE_LEN 16
+
+void chain_account_key(uint8_t key[CHAIN_ACCOUNT_KEY_LEN], const chain_addr *a);
+void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc);
+int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
+
+/* Opens (creating if needed) the store in dir. */
+int chain_store_open(chain_store **out, const char *dir, util_err *err);
+void chain_store_close(chain_store *st);
+
+/* Writes the genesis state and block 0 if the store is empty; otherwise checks
+ * that the store belongs to this genesis (same genesis hash) and fails with a
+ * clear message if not. */
+int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err);
+
+/* Committed head. */
+uint64_t chain_store_height(const chain_store *st);
+void chain_store_head_id(const chain_store *st, uint8_t id[32]);
+const chain_header *chain_store_head_header(const chain_store *st);
+void chain_store_genesis_hash(const chain_store *st, uint8_t out[32]);
+uint64_t chain_store_write_bytes(const chain_store *st); /* total bytes of committed batches */
+
+int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], util_err *err);
+/* Block by id; *size gets the encoded size when non-NULL. */
+int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
+                          util_err *err);
+int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
+                             util_err *err);
+int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err);
+/* Locates a committed transaction. */
+int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
+                            uint32_t *index, util_err *err);
+
+/* Committed state value (malloc'd into *val) or UTIL_ENOTFOUND. */
+int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint8_t **val,
+                          size_t *vlen, util_err *err);
+/* Committed account; an absent account reads as zero balance and nonce. */
+int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc,
+                            util_err *err);
+/* Proof of a state key against the head's state root. */
+int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_smt_proof *proof,
+                      util_err *err);
+
+/* --- block commit ------------------------------------------------------ */
+
+/* A block's pending state changes, built by chain_exec (chain/state.h). */
+typedef struct chain_exec chain_exec;
+
+/* Commits block b (already executed by ex into receipts rs; b->h.state_root
+ * must equal the exec's root) together with `commit`, the signatures that
+ * committed it. One synced batch. On success the head moves to b. */
+int chain_store_commit_block(chain_store *st, const chain_block *b, const chain_receipt *rs,
+                             chain_exec *ex, const chain_commit *commit, util_err *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* Private glue between chain/store.c and chain/state.c; not a public interface. */
+#ifndef OL_CHAIN_STORE_INTERNAL_H
+#define OL_CHAIN_STORE_INTERNAL_H
+
+#include "chain/state.h"
+#include "chain/store.h"
+
+typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
+                                  size_t vlen);
+
+/* Visits every changed state entry (key without the 's' prefix). */
+void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
+/* Visits every new tree node produced by chain_exec_finish (key = node hash). */
+void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
+/* 1 once chain_exec_finish computed a root that is still current. */
+int chain_exec_finished(const chain_exec *ex, uint8_t root[32]);
+
+/* The store's tree-node reader, for chain_smt_apply / chain_smt_prove. */
+int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN]);
+/* State root of the committed head. */
+void chain_store_head_root(const chain_store *st, uint8_t root[32]);
+
+#endif

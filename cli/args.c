@@ -1,0 +1,245 @@
+/* Command-line parsing and the help text.
+ *
+ * Help is generated from the same tables the parser checks against (option
+ * definitions and each command's option mask), so `--help` cannot drift from
+ * what the code accepts. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
+    [CLI_OPT_RPC] =
+        {"rpc", "URL",
+         "node JSON-RPC endpoint, http:// only (default $OPENLEDGER_RPC or " CLI_DEFAULT_RPC ")"},
+    [CLI_OPT_JSON] = {"json", NULL, "print the node's JSON result (pretty) instead of text"},
+    [CLI_OPT_KEYSTORE] = {"keystore", "DIR",
+                          "keystore directory (default $OPENLEDGER_KEYSTORE or "
+                          "~/.openledger/keystore)"},
+    [CLI_OPT_PASSWORD_FILE] = {"password-file", "FILE",
+                               "read the passphrase from the first line of FILE (else "
+                               "$OPENLEDGER_PASSWORD, else a prompt on the terminal)"},
+    [CLI_OPT_HELP] = {"help", NULL, "show help (also -h)"},
+    [CLI_OPT_VERSION] = {"version", NULL, "print the version"},
+    [CLI_OPT_NAME] = {"name", "NAME",
+                      "keystore name: letters, digits, '.', '_', '-' (default key-<address "
+                      "prefix>)"},
+    [CLI_OPT_SECRET] = {"secret", NULL, "also print the secret key (asks for the passphrase)"},
+    [CLI_OPT_SECRET_HEX] = {"secret-hex", "HEX", "the 32-byte secret key to import, in hex"},
+    [CLI_OPT_FROM] = {"from", "KEY", "signing key: a keystore name or dev0..dev9"},
+    [CLI_OPT_TO] = {"to", "ADDRESS|KEYNAME", "recipient: an ol1... address or a key name"},
+    [CLI_OPT_AMOUNT] = {"amount", "OPEN", "amount in OPEN, up to 9 decimals (e.g. 1.25)"},
+    [CLI_OPT_GAS_PRICE] = {"gas-price", "N", "gas price in base units (default 1)"},
+    [CLI_OPT_GAS_LIMIT] = {"gas-limit", "N", "gas limit (default 1000)"},
+    [CLI_OPT_NONCE] = {"nonce", "N", "nonce to use (default: the account's pending nonce)"},
+    [CLI_OPT_NO_WAIT] = {"no-wait", NULL, "print the hash and return without waiting"},
+    [CLI_OPT_TIMEOUT] = {"timeout", "S", "seconds to wait for inclusion (default 30)"},
+};
+
+static int find_opt(const char *name, size_t n)
+{
+    for (int i = 0; i < CLI_OPT_COUNT; i++)
+        if (strlen(cli_optdefs[i].name) == n && memcmp(cli_optdefs[i].name, name, n) == 0) return i;
+    return -1;
+}
+
+int cli_args_parse(cli_args *a, int argc, char **argv, int from, util_err *err)
+{
+    memset(a, 0, sizeof *a);
+    int only_pos = 0;
+    for (int i = from; i < argc; i++) {
+        const char *s = argv[i];
+        if (only_pos || s[0] != '-' || s[1] == 0) {
+            if (a->npos == CLI_MAX_POS)
+                return util_err_set(err, UTIL_EINVAL, "too many arguments ('%s')", s);
+            a->pos[a->npos++] = s;
+            continue;
+        }
+        if (strcmp(s, "--") == 0) {
+            only_pos = 1;
+            continue;
+        }
+        if (strcmp(s, "-h") == 0) s = "--help";
+        if (s[1] != '-') return util_err_set(err, UTIL_EINVAL, "unknown option '%s'", argv[i]);
+        const char *name = s + 2;
+        const char *eq = strchr(name, '=');
+        size_t n = eq ? (size_t)(eq - name) : strlen(name);
+        int o = find_opt(name, n);
+        if (o < 0) return util_err_set(err, UTIL_EINVAL, "unknown option '%.*s'", (int)n + 2, s);
+        if (a->opt[o])
+            return util_err_set(err, UTIL_EINVAL, "option --%s given twice", cli_optdefs[o].name);
+        if (!cli_optdefs[o].arg) {
+            if (eq)
+                return util_err_set(err, UTIL_EINVAL, "option --%s takes no value",
+                                    cli_optdefs[o].name);
+            a->opt[o] = "";
+        } else if (eq) {
+            a->opt[o] = eq + 1;
+        } else {
+            if (i + 1 >= argc)
+                return util_err_set(err, UTIL_EINVAL, "option --%s needs a value (%s)",
+                                    cli_optdefs[o].name, cli_optdefs[o].arg);
+            a->opt[o] = argv[++i];
+        }
+    }
+    return 0;
+}
+
+/* Number of words in a command name ("key new" = 2). */
+static int name_words(const char *name)
+{
+    int w = 1;
+    for (const char *p = name; *p; p++)
+        w += *p == ' ';
+    return w;
+}
+
+static int name_matches(const char *name, const cli_args *a, int words)
+{
+    if (a->npos < words) return 0;
+    const char *p = name;
+    for (int i = 0; i < words; i++) {
+        size_t l = strlen(a->pos[i]);
+        if (strncmp(p, a->pos[i], l) != 0 || (p[l] != ' ' && p[l] != 0)) return 0;
+        p += l + (p[l] == ' ');
+    }
+    return 1;
+}
+
+const cli_command *cli_command_find(const cli_args *a, int *used)
+{
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        int w = name_words(cli_commands[i].name);
+        if (name_matches(cli_commands[i].name, a, w)) {
+            *used = w;
+            return &cli_commands[i];
+        }
+    }
+    return NULL;
+}
+
+int cli_args_check(const cli_command *cmd, const cli_args *a, int used, util_err *err)
+{
+    unsigned allowed = cmd->opts | CLI_GLOBAL_OPTS;
+    for (int o = 0; o < CLI_OPT_COUNT; o++) {
+        if (a->opt[o] && !(allowed & CLI_OPTBIT(o)))
+            return util_err_set(err, UTIL_EINVAL, "'%s' does not take --%s", cmd->name,
+                                cli_optdefs[o].name);
+        if (!a->opt[o] && (cmd->required & CLI_OPTBIT(o)))
+            return util_err_set(err, UTIL_EINVAL, "'%s' needs --%s", cmd->name,
+                                cli_optdefs[o].name);
+        if (a->opt[o] && cli_optdefs[o].arg && a->opt[o][0] == 0)
+            return util_err_set(err, UTIL_EINVAL, "option --%s has an empty value",
+                                cli_optdefs[o].name);
+    }
+    int n = a->npos - used;
+    if (n < cmd->min_pos)
+        return util_err_set(err, UTIL_EINVAL, "'%s' needs %s", cmd->name, cmd->usage);
+    if (n > cmd->max_pos)
+        return util_err_set(err, UTIL_EINVAL, "unexpected argument '%s'",
+                            a->pos[used + cmd->max_pos]);
+    return 0;
+}
+
+/* Prints text word-wrapped to 80 columns, continuation lines indented by col
+ * (the cursor is assumed at col). '\x01' is a space that does not break. */
+static void print_wrapped(FILE *f, const char *text, int col)
+{
+    int pos = col;
+    const char *p = text;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (pos > col && pos + 1 + (int)w > 80) {
+            fprintf(f, "\n%*s", col, "");
+            pos = col;
+        } else if (pos > col) {
+            fputc(' ', f);
+            pos++;
+        }
+        for (size_t i = 0; i < w; i++)
+            fputc(p[i] == '\x01' ? ' ' : p[i], f);
+        pos += (int)w;
+        p += w;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', f);
+}
+
+static void print_usage_line(FILE *f, const cli_command *c)
+{
+    char line[512];
+    size_t n = (size_t)snprintf(line, sizeof line, "openledger-cli %s%s%s", c->name,
+                                c->usage[0] ? " " : "", c->usage);
+    for (int o = 0; o < CLI_OPT_COUNT && n < sizeof line; o++) {
+        if (!(c->opts & CLI_OPTBIT(o))) continue;
+        int req = (c->required & CLI_OPTBIT(o)) != 0;
+        n += (size_t)snprintf(line + n, sizeof line - n, " %s--%s%s%s%s", req ? "" : "[",
+                              cli_optdefs[o].name, cli_optdefs[o].arg ? "\x01" : "",
+                              cli_optdefs[o].arg ? cli_optdefs[o].arg : "", req ? "" : "]");
+    }
+    fputs("usage: ", f);
+    print_wrapped(f, line, 7);
+}
+
+static void print_opt(FILE *f, int o)
+{
+    char left[64];
+    snprintf(left, sizeof left, "--%s%s%s", cli_optdefs[o].name, cli_optdefs[o].arg ? " " : "",
+             cli_optdefs[o].arg ? cli_optdefs[o].arg : "");
+    fprintf(f, "  %-24s ", left);
+    if (strlen(left) > 24) fprintf(f, "\n%*s", 27, "");
+    print_wrapped(f, cli_optdefs[o].help, 27);
+}
+
+static void print_global_opts(FILE *f)
+{
+    fputs("Global options (accepted before or after the command):\n", f);
+    for (int o = 0; o < CLI_OPT_COUNT; o++)
+        if (CLI_GLOBAL_OPTS & CLI_OPTBIT(o)) print_opt(f, o);
+}
+
+void cli_print_help(FILE *f, const cli_command *cmd)
+{
+    if (cmd) {
+        print_usage_line(f, cmd);
+        fprintf(f, "\n%s\n", cmd->summary);
+        if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
+        if (cmd->opts) {
+            fputs("\nOptions:\n", f);
+            for (int o = 0; o < CLI_OPT_COUNT; o++)
+                if (cmd->opts & CLI_OPTBIT(o)) print_opt(f, o);
+        }
+        fputc('\n', f);
+        print_global_opts(f);
+        return;
+    }
+    fputs("usage: openledger-cli [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n"
+          "\n"
+          "Wallet and query client for an OpenLedger node (JSON-RPC over plain http://).\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (size_t i = 0; i < cli_ncommands; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s %s", cli_commands[i].name, cli_commands[i].usage);
+        fprintf(f, "  %-26s ", left);
+        print_wrapped(f, cli_commands[i].summary, 29);
+    }
+    fputc('\n', f);
+    print_global_opts(f);
+    fputs("\n"
+          "Keys named dev0 .. dev9 are the published development keys of the devnet; they\n"
+          "need no keystore and no passphrase.\n"
+          "\n"
+          "Environment:\n"
+          "  OPENLEDGER_RPC        default for --rpc\n"
+          "  OPENLEDGER_KEYSTORE   default for --keystore\n"
+          "  OPENLEDGER_PASSWORD   passphrase when --password-file is not given\n"
+          "  OPENLEDGER_SCRYPT_N   scrypt cost of new keys; for tests only (weakens the "
+          "keystore)\n"
+          "\n"
+          "Exit codes: 0 success, 1 error, 2 usage error.\n"
+          "Run 'openledger-cli COMMAND --help' for the options of one command.\n",
+          f);
+}

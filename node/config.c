@@ -1,0 +1,139 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node.h"
+#include "util/log.h"
+
+void node_print_help(const char *argv0)
+{
+    printf("Usage: %s --dev [options]\n"
+           "\n"
+           "OpenLedger node: orders attribution transactions into blocks and serves JSON-RPC.\n"
+           "\n"
+           "Options:\n"
+           "  --dev                      single-validator development chain with the embedded\n"
+           "                             devnet genesis and prefunded accounts dev0..dev9\n"
+           "  --datadir DIR              data directory (default with --dev: a new temporary\n"
+           "                             directory, removed on exit)\n"
+           "  --genesis FILE             genesis JSON to use instead of the embedded devnet one\n"
+           "                             (still single-validator: the validator must be the\n"
+           "                             devnet key)\n"
+           "  --rpc HOST:PORT            JSON-RPC listen address (default %s:%d)\n"
+           "  --block-time MS            block interval in milliseconds (default %d)\n"
+           "  --empty-blocks-interval MS also produce an empty block when none was produced\n"
+           "                             for MS milliseconds (default 0: never)\n"
+           "  --log-level LEVEL          debug, info, warn or error (default info)\n"
+           "  --quiet-accounts           do not print the development accounts at start\n"
+           "  -h, --help                 this help\n"
+           "  --version                  print the version\n",
+           argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT, NODE_DEFAULT_BLOCK_TIME_MS);
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_hostport(node_cfg *cfg, const char *s, util_err *err)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return util_err_set(err, UTIL_EINVAL, "--rpc: expected HOST:PORT, got '%s'", s);
+    size_t hl = (size_t)(colon - s);
+    if (hl >= sizeof cfg->rpc_host) return util_err_set(err, UTIL_EINVAL, "--rpc: host too long");
+    uint64_t port;
+    if (parse_u64(colon + 1, &port) || port > 65535)
+        return util_err_set(err, UTIL_EINVAL, "--rpc: bad port '%s'", colon + 1);
+    memcpy(cfg->rpc_host, s, hl);
+    cfg->rpc_host[hl] = 0;
+    cfg->rpc_port = (int)port;
+    return 0;
+}
+
+int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->rpc_host, sizeof cfg->rpc_host, "%s", NODE_DEFAULT_RPC_HOST);
+    cfg->rpc_port = NODE_DEFAULT_RPC_PORT;
+    cfg->block_time_ms = NODE_DEFAULT_BLOCK_TIME_MS;
+    cfg->log_level = UTIL_LOG_INFO;
+    enum { O_DEV = 256, O_DATADIR, O_GENESIS, O_RPC, O_BT, O_EMPTY, O_LOG, O_QUIET, O_VER };
+    static const struct option opts[] = {
+        {"dev", no_argument, 0, O_DEV},
+        {"datadir", required_argument, 0, O_DATADIR},
+        {"genesis", required_argument, 0, O_GENESIS},
+        {"rpc", required_argument, 0, O_RPC},
+        {"block-time", required_argument, 0, O_BT},
+        {"empty-blocks-interval", required_argument, 0, O_EMPTY},
+        {"log-level", required_argument, 0, O_LOG},
+        {"quiet-accounts", no_argument, 0, O_QUIET},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, O_VER},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_DEV: cfg->dev = 1; break;
+        case O_DATADIR:
+            if (strlen(optarg) >= sizeof cfg->datadir)
+                return util_err_set(err, NODE_CFG_USAGE, "--datadir: path too long");
+            snprintf(cfg->datadir, sizeof cfg->datadir, "%s", optarg);
+            break;
+        case O_GENESIS:
+            if (strlen(optarg) >= sizeof cfg->genesis_path)
+                return util_err_set(err, NODE_CFG_USAGE, "--genesis: path too long");
+            snprintf(cfg->genesis_path, sizeof cfg->genesis_path, "%s", optarg);
+            break;
+        case O_RPC:
+            if (parse_hostport(cfg, optarg, err)) return err ? (err->code = NODE_CFG_USAGE) : 2;
+            break;
+        case O_BT:
+            if (parse_u64(optarg, &v) || v < 1 || v > 3600000)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--block-time: expected milliseconds in 1..3600000, got '%s'",
+                                    optarg);
+            cfg->block_time_ms = v;
+            break;
+        case O_EMPTY:
+            if (parse_u64(optarg, &v) || v > 86400000)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--empty-blocks-interval: expected milliseconds, got '%s'",
+                                    optarg);
+            cfg->empty_block_ms = v;
+            break;
+        case O_LOG:
+            if ((cfg->log_level = util_log_parse_level(optarg)) < 0)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--log-level: expected debug, info, warn or error");
+            break;
+        case O_QUIET: cfg->quiet_accounts = 1; break;
+        case 'h': node_print_help(argv[0]); return NODE_CFG_EXIT_OK;
+        case O_VER: printf("openledgerd %s\n", OL_VERSION); return NODE_CFG_EXIT_OK;
+        case ':':
+            return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
+        default:
+            return util_err_set(err, NODE_CFG_USAGE, "unknown option '%s' (see --help)",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return util_err_set(err, NODE_CFG_USAGE, "unexpected argument '%s' (see --help)",
+                            argv[optind]);
+    if (!cfg->dev)
+        return util_err_set(err, NODE_CFG_USAGE,
+                            "only the development mode exists so far: run with --dev (see --help)");
+    return NODE_CFG_RUN;
+}

@@ -1,0 +1,228 @@
+#define _XOPEN_SOURCE 700
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chain/hash.h"
+#include "node/node_internal.h"
+#include "rpc/http.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/methods.h"
+#include "util/amount.h"
+#include "util/hex.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define DEV_ACCOUNTS 10
+#define DEV_VALIDATOR_INDEX 1000
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void print_dev_accounts(const node *n)
+{
+    printf("\nOpenLedger devnet: chain id %s\n\n", n->genesis.chain_id);
+    printf("Development accounts (keys are PUBLIC: seckey = SHA-256(\"openledger devnet key\" || "
+           "le32(i)), see docs/devnet.md)\n\n");
+    for (uint32_t i = 0; i < DEV_ACCOUNTS; i++) {
+        chain_keypair kp;
+        chain_addr a;
+        char addr[CHAIN_ADDR_STR_LEN + 1], sk[65], bal[UTIL_AMOUNT_STR_MAX] = "0";
+        if (chain_keypair_dev(&kp, i)) continue;
+        chain_addr_from_pubkey(&a, kp.pubkey);
+        chain_addr_encode(addr, &a);
+        util_hex_encode(sk, kp.seckey, 32);
+        chain_account acc;
+        if (chain_store_get_account(n->store, &a, &acc, NULL) == 0)
+            util_amount_format_open(bal, acc.balance);
+        printf("(%u) dev%u  %s  %s OPEN\n    secret 0x%s\n", i, i, addr, bal, sk);
+        chain_keypair_clear(&kp);
+    }
+    printf("\nJSON-RPC: http://%s:%d   (openledger-cli --rpc http://%s:%d status)\n\n",
+           n->cfg.rpc_host, rpc_http_port(n->http), n->cfg.rpc_host, rpc_http_port(n->http));
+    fflush(stdout);
+}
+
+static int account_cb(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
+{
+    node *n = ctx;
+    chain_account acc;
+    int rc = chain_store_get_account(n->store, a, &acc, NULL);
+    if (rc) return rc;
+    *balance = acc.balance;
+    *nonce = acc.nonce;
+    return 0;
+}
+
+static void on_block_timer(uv_timer_t *t)
+{
+    node *n = t->data;
+    int allow_empty = n->cfg.empty_block_ms &&
+                      util_mono_ns() - n->last_block_mono_ns >= n->cfg.empty_block_ms * 1000000ull;
+    int produced;
+    util_err err = {0};
+    if (node_produce_block(n, allow_empty, &produced, &err)) {
+        /* A failed commit leaves the store at its last block; stopping is the
+         * only safe answer to a storage that refuses writes. */
+        LOG_ERROR("node", "block production failed: %s; stopping", err.msg);
+        uv_stop(&n->loop);
+    }
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    node *n = s->data;
+    LOG_INFO("node", "signal %d: shutting down at height %llu", signum,
+             (unsigned long long)chain_store_height(n->store));
+    uv_stop(&n->loop);
+}
+
+int node_start(node **out, const node_cfg *cfg, util_err *err)
+{
+    node *n = calloc(1, sizeof *n);
+    if (!n) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    n->cfg = *cfg;
+    util_log_set_level(cfg->log_level);
+    chain_hash_init();
+    int rc;
+
+    if (cfg->genesis_path[0])
+        rc = chain_genesis_load_file(&n->genesis, cfg->genesis_path, err);
+    else {
+        const char *js = chain_genesis_devnet_json();
+        rc = chain_genesis_parse(&n->genesis, js, strlen(js), err);
+    }
+    if (rc) {
+        util_err_prefix(err, "genesis: ");
+        goto fail;
+    }
+
+    /* The devnet validator key is public; a real validator key store comes with
+     * multi-validator consensus. */
+    chain_keypair_dev(&n->validator, DEV_VALIDATOR_INDEX);
+    n->validator_index = UINT32_MAX;
+    for (size_t i = 0; i < n->genesis.nval; i++)
+        if (memcmp(n->genesis.vals[i].pubkey, n->validator.pubkey, 32) == 0)
+            n->validator_index = (uint32_t)i;
+    if (n->validator_index == UINT32_MAX || n->genesis.nval != 1) {
+        rc = util_err_set(err, UTIL_EINVAL,
+                          "genesis: --dev needs exactly one validator, the devnet validator key");
+        goto fail;
+    }
+
+    if (!n->cfg.datadir[0]) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(n->cfg.datadir, sizeof n->cfg.datadir, "%s/openledger-dev-XXXXXX",
+                 tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(n->cfg.datadir)) {
+            rc = util_err_set(err, UTIL_EIO, "cannot create a temporary data directory");
+            goto fail;
+        }
+        n->remove_datadir = 1;
+    } else if (mkdir(n->cfg.datadir, 0700) && access(n->cfg.datadir, W_OK)) {
+        rc = util_err_set(err, UTIL_EIO, "cannot use data directory %s", n->cfg.datadir);
+        goto fail;
+    }
+    char dbdir[PATH_MAX + 8];
+    snprintf(dbdir, sizeof dbdir, "%s/chain", n->cfg.datadir);
+    if ((rc = chain_store_open(&n->store, dbdir, err))) goto fail;
+    if ((rc = chain_store_init_genesis(n->store, &n->genesis, err))) goto fail;
+    LOG_INFO("node", "data directory %s%s, head at height %llu", n->cfg.datadir,
+             n->remove_datadir ? " (temporary)" : "",
+             (unsigned long long)chain_store_height(n->store));
+
+    chain_mempool_cfg mcfg = {
+        .min_gas_price = n->genesis.params.min_gas_price,
+        .block_gas_limit = n->genesis.params.block_gas_limit,
+        .max_tx_size = (size_t)n->genesis.params.tx_max_bytes,
+        .max_txs = 200000,
+        .max_bytes = 64u << 20,
+        .max_nonce_ahead = 4096,
+    };
+    snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
+    n->mempool = chain_mempool_new(&mcfg, account_cb, n);
+    if (!n->mempool) {
+        rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+        goto fail;
+    }
+
+    uv_loop_init(&n->loop);
+    n->loop_inited = 1;
+    n->dispatch = rpc_dispatch_new();
+    if (!n->dispatch) {
+        rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+        goto fail;
+    }
+    static rpc_chain_api api; /* one node per process */
+    api = (rpc_chain_api){.store = n->store,
+                          .genesis = &n->genesis,
+                          .mempool = n->mempool,
+                          .submit_tx = node_submit_tx,
+                          .ctx = n};
+    if ((rc = rpc_methods_chain_register(n->dispatch, &api))) {
+        rc = util_err_set(err, UTIL_ENOMEM, "registering RPC methods failed");
+        goto fail;
+    }
+    rpc_dispatch_set_batch_hook(n->dispatch, (void (*)(void *, json_t *))node_batch_hook, n);
+    rpc_http_cfg hcfg = {.host = n->cfg.rpc_host, .port = n->cfg.rpc_port};
+    if ((rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, NULL, NULL, err))) {
+        util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
+        goto fail;
+    }
+
+    uv_timer_init(&n->loop, &n->block_timer);
+    n->block_timer.data = n;
+    uv_timer_start(&n->block_timer, on_block_timer, n->cfg.block_time_ms, n->cfg.block_time_ms);
+    uv_signal_init(&n->loop, &n->sig_int);
+    uv_signal_init(&n->loop, &n->sig_term);
+    n->sig_int.data = n->sig_term.data = n;
+    uv_signal_start(&n->sig_int, on_signal, SIGINT);
+    uv_signal_start(&n->sig_term, on_signal, SIGTERM);
+    n->last_block_mono_ns = util_mono_ns();
+
+    if (!n->cfg.quiet_accounts) print_dev_accounts(n);
+    LOG_INFO("node", "JSON-RPC listening on http://%s:%d, block time %llu ms", n->cfg.rpc_host,
+             rpc_http_port(n->http), (unsigned long long)n->cfg.block_time_ms);
+    *out = n;
+    return 0;
+fail:
+    node_free(n);
+    return rc ? rc : UTIL_EINVAL;
+}
+
+int node_run(node *n)
+{
+    uv_run(&n->loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+void node_free(node *n)
+{
+    if (!n) return;
+    if (n->http) rpc_http_stop(n->http);
+    if (n->loop_inited) {
+        uv_walk(&n->loop, close_walk, NULL);
+        uv_run(&n->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&n->loop);
+    }
+    rpc_dispatch_free(n->dispatch);
+    chain_mempool_free(n->mempool);
+    chain_store_close(n->store);
+    chain_genesis_free(&n->genesis);
+    chain_keypair_clear(&n->validator);
+    node_verified_free(&n->verified);
+    if (n->remove_datadir) nftw(n->cfg.datadir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(n);
+}

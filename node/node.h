@@ -1,0 +1,44 @@
+/* openledgerd: configuration, start-up and the wiring of store, mempool,
+ * block production and JSON-RPC on one libuv loop.
+ *
+ * A node_cfg is a plain value filled by node_cfg_parse. A node owns
+ * everything it starts; node_free releases it after node_run returns. */
+#ifndef OL_NODE_NODE_H
+#define OL_NODE_NODE_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define NODE_DEFAULT_RPC_HOST "127.0.0.1"
+#define NODE_DEFAULT_RPC_PORT 8545
+#define NODE_DEFAULT_BLOCK_TIME_MS 1000
+
+typedef struct node_cfg {
+    int dev;
+    char datadir[PATH_MAX];
+    char genesis_path[PATH_MAX];
+    char rpc_host[64];
+    int rpc_port;
+    uint64_t block_time_ms;
+    uint64_t empty_block_ms; /* 0: never produce empty blocks */
+    int log_level;
+    int quiet_accounts; /* do not print the development accounts */
+} node_cfg;
+
+enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };
+
+/* Parses argv. Returns NODE_CFG_RUN, NODE_CFG_EXIT_OK (--help/--version
+ * printed) or NODE_CFG_USAGE (err says what is wrong). */
+int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err);
+void node_print_help(const char *argv0);
+
+typedef struct node node;
+
+int node_start(node **out, const node_cfg *cfg, util_err *err);
+/* Runs the loop until SIGINT/SIGTERM. Returns 0 on a clean stop. */
+int node_run(node *n);
+void node_free(node *n);
+
+#endif

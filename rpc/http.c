@@ -1,0 +1,472 @@
+/* The libuv side of the RPC server: listener, connections, timers, writes
+ * and backpressure. The HTTP protocol itself is in http_proto.c.
+ *
+ * A connection's life: accepted (header timer) -> requests parsed and
+ * answered in order, each response one uv_write whose buffers are freed in
+ * its callback -> when a response says "Connection: close" (error, client
+ * asked, Upgrade), reading stops, the pending writes drain, the write side is
+ * shut down, and what the client still sends is read and discarded for a
+ * short linger (so the kernel does not reset the connection and destroy the
+ * response in flight) -> closed. A conn is freed when both its handles
+ * (socket and timer) have run their close callbacks. */
+#include "rpc/http.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rpc/http_proto.h"
+#include "util/log.h"
+
+#define READ_CHUNK (64 * 1024)
+#define LINGER_MS 1000
+#define LISTEN_BACKLOG 511
+
+#define BUSY_BODY                                                                                  \
+    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32002,\"message\":\"too many connections\"},"       \
+    "\"id\":null}"
+_Static_assert(sizeof(BUSY_BODY) - 1 == 84, "update the Content-Length below");
+static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
+                                 "Content-Type: application/json\r\n"
+                                 "Content-Length: 84\r\n"
+                                 "Connection: close\r\n\r\n" BUSY_BODY;
+
+typedef struct conn conn;
+
+struct rpc_http {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    http_routes routes;
+    char *cors; /* owned copy behind routes.cors_origin */
+    size_t max_conns;
+    unsigned header_ms, idle_ms;
+    int port;
+    conn *conns;   /* live connections (not yet closing) */
+    size_t nlive;  /* length of conns */
+    size_t nalloc; /* allocated conns, including those being closed */
+    int stopping;
+    int listener_open;
+};
+
+struct conn {
+    uv_tcp_t tcp; /* first: handle->data is also set, but keep casts valid */
+    uv_timer_t timer;
+    uv_shutdown_t shut;
+    rpc_http *srv;
+    conn *prev, *next;
+    http_proto proto;
+    int handles; /* open libuv handles; the conn is freed at 0 */
+    int closing, reading, eof, finishing, shutting, draining;
+    size_t pending_writes, pending_bytes;
+    char *in; /* a read chunk not fully parsed yet (parser paused) */
+    size_t in_off, in_len;
+    int last_phase;
+    uint64_t last_begun, last_done;
+};
+
+typedef struct wreq {
+    uv_write_t req;
+    conn *c;
+    char *head, *body;
+    size_t len;
+} wreq;
+
+static void pump(conn *c);
+
+static void srv_maybe_free(rpc_http *s)
+{
+    if (s->stopping && !s->listener_open && s->nalloc == 0) {
+        free(s->cors);
+        free(s);
+    }
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    rpc_http *s = h->data;
+    s->listener_open = 0;
+    srv_maybe_free(s);
+}
+
+static void on_conn_handle_closed(uv_handle_t *h)
+{
+    conn *c = h->data;
+    if (--c->handles > 0) return;
+    rpc_http *s = c->srv;
+    http_proto_free(&c->proto);
+    free(c->in);
+    free(c);
+    s->nalloc--;
+    srv_maybe_free(s);
+}
+
+static void drop_input(conn *c)
+{
+    free(c->in);
+    c->in = NULL;
+    c->in_off = c->in_len = 0;
+}
+
+static void conn_close(conn *c)
+{
+    if (c->closing) return;
+    c->closing = 1;
+    rpc_http *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->nlive--;
+    drop_input(c);
+    /* Pending writes and the shutdown request are cancelled by libuv and
+     * their callbacks run before the close callbacks. */
+    uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    conn *c = t->data;
+    if (!c->draining) LOG_DEBUG("rpc", "closing connection: timeout");
+    conn_close(c);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = malloc(READ_CHUNK);
+    buf->len = buf->base ? READ_CHUNK : 0;
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void start_reading(conn *c)
+{
+    if (c->reading || c->closing) return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->reading = 1;
+}
+
+static void stop_reading(conn *c)
+{
+    if (!c->reading) return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = 0;
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    conn *c = req->data;
+    if (c->closing) return;
+    if (status < 0 || c->eof) {
+        conn_close(c);
+        return;
+    }
+    /* Linger: read and drop what the client still sends until it closes or
+     * the linger timer ends, then close. */
+    c->draining = 1;
+    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
+    start_reading(c);
+}
+
+static void begin_shutdown(conn *c)
+{
+    if (c->shutting || c->closing) return;
+    c->shutting = 1;
+    c->shut.data = c;
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) conn_close(c);
+}
+
+/* No more requests on this connection: write what is pending, then close. */
+static void finish(conn *c)
+{
+    c->finishing = 1;
+    stop_reading(c);
+    drop_input(c);
+    if (c->pending_writes == 0) begin_shutdown(c);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    conn *c = w->c;
+    c->pending_writes--;
+    c->pending_bytes -= w->len;
+    free(w->head);
+    free(w->body);
+    free(w);
+    if (c->closing) return;
+    if (status < 0) {
+        LOG_DEBUG("rpc", "write failed: %s", uv_strerror(status));
+        conn_close(c);
+        return;
+    }
+    if (c->proto.phase == HTTP_PHASE_IDLE && !c->finishing)
+        uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+    if (c->proto.paused && c->pending_bytes <= RPC_HTTP_WRITE_HIGH_WATER / 2) {
+        http_proto_resume(&c->proto);
+        pump(c);
+        if (c->closing) return;
+    }
+    if (c->finishing && c->pending_writes == 0) begin_shutdown(c);
+}
+
+/* http_proto's sink: one response, written with one uv_write. */
+static int emit(void *sink, char *head, size_t head_len, char *body, size_t body_len)
+{
+    conn *c = sink;
+    wreq *w = c->closing ? NULL : malloc(sizeof *w);
+    if (!w) {
+        free(head);
+        free(body);
+        conn_close(c);
+        return 1;
+    }
+    *w = (wreq){.c = c, .head = head, .body = body, .len = head_len + body_len};
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len),
+                        uv_buf_init(body, (unsigned)body_len)};
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, body && body_len ? 2 : 1, on_write);
+    if (rc != 0) {
+        free(head);
+        free(body);
+        free(w);
+        conn_close(c);
+        return 1;
+    }
+    c->pending_writes++;
+    c->pending_bytes += w->len;
+    return c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER;
+}
+
+/* Timers: a connection must deliver its first request's headers within the
+ * header timeout of being accepted, and each later request's headers within
+ * the header timeout of its first byte. Between requests, and while a body
+ * arrives, the idle timeout applies. Trickling bytes does not restart a timer;
+ * only progress (a new request, headers done, a request answered) does. */
+static void update_timer(conn *c)
+{
+    http_proto *p = &c->proto;
+    if (p->phase == c->last_phase && p->nbegun == c->last_begun && p->ndone == c->last_done)
+        return;
+    c->last_phase = p->phase;
+    c->last_begun = p->nbegun;
+    c->last_done = p->ndone;
+    if (p->phase == HTTP_PHASE_HEADERS && p->ndone == 0) return; /* the accept timer runs */
+    unsigned ms = p->phase == HTTP_PHASE_HEADERS ? c->srv->header_ms : c->srv->idle_ms;
+    uv_timer_start(&c->timer, on_timer, ms, 0);
+}
+
+/* Parses buffered input until it is used up, the parser pauses for
+ * backpressure, or the connection is finishing. */
+static void pump(conn *c)
+{
+    while (c->in && !c->closing) {
+        size_t used = http_proto_feed(&c->proto, c->in + c->in_off, c->in_len - c->in_off);
+        c->in_off += used;
+        if (c->closing) return;
+        update_timer(c);
+        if (c->proto.close) {
+            finish(c);
+            return;
+        }
+        if (c->proto.paused) {
+            stop_reading(c);
+            return;
+        }
+        drop_input(c);
+    }
+    if (!c->closing && !c->eof && !c->finishing) start_reading(c);
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    conn *c = st->data;
+    if (nread > 0 && !c->draining && !c->closing && !c->finishing) {
+        c->in = buf->base;
+        c->in_off = 0;
+        c->in_len = (size_t)nread;
+        pump(c);
+        return;
+    }
+    free(buf->base);
+    if (nread >= 0 || c->closing) return;
+    if (nread == UV_EOF && !c->draining) {
+        /* The client half-closed: answer what it sent, then close. */
+        c->eof = 1;
+        if (c->pending_writes == 0)
+            conn_close(c);
+        else
+            finish(c);
+        return;
+    }
+    conn_close(c);
+}
+
+static void reject_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    rpc_http *s = server->data;
+    if (status < 0) {
+        LOG_WARN("rpc", "accept failed: %s", uv_strerror(status));
+        return;
+    }
+    if (s->nalloc >= s->max_conns) {
+        /* Accept so the backlog drains, answer 503 if the socket takes it
+         * at once, and close. */
+        uv_tcp_t *t = malloc(sizeof *t);
+        if (!t || uv_tcp_init(s->loop, t) != 0) {
+            free(t);
+            return;
+        }
+        if (uv_accept(server, (uv_stream_t *)t) == 0) {
+            uv_buf_t b = uv_buf_init((char *)busy_reply, sizeof busy_reply - 1);
+            uv_try_write((uv_stream_t *)t, &b, 1);
+        }
+        uv_close((uv_handle_t *)t, reject_closed);
+        return;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->srv = s;
+    http_proto_init(&c->proto, &s->routes, emit, c);
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles = 2;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nlive++;
+    s->nalloc++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    uv_timer_start(&c->timer, on_timer, s->header_ms, 0);
+    start_reading(c);
+}
+
+/* Creates the listening socket by hand so that a bind failure leaves no
+ * libuv handle behind to be closed asynchronously. */
+static int open_listener(const char *host, int port, int *fd_out, util_err *err)
+{
+    char portstr[8];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(host, portstr, &hints, &res);
+    if (gai != 0)
+        return util_err_set(err, UTIL_EINVAL, "rpc: bad listen address %s: %s", host,
+                            gai_strerror(gai));
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        freeaddrinfo(res);
+        return util_err_set(err, UTIL_EIO, "rpc: socket: %s", strerror(errno));
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
+        int e = errno;
+        close(fd);
+        return util_err_set(err, UTIL_EIO, "rpc: cannot listen on %s:%d: %s", host, port,
+                            strerror(e));
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
+                   rpc_http_get_fn get, void *get_ctx, util_err *err)
+{
+    *out = NULL;
+    if (!cfg || !d || !loop) return util_err_set(err, UTIL_EINVAL, "rpc: missing argument");
+    if (cfg->port < 0 || cfg->port > 65535)
+        return util_err_set(err, UTIL_EINVAL, "rpc: bad port %d", cfg->port);
+    if (cfg->max_conns < 0)
+        return util_err_set(err, UTIL_EINVAL, "rpc: bad max_conns %d", cfg->max_conns);
+    rpc_http *s = calloc(1, sizeof *s);
+    if (!s) return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
+    if (cfg->cors_origin && !(s->cors = strdup(cfg->cors_origin))) {
+        free(s);
+        return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
+    }
+    rpc_http_cfg c = *cfg;
+    c.cors_origin = s->cors;
+    int rc = http_routes_init(&s->routes, &c, d, get, get_ctx, err);
+    int fd = -1;
+    if (rc == 0) rc = open_listener(cfg->host ? cfg->host : "127.0.0.1", cfg->port, &fd, err);
+    if (rc != 0) {
+        free(s->cors);
+        free(s);
+        return rc;
+    }
+    s->loop = loop;
+    s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
+    s->header_ms = cfg->header_timeout_ms ? cfg->header_timeout_ms
+                                          : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+    s->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
+
+    uv_tcp_init(loop, &s->listener);
+    s->listener.data = s;
+    s->listener_open = 1;
+    int uvrc = uv_tcp_open(&s->listener, fd);
+    if (uvrc == 0) uvrc = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
+    if (uvrc != 0) {
+        /* The handle exists now: it is released by its close callback when
+         * the loop next runs. */
+        if (uv_fileno((uv_handle_t *)&s->listener, &(uv_os_fd_t){0}) != 0) close(fd);
+        s->stopping = 1;
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+        return util_err_set(err, UTIL_EIO, "rpc: listen: %s", uv_strerror(uvrc));
+    }
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) == 0)
+        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    /* A peer that resets the connection while a response is written would
+     * otherwise kill the process with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    *out = s;
+    return 0;
+}
+
+int rpc_http_port(const rpc_http *s)
+{
+    return s->port;
+}
+
+size_t rpc_http_conn_count(const rpc_http *s)
+{
+    return s->nlive;
+}
+
+void rpc_http_stop(rpc_http *s)
+{
+    if (!s || s->stopping) return;
+    s->stopping = 1;
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    while (s->conns)
+        conn_close(s->conns);
+    srv_maybe_free(s);
+}

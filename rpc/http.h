@@ -1,0 +1,78 @@
+/* HTTP/1.1 server for JSON-RPC on a libuv loop.
+ *
+ * POST / carries a JSON-RPC body (any Content-Type) and is answered 200
+ * application/json, or 204 when the body held only notifications. GET and
+ * HEAD go to an optional route callback (health, metrics, static files).
+ * OPTIONS answers CORS preflights. Keep-alive is the HTTP/1.1 default;
+ * pipelined requests are answered in order. Requests are parsed by
+ * http-parser; see docs/rpc-protocol.md for every limit and status code.
+ *
+ * Everything runs on the loop's thread: call these functions from it (or
+ * before the loop runs). Methods run synchronously inside the read callback.
+ * rpc_http_start sets SIGPIPE to be ignored for the process, because a client
+ * that disconnects mid-response would otherwise kill it. */
+#ifndef OL_RPC_HTTP_H
+#define OL_RPC_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "rpc/jsonrpc.h"
+#include "util/err.h"
+
+#define RPC_HTTP_DEFAULT_MAX_BODY (1024 * 1024)
+#define RPC_HTTP_DEFAULT_MAX_CONNS 1024
+#define RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000
+#define RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS 60000
+#define RPC_HTTP_MAX_HEADER_BYTES 8192 /* request line + header lines, in total */
+#define RPC_HTTP_MAX_URL 2048
+/* A connection stops reading (and parsing pipelined requests) while more
+ * than this many response bytes wait to be written to it. */
+#define RPC_HTTP_WRITE_HIGH_WATER (256 * 1024)
+
+typedef struct rpc_http_cfg {
+    const char *host;           /* numeric IPv4/IPv6 or "localhost"; NULL: 127.0.0.1 */
+    int port;                   /* 0: an ephemeral port (see rpc_http_port) */
+    size_t max_body;            /* 0: RPC_HTTP_DEFAULT_MAX_BODY */
+    int max_conns;              /* 0: RPC_HTTP_DEFAULT_MAX_CONNS */
+    unsigned header_timeout_ms; /* 0: default; from accept or request start to end of headers */
+    unsigned idle_timeout_ms;   /* 0: default; between requests, and for a request's body */
+    const char *cors_origin;    /* NULL: no CORS headers; "*" or an origin */
+} rpc_http_cfg;
+
+/* An extra GET/HEAD route. path is the request path without the query
+ * string. Return 0 after filling *status, *content_type (a static string;
+ * NULL means application/octet-stream), *body (malloc'd, or NULL) and *len;
+ * return nonzero for "no such route" (404, or 405 on "/"). */
+typedef int (*rpc_http_get_fn)(void *ctx, const char *path, int *status,
+                               const char **content_type, char **body, size_t *len);
+
+typedef struct rpc_http rpc_http;
+
+/* Binds and listens. Returns 0, or UTIL_EINVAL (bad config) / UTIL_EIO (bind
+ * or listen failed, e.g. address in use) with *err filled; on failure nothing
+ * is left to release. d must outlive the server. */
+int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
+                   rpc_http_get_fn get, void *get_ctx, util_err *err);
+int rpc_http_port(const rpc_http *s); /* the bound port */
+size_t rpc_http_conn_count(const rpc_http *s); /* open client connections */
+
+/* Closes the listener and every connection (pending responses are dropped).
+ * The server's memory is released by the close callbacks, so the caller must
+ * let the loop run afterwards, e.g. `rpc_http_stop(s); uv_run(loop,
+ * UV_RUN_DEFAULT);` when nothing else is active, before uv_loop_close. The
+ * pointer is invalid after this call. NULL is a no-op. */
+void rpc_http_stop(rpc_http *s);
+
+/* For tests and fuzzing: runs `in` through the same parser, limits and
+ * router that a connection uses, without sockets or timers, as if a client
+ * sent it all at once. *out receives every response byte the connection
+ * would write (malloc'd, free() it; may be empty), *closed whether the
+ * connection would be closed afterwards. Returns 0 or UTIL_ENOMEM. */
+int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
+                           void *get_ctx, const uint8_t *in, size_t len, char **out,
+                           size_t *out_len, int *closed);
+
+#endif

@@ -1,0 +1,435 @@
+#include "rpc/http_proto.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+    ROUTE_NONE,
+    ROUTE_RPC,        /* POST / */
+    ROUTE_GET,        /* GET or HEAD */
+    ROUTE_OPTIONS,    /* OPTIONS, any path */
+    ROUTE_NOT_FOUND,  /* POST elsewhere */
+    ROUTE_BAD_METHOD, /* anything else */
+};
+
+/* A request body buffer bigger than this is released after its request
+ * instead of being kept for the next one, so idle keep-alive connections do
+ * not each hold up to max_body bytes. */
+#define BODY_KEEP_CAP (64 * 1024)
+
+#define ALLOWED_METHODS "GET, HEAD, POST, OPTIONS"
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: {
+        const char *s = http_status_str((enum http_status)status);
+        return (s && s[0] != '<') ? s : "Status";
+    }
+    }
+}
+
+/* Header values we print must not be able to end the header line. */
+static int header_safe(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e || n >= max) return 0;
+    return n > 0;
+}
+
+int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d,
+                     rpc_http_get_fn get, void *get_ctx, util_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->max_body = cfg->max_body ? cfg->max_body : RPC_HTTP_DEFAULT_MAX_BODY;
+    if (cfg->cors_origin && !header_safe(cfg->cors_origin, 256))
+        return util_err_set(err, UTIL_EINVAL, "rpc: cors origin must be printable ASCII, 1-256 chars");
+    r->cors_origin = cfg->cors_origin;
+    r->d = d;
+    r->get = get;
+    r->get_ctx = get_ctx;
+    return 0;
+}
+
+void http_proto_init(http_proto *p, const http_routes *r, http_emit_fn emit, void *sink)
+{
+    memset(p, 0, sizeof *p);
+    http_parser_init(&p->parser, HTTP_REQUEST);
+    p->parser.data = p;
+    p->routes = r;
+    p->emit = emit;
+    p->sink = sink;
+    util_buf_init(&p->body);
+}
+
+void http_proto_free(http_proto *p)
+{
+    util_buf_free(&p->body);
+}
+
+void http_proto_resume(http_proto *p)
+{
+    p->paused = 0;
+    http_parser_pause(&p->parser, 0);
+}
+
+/* Sends one response; body (malloc'd or NULL) is taken. keep=0 marks the
+ * connection for closing after it. */
+static void respond(http_proto *p, int status, const char *ctype, const char *extra, char *body,
+                    size_t blen, int keep)
+{
+    const http_routes *r = p->routes;
+    if (!keep) p->close = 1;
+    const char *cors = r->cors_origin;
+    size_t cap = 400 + strlen(ctype ? ctype : "") + strlen(extra ? extra : "") +
+                 strlen(cors ? cors : "");
+    char *head = malloc(cap);
+    if (!head) {
+        free(body);
+        p->close = 1;
+        return;
+    }
+    size_t n = (size_t)snprintf(head, cap, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    if (status == 204 || status < 200) {
+        free(body);
+        body = NULL;
+        blen = 0;
+    } else {
+        n += (size_t)snprintf(head + n, cap - n, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                              ctype ? ctype : "application/octet-stream", blen);
+    }
+    if (cors && status >= 200)
+        n += (size_t)snprintf(head + n, cap - n, "Access-Control-Allow-Origin: %s\r\n", cors);
+    if (extra) n += (size_t)snprintf(head + n, cap - n, "%s", extra);
+    if (status >= 200) {
+        if (!keep)
+            n += (size_t)snprintf(head + n, cap - n, "Connection: close\r\n");
+        else if (p->parser.http_major == 1 && p->parser.http_minor == 0)
+            n += (size_t)snprintf(head + n, cap - n, "Connection: keep-alive\r\n");
+    }
+    n += (size_t)snprintf(head + n, cap - n, "\r\n");
+    if (p->route == ROUTE_GET && p->parser.method == HTTP_HEAD) {
+        free(body);
+        body = NULL;
+        blen = 0;
+    }
+    if (p->emit(p->sink, head, n, body, blen)) {
+        p->paused = 1;
+        http_parser_pause(&p->parser, 1);
+    }
+}
+
+/* A JSON-RPC-shaped error body for HTTP-level failures. msg is ours, but may
+ * quote a parser description, so quotes and controls are dropped. */
+static char *error_body(int code, const char *msg, size_t *len)
+{
+    char clean[200];
+    size_t k = 0;
+    for (size_t i = 0; msg[i] && k + 1 < sizeof clean; i++) {
+        unsigned char c = (unsigned char)msg[i];
+        clean[k++] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? ' ' : (char)c;
+    }
+    clean[k] = 0;
+    size_t cap = sizeof clean + 96;
+    char *b = malloc(cap);
+    if (!b) return NULL;
+    int n = snprintf(b, cap,
+                     "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":%d,\"message\":\"%s\"},\"id\":null}",
+                     code, clean);
+    *len = (size_t)n;
+    return b;
+}
+
+static void respond_error(http_proto *p, int status, int code, const char *msg, const char *extra,
+                          int keep)
+{
+    size_t len = 0;
+    char *b = error_body(code, msg, &len);
+    respond(p, status, "application/json", extra, b, b ? len : 0, keep);
+}
+
+/* Fails the request: answer and close. Returns -1 so callbacks can stop the
+ * parser with `return fail(...)`. */
+static int fail(http_proto *p, int status, const char *msg)
+{
+    if (!p->close)
+        respond_error(p, status, status >= 500 ? RPC_INTERNAL_ERROR : RPC_INVALID_REQUEST, msg,
+                      NULL, 0);
+    p->close = 1;
+    return -1;
+}
+
+static int count_header(http_proto *p, size_t n)
+{
+    p->header_bytes += n;
+    if (p->header_bytes > RPC_HTTP_MAX_HEADER_BYTES) return fail(p, 400, "request headers too large");
+    return 0;
+}
+
+static int on_message_begin(http_parser *hp)
+{
+    http_proto *p = hp->data;
+    p->phase = HTTP_PHASE_HEADERS;
+    p->nbegun++;
+    p->url_len = 0;
+    p->header_bytes = 0;
+    p->in_value = 1; /* so the first header name starts a new header */
+    p->field_len = 0;
+    p->capture = 0;
+    p->expect_len = 0;
+    p->route = ROUTE_NONE;
+    p->body_len = 0;
+    util_buf_reset(&p->body);
+    return 0;
+}
+
+static int on_url(http_parser *hp, const char *at, size_t n)
+{
+    http_proto *p = hp->data;
+    if (count_header(p, n)) return -1;
+    if (n > RPC_HTTP_MAX_URL - p->url_len) return fail(p, 414, "request target too long");
+    memcpy(p->url + p->url_len, at, n);
+    p->url_len += n;
+    return 0;
+}
+
+static int on_header_field(http_parser *hp, const char *at, size_t n)
+{
+    http_proto *p = hp->data;
+    /* 4 for ": " and CRLF, so many empty headers still count. */
+    if (count_header(p, n + (p->in_value ? 4 : 0))) return -1;
+    if (p->in_value) {
+        p->in_value = 0;
+        p->field_len = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p->field_len < sizeof p->field - 1) p->field[p->field_len] = at[i];
+        if (p->field_len < sizeof p->field) p->field_len++;
+    }
+    return 0;
+}
+
+static int on_header_value(http_parser *hp, const char *at, size_t n)
+{
+    http_proto *p = hp->data;
+    if (count_header(p, n)) return -1;
+    if (!p->in_value) {
+        p->in_value = 1;
+        p->capture = p->field_len == 6 && strncasecmp(p->field, "expect", 6) == 0;
+        if (p->capture) p->expect_len = 0;
+    }
+    if (p->capture) {
+        for (size_t i = 0; i < n && p->expect_len < sizeof p->expect - 1; i++)
+            p->expect[p->expect_len++] = at[i];
+    }
+    return 0;
+}
+
+/* Cuts the query and fragment off the target; returns the path (inside
+ * p->url) or NULL when the target has no usable path. */
+static const char *request_path(http_proto *p)
+{
+    p->url[p->url_len] = 0;
+    if (p->url[0] == '/') {
+        p->url[strcspn(p->url, "?#")] = 0;
+        return p->url;
+    }
+    if (strcmp(p->url, "*") == 0) return p->url;
+    /* absolute-form "http://host/path" (RFC 7230 5.3.2) */
+    struct http_parser_url u;
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(p->url, p->url_len, 0, &u) != 0) return NULL;
+    if (!(u.field_set & (1 << UF_PATH))) {
+        strcpy(p->url, "/");
+        return p->url;
+    }
+    memmove(p->url, p->url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+    p->url[u.field_data[UF_PATH].len] = 0;
+    return p->url;
+}
+
+static int on_headers_complete(http_parser *hp)
+{
+    http_proto *p = hp->data;
+    p->phase = HTTP_PHASE_BODY;
+    const char *path = request_path(p);
+    if (!path) return fail(p, 400, "bad request target");
+    switch (hp->method) {
+    case HTTP_POST: p->route = strcmp(path, "/") == 0 ? ROUTE_RPC : ROUTE_NOT_FOUND; break;
+    case HTTP_GET:
+    case HTTP_HEAD: p->route = ROUTE_GET; break;
+    case HTTP_OPTIONS: p->route = ROUTE_OPTIONS; break;
+    default: p->route = ROUTE_BAD_METHOD; break;
+    }
+    int chunked = (hp->flags & F_CHUNKED) != 0;
+    if (!chunked && hp->content_length != ULLONG_MAX && hp->content_length > p->routes->max_body)
+        return fail(p, 413, "request body too large");
+    if (p->route == ROUTE_RPC && p->expect_len == 12 &&
+        strncasecmp(p->expect, "100-continue", 12) == 0) {
+        char *c = strdup("HTTP/1.1 100 Continue\r\n\r\n");
+        if (!c) return fail(p, 500, "out of memory");
+        p->emit(p->sink, c, strlen(c), NULL, 0);
+    }
+    return 0;
+}
+
+static int on_body(http_parser *hp, const char *at, size_t n)
+{
+    http_proto *p = hp->data;
+    if (n > p->routes->max_body - p->body_len) return fail(p, 413, "request body too large");
+    p->body_len += n;
+    if (p->route == ROUTE_RPC) {
+        util_buf_put(&p->body, at, n);
+        if (p->body.oom) return fail(p, 500, "out of memory");
+    }
+    return 0;
+}
+
+static void answer_get(http_proto *p, int keep)
+{
+    const http_routes *r = p->routes;
+    int status = 200;
+    const char *ctype = NULL;
+    char *body = NULL;
+    size_t len = 0;
+    if (r->get && r->get(r->get_ctx, p->url, &status, &ctype, &body, &len) == 0) {
+        if (status < 200 || status > 599) {
+            free(body);
+            respond_error(p, 500, RPC_INTERNAL_ERROR, "route returned a bad status", NULL, keep);
+            return;
+        }
+        if (!ctype || !header_safe(ctype, 128)) ctype = "application/octet-stream";
+        respond(p, status, ctype, NULL, body, body ? len : 0, keep);
+        return;
+    }
+    free(body);
+    if (strcmp(p->url, "/") == 0)
+        respond_error(p, 405, RPC_INVALID_REQUEST, "method not allowed: use POST",
+                      "Allow: POST, OPTIONS\r\n", keep);
+    else
+        respond_error(p, 404, RPC_METHOD_NOT_FOUND, "not found", NULL, keep);
+}
+
+static int on_message_complete(http_parser *hp)
+{
+    http_proto *p = hp->data;
+    const http_routes *r = p->routes;
+    p->phase = HTTP_PHASE_IDLE;
+    p->ndone++;
+    /* After an Upgrade or CONNECT the following bytes would be another
+     * protocol, which this server does not speak: answer, then close. */
+    int keep = !p->close && http_should_keep_alive(hp) && !hp->upgrade;
+    switch (p->route) {
+    case ROUTE_RPC: {
+        size_t n = 0;
+        char *out = rpc_dispatch_handle(r->d, (const char *)p->body.data, p->body.len, &n);
+        if (out)
+            respond(p, 200, "application/json", NULL, out, n, keep);
+        else
+            respond(p, 204, NULL, NULL, NULL, 0, keep);
+        break;
+    }
+    case ROUTE_GET: answer_get(p, keep); break;
+    case ROUTE_OPTIONS:
+        respond(p, 204, NULL,
+                r->cors_origin ? "Allow: " ALLOWED_METHODS "\r\n"
+                                 "Access-Control-Allow-Methods: " ALLOWED_METHODS "\r\n"
+                                 "Access-Control-Allow-Headers: Content-Type\r\n"
+                                 "Access-Control-Max-Age: 86400\r\n"
+                               : "Allow: " ALLOWED_METHODS "\r\n",
+                NULL, 0, keep);
+        break;
+    case ROUTE_NOT_FOUND: respond_error(p, 404, RPC_METHOD_NOT_FOUND, "not found", NULL, keep); break;
+    default:
+        respond_error(p, 405, RPC_INVALID_REQUEST, "method not allowed",
+                      "Allow: " ALLOWED_METHODS "\r\n", keep);
+        break;
+    }
+    if (p->body.cap > BODY_KEEP_CAP) {
+        util_buf_free(&p->body);
+        util_buf_init(&p->body);
+    }
+    p->route = ROUTE_NONE;
+    if (p->close) http_parser_pause(hp, 1);
+    return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+size_t http_proto_feed(http_proto *p, const char *data, size_t len)
+{
+    if (p->close || p->paused || len == 0) return 0;
+    size_t used = http_parser_execute(&p->parser, &settings, data, len);
+    if (p->close) return used;
+    enum http_errno e = HTTP_PARSER_ERRNO(&p->parser);
+    if (e == HPE_PAUSED) {
+        p->paused = 1;
+        return used;
+    }
+    if (e != HPE_OK) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "bad request: %s", http_errno_description(e));
+        fail(p, 400, msg);
+        return used;
+    }
+    if (used < len) fail(p, 400, "bad request"); /* not expected: upgrade closes above */
+    return used;
+}
+
+/* rpc_http_process_bytes: a sink that collects everything. */
+static int collect(void *sink, char *head, size_t head_len, char *body, size_t body_len)
+{
+    util_buf *b = sink;
+    util_buf_put(b, head, head_len);
+    if (body) util_buf_put(b, body, body_len);
+    free(head);
+    free(body);
+    return 0;
+}
+
+int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
+                           void *get_ctx, const uint8_t *in, size_t len, char **out,
+                           size_t *out_len, int *closed)
+{
+    http_routes r;
+    if (http_routes_init(&r, cfg, d, get, get_ctx, NULL) != 0) return UTIL_EINVAL;
+    util_buf b;
+    util_buf_init(&b);
+    http_proto p;
+    http_proto_init(&p, &r, collect, &b);
+    http_proto_feed(&p, (const char *)in, len);
+    *closed = p.close;
+    http_proto_free(&p);
+    util_buf_u8(&b, 0);
+    uint8_t *data;
+    size_t n;
+    if (util_buf_take(&b, &data, &n) != 0) {
+        util_buf_free(&b);
+        return UTIL_ENOMEM;
+    }
+    *out = (char *)data;
+    *out_len = n - 1;
+    return 0;
+}

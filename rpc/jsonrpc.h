@@ -1,0 +1,86 @@
+/* JSON-RPC 2.0 dispatch, independent of the transport.
+ *
+ * A dispatch table maps method names to functions. rpc_dispatch_handle takes
+ * one request body (a single request or a batch), runs the methods and
+ * returns the reply text. The rules follow https://www.jsonrpc.org/specification
+ * with these explicit limits and choices (see docs/rpc-protocol.md):
+ *   - bodies nested deeper than RPC_MAX_DEPTH, with invalid UTF-8, with a NUL
+ *     character in a string, with duplicate object keys, or with an integer
+ *     outside the signed 64-bit range are a parse error (-32700);
+ *   - a batch holds at most RPC_MAX_BATCH entries;
+ *   - params must be a positional array or absent; object params get -32602.
+ *
+ * The table is built once at start-up and read-only afterwards, so
+ * rpc_dispatch_handle may run on several threads at once if the methods allow
+ * it. */
+#ifndef OL_RPC_JSONRPC_H
+#define OL_RPC_JSONRPC_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define RPC_MAX_BATCH 1000
+#define RPC_MAX_DEPTH 64 /* arrays/objects, counting the request object itself */
+
+enum {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_TX_REJECTED = -32000,
+    RPC_NOT_FOUND = -32001,
+    RPC_UNAVAILABLE = -32002,
+};
+
+typedef struct rpc_error {
+    int code;
+    char message[256];
+    json_t *data; /* owned, may be NULL */
+} rpc_error;
+
+/* A method. params is borrowed and always an array (absent params -> []).
+ * Returns a new reference to the result, or NULL with *e filled (use
+ * rpc_fail). Returning NULL without filling *e is reported as -32603. */
+typedef json_t *(*rpc_method_fn)(void *ctx, json_t *params, rpc_error *e);
+
+/* Fills *e (code, printf-style message, data which is stolen and may be NULL;
+ * any data already in *e is released). Returns NULL so a method can write
+ * `return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "...")`. */
+json_t *rpc_fail(rpc_error *e, int code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Releases e->data and zeroes *e. */
+void rpc_error_clear(rpc_error *e);
+
+typedef struct rpc_dispatch rpc_dispatch;
+
+rpc_dispatch *rpc_dispatch_new(void);
+void rpc_dispatch_free(rpc_dispatch *d);
+/* Returns 0, UTIL_EEXIST for a name already added, UTIL_EINVAL for an empty
+ * name, UTIL_ENOMEM. The name is copied. */
+int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx);
+
+/* Batch hook: called once with the whole (valid, non-empty, within the limit)
+ * batch array before its entries are dispatched, so a method family can
+ * pre-process a batch in parallel (e.g. verify the signatures of many tx_send
+ * entries on threads). The array is borrowed; entries may be any JSON (the
+ * hook must check their shape itself). Optional; NULL removes it. */
+void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
+                                 void *ctx);
+
+/* Handles one request body. Returns malloc'd compact JSON text (free() it)
+ * and its length in *out_len, or NULL when nothing is to be sent back (the
+ * body held only notifications, or memory ran out). */
+char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len, size_t *out_len);
+
+/* Calls one method directly, as a request with that name and params would
+ * (params NULL means []; a non-array gets -32602). Returns a new reference or
+ * NULL with *e filled. For in-process callers and tests. */
+json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, rpc_error *e);
+
+/* Registered methods, in the order they were added. */
+size_t rpc_dispatch_count(const rpc_dispatch *d);
+const char *rpc_dispatch_name(const rpc_dispatch *d, size_t i); /* NULL when i >= count */
+
+#endif

@@ -1,0 +1,36 @@
+/* The chain's JSON-RPC methods (node_status, chain_getBlock,
+ * chain_getTransaction, tx_send, account_get, state_getProof).
+ *
+ * Methods read committed data from the store and pending data from the
+ * mempool; they never write state: a new transaction goes to the node through
+ * submit_tx. The api struct is borrowed and must outlive the dispatch table.
+ * Shapes are documented in docs/rpc.md. */
+#ifndef OL_RPC_METHODS_H
+#define OL_RPC_METHODS_H
+
+#include <jansson.h>
+
+#include "chain/block.h"
+#include "chain/genesis.h"
+#include "chain/mempool.h"
+#include "chain/store.h"
+#include "rpc/jsonrpc.h"
+
+typedef struct rpc_chain_api {
+    chain_store *store;
+    const chain_genesis *genesis;
+    chain_mempool *mempool; /* read-only use */
+    /* Hands a decoded transaction to the node; returns a chain_mempool reason
+     * (CHAIN_MP_OK when admitted). */
+    int (*submit_tx)(void *ctx, const chain_tx *tx, util_err *err);
+    void *ctx;
+} rpc_chain_api;
+
+int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api);
+
+/* JSON shapes shared by method families (new references, NULL on OOM). */
+json_t *rpc_json_header(const chain_header *h);
+json_t *rpc_json_tx(const chain_tx *tx);
+json_t *rpc_json_receipt(const chain_receipt *r);
+
+#endif

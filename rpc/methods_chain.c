@@ -1,0 +1,209 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/hash.h"
+#include "rpc/methods.h"
+#include "rpc/params.h"
+#include "util/hex.h"
+
+static json_t *fail_err(rpc_error *e, const util_err *ue)
+{
+    if (ue->code == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue->msg);
+    return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue->msg);
+}
+
+static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    if (rpc_param_count(params, 0, 0, e)) return NULL;
+    uint8_t gh[32], head[32];
+    chain_store_genesis_hash(api->store, gh);
+    chain_store_head_id(api->store, head);
+    const chain_header *h = chain_store_head_header(api->store);
+    return json_pack("{s:s,s:o,s:I,s:o,s:I,s:s,s:I}", "chainId", api->genesis->chain_id,
+                     "genesisHash", rpc_json_hex(gh, 32), "height", (json_int_t)h->height,
+                     "headHash", rpc_json_hex(head, 32), "headTime", (json_int_t)h->time_ms,
+                     "version", OL_VERSION, "mempoolSize",
+                     (json_int_t)chain_mempool_count(api->mempool));
+}
+
+static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t size)
+{
+    json_t *txs = json_array();
+    for (size_t i = 0; i < b->ntx; i++) json_array_append_new(txs, rpc_json_tx(&b->txs[i]));
+    return json_pack("{s:o,s:I,s:o,s:o}", "hash", rpc_json_hex(id, 32), "size", (json_int_t)size,
+                     "header", rpc_json_header(&b->h), "txs", txs);
+}
+
+static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    rpc_block_ref ref;
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_block_ref(params, 0, "block", &ref, e))
+        return NULL;
+    uint8_t id[32];
+    util_err ue = {0};
+    switch (ref.kind) {
+    case RPC_BLOCK_LATEST:
+    case RPC_BLOCK_FINALIZED: /* single validator: every committed block is final */
+        chain_store_head_id(api->store, id);
+        break;
+    case RPC_BLOCK_NUMBER:
+        if (chain_store_block_id_at(api->store, ref.number, id, &ue)) return fail_err(e, &ue);
+        break;
+    case RPC_BLOCK_HASH: memcpy(id, ref.hash, 32); break;
+    }
+    chain_block b;
+    size_t size;
+    if (chain_store_get_block(api->store, id, &b, &size, &ue)) return fail_err(e, &ue);
+    json_t *r = block_json(id, &b, size);
+    chain_block_free(&b);
+    return r;
+}
+
+static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    uint8_t txid[32];
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
+        return NULL;
+    uint64_t height;
+    uint32_t index;
+    util_err ue = {0};
+    int rc = chain_store_tx_location(api->store, txid, &height, &index, &ue);
+    if (rc == UTIL_ENOTFOUND) {
+        const chain_tx *p = chain_mempool_get(api->mempool, txid);
+        if (!p) return rpc_fail(e, RPC_NOT_FOUND, NULL, "transaction not found");
+        return json_pack("{s:o,s:n,s:b}", "tx", rpc_json_tx(p), "receipt", "pending", 1);
+    }
+    if (rc) return fail_err(e, &ue);
+    uint8_t id[32];
+    chain_block b;
+    chain_receipt *rs = NULL;
+    size_t nr = 0;
+    if (chain_store_block_id_at(api->store, height, id, &ue) ||
+        chain_store_get_block(api->store, id, &b, NULL, &ue))
+        return fail_err(e, &ue);
+    json_t *out = NULL;
+    if (chain_store_get_receipts(api->store, id, &rs, &nr, &ue) == 0 && index < b.ntx &&
+        index < nr) {
+        out = json_pack("{s:o,s:o,s:I,s:o,s:I,s:b}", "tx", rpc_json_tx(&b.txs[index]), "receipt",
+                        rpc_json_receipt(&rs[index]), "blockHeight", (json_int_t)height,
+                        "blockHash", rpc_json_hex(id, 32), "index", (json_int_t)index, "pending",
+                        0);
+    } else {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
+    }
+    free(rs);
+    chain_block_free(&b);
+    return out;
+}
+
+static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    uint8_t *raw;
+    size_t n;
+    if (rpc_param_count(params, 1, 1, e) ||
+        rpc_param_hex(params, 0, "tx", CHAIN_TX_MAX_SIZE, &raw, &n, e))
+        return NULL;
+    chain_tx tx;
+    util_err ue = {0};
+    int rc = chain_tx_decode(&tx, raw, n, &ue);
+    free(raw);
+    if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
+    int reason = api->submit_tx(api->ctx, &tx, &ue);
+    json_t *out = NULL;
+    if (reason == CHAIN_MP_OK)
+        out = rpc_json_hex(tx.id, 32);
+    else
+        rpc_fail(e, RPC_TX_REJECTED,
+                 json_pack("{s:s}", "reason", chain_mempool_reason_token(reason)),
+                 "transaction rejected: %s", ue.msg[0] ? ue.msg : chain_mempool_reason_text(reason));
+    chain_tx_free(&tx);
+    return out;
+}
+
+static json_t *m_account_get(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    chain_addr a;
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
+        return NULL;
+    chain_account acc;
+    util_err ue = {0};
+    if (chain_store_get_account(api->store, &a, &acc, &ue)) return fail_err(e, &ue);
+    uint64_t pending = chain_mempool_next_nonce(api->mempool, &a);
+    if (pending < acc.nonce) pending = acc.nonce;
+    return json_pack("{s:o,s:o,s:I,s:I}", "address", rpc_json_addr(&a), "balance",
+                     rpc_json_u64str(acc.balance), "nonce", (json_int_t)acc.nonce, "pendingNonce",
+                     (json_int_t)pending);
+}
+
+static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    chain_addr a;
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
+        return NULL;
+    uint8_t key[CHAIN_ACCOUNT_KEY_LEN], path[32], *val = NULL;
+    size_t vl = 0;
+    chain_account_key(key, &a);
+    chain_sha256(path, key, sizeof key);
+    util_err ue = {0};
+    int rc = chain_store_state_get(api->store, key, sizeof key, &val, &vl, &ue);
+    if (rc && rc != UTIL_ENOTFOUND) return fail_err(e, &ue);
+    chain_smt_proof *proof = malloc(sizeof *proof);
+    if (!proof) {
+        free(val);
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    }
+    json_t *out = NULL;
+    util_buf pb, hb;
+    util_buf_init(&pb);
+    util_buf_init(&hb);
+    const chain_header *h = chain_store_head_header(api->store);
+    uint8_t hid[32];
+    chain_store_head_id(api->store, hid);
+    if (chain_store_prove(api->store, key, sizeof key, proof, &ue)) {
+        fail_err(e, &ue);
+        goto out;
+    }
+    if (chain_smt_proof_encode(proof, &pb) || chain_header_encode(h, &hb)) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+        goto out;
+    }
+    chain_account acc;
+    json_t *jacc = json_null(), *jval = json_null();
+    if (val && chain_account_decode(&acc, val, vl) == 0) {
+        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(acc.balance), "nonce",
+                         (json_int_t)acc.nonce);
+        jval = rpc_json_hex(val, vl);
+    }
+    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
+                    "stateKey", rpc_json_hex(key, sizeof key), "path", rpc_json_hex(path, 32),
+                    "account", jacc, "value", jval, "proof", rpc_json_hex(pb.data, pb.len),
+                    "header", rpc_json_header(h), "headerRaw", rpc_json_hex(hb.data, hb.len),
+                    "headerHash", rpc_json_hex(hid, 32));
+out:
+    util_buf_free(&pb);
+    util_buf_free(&hb);
+    free(proof);
+    free(val);
+    return out;
+}
+
+int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
+{
+    static const struct {
+        const char *name;
+        rpc_method_fn fn;
+    } m[] = {
+        {"node_status", m_node_status},       {"chain_getBlock", m_get_block},
+        {"chain_getTransaction", m_get_tx},   {"tx_send", m_tx_send},
+        {"account_get", m_account_get},       {"state_getProof", m_get_proof},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+    return 0;
+}

@@ -1,0 +1,544 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "chain/genesis.h"
+#include "chain/hash.h"
+#include "chain/keys.h"
+#include "util/bytes.h"
+#include "util/hex.h"
+
+/* The devnet genesis hash, committed so that any change to the encoding, the
+ * hash rule or genesis/devnet.json is noticed. */
+#define DEVNET_GENESIS_HASH "500a3bcb8b939bf063ac34ded4f915dc8262cfa00e160df553535e1a42a87e75"
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = 0;
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+static void test_embedded_equals_file(void **state)
+{
+    (void)state;
+    size_t n;
+    char *disk = read_all(OL_SOURCE_DIR "/genesis/devnet.json", &n);
+    const char *emb = chain_genesis_devnet_json();
+    assert_int_equal(strlen(emb), n);
+    assert_memory_equal(emb, disk, n);
+    free(disk);
+}
+
+static void test_devnet_content(void **state)
+{
+    (void)state;
+    chain_genesis g;
+    util_err err = {0};
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g, j, strlen(j), &err), 0);
+    assert_string_equal(g.chain_id, "openledger-devnet");
+    assert_int_equal(g.genesis_time_ms, 1767225600000ull);
+    assert_int_equal(g.params.block_gas_limit, 50000000);
+    assert_int_equal(g.params.block_max_bytes, 8388608);
+    assert_int_equal(g.params.tx_max_bytes, 131072);
+    assert_int_equal(g.params.min_gas_price, 1);
+    assert_int_equal(g.params.timeout_propose_ms, 3000);
+    assert_int_equal(g.params.timeout_prevote_ms, 1000);
+    assert_int_equal(g.params.timeout_precommit_ms, 1000);
+    assert_int_equal(g.params.timeout_delta_ms, 500);
+
+    chain_keypair kp;
+    chain_addr a;
+    assert_int_equal(g.nval, 1);
+    assert_string_equal(g.vals[0].name, "devnet-validator");
+    assert_int_equal(chain_keypair_dev(&kp, 1000), 0);
+    assert_memory_equal(g.vals[0].pubkey, kp.pubkey, 32);
+    chain_addr_from_pubkey(&a, kp.pubkey);
+    assert_memory_equal(g.vals[0].addr.b, a.b, CHAIN_ADDR_LEN);
+    assert_int_equal(g.vals[0].power, 10);
+
+    assert_int_equal(g.nalloc, 10);
+    for (uint32_t i = 0; i < 10; i++) {
+        assert_int_equal(chain_keypair_dev(&kp, i), 0);
+        chain_addr_from_pubkey(&a, kp.pubkey);
+        assert_memory_equal(g.alloc[i].addr.b, a.b, CHAIN_ADDR_LEN);
+        assert_int_equal(g.alloc[i].balance, 10000000000000000ull);
+    }
+
+    /* validators_hash = H(0x09 || varint count || pubkey | power u64le). */
+    util_buf b;
+    util_buf_init(&b);
+    util_buf_varint(&b, 1);
+    util_buf_put(&b, g.vals[0].pubkey, 32);
+    util_buf_u64(&b, 10);
+    uint8_t vh[32];
+    chain_hash_tagged(vh, CHAIN_TAG_VALSET, b.data, b.len);
+    util_buf_free(&b);
+    assert_memory_equal(g.validators_hash, vh, 32);
+
+    char hex[65];
+    util_hex_encode(hex, g.hash, 32);
+    assert_string_equal(hex, DEVNET_GENESIS_HASH);
+    chain_genesis_free(&g);
+}
+
+static void test_load_file(void **state)
+{
+    (void)state;
+    chain_genesis g, g2;
+    util_err err = {0};
+    assert_int_equal(chain_genesis_load_file(&g, OL_SOURCE_DIR "/genesis/devnet.json", &err), 0);
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g2, j, strlen(j), &err), 0);
+    assert_memory_equal(g.hash, g2.hash, 32);
+    chain_genesis_free(&g);
+    chain_genesis_free(&g2);
+
+    assert_int_equal(chain_genesis_load_file(&g, "/nonexistent/genesis.json", &err), UTIL_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/genesis.json"));
+    assert_null(g.vals);
+}
+
+/* ---- mutations of the devnet document ---- */
+
+static json_t *devnet_doc(void)
+{
+    const char *j = chain_genesis_devnet_json();
+    json_t *r = json_loadb(j, strlen(j), 0, NULL);
+    assert_non_null(r);
+    return r;
+}
+
+/* Parses the dumped document; returns the rc and fills err. */
+static int parse_doc(json_t *doc, chain_genesis *g, util_err *err)
+{
+    char *s = json_dumps(doc, JSON_COMPACT);
+    assert_non_null(s);
+    int rc = chain_genesis_parse(g, s, strlen(s), err);
+    free(s);
+    return rc;
+}
+
+static void expect_reject(json_t *doc, const char *want)
+{
+    chain_genesis g;
+    util_err err = {0};
+    int rc = parse_doc(doc, &g, &err);
+    if (rc == 0 || strstr(err.msg, want) == NULL)
+        fail_msg("want error containing \"%s\", got rc %d \"%s\"", want, rc, err.msg);
+    assert_null(g.vals);
+    assert_null(g.alloc);
+    assert_int_equal(g.nval, 0);
+    json_decref(doc);
+}
+
+static json_t *at(json_t *doc, const char *arr, size_t i)
+{
+    json_t *o = json_array_get(json_object_get(doc, arr), i);
+    assert_non_null(o);
+    return o;
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    assert_int_equal(json_object_set_new(o, k, json_string(v)), 0);
+}
+
+static void set_param(json_t *doc, const char *k, json_t *v)
+{
+    assert_int_equal(json_object_set_new(json_object_get(doc, "params"), k, v), 0);
+}
+
+static json_t *validator(uint32_t dev, json_int_t power)
+{
+    chain_keypair kp;
+    char hex[67] = "0x";
+    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
+    util_hex_encode(hex + 2, kp.pubkey, 32);
+    return json_pack("{s:s,s:s,s:I}", "name", "v", "pubkey", hex, "power", power);
+}
+
+static void test_hash_ignores_formatting(void **state)
+{
+    (void)state;
+    chain_genesis g1, g2;
+    util_err err = {0};
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g1, j, strlen(j), &err), 0);
+    json_t *d = devnet_doc();
+    assert_int_equal(parse_doc(d, &g2, &err), 0); /* compact: same content */
+    assert_memory_equal(g1.hash, g2.hash, 32);
+    chain_genesis_free(&g2);
+    set_str(at(d, "alloc", 9), "balance", "10000000000000001");
+    assert_int_equal(parse_doc(d, &g2, &err), 0);
+    assert_memory_not_equal(g1.hash, g2.hash, 32);
+    assert_memory_equal(g1.validators_hash, g2.validators_hash, 32);
+    chain_genesis_free(&g2);
+    set_param(d, "timeoutDeltaMs", json_integer(501));
+    set_str(at(d, "alloc", 9), "balance", "10000000000000000");
+    assert_int_equal(parse_doc(d, &g2, &err), 0);
+    assert_memory_not_equal(g1.hash, g2.hash, 32);
+    chain_genesis_free(&g2);
+    chain_genesis_free(&g1);
+    json_decref(d);
+}
+
+static void test_valid_variants(void **state)
+{
+    (void)state;
+    chain_genesis g;
+    util_err err = {0};
+    /* Empty alloc, leap day, several validators, delta 0. */
+    json_t *d = devnet_doc();
+    json_object_set_new(d, "alloc", json_array());
+    set_str(d, "genesisTime", "2024-02-29T12:34:56Z");
+    set_param(d, "timeoutDeltaMs", json_integer(0));
+    json_t *vs = json_object_get(d, "validators");
+    json_array_append_new(vs, validator(1001, 5));
+    json_array_append_new(vs, validator(1002, 7));
+    assert_int_equal(parse_doc(d, &g, &err), 0);
+    assert_int_equal(g.genesis_time_ms, 1709210096000ull);
+    assert_int_equal(g.nalloc, 0);
+    assert_null(g.alloc);
+    assert_int_equal(g.nval, 3);
+    assert_int_equal(g.vals[2].power, 7);
+    chain_genesis_free(&g);
+    json_decref(d);
+
+    d = devnet_doc();
+    set_str(d, "genesisTime", "1970-01-01T00:00:00Z");
+    set_str(d, "chainId", "a");
+    assert_int_equal(parse_doc(d, &g, &err), 0);
+    assert_int_equal(g.genesis_time_ms, 0);
+    chain_genesis_free(&g);
+    json_decref(d);
+}
+
+static void test_bad_top_level(void **state)
+{
+    (void)state;
+    json_t *d;
+    d = devnet_doc();
+    json_object_del(d, "chainId");
+    expect_reject(d, "chainId: missing");
+    d = devnet_doc();
+    set_str(d, "chainId", "OpenLedger_Dev");
+    expect_reject(d, "chainId: must be 1..32 characters");
+    d = devnet_doc();
+    set_str(d, "chainId", "");
+    expect_reject(d, "chainId: must be 1..32 characters");
+    d = devnet_doc();
+    set_str(d, "chainId", "abcdefghijklmnopqrstuvwxyz0123456");
+    expect_reject(d, "chainId: must be 1..32 characters");
+    d = devnet_doc();
+    json_object_set_new(d, "chainId", json_integer(7));
+    expect_reject(d, "chainId: not a string");
+    d = devnet_doc();
+    json_object_set_new(d, "extra", json_true());
+    expect_reject(d, "extra: unknown field");
+    d = devnet_doc();
+    json_object_del(d, "params");
+    expect_reject(d, "params: missing");
+    d = devnet_doc();
+    json_object_set_new(d, "params", json_array());
+    expect_reject(d, "params: not an object");
+    d = devnet_doc();
+    json_object_del(d, "validators");
+    expect_reject(d, "validators: missing");
+    d = devnet_doc();
+    json_object_del(d, "alloc");
+    expect_reject(d, "alloc: missing");
+    d = devnet_doc();
+    json_object_set_new(d, "alloc", json_object());
+    expect_reject(d, "alloc: not an array");
+}
+
+static void test_bad_time(void **state)
+{
+    (void)state;
+    static const char *bad[] = {
+        "2026-02-30T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2026-01-01 00:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T00:60:00Z",
+        "2026-01-01T00:00:60Z",
+        "2026-13-01T00:00:00Z",
+        "2026-00-01T00:00:00Z",
+        "2026-01-00T00:00:00Z",
+        "2026-01-01T00:00:00",
+        "2026-01-01T00:00:00+01:00",
+        "2026-01-01T00:00:00.5Z",
+        "1969-12-31T23:59:59Z",
+        "2026-1-01T00:00:00Z",
+        "2026-01-01t00:00:00z",
+        "+026-01-01T00:00:00Z",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *d = devnet_doc();
+        set_str(d, "genesisTime", bad[i]);
+        expect_reject(d, "genesisTime: not a valid UTC time");
+    }
+    json_t *d = devnet_doc();
+    json_object_set_new(d, "genesisTime", json_integer(1767225600));
+    expect_reject(d, "genesisTime: not a valid UTC time");
+    d = devnet_doc();
+    json_object_del(d, "genesisTime");
+    expect_reject(d, "genesisTime: missing");
+}
+
+static void test_bad_params(void **state)
+{
+    (void)state;
+    json_t *d;
+    d = devnet_doc();
+    set_param(d, "blockGasLimt", json_string("1"));
+    expect_reject(d, "params.blockGasLimt: unknown field");
+    d = devnet_doc();
+    json_object_del(json_object_get(d, "params"), "blockGasLimit");
+    expect_reject(d, "params.blockGasLimit: missing");
+    d = devnet_doc();
+    set_param(d, "blockGasLimit", json_integer(50000000));
+    expect_reject(d, "params.blockGasLimit: not a decimal integer");
+    d = devnet_doc();
+    set_param(d, "blockGasLimit", json_string("999"));
+    expect_reject(d, "params.blockGasLimit: below the gas of one transfer");
+    d = devnet_doc();
+    set_param(d, "minGasPrice", json_string("-1"));
+    expect_reject(d, "params.minGasPrice: not a decimal integer");
+    d = devnet_doc();
+    set_param(d, "minGasPrice", json_string("01"));
+    expect_reject(d, "params.minGasPrice: not a decimal integer");
+    d = devnet_doc();
+    set_param(d, "minGasPrice", json_string("18446744073709551616"));
+    expect_reject(d, "params.minGasPrice: out of range");
+    d = devnet_doc();
+    set_param(d, "blockMaxBytes", json_string("16777217"));
+    expect_reject(d, "params.blockMaxBytes: above the block size limit");
+    d = devnet_doc();
+    set_param(d, "blockMaxBytes", json_string("100000"));
+    expect_reject(d, "params.blockMaxBytes: below params.txMaxBytes");
+    d = devnet_doc();
+    set_param(d, "txMaxBytes", json_string("131073"));
+    expect_reject(d, "params.txMaxBytes: out of range");
+    d = devnet_doc();
+    set_param(d, "txMaxBytes", json_string("100"));
+    expect_reject(d, "params.txMaxBytes: out of range");
+    d = devnet_doc();
+    set_param(d, "timeoutProposeMs", json_string("3000"));
+    expect_reject(d, "params.timeoutProposeMs: not an integer");
+    d = devnet_doc();
+    set_param(d, "timeoutPrevoteMs", json_integer(0));
+    expect_reject(d, "params.timeoutPrevoteMs: out of range");
+    d = devnet_doc();
+    set_param(d, "timeoutPrecommitMs", json_real(1000.0));
+    expect_reject(d, "params.timeoutPrecommitMs: not an integer");
+    d = devnet_doc();
+    set_param(d, "timeoutDeltaMs", json_integer(-1));
+    expect_reject(d, "params.timeoutDeltaMs: out of range");
+    d = devnet_doc();
+    set_param(d, "timeoutDeltaMs", json_integer(600001));
+    expect_reject(d, "params.timeoutDeltaMs: out of range");
+}
+
+static void test_bad_validators(void **state)
+{
+    (void)state;
+    json_t *d;
+    d = devnet_doc();
+    json_array_clear(json_object_get(d, "validators"));
+    expect_reject(d, "validators: empty");
+    d = devnet_doc();
+    json_object_set_new(d, "validators", json_string("v"));
+    expect_reject(d, "validators: not an array");
+    d = devnet_doc();
+    for (uint32_t i = 0; i < CHAIN_MAX_VALIDATORS; i++)
+        json_array_append_new(json_object_get(d, "validators"), validator(2000 + i, 1));
+    expect_reject(d, "validators: more than 64");
+    d = devnet_doc();
+    json_array_append_new(json_object_get(d, "validators"), validator(1000, 3));
+    expect_reject(d, "validators[1].pubkey: duplicate of validators[0]");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "power", json_integer(0));
+    expect_reject(d, "validators[0].power: must be at least 1");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "power", json_real(1.5));
+    expect_reject(d, "validators[0].power: not an integer");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "power", json_string("10"));
+    expect_reject(d, "validators[0].power: not an integer");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "power", json_integer(INT64_MAX));
+    json_array_append_new(json_object_get(d, "validators"), validator(1001, INT64_MAX));
+    json_array_append_new(json_object_get(d, "validators"), validator(1002, INT64_MAX));
+    expect_reject(d, "validators[2].power: total voting power overflows u64");
+    d = devnet_doc();
+    set_str(at(d, "validators", 0), "pubkey", "0x1234");
+    expect_reject(d, "validators[0].pubkey: not 32 bytes of hex");
+    d = devnet_doc();
+    set_str(at(d, "validators", 0), "pubkey",
+            "0xzz8eac3613e0e11264a00c15e3a23f3f5dffad08d347a24d0c96eb97bc1cf6a8");
+    expect_reject(d, "validators[0].pubkey: not 32 bytes of hex");
+    d = devnet_doc();
+    set_str(at(d, "validators", 0), "pubkey",
+            "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    expect_reject(d, "validators[0].pubkey: not a valid x-only public key");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "pubkey", json_integer(1));
+    expect_reject(d, "validators[0].pubkey: not 32 bytes of hex");
+    d = devnet_doc();
+    json_object_del(at(d, "validators", 0), "pubkey");
+    expect_reject(d, "validators[0].pubkey: missing");
+    d = devnet_doc();
+    json_object_del(at(d, "validators", 0), "name");
+    expect_reject(d, "validators[0].name: missing");
+    d = devnet_doc();
+    set_str(at(d, "validators", 0), "name", "");
+    expect_reject(d, "validators[0].name: must be 1..63 characters");
+    d = devnet_doc();
+    set_str(at(d, "validators", 0), "name", "tab\there");
+    expect_reject(d, "validators[0].name: must be printable ASCII");
+    d = devnet_doc();
+    json_object_set_new(at(d, "validators", 0), "address", json_string("x"));
+    expect_reject(d, "validators[0].address: unknown field");
+    d = devnet_doc();
+    json_array_append_new(json_object_get(d, "validators"), json_integer(1));
+    expect_reject(d, "validators[1]: not an object");
+}
+
+static void test_bad_alloc(void **state)
+{
+    (void)state;
+    json_t *d;
+    d = devnet_doc();
+    set_str(at(d, "alloc", 0), "address", "ol1xyz");
+    expect_reject(d, "alloc[0].address: ");
+    d = devnet_doc();
+    {
+        /* Flip the last checksum character. */
+        char a[64];
+        snprintf(a, sizeof a, "%s",
+                 json_string_value(json_object_get(at(d, "alloc", 3), "address")));
+        size_t l = strlen(a);
+        a[l - 1] = a[l - 1] == 'q' ? 'p' : 'q';
+        set_str(at(d, "alloc", 3), "address", a);
+    }
+    expect_reject(d, "alloc[3].address: ");
+    d = devnet_doc();
+    json_object_set_new(at(d, "alloc", 1), "address", json_integer(5));
+    expect_reject(d, "alloc[1].address: not a string");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 5), "address",
+            json_string_value(json_object_get(at(d, "alloc", 2), "address")));
+    expect_reject(d, "alloc[5].address: duplicate of alloc[2]");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 9), "address",
+            json_string_value(json_object_get(at(d, "alloc", 4), "address")));
+    set_str(at(d, "alloc", 7), "address",
+            json_string_value(json_object_get(at(d, "alloc", 8), "address")));
+    expect_reject(d, "alloc[8].address: duplicate of alloc[7]");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 0), "balance", "18446744073709551615");
+    expect_reject(d, "alloc[1].balance: total supply overflows u64");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "18446744073709551616");
+    expect_reject(d, "alloc[3].balance: out of range");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "-1");
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "1.5");
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "1e9");
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "");
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    json_object_set_new(at(d, "alloc", 3), "balance", json_real(1.5));
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    json_object_set_new(at(d, "alloc", 3), "balance", json_integer(100));
+    expect_reject(d, "alloc[3].balance: not a decimal amount");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 3), "balance", "0");
+    expect_reject(d, "alloc[3].balance: must be positive");
+    d = devnet_doc();
+    json_object_del(at(d, "alloc", 6), "balance");
+    expect_reject(d, "alloc[6].balance: missing");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 6), "note", "x");
+    expect_reject(d, "alloc[6].note: unknown field");
+    d = devnet_doc();
+    json_array_append_new(json_object_get(d, "alloc"), json_null());
+    expect_reject(d, "alloc[10]: not an object");
+}
+
+static void expect_raw_reject(const char *s, size_t n, const char *want)
+{
+    chain_genesis g;
+    util_err err = {0};
+    int rc = chain_genesis_parse(&g, s, n, &err);
+    if (rc == 0 || strstr(err.msg, want) == NULL)
+        fail_msg("want error containing \"%s\", got rc %d \"%s\"", want, rc, err.msg);
+    assert_null(g.vals);
+}
+
+static void test_bad_json(void **state)
+{
+    (void)state;
+    expect_raw_reject("{", 1, "not valid JSON");
+    expect_raw_reject("", 0, "not valid JSON");
+    expect_raw_reject("{\"chainId\":\"a\",\"chainId\":\"b\"}", 29, "not valid JSON");
+    expect_raw_reject("{\"chainId\":\"a\0b\"}", 17, "not valid JSON");
+    expect_raw_reject("[]", 2, "not a JSON object");
+    expect_raw_reject("42", 2, "not a JSON object");
+    expect_raw_reject("\"x\"", 3, "not a JSON object");
+    expect_raw_reject("{} x", 4, "not valid JSON");
+
+    size_t n = CHAIN_GENESIS_MAX_BYTES + 1;
+    char *big = malloc(n);
+    assert_non_null(big);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    expect_raw_reject(big, n, "larger than");
+    free(big);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_equals_file),
+        cmocka_unit_test(test_devnet_content),
+        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_hash_ignores_formatting),
+        cmocka_unit_test(test_valid_variants),
+        cmocka_unit_test(test_bad_top_level),
+        cmocka_unit_test(test_bad_time),
+        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_bad_validators),
+        cmocka_unit_test(test_bad_alloc),
+        cmocka_unit_test(test_bad_json),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

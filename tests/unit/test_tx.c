@@ -1,0 +1,392 @@
+/* Transaction encoding, signing and decoding. The known answer was computed
+ * independently (a from-scratch Python BIP-340 that reproduces the official
+ * vectors, plus hashlib) from the layout in chain/tx.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/hash.h"
+#include "chain/tx.h"
+#include "util/hex.h"
+
+#define KAT_ENC                                                                                    \
+    "01116f70656e6c65646765722d6465766e657401d9e7a7390f7199c8332b29b4cbeb49fec41c59595f7689924b55" \
+    "1337f501d38b0700000000000000e8030000000000000100000000000000dc04d1a9923e361eccad546a7d2fbff6" \
+    "cac6eea6807c814a00000000c8619b5b21e68f22e44a9fde8d16eb8c2960615f82f39fa9848d60819dd25fa99379" \
+    "6e93e43bd8ca341453fb68f595bebb799f47019521171b69324107579d43"
+#define KAT_ID "99d5c21e6d4a2e5d4c2984f3cbc37517f7b7573fbaf10b6543f052e9f4ffa650"
+#define KAT_SIGHASH "1acf360969030fd75004226bb530019e397d41789dfeb14b66265d0e89480daf"
+#define KAT_LEN 168
+
+/* Fixed content: dev key 0 sends 1.25 OPEN to dev key 1's address. */
+static void make_tx(chain_tx *tx, const chain_keypair *from, uint32_t to_index)
+{
+    chain_keypair to;
+    memset(tx, 0, sizeof *tx);
+    tx->version = CHAIN_TX_VERSION;
+    strcpy(tx->chain_id, "openledger-devnet");
+    tx->type = CHAIN_TX_TRANSFER;
+    memcpy(tx->sender, from->pubkey, 32);
+    tx->nonce = 7;
+    tx->gas_limit = 1000;
+    tx->gas_price = 1;
+    assert_int_equal(chain_keypair_dev(&to, to_index), 0);
+    chain_addr_from_pubkey(&tx->body.transfer.to, to.pubkey);
+    tx->body.transfer.amount = 1250000000;
+}
+
+static void encode(const chain_tx *tx, uint8_t **p, size_t *n)
+{
+    util_buf b;
+    util_buf_init(&b);
+    assert_int_equal(chain_tx_encode(tx, &b), 0);
+    assert_int_equal(util_buf_take(&b, p, n), 0);
+}
+
+static void signed_tx(chain_tx *tx, uint8_t **p, size_t *n)
+{
+    chain_keypair kp;
+    util_err err;
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    make_tx(tx, &kp, 1);
+    assert_int_equal(chain_tx_sign(tx, &kp, &err), 0);
+    encode(tx, p, n);
+}
+
+static void test_known_answer(void **state)
+{
+    (void)state;
+    chain_keypair kp;
+    chain_tx tx;
+    util_err err;
+    char hex[2 * KAT_LEN + 1];
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    make_tx(&tx, &kp, 1);
+    /* Deterministic signature (all-zero aux) so the bytes are stable. */
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+    util_hex_encode(hex, tx.sighash, 32);
+    assert_string_equal(hex, KAT_SIGHASH);
+    assert_int_equal(chain_sign(tx.sig, tx.sighash, &kp, NULL), 0);
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+
+    uint8_t *p;
+    size_t n;
+    encode(&tx, &p, &n);
+    assert_int_equal(n, KAT_LEN);
+    assert_int_equal(tx.size, KAT_LEN);
+    util_hex_encode(hex, p, n);
+    assert_string_equal(hex, KAT_ENC);
+    util_hex_encode(hex, tx.id, 32);
+    assert_string_equal(hex, KAT_ID);
+    chain_addr from;
+    chain_addr_from_pubkey(&from, kp.pubkey);
+    assert_memory_equal(tx.from.b, from.b, CHAIN_ADDR_LEN);
+    assert_int_equal(chain_tx_check_sig(&tx), 1);
+
+    /* The same bytes decode to the same transaction. */
+    chain_tx d;
+    assert_int_equal(chain_tx_decode(&d, p, n, &err), 0);
+    assert_memory_equal(d.id, tx.id, 32);
+    assert_memory_equal(d.sighash, tx.sighash, 32);
+    assert_int_equal(d.sig_checked, 0);
+    chain_tx_free(&d);
+    chain_tx_free(&tx);
+    free(p);
+}
+
+static void test_sign_decode_roundtrip(void **state)
+{
+    (void)state;
+    chain_tx tx, d;
+    util_err err;
+    uint8_t *p, *p2;
+    size_t n, n2;
+    signed_tx(&tx, &p, &n);
+    assert_int_equal(chain_tx_decode(&d, p, n, &err), 0);
+    assert_int_equal(d.version, 1);
+    assert_string_equal(d.chain_id, "openledger-devnet");
+    assert_int_equal(d.type, CHAIN_TX_TRANSFER);
+    assert_memory_equal(d.sender, tx.sender, 32);
+    assert_int_equal(d.nonce, 7);
+    assert_int_equal(d.gas_limit, 1000);
+    assert_int_equal(d.gas_price, 1);
+    assert_memory_equal(d.body.transfer.to.b, tx.body.transfer.to.b, CHAIN_ADDR_LEN);
+    assert_int_equal(d.body.transfer.amount, 1250000000);
+    assert_memory_equal(d.sig, tx.sig, 64);
+    assert_memory_equal(d.id, tx.id, 32);
+    assert_memory_equal(d.from.b, tx.from.b, CHAIN_ADDR_LEN);
+    assert_int_equal(d.size, n);
+    encode(&d, &p2, &n2);
+    assert_int_equal(n2, n);
+    assert_memory_equal(p2, p, n);
+
+    assert_int_equal(d.sig_checked, 0);
+    assert_int_equal(chain_tx_check_sig(&d), 1);
+    assert_int_equal(d.sig_checked, 1);
+    /* Cached: a later call does not verify again. */
+    d.sig[0] ^= 1;
+    assert_int_equal(chain_tx_check_sig(&d), 1);
+    /* Finalize recomputes from content and drops the cache. */
+    assert_int_equal(chain_tx_finalize(&d, &err), 0);
+    assert_int_equal(d.sig_checked, 0);
+    assert_int_equal(chain_tx_check_sig(&d), 0);
+    assert_int_equal(chain_tx_check_sig(&d), 0);
+
+    chain_tx c;
+    assert_int_equal(chain_tx_copy(&c, &tx), 0);
+    assert_memory_equal(c.id, tx.id, 32);
+    chain_tx_free(&c);
+    chain_tx_free(&d);
+    chain_tx_free(&tx);
+    free(p);
+    free(p2);
+}
+
+/* Randomized aux: two signatures of the same content differ, both verify. */
+static void test_sign_is_randomized(void **state)
+{
+    (void)state;
+    chain_tx a, b;
+    uint8_t *pa, *pb;
+    size_t na, nb;
+    signed_tx(&a, &pa, &na);
+    signed_tx(&b, &pb, &nb);
+    assert_memory_equal(a.sighash, b.sighash, 32);
+    assert_memory_not_equal(a.sig, b.sig, 64);
+    assert_int_equal(chain_tx_check_sig(&a), 1);
+    assert_int_equal(chain_tx_check_sig(&b), 1);
+    free(pa);
+    free(pb);
+}
+
+/* Any single flipped bit either makes the bytes undecodable or the signature
+ * invalid: the signature covers every field, including the chain id. */
+static void test_bit_flips(void **state)
+{
+    (void)state;
+    chain_tx tx, d;
+    uint8_t *p;
+    size_t n;
+    int decoded = 0;
+    signed_tx(&tx, &p, &n);
+    for (size_t bit = 0; bit < n * 8; bit++) {
+        p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        if (chain_tx_decode(&d, p, n, NULL) == 0) {
+            decoded++;
+            if (chain_tx_check_sig(&d) != 0) fail_msg("bit %zu flipped still verifies", bit);
+            assert_memory_not_equal(d.id, tx.id, 32);
+        }
+        p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    /* Sender, nonce, gas, body and signature bits all decode. */
+    assert_true(decoded > (int)(n * 8) / 2);
+    free(p);
+}
+
+static void expect_reject(const uint8_t *p, size_t n, int code, const char *msg)
+{
+    chain_tx d;
+    util_err err = {0};
+    assert_int_equal(chain_tx_decode(&d, p, n, &err), code);
+    if (msg && strcmp(err.msg, msg) != 0) fail_msg("got \"%s\", want \"%s\"", err.msg, msg);
+}
+
+static void test_rejections(void **state)
+{
+    (void)state;
+    chain_tx tx;
+    uint8_t *p, buf[512];
+    size_t n;
+    signed_tx(&tx, &p, &n);
+    /* offsets: version 0, chain id length 1, chain id 2..18, type 19 */
+
+    memcpy(buf, p, n);
+    buf[0] = 2;
+    expect_reject(buf, n, UTIL_EINVAL, "transaction: unsupported version 2");
+    buf[0] = 0;
+    expect_reject(buf, n, UTIL_EINVAL, "transaction: unsupported version 0");
+
+    static const uint8_t types[] = {0, 2, 3, 8, 9, 255};
+    for (size_t i = 0; i < sizeof types; i++) {
+        char want[64];
+        memcpy(buf, p, n);
+        buf[19] = types[i];
+        snprintf(want, sizeof want, "unsupported transaction type %u", types[i]);
+        expect_reject(buf, n, UTIL_EINVAL, want);
+    }
+
+    const char *badid = "transaction: bad chain id (1..32 characters of a-z, 0-9, '-')";
+    memcpy(buf, p, n);
+    buf[2] = 'O'; /* uppercase */
+    expect_reject(buf, n, UTIL_EINVAL, badid);
+    buf[2] = '_';
+    expect_reject(buf, n, UTIL_EINVAL, badid);
+    buf[2] = 0; /* embedded NUL */
+    expect_reject(buf, n, UTIL_EINVAL, badid);
+    /* Empty chain id: drop the 17 bytes. */
+    buf[0] = 1;
+    buf[1] = 0;
+    memcpy(buf + 2, p + 19, n - 19);
+    expect_reject(buf, n - 17, UTIL_EINVAL, badid);
+    /* 33-byte chain id. */
+    buf[1] = 33;
+    memset(buf + 2, 'a', 33);
+    memcpy(buf + 35, p + 19, n - 19);
+    expect_reject(buf, n + 16, UTIL_EINVAL, "transaction: bad chain id (33 bytes, at most 32)");
+    /* 32 bytes is the maximum and decodes (signature aside). */
+    buf[1] = 32;
+    memcpy(buf + 34, p + 19, n - 19);
+    expect_reject(buf, n + 15, 0, NULL);
+
+    /* Non-minimal length varint 0x91 0x00 for 17. */
+    buf[0] = 1;
+    buf[1] = 0x91;
+    buf[2] = 0x00;
+    memcpy(buf + 3, p + 2, n - 2);
+    expect_reject(buf, n + 1, UTIL_EINVAL, "transaction: non-minimal varint at byte 1");
+    /* An 11-byte varint (caught at its 10th byte, which may only be 0 or 1). */
+    memset(buf + 1, 0x80, 10);
+    buf[11] = 0x01;
+    expect_reject(buf, 12, UTIL_EINVAL, "transaction: varint overflows 64 bits at byte 11");
+
+    /* Every proper prefix is truncated. */
+    for (size_t k = 0; k < n; k++) {
+        chain_tx d;
+        util_err err = {0};
+        assert_int_equal(chain_tx_decode(&d, p, k, &err), UTIL_EINVAL);
+        assert_non_null(strstr(err.msg, "truncated"));
+    }
+
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    expect_reject(buf, n + 1, UTIL_EINVAL, "transaction: trailing bytes at byte 168");
+
+    uint8_t *big = calloc(1, CHAIN_TX_MAX_SIZE + 1);
+    assert_non_null(big);
+    memcpy(big, p, n);
+    expect_reject(big, CHAIN_TX_MAX_SIZE + 1, UTIL_ELIMIT,
+                  "transaction too large: 131073 bytes, at most 131072");
+    /* At the limit, the only complaint is the padding after the transaction. */
+    expect_reject(big, CHAIN_TX_MAX_SIZE, UTIL_EINVAL, "transaction: trailing bytes at byte 168");
+    free(big);
+    free(p);
+}
+
+static void test_read_sequence(void **state)
+{
+    (void)state;
+    chain_tx a, b, x, y;
+    uint8_t *pa, *pb;
+    size_t na, nb;
+    util_err err;
+    signed_tx(&a, &pa, &na);
+    signed_tx(&b, &pb, &nb);
+    uint8_t buf[400];
+    memcpy(buf, pa, na);
+    memcpy(buf + na, pb, nb);
+    util_rd r;
+    util_rd_init(&r, buf, na + nb);
+    assert_int_equal(chain_tx_read(&x, &r, &err), 0);
+    assert_int_equal(r.pos, na);
+    assert_int_equal(chain_tx_read(&y, &r, &err), 0);
+    assert_int_equal(util_rd_end(&r), 0);
+    assert_memory_equal(x.id, a.id, 32);
+    assert_memory_equal(y.id, b.id, 32);
+    assert_int_equal(chain_tx_check_sig(&y), 1);
+    /* Error offsets are relative to the transaction being read. */
+    assert_int_equal(chain_tx_read(&x, &r, &err), UTIL_EINVAL);
+    assert_string_equal(err.msg, "transaction: truncated at byte 0");
+    free(pa);
+    free(pb);
+}
+
+static void test_finalize_and_sign_checks(void **state)
+{
+    (void)state;
+    chain_keypair kp;
+    chain_tx tx;
+    util_err err;
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    make_tx(&tx, &kp, 1);
+    tx.version = 2;
+    assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
+    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    make_tx(&tx, &kp, 1);
+    tx.type = CHAIN_TX_CALL;
+    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    assert_string_equal(err.msg, "unsupported transaction type 8");
+    make_tx(&tx, &kp, 1);
+    strcpy(tx.chain_id, "Devnet");
+    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    make_tx(&tx, &kp, 1);
+    memset(tx.chain_id, 'a', sizeof tx.chain_id); /* not terminated */
+    assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
+}
+
+static void test_chain_id_valid(void **state)
+{
+    (void)state;
+    assert_true(chain_id_valid("openledger-devnet"));
+    assert_true(chain_id_valid("a"));
+    assert_true(chain_id_valid("0-9"));
+    assert_true(chain_id_valid("abcdefghijklmnopqrstuvwxyz012345")); /* 32 */
+    assert_false(chain_id_valid("abcdefghijklmnopqrstuvwxyz0123456"));
+    assert_false(chain_id_valid(""));
+    assert_false(chain_id_valid(NULL));
+    assert_false(chain_id_valid("Devnet"));
+    assert_false(chain_id_valid("dev net"));
+    assert_false(chain_id_valid("dev_net"));
+    assert_false(chain_id_valid("dev.net"));
+    assert_false(chain_id_valid("d\xc3\xa9v"));
+}
+
+static void test_gas_and_cost(void **state)
+{
+    (void)state;
+    chain_keypair kp;
+    chain_tx tx;
+    uint64_t c;
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    make_tx(&tx, &kp, 1);
+    assert_int_equal(chain_tx_intrinsic_gas(&tx), CHAIN_GAS_TRANSFER);
+    assert_int_equal(chain_tx_value(&tx), 1250000000);
+    assert_int_equal(chain_tx_max_cost(&tx, &c), 0);
+    assert_int_equal(c, 1000 * 1 + 1250000000);
+    tx.gas_price = UINT64_MAX / 1000 + 1; /* gas_limit * gas_price overflows */
+    c = 42;
+    assert_int_equal(chain_tx_max_cost(&tx, &c), -1);
+    assert_int_equal(c, 42);
+    tx.gas_price = 1;
+    tx.body.transfer.amount = UINT64_MAX - 999; /* fee + amount = 2^64 */
+    assert_int_equal(chain_tx_max_cost(&tx, &c), -1);
+    tx.body.transfer.amount = UINT64_MAX - 1000;
+    assert_int_equal(chain_tx_max_cost(&tx, &c), 0);
+    assert_true(c == UINT64_MAX);
+
+    assert_string_equal(chain_tx_type_name(CHAIN_TX_TRANSFER), "transfer");
+    assert_string_equal(chain_tx_type_name(CHAIN_TX_CALL), "call");
+    assert_string_equal(chain_tx_type_name(0), "unknown");
+    assert_string_equal(chain_tx_type_name(99), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_answer),
+        cmocka_unit_test(test_sign_decode_roundtrip),
+        cmocka_unit_test(test_sign_is_randomized),
+        cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_read_sequence),
+        cmocka_unit_test(test_finalize_and_sign_checks),
+        cmocka_unit_test(test_chain_id_valid),
+        cmocka_unit_test(test_gas_and_cost),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
