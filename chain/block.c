@@ -54,8 +54,8 @@ int chain_header_encode(const chain_header *h, util_buf *out)
 
 static int rd_error(const util_rd *r, size_t base, const char *what, util_err *err)
 {
-    return util_err_set(err, UTIL_EINVAL, "%s: %s at byte %zu", what,
-                        r->err ? r->err : "malformed", r->err_at - base);
+    return util_err_set(err, UTIL_EINVAL, "%s: %s at byte %zu", what, r->err ? r->err : "malformed",
+                        r->err_at - base);
 }
 
 int chain_header_read(chain_header *h, util_rd *r, util_err *err)
@@ -142,7 +142,8 @@ int chain_block_encode(const chain_block *b, util_buf *out)
 void chain_block_free(chain_block *b)
 {
     if (!b) return;
-    for (size_t i = 0; i < b->ntx; i++) chain_tx_free(&b->txs[i]);
+    for (size_t i = 0; i < b->ntx; i++)
+        chain_tx_free(&b->txs[i]);
     free(b->txs);
     b->txs = NULL;
     b->ntx = 0;
@@ -174,8 +175,8 @@ int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err
         const uint8_t *tp;
         size_t tn;
         if (util_rd_lenbytes(&r, &tp, &tn, CHAIN_TX_MAX_SIZE)) {
-            rc = util_err_set(err, UTIL_EINVAL, "block: tx %zu: %s at byte %zu", i, r.err,
-                              r.err_at);
+            rc =
+                util_err_set(err, UTIL_EINVAL, "block: tx %zu: %s at byte %zu", i, r.err, r.err_at);
             goto fail;
         }
         rc = chain_tx_decode(&b->txs[i], tp, tn, err);
@@ -252,7 +253,8 @@ static void merkle(leaf_fn get, const void *ctx, size_t lo, size_t n, uint8_t ou
         return;
     }
     size_t k = 1;
-    while (k * 2 < n) k *= 2;
+    while (k * 2 < n)
+        k *= 2;
     uint8_t l[32], r[32];
     merkle(get, ctx, lo, k, l);
     merkle(get, ctx, lo + k, n - k, r);

@@ -118,12 +118,10 @@ int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err)
     if (r->err) return rd_error(r, start, err);
     if (util_rd_u8(r, &tx->version)) return rd_error(r, start, err);
     if (tx->version != CHAIN_TX_VERSION)
-        return util_err_set(err, UTIL_EINVAL, "transaction: unsupported version %u",
-                            tx->version);
+        return util_err_set(err, UTIL_EINVAL, "transaction: unsupported version %u", tx->version);
     if (util_rd_varint(r, &cidn, UINT64_MAX)) return rd_error(r, start, err);
     if (cidn > CHAIN_ID_MAX)
-        return util_err_set(err, UTIL_EINVAL,
-                            "transaction: bad chain id (%llu bytes, at most %d)",
+        return util_err_set(err, UTIL_EINVAL, "transaction: bad chain id (%llu bytes, at most %d)",
                             (unsigned long long)cidn, CHAIN_ID_MAX);
     if (util_rd_bytes(r, &cid, (size_t)cidn)) return rd_error(r, start, err);
     memcpy(tx->chain_id, cid, (size_t)cidn);
@@ -172,8 +170,7 @@ int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err)
 int chain_tx_finalize(chain_tx *tx, util_err *err)
 {
     if (tx->version != CHAIN_TX_VERSION)
-        return util_err_set(err, UTIL_EINVAL, "transaction: unsupported version %u",
-                            tx->version);
+        return util_err_set(err, UTIL_EINVAL, "transaction: unsupported version %u", tx->version);
     if (memchr(tx->chain_id, 0, sizeof tx->chain_id) == NULL || !chain_id_valid(tx->chain_id))
         return util_err_set(err, UTIL_EINVAL,
                             "transaction: bad chain id (1..32 characters of a-z, 0-9, '-')");

@@ -21,7 +21,7 @@
 #include "util/err.h"
 
 #define CHAIN_TX_VERSION 1
-#define CHAIN_ID_MAX 32           /* bytes of a chain id: [a-z0-9-], 1..32 */
+#define CHAIN_ID_MAX 32 /* bytes of a chain id: [a-z0-9-], 1..32 */
 #define CHAIN_TX_MAX_SIZE (128 * 1024)
 
 /* Fixed gas of native types. */
@@ -59,10 +59,10 @@ typedef struct chain_tx {
     /* Derived by chain_tx_decode / chain_tx_sign / chain_tx_finalize: */
     uint8_t id[32];
     uint8_t sighash[32];
-    chain_addr from;   /* address of sender */
-    uint32_t size;     /* encoded size in bytes */
-    int sig_checked;   /* 1 once the signature was verified valid (never re-verified);
-                        * reset to 0 by decode, sign and finalize */
+    chain_addr from; /* address of sender */
+    uint32_t size;   /* encoded size in bytes */
+    int sig_checked; /* 1 once the signature was verified valid (never re-verified);
+                      * reset to 0 by decode, sign and finalize */
 } chain_tx;
 
 /* Validates a chain id string: 1..32 chars of [a-z0-9-]. */

@@ -207,9 +207,19 @@ static int on_url(http_parser *hp, const char *at, size_t n)
     return 0;
 }
 
+/* RFC 7230 tchar. http-parser without HTTP_PARSER_STRICT also lets spaces
+ * through in header names, which RFC 7230 3.2.4 says to refuse. */
+static int is_tchar(unsigned char c)
+{
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
 static int on_header_field(http_parser *hp, const char *at, size_t n)
 {
     http_proto *p = hp->data;
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)at[i])) return fail(p, 400, "bad request: invalid header name");
     /* 4 for ": " and CRLF, so many empty headers still count. */
     if (count_header(p, n + (p->in_value ? 4 : 0))) return -1;
     if (p->in_value) {
@@ -287,11 +297,38 @@ static int on_headers_complete(http_parser *hp)
     return 0;
 }
 
+/* http-parser built without HTTP_PARSER_STRICT (as Debian ships it) takes
+ * any two bytes after a chunk's data as its CRLF. They are checked here
+ * instead, in this buffer or, when it ends first, at the start of the next. */
+static int check_crlf(http_proto *p, const char *at)
+{
+    while (p->crlf_need > 0 && at < p->feed_end) {
+        char want = p->crlf_need == 2 ? '\r' : '\n';
+        if (*at++ != want) return fail(p, 400, "bad request: chunk data not followed by CRLF");
+        p->crlf_need--;
+    }
+    return 0;
+}
+
+static int on_chunk_header(http_parser *hp)
+{
+    http_proto *p = hp->data;
+    p->chunk_left = hp->content_length;
+    return 0;
+}
+
 static int on_body(http_parser *hp, const char *at, size_t n)
 {
     http_proto *p = hp->data;
     if (n > p->routes->max_body - p->body_len) return fail(p, 413, "request body too large");
     p->body_len += n;
+    if (hp->flags & F_CHUNKED) {
+        p->chunk_left = n < p->chunk_left ? p->chunk_left - n : 0;
+        if (p->chunk_left == 0) {
+            p->crlf_need = 2;
+            if (check_crlf(p, at + n)) return -1;
+        }
+    }
     if (p->route == ROUTE_RPC) {
         util_buf_put(&p->body, at, n);
         if (p->body.oom) return fail(p, 500, "out of memory");
@@ -375,12 +412,15 @@ static const http_parser_settings settings = {
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
+    .on_chunk_header = on_chunk_header,
     .on_message_complete = on_message_complete,
 };
 
 size_t http_proto_feed(http_proto *p, const char *data, size_t len)
 {
     if (p->close || p->paused || len == 0) return 0;
+    p->feed_end = data + len;
+    if (p->crlf_need && check_crlf(p, data)) return 0;
     size_t used = http_parser_execute(&p->parser, &settings, data, len);
     if (p->close) return used;
     enum http_errno e = HTTP_PARSER_ERRNO(&p->parser);

@@ -53,6 +53,9 @@ typedef struct http_proto {
     char expect[16];    /* Expect: value, truncated */
     size_t expect_len;
     int route;          /* ROUTE_* in http_proto.c */
+    uint64_t chunk_left; /* bytes of the current chunk still to come */
+    int crlf_need;       /* CRLF bytes after chunk data not yet checked */
+    const char *feed_end; /* end of the buffer being parsed */
     size_t body_len;
     util_buf body;
 } http_proto;

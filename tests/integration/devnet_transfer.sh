@@ -34,8 +34,10 @@ pass "send back, fee charged"
 
 out=$(cli prove "$alice") || fail "prove: $out"
 grep -q 'proof OK' <<<"$out" || fail "prove output: $out"
-out=$(cli prove ol1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqzaf9mk 2>&1) || true
-pass "prove"
+cli key new --name bob >/dev/null || fail "key new bob"
+out=$(cli prove bob) || fail "prove absent: $out"
+grep -q 'absent' <<<"$out" || fail "absent account proof output: $out"
+pass "prove (present and absent)"
 
 blk=$(rpc chain_getBlock '["latest"]')
 [[ $(jget "$blk" 'j["result"]["header"]["height"] >= 2') == True ]] || fail "latest block $blk"

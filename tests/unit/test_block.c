@@ -176,7 +176,8 @@ static void make_block(chain_block *b, size_t ntx)
     make_header(&b->h);
     b->txs = calloc(ntx ? ntx : 1, sizeof *b->txs);
     assert_non_null(b->txs);
-    for (size_t i = 0; i < ntx; i++) add_tx(b, (uint32_t)i % 2, i);
+    for (size_t i = 0; i < ntx; i++)
+        add_tx(b, (uint32_t)i % 2, i);
     chain_block_tx_root(b, b->h.tx_root);
 }
 

@@ -54,8 +54,7 @@ static void test_varint_known_answers(void **state)
     }
 }
 
-static void expect_varint_err(const uint8_t *p, size_t n, uint64_t max, const char *why,
-                              size_t at)
+static void expect_varint_err(const uint8_t *p, size_t n, uint64_t max, const char *why, size_t at)
 {
     util_rd r;
     uint64_t v = 12345;
@@ -109,8 +108,8 @@ static void test_fixed_ints_and_reader(void **state)
     util_buf_u64(&b, 0x0f0e0d0c0b0a0908ULL);
     util_buf_lenbytes(&b, "xyz", 3);
     assert_int_equal(b.oom, 0);
-    static const uint8_t want[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                   3, 'x', 'y', 'z'};
+    static const uint8_t want[] = {1,  2,  3,  4,  5,  6, 7,   8,   9,  10,
+                                   11, 12, 13, 14, 15, 3, 'x', 'y', 'z'};
     assert_int_equal(b.len, sizeof want);
     assert_memory_equal(b.data, want, sizeof want);
 
@@ -186,10 +185,10 @@ static void test_hex(void **state)
     assert_int_equal(util_hex_decode_exact(out, 4, "0x0001ABFF"), 0);
     assert_memory_equal(out, bytes, 4);
     assert_int_equal(util_hex_decode_exact(out, 4, "0X0001abFf"), 0);
-    assert_int_equal(util_hex_decode_exact(out, 4, "0001abf"), -1);   /* odd */
-    assert_int_equal(util_hex_decode_exact(out, 4, "0001ab"), -1);    /* short */
-    assert_int_equal(util_hex_decode_exact(out, 4, "0001abff00"), -1);/* long */
-    assert_int_equal(util_hex_decode_exact(out, 4, "0001abfg"), -1);  /* non-hex */
+    assert_int_equal(util_hex_decode_exact(out, 4, "0001abf"), -1);    /* odd */
+    assert_int_equal(util_hex_decode_exact(out, 4, "0001ab"), -1);     /* short */
+    assert_int_equal(util_hex_decode_exact(out, 4, "0001abff00"), -1); /* long */
+    assert_int_equal(util_hex_decode_exact(out, 4, "0001abfg"), -1);   /* non-hex */
     assert_int_equal(util_hex_decode_exact(out, 4, "0001 bff"), -1);
     assert_int_equal(util_hex_decode_exact(out, 4, NULL), -1);
     assert_int_equal(util_hex_decode_exact(out, 0, ""), 0);
@@ -228,8 +227,9 @@ static void test_amount_parse(void **state)
         assert_true(v == ok[i].v);
     }
     static const char *const bad[] = {
-        "1.", ".5", "1.0000000001", "-1", "1e9", "18446744073.709551616", "18446744074", "",
-        "+1", " 1", "1 ", "1.2.3", "abc", "0x10", "1,5", ".",
+        "1.",          ".5",   "1.0000000001", "-1", "1e9", "18446744073.709551616",
+        "18446744074", "",     "+1",           " 1", "1 ",  "1.2.3",
+        "abc",         "0x10", "1,5",          ".",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         uint64_t v = 77;
@@ -298,12 +298,9 @@ static void test_checked_arith(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_varint_known_answers),
-        cmocka_unit_test(test_varint_rejections),
-        cmocka_unit_test(test_fixed_ints_and_reader),
-        cmocka_unit_test(test_hex),
-        cmocka_unit_test(test_amount_parse),
-        cmocka_unit_test(test_amount_format),
+        cmocka_unit_test(test_varint_known_answers),  cmocka_unit_test(test_varint_rejections),
+        cmocka_unit_test(test_fixed_ints_and_reader), cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_amount_parse),          cmocka_unit_test(test_amount_format),
         cmocka_unit_test(test_checked_arith),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
