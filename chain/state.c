@@ -231,7 +231,8 @@ int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err)
         return 0;
     }
     size_t n = 0;
-    for (size_t i = 0; i < ex->cap; i++) n += ex->slots[i].used && ex->slots[i].dirty;
+    for (size_t i = 0; i < ex->cap; i++)
+        n += ex->slots[i].used && ex->slots[i].dirty;
     chain_smt_update *ups = calloc(n ? n : 1, sizeof *ups);
     if (!ups) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     size_t k = 0;

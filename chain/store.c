@@ -222,8 +222,10 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
     if (rc == UTIL_ENOTFOUND)
         return util_err_set(err, rc, "no block at height %llu", (unsigned long long)height);
     if (rc) return rc;
-    if (vl != 32) rc = util_err_set(err, UTIL_EIO, "corrupt height index");
-    else memcpy(id, v, 32);
+    if (vl != 32)
+        rc = util_err_set(err, UTIL_EIO, "corrupt height index");
+    else
+        memcpy(id, v, 32);
     free(v);
     return rc;
 }
@@ -325,7 +327,8 @@ int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *h
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "transaction not found");
     if (rc) return rc;
-    if (vl != 12) rc = util_err_set(err, UTIL_EIO, "corrupt tx index");
+    if (vl != 12)
+        rc = util_err_set(err, UTIL_EIO, "corrupt tx index");
     else {
         *height = util_get_u64le(v);
         *index = util_get_u32le(v + 8);
@@ -344,8 +347,7 @@ int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint
     return db_get(st, k, klen + 1, val, vlen, err);
 }
 
-int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc,
-                            util_err *err)
+int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc, util_err *err)
 {
     uint8_t key[CHAIN_ACCOUNT_KEY_LEN], *v;
     size_t vl;

@@ -86,7 +86,9 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     uint64_t v;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case O_DEV: cfg->dev = 1; break;
+        case O_DEV:
+            cfg->dev = 1;
+            break;
         case O_DATADIR:
             if (strlen(optarg) >= sizeof cfg->datadir)
                 return util_err_set(err, NODE_CFG_USAGE, "--datadir: path too long");
@@ -119,9 +121,15 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                 return util_err_set(err, NODE_CFG_USAGE,
                                     "--log-level: expected debug, info, warn or error");
             break;
-        case O_QUIET: cfg->quiet_accounts = 1; break;
-        case 'h': node_print_help(argv[0]); return NODE_CFG_EXIT_OK;
-        case O_VER: printf("openledgerd %s\n", OL_VERSION); return NODE_CFG_EXIT_OK;
+        case O_QUIET:
+            cfg->quiet_accounts = 1;
+            break;
+        case 'h':
+            node_print_help(argv[0]);
+            return NODE_CFG_EXIT_OK;
+        case O_VER:
+            printf("openledgerd %s\n", OL_VERSION);
+            return NODE_CFG_EXIT_OK;
         case ':':
             return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
         default:

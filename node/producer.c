@@ -19,7 +19,8 @@ static void receipts_root(const chain_receipt *rs, size_t n, uint8_t out[32])
         memset(out, 0, 32);
         return;
     }
-    for (size_t i = 0; i < n; i++) chain_receipt_hash(&rs[i], h[i]);
+    for (size_t i = 0; i < n; i++)
+        chain_receipt_hash(&rs[i], h[i]);
     chain_merkle_root((const uint8_t(*)[32])h, n, out);
     free(h);
 }
@@ -29,7 +30,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     *produced = 0;
     const chain_params *p = &n->genesis.params;
     const chain_header *parent = chain_store_head_header(n->store);
-    uint64_t max_bytes = p->block_max_bytes > HEADER_RESERVE ? p->block_max_bytes - HEADER_RESERVE : 0;
+    uint64_t max_bytes =
+        p->block_max_bytes > HEADER_RESERVE ? p->block_max_bytes - HEADER_RESERVE : 0;
 
     size_t cap = chain_mempool_count(n->mempool);
     const chain_tx **sel = malloc((cap ? cap : 1) * sizeof *sel);
@@ -51,7 +53,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     b.h.time_ms = now > parent->time_ms ? now : parent->time_ms + 1;
     chain_addr_from_pubkey(&b.h.proposer, n->validator.pubkey);
     memcpy(b.h.validators_hash, n->genesis.validators_hash, 32);
-    if (parent->height > 0 && chain_store_get_commit(n->store, parent->height, &b.h.last_commit, err)) {
+    if (parent->height > 0 &&
+        chain_store_get_commit(n->store, parent->height, &b.h.last_commit, err)) {
         free(sel);
         return util_err_prefix(err, "loading the parent's commit: ");
     }
@@ -98,7 +101,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     }
     free(sel);
     sel = NULL; /* borrowed pointers die with the pool changes below */
-    for (size_t i = 0; i < nbad; i++) chain_mempool_remove(n->mempool, bad[i]);
+    for (size_t i = 0; i < nbad; i++)
+        chain_mempool_remove(n->mempool, bad[i]);
     if (b.ntx == 0 && !allow_empty) goto out;
 
     if ((rc = chain_exec_finish(ex, b.h.state_root, err))) goto out;
@@ -125,12 +129,13 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     *produced = 1;
 
     uint64_t gas = 0;
-    for (size_t i = 0; i < b.ntx; i++) gas += rs[i].gas_used;
+    for (size_t i = 0; i < b.ntx; i++)
+        gas += rs[i].gas_used;
     char hex[65];
     util_hex_encode(hex, id, 32);
     LOG_INFO("node", "block %llu txs=%zu gas=%llu exec=%.1fms commit=%.1fms hash=0x%.16s",
-             (unsigned long long)b.h.height, b.ntx, (unsigned long long)gas, (double)(t1 - t0) / 1e6,
-             (double)(t2 - t1) / 1e6, hex);
+             (unsigned long long)b.h.height, b.ntx, (unsigned long long)gas,
+             (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, hex);
 out:
     free(sel);
     free(bad);

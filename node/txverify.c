@@ -27,7 +27,8 @@ typedef struct job {
 static void *verify_range(void *arg)
 {
     job *j = arg;
-    for (size_t i = j->from; i < j->to; i++) j->ok[i] = (uint8_t)chain_tx_check_sig(&j->txs[i]);
+    for (size_t i = j->from; i < j->to; i++)
+        j->ok[i] = (uint8_t)chain_tx_check_sig(&j->txs[i]);
     return NULL;
 }
 
@@ -80,7 +81,8 @@ void node_batch_hook(void *ctx, void *batch_json)
         else
             verify_range(&jobs[t]);
     }
-    for (size_t t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
     if (n->verified.cap < cnt) {
         void *p = realloc(n->verified.ids, cnt * 32);
         if (!p) goto out;
@@ -92,7 +94,8 @@ void node_batch_hook(void *ctx, void *batch_json)
     qsort(n->verified.ids, n->verified.n, 32, cmp_id);
 out:
     if (txs)
-        for (size_t i = 0; i < cnt; i++) chain_tx_free(&txs[i]);
+        for (size_t i = 0; i < cnt; i++)
+            chain_tx_free(&txs[i]);
     free(txs);
     free(ok);
 }

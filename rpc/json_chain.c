@@ -5,29 +5,26 @@ json_t *rpc_json_header(const chain_header *h)
 {
     json_t *sigs = json_array();
     for (uint32_t i = 0; i < h->last_commit.n; i++)
-        json_array_append_new(sigs, json_pack("{s:I,s:o}", "validator",
-                                              (json_int_t)h->last_commit.sigs[i].validator,
-                                              "signature",
-                                              rpc_json_hex(h->last_commit.sigs[i].sig, 64)));
-    return json_pack("{s:i,s:s,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:o}}", "version",
-                     h->version, "chainId", h->chain_id, "height", (json_int_t)h->height,
-                     "parentHash", rpc_json_hex(h->parent, 32), "timestamp",
-                     (json_int_t)h->time_ms, "proposer", rpc_json_addr(&h->proposer), "txRoot",
-                     rpc_json_hex(h->tx_root, 32), "stateRoot", rpc_json_hex(h->state_root, 32),
-                     "receiptsRoot", rpc_json_hex(h->receipts_root, 32), "validatorsHash",
-                     rpc_json_hex(h->validators_hash, 32), "lastCommit", "round",
-                     (json_int_t)h->last_commit.round, "signatures", sigs);
+        json_array_append_new(
+            sigs, json_pack("{s:I,s:o}", "validator", (json_int_t)h->last_commit.sigs[i].validator,
+                            "signature", rpc_json_hex(h->last_commit.sigs[i].sig, 64)));
+    return json_pack(
+        "{s:i,s:s,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:o}}", "version", h->version, "chainId",
+        h->chain_id, "height", (json_int_t)h->height, "parentHash", rpc_json_hex(h->parent, 32),
+        "timestamp", (json_int_t)h->time_ms, "proposer", rpc_json_addr(&h->proposer), "txRoot",
+        rpc_json_hex(h->tx_root, 32), "stateRoot", rpc_json_hex(h->state_root, 32), "receiptsRoot",
+        rpc_json_hex(h->receipts_root, 32), "validatorsHash", rpc_json_hex(h->validators_hash, 32),
+        "lastCommit", "round", (json_int_t)h->last_commit.round, "signatures", sigs);
 }
 
 json_t *rpc_json_tx(const chain_tx *tx)
 {
     json_t *o = json_pack("{s:o,s:s,s:s,s:o,s:o,s:I,s:I,s:o,s:o,s:I}", "hash",
-                          rpc_json_hex(tx->id, 32), "type", chain_tx_type_name(tx->type),
-                          "chainId", tx->chain_id, "from", rpc_json_addr(&tx->from),
-                          "senderPubkey", rpc_json_hex(tx->sender, 32), "nonce",
-                          (json_int_t)tx->nonce, "gasLimit", (json_int_t)tx->gas_limit,
-                          "gasPrice", rpc_json_u64str(tx->gas_price), "signature",
-                          rpc_json_hex(tx->sig, 64), "size", (json_int_t)tx->size);
+                          rpc_json_hex(tx->id, 32), "type", chain_tx_type_name(tx->type), "chainId",
+                          tx->chain_id, "from", rpc_json_addr(&tx->from), "senderPubkey",
+                          rpc_json_hex(tx->sender, 32), "nonce", (json_int_t)tx->nonce, "gasLimit",
+                          (json_int_t)tx->gas_limit, "gasPrice", rpc_json_u64str(tx->gas_price),
+                          "signature", rpc_json_hex(tx->sig, 64), "size", (json_int_t)tx->size);
     if (o && tx->type == CHAIN_TX_TRANSFER) {
         json_object_set_new(o, "to", rpc_json_addr(&tx->body.transfer.to));
         json_object_set_new(o, "amount", rpc_json_u64str(tx->body.transfer.amount));

@@ -30,7 +30,8 @@ static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
 static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t size)
 {
     json_t *txs = json_array();
-    for (size_t i = 0; i < b->ntx; i++) json_array_append_new(txs, rpc_json_tx(&b->txs[i]));
+    for (size_t i = 0; i < b->ntx; i++)
+        json_array_append_new(txs, rpc_json_tx(&b->txs[i]));
     return json_pack("{s:o,s:I,s:o,s:o}", "hash", rpc_json_hex(id, 32), "size", (json_int_t)size,
                      "header", rpc_json_header(&b->h), "txs", txs);
 }
@@ -51,7 +52,9 @@ static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
     case RPC_BLOCK_NUMBER:
         if (chain_store_block_id_at(api->store, ref.number, id, &ue)) return fail_err(e, &ue);
         break;
-    case RPC_BLOCK_HASH: memcpy(id, ref.hash, 32); break;
+    case RPC_BLOCK_HASH:
+        memcpy(id, ref.hash, 32);
+        break;
     }
     chain_block b;
     size_t size;
@@ -87,10 +90,10 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     json_t *out = NULL;
     if (chain_store_get_receipts(api->store, id, &rs, &nr, &ue) == 0 && index < b.ntx &&
         index < nr) {
-        out = json_pack("{s:o,s:o,s:I,s:o,s:I,s:b}", "tx", rpc_json_tx(&b.txs[index]), "receipt",
-                        rpc_json_receipt(&rs[index]), "blockHeight", (json_int_t)height,
-                        "blockHash", rpc_json_hex(id, 32), "index", (json_int_t)index, "pending",
-                        0);
+        out =
+            json_pack("{s:o,s:o,s:I,s:o,s:I,s:b}", "tx", rpc_json_tx(&b.txs[index]), "receipt",
+                      rpc_json_receipt(&rs[index]), "blockHeight", (json_int_t)height, "blockHash",
+                      rpc_json_hex(id, 32), "index", (json_int_t)index, "pending", 0);
     } else {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
     }
@@ -117,9 +120,9 @@ static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
     if (reason == CHAIN_MP_OK)
         out = rpc_json_hex(tx.id, 32);
     else
-        rpc_fail(e, RPC_TX_REJECTED,
-                 json_pack("{s:s}", "reason", chain_mempool_reason_token(reason)),
-                 "transaction rejected: %s", ue.msg[0] ? ue.msg : chain_mempool_reason_text(reason));
+        rpc_fail(
+            e, RPC_TX_REJECTED, json_pack("{s:s}", "reason", chain_mempool_reason_token(reason)),
+            "transaction rejected: %s", ue.msg[0] ? ue.msg : chain_mempool_reason_text(reason));
     chain_tx_free(&tx);
     return out;
 }
@@ -199,9 +202,9 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
         const char *name;
         rpc_method_fn fn;
     } m[] = {
-        {"node_status", m_node_status},       {"chain_getBlock", m_get_block},
-        {"chain_getTransaction", m_get_tx},   {"tx_send", m_tx_send},
-        {"account_get", m_account_get},       {"state_getProof", m_get_proof},
+        {"node_status", m_node_status},     {"chain_getBlock", m_get_block},
+        {"chain_getTransaction", m_get_tx}, {"tx_send", m_tx_send},
+        {"account_get", m_account_get},     {"state_getProof", m_get_proof},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;

@@ -21,7 +21,10 @@ void util_amount_format_base(char *out, uint64_t base);
 /* Checked arithmetic: return 0 on success, -1 on overflow (out untouched). */
 static inline int util_add_u64(uint64_t a, uint64_t b, uint64_t *out)
 {
-    return __builtin_add_overflow(a, b, out) ? -1 : 0;
+    uint64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return -1;
+    *out = r;
+    return 0;
 }
 static inline int util_sub_u64(uint64_t a, uint64_t b, uint64_t *out)
 {
@@ -31,7 +34,10 @@ static inline int util_sub_u64(uint64_t a, uint64_t b, uint64_t *out)
 }
 static inline int util_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 {
-    return __builtin_mul_overflow(a, b, out) ? -1 : 0;
+    uint64_t r;
+    if (__builtin_mul_overflow(a, b, &r)) return -1;
+    *out = r;
+    return 0;
 }
 
 #endif

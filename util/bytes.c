@@ -224,9 +224,10 @@ int util_rd_varint(util_rd *r, uint64_t *v, uint64_t max)
     size_t start = r->pos;
     for (int i = 0;; i++) {
         if (r->pos >= r->len) return util_rd_fail(r, "truncated varint");
-        if (i == UTIL_VARINT_MAX) return util_rd_fail(r, "varint longer than 10 bytes");
         uint8_t b = r->p[r->pos++];
-        if (i == 9 && b > 1) return util_rd_fail(r, "varint overflows 64 bits");
+        /* The 10th byte carries bit 63 only; anything more (including a
+         * continuation into an 11th byte) overflows 64 bits. */
+        if (i == UTIL_VARINT_MAX - 1 && b > 1) return util_rd_fail(r, "varint overflows 64 bits");
         x |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
             if (b == 0 && i > 0) {

@@ -1,0 +1,155 @@
+/* libFuzzer target: arbitrary bytes as what a client sends to the RPC port,
+ * and as a JSON-RPC body.
+ *
+ * Checks, besides the sanitizers:
+ *   - the connection state machine gives the same output whether the bytes
+ *     arrive at once or split in small pieces;
+ *   - every reply of rpc_dispatch_handle is valid JSON of the right shape. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpc/http.h"
+#include "rpc/http_proto.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/params.h"
+#include "util/bytes.h"
+
+static json_t *m_echo(void *ctx, json_t *params, rpc_error *e)
+{
+    return json_incref(params);
+}
+
+/* Runs every parameter helper over params[0..], so their bad-input paths are
+ * reached from fuzzed JSON. */
+static json_t *m_params(void *ctx, json_t *params, rpc_error *e)
+{
+    if (rpc_param_count(params, 1, 8, e)) return NULL;
+    uint64_t u;
+    const char *s;
+    uint8_t *hex = NULL, h32[32];
+    size_t n;
+    chain_addr a;
+    rpc_block_ref br;
+    int b;
+    for (size_t i = 0; i < json_array_size(params); i++) {
+        rpc_error tmp = {0};
+        rpc_param_u64(params, i, "u", &u, &tmp);
+        rpc_param_str(params, i, "s", 16, &s, &tmp);
+        if (rpc_param_hex(params, i, "h", 64, &hex, &n, &tmp) == 0) free(hex);
+        rpc_param_hash32(params, i, "h32", h32, &tmp);
+        rpc_param_addr(params, i, "a", &a, &tmp);
+        rpc_param_block_ref(params, i, "b", &br, &tmp);
+        rpc_param_bool(params, i, "f", &b, &tmp);
+        rpc_error_clear(&tmp);
+    }
+    if (rpc_param_addr(params, 0, "addr", &a, e) == 0) return rpc_json_addr(&a);
+    return NULL;
+}
+
+static json_t *m_fail(void *ctx, json_t *params, rpc_error *e)
+{
+    return rpc_fail(e, RPC_TX_REJECTED, json_incref(params), "rejected %zu",
+                    json_array_size(params));
+}
+
+static json_t *m_buggy(void *ctx, json_t *params, rpc_error *e)
+{
+    return NULL;
+}
+
+static void hook(void *ctx, json_t *batch)
+{
+    (void)json_array_size(batch);
+}
+
+static int get_route(void *ctx, const char *path, int *status, const char **ctype, char **body,
+                     size_t *len)
+{
+    if (strcmp(path, "/health") != 0) return 1;
+    *status = 200;
+    *ctype = "text/plain";
+    *body = strdup("ok");
+    *len = 2;
+    return 0;
+}
+
+static rpc_dispatch *table(void)
+{
+    static rpc_dispatch *d;
+    if (!d) {
+        d = rpc_dispatch_new();
+        rpc_dispatch_add(d, "echo", m_echo, NULL);
+        rpc_dispatch_add(d, "params", m_params, NULL);
+        rpc_dispatch_add(d, "fail", m_fail, NULL);
+        rpc_dispatch_add(d, "buggy", m_buggy, NULL);
+        rpc_dispatch_set_batch_hook(d, hook, NULL);
+    }
+    return d;
+}
+
+static int collect(void *sink, char *head, size_t head_len, char *body, size_t body_len)
+{
+    util_buf *b = sink;
+    util_buf_put(b, head, head_len);
+    if (body) util_buf_put(b, body, body_len);
+    free(head);
+    free(body);
+    return 0;
+}
+
+static void check_reply(const char *out, size_t n)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(out, n, 0, &jerr);
+    if (!j || !(json_is_object(j) || (json_is_array(j) && json_array_size(j) > 0))) {
+        fprintf(stderr, "bad reply: %.*s\n", (int)n, out);
+        abort();
+    }
+    json_decref(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    rpc_dispatch *d = table();
+    rpc_http_cfg cfg = {.max_body = 4096, .cors_origin = "*"};
+
+    /* as an HTTP byte stream, at once */
+    char *once = NULL;
+    size_t once_len = 0;
+    int closed = 0;
+    if (rpc_http_process_bytes(&cfg, d, get_route, NULL, data, size, &once, &once_len, &closed))
+        return 0;
+
+    /* the same stream in pieces of 1..16 bytes */
+    http_routes r;
+    http_routes_init(&r, &cfg, d, get_route, NULL, NULL);
+    util_buf b;
+    util_buf_init(&b);
+    http_proto p;
+    http_proto_init(&p, &r, collect, &b);
+    size_t step = size ? (size_t)(data[size - 1] % 16) + 1 : 1;
+    for (size_t off = 0; off < size && !p.close;) {
+        size_t n = size - off < step ? size - off : step;
+        size_t used = http_proto_feed(&p, (const char *)data + off, n);
+        if (used < n && !p.close) abort(); /* never pauses with this sink */
+        off += used;
+    }
+    if (p.close != closed || b.len != once_len || (once_len && memcmp(b.data, once, once_len))) {
+        fprintf(stderr, "split feed differs (step %zu)\n", step);
+        abort();
+    }
+    http_proto_free(&p);
+    util_buf_free(&b);
+    free(once);
+
+    /* as a JSON-RPC body */
+    size_t n = 0;
+    char *out = rpc_dispatch_handle(d, (const char *)data, size, &n);
+    if (out) {
+        check_reply(out, n);
+        free(out);
+    }
+    return 0;
+}
