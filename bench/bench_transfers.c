@@ -1,0 +1,449 @@
+/* bench_transfers: committed transfers per second through JSON-RPC.
+ *
+ * Funds S fresh senders, pre-signs N transfers and pre-builds every batch body
+ * (none of that is timed), then times from the first tx_send batch to the
+ * moment the mempool is empty, and counts what the blocks in between hold.
+ * The last line on stdout is the result line that bench/run reads. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "chain/address.h"
+#include "chain/keys.h"
+#include "chain/tx.h"
+#include "cli/http_client.h"
+#include "util/bytes.h"
+#include "util/hex.h"
+#include "util/time.h"
+
+#define DEV_ACCOUNTS 10
+#define SENDER_KEY_BASE 100000u
+#define MAX_THREADS 16
+#define MAX_SHOWN_ERRORS 5
+/* The node's JSON-RPC batch limit. */
+#define MAX_BATCH 1000
+#define POST_TIMEOUT_MS 120000
+#define POLL_NS (10ull * 1000000)
+#define TX_GAS CHAIN_GAS_TRANSFER
+#define TX_PRICE 1u
+/* Per-sender funding beyond the fees and amounts of its transfers. */
+#define FUND_SLACK 1000000u
+
+typedef struct opts {
+    const char *rpc;
+    size_t txs, senders, batch, threads;
+    double wait_s; /* give up waiting for the mempool to drain after this long */
+} opts;
+
+typedef struct tx_job {
+    const opts *o;
+    const chain_keypair *keys;
+    const chain_addr *addrs;
+    const uint64_t *base_nonce;
+    const char *chain_id;
+    char **hex;
+    size_t from, to;
+    int failed;
+} tx_job;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bench_transfers: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    exit(1);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: bench_transfers --rpc URL [--txs N] [--senders S] [--batch B]\n"
+               "                       [--threads T] [--wait-s SECONDS]\n"
+               "Pre-signs N transfers (default 200000) from S funded senders (default 2000),\n"
+               "submits them in tx_send batches of B (default 1000, at most 1000), and prints\n"
+               "  transfers: committed_per_s=X txs=COMMITTED submitted=N rejected=R blocks=K "
+               "seconds=T\n");
+}
+
+static size_t parse_size(const char *name, const char *s, size_t min, size_t max)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end || *s == '-' || v < min || v > max)
+        die("%s: expected an integer in %zu..%zu, got '%s'", name, min, max, s);
+    return (size_t)v;
+}
+
+static void parse_opts(opts *o, int argc, char **argv)
+{
+    *o = (opts){.rpc = NULL, .txs = 200000, .senders = 2000, .batch = 1000, .threads = 2,
+                .wait_s = 600};
+    static const struct option lo[] = {
+        {"rpc", required_argument, 0, 'r'},     {"txs", required_argument, 0, 'n'},
+        {"senders", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'}, {"wait-s", required_argument, 0, 'w'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case 'r': o->rpc = optarg; break;
+        case 'n': o->txs = parse_size("--txs", optarg, 1, 100000000); break;
+        case 's': o->senders = parse_size("--senders", optarg, 1, 40000); break;
+        case 'b': o->batch = parse_size("--batch", optarg, 1, MAX_BATCH); break;
+        case 't': o->threads = parse_size("--threads", optarg, 1, MAX_THREADS); break;
+        case 'w': o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (!o->rpc || optind < argc) {
+        usage(stderr);
+        exit(2);
+    }
+}
+
+/* ---- JSON-RPC ---------------------------------------------------------- */
+
+static json_t *post_json(const opts *o, const char *body, size_t len)
+{
+    char *resp = NULL;
+    size_t rlen = 0;
+    util_err err = {0};
+    if (cli_http_post(o->rpc, "application/json", body, len, POST_TIMEOUT_MS, &resp, &rlen, &err))
+        die("%s", err.msg);
+    json_error_t je;
+    json_t *doc = json_loadb(resp, rlen, 0, &je);
+    free(resp);
+    if (!doc) die("invalid JSON from the node: %s", je.text);
+    return doc;
+}
+
+/* One call; dies on a JSON-RPC error. The caller owns the result. */
+static json_t *call(const opts *o, const char *method, json_t *params)
+{
+    json_t *req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
+                            "params", params ? params : json_array());
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!body) die("out of memory");
+    json_t *doc = post_json(o, body, strlen(body));
+    free(body);
+    json_t *res = json_object_get(doc, "result");
+    if (!res) {
+        char *e = json_dumps(json_object_get(doc, "error"), JSON_COMPACT);
+        die("%s failed: %s", method, e ? e : "(no error object)");
+    }
+    json_incref(res);
+    json_decref(doc);
+    return res;
+}
+
+static uint64_t status_u64(const opts *o, const char *field)
+{
+    json_t *st = call(o, "node_status", NULL);
+    json_t *v = json_object_get(st, field);
+    if (!json_is_integer(v)) die("node_status has no integer %s", field);
+    uint64_t r = (uint64_t)json_integer_value(v);
+    json_decref(st);
+    return r;
+}
+
+/* Runs one batch body; returns the number of entries answered with an error
+ * and prints the first few of them (shown counts them across calls). */
+static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect,
+                         size_t *shown)
+{
+    json_t *doc = post_json(o, body, len);
+    if (!json_is_array(doc)) {
+        char *e = json_dumps(doc, JSON_COMPACT);
+        die("batch answered with a non-array: %.300s", e ? e : "?");
+    }
+    size_t bad = 0, n = json_array_size(doc);
+    if (n != expect) die("batch of %zu answered with %zu entries", expect, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_object_get(json_array_get(doc, i), "error");
+        if (!e) continue;
+        bad++;
+        if (*shown < MAX_SHOWN_ERRORS) {
+            char *s = json_dumps(e, JSON_COMPACT);
+            fprintf(stderr, "bench_transfers: rejected: %s\n", s ? s : "?");
+            free(s);
+            ++*shown;
+        }
+    }
+    json_decref(doc);
+    return bad;
+}
+
+/* Appends one tx_send entry for the hex of an encoded transaction. */
+static void put_entry(util_buf *b, size_t id, const char *hex)
+{
+    char head[96];
+    int n = snprintf(head, sizeof head, "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,"
+                                        "\"method\":\"tx_send\",\"params\":[\"0x",
+                     b->len ? "," : "[", id);
+    util_buf_put(b, head, (size_t)n);
+    util_buf_put(b, hex, strlen(hex));
+    util_buf_put(b, "\"]}", 3);
+}
+
+/* Signs a transfer and returns the hex of its encoding (malloc'd). */
+static char *sign_transfer(const char *chain_id, const chain_keypair *kp, uint64_t nonce,
+                           const chain_addr *to, uint64_t amount)
+{
+    chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.version = CHAIN_TX_VERSION;
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", chain_id);
+    tx.type = CHAIN_TX_TRANSFER;
+    tx.nonce = nonce;
+    tx.gas_limit = TX_GAS;
+    tx.gas_price = TX_PRICE;
+    tx.body.transfer.to = *to;
+    tx.body.transfer.amount = amount;
+    util_err err = {0};
+    if (chain_tx_sign(&tx, kp, &err)) {
+        fprintf(stderr, "bench_transfers: signing: %s\n", err.msg);
+        return NULL;
+    }
+    util_buf b;
+    util_buf_init(&b);
+    char *hex = NULL;
+    if (chain_tx_encode(&tx, &b) == 0 && !b.oom && (hex = malloc(b.len * 2 + 1)))
+        util_hex_encode(hex, b.data, b.len);
+    util_buf_free(&b);
+    chain_tx_free(&tx);
+    return hex;
+}
+
+static void *sign_range(void *arg)
+{
+    tx_job *j = arg;
+    size_t s = j->o->senders;
+    for (size_t t = j->from; t < j->to && !j->failed; t++) {
+        size_t from = t % s, to = (from + 1) % s;
+        j->hex[t] = sign_transfer(j->chain_id, &j->keys[from], j->base_nonce[from] + t / s,
+                                  &j->addrs[to], 1);
+        if (!j->hex[t]) j->failed = 1;
+    }
+    return NULL;
+}
+
+/* Runs sign_range over [0, n) on o->threads threads. */
+static void sign_all(const opts *o, tx_job *proto, size_t n)
+{
+    pthread_t th[MAX_THREADS];
+    tx_job jobs[MAX_THREADS];
+    size_t nt = o->threads;
+    for (size_t i = 0; i < nt; i++) {
+        jobs[i] = *proto;
+        jobs[i].from = n * i / nt;
+        jobs[i].to = n * (i + 1) / nt;
+        if (pthread_create(&th[i], NULL, sign_range, &jobs[i])) die("pthread_create failed");
+    }
+    for (size_t i = 0; i < nt; i++) {
+        pthread_join(th[i], NULL);
+        if (jobs[i].failed) die("pre-signing failed");
+    }
+}
+
+/* Batches account_get for every address; fills balance and committed nonce. */
+static void get_accounts(const opts *o, const chain_addr *addrs, size_t n, uint64_t *balance,
+                         uint64_t *nonce, uint64_t *pending)
+{
+    for (size_t start = 0; start < n; start += MAX_BATCH) {
+        size_t end = start + MAX_BATCH < n ? start + MAX_BATCH : n;
+        json_t *req = json_array();
+        for (size_t i = start; i < end; i++) {
+            char a[CHAIN_ADDR_STR_LEN + 1];
+            chain_addr_encode(a, &addrs[i]);
+            json_array_append_new(req, json_pack("{s:s,s:I,s:s,s:[s]}", "jsonrpc", "2.0", "id",
+                                                 (json_int_t)i, "method", "account_get", "params",
+                                                 a));
+        }
+        char *body = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+        if (!body) die("out of memory");
+        json_t *doc = post_json(o, body, strlen(body));
+        free(body);
+        if (json_array_size(doc) != end - start) die("account_get batch: wrong answer count");
+        for (size_t k = 0; k < end - start; k++) {
+            json_t *r = json_object_get(json_array_get(doc, k), "result");
+            json_t *id = json_object_get(json_array_get(doc, k), "id");
+            const char *bal = json_string_value(json_object_get(r, "balance"));
+            json_t *jn = json_object_get(r, "nonce"), *jp = json_object_get(r, "pendingNonce");
+            if (!json_is_integer(id) || (size_t)json_integer_value(id) < start ||
+                (size_t)json_integer_value(id) >= end || !bal || !json_is_integer(jn) ||
+                !json_is_integer(jp))
+                die("account_get: unexpected answer");
+            size_t i = (size_t)json_integer_value(id);
+            if (balance) balance[i] = strtoull(bal, NULL, 10);
+            if (nonce) nonce[i] = (uint64_t)json_integer_value(jn);
+            if (pending) pending[i] = (uint64_t)json_integer_value(jp);
+        }
+        json_decref(doc);
+    }
+}
+
+/* Polls node_status until the mempool is empty; returns the time it was seen. */
+static uint64_t wait_drained(const opts *o)
+{
+    uint64_t start = util_mono_ns(), limit = (uint64_t)(o->wait_s * 1e9);
+    for (;;) {
+        uint64_t now = util_mono_ns();
+        if (status_u64(o, "mempoolSize") == 0) return util_mono_ns();
+        if (now - start > limit) die("the mempool did not drain within %.0f s", o->wait_s);
+        struct timespec ts = {0, (long)POLL_NS};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Funds every sender from dev0..dev9 and waits until that is committed. */
+static void fund_senders(const opts *o, const char *chain_id, const chain_addr *addrs,
+                         uint64_t amount)
+{
+    chain_keypair dev[DEV_ACCOUNTS];
+    chain_addr dev_addr[DEV_ACCOUNTS];
+    uint64_t dev_nonce[DEV_ACCOUNTS];
+    for (uint32_t d = 0; d < DEV_ACCOUNTS; d++) {
+        if (chain_keypair_dev(&dev[d], d)) die("no dev key %u", d);
+        chain_addr_from_pubkey(&dev_addr[d], dev[d].pubkey);
+    }
+    get_accounts(o, dev_addr, DEV_ACCOUNTS, NULL, NULL, dev_nonce);
+    size_t s = o->senders, shown = 0, rejected = 0;
+    util_buf body;
+    util_buf_init(&body);
+    for (size_t start = 0; start < s; start += MAX_BATCH) {
+        size_t end = start + MAX_BATCH < s ? start + MAX_BATCH : s;
+        util_buf_reset(&body);
+        for (size_t i = start; i < end; i++) {
+            char *hex = sign_transfer(chain_id, &dev[i % DEV_ACCOUNTS],
+                                      dev_nonce[i % DEV_ACCOUNTS] + i / DEV_ACCOUNTS, &addrs[i],
+                                      amount);
+            if (!hex) die("signing a funding transfer failed");
+            put_entry(&body, i, hex);
+            free(hex);
+        }
+        util_buf_put(&body, "]", 1);
+        if (body.oom) die("out of memory");
+        rejected += post_batch(o, (const char *)body.data, body.len, end - start, &shown);
+    }
+    util_buf_free(&body);
+    for (size_t d = 0; d < DEV_ACCOUNTS; d++) chain_keypair_clear(&dev[d]);
+    if (rejected) die("%zu funding transfers were rejected", rejected);
+    wait_drained(o);
+}
+
+static size_t count_block_txs(const opts *o, uint64_t height)
+{
+    json_t *b = call(o, "chain_getBlock", json_pack("[I]", (json_int_t)height));
+    json_t *txs = json_object_get(b, "txs");
+    if (!json_is_array(txs)) die("block %" PRIu64 " has no txs array", height);
+    size_t n = json_array_size(txs);
+    json_decref(b);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    parse_opts(&o, argc, argv);
+    size_t n = o.txs, s = o.senders;
+    if (s < 2) die("--senders must be at least 2 (each sender pays the next one)");
+    size_t per_sender = (n + s - 1) / s;
+    if (per_sender > 4096)
+        fprintf(stderr, "bench_transfers: warning: %zu transfers per sender exceed the node's "
+                        "nonce window (4096); use more --senders\n",
+                per_sender);
+
+    json_t *st = call(&o, "node_status", NULL);
+    const char *cid = json_string_value(json_object_get(st, "chainId"));
+    if (!cid || !chain_id_valid(cid)) die("node_status has no valid chainId");
+    char chain_id[CHAIN_ID_MAX + 1];
+    snprintf(chain_id, sizeof chain_id, "%s", cid);
+    json_decref(st);
+
+    chain_keypair *keys = calloc(s, sizeof *keys);
+    chain_addr *addrs = calloc(s, sizeof *addrs);
+    uint64_t *bal = calloc(s, sizeof *bal), *nonce = calloc(s, sizeof *nonce);
+    char **hex = calloc(n, sizeof *hex);
+    if (!keys || !addrs || !bal || !nonce || !hex) die("out of memory");
+    for (size_t i = 0; i < s; i++) {
+        if (chain_keypair_dev(&keys[i], SENDER_KEY_BASE + (uint32_t)i)) die("no sender key %zu", i);
+        chain_addr_from_pubkey(&addrs[i], keys[i].pubkey);
+    }
+
+    /* Each sender pays per_sender * (fee + 1) and receives as much from its
+     * neighbour; fund it for the worst case anyway. */
+    uint64_t need = (uint64_t)per_sender * (TX_GAS * TX_PRICE + 1) + FUND_SLACK;
+    get_accounts(&o, addrs, s, bal, NULL, NULL);
+    int underfunded = 0;
+    for (size_t i = 0; i < s; i++) underfunded |= bal[i] < need;
+    uint64_t t_fund = util_mono_ns();
+    if (underfunded) fund_senders(&o, chain_id, addrs, need);
+    get_accounts(&o, addrs, s, bal, nonce, NULL);
+    for (size_t i = 0; i < s; i++)
+        if (bal[i] < need) die("sender %zu is still underfunded after funding", i);
+    fprintf(stderr, "bench_transfers: %zu senders funded (%.1f s)\n", s,
+            (double)(util_mono_ns() - t_fund) / 1e9);
+
+    uint64_t t_sign = util_mono_ns();
+    tx_job proto = {.o = &o, .keys = keys, .addrs = addrs, .base_nonce = nonce,
+                    .chain_id = chain_id, .hex = hex};
+    sign_all(&o, &proto, n);
+    size_t nbatches = (n + o.batch - 1) / o.batch;
+    util_buf *bodies = calloc(nbatches, sizeof *bodies);
+    if (!bodies) die("out of memory");
+    for (size_t b = 0; b < nbatches; b++) {
+        util_buf_init(&bodies[b]);
+        for (size_t t = b * o.batch; t < n && t < (b + 1) * o.batch; t++) {
+            put_entry(&bodies[b], t, hex[t]);
+            free(hex[t]);
+        }
+        util_buf_put(&bodies[b], "]", 1);
+        if (bodies[b].oom) die("out of memory");
+    }
+    free(hex);
+    fprintf(stderr, "bench_transfers: %zu transfers signed in %zu batches (%.1f s)\n", n, nbatches,
+            (double)(util_mono_ns() - t_sign) / 1e9);
+
+    uint64_t h0 = status_u64(&o, "height");
+    size_t rejected = 0, shown = 0;
+    uint64_t t0 = util_mono_ns();
+    for (size_t b = 0; b < nbatches; b++) {
+        size_t cnt = (b + 1) * o.batch <= n ? o.batch : n - b * o.batch;
+        rejected += post_batch(&o, (const char *)bodies[b].data, bodies[b].len, cnt, &shown);
+    }
+    uint64_t t_sent = util_mono_ns();
+    uint64_t t1 = wait_drained(&o);
+    double secs = (double)(t1 - t0) / 1e9;
+    fprintf(stderr, "bench_transfers: submitted in %.2f s (%.0f/s accepted), drained after %.2f s\n",
+            (double)(t_sent - t0) / 1e9, (double)(n - rejected) / ((double)(t_sent - t0) / 1e9),
+            secs);
+
+    uint64_t h1 = status_u64(&o, "height");
+    size_t committed = 0;
+    for (uint64_t h = h0 + 1; h <= h1; h++) committed += count_block_txs(&o, h);
+    for (size_t b = 0; b < nbatches; b++) util_buf_free(&bodies[b]);
+    free(bodies);
+    for (size_t i = 0; i < s; i++) chain_keypair_clear(&keys[i]);
+    free(keys);
+    free(addrs);
+    free(bal);
+    free(nonce);
+
+    printf("transfers: committed_per_s=%.0f txs=%zu submitted=%zu rejected=%zu blocks=%" PRIu64
+           " seconds=%.3f\n",
+           (double)committed / secs, committed, n, rejected, h1 - h0, secs);
+    return committed + rejected == n ? 0 : 1;
+}
