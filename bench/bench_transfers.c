@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,8 @@ static size_t parse_size(const char *name, const char *s, size_t min, size_t max
 
 static void parse_opts(opts *o, int argc, char **argv)
 {
-    *o = (opts){.rpc = NULL, .txs = 200000, .senders = 2000, .batch = 1000, .threads = 2,
-                .wait_s = 600};
+    *o = (opts){
+        .rpc = NULL, .txs = 200000, .senders = 2000, .batch = 1000, .threads = 2, .wait_s = 600};
     static const struct option lo[] = {
         {"rpc", required_argument, 0, 'r'},     {"txs", required_argument, 0, 'n'},
         {"senders", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
@@ -96,14 +97,30 @@ static void parse_opts(opts *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case 'r': o->rpc = optarg; break;
-        case 'n': o->txs = parse_size("--txs", optarg, 1, 100000000); break;
-        case 's': o->senders = parse_size("--senders", optarg, 1, 40000); break;
-        case 'b': o->batch = parse_size("--batch", optarg, 1, MAX_BATCH); break;
-        case 't': o->threads = parse_size("--threads", optarg, 1, MAX_THREADS); break;
-        case 'w': o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400); break;
-        case 'h': usage(stdout); exit(0);
-        default: usage(stderr); exit(2);
+        case 'r':
+            o->rpc = optarg;
+            break;
+        case 'n':
+            o->txs = parse_size("--txs", optarg, 1, 100000000);
+            break;
+        case 's':
+            o->senders = parse_size("--senders", optarg, 1, 40000);
+            break;
+        case 'b':
+            o->batch = parse_size("--batch", optarg, 1, MAX_BATCH);
+            break;
+        case 't':
+            o->threads = parse_size("--threads", optarg, 1, MAX_THREADS);
+            break;
+        case 'w':
+            o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            exit(2);
         }
     }
     if (!o->rpc || optind < argc) {
@@ -160,8 +177,7 @@ static uint64_t status_u64(const opts *o, const char *field)
 
 /* Runs one batch body; returns the number of entries answered with an error
  * and prints the first few of them (shown counts them across calls). */
-static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect,
-                         size_t *shown)
+static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect, size_t *shown)
 {
     json_t *doc = post_json(o, body, len);
     if (!json_is_array(doc)) {
@@ -189,8 +205,9 @@ static size_t post_batch(const opts *o, const char *body, size_t len, size_t exp
 static void put_entry(util_buf *b, size_t id, const char *hex)
 {
     char head[96];
-    int n = snprintf(head, sizeof head, "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,"
-                                        "\"method\":\"tx_send\",\"params\":[\"0x",
+    int n = snprintf(head, sizeof head,
+                     "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,"
+                     "\"method\":\"tx_send\",\"params\":[\"0x",
                      b->len ? "," : "[", id);
     util_buf_put(b, head, (size_t)n);
     util_buf_put(b, hex, strlen(hex));
@@ -267,9 +284,9 @@ static void get_accounts(const opts *o, const chain_addr *addrs, size_t n, uint6
         for (size_t i = start; i < end; i++) {
             char a[CHAIN_ADDR_STR_LEN + 1];
             chain_addr_encode(a, &addrs[i]);
-            json_array_append_new(req, json_pack("{s:s,s:I,s:s,s:[s]}", "jsonrpc", "2.0", "id",
-                                                 (json_int_t)i, "method", "account_get", "params",
-                                                 a));
+            json_array_append_new(req,
+                                  json_pack("{s:s,s:I,s:s,s:[s]}", "jsonrpc", "2.0", "id",
+                                            (json_int_t)i, "method", "account_get", "params", a));
         }
         char *body = json_dumps(req, JSON_COMPACT);
         json_decref(req);
@@ -327,9 +344,9 @@ static void fund_senders(const opts *o, const char *chain_id, const chain_addr *
         size_t end = start + MAX_BATCH < s ? start + MAX_BATCH : s;
         util_buf_reset(&body);
         for (size_t i = start; i < end; i++) {
-            char *hex = sign_transfer(chain_id, &dev[i % DEV_ACCOUNTS],
-                                      dev_nonce[i % DEV_ACCOUNTS] + i / DEV_ACCOUNTS, &addrs[i],
-                                      amount);
+            char *hex =
+                sign_transfer(chain_id, &dev[i % DEV_ACCOUNTS],
+                              dev_nonce[i % DEV_ACCOUNTS] + i / DEV_ACCOUNTS, &addrs[i], amount);
             if (!hex) die("signing a funding transfer failed");
             put_entry(&body, i, hex);
             free(hex);
@@ -339,7 +356,8 @@ static void fund_senders(const opts *o, const char *chain_id, const chain_addr *
         rejected += post_batch(o, (const char *)body.data, body.len, end - start, &shown);
     }
     util_buf_free(&body);
-    for (size_t d = 0; d < DEV_ACCOUNTS; d++) chain_keypair_clear(&dev[d]);
+    for (size_t d = 0; d < DEV_ACCOUNTS; d++)
+        chain_keypair_clear(&dev[d]);
     if (rejected) die("%zu funding transfers were rejected", rejected);
     wait_drained(o);
 }
@@ -362,8 +380,9 @@ int main(int argc, char **argv)
     if (s < 2) die("--senders must be at least 2 (each sender pays the next one)");
     size_t per_sender = (n + s - 1) / s;
     if (per_sender > 4096)
-        fprintf(stderr, "bench_transfers: warning: %zu transfers per sender exceed the node's "
-                        "nonce window (4096); use more --senders\n",
+        fprintf(stderr,
+                "bench_transfers: warning: %zu transfers per sender exceed the node's "
+                "nonce window (4096); use more --senders\n",
                 per_sender);
 
     json_t *st = call(&o, "node_status", NULL);
@@ -388,7 +407,8 @@ int main(int argc, char **argv)
     uint64_t need = (uint64_t)per_sender * (TX_GAS * TX_PRICE + 1) + FUND_SLACK;
     get_accounts(&o, addrs, s, bal, NULL, NULL);
     int underfunded = 0;
-    for (size_t i = 0; i < s; i++) underfunded |= bal[i] < need;
+    for (size_t i = 0; i < s; i++)
+        underfunded |= bal[i] < need;
     uint64_t t_fund = util_mono_ns();
     if (underfunded) fund_senders(&o, chain_id, addrs, need);
     get_accounts(&o, addrs, s, bal, nonce, NULL);
@@ -398,8 +418,12 @@ int main(int argc, char **argv)
             (double)(util_mono_ns() - t_fund) / 1e9);
 
     uint64_t t_sign = util_mono_ns();
-    tx_job proto = {.o = &o, .keys = keys, .addrs = addrs, .base_nonce = nonce,
-                    .chain_id = chain_id, .hex = hex};
+    tx_job proto = {.o = &o,
+                    .keys = keys,
+                    .addrs = addrs,
+                    .base_nonce = nonce,
+                    .chain_id = chain_id,
+                    .hex = hex};
     sign_all(&o, &proto, n);
     size_t nbatches = (n + o.batch - 1) / o.batch;
     util_buf *bodies = calloc(nbatches, sizeof *bodies);
@@ -427,16 +451,19 @@ int main(int argc, char **argv)
     uint64_t t_sent = util_mono_ns();
     uint64_t t1 = wait_drained(&o);
     double secs = (double)(t1 - t0) / 1e9;
-    fprintf(stderr, "bench_transfers: submitted in %.2f s (%.0f/s accepted), drained after %.2f s\n",
-            (double)(t_sent - t0) / 1e9, (double)(n - rejected) / ((double)(t_sent - t0) / 1e9),
-            secs);
+    fprintf(
+        stderr, "bench_transfers: submitted in %.2f s (%.0f/s accepted), drained after %.2f s\n",
+        (double)(t_sent - t0) / 1e9, (double)(n - rejected) / ((double)(t_sent - t0) / 1e9), secs);
 
     uint64_t h1 = status_u64(&o, "height");
     size_t committed = 0;
-    for (uint64_t h = h0 + 1; h <= h1; h++) committed += count_block_txs(&o, h);
-    for (size_t b = 0; b < nbatches; b++) util_buf_free(&bodies[b]);
+    for (uint64_t h = h0 + 1; h <= h1; h++)
+        committed += count_block_txs(&o, h);
+    for (size_t b = 0; b < nbatches; b++)
+        util_buf_free(&bodies[b]);
     free(bodies);
-    for (size_t i = 0; i < s; i++) chain_keypair_clear(&keys[i]);
+    for (size_t i = 0; i < s; i++)
+        chain_keypair_clear(&keys[i]);
     free(keys);
     free(addrs);
     free(bal);

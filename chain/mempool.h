@@ -53,14 +53,13 @@ typedef struct chain_mempool_cfg {
     uint64_t min_gas_price;
     uint64_t block_gas_limit;
     size_t max_tx_size;
-    size_t max_txs;      /* e.g. 200000 */
-    size_t max_bytes;    /* e.g. 64 MiB */
+    size_t max_txs;           /* e.g. 200000 */
+    size_t max_bytes;         /* e.g. 64 MiB */
     uint64_t max_nonce_ahead; /* nonce > account nonce + this: "nonce too high" (e.g. 1024) */
 } chain_mempool_cfg;
 
 /* Returns the committed balance and nonce of an address (0, 0 if absent). */
-typedef int (*chain_account_fn)(void *ctx, const chain_addr *a, uint64_t *balance,
-                                uint64_t *nonce);
+typedef int (*chain_account_fn)(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce);
 
 typedef struct chain_mempool chain_mempool;
 
@@ -68,17 +67,21 @@ chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn 
 void chain_mempool_free(chain_mempool *mp);
 
 /* Admits tx (copied in). Verifies the signature unless tx->sig_checked is
- * already 1. Checks: chain id, size, min gas price, intrinsic gas, nonce
- * window, and that the sender's balance covers the max cost of all its pooled
- * transactions plus this one. Returns CHAIN_MP_OK or a reason; err gets a
- * message with details. Nothing changes on rejection. */
+ * already 1: callers must set it only after verifying, the pool trusts it (and
+ * the derived fields id, from, size). Checks: chain id, size, min gas price,
+ * intrinsic gas, nonce window, and that the sender's balance covers the max
+ * cost of all its pooled transactions plus this one. Returns CHAIN_MP_OK or a
+ * reason; err gets a message with details. Nothing changes on rejection.
+ * Order of checks and eviction rules: docs/mempool.md. */
 int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
 
 /* Fills out[] with up to max_out borrowed pointers for the next block, in
  * execution order: each sender's transactions in consecutive nonce order from
  * its committed nonce, interleaved by gas price (highest first, ties by
- * earlier arrival), stopping before max_gas (sum of gas limits) or max_bytes
- * would be exceeded. Pointers stay valid until the next mutating call. */
+ * earlier arrival), never exceeding max_gas (sum of gas limits) or max_bytes.
+ * A transaction that does not fit ends its own sender's run; other senders'
+ * smaller ones may still be taken. Pointers stay valid until the next mutating
+ * call. */
 size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_bytes,
                             const chain_tx **out, size_t max_out);
 

@@ -109,8 +109,8 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err)
         return UTIL_EIO;
     }
     /* Load the head, if any. */
-    uint8_t *v;
-    size_t vl;
+    uint8_t *v = NULL;
+    size_t vl = 0;
     int rc = db_get(st, (const uint8_t *)"H", 1, &v, &vl, err);
     if (rc == 0) {
         if (vl != 40) {
@@ -215,8 +215,8 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
     if (!st->has_head || height > st->height)
         return util_err_set(err, UTIL_ENOTFOUND, "no block at height %llu",
                             (unsigned long long)height);
-    uint8_t k[9], *v;
-    size_t vl;
+    uint8_t k[9], *v = NULL;
+    size_t vl = 0;
     key_h(k, 'h', height);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND)
@@ -233,8 +233,8 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
 int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
                           util_err *err)
 {
-    uint8_t k[33], *v;
-    size_t vl;
+    uint8_t k[33], *v = NULL;
+    size_t vl = 0;
     key_id(k, 'B', id);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
@@ -249,8 +249,8 @@ int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b,
 int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
                              util_err *err)
 {
-    uint8_t k[33], *v;
-    size_t vl;
+    uint8_t k[33], *v = NULL;
+    size_t vl = 0;
     key_id(k, 'R', id);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "receipts not found");
@@ -294,8 +294,8 @@ static void commit_encode(const chain_commit *c, util_buf *b)
 
 int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err)
 {
-    uint8_t k[9], *v;
-    size_t vl;
+    uint8_t k[9], *v = NULL;
+    size_t vl = 0;
     key_h(k, 'c', height);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "no commit for that height");
@@ -321,8 +321,8 @@ int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, ut
 int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
                             uint32_t *index, util_err *err)
 {
-    uint8_t k[33], *v;
-    size_t vl;
+    uint8_t k[33], *v = NULL;
+    size_t vl = 0;
     key_id(k, 't', txid);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "transaction not found");
@@ -350,7 +350,7 @@ int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint
 int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc, util_err *err)
 {
     uint8_t key[CHAIN_ACCOUNT_KEY_LEN], *v;
-    size_t vl;
+    size_t vl = 0;
     chain_account_key(key, a);
     int rc = chain_store_state_get(st, key, sizeof key, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) {

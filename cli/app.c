@@ -1,7 +1,10 @@
 /* Program entry (cli_main), the command table and output helpers. */
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "cli/cli.h"
 #include "util/amount.h"
@@ -136,8 +139,19 @@ static void list_key_commands(FILE *f)
             fprintf(f, "  %-12s %s\n", cli_commands[i].name, cli_commands[i].summary);
 }
 
+/* jansson frees through this, so JSON that held a secret (key show --secret
+ * --json) does not linger in freed memory. Both sides stay malloc/free, so
+ * objects allocated before the switch are freed correctly. */
+static void wipe_free(void *p)
+{
+    if (!p) return;
+    OPENSSL_cleanse(p, malloc_usable_size(p));
+    free(p);
+}
+
 int cli_main(int argc, char **argv, FILE *out, FILE *err)
 {
+    json_set_alloc_funcs(malloc, wipe_free);
     cli_ctx ctx = {.out = out, .err = err, .rpc_timeout_ms = CLI_RPC_TIMEOUT_MS};
     cli_args a;
     util_err e;

@@ -209,6 +209,17 @@ static int on_headers_complete(http_parser *p)
     return 0;
 }
 
+/* A chunk announces its size: refuse before receiving it. */
+static int on_chunk_header(http_parser *p)
+{
+    resp_state *st = p->data;
+    if (p->content_length > CLI_HTTP_MAX_RESPONSE - st->len) {
+        st->too_big = 1;
+        return -1;
+    }
+    return 0;
+}
+
 static int on_body(http_parser *p, const char *at, size_t n)
 {
     resp_state *st = p->data;
@@ -264,6 +275,7 @@ static int read_response(int fd, resp_state *st, const char *url, uint64_t deadl
     s.on_status = on_status;
     s.on_headers_complete = on_headers_complete;
     s.on_body = on_body;
+    s.on_chunk_header = on_chunk_header;
     s.on_message_complete = on_message_complete;
     http_parser hp;
     http_parser_init(&hp, HTTP_RESPONSE);

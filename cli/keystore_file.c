@@ -144,8 +144,8 @@ int cli_keystore_load(const char *dir, const char *name, json_t **doc, cli_keyin
     if (rc) return rc;
     char path[4096];
     if ((rc = cli_keystore_path(path, sizeof path, dir, name, err))) return rc;
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     if ((rc = read_file(path, &text, &len, err))) {
         if (rc == UTIL_ENOTFOUND)
             util_err_set(err, rc, "no key named '%s' in %s (dev0..dev9 need no keystore)", name,

@@ -5,6 +5,7 @@
 #include "chain/hash.h"
 #include "chain/state.h"
 #include "node/node_internal.h"
+#include "util/bytes.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -74,7 +75,13 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto out;
     }
+    uint64_t bytes = 0;
     for (size_t i = 0; i < nsel; i++) {
+        /* The pool counts transaction sizes; the block also prefixes each with
+         * its length. Stop at the first that does not fit: the rest of the
+         * selection stays in the pool for the next block. */
+        uint64_t need = sel[i]->size + util_varint_len(sel[i]->size);
+        if (bytes + need > max_bytes) break;
         chain_tx *tx = &b.txs[b.ntx];
         if ((rc = chain_tx_copy(tx, sel[i]))) {
             rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -97,6 +104,7 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
             rc = util_err_set(err, arc, "executing a transaction: %s", txe.msg);
             goto out;
         }
+        bytes += need;
         b.ntx++;
     }
     free(sel);

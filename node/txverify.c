@@ -48,12 +48,11 @@ void node_batch_hook(void *ctx, void *batch_json)
     node *n = ctx;
     json_t *batch = batch_json;
     n->verified.n = 0;
-    size_t len = json_array_size(batch);
+    size_t len = json_array_size(batch), cnt = 0;
     if (len < MIN_PARALLEL) return;
     chain_tx *txs = calloc(len, sizeof *txs);
     uint8_t *ok = calloc(len, 1);
     if (!txs || !ok) goto out;
-    size_t cnt = 0;
     for (size_t i = 0; i < len; i++) {
         json_t *req = json_array_get(batch, i);
         const char *m = json_string_value(json_object_get(req, "method"));
@@ -106,7 +105,7 @@ int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
     if (!tx->sig_checked && n->verified.n &&
         bsearch(tx->id, n->verified.ids, n->verified.n, 32, cmp_id)) {
         chain_tx copy;
-        if (chain_tx_copy(&copy, tx)) return CHAIN_MP_POOL_FULL;
+        if (chain_tx_copy(&copy, tx)) return CHAIN_MP_INTERNAL;
         copy.sig_checked = 1;
         int rc = chain_mempool_add(n->mempool, &copy, err);
         chain_tx_free(&copy);

@@ -256,8 +256,7 @@ static int emit(void *sink, char *head, size_t head_len, char *body, size_t body
 static void update_timer(conn *c)
 {
     http_proto *p = &c->proto;
-    if (p->phase == c->last_phase && p->nbegun == c->last_begun && p->ndone == c->last_done)
-        return;
+    if (p->phase == c->last_phase && p->nbegun == c->last_begun && p->ndone == c->last_done) return;
     c->last_phase = p->phase;
     c->last_begun = p->nbegun;
     c->last_done = p->ndone;
@@ -422,8 +421,8 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     }
     s->loop = loop;
     s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
-    s->header_ms = cfg->header_timeout_ms ? cfg->header_timeout_ms
-                                          : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
+    s->header_ms =
+        cfg->header_timeout_ms ? cfg->header_timeout_ms : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
     s->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
 
     uv_tcp_init(loop, &s->listener);

@@ -46,8 +46,8 @@ typedef struct rpc_http_cfg {
  * string. Return 0 after filling *status, *content_type (a static string;
  * NULL means application/octet-stream), *body (malloc'd, or NULL) and *len;
  * return nonzero for "no such route" (404, or 405 on "/"). */
-typedef int (*rpc_http_get_fn)(void *ctx, const char *path, int *status,
-                               const char **content_type, char **body, size_t *len);
+typedef int (*rpc_http_get_fn)(void *ctx, const char *path, int *status, const char **content_type,
+                               char **body, size_t *len);
 
 typedef struct rpc_http rpc_http;
 
@@ -56,7 +56,7 @@ typedef struct rpc_http rpc_http;
  * is left to release. d must outlive the server. */
 int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
                    rpc_http_get_fn get, void *get_ctx, util_err *err);
-int rpc_http_port(const rpc_http *s); /* the bound port */
+int rpc_http_port(const rpc_http *s);          /* the bound port */
 size_t rpc_http_conn_count(const rpc_http *s); /* open client connections */
 
 /* Closes the listener and every connection (pending responses are dropped).

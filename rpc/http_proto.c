@@ -25,16 +25,26 @@ enum {
 static const char *reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 500:
+        return "Internal Server Error";
+    case 503:
+        return "Service Unavailable";
     default: {
         const char *s = http_status_str((enum http_status)status);
         return (s && s[0] != '<') ? s : "Status";
@@ -51,13 +61,14 @@ static int header_safe(const char *s, size_t max)
     return n > 0;
 }
 
-int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d,
-                     rpc_http_get_fn get, void *get_ctx, util_err *err)
+int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
+                     void *get_ctx, util_err *err)
 {
     memset(r, 0, sizeof *r);
     r->max_body = cfg->max_body ? cfg->max_body : RPC_HTTP_DEFAULT_MAX_BODY;
     if (cfg->cors_origin && !header_safe(cfg->cors_origin, 256))
-        return util_err_set(err, UTIL_EINVAL, "rpc: cors origin must be printable ASCII, 1-256 chars");
+        return util_err_set(err, UTIL_EINVAL,
+                            "rpc: cors origin must be printable ASCII, 1-256 chars");
     r->cors_origin = cfg->cors_origin;
     r->d = d;
     r->get = get;
@@ -95,8 +106,8 @@ static void respond(http_proto *p, int status, const char *ctype, const char *ex
     const http_routes *r = p->routes;
     if (!keep) p->close = 1;
     const char *cors = r->cors_origin;
-    size_t cap = 400 + strlen(ctype ? ctype : "") + strlen(extra ? extra : "") +
-                 strlen(cors ? cors : "");
+    size_t cap =
+        400 + strlen(ctype ? ctype : "") + strlen(extra ? extra : "") + strlen(cors ? cors : "");
     char *head = malloc(cap);
     if (!head) {
         free(body);
@@ -176,7 +187,8 @@ static int fail(http_proto *p, int status, const char *msg)
 static int count_header(http_proto *p, size_t n)
 {
     p->header_bytes += n;
-    if (p->header_bytes > RPC_HTTP_MAX_HEADER_BYTES) return fail(p, 400, "request headers too large");
+    if (p->header_bytes > RPC_HTTP_MAX_HEADER_BYTES)
+        return fail(p, 400, "request headers too large");
     return 0;
 }
 
@@ -219,7 +231,8 @@ static int on_header_field(http_parser *hp, const char *at, size_t n)
 {
     http_proto *p = hp->data;
     for (size_t i = 0; i < n; i++)
-        if (!is_tchar((unsigned char)at[i])) return fail(p, 400, "bad request: invalid header name");
+        if (!is_tchar((unsigned char)at[i]))
+            return fail(p, 400, "bad request: invalid header name");
     /* 4 for ": " and CRLF, so many empty headers still count. */
     if (count_header(p, n + (p->in_value ? 4 : 0))) return -1;
     if (p->in_value) {
@@ -279,11 +292,19 @@ static int on_headers_complete(http_parser *hp)
     const char *path = request_path(p);
     if (!path) return fail(p, 400, "bad request target");
     switch (hp->method) {
-    case HTTP_POST: p->route = strcmp(path, "/") == 0 ? ROUTE_RPC : ROUTE_NOT_FOUND; break;
+    case HTTP_POST:
+        p->route = strcmp(path, "/") == 0 ? ROUTE_RPC : ROUTE_NOT_FOUND;
+        break;
     case HTTP_GET:
-    case HTTP_HEAD: p->route = ROUTE_GET; break;
-    case HTTP_OPTIONS: p->route = ROUTE_OPTIONS; break;
-    default: p->route = ROUTE_BAD_METHOD; break;
+    case HTTP_HEAD:
+        p->route = ROUTE_GET;
+        break;
+    case HTTP_OPTIONS:
+        p->route = ROUTE_OPTIONS;
+        break;
+    default:
+        p->route = ROUTE_BAD_METHOD;
+        break;
     }
     int chunked = (hp->flags & F_CHUNKED) != 0;
     if (!chunked && hp->content_length != ULLONG_MAX && hp->content_length > p->routes->max_body)
@@ -380,7 +401,9 @@ static int on_message_complete(http_parser *hp)
             respond(p, 204, NULL, NULL, NULL, 0, keep);
         break;
     }
-    case ROUTE_GET: answer_get(p, keep); break;
+    case ROUTE_GET:
+        answer_get(p, keep);
+        break;
     case ROUTE_OPTIONS:
         respond(p, 204, NULL,
                 r->cors_origin ? "Allow: " ALLOWED_METHODS "\r\n"
@@ -390,7 +413,9 @@ static int on_message_complete(http_parser *hp)
                                : "Allow: " ALLOWED_METHODS "\r\n",
                 NULL, 0, keep);
         break;
-    case ROUTE_NOT_FOUND: respond_error(p, 404, RPC_METHOD_NOT_FOUND, "not found", NULL, keep); break;
+    case ROUTE_NOT_FOUND:
+        respond_error(p, 404, RPC_METHOD_NOT_FOUND, "not found", NULL, keep);
+        break;
     default:
         respond_error(p, 405, RPC_INVALID_REQUEST, "method not allowed",
                       "Allow: " ALLOWED_METHODS "\r\n", keep);

@@ -27,8 +27,7 @@ enum { HTTP_PHASE_IDLE, HTTP_PHASE_HEADERS, HTTP_PHASE_BODY };
 /* Takes ownership of head and body (malloc'd; body may be NULL). Returns
  * nonzero to ask the parser to pause after the current request
  * (backpressure, or the connection is going away). */
-typedef int (*http_emit_fn)(void *sink, char *head, size_t head_len, char *body,
-                            size_t body_len);
+typedef int (*http_emit_fn)(void *sink, char *head, size_t head_len, char *body, size_t body_len);
 
 typedef struct http_proto {
     http_parser parser;
@@ -46,15 +45,15 @@ typedef struct http_proto {
     char url[RPC_HTTP_MAX_URL + 1];
     size_t url_len;
     size_t header_bytes;
-    int in_value;       /* last header callback was a value */
-    char field[16];     /* current header name, truncated */
+    int in_value;   /* last header callback was a value */
+    char field[16]; /* current header name, truncated */
     size_t field_len;
-    int capture;        /* current header is one we read the value of */
-    char expect[16];    /* Expect: value, truncated */
+    int capture;     /* current header is one we read the value of */
+    char expect[16]; /* Expect: value, truncated */
     size_t expect_len;
-    int route;          /* ROUTE_* in http_proto.c */
-    uint64_t chunk_left; /* bytes of the current chunk still to come */
-    int crlf_need;       /* CRLF bytes after chunk data not yet checked */
+    int route;            /* ROUTE_* in http_proto.c */
+    uint64_t chunk_left;  /* bytes of the current chunk still to come */
+    int crlf_need;        /* CRLF bytes after chunk data not yet checked */
     const char *feed_end; /* end of the buffer being parsed */
     size_t body_len;
     util_buf body;
@@ -69,7 +68,7 @@ size_t http_proto_feed(http_proto *p, const char *data, size_t len);
 void http_proto_resume(http_proto *p);
 
 /* Fills r from cfg with defaults applied; checks cors_origin. */
-int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d,
-                     rpc_http_get_fn get, void *get_ctx, util_err *err);
+int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
+                     void *get_ctx, util_err *err);
 
 #endif

@@ -127,8 +127,7 @@ int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *
     return 0;
 }
 
-void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
-                                 void *ctx)
+void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch), void *ctx)
 {
     d->hook = hook;
     d->hook_ctx = ctx;
@@ -156,8 +155,7 @@ static json_t *error_reply(json_t *id, rpc_error *e)
     }
     rpc_error_clear(e);
     if (!err) return NULL;
-    return json_pack("{s:s,s:o,s:O}", "jsonrpc", "2.0", "error", err, "id",
-                     id ? id : json_null());
+    return json_pack("{s:s,s:o,s:O}", "jsonrpc", "2.0", "error", err, "id", id ? id : json_null());
 }
 
 static json_t *error_replyf(json_t *id, int code, const char *fmt, ...)

@@ -123,8 +123,7 @@ int rpc_param_str(json_t *params, size_t i, const char *name, size_t max_len, co
 {
     const char *s = get_str(params, i, name, "a string", e);
     if (!s) return -1;
-    if (max_len && strlen(s) > max_len)
-        return pfail(e, i, name, "longer than %zu bytes", max_len);
+    if (max_len && strlen(s) > max_len) return pfail(e, i, name, "longer than %zu bytes", max_len);
     *out = s;
     return 0;
 }

@@ -54,6 +54,7 @@ void util_amount_format_open(char *out, uint64_t base)
     char frac[16];
     snprintf(frac, sizeof frac, "%09llu", (unsigned long long)fp);
     size_t l = strlen(frac);
-    while (l > 0 && frac[l - 1] == '0') frac[--l] = 0;
+    while (l > 0 && frac[l - 1] == '0')
+        frac[--l] = 0;
     snprintf(out, UTIL_AMOUNT_STR_MAX, "%llu.%s", (unsigned long long)ip, frac);
 }

@@ -28,7 +28,8 @@ int util_buf_reserve(util_buf *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 64;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     uint8_t *d = realloc(b->data, cap);
     if (!d) return b->oom = 1, UTIL_ENOMEM;
     b->data = d;
@@ -115,12 +116,14 @@ size_t util_varint_put(uint8_t *out, uint64_t v)
 
 void util_put_u32le(uint8_t *o, uint32_t v)
 {
-    for (int i = 0; i < 4; i++) o[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        o[i] = (uint8_t)(v >> (8 * i));
 }
 
 void util_put_u64le(uint8_t *o, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) o[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        o[i] = (uint8_t)(v >> (8 * i));
 }
 
 uint32_t util_get_u32le(const uint8_t *p)
@@ -135,13 +138,15 @@ uint64_t util_get_u64le(const uint8_t *p)
 
 void util_put_u64be(uint8_t *o, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) o[i] = (uint8_t)(v >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        o[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 uint64_t util_get_u64be(const uint8_t *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
     return v;
 }
 

@@ -22,7 +22,7 @@ typedef struct util_buf {
 
 void util_buf_init(util_buf *b);
 void util_buf_free(util_buf *b);
-void util_buf_reset(util_buf *b); /* len = 0, keeps capacity */
+void util_buf_reset(util_buf *b);                /* len = 0, keeps capacity */
 int util_buf_reserve(util_buf *b, size_t extra); /* 0 or UTIL_ENOMEM */
 void util_buf_put(util_buf *b, const void *p, size_t n);
 void util_buf_u8(util_buf *b, uint8_t v);

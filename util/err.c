@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int util_err_set(util_err *err, int code, const char *fmt, ...)
+void util_err_fill(util_err *err, int code, const char *fmt, ...)
 {
     if (err) {
         va_list ap;
@@ -13,7 +13,6 @@ int util_err_set(util_err *err, int code, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
     }
-    return code;
 }
 
 int util_err_prefix(util_err *err, const char *fmt, ...)

@@ -430,7 +430,7 @@ static void test_bad_alloc(void **state)
     json_t *d;
     d = devnet_doc();
     set_str(at(d, "alloc", 0), "address", "ol1xyz");
-    expect_reject(d, "alloc[0].address: ");
+    expect_reject(d, "alloc[0].address: wrong length");
     d = devnet_doc();
     {
         /* Flip the last checksum character. */
@@ -441,7 +441,7 @@ static void test_bad_alloc(void **state)
         a[l - 1] = a[l - 1] == 'q' ? 'p' : 'q';
         set_str(at(d, "alloc", 3), "address", a);
     }
-    expect_reject(d, "alloc[3].address: ");
+    expect_reject(d, "alloc[3].address: bad checksum");
     d = devnet_doc();
     json_object_set_new(at(d, "alloc", 1), "address", json_integer(5));
     expect_reject(d, "alloc[1].address: not a string");

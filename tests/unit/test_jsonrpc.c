@@ -145,7 +145,8 @@ static void expect_error_body(rpc_dispatch *d, const char *body, int code)
 static void test_single_call(void **state)
 {
     rpc_dispatch *d = *state;
-    char *t = call_text(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[1,\"a\"],\"id\":1}");
+    char *t =
+        call_text(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[1,\"a\"],\"id\":1}");
     assert_string_equal(t, "{\"jsonrpc\":\"2.0\",\"result\":[1,\"a\"],\"id\":1}");
     free(t);
     /* absent params -> [] */
@@ -248,9 +249,12 @@ static void test_invalid_request(void **state)
     expect_error_body(d, "\"echo\"", RPC_INVALID_REQUEST);
     expect_error_body(d, "{}", RPC_INVALID_REQUEST);
     /* bad id types: reported with id null */
-    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":{}}", RPC_INVALID_REQUEST);
-    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":[1]}", RPC_INVALID_REQUEST);
-    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":true}", RPC_INVALID_REQUEST);
+    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":{}}",
+                      RPC_INVALID_REQUEST);
+    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":[1]}",
+                      RPC_INVALID_REQUEST);
+    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":true}",
+                      RPC_INVALID_REQUEST);
 
     /* with a usable id, the id is echoed */
     json_t *id = json_integer(5);
@@ -274,7 +278,8 @@ static void test_invalid_request(void **state)
     }
     json_decref(id);
     /* an invalid request gets an error even without an id */
-    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":1,\"params\":\"bar\"}", RPC_INVALID_REQUEST);
+    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":1,\"params\":\"bar\"}",
+                      RPC_INVALID_REQUEST);
     assert_int_equal(notified, 0);
 }
 
@@ -519,10 +524,21 @@ static void test_param_u64(void **state)
     assert_string_equal(e.message, "param 5 (height): missing");
     json_decref(p);
 
-    const char *bad[] = {"[-1]",     "[1.5]",   "[1e3]",   "[\"18446744073709551616\"]",
-                         "[\"-1\"]", "[\"\"]",  "[\" 1\"]", "[\"+1\"]",
-                         "[\"0x10\"]", "[\"1.0\"]", "[true]", "[null]", "[[1]]",
-                         "[\"99999999999999999999999\"]", "[-9223372036854775808]"};
+    const char *bad[] = {"[-1]",
+                         "[1.5]",
+                         "[1e3]",
+                         "[\"18446744073709551616\"]",
+                         "[\"-1\"]",
+                         "[\"\"]",
+                         "[\" 1\"]",
+                         "[\"+1\"]",
+                         "[\"0x10\"]",
+                         "[\"1.0\"]",
+                         "[true]",
+                         "[null]",
+                         "[[1]]",
+                         "[\"99999999999999999999999\"]",
+                         "[-9223372036854775808]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = P(bad[i]);
         memset(&e, 0, sizeof e);
@@ -533,7 +549,10 @@ static void test_param_u64(void **state)
         json_decref(p);
     }
     /* an embedded NUL cannot hide trailing characters */
-    p = json_pack("[s#]", "12\0" "3", (int)4);
+    p = json_pack("[s#]",
+                  "12\0"
+                  "3",
+                  (int)4);
     assert_int_equal(rpc_param_u64(p, 0, "a", &v, &e), -1);
     json_decref(p);
 }
