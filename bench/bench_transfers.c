@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 typedef struct opts {
     const char *rpc;
     size_t txs, senders, batch, threads;
+    size_t conns;  /* batches in flight at once, each on its own connection */
     double wait_s; /* give up waiting for the mempool to drain after this long */
 } opts;
 
@@ -68,9 +70,10 @@ static void die(const char *fmt, ...)
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: bench_transfers --rpc URL [--txs N] [--senders S] [--batch B]\n"
-               "                       [--threads T] [--wait-s SECONDS]\n"
+               "                       [--threads T] [--conns C] [--wait-s SECONDS]\n"
                "Pre-signs N transfers (default 200000) from S funded senders (default 2000),\n"
-               "submits them in tx_send batches of B (default 1000, at most 1000), and prints\n"
+               "submits them in tx_send batches of B (default 1000, at most 1000) over C\n"
+               "connections at once (default 1; batches are taken in order), and prints\n"
                "  transfers: committed_per_s=X txs=COMMITTED submitted=N rejected=R blocks=K "
                "seconds=T\n");
 }
@@ -89,10 +92,15 @@ static void parse_opts(opts *o, int argc, char **argv)
     *o = (opts){
         .rpc = NULL, .txs = 200000, .senders = 2000, .batch = 1000, .threads = 2, .wait_s = 600};
     static const struct option lo[] = {
-        {"rpc", required_argument, 0, 'r'},     {"txs", required_argument, 0, 'n'},
-        {"senders", required_argument, 0, 's'}, {"batch", required_argument, 0, 'b'},
-        {"threads", required_argument, 0, 't'}, {"wait-s", required_argument, 0, 'w'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+        {"rpc", required_argument, 0, 'r'},
+        {"txs", required_argument, 0, 'n'},
+        {"senders", required_argument, 0, 's'},
+        {"batch", required_argument, 0, 'b'},
+        {"threads", required_argument, 0, 't'},
+        {"wait-s", required_argument, 0, 'w'},
+        {"conns", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -111,6 +119,9 @@ static void parse_opts(opts *o, int argc, char **argv)
             break;
         case 't':
             o->threads = parse_size("--threads", optarg, 1, MAX_THREADS);
+            break;
+        case 'c':
+            o->conns = parse_size("--conns", optarg, 1, MAX_THREADS);
             break;
         case 'w':
             o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400);
@@ -177,7 +188,8 @@ static uint64_t status_u64(const opts *o, const char *field)
 
 /* Runs one batch body; returns the number of entries answered with an error
  * and prints the first few of them (shown counts them across calls). */
-static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect, size_t *shown)
+static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect,
+                         atomic_size_t *shown)
 {
     json_t *doc = post_json(o, body, len);
     if (!json_is_array(doc)) {
@@ -190,11 +202,10 @@ static size_t post_batch(const opts *o, const char *body, size_t len, size_t exp
         json_t *e = json_object_get(json_array_get(doc, i), "error");
         if (!e) continue;
         bad++;
-        if (*shown < MAX_SHOWN_ERRORS) {
+        if (atomic_fetch_add(shown, 1) < MAX_SHOWN_ERRORS) {
             char *s = json_dumps(e, JSON_COMPACT);
             fprintf(stderr, "bench_transfers: rejected: %s\n", s ? s : "?");
             free(s);
-            ++*shown;
         }
     }
     json_decref(doc);
@@ -254,6 +265,44 @@ static void *sign_range(void *arg)
         if (!j->hex[t]) j->failed = 1;
     }
     return NULL;
+}
+
+typedef struct submit_ctx {
+    const opts *o;
+    const util_buf *bodies;
+    size_t nbatches;
+    atomic_size_t next;
+    atomic_size_t rejected;
+    atomic_size_t shown;
+} submit_ctx;
+
+static void *submit_loop(void *arg)
+{
+    submit_ctx *c = arg;
+    const opts *o = c->o;
+    for (;;) {
+        size_t b = atomic_fetch_add(&c->next, 1);
+        if (b >= c->nbatches) return NULL;
+        size_t cnt = (b + 1) * o->batch <= o->txs ? o->batch : o->txs - b * o->batch;
+        atomic_fetch_add(&c->rejected, post_batch(o, (const char *)c->bodies[b].data,
+                                                  c->bodies[b].len, cnt, &c->shown));
+    }
+}
+
+/* Submits every batch over o->conns connections; returns the rejected count. */
+static size_t submit_all(const opts *o, const util_buf *bodies, size_t nbatches)
+{
+    submit_ctx c = {.o = o, .bodies = bodies, .nbatches = nbatches};
+    atomic_init(&c.next, 0);
+    atomic_init(&c.rejected, 0);
+    atomic_init(&c.shown, 0);
+    pthread_t th[MAX_THREADS];
+    for (size_t i = 1; i < o->conns; i++)
+        if (pthread_create(&th[i], NULL, submit_loop, &c)) die("pthread_create failed");
+    submit_loop(&c);
+    for (size_t i = 1; i < o->conns; i++)
+        pthread_join(th[i], NULL);
+    return atomic_load(&c.rejected);
 }
 
 /* Runs sign_range over [0, n) on o->threads threads. */
@@ -337,7 +386,9 @@ static void fund_senders(const opts *o, const char *chain_id, const chain_addr *
         chain_addr_from_pubkey(&dev_addr[d], dev[d].pubkey);
     }
     get_accounts(o, dev_addr, DEV_ACCOUNTS, NULL, NULL, dev_nonce);
-    size_t s = o->senders, shown = 0, rejected = 0;
+    size_t s = o->senders, rejected = 0;
+    atomic_size_t shown;
+    atomic_init(&shown, 0);
     util_buf body;
     util_buf_init(&body);
     for (size_t start = 0; start < s; start += MAX_BATCH) {
@@ -442,12 +493,8 @@ int main(int argc, char **argv)
             (double)(util_mono_ns() - t_sign) / 1e9);
 
     uint64_t h0 = status_u64(&o, "height");
-    size_t rejected = 0, shown = 0;
     uint64_t t0 = util_mono_ns();
-    for (size_t b = 0; b < nbatches; b++) {
-        size_t cnt = (b + 1) * o.batch <= n ? o.batch : n - b * o.batch;
-        rejected += post_batch(&o, (const char *)bodies[b].data, bodies[b].len, cnt, &shown);
-    }
+    size_t rejected = submit_all(&o, bodies, nbatches);
     uint64_t t_sent = util_mono_ns();
     uint64_t t1 = wait_drained(&o);
     double secs = (double)(t1 - t0) / 1e9;

@@ -1,3 +1,4 @@
+/* The block overlay: a journaled key-value cache over the committed state. */
 #include "chain/state.h"
 
 #include <stdio.h>
@@ -7,24 +8,37 @@
 #include "chain/hash.h"
 #include "chain/smt.h"
 #include "chain/store_internal.h"
-#include "util/amount.h"
 
-/* Accounts touched by the block, in an open-addressing table keyed by address.
- * Iteration order of the table never reaches the state root: the tree sorts
- * its updates by path. */
-typedef struct acct_slot {
-    chain_addr addr;
-    chain_account acc;
+/* One state key touched by the block. Iteration order of the table never
+ * reaches the state root: the tree sorts its updates by path. */
+typedef struct slot {
+    uint8_t key[CHAIN_STATE_KEY_MAX];
+    uint8_t klen;
     uint8_t used;
-    uint8_t dirty;
-} acct_slot;
+    uint8_t present; /* the key has a value (else absent or deleted) */
+    uint8_t dirty;   /* differs from what was loaded */
+    uint8_t *val;    /* owned */
+    uint32_t vlen;
+} slot;
+
+/* Undo record: the slot's previous content (ownership of the old value moves
+ * here) or an index write to drop. */
+typedef struct undo {
+    uint32_t slot; /* UINT32_MAX: an index entry */
+    uint8_t present, dirty;
+    uint8_t *val;
+    uint32_t vlen;
+} undo;
 
 struct chain_exec {
     chain_store *st;
     chain_exec_ctx ctx;
     char chain_id[CHAIN_ID_MAX + 1];
-    acct_slot *slots;
+    slot *slots;
     size_t cap, used;
+    undo *journal;
+    size_t nj, capj;
+    util_buf index; /* klen u8 | key | vlen u32 | val records */
     util_buf nodes; /* new tree nodes: hash[32] | node[65] records */
     int finished;
     uint8_t root[32];
@@ -47,168 +61,265 @@ chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx)
         return NULL;
     }
     util_buf_init(&ex->nodes);
+    util_buf_init(&ex->index);
     return ex;
 }
 
 void chain_exec_free(chain_exec *ex)
 {
     if (!ex) return;
+    for (size_t i = 0; i < ex->cap; i++)
+        free(ex->slots[i].val);
+    for (size_t i = 0; i < ex->nj; i++)
+        free(ex->journal[i].val);
     free(ex->slots);
+    free(ex->journal);
     util_buf_free(&ex->nodes);
+    util_buf_free(&ex->index);
     free(ex);
 }
 
-static size_t addr_hash(const chain_addr *a)
+const chain_exec_ctx *chain_exec_context(const chain_exec *ex)
 {
-    /* Addresses are already uniformly distributed hash output. */
-    uint64_t h;
-    memcpy(&h, a->b, 8);
-    return (size_t)h;
+    return &ex->ctx;
 }
 
-static acct_slot *find_slot(acct_slot *slots, size_t cap, const chain_addr *a)
+static uint64_t key_hash(const uint8_t *k, size_t n)
 {
-    size_t i = addr_hash(a) & (cap - 1);
-    while (slots[i].used && memcmp(slots[i].addr.b, a->b, CHAIN_ADDR_LEN) != 0)
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ k[i]) * 0x100000001b3ull;
+    return h ^ (h >> 29);
+}
+
+static size_t find(const slot *slots, size_t cap, const uint8_t *k, size_t n)
+{
+    size_t i = (size_t)key_hash(k, n) & (cap - 1);
+    while (slots[i].used && (slots[i].klen != n || memcmp(slots[i].key, k, n) != 0))
         i = (i + 1) & (cap - 1);
-    return &slots[i];
+    return i;
 }
 
 static int grow(chain_exec *ex)
 {
     size_t ncap = ex->cap * 2;
-    acct_slot *ns = calloc(ncap, sizeof *ns);
+    slot *ns = calloc(ncap, sizeof *ns);
     if (!ns) return UTIL_ENOMEM;
-    for (size_t i = 0; i < ex->cap; i++)
-        if (ex->slots[i].used) *find_slot(ns, ncap, &ex->slots[i].addr) = ex->slots[i];
+    /* Journal entries name slots by index: remap them. */
+    size_t *map = malloc(ex->cap * sizeof *map);
+    if (!map) {
+        free(ns);
+        return UTIL_ENOMEM;
+    }
+    for (size_t i = 0; i < ex->cap; i++) {
+        if (!ex->slots[i].used) continue;
+        size_t j = find(ns, ncap, ex->slots[i].key, ex->slots[i].klen);
+        ns[j] = ex->slots[i];
+        map[i] = j;
+    }
+    for (size_t i = 0; i < ex->nj; i++)
+        if (ex->journal[i].slot != UINT32_MAX)
+            ex->journal[i].slot = (uint32_t)map[ex->journal[i].slot];
+    free(map);
     free(ex->slots);
     ex->slots = ns;
     ex->cap = ncap;
     return 0;
 }
 
-/* Returns the overlay slot of a, loading it from the committed state first. */
-static acct_slot *slot_for(chain_exec *ex, const chain_addr *a, util_err *err)
+/* Returns the slot index of key, loading it from the committed state first. */
+static int slot_for(chain_exec *ex, const uint8_t *k, size_t n, size_t *out, util_err *err)
 {
-    acct_slot *s = find_slot(ex->slots, ex->cap, a);
-    if (s->used) return s;
-    if ((ex->used + 1) * 2 > ex->cap) {
-        if (grow(ex)) {
-            util_err_set(err, UTIL_ENOMEM, "out of memory");
-            return NULL;
-        }
-        s = find_slot(ex->slots, ex->cap, a);
+    if (n == 0 || n > CHAIN_STATE_KEY_MAX)
+        return util_err_set(err, UTIL_EINVAL, "state key of %zu bytes", n);
+    size_t i = find(ex->slots, ex->cap, k, n);
+    if (ex->slots[i].used) {
+        *out = i;
+        return 0;
     }
-    chain_account acc;
-    if (chain_store_get_account(ex->st, a, &acc, err)) return NULL;
-    s->addr = *a;
-    s->acc = acc;
+    if ((ex->used + 1) * 2 > ex->cap) {
+        if (grow(ex)) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        i = find(ex->slots, ex->cap, k, n);
+    }
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = chain_store_state_get(ex->st, k, n, &v, &vl, err);
+    if (rc && rc != UTIL_ENOTFOUND) return rc;
+    if (!rc && vl > CHAIN_STATE_VALUE_MAX) {
+        free(v);
+        return util_err_set(err, UTIL_EIO, "stored state value too large");
+    }
+    slot *s = &ex->slots[i];
+    memcpy(s->key, k, n);
+    s->klen = (uint8_t)n;
     s->used = 1;
+    s->present = rc == 0;
     s->dirty = 0;
+    s->val = rc == 0 ? v : NULL;
+    s->vlen = rc == 0 ? (uint32_t)vl : 0;
+    if (rc) free(v);
     ex->used++;
-    return s;
+    util_err_clear(err);
+    *out = i;
+    return 0;
+}
+
+int chain_exec_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t **val,
+                   size_t *vlen, util_err *err)
+{
+    size_t i;
+    int rc = slot_for(ex, key, klen, &i, err);
+    if (rc) return rc;
+    if (!ex->slots[i].present) return UTIL_ENOTFOUND;
+    *val = ex->slots[i].val;
+    *vlen = ex->slots[i].vlen;
+    return 0;
+}
+
+static int journal_push(chain_exec *ex, undo u)
+{
+    if (ex->nj == ex->capj) {
+        size_t nc = ex->capj ? ex->capj * 2 : 256;
+        undo *j = realloc(ex->journal, nc * sizeof *j);
+        if (!j) return UTIL_ENOMEM;
+        ex->journal = j;
+        ex->capj = nc;
+    }
+    ex->journal[ex->nj++] = u;
+    return 0;
+}
+
+static int set_slot(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                    size_t vlen, int present, util_err *err)
+{
+    if (vlen > CHAIN_STATE_VALUE_MAX)
+        return util_err_set(err, UTIL_ELIMIT, "state value of %zu bytes", vlen);
+    size_t i;
+    int rc = slot_for(ex, key, klen, &i, err);
+    if (rc) return rc;
+    uint8_t *nv = NULL;
+    if (present) {
+        nv = malloc(vlen ? vlen : 1);
+        if (!nv) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        if (vlen) memcpy(nv, val, vlen);
+    }
+    slot *s = &ex->slots[i];
+    undo u = {.slot = (uint32_t)i,
+              .present = s->present,
+              .dirty = s->dirty,
+              .val = s->val,
+              .vlen = s->vlen};
+    if (journal_push(ex, u)) {
+        free(nv);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    s->val = nv;
+    s->vlen = present ? (uint32_t)vlen : 0;
+    s->present = (uint8_t)present;
+    s->dirty = 1;
+    ex->finished = 0;
+    return 0;
+}
+
+int chain_exec_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                   util_err *err)
+{
+    return set_slot(ex, key, klen, val, vlen, 1, err);
+}
+
+int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err)
+{
+    return set_slot(ex, key, klen, NULL, 0, 0, err);
+}
+
+int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen, util_err *err)
+{
+    if (klen == 0 || klen > 255 || vlen > CHAIN_STATE_VALUE_MAX)
+        return util_err_set(err, UTIL_EINVAL, "index entry too large");
+    size_t at = ex->index.len;
+    util_buf_u8(&ex->index, (uint8_t)klen);
+    util_buf_put(&ex->index, key, klen);
+    util_buf_u32(&ex->index, (uint32_t)vlen);
+    util_buf_put(&ex->index, val, vlen);
+    if (ex->index.oom) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    /* The undo of an index write truncates the buffer back to `at`. */
+    if (journal_push(ex, (undo){.slot = UINT32_MAX, .vlen = (uint32_t)at})) {
+        ex->index.len = at;
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+size_t chain_exec_checkpoint(chain_exec *ex)
+{
+    return ex->nj;
+}
+
+void chain_exec_revert(chain_exec *ex, size_t cp)
+{
+    while (ex->nj > cp) {
+        undo *u = &ex->journal[--ex->nj];
+        if (u->slot == UINT32_MAX) {
+            ex->index.len = u->vlen;
+            continue;
+        }
+        slot *s = &ex->slots[u->slot];
+        free(s->val);
+        s->val = u->val;
+        s->vlen = u->vlen;
+        s->present = u->present;
+        s->dirty = u->dirty;
+    }
+    ex->finished = 0;
 }
 
 int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc, util_err *err)
 {
-    acct_slot *s = slot_for(ex, a, err);
-    if (!s) return err ? err->code : UTIL_EIO;
-    *acc = s->acc;
+    uint8_t key[CHAIN_ACCOUNT_KEY_LEN];
+    const uint8_t *v;
+    size_t vl;
+    chain_account_key(key, a);
+    int rc = chain_exec_get(ex, key, sizeof key, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) {
+        acc->balance = acc->nonce = 0;
+        return 0;
+    }
+    if (rc) return rc;
+    if (chain_account_decode(acc, v, vl)) return util_err_set(err, UTIL_EIO, "corrupt account");
     return 0;
 }
 
 int chain_exec_set_account(chain_exec *ex, const chain_addr *a, const chain_account *acc,
                            util_err *err)
 {
-    acct_slot *s = slot_for(ex, a, err);
-    if (!s) return err ? err->code : UTIL_EIO;
-    s->acc = *acc;
-    s->dirty = 1;
-    ex->finished = 0;
-    return 0;
+    uint8_t key[CHAIN_ACCOUNT_KEY_LEN], val[CHAIN_ACCOUNT_VALUE_LEN];
+    chain_account_key(key, a);
+    chain_account_encode(val, acc);
+    return chain_exec_put(ex, key, sizeof key, val, sizeof val, err);
 }
 
-static int invalid(util_err *err, const char *fmt, const char *a, uint64_t x, uint64_t y)
+int chain_exec_transfer(chain_exec *ex, const chain_addr *from, const chain_addr *to,
+                        uint64_t amount, util_err *err)
 {
-    char msg[200];
-    snprintf(msg, sizeof msg, fmt, a, (unsigned long long)x, (unsigned long long)y);
-    return util_err_set(err, UTIL_EINVAL, "%s", msg);
-}
-
-int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err)
-{
-    if (tx->version != CHAIN_TX_VERSION)
-        return util_err_set(err, UTIL_EINVAL, "unsupported transaction version %u", tx->version);
-    if (strcmp(tx->chain_id, ex->chain_id) != 0)
-        return util_err_set(err, UTIL_EINVAL, "wrong chain: transaction is for '%s', this is '%s'",
-                            tx->chain_id, ex->chain_id);
-    if (tx->type != CHAIN_TX_TRANSFER)
-        return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
-    uint64_t gas = chain_tx_intrinsic_gas(tx);
-    if (tx->gas_limit < gas)
-        return invalid(err, "%sgas limit %llu below intrinsic gas %llu", "", tx->gas_limit, gas);
-    if (tx->gas_price < ex->ctx.min_gas_price)
-        return invalid(err, "%sgas price %llu below minimum %llu", "", tx->gas_price,
-                       ex->ctx.min_gas_price);
-    if (!chain_tx_check_sig(tx)) return util_err_set(err, UTIL_EINVAL, "bad signature");
-
-    acct_slot *from = slot_for(ex, &tx->from, err);
-    if (!from) return err ? err->code : UTIL_EIO;
-    if (from->acc.nonce != tx->nonce)
-        return invalid(err, "%snonce mismatch: account nonce %llu, transaction nonce %llu", "",
-                       from->acc.nonce, tx->nonce);
-    uint64_t max_fee, fee;
-    if (util_mul_u64(tx->gas_limit, tx->gas_price, &max_fee))
-        return util_err_set(err, UTIL_EINVAL, "gas limit x gas price overflows");
-    if (from->acc.balance < max_fee)
-        return invalid(err, "%sinsufficient funds for gas: balance %llu < %llu", "",
-                       from->acc.balance, max_fee);
-    fee = gas * tx->gas_price; /* gas <= gas_limit, so no overflow */
-
-    /* Look the proposer up before changing anything, so a storage error leaves
-     * the overlay untouched. */
-    acct_slot *prop = slot_for(ex, &ex->ctx.proposer, err);
-    if (!prop) return err ? err->code : UTIL_EIO;
-    uint64_t prop_bal;
-    if (util_add_u64(prop->acc.balance, fee, &prop_bal))
-        return util_err_set(err, UTIL_EINVAL, "proposer balance overflow");
-
-    memset(r, 0, sizeof *r);
-    r->gas_used = gas;
-    r->fee = fee;
-    from->acc.balance -= fee;
-    from->acc.nonce++;
-    from->dirty = 1;
-    prop = find_slot(ex->slots, ex->cap, &ex->ctx.proposer); /* table did not grow since */
-    prop->acc.balance = prop_bal;
-    prop->dirty = 1;
-    ex->finished = 0;
-
-    const chain_tx_transfer *t = &tx->body.transfer;
-    from = find_slot(ex->slots, ex->cap, &tx->from);
-    if (from->acc.balance < t->amount) {
-        r->status = CHAIN_RECEIPT_FAILED;
-        snprintf(r->error, sizeof r->error, "insufficient funds: balance %llu < amount %llu",
-                 (unsigned long long)from->acc.balance, (unsigned long long)t->amount);
-        return 0;
+    chain_account fa, ta;
+    int rc;
+    if ((rc = chain_exec_get_account(ex, from, &fa, err))) return rc;
+    if (fa.balance < amount)
+        return util_err_set(err, UTIL_EINVAL, "insufficient funds: balance %llu < amount %llu",
+                            (unsigned long long)fa.balance, (unsigned long long)amount);
+    if (memcmp(from->b, to->b, CHAIN_ADDR_LEN) == 0) return 0;
+    if ((rc = chain_exec_get_account(ex, to, &ta, err))) return rc;
+    if (ta.balance > UINT64_MAX - amount)
+        return util_err_set(err, UTIL_EINVAL, "amount overflows the recipient's balance");
+    fa.balance -= amount;
+    ta.balance += amount;
+    size_t cp = chain_exec_checkpoint(ex);
+    if ((rc = chain_exec_set_account(ex, from, &fa, err)) ||
+        (rc = chain_exec_set_account(ex, to, &ta, err))) {
+        chain_exec_revert(ex, cp);
+        return rc;
     }
-    acct_slot *to = slot_for(ex, &t->to, err);
-    if (!to) return err ? err->code : UTIL_EIO;
-    from = find_slot(ex->slots, ex->cap, &tx->from); /* the table may have grown */
-    if (to == from) {
-        r->status = CHAIN_RECEIPT_OK;
-        return 0;
-    }
-    uint64_t nb;
-    if (util_add_u64(to->acc.balance, t->amount, &nb)) {
-        r->status = CHAIN_RECEIPT_FAILED;
-        snprintf(r->error, sizeof r->error, "amount overflows the recipient's balance");
-        return 0;
-    }
-    from->acc.balance -= t->amount;
-    to->acc.balance = nb;
-    to->dirty = 1;
-    r->status = CHAIN_RECEIPT_OK;
     return 0;
 }
 
@@ -237,13 +348,13 @@ int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err)
     if (!ups) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < ex->cap; i++) {
-        acct_slot *s = &ex->slots[i];
+        slot *s = &ex->slots[i];
         if (!s->used || !s->dirty) continue;
-        uint8_t key[CHAIN_ACCOUNT_KEY_LEN], val[CHAIN_ACCOUNT_VALUE_LEN];
-        chain_account_key(key, &s->addr);
-        chain_account_encode(val, &s->acc);
-        chain_sha256(ups[k].path, key, sizeof key);
-        chain_sha256(ups[k].value_hash, val, sizeof val);
+        chain_sha256(ups[k].path, s->key, s->klen);
+        if (s->present)
+            chain_sha256(ups[k].value_hash, s->val, s->vlen);
+        else
+            ups[k].remove = 1;
         k++;
     }
     util_buf_reset(&ex->nodes);
@@ -263,12 +374,21 @@ int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err)
 void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
 {
     for (size_t i = 0; i < ex->cap; i++) {
-        acct_slot *s = &ex->slots[i];
+        slot *s = &ex->slots[i];
         if (!s->used || !s->dirty) continue;
-        uint8_t key[CHAIN_ACCOUNT_KEY_LEN], val[CHAIN_ACCOUNT_VALUE_LEN];
-        chain_account_key(key, &s->addr);
-        chain_account_encode(val, &s->acc);
-        fn(ctx, key, sizeof key, val, sizeof val);
+        fn(ctx, s->key, s->klen, s->present ? s->val : NULL, s->present ? s->vlen : SIZE_MAX);
+    }
+}
+
+void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
+{
+    size_t off = 0;
+    while (off < ex->index.len) {
+        const uint8_t *p = ex->index.data + off;
+        size_t kl = p[0];
+        uint32_t vl = util_get_u32le(p + 1 + kl);
+        fn(ctx, p + 1, kl, p + 1 + kl + 4, vl);
+        off += 1 + kl + 4 + vl;
     }
 }
 

@@ -1,21 +1,31 @@
-/* Execution of native transactions against the committed state.
+/* Execution of transactions against the committed state.
  *
  * A chain_exec is the overlay of one block: it reads committed state through
  * the store, keeps every change in memory, and on chain_exec_finish computes the
  * new state root by applying the changed keys to the state tree (new nodes are
  * held for the block's write batch). Nothing reaches disk until
  * chain_store_commit_block. Deterministic: no floats, no wall clock, changed
- * keys are applied in sorted order.
+ * keys reach the tree sorted by path.
  *
- * The exec owns its memory; free with chain_exec_free (also after commit). */
+ * Changes are journaled: chain_exec_checkpoint / chain_exec_revert undo every
+ * state and index write after a checkpoint (a failed contract call, a failed
+ * transaction body). Index entries (explorer lookups that are not state and
+ * not in the state root) are written with the block too.
+ *
+ * The exec owns its memory; free with chain_exec_free (also after commit).
+ * Values returned by chain_exec_get are borrowed until the next write. */
 #ifndef OL_CHAIN_STATE_H
 #define OL_CHAIN_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "chain/block.h"
 #include "chain/store.h"
 #include "util/err.h"
+
+#define CHAIN_STATE_KEY_MAX 64
+#define CHAIN_STATE_VALUE_MAX (256 * 1024)
 
 typedef struct chain_exec_ctx {
     const char *chain_id;
@@ -27,12 +37,28 @@ typedef struct chain_exec_ctx {
 
 chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx);
 void chain_exec_free(chain_exec *ex);
+const chain_exec_ctx *chain_exec_context(const chain_exec *ex);
 
-int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc,
-                           util_err *err);
-/* Sets an account directly (genesis allocations). */
+/* Generic state access. get returns 0 (found), UTIL_ENOTFOUND, or an error. */
+int chain_exec_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t **val,
+                   size_t *vlen, util_err *err);
+int chain_exec_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
+                   util_err *err);
+int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err);
+/* An index entry (store prefix 'x'), written with the block, outside the state root. */
+int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen, util_err *err);
+
+size_t chain_exec_checkpoint(chain_exec *ex);
+void chain_exec_revert(chain_exec *ex, size_t checkpoint);
+
+int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc, util_err *err);
 int chain_exec_set_account(chain_exec *ex, const chain_addr *a, const chain_account *acc,
                            util_err *err);
+/* Moves amount between accounts with checked arithmetic; UTIL_EINVAL (and no
+ * change) when from cannot afford it or to would overflow. */
+int chain_exec_transfer(chain_exec *ex, const chain_addr *from, const chain_addr *to,
+                        uint64_t amount, util_err *err);
 
 /* Applies one transaction. Returns 0 when the transaction is included (receipt
  * r filled; status success or failed, fee charged and nonce incremented either

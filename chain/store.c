@@ -395,6 +395,11 @@ static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t 
     if (klen > 256) return; /* state keys are bounded by construction */
     k[0] = (uint8_t)bc->prefix;
     memcpy(k + 1, key, klen);
+    if (!val && vlen == SIZE_MAX) {
+        leveldb_writebatch_delete(bc->wb, (const char *)k, klen + 1);
+        bc->bytes += klen + 1;
+        return;
+    }
     batch_put(bc, k, klen + 1, val, vlen);
 }
 
@@ -455,6 +460,8 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
 
     bc.prefix = 's';
     chain_exec_visit_changes(ex, visit_put, &bc);
+    bc.prefix = 'x';
+    chain_exec_visit_index(ex, visit_put, &bc);
     bc.prefix = 'n';
     chain_exec_visit_nodes(ex, visit_put, &bc);
 

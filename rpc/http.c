@@ -123,7 +123,9 @@ static void conn_close(conn *c)
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nlive--;
-    drop_input(c);
+    /* c->in is not freed here: this may run inside http_parser_execute
+     * (a failed write, or a method stopping the server), which still reads
+     * it. The close callback frees it. */
     /* Pending writes and the shutdown request are cancelled by libuv and
      * their callbacks run before the close callbacks. */
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);

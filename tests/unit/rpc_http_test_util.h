@@ -84,6 +84,15 @@ RT_HELPER int get_route(void *ctx, const char *path, int *status, const char **c
     return 1;
 }
 
+/* Stops the server from inside a request, as an admin method could. */
+RT_HELPER json_t *m_stop_server(void *ctx, json_t *params, rpc_error *e)
+{
+    server *s = ctx;
+    rpc_http_stop(s->http);
+    s->http = NULL;
+    return json_true();
+}
+
 RT_HELPER void on_stop(uv_async_t *a)
 {
     server *s = a->data;
@@ -105,6 +114,7 @@ RT_HELPER server *server_start(const rpc_http_cfg *cfg)
     s->d = rpc_dispatch_new();
     assert_int_equal(rpc_dispatch_add(s->d, "echo", m_echo, NULL), 0);
     assert_int_equal(rpc_dispatch_add(s->d, "big", m_big, NULL), 0);
+    assert_int_equal(rpc_dispatch_add(s->d, "stop_server", m_stop_server, s), 0);
     util_err err = {0};
     int rc = rpc_http_start(&s->http, &s->loop, cfg, s->d, get_route, NULL, &err);
     if (rc) fail_msg("start: %s", err.msg);

@@ -307,6 +307,25 @@ static void test_cors(void **state)
     server_stop(s);
 }
 
+static void test_stop_inside_request(void **state)
+{
+    rpc_http_cfg cfg = test_cfg();
+    server *s = server_start(&cfg);
+    client *idle = client_open(s->port);
+    client *c = client_open(s->port);
+    /* more requests pipelined behind the one that stops the server */
+    char *stop = post_req("{\"jsonrpc\":\"2.0\",\"method\":\"stop_server\",\"id\":1}", NULL);
+    char all[2048];
+    snprintf(all, sizeof all, "%s%s%s", stop, stop, stop);
+    free(stop);
+    send_str(c, all);
+    assert_true(wait_closed(c));
+    assert_true(wait_closed(idle));
+    client_close(c);
+    client_close(idle);
+    server_stop(s);
+}
+
 static void test_process_bytes(void **state)
 {
     rpc_dispatch *d = rpc_dispatch_new();
@@ -348,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_connection_close_and_http10),
         cmocka_unit_test(test_expect_continue),
         cmocka_unit_test(test_cors),
+        cmocka_unit_test(test_stop_inside_request),
         cmocka_unit_test(test_process_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

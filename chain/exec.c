@@ -1,0 +1,102 @@
+/* The transaction envelope rules (validity, fee, nonce) and the dispatch to
+ * each type's body. A body that fails is reverted to the checkpoint taken
+ * after the fee, so a failed transaction costs its fee and nonce only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "chain/exec_internal.h"
+#include "util/amount.h"
+
+static int invalid(util_err *err, const char *what, uint64_t x, uint64_t y)
+{
+    return util_err_set(err, UTIL_EINVAL, what, (unsigned long long)x, (unsigned long long)y);
+}
+
+static int body_transfer(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err)
+{
+    (void)r;
+    return chain_exec_transfer(ex, &tx->from, &tx->body.transfer.to, tx->body.transfer.amount, err);
+}
+
+int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err)
+{
+    const chain_exec_ctx *c = chain_exec_context(ex);
+    if (tx->version != CHAIN_TX_VERSION)
+        return util_err_set(err, UTIL_EINVAL, "unsupported transaction version %u", tx->version);
+    if (strcmp(tx->chain_id, c->chain_id) != 0)
+        return util_err_set(err, UTIL_EINVAL, "wrong chain: transaction is for '%s', this is '%s'",
+                            tx->chain_id, c->chain_id);
+    chain_body_fn body = NULL;
+    switch (tx->type) {
+    case CHAIN_TX_TRANSFER:
+        body = body_transfer;
+        break;
+    default:
+        return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
+    }
+    uint64_t gas = chain_tx_intrinsic_gas(tx);
+    if (tx->gas_limit < gas)
+        return invalid(err, "gas limit %llu below intrinsic gas %llu", tx->gas_limit, gas);
+    if (tx->gas_price < c->min_gas_price)
+        return invalid(err, "gas price %llu below minimum %llu", tx->gas_price, c->min_gas_price);
+    if (!chain_tx_check_sig(tx)) return util_err_set(err, UTIL_EINVAL, "bad signature");
+
+    chain_account from;
+    int rc;
+    if ((rc = chain_exec_get_account(ex, &tx->from, &from, err))) return rc;
+    if (from.nonce != tx->nonce)
+        return invalid(err, "nonce mismatch: account nonce %llu, transaction nonce %llu",
+                       from.nonce, tx->nonce);
+    uint64_t max_fee;
+    if (util_mul_u64(tx->gas_limit, tx->gas_price, &max_fee))
+        return util_err_set(err, UTIL_EINVAL, "gas limit x gas price overflows");
+    if (from.balance < max_fee)
+        return invalid(err, "insufficient funds for gas: balance %llu < %llu", from.balance,
+                       max_fee);
+
+    /* Gas is bought up front (gas_limit x gas_price) with the nonce, the body
+     * runs on what is left, and unused gas is refunded: a body can never spend
+     * the fee. Fixed-cost types use their intrinsic gas; metered types raise
+     * r->gas_used. */
+    size_t cp0 = chain_exec_checkpoint(ex);
+    from.nonce++;
+    from.balance -= max_fee;
+    if ((rc = chain_exec_set_account(ex, &tx->from, &from, err))) goto fatal;
+
+    memset(r, 0, sizeof *r);
+    r->gas_used = gas;
+    size_t cp = chain_exec_checkpoint(ex);
+    util_err berr = {0};
+    rc = body(ex, tx, r, &berr);
+    if (rc == UTIL_EINVAL || rc == UTIL_ELIMIT || rc == UTIL_ESTATE || rc == UTIL_EEXIST ||
+        rc == UTIL_ENOTFOUND) {
+        chain_exec_revert(ex, cp);
+        r->status = CHAIN_RECEIPT_FAILED;
+        snprintf(r->error, sizeof r->error, "%s", berr.msg);
+    } else if (rc) {
+        util_err_set(err, rc, "%s", berr.msg);
+        goto fatal;
+    } else {
+        r->status = CHAIN_RECEIPT_OK;
+    }
+    if (r->gas_used > tx->gas_limit) r->gas_used = tx->gas_limit;
+    r->fee = r->gas_used * tx->gas_price; /* <= max_fee, no overflow */
+
+    chain_account acc;
+    if ((rc = chain_exec_get_account(ex, &tx->from, &acc, err))) goto fatal;
+    if (util_add_u64(acc.balance, max_fee - r->fee, &acc.balance)) {
+        rc = util_err_set(err, UTIL_EINVAL, "refund overflows the sender's balance");
+        goto fatal;
+    }
+    if ((rc = chain_exec_set_account(ex, &tx->from, &acc, err))) goto fatal;
+    if ((rc = chain_exec_get_account(ex, &c->proposer, &acc, err))) goto fatal;
+    if (util_add_u64(acc.balance, r->fee, &acc.balance)) {
+        rc = util_err_set(err, UTIL_EINVAL, "fee overflows the proposer's balance");
+        goto fatal;
+    }
+    if ((rc = chain_exec_set_account(ex, &c->proposer, &acc, err))) goto fatal;
+    return 0;
+fatal:
+    chain_exec_revert(ex, cp0);
+    return rc;
+}
