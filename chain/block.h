@@ -59,11 +59,30 @@ typedef struct chain_block {
 
 enum { CHAIN_RECEIPT_OK = 0, CHAIN_RECEIPT_FAILED = 1 };
 
+#define CHAIN_RECEIPT_MAX_EVENTS 1024
+#define CHAIN_EVENT_DATA_MAX 1024
+#define CHAIN_RETURN_MAX 4096
+
+/* An event: emitted by a contract (emitter = its address) or by a native
+ * transaction (emitter = all zero). Payouts of attribution are events too. */
+typedef struct chain_event {
+    chain_addr emitter;
+    uint8_t topic[32];
+    uint32_t len;
+    uint8_t *data; /* owned, NULL when len == 0 */
+} chain_event;
+
 typedef struct chain_receipt {
     uint8_t status;
     uint64_t gas_used;
     uint64_t fee; /* gas_used * gas_price, paid to the proposer */
     char error[CHAIN_RECEIPT_ERR_MAX + 1]; /* empty when status OK */
+    /* Contract results and events; all owned (chain_receipt_free). */
+    chain_addr created; /* DEPLOY: the new contract's address; zero otherwise */
+    uint32_t ret_len;
+    uint8_t *ret;
+    uint32_t nevents;
+    chain_event *events;
 } chain_receipt;
 
 int chain_header_encode(const chain_header *h, util_buf *out);
@@ -75,10 +94,17 @@ int chain_block_encode(const chain_block *b, util_buf *out);
 int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err);
 void chain_block_free(chain_block *b);
 
-/* Receipt encoding: status u8 | gas_used u64 | fee u64 | error lenbytes(<=128). */
+/* Receipt encoding: status u8 | gas_used u64 | fee u64 | error lenbytes(<=128) |
+ * created[20] | ret lenbytes(<=CHAIN_RETURN_MAX) | nevents varint(<=CHAIN_RECEIPT_MAX_EVENTS) |
+ * nevents x (emitter[20] | topic[32] | data lenbytes(<=CHAIN_EVENT_DATA_MAX)). */
 int chain_receipt_encode(const chain_receipt *r, util_buf *out);
 int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32]);
+/* Appends an event (data copied). UTIL_ELIMIT past the limits, UTIL_ENOMEM. */
+int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
+                            const uint8_t *data, size_t len);
+/* Frees ret and events; the struct can be reused after. */
+void chain_receipt_free(chain_receipt *r);
 
 /* RFC 6962-style Merkle root over n 32-byte leaves:
  * leaf = H(0x06 || item), node = H(0x07 || left || right), split at the

@@ -374,6 +374,69 @@ int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_sm
     return chain_smt_prove(&sst, root, path, proof, err);
 }
 
+int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen, const uint8_t *after,
+                     size_t alen, int reverse, size_t limit, chain_scan_fn fn, void *ctx,
+                     util_err *err)
+{
+    leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ropts);
+    size_t seen = 0;
+    if (!reverse) {
+        if (after) {
+            leveldb_iter_seek(it, (const char *)after, alen);
+            if (leveldb_iter_valid(it)) {
+                size_t kl;
+                const char *k = leveldb_iter_key(it, &kl);
+                if (kl == alen && memcmp(k, after, alen) == 0) leveldb_iter_next(it);
+            }
+        } else {
+            leveldb_iter_seek(it, (const char *)prefix, plen);
+        }
+    } else {
+        if (after) {
+            leveldb_iter_seek(it, (const char *)after, alen);
+        } else {
+            /* Seek past the prefix: prefix with its last byte incremented,
+             * or the end of the database if it is all 0xff. */
+            uint8_t end[256];
+            size_t el = plen < sizeof end ? plen : sizeof end;
+            memcpy(end, prefix, el);
+            while (el > 0 && end[el - 1] == 0xff) el--;
+            if (el == 0) {
+                leveldb_iter_seek_to_last(it);
+                goto check;
+            }
+            end[el - 1]++;
+            leveldb_iter_seek(it, (const char *)end, el);
+        }
+        if (leveldb_iter_valid(it))
+            leveldb_iter_prev(it);
+        else
+            leveldb_iter_seek_to_last(it);
+    }
+check:
+    while (leveldb_iter_valid(it) && seen < limit) {
+        size_t kl, vl;
+        const char *k = leveldb_iter_key(it, &kl);
+        if (kl < plen || memcmp(k, prefix, plen) != 0) break;
+        const char *v = leveldb_iter_value(it, &vl);
+        seen++;
+        if (fn(ctx, (const uint8_t *)k, kl, (const uint8_t *)v, vl)) break;
+        if (reverse)
+            leveldb_iter_prev(it);
+        else
+            leveldb_iter_next(it);
+    }
+    char *e = NULL;
+    leveldb_iter_get_error(it, &e);
+    leveldb_iter_destroy(it);
+    if (e) {
+        util_err_set(err, UTIL_EIO, "leveldb scan: %s", e);
+        leveldb_free(e);
+        return UTIL_EIO;
+    }
+    return 0;
+}
+
 /* --- commit --------------------------------------------------------------- */
 
 typedef struct batch_ctx {
@@ -386,6 +449,21 @@ static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t 
 {
     leveldb_writebatch_put(bc->wb, (const char *)k, kl, (const char *)v, vl);
     bc->bytes += kl + vl;
+}
+
+static void put_tx_index(batch_ctx *bc, const chain_addr *a, uint64_t height, uint32_t index,
+                         const uint8_t txid[32])
+{
+    uint8_t k[2 + CHAIN_ADDR_LEN + 8 + 4];
+    k[0] = 'x';
+    k[1] = 'A';
+    memcpy(k + 2, a->b, CHAIN_ADDR_LEN);
+    util_put_u64be(k + 22, height);
+    k[30] = (uint8_t)(index >> 24);
+    k[31] = (uint8_t)(index >> 16);
+    k[32] = (uint8_t)(index >> 8);
+    k[33] = (uint8_t)index;
+    batch_put(bc, k, sizeof k, txid, 32);
 }
 
 static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
@@ -447,6 +525,11 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         util_put_u32le(loc + 8, (uint32_t)i);
         key_id(k, 't', b->txs[i].id);
         batch_put(&bc, k, 33, loc, 12);
+        put_tx_index(&bc, &b->txs[i].from, b->h.height, (uint32_t)i, b->txs[i].id);
+        if (b->txs[i].type == CHAIN_TX_TRANSFER &&
+            memcmp(b->txs[i].body.transfer.to.b, b->txs[i].from.b, CHAIN_ADDR_LEN) != 0)
+            put_tx_index(&bc, &b->txs[i].body.transfer.to, b->h.height, (uint32_t)i,
+                         b->txs[i].id);
     }
     if (enc.oom) goto oom;
     key_id(k, 'R', id);

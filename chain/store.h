@@ -11,6 +11,9 @@
  *   'c' height u64be   -> commit of that block (chain_commit encoding)
  *   's' statekey       -> state value (accounts: statekey = 'a' | addr[20])
  *   'n' hash[32]       -> state tree node (chain/smt.h)
+ *   'x' indexkey       -> explorer index entries, outside the state root:
+ *       'x' 'A' addr[20] height u64be index u32be -> txid[32]  (txs by address,
+ *           for the sender and, for transfers, the recipient)
  * Every block is written with its receipts, index entries, state changes, new
  * tree nodes and the new head as ONE synced write batch: after a crash the
  * store is at the last committed block, never between two.
@@ -79,6 +82,17 @@ int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account 
 /* Proof of a state key against the head's state root. */
 int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_smt_proof *proof,
                       util_err *err);
+
+/* Index and range scans. Visits the entries whose store key starts with
+ * prefix (including its one-byte kind, e.g. "xA" + addr), in key order, after
+ * `after` when it is non-NULL (a full store key, the cursor of the previous
+ * page), or in reverse order when reverse is set (then `after` means before).
+ * The callback returns 0 to continue, 1 to stop. Returns 0 or UTIL_EIO. */
+typedef int (*chain_scan_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
+                             size_t vlen);
+int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen, const uint8_t *after,
+                     size_t alen, int reverse, size_t limit, chain_scan_fn fn, void *ctx,
+                     util_err *err);
 
 /* --- block commit ------------------------------------------------------ */
 

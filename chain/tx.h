@@ -43,6 +43,88 @@ typedef struct chain_tx_transfer {
     uint64_t amount;
 } chain_tx_transfer;
 
+/* Limits of the attribution and contract bodies (docs/transactions.md). */
+#define CHAIN_NAME_MAX 64            /* names: 1..64 bytes of printable ASCII 0x20..0x7e */
+#define CHAIN_URI_MAX 256            /* URIs: 0..256 bytes of printable ASCII 0x21..0x7e */
+#define CHAIN_MODEL_MAX_DATANETS 16
+#define CHAIN_ATTR_MAX_ENTRIES 256
+#define CHAIN_BP_TOTAL 10000         /* basis points of a split */
+#define CHAIN_CODE_MAX (24 * 1024)   /* DEPLOY code bytes */
+#define CHAIN_INPUT_MAX (16 * 1024)  /* CALL input bytes */
+
+enum chain_attr_method {
+    CHAIN_ATTR_GRADIENT = 0,
+    CHAIN_ATTR_SUFFIX_ARRAY = 1,
+    CHAIN_ATTR_OTHER = 2,
+};
+
+/* DATANET_CREATE body: name lenbytes | meta_hash[32] | meta_uri lenbytes | bond u64 | review u8 (0/1) */
+typedef struct chain_tx_datanet_create {
+    char name[CHAIN_NAME_MAX + 1];
+    uint8_t meta_hash[32];
+    char meta_uri[CHAIN_URI_MAX + 1];
+    uint64_t bond;
+    uint8_t review;
+} chain_tx_datanet_create;
+
+/* CONTRIBUTE body: datanet u64 | content_hash[32] | size u64 | uri lenbytes */
+typedef struct chain_tx_contribute {
+    uint64_t datanet;
+    uint8_t content_hash[32];
+    uint64_t size;
+    char uri[CHAIN_URI_MAX + 1];
+} chain_tx_contribute;
+
+/* REVIEW body: contribution u64 | accept u8 (0/1) | reason u32 (0 when accepting) */
+typedef struct chain_tx_review {
+    uint64_t contribution;
+    uint8_t accept;
+    uint32_t reason;
+} chain_tx_review;
+
+/* MODEL_REGISTER body: name lenbytes | n varint(1..16) | n x datanet u64 |
+ * attestor pubkey[32] | reward_contract[20] (all zero: the default) |
+ * owner_bp u16 | validators_bp u16 | contributors_bp u16 */
+typedef struct chain_tx_model_register {
+    char name[CHAIN_NAME_MAX + 1];
+    uint32_t ndatanets;
+    uint64_t datanets[CHAIN_MODEL_MAX_DATANETS];
+    uint8_t attestor[32];
+    chain_addr reward_contract;
+    uint16_t owner_bp, validators_bp, contributors_bp;
+} chain_tx_model_register;
+
+typedef struct chain_attr_entry {
+    uint64_t contribution;
+    uint64_t weight;
+} chain_attr_entry;
+
+/* ATTRIBUTE body: model u64 | output_hash[32] | fee u64 | method u8 (0..2) |
+ * evidence_hash[32] | n varint(0..256) | n x (contribution u64 | weight u64) */
+typedef struct chain_tx_attribute {
+    uint64_t model;
+    uint8_t output_hash[32];
+    uint64_t fee;
+    uint8_t method;
+    uint8_t evidence_hash[32];
+    uint32_t nentries;
+    chain_attr_entry *entries; /* owned (malloc), NULL when nentries == 0 */
+} chain_tx_attribute;
+
+/* DEPLOY body: code lenbytes(1..CHAIN_CODE_MAX) */
+typedef struct chain_tx_deploy {
+    uint32_t len;
+    uint8_t *code; /* owned */
+} chain_tx_deploy;
+
+/* CALL body: contract[20] | value u64 | input lenbytes(0..CHAIN_INPUT_MAX) */
+typedef struct chain_tx_call {
+    chain_addr contract;
+    uint64_t value;
+    uint32_t len;
+    uint8_t *input; /* owned, NULL when len == 0 */
+} chain_tx_call;
+
 typedef struct chain_tx {
     uint8_t version;
     char chain_id[CHAIN_ID_MAX + 1];
@@ -53,6 +135,13 @@ typedef struct chain_tx {
     uint64_t gas_price;
     union {
         chain_tx_transfer transfer;
+        chain_tx_datanet_create datanet_create;
+        chain_tx_contribute contribute;
+        chain_tx_review review;
+        chain_tx_model_register model_register;
+        chain_tx_attribute attribute;
+        chain_tx_deploy deploy;
+        chain_tx_call call;
     } body;
     uint8_t sig[CHAIN_SIG_LEN];
 

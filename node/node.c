@@ -60,6 +60,12 @@ static int account_cb(void *ctx, const chain_addr *a, uint64_t *balance, uint64_
     return 0;
 }
 
+void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
+                          const chain_receipt *rs, uint64_t exec_ns, uint64_t commit_ns)
+{
+    (void)n, (void)b, (void)id, (void)rs, (void)exec_ns, (void)commit_ns;
+}
+
 static void on_block_timer(uv_timer_t *t)
 {
     node *n = t->data;

@@ -42,6 +42,11 @@ struct node {
  * when a block was committed. */
 int node_produce_block(node *n, int allow_empty, int *produced, util_err *err);
 
+/* Called after each block is committed (subscriptions, metrics). The block
+ * and receipts are borrowed for the call only. */
+void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
+                          const chain_receipt *rs, uint64_t exec_ns, uint64_t commit_ns);
+
 /* Batch pre-verification of tx_send signatures on worker threads. */
 void node_batch_hook(void *ctx, void *batch /* json_t* array */);
 /* Hands a decoded transaction to the mempool; returns a chain_mempool reason. */

@@ -132,6 +132,7 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     if ((rc = chain_store_commit_block(n->store, &b, rs, ex, &commit, err))) goto out;
     uint64_t t2 = util_mono_ns();
     chain_mempool_on_block(n->mempool, &b);
+    node_block_committed(n, &b, id, rs, t1 - t0, t2 - t1);
     n->blocks_produced++;
     n->last_block_mono_ns = util_mono_ns();
     *produced = 1;

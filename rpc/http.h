@@ -52,8 +52,10 @@ typedef int (*rpc_http_get_fn)(void *ctx, const char *path, int *status, const c
 typedef struct rpc_http rpc_http;
 
 /* Binds and listens. Returns 0, or UTIL_EINVAL (bad config) / UTIL_EIO (bind
- * or listen failed, e.g. address in use) with *err filled; on failure nothing
- * is left to release. d must outlive the server. */
+ * or listen failed, e.g. address in use) with *err filled. A bind or listen
+ * failure leaves nothing to release (the socket is made without libuv); only
+ * if libuv then refuses the bound socket is a closing handle left for the
+ * loop's next run to free. d must outlive the server. */
 int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
                    rpc_http_get_fn get, void *get_ctx, util_err *err);
 int rpc_http_port(const rpc_http *s);          /* the bound port */

@@ -32,4 +32,35 @@ struct vm_program {
     uint32_t data_len;
 };
 
+/* State of one call, shared by the interpreter and the host-call code. */
+typedef struct vm_run {
+    const vm_program *p;
+    const vm_host *h;
+    const vm_env *env;
+    vm_result *res;
+    uint8_t *mem;
+    uint32_t sstores;
+    size_t ev_cap;
+    util_buf evdata;
+} vm_run;
+
+/* Internal outcomes of a host call besides a vm_status: the node failed. */
+#define VM_RUN_EIO (-1)
+#define VM_RUN_ENOMEM (-2)
+
+/* Runs host function `no` with the registers and memory of the call; charges
+ * its dynamic gas from *gas. Returns VM_OK, a fault status (detail filled),
+ * or VM_RUN_EIO / VM_RUN_ENOMEM. */
+int vm_syscall(vm_run *run, uint64_t *reg, int64_t no, uint64_t *gas);
+
+static inline int vm_range_ok(uint64_t p, uint64_t n)
+{
+    return n <= VM_MEM_SIZE && p <= VM_MEM_SIZE - n;
+}
+
+static inline uint64_t vm_words(uint64_t n)
+{
+    return (n + 31) / 32;
+}
+
 #endif
