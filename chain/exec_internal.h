@@ -12,3 +12,24 @@
 typedef int (*chain_body_fn)(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 
 #endif
+
+#include "chain/attr.h"
+
+/* Attribution bodies (chain/exec_attr.c). Failure messages start with a
+ * stable reason token ("not_attestor: ..."), which the RPC reports as
+ * data.reason. */
+int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+
+/* Settles a record through the model's reward contract: the fee is already in
+ * the contract's account. Fills rec->payouts (and moves the funds), adds a
+ * payout event per payout to r, may raise r->gas_used. Conservation (payouts +
+ * retained == fee) is checked by the caller. */
+int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
+                     chain_receipt *r, util_err *err);
+
+/* The default reward contract's address (genesis): docs/attribution.md. */
+void chain_default_reward_addr(chain_addr *a);

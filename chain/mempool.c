@@ -100,6 +100,7 @@ static const struct {
     [CHAIN_MP_UNDERPRICED] = {"replacement_underpriced", "replacement underpriced"},
     [CHAIN_MP_UNSUPPORTED] = {"unsupported_type", "unsupported type"},
     [CHAIN_MP_INTERNAL] = {"internal_error", "internal error"},
+    [CHAIN_MP_EXEC_FAILED] = {"execution_failed", "execution would fail"},
 };
 
 const char *chain_mempool_reason_token(int reason)

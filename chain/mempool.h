@@ -40,6 +40,9 @@ enum chain_mempool_reason {
     CHAIN_MP_UNDERPRICED,        /* "replacement underpriced" */
     CHAIN_MP_UNSUPPORTED,        /* "unsupported type" */
     CHAIN_MP_INTERNAL,           /* "internal error" (out of memory, account lookup failed) */
+    CHAIN_MP_EXEC_FAILED,        /* "execution would fail": the node's dry run against the head
+                                  * state failed; the message starts with the execution reason
+                                  * token, e.g. "not_attestor: ..." (not used by the pool itself) */
     CHAIN_MP_REASON_COUNT
 };
 

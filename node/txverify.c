@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/state.h"
 #include "chain/tx.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
@@ -99,9 +100,56 @@ out:
     free(ok);
 }
 
+/* Attribution transactions depend on state the pool cannot see (who attests
+ * a model, which contributions are accepted). They are run once against the
+ * head state in a throwaway overlay, with the sender's nonce set to the
+ * transaction's, so a body that would fail is refused at the door with its
+ * reason and changes nothing. A transaction can still fail in its block if the
+ * state moves in between; then it has a receipt saying why. */
+static int dry_run(node *n, const chain_tx *tx, util_err *err)
+{
+    if (tx->type == CHAIN_TX_TRANSFER) return CHAIN_MP_OK;
+    const chain_header *h = chain_store_head_header(n->store);
+    chain_addr proposer;
+    chain_addr_from_pubkey(&proposer, n->validator.pubkey);
+    chain_exec_ctx ctx = {.chain_id = n->genesis.chain_id,
+                          .height = h->height + 1,
+                          .time_ms = h->time_ms,
+                          .proposer = proposer,
+                          .min_gas_price = n->genesis.params.min_gas_price};
+    chain_exec *ex = chain_exec_new(n->store, &ctx);
+    if (!ex) return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
+    chain_tx copy;
+    chain_receipt r;
+    memset(&r, 0, sizeof r);
+    int reason = CHAIN_MP_OK;
+    chain_account acc;
+    util_err e = {0};
+    if (chain_tx_copy(&copy, tx)) {
+        chain_exec_free(ex);
+        return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
+    }
+    copy.sig_checked = 1; /* the pool verified it */
+    if (chain_exec_get_account(ex, &tx->from, &acc, &e) == 0) {
+        acc.nonce = tx->nonce;
+        chain_exec_set_account(ex, &tx->from, &acc, &e);
+        int rc = chain_exec_apply_tx(ex, &copy, &r, &e);
+        if (rc)
+            reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", e.msg);
+        else if (r.status != CHAIN_RECEIPT_OK)
+            reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", r.error);
+    }
+    chain_receipt_free(&r);
+    chain_tx_free(&copy);
+    chain_exec_free(ex);
+    return reason;
+}
+
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
 {
     node *n = ctx;
+    int reason = dry_run(n, tx, err);
+    if (reason) return reason;
     if (!tx->sig_checked && n->verified.n &&
         bsearch(tx->id, n->verified.ids, n->verified.n, 32, cmp_id)) {
         chain_tx copy;

@@ -1,0 +1,87 @@
+/* Settlement of an attribution record by the model's reward contract.
+ *
+ * The rules of the default contract (docs/attribution.md), in one canonical
+ * order with 128-bit intermediates:
+ *   owner       = fee * owner_bp / 10000
+ *   validators  = fee * validators_bp / 10000, to the block proposer
+ *   contributors= fee * contributors_bp / 10000, entry i gets
+ *                 contributors * w_i / W in the entries' order (W = sum of weights)
+ *   remainder   = fee - everything above, to the model owner
+ * With W == 0 the contributors' share goes to the owner: nothing divides by zero.
+ * Zero amounts are not paid (no empty payout events). */
+#include <string.h>
+
+#include "chain/exec_internal.h"
+#include "chain/hash.h"
+
+void chain_default_reward_addr(chain_addr *a)
+{
+    static const char tag[] = "openledger:reward:proportional_split";
+    uint8_t h[32];
+    chain_sha256(h, tag, sizeof tag - 1);
+    memcpy(a->b, h, CHAIN_ADDR_LEN);
+}
+
+static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_receipt *r,
+               const chain_addr *to, uint8_t role, uint64_t contribution, uint64_t amount,
+               util_err *err)
+{
+    if (amount == 0) return 0;
+    if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS)
+        return util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
+                            CHAIN_RECORD_MAX_PAYOUTS);
+    int rc = chain_exec_transfer(ex, &m->reward_contract, to, amount, err);
+    if (rc) return rc;
+    chain_payout *p = &rec->payouts[rec->npayouts++];
+    p->recipient = *to;
+    p->role = role;
+    p->contribution = contribution;
+    p->amount = amount;
+    uint8_t topic[32], data[CHAIN_PAYOUT_EVENT_LEN];
+    chain_payout_topic(topic);
+    util_put_u64le(data, m->id);
+    util_put_u64le(data + 8, contribution);
+    memcpy(data + 16, to->b, CHAIN_ADDR_LEN);
+    data[36] = role;
+    util_put_u64le(data + 37, amount);
+    util_put_u64le(data + 45, rec->id);
+    rc = chain_receipt_add_event(r, &m->reward_contract, topic, data, sizeof data);
+    return rc == UTIL_ENOMEM ? util_err_set(err, rc, "out of memory")
+           : rc             ? util_err_set(err, rc, "too_many_events: receipt event limit")
+                            : 0;
+}
+
+static uint64_t muldiv(uint64_t a, uint64_t b, unsigned __int128 c)
+{
+    return (uint64_t)((unsigned __int128)a * b / c);
+}
+
+int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
+                     chain_receipt *r, util_err *err)
+{
+    (void)tx;
+    const chain_exec_ctx *c = chain_exec_context(ex);
+    uint64_t fee = rec->fee;
+    uint64_t owner = muldiv(fee, m->owner_bp, CHAIN_BP_TOTAL);
+    uint64_t vals = muldiv(fee, m->validators_bp, CHAIN_BP_TOTAL);
+    uint64_t contrib = muldiv(fee, m->contributors_bp, CHAIN_BP_TOTAL);
+    unsigned __int128 w = 0;
+    for (uint32_t i = 0; i < rec->nentries; i++) w += rec->entries[i].weight;
+    uint64_t paid = 0;
+    int rc;
+    if ((rc = pay(ex, m, rec, r, &c->proposer, CHAIN_ROLE_VALIDATOR, 0, vals, err))) return rc;
+    paid += vals;
+    if (w > 0) {
+        for (uint32_t i = 0; i < rec->nentries; i++) {
+            uint64_t amt = muldiv(contrib, rec->entries[i].weight, w);
+            if ((rc = pay(ex, m, rec, r, &rec->entries[i].contributor, CHAIN_ROLE_CONTRIBUTOR,
+                          rec->entries[i].contribution, amt, err)))
+                return rc;
+            paid += amt;
+        }
+    }
+    /* Owner share plus the remainder (and the contributors' share when no
+     * weight was given) in one payout to the fixed recipient. */
+    (void)owner;
+    return pay(ex, m, rec, r, &m->owner, CHAIN_ROLE_OWNER, 0, fee - paid, err);
+}
