@@ -24,12 +24,25 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
 int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 
+/* Contract bodies (chain/exec_contract.c). */
+int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+/* Settles a record by running the reward contract's code in the VM. */
+int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                        chain_record *rec, chain_receipt *r, util_err *err);
+
 /* Settles a record through the model's reward contract: the fee is already in
  * the contract's account. Fills rec->payouts (and moves the funds), adds a
  * payout event per payout to r, may raise r->gas_used. Conservation (payouts +
  * retained == fee) is checked by the caller. */
 int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
                      chain_receipt *r, util_err *err);
+
+/* The same rules as genesis/contracts/proportional_split.olasm, in C: used
+ * when the reward contract address holds no code, and by tests as the
+ * reference the VM contract must agree with. */
+int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                            chain_record *rec, chain_receipt *r, util_err *err);
 
 /* The default reward contract's address (genesis): docs/attribution.md. */
 void chain_default_reward_addr(chain_addr *a);

@@ -11,6 +11,7 @@
  * Zero amounts are not paid (no empty payout events). */
 #include <string.h>
 
+#include "chain/contract.h"
 #include "chain/exec_internal.h"
 #include "chain/hash.h"
 
@@ -58,6 +59,19 @@ static uint64_t muldiv(uint64_t a, uint64_t b, unsigned __int128 c)
 
 int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
                      chain_receipt *r, util_err *err)
+{
+    uint8_t k[21];
+    const uint8_t *code;
+    size_t len;
+    chain_key_code(k, &m->reward_contract);
+    int rc = chain_exec_get(ex, k, sizeof k, &code, &len, err);
+    if (rc == 0) return chain_reward_run_vm(ex, tx, m, rec, r, err);
+    if (rc != UTIL_ENOTFOUND) return rc;
+    return chain_reward_run_native(ex, tx, m, rec, r, err);
+}
+
+int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                            chain_record *rec, chain_receipt *r, util_err *err)
 {
     (void)tx;
     const chain_exec_ctx *c = chain_exec_context(ex);

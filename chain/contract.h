@@ -1,0 +1,33 @@
+/* Contracts on chain: accounts with VM code (DEPLOY, CALL) and the host table
+ * through which the VM reaches the state (docs/contracts.md).
+ *
+ * State keys:
+ *   'k' addr[20]           -> code blob (verified when deployed)
+ *   'S' addr[20] key[32]   -> storage value[32] (absent = 32 zero bytes)
+ * A contract's address is the first 20 bytes of
+ * SHA-256("openledger:contract" || deployer addr[20] || deployer nonce u64le),
+ * the nonce being the one of the DEPLOY transaction. */
+#ifndef OL_CHAIN_CONTRACT_H
+#define OL_CHAIN_CONTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chain/address.h"
+#include "chain/state.h"
+#include "chain/store.h"
+
+void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce);
+size_t chain_key_code(uint8_t out[21], const chain_addr *a);
+size_t chain_key_storage(uint8_t out[53], const chain_addr *a, const uint8_t key[32]);
+
+/* Topic of the event recorded for every VM PAY: SHA-256("pay"); data = to[20] | amount u64le. */
+void chain_pay_topic(uint8_t out[32]);
+
+/* Runs a read-only call of contract `to` against the committed head state
+ * (contract_call): nothing is kept. Fills status/gas/ret/events of r. */
+int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx, const chain_addr *from,
+                                 const chain_addr *to, uint64_t value, const uint8_t *input,
+                                 size_t len, uint64_t gas_limit, chain_receipt *r, util_err *err);
+
+#endif

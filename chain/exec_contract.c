@@ -1,0 +1,321 @@
+/* DEPLOY and CALL, and the host table through which the VM reaches the
+ * block's state overlay. A call that does not end VM_OK is undone as a whole
+ * by the transaction's checkpoint; the gas it used is still charged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/contract.h"
+#include "chain/exec_internal.h"
+#include "chain/hash.h"
+#include "vm/vm.h"
+
+void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce)
+{
+    static const char tag[] = "openledger:contract";
+    uint8_t buf[sizeof tag - 1 + CHAIN_ADDR_LEN + 8], h[32];
+    memcpy(buf, tag, sizeof tag - 1);
+    memcpy(buf + sizeof tag - 1, deployer->b, CHAIN_ADDR_LEN);
+    util_put_u64le(buf + sizeof tag - 1 + CHAIN_ADDR_LEN, nonce);
+    chain_sha256(h, buf, sizeof buf);
+    memcpy(out->b, h, CHAIN_ADDR_LEN);
+}
+
+size_t chain_key_code(uint8_t out[21], const chain_addr *a)
+{
+    out[0] = 'k';
+    memcpy(out + 1, a->b, CHAIN_ADDR_LEN);
+    return 21;
+}
+
+size_t chain_key_storage(uint8_t out[53], const chain_addr *a, const uint8_t key[32])
+{
+    out[0] = 'S';
+    memcpy(out + 1, a->b, CHAIN_ADDR_LEN);
+    memcpy(out + 21, key, 32);
+    return 53;
+}
+
+void chain_pay_topic(uint8_t out[32])
+{
+    chain_sha256(out, "pay", 3);
+}
+
+typedef struct host_ctx {
+    chain_exec *ex;
+    chain_addr self;
+    util_err err; /* set when a callback fails with VM_HOST_EIO */
+} host_ctx;
+
+static int h_balance(void *ctx, const uint8_t addr[VM_ADDR_LEN], uint64_t *out)
+{
+    host_ctx *h = ctx;
+    chain_addr a;
+    chain_account acc;
+    memcpy(a.b, addr, CHAIN_ADDR_LEN);
+    if (chain_exec_get_account(h->ex, &a, &acc, &h->err)) return VM_HOST_EIO;
+    *out = acc.balance;
+    return VM_HOST_OK;
+}
+
+static int h_pay(void *ctx, const uint8_t to[VM_ADDR_LEN], uint64_t amount)
+{
+    host_ctx *h = ctx;
+    chain_addr a;
+    memcpy(a.b, to, CHAIN_ADDR_LEN);
+    util_err e = {0};
+    int rc = chain_exec_transfer(h->ex, &h->self, &a, amount, &e);
+    if (rc == UTIL_EINVAL) return VM_HOST_FUNDS; /* nothing moved */
+    if (rc) {
+        h->err = e;
+        return VM_HOST_EIO;
+    }
+    return VM_HOST_OK;
+}
+
+static int h_sload(void *ctx, const uint8_t key[VM_KEY_LEN], uint8_t val[VM_KEY_LEN])
+{
+    host_ctx *h = ctx;
+    uint8_t k[53];
+    const uint8_t *v;
+    size_t vl;
+    chain_key_storage(k, &h->self, key);
+    int rc = chain_exec_get(h->ex, k, sizeof k, &v, &vl, &h->err);
+    if (rc == UTIL_ENOTFOUND) return 0;
+    if (rc || vl != VM_KEY_LEN) return VM_HOST_EIO;
+    memcpy(val, v, VM_KEY_LEN);
+    return 1;
+}
+
+static int h_sstore(void *ctx, const uint8_t key[VM_KEY_LEN], const uint8_t val[VM_KEY_LEN])
+{
+    host_ctx *h = ctx;
+    uint8_t k[53];
+    static const uint8_t zero[VM_KEY_LEN];
+    chain_key_storage(k, &h->self, key);
+    int rc = memcmp(val, zero, VM_KEY_LEN) == 0
+                 ? chain_exec_del(h->ex, k, sizeof k, &h->err)
+                 : chain_exec_put(h->ex, k, sizeof k, val, VM_KEY_LEN, &h->err);
+    return rc ? VM_HOST_EIO : VM_HOST_OK;
+}
+
+/* Loads and verifies a contract's code. UTIL_ENOTFOUND when the address has none. */
+static int load_program(chain_exec *ex, const chain_addr *a, vm_program **prog, util_err *err)
+{
+    uint8_t k[21];
+    const uint8_t *code;
+    size_t len;
+    chain_key_code(k, a);
+    int rc = chain_exec_get(ex, k, sizeof k, &code, &len, err);
+    if (rc == UTIL_ENOTFOUND) {
+        char s[CHAIN_ADDR_STR_LEN + 1];
+        chain_addr_encode(s, a);
+        return util_err_set(err, UTIL_ENOTFOUND, "no_contract: %s has no code", s);
+    }
+    if (rc) return rc;
+    /* Code was verified at deploy; verifying again rebuilds the block gas
+     * table. A per-node program cache is an optimisation for later. */
+    if (vm_verify(code, len, prog, NULL, err))
+        return util_err_set(err, UTIL_EIO, "stored code of a contract no longer verifies");
+    return 0;
+}
+
+/* Runs a call; on VM_OK records events and return data into r. Returns 0 on
+ * VM_OK, UTIL_EINVAL for a revert or fault (r->error says which), other codes
+ * when the node failed. Adds the VM's gas to r->gas_used in every case. */
+static int run(chain_exec *ex, const chain_addr *contract, const chain_addr *caller,
+               uint64_t value, const uint8_t *input, size_t len, const vm_record *rec,
+               uint64_t gas_limit, chain_receipt *r, vm_result *res, util_err *err)
+{
+    vm_program *prog = NULL;
+    int rc = load_program(ex, contract, &prog, err);
+    if (rc) return rc;
+    host_ctx h = {.ex = ex, .self = *contract};
+    vm_host host = {.ctx = &h, .balance = h_balance, .pay = h_pay, .sload = h_sload,
+                    .sstore = h_sstore};
+    const chain_exec_ctx *c = chain_exec_context(ex);
+    vm_env env = {.value = value, .height = c->height, .time_ms = c->time_ms, .input = input,
+                  .input_len = len, .record = rec};
+    memcpy(env.caller, caller->b, VM_ADDR_LEN);
+    memcpy(env.self, contract->b, VM_ADDR_LEN);
+    size_t cp = chain_exec_checkpoint(ex);
+    rc = vm_call(prog, &host, &env, gas_limit, res, err);
+    vm_program_free(prog);
+    if (rc) {
+        chain_exec_revert(ex, cp);
+        if (rc == UTIL_EIO && h.err.msg[0]) util_err_set(err, UTIL_EIO, "%s", h.err.msg);
+        return rc;
+    }
+    r->gas_used += res->gas_used;
+    if (res->status != VM_OK) {
+        chain_exec_revert(ex, cp);
+        if (res->status == VM_REVERTED)
+            return util_err_set(err, UTIL_EINVAL, "reverted: %.*s", (int)res->revert_len,
+                                (const char *)res->revert);
+        return util_err_set(err, UTIL_EINVAL, "vm_fault: %s%s%s", vm_status_name(res->status),
+                            res->detail[0] ? ": " : "", res->detail);
+    }
+    uint8_t pay_topic[32];
+    chain_pay_topic(pay_topic);
+    for (size_t i = 0; i < res->n_events; i++) {
+        const vm_event *e = &res->events[i];
+        if (e->kind == VM_EVENT_PAY) {
+            uint8_t d[28];
+            memcpy(d, e->to, 20);
+            util_put_u64le(d + 20, e->amount);
+            rc = chain_receipt_add_event(r, contract, pay_topic, d, sizeof d);
+        } else {
+            rc = chain_receipt_add_event(r, contract, e->topic, res->event_data + e->data_off,
+                                         e->data_len);
+        }
+        if (rc) {
+            chain_exec_revert(ex, cp);
+            return util_err_set(err, UTIL_EINVAL, "too_many_events: receipt event limit");
+        }
+    }
+    if (res->ret_len) {
+        r->ret = malloc(res->ret_len);
+        if (!r->ret) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        memcpy(r->ret, res->ret, res->ret_len);
+        r->ret_len = (uint32_t)res->ret_len;
+    }
+    return 0;
+}
+
+static uint64_t gas_left(const chain_tx *tx, const chain_receipt *r)
+{
+    return tx->gas_limit > r->gas_used ? tx->gas_limit - r->gas_used : 0;
+}
+
+int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err)
+{
+    const chain_tx_deploy *b = &tx->body.deploy;
+    vm_program *prog = NULL;
+    uint32_t off = 0;
+    util_err verr = {0};
+    if (vm_verify(b->code, b->len, &prog, &off, &verr))
+        return util_err_set(err, UTIL_EINVAL, "invalid_code: %s", verr.msg);
+    vm_program_free(prog);
+    chain_addr a;
+    chain_contract_addr(&a, &tx->from, tx->nonce);
+    uint8_t k[21];
+    const uint8_t *v;
+    size_t vl;
+    chain_key_code(k, &a);
+    int rc = chain_exec_get(ex, k, sizeof k, &v, &vl, err);
+    if (rc == 0) return util_err_set(err, UTIL_EEXIST, "contract_exists: address already has code");
+    if (rc != UTIL_ENOTFOUND) return rc;
+    if ((rc = chain_exec_put(ex, k, sizeof k, b->code, b->len, err))) return rc;
+    r->created = a;
+    return 0;
+}
+
+int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err)
+{
+    const chain_tx_call *b = &tx->body.call;
+    int rc;
+    if (b->value && (rc = chain_exec_transfer(ex, &tx->from, &b->contract, b->value, err)))
+        return rc;
+    vm_result res;
+    memset(&res, 0, sizeof res);
+    rc = run(ex, &b->contract, &tx->from, b->value, b->input, b->len, NULL, gas_left(tx, r), r,
+             &res, err);
+    vm_result_free(&res);
+    return rc;
+}
+
+/* Classifies the VM's payouts of a settlement for the record: PAY events are
+ * matched, in order, against the record's roles: the validators' recipient
+ * (first payout), the entries (in entry order, each at most once), otherwise
+ * the owner. */
+int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                        chain_record *rec, chain_receipt *r, util_err *err)
+{
+    const chain_exec_ctx *c = chain_exec_context(ex);
+    vm_entry *ents = calloc(rec->nentries ? rec->nentries : 1, sizeof *ents);
+    if (!ents) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < rec->nentries; i++) {
+        ents[i].contribution = rec->entries[i].contribution;
+        ents[i].weight = rec->entries[i].weight;
+        memcpy(ents[i].addr, rec->entries[i].contributor.b, VM_ADDR_LEN);
+    }
+    vm_record vr = {.id = rec->id,
+                    .model = m->id,
+                    .fee = rec->fee,
+                    .owner_bp = m->owner_bp,
+                    .validators_bp = m->validators_bp,
+                    .contributors_bp = m->contributors_bp,
+                    .n_entries = rec->nentries,
+                    .entries = ents};
+    memcpy(vr.owner, m->owner.b, VM_ADDR_LEN);
+    memcpy(vr.validators, c->proposer.b, VM_ADDR_LEN);
+    vm_result res;
+    memset(&res, 0, sizeof res);
+    uint32_t ev0 = r->nevents;
+    int rc = run(ex, &m->reward_contract, &tx->from, rec->fee, NULL, 0, &vr, gas_left(tx, r), r,
+                 &res, err);
+    if (rc == 0) {
+        uint32_t next_entry = 0;
+        for (size_t i = 0; i < res.n_events; i++) {
+            const vm_event *e = &res.events[i];
+            if (e->kind != VM_EVENT_PAY) continue;
+            if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS) {
+                rc = util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
+                                  CHAIN_RECORD_MAX_PAYOUTS);
+                break;
+            }
+            chain_payout *p = &rec->payouts[rec->npayouts++];
+            memcpy(p->recipient.b, e->to, CHAIN_ADDR_LEN);
+            p->amount = e->amount;
+            p->role = CHAIN_ROLE_OWNER;
+            p->contribution = 0;
+            uint32_t j = next_entry;
+            while (j < rec->nentries && memcmp(rec->entries[j].contributor.b, e->to, 20) != 0) j++;
+            if (memcmp(e->to, vr.validators, 20) == 0 && i == 0) {
+                p->role = CHAIN_ROLE_VALIDATOR;
+            } else if (j < rec->nentries) {
+                p->role = CHAIN_ROLE_CONTRIBUTOR;
+                p->contribution = rec->entries[j].contribution;
+                next_entry = j + 1;
+            } else if (memcmp(e->to, vr.validators, 20) == 0 && memcmp(e->to, vr.owner, 20) != 0) {
+                p->role = CHAIN_ROLE_VALIDATOR;
+            }
+        }
+    }
+    (void)ev0;
+    vm_result_free(&res);
+    free(ents);
+    return rc;
+}
+
+int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx, const chain_addr *from,
+                                 const chain_addr *to, uint64_t value, const uint8_t *input,
+                                 size_t len, uint64_t gas_limit, chain_receipt *r, util_err *err)
+{
+    chain_exec *ex = chain_exec_new(st, ctx);
+    if (!ex) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    memset(r, 0, sizeof *r);
+    int rc = 0;
+    /* The value is credited in the throwaway overlay, as if the caller had it:
+     * a read-only call answers "what would happen", it moves nothing. */
+    if (value) {
+        chain_account acc;
+        if ((rc = chain_exec_get_account(ex, to, &acc, err)) == 0) {
+            acc.balance = acc.balance > UINT64_MAX - value ? UINT64_MAX : acc.balance + value;
+            rc = chain_exec_set_account(ex, to, &acc, err);
+        }
+    }
+    vm_result res;
+    memset(&res, 0, sizeof res);
+    if (!rc) {
+        rc = run(ex, to, from, value, input, len, NULL, gas_limit, r, &res, err);
+        if (rc == UTIL_EINVAL) {
+            r->status = CHAIN_RECEIPT_FAILED;
+            snprintf(r->error, sizeof r->error, "%s", err ? err->msg : "failed");
+            rc = 0;
+        }
+    }
+    vm_result_free(&res);
+    chain_exec_free(ex);
+    return rc;
+}
