@@ -58,12 +58,12 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
      * runs on what is left, and unused gas is refunded: a body can never spend
      * the fee. Fixed-cost types use their intrinsic gas; metered types raise
      * r->gas_used. */
+    memset(r, 0, sizeof *r);
     size_t cp0 = chain_exec_checkpoint(ex);
     from.nonce++;
     from.balance -= max_fee;
     if ((rc = chain_exec_set_account(ex, &tx->from, &from, err))) goto fatal;
 
-    memset(r, 0, sizeof *r);
     r->gas_used = gas;
     size_t cp = chain_exec_checkpoint(ex);
     util_err berr = {0};
@@ -71,6 +71,11 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
     if (rc == UTIL_EINVAL || rc == UTIL_ELIMIT || rc == UTIL_ESTATE || rc == UTIL_EEXIST ||
         rc == UTIL_ENOTFOUND) {
         chain_exec_revert(ex, cp);
+        /* A failed body leaves no events, return data or created contract. */
+        uint64_t used = r->gas_used;
+        chain_receipt_free(r);
+        memset(r, 0, sizeof *r);
+        r->gas_used = used;
         r->status = CHAIN_RECEIPT_FAILED;
         snprintf(r->error, sizeof r->error, "%s", berr.msg);
     } else if (rc) {
@@ -97,6 +102,7 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
     if ((rc = chain_exec_set_account(ex, &c->proposer, &acc, err))) goto fatal;
     return 0;
 fatal:
+    chain_receipt_free(r);
     chain_exec_revert(ex, cp0);
     return rc;
 }

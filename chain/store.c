@@ -277,6 +277,8 @@ int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receip
     *n = cnt;
     return 0;
 corrupt:
+    if (out)
+        for (uint64_t i = 0; i < cnt; i++) chain_receipt_free(&out[i]);
     free(out);
     free(v);
     return util_err_set(err, UTIL_EIO, "corrupt stored receipts");

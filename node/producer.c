@@ -148,6 +148,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
 out:
     free(sel);
     free(bad);
+    if (rs)
+        for (size_t i = 0; i < nsel; i++) chain_receipt_free(&rs[i]);
     free(rs);
     chain_exec_free(ex);
     chain_block_free(&b);

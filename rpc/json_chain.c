@@ -1,3 +1,5 @@
+#include <string.h>
+
 #include "rpc/methods.h"
 #include "rpc/params.h"
 
@@ -32,10 +34,23 @@ json_t *rpc_json_tx(const chain_tx *tx)
     return o;
 }
 
+json_t *rpc_json_event(const chain_event *ev)
+{
+    return json_pack("{s:o,s:o,s:o}", "emitter", rpc_json_addr(&ev->emitter), "topic",
+                     rpc_json_hex(ev->topic, 32), "data", rpc_json_hex(ev->data, ev->len));
+}
+
 json_t *rpc_json_receipt(const chain_receipt *r)
 {
-    return json_pack("{s:s,s:I,s:o,s:o}", "status",
-                     r->status == CHAIN_RECEIPT_OK ? "success" : "failed", "gasUsed",
-                     (json_int_t)r->gas_used, "fee", rpc_json_u64str(r->fee), "error",
-                     r->error[0] ? json_string(r->error) : json_null());
+    static const chain_addr zero;
+    json_t *evs = json_array();
+    for (uint32_t i = 0; i < r->nevents; i++) json_array_append_new(evs, rpc_json_event(&r->events[i]));
+    json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "status",
+                          r->status == CHAIN_RECEIPT_OK ? "success" : "failed", "gasUsed",
+                          (json_int_t)r->gas_used, "fee", rpc_json_u64str(r->fee), "error",
+                          r->error[0] ? json_string(r->error) : json_null(), "returnData",
+                          rpc_json_hex(r->ret, r->ret_len), "events", evs);
+    if (o && memcmp(r->created.b, zero.b, CHAIN_ADDR_LEN) != 0)
+        json_object_set_new(o, "contractAddress", rpc_json_addr(&r->created));
+    return o;
 }

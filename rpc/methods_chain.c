@@ -97,6 +97,7 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     } else {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
     }
+    for (size_t i = 0; i < nr; i++) chain_receipt_free(&rs[i]);
     free(rs);
     chain_block_free(&b);
     return out;
@@ -208,5 +209,5 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
-    return 0;
+    return rpc_methods_contract_register(d, api);
 }

@@ -1,0 +1,118 @@
+/* contract_get, contract_call (read-only), contract_getStorage. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain/contract.h"
+#include "chain/hash.h"
+#include "rpc/methods.h"
+#include "rpc/params.h"
+
+static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    chain_addr a;
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
+        return NULL;
+    uint8_t k[21], *code = NULL, h[32];
+    size_t len = 0;
+    util_err ue = {0};
+    chain_key_code(k, &a);
+    int rc = chain_store_state_get(api->store, k, sizeof k, &code, &len, &ue);
+    if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "no contract at that address");
+    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    chain_sha256(h, code, len);
+    free(code);
+    chain_account acc;
+    if (chain_store_get_account(api->store, &a, &acc, &ue))
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    return json_pack("{s:o,s:o,s:I,s:o,s:I}", "address", rpc_json_addr(&a), "codeHash",
+                     rpc_json_hex(h, 32), "codeSize", (json_int_t)len, "balance",
+                     rpc_json_u64str(acc.balance), "height",
+                     (json_int_t)chain_store_height(api->store));
+}
+
+#define CALL_GAS_DEFAULT 10000000u
+#define CALL_GAS_MAX 100000000u
+
+/* params: [to, inputHex, options?] options: {from, value, gasLimit} */
+static json_t *m_contract_call(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    chain_addr to, from;
+    memset(&from, 0, sizeof from);
+    uint8_t *input = NULL;
+    size_t len = 0;
+    uint64_t value = 0, gas = CALL_GAS_DEFAULT;
+    if (rpc_param_count(params, 1, 3, e) || rpc_param_addr(params, 0, "to", &to, e)) return NULL;
+    if (rpc_param_present(params, 1) &&
+        rpc_param_hex(params, 1, "input", CHAIN_INPUT_MAX, &input, &len, e))
+        return NULL;
+    json_t *opt = json_array_get(params, 2);
+    if (opt && !json_is_null(opt)) {
+        if (!json_is_object(opt)) {
+            free(input);
+            return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 2 (options): must be an object");
+        }
+        /* Reuse the positional helpers on one-element arrays for the same messages. */
+        const char *keys[] = {"from", "value", "gasLimit"};
+        for (size_t i = 0; i < 3; i++) {
+            json_t *v = json_object_get(opt, keys[i]);
+            if (!v) continue;
+            json_t *arr = json_pack("[O]", v);
+            int bad = i == 0   ? rpc_param_addr(arr, 0, keys[i], &from, e)
+                      : i == 1 ? rpc_param_u64(arr, 0, keys[i], &value, e)
+                               : rpc_param_u64(arr, 0, keys[i], &gas, e);
+            json_decref(arr);
+            if (bad) {
+                free(input);
+                return NULL;
+            }
+        }
+        if (gas > CALL_GAS_MAX) gas = CALL_GAS_MAX;
+    }
+    const chain_header *h = chain_store_head_header(api->store);
+    chain_exec_ctx cx = {.chain_id = api->genesis->chain_id,
+                         .height = h->height + 1,
+                         .time_ms = h->time_ms,
+                         .proposer = h->proposer,
+                         .min_gas_price = 0};
+    chain_receipt r;
+    util_err ue = {0};
+    int rc = chain_contract_call_readonly(api->store, &cx, &from, &to, value, input, len, gas, &r,
+                                          &ue);
+    free(input);
+    if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
+    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    json_t *out = rpc_json_receipt(&r);
+    chain_receipt_free(&r);
+    return out;
+}
+
+static json_t *m_contract_storage(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_chain_api *api = ctx;
+    chain_addr a;
+    uint8_t key[32], k[53], *v = NULL;
+    size_t vl = 0;
+    if (rpc_param_count(params, 2, 2, e) || rpc_param_addr(params, 0, "address", &a, e) ||
+        rpc_param_hash32(params, 1, "key", key, e))
+        return NULL;
+    chain_key_storage(k, &a, key);
+    util_err ue = {0};
+    int rc = chain_store_state_get(api->store, k, sizeof k, &v, &vl, &ue);
+    uint8_t zero[32] = {0};
+    if (rc == UTIL_ENOTFOUND) return rpc_json_hex(zero, 32);
+    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    json_t *out = rpc_json_hex(v, vl);
+    free(v);
+    return out;
+}
+
+int rpc_methods_contract_register(rpc_dispatch *d, rpc_chain_api *api)
+{
+    if (rpc_dispatch_add(d, "contract_get", m_contract_get, api) ||
+        rpc_dispatch_add(d, "contract_call", m_contract_call, api) ||
+        rpc_dispatch_add(d, "contract_getStorage", m_contract_storage, api))
+        return -1;
+    return 0;
+}
