@@ -197,50 +197,222 @@ fail:
     return rc;
 }
 
-int chain_receipt_encode(const chain_receipt *r, util_buf *out)
+/* ---- receipts ---- */
+
+static size_t receipt_ret_n(const chain_receipt *r)
 {
-    util_buf_u8(out, r->status);
-    util_buf_u64(out, r->gas_used);
-    util_buf_u64(out, r->fee);
-    util_buf_lenbytes(out, r->error, strnlen(r->error, CHAIN_RECEIPT_ERR_MAX));
-    return out->oom ? UTIL_ENOMEM : 0;
+    return r->ret ? r->ret_len : 0;
 }
 
-int chain_receipt_decode(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+static size_t receipt_nevents(const chain_receipt *r)
 {
-    util_rd r;
-    const uint8_t *e;
+    return r->events ? r->nevents : 0;
+}
+
+static size_t event_data_n(const chain_event *e)
+{
+    return e->data ? e->len : 0;
+}
+
+/* Exact length of receipt_write's output. NULL arrays count as empty, so the
+ * writer never dereferences one. */
+static size_t receipt_len(const chain_receipt *r)
+{
+    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), rn = receipt_ret_n(r);
+    size_t ne = receipt_nevents(r);
+    size_t n = 1 + 8 + 8 + util_varint_len(en) + en + CHAIN_ADDR_LEN + util_varint_len(rn) + rn +
+               util_varint_len(ne);
+    for (size_t i = 0; i < ne; i++) {
+        size_t dn = event_data_n(&r->events[i]);
+        n += CHAIN_ADDR_LEN + 32 + util_varint_len(dn) + dn;
+    }
+    return n;
+}
+
+/* The one serializer: chain_receipt_encode and chain_receipt_hash both use
+ * it, so the hash covers exactly the encoded bytes. */
+static void receipt_write(const chain_receipt *r, uint8_t *p)
+{
+    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), rn = receipt_ret_n(r);
+    size_t ne = receipt_nevents(r), k = 0;
+    p[k++] = r->status;
+    util_put_u64le(p + k, r->gas_used);
+    k += 8;
+    util_put_u64le(p + k, r->fee);
+    k += 8;
+    k += util_varint_put(p + k, en);
+    memcpy(p + k, r->error, en);
+    k += en;
+    memcpy(p + k, r->created.b, CHAIN_ADDR_LEN);
+    k += CHAIN_ADDR_LEN;
+    k += util_varint_put(p + k, rn);
+    if (rn) memcpy(p + k, r->ret, rn);
+    k += rn;
+    k += util_varint_put(p + k, ne);
+    for (size_t i = 0; i < ne; i++) {
+        const chain_event *e = &r->events[i];
+        size_t dn = event_data_n(e);
+        memcpy(p + k, e->emitter.b, CHAIN_ADDR_LEN);
+        k += CHAIN_ADDR_LEN;
+        memcpy(p + k, e->topic, 32);
+        k += 32;
+        k += util_varint_put(p + k, dn);
+        if (dn) memcpy(p + k, e->data, dn);
+        k += dn;
+    }
+}
+
+static int receipt_within_limits(const chain_receipt *r)
+{
+    if (receipt_ret_n(r) > CHAIN_RETURN_MAX || receipt_nevents(r) > CHAIN_RECEIPT_MAX_EVENTS)
+        return 0;
+    for (size_t i = 0; i < receipt_nevents(r); i++)
+        if (event_data_n(&r->events[i]) > CHAIN_EVENT_DATA_MAX) return 0;
+    return 1;
+}
+
+int chain_receipt_encode(const chain_receipt *r, util_buf *out)
+{
+    /* Only a bug can build such a receipt (chain_receipt_add_event enforces
+     * the limits); refusing keeps every stored receipt decodable. */
+    if (!receipt_within_limits(r)) return UTIL_EINVAL;
+    size_t n = receipt_len(r);
+    if (util_buf_reserve(out, n)) return UTIL_ENOMEM;
+    receipt_write(r, out->data + out->len);
+    out->len += n;
+    return 0;
+}
+
+void chain_receipt_free(chain_receipt *r)
+{
+    if (!r) return;
+    for (uint32_t i = 0; r->events && i < r->nevents; i++)
+        free(r->events[i].data);
+    free(r->events);
+    free(r->ret);
+    r->events = NULL;
+    r->nevents = 0;
+    r->ret = NULL;
+    r->ret_len = 0;
+}
+
+int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
+                            const uint8_t *data, size_t len)
+{
+    if (r->nevents >= CHAIN_RECEIPT_MAX_EVENTS || len > CHAIN_EVENT_DATA_MAX) return UTIL_ELIMIT;
+    if (len && !data) return UTIL_EINVAL;
+    uint8_t *d = NULL;
+    if (len) {
+        d = malloc(len);
+        if (!d) return UTIL_ENOMEM;
+        memcpy(d, data, len);
+    }
+    /* Grows by one: at most 1024 events, and most receipts have none. */
+    chain_event *ev = realloc(r->events, ((size_t)r->nevents + 1) * sizeof *ev);
+    if (!ev) {
+        free(d);
+        return UTIL_ENOMEM;
+    }
+    r->events = ev;
+    chain_event *e = &ev[r->nevents++];
+    memcpy(e->emitter.b, emitter->b, CHAIN_ADDR_LEN);
+    memcpy(e->topic, topic, 32);
+    e->len = (uint32_t)len;
+    e->data = d;
+    return 0;
+}
+
+/* Smallest event: emitter, topic and a zero data length. */
+#define EVENT_MIN_SIZE (CHAIN_ADDR_LEN + 32 + 1)
+
+static int read_receipt(chain_receipt *rc, util_rd *r, util_err *err)
+{
+    const uint8_t *e, *p;
     size_t en;
-    memset(rc, 0, sizeof *rc);
-    util_rd_init(&r, p, n);
-    if (util_rd_u8(&r, &rc->status)) return rd_error(&r, 0, "receipt", err);
+    uint64_t n;
+    if (util_rd_u8(r, &rc->status)) return rd_error(r, 0, "receipt", err);
     if (rc->status != CHAIN_RECEIPT_OK && rc->status != CHAIN_RECEIPT_FAILED)
         return util_err_set(err, UTIL_EINVAL, "receipt: unknown status %u", rc->status);
-    if (util_rd_u64(&r, &rc->gas_used) || util_rd_u64(&r, &rc->fee) ||
-        util_rd_lenbytes(&r, &e, &en, CHAIN_RECEIPT_ERR_MAX) || util_rd_end(&r))
-        return rd_error(&r, 0, "receipt", err);
+    if (util_rd_u64(r, &rc->gas_used) || util_rd_u64(r, &rc->fee) ||
+        util_rd_lenbytes(r, &e, &en, CHAIN_RECEIPT_ERR_MAX))
+        return rd_error(r, 0, "receipt", err);
     if (memchr(e, 0, en))
         return util_err_set(err, UTIL_EINVAL, "receipt: NUL byte in error message");
     if (rc->status == CHAIN_RECEIPT_OK && en)
         return util_err_set(err, UTIL_EINVAL, "receipt: error message on a successful receipt");
     memcpy(rc->error, e, en);
+
+    if (util_rd_copy(r, rc->created.b, CHAIN_ADDR_LEN) || util_rd_varint(r, &n, UINT64_MAX))
+        return rd_error(r, 0, "receipt", err);
+    if (n > CHAIN_RETURN_MAX)
+        return util_err_set(err, UTIL_EINVAL,
+                            "receipt: return data too large (%llu bytes, at most %d)",
+                            (unsigned long long)n, CHAIN_RETURN_MAX);
+    if (util_rd_bytes(r, &p, (size_t)n)) return rd_error(r, 0, "receipt", err);
+    if (n) {
+        if (!(rc->ret = malloc((size_t)n))) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        memcpy(rc->ret, p, (size_t)n);
+        rc->ret_len = (uint32_t)n;
+    }
+
+    if (util_rd_varint(r, &n, UINT64_MAX)) return rd_error(r, 0, "receipt", err);
+    if (n > CHAIN_RECEIPT_MAX_EVENTS)
+        return util_err_set(err, UTIL_EINVAL, "receipt: %llu events, at most %d",
+                            (unsigned long long)n, CHAIN_RECEIPT_MAX_EVENTS);
+    if (n > util_rd_left(r) / EVENT_MIN_SIZE)
+        return util_err_set(err, UTIL_EINVAL, "receipt: %llu events cannot fit in %zu bytes",
+                            (unsigned long long)n, util_rd_left(r));
+    if (n) {
+        if (!(rc->events = calloc((size_t)n, sizeof *rc->events)))
+            return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        /* calloc'd events are safe to free while only some are filled. */
+        rc->nevents = (uint32_t)n;
+    }
+    for (uint32_t i = 0; i < rc->nevents; i++) {
+        chain_event *ev = &rc->events[i];
+        uint64_t dn;
+        if (util_rd_copy(r, ev->emitter.b, CHAIN_ADDR_LEN) || util_rd_copy(r, ev->topic, 32) ||
+            util_rd_varint(r, &dn, UINT64_MAX))
+            return rd_error(r, 0, "receipt", err);
+        if (dn > CHAIN_EVENT_DATA_MAX)
+            return util_err_set(err, UTIL_EINVAL,
+                                "receipt: event %u data too large (%llu bytes, at most %d)", i,
+                                (unsigned long long)dn, CHAIN_EVENT_DATA_MAX);
+        if (util_rd_bytes(r, &p, (size_t)dn)) return rd_error(r, 0, "receipt", err);
+        if (dn) {
+            if (!(ev->data = malloc((size_t)dn)))
+                return util_err_set(err, UTIL_ENOMEM, "out of memory");
+            memcpy(ev->data, p, (size_t)dn);
+            ev->len = (uint32_t)dn;
+        }
+    }
+    if (util_rd_end(r)) return rd_error(r, 0, "receipt", err);
     return 0;
+}
+
+int chain_receipt_decode(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+{
+    util_rd r;
+    memset(rc, 0, sizeof *rc);
+    util_rd_init(&r, p, n);
+    int code = read_receipt(rc, &r, err);
+    if (code) chain_receipt_free(rc);
+    return code;
 }
 
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32])
 {
-    /* Same bytes as chain_receipt_encode, built on the stack: the error
-     * length (<= 128) takes at most a 2-byte varint. */
-    uint8_t buf[1 + 8 + 8 + 2 + CHAIN_RECEIPT_ERR_MAX];
-    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), k = 0;
-    buf[k++] = r->status;
-    util_put_u64le(buf + k, r->gas_used);
-    k += 8;
-    util_put_u64le(buf + k, r->fee);
-    k += 8;
-    k += util_varint_put(buf + k, en);
-    memcpy(buf + k, r->error, en);
-    chain_hash_tagged(out, CHAIN_TAG_RECEIPT, buf, k + en);
+    /* Receipts without return data or events (most of them) fit on the
+     * stack; the rest can reach about a megabyte. */
+    uint8_t small[512];
+    size_t n = receipt_len(r);
+    uint8_t *p = n <= sizeof small ? small : malloc(n);
+    /* No error path: the signature is void, and without the hash the block
+     * cannot be built or checked. */
+    if (!p) abort();
+    receipt_write(r, p);
+    chain_hash_tagged(out, CHAIN_TAG_RECEIPT, p, n);
+    if (p != small) free(p);
 }
 
 typedef const uint8_t *(*leaf_fn)(const void *ctx, size_t i);

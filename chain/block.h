@@ -97,13 +97,18 @@ void chain_block_free(chain_block *b);
 /* Receipt encoding: status u8 | gas_used u64 | fee u64 | error lenbytes(<=128) |
  * created[20] | ret lenbytes(<=CHAIN_RETURN_MAX) | nevents varint(<=CHAIN_RECEIPT_MAX_EVENTS) |
  * nevents x (emitter[20] | topic[32] | data lenbytes(<=CHAIN_EVENT_DATA_MAX)). */
+/* 0, UTIL_ENOMEM, or UTIL_EINVAL if r exceeds a limit above (nothing written). */
 int chain_receipt_encode(const chain_receipt *r, util_buf *out);
+/* r is overwritten (free it first); on failure it owns nothing. A decoded
+ * receipt owns ret and events: release it with chain_receipt_free. */
 int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
+/* SHA-256(0x08 || the bytes chain_receipt_encode writes). */
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32]);
 /* Appends an event (data copied). UTIL_ELIMIT past the limits, UTIL_ENOMEM. */
 int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
                             const uint8_t *data, size_t len);
-/* Frees ret and events; the struct can be reused after. */
+/* Frees ret and events and sets them NULL/0; the struct can be reused after.
+ * Safe on a zeroed receipt, NULL, and twice. */
 void chain_receipt_free(chain_receipt *r);
 
 /* RFC 6962-style Merkle root over n 32-byte leaves:

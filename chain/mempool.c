@@ -442,8 +442,8 @@ static int check_stateless(const chain_mempool *mp, const chain_tx *tx, util_err
     const chain_mempool_cfg *c = &mp->cfg;
     if (tx->version != CHAIN_TX_VERSION || tx->size == 0)
         return reject(err, CHAIN_MP_MALFORMED, UTIL_EINVAL, "version %u", tx->version);
-    if (tx->type != CHAIN_TX_TRANSFER)
-        return reject(err, CHAIN_MP_UNSUPPORTED, UTIL_EINVAL, "type %u (%s) is not accepted yet",
+    if (tx->type < CHAIN_TX_TRANSFER || tx->type > CHAIN_TX_CALL)
+        return reject(err, CHAIN_MP_UNSUPPORTED, UTIL_EINVAL, "type %u (%s) is not accepted",
                       tx->type, chain_tx_type_name(tx->type));
     if (id_find(mp, tx->id)) return reject(err, CHAIN_MP_ALREADY_KNOWN, UTIL_EEXIST, "%s", "");
     if (strcmp(tx->chain_id, c->chain_id) != 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain/hash.h"
+#include "chain/tx_internal.h"
 #include "util/amount.h"
 
 int chain_id_valid(const char *s)
@@ -43,9 +44,9 @@ const char *chain_tx_type_name(uint8_t type)
     }
 }
 
-static int type_supported(uint8_t type)
+int chain_tx_type_known(uint8_t type)
 {
-    return type == CHAIN_TX_TRANSFER;
+    return type >= CHAIN_TX_TRANSFER && type <= CHAIN_TX_CALL;
 }
 
 /* Everything the signature covers. */
@@ -58,30 +59,13 @@ static void encode_unsigned(const chain_tx *tx, util_buf *out)
     util_buf_u64(out, tx->nonce);
     util_buf_u64(out, tx->gas_limit);
     util_buf_u64(out, tx->gas_price);
-    switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        util_buf_put(out, tx->body.transfer.to.b, CHAIN_ADDR_LEN);
-        util_buf_u64(out, tx->body.transfer.amount);
-        break;
-    default:
-        break;
-    }
-}
-
-static size_t body_len(uint8_t type)
-{
-    switch (type) {
-    case CHAIN_TX_TRANSFER:
-        return CHAIN_ADDR_LEN + 8;
-    default:
-        return 0;
-    }
+    chain_tx_body_encode(tx, out);
 }
 
 size_t chain_tx_encoded_len(const chain_tx *tx)
 {
     size_t cid = strnlen(tx->chain_id, CHAIN_ID_MAX);
-    return 1 + util_varint_len(cid) + cid + 1 + CHAIN_PUBKEY_LEN + 3 * 8 + body_len(tx->type) +
+    return 1 + util_varint_len(cid) + cid + 1 + CHAIN_PUBKEY_LEN + 3 * 8 + chain_tx_body_len(tx) +
            CHAIN_SIG_LEN;
 }
 
@@ -103,53 +87,60 @@ static void derive(chain_tx *tx, const uint8_t *p, size_t n)
     tx->sig_checked = 0;
 }
 
-static int rd_error(const util_rd *r, size_t base, util_err *err)
+int chain_tx_rd_error(const util_rd *r, size_t base, util_err *err)
 {
     return util_err_set(err, UTIL_EINVAL, "transaction: %s at byte %zu",
                         r->err ? r->err : "malformed", r->err_at - base);
 }
 
-int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err)
+static int read_tx(chain_tx *tx, util_rd *r, util_err *err)
 {
     size_t start = r->pos;
     const uint8_t *cid;
     uint64_t cidn;
     memset(tx, 0, sizeof *tx);
-    if (r->err) return rd_error(r, start, err);
-    if (util_rd_u8(r, &tx->version)) return rd_error(r, start, err);
+    if (r->err) return chain_tx_rd_error(r, start, err);
+    if (util_rd_u8(r, &tx->version)) return chain_tx_rd_error(r, start, err);
     if (tx->version != CHAIN_TX_VERSION)
         return util_err_set(err, UTIL_EINVAL, "transaction: unsupported version %u", tx->version);
-    if (util_rd_varint(r, &cidn, UINT64_MAX)) return rd_error(r, start, err);
+    if (util_rd_varint(r, &cidn, UINT64_MAX)) return chain_tx_rd_error(r, start, err);
     if (cidn > CHAIN_ID_MAX)
         return util_err_set(err, UTIL_EINVAL, "transaction: bad chain id (%llu bytes, at most %d)",
                             (unsigned long long)cidn, CHAIN_ID_MAX);
-    if (util_rd_bytes(r, &cid, (size_t)cidn)) return rd_error(r, start, err);
+    if (util_rd_bytes(r, &cid, (size_t)cidn)) return chain_tx_rd_error(r, start, err);
     memcpy(tx->chain_id, cid, (size_t)cidn);
     tx->chain_id[cidn] = 0;
     /* memchr catches an embedded NUL, which strlen-based validation would miss. */
     if (memchr(cid, 0, (size_t)cidn) || !chain_id_valid(tx->chain_id))
         return util_err_set(err, UTIL_EINVAL,
                             "transaction: bad chain id (1..32 characters of a-z, 0-9, '-')");
-    if (util_rd_u8(r, &tx->type)) return rd_error(r, start, err);
-    if (!type_supported(tx->type))
+    if (util_rd_u8(r, &tx->type)) return chain_tx_rd_error(r, start, err);
+    if (!chain_tx_type_known(tx->type))
         return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     if (util_rd_copy(r, tx->sender, CHAIN_PUBKEY_LEN) || util_rd_u64(r, &tx->nonce) ||
         util_rd_u64(r, &tx->gas_limit) || util_rd_u64(r, &tx->gas_price))
-        return rd_error(r, start, err);
-    switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        if (util_rd_copy(r, tx->body.transfer.to.b, CHAIN_ADDR_LEN) ||
-            util_rd_u64(r, &tx->body.transfer.amount))
-            return rd_error(r, start, err);
-        break;
-    }
-    if (util_rd_copy(r, tx->sig, CHAIN_SIG_LEN)) return rd_error(r, start, err);
+        return chain_tx_rd_error(r, start, err);
+    int rc = chain_tx_body_read(tx, r, start, err);
+    if (rc) return rc;
+    if (util_rd_copy(r, tx->sig, CHAIN_SIG_LEN)) return chain_tx_rd_error(r, start, err);
     size_t n = r->pos - start;
     if (n > CHAIN_TX_MAX_SIZE)
         return util_err_set(err, UTIL_ELIMIT, "transaction too large: %zu bytes, at most %d", n,
                             CHAIN_TX_MAX_SIZE);
     derive(tx, r->p + start, n);
     return 0;
+}
+
+int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err)
+{
+    int rc = read_tx(tx, r, err);
+    if (rc) {
+        /* Zeroed, not just freed: a half-read union could otherwise hold
+         * bytes that look like pointers to a careless caller. */
+        chain_tx_free(tx);
+        memset(tx, 0, sizeof *tx);
+    }
+    return rc;
 }
 
 int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err)
@@ -163,7 +154,11 @@ int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err)
     util_rd_init(&r, p, n);
     int rc = chain_tx_read(tx, &r, err);
     if (rc) return rc;
-    if (util_rd_end(&r)) return rd_error(&r, 0, err);
+    if (util_rd_end(&r)) {
+        chain_tx_free(tx);
+        memset(tx, 0, sizeof *tx);
+        return chain_tx_rd_error(&r, 0, err);
+    }
     return 0;
 }
 
@@ -174,8 +169,10 @@ int chain_tx_finalize(chain_tx *tx, util_err *err)
     if (memchr(tx->chain_id, 0, sizeof tx->chain_id) == NULL || !chain_id_valid(tx->chain_id))
         return util_err_set(err, UTIL_EINVAL,
                             "transaction: bad chain id (1..32 characters of a-z, 0-9, '-')");
-    if (!type_supported(tx->type))
+    if (!chain_tx_type_known(tx->type))
         return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
+    int rc = chain_tx_body_check(tx, err);
+    if (rc) return rc;
     util_buf b;
     util_buf_init(&b);
     if (chain_tx_encode(tx, &b)) {
@@ -224,9 +221,26 @@ int chain_tx_check_sig(chain_tx *tx)
 
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx)
 {
+    /* Counts are u32, so no product below can overflow u64. */
     switch (tx->type) {
     case CHAIN_TX_TRANSFER:
         return CHAIN_GAS_TRANSFER;
+    case CHAIN_TX_DATANET_CREATE:
+        return CHAIN_GAS_DATANET_CREATE;
+    case CHAIN_TX_CONTRIBUTE:
+        return CHAIN_GAS_CONTRIBUTE;
+    case CHAIN_TX_REVIEW:
+        return CHAIN_GAS_REVIEW;
+    case CHAIN_TX_MODEL_REGISTER:
+        return CHAIN_GAS_MODEL_REGISTER +
+               (uint64_t)CHAIN_GAS_MODEL_PER_DATANET * tx->body.model_register.ndatanets;
+    case CHAIN_TX_ATTRIBUTE:
+        return CHAIN_GAS_ATTRIBUTE +
+               (uint64_t)CHAIN_GAS_ATTRIBUTE_PER_ENTRY * tx->body.attribute.nentries;
+    case CHAIN_TX_DEPLOY:
+        return CHAIN_GAS_DEPLOY + (uint64_t)CHAIN_GAS_DEPLOY_PER_BYTE * tx->body.deploy.len;
+    case CHAIN_TX_CALL:
+        return CHAIN_GAS_CALL;
     default:
         return 0;
     }
@@ -237,7 +251,13 @@ uint64_t chain_tx_value(const chain_tx *tx)
     switch (tx->type) {
     case CHAIN_TX_TRANSFER:
         return tx->body.transfer.amount;
+    case CHAIN_TX_ATTRIBUTE:
+        return tx->body.attribute.fee;
+    case CHAIN_TX_CALL:
+        return tx->body.call.value;
     default:
+        /* A CONTRIBUTE's bond is set by its datanet, which only execution
+         * knows; so it is not part of the value. */
         return 0;
     }
 }
@@ -254,11 +274,16 @@ int chain_tx_max_cost(const chain_tx *tx, uint64_t *cost)
 
 int chain_tx_copy(chain_tx *dst, const chain_tx *src)
 {
+    if (dst == src) return 0;
     memcpy(dst, src, sizeof *dst);
+    if (chain_tx_body_copy(dst, src)) {
+        memset(dst, 0, sizeof *dst);
+        return UTIL_ENOMEM;
+    }
     return 0;
 }
 
 void chain_tx_free(chain_tx *tx)
 {
-    (void)tx;
+    if (tx) chain_tx_body_free(tx);
 }

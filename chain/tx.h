@@ -7,8 +7,9 @@
  * sighash = SHA-256(0x02 || encoding without the signature); the sender signs
  * it with BIP-340. id = SHA-256(0x03 || full encoding).
  *
- * A chain_tx is a plain value for the types so far (no heap); always call
- * chain_tx_free anyway, later body types own memory. */
+ * A chain_tx owns heap memory for the ATTRIBUTE, DEPLOY and CALL bodies
+ * (entries, code, input): never copy one with `=` or memcpy, use
+ * chain_tx_copy, and release every tx with chain_tx_free. */
 #ifndef OL_CHAIN_TX_H
 #define OL_CHAIN_TX_H
 
@@ -24,8 +25,20 @@
 #define CHAIN_ID_MAX 32 /* bytes of a chain id: [a-z0-9-], 1..32 */
 #define CHAIN_TX_MAX_SIZE (128 * 1024)
 
-/* Fixed gas of native types. */
+/* Intrinsic gas: charged whatever the outcome (docs/transactions.md). ATTRIBUTE
+ * and CALL also pay the metered VM gas of the contract they run, added at
+ * execution. */
 #define CHAIN_GAS_TRANSFER 1000u
+#define CHAIN_GAS_DATANET_CREATE 5000u
+#define CHAIN_GAS_CONTRIBUTE 3000u
+#define CHAIN_GAS_REVIEW 2000u
+#define CHAIN_GAS_MODEL_REGISTER 5000u /* + CHAIN_GAS_MODEL_PER_DATANET per datanet */
+#define CHAIN_GAS_MODEL_PER_DATANET 200u
+#define CHAIN_GAS_ATTRIBUTE 5000u /* + CHAIN_GAS_ATTRIBUTE_PER_ENTRY per entry */
+#define CHAIN_GAS_ATTRIBUTE_PER_ENTRY 500u
+#define CHAIN_GAS_DEPLOY 20000u /* + CHAIN_GAS_DEPLOY_PER_BYTE per code byte */
+#define CHAIN_GAS_DEPLOY_PER_BYTE 10u
+#define CHAIN_GAS_CALL 2000u
 
 enum chain_tx_type {
     CHAIN_TX_TRANSFER = 1,
@@ -44,13 +57,13 @@ typedef struct chain_tx_transfer {
 } chain_tx_transfer;
 
 /* Limits of the attribution and contract bodies (docs/transactions.md). */
-#define CHAIN_NAME_MAX 64            /* names: 1..64 bytes of printable ASCII 0x20..0x7e */
-#define CHAIN_URI_MAX 256            /* URIs: 0..256 bytes of printable ASCII 0x21..0x7e */
+#define CHAIN_NAME_MAX 64 /* names: 1..64 bytes of printable ASCII 0x20..0x7e */
+#define CHAIN_URI_MAX 256 /* URIs: 0..256 bytes of printable ASCII 0x21..0x7e */
 #define CHAIN_MODEL_MAX_DATANETS 16
 #define CHAIN_ATTR_MAX_ENTRIES 256
-#define CHAIN_BP_TOTAL 10000         /* basis points of a split */
-#define CHAIN_CODE_MAX (24 * 1024)   /* DEPLOY code bytes */
-#define CHAIN_INPUT_MAX (16 * 1024)  /* CALL input bytes */
+#define CHAIN_BP_TOTAL 10000        /* basis points of a split */
+#define CHAIN_CODE_MAX (24 * 1024)  /* DEPLOY code bytes */
+#define CHAIN_INPUT_MAX (16 * 1024) /* CALL input bytes */
 
 enum chain_attr_method {
     CHAIN_ATTR_GRADIENT = 0,
@@ -58,7 +71,8 @@ enum chain_attr_method {
     CHAIN_ATTR_OTHER = 2,
 };
 
-/* DATANET_CREATE body: name lenbytes | meta_hash[32] | meta_uri lenbytes | bond u64 | review u8 (0/1) */
+/* DATANET_CREATE body: name lenbytes | meta_hash[32] | meta_uri lenbytes | bond u64 | review u8
+ * (0/1) */
 typedef struct chain_tx_datanet_create {
     char name[CHAIN_NAME_MAX + 1];
     uint8_t meta_hash[32];
@@ -163,27 +177,36 @@ int chain_tx_encode(const chain_tx *tx, util_buf *out);
 /* Length in bytes of chain_tx_encode's output, computed without encoding. */
 size_t chain_tx_encoded_len(const chain_tx *tx);
 /* Decodes exactly n bytes; rejects trailing bytes, unknown version or type,
- * bad chain id, over-long varints and n > CHAIN_TX_MAX_SIZE. Fills the derived
- * fields; does not verify the signature. */
+ * bad chain id, over-long varints, n > CHAIN_TX_MAX_SIZE and every stateless
+ * body rule (docs/transactions.md). Fills the derived fields; does not verify
+ * the signature. tx is overwritten (free it first if it owns memory); on
+ * failure it is all zero and owns nothing. */
 int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err);
-/* Reads one transaction from r (used inside block decoding). */
+/* Reads one transaction from r (used inside block decoding); same rules. */
 int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err);
 /* Sets sender from kp, signs, fills derived fields. */
 int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, util_err *err);
-/* Recomputes derived fields (sighash, id, from, size) from the content. */
+/* Recomputes derived fields (sighash, id, from, size) from the content, after
+ * checking it with the decoder's rules (so what is signed also decodes). */
 int chain_tx_finalize(chain_tx *tx, util_err *err);
 /* Verifies the BIP-340 signature over sighash; a valid result is cached in
  * sig_checked (= 1) and later calls return it without verifying again. An
  * invalid result is not cached (sig_checked stays 0, since other modules read
  * a non-zero flag as "verified"). Returns 1 valid, 0 invalid. */
 int chain_tx_check_sig(chain_tx *tx);
-/* Gas charged regardless of outcome for native types. */
+/* Gas charged regardless of outcome (CHAIN_GAS_*); metered VM gas is extra. */
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);
-/* Value moved out of the sender besides the fee (TRANSFER amount). */
+/* Value moved out of the sender besides the fee: TRANSFER amount, ATTRIBUTE
+ * fee, CALL value; 0 otherwise. A CONTRIBUTE's bond is not included: it
+ * depends on the datanet, which only execution can read. */
 uint64_t chain_tx_value(const chain_tx *tx);
 /* gas_limit*gas_price + value, checked. Returns 0 or -1 on overflow. */
 int chain_tx_max_cost(const chain_tx *tx, uint64_t *cost);
+/* Deep copy (dst is overwritten, not freed). 0 or UTIL_ENOMEM; on failure dst
+ * is zeroed and owns nothing. */
 int chain_tx_copy(chain_tx *dst, const chain_tx *src);
+/* Frees the owned body memory and sets its pointers NULL and counts 0. Safe on
+ * a zeroed tx, NULL, and twice. */
 void chain_tx_free(chain_tx *tx);
 
 #endif

@@ -45,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(&b, data, size);
         util_buf_free(&b);
         chain_receipt_hash(&r, h);
+        chain_receipt_free(&r);
     }
     return 0;
 }

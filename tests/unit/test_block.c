@@ -1,6 +1,7 @@
-/* Headers, blocks, receipts, Merkle roots and vote digests. Hex known answers
- * were computed independently (Python hashlib) from the layouts in
- * chain/block.h; the hand-built roots below restate RFC 6962 in C. */
+/* Headers, blocks, receipts (with return data and events), Merkle roots and
+ * vote digests. Hex known answers were computed independently (Python
+ * hashlib) from the layouts in chain/block.h; the hand-built roots below
+ * restate RFC 6962 in C. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -276,8 +277,8 @@ static void test_block_rejections(void **state)
     buf[418] = 9; /* tx 0 version */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: unsupported version 9");
     memcpy(buf, p, n);
-    buf[588 + 19] = 3; /* tx 1 type */
-    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 3");
+    buf[588 + 19] = 9; /* tx 1 type */
+    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 9");
     /* A tx length one short leaves a truncated tx and a stray byte. */
     memcpy(buf, p, n);
     buf[416] = 0xa7; /* 167 */
@@ -370,6 +371,9 @@ static void test_merkle(void **state)
     assert_memory_not_equal(a, b, 32);
 }
 
+/* Receipts without contract results; events and return data are covered in
+ * test_receipt_events_roundtrip below. Layout: status 0, gas_used 1..8, fee 9..16, error length
+ * 17, error, then created[20], ret length, event count. */
 static void test_receipts(void **state)
 {
     (void)state;
@@ -386,9 +390,9 @@ static void test_receipts(void **state)
     util_buf_init(&b);
     assert_int_equal(chain_receipt_encode(&r, &b), 0);
     assert_int_equal(util_buf_take(&b, &p, &n), 0);
-    assert_int_equal(n, 1 + 8 + 8 + 1 + 20);
+    assert_int_equal(n, 1 + 8 + 8 + 1 + 20 + 20 + 1 + 1);
     chain_receipt_hash(&r, h);
-    hexeq(h, 32, "4387a86763fae062fb32a6556a4c6e3d2cdd6ea3b6dacdbaa31eb93c86f4386e");
+    hexeq(h, 32, "22e6091c5a29bf938aa8b197cb83e6b6829388bbc7cbbfdd681ea8c0a6b28678");
     chain_hash_tagged(want, CHAIN_TAG_RECEIPT, p, n);
     assert_memory_equal(h, want, 32);
     assert_int_equal(chain_receipt_decode(&d, p, n, &err), 0);
@@ -396,8 +400,11 @@ static void test_receipts(void **state)
     assert_int_equal(d.gas_used, 1000);
     assert_int_equal(d.fee, 1000);
     assert_string_equal(d.error, "insufficient balance");
+    assert_null(d.ret);
+    assert_null(d.events);
+    chain_receipt_free(&d);
 
-    uint8_t buf[200];
+    uint8_t buf[300];
     memcpy(buf, p, n);
     buf[0] = 2;
     assert_int_equal(chain_receipt_decode(&d, buf, n, &err), UTIL_EINVAL);
@@ -412,7 +419,7 @@ static void test_receipts(void **state)
     memcpy(buf, p, n);
     buf[n] = 0;
     assert_int_equal(chain_receipt_decode(&d, buf, n + 1, &err), UTIL_EINVAL);
-    assert_string_equal(err.msg, "receipt: trailing bytes at byte 38");
+    assert_string_equal(err.msg, "receipt: trailing bytes at byte 60");
     for (size_t k = 0; k < n; k++)
         assert_int_equal(chain_receipt_decode(&d, p, k, NULL), UTIL_EINVAL);
     /* 129-byte error (0x81 0x01). */
@@ -420,20 +427,22 @@ static void test_receipts(void **state)
     buf[17] = 0x81;
     buf[18] = 0x01;
     memset(buf + 19, 'x', 129);
-    assert_int_equal(chain_receipt_decode(&d, buf, 19 + 129, &err), UTIL_EINVAL);
+    memset(buf + 19 + 129, 0, 22);
+    assert_int_equal(chain_receipt_decode(&d, buf, 19 + 129 + 22, &err), UTIL_EINVAL);
     assert_string_equal(err.msg, "receipt: value above its limit at byte 17");
     /* 128 bytes is the maximum. */
     buf[17] = 0x80;
-    assert_int_equal(chain_receipt_decode(&d, buf, 19 + 128, &err), 0);
+    assert_int_equal(chain_receipt_decode(&d, buf, 19 + 128 + 22, &err), 0);
     assert_int_equal(strlen(d.error), 128);
     chain_receipt_hash(&d, h);
     util_buf_init(&b);
     assert_int_equal(chain_receipt_encode(&d, &b), 0);
-    assert_int_equal(b.len, 19 + 128);
+    assert_int_equal(b.len, 19 + 128 + 22);
     assert_memory_equal(b.data, buf, b.len);
     chain_hash_tagged(want, CHAIN_TAG_RECEIPT, b.data, b.len);
     assert_memory_equal(h, want, 32);
     util_buf_free(&b);
+    chain_receipt_free(&d);
 
     /* A successful receipt. */
     memset(&r, 0, sizeof r);
@@ -445,7 +454,208 @@ static void test_receipts(void **state)
     assert_int_equal(d.status, CHAIN_RECEIPT_OK);
     assert_string_equal(d.error, "");
     util_buf_free(&b);
+    chain_receipt_free(&d);
     free(p);
+}
+
+static void *dup(const void *p, size_t n)
+{
+    void *q = malloc(n);
+    assert_non_null(q);
+    memcpy(q, p, n);
+    return q;
+}
+
+/* Receipt, computed independently (Python hashlib): ok, gas 6500, fee 19500,
+ * created 11.., ret 010203, events (22.., 33.., "") and (zero emitter, 44..,
+ * "payout"). */
+#define RC_LEN 155
+#define RC_ENC                                                                                     \
+    "0064190000000000002c4c0000000000000011111111111111111111111111111111111111110301020302222222" \
+    "22222222222222222222222222222222223333333333333333333333333333333333333333333333333333333333" \
+    "33333300000000000000000000000000000000000000000044444444444444444444444444444444444444444444" \
+    "44444444444444444444067061796f7574"
+#define RC_HASH "9416aa73da4a029c2fc401c353e42a11715c3fb7875daa244f1ae3751dfc887d"
+
+/* ---- receipts with return data and events ---- */
+
+static void make_receipt(chain_receipt *r)
+{
+    uint8_t t1[32], t2[32];
+    chain_addr e1, zero;
+    memset(r, 0, sizeof *r);
+    r->status = CHAIN_RECEIPT_OK;
+    r->gas_used = 6500;
+    r->fee = 19500;
+    memset(r->created.b, 0x11, CHAIN_ADDR_LEN);
+    r->ret = dup("\x01\x02\x03", 3);
+    r->ret_len = 3;
+    memset(e1.b, 0x22, CHAIN_ADDR_LEN);
+    memset(zero.b, 0, CHAIN_ADDR_LEN);
+    memset(t1, 0x33, 32);
+    memset(t2, 0x44, 32);
+    assert_int_equal(chain_receipt_add_event(r, &e1, t1, NULL, 0), 0);
+    assert_int_equal(chain_receipt_add_event(r, &zero, t2, (const uint8_t *)"payout", 6), 0);
+}
+
+static void test_receipt_events_roundtrip(void **state)
+{
+    (void)state;
+    chain_receipt r, d;
+    util_buf b;
+    util_err err;
+    uint8_t h[32], want[32];
+    char hex[2 * RC_LEN + 1];
+    make_receipt(&r);
+    assert_null(r.events[0].data);
+    util_buf_init(&b);
+    assert_int_equal(chain_receipt_encode(&r, &b), 0);
+    assert_int_equal(b.len, RC_LEN);
+    util_hex_encode(hex, b.data, b.len);
+    assert_string_equal(hex, RC_ENC);
+    chain_receipt_hash(&r, h);
+    util_hex_encode(hex, h, 32);
+    assert_string_equal(hex, RC_HASH);
+    chain_hash_tagged(want, CHAIN_TAG_RECEIPT, b.data, b.len);
+    assert_memory_equal(h, want, 32);
+
+    assert_int_equal(chain_receipt_decode(&d, b.data, b.len, &err), 0);
+    assert_memory_equal(d.created.b, r.created.b, CHAIN_ADDR_LEN);
+    assert_int_equal(d.ret_len, 3);
+    assert_memory_equal(d.ret, "\x01\x02\x03", 3);
+    assert_int_equal(d.nevents, 2);
+    assert_int_equal(d.events[0].len, 0);
+    assert_null(d.events[0].data);
+    assert_int_equal(d.events[1].len, 6);
+    assert_memory_equal(d.events[1].data, "payout", 6);
+    assert_memory_equal(d.events[1].topic, r.events[1].topic, 32);
+    chain_receipt_free(&d);
+    assert_null(d.events);
+    assert_null(d.ret);
+    assert_int_equal(d.nevents + d.ret_len, 0);
+    chain_receipt_free(&d);
+
+    /* Every prefix fails and frees what it had (ASan); trailing byte too. */
+    for (size_t k = 0; k < b.len; k++) {
+        assert_int_equal(chain_receipt_decode(&d, b.data, k, NULL), UTIL_EINVAL);
+        assert_null(d.ret);
+        assert_null(d.events);
+    }
+    util_buf_u8(&b, 0);
+    assert_int_equal(chain_receipt_decode(&d, b.data, b.len, &err), UTIL_EINVAL);
+    assert_string_equal(err.msg, "receipt: trailing bytes at byte 155");
+    assert_null(d.events);
+    util_buf_free(&b);
+    chain_receipt_free(&r);
+    chain_receipt_free(&r);
+    chain_receipt_free(NULL);
+}
+
+/* Receipt bytes up to the event list: ok, no error text, created zero. */
+static void receipt_head(util_buf *b, size_t ret_len)
+{
+    static uint8_t zero[CHAIN_RETURN_MAX + 1];
+    util_buf_init(b);
+    util_buf_u8(b, 0);
+    util_buf_u64(b, 1);
+    util_buf_u64(b, 1);
+    util_buf_varint(b, 0);
+    util_buf_put(b, zero, 20);
+    util_buf_lenbytes(b, zero, ret_len);
+}
+
+static void expect_receipt(util_buf *b, int code, const char *msg)
+{
+    chain_receipt d;
+    util_err err = {0};
+    assert_int_equal(chain_receipt_decode(&d, b->data, b->len, &err), code);
+    if (msg) assert_string_equal(err.msg, msg);
+    if (code == 0) chain_receipt_free(&d);
+    assert_null(code ? d.events : NULL);
+    assert_null(code ? d.ret : NULL);
+    util_buf_free(b);
+}
+
+static void test_receipt_rejections(void **state)
+{
+    (void)state;
+    util_buf b;
+    uint8_t z[CHAIN_EVENT_DATA_MAX + 1] = {0};
+    receipt_head(&b, CHAIN_RETURN_MAX);
+    util_buf_varint(&b, 0);
+    expect_receipt(&b, 0, NULL);
+    receipt_head(&b, CHAIN_RETURN_MAX + 1);
+    util_buf_varint(&b, 0);
+    expect_receipt(&b, UTIL_EINVAL, "receipt: return data too large (4097 bytes, at most 4096)");
+    receipt_head(&b, 0);
+    util_buf_varint(&b, CHAIN_RECEIPT_MAX_EVENTS + 1);
+    expect_receipt(&b, UTIL_EINVAL, "receipt: 1025 events, at most 1024");
+    receipt_head(&b, 0);
+    util_buf_varint(&b, 2);
+    util_buf_put(&b, z, 53);
+    expect_receipt(&b, UTIL_EINVAL, "receipt: 2 events cannot fit in 53 bytes");
+    /* Event 1 carries too much data, after event 0 was allocated. */
+    receipt_head(&b, 3);
+    util_buf_varint(&b, 2);
+    util_buf_put(&b, z, 52);
+    util_buf_lenbytes(&b, z, 10);
+    util_buf_put(&b, z, 52);
+    util_buf_lenbytes(&b, z, CHAIN_EVENT_DATA_MAX + 1);
+    expect_receipt(&b, UTIL_EINVAL, "receipt: event 1 data too large (1025 bytes, at most 1024)");
+    receipt_head(&b, 0);
+    util_buf_varint(&b, 1);
+    util_buf_put(&b, z, 52);
+    util_buf_lenbytes(&b, z, CHAIN_EVENT_DATA_MAX);
+    expect_receipt(&b, 0, NULL);
+    /* Non-minimal event count. */
+    receipt_head(&b, 0);
+    util_buf_u8(&b, 0x80);
+    util_buf_u8(&b, 0x00);
+    expect_receipt(&b, UTIL_EINVAL, "receipt: non-minimal varint at byte 39");
+}
+
+static void test_receipt_add_event_limits(void **state)
+{
+    (void)state;
+    chain_receipt r;
+    chain_addr a = {{0}};
+    uint8_t topic[32] = {0}, data[CHAIN_EVENT_DATA_MAX + 1] = {0};
+    util_buf b;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(chain_receipt_add_event(&r, &a, topic, data, CHAIN_EVENT_DATA_MAX + 1),
+                     UTIL_ELIMIT);
+    assert_int_equal(r.nevents, 0);
+    assert_null(r.events);
+    assert_int_equal(chain_receipt_add_event(&r, &a, topic, NULL, 1), UTIL_EINVAL);
+    for (uint32_t i = 0; i < CHAIN_RECEIPT_MAX_EVENTS; i++) {
+        data[0] = (uint8_t)i;
+        assert_int_equal(chain_receipt_add_event(&r, &a, topic, data, CHAIN_EVENT_DATA_MAX), 0);
+    }
+    assert_int_equal(chain_receipt_add_event(&r, &a, topic, data, 0), UTIL_ELIMIT);
+    assert_int_equal(r.nevents, CHAIN_RECEIPT_MAX_EVENTS);
+    assert_int_equal(r.events[300].data[0], 300 & 0xff);
+    /* The largest receipt encodes, hashes (on the heap) and decodes. */
+    uint8_t h[32], want[32];
+    chain_receipt d;
+    util_err err;
+    util_buf_init(&b);
+    assert_int_equal(chain_receipt_encode(&r, &b), 0);
+    chain_receipt_hash(&r, h);
+    chain_hash_tagged(want, CHAIN_TAG_RECEIPT, b.data, b.len);
+    assert_memory_equal(h, want, 32);
+    assert_int_equal(chain_receipt_decode(&d, b.data, b.len, &err), 0);
+    assert_int_equal(d.nevents, CHAIN_RECEIPT_MAX_EVENTS);
+    chain_receipt_free(&d);
+    util_buf_free(&b);
+
+    /* A struct over a limit (only a bug builds one) does not encode. */
+    r.events[5].len = CHAIN_EVENT_DATA_MAX + 1;
+    util_buf_init(&b);
+    assert_int_equal(chain_receipt_encode(&r, &b), UTIL_EINVAL);
+    assert_int_equal(b.len, 0);
+    r.events[5].len = CHAIN_EVENT_DATA_MAX;
+    chain_receipt_free(&r);
+    util_buf_free(&b);
 }
 
 static void test_vote_digest(void **state)
@@ -473,6 +683,9 @@ int main(void)
         cmocka_unit_test(test_block_rejections),
         cmocka_unit_test(test_merkle),
         cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_receipt_events_roundtrip),
+        cmocka_unit_test(test_receipt_rejections),
+        cmocka_unit_test(test_receipt_add_event_limits),
         cmocka_unit_test(test_vote_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -336,7 +336,7 @@ static void test_rejections(void **state)
     t.version = 2;
     add_reject(mp, &t, CHAIN_MP_MALFORMED);
     t = mk(0, 1, 5);
-    t.type = CHAIN_TX_CALL;
+    t.type = 9; /* no such type */
     add_reject(mp, &t, CHAIN_MP_UNSUPPORTED);
 
     g_acct_fail = 1;

@@ -1,4 +1,5 @@
-/* Transaction encoding, signing and decoding. The known answer was computed
+/* Transaction encoding, signing and decoding; the bodies of the other types
+ * are in test_tx_bodies.c. The known answers were computed
  * independently (a from-scratch Python BIP-340 that reproduces the official
  * vectors, plus hashlib) from the layout in chain/tx.h. */
 #include <setjmp.h>
@@ -23,6 +24,20 @@
 #define KAT_ID "99d5c21e6d4a2e5d4c2984f3cbc37517f7b7573fbaf10b6543f052e9f4ffa650"
 #define KAT_SIGHASH "1acf360969030fd75004226bb530019e397d41789dfeb14b66265d0e89480daf"
 #define KAT_LEN 168
+
+/* ATTRIBUTE by dev key 0, computed the same way: nonce 42, gas 20000 at 3,
+ * model 7, output hash 00..1f, fee 5 OPEN, method 1, evidence ee.., entries
+ * (1,600) (5,300) (9,100); all-zero aux. */
+#define ATTR_LEN 270
+#define ATTR_ENC                                                                                   \
+    "01116f70656e6c65646765722d6465766e657406d9e7a7390f7199c8332b29b4cbeb49fec41c59595f7689924b55" \
+    "1337f501d38b2a00000000000000204e000000000000030000000000000007000000000000000001020304050607" \
+    "08090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00f2052a0100000001eeeeeeeeeeeeeeeeeeeeeeeeee" \
+    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee030100000000000000580200000000000005000000000000002c01" \
+    "00000000000009000000000000006400000000000000c6f72bd7e0a67e06fc6247f6aedf908abd2a26c58ca2006d" \
+    "efbc8240ad83a9c707a65fe7a06bfca98e4a07802d7d65a3c4f040c72bcab2a41d071c8ced6d5bfd"
+#define ATTR_SIGHASH "546448705adbb3649375bc24d74ef37511557ac8b869462a2aa755d1b26670a8"
+#define ATTR_ID "0f52579ad388b7057320605e1571fb8caa3ee52d760989ea6253e973cfd62611"
 
 /* Fixed content: dev key 0 sends 1.25 OPEN to dev key 1's address. */
 static void make_tx(chain_tx *tx, const chain_keypair *from, uint32_t to_index)
@@ -212,7 +227,7 @@ static void test_rejections(void **state)
     buf[0] = 0;
     expect_reject(buf, n, UTIL_EINVAL, "transaction: unsupported version 0");
 
-    static const uint8_t types[] = {0, 2, 3, 8, 9, 255};
+    static const uint8_t types[] = {0, 9, 10, 255};
     for (size_t i = 0; i < sizeof types; i++) {
         char want[64];
         memcpy(buf, p, n);
@@ -318,9 +333,9 @@ static void test_finalize_and_sign_checks(void **state)
     assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
     assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
     make_tx(&tx, &kp, 1);
-    tx.type = CHAIN_TX_CALL;
+    tx.type = 9;
     assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
-    assert_string_equal(err.msg, "unsupported transaction type 8");
+    assert_string_equal(err.msg, "unsupported transaction type 9");
     make_tx(&tx, &kp, 1);
     strcpy(tx.chain_id, "Devnet");
     assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
@@ -375,6 +390,62 @@ static void test_gas_and_cost(void **state)
     assert_string_equal(chain_tx_type_name(99), "unknown");
 }
 
+static void test_known_answer_attribute(void **state)
+{
+    (void)state;
+    chain_keypair kp;
+    chain_tx tx, d;
+    util_err err;
+    char hex[2 * ATTR_LEN + 1];
+    static const chain_attr_entry e[3] = {{1, 600}, {5, 300}, {9, 100}};
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    memset(&tx, 0, sizeof tx);
+    tx.version = CHAIN_TX_VERSION;
+    strcpy(tx.chain_id, "openledger-devnet");
+    tx.type = CHAIN_TX_ATTRIBUTE;
+    memcpy(tx.sender, kp.pubkey, 32);
+    tx.nonce = 42;
+    tx.gas_limit = 20000;
+    tx.gas_price = 3;
+    tx.body.attribute.model = 7;
+    for (int i = 0; i < 32; i++)
+        tx.body.attribute.output_hash[i] = (uint8_t)i;
+    tx.body.attribute.fee = 5000000000ull;
+    tx.body.attribute.method = CHAIN_ATTR_SUFFIX_ARRAY;
+    memset(tx.body.attribute.evidence_hash, 0xee, 32);
+    tx.body.attribute.nentries = 3;
+    tx.body.attribute.entries = malloc(sizeof e);
+    assert_non_null(tx.body.attribute.entries);
+    memcpy(tx.body.attribute.entries, e, sizeof e);
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+    util_hex_encode(hex, tx.sighash, 32);
+    assert_string_equal(hex, ATTR_SIGHASH);
+    /* All-zero aux: the deterministic BIP-340 signature. */
+    assert_int_equal(chain_sign(tx.sig, tx.sighash, &kp, NULL), 0);
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+    uint8_t *p;
+    size_t n;
+    encode(&tx, &p, &n);
+    assert_int_equal(n, ATTR_LEN);
+    util_hex_encode(hex, p, n);
+    assert_string_equal(hex, ATTR_ENC);
+    util_hex_encode(hex, tx.id, 32);
+    assert_string_equal(hex, ATTR_ID);
+    assert_int_equal(chain_tx_check_sig(&tx), 1);
+
+    assert_int_equal(chain_tx_decode(&d, p, n, &err), 0);
+    assert_memory_equal(d.id, tx.id, 32);
+    assert_int_equal(chain_tx_check_sig(&d), 1);
+    assert_int_equal(chain_tx_value(&d), 5000000000ull);
+    assert_int_equal(chain_tx_intrinsic_gas(&d), 5000 + 3 * 500);
+    uint64_t cost;
+    assert_int_equal(chain_tx_max_cost(&d, &cost), 0);
+    assert_int_equal(cost, 20000 * 3 + 5000000000ull);
+    chain_tx_free(&d);
+    chain_tx_free(&tx);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +458,7 @@ int main(void)
         cmocka_unit_test(test_finalize_and_sign_checks),
         cmocka_unit_test(test_chain_id_valid),
         cmocka_unit_test(test_gas_and_cost),
+        cmocka_unit_test(test_known_answer_attribute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
