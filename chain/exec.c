@@ -28,9 +28,14 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
                             tx->chain_id, c->chain_id);
     chain_body_fn body = NULL;
     switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        body = body_transfer;
-        break;
+    case CHAIN_TX_TRANSFER: body = body_transfer; break;
+    case CHAIN_TX_DATANET_CREATE: body = chain_body_datanet_create; break;
+    case CHAIN_TX_CONTRIBUTE: body = chain_body_contribute; break;
+    case CHAIN_TX_REVIEW: body = chain_body_review; break;
+    case CHAIN_TX_MODEL_REGISTER: body = chain_body_model_register; break;
+    case CHAIN_TX_ATTRIBUTE: body = chain_body_attribute; break;
+    case CHAIN_TX_DEPLOY: body = chain_body_deploy; break;
+    case CHAIN_TX_CALL: body = chain_body_call; break;
     default:
         return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
