@@ -120,22 +120,37 @@ static int load_program(chain_exec *ex, const chain_addr *a, vm_program **prog, 
     return 0;
 }
 
+static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *caller,
+                  uint64_t value, const uint8_t *input, size_t len, const vm_record *rec,
+                  uint64_t gas_limit, int settle, chain_receipt *r, vm_result *res, util_err *err);
+
 /* Runs a call; on VM_OK records events and return data into r. Returns 0 on
  * VM_OK, UTIL_EINVAL for a revert or fault (r->error says which), other codes
  * when the node failed. Adds the VM's gas to r->gas_used in every case. */
-static int run(chain_exec *ex, const chain_addr *contract, const chain_addr *caller,
-               uint64_t value, const uint8_t *input, size_t len, const vm_record *rec,
-               uint64_t gas_limit, chain_receipt *r, vm_result *res, util_err *err)
+static int run(chain_exec *ex, const chain_addr *contract, const chain_addr *caller, uint64_t value,
+               const uint8_t *input, size_t len, const vm_record *rec, uint64_t gas_limit,
+               chain_receipt *r, vm_result *res, util_err *err)
+{
+    return run_ex(ex, contract, caller, value, input, len, rec, gas_limit, 0, r, res, err);
+}
+
+static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *caller,
+                  uint64_t value, const uint8_t *input, size_t len, const vm_record *rec,
+                  uint64_t gas_limit, int settle, chain_receipt *r, vm_result *res, util_err *err)
 {
     vm_program *prog = NULL;
     int rc = load_program(ex, contract, &prog, err);
     if (rc) return rc;
     host_ctx h = {.ex = ex, .self = *contract};
-    vm_host host = {.ctx = &h, .balance = h_balance, .pay = h_pay, .sload = h_sload,
-                    .sstore = h_sstore};
+    vm_host host = {
+        .ctx = &h, .balance = h_balance, .pay = h_pay, .sload = h_sload, .sstore = h_sstore};
     const chain_exec_ctx *c = chain_exec_context(ex);
-    vm_env env = {.value = value, .height = c->height, .time_ms = c->time_ms, .input = input,
-                  .input_len = len, .record = rec};
+    vm_env env = {.value = value,
+                  .height = c->height,
+                  .time_ms = c->time_ms,
+                  .input = input,
+                  .input_len = len,
+                  .record = rec};
     memcpy(env.caller, caller->b, VM_ADDR_LEN);
     memcpy(env.self, contract->b, VM_ADDR_LEN);
     size_t cp = chain_exec_checkpoint(ex);
@@ -159,7 +174,9 @@ static int run(chain_exec *ex, const chain_addr *contract, const chain_addr *cal
     chain_pay_topic(pay_topic);
     for (size_t i = 0; i < res->n_events; i++) {
         const vm_event *e = &res->events[i];
-        if (e->kind == VM_EVENT_PAY) {
+        if (e->kind == VM_EVENT_PAY && settle) {
+            continue; /* a settlement records each payout as a payout event instead */
+        } else if (e->kind == VM_EVENT_PAY) {
             uint8_t d[28];
             memcpy(d, e->to, 20);
             util_put_u64le(d + 20, e->amount);
@@ -224,12 +241,25 @@ int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_e
     return rc;
 }
 
-/* Classifies the VM's payouts of a settlement for the record: PAY events are
- * matched, in order, against the record's roles: the validators' recipient
- * (first payout), the entries (in entry order, each at most once), otherwise
- * the owner. */
-int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
-                        chain_record *rec, chain_receipt *r, util_err *err)
+/* The default contract logs each contributor payout right after paying it
+ * (topic "ol.reward.contribution", data = record id, contribution id, amount,
+ * u64le each). That log names the contribution a PAY was for; any other PAY
+ * is the validators' share when it goes to the validators' recipient and not
+ * to the owner, and the owner's otherwise (docs/attribution.md). */
+static int contribution_log(const vm_result *res, size_t i, uint64_t *contribution)
+{
+    static const char topic[32] = "ol.reward.contribution";
+    if (i + 1 >= res->n_events) return 0;
+    const vm_event *l = &res->events[i + 1];
+    if (l->kind != VM_EVENT_LOG || memcmp(l->topic, topic, 32) != 0 || l->data_len < 24) return 0;
+    const uint8_t *d = res->event_data + l->data_off;
+    if (util_get_u64le(d + 16) != res->events[i].amount) return 0;
+    *contribution = util_get_u64le(d + 8);
+    return 1;
+}
+
+int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
+                        chain_receipt *r, util_err *err)
 {
     const chain_exec_ctx *c = chain_exec_context(ex);
     vm_entry *ents = calloc(rec->nentries ? rec->nentries : 1, sizeof *ents);
@@ -251,38 +281,38 @@ int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m
     memcpy(vr.validators, c->proposer.b, VM_ADDR_LEN);
     vm_result res;
     memset(&res, 0, sizeof res);
-    uint32_t ev0 = r->nevents;
-    int rc = run(ex, &m->reward_contract, &tx->from, rec->fee, NULL, 0, &vr, gas_left(tx, r), r,
-                 &res, err);
-    if (rc == 0) {
-        uint32_t next_entry = 0;
-        for (size_t i = 0; i < res.n_events; i++) {
-            const vm_event *e = &res.events[i];
-            if (e->kind != VM_EVENT_PAY) continue;
-            if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS) {
-                rc = util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
-                                  CHAIN_RECORD_MAX_PAYOUTS);
-                break;
-            }
-            chain_payout *p = &rec->payouts[rec->npayouts++];
-            memcpy(p->recipient.b, e->to, CHAIN_ADDR_LEN);
-            p->amount = e->amount;
-            p->role = CHAIN_ROLE_OWNER;
-            p->contribution = 0;
-            uint32_t j = next_entry;
-            while (j < rec->nentries && memcmp(rec->entries[j].contributor.b, e->to, 20) != 0) j++;
-            if (memcmp(e->to, vr.validators, 20) == 0 && i == 0) {
-                p->role = CHAIN_ROLE_VALIDATOR;
-            } else if (j < rec->nentries) {
-                p->role = CHAIN_ROLE_CONTRIBUTOR;
-                p->contribution = rec->entries[j].contribution;
-                next_entry = j + 1;
-            } else if (memcmp(e->to, vr.validators, 20) == 0 && memcmp(e->to, vr.owner, 20) != 0) {
-                p->role = CHAIN_ROLE_VALIDATOR;
-            }
+    int rc = run_ex(ex, &m->reward_contract, &tx->from, rec->fee, NULL, 0, &vr, gas_left(tx, r), 1,
+                    r, &res, err);
+    uint8_t topic[32];
+    chain_payout_topic(topic);
+    for (size_t i = 0; rc == 0 && i < res.n_events; i++) {
+        const vm_event *e = &res.events[i];
+        if (e->kind != VM_EVENT_PAY) continue;
+        if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS) {
+            rc = util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
+                              CHAIN_RECORD_MAX_PAYOUTS);
+            break;
         }
+        chain_payout *p = &rec->payouts[rec->npayouts++];
+        memcpy(p->recipient.b, e->to, CHAIN_ADDR_LEN);
+        p->amount = e->amount;
+        p->contribution = 0;
+        if (contribution_log(&res, i, &p->contribution))
+            p->role = CHAIN_ROLE_CONTRIBUTOR;
+        else if (memcmp(e->to, vr.validators, 20) == 0 && memcmp(e->to, vr.owner, 20) != 0)
+            p->role = CHAIN_ROLE_VALIDATOR;
+        else
+            p->role = CHAIN_ROLE_OWNER;
+        uint8_t d[CHAIN_PAYOUT_EVENT_LEN];
+        util_put_u64le(d, m->id);
+        util_put_u64le(d + 8, p->contribution);
+        memcpy(d + 16, p->recipient.b, CHAIN_ADDR_LEN);
+        d[36] = p->role;
+        util_put_u64le(d + 37, p->amount);
+        util_put_u64le(d + 45, rec->id);
+        if (chain_receipt_add_event(r, &m->reward_contract, topic, d, sizeof d))
+            rc = util_err_set(err, UTIL_ELIMIT, "too_many_events: receipt event limit");
     }
-    (void)ev0;
     vm_result_free(&res);
     free(ents);
     return rc;
