@@ -12,21 +12,46 @@
  *   branches: gas = target block, gas2 = fall-through block;
  *   JMP: gas = target block; CALL: gas = callee block, gas2 = block after
  *   the CALL (charged by the matching RET); OP_GAS: gas = the block that
- *   starts at the next instruction. */
+ *   starts at the next instruction.
+ * h is the address of the instruction's handler in the interpreter (direct
+ * threading), filled from vm_interp_handlers(). */
 typedef struct vm_insn {
+    const void *h;
     uint8_t op, a, b, c;
-    uint32_t target; /* index into vm_program.code */
+    uint32_t target; /* index into vm_program.code; division: shift */
     int64_t imm;     /* sign-extended; shift amounts already masked */
-    uint32_t gas, gas2;
+    union {
+        struct {
+            uint32_t gas, gas2;
+        };
+        uint64_t magic; /* division by a constant: multiplier, shift or mask */
+    };
 } vm_insn;
 
+/* Internal opcodes, never valid in a blob. DIVUI and MODUI are rewritten to
+ * these at verification: division by an invariant integer as a multiply
+ * (Granlund and Montgomery, "Division by invariant integers using
+ * multiplication", 1994, figure 4.1), or a shift and mask for powers of 2. */
+enum {
+    OP_DIVM = 0xf1,
+    OP_MODM = 0xf2,
+    OP_DIVP = 0xf3,
+    OP_MODP = 0xf4,
+};
+
+/* The interpreter's handler table, indexed by opcode (internal ones too). */
+const void *const *vm_interp_handlers(void);
+
+/* Rewrites a DIVUI or MODUI to its internal form. */
+void vm_div_prepare(vm_insn *d);
+
 struct vm_program {
-    vm_insn *code;     /* decoded, with OP_GAS inserted where blocks are entered by falling through */
-    uint32_t *origin;  /* code index -> blob offset of its instruction */
-    uint32_t n;        /* entries in code */
-    uint32_t entry;    /* code index of the entry instruction */
-    uint32_t entry_gas;/* static gas of the entry block */
-    uint32_t n_insns;  /* instructions in the blob */
+    vm_insn *code; /* decoded, with OP_GAS inserted where blocks are entered by falling through */
+    uint32_t *origin;   /* code index -> blob offset of its instruction */
+    uint32_t n;         /* entries in code */
+    uint32_t entry;     /* code index of the entry instruction */
+    uint32_t entry_gas; /* static gas of the entry block */
+    uint32_t n_insns;   /* instructions in the blob */
     uint32_t n_blocks;
     uint8_t *data;
     uint32_t data_len;

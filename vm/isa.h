@@ -26,21 +26,21 @@
 
 /* Operand formats; the assembler syntax of each is in docs/vm.md. */
 enum vm_fmt {
-    FMT_N = 1,  /* op */
-    FMT_RR,     /* op ra, rb */
-    FMT_RRR,    /* op ra, rb, rc */
-    FMT_RRRR,   /* op ra, rb, rc, rd        (rd in imm) */
-    FMT_RI,     /* op ra, imm               (imm sign-extended) */
-    FMT_RU,     /* op ra, imm               (imm as an unsigned 32-bit pattern) */
-    FMT_RRI,    /* op ra, rb, imm */
-    FMT_RRS,    /* op ra, rb, imm           (shift amount 0..63) */
-    FMT_RRNZ,   /* op ra, rb, imm           (imm != 0) */
-    FMT_LD,     /* op ra, [rb + imm] */
-    FMT_ST,     /* op [ra + imm], rb */
-    FMT_L,      /* op target */
-    FMT_RL,     /* op ra, target */
-    FMT_RRL,    /* op ra, rb, target */
-    FMT_SYS,    /* op hostfn                (imm = host function number) */
+    FMT_N = 1, /* op */
+    FMT_RR,    /* op ra, rb */
+    FMT_RRR,   /* op ra, rb, rc */
+    FMT_RRRR,  /* op ra, rb, rc, rd        (rd in imm) */
+    FMT_RI,    /* op ra, imm               (imm sign-extended) */
+    FMT_RU,    /* op ra, imm               (imm as an unsigned 32-bit pattern) */
+    FMT_RRI,   /* op ra, rb, imm */
+    FMT_RRS,   /* op ra, rb, imm           (shift amount 0..63) */
+    FMT_RRNZ,  /* op ra, rb, imm           (imm != 0) */
+    FMT_LD,    /* op ra, [rb + imm] */
+    FMT_ST,    /* op [ra + imm], rb */
+    FMT_L,     /* op target */
+    FMT_RL,    /* op ra, target */
+    FMT_RRL,   /* op ra, rb, target */
+    FMT_SYS,   /* op hostfn                (imm = host function number) */
 };
 
 /* X(NAME, opcode, mnemonic, format, static gas) */

@@ -87,9 +87,8 @@ static int sys_emit(vm_run *run, uint64_t *reg, uint64_t *gas)
         return fault(run, VM_E_EVENTS, "emit: total log data over the limit");
     rc = charge(run, gas, VM_GAS_LOG_WORD * vm_words(len));
     if (rc) return rc;
-    vm_event ev = {.kind = VM_EVENT_LOG,
-                   .data_off = (uint32_t)run->evdata.len,
-                   .data_len = (uint32_t)len};
+    vm_event ev = {
+        .kind = VM_EVENT_LOG, .data_off = (uint32_t)run->evdata.len, .data_len = (uint32_t)len};
     memcpy(ev.topic, run->mem + reg[1], VM_KEY_LEN);
     util_buf_put(&run->evdata, run->mem + reg[2], (size_t)len);
     if (run->evdata.oom) return VM_RUN_ENOMEM;

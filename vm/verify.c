@@ -42,8 +42,7 @@ static int check_header(const uint8_t *code, size_t len, uint32_t *entry_i, uint
     if (memcmp(code, VM_MAGIC, 4) != 0)
         return reject(err, err_off, 0, "bad magic: not an OLVM code blob");
     if (code[4] != VM_VERSION)
-        return reject(err, err_off, 4, "unsupported version %u (expected %u)", code[4],
-                      VM_VERSION);
+        return reject(err, err_off, 4, "unsupported version %u (expected %u)", code[4], VM_VERSION);
     if (code[5] != 0) return reject(err, err_off, 5, "flags must be 0, got 0x%02x", code[5]);
     uint32_t entry = (uint32_t)code[6] | (uint32_t)code[7] << 8;
     uint32_t clen = util_get_u32le(code + 8), dlen = util_get_u32le(code + 12);
@@ -88,6 +87,24 @@ static void decode(vm_insn *d, const uint8_t *ins)
     d->c = ins[3];
     d->imm = imm;
     if (vm_ops[ins[0]].fmt == FMT_RU) d->imm = (int64_t)((uint64_t)(uint32_t)imm << 32);
+    if (d->op == OP_DIVUI || d->op == OP_MODUI) vm_div_prepare(d);
+}
+
+void vm_div_prepare(vm_insn *d)
+{
+    uint64_t dv = (uint64_t)d->imm;
+    int div = d->op == OP_DIVUI;
+    if ((dv & (dv - 1)) == 0) {
+        d->op = div ? OP_DIVP : OP_MODP;
+        d->magic = div ? (uint64_t)__builtin_ctzll(dv) : dv - 1;
+        return;
+    }
+    /* l = ceil(log2 dv) in 2..64; m = floor(2^64 (2^l - dv) / dv) + 1 < 2^64. */
+    unsigned l = 64 - (unsigned)__builtin_clzll(dv - 1);
+    uint64_t two_l_minus_d = (l == 64 ? 0 : (1ULL << l)) - dv;
+    d->op = div ? OP_DIVM : OP_MODM;
+    d->magic = (uint64_t)(((unsigned __int128)two_l_minus_d << 64) / dv) + 1;
+    d->target = l - 1;
 }
 
 static int build(vm_program *p, const uint8_t *ins0, uint32_t n, uint32_t entry_i)
@@ -140,6 +157,9 @@ static int build(vm_program *p, const uint8_t *ins0, uint32_t n, uint32_t entry_
         /* Not a terminator except JMP, so the verifier guaranteed i + 1 < n. */
         if (d->op != OP_JMP) d->gas2 = bgas[i + 1];
     }
+    const void *const *handlers = vm_interp_handlers();
+    for (uint32_t j = 0; j < p->n; j++)
+        p->code[j].h = handlers[p->code[j].op];
     p->entry = idx[entry_i];
     p->entry_gas = bgas[entry_i];
     rc = 0;
@@ -152,7 +172,7 @@ out:
 
 int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_off, util_err *err)
 {
-    uint32_t entry_i, n, dlen;
+    uint32_t entry_i = 0, n = 0, dlen = 0;
     *out = NULL;
     if (!code) len = 0;
     int rc = check_header(code, len, &entry_i, &n, &dlen, err_off, err);
@@ -161,8 +181,7 @@ int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_o
     uint32_t clen = n * VM_INSN_SIZE;
     char why[160];
     for (uint32_t i = 0; i < n; i++) {
-        if (vm_insn_check(ins0 + (size_t)i * VM_INSN_SIZE, i * VM_INSN_SIZE, clen, why,
-                          sizeof why))
+        if (vm_insn_check(ins0 + (size_t)i * VM_INSN_SIZE, i * VM_INSN_SIZE, clen, why, sizeof why))
             return reject(err, err_off, VM_HEADER_SIZE + i * VM_INSN_SIZE, "%s", why);
     }
     if (!vm_op_is_terminator(ins0[(size_t)(n - 1) * VM_INSN_SIZE]))

@@ -29,7 +29,7 @@
 
 /* Limits (docs/vm.md, "Limits"). */
 #define VM_ADDR_LEN 20
-#define VM_KEY_LEN 32    /* storage key and value, event topic */
+#define VM_KEY_LEN 32 /* storage key and value, event topic */
 #define VM_NREGS 16
 #define VM_INSN_SIZE 8
 #define VM_HEADER_SIZE 16
@@ -46,17 +46,17 @@
 /* Call status: VM_OK, VM_REVERTED, or a fault. Stable numbers (receipts). */
 enum vm_status {
     VM_OK = 0,
-    VM_REVERTED = 1,  /* REVERT instruction; message in the result */
-    VM_E_GAS = 2,     /* out of gas */
-    VM_E_DIVZERO = 3, /* division or modulo by zero, MULDIV by zero */
-    VM_E_OVERFLOW = 4,/* checked arithmetic or MULDIV quotient overflow */
-    VM_E_MEMORY = 5,  /* memory access outside [0, VM_MEM_SIZE) */
-    VM_E_DEPTH = 6,   /* CALL nested deeper than VM_CALL_DEPTH */
-    VM_E_HOST = 7,    /* invalid host call: no record, entry index or input range out of range */
-    VM_E_BALANCE = 8, /* pay of more than the contract holds */
-    VM_E_STORAGE = 9, /* more than VM_MAX_SSTORES storage writes */
-    VM_E_EVENTS = 10, /* event count or size limit */
-    VM_E_RETURN = 11, /* return data larger than VM_MAX_RETURN */
+    VM_REVERTED = 1,   /* REVERT instruction; message in the result */
+    VM_E_GAS = 2,      /* out of gas */
+    VM_E_DIVZERO = 3,  /* division or modulo by zero, MULDIV by zero */
+    VM_E_OVERFLOW = 4, /* checked arithmetic or MULDIV quotient overflow */
+    VM_E_MEMORY = 5,   /* memory access outside [0, VM_MEM_SIZE) */
+    VM_E_DEPTH = 6,    /* CALL nested deeper than VM_CALL_DEPTH */
+    VM_E_HOST = 7,     /* invalid host call: no record, entry index or input range out of range */
+    VM_E_BALANCE = 8,  /* pay of more than the contract holds */
+    VM_E_STORAGE = 9,  /* more than VM_MAX_SSTORES storage writes */
+    VM_E_EVENTS = 10,  /* event count or size limit */
+    VM_E_RETURN = 11,  /* return data larger than VM_MAX_RETURN */
 };
 #define VM_STATUS_MAX 11
 
@@ -179,8 +179,8 @@ int vm_call(const vm_program *prog, const vm_host *host, const vm_env *env, uint
 
 /* Assembles source text; name is used in messages ("name:line:col: msg").
  * *out is malloc'ed. Returns 0, UTIL_EINVAL or UTIL_ENOMEM. Unless the source
- * uses .insn, the output is also verified, and verifier errors point at the
- * offending line. */
+ * says .unverified, the output is also verified, and verifier errors point
+ * at the offending line. */
 int vm_asm_source(const char *name, const char *text, size_t len, uint8_t **out, size_t *out_len,
                   util_err *err);
 /* Reads and assembles a file (UTIL_EIO if it cannot be read). */
@@ -188,8 +188,10 @@ int vm_asm_file(const char *path, uint8_t **out, size_t *out_len, util_err *err)
 
 /* Appends assembler text to out (NUL-terminated, the NUL not counted in
  * out->len). Reassembling the text gives back exactly the same bytes. Needs a
- * well-formed header; instructions that would not verify are written as
- * .insn lines. Returns 0, UTIL_EINVAL or UTIL_ENOMEM. */
+ * well-formed header (magic, version, flags, lengths that add up, at least
+ * one instruction, within VM_CODE_MAX); a blob that does not verify is
+ * written with .unverified and its invalid instructions as .insn lines.
+ * Returns 0, UTIL_EINVAL or UTIL_ENOMEM. */
 int vm_disasm(const uint8_t *code, size_t len, util_buf *out, util_err *err);
 
 #endif
