@@ -1,14 +1,14 @@
 /* Settlement of an attribution record by the model's reward contract.
  *
- * The rules of the default contract (docs/attribution.md), in one canonical
- * order with 128-bit intermediates:
- *   owner       = fee * owner_bp / 10000
- *   validators  = fee * validators_bp / 10000, to the block proposer
- *   contributors= fee * contributors_bp / 10000, entry i gets
- *                 contributors * w_i / W in the entries' order (W = sum of weights)
- *   remainder   = fee - everything above, to the model owner
- * With W == 0 the contributors' share goes to the owner: nothing divides by zero.
- * Zero amounts are not paid (no empty payout events). */
+ * The rules of the default contract (genesis/contracts/proportional_split.olasm,
+ * docs/attribution.md), paid in this order with 128-bit intermediates:
+ *   1. owner       = fee * owner_bp / 10000, to the model owner
+ *   2. validators  = fee * validators_bp / 10000, to the block proposer
+ *   3. entry i     = (fee * contributors_bp / 10000) * w_i / W, in the entries'
+ *                    order (W = sum of weights, which must fit in 64 bits)
+ *   4. remainder   = fee - everything above, to the model owner
+ * With W == 0 the contributors' share is part of the remainder: nothing
+ * divides by zero. Zero amounts are not paid (no empty payout events). */
 #include <string.h>
 
 #include "chain/contract.h"
@@ -79,10 +79,15 @@ int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_mode
     uint64_t owner = muldiv(fee, m->owner_bp, CHAIN_BP_TOTAL);
     uint64_t vals = muldiv(fee, m->validators_bp, CHAIN_BP_TOTAL);
     uint64_t contrib = muldiv(fee, m->contributors_bp, CHAIN_BP_TOTAL);
-    unsigned __int128 w = 0;
-    for (uint32_t i = 0; i < rec->nentries; i++) w += rec->entries[i].weight;
+    uint64_t w = 0;
+    for (uint32_t i = 0; i < rec->nentries; i++)
+        if (__builtin_add_overflow(w, rec->entries[i].weight, &w))
+            return util_err_set(err, UTIL_EINVAL,
+                                "weights_overflow: the total weight does not fit in 64 bits");
     uint64_t paid = 0;
     int rc;
+    if ((rc = pay(ex, m, rec, r, &m->owner, CHAIN_ROLE_OWNER, 0, owner, err))) return rc;
+    paid += owner;
     if ((rc = pay(ex, m, rec, r, &c->proposer, CHAIN_ROLE_VALIDATOR, 0, vals, err))) return rc;
     paid += vals;
     if (w > 0) {
@@ -94,8 +99,7 @@ int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_mode
             paid += amt;
         }
     }
-    /* Owner share plus the remainder (and the contributors' share when no
-     * weight was given) in one payout to the fixed recipient. */
-    (void)owner;
+    /* The remainder (with the contributors' share when no weight was given)
+     * goes to the model owner, the fixed recipient, never "whoever is last". */
     return pay(ex, m, rec, r, &m->owner, CHAIN_ROLE_OWNER, 0, fee - paid, err);
 }

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "rpc/methods.h"
+#include "rpc/methods_attr.h"
 #include "rpc/params.h"
 
 json_t *rpc_json_header(const chain_header *h)
@@ -30,6 +31,10 @@ json_t *rpc_json_tx(const chain_tx *tx)
     if (o && tx->type == CHAIN_TX_TRANSFER) {
         json_object_set_new(o, "to", rpc_json_addr(&tx->body.transfer.to));
         json_object_set_new(o, "amount", rpc_json_u64str(tx->body.transfer.amount));
+    }
+    if (o && rpc_json_attr_tx_body(o, tx)) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }

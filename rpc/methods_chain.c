@@ -3,6 +3,7 @@
 
 #include "chain/hash.h"
 #include "rpc/methods.h"
+#include "rpc/methods_attr.h"
 #include "rpc/params.h"
 #include "util/hex.h"
 
@@ -209,5 +210,6 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
-    return rpc_methods_contract_register(d, api);
+    if (rpc_methods_contract_register(d, api)) return -1;
+    return rpc_methods_attr_register(d, api);
 }

@@ -1,0 +1,35 @@
+/* Signing, submitting and waiting for any transaction type: what `send` does
+ * for a transfer, for commands that fill other bodies (cli/commands_attr.c).
+ *
+ * Options read: --from (required by the command), --gas-price (default 1),
+ * --gas-limit (default: the intrinsic gas plus the command's allowance),
+ * --nonce (default: the account's pending nonce), --no-wait, --timeout
+ * (default 30 s). */
+#ifndef OL_CLI_TX_SUBMIT_H
+#define OL_CLI_TX_SUBMIT_H
+
+#include <jansson.h>
+
+#include "chain/tx.h"
+#include "cli/cli.h"
+
+typedef struct cli_submit {
+    uint64_t extra_gas; /* added to the intrinsic gas for the default gas limit */
+    /* Filled by cli_tx_submit: */
+    char txid[67];   /* "0x" + 64 hex digits */
+    json_t *result;  /* chain_getTransaction answer once included (NULL with --no-wait) */
+    int included_ok; /* included with status success */
+} cli_submit;
+
+/* Signs tx (type and body filled in by the caller; the rest is set here),
+ * sends it with tx_send, prints its hash and, unless --no-wait, waits for its
+ * receipt and prints the outcome (text mode only: with --json the caller
+ * prints). Returns an exit code: CLI_EXIT_OK also when the transaction was
+ * included but failed, which s->included_ok tells (the caller reports it
+ * after its own output with cli_tx_report_failure). Release s->result with
+ * json_decref. */
+int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s);
+/* Prints "error: transaction failed: <receipt error>" and returns CLI_EXIT_ERR. */
+int cli_tx_report_failure(cli_ctx *ctx, const cli_submit *s);
+
+#endif

@@ -1,0 +1,49 @@
+/* The attribution JSON-RPC methods: datanet_get, datanet_list,
+ * contribution_get, contribution_list, model_get, model_list,
+ * attribution_get, attribution_list and contributor_impact.
+ *
+ * They read committed state (chain/attr.h entries) and the explorer indexes
+ * (store prefix 'x') through the store only; they never write. Lists are
+ * paged: a cursor (opaque string, the "nextCursor" of the previous page) and a
+ * limit (default RPC_ATTR_LIMIT_DEFAULT, at most RPC_ATTR_LIMIT_MAX). Shapes
+ * and parameters are documented in docs/attribution.md ("JSON-RPC"). */
+#ifndef OL_RPC_METHODS_ATTR_H
+#define OL_RPC_METHODS_ATTR_H
+
+#include <jansson.h>
+
+#include "chain/attr.h"
+#include "rpc/jsonrpc.h"
+#include "rpc/methods.h"
+
+#define RPC_ATTR_LIMIT_DEFAULT 30
+#define RPC_ATTR_LIMIT_MAX 100
+/* contributor_impact reads at most this many of the address's most recent
+ * payouts and of its contributions; beyond, the answer says it is truncated. */
+#define RPC_ATTR_IMPACT_SCAN_MAX 10000
+#define RPC_ATTR_IMPACT_RECENT_DEFAULT 10
+
+/* Registers the methods; api is borrowed and must outlive d. 0 or -1. */
+int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api);
+
+/* JSON shapes (new references, NULL when memory runs out). */
+json_t *rpc_json_datanet(const chain_datanet *d);
+json_t *rpc_json_contribution(const chain_contribution *c);
+json_t *rpc_json_model(const chain_model *m);
+json_t *rpc_json_record(const chain_record *r);
+const char *rpc_attr_role_name(uint8_t role);     /* "owner", "validator", "contributor" */
+const char *rpc_attr_method_name(uint8_t method); /* "gradient", "suffix-array", "other" */
+/* Adds the body fields of an attribution transaction (DATANET_CREATE ..
+ * ATTRIBUTE) to a transaction object such as rpc_json_tx's. Other types are
+ * left alone. 0, or -1 when memory runs out. */
+int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
+
+/* Private to the rpc attribution files. */
+int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods_attr_spec.c) */
+json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e);
+/* Loads state entry kind|id (chain_key_id) into *val (malloc'd). 0,
+ * UTIL_ENOTFOUND, or an error with *e filled. */
+int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val, size_t *vlen,
+                  rpc_error *e);
+
+#endif
