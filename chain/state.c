@@ -54,7 +54,7 @@ chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx)
     ex->ctx = *ctx;
     snprintf(ex->chain_id, sizeof ex->chain_id, "%s", ctx->chain_id ? ctx->chain_id : "");
     ex->ctx.chain_id = ex->chain_id;
-    ex->cap = 1024;
+    ex->cap = 256; /* grows by doubling; small for dry runs */
     ex->slots = calloc(ex->cap, sizeof *ex->slots);
     if (!ex->slots) {
         free(ex);

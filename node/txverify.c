@@ -1,10 +1,12 @@
 /* Signature pre-verification for batches of tx_send requests.
  *
- * BIP-340 verification (~40 us) dominates admission. A JSON-RPC batch of many
- * tx_send calls is first decoded here and its signatures checked on a few
- * threads; the ids that verified are remembered until the next batch, and
- * node_submit_tx marks a transaction with such an id as checked. The id hashes
- * the whole encoding including the signature, so a match means the same bytes. */
+ * BIP-340 verification (~26 us) dominates admission, and attribution
+ * transactions also need a dry run against the head state. A JSON-RPC batch
+ * of many tx_send calls is first decoded here, and its signatures checked and
+ * dry runs done on a few threads; the outcomes are remembered by tx id until
+ * the next batch, and node_submit_tx uses them instead of redoing the work.
+ * The id hashes the whole encoding including the signature, so a match means
+ * the same bytes. */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -18,87 +20,6 @@
 
 #define MIN_PARALLEL 16
 #define MAX_THREADS 4
-
-typedef struct job {
-    chain_tx *txs;
-    uint8_t *ok;
-    size_t from, to;
-} job;
-
-static void *verify_range(void *arg)
-{
-    job *j = arg;
-    for (size_t i = j->from; i < j->to; i++)
-        j->ok[i] = (uint8_t)chain_tx_check_sig(&j->txs[i]);
-    return NULL;
-}
-
-static int cmp_id(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
-void node_verified_free(node_verified *v)
-{
-    free(v->ids);
-    memset(v, 0, sizeof *v);
-}
-
-void node_batch_hook(void *ctx, void *batch_json)
-{
-    node *n = ctx;
-    json_t *batch = batch_json;
-    n->verified.n = 0;
-    size_t len = json_array_size(batch), cnt = 0;
-    if (len < MIN_PARALLEL) return;
-    chain_tx *txs = calloc(len, sizeof *txs);
-    uint8_t *ok = calloc(len, 1);
-    if (!txs || !ok) goto out;
-    for (size_t i = 0; i < len; i++) {
-        json_t *req = json_array_get(batch, i);
-        const char *m = json_string_value(json_object_get(req, "method"));
-        json_t *params = json_object_get(req, "params");
-        const char *hex = json_string_value(json_array_get(params, 0));
-        if (!m || strcmp(m, "tx_send") != 0 || !hex) continue;
-        uint8_t *raw;
-        size_t rl;
-        if (util_hex_decode_alloc(hex, CHAIN_TX_MAX_SIZE, &raw, &rl)) continue;
-        if (chain_tx_decode(&txs[cnt], raw, rl, NULL) == 0) cnt++;
-        free(raw);
-    }
-    if (cnt < MIN_PARALLEL) goto out;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
-    if (nt > MAX_THREADS) nt = MAX_THREADS;
-    pthread_t th[MAX_THREADS];
-    job jobs[MAX_THREADS];
-    size_t started = 0;
-    for (size_t t = 0; t < nt; t++) {
-        jobs[t] = (job){txs, ok, cnt * t / nt, cnt * (t + 1) / nt};
-        /* The calling thread takes the last slice itself. */
-        if (t + 1 < nt && pthread_create(&th[t], NULL, verify_range, &jobs[t]) == 0)
-            started = t + 1;
-        else
-            verify_range(&jobs[t]);
-    }
-    for (size_t t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    if (n->verified.cap < cnt) {
-        void *p = realloc(n->verified.ids, cnt * 32);
-        if (!p) goto out;
-        n->verified.ids = p;
-        n->verified.cap = cnt;
-    }
-    for (size_t i = 0; i < cnt; i++)
-        if (ok[i]) memcpy(n->verified.ids[n->verified.n++], txs[i].id, 32);
-    qsort(n->verified.ids, n->verified.n, 32, cmp_id);
-out:
-    if (txs)
-        for (size_t i = 0; i < cnt; i++)
-            chain_tx_free(&txs[i]);
-    free(txs);
-    free(ok);
-}
 
 /* Attribution transactions depend on state the pool cannot see (who attests
  * a model, which contributions are accepted). They are run once against the
@@ -145,13 +66,116 @@ static int dry_run(node *n, const chain_tx *tx, util_err *err)
     return reason;
 }
 
+typedef struct job {
+    node *n;
+    chain_tx *txs;
+    uint8_t *ok;
+    node_verified_rec *res;
+    size_t from, to;
+} job;
+
+/* Each worker verifies its slice and dry-runs the state-dependent ones; the
+ * store and the VM are safe to read from several threads, and each dry run
+ * has its own overlay. */
+static void *verify_range(void *arg)
+{
+    job *j = arg;
+    for (size_t i = j->from; i < j->to; i++) {
+        j->ok[i] = (uint8_t)chain_tx_check_sig(&j->txs[i]);
+        node_verified_rec *r = &j->res[i];
+        memcpy(r->id, j->txs[i].id, 32);
+        r->reason = CHAIN_MP_OK;
+        r->msg[0] = 0;
+        if (j->ok[i] && j->txs[i].type != CHAIN_TX_TRANSFER) {
+            util_err e = {0};
+            r->reason = dry_run(j->n, &j->txs[i], &e);
+            if (r->reason) snprintf(r->msg, sizeof r->msg, "%s", e.msg);
+        }
+    }
+    return NULL;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(a, b, 32);
+}
+
+void node_verified_free(node_verified *v)
+{
+    free(v->recs);
+    memset(v, 0, sizeof *v);
+}
+
+void node_batch_hook(void *ctx, void *batch_json)
+{
+    node *n = ctx;
+    json_t *batch = batch_json;
+    n->verified.n = 0;
+    size_t len = json_array_size(batch), cnt = 0;
+    if (len < MIN_PARALLEL) return;
+    chain_tx *txs = calloc(len, sizeof *txs);
+    uint8_t *ok = calloc(len, 1);
+    node_verified_rec *res = calloc(len, sizeof *res);
+    if (!txs || !ok || !res) goto out;
+    for (size_t i = 0; i < len; i++) {
+        json_t *req = json_array_get(batch, i);
+        const char *m = json_string_value(json_object_get(req, "method"));
+        json_t *params = json_object_get(req, "params");
+        const char *hex = json_string_value(json_array_get(params, 0));
+        if (!m || strcmp(m, "tx_send") != 0 || !hex) continue;
+        uint8_t *raw;
+        size_t rl;
+        if (util_hex_decode_alloc(hex, CHAIN_TX_MAX_SIZE, &raw, &rl)) continue;
+        if (chain_tx_decode(&txs[cnt], raw, rl, NULL) == 0) cnt++;
+        free(raw);
+    }
+    if (cnt < MIN_PARALLEL) goto out;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
+    if (nt > MAX_THREADS) nt = MAX_THREADS;
+    pthread_t th[MAX_THREADS];
+    job jobs[MAX_THREADS];
+    size_t started = 0;
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (job){n, txs, ok, res, cnt * t / nt, cnt * (t + 1) / nt};
+        /* The calling thread takes the last slice itself. */
+        if (t + 1 < nt && pthread_create(&th[t], NULL, verify_range, &jobs[t]) == 0)
+            started = t + 1;
+        else
+            verify_range(&jobs[t]);
+    }
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
+    if (n->verified.cap < cnt) {
+        void *p = realloc(n->verified.recs, cnt * sizeof *n->verified.recs);
+        if (!p) goto out;
+        n->verified.recs = p;
+        n->verified.cap = cnt;
+    }
+    for (size_t i = 0; i < cnt; i++)
+        if (ok[i]) n->verified.recs[n->verified.n++] = res[i];
+    qsort(n->verified.recs, n->verified.n, sizeof *n->verified.recs, cmp_id);
+out:
+    free(res);
+    if (txs)
+        for (size_t i = 0; i < cnt; i++)
+            chain_tx_free(&txs[i]);
+    free(txs);
+    free(ok);
+}
+
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
 {
     node *n = ctx;
-    int reason = dry_run(n, tx, err);
-    if (reason) return reason;
-    if (!tx->sig_checked && n->verified.n &&
-        bsearch(tx->id, n->verified.ids, n->verified.n, 32, cmp_id)) {
+    const node_verified_rec *pre =
+        n->verified.n ? bsearch(tx->id, n->verified.recs, n->verified.n, sizeof *pre, cmp_id)
+                      : NULL;
+    int reason = pre ? pre->reason : dry_run(n, tx, err);
+    if (reason) {
+        if (pre) util_err_set(err, UTIL_EINVAL, "%s", pre->msg);
+        return reason;
+    }
+    if (!tx->sig_checked && pre) {
         chain_tx copy;
         if (chain_tx_copy(&copy, tx)) return CHAIN_MP_INTERNAL;
         copy.sig_checked = 1;
