@@ -105,33 +105,15 @@ static void parse_opts(opts *o, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
-        case 'r':
-            o->rpc = optarg;
-            break;
-        case 'n':
-            o->txs = parse_size("--txs", optarg, 1, 100000000);
-            break;
-        case 's':
-            o->senders = parse_size("--senders", optarg, 1, 40000);
-            break;
-        case 'b':
-            o->batch = parse_size("--batch", optarg, 1, MAX_BATCH);
-            break;
-        case 't':
-            o->threads = parse_size("--threads", optarg, 1, MAX_THREADS);
-            break;
-        case 'c':
-            o->conns = parse_size("--conns", optarg, 1, MAX_THREADS);
-            break;
-        case 'w':
-            o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400);
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            usage(stderr);
-            exit(2);
+        case 'r': o->rpc = optarg; break;
+        case 'n': o->txs = parse_size("--txs", optarg, 1, 100000000); break;
+        case 's': o->senders = parse_size("--senders", optarg, 1, 40000); break;
+        case 'b': o->batch = parse_size("--batch", optarg, 1, MAX_BATCH); break;
+        case 't': o->threads = parse_size("--threads", optarg, 1, MAX_THREADS); break;
+        case 'c': o->conns = parse_size("--conns", optarg, 1, MAX_THREADS); break;
+        case 'w': o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
         }
     }
     if (!o->rpc || optind < argc) {

@@ -11,7 +11,10 @@ PKGS=(
 )
 # Benchmarks only: installed by `make bench` (OL_DEPS_BENCH=1).
 if [[ "${OL_DEPS_BENCH:-0}" == 1 ]]; then
-  PKGS+=(lua5.4 wrk nodejs npm)
+  PKGS+=(lua5.4 wrk)
+  # A Node.js from elsewhere (e.g. NodeSource) bundles npm and conflicts with
+  # Debian's npm package: only install them when there is no npm at all.
+  command -v npm >/dev/null || PKGS+=(nodejs npm)
 fi
 
 missing=()

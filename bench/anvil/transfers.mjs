@@ -22,7 +22,7 @@ const POLL_MS = 10;
 const MAX_SHOWN_ERRORS = 5;
 
 function parseArgs(argv) {
-  const o = { rpc: null, txs: 20000, senders: 200, batch: 1000, workers: 2,
+  const o = { rpc: null, txs: 40000, senders: 200, batch: 1000, workers: 2,
               peers: process.env.OL_BENCH_PEERS || path.join(here, '..', 'peers'), waitS: 600 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
