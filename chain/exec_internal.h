@@ -38,9 +38,10 @@ int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m
 int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
                      chain_receipt *r, util_err *err);
 
-/* The same rules as genesis/contracts/proportional_split.olasm, in C: used
- * when the reward contract address holds no code, and by tests as the
- * reference the VM contract must agree with. */
+/* The same rules as genesis/contracts/proportional_split.olasm, in C: the
+ * reference the tests hold the VM contract to (same payouts, roles, order and
+ * failures). Not used by the chain: chain_reward_run fails a model whose
+ * reward contract has no code with "no_contract". */
 int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
                             chain_record *rec, chain_receipt *r, util_err *err);
 

@@ -8,7 +8,15 @@
  *                    order (W = sum of weights, which must fit in 64 bits)
  *   4. remainder   = fee - everything above, to the model owner
  * With W == 0 the contributors' share is part of the remainder: nothing
- * divides by zero. Zero amounts are not paid (no empty payout events). */
+ * divides by zero. Zero amounts are not paid (no empty payout events).
+ *
+ * A reward contract is a contract: chain_reward_run runs the code stored at
+ * the model's reward contract address in the VM (chain_reward_run_vm), and a
+ * model whose reward contract holds no code cannot settle ("no_contract").
+ * The devnet genesis installs the default contract at
+ * chain_default_reward_addr (docs/contracts.md). chain_reward_run_native is
+ * the same contract in C, kept as the reference the tests hold the VM
+ * contract to: the same payouts, roles and order for every record. */
 #include <string.h>
 
 #include "chain/contract.h"
@@ -67,7 +75,11 @@ int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, c
     int rc = chain_exec_get(ex, k, sizeof k, &code, &len, err);
     if (rc == 0) return chain_reward_run_vm(ex, tx, m, rec, r, err);
     if (rc != UTIL_ENOTFOUND) return rc;
-    return chain_reward_run_native(ex, tx, m, rec, r, err);
+    char s[CHAIN_ADDR_STR_LEN + 1];
+    chain_addr_encode(s, &m->reward_contract);
+    return util_err_set(err, UTIL_ENOTFOUND,
+                        "no_contract: the reward contract %s of model %llu has no code", s,
+                        (unsigned long long)m->id);
 }
 
 int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
@@ -88,7 +100,11 @@ int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_mode
     int rc;
     if ((rc = pay(ex, m, rec, r, &m->owner, CHAIN_ROLE_OWNER, 0, owner, err))) return rc;
     paid += owner;
-    if ((rc = pay(ex, m, rec, r, &c->proposer, CHAIN_ROLE_VALIDATOR, 0, vals, err))) return rc;
+    /* The host names a payout to the proposer "validator" unless the proposer
+     * is also the owner (chain_reward_run_vm): the same here. */
+    uint8_t vrole = memcmp(c->proposer.b, m->owner.b, CHAIN_ADDR_LEN) == 0 ? CHAIN_ROLE_OWNER
+                                                                           : CHAIN_ROLE_VALIDATOR;
+    if ((rc = pay(ex, m, rec, r, &c->proposer, vrole, 0, vals, err))) return rc;
     paid += vals;
     if (w > 0) {
         for (uint32_t i = 0; i < rec->nentries; i++) {

@@ -12,25 +12,27 @@
 #include "chain/hash.h"
 #include "util/bytes.h"
 #include "util/hex.h"
+#include "vm/vm.h"
 
 /* Generated at configure time from genesis/devnet.json (see CMakeLists.txt). */
 extern const unsigned char ol_devnet_genesis_json[];
 
 /* Version byte at the start of the canonical encoding hashed into the genesis
  * hash, so a later schema can never hash to the same bytes as this one. */
-#define GENESIS_ENCODING_VERSION 1
+#define GENESIS_ENCODING_VERSION 2
 /* Bounds on params: below these a chain cannot carry a transfer or make progress. */
 #define GENESIS_MIN_TX_BYTES 1024
 #define GENESIS_MAX_TIMEOUT_MS 600000
 #define GENESIS_NAME_MAX 63
 
-static const char *const TOP_FIELDS[] = {"chainId",    "genesisTime", "params",
-                                         "validators", "alloc",       NULL};
+static const char *const TOP_FIELDS[] = {"chainId", "genesisTime", "params", "validators",
+                                         "alloc",   "contracts",   NULL};
 static const char *const PARAM_FIELDS[] = {
     "blockGasLimit",    "blockMaxBytes",      "txMaxBytes",     "minGasPrice", "timeoutProposeMs",
     "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutDeltaMs", NULL};
 static const char *const VAL_FIELDS[] = {"name", "pubkey", "power", NULL};
 static const char *const ALLOC_FIELDS[] = {"address", "balance", NULL};
+static const char *const CONTRACT_FIELDS[] = {"address", "code", NULL};
 
 const char *chain_genesis_devnet_json(void)
 {
@@ -335,6 +337,64 @@ static int parse_alloc(chain_genesis *g, json_t *a, util_err *err)
     return 0;
 }
 
+/* Contracts installed at genesis. Few and small, so duplicates are found by
+ * comparing every pair. A contract may also have an alloc entry: that is its
+ * starting balance. */
+static int parse_contracts(chain_genesis *g, json_t *a, util_err *err)
+{
+    if (!json_is_array(a)) return fail(err, "contracts", "not an array");
+    size_t n = json_array_size(a);
+    if (n > CHAIN_GENESIS_MAX_CONTRACTS)
+        return util_err_set(err, UTIL_EINVAL, "contracts: more than %d entries",
+                            CHAIN_GENESIS_MAX_CONTRACTS);
+    if (n == 0) return 0;
+    g->contracts = calloc(n, sizeof *g->contracts);
+    if (!g->contracts) return util_err_set(err, UTIL_ENOMEM, "contracts: out of memory");
+    char pre[32], path[64];
+    for (size_t i = 0; i < n; i++) {
+        chain_genesis_contract *c = &g->contracts[i];
+        json_t *o = json_array_get(a, i);
+        snprintf(pre, sizeof pre, "contracts[%zu]", i);
+        if (!json_is_object(o)) return fail(err, pre, "not an object");
+        if (check_fields(o, pre, CONTRACT_FIELDS, err)) return UTIL_EINVAL;
+
+        snprintf(path, sizeof path, "%s.address", pre);
+        json_t *x = need(o, "address", path, err);
+        if (!x) return UTIL_EINVAL;
+        if (!json_is_string(x)) return fail(err, path, "not a string");
+        util_err aerr = {0};
+        if (chain_addr_decode(&c->addr, json_string_value(x), &aerr))
+            return fail(err, path, aerr.msg);
+        for (size_t k = 0; k < i; k++)
+            if (memcmp(g->contracts[k].addr.b, c->addr.b, CHAIN_ADDR_LEN) == 0)
+                return util_err_set(err, UTIL_EINVAL, "%s: duplicate of contracts[%zu]", path, k);
+
+        snprintf(path, sizeof path, "%s.code", pre);
+        if (!(x = need(o, "code", path, err))) return UTIL_EINVAL;
+        if (!json_is_string(x)) return fail(err, path, "not a string");
+        const char *hex = json_string_value(x);
+        size_t hl = json_string_length(x);
+        if (hl >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hl -= 2;
+        if (hl == 0) return fail(err, path, "empty");
+        if (hl > 2 * (size_t)CHAIN_CODE_MAX)
+            return util_err_set(err, UTIL_EINVAL, "%s: larger than %d bytes", path, CHAIN_CODE_MAX);
+        uint8_t *code = NULL;
+        size_t len = 0;
+        if (util_hex_decode_alloc(hex, CHAIN_CODE_MAX, &code, &len))
+            return fail(err, path, "not hex (an even number of hex digits, optional 0x)");
+        c->code = code;
+        c->len = (uint32_t)len;
+        g->ncontracts = i + 1;
+        vm_program *prog = NULL;
+        util_err verr = {0};
+        int rc = vm_verify(code, len, &prog, NULL, &verr);
+        vm_program_free(prog);
+        if (rc == UTIL_ENOMEM) return util_err_set(err, rc, "%s: out of memory", path);
+        if (rc) return util_err_set(err, UTIL_EINVAL, "%s: invalid code: %s", path, verr.msg);
+    }
+    return 0;
+}
+
 void chain_validators_hash(const chain_validator *v, size_t n, uint8_t out[32])
 {
     chain_sha256_ctx c;
@@ -382,6 +442,11 @@ static int genesis_hash(chain_genesis *g, util_err *err)
         util_buf_put(&b, g->alloc[i].addr.b, CHAIN_ADDR_LEN);
         util_buf_u64(&b, g->alloc[i].balance);
     }
+    util_buf_varint(&b, g->ncontracts);
+    for (size_t i = 0; i < g->ncontracts; i++) {
+        util_buf_put(&b, g->contracts[i].addr.b, CHAIN_ADDR_LEN);
+        util_buf_lenbytes(&b, g->contracts[i].code, g->contracts[i].len);
+    }
     if (b.oom) {
         util_buf_free(&b);
         return util_err_set(err, UTIL_ENOMEM, "genesis: out of memory");
@@ -416,6 +481,8 @@ static int parse_doc(chain_genesis *g, json_t *root, util_err *err)
     if (rc) return rc;
     if (!(x = need(root, "alloc", "alloc", err))) return UTIL_EINVAL;
     if ((rc = parse_alloc(g, x, err))) return rc;
+    /* Optional: a chain without contracts needs no empty array. */
+    if ((x = json_object_get(root, "contracts")) && (rc = parse_contracts(g, x, err))) return rc;
 
     chain_validators_hash(g->vals, g->nval, g->validators_hash);
     return genesis_hash(g, err);
@@ -485,8 +552,13 @@ void chain_genesis_free(chain_genesis *g)
     if (!g) return;
     free(g->vals);
     free(g->alloc);
+    for (size_t i = 0; i < g->ncontracts; i++)
+        free(g->contracts[i].code);
+    free(g->contracts);
     g->vals = NULL;
     g->alloc = NULL;
+    g->contracts = NULL;
     g->nval = 0;
     g->nalloc = 0;
+    g->ncontracts = 0;
 }

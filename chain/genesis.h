@@ -8,7 +8,8 @@
  *               "timeoutProposeMs": 3000, "timeoutPrevoteMs": 1000,
  *               "timeoutPrecommitMs": 1000, "timeoutDeltaMs": 500 },
  *   "validators": [ { "name": "v0", "pubkey": "0x<32 bytes hex>", "power": 10 } ],
- *   "alloc": [ { "address": "ol1...", "balance": "1000000000000000" } ]
+ *   "alloc": [ { "address": "ol1...", "balance": "1000000000000000" } ],
+ *   "contracts": [ { "address": "ol1...", "code": "0x<VM code blob>" } ]   optional
  * }
  * Amounts and u64 params are decimal strings (JSON numbers lose precision past
  * 2^53). Every error names the field, e.g. "alloc[3].balance: not a decimal
@@ -28,6 +29,7 @@
 
 #define CHAIN_GENESIS_MAX_ALLOC 100000
 #define CHAIN_GENESIS_MAX_BYTES (64u * 1024 * 1024)
+#define CHAIN_GENESIS_MAX_CONTRACTS 256
 
 typedef struct chain_params {
     uint64_t block_gas_limit;
@@ -52,6 +54,14 @@ typedef struct chain_alloc {
     uint64_t balance;
 } chain_alloc;
 
+/* A contract installed at genesis: its code is stored under the contract's
+ * state key at block 0, as if deployed (docs/contracts.md). */
+typedef struct chain_genesis_contract {
+    chain_addr addr;
+    uint32_t len;
+    uint8_t *code; /* owned; verified with vm_verify when parsed */
+} chain_genesis_contract;
+
 typedef struct chain_genesis {
     char chain_id[CHAIN_ID_MAX + 1];
     uint64_t genesis_time_ms;
@@ -62,11 +72,15 @@ typedef struct chain_genesis {
     chain_alloc *alloc;
     uint8_t hash[32];
     uint8_t validators_hash[32];
+    size_t ncontracts;
+    chain_genesis_contract *contracts;
 } chain_genesis;
 
 /* Validation rules: chain id valid; time parses; 1..CHAIN_MAX_VALIDATORS
  * validators with valid, distinct pubkeys and power >= 1 (total fits u64);
  * allocations with valid, distinct addresses, total supply fits u64;
+ * contracts (optional, absent = none) with valid, distinct addresses and code
+ * that passes vm_verify (a contract address may also have an allocation);
  * params present and within sane bounds (gas limit >= CHAIN_GAS_TRANSFER,
  * tx max <= CHAIN_TX_MAX_SIZE, tx max <= block max <= CHAIN_BLOCK_MAX_SIZE);
  * unknown fields rejected. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/contract.h"
 #include "chain/hash.h"
 #include "chain/state.h"
 #include "chain/store_internal.h"
@@ -612,6 +613,12 @@ int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *
     for (size_t i = 0; i < g->nalloc && !rc; i++) {
         chain_account acc = {.balance = g->alloc[i].balance, .nonce = 0};
         rc = chain_exec_set_account(ex, &g->alloc[i].addr, &acc, err);
+    }
+    /* Genesis contracts: code stored as a DEPLOY would (docs/contracts.md). */
+    for (size_t i = 0; i < g->ncontracts && !rc; i++) {
+        uint8_t k[21];
+        chain_key_code(k, &g->contracts[i].addr);
+        rc = chain_exec_put(ex, k, sizeof k, g->contracts[i].code, g->contracts[i].len, err);
     }
     chain_block b;
     memset(&b, 0, sizeof b);

@@ -30,10 +30,38 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_TO] = {"to", "ADDRESS|KEYNAME", "recipient: an ol1... address or a key name"},
     [CLI_OPT_AMOUNT] = {"amount", "OPEN", "amount in OPEN, up to 9 decimals (e.g. 1.25)"},
     [CLI_OPT_GAS_PRICE] = {"gas-price", "N", "gas price in base units (default 1)"},
-    [CLI_OPT_GAS_LIMIT] = {"gas-limit", "N", "gas limit (default 1000)"},
+    [CLI_OPT_GAS_LIMIT] = {"gas-limit", "N",
+                           "gas limit (default: what the transaction needs, 1000 for a transfer)"},
     [CLI_OPT_NONCE] = {"nonce", "N", "nonce to use (default: the account's pending nonce)"},
     [CLI_OPT_NO_WAIT] = {"no-wait", NULL, "print the hash and return without waiting"},
     [CLI_OPT_TIMEOUT] = {"timeout", "S", "seconds to wait for inclusion (default 30)"},
+    [CLI_OPT_BOND] = {"bond", "OPEN", "bond each contribution locks until reviewed (default 0)"},
+    [CLI_OPT_REVIEW] = {"review", NULL, "contributions wait for the owner's review"},
+    [CLI_OPT_URI] = {"uri", "URI", "where the data can be found (printable ASCII, no spaces)"},
+    [CLI_OPT_DATANET] = {"datanet", "ID", "datanet id (model register: repeatable)", 1},
+    [CLI_OPT_ACCEPT] = {"accept", NULL, "accept the contribution (its bond is returned)"},
+    [CLI_OPT_REJECT] = {"reject", "REASON",
+                        "reject with a numeric reason code (the bond goes to the owner)"},
+    [CLI_OPT_ATTESTOR] = {"attestor", "KEY|PUBKEY",
+                          "key allowed to attribute: a key name, devN or 32-byte hex public key "
+                          "(default the --from key)"},
+    [CLI_OPT_SPLIT] = {"split", "O/V/C",
+                       "owner/validators/contributors share in basis points, summing to 10000"},
+    [CLI_OPT_REWARD_CONTRACT] = {"reward-contract", "ADDRESS",
+                                 "reward contract (default the genesis proportional split)"},
+    [CLI_OPT_MODEL] = {"model", "ID", "model id"},
+    [CLI_OPT_FEE] = {"fee", "OPEN", "inference fee in OPEN, paid to the reward contract"},
+    [CLI_OPT_ENTRIES] = {"entries", "FILE",
+                         "JSON entries: [{\"contribution\": ID, \"weight\": N}, ...]"},
+    [CLI_OPT_OUTPUT_HASH] = {"output-hash", "HEX", "32-byte hash of the inference output"},
+    [CLI_OPT_EVIDENCE_HASH] = {"evidence-hash", "HEX", "32-byte hash of the attribution evidence"},
+    [CLI_OPT_METHOD] = {"method", "M", "gradient, suffix-array or other (default other)"},
+    [CLI_OPT_OUTPUT] = {"output", "FILE", "output file (also -o)"},
+    [CLI_OPT_INPUT] = {"input", "HEX", "call input bytes in hex (default none)"},
+    [CLI_OPT_VALUE] = {"value", "OPEN", "OPEN sent to the contract with the call (default 0)"},
+    [CLI_OPT_READ] = {"read", NULL,
+                      "read-only call against the latest state (contract_call): nothing is "
+                      "signed or changed"},
 };
 
 static int find_opt(const char *name, size_t n)
@@ -60,29 +88,44 @@ int cli_args_parse(cli_args *a, int argc, char **argv, int from, util_err *err)
             continue;
         }
         if (strcmp(s, "-h") == 0) s = "--help";
+        if (strcmp(s, "-o") == 0) s = "--output";
         if (s[1] != '-') return util_err_set(err, UTIL_EINVAL, "unknown option '%s'", argv[i]);
         const char *name = s + 2;
         const char *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
         int o = find_opt(name, n);
         if (o < 0) return util_err_set(err, UTIL_EINVAL, "unknown option '%.*s'", (int)n + 2, s);
-        if (a->opt[o])
+        if (a->opt[o] && !cli_optdefs[o].repeatable)
             return util_err_set(err, UTIL_EINVAL, "option --%s given twice", cli_optdefs[o].name);
         if (!cli_optdefs[o].arg) {
             if (eq)
                 return util_err_set(err, UTIL_EINVAL, "option --%s takes no value",
                                     cli_optdefs[o].name);
             a->opt[o] = "";
-        } else if (eq) {
-            a->opt[o] = eq + 1;
-        } else {
-            if (i + 1 >= argc)
-                return util_err_set(err, UTIL_EINVAL, "option --%s needs a value (%s)",
-                                    cli_optdefs[o].name, cli_optdefs[o].arg);
-            a->opt[o] = argv[++i];
+            continue;
+        }
+        if (!eq && i + 1 >= argc)
+            return util_err_set(err, UTIL_EINVAL, "option --%s needs a value (%s)",
+                                cli_optdefs[o].name, cli_optdefs[o].arg);
+        const char *v = eq ? eq + 1 : argv[++i];
+        if (!a->opt[o]) a->opt[o] = v;
+        if (cli_optdefs[o].repeatable) {
+            if (a->nrep == CLI_MAX_REPEAT)
+                return util_err_set(err, UTIL_EINVAL, "option --%s given too often (at most %d)",
+                                    cli_optdefs[o].name, CLI_MAX_REPEAT);
+            a->rep_opt[a->nrep] = o;
+            a->rep[a->nrep++] = v;
         }
     }
     return 0;
+}
+
+int cli_args_values(const cli_args *a, int opt, const char **out, int max)
+{
+    int n = 0;
+    for (int i = 0; i < a->nrep && n < max; i++)
+        if (a->rep_opt[i] == opt) out[n++] = a->rep[i];
+    return n;
 }
 
 /* Number of words in a command name ("key new" = 2). */
@@ -120,7 +163,7 @@ const cli_command *cli_command_find(const cli_args *a, int *used)
 
 int cli_args_check(const cli_command *cmd, const cli_args *a, int used, util_err *err)
 {
-    unsigned allowed = cmd->opts | CLI_GLOBAL_OPTS;
+    uint64_t allowed = cmd->opts | CLI_GLOBAL_OPTS;
     for (int o = 0; o < CLI_OPT_COUNT; o++) {
         if (a->opt[o] && !(allowed & CLI_OPTBIT(o)))
             return util_err_set(err, UTIL_EINVAL, "'%s' does not take --%s", cmd->name,

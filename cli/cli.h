@@ -41,10 +41,32 @@ enum cli_opt {
     CLI_OPT_NONCE,
     CLI_OPT_NO_WAIT,
     CLI_OPT_TIMEOUT,
+    /* attribution (cli/commands_attr.c) */
+    CLI_OPT_BOND,
+    CLI_OPT_REVIEW,
+    CLI_OPT_URI,
+    CLI_OPT_DATANET,
+    CLI_OPT_ACCEPT,
+    CLI_OPT_REJECT,
+    CLI_OPT_ATTESTOR,
+    CLI_OPT_SPLIT,
+    CLI_OPT_REWARD_CONTRACT,
+    CLI_OPT_MODEL,
+    CLI_OPT_FEE,
+    CLI_OPT_ENTRIES,
+    CLI_OPT_OUTPUT_HASH,
+    CLI_OPT_EVIDENCE_HASH,
+    CLI_OPT_METHOD,
+    /* contracts (cli/commands_contract.c) */
+    CLI_OPT_OUTPUT,
+    CLI_OPT_INPUT,
+    CLI_OPT_VALUE,
+    CLI_OPT_READ,
     CLI_OPT_COUNT
 };
 
-#define CLI_OPTBIT(o) (1u << (o))
+/* Option masks are 64-bit: there are more than 32 options. */
+#define CLI_OPTBIT(o) ((uint64_t)1 << (o))
 #define CLI_GLOBAL_OPTS                                                                            \
     (CLI_OPTBIT(CLI_OPT_RPC) | CLI_OPTBIT(CLI_OPT_JSON) | CLI_OPTBIT(CLI_OPT_KEYSTORE) |           \
      CLI_OPTBIT(CLI_OPT_PASSWORD_FILE) | CLI_OPTBIT(CLI_OPT_HELP) | CLI_OPTBIT(CLI_OPT_VERSION))
@@ -53,16 +75,22 @@ typedef struct cli_optdef {
     const char *name; /* without the leading "--" */
     const char *arg;  /* metavariable, NULL for a flag */
     const char *help;
+    int repeatable; /* may be given several times (cli_args_values) */
 } cli_optdef;
 
 extern const cli_optdef cli_optdefs[CLI_OPT_COUNT];
 
 /* argv after parsing: positionals in order and each option's value ("" for a
  * set flag, NULL when absent). Values point into argv. */
+#define CLI_MAX_REPEAT 16
 typedef struct cli_args {
     const char *pos[CLI_MAX_POS];
     int npos;
-    const char *opt[CLI_OPT_COUNT];
+    const char *opt[CLI_OPT_COUNT]; /* a repeatable option: its first value */
+    /* Every value of the repeatable options, in order, with its option. */
+    const char *rep[CLI_MAX_REPEAT];
+    int rep_opt[CLI_MAX_REPEAT];
+    int nrep;
 } cli_args;
 
 struct cli_ctx;
@@ -72,8 +100,8 @@ typedef struct cli_command {
     const char *name;  /* "balance", "key new", ... */
     const char *usage; /* positional part: "ADDRESS|KEYNAME" */
     int min_pos, max_pos;
-    unsigned opts;     /* CLI_OPTBIT mask of the command's own options */
-    unsigned required; /* subset of opts that must be given */
+    uint64_t opts;     /* CLI_OPTBIT mask of the command's own options */
+    uint64_t required; /* subset of opts that must be given */
     const char *summary;
     const char *details; /* NULL or extra paragraphs for --help */
     cli_cmd_fn fn;
@@ -100,6 +128,8 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err);
 /* Parses argv[from..argc) into a. Unknown options and repeated options are
  * usage errors. Accepts "--opt value", "--opt=value" and "--" to end options. */
 int cli_args_parse(cli_args *a, int argc, char **argv, int from, util_err *err);
+/* Values of a repeatable option, in the order given; returns how many (<= max). */
+int cli_args_values(const cli_args *a, int opt, const char **out, int max);
 /* Looks a command up by its leading positionals; *used = words consumed. */
 const cli_command *cli_command_find(const cli_args *a, int *used);
 /* Checks the parsed options and positional count against cmd's spec. */
@@ -181,5 +211,23 @@ int cli_cmd_tx(cli_ctx *ctx, const cli_args *a);
 int cli_cmd_block(cli_ctx *ctx, const cli_args *a);
 int cli_cmd_send(cli_ctx *ctx, const cli_args *a);
 int cli_cmd_prove(cli_ctx *ctx, const cli_args *a);
+/* attribution (cli/commands_attr.c, cli/commands_attr_query.c) */
+int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_datanet_show(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_datanet_list(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_review(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_model_show(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_model_list(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_attribute(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_impact(cli_ctx *ctx, const cli_args *a);
+/* contracts (cli/commands_contract.c) */
+int cli_cmd_asm(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_disasm(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_contract_call(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_contract_show(cli_ctx *ctx, const cli_args *a);
+int cli_cmd_contract_storage(cli_ctx *ctx, const cli_args *a);
 
 #endif

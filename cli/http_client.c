@@ -159,6 +159,12 @@ static int dial(const cli_url *u, const char *url, uint64_t deadline, util_err *
     return fd;
 }
 
+int cli_http_connect(const cli_url *u, const char *url, int timeout_ms, util_err *err)
+{
+    uint64_t deadline = util_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
+    return dial(u, url, deadline, err);
+}
+
 static int send_all(int fd, const char *p, size_t n, uint64_t deadline)
 {
     while (n) {

@@ -22,6 +22,10 @@ typedef struct cli_url {
  * to 80, path to "/". */
 int cli_url_parse(cli_url *u, const char *url, util_err *err);
 
+/* Opens a TCP connection to u's host and port (non-blocking socket), within
+ * timeout_ms. Returns the fd, or -1 with err naming url. */
+int cli_http_connect(const cli_url *u, const char *url, int timeout_ms, util_err *err);
+
 /* POSTs body to url and returns the body of a 200 answer (malloc'd,
  * NUL-terminated, caller frees). timeout_ms bounds the whole exchange.
  * Errors name the URL: "cannot reach node at URL: Connection refused",

@@ -27,6 +27,20 @@ void node_print_help(const char *argv0)
            "                             for MS milliseconds (default 0: never)\n"
            "  --log-level LEVEL          debug, info, warn or error (default info)\n"
            "  --quiet-accounts           do not print the development accounts at start\n"
+           "\n"
+           "JSON-RPC service (docs/rpc-protocol.md):\n"
+           "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
+           "                             explorer on another origin can call the node\n"
+           "  --rpc-auth-token TOKEN     admin methods need 'Authorization: Bearer TOKEN'\n"
+           "  --rpc-auth-token-file FILE read the token from the first line of FILE\n"
+           "                             (without a token, admin methods work only on a\n"
+           "                             loopback --rpc address)\n"
+           "  --rpc-max-conns N          open HTTP + WebSocket connections (default 1024)\n"
+           "  --rpc-rate-limit N         JSON-RPC requests per second per connection, batch\n"
+           "                             entries counted (default 0: unlimited)\n"
+           "  --rpc-max-body BYTES       request body / WebSocket message cap (default 1 MiB)\n"
+           "  --rpc-ws-send-limit BYTES  unsent bytes a WebSocket client may fall behind\n"
+           "                             before it is disconnected (default 4 MiB)\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
            argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT, NODE_DEFAULT_BLOCK_TIME_MS);
@@ -40,6 +54,23 @@ static int parse_u64(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end) return -1;
     *out = v;
+    return 0;
+}
+
+static int read_token_file(node_cfg *cfg, const char *path, util_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return util_err_set(err, NODE_CFG_USAGE, "--rpc-auth-token-file: cannot open %s", path);
+    char line[NODE_MAX_TOKEN + 4];
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    if (!got) return util_err_set(err, NODE_CFG_USAGE, "--rpc-auth-token-file: %s is empty", path);
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0] || strlen(line) > NODE_MAX_TOKEN)
+        return util_err_set(err, NODE_CFG_USAGE,
+                            "--rpc-auth-token-file: the token must be 1 to %d characters",
+                            NODE_MAX_TOKEN);
+    snprintf(cfg->rpc_auth_token, sizeof cfg->rpc_auth_token, "%s", line);
     return 0;
 }
 
@@ -66,7 +97,24 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     cfg->rpc_port = NODE_DEFAULT_RPC_PORT;
     cfg->block_time_ms = NODE_DEFAULT_BLOCK_TIME_MS;
     cfg->log_level = UTIL_LOG_INFO;
-    enum { O_DEV = 256, O_DATADIR, O_GENESIS, O_RPC, O_BT, O_EMPTY, O_LOG, O_QUIET, O_VER };
+    enum {
+        O_DEV = 256,
+        O_DATADIR,
+        O_GENESIS,
+        O_RPC,
+        O_BT,
+        O_EMPTY,
+        O_LOG,
+        O_QUIET,
+        O_VER,
+        O_CORS,
+        O_TOKEN,
+        O_TOKEN_FILE,
+        O_MAX_CONNS,
+        O_RATE,
+        O_MAX_BODY,
+        O_WS_SEND,
+    };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
         {"datadir", required_argument, 0, O_DATADIR},
@@ -76,6 +124,13 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"empty-blocks-interval", required_argument, 0, O_EMPTY},
         {"log-level", required_argument, 0, O_LOG},
         {"quiet-accounts", no_argument, 0, O_QUIET},
+        {"rpc-cors", required_argument, 0, O_CORS},
+        {"rpc-auth-token", required_argument, 0, O_TOKEN},
+        {"rpc-auth-token-file", required_argument, 0, O_TOKEN_FILE},
+        {"rpc-max-conns", required_argument, 0, O_MAX_CONNS},
+        {"rpc-rate-limit", required_argument, 0, O_RATE},
+        {"rpc-max-body", required_argument, 0, O_MAX_BODY},
+        {"rpc-ws-send-limit", required_argument, 0, O_WS_SEND},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -86,9 +141,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     uint64_t v;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case O_DEV:
-            cfg->dev = 1;
-            break;
+        case O_DEV: cfg->dev = 1; break;
         case O_DATADIR:
             if (strlen(optarg) >= sizeof cfg->datadir)
                 return util_err_set(err, NODE_CFG_USAGE, "--datadir: path too long");
@@ -121,17 +174,52 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                 return util_err_set(err, NODE_CFG_USAGE,
                                     "--log-level: expected debug, info, warn or error");
             break;
-        case O_QUIET:
-            cfg->quiet_accounts = 1;
+        case O_QUIET: cfg->quiet_accounts = 1; break;
+        case O_CORS:
+            if (!optarg[0] || strlen(optarg) >= sizeof cfg->rpc_cors)
+                return util_err_set(err, NODE_CFG_USAGE, "--rpc-cors: 1 to 256 characters");
+            snprintf(cfg->rpc_cors, sizeof cfg->rpc_cors, "%s", optarg);
             break;
-        case 'h':
-            node_print_help(argv[0]);
-            return NODE_CFG_EXIT_OK;
-        case O_VER:
-            printf("openledgerd %s\n", OL_VERSION);
-            return NODE_CFG_EXIT_OK;
-        case ':':
-            return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
+        case O_TOKEN:
+            if (!optarg[0] || strlen(optarg) > NODE_MAX_TOKEN)
+                return util_err_set(err, NODE_CFG_USAGE, "--rpc-auth-token: 1 to %d characters",
+                                    NODE_MAX_TOKEN);
+            snprintf(cfg->rpc_auth_token, sizeof cfg->rpc_auth_token, "%s", optarg);
+            break;
+        case O_TOKEN_FILE:
+            if (read_token_file(cfg, optarg, err)) return NODE_CFG_USAGE;
+            break;
+        case O_MAX_CONNS:
+            if (parse_u64(optarg, &v) || v < 1 || v > 1000000)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-max-conns: expected 1..1000000, got '%s'", optarg);
+            cfg->rpc_max_conns = (int)v;
+            break;
+        case O_RATE:
+            if (parse_u64(optarg, &v) || v > 1000000000)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-rate-limit: expected requests per second, got '%s'",
+                                    optarg);
+            cfg->rpc_rate_limit = (unsigned)v;
+            break;
+        case O_MAX_BODY:
+            if (parse_u64(optarg, &v) || v < 1024 || v > (256u << 20))
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-max-body: expected 1024..268435456 bytes, got '%s'",
+                                    optarg);
+            cfg->rpc_max_body = v;
+            break;
+        case O_WS_SEND:
+            if (parse_u64(optarg, &v) || v < 65536 || v > (1ull << 32))
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-ws-send-limit: expected 65536..4294967296 bytes, got "
+                                    "'%s'",
+                                    optarg);
+            cfg->rpc_ws_send_limit = v;
+            break;
+        case 'h': node_print_help(argv[0]); return NODE_CFG_EXIT_OK;
+        case O_VER: printf("openledgerd %s\n", OL_VERSION); return NODE_CFG_EXIT_OK;
+        case ':': return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
         default:
             return util_err_set(err, NODE_CFG_USAGE, "unknown option '%s' (see --help)",
                                 argv[optind - 1]);

@@ -11,6 +11,10 @@
 #include "rpc/http.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods.h"
+#include "rpc/methods_more.h"
+#include "rpc/metrics.h"
+#include "rpc/openrpc.h"
+#include "rpc/subs.h"
 #include "util/amount.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -63,7 +67,75 @@ static int account_cb(void *ctx, const chain_addr *a, uint64_t *balance, uint64_
 void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
                           const chain_receipt *rs, uint64_t exec_ns, uint64_t commit_ns)
 {
-    (void)n, (void)b, (void)id, (void)rs, (void)exec_ns, (void)commit_ns;
+    uint64_t now = util_mono_ns();
+    rpc_metrics_block(n->metrics, n->last_commit_ns ? now - n->last_commit_ns : 0, exec_ns,
+                      commit_ns, b->ntx);
+    n->last_commit_ns = now;
+    rpc_subs_block(n->subs, b, id, rs);
+}
+
+void node_tx_admitted(node *n, const chain_tx *tx)
+{
+    rpc_metrics_tx_admitted(n->metrics);
+    rpc_subs_pending_tx(n->subs, tx);
+}
+
+/* admin_mempoolFlush: a fresh, empty pool replaces the old one. */
+static size_t flush_mempool(void *ctx)
+{
+    node *n = ctx;
+    chain_mempool *fresh = chain_mempool_new(&n->mempool_cfg, account_cb, n);
+    if (!fresh) return 0;
+    size_t dropped = chain_mempool_count(n->mempool);
+    chain_mempool_free(n->mempool);
+    n->mempool = fresh;
+    n->api.mempool = fresh;
+    return dropped;
+}
+
+int node_register_rpc(node *n, rpc_dispatch *d)
+{
+    if (rpc_methods_chain_register(d, &n->api) || rpc_methods_more_register(d, &n->more_api) ||
+        rpc_subs_register(d, n->subs) || rpc_methods_admin_register(d, &n->admin_api) ||
+        rpc_openrpc_register(d))
+        return -1;
+    return 0;
+}
+
+static char *dup_text(const char *s, size_t *len)
+{
+    *len = strlen(s);
+    return strdup(s);
+}
+
+int node_http_get(void *ctx, const char *path, int *status, const char **ctype, char **body,
+                  size_t *len)
+{
+    node *n = ctx;
+    if (strcmp(path, "/health") == 0) {
+        char b[128];
+        /* A single validator is synced once its store is open and its loop
+         * runs; with peers this will also need the head to be current. */
+        snprintf(b, sizeof b, "{\"status\":\"%s\",\"height\":%llu}\n",
+                 n->running ? "ok" : "starting", (unsigned long long)chain_store_height(n->store));
+        *status = n->running ? 200 : 503;
+        *ctype = "application/json";
+        *body = dup_text(b, len);
+        return 0;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        rpc_metrics_gauges g = {.height = chain_store_height(n->store),
+                                .mempool_txs = chain_mempool_count(n->mempool),
+                                .mempool_bytes = chain_mempool_bytes(n->mempool),
+                                .leveldb_write_bytes = chain_store_write_bytes(n->store),
+                                .subscriptions = rpc_subs_count(n->subs)};
+        rpc_http_get_stats(n->http, &g.http);
+        *body = rpc_metrics_render(n->metrics, &g, len);
+        *status = *body ? 200 : 500;
+        *ctype = RPC_METRICS_CONTENT_TYPE;
+        return 0;
+    }
+    return 1;
 }
 
 static void on_block_timer(uv_timer_t *t)
@@ -152,6 +224,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         .max_nonce_ahead = 4096,
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
+    n->mempool_cfg = mcfg;
     n->mempool = chain_mempool_new(&mcfg, account_cb, n);
     if (!n->mempool) {
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -165,22 +238,38 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto fail;
     }
-    static rpc_chain_api api; /* one node per process */
-    api = (rpc_chain_api){.store = n->store,
-                          .genesis = &n->genesis,
-                          .mempool = n->mempool,
-                          .submit_tx = node_submit_tx,
-                          .ctx = n};
-    if ((rc = rpc_methods_chain_register(n->dispatch, &api))) {
+    n->api = (rpc_chain_api){.store = n->store,
+                             .genesis = &n->genesis,
+                             .mempool = n->mempool,
+                             .submit_tx = node_submit_tx,
+                             .ctx = n};
+    n->more_api = (rpc_more_api){.chain = &n->api, .mempool = n->mempool_cfg};
+    n->admin_api = (rpc_admin_api){.mempool_flush = flush_mempool, .ctx = n};
+    n->subs = rpc_subs_new();
+    if (!n->subs || node_register_rpc(n, n->dispatch) ||
+        !(n->metrics = rpc_metrics_new(n->dispatch))) {
         rc = util_err_set(err, UTIL_ENOMEM, "registering RPC methods failed");
         goto fail;
     }
     rpc_dispatch_set_batch_hook(n->dispatch, (void (*)(void *, json_t *))node_batch_hook, n);
-    rpc_http_cfg hcfg = {.host = n->cfg.rpc_host, .port = n->cfg.rpc_port};
-    if ((rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, NULL, NULL, err))) {
+    rpc_http_cfg hcfg = {.host = n->cfg.rpc_host,
+                         .port = n->cfg.rpc_port,
+                         .max_body = (size_t)n->cfg.rpc_max_body,
+                         .max_conns = n->cfg.rpc_max_conns,
+                         .cors_origin = n->cfg.rpc_cors[0] ? n->cfg.rpc_cors : NULL,
+                         .auth_token = n->cfg.rpc_auth_token[0] ? n->cfg.rpc_auth_token : NULL,
+                         .rate_limit = n->cfg.rpc_rate_limit,
+                         .ws_send_limit = (size_t)n->cfg.rpc_ws_send_limit,
+                         .session_closed = rpc_subs_session_closed,
+                         .session_ctx = n->subs};
+    if ((rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, node_http_get, n, err))) {
         util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
         goto fail;
     }
+    if (!hcfg.auth_token && strncmp(n->cfg.rpc_host, "127.", 4) != 0 &&
+        strcmp(n->cfg.rpc_host, "localhost") != 0 && strcmp(n->cfg.rpc_host, "::1") != 0)
+        LOG_WARN("node", "JSON-RPC on %s without --rpc-auth-token: admin methods are disabled",
+                 n->cfg.rpc_host);
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -204,7 +293,9 @@ fail:
 
 int node_run(node *n)
 {
+    n->running = 1;
     uv_run(&n->loop, UV_RUN_DEFAULT);
+    n->running = 0;
     return 0;
 }
 
@@ -223,6 +314,8 @@ void node_free(node *n)
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    rpc_metrics_free(n->metrics);
+    rpc_subs_free(n->subs);
     rpc_dispatch_free(n->dispatch);
     chain_mempool_free(n->mempool);
     chain_store_close(n->store);

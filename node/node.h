@@ -14,6 +14,7 @@
 #define NODE_DEFAULT_RPC_HOST "127.0.0.1"
 #define NODE_DEFAULT_RPC_PORT 8545
 #define NODE_DEFAULT_BLOCK_TIME_MS 1000
+#define NODE_MAX_TOKEN 256 /* RPC_HTTP_MAX_TOKEN */
 
 typedef struct node_cfg {
     int dev;
@@ -25,6 +26,13 @@ typedef struct node_cfg {
     uint64_t empty_block_ms; /* 0: never produce empty blocks */
     int log_level;
     int quiet_accounts; /* do not print the development accounts */
+    /* JSON-RPC service (docs/node.md, "RPC service flags") */
+    char rpc_cors[257];                      /* "" : no CORS headers */
+    char rpc_auth_token[NODE_MAX_TOKEN + 1]; /* "" : none */
+    int rpc_max_conns;                       /* 0: the server default */
+    unsigned rpc_rate_limit;                 /* requests/s per connection; 0: off */
+    uint64_t rpc_ws_send_limit;              /* bytes; 0: the server default */
+    uint64_t rpc_max_body;                   /* bytes; 0: the server default */
 } node_cfg;
 
 enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };

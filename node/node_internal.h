@@ -9,12 +9,22 @@
 #include "chain/mempool.h"
 #include "chain/store.h"
 #include "node/node.h"
+#include "rpc/methods.h"
+#include "rpc/methods_more.h"
 
 struct rpc_dispatch;
 struct rpc_http;
+struct rpc_subs;
+struct rpc_metrics;
+
+typedef struct node_verified_rec {
+    uint8_t id[32]; /* first: records are sorted and searched by id */
+    int reason;     /* dry-run outcome (CHAIN_MP_OK for transfers) */
+    char msg[160];
+} node_verified_rec;
 
 typedef struct node_verified {
-    uint8_t (*ids)[32]; /* sorted ids of transactions whose signature was checked */
+    node_verified_rec *recs; /* sorted by id: transactions whose signature verified */
     size_t n, cap;
 } node_verified;
 
@@ -30,6 +40,14 @@ struct node {
     uint32_t validator_index;
     struct rpc_dispatch *dispatch;
     struct rpc_http *http;
+    struct rpc_subs *subs;
+    struct rpc_metrics *metrics;
+    rpc_chain_api api;
+    rpc_more_api more_api;
+    rpc_admin_api admin_api;
+    chain_mempool_cfg mempool_cfg;
+    uint64_t last_commit_ns; /* monotonic time of the last commit, 0 before the first */
+    int running;             /* the loop runs: /health answers 200 */
     int remove_datadir;
     uint64_t last_block_mono_ns;
     node_verified verified;
@@ -46,6 +64,21 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err);
  * and receipts are borrowed for the call only. */
 void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
                           const chain_receipt *rs, uint64_t exec_ns, uint64_t commit_ns);
+
+/* Called after a transaction was admitted to the mempool (pending-tx
+ * subscriptions, metrics). tx is borrowed for the call only. */
+void node_tx_admitted(node *n, const chain_tx *tx);
+
+/* Registers every JSON-RPC method family the node serves on d (the chain,
+ * contract, subscription, admin and discovery methods). n->api, n->more_api,
+ * n->admin_api and n->subs must be set up. 0 or -1. The unit test of
+ * rpc_discover and docs/rpc.md iterates the table this builds. */
+int node_register_rpc(node *n, struct rpc_dispatch *d);
+
+/* The node's GET routes (rpc_http_get_fn): /health (200 once the loop runs,
+ * else 503) and /metrics (Prometheus text). */
+int node_http_get(void *ctx, const char *path, int *status, const char **content_type, char **body,
+                  size_t *len);
 
 /* Batch pre-verification of tx_send signatures on worker threads. */
 void node_batch_hook(void *ctx, void *batch /* json_t* array */);

@@ -180,8 +180,11 @@ int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
         if (chain_tx_copy(&copy, tx)) return CHAIN_MP_INTERNAL;
         copy.sig_checked = 1;
         int rc = chain_mempool_add(n->mempool, &copy, err);
+        if (rc == CHAIN_MP_OK) node_tx_admitted(n, &copy);
         chain_tx_free(&copy);
         return rc;
     }
-    return chain_mempool_add(n->mempool, tx, err);
+    int rc = chain_mempool_add(n->mempool, tx, err);
+    if (rc == CHAIN_MP_OK) node_tx_admitted(n, tx);
+    return rc;
 }

@@ -21,10 +21,15 @@
 #include <unistd.h>
 
 #include "rpc/http_proto.h"
+#include "rpc/ws.h"
 #include "util/log.h"
+#include "util/time.h"
 
 #define READ_CHUNK (64 * 1024)
 #define LINGER_MS 1000
+/* A closing WebSocket whose client does not read its last frames is cut
+ * after this long. */
+#define WS_CLOSE_MS 2000
 #define LISTEN_BACKLOG 511
 
 #define BUSY_BODY                                                                                  \
@@ -42,7 +47,15 @@ struct rpc_http {
     uv_loop_t *loop;
     uv_tcp_t listener;
     http_routes routes;
-    char *cors; /* owned copy behind routes.cors_origin */
+    http_counters counters;
+    char *cors;  /* owned copy behind routes.cors_origin */
+    char *token; /* owned copy behind routes.auth_token */
+    /* One read buffer for every connection: libuv calls read_cb right after
+     * alloc_cb, and input left unparsed is copied out before read_cb
+     * returns, so a read costs no allocation. */
+    char *rbuf;
+    int rbuf_busy;
+    uint64_t conns_refused;
     size_t max_conns;
     unsigned header_ms, idle_ms;
     int port;
@@ -60,11 +73,14 @@ struct conn {
     rpc_http *srv;
     conn *prev, *next;
     http_proto proto;
-    int handles; /* open libuv handles; the conn is freed at 0 */
+    rpc_session *ws; /* after a WebSocket upgrade */
+    int ws_deadline; /* the close timer of a closing session runs */
+    int handles;     /* open libuv handles; the conn is freed at 0 */
     int closing, reading, eof, finishing, shutting, draining;
     size_t pending_writes, pending_bytes;
     char *in; /* a read chunk not fully parsed yet (parser paused) */
     size_t in_off, in_len;
+    int in_shared; /* c->in is the server's read buffer (only inside read_cb) */
     int last_phase;
     uint64_t last_begun, last_done;
 };
@@ -82,6 +98,8 @@ static void srv_maybe_free(rpc_http *s)
 {
     if (s->stopping && !s->listener_open && s->nalloc == 0) {
         free(s->cors);
+        free(s->token);
+        free(s->rbuf);
         free(s);
     }
 }
@@ -98,6 +116,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
     conn *c = h->data;
     if (--c->handles > 0) return;
     rpc_http *s = c->srv;
+    ws_session_free(c->ws);
     http_proto_free(&c->proto);
     free(c->in);
     free(c);
@@ -107,8 +126,9 @@ static void on_conn_handle_closed(uv_handle_t *h)
 
 static void drop_input(conn *c)
 {
-    free(c->in);
+    if (!c->in_shared) free(c->in);
     c->in = NULL;
+    c->in_shared = 0;
     c->in_off = c->in_len = 0;
 }
 
@@ -123,6 +143,8 @@ static void conn_close(conn *c)
         s->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     s->nlive--;
+    /* No more notifications to a connection that is going away. */
+    if (c->ws) ws_session_detach(c->ws);
     /* c->in is not freed here: this may run inside http_parser_execute
      * (a failed write, or a method stopping the server), which still reads
      * it. The close callback frees it. */
@@ -132,19 +154,56 @@ static void conn_close(conn *c)
     uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
 }
 
+static void ws_after(conn *c);
+
 static void on_timer(uv_timer_t *t)
 {
     conn *c = t->data;
+    if (c->ws && !c->finishing && !c->draining && !c->closing && !c->ws_deadline) {
+        /* the WebSocket ping interval */
+        ws_session_tick(c->ws, util_mono_ns(), (uint64_t)c->srv->routes.ws_ping_ms * 1000000u);
+        ws_after(c);
+        return;
+    }
     if (!c->draining) LOG_DEBUG("rpc", "closing connection: timeout");
     conn_close(c);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-    (void)h;
+    conn *c = h->data;
+    rpc_http *s = c->srv;
     (void)suggested;
-    buf->base = malloc(READ_CHUNK);
+    if (s->rbuf && !s->rbuf_busy) {
+        s->rbuf_busy = 1;
+        buf->base = s->rbuf;
+    } else {
+        buf->base = malloc(READ_CHUNK);
+    }
     buf->len = buf->base ? READ_CHUNK : 0;
+}
+
+static void release_read_buf(rpc_http *s, char *base)
+{
+    if (base && base == s->rbuf)
+        s->rbuf_busy = 0;
+    else
+        free(base);
+}
+
+/* Before read_cb returns: input still needed (a paused parser) moves out of
+ * the shared read buffer. */
+static void own_input(conn *c)
+{
+    if (!c->in_shared) return;
+    size_t left = c->in_len - c->in_off;
+    char *copy = !c->closing && !c->finishing && left ? malloc(left) : NULL;
+    if (copy) memcpy(copy, c->in + c->in_off, left);
+    c->in_shared = 0;
+    c->in = copy;
+    c->in_off = 0;
+    c->in_len = copy ? left : 0;
+    if (!copy && left && !c->closing && !c->finishing) conn_close(c); /* out of memory */
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -213,6 +272,13 @@ static void on_write(uv_write_t *req, int status)
         conn_close(c);
         return;
     }
+    if (c->ws) {
+        ws_session_drained(c->ws);
+        if (c->closing) return;
+        ws_after(c);
+        if (c->finishing && c->pending_writes == 0 && !c->closing) begin_shutdown(c);
+        return;
+    }
     if (c->proto.phase == HTTP_PHASE_IDLE && !c->finishing)
         uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
     if (c->proto.paused && c->pending_bytes <= RPC_HTTP_WRITE_HIGH_WATER / 2) {
@@ -250,6 +316,72 @@ static int emit(void *sink, char *head, size_t head_len, char *body, size_t body
     return c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER;
 }
 
+/* ws_io for a connection: frames go out as one uv_write each. */
+static int ws_write(void *ctx, char *data, size_t len)
+{
+    conn *c = ctx;
+    return emit(c, data, len, NULL, 0) && c->closing;
+}
+
+static size_t ws_pending(void *ctx)
+{
+    conn *c = ctx;
+    return c->pending_bytes;
+}
+
+static const ws_io conn_ws_io = {ws_write, ws_pending};
+
+/* After the session ran: close, pause or resume reading as it needs. */
+static void ws_after(conn *c)
+{
+    if (c->closing || !c->ws) return;
+    if (ws_session_finished(c->ws)) {
+        if (!c->finishing) {
+            finish(c);
+            if (!c->closing && !c->ws_deadline) {
+                c->ws_deadline = 1;
+                uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+            }
+        }
+        return;
+    }
+    if (ws_session_closing(c->ws) && !c->ws_deadline) {
+        /* A client that does not read cannot receive the close: cut it. */
+        c->ws_deadline = 1;
+        uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+    }
+    if (c->finishing) return;
+    if (ws_session_reading(c->ws))
+        start_reading(c);
+    else
+        stop_reading(c);
+}
+
+/* The handshake was answered: the rest of the input is WebSocket frames. */
+static void ws_start(conn *c)
+{
+    rpc_http *s = c->srv;
+    c->ws = ws_session_new(&s->routes, c->proto.ws_admin, &conn_ws_io, c, &c->proto.rate);
+    if (!c->ws) {
+        conn_close(c);
+        return;
+    }
+    unsigned ms = s->routes.ws_ping_ms;
+    uv_timer_start(&c->timer, on_timer, ms, ms);
+    if (c->in && c->in_off < c->in_len) {
+        char *in = c->in;
+        size_t off = c->in_off, len = c->in_len;
+        int shared = c->in_shared;
+        c->in = NULL;
+        c->in_shared = 0;
+        ws_session_feed(c->ws, (const uint8_t *)in + off, len - off);
+        if (!shared) free(in);
+    } else {
+        drop_input(c);
+    }
+    ws_after(c);
+}
+
 /* Timers: a connection must deliver its first request's headers within the
  * header timeout of being accepted, and each later request's headers within
  * the header timeout of its first byte. Between requests, and while a body
@@ -275,6 +407,10 @@ static void pump(conn *c)
         size_t used = http_proto_feed(&c->proto, c->in + c->in_off, c->in_len - c->in_off);
         c->in_off += used;
         if (c->closing) return;
+        if (c->proto.upgraded) {
+            ws_start(c);
+            return;
+        }
         update_timer(c);
         if (c->proto.close) {
             finish(c);
@@ -292,14 +428,24 @@ static void pump(conn *c)
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = st->data;
+    rpc_http *s = c->srv;
+    if (nread > 0 && !c->draining && !c->closing && !c->finishing && c->ws) {
+        ws_session_feed(c->ws, (const uint8_t *)buf->base, (size_t)nread);
+        release_read_buf(s, buf->base);
+        ws_after(c);
+        return;
+    }
     if (nread > 0 && !c->draining && !c->closing && !c->finishing) {
         c->in = buf->base;
+        c->in_shared = buf->base == s->rbuf;
         c->in_off = 0;
         c->in_len = (size_t)nread;
         pump(c);
+        own_input(c);
+        if (buf->base == s->rbuf) s->rbuf_busy = 0;
         return;
     }
-    free(buf->base);
+    release_read_buf(s, buf->base);
     if (nread >= 0 || c->closing) return;
     if (nread == UV_EOF && !c->draining) {
         /* The client half-closed: answer what it sent, then close. */
@@ -326,6 +472,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     if (s->nalloc >= s->max_conns) {
+        s->conns_refused++;
         /* Accept so the backlog drains, answer 503 if the socket takes it
          * at once, and close. */
         uv_tcp_t *t = malloc(sizeof *t);
@@ -407,21 +554,26 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
         return util_err_set(err, UTIL_EINVAL, "rpc: bad max_conns %d", cfg->max_conns);
     rpc_http *s = calloc(1, sizeof *s);
     if (!s) return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
-    if (cfg->cors_origin && !(s->cors = strdup(cfg->cors_origin))) {
+    if ((cfg->cors_origin && !(s->cors = strdup(cfg->cors_origin))) ||
+        (cfg->auth_token && !(s->token = strdup(cfg->auth_token)))) {
+        free(s->cors);
         free(s);
         return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
     }
     rpc_http_cfg c = *cfg;
     c.cors_origin = s->cors;
-    int rc = http_routes_init(&s->routes, &c, d, get, get_ctx, err);
+    c.auth_token = s->token;
+    int rc = http_routes_init(&s->routes, &c, d, get, get_ctx, &s->counters, err);
     int fd = -1;
     if (rc == 0) rc = open_listener(cfg->host ? cfg->host : "127.0.0.1", cfg->port, &fd, err);
     if (rc != 0) {
         free(s->cors);
+        free(s->token);
         free(s);
         return rc;
     }
     s->loop = loop;
+    s->rbuf = malloc(READ_CHUNK); /* NULL: every read allocates */
     s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
     s->header_ms =
         cfg->header_timeout_ms ? cfg->header_timeout_ms : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
@@ -460,6 +612,17 @@ int rpc_http_port(const rpc_http *s)
 size_t rpc_http_conn_count(const rpc_http *s)
 {
     return s->nlive;
+}
+
+void rpc_http_get_stats(const rpc_http *s, rpc_http_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!s) return;
+    st->conns = s->nlive;
+    st->ws_sessions = s->counters.ws_sessions;
+    st->rate_limited = s->counters.rate_limited;
+    st->ws_slow_consumers = s->counters.ws_slow_consumers;
+    st->conns_refused = s->conns_refused;
 }
 
 void rpc_http_stop(rpc_http *s)

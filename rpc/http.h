@@ -32,15 +32,40 @@
  * than this many response bytes wait to be written to it. */
 #define RPC_HTTP_WRITE_HIGH_WATER (256 * 1024)
 
+#define RPC_HTTP_MAX_TOKEN 256 /* bytes of an auth token */
+#define RPC_WS_DEFAULT_SEND_LIMIT (4u * 1024 * 1024)
+#define RPC_WS_DEFAULT_PING_MS 30000
+
 typedef struct rpc_http_cfg {
     const char *host;           /* numeric IPv4/IPv6 or "localhost"; NULL: 127.0.0.1 */
     int port;                   /* 0: an ephemeral port (see rpc_http_port) */
-    size_t max_body;            /* 0: RPC_HTTP_DEFAULT_MAX_BODY */
-    int max_conns;              /* 0: RPC_HTTP_DEFAULT_MAX_CONNS */
+    size_t max_body;            /* 0: RPC_HTTP_DEFAULT_MAX_BODY; also the WebSocket message cap */
+    int max_conns;              /* 0: RPC_HTTP_DEFAULT_MAX_CONNS (HTTP and WebSocket) */
     unsigned header_timeout_ms; /* 0: default; from accept or request start to end of headers */
     unsigned idle_timeout_ms;   /* 0: default; between requests, and for a request's body */
     const char *cors_origin;    /* NULL: no CORS headers; "*" or an origin */
+    /* Admin methods (RPC_METHOD_ADMIN): with a token, only for requests with
+     * "Authorization: Bearer <token>"; without one, only on a loopback bind
+     * and only for requests without a foreign Origin (docs/rpc-protocol.md). */
+    const char *auth_token;
+    unsigned rate_limit;  /* JSON-RPC requests per second per connection; 0: unlimited */
+    unsigned rate_burst;  /* requests allowed at once; 0: rate_limit */
+    size_t ws_send_limit; /* 0: RPC_WS_DEFAULT_SEND_LIMIT; unsent bytes before disconnect */
+    unsigned ws_ping_ms;  /* 0: RPC_WS_DEFAULT_PING_MS; silent clients closed after 3 */
+    int ws_disabled;      /* no /ws endpoint */
+    /* Called when a WebSocket session ends (subscriptions are dropped). */
+    void (*session_closed)(void *ctx, rpc_session *s);
+    void *session_ctx;
 } rpc_http_cfg;
+
+/* Counters of a running server, for metrics. */
+typedef struct rpc_http_stats {
+    size_t conns;               /* open connections, HTTP and WebSocket */
+    size_t ws_sessions;         /* open WebSocket sessions */
+    uint64_t rate_limited;      /* requests refused by the rate limit */
+    uint64_t ws_slow_consumers; /* sessions closed for passing the send limit */
+    uint64_t conns_refused;     /* connections over max_conns */
+} rpc_http_stats;
 
 /* An extra GET/HEAD route. path is the request path without the query
  * string. Return 0 after filling *status, *content_type (a static string;
@@ -60,6 +85,7 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
                    rpc_http_get_fn get, void *get_ctx, util_err *err);
 int rpc_http_port(const rpc_http *s);          /* the bound port */
 size_t rpc_http_conn_count(const rpc_http *s); /* open client connections */
+void rpc_http_get_stats(const rpc_http *s, rpc_http_stats *st);
 
 /* Closes the listener and every connection (pending responses are dropped).
  * The server's memory is released by the close callbacks, so the caller must
@@ -70,7 +96,8 @@ void rpc_http_stop(rpc_http *s);
 
 /* For tests and fuzzing: runs `in` through the same parser, limits and
  * router that a connection uses, without sockets or timers, as if a client
- * sent it all at once. *out receives every response byte the connection
+ * sent it all at once. After a WebSocket upgrade the rest of `in` goes to the
+ * session as frames. *out receives every response byte the connection
  * would write (malloc'd, free() it; may be empty), *closed whether the
  * connection would be closed afterwards. Returns 0 or UTIL_ENOMEM. */
 int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,

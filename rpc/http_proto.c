@@ -1,10 +1,17 @@
 #include "rpc/http_proto.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "rpc/ws.h"
+#include "util/time.h"
 
 enum {
     ROUTE_NONE,
@@ -25,26 +32,19 @@ enum {
 static const char *reason(int status)
 {
     switch (status) {
-    case 100:
-        return "Continue";
-    case 200:
-        return "OK";
-    case 204:
-        return "No Content";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 413:
-        return "Payload Too Large";
-    case 414:
-        return "URI Too Long";
-    case 500:
-        return "Internal Server Error";
-    case 503:
-        return "Service Unavailable";
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
     default: {
         const char *s = http_status_str((enum http_status)status);
         return (s && s[0] != '<') ? s : "Status";
@@ -61,19 +61,116 @@ static int header_safe(const char *s, size_t max)
     return n > 0;
 }
 
+/* RFC 6750 token68 characters. */
+static int token_ok(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0 || n > RPC_HTTP_MAX_TOKEN) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              strchr("-._~+/=", c)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Loopback: 127.0.0.0/8, ::1, ::ffff:127.x, "localhost" (and the default). */
+static int host_is_loopback(const char *host)
+{
+    if (!host || strcmp(host, "localhost") == 0) return 1;
+    unsigned char a[16];
+    if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
+    if (inet_pton(AF_INET6, host, a) == 1) {
+        static const unsigned char one[16] = {[15] = 1};
+        static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+        return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+    }
+    return 0;
+}
+
 int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
-                     void *get_ctx, util_err *err)
+                     void *get_ctx, http_counters *counters, util_err *err)
 {
     memset(r, 0, sizeof *r);
     r->max_body = cfg->max_body ? cfg->max_body : RPC_HTTP_DEFAULT_MAX_BODY;
     if (cfg->cors_origin && !header_safe(cfg->cors_origin, 256))
         return util_err_set(err, UTIL_EINVAL,
                             "rpc: cors origin must be printable ASCII, 1-256 chars");
+    if (cfg->auth_token && !token_ok(cfg->auth_token))
+        return util_err_set(err, UTIL_EINVAL,
+                            "rpc: auth token must be 1-%d characters of A-Z a-z 0-9 - . _ ~ + / =",
+                            RPC_HTTP_MAX_TOKEN);
     r->cors_origin = cfg->cors_origin;
     r->d = d;
     r->get = get;
     r->get_ctx = get_ctx;
+    r->auth_token = cfg->auth_token;
+    r->auth_token_len = cfg->auth_token ? strlen(cfg->auth_token) : 0;
+    r->admin_open = !cfg->auth_token && host_is_loopback(cfg->host);
+    if (cfg->rate_limit) {
+        r->rate_interval_ns = 1000000000ull / cfg->rate_limit;
+        if (r->rate_interval_ns == 0) r->rate_interval_ns = 1;
+        uint64_t burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_limit;
+        r->rate_tolerance_ns = burst * r->rate_interval_ns;
+    }
+    r->ws_enabled = !cfg->ws_disabled;
+    r->ws_send_limit = cfg->ws_send_limit ? cfg->ws_send_limit : RPC_WS_DEFAULT_SEND_LIMIT;
+    r->ws_ping_ms = cfg->ws_ping_ms ? cfg->ws_ping_ms : RPC_WS_DEFAULT_PING_MS;
+    r->session_closed = cfg->session_closed;
+    r->session_ctx = cfg->session_ctx;
+    r->counters = counters;
     return 0;
+}
+
+int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns)
+{
+    if (!r->rate_interval_ns) return 1;
+    if (rt->tat < now_ns) rt->tat = now_ns;
+    if (rt->tat - now_ns < r->rate_tolerance_ns) return 1;
+    if (r->counters) r->counters->rate_limited++;
+    return 0;
+}
+
+void http_rate_charge(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n)
+{
+    if (!r->rate_interval_ns) return;
+    if (rt->tat < now_ns) rt->tat = now_ns;
+    rt->tat += (uint64_t)n * r->rate_interval_ns;
+}
+
+int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
+                       size_t origin_len)
+{
+    if (r->auth_token) {
+        if (!auth || auth_len != 7 + r->auth_token_len || strncasecmp(auth, "Bearer ", 7) != 0)
+            return 0;
+        return CRYPTO_memcmp(auth + 7, r->auth_token, r->auth_token_len) == 0;
+    }
+    if (!r->admin_open) return 0;
+    /* A web page can make a browser send requests to a loopback node; only
+     * the configured explorer origin (not "*") gets admin rights there. */
+    if (!origin) return 1;
+    const char *c = r->cors_origin;
+    return c && strcmp(c, "*") != 0 && strlen(c) == origin_len &&
+           memcmp(c, origin, origin_len) == 0;
+}
+
+void http_ws_accept(const char *key, size_t len, char out[29])
+{
+    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || !EVP_DigestInit_ex(c, EVP_sha1(), NULL) || !EVP_DigestUpdate(c, key, len) ||
+        !EVP_DigestUpdate(c, guid, sizeof guid - 1) || !EVP_DigestFinal_ex(c, md, &mdlen) ||
+        mdlen != 20) {
+        /* Only allocation can fail here; an answer that cannot match makes
+         * the client give up, which is the right outcome. */
+        memset(md, 0, sizeof md);
+    }
+    EVP_MD_CTX_free(c);
+    EVP_EncodeBlock((unsigned char *)out, md, 20);
 }
 
 void http_proto_init(http_proto *p, const http_routes *r, http_emit_fn emit, void *sink)
@@ -100,39 +197,75 @@ void http_proto_resume(http_proto *p)
 
 /* Sends one response; body (malloc'd or NULL) is taken. keep=0 marks the
  * connection for closing after it. */
+/* Appends a string; head has room (respond sizes it). */
+static size_t put(char *head, size_t n, const char *s)
+{
+    size_t l = strlen(s);
+    memcpy(head + n, s, l);
+    return n + l;
+}
+
+static size_t put_u(char *head, size_t n, size_t v)
+{
+    char digits[24];
+    size_t k = 0;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k)
+        head[n++] = digits[--k];
+    return n;
+}
+
+/* Sends one response; body (malloc'd or NULL) is taken. keep=0 marks the
+ * connection for closing after it. Built without printf: this runs for every
+ * request. */
 static void respond(http_proto *p, int status, const char *ctype, const char *extra, char *body,
                     size_t blen, int keep)
 {
     const http_routes *r = p->routes;
     if (!keep) p->close = 1;
     const char *cors = r->cors_origin;
-    size_t cap =
-        400 + strlen(ctype ? ctype : "") + strlen(extra ? extra : "") + strlen(cors ? cors : "");
+    if (!ctype) ctype = "application/octet-stream";
+    const char *why = reason(status);
+    size_t cap = 200 + strlen(why) + strlen(ctype) + (extra ? strlen(extra) : 0) +
+                 (cors ? strlen(cors) : 0);
     char *head = malloc(cap);
     if (!head) {
         free(body);
         p->close = 1;
         return;
     }
-    size_t n = (size_t)snprintf(head, cap, "HTTP/1.1 %d %s\r\n", status, reason(status));
+    size_t n = put(head, 0, "HTTP/1.1 ");
+    n = put_u(head, n, (size_t)status);
+    head[n++] = ' ';
+    n = put(head, n, why);
+    n = put(head, n, "\r\n");
     if (status == 204 || status < 200) {
         free(body);
         body = NULL;
         blen = 0;
     } else {
-        n += (size_t)snprintf(head + n, cap - n, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                              ctype ? ctype : "application/octet-stream", blen);
+        n = put(head, n, "Content-Type: ");
+        n = put(head, n, ctype);
+        n = put(head, n, "\r\nContent-Length: ");
+        n = put_u(head, n, blen);
+        n = put(head, n, "\r\n");
     }
-    if (cors && status >= 200)
-        n += (size_t)snprintf(head + n, cap - n, "Access-Control-Allow-Origin: %s\r\n", cors);
-    if (extra) n += (size_t)snprintf(head + n, cap - n, "%s", extra);
+    if (cors && status >= 200) {
+        n = put(head, n, "Access-Control-Allow-Origin: ");
+        n = put(head, n, cors);
+        n = put(head, n, "\r\n");
+    }
+    if (extra) n = put(head, n, extra);
     if (status >= 200) {
         if (!keep)
-            n += (size_t)snprintf(head + n, cap - n, "Connection: close\r\n");
+            n = put(head, n, "Connection: close\r\n");
         else if (p->parser.http_major == 1 && p->parser.http_minor == 0)
-            n += (size_t)snprintf(head + n, cap - n, "Connection: keep-alive\r\n");
+            n = put(head, n, "Connection: keep-alive\r\n");
     }
-    n += (size_t)snprintf(head + n, cap - n, "\r\n");
+    n = put(head, n, "\r\n");
     if (p->route == ROUTE_GET && p->parser.method == HTTP_HEAD) {
         free(body);
         body = NULL;
@@ -201,8 +334,12 @@ static int on_message_begin(http_parser *hp)
     p->header_bytes = 0;
     p->in_value = 1; /* so the first header name starts a new header */
     p->field_len = 0;
-    p->capture = 0;
-    p->expect_len = 0;
+    p->capture = -1;
+    for (int i = 0; i < HDR_COUNT; i++) {
+        p->hdr[i].len = 0;
+        p->hdr[i].seen = 0;
+        p->hdr[i].overflow = 0;
+    }
     p->route = ROUTE_NONE;
     p->body_len = 0;
     util_buf_reset(&p->body);
@@ -246,20 +383,55 @@ static int on_header_field(http_parser *hp, const char *at, size_t n)
     return 0;
 }
 
+static int header_id(const char *name, size_t n)
+{
+    static const char *const names[HDR_COUNT] = {
+        [HDR_EXPECT] = "expect",
+        [HDR_AUTH] = "authorization",
+        [HDR_ORIGIN] = "origin",
+        [HDR_UPGRADE] = "upgrade",
+        [HDR_WS_KEY] = "sec-websocket-key",
+        [HDR_WS_VERSION] = "sec-websocket-version",
+    };
+    for (int i = 0; i < HDR_COUNT; i++)
+        if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0) return i;
+    return -1;
+}
+
 static int on_header_value(http_parser *hp, const char *at, size_t n)
 {
     http_proto *p = hp->data;
     if (count_header(p, n)) return -1;
     if (!p->in_value) {
         p->in_value = 1;
-        p->capture = p->field_len == 6 && strncasecmp(p->field, "expect", 6) == 0;
-        if (p->capture) p->expect_len = 0;
+        p->capture = p->field_len <= sizeof p->field ? header_id(p->field, p->field_len) : -1;
+        if (p->capture >= 0) {
+            http_hdr *h = &p->hdr[p->capture];
+            h->seen++;
+            h->len = 0;
+        }
     }
-    if (p->capture) {
-        for (size_t i = 0; i < n && p->expect_len < sizeof p->expect - 1; i++)
-            p->expect[p->expect_len++] = at[i];
+    if (p->capture >= 0) {
+        http_hdr *h = &p->hdr[p->capture];
+        for (size_t i = 0; i < n; i++) {
+            if (h->len == HTTP_HDR_VALUE_MAX) {
+                h->overflow = 1;
+                break;
+            }
+            h->v[h->len++] = at[i];
+        }
+        h->v[h->len] = 0;
     }
     return 0;
+}
+
+/* A captured header's value, or NULL when absent, repeated or too long. */
+static const char *hdr_value(const http_proto *p, int id, size_t *len)
+{
+    const http_hdr *h = &p->hdr[id];
+    if (h->seen != 1 || h->overflow) return NULL;
+    *len = h->len;
+    return h->v;
 }
 
 /* Cuts the query and fragment off the target; returns the path (inside
@@ -292,25 +464,19 @@ static int on_headers_complete(http_parser *hp)
     const char *path = request_path(p);
     if (!path) return fail(p, 400, "bad request target");
     switch (hp->method) {
-    case HTTP_POST:
-        p->route = strcmp(path, "/") == 0 ? ROUTE_RPC : ROUTE_NOT_FOUND;
-        break;
+    case HTTP_POST: p->route = strcmp(path, "/") == 0 ? ROUTE_RPC : ROUTE_NOT_FOUND; break;
     case HTTP_GET:
-    case HTTP_HEAD:
-        p->route = ROUTE_GET;
-        break;
-    case HTTP_OPTIONS:
-        p->route = ROUTE_OPTIONS;
-        break;
-    default:
-        p->route = ROUTE_BAD_METHOD;
-        break;
+    case HTTP_HEAD: p->route = ROUTE_GET; break;
+    case HTTP_OPTIONS: p->route = ROUTE_OPTIONS; break;
+    default: p->route = ROUTE_BAD_METHOD; break;
     }
     int chunked = (hp->flags & F_CHUNKED) != 0;
     if (!chunked && hp->content_length != ULLONG_MAX && hp->content_length > p->routes->max_body)
         return fail(p, 413, "request body too large");
-    if (p->route == ROUTE_RPC && p->expect_len == 12 &&
-        strncasecmp(p->expect, "100-continue", 12) == 0) {
+    size_t elen = 0;
+    const char *expect = hdr_value(p, HDR_EXPECT, &elen);
+    if (p->route == ROUTE_RPC && expect && elen == 12 &&
+        strncasecmp(expect, "100-continue", 12) == 0) {
         char *c = strdup("HTTP/1.1 100 Continue\r\n\r\n");
         if (!c) return fail(p, 500, "out of memory");
         p->emit(p->sink, c, strlen(c), NULL, 0);
@@ -382,6 +548,93 @@ static void answer_get(http_proto *p, int keep)
         respond_error(p, 404, RPC_METHOD_NOT_FOUND, "not found", NULL, keep);
 }
 
+static int is_base64_key(const char *k, size_t n)
+{
+    /* base64 of 16 bytes: 22 characters and "==" */
+    if (n != 24 || k[22] != '=' || k[23] != '=') return 0;
+    for (size_t i = 0; i < 22; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '+' || c == '/'))
+            return 0;
+    }
+    return 1;
+}
+
+/* GET /ws: answers the WebSocket handshake (RFC 6455 4.2) with 101, or
+ * refuses it. Returns 1 when the connection is upgraded. */
+static int ws_upgrade(http_proto *p, int keep)
+{
+    const http_routes *r = p->routes;
+    http_parser *hp = &p->parser;
+    size_t ul = 0, kl = 0, vl = 0, ol = 0, al = 0;
+    const char *up = hdr_value(p, HDR_UPGRADE, &ul);
+    const char *key = hdr_value(p, HDR_WS_KEY, &kl);
+    const char *ver = hdr_value(p, HDR_WS_VERSION, &vl);
+    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
+    const char *auth = hdr_value(p, HDR_AUTH, &al);
+    if (hp->method != HTTP_GET || !hp->upgrade || !up || ul != 9 ||
+        strncasecmp(up, "websocket", 9) != 0 || hp->http_major != 1 || hp->http_minor < 1) {
+        respond_error(p, 426, RPC_INVALID_REQUEST, "upgrade required: websocket",
+                      "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", keep && !hp->upgrade);
+        return 0;
+    }
+    if (!ver || vl != 2 || memcmp(ver, "13", 2) != 0) {
+        respond_error(p, 426, RPC_INVALID_REQUEST, "unsupported WebSocket version",
+                      "Sec-WebSocket-Version: 13\r\n", 0);
+        return 0;
+    }
+    if (!key || !is_base64_key(key, kl)) {
+        respond_error(p, 400, RPC_INVALID_REQUEST, "bad Sec-WebSocket-Key", NULL, 0);
+        return 0;
+    }
+    /* Browsers always send Origin on a WebSocket; a page may only connect
+     * when CORS allows its origin, as for HTTP. */
+    if (p->hdr[HDR_ORIGIN].seen &&
+        (!origin || !r->cors_origin ||
+         (strcmp(r->cors_origin, "*") != 0 &&
+          (strlen(r->cors_origin) != ol || memcmp(r->cors_origin, origin, ol) != 0)))) {
+        respond_error(p, 403, RPC_INVALID_REQUEST, "origin not allowed", NULL, 0);
+        return 0;
+    }
+    char accept[29];
+    http_ws_accept(key, kl, accept);
+    char *head = malloc(160);
+    if (!head) {
+        p->close = 1;
+        return 0;
+    }
+    int n = snprintf(head, 160,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                     accept);
+    p->upgraded = 1;
+    p->ws_admin = http_admin_allowed(r, auth, al, origin, ol);
+    p->emit(p->sink, head, (size_t)n, NULL, 0);
+    return 1;
+}
+
+static void answer_rpc(http_proto *p, int keep)
+{
+    const http_routes *r = p->routes;
+    uint64_t now = r->rate_interval_ns ? util_mono_ns() : 0;
+    if (!http_rate_allow(r, &p->rate, now)) {
+        respond_error(p, 429, RPC_RATE_LIMITED, "rate limit exceeded", "Retry-After: 1\r\n", keep);
+        return;
+    }
+    size_t al = 0, ol = 0;
+    const char *auth = hdr_value(p, HDR_AUTH, &al);
+    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
+    rpc_call call = {.admin = http_admin_allowed(r, auth, al, origin, ol)};
+    size_t n = 0;
+    char *out = rpc_dispatch_handle_call(r->d, (const char *)p->body.data, p->body.len, &n, &call);
+    http_rate_charge(r, &p->rate, now, call.ncalls);
+    if (out)
+        respond(p, 200, "application/json", NULL, out, n, keep);
+    else
+        respond(p, 204, NULL, NULL, NULL, 0, keep);
+}
+
 static int on_message_complete(http_parser *hp)
 {
     http_proto *p = hp->data;
@@ -392,23 +645,24 @@ static int on_message_complete(http_parser *hp)
      * protocol, which this server does not speak: answer, then close. */
     int keep = !p->close && http_should_keep_alive(hp) && !hp->upgrade;
     switch (p->route) {
-    case ROUTE_RPC: {
-        size_t n = 0;
-        char *out = rpc_dispatch_handle(r->d, (const char *)p->body.data, p->body.len, &n);
-        if (out)
-            respond(p, 200, "application/json", NULL, out, n, keep);
-        else
-            respond(p, 204, NULL, NULL, NULL, 0, keep);
-        break;
-    }
+    case ROUTE_RPC: answer_rpc(p, keep); break;
     case ROUTE_GET:
-        answer_get(p, keep);
+        if (r->ws_enabled && strcmp(p->url, "/ws") == 0) {
+            if (ws_upgrade(p, keep)) {
+                /* Not paused: http-parser returns right after an upgrade
+                 * request, counting all of its bytes. */
+                p->route = ROUTE_NONE;
+                return 0;
+            }
+        } else {
+            answer_get(p, keep);
+        }
         break;
     case ROUTE_OPTIONS:
         respond(p, 204, NULL,
                 r->cors_origin ? "Allow: " ALLOWED_METHODS "\r\n"
                                  "Access-Control-Allow-Methods: " ALLOWED_METHODS "\r\n"
-                                 "Access-Control-Allow-Headers: Content-Type\r\n"
+                                 "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"
                                  "Access-Control-Max-Age: 86400\r\n"
                                : "Allow: " ALLOWED_METHODS "\r\n",
                 NULL, 0, keep);
@@ -443,11 +697,11 @@ static const http_parser_settings settings = {
 
 size_t http_proto_feed(http_proto *p, const char *data, size_t len)
 {
-    if (p->close || p->paused || len == 0) return 0;
+    if (p->close || p->paused || p->upgraded || len == 0) return 0;
     p->feed_end = data + len;
     if (p->crlf_need && check_crlf(p, data)) return 0;
     size_t used = http_parser_execute(&p->parser, &settings, data, len);
-    if (p->close) return used;
+    if (p->close || p->upgraded) return used;
     enum http_errno e = HTTP_PARSER_ERRNO(&p->parser);
     if (e == HPE_PAUSED) {
         p->paused = 1;
@@ -474,18 +728,41 @@ static int collect(void *sink, char *head, size_t head_len, char *body, size_t b
     return 0;
 }
 
+static int collect_ws(void *ctx, char *data, size_t len)
+{
+    util_buf *b = ctx;
+    util_buf_put(b, data, len);
+    free(data);
+    return 0;
+}
+
+static size_t collect_pending(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
 int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
                            void *get_ctx, const uint8_t *in, size_t len, char **out,
                            size_t *out_len, int *closed)
 {
     http_routes r;
-    if (http_routes_init(&r, cfg, d, get, get_ctx, NULL) != 0) return UTIL_EINVAL;
+    if (http_routes_init(&r, cfg, d, get, get_ctx, NULL, NULL) != 0) return UTIL_EINVAL;
     util_buf b;
     util_buf_init(&b);
     http_proto p;
     http_proto_init(&p, &r, collect, &b);
-    http_proto_feed(&p, (const char *)in, len);
+    size_t used = http_proto_feed(&p, (const char *)in, len);
     *closed = p.close;
+    if (p.upgraded) {
+        static const ws_io io = {collect_ws, collect_pending};
+        rpc_session *s = ws_session_new(&r, p.ws_admin, &io, &b, &p.rate);
+        if (s) {
+            ws_session_feed(s, in + used, len - used);
+            *closed = ws_session_finished(s);
+            ws_session_free(s);
+        }
+    }
     http_proto_free(&p);
     util_buf_u8(&b, 0);
     uint8_t *data;

@@ -13,16 +13,62 @@
 #include "rpc/http.h"
 #include "util/bytes.h"
 
-/* Settings shared by every connection of a server; read-only. */
+/* Counters shared by the connections of a server (loop thread only). */
+typedef struct http_counters {
+    uint64_t rate_limited;
+    uint64_t ws_slow_consumers;
+    size_t ws_sessions;
+} http_counters;
+
+/* Settings shared by every connection of a server; read-only except for
+ * *counters. */
 typedef struct http_routes {
     size_t max_body;
     const char *cors_origin; /* NULL: no CORS */
     rpc_dispatch *d;
     rpc_http_get_fn get;
     void *get_ctx;
+    const char *auth_token; /* NULL: none */
+    size_t auth_token_len;
+    int admin_open;             /* no token and a loopback bind */
+    uint64_t rate_interval_ns;  /* ns per request; 0: no rate limit */
+    uint64_t rate_tolerance_ns; /* burst * interval */
+    int ws_enabled;
+    size_t ws_send_limit;
+    unsigned ws_ping_ms;
+    void (*session_closed)(void *ctx, rpc_session *s);
+    void *session_ctx;
+    http_counters *counters;
 } http_routes;
 
+/* Per-connection rate limit, as a generic cell rate algorithm: tat is the
+ * theoretical arrival time of the next request. */
+typedef struct http_rate {
+    uint64_t tat;
+} http_rate;
+
+/* 1 when a request may run now (always when the limit is off). */
+int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns);
+/* Charges n requests (a batch counts its entries). */
+void http_rate_charge(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n);
+
+/* Whether a request gets admin rights: auth is the Authorization value (or
+ * NULL), origin the Origin value (or NULL). */
+int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
+                       size_t origin_len);
+
 enum { HTTP_PHASE_IDLE, HTTP_PHASE_HEADERS, HTTP_PHASE_BODY };
+
+/* Request headers the server reads, with bounded copies of their values. */
+enum { HDR_EXPECT, HDR_AUTH, HDR_ORIGIN, HDR_UPGRADE, HDR_WS_KEY, HDR_WS_VERSION, HDR_COUNT };
+#define HTTP_HDR_VALUE_MAX (16 + RPC_HTTP_MAX_TOKEN)
+
+typedef struct http_hdr {
+    char v[HTTP_HDR_VALUE_MAX + 1];
+    size_t len;
+    int seen;     /* times the header appeared */
+    int overflow; /* value longer than HTTP_HDR_VALUE_MAX */
+} http_hdr;
 
 /* Takes ownership of head and body (malloc'd; body may be NULL). Returns
  * nonzero to ask the parser to pause after the current request
@@ -46,17 +92,22 @@ typedef struct http_proto {
     size_t url_len;
     size_t header_bytes;
     int in_value;   /* last header callback was a value */
-    char field[16]; /* current header name, truncated */
+    char field[32]; /* current header name, truncated */
     size_t field_len;
-    int capture;     /* current header is one we read the value of */
-    char expect[16]; /* Expect: value, truncated */
-    size_t expect_len;
+    int capture; /* HDR_* of the current header, or -1 */
+    http_hdr hdr[HDR_COUNT];
     int route;            /* ROUTE_* in http_proto.c */
     uint64_t chunk_left;  /* bytes of the current chunk still to come */
     int crlf_need;        /* CRLF bytes after chunk data not yet checked */
     const char *feed_end; /* end of the buffer being parsed */
     size_t body_len;
     util_buf body;
+
+    http_rate rate;
+    /* Set once a WebSocket handshake was answered (101): the bytes after
+     * the request belong to the WebSocket session. */
+    int upgraded;
+    int ws_admin; /* admin rights of the upgraded session */
 } http_proto;
 
 void http_proto_init(http_proto *p, const http_routes *r, http_emit_fn emit, void *sink);
@@ -67,8 +118,12 @@ void http_proto_free(http_proto *p);
 size_t http_proto_feed(http_proto *p, const char *data, size_t len);
 void http_proto_resume(http_proto *p);
 
-/* Fills r from cfg with defaults applied; checks cors_origin. */
+/* Fills r from cfg with defaults applied; checks cors_origin and the auth
+ * token. counters may be NULL. Strings are borrowed from cfg. */
 int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
-                     void *get_ctx, util_err *err);
+                     void *get_ctx, http_counters *counters, util_err *err);
+
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2). */
+void http_ws_accept(const char *key, size_t len, char out[29]);
 
 #endif

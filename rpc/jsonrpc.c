@@ -9,10 +9,15 @@
 #include "util/bytes.h"
 #include "util/err.h"
 
+#include "util/time.h"
+
 struct method {
     char *name;
     rpc_method_fn fn;
+    rpc_method_ex_fn fn_ex;
     void *ctx;
+    unsigned flags;
+    const rpc_method_spec *spec;
 };
 
 struct rpc_dispatch {
@@ -20,6 +25,8 @@ struct rpc_dispatch {
     size_t n, cap;
     void (*hook)(void *ctx, json_t *batch);
     void *hook_ctx;
+    rpc_observer_fn observer;
+    void *observer_ctx;
 };
 
 /* Replaces every byte that does not start a well-formed UTF-8 sequence with
@@ -110,9 +117,10 @@ static struct method *find(const rpc_dispatch *d, const char *name)
     return NULL;
 }
 
-int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx)
+static int add(rpc_dispatch *d, const char *name, rpc_method_fn fn, rpc_method_ex_fn fn_ex,
+               void *ctx, unsigned flags)
 {
-    if (!name || !*name || !fn) return UTIL_EINVAL;
+    if (!name || !*name || (!fn && !fn_ex)) return UTIL_EINVAL;
     if (find(d, name)) return UTIL_EEXIST;
     if (d->n == d->cap) {
         size_t cap = d->cap ? 2 * d->cap : 32;
@@ -123,8 +131,33 @@ int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *
     }
     char *copy = strdup(name);
     if (!copy) return UTIL_ENOMEM;
-    d->v[d->n++] = (struct method){copy, fn, ctx};
+    d->v[d->n++] = (struct method){copy, fn, fn_ex, ctx, flags, NULL};
     return 0;
+}
+
+int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx)
+{
+    return add(d, name, fn, NULL, ctx, 0);
+}
+
+int rpc_dispatch_add_ex(rpc_dispatch *d, const char *name, rpc_method_ex_fn fn, void *ctx,
+                        unsigned flags)
+{
+    return add(d, name, NULL, fn, ctx, flags);
+}
+
+int rpc_dispatch_describe(rpc_dispatch *d, const char *name, const rpc_method_spec *spec)
+{
+    struct method *m = name ? find(d, name) : NULL;
+    if (!m) return UTIL_ENOTFOUND;
+    m->spec = spec;
+    return 0;
+}
+
+void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx)
+{
+    d->observer = fn;
+    d->observer_ctx = ctx;
 }
 
 void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch), void *ctx)
@@ -141,6 +174,16 @@ size_t rpc_dispatch_count(const rpc_dispatch *d)
 const char *rpc_dispatch_name(const rpc_dispatch *d, size_t i)
 {
     return i < d->n ? d->v[i].name : NULL;
+}
+
+unsigned rpc_dispatch_flags(const rpc_dispatch *d, size_t i)
+{
+    return i < d->n ? d->v[i].flags : 0;
+}
+
+const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d, size_t i)
+{
+    return i < d->n ? d->v[i].spec : NULL;
 }
 
 /* Builds {"jsonrpc":"2.0","error":{...},"id":id}; takes e->data. id is
@@ -170,9 +213,17 @@ static json_t *error_replyf(json_t *id, int code, const char *fmt, ...)
     return error_reply(id, &e);
 }
 
-static json_t *invoke(struct method *m, json_t *params, rpc_error *e)
+static json_t *invoke(struct method *m, const rpc_call *call, json_t *params, rpc_error *e)
 {
-    json_t *res = m->fn(m->ctx, params, e);
+    if ((m->flags & RPC_METHOD_ADMIN) && !call->admin)
+        return rpc_fail(e, RPC_UNAUTHORIZED, NULL,
+                        "%s is an admin method: it needs a loopback bind or the auth token "
+                        "(Authorization: Bearer)",
+                        m->name);
+    if ((m->flags & RPC_METHOD_SESSION) && !call->session)
+        return rpc_fail(e, RPC_METHOD_NOT_FOUND, NULL, "%s needs a WebSocket connection (/ws)",
+                        m->name);
+    json_t *res = m->fn_ex ? m->fn_ex(m->ctx, call, params, e) : m->fn(m->ctx, params, e);
     if (res) {
         /* A method that filled *e but still returned a result: the result wins. */
         rpc_error_clear(e);
@@ -185,23 +236,43 @@ static json_t *invoke(struct method *m, json_t *params, rpc_error *e)
     return NULL;
 }
 
-json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, rpc_error *e)
+json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call, const char *method,
+                             json_t *params, rpc_error *e)
 {
     memset(e, 0, sizeof *e);
+    static const rpc_call none = {0};
+    if (!call) call = &none;
     struct method *m = method ? find(d, method) : NULL;
-    if (!m) return rpc_fail(e, RPC_METHOD_NOT_FOUND, NULL, "method not found: %.64s", method);
-    if (params && !json_is_array(params))
-        return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "params must be a positional array");
-    json_t *own = params ? json_incref(params) : json_array();
-    if (!own) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-    json_t *res = invoke(m, own, e);
-    json_decref(own);
+    uint64_t t0 = d->observer ? util_mono_ns() : 0;
+    json_t *res = NULL;
+    if (!m) {
+        rpc_fail(e, RPC_METHOD_NOT_FOUND, NULL, "method not found: %.64s", method ? method : "");
+    } else if (params && !json_is_array(params)) {
+        rpc_fail(e, RPC_INVALID_PARAMS, NULL, "params must be a positional array");
+    } else {
+        json_t *own = params ? json_incref(params) : json_array();
+        if (!own)
+            rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+        else
+            res = invoke(m, call, own, e);
+        json_decref(own);
+    }
+    if (d->observer)
+        d->observer(d->observer_ctx, m ? (size_t)(m - d->v) : SIZE_MAX, util_mono_ns() - t0,
+                    res ? 0 : e->code);
     return res;
+}
+
+json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, rpc_error *e)
+{
+    /* In-process callers are trusted. */
+    static const rpc_call local = {.admin = 1};
+    return rpc_dispatch_call_ex(d, &local, method, params, e);
 }
 
 /* One request object (alone or a batch entry). Returns the reply to send, or
  * NULL for a notification (or when memory ran out building the reply). */
-static json_t *handle_one(rpc_dispatch *d, json_t *req)
+static json_t *handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req)
 {
     if (!json_is_object(req))
         return error_replyf(NULL, RPC_INVALID_REQUEST, "invalid request: not an object");
@@ -223,7 +294,7 @@ static json_t *handle_one(rpc_dispatch *d, json_t *req)
     /* From here the request is well formed; a notification never gets a
      * reply, not even an error. */
     rpc_error e = {0};
-    json_t *res = rpc_dispatch_call(d, json_string_value(method), params, &e);
+    json_t *res = rpc_dispatch_call_ex(d, call, json_string_value(method), params, &e);
     if (!id) {
         json_decref(res);
         rpc_error_clear(&e);
@@ -259,7 +330,7 @@ static int too_deep(const char *s, size_t n)
     return 0;
 }
 
-static json_t *handle_doc(rpc_dispatch *d, const char *body, size_t len)
+static json_t *handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t len)
 {
     if (too_deep(body, len))
         return error_replyf(NULL, RPC_PARSE_ERROR, "parse error: nested deeper than %d levels",
@@ -270,7 +341,7 @@ static json_t *handle_doc(rpc_dispatch *d, const char *body, size_t len)
         return error_replyf(NULL, RPC_PARSE_ERROR, "parse error: %s at position %d", jerr.text,
                             jerr.position);
     if (!json_is_array(doc)) {
-        json_t *r = handle_one(d, doc);
+        json_t *r = handle_one(d, call, doc);
         json_decref(doc);
         return r;
     }
@@ -282,10 +353,11 @@ static json_t *handle_doc(rpc_dispatch *d, const char *body, size_t len)
         out = error_replyf(NULL, RPC_INVALID_REQUEST, "invalid request: batch too large (%zu > %d)",
                            n, RPC_MAX_BATCH);
     } else {
+        call->ncalls = n;
         if (d->hook) d->hook(d->hook_ctx, doc);
         out = json_array();
         for (size_t i = 0; out && i < n; i++) {
-            json_t *r = handle_one(d, json_array_get(doc, i));
+            json_t *r = handle_one(d, call, json_array_get(doc, i));
             if (r) json_array_append_new(out, r);
         }
         if (out && json_array_size(out) == 0) {
@@ -297,29 +369,38 @@ static json_t *handle_doc(rpc_dispatch *d, const char *body, size_t len)
     return out;
 }
 
-static int dump_cb(const char *buf, size_t size, void *data)
-{
-    util_buf *b = data;
-    util_buf_put(b, buf, size);
-    return b->oom ? -1 : 0;
-}
-
 char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len, size_t *out_len)
 {
+    return rpc_dispatch_handle_call(d, body, len, out_len, NULL);
+}
+
+char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, size_t *out_len,
+                               rpc_call *call)
+{
     *out_len = 0;
-    json_t *reply = handle_doc(d, body ? body : "", body ? len : 0);
+    rpc_call none = {0};
+    if (!call) call = &none;
+    call->ncalls = 1;
+    json_t *reply = handle_doc(d, call, body ? body : "", body ? len : 0);
     if (!reply) return NULL;
-    util_buf b;
-    util_buf_init(&b);
-    int rc = json_dump_callback(reply, dump_cb, &b, JSON_COMPACT);
-    json_decref(reply);
-    util_buf_u8(&b, 0);
-    uint8_t *p;
-    size_t n;
-    if (rc != 0 || util_buf_take(&b, &p, &n) != 0) {
-        util_buf_free(&b);
-        return NULL;
+    /* Most replies are small: dump into a stack buffer and copy once; a
+     * larger one is dumped again into an exact allocation. */
+    char small[4096];
+    size_t n = json_dumpb(reply, small, sizeof small, JSON_COMPACT);
+    char *out = NULL;
+    if (n > 0 && n <= sizeof small) {
+        out = malloc(n + 1);
+        if (out) memcpy(out, small, n);
+    } else if (n > sizeof small) {
+        out = malloc(n + 1);
+        if (out && json_dumpb(reply, out, n, JSON_COMPACT) != n) {
+            free(out);
+            out = NULL;
+        }
     }
-    *out_len = n - 1;
-    return (char *)p;
+    json_decref(reply);
+    if (!out) return NULL;
+    out[n] = 0;
+    *out_len = n;
+    return out;
 }

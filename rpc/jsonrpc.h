@@ -17,6 +17,7 @@
 #define OL_RPC_JSONRPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -32,6 +33,10 @@ enum {
     RPC_TX_REJECTED = -32000,
     RPC_NOT_FOUND = -32001,
     RPC_UNAVAILABLE = -32002,
+    RPC_EXECUTION_FAILED = -32003, /* data.reason names the execution reason */
+    RPC_UNAUTHORIZED = -32004,     /* admin method without admin rights */
+    RPC_RATE_LIMITED = -32005,     /* per-connection rate limit */
+    RPC_LIMIT_EXCEEDED = -32006,   /* a documented resource limit (subscriptions, ...) */
 };
 
 typedef struct rpc_error {
@@ -55,11 +60,48 @@ void rpc_error_clear(rpc_error *e);
 
 typedef struct rpc_dispatch rpc_dispatch;
 
+/* A WebSocket connection seen by methods (rpc/ws.h); opaque here. */
+typedef struct rpc_session rpc_session;
+
+/* What the transport knows about one request body. */
+typedef struct rpc_call {
+    int admin;            /* admin methods are allowed (rpc-protocol.md, "Admin methods") */
+    rpc_session *session; /* the WebSocket session, NULL over HTTP */
+    size_t ncalls;        /* set by the dispatcher: requests in the body (batch length) */
+} rpc_call;
+
+/* A method that also sees the request's rpc_call (never NULL). */
+typedef json_t *(*rpc_method_ex_fn)(void *ctx, const rpc_call *call, json_t *params, rpc_error *e);
+
+enum {
+    RPC_METHOD_ADMIN = 1u << 0,   /* refused with -32004 unless call->admin */
+    RPC_METHOD_SESSION = 1u << 1, /* needs a WebSocket session: -32601 over HTTP */
+};
+
+/* Description of a method for rpc_discover (OpenRPC 1.2): JSON texts, static. */
+typedef struct rpc_method_spec {
+    const char *summary;
+    const char *params; /* array of content descriptors: [{"name","required","schema"},...] */
+    const char *result; /* one content descriptor: {"name","schema"} */
+} rpc_method_spec;
+
 rpc_dispatch *rpc_dispatch_new(void);
 void rpc_dispatch_free(rpc_dispatch *d);
 /* Returns 0, UTIL_EEXIST for a name already added, UTIL_EINVAL for an empty
  * name, UTIL_ENOMEM. The name is copied. */
 int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx);
+/* Same, for a method that needs the call context or RPC_METHOD_* flags. */
+int rpc_dispatch_add_ex(rpc_dispatch *d, const char *name, rpc_method_ex_fn fn, void *ctx,
+                        unsigned flags);
+/* Attaches a description (borrowed, must be static) to a registered method.
+ * Returns 0 or UTIL_ENOTFOUND. */
+int rpc_dispatch_describe(rpc_dispatch *d, const char *name, const rpc_method_spec *spec);
+
+/* Called after every call of a registered method (also notifications and
+ * batch entries): method index, duration in ns, 0 or the error code. Unknown
+ * method names are reported with index SIZE_MAX. For metrics. */
+typedef void (*rpc_observer_fn)(void *ctx, size_t method, uint64_t ns, int code);
+void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx);
 
 /* Batch hook: called once with the whole (valid, non-empty, within the limit)
  * batch array before its entries are dispatched, so a method family can
@@ -73,14 +115,22 @@ void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t
  * and its length in *out_len, or NULL when nothing is to be sent back (the
  * body held only notifications, or memory ran out). */
 char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len, size_t *out_len);
+/* Same with the transport's call context (NULL: no admin, no session). */
+char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, size_t *out_len,
+                               rpc_call *call);
 
 /* Calls one method directly, as a request with that name and params would
  * (params NULL means []; a non-array gets -32602). Returns a new reference or
  * NULL with *e filled. For in-process callers and tests. */
 json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, rpc_error *e);
+/* Same with a call context (NULL: no admin, no session). */
+json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call, const char *method,
+                             json_t *params, rpc_error *e);
 
 /* Registered methods, in the order they were added. */
 size_t rpc_dispatch_count(const rpc_dispatch *d);
 const char *rpc_dispatch_name(const rpc_dispatch *d, size_t i); /* NULL when i >= count */
+unsigned rpc_dispatch_flags(const rpc_dispatch *d, size_t i);
+const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d, size_t i); /* NULL: none */
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chain/genesis.h"
+#include "vm/vm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     util_err err;
     if (chain_genesis_parse(&g, (const char *)data, size, &err) != 0) {
         /* A failed parse owns nothing and always says why. */
-        if (g.vals || g.alloc || err.msg[0] == 0) abort();
+        if (g.vals || g.alloc || g.contracts || err.msg[0] == 0) abort();
         return 0;
     }
     if (g.nval < 1 || g.nval > CHAIN_MAX_VALIDATORS || g.nalloc > CHAIN_GENESIS_MAX_ALLOC) abort();
@@ -27,6 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < g.nalloc; i++)
         if (g.alloc[i].balance == 0 || __builtin_add_overflow(total, g.alloc[i].balance, &total))
             abort();
+    if (g.ncontracts > CHAIN_GENESIS_MAX_CONTRACTS) abort();
+    for (size_t i = 0; i < g.ncontracts; i++) {
+        vm_program *p = NULL;
+        if (g.contracts[i].len == 0 || g.contracts[i].len > CHAIN_CODE_MAX ||
+            vm_verify(g.contracts[i].code, g.contracts[i].len, &p, NULL, &err) != 0)
+            abort();
+        vm_program_free(p);
+    }
     if (chain_genesis_parse(&g2, (const char *)data, size, &err) != 0) abort();
     if (memcmp(g.hash, g2.hash, 32) != 0 || memcmp(g.validators_hash, g2.validators_hash, 32))
         abort();

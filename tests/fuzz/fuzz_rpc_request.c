@@ -1,5 +1,8 @@
 /* libFuzzer target: arbitrary bytes as what a client sends to the RPC port,
- * and as a JSON-RPC body.
+ * and as a JSON-RPC body. A stream that upgrades to WebSocket (GET /ws) goes
+ * on into a WebSocket session, with subscription and admin methods
+ * registered, so the path from HTTP bytes to a JSON-RPC answer is covered in
+ * both protocols.
  *
  * Checks, besides the sanitizers:
  *   - the connection state machine gives the same output whether the bytes
@@ -14,6 +17,8 @@
 #include "rpc/http_proto.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/params.h"
+#include "rpc/subs.h"
+#include "rpc/ws.h"
 #include "util/bytes.h"
 
 static json_t *m_echo(void *ctx, json_t *params, rpc_error *e)
@@ -59,6 +64,13 @@ static json_t *m_buggy(void *ctx, json_t *params, rpc_error *e)
     return NULL;
 }
 
+static json_t *m_admin(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
+{
+    return json_true();
+}
+
+static rpc_subs *hub;
+
 static void hook(void *ctx, json_t *batch)
 {
     (void)json_array_size(batch);
@@ -75,18 +87,28 @@ static int get_route(void *ctx, const char *path, int *status, const char **ctyp
     return 0;
 }
 
-static rpc_dispatch *table(void)
+/* A fresh table and subscription hub for each run, so that subscription
+ * ids are the same in the runs that are compared. */
+static rpc_dispatch *table_new(void)
 {
-    static rpc_dispatch *d;
-    if (!d) {
-        d = rpc_dispatch_new();
-        rpc_dispatch_add(d, "echo", m_echo, NULL);
-        rpc_dispatch_add(d, "params", m_params, NULL);
-        rpc_dispatch_add(d, "fail", m_fail, NULL);
-        rpc_dispatch_add(d, "buggy", m_buggy, NULL);
-        rpc_dispatch_set_batch_hook(d, hook, NULL);
-    }
+    rpc_dispatch *d = rpc_dispatch_new();
+    if (!d) abort();
+    rpc_dispatch_add(d, "echo", m_echo, NULL);
+    rpc_dispatch_add(d, "params", m_params, NULL);
+    rpc_dispatch_add(d, "fail", m_fail, NULL);
+    rpc_dispatch_add(d, "buggy", m_buggy, NULL);
+    rpc_dispatch_add_ex(d, "admin_x", m_admin, NULL, RPC_METHOD_ADMIN);
+    hub = rpc_subs_new();
+    rpc_subs_register(d, hub);
+    rpc_dispatch_set_batch_hook(d, hook, NULL);
     return d;
+}
+
+static void table_free(rpc_dispatch *d)
+{
+    rpc_subs_free(hub);
+    hub = NULL;
+    rpc_dispatch_free(d);
 }
 
 typedef struct sink {
@@ -107,21 +129,51 @@ static int collect(void *ctx, char *head, size_t head_len, char *body, size_t bo
     return 0;
 }
 
-/* Feeds data in pieces of `step` bytes, as reads from a socket would. */
-static int run(const http_routes *r, const uint8_t *data, size_t size, size_t step, sink *k)
+static int ws_collect(void *ctx, char *data, size_t len)
 {
+    sink *k = ctx;
+    util_buf_put(&k->out, data, len);
+    free(data);
+    return 0;
+}
+
+static size_t ws_pending(void *ctx)
+{
+    return 0;
+}
+
+/* Feeds data in pieces of `step` bytes, as reads from a socket would. */
+static int run(const rpc_http_cfg *cfg0, const uint8_t *data, size_t size, size_t step, sink *k)
+{
+    rpc_dispatch *d = table_new();
+    rpc_http_cfg cfg = *cfg0;
+    cfg.session_ctx = hub;
+    http_routes routes, *r = &routes;
+    if (http_routes_init(r, &cfg, d, get_route, NULL, NULL, NULL)) abort();
     memset(k, 0, sizeof *k);
     util_buf_init(&k->out);
     http_proto p;
     http_proto_init(&p, r, collect, k);
-    for (size_t off = 0; off < size && !p.close;) {
+    size_t off = 0;
+    while (off < size && !p.close && !p.upgraded) {
         size_t n = size - off < step ? size - off : step;
         size_t used = http_proto_feed(&p, (const char *)data + off, n);
-        if (used < n && !p.close) abort(); /* this sink never asks to pause */
+        if (used < n && !p.close && !p.upgraded) abort(); /* this sink never asks to pause */
         off += used;
     }
     int closed = p.close;
+    if (p.upgraded) {
+        static const ws_io io = {ws_collect, ws_pending};
+        rpc_session *s = ws_session_new(r, p.ws_admin, &io, k, &p.rate);
+        if (!s) abort();
+        for (; off < size; off += step < size - off ? step : size - off)
+            ws_session_feed(s, data + off, step < size - off ? step : size - off);
+        closed = ws_session_finished(s);
+        ws_session_free(s);
+        if (rpc_subs_count(hub) != 0) abort(); /* the session took its subscriptions */
+    }
     http_proto_free(&p);
+    table_free(d);
     return closed;
 }
 
@@ -138,18 +190,19 @@ static void check_reply(const char *out, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    rpc_dispatch *d = table();
-    rpc_http_cfg cfg = {.max_body = 4096, .cors_origin = "*"};
+    rpc_http_cfg cfg = {.max_body = 4096,
+                        .cors_origin = "*",
+                        .ws_send_limit = 64 * 1024,
+                        .session_closed = rpc_subs_session_closed};
+    if (size && (data[0] & 1)) cfg.auth_token = "tok";
 
     /* As an HTTP byte stream, at once and in pieces of 1..16 bytes: the
      * answers must be the same, except that a stream that ends in an error
      * may be refused a little earlier or later, with another message. */
-    http_routes r;
-    http_routes_init(&r, &cfg, d, get_route, NULL, NULL);
     sink a, b;
     size_t step = size ? (size_t)(data[size - 1] % 16) + 1 : 1;
-    int ca = run(&r, data, size, size ? size : 1, &a);
-    int cb = run(&r, data, size, step, &b);
+    int ca = run(&cfg, data, size, size ? size : 1, &a);
+    int cb = run(&cfg, data, size, step, &b);
     int same = ca == cb && a.out.len == b.out.len &&
                (a.out.len == 0 || memcmp(a.out.data, b.out.data, a.out.len) == 0);
     if (!same) {
@@ -164,11 +217,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     util_buf_free(&b.out);
 
     /* as a JSON-RPC body */
+    rpc_dispatch *d = table_new();
     size_t n = 0;
     char *out = rpc_dispatch_handle(d, (const char *)data, size, &n);
     if (out) {
         check_reply(out, n);
         free(out);
     }
+    table_free(d);
     return 0;
 }

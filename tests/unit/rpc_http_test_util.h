@@ -107,7 +107,8 @@ RT_HELPER void *loop_main(void *arg)
     return NULL;
 }
 
-RT_HELPER server *server_start(const rpc_http_cfg *cfg)
+/* extra: registers more methods before the server starts (may be NULL). */
+RT_HELPER server *server_start_ex(const rpc_http_cfg *cfg, void (*extra)(server *s))
 {
     server *s = calloc(1, sizeof *s);
     assert_int_equal(uv_loop_init(&s->loop), 0);
@@ -115,6 +116,7 @@ RT_HELPER server *server_start(const rpc_http_cfg *cfg)
     assert_int_equal(rpc_dispatch_add(s->d, "echo", m_echo, NULL), 0);
     assert_int_equal(rpc_dispatch_add(s->d, "big", m_big, NULL), 0);
     assert_int_equal(rpc_dispatch_add(s->d, "stop_server", m_stop_server, s), 0);
+    if (extra) extra(s);
     util_err err = {0};
     int rc = rpc_http_start(&s->http, &s->loop, cfg, s->d, get_route, NULL, &err);
     if (rc) fail_msg("start: %s", err.msg);
@@ -124,6 +126,11 @@ RT_HELPER server *server_start(const rpc_http_cfg *cfg)
     s->stop.data = s;
     assert_int_equal(pthread_create(&s->thread, NULL, loop_main, s), 0);
     return s;
+}
+
+RT_HELPER server *server_start(const rpc_http_cfg *cfg)
+{
+    return server_start_ex(cfg, NULL);
 }
 
 RT_HELPER void server_stop(server *s)

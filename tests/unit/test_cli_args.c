@@ -229,7 +229,7 @@ static void test_url(void **state)
 
 /* Every "--word" in text must be an option in allowed; every option in
  * required must appear. */
-static void check_options_in(const char *text, unsigned allowed, unsigned required,
+static void check_options_in(const char *text, uint64_t allowed, uint64_t required,
                              const char *where)
 {
     for (const char *p = strstr(text, "--"); p; p = strstr(p + 2, "--")) {
@@ -261,7 +261,7 @@ static void test_help_matches_code(void **state)
         FILE *f = open_memstream(&buf, &len);
         cli_print_help(f, &cli_commands[i]);
         fclose(f);
-        unsigned all = cli_commands[i].opts | CLI_GLOBAL_OPTS;
+        uint64_t all = cli_commands[i].opts | CLI_GLOBAL_OPTS;
         check_options_in(buf, all, all, cli_commands[i].name);
         free(buf);
     }

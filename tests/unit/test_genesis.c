@@ -14,10 +14,11 @@
 #include "chain/keys.h"
 #include "util/bytes.h"
 #include "util/hex.h"
+#include "vm/vm.h"
 
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
-#define DEVNET_GENESIS_HASH "500a3bcb8b939bf063ac34ded4f915dc8262cfa00e160df553535e1a42a87e75"
+#define DEVNET_GENESIS_HASH "7ee3fecd6d90acd9618c5abf6aa91251e034b074e9e27595866640a48407d4dc"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -145,7 +146,9 @@ static void expect_reject(json_t *doc, const char *want)
         fail_msg("want error containing \"%s\", got rc %d \"%s\"", want, rc, err.msg);
     assert_null(g.vals);
     assert_null(g.alloc);
+    assert_null(g.contracts);
     assert_int_equal(g.nval, 0);
+    assert_int_equal(g.ncontracts, 0);
     json_decref(doc);
 }
 
@@ -493,6 +496,216 @@ static void test_bad_alloc(void **state)
     expect_reject(d, "alloc[10]: not an object");
 }
 
+/* The devnet's one genesis contract is the default reward contract, at the
+ * address chain_default_reward_addr documents, and its code is exactly what
+ * assembling genesis/contracts/proportional_split.olasm gives: the source and
+ * genesis/devnet.json cannot drift apart (scripts/gen-devnet-contracts
+ * regenerates the JSON). */
+static void test_devnet_contracts(void **state)
+{
+    (void)state;
+    chain_genesis g;
+    util_err err = {0};
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g, j, strlen(j), &err), 0);
+    assert_int_equal(g.ncontracts, 1);
+    uint8_t h[32];
+    chain_sha256(h, "openledger:reward:proportional_split", 36);
+    assert_memory_equal(g.contracts[0].addr.b, h, CHAIN_ADDR_LEN);
+    char s[CHAIN_ADDR_STR_LEN + 1];
+    chain_addr_encode(s, &g.contracts[0].addr);
+    assert_string_equal(s, "ol1vklxu4jqc9asa4w3kfd6fmyauffc4t745qvywn");
+
+    uint8_t *code;
+    size_t n;
+    if (vm_asm_file(OL_SOURCE_DIR "/genesis/contracts/proportional_split.olasm", &code, &n, &err))
+        fail_msg("%s", err.msg);
+    if (n != g.contracts[0].len || memcmp(code, g.contracts[0].code, n) != 0)
+        fail_msg("genesis/devnet.json holds other code than proportional_split.olasm assembles "
+                 "to: run scripts/gen-devnet-contracts");
+    free(code);
+
+    /* The genesis hash from the documented layout (docs/genesis.md), built here
+     * field by field rather than by the parser's encoder. */
+    util_buf b;
+    util_buf_init(&b);
+    util_buf_u8(&b, 2); /* encoding version */
+    util_buf_lenbytes(&b, "openledger-devnet", 17);
+    util_buf_u64(&b, 1767225600000ull);
+    util_buf_u64(&b, 50000000);
+    util_buf_u64(&b, 8388608);
+    util_buf_u64(&b, 131072);
+    util_buf_u64(&b, 1);
+    util_buf_u32(&b, 3000);
+    util_buf_u32(&b, 1000);
+    util_buf_u32(&b, 1000);
+    util_buf_u32(&b, 500);
+    util_buf_varint(&b, 1);
+    util_buf_lenbytes(&b, "devnet-validator", 16);
+    util_buf_put(&b, g.vals[0].pubkey, 32);
+    util_buf_u64(&b, 10);
+    util_buf_varint(&b, 10);
+    for (size_t i = 0; i < 10; i++) {
+        util_buf_put(&b, g.alloc[i].addr.b, CHAIN_ADDR_LEN);
+        util_buf_u64(&b, 10000000000000000ull);
+    }
+    util_buf_varint(&b, 1);
+    util_buf_put(&b, h, CHAIN_ADDR_LEN);
+    util_buf_lenbytes(&b, g.contracts[0].code, g.contracts[0].len);
+    uint8_t gh[32];
+    chain_hash_tagged(gh, CHAIN_TAG_GENESIS, b.data, b.len);
+    util_buf_free(&b);
+    assert_memory_equal(gh, g.hash, 32);
+    chain_genesis_free(&g);
+}
+
+/* "contracts" is optional: absent and empty are the same document. A contract
+ * may also have a balance (an alloc entry at its address). Its code is part of
+ * the hash. */
+static void test_contracts_variants(void **state)
+{
+    (void)state;
+    chain_genesis g1, g2;
+    util_err err = {0};
+    json_t *d = devnet_doc();
+    json_object_del(d, "contracts");
+    assert_int_equal(parse_doc(d, &g1, &err), 0);
+    assert_int_equal(g1.ncontracts, 0);
+    assert_null(g1.contracts);
+    json_object_set_new(d, "contracts", json_array());
+    assert_int_equal(parse_doc(d, &g2, &err), 0);
+    assert_memory_equal(g1.hash, g2.hash, 32);
+    chain_genesis_free(&g2);
+    json_decref(d);
+
+    d = devnet_doc();
+    json_t *c = at(d, "contracts", 0);
+    json_array_append_new(
+        json_object_get(d, "alloc"),
+        json_pack("{s:O,s:s}", "address", json_object_get(c, "address"), "balance", "5"));
+    assert_int_equal(parse_doc(d, &g2, &err), 0);
+    assert_int_equal(g2.nalloc, 11);
+    assert_int_equal(g2.ncontracts, 1);
+    assert_memory_equal(g2.alloc[10].addr.b, g2.contracts[0].addr.b, CHAIN_ADDR_LEN);
+    chain_genesis_free(&g2);
+    json_decref(d);
+
+    /* A second contract (uppercase 0X, same code) at another address. */
+    chain_genesis g0;
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g0, j, strlen(j), &err), 0);
+    d = devnet_doc();
+    c = at(d, "contracts", 0);
+    char *hex = malloc(2 * g0.contracts[0].len + 3);
+    assert_non_null(hex);
+    memcpy(hex, "0X", 2);
+    util_hex_encode(hex + 2, g0.contracts[0].code, g0.contracts[0].len);
+    json_array_append_new(json_object_get(d, "contracts"),
+                          json_pack("{s:O,s:s}", "address",
+                                    json_object_get(at(d, "alloc", 0), "address"), "code", hex));
+    free(hex);
+    assert_int_equal(parse_doc(d, &g2, &err), 0);
+    assert_int_equal(g2.ncontracts, 2);
+    assert_int_equal(g2.contracts[1].len, g0.contracts[0].len);
+    assert_memory_not_equal(g0.hash, g2.hash, 32);
+    chain_genesis_free(&g2);
+    json_decref(d);
+    chain_genesis_free(&g0);
+    chain_genesis_free(&g1);
+}
+
+/* "0x" + hex of a blob of n bytes that starts like a real header. */
+static char *code_hex(const uint8_t *code, size_t n)
+{
+    char *s = malloc(2 * n + 3);
+    assert_non_null(s);
+    memcpy(s, "0x", 2);
+    util_hex_encode(s + 2, code, n);
+    return s;
+}
+
+static void set_code(json_t *doc, const uint8_t *code, size_t n)
+{
+    char *s = code_hex(code, n);
+    set_str(at(doc, "contracts", 0), "code", s);
+    free(s);
+}
+
+static void test_bad_contracts(void **state)
+{
+    (void)state;
+    chain_genesis g0;
+    util_err err = {0};
+    const char *j = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g0, j, strlen(j), &err), 0);
+    const uint8_t *code = g0.contracts[0].code;
+    size_t n = g0.contracts[0].len;
+    json_t *d;
+
+    d = devnet_doc();
+    json_object_set_new(d, "contracts", json_object());
+    expect_reject(d, "contracts: not an array");
+    d = devnet_doc();
+    json_array_append_new(json_object_get(d, "contracts"), json_integer(1));
+    expect_reject(d, "contracts[1]: not an object");
+    d = devnet_doc();
+    json_object_set_new(at(d, "contracts", 0), "balance", json_string("1"));
+    expect_reject(d, "contracts[0].balance: unknown field");
+    d = devnet_doc();
+    json_object_del(at(d, "contracts", 0), "address");
+    expect_reject(d, "contracts[0].address: missing");
+    d = devnet_doc();
+    set_str(at(d, "contracts", 0), "address", "ol1xyz");
+    expect_reject(d, "contracts[0].address: wrong length");
+    d = devnet_doc();
+    json_array_append(json_object_get(d, "contracts"), at(d, "contracts", 0));
+    expect_reject(d, "contracts[1].address: duplicate of contracts[0]");
+    d = devnet_doc();
+    json_object_del(at(d, "contracts", 0), "code");
+    expect_reject(d, "contracts[0].code: missing");
+    d = devnet_doc();
+    json_object_set_new(at(d, "contracts", 0), "code", json_integer(0));
+    expect_reject(d, "contracts[0].code: not a string");
+    d = devnet_doc();
+    set_str(at(d, "contracts", 0), "code", "0x");
+    expect_reject(d, "contracts[0].code: empty");
+    d = devnet_doc();
+    set_str(at(d, "contracts", 0), "code", "0x4f4c564d0");
+    expect_reject(d, "contracts[0].code: not hex");
+    d = devnet_doc();
+    set_str(at(d, "contracts", 0), "code", "0x4f4c564dzz");
+    expect_reject(d, "contracts[0].code: not hex");
+    /* Truncated: the header's lengths no longer add up. */
+    d = devnet_doc();
+    set_code(d, code, n - 8);
+    expect_reject(d, "contracts[0].code: invalid code: offset");
+    d = devnet_doc();
+    set_code(d, code, 10);
+    expect_reject(d, "contracts[0].code: invalid code: offset");
+    {
+        /* Oversized: one byte past the limit. */
+        uint8_t *big = calloc(1, CHAIN_CODE_MAX + 1);
+        assert_non_null(big);
+        memcpy(big, code, n);
+        d = devnet_doc();
+        set_code(d, big, CHAIN_CODE_MAX + 1);
+        expect_reject(d, "contracts[0].code: larger than 24576 bytes");
+        free(big);
+    }
+    {
+        /* An unknown opcode in the first instruction. */
+        uint8_t *bad = malloc(n);
+        assert_non_null(bad);
+        memcpy(bad, code, n);
+        bad[VM_HEADER_SIZE] = 0xff;
+        d = devnet_doc();
+        set_code(d, bad, n);
+        expect_reject(d, "contracts[0].code: invalid code: offset 16: unknown opcode");
+        free(bad);
+    }
+    chain_genesis_free(&g0);
+}
+
 static void expect_raw_reject(const char *s, size_t n, const char *want)
 {
     chain_genesis g;
@@ -539,6 +752,9 @@ int main(void)
         cmocka_unit_test(test_bad_validators),
         cmocka_unit_test(test_bad_alloc),
         cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_devnet_contracts),
+        cmocka_unit_test(test_contracts_variants),
+        cmocka_unit_test(test_bad_contracts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

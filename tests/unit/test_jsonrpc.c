@@ -494,6 +494,140 @@ static void test_registry(void **state)
     assert_null(e.data);
 }
 
+/* --- call context: admin and session flags, observer, specs --- */
+
+static json_t *m_whoami(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
+{
+    return json_pack("{s:b,s:b}", "admin", call->admin, "session", call->session != NULL);
+}
+
+static size_t obs_calls, obs_last_method, obs_errors;
+static void observer(void *ctx, size_t method, uint64_t ns, int code)
+{
+    obs_calls++;
+    obs_last_method = method;
+    if (code) obs_errors++;
+}
+
+static const rpc_method_spec spec = {"who", "[]", "{\"name\":\"r\",\"schema\":{}}"};
+
+static void test_call_context(void **state)
+{
+    rpc_dispatch *d = *state;
+    assert_int_equal(rpc_dispatch_add_ex(d, "whoami", m_whoami, NULL, 0), 0);
+    assert_int_equal(rpc_dispatch_add_ex(d, "admin_x", m_whoami, NULL, RPC_METHOD_ADMIN), 0);
+    assert_int_equal(rpc_dispatch_add_ex(d, "sub_x", m_whoami, NULL, RPC_METHOD_SESSION), 0);
+    assert_int_equal(rpc_dispatch_add_ex(d, "whoami", m_whoami, NULL, 0), UTIL_EEXIST);
+    assert_int_equal(rpc_dispatch_add_ex(d, "y", NULL, NULL, 0), UTIL_EINVAL);
+    assert_int_equal(rpc_dispatch_flags(d, 7), RPC_METHOD_ADMIN);
+    assert_int_equal(rpc_dispatch_flags(d, 99), 0);
+    assert_null(rpc_dispatch_spec(d, 6));
+    assert_int_equal(rpc_dispatch_describe(d, "whoami", &spec), 0);
+    assert_ptr_equal(rpc_dispatch_spec(d, 6), &spec);
+    assert_int_equal(rpc_dispatch_describe(d, "nope", &spec), UTIL_ENOTFOUND);
+
+    /* rpc_dispatch_handle: no admin, no session */
+    json_t *one_id = json_integer(1);
+    json_t *r = call(d, "{\"jsonrpc\":\"2.0\",\"method\":\"admin_x\",\"id\":1}");
+    assert_non_null(strstr(expect_error(r, RPC_UNAUTHORIZED, one_id), "admin"));
+    json_decref(r);
+    r = call(d, "{\"jsonrpc\":\"2.0\",\"method\":\"sub_x\",\"id\":1}");
+    assert_non_null(strstr(expect_error(r, RPC_METHOD_NOT_FOUND, one_id), "WebSocket"));
+    json_decref(r);
+    json_decref(one_id);
+
+    /* with a call context */
+    const char *b = "[{\"jsonrpc\":\"2.0\",\"method\":\"admin_x\",\"id\":1},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"sub_x\",\"id\":2},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"whoami\"}]";
+    rpc_call c = {.admin = 1, .session = (rpc_session *)&c};
+    size_t n;
+    char *out = rpc_dispatch_handle_call(d, b, strlen(b), &n, &c);
+    assert_int_equal(c.ncalls, 3); /* the notification counts too */
+    json_t *j = json_loads(out, 0, NULL);
+    free(out);
+    assert_int_equal(json_array_size(j), 2);
+    assert_true(
+        json_is_true(json_object_get(json_object_get(json_array_get(j, 0), "result"), "admin")));
+    assert_true(
+        json_is_true(json_object_get(json_object_get(json_array_get(j, 1), "result"), "session")));
+    json_decref(j);
+    const char *one = "{\"jsonrpc\":\"2.0\",\"method\":\"whoami\",\"id\":1}";
+    out = rpc_dispatch_handle_call(d, one, strlen(one), &n, &c);
+    assert_int_equal(c.ncalls, 1);
+    free(out);
+    /* a parse error counts as one request */
+    out = rpc_dispatch_handle_call(d, "[", 1, &n, &c);
+    assert_int_equal(c.ncalls, 1);
+    free(out);
+
+    /* in-process calls are trusted */
+    rpc_error e;
+    json_t *res = rpc_dispatch_call(d, "admin_x", NULL, &e);
+    assert_true(json_is_true(json_object_get(res, "admin")));
+    json_decref(res);
+    assert_null(rpc_dispatch_call_ex(d, NULL, "admin_x", NULL, &e));
+    assert_int_equal(e.code, RPC_UNAUTHORIZED);
+    rpc_error_clear(&e);
+
+    /* the observer sees every call, unknown methods as SIZE_MAX */
+    rpc_dispatch_set_observer(d, observer, NULL);
+    obs_calls = obs_errors = 0;
+    r = call(d, "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1},"
+                "{\"jsonrpc\":\"2.0\",\"method\":\"fail\",\"id\":2},"
+                "{\"jsonrpc\":\"2.0\",\"method\":\"zzz\",\"id\":3}]");
+    json_decref(r);
+    assert_int_equal(obs_calls, 3);
+    assert_int_equal(obs_errors, 2);
+    assert_int_equal(obs_last_method, SIZE_MAX);
+    r = call(d, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"id\":1,\"params\":[1,2]}");
+    json_decref(r);
+    assert_int_equal(obs_last_method, 1);
+    /* invalid requests never reach a method */
+    r = call(d, "{\"jsonrpc\":\"1.0\",\"method\":\"add\",\"id\":1}");
+    json_decref(r);
+    assert_int_equal(obs_calls, 4);
+    rpc_dispatch_set_observer(d, NULL, NULL);
+}
+
+/* Wrong param types and numbers out of range, through the whole request path. */
+static void test_bad_param_values(void **state)
+{
+    rpc_dispatch *d = *state;
+    static const char *const bad[] = {
+        "[\"1\", {}]",   "[[1], 2]",    "[true, 1]",
+        "[-1, 1]",       "[1.5, 1]",    "[1e3, 1]",
+        "[\"-1\", 1]",   "[\"\", 1]",   "[\"18446744073709551616\", 1]",
+        "[\"0x10\", 1]", "[null, 1]",   "[1]",
+        "[1, 2, 3]",     "[\" 1\", 1]", "[\"1 \", 1]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char body[200];
+        snprintf(body, sizeof body,
+                 "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":%s,\"id\":1}", bad[i]);
+        json_t *r = call(d, body);
+        json_t *id = json_integer(1);
+        const char *msg = expect_error(r, RPC_INVALID_PARAMS, id);
+        if (!strstr(msg, "param") && !strstr(msg, "expected")) fail_msg("message: %s", msg);
+        json_decref(id);
+        json_decref(r);
+    }
+    /* integers beyond the signed 64-bit range are a parse error, as are
+     * numbers too large for a double */
+    expect_error_body(
+        d, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[9223372036854775808,1],\"id\":1}",
+        RPC_PARSE_ERROR);
+    expect_error_body(d, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[1e400,1],\"id\":1}",
+                      RPC_PARSE_ERROR);
+    /* the sum overflowing u64 is the method's own error */
+    json_t *r = call(d, "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":["
+                        "\"18446744073709551615\",1],\"id\":1}");
+    json_t *id = json_integer(1);
+    expect_error(r, RPC_INVALID_PARAMS, id);
+    json_decref(id);
+    json_decref(r);
+}
+
 /* --- params helpers --- */
 
 static json_t *P(const char *text)
@@ -716,6 +850,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_call_context, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_param_values, setup, teardown),
         cmocka_unit_test(test_param_u64),
         cmocka_unit_test(test_param_count_str_bool),
         cmocka_unit_test(test_param_hex),

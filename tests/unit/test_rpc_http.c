@@ -357,6 +357,107 @@ static void test_process_bytes(void **state)
     rpc_dispatch_free(d);
 }
 
+static json_t *m_admin_ok(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
+{
+    return json_string("done");
+}
+
+/* Runs one POST of admin_x through the state machine with the given bind,
+ * token and extra headers; returns 1 when it ran, 0 when refused (-32004). */
+static int admin_runs(const char *host, const char *token, const char *cors, const char *headers)
+{
+    rpc_dispatch *d = rpc_dispatch_new();
+    assert_int_equal(rpc_dispatch_add_ex(d, "admin_x", m_admin_ok, NULL, RPC_METHOD_ADMIN), 0);
+    rpc_http_cfg cfg = {.host = host, .auth_token = token, .cors_origin = cors};
+    char *req = post_req("{\"jsonrpc\":\"2.0\",\"method\":\"admin_x\",\"id\":1}", headers);
+    char *out;
+    size_t n;
+    int closed;
+    assert_int_equal(rpc_http_process_bytes(&cfg, d, NULL, NULL, (const uint8_t *)req, strlen(req),
+                                            &out, &n, &closed),
+                     0);
+    int ran = strstr(out, "\"result\":\"done\"") != NULL;
+    if (!ran && !strstr(out, "-32004")) fail_msg("unexpected answer: %s", out);
+    assert_non_null(strstr(out, "HTTP/1.1 200 OK")); /* a JSON-RPC error, not an HTTP one */
+    free(out);
+    free(req);
+    rpc_dispatch_free(d);
+    return ran;
+}
+
+static void test_admin_auth(void **state)
+{
+    /* loopback bind, no token: allowed, except from a foreign web page */
+    assert_true(admin_runs(NULL, NULL, NULL, NULL));
+    assert_true(admin_runs("127.0.0.1", NULL, NULL, NULL));
+    assert_true(admin_runs("127.8.9.10", NULL, NULL, NULL));
+    assert_true(admin_runs("::1", NULL, NULL, NULL));
+    assert_true(admin_runs("localhost", NULL, NULL, NULL));
+    assert_false(admin_runs("127.0.0.1", NULL, NULL, "Origin: https://evil.example\r\n"));
+    assert_false(admin_runs("127.0.0.1", NULL, "*", "Origin: https://evil.example\r\n"));
+    assert_true(
+        admin_runs("127.0.0.1", NULL, "https://ex.example", "Origin: https://ex.example\r\n"));
+    assert_false(
+        admin_runs("127.0.0.1", NULL, "https://ex.example", "Origin: https://ex.example.evil\r\n"));
+    /* public bind, no token: off */
+    assert_false(admin_runs("0.0.0.0", NULL, NULL, NULL));
+    assert_false(admin_runs("::", NULL, NULL, NULL));
+    assert_false(admin_runs("192.168.1.2", NULL, NULL, NULL));
+    /* a token: needed everywhere, compared exactly */
+    assert_false(admin_runs("0.0.0.0", "s3cret-T0k", NULL, NULL));
+    assert_false(admin_runs("127.0.0.1", "s3cret-T0k", NULL, NULL));
+    assert_true(admin_runs("0.0.0.0", "s3cret-T0k", NULL, "Authorization: Bearer s3cret-T0k\r\n"));
+    assert_true(admin_runs("0.0.0.0", "s3cret-T0k", NULL, "Authorization: bearer s3cret-T0k\r\n"));
+    assert_false(admin_runs("0.0.0.0", "s3cret-T0k", NULL, "Authorization: Bearer s3cret-T0\r\n"));
+    assert_false(
+        admin_runs("0.0.0.0", "s3cret-T0k", NULL, "Authorization: Bearer s3cret-T0kk\r\n"));
+    assert_false(admin_runs("0.0.0.0", "s3cret-T0k", NULL, "Authorization: Basic s3cret-T0k\r\n"));
+    assert_false(admin_runs("0.0.0.0", "s3cret-T0k", NULL,
+                            "Authorization: Bearer s3cret-T0k\r\n"
+                            "Authorization: Bearer s3cret-T0k\r\n")); /* repeated */
+    /* a browser with the token may (it had to be given the token) */
+    assert_true(admin_runs("0.0.0.0", "s3cret-T0k", NULL,
+                           "Origin: https://x.example\r\nAuthorization: Bearer s3cret-T0k\r\n"));
+    /* an over-long header does not match and does not overflow */
+    char big[600];
+    snprintf(big, sizeof big, "Authorization: Bearer %0500d\r\n", 0);
+    assert_false(admin_runs("0.0.0.0", "s3cret-T0k", NULL, big));
+    /* tokens are checked at start-up */
+    rpc_dispatch *d = rpc_dispatch_new();
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    rpc_http *h = NULL;
+    util_err err = {0};
+    rpc_http_cfg cfg = test_cfg();
+    cfg.auth_token = "has space";
+    assert_int_equal(rpc_http_start(&h, &loop, &cfg, d, NULL, NULL, &err), UTIL_EINVAL);
+    cfg.auth_token = "";
+    assert_int_equal(rpc_http_start(&h, &loop, &cfg, d, NULL, NULL, &err), UTIL_EINVAL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    rpc_dispatch_free(d);
+}
+
+/* CORS preflight lets a browser send the token. */
+static void test_cors_authorization(void **state)
+{
+    rpc_dispatch *d = rpc_dispatch_new();
+    rpc_http_cfg cfg = {.cors_origin = "https://ex.example"};
+    const char *in = "OPTIONS / HTTP/1.1\r\nHost: t\r\nOrigin: https://ex.example\r\n"
+                     "Access-Control-Request-Method: POST\r\n"
+                     "Access-Control-Request-Headers: authorization, content-type\r\n\r\n";
+    char *out;
+    size_t n;
+    int closed;
+    assert_int_equal(rpc_http_process_bytes(&cfg, d, NULL, NULL, (const uint8_t *)in, strlen(in),
+                                            &out, &n, &closed),
+                     0);
+    assert_non_null(strstr(out, "HTTP/1.1 204"));
+    assert_non_null(strstr(out, "Access-Control-Allow-Origin: https://ex.example\r\n"));
+    assert_non_null(strstr(out, "Access-Control-Allow-Headers: Content-Type, Authorization\r\n"));
+    free(out);
+    rpc_dispatch_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -369,6 +470,8 @@ int main(void)
         cmocka_unit_test(test_cors),
         cmocka_unit_test(test_stop_inside_request),
         cmocka_unit_test(test_process_bytes),
+        cmocka_unit_test(test_admin_auth),
+        cmocka_unit_test(test_cors_authorization),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

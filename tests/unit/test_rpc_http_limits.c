@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <sys/resource.h>
+
 #include "rpc_http_test_util.h"
 
 static void test_body_too_large(void **state)
@@ -87,15 +89,33 @@ static void test_slowloris(void **state)
     server_stop(s);
 }
 
+/* Both ends of every connection live in this process: raise the soft
+ * descriptor limit when it is below what the test needs. */
+static void need_fds(rlim_t n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= n) return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= n ? n : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < n) skip();
+}
+
 static void test_many_idle_connections(void **state)
 {
+    enum { N = 1000 };
+    need_fds(2 * N + 100);
     rpc_http_cfg cfg = test_cfg();
+    cfg.max_conns = N + 10;
     server *s = server_start(&cfg);
-    enum { N = 300 };
     client **idle = calloc(N, sizeof *idle);
     for (int i = 0; i < N; i++) {
         idle[i] = client_open(s->port);
-        if (i % 2) send_str(idle[i], "POST / HTTP/1.1\r\n"); /* half of them mid-request */
+        if (i % 3 == 1) send_str(idle[i], "POST / HTTP/1.1\r\n"); /* mid-request */
+        if (i % 3 == 2)                                           /* an idle WebSocket session */
+            send_str(idle[i], "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Key: "
+                              "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
     }
     client *c = client_open(s->port);
     for (int i = 1; i <= 3; i++) {
@@ -106,6 +126,61 @@ static void test_many_idle_connections(void **state)
     for (int i = 0; i < N; i++)
         client_close(idle[i]);
     free(idle);
+    server_stop(s);
+}
+
+/* The per-connection rate limit over HTTP: 429 with a JSON-RPC body, the
+ * connection kept; batch entries count one each. */
+static void test_rate_limit(void **state)
+{
+    rpc_http_cfg cfg = test_cfg();
+    cfg.rate_limit = 5;
+    server *s = server_start(&cfg);
+    client *c = client_open(s->port);
+    int ok = 0, limited = 0;
+    for (int i = 1; i <= 30; i++) {
+        send_echo(c, i, NULL);
+        response r;
+        assert_int_equal(read_response(c, &r), 0);
+        if (r.status == 200) {
+            ok++;
+        } else {
+            assert_int_equal(r.status, 429);
+            assert_string_equal(header(&r, "retry-after"), "1");
+            assert_non_null(strstr((char *)r.body.data, "-32005"));
+            assert_null(header(&r, "connection")); /* kept open */
+            limited++;
+        }
+        response_free(&r);
+    }
+    print_message("%d served, %d refused\n", ok, limited);
+    assert_true(ok >= 5 && limited >= 15);
+    /* another connection has its own budget */
+    client *c2 = client_open(s->port);
+    send_echo(c2, 1, NULL);
+    expect_echo(c2, 1);
+    /* a batch of 20 on a fresh connection passes once, then the debt refuses */
+    client *c3 = client_open(s->port);
+    char body[4096];
+    size_t k = (size_t)sprintf(body, "[");
+    for (int i = 0; i < 20; i++)
+        k += (size_t)sprintf(body + k, "%s{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":%d}",
+                             i ? "," : "", i);
+    sprintf(body + k, "]");
+    char *req = post_req(body, NULL);
+    send_str(c3, req);
+    response r;
+    assert_int_equal(read_response(c3, &r), 0);
+    assert_int_equal(r.status, 200);
+    response_free(&r);
+    send_str(c3, req);
+    assert_int_equal(read_response(c3, &r), 0);
+    assert_int_equal(r.status, 429);
+    response_free(&r);
+    free(req);
+    client_close(c);
+    client_close(c2);
+    client_close(c3);
     server_stop(s);
 }
 
@@ -242,9 +317,13 @@ static void test_start_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body_too_large),        cmocka_unit_test(test_slowloris),
-        cmocka_unit_test(test_many_idle_connections), cmocka_unit_test(test_max_conns),
-        cmocka_unit_test(test_client_disconnects),    cmocka_unit_test(test_start_errors),
+        cmocka_unit_test(test_body_too_large),
+        cmocka_unit_test(test_slowloris),
+        cmocka_unit_test(test_many_idle_connections),
+        cmocka_unit_test(test_max_conns),
+        cmocka_unit_test(test_client_disconnects),
+        cmocka_unit_test(test_start_errors),
+        cmocka_unit_test(test_rate_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

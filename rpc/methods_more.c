@@ -1,0 +1,412 @@
+#include "rpc/methods_more.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rpc/params.h"
+#include "util/bytes.h"
+#include "util/hex.h"
+
+static json_t *store_fail(rpc_error *e, const util_err *ue)
+{
+    if (ue->code == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue->msg);
+    return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue->msg);
+}
+
+/* Optional page size at params[i]: 1..RPC_PAGE_MAX, default RPC_PAGE_DEFAULT. */
+static int page_limit(json_t *params, size_t i, size_t *out, rpc_error *e)
+{
+    *out = RPC_PAGE_DEFAULT;
+    if (!rpc_param_present(params, i)) return 0;
+    uint64_t v;
+    if (rpc_param_u64(params, i, "limit", &v, e)) return -1;
+    if (v < 1 || v > RPC_PAGE_MAX) {
+        rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param %zu (limit): must be 1 to %d", i,
+                 RPC_PAGE_MAX);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+/* --- chain_getBlockRange ------------------------------------------------ */
+
+typedef struct raw_block {
+    uint8_t *p;
+    size_t n;
+} raw_block;
+
+static int grab_raw(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    raw_block *r = ctx;
+    r->p = malloc(vlen ? vlen : 1);
+    if (r->p) {
+        memcpy(r->p, val, vlen);
+        r->n = vlen;
+    }
+    return 1;
+}
+
+/* A block's summary from its stored bytes: only the header and the tx count
+ * are decoded, so a page of large blocks stays cheap. */
+static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
+{
+    uint8_t id[33];
+    util_err ue = {0};
+    if (chain_store_block_id_at(st, height, id + 1, &ue)) return store_fail(e, &ue);
+    id[0] = 'B';
+    raw_block raw = {0};
+    if (chain_store_scan(st, id, sizeof id, NULL, 0, 0, 1, grab_raw, &raw, &ue))
+        return store_fail(e, &ue);
+    if (!raw.p)
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu missing from the store",
+                        (unsigned long long)height);
+    util_rd r;
+    util_rd_init(&r, raw.p, raw.n);
+    chain_header h;
+    uint64_t ntx = 0;
+    json_t *out = NULL;
+    if (chain_header_read(&h, &r, &ue) || util_rd_varint(&r, &ntx, CHAIN_BLOCK_MAX_TXS))
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "stored block %llu does not decode",
+                 (unsigned long long)height);
+    else
+        out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id + 1, 32), "height",
+                        (json_int_t)height, "txCount", (json_int_t)ntx, "size", (json_int_t)raw.n,
+                        "header", rpc_json_header(&h));
+    free(raw.p);
+    return out;
+}
+
+static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_more_api *api = ctx;
+    chain_store *st = api->chain->store;
+    rpc_block_ref ref;
+    size_t limit;
+    const char *order = "asc";
+    if (rpc_param_count(params, 1, 3, e) || rpc_param_block_ref(params, 0, "from", &ref, e) ||
+        page_limit(params, 1, &limit, e) ||
+        (rpc_param_present(params, 2) && rpc_param_str(params, 2, "order", 4, &order, e)))
+        return NULL;
+    int desc = strcmp(order, "desc") == 0;
+    if (!desc && strcmp(order, "asc") != 0)
+        return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 2 (order): \"asc\" or \"desc\"");
+    uint64_t head = chain_store_height(st), from;
+    if (ref.kind == RPC_BLOCK_HASH)
+        return rpc_fail(e, RPC_INVALID_PARAMS, NULL,
+                        "param 0 (from): a height, \"latest\" or "
+                        "\"finalized\"");
+    from = ref.kind == RPC_BLOCK_NUMBER ? ref.number : head;
+    if (from > head)
+        return rpc_fail(e, RPC_NOT_FOUND, NULL, "block %llu not found: head is %llu",
+                        (unsigned long long)from, (unsigned long long)head);
+    json_t *blocks = json_array();
+    if (!blocks) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    uint64_t h = from;
+    size_t n = 0;
+    int more = 1;
+    while (n < limit) {
+        json_t *b = block_summary(st, h, e);
+        if (!b) {
+            json_decref(blocks);
+            return NULL;
+        }
+        json_array_append_new(blocks, b);
+        n++;
+        if (desc ? h == 0 : h == head) {
+            more = 0;
+            break;
+        }
+        h = desc ? h - 1 : h + 1;
+    }
+    return json_pack("{s:o,s:o}", "blocks", blocks, "next",
+                     more ? json_integer((json_int_t)h) : json_null());
+}
+
+/* --- chain_getReceipt ----------------------------------------------------- */
+
+static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_more_api *api = ctx;
+    chain_store *st = api->chain->store;
+    uint8_t txid[32];
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
+        return NULL;
+    uint64_t height;
+    uint32_t index;
+    util_err ue = {0};
+    int rc = chain_store_tx_location(st, txid, &height, &index, &ue);
+    if (rc == UTIL_ENOTFOUND) {
+        int pending = chain_mempool_get(api->chain->mempool, txid) != NULL;
+        return rpc_fail(e, RPC_NOT_FOUND,
+                        json_pack("{s:s}", "reason", pending ? "pending" : "unknown"),
+                        pending ? "no receipt yet: the transaction is in the mempool"
+                                : "transaction not found");
+    }
+    if (rc) return store_fail(e, &ue);
+    uint8_t id[32];
+    chain_receipt *rs = NULL;
+    size_t nr = 0;
+    if (chain_store_block_id_at(st, height, id, &ue) ||
+        chain_store_get_receipts(st, id, &rs, &nr, &ue))
+        return store_fail(e, &ue);
+    json_t *out = NULL;
+    if (index < nr) {
+        out = rpc_json_receipt(&rs[index]);
+        if (out) {
+            json_object_set_new(out, "txHash", rpc_json_hex(txid, 32));
+            json_object_set_new(out, "blockHeight", json_integer((json_int_t)height));
+            json_object_set_new(out, "blockHash", rpc_json_hex(id, 32));
+            json_object_set_new(out, "index", json_integer((json_int_t)index));
+        }
+    } else {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
+    }
+    for (size_t i = 0; i < nr; i++)
+        chain_receipt_free(&rs[i]);
+    free(rs);
+    return out;
+}
+
+/* --- tx_list ------------------------------------------------------------------ */
+
+#define TXIX_PREFIX 22 /* 'x' 'A' addr[20] */
+#define TXIX_KEY (TXIX_PREFIX + 12)
+
+typedef struct tx_page {
+    size_t n, want;
+    uint8_t keys[RPC_PAGE_MAX + 1][TXIX_KEY];
+    uint8_t ids[RPC_PAGE_MAX + 1][32];
+    int bad;
+} tx_page;
+
+static int collect_tx(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    tx_page *p = ctx;
+    if (klen != TXIX_KEY || vlen != 32) {
+        p->bad = 1;
+        return 1;
+    }
+    memcpy(p->keys[p->n], key, TXIX_KEY);
+    memcpy(p->ids[p->n], val, 32);
+    return ++p->n >= p->want;
+}
+
+/* The block of the previous entry is kept: an address's transactions often
+ * share blocks. */
+typedef struct block_cache {
+    uint64_t height;
+    int have;
+    chain_block b;
+    chain_receipt *rs;
+    size_t nr;
+} block_cache;
+
+static void cache_drop(block_cache *c)
+{
+    if (!c->have) return;
+    chain_block_free(&c->b);
+    for (size_t i = 0; i < c->nr; i++)
+        chain_receipt_free(&c->rs[i]);
+    free(c->rs);
+    memset(c, 0, sizeof *c);
+}
+
+static int cache_load(chain_store *st, block_cache *c, uint64_t height, util_err *ue)
+{
+    if (c->have && c->height == height) return 0;
+    cache_drop(c);
+    uint8_t id[32];
+    if (chain_store_block_id_at(st, height, id, ue) ||
+        chain_store_get_block(st, id, &c->b, NULL, ue))
+        return -1;
+    if (chain_store_get_receipts(st, id, &c->rs, &c->nr, ue)) {
+        chain_block_free(&c->b);
+        return -1;
+    }
+    c->have = 1;
+    c->height = height;
+    return 0;
+}
+
+static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_more_api *api = ctx;
+    chain_store *st = api->chain->store;
+    chain_addr a;
+    size_t limit;
+    uint8_t after[TXIX_KEY];
+    int have_cursor = 0;
+    if (rpc_param_count(params, 1, 3, e) || rpc_param_addr(params, 0, "address", &a, e) ||
+        page_limit(params, 2, &limit, e))
+        return NULL;
+    after[0] = 'x';
+    after[1] = 'A';
+    memcpy(after + 2, a.b, CHAIN_ADDR_LEN);
+    if (rpc_param_present(params, 1)) {
+        if (rpc_param_hex_exact(params, 1, "cursor", after + TXIX_PREFIX, 12, e)) return NULL;
+        have_cursor = 1;
+    }
+    tx_page *pg = calloc(1, sizeof *pg);
+    if (!pg) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    pg->want = limit + 1; /* one more tells whether another page exists */
+    util_err ue = {0};
+    if (chain_store_scan(st, after, TXIX_PREFIX, have_cursor ? after : NULL,
+                         have_cursor ? TXIX_KEY : 0, 1, pg->want, collect_tx, pg, &ue)) {
+        free(pg);
+        return store_fail(e, &ue);
+    }
+    if (pg->bad) {
+        free(pg);
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "malformed transaction index entry");
+    }
+    json_t *txs = json_array();
+    block_cache cache = {0};
+    size_t shown = pg->n < limit ? pg->n : limit;
+    for (size_t i = 0; txs && i < shown; i++) {
+        uint64_t height = util_get_u64be(pg->keys[i] + TXIX_PREFIX);
+        const uint8_t *ib = pg->keys[i] + TXIX_PREFIX + 8;
+        uint32_t index =
+            (uint32_t)ib[0] << 24 | (uint32_t)ib[1] << 16 | (uint32_t)ib[2] << 8 | ib[3];
+        if (cache_load(st, &cache, height, &ue)) {
+            json_decref(txs);
+            txs = NULL;
+            store_fail(e, &ue);
+            break;
+        }
+        if (index >= cache.b.ntx || index >= cache.nr ||
+            memcmp(cache.b.txs[index].id, pg->ids[i], 32) != 0) {
+            json_decref(txs);
+            txs = NULL;
+            rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index disagrees with block %llu",
+                     (unsigned long long)height);
+            break;
+        }
+        json_array_append_new(txs, json_pack("{s:o,s:I,s:I,s:o,s:o}", "hash",
+                                             rpc_json_hex(pg->ids[i], 32), "blockHeight",
+                                             (json_int_t)height, "index", (json_int_t)index, "tx",
+                                             rpc_json_tx(&cache.b.txs[index]), "receipt",
+                                             rpc_json_receipt(&cache.rs[index])));
+    }
+    cache_drop(&cache);
+    json_t *out = NULL;
+    if (txs) {
+        json_t *next =
+            pg->n > limit ? rpc_json_hex(pg->keys[limit - 1] + TXIX_PREFIX, 12) : json_null();
+        out = json_pack("{s:o,s:o}", "txs", txs, "nextCursor", next);
+    }
+    free(pg);
+    return out;
+}
+
+/* --- tx_estimateGas ----------------------------------------------------------- */
+
+static json_t *m_estimate_gas(void *ctx, json_t *params, rpc_error *e)
+{
+    uint8_t *raw;
+    size_t n;
+    if (rpc_param_count(params, 1, 1, e) ||
+        rpc_param_hex(params, 0, "tx", CHAIN_TX_MAX_SIZE, &raw, &n, e))
+        return NULL;
+    chain_tx tx;
+    util_err ue = {0};
+    int signed_ = 1;
+    int rc = chain_tx_decode(&tx, raw, n, &ue);
+    if (rc) {
+        /* An unsigned transaction: the encoding without the 64 signature
+         * bytes. Decode it with a zero signature. */
+        uint8_t *full =
+            n + CHAIN_SIG_LEN <= CHAIN_TX_MAX_SIZE ? calloc(1, n + CHAIN_SIG_LEN) : NULL;
+        util_err ue2 = {0};
+        if (full) {
+            memcpy(full, raw, n);
+            if (chain_tx_decode(&tx, full, n + CHAIN_SIG_LEN, &ue2) == 0) {
+                rc = 0;
+                signed_ = 0;
+            }
+            free(full);
+        }
+    }
+    free(raw);
+    if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
+    uint64_t gas = chain_tx_intrinsic_gas(&tx);
+    /* Native bodies charge a fixed amount; a contract, or an attribution
+     * whose reward runs contract code, may use more than the intrinsic gas. */
+    int exact =
+        tx.type != CHAIN_TX_DEPLOY && tx.type != CHAIN_TX_CALL && tx.type != CHAIN_TX_ATTRIBUTE;
+    json_t *out = json_pack("{s:I,s:b,s:s,s:b}", "gas", (json_int_t)gas, "exact", exact, "type",
+                            chain_tx_type_name(tx.type), "signed", signed_);
+    chain_tx_free(&tx);
+    return out;
+}
+
+/* --- mempool_status, node_peers, chain_getGenesis ---------------------------- */
+
+static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_more_api *api = ctx;
+    if (rpc_param_count(params, 0, 0, e)) return NULL;
+    chain_mempool *mp = api->chain->mempool;
+    const chain_mempool_cfg *c = &api->mempool;
+    return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I}", "count", (json_int_t)chain_mempool_count(mp),
+                     "bytes", (json_int_t)chain_mempool_bytes(mp), "maxCount",
+                     (json_int_t)c->max_txs, "maxBytes", (json_int_t)c->max_bytes, "minGasPrice",
+                     rpc_json_u64str(c->min_gas_price), "maxNonceAhead",
+                     (json_int_t)c->max_nonce_ahead);
+}
+
+static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
+{
+    if (rpc_param_count(params, 0, 0, e)) return NULL;
+    return json_array(); /* no peer-to-peer layer yet */
+}
+
+static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_more_api *api = ctx;
+    if (rpc_param_count(params, 0, 0, e)) return NULL;
+    const chain_genesis *g = api->chain->genesis;
+    char when[32] = "";
+    time_t t = (time_t)(g->genesis_time_ms / 1000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *vals = json_array();
+    for (size_t i = 0; vals && i < g->nval; i++)
+        json_array_append_new(vals, json_pack("{s:s,s:o,s:o,s:I}", "name", g->vals[i].name,
+                                              "pubkey", rpc_json_hex(g->vals[i].pubkey, 32),
+                                              "address", rpc_json_addr(&g->vals[i].addr), "power",
+                                              (json_int_t)g->vals[i].power));
+    uint64_t supply = 0;
+    for (size_t i = 0; i < g->nalloc; i++)
+        supply += g->alloc[i].balance; /* the genesis parser checked it fits u64 */
+    const chain_params *p = &g->params;
+    return json_pack(
+        "{s:o,s:s,s:s,s:I,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I},s:o,s:o,s:I,s:o}", "hash",
+        rpc_json_hex(g->hash, 32), "chainId", g->chain_id, "genesisTime", when, "genesisTimeMs",
+        (json_int_t)g->genesis_time_ms, "params", "blockGasLimit",
+        rpc_json_u64str(p->block_gas_limit), "blockMaxBytes", rpc_json_u64str(p->block_max_bytes),
+        "txMaxBytes", rpc_json_u64str(p->tx_max_bytes), "minGasPrice",
+        rpc_json_u64str(p->min_gas_price), "timeoutProposeMs", (json_int_t)p->timeout_propose_ms,
+        "timeoutPrevoteMs", (json_int_t)p->timeout_prevote_ms, "timeoutPrecommitMs",
+        (json_int_t)p->timeout_precommit_ms, "timeoutDeltaMs", (json_int_t)p->timeout_delta_ms,
+        "validators", vals, "validatorsHash", rpc_json_hex(g->validators_hash, 32), "allocCount",
+        (json_int_t)g->nalloc, "allocTotal", rpc_json_u64str(supply));
+}
+
+int rpc_methods_more_register(rpc_dispatch *d, rpc_more_api *api)
+{
+    static const struct {
+        const char *name;
+        rpc_method_fn fn;
+    } m[] = {
+        {"chain_getBlockRange", m_block_range}, {"chain_getReceipt", m_get_receipt},
+        {"chain_getGenesis", m_genesis},        {"tx_list", m_tx_list},
+        {"tx_estimateGas", m_estimate_gas},     {"mempool_status", m_mempool_status},
+        {"node_peers", m_node_peers},
+    };
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+    return 0;
+}
