@@ -119,12 +119,25 @@ static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
     if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
     int reason = api->submit_tx(api->ctx, &tx, &ue);
     json_t *out = NULL;
-    if (reason == CHAIN_MP_OK)
+    if (reason == CHAIN_MP_OK) {
         out = rpc_json_hex(tx.id, 32);
-    else
+    } else if (reason == CHAIN_MP_EXEC_FAILED) {
+        /* The dry run's reason token leads its message: "not_attestor: ...". */
+        char tok[48];
+        size_t i = 0;
+        while (i < sizeof tok - 1 && ue.msg[i] && ue.msg[i] != ':' && ue.msg[i] != ' ') {
+            tok[i] = ue.msg[i];
+            i++;
+        }
+        tok[i] = 0;
+        rpc_fail(e, RPC_TX_REJECTED,
+                 json_pack("{s:s}", "reason", ue.msg[i] == ':' && i ? tok : "execution_failed"),
+                 "transaction rejected: %s", ue.msg);
+    } else {
         rpc_fail(
             e, RPC_TX_REJECTED, json_pack("{s:s}", "reason", chain_mempool_reason_token(reason)),
             "transaction rejected: %s", ue.msg[0] ? ue.msg : chain_mempool_reason_text(reason));
+    }
     chain_tx_free(&tx);
     return out;
 }

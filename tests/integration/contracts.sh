@@ -320,10 +320,10 @@ grep -q '^revert:    armed: reverting$' <<<"$out" || fail "read-only revert outp
 n0=$(jget "$(rpc account_get '["'"$(cli key show dev4 | sed -n 's/^address: *//p')"'"]')" 'j["result"]["nonce"]')
 if out=$(cli contract call "$A" --input 0x0301 --from dev4 2>&1); then fail "faulting call admitted: $out"; fi
 grep -q 'memory access out of bounds' <<<"$out" || fail "refused call message: $out"
-grep -q 'execution_failed' <<<"$out" || fail "refused call reason: $out"
+grep -q '(reason: vm_fault)' <<<"$out" || fail "refused call reason: $out"
 n1=$(jget "$(rpc account_get '["'"$(cli key show dev4 | sed -n 's/^address: *//p')"'"]')" 'j["result"]["nonce"]')
 [[ $n0 == "$n1" ]] || fail "a refused call used a nonce"
-pass "failing calls refused at tx_send (execution_failed), read-only shows the revert"
+pass "failing calls refused at tx_send (reason vm_fault), read-only shows the revert"
 
 # The node is still running and making blocks.
 h0=$(jget "$(rpc node_status '[]')" 'j["result"]["height"]')
@@ -362,7 +362,7 @@ for what in empty truncated oversized unknown-opcode bad-register bad-jump-targe
   case $what in
     empty | oversized) [[ $(jget "$r" 'j["code"]') == -32602 ]] || fail "$what: $r" ;;
     *)
-      [[ $(jget "$r" 'j["reason"]') == execution_failed ]] || fail "$what: reason $r"
+      [[ $(jget "$r" 'j["reason"]') == invalid_code ]] || fail "$what: reason $r"
       grep -q 'invalid_code: offset ' <<<"$msg" || fail "$what: no offset in '$msg'"
       ;;
   esac
