@@ -14,6 +14,12 @@ t_cleanup() {
     [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true
   done
   wait 2>/dev/null || true
+  # A sanitizer report in any node's log fails the test, even when every
+  # check passed: the nodes run the ASan+UBSan build in `make test`.
+  if [[ $rc -eq 0 ]] && grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T_DIR"/*.log 2>/dev/null; then
+    echo "FAIL: sanitizer report in a node log" >&2
+    rc=1
+  fi
   if [[ $rc -ne 0 ]]; then
     for f in "$T_DIR"/*.log; do
       [[ -f "$f" ]] || continue
@@ -59,9 +65,13 @@ start_node() {
   fail "node $name did not answer on $T_RPC"
 }
 
+# Stops the node with SIGTERM; it must shut down cleanly (exit 0), which is
+# also when LeakSanitizer checks it.
 stop_node() {
+  local st=0
   kill -TERM "$T_NODE_PID" 2>/dev/null || true
-  wait "$T_NODE_PID" 2>/dev/null || true
+  wait "$T_NODE_PID" 2>/dev/null || st=$?
+  [[ $st -eq 0 ]] || fail "node exited with status $st on SIGTERM"
 }
 
 cli() { "$OPENLEDGER_CLI" --rpc "$T_RPC" "$@"; }
