@@ -138,21 +138,22 @@ int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s)
     if (strncasecmp(from, "ol1", 3) == 0)
         return cli_usage_fail(ctx, "--from needs a key name (keystore or dev0..dev9), not an "
                                    "address");
+    /* Usage errors first, before asking the node anything. */
+    tx->version = CHAIN_TX_VERSION;
+    tx->gas_price = o.gas_price;
+    tx->gas_limit = o.have_gas_limit ? o.gas_limit : chain_tx_intrinsic_gas(tx) + s->extra_gas;
+    uint64_t cost;
+    if (chain_tx_max_cost(tx, &cost))
+        return cli_usage_fail(ctx, "gas limit x gas price + value overflows 64 bits");
+
     util_err e;
     chain_addr fa;
     char fromstr[CHAIN_ADDR_STR_LEN + 1], chain_id[CHAIN_ID_MAX + 1];
     if (cli_resolve_address(ctx, from, &fa, fromstr, &e) ||
         fetch_chain_and_nonce(ctx, fromstr, &o, chain_id, &e))
         return cli_fail_err(ctx, &e);
-
-    tx->version = CHAIN_TX_VERSION;
     snprintf(tx->chain_id, sizeof tx->chain_id, "%s", chain_id);
     tx->nonce = o.nonce;
-    tx->gas_price = o.gas_price;
-    tx->gas_limit = o.have_gas_limit ? o.gas_limit : chain_tx_intrinsic_gas(tx) + s->extra_gas;
-    uint64_t cost;
-    if (chain_tx_max_cost(tx, &cost))
-        return cli_usage_fail(ctx, "gas limit x gas price + value overflows 64 bits");
 
     char *hex = NULL;
     if ((rc = sign_and_encode(ctx, from, tx, &hex, s->txid))) return rc;
