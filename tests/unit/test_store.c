@@ -276,6 +276,32 @@ static void test_invalid_txs_change_nothing(void **state)
     chain_store_close(st);
 }
 
+/* A signature the mempool verified is not verified again when the block
+ * executes: sig_checked is trusted (only the pool and the batch verifier set it). */
+static void test_checked_signature_not_reverified(void **state)
+{
+    (void)state;
+    chain_store *st = open_store();
+    chain_addr to;
+    dev_addr(&to, 2);
+    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    dev_addr(&ctx.proposer, 1000);
+    chain_exec *ex = chain_exec_new(st, &ctx);
+    chain_receipt r;
+    util_err err = {0};
+    chain_tx tx = transfer(0, &to, 1, 0);
+    tx.sig[0] ^= 1; /* no longer a valid signature */
+    tx.sig_checked = 0;
+    assert_int_equal(chain_exec_apply_tx(ex, &tx, &r, &err), UTIL_EINVAL);
+    assert_non_null(strstr(err.msg, "signature"));
+    tx.sig_checked = 1; /* as if the pool had verified it */
+    assert_int_equal(chain_exec_apply_tx(ex, &tx, &r, &err), 0);
+    assert_int_equal(r.status, CHAIN_RECEIPT_OK);
+    chain_receipt_free(&r);
+    chain_exec_free(ex);
+    chain_store_close(st);
+}
+
 static void test_commit_checks(void **state)
 {
     (void)state;
@@ -424,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_genesis_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transfer_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_txs_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checked_signature_not_reverified, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_genesis_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_accounts_root_matches_rebuild, setup, teardown),
