@@ -8,6 +8,7 @@
 
 #include "chain/hash.h"
 #include "node/node_internal.h"
+#include "rpc/explorer.h"
 #include "rpc/http.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods.h"
@@ -48,8 +49,10 @@ static void print_dev_accounts(const node *n)
         printf("(%u) dev%u  %s  %s OPEN\n    secret 0x%s\n", i, i, addr, bal, sk);
         chain_keypair_clear(&kp);
     }
-    printf("\nJSON-RPC: http://%s:%d   (openledger-cli --rpc http://%s:%d status)\n\n",
-           n->cfg.rpc_host, rpc_http_port(n->http), n->cfg.rpc_host, rpc_http_port(n->http));
+    printf("\nExplorer: http://%s:%d/\nJSON-RPC: http://%s:%d   (openledger-cli --rpc http://%s:%d "
+           "status)\n\n",
+           n->cfg.rpc_host, rpc_http_port(n->http), n->cfg.rpc_host, rpc_http_port(n->http),
+           n->cfg.rpc_host, rpc_http_port(n->http));
     fflush(stdout);
 }
 
@@ -135,6 +138,8 @@ int node_http_get(void *ctx, const char *path, int *status, const char **ctype, 
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
     }
+    /* The block explorer page; POST / stays JSON-RPC (the route only sees GET/HEAD). */
+    if (rpc_explorer_path(path)) return rpc_explorer_get(path, status, ctype, body, len);
     return 1;
 }
 
