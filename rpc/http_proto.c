@@ -229,8 +229,8 @@ static void respond(http_proto *p, int status, const char *ctype, const char *ex
     const char *cors = r->cors_origin;
     if (!ctype) ctype = "application/octet-stream";
     const char *why = reason(status);
-    size_t cap = 200 + strlen(why) + strlen(ctype) + (extra ? strlen(extra) : 0) +
-                 (cors ? strlen(cors) : 0);
+    size_t cap =
+        200 + strlen(why) + strlen(ctype) + (extra ? strlen(extra) : 0) + (cors ? strlen(cors) : 0);
     char *head = malloc(cap);
     if (!head) {
         free(body);
@@ -392,6 +392,7 @@ static int header_id(const char *name, size_t n)
         [HDR_UPGRADE] = "upgrade",
         [HDR_WS_KEY] = "sec-websocket-key",
         [HDR_WS_VERSION] = "sec-websocket-version",
+        [HDR_HOST] = "host",
     };
     for (int i = 0; i < HDR_COUNT; i++)
         if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0) return i;
@@ -561,6 +562,18 @@ static int is_base64_key(const char *k, size_t n)
     return 1;
 }
 
+/* 1 when Origin is "http://" or "https://" followed by exactly the Host header. */
+static int same_origin(http_proto *p, const char *origin, size_t ol)
+{
+    size_t hl = 0;
+    const char *host = hdr_value(p, HDR_HOST, &hl);
+    if (!origin || !host || hl == 0) return 0;
+    size_t skip = ol > 7 && strncasecmp(origin, "http://", 7) == 0    ? 7
+                  : ol > 8 && strncasecmp(origin, "https://", 8) == 0 ? 8
+                                                                      : 0;
+    return skip && ol - skip == hl && strncasecmp(origin + skip, host, hl) == 0;
+}
+
 /* GET /ws: answers the WebSocket handshake (RFC 6455 4.2) with 101, or
  * refuses it. Returns 1 when the connection is upgraded. */
 static int ws_upgrade(http_proto *p, int keep)
@@ -589,8 +602,9 @@ static int ws_upgrade(http_proto *p, int keep)
         return 0;
     }
     /* Browsers always send Origin on a WebSocket; a page may only connect
-     * when CORS allows its origin, as for HTTP. */
-    if (p->hdr[HDR_ORIGIN].seen &&
+     * when it was served by this node (same origin: the node's own explorer)
+     * or when CORS allows its origin, as for HTTP. */
+    if (p->hdr[HDR_ORIGIN].seen && !same_origin(p, origin, ol) &&
         (!origin || !r->cors_origin ||
          (strcmp(r->cors_origin, "*") != 0 &&
           (strlen(r->cors_origin) != ol || memcmp(r->cors_origin, origin, ol) != 0)))) {

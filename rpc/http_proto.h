@@ -60,7 +60,16 @@ int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, 
 enum { HTTP_PHASE_IDLE, HTTP_PHASE_HEADERS, HTTP_PHASE_BODY };
 
 /* Request headers the server reads, with bounded copies of their values. */
-enum { HDR_EXPECT, HDR_AUTH, HDR_ORIGIN, HDR_UPGRADE, HDR_WS_KEY, HDR_WS_VERSION, HDR_COUNT };
+enum {
+    HDR_EXPECT,
+    HDR_AUTH,
+    HDR_ORIGIN,
+    HDR_UPGRADE,
+    HDR_WS_KEY,
+    HDR_WS_VERSION,
+    HDR_HOST,
+    HDR_COUNT
+};
 #define HTTP_HDR_VALUE_MAX (16 + RPC_HTTP_MAX_TOKEN)
 
 typedef struct http_hdr {

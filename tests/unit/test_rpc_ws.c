@@ -431,6 +431,18 @@ static void test_handshake(void **state)
         assert_int_equal(closed, bad[i].closes);
         free(out);
     }
+    /* the node's own page (Origin = this Host) may connect without CORS;
+     * a look-alike origin may not */
+    out = run_http(d, &cfg, WS_REQ("Sec-WebSocket-Version: 13\r\nOrigin: http://n\r\n"), &closed);
+    assert_non_null(strstr(out, " 101 "));
+    free(out);
+    out = run_http(d, &cfg, WS_REQ("Sec-WebSocket-Version: 13\r\nOrigin: http://n.evil\r\n"),
+                   &closed);
+    assert_non_null(strstr(out, " 403 "));
+    free(out);
+    out = run_http(d, &cfg, WS_REQ("Sec-WebSocket-Version: 13\r\nOrigin: ftp://n\r\n"), &closed);
+    assert_non_null(strstr(out, " 403 "));
+    free(out);
     /* with CORS, the explorer's origin may connect, another may not */
     cfg.cors_origin = "https://explorer.example";
     out = run_http(d, &cfg,
