@@ -83,8 +83,8 @@ static void test_malformed_http(void **state)
         "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n[]",
         "POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n[]",
         "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-        "POST / HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: "
-        "chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n",
+        ("POST / HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"),
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n[]\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]xx0\r\n\r\n",
         "POST / HTTP/1.1\r\nBad Header Name: 1\r\n\r\n",
