@@ -41,6 +41,8 @@ void node_print_help(const char *argv0)
            "  --rpc-max-body BYTES       request body / WebSocket message cap (default 1 MiB)\n"
            "  --rpc-ws-send-limit BYTES  unsent bytes a WebSocket client may fall behind\n"
            "                             before it is disconnected (default 4 MiB)\n"
+           "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
+           "                             sessions stay on the main loop\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
            argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT, NODE_DEFAULT_BLOCK_TIME_MS);
@@ -114,6 +116,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_RATE,
         O_MAX_BODY,
         O_WS_SEND,
+        O_THREADS,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -131,6 +134,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"rpc-rate-limit", required_argument, 0, O_RATE},
         {"rpc-max-body", required_argument, 0, O_MAX_BODY},
         {"rpc-ws-send-limit", required_argument, 0, O_WS_SEND},
+        {"rpc-threads", required_argument, 0, O_THREADS},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -216,6 +220,12 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                                     "'%s'",
                                     optarg);
             cfg->rpc_ws_send_limit = v;
+            break;
+        case O_THREADS:
+            if (parse_u64(optarg, &v) || v < 1 || v > NODE_MAX_RPC_THREADS)
+                return util_err_set(err, NODE_CFG_USAGE, "--rpc-threads: expected 1..%d, got '%s'",
+                                    NODE_MAX_RPC_THREADS, optarg);
+            cfg->rpc_threads = (unsigned)v;
             break;
         case 'h': node_print_help(argv[0]); return NODE_CFG_EXIT_OK;
         case O_VER: printf("openledgerd %s\n", OL_VERSION); return NODE_CFG_EXIT_OK;

@@ -115,6 +115,12 @@ int node_http_get(void *ctx, const char *path, int *status, const char **ctype, 
                   size_t *len)
 {
     node *n = ctx;
+    return node_http_get_srv(n, n ? n->http : NULL, path, status, ctype, body, len);
+}
+
+int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *status,
+                      const char **ctype, char **body, size_t *len)
+{
     if (strcmp(path, "/health") == 0) {
         char b[128];
         /* A single validator is synced once its store is open and its loop
@@ -132,7 +138,7 @@ int node_http_get(void *ctx, const char *path, int *status, const char **ctype, 
                                 .mempool_bytes = chain_mempool_bytes(n->mempool),
                                 .leveldb_write_bytes = chain_store_write_bytes(n->store),
                                 .subscriptions = rpc_subs_count(n->subs)};
-        rpc_http_get_stats(n->http, &g.http);
+        rpc_http_get_stats(srv, &g.http);
         *body = rpc_metrics_render(n->metrics, &g, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
@@ -150,7 +156,10 @@ static void on_block_timer(uv_timer_t *t)
                       util_mono_ns() - n->last_block_mono_ns >= n->cfg.empty_block_ms * 1000000ull;
     int produced;
     util_err err = {0};
-    if (node_produce_block(n, allow_empty, &produced, &err)) {
+    node_lock(n);
+    int rc = node_produce_block(n, allow_empty, &produced, &err);
+    node_unlock(n);
+    if (rc) {
         /* A failed commit leaves the store at its last block; stopping is the
          * only safe answer to a storage that refuses writes. */
         LOG_ERROR("node", "block production failed: %s; stopping", err.msg);
@@ -161,8 +170,10 @@ static void on_block_timer(uv_timer_t *t)
 static void on_signal(uv_signal_t *s, int signum)
 {
     node *n = s->data;
-    LOG_INFO("node", "signal %d: shutting down at height %llu", signum,
-             (unsigned long long)chain_store_height(n->store));
+    node_lock(n);
+    uint64_t height = chain_store_height(n->store);
+    node_unlock(n);
+    LOG_INFO("node", "signal %d: shutting down at height %llu", signum, (unsigned long long)height);
     uv_stop(&n->loop);
 }
 
@@ -267,7 +278,12 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                          .ws_send_limit = (size_t)n->cfg.rpc_ws_send_limit,
                          .session_closed = rpc_subs_session_closed,
                          .session_ctx = n->subs};
+    if (n->cfg.rpc_threads > 1 && (rc = node_rpc_workers_prepare(n, &hcfg, err))) goto fail;
     if ((rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, node_http_get, n, err))) {
+        util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
+        goto fail;
+    }
+    if (n->cfg.rpc_threads > 1 && (rc = node_rpc_workers_start(n, &hcfg, err))) {
         util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
         goto fail;
     }
@@ -313,12 +329,16 @@ static void close_walk(uv_handle_t *h, void *arg)
 void node_free(node *n)
 {
     if (!n) return;
+    /* Workers first: they may still hand sockets to this loop. */
+    node_rpc_workers_stop(n);
     if (n->http) rpc_http_stop(n->http);
+    n->http = NULL;
     if (n->loop_inited) {
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);
     rpc_subs_free(n->subs);
     rpc_dispatch_free(n->dispatch);

@@ -15,6 +15,7 @@
 #define NODE_DEFAULT_RPC_PORT 8545
 #define NODE_DEFAULT_BLOCK_TIME_MS 1000
 #define NODE_MAX_TOKEN 256 /* RPC_HTTP_MAX_TOKEN */
+#define NODE_MAX_RPC_THREADS 64
 
 typedef struct node_cfg {
     int dev;
@@ -33,6 +34,7 @@ typedef struct node_cfg {
     unsigned rpc_rate_limit;                 /* requests/s per connection; 0: off */
     uint64_t rpc_ws_send_limit;              /* bytes; 0: the server default */
     uint64_t rpc_max_body;                   /* bytes; 0: the server default */
+    unsigned rpc_threads;                    /* loops serving HTTP JSON-RPC; 0 or 1: one */
 } node_cfg;
 
 enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };

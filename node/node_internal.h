@@ -2,6 +2,7 @@
 #ifndef OL_NODE_INTERNAL_H
 #define OL_NODE_INTERNAL_H
 
+#include <stdatomic.h>
 #include <uv.h>
 
 #include "chain/genesis.h"
@@ -16,6 +17,8 @@ struct rpc_dispatch;
 struct rpc_http;
 struct rpc_subs;
 struct rpc_metrics;
+struct rpc_http_cfg;
+typedef struct node_rpc_workers node_rpc_workers;
 
 typedef struct node_verified_rec {
     uint8_t id[32]; /* first: records are sorted and searched by id */
@@ -47,13 +50,41 @@ struct node {
     rpc_admin_api admin_api;
     chain_mempool_cfg mempool_cfg;
     uint64_t last_commit_ns; /* monotonic time of the last commit, 0 before the first */
-    int running;             /* the loop runs: /health answers 200 */
+    atomic_int running;      /* the loop runs: /health answers 200 */
     int remove_datadir;
     uint64_t last_block_mono_ns;
     node_verified verified;
     uint64_t blocks_produced;
     int loop_inited;
+    /* --rpc-threads N > 1 (node/rpc_workers.c): `lock` serialises every
+     * method call, block production and anything else that touches the
+     * store, mempool, metrics or subscriptions; rpc_wake brings WebSocket
+     * connections that reached a worker to this loop. */
+    int multi_loop;
+    uv_mutex_t lock; /* recursive */
+    uv_async_t rpc_wake;
+    node_rpc_workers *workers;
 };
+
+/* --rpc-threads N > 1. Before the main server starts: creates the lock and
+ * the wake handle on n->loop, and sets cfg's reuseport and lock hooks. */
+int node_rpc_workers_prepare(node *n, struct rpc_http_cfg *cfg, util_err *err);
+/* After the main server listens: N-1 loops on threads, each with its own
+ * server on the same port (SO_REUSEPORT), handing WebSocket upgrades back. */
+int node_rpc_workers_start(node *n, const struct rpc_http_cfg *cfg, util_err *err);
+/* Stops and joins the worker loops; closes the sockets still queued for the
+ * main loop. The main loop's handles are left to node_free. */
+void node_rpc_workers_stop(node *n);
+/* Releases what prepare made, after n->loop is closed. */
+void node_rpc_workers_free(node *n);
+/* The shared-state lock; no-ops with one loop. */
+void node_lock(node *n);
+void node_unlock(node *n);
+
+/* node_http_get with the connection gauges of server srv (the loop serving
+ * the scrape). */
+int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *status,
+                      const char **content_type, char **body, size_t *len);
 
 /* Builds, executes, signs and commits the next block from the mempool. With
  * allow_empty = 0 and nothing to include, does nothing. *produced is set to 1

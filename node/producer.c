@@ -149,7 +149,8 @@ out:
     free(sel);
     free(bad);
     if (rs)
-        for (size_t i = 0; i < nsel; i++) chain_receipt_free(&rs[i]);
+        for (size_t i = 0; i < nsel; i++)
+            chain_receipt_free(&rs[i]);
     free(rs);
     chain_exec_free(ex);
     chain_block_free(&b);

@@ -12,6 +12,7 @@
 #include "rpc/http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +65,10 @@ struct rpc_http {
     size_t nalloc; /* allocated conns, including those being closed */
     int stopping;
     int listener_open;
+    void (*lock)(void *ctx), (*unlock)(void *ctx);
+    void *lock_ctx;
+    void (*handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
+    void *handoff_ctx;
 };
 
 struct conn {
@@ -83,16 +88,36 @@ struct conn {
     int in_shared; /* c->in is the server's read buffer (only inside read_cb) */
     int last_phase;
     uint64_t last_begun, last_done;
+    int handing_off; /* the 101 is being written; then the socket goes to ws_handoff */
+    /* With a lock (several loops), responses made while it is held are
+     * queued here and written after it is released: socket writes need not
+     * wait for other loops' method calls. */
+    int deferring;
+    struct wreq *dq, *dq_tail;
+    uint8_t *ho_buf; /* input read after the upgrade request, for the new owner */
+    size_t ho_len;
 };
 
 typedef struct wreq {
     uv_write_t req;
     conn *c;
     char *head, *body;
-    size_t len;
+    size_t len, head_len, body_len;
+    struct wreq *next; /* in conn.dq */
 } wreq;
 
 static void pump(conn *c);
+
+/* The shared-state lock of a multi-loop node (rpc_http_cfg.lock). */
+static void lk(rpc_http *s)
+{
+    if (s->lock) s->lock(s->lock_ctx);
+}
+
+static void unlk(rpc_http *s)
+{
+    if (s->unlock) s->unlock(s->lock_ctx);
+}
 
 static void srv_maybe_free(rpc_http *s)
 {
@@ -119,6 +144,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
     ws_session_free(c->ws);
     http_proto_free(&c->proto);
     free(c->in);
+    free(c->ho_buf);
     free(c);
     s->nalloc--;
     srv_maybe_free(s);
@@ -144,7 +170,11 @@ static void conn_close(conn *c)
     if (c->next) c->next->prev = c->prev;
     s->nlive--;
     /* No more notifications to a connection that is going away. */
-    if (c->ws) ws_session_detach(c->ws);
+    if (c->ws) {
+        lk(s);
+        ws_session_detach(c->ws);
+        unlk(s);
+    }
     /* c->in is not freed here: this may run inside http_parser_execute
      * (a failed write, or a method stopping the server), which still reads
      * it. The close callback frees it. */
@@ -161,7 +191,9 @@ static void on_timer(uv_timer_t *t)
     conn *c = t->data;
     if (c->ws && !c->finishing && !c->draining && !c->closing && !c->ws_deadline) {
         /* the WebSocket ping interval */
+        lk(c->srv);
         ws_session_tick(c->ws, util_mono_ns(), (uint64_t)c->srv->routes.ws_ping_ms * 1000000u);
+        unlk(c->srv);
         ws_after(c);
         return;
     }
@@ -257,6 +289,25 @@ static void finish(conn *c)
     if (c->pending_writes == 0) begin_shutdown(c);
 }
 
+/* The 101 is out: the socket and the bytes read after the upgrade request go
+ * to the loop that owns WebSocket sessions. dup() keeps the socket open while
+ * libuv closes (and unregisters) its own descriptor. */
+static void handoff(conn *c)
+{
+    rpc_http *s = c->srv;
+    uv_os_fd_t fd;
+    int nfd = uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    uint8_t *buf = c->ho_buf;
+    size_t len = c->ho_len;
+    c->ho_buf = NULL;
+    c->ho_len = 0;
+    if (nfd >= 0)
+        s->handoff(s->handoff_ctx, nfd, c->proto.ws_admin, buf, len);
+    else
+        free(buf);
+    conn_close(c);
+}
+
 static void on_write(uv_write_t *req, int status)
 {
     wreq *w = (wreq *)req;
@@ -273,10 +324,16 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     if (c->ws) {
+        lk(c->srv);
         ws_session_drained(c->ws);
+        unlk(c->srv);
         if (c->closing) return;
         ws_after(c);
         if (c->finishing && c->pending_writes == 0 && !c->closing) begin_shutdown(c);
+        return;
+    }
+    if (c->handing_off) {
+        if (c->pending_writes == 0) handoff(c);
         return;
     }
     if (c->proto.phase == HTTP_PHASE_IDLE && !c->finishing)
@@ -287,6 +344,23 @@ static void on_write(uv_write_t *req, int status)
         if (c->closing) return;
     }
     if (c->finishing && c->pending_writes == 0) begin_shutdown(c);
+}
+
+/* Starts one write; on failure frees it and closes the connection. */
+static int start_write(conn *c, wreq *w)
+{
+    uv_buf_t bufs[2] = {uv_buf_init(w->head, (unsigned)w->head_len),
+                        uv_buf_init(w->body, (unsigned)w->body_len)};
+    int rc =
+        uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, w->body && w->body_len ? 2 : 1, on_write);
+    if (rc != 0) {
+        free(w->head);
+        free(w->body);
+        free(w);
+        conn_close(c);
+        return 1;
+    }
+    return 0;
 }
 
 /* http_proto's sink: one response, written with one uv_write. */
@@ -300,20 +374,51 @@ static int emit(void *sink, char *head, size_t head_len, char *body, size_t body
         conn_close(c);
         return 1;
     }
-    *w = (wreq){.c = c, .head = head, .body = body, .len = head_len + body_len};
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len),
-                        uv_buf_init(body, (unsigned)body_len)};
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, body && body_len ? 2 : 1, on_write);
-    if (rc != 0) {
-        free(head);
-        free(body);
-        free(w);
-        conn_close(c);
+    *w = (wreq){.c = c,
+                .head = head,
+                .body = body,
+                .len = head_len + body_len,
+                .head_len = head_len,
+                .body_len = body_len};
+    if (c->deferring) {
+        if (c->dq_tail)
+            c->dq_tail->next = w;
+        else
+            c->dq = w;
+        c->dq_tail = w;
+    } else if (start_write(c, w) != 0) {
         return 1;
     }
     c->pending_writes++;
     c->pending_bytes += w->len;
     return c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER;
+}
+
+/* Writes the responses queued while the lock was held. */
+static void flush_deferred(conn *c)
+{
+    c->deferring = 0;
+    while (c->dq) {
+        wreq *w = c->dq;
+        c->dq = w->next;
+        if (!c->dq) c->dq_tail = NULL;
+        w->next = NULL;
+        if (c->closing) {
+            c->pending_writes--;
+            c->pending_bytes -= w->len;
+            free(w->head);
+            free(w->body);
+            free(w);
+            continue;
+        }
+        /* Counted when queued: a failed start uncounts it. */
+        c->pending_writes--;
+        c->pending_bytes -= w->len;
+        if (start_write(c, w) == 0) {
+            c->pending_writes++;
+            c->pending_bytes += w->len;
+        }
+    }
 }
 
 /* ws_io for a connection: frames go out as one uv_write each. */
@@ -361,6 +466,23 @@ static void ws_after(conn *c)
 static void ws_start(conn *c)
 {
     rpc_http *s = c->srv;
+    if (s->handoff) {
+        /* Sessions live on another loop: keep the unread input for it and
+         * hand the socket over once the handshake response is written. */
+        size_t left = c->in && c->in_off < c->in_len ? c->in_len - c->in_off : 0;
+        if (left && !(c->ho_buf = malloc(left))) {
+            conn_close(c);
+            return;
+        }
+        if (left) memcpy(c->ho_buf, c->in + c->in_off, left);
+        c->ho_len = left;
+        drop_input(c);
+        stop_reading(c);
+        c->handing_off = 1;
+        uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+        if (c->pending_writes == 0) handoff(c);
+        return;
+    }
     c->ws = ws_session_new(&s->routes, c->proto.ws_admin, &conn_ws_io, c, &c->proto.rate);
     if (!c->ws) {
         conn_close(c);
@@ -374,7 +496,9 @@ static void ws_start(conn *c)
         int shared = c->in_shared;
         c->in = NULL;
         c->in_shared = 0;
+        lk(s);
         ws_session_feed(c->ws, (const uint8_t *)in + off, len - off);
+        unlk(s);
         if (!shared) free(in);
     } else {
         drop_input(c);
@@ -404,7 +528,11 @@ static void update_timer(conn *c)
 static void pump(conn *c)
 {
     while (c->in && !c->closing) {
+        c->deferring = c->srv->lock != NULL;
+        lk(c->srv);
         size_t used = http_proto_feed(&c->proto, c->in + c->in_off, c->in_len - c->in_off);
+        unlk(c->srv);
+        if (c->deferring) flush_deferred(c);
         c->in_off += used;
         if (c->closing) return;
         if (c->proto.upgraded) {
@@ -430,12 +558,14 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     conn *c = st->data;
     rpc_http *s = c->srv;
     if (nread > 0 && !c->draining && !c->closing && !c->finishing && c->ws) {
+        lk(s);
         ws_session_feed(c->ws, (const uint8_t *)buf->base, (size_t)nread);
+        unlk(s);
         release_read_buf(s, buf->base);
         ws_after(c);
         return;
     }
-    if (nread > 0 && !c->draining && !c->closing && !c->finishing) {
+    if (nread > 0 && !c->draining && !c->closing && !c->finishing && !c->handing_off) {
         c->in = buf->base;
         c->in_shared = buf->base == s->rbuf;
         c->in_off = 0;
@@ -464,6 +594,54 @@ static void reject_closed(uv_handle_t *h)
     free(h);
 }
 
+static conn *conn_new(rpc_http *s)
+{
+    conn *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->srv = s;
+    http_proto_init(&c->proto, &s->routes, emit, c);
+    uv_tcp_init(s->loop, &c->tcp);
+    uv_timer_init(s->loop, &c->timer);
+    c->tcp.data = c->timer.data = c;
+    c->handles = 2;
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->nlive++;
+    s->nalloc++;
+    return c;
+}
+
+int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len)
+{
+    if (s->stopping || s->nalloc >= s->max_conns) {
+        if (!s->stopping) s->conns_refused++;
+        close(fd);
+        return UTIL_EIO;
+    }
+    char *in = len ? malloc(len) : NULL;
+    conn *c = len && !in ? NULL : conn_new(s);
+    if (!c) {
+        free(in);
+        close(fd);
+        return UTIL_ENOMEM;
+    }
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        free(in);
+        close(fd);
+        conn_close(c);
+        return UTIL_EIO;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (len) memcpy(in, buf, len);
+    c->in = in;
+    c->in_len = len;
+    c->proto.upgraded = 1;
+    c->proto.ws_admin = admin;
+    ws_start(c);
+    return 0;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     rpc_http *s = server->data;
@@ -487,19 +665,8 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close((uv_handle_t *)t, reject_closed);
         return;
     }
-    conn *c = calloc(1, sizeof *c);
+    conn *c = conn_new(s);
     if (!c) return;
-    c->srv = s;
-    http_proto_init(&c->proto, &s->routes, emit, c);
-    uv_tcp_init(s->loop, &c->tcp);
-    uv_timer_init(s->loop, &c->timer);
-    c->tcp.data = c->timer.data = c;
-    c->handles = 2;
-    c->next = s->conns;
-    if (s->conns) s->conns->prev = c;
-    s->conns = c;
-    s->nlive++;
-    s->nalloc++;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c);
         return;
@@ -511,7 +678,7 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* Creates the listening socket by hand so that a bind failure leaves no
  * libuv handle behind to be closed asynchronously. */
-static int open_listener(const char *host, int port, int *fd_out, util_err *err)
+static int open_listener(const char *host, int port, int reuseport, int *fd_out, util_err *err)
 {
     char portstr[8];
     snprintf(portstr, sizeof portstr, "%d", port);
@@ -531,6 +698,12 @@ static int open_listener(const char *host, int port, int *fd_out, util_err *err)
     }
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+        int e = errno;
+        freeaddrinfo(res);
+        close(fd);
+        return util_err_set(err, UTIL_EIO, "rpc: SO_REUSEPORT: %s", strerror(e));
+    }
     int rc = bind(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
@@ -565,7 +738,9 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     c.auth_token = s->token;
     int rc = http_routes_init(&s->routes, &c, d, get, get_ctx, &s->counters, err);
     int fd = -1;
-    if (rc == 0) rc = open_listener(cfg->host ? cfg->host : "127.0.0.1", cfg->port, &fd, err);
+    if (rc == 0)
+        rc =
+            open_listener(cfg->host ? cfg->host : "127.0.0.1", cfg->port, cfg->reuseport, &fd, err);
     if (rc != 0) {
         free(s->cors);
         free(s->token);
@@ -573,6 +748,11 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
         return rc;
     }
     s->loop = loop;
+    s->lock = cfg->lock && cfg->unlock ? cfg->lock : NULL;
+    s->unlock = s->lock ? cfg->unlock : NULL;
+    s->lock_ctx = cfg->lock_ctx;
+    s->handoff = cfg->ws_handoff;
+    s->handoff_ctx = cfg->handoff_ctx;
     s->rbuf = malloc(READ_CHUNK); /* NULL: every read allocates */
     s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
     s->header_ms =

@@ -56,6 +56,23 @@ typedef struct rpc_http_cfg {
     /* Called when a WebSocket session ends (subscriptions are dropped). */
     void (*session_closed)(void *ctx, rpc_session *s);
     void *session_ctx;
+    /* Several loops (openledgerd --rpc-threads, docs/rpc-protocol.md):
+     * reuseport sets SO_REUSEPORT on the listener so that every loop can
+     * listen on the same port. lock/unlock (both or neither), when set, are
+     * taken around everything that can run a method (parsing requests, which
+     * dispatches them, and feeding WebSocket frames) and around ending a
+     * WebSocket session; they must allow recursion. ws_handoff, when set,
+     * takes every WebSocket upgrade away from this server once the 101 is
+     * written: it receives the socket (fd, now owned by the callee), the
+     * session's admin right and the bytes read after the upgrade request
+     * (malloc'd, owned by the callee, NULL when len is 0). It runs on this
+     * server's loop; the receiver passes them to rpc_http_adopt_ws. */
+    int reuseport;
+    void (*lock)(void *ctx);
+    void (*unlock)(void *ctx);
+    void *lock_ctx;
+    void (*ws_handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
+    void *handoff_ctx;
 } rpc_http_cfg;
 
 /* Counters of a running server, for metrics. */
@@ -86,6 +103,12 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
 int rpc_http_port(const rpc_http *s);          /* the bound port */
 size_t rpc_http_conn_count(const rpc_http *s); /* open client connections */
 void rpc_http_get_stats(const rpc_http *s, rpc_http_stats *st);
+
+/* Takes over a connected socket whose WebSocket handshake another server
+ * already answered (see ws_handoff): the session starts with `admin` rights
+ * and the bytes in buf (copied). Call on s's loop thread. fd is owned by s
+ * afterwards (closed on any failure). Returns 0, UTIL_ENOMEM or UTIL_EIO. */
+int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len);
 
 /* Closes the listener and every connection (pending responses are dropped).
  * The server's memory is released by the close callbacks, so the caller must

@@ -11,6 +11,7 @@
 #   OL_BENCH_ANVIL     anvil binary [bench/peers/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil]
 #   OL_RPC_BENCH_SECS  seconds per run [10]
 #   OL_RPC_BENCH_CONNS, OL_RPC_BENCH_THREADS  [32, 2]
+#   OL_BENCH_RPC_THREADS  openledgerd --rpc-threads (loops serving HTTP) [2]
 # wrk and anvil share the machine with the node, as in any single-box run.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ ANVIL=${OL_BENCH_ANVIL:-$ROOT/bench/peers/node_modules/@foundry-rs/anvil-linux-a
 SECS=${OL_RPC_BENCH_SECS:-10}
 CONNS=${OL_RPC_BENCH_CONNS:-32}
 THREADS=${OL_RPC_BENCH_THREADS:-2}
+RPC_THREADS=${OL_BENCH_RPC_THREADS:-2}
 RESULTS=$ROOT/bench/results
 mkdir -p "$RESULTS"
 
@@ -94,8 +96,9 @@ ratio() { # ratio LABEL OURS REF
 # --- our node ---------------------------------------------------------------
 port=$(free_port)
 url=http://127.0.0.1:$port/
+log "openledgerd --rpc-threads $RPC_THREADS"
 "$BUILD/openledgerd" --dev --quiet-accounts --log-level warn --rpc "127.0.0.1:$port" \
-  --datadir "$TMP/ol" >"$RESULTS/rpc-node.log" 2>&1 &
+  --rpc-threads "$RPC_THREADS" --datadir "$TMP/ol" >"$RESULTS/rpc-node.log" 2>&1 &
 pid=$!
 PIDS+=("$pid")
 wait_up "$url" '{"jsonrpc":"2.0","id":1,"method":"node_status","params":[]}' "$pid" ||
