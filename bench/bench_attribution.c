@@ -38,8 +38,9 @@
 #define MAX_ENTRIES CHAIN_ATTR_MAX_ENTRIES
 #define POST_TIMEOUT_MS 120000
 #define POLL_NS (10ull * 1000000)
-#define FEE 1000000u           /* base units per inference */
-#define VM_GAS_PER_ENTRY 600u /* allowance when the reward contract runs in the VM: it uses ~460 an entry */
+#define FEE 1000000u /* base units per inference */
+#define VM_GAS_PER_ENTRY                                                                           \
+    600u /* allowance when the reward contract runs in the VM: it uses ~460 an entry */
 #define VM_GAS_BASE 3000u
 #define PRICE 1u
 

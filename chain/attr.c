@@ -151,7 +151,8 @@ int chain_model_encode(const chain_model *m, util_buf *b)
     util_buf_put(b, m->owner.b, CHAIN_ADDR_LEN);
     put_str(b, m->name);
     util_buf_varint(b, m->ndatanets);
-    for (uint32_t i = 0; i < m->ndatanets; i++) util_buf_u64(b, m->datanets[i]);
+    for (uint32_t i = 0; i < m->ndatanets; i++)
+        util_buf_u64(b, m->datanets[i]);
     util_buf_put(b, m->attestor, 32);
     util_buf_put(b, m->reward_contract.b, CHAIN_ADDR_LEN);
     util_buf_u16(b, m->owner_bp);
@@ -174,7 +175,8 @@ int chain_model_decode(chain_model *m, const uint8_t *p, size_t n)
     get_str(&r, m->name, CHAIN_NAME_MAX);
     util_rd_varint(&r, &nd, CHAIN_MODEL_MAX_DATANETS);
     m->ndatanets = (uint32_t)nd;
-    for (uint32_t i = 0; i < m->ndatanets; i++) util_rd_u64(&r, &m->datanets[i]);
+    for (uint32_t i = 0; i < m->ndatanets; i++)
+        util_rd_u64(&r, &m->datanets[i]);
     util_rd_copy(&r, m->attestor, 32);
     util_rd_copy(&r, m->reward_contract.b, CHAIN_ADDR_LEN);
     util_rd_u16(&r, &m->owner_bp);

@@ -28,8 +28,16 @@
  * address = first 20 bytes of SHA-256("openledger:bond-escrow"). */
 void chain_bond_escrow_addr(chain_addr *a);
 
-enum chain_contrib_status { CHAIN_CONTRIB_PENDING = 0, CHAIN_CONTRIB_ACCEPTED = 1, CHAIN_CONTRIB_REJECTED = 2 };
-enum chain_payout_role { CHAIN_ROLE_OWNER = 0, CHAIN_ROLE_VALIDATOR = 1, CHAIN_ROLE_CONTRIBUTOR = 2 };
+enum chain_contrib_status {
+    CHAIN_CONTRIB_PENDING = 0,
+    CHAIN_CONTRIB_ACCEPTED = 1,
+    CHAIN_CONTRIB_REJECTED = 2
+};
+enum chain_payout_role {
+    CHAIN_ROLE_OWNER = 0,
+    CHAIN_ROLE_VALIDATOR = 1,
+    CHAIN_ROLE_CONTRIBUTOR = 2
+};
 
 typedef struct chain_datanet {
     uint64_t id;
@@ -138,8 +146,9 @@ int chain_contributor_decode(chain_contributor *c, const uint8_t *p, size_t n);
 #define CHAIN_IX_MODEL_BY_OWNER 'O'         /* addr[20] | model u64be -> "" */
 #define CHAIN_IX_RECORD_BY_MODEL 'R'        /* model u64be | record u64be -> "" */
 #define CHAIN_IX_RECORD_BY_CONTRIB 'Q'      /* contribution u64be | record u64be -> "" */
-#define CHAIN_IX_PAYOUT_BY_RECIPIENT 'P'    /* addr[20] | record u64be | seq u16be ->
-                                               model u64le | contribution u64le | role u8 | amount u64le */
+#define CHAIN_IX_PAYOUT_BY_RECIPIENT                                                               \
+    'P' /* addr[20] | record u64be | seq u16be ->                                                  \
+           model u64le | contribution u64le | role u8 | amount u64le */
 
 /* Topic of payout events: SHA-256("payout"). Event data: model u64le |
  * contribution u64le | recipient[20] | role u8 | amount u64le | record u64le. */

@@ -75,7 +75,7 @@ typedef struct chain_event {
 typedef struct chain_receipt {
     uint8_t status;
     uint64_t gas_used;
-    uint64_t fee; /* gas_used * gas_price, paid to the proposer */
+    uint64_t fee;                          /* gas_used * gas_price, paid to the proposer */
     char error[CHAIN_RECEIPT_ERR_MAX + 1]; /* empty when status OK */
     /* Contract results and events; all owned (chain_receipt_free). */
     chain_addr created; /* DEPLOY: the new contract's address; zero otherwise */

@@ -36,8 +36,7 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
     case CHAIN_TX_ATTRIBUTE: body = chain_body_attribute; break;
     case CHAIN_TX_DEPLOY: body = chain_body_deploy; break;
     case CHAIN_TX_CALL: body = chain_body_call; break;
-    default:
-        return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
+    default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
     uint64_t gas = chain_tx_intrinsic_gas(tx);
     if (tx->gas_limit < gas)

@@ -45,7 +45,8 @@ static int load(chain_exec *ex, char kind, uint64_t id, void *obj, decode_fn dec
         return FAIL(err, UTIL_ENOTFOUND, "unknown_%s: %s %llu does not exist", what, what,
                     (unsigned long long)id);
     if (rc) return rc;
-    if (dec(obj, v, vl)) return FAIL(err, UTIL_EIO, "corrupt %s %llu", what, (unsigned long long)id);
+    if (dec(obj, v, vl))
+        return FAIL(err, UTIL_EIO, "corrupt %s %llu", what, (unsigned long long)id);
     return 0;
 }
 
@@ -59,18 +60,22 @@ static int save(chain_exec *ex, char kind, uint64_t id, const void *obj, encode_
     util_buf_init(&b);
     chain_key_id(k, kind, id);
     int rc = enc(obj, &b);
-    if (!rc) rc = chain_exec_put(ex, k, 9, b.data, b.len, err);
-    else FAIL(err, rc, "out of memory");
+    if (!rc)
+        rc = chain_exec_put(ex, k, 9, b.data, b.len, err);
+    else
+        FAIL(err, rc, "out of memory");
     util_buf_free(&b);
     return rc;
 }
 
-#define LOAD_DATANET(ex, id, d, err) load(ex, 'd', id, d, (decode_fn)chain_datanet_decode, "datanet", err)
-#define LOAD_CONTRIB(ex, id, c, err) \
+#define LOAD_DATANET(ex, id, d, err)                                                               \
+    load(ex, 'd', id, d, (decode_fn)chain_datanet_decode, "datanet", err)
+#define LOAD_CONTRIB(ex, id, c, err)                                                               \
     load(ex, 'c', id, c, (decode_fn)chain_contribution_decode, "contribution", err)
 #define LOAD_MODEL(ex, id, m, err) load(ex, 'm', id, m, (decode_fn)chain_model_decode, "model", err)
 #define SAVE_DATANET(ex, d, err) save(ex, 'd', (d)->id, d, (encode_fn)chain_datanet_encode, err)
-#define SAVE_CONTRIB(ex, c, err) save(ex, 'c', (c)->id, c, (encode_fn)chain_contribution_encode, err)
+#define SAVE_CONTRIB(ex, c, err)                                                                   \
+    save(ex, 'c', (c)->id, c, (encode_fn)chain_contribution_encode, err)
 #define SAVE_MODEL(ex, m, err) save(ex, 'm', (m)->id, m, (encode_fn)chain_model_encode, err)
 
 static int load_contributor(chain_exec *ex, const chain_addr *a, chain_contributor *c,
@@ -149,17 +154,18 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
     chain_key_content(hk, b->datanet, b->content_hash);
     rc = chain_exec_get(ex, hk, sizeof hk, &v, &vl, err);
     if (rc == 0)
-        return FAIL(err, UTIL_EEXIST,
-                    "duplicate_contribution: this content is already contribution %llu of datanet %llu",
-                    (unsigned long long)(vl == 8 ? util_get_u64le(v) : 0),
-                    (unsigned long long)b->datanet);
+        return FAIL(
+            err, UTIL_EEXIST,
+            "duplicate_contribution: this content is already contribution %llu of datanet %llu",
+            (unsigned long long)(vl == 8 ? util_get_u64le(v) : 0), (unsigned long long)b->datanet);
     if (rc != UTIL_ENOTFOUND) return rc;
 
     chain_addr escrow;
     chain_bond_escrow_addr(&escrow);
     if (d.bond && (rc = chain_exec_transfer(ex, &tx->from, &escrow, d.bond, err))) {
         if (rc == UTIL_EINVAL)
-            return FAIL(err, UTIL_EINVAL, "insufficient_funds: the datanet's bond is %llu base units",
+            return FAIL(err, UTIL_EINVAL,
+                        "insufficient_funds: the datanet's bond is %llu base units",
                         (unsigned long long)d.bond);
         return rc;
     }
@@ -209,7 +215,8 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
     if ((rc = LOAD_CONTRIB(ex, b->contribution, &c, err))) return rc;
     if ((rc = LOAD_DATANET(ex, c.datanet, &d, err))) return rc;
     if (memcmp(d.owner.b, tx->from.b, CHAIN_ADDR_LEN) != 0)
-        return FAIL(err, UTIL_EINVAL, "not_datanet_owner: only the owner of datanet %llu may review",
+        return FAIL(err, UTIL_EINVAL,
+                    "not_datanet_owner: only the owner of datanet %llu may review",
                     (unsigned long long)d.id);
     if (c.status != CHAIN_CONTRIB_PENDING)
         return FAIL(err, UTIL_ESTATE, "not_pending: contribution %llu was already %s",
@@ -224,7 +231,8 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
         c.status = CHAIN_CONTRIB_ACCEPTED;
         d.accepted++;
         ct.accepted++;
-        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &c.contributor, c.bond, err))) return rc;
+        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &c.contributor, c.bond, err)))
+            return rc;
     } else {
         c.status = CHAIN_CONTRIB_REJECTED;
         c.reason = b->reason;
@@ -276,8 +284,8 @@ int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt 
             (rc = index_put(ex, CHAIN_IX_MODEL_BY_DATANET, dn, 8, m.id, NULL, 0, NULL, 0, err)))
             return rc;
     }
-    return index_put(ex, CHAIN_IX_MODEL_BY_OWNER, tx->from.b, CHAIN_ADDR_LEN, m.id, NULL, 0, NULL, 0,
-                     err);
+    return index_put(ex, CHAIN_IX_MODEL_BY_OWNER, tx->from.b, CHAIN_ADDR_LEN, m.id, NULL, 0, NULL,
+                     0, err);
 }
 
 static int model_has_datanet(const chain_model *m, uint64_t d)
@@ -326,11 +334,12 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
             goto out;
         }
         if (!model_has_datanet(&m, cs[i].datanet)) {
-            rc = FAIL(err, UTIL_EINVAL,
-                      "foreign_contribution: contribution %llu is in datanet %llu, not a datanet of "
-                      "model %llu",
-                      (unsigned long long)e->contribution, (unsigned long long)cs[i].datanet,
-                      (unsigned long long)m.id);
+            rc =
+                FAIL(err, UTIL_EINVAL,
+                     "foreign_contribution: contribution %llu is in datanet %llu, not a datanet of "
+                     "model %llu",
+                     (unsigned long long)e->contribution, (unsigned long long)cs[i].datanet,
+                     (unsigned long long)m.id);
             goto out;
         }
         rec.entries[i].contribution = e->contribution;
@@ -343,7 +352,8 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
     chain_account before;
     if ((rc = chain_exec_transfer(ex, &tx->from, &m.reward_contract, b->fee, err))) {
         if (rc == UTIL_EINVAL)
-            FAIL(err, UTIL_EINVAL, "insufficient_funds: the fee of %llu base units exceeds the balance",
+            FAIL(err, UTIL_EINVAL,
+                 "insufficient_funds: the fee of %llu base units exceeds the balance",
                  (unsigned long long)b->fee);
         goto out;
     }

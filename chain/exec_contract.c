@@ -167,14 +167,14 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
         if (res->status == VM_REVERTED)
             return util_err_set(err, UTIL_EINVAL, "reverted: %.*s", (int)res->revert_len,
                                 (const char *)res->revert);
-    {
-        /* "vm_fault: NAME: detail", without repeating a detail that only
-         * restates the name ("out of gas: out of gas"). */
-        const char *name = vm_status_name(res->status);
-        int same = !res->detail[0] || strcmp(res->detail, name) == 0;
-        return util_err_set(err, UTIL_EINVAL, "vm_fault: %s%s%s", name, same ? "" : ": ",
-                            same ? "" : res->detail);
-    }
+        {
+            /* "vm_fault: NAME: detail", without repeating a detail that only
+             * restates the name ("out of gas: out of gas"). */
+            const char *name = vm_status_name(res->status);
+            int same = !res->detail[0] || strcmp(res->detail, name) == 0;
+            return util_err_set(err, UTIL_EINVAL, "vm_fault: %s%s%s", name, same ? "" : ": ",
+                                same ? "" : res->detail);
+        }
     }
     uint8_t pay_topic[32];
     chain_pay_topic(pay_topic);

@@ -28,8 +28,8 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
 int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 /* Settles a record by running the reward contract's code in the VM. */
-int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
-                        chain_record *rec, chain_receipt *r, util_err *err);
+int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
+                        chain_receipt *r, util_err *err);
 
 /* Settles a record through the model's reward contract: the fee is already in
  * the contract's account. Fills rec->payouts (and moves the funds), adds a

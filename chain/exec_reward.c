@@ -56,8 +56,8 @@ static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_re
     util_put_u64le(data + 45, rec->id);
     rc = chain_receipt_add_event(r, &m->reward_contract, topic, data, sizeof data);
     return rc == UTIL_ENOMEM ? util_err_set(err, rc, "out of memory")
-           : rc             ? util_err_set(err, rc, "too_many_events: receipt event limit")
-                            : 0;
+           : rc              ? util_err_set(err, rc, "too_many_events: receipt event limit")
+                             : 0;
 }
 
 static uint64_t muldiv(uint64_t a, uint64_t b, unsigned __int128 c)

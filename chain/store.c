@@ -279,7 +279,8 @@ int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receip
     return 0;
 corrupt:
     if (out)
-        for (uint64_t i = 0; i < cnt; i++) chain_receipt_free(&out[i]);
+        for (uint64_t i = 0; i < cnt; i++)
+            chain_receipt_free(&out[i]);
     free(out);
     free(v);
     return util_err_set(err, UTIL_EIO, "corrupt stored receipts");
@@ -403,7 +404,8 @@ int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen, const 
             uint8_t end[256];
             size_t el = plen < sizeof end ? plen : sizeof end;
             memcpy(end, prefix, el);
-            while (el > 0 && end[el - 1] == 0xff) el--;
+            while (el > 0 && end[el - 1] == 0xff)
+                el--;
             if (el == 0) {
                 leveldb_iter_seek_to_last(it);
                 goto check;
@@ -531,8 +533,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         put_tx_index(&bc, &b->txs[i].from, b->h.height, (uint32_t)i, b->txs[i].id);
         if (b->txs[i].type == CHAIN_TX_TRANSFER &&
             memcmp(b->txs[i].body.transfer.to.b, b->txs[i].from.b, CHAIN_ADDR_LEN) != 0)
-            put_tx_index(&bc, &b->txs[i].body.transfer.to, b->h.height, (uint32_t)i,
-                         b->txs[i].id);
+            put_tx_index(&bc, &b->txs[i].body.transfer.to, b->h.height, (uint32_t)i, b->txs[i].id);
     }
     if (enc.oom) goto oom;
     key_id(k, 'R', id);

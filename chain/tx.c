@@ -23,24 +23,15 @@ int chain_id_valid(const char *s)
 const char *chain_tx_type_name(uint8_t type)
 {
     switch (type) {
-    case CHAIN_TX_TRANSFER:
-        return "transfer";
-    case CHAIN_TX_DATANET_CREATE:
-        return "datanet_create";
-    case CHAIN_TX_CONTRIBUTE:
-        return "contribute";
-    case CHAIN_TX_REVIEW:
-        return "review";
-    case CHAIN_TX_MODEL_REGISTER:
-        return "model_register";
-    case CHAIN_TX_ATTRIBUTE:
-        return "attribute";
-    case CHAIN_TX_DEPLOY:
-        return "deploy";
-    case CHAIN_TX_CALL:
-        return "call";
-    default:
-        return "unknown";
+    case CHAIN_TX_TRANSFER: return "transfer";
+    case CHAIN_TX_DATANET_CREATE: return "datanet_create";
+    case CHAIN_TX_CONTRIBUTE: return "contribute";
+    case CHAIN_TX_REVIEW: return "review";
+    case CHAIN_TX_MODEL_REGISTER: return "model_register";
+    case CHAIN_TX_ATTRIBUTE: return "attribute";
+    case CHAIN_TX_DEPLOY: return "deploy";
+    case CHAIN_TX_CALL: return "call";
+    default: return "unknown";
     }
 }
 
@@ -223,14 +214,10 @@ uint64_t chain_tx_intrinsic_gas(const chain_tx *tx)
 {
     /* Counts are u32, so no product below can overflow u64. */
     switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        return CHAIN_GAS_TRANSFER;
-    case CHAIN_TX_DATANET_CREATE:
-        return CHAIN_GAS_DATANET_CREATE;
-    case CHAIN_TX_CONTRIBUTE:
-        return CHAIN_GAS_CONTRIBUTE;
-    case CHAIN_TX_REVIEW:
-        return CHAIN_GAS_REVIEW;
+    case CHAIN_TX_TRANSFER: return CHAIN_GAS_TRANSFER;
+    case CHAIN_TX_DATANET_CREATE: return CHAIN_GAS_DATANET_CREATE;
+    case CHAIN_TX_CONTRIBUTE: return CHAIN_GAS_CONTRIBUTE;
+    case CHAIN_TX_REVIEW: return CHAIN_GAS_REVIEW;
     case CHAIN_TX_MODEL_REGISTER:
         return CHAIN_GAS_MODEL_REGISTER +
                (uint64_t)CHAIN_GAS_MODEL_PER_DATANET * tx->body.model_register.ndatanets;
@@ -239,22 +226,17 @@ uint64_t chain_tx_intrinsic_gas(const chain_tx *tx)
                (uint64_t)CHAIN_GAS_ATTRIBUTE_PER_ENTRY * tx->body.attribute.nentries;
     case CHAIN_TX_DEPLOY:
         return CHAIN_GAS_DEPLOY + (uint64_t)CHAIN_GAS_DEPLOY_PER_BYTE * tx->body.deploy.len;
-    case CHAIN_TX_CALL:
-        return CHAIN_GAS_CALL;
-    default:
-        return 0;
+    case CHAIN_TX_CALL: return CHAIN_GAS_CALL;
+    default: return 0;
     }
 }
 
 uint64_t chain_tx_value(const chain_tx *tx)
 {
     switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        return tx->body.transfer.amount;
-    case CHAIN_TX_ATTRIBUTE:
-        return tx->body.attribute.fee;
-    case CHAIN_TX_CALL:
-        return tx->body.call.value;
+    case CHAIN_TX_TRANSFER: return tx->body.transfer.amount;
+    case CHAIN_TX_ATTRIBUTE: return tx->body.attribute.fee;
+    case CHAIN_TX_CALL: return tx->body.call.value;
     default:
         /* A CONTRIBUTE's bond is set by its datanet, which only execution
          * knows; so it is not part of the value. */

@@ -139,8 +139,7 @@ static int check_input_len(uint64_t n, util_err *err)
 int chain_tx_body_check(const chain_tx *tx, util_err *err)
 {
     switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        return 0;
+    case CHAIN_TX_TRANSFER: return 0;
     case CHAIN_TX_DATANET_CREATE: {
         const chain_tx_datanet_create *b = &tx->body.datanet_create;
         if (check_name(b->name, err) || check_uri(b->meta_uri, "meta_uri", err) ||
@@ -148,10 +147,8 @@ int chain_tx_body_check(const chain_tx *tx, util_err *err)
             return UTIL_EINVAL;
         return 0;
     }
-    case CHAIN_TX_CONTRIBUTE:
-        return check_uri(tx->body.contribute.uri, "uri", err);
-    case CHAIN_TX_REVIEW:
-        return check_review(&tx->body.review, err);
+    case CHAIN_TX_CONTRIBUTE: return check_uri(tx->body.contribute.uri, "uri", err);
+    case CHAIN_TX_REVIEW: return check_review(&tx->body.review, err);
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
         if (check_name(b->name, err) || check_ndatanets(b->ndatanets, err) || check_model(b, err))
@@ -176,8 +173,7 @@ int chain_tx_body_check(const chain_tx *tx, util_err *err)
         if (tx->body.call.len && !tx->body.call.input)
             return util_err_set(err, UTIL_EINVAL, "transaction: call input missing");
         return 0;
-    default:
-        return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
+    default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
 }
 
@@ -212,8 +208,7 @@ static uint32_t input_n(const chain_tx_call *b)
 size_t chain_tx_body_len(const chain_tx *tx)
 {
     switch (tx->type) {
-    case CHAIN_TX_TRANSFER:
-        return CHAIN_ADDR_LEN + 8;
+    case CHAIN_TX_TRANSFER: return CHAIN_ADDR_LEN + 8;
     case CHAIN_TX_DATANET_CREATE: {
         const chain_tx_datanet_create *b = &tx->body.datanet_create;
         return lenbytes_len(strnlen(b->name, CHAIN_NAME_MAX)) + 32 +
@@ -221,8 +216,7 @@ size_t chain_tx_body_len(const chain_tx *tx)
     }
     case CHAIN_TX_CONTRIBUTE:
         return 8 + 32 + 8 + lenbytes_len(strnlen(tx->body.contribute.uri, CHAIN_URI_MAX));
-    case CHAIN_TX_REVIEW:
-        return 8 + 1 + 4;
+    case CHAIN_TX_REVIEW: return 8 + 1 + 4;
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
         uint32_t n = model_n(b);
@@ -233,12 +227,9 @@ size_t chain_tx_body_len(const chain_tx *tx)
         uint32_t n = attr_n(&tx->body.attribute);
         return 8 + 32 + 8 + 1 + 32 + util_varint_len(n) + (size_t)ENTRY_SIZE * n;
     }
-    case CHAIN_TX_DEPLOY:
-        return lenbytes_len(code_n(&tx->body.deploy));
-    case CHAIN_TX_CALL:
-        return CHAIN_ADDR_LEN + 8 + lenbytes_len(input_n(&tx->body.call));
-    default:
-        return 0;
+    case CHAIN_TX_DEPLOY: return lenbytes_len(code_n(&tx->body.deploy));
+    case CHAIN_TX_CALL: return CHAIN_ADDR_LEN + 8 + lenbytes_len(input_n(&tx->body.call));
+    default: return 0;
     }
 }
 
@@ -308,8 +299,7 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
         util_buf_u64(out, tx->body.call.value);
         util_buf_lenbytes(out, tx->body.call.input, input_n(&tx->body.call));
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -461,20 +451,13 @@ int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
         return 0;
     case CHAIN_TX_DATANET_CREATE:
         return read_datanet_create(&tx->body.datanet_create, r, start, err);
-    case CHAIN_TX_CONTRIBUTE:
-        return read_contribute(&tx->body.contribute, r, start, err);
-    case CHAIN_TX_REVIEW:
-        return read_review(&tx->body.review, r, start, err);
-    case CHAIN_TX_MODEL_REGISTER:
-        return read_model(&tx->body.model_register, r, start, err);
-    case CHAIN_TX_ATTRIBUTE:
-        return read_attribute(&tx->body.attribute, r, start, err);
-    case CHAIN_TX_DEPLOY:
-        return read_deploy(&tx->body.deploy, r, start, err);
-    case CHAIN_TX_CALL:
-        return read_call(&tx->body.call, r, start, err);
-    default:
-        return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
+    case CHAIN_TX_CONTRIBUTE: return read_contribute(&tx->body.contribute, r, start, err);
+    case CHAIN_TX_REVIEW: return read_review(&tx->body.review, r, start, err);
+    case CHAIN_TX_MODEL_REGISTER: return read_model(&tx->body.model_register, r, start, err);
+    case CHAIN_TX_ATTRIBUTE: return read_attribute(&tx->body.attribute, r, start, err);
+    case CHAIN_TX_DEPLOY: return read_deploy(&tx->body.deploy, r, start, err);
+    case CHAIN_TX_CALL: return read_call(&tx->body.call, r, start, err);
+    default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
 }
 
@@ -508,8 +491,7 @@ int chain_tx_body_copy(chain_tx *dst, const chain_tx *src)
         rc = dup_bytes(&p, src->body.call.input, src->body.call.len);
         dst->body.call.input = p;
         break;
-    default:
-        break;
+    default: break;
     }
     return rc;
 }
@@ -532,7 +514,6 @@ void chain_tx_body_free(chain_tx *tx)
         tx->body.call.input = NULL;
         tx->body.call.len = 0;
         break;
-    default:
-        break;
+    default: break;
     }
 }

@@ -114,8 +114,7 @@ const cli_command cli_commands[] = {
      cli_cmd_rpc},
     {"methods", "", 0, 0, 0, 0, "List the node's JSON-RPC methods (rpc_discover).", NULL,
      cli_cmd_methods},
-    {"watch", "[COUNT]", 0, 1, 0, 0,
-     "Follow new blocks over WebSocket, one line per block.",
+    {"watch", "[COUNT]", 0, 1, 0, 0, "Follow new blocks over WebSocket, one line per block.",
      "Subscribes to subscribe_newBlocks on the node's /ws endpoint (derived from --rpc) and\n"
      "prints height, hash, transactions, gas, time and the gap to the previous block. With\n"
      "--json, prints each block notification as one line of JSON. Stops after COUNT blocks\n"

@@ -49,7 +49,8 @@ json_t *rpc_json_receipt(const chain_receipt *r)
 {
     static const chain_addr zero;
     json_t *evs = json_array();
-    for (uint32_t i = 0; i < r->nevents; i++) json_array_append_new(evs, rpc_json_event(&r->events[i]));
+    for (uint32_t i = 0; i < r->nevents; i++)
+        json_array_append_new(evs, rpc_json_event(&r->events[i]));
     json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "status",
                           r->status == CHAIN_RECEIPT_OK ? "success" : "failed", "gasUsed",
                           (json_int_t)r->gas_used, "fee", rpc_json_u64str(r->fee), "error",

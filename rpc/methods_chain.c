@@ -53,9 +53,7 @@ static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
     case RPC_BLOCK_NUMBER:
         if (chain_store_block_id_at(api->store, ref.number, id, &ue)) return fail_err(e, &ue);
         break;
-    case RPC_BLOCK_HASH:
-        memcpy(id, ref.hash, 32);
-        break;
+    case RPC_BLOCK_HASH: memcpy(id, ref.hash, 32); break;
     }
     chain_block b;
     size_t size;
@@ -98,7 +96,8 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     } else {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
     }
-    for (size_t i = 0; i < nr; i++) chain_receipt_free(&rs[i]);
+    for (size_t i = 0; i < nr; i++)
+        chain_receipt_free(&rs[i]);
     free(rs);
     chain_block_free(&b);
     return out;

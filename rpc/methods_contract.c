@@ -18,7 +18,8 @@ static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)
     util_err ue = {0};
     chain_key_code(k, &a);
     int rc = chain_store_state_get(api->store, k, sizeof k, &code, &len, &ue);
-    if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "no contract at that address");
+    if (rc == UTIL_ENOTFOUND)
+        return rpc_fail(e, RPC_NOT_FOUND, NULL, "no contract at that address");
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     chain_sha256(h, code, len);
     free(code);
@@ -78,8 +79,8 @@ static json_t *m_contract_call(void *ctx, json_t *params, rpc_error *e)
                          .min_gas_price = 0};
     chain_receipt r;
     util_err ue = {0};
-    int rc = chain_contract_call_readonly(api->store, &cx, &from, &to, value, input, len, gas, &r,
-                                          &ue);
+    int rc =
+        chain_contract_call_readonly(api->store, &cx, &from, &to, value, input, len, gas, &r, &ue);
     free(input);
     if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);

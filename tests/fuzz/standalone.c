@@ -72,7 +72,8 @@ static void run_path(const char *path)
 
 int main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) run_path(argv[i]);
+    for (int i = 1; i < argc; i++)
+        run_path(argv[i]);
     const char *env = getenv("OL_FUZZ_RANDOM_RUNS");
     long runs = env ? atol(env) : 20000;
     uint8_t *buf = malloc(4096);
@@ -95,12 +96,14 @@ int main(int argc, char **argv)
             }
         } else {
             n = next() % 512;
-            for (size_t k = 0; k < n; k++) buf[k] = (uint8_t)next();
+            for (size_t k = 0; k < n; k++)
+                buf[k] = (uint8_t)next();
         }
         LLVMFuzzerTestOneInput(buf, n);
     }
     free(buf);
-    for (size_t i = 0; i < nseeds; i++) free(seeds[i].p);
+    for (size_t i = 0; i < nseeds; i++)
+        free(seeds[i].p);
     free(seeds);
     printf("ran %d seed paths and %ld generated inputs\n", argc - 1, runs);
     return 0;

@@ -188,7 +188,8 @@ static void test_transfer_and_reopen(void **state)
     assert_int_equal(chain_store_get_receipts(st, id, &got, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_int_equal(got[2].status, CHAIN_RECEIPT_FAILED);
-    for (size_t i = 0; i < n; i++) chain_receipt_free(&got[i]);
+    for (size_t i = 0; i < n; i++)
+        chain_receipt_free(&got[i]);
     free(got);
     chain_block b;
     assert_int_equal(chain_store_get_block(st, id, &b, NULL, &err), 0);
