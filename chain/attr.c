@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/block.h"
 #include "chain/hash.h"
 
 void chain_bond_escrow_addr(chain_addr *a)
@@ -17,6 +18,27 @@ void chain_bond_escrow_addr(chain_addr *a)
 void chain_payout_topic(uint8_t out[32])
 {
     chain_sha256(out, "payout", 6);
+}
+
+int chain_record_add_payout(chain_record *rec, chain_receipt *r, const chain_addr *emitter,
+                            const chain_payout *p, util_err *err)
+{
+    if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS)
+        return util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
+                            CHAIN_RECORD_MAX_PAYOUTS);
+    uint8_t topic[32], d[CHAIN_PAYOUT_EVENT_LEN];
+    chain_payout_topic(topic);
+    util_put_u64le(d, rec->model);
+    util_put_u64le(d + 8, p->contribution);
+    memcpy(d + 16, p->recipient.b, CHAIN_ADDR_LEN);
+    d[36] = p->role;
+    util_put_u64le(d + 37, p->amount);
+    util_put_u64le(d + 45, rec->id);
+    int rc = chain_receipt_add_event(r, emitter, topic, d, sizeof d);
+    if (rc == UTIL_ENOMEM) return util_err_set(err, rc, "out of memory");
+    if (rc) return util_err_set(err, UTIL_ELIMIT, "too_many_events: receipt event limit");
+    rec->payouts[rec->npayouts++] = *p;
+    return 0;
 }
 
 size_t chain_key_id(uint8_t out[9], char kind, uint64_t id)

@@ -153,6 +153,14 @@ int chain_contributor_decode(chain_contributor *c, const uint8_t *p, size_t n);
 /* Topic of payout events: SHA-256("payout"). Event data: model u64le |
  * contribution u64le | recipient[20] | role u8 | amount u64le | record u64le. */
 void chain_payout_topic(uint8_t out[32]);
+
+struct chain_receipt;
+/* Appends a payout to rec and its payout event (emitter = the reward
+ * contract) to receipt r. The funds must already have moved. Returns 0, or
+ * UTIL_ELIMIT / UTIL_ENOMEM with err set ("too_many_payouts: ...",
+ * "too_many_events: ..."). */
+int chain_record_add_payout(chain_record *rec, struct chain_receipt *r, const chain_addr *emitter,
+                            const chain_payout *p, util_err *err);
 #define CHAIN_PAYOUT_EVENT_LEN 53
 
 #endif

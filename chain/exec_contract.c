@@ -289,35 +289,18 @@ int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m
     memset(&res, 0, sizeof res);
     int rc = run_ex(ex, &m->reward_contract, &tx->from, rec->fee, NULL, 0, &vr, gas_left(tx, r), 1,
                     r, &res, err);
-    uint8_t topic[32];
-    chain_payout_topic(topic);
     for (size_t i = 0; rc == 0 && i < res.n_events; i++) {
         const vm_event *e = &res.events[i];
         if (e->kind != VM_EVENT_PAY) continue;
-        if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS) {
-            rc = util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
-                              CHAIN_RECORD_MAX_PAYOUTS);
-            break;
-        }
-        chain_payout *p = &rec->payouts[rec->npayouts++];
-        memcpy(p->recipient.b, e->to, CHAIN_ADDR_LEN);
-        p->amount = e->amount;
-        p->contribution = 0;
-        if (contribution_log(&res, i, &p->contribution))
-            p->role = CHAIN_ROLE_CONTRIBUTOR;
+        chain_payout p = {.amount = e->amount};
+        memcpy(p.recipient.b, e->to, CHAIN_ADDR_LEN);
+        if (contribution_log(&res, i, &p.contribution))
+            p.role = CHAIN_ROLE_CONTRIBUTOR;
         else if (memcmp(e->to, vr.validators, 20) == 0 && memcmp(e->to, vr.owner, 20) != 0)
-            p->role = CHAIN_ROLE_VALIDATOR;
+            p.role = CHAIN_ROLE_VALIDATOR;
         else
-            p->role = CHAIN_ROLE_OWNER;
-        uint8_t d[CHAIN_PAYOUT_EVENT_LEN];
-        util_put_u64le(d, m->id);
-        util_put_u64le(d + 8, p->contribution);
-        memcpy(d + 16, p->recipient.b, CHAIN_ADDR_LEN);
-        d[36] = p->role;
-        util_put_u64le(d + 37, p->amount);
-        util_put_u64le(d + 45, rec->id);
-        if (chain_receipt_add_event(r, &m->reward_contract, topic, d, sizeof d))
-            rc = util_err_set(err, UTIL_ELIMIT, "too_many_events: receipt event limit");
+            p.role = CHAIN_ROLE_OWNER;
+        rc = chain_record_add_payout(rec, r, &m->reward_contract, &p, err);
     }
     vm_result_free(&res);
     free(ents);

@@ -36,28 +36,11 @@ static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_re
                util_err *err)
 {
     if (amount == 0) return 0;
-    if (rec->npayouts >= CHAIN_RECORD_MAX_PAYOUTS)
-        return util_err_set(err, UTIL_ELIMIT, "too_many_payouts: at most %d",
-                            CHAIN_RECORD_MAX_PAYOUTS);
     int rc = chain_exec_transfer(ex, &m->reward_contract, to, amount, err);
     if (rc) return rc;
-    chain_payout *p = &rec->payouts[rec->npayouts++];
-    p->recipient = *to;
-    p->role = role;
-    p->contribution = contribution;
-    p->amount = amount;
-    uint8_t topic[32], data[CHAIN_PAYOUT_EVENT_LEN];
-    chain_payout_topic(topic);
-    util_put_u64le(data, m->id);
-    util_put_u64le(data + 8, contribution);
-    memcpy(data + 16, to->b, CHAIN_ADDR_LEN);
-    data[36] = role;
-    util_put_u64le(data + 37, amount);
-    util_put_u64le(data + 45, rec->id);
-    rc = chain_receipt_add_event(r, &m->reward_contract, topic, data, sizeof data);
-    return rc == UTIL_ENOMEM ? util_err_set(err, rc, "out of memory")
-           : rc              ? util_err_set(err, rc, "too_many_events: receipt event limit")
-                             : 0;
+    chain_payout p = {
+        .recipient = *to, .role = role, .contribution = contribution, .amount = amount};
+    return chain_record_add_payout(rec, r, &m->reward_contract, &p, err);
 }
 
 static uint64_t muldiv(uint64_t a, uint64_t b, unsigned __int128 c)
