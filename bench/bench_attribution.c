@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "bench/bench_rpc.h"
 #include "chain/address.h"
 #include "chain/hash.h"
 #include "chain/keys.h"
@@ -36,7 +37,6 @@
 #define MAX_THREADS 16
 #define MAX_BATCH 1000 /* the node's JSON-RPC batch limit */
 #define MAX_ENTRIES CHAIN_ATTR_MAX_ENTRIES
-#define POST_TIMEOUT_MS 120000
 #define POLL_NS (10ull * 1000000)
 #define FEE 1000000u /* base units per inference */
 #define VM_GAS_PER_ENTRY                                                                           \
@@ -50,29 +50,6 @@ typedef struct opts {
     double wait_s;
 } opts;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_attribution: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_attribution: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: bench_attribution --rpc URL [--txs N] [--entries E] [--attestors A]\n"
@@ -84,15 +61,6 @@ static void usage(FILE *f)
                "connections (default 2), and prints\n"
                "  attribution: committed_per_s=R txs=COMMITTED submitted=N rejected=J blocks=H "
                "seconds=S entries=E state_keys_per_tx=K index_entries_per_tx=I\n");
-}
-
-static size_t parse_size(const char *name, const char *s, size_t min, size_t max)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || *s == '-' || v < min || v > max)
-        die("%s: expected an integer in %zu..%zu, got '%s'", name, min, max, s);
-    return (size_t)v;
 }
 
 static void parse_opts(opts *o, int argc, char **argv)
@@ -124,15 +92,17 @@ static void parse_opts(opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'r': o->rpc = optarg; break;
-        case 'n': o->txs = parse_size("--txs", optarg, 1, 10000000); break;
-        case 'e': o->entries = parse_size("--entries", optarg, 1, MAX_ENTRIES); break;
-        case 'a': o->attestors = parse_size("--attestors", optarg, 1, MAX_BATCH / 2); break;
-        case 'c': o->contributors = parse_size("--contributors", optarg, 1, MAX_BATCH / 2); break;
-        case 'k': o->contributions = parse_size("--contributions", optarg, 1, 100000); break;
-        case 'b': o->batch = parse_size("--batch", optarg, 1, MAX_BATCH); break;
-        case 't': o->threads = parse_size("--threads", optarg, 1, MAX_THREADS); break;
-        case 'x': o->conns = parse_size("--conns", optarg, 1, MAX_THREADS); break;
-        case 'w': o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400); break;
+        case 'n': o->txs = bench_parse_size("--txs", optarg, 1, 10000000); break;
+        case 'e': o->entries = bench_parse_size("--entries", optarg, 1, MAX_ENTRIES); break;
+        case 'a': o->attestors = bench_parse_size("--attestors", optarg, 1, MAX_BATCH / 2); break;
+        case 'c':
+            o->contributors = bench_parse_size("--contributors", optarg, 1, MAX_BATCH / 2);
+            break;
+        case 'k': o->contributions = bench_parse_size("--contributions", optarg, 1, 100000); break;
+        case 'b': o->batch = bench_parse_size("--batch", optarg, 1, MAX_BATCH); break;
+        case 't': o->threads = bench_parse_size("--threads", optarg, 1, MAX_THREADS); break;
+        case 'x': o->conns = bench_parse_size("--conns", optarg, 1, MAX_THREADS); break;
+        case 'w': o->wait_s = (double)bench_parse_size("--wait-s", optarg, 1, 86400); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -141,114 +111,26 @@ static void parse_opts(opts *o, int argc, char **argv)
         usage(stderr);
         exit(2);
     }
-    if (o->entries > o->contributions) die("--entries cannot exceed --contributions");
-}
-
-/* ---- JSON-RPC ------------------------------------------------------------ */
-
-static json_t *post_json(const opts *o, const char *body, size_t len)
-{
-    char *resp = NULL;
-    size_t rlen = 0;
-    util_err err = {0};
-    if (cli_http_post(o->rpc, "application/json", body, len, POST_TIMEOUT_MS, &resp, &rlen, &err))
-        die("%s", err.msg);
-    json_error_t je;
-    json_t *doc = json_loadb(resp, rlen, 0, &je);
-    free(resp);
-    if (!doc) die("invalid JSON from the node: %s", je.text);
-    return doc;
-}
-
-/* One call (params stolen); dies on an error answer unless soft, then NULL. */
-static json_t *call_ex(const opts *o, const char *method, json_t *params, int soft)
-{
-    json_t *req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
-                            "params", params ? params : json_array());
-    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    if (!body) die("out of memory");
-    json_t *doc = post_json(o, body, strlen(body));
-    free(body);
-    json_t *res = json_object_get(doc, "result");
-    if (!res) {
-        if (soft) {
-            json_decref(doc);
-            return NULL;
-        }
-        char *e = json_dumps(json_object_get(doc, "error"), JSON_COMPACT);
-        die("%s failed: %s", method, e ? e : "(no error object)");
-    }
-    json_incref(res);
-    json_decref(doc);
-    return res;
-}
-
-static json_t *call(const opts *o, const char *method, json_t *params)
-{
-    return call_ex(o, method, params, 0);
-}
-
-static uint64_t status_u64(const opts *o, const char *field)
-{
-    json_t *st = call(o, "node_status", NULL);
-    json_t *v = json_object_get(st, field);
-    if (!json_is_integer(v)) die("node_status has no integer %s", field);
-    uint64_t r = (uint64_t)json_integer_value(v);
-    json_decref(st);
-    return r;
+    if (o->entries > o->contributions) bench_die("--entries cannot exceed --contributions");
 }
 
 static uint64_t pending_nonce(const opts *o, const chain_addr *a)
 {
     char s[CHAIN_ADDR_STR_LEN + 1];
     chain_addr_encode(s, a);
-    json_t *r = call(o, "account_get", json_pack("[s]", s));
+    json_t *r = bench_call(o->rpc, "account_get", json_pack("[s]", s), 0);
     uint64_t n = (uint64_t)json_integer_value(json_object_get(r, "pendingNonce"));
     json_decref(r);
     return n;
-}
-
-static void put_entry(util_buf *b, size_t id, const char *hex)
-{
-    char head[96];
-    int n = snprintf(head, sizeof head,
-                     "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"tx_send\",\"params\":[\"0x",
-                     b->len ? "," : "[", id);
-    util_buf_put(b, head, (size_t)n);
-    util_buf_put(b, hex, strlen(hex));
-    util_buf_put(b, "\"]}", 3);
-}
-
-/* Posts one batch body; returns how many entries were refused (first few shown). */
-static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect,
-                         atomic_size_t *shown)
-{
-    json_t *doc = post_json(o, body, len);
-    if (!json_is_array(doc) || json_array_size(doc) != expect)
-        die("a batch of %zu was not answered entry by entry", expect);
-    size_t bad = 0;
-    for (size_t i = 0; i < expect; i++) {
-        json_t *e = json_object_get(json_array_get(doc, i), "error");
-        if (!e) continue;
-        bad++;
-        if (atomic_fetch_add(shown, 1) < 5) {
-            char *s = json_dumps(e, JSON_COMPACT);
-            note("rejected: %s", s ? s : "?");
-            free(s);
-        }
-    }
-    json_decref(doc);
-    return bad;
 }
 
 static uint64_t wait_drained(const opts *o)
 {
     uint64_t start = util_mono_ns(), limit = (uint64_t)(o->wait_s * 1e9);
     for (;;) {
-        if (status_u64(o, "mempoolSize") == 0) return util_mono_ns();
+        if (bench_status_u64(o->rpc, "mempoolSize") == 0) return util_mono_ns();
         if (util_mono_ns() - start > limit)
-            die("the mempool did not drain within %.0f s", o->wait_s);
+            bench_die("the mempool did not drain within %.0f s", o->wait_s);
         struct timespec ts = {0, (long)POLL_NS};
         nanosleep(&ts, NULL);
     }
@@ -262,14 +144,14 @@ static char *sign_hex(chain_tx *tx, const char *chain_id, const chain_keypair *k
     snprintf(tx->chain_id, sizeof tx->chain_id, "%s", chain_id);
     tx->gas_price = PRICE;
     util_err err = {0};
-    if (chain_tx_sign(tx, kp, &err)) die("signing: %s", err.msg);
+    if (chain_tx_sign(tx, kp, &err)) bench_die("signing: %s", err.msg);
     util_buf b;
     util_buf_init(&b);
     char *hex = NULL;
     if (chain_tx_encode(tx, &b) == 0 && !b.oom && (hex = malloc(b.len * 2 + 1)))
         util_hex_encode(hex, b.data, b.len);
     util_buf_free(&b);
-    if (!hex) die("out of memory");
+    if (!hex) bench_die("out of memory");
     return hex;
 }
 
@@ -286,17 +168,17 @@ static void run_setup(const opts *o, const char *what, char **hex, size_t n)
         size_t end = start + MAX_BATCH < n ? start + MAX_BATCH : n;
         util_buf_reset(&body);
         for (size_t i = start; i < end; i++) {
-            put_entry(&body, i, hex[i]);
+            bench_put_entry(&body, i, hex[i]);
             free(hex[i]);
         }
         util_buf_put(&body, "]", 1);
-        if (body.oom) die("out of memory");
-        bad += post_batch(o, (const char *)body.data, body.len, end - start, &shown);
+        if (body.oom) bench_die("out of memory");
+        bad += bench_post_batch(o->rpc, (const char *)body.data, body.len, end - start, &shown);
     }
     util_buf_free(&body);
-    if (bad) die("%s: %zu transactions refused", what, bad);
+    if (bad) bench_die("%s: %zu transactions refused", what, bad);
     wait_drained(o);
-    note("%s: %zu transactions committed", what, n);
+    bench_note("%s: %zu transactions committed", what, n);
 }
 
 typedef struct world {
@@ -315,7 +197,7 @@ static json_t *all_items(const opts *o, const char *method, json_t *filter)
 {
     json_t *all = json_array(), *cursor = json_null();
     for (;;) {
-        json_t *page = call(o, method, json_pack("[O,o,i]", filter, cursor, 100));
+        json_t *page = bench_call(o->rpc, method, json_pack("[O,o,i]", filter, cursor, 100), 0);
         json_array_extend(all, json_object_get(page, "items"));
         json_t *next = json_object_get(page, "nextCursor");
         if (!json_is_string(next)) {
@@ -344,7 +226,7 @@ static void setup(const opts *o, world *w)
     /* Fund attestors and contributors. */
     uint64_t n0 = pending_nonce(o, &dev0_addr);
     char **hex = calloc(A + C + K + A, sizeof *hex);
-    if (!hex) die("out of memory");
+    if (!hex) bench_die("out of memory");
     for (size_t i = 0; i < A + C; i++) {
         chain_tx tx = {.type = CHAIN_TX_TRANSFER, .nonce = n0 + i, .gas_limit = CHAIN_GAS_TRANSFER};
         tx.body.transfer.to = i < A ? w->att_addr[i] : w->con_addr[i - A];
@@ -362,7 +244,7 @@ static void setup(const opts *o, world *w)
     snprintf(tx.body.datanet_create.name, sizeof tx.body.datanet_create.name, "%s", name);
     hex[0] = sign_hex(&tx, w->chain_id, &w->owner);
     run_setup(o, "create a datanet", hex, 1);
-    json_t *ds = call(o, "datanet_list", json_pack("[n,i,s]", 100, "desc"));
+    json_t *ds = bench_call(o->rpc, "datanet_list", json_pack("[n,i,s]", 100, "desc"), 0);
     w->datanet = 0;
     size_t i;
     json_t *it;
@@ -372,11 +254,12 @@ static void setup(const opts *o, world *w)
             w->datanet = (uint64_t)json_integer_value(json_object_get(it, "id"));
     }
     json_decref(ds);
-    if (!w->datanet) die("the new datanet is not listed (are the attribution methods registered?)");
+    if (!w->datanet)
+        bench_die("the new datanet is not listed (are the attribution methods registered?)");
 
     /* K contributions, contributor i % C. */
     uint64_t *cn = calloc(C, sizeof *cn);
-    if (!cn) die("out of memory");
+    if (!cn) bench_die("out of memory");
     for (size_t c = 0; c < C; c++)
         cn[c] = pending_nonce(o, &w->con_addr[c]);
     for (size_t k = 0; k < K; k++) {
@@ -395,7 +278,8 @@ static void setup(const opts *o, world *w)
     json_t *f = json_pack("{s:I}", "datanet", (json_int_t)w->datanet);
     json_t *cs = all_items(o, "contribution_list", f);
     json_decref(f);
-    if (json_array_size(cs) != K) die("found %zu of %zu contributions", json_array_size(cs), K);
+    if (json_array_size(cs) != K)
+        bench_die("found %zu of %zu contributions", json_array_size(cs), K);
     json_array_foreach(cs, i, it)
     {
         w->contrib_id[i] = (uint64_t)json_integer_value(json_object_get(it, "id"));
@@ -445,15 +329,15 @@ static void setup(const opts *o, world *w)
     }
     json_decref(ms);
     for (size_t a = 0; a < A; a++) {
-        if (!w->model_of[a]) die("no model for attestor %zu", a);
+        if (!w->model_of[a]) bench_die("no model for attestor %zu", a);
         w->base_nonce[a] = pending_nonce(o, &w->att_addr[a]);
     }
     /* A reward contract with code runs in the VM: give it gas. */
     char cstr[CHAIN_ADDR_STR_LEN + 1];
     chain_addr_encode(cstr, &w->contract);
-    json_t *code = call_ex(o, "contract_get", json_pack("[s]", cstr), 1);
+    json_t *code = bench_call(o->rpc, "contract_get", json_pack("[s]", cstr), 1);
     w->vm_gas = code ? VM_GAS_BASE + VM_GAS_PER_ENTRY * o->entries : 0;
-    note("reward contract %s %s", cstr, code ? "runs in the VM" : "is the native split");
+    bench_note("reward contract %s %s", cstr, code ? "runs in the VM" : "is the native split");
     json_decref(code);
     chain_keypair_clear(&dev0);
 }
@@ -484,7 +368,7 @@ static void *sign_range(void *arg)
     size_t A = o->attestors, E = o->entries, K = o->contributions;
     chain_attr_entry *es = calloc(E, sizeof *es);
     uint32_t *who = calloc(E, sizeof *who);
-    if (!es || !who) die("out of memory");
+    if (!es || !who) bench_die("out of memory");
     for (size_t t = j->from; t < j->to; t++) {
         uint64_t rng = 0x5eed0000ull + t;
         size_t a = t % A;
@@ -512,7 +396,7 @@ static void *sign_range(void *arg)
         }
         b->nentries = (uint32_t)E;
         b->entries = malloc(E * sizeof *es);
-        if (!b->entries) die("out of memory");
+        if (!b->entries) bench_die("out of memory");
         memcpy(b->entries, es, E * sizeof *es);
         j->hex[t] = sign_hex(&tx, w->chain_id, &w->att[a]);
         chain_tx_free(&tx);
@@ -547,25 +431,27 @@ static void *submit_loop(void *arg)
         size_t b = atomic_fetch_add(&c->next, 1);
         if (b >= c->nbatches) return NULL;
         size_t cnt = (b + 1) * c->o->batch <= c->o->txs ? c->o->batch : c->o->txs - b * c->o->batch;
-        atomic_fetch_add(&c->rejected, post_batch(c->o, (const char *)c->bodies[b].data,
-                                                  c->bodies[b].len, cnt, &c->shown));
+        atomic_fetch_add(&c->rejected, bench_post_batch(c->o->rpc, (const char *)c->bodies[b].data,
+                                                        c->bodies[b].len, cnt, &c->shown));
     }
 }
 
 int main(int argc, char **argv)
 {
+    bench_prog = "bench_attribution";
     opts o;
     parse_opts(&o, argc, argv);
     size_t N = o.txs, A = o.attestors, C = o.contributors, K = o.contributions;
     if ((N + A - 1) / A > 4096)
-        note("warning: %zu records per attestor exceed the node's nonce window (4096); use more "
-             "--attestors",
-             (N + A - 1) / A);
+        bench_note(
+            "warning: %zu records per attestor exceed the node's nonce window (4096); use more "
+            "--attestors",
+            (N + A - 1) / A);
     world w;
     memset(&w, 0, sizeof w);
-    json_t *st = call(&o, "node_status", NULL);
+    json_t *st = bench_call(o.rpc, "node_status", NULL, 0);
     const char *cid = json_string_value(json_object_get(st, "chainId"));
-    if (!cid || !chain_id_valid(cid)) die("node_status has no valid chainId");
+    if (!cid || !chain_id_valid(cid)) bench_die("node_status has no valid chainId");
     snprintf(w.chain_id, sizeof w.chain_id, "%s", cid);
     json_decref(st);
     w.att = calloc(A, sizeof *w.att);
@@ -580,52 +466,52 @@ int main(int argc, char **argv)
     uint32_t *keys = calloc(N, sizeof *keys);
     if (!w.att || !w.att_addr || !w.con || !w.con_addr || !w.contrib_id || !w.contrib_owner ||
         !w.model_of || !w.base_nonce || !hex || !keys)
-        die("out of memory");
+        bench_die("out of memory");
     for (size_t a = 0; a < A; a++) {
-        if (chain_keypair_dev(&w.att[a], ATTESTOR_KEY_BASE + (uint32_t)a)) die("no key");
+        if (chain_keypair_dev(&w.att[a], ATTESTOR_KEY_BASE + (uint32_t)a)) bench_die("no key");
         chain_addr_from_pubkey(&w.att_addr[a], w.att[a].pubkey);
     }
     for (size_t c = 0; c < C; c++) {
-        if (chain_keypair_dev(&w.con[c], CONTRIB_KEY_BASE + (uint32_t)c)) die("no key");
+        if (chain_keypair_dev(&w.con[c], CONTRIB_KEY_BASE + (uint32_t)c)) bench_die("no key");
         chain_addr_from_pubkey(&w.con_addr[c], w.con[c].pubkey);
     }
     uint64_t t_setup = util_mono_ns();
     setup(&o, &w);
-    note("setup done in %.1f s", (double)(util_mono_ns() - t_setup) / 1e9);
+    bench_note("setup done in %.1f s", (double)(util_mono_ns() - t_setup) / 1e9);
 
     uint64_t t_sign = util_mono_ns();
     pthread_t th[MAX_THREADS];
     sign_job jobs[MAX_THREADS];
     for (size_t i = 0; i < o.threads; i++) {
         jobs[i] = (sign_job){&o, &w, hex, keys, N * i / o.threads, N * (i + 1) / o.threads};
-        if (pthread_create(&th[i], NULL, sign_range, &jobs[i])) die("pthread_create failed");
+        if (pthread_create(&th[i], NULL, sign_range, &jobs[i])) bench_die("pthread_create failed");
     }
     for (size_t i = 0; i < o.threads; i++)
         pthread_join(th[i], NULL);
     size_t nb = (N + o.batch - 1) / o.batch;
     util_buf *bodies = calloc(nb, sizeof *bodies);
-    if (!bodies) die("out of memory");
+    if (!bodies) bench_die("out of memory");
     uint64_t key_sum = 0;
     for (size_t b = 0; b < nb; b++) {
         util_buf_init(&bodies[b]);
         for (size_t t = b * o.batch; t < N && t < (b + 1) * o.batch; t++) {
-            put_entry(&bodies[b], t, hex[t]);
+            bench_put_entry(&bodies[b], t, hex[t]);
             free(hex[t]);
             key_sum += keys[t];
         }
         util_buf_put(&bodies[b], "]", 1);
-        if (bodies[b].oom) die("out of memory");
+        if (bodies[b].oom) bench_die("out of memory");
     }
-    note("%zu records signed in %zu batches (%.1f s)", N, nb,
-         (double)(util_mono_ns() - t_sign) / 1e9);
+    bench_note("%zu records signed in %zu batches (%.1f s)", N, nb,
+               (double)(util_mono_ns() - t_sign) / 1e9);
 
-    uint64_t h0 = status_u64(&o, "height"), t0 = util_mono_ns();
+    uint64_t h0 = bench_status_u64(o.rpc, "height"), t0 = util_mono_ns();
     submit_ctx sc = {.o = &o, .bodies = bodies, .nbatches = nb};
     atomic_init(&sc.next, 0);
     atomic_init(&sc.rejected, 0);
     atomic_init(&sc.shown, 0);
     for (size_t i = 1; i < o.conns; i++)
-        if (pthread_create(&th[i], NULL, submit_loop, &sc)) die("pthread_create failed");
+        if (pthread_create(&th[i], NULL, submit_loop, &sc)) bench_die("pthread_create failed");
     submit_loop(&sc);
     for (size_t i = 1; i < o.conns; i++)
         pthread_join(th[i], NULL);
@@ -633,10 +519,10 @@ int main(int argc, char **argv)
     uint64_t t1 = wait_drained(&o);
     size_t rejected = atomic_load(&sc.rejected);
     double secs = (double)(t1 - t0) / 1e9;
-    note("submitted in %.2f s, drained after %.2f s", (double)(t_sent - t0) / 1e9, secs);
+    bench_note("submitted in %.2f s, drained after %.2f s", (double)(t_sent - t0) / 1e9, secs);
 
     /* What the chain says it settled: the models' inference counters. */
-    uint64_t h1 = status_u64(&o, "height");
+    uint64_t h1 = bench_status_u64(o.rpc, "height");
     json_t *f = json_pack("{s:I}", "datanet", (json_int_t)w.datanet);
     json_t *ms = all_items(&o, "model_list", f);
     json_decref(f);

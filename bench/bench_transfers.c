@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bench/bench_rpc.h"
 #include "chain/address.h"
 #include "chain/keys.h"
 #include "chain/tx.h"
@@ -27,10 +28,8 @@
 #define DEV_ACCOUNTS 10
 #define SENDER_KEY_BASE 100000u
 #define MAX_THREADS 16
-#define MAX_SHOWN_ERRORS 5
 /* The node's JSON-RPC batch limit. */
 #define MAX_BATCH 1000
-#define POST_TIMEOUT_MS 120000
 #define POLL_NS (10ull * 1000000)
 #define TX_GAS CHAIN_GAS_TRANSFER
 #define TX_PRICE 1u
@@ -55,18 +54,6 @@ typedef struct tx_job {
     int failed;
 } tx_job;
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_transfers: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: bench_transfers --rpc URL [--txs N] [--senders S] [--batch B]\n"
@@ -76,15 +63,6 @@ static void usage(FILE *f)
                "connections at once (default 1; batches are taken in order), and prints\n"
                "  transfers: committed_per_s=X txs=COMMITTED submitted=N rejected=R blocks=K "
                "seconds=T\n");
-}
-
-static size_t parse_size(const char *name, const char *s, size_t min, size_t max)
-{
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || *s == '-' || v < min || v > max)
-        die("%s: expected an integer in %zu..%zu, got '%s'", name, min, max, s);
-    return (size_t)v;
 }
 
 static void parse_opts(opts *o, int argc, char **argv)
@@ -106,12 +84,12 @@ static void parse_opts(opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         switch (c) {
         case 'r': o->rpc = optarg; break;
-        case 'n': o->txs = parse_size("--txs", optarg, 1, 100000000); break;
-        case 's': o->senders = parse_size("--senders", optarg, 1, 40000); break;
-        case 'b': o->batch = parse_size("--batch", optarg, 1, MAX_BATCH); break;
-        case 't': o->threads = parse_size("--threads", optarg, 1, MAX_THREADS); break;
-        case 'c': o->conns = parse_size("--conns", optarg, 1, MAX_THREADS); break;
-        case 'w': o->wait_s = (double)parse_size("--wait-s", optarg, 1, 86400); break;
+        case 'n': o->txs = bench_parse_size("--txs", optarg, 1, 100000000); break;
+        case 's': o->senders = bench_parse_size("--senders", optarg, 1, 40000); break;
+        case 'b': o->batch = bench_parse_size("--batch", optarg, 1, MAX_BATCH); break;
+        case 't': o->threads = bench_parse_size("--threads", optarg, 1, MAX_THREADS); break;
+        case 'c': o->conns = bench_parse_size("--conns", optarg, 1, MAX_THREADS); break;
+        case 'w': o->wait_s = (double)bench_parse_size("--wait-s", optarg, 1, 86400); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -120,91 +98,6 @@ static void parse_opts(opts *o, int argc, char **argv)
         usage(stderr);
         exit(2);
     }
-}
-
-/* ---- JSON-RPC ---------------------------------------------------------- */
-
-static json_t *post_json(const opts *o, const char *body, size_t len)
-{
-    char *resp = NULL;
-    size_t rlen = 0;
-    util_err err = {0};
-    if (cli_http_post(o->rpc, "application/json", body, len, POST_TIMEOUT_MS, &resp, &rlen, &err))
-        die("%s", err.msg);
-    json_error_t je;
-    json_t *doc = json_loadb(resp, rlen, 0, &je);
-    free(resp);
-    if (!doc) die("invalid JSON from the node: %s", je.text);
-    return doc;
-}
-
-/* One call; dies on a JSON-RPC error. The caller owns the result. */
-static json_t *call(const opts *o, const char *method, json_t *params)
-{
-    json_t *req = json_pack("{s:s,s:i,s:s,s:o}", "jsonrpc", "2.0", "id", 1, "method", method,
-                            "params", params ? params : json_array());
-    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
-    json_decref(req);
-    if (!body) die("out of memory");
-    json_t *doc = post_json(o, body, strlen(body));
-    free(body);
-    json_t *res = json_object_get(doc, "result");
-    if (!res) {
-        char *e = json_dumps(json_object_get(doc, "error"), JSON_COMPACT);
-        die("%s failed: %s", method, e ? e : "(no error object)");
-    }
-    json_incref(res);
-    json_decref(doc);
-    return res;
-}
-
-static uint64_t status_u64(const opts *o, const char *field)
-{
-    json_t *st = call(o, "node_status", NULL);
-    json_t *v = json_object_get(st, field);
-    if (!json_is_integer(v)) die("node_status has no integer %s", field);
-    uint64_t r = (uint64_t)json_integer_value(v);
-    json_decref(st);
-    return r;
-}
-
-/* Runs one batch body; returns the number of entries answered with an error
- * and prints the first few of them (shown counts them across calls). */
-static size_t post_batch(const opts *o, const char *body, size_t len, size_t expect,
-                         atomic_size_t *shown)
-{
-    json_t *doc = post_json(o, body, len);
-    if (!json_is_array(doc)) {
-        char *e = json_dumps(doc, JSON_COMPACT);
-        die("batch answered with a non-array: %.300s", e ? e : "?");
-    }
-    size_t bad = 0, n = json_array_size(doc);
-    if (n != expect) die("batch of %zu answered with %zu entries", expect, n);
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_object_get(json_array_get(doc, i), "error");
-        if (!e) continue;
-        bad++;
-        if (atomic_fetch_add(shown, 1) < MAX_SHOWN_ERRORS) {
-            char *s = json_dumps(e, JSON_COMPACT);
-            fprintf(stderr, "bench_transfers: rejected: %s\n", s ? s : "?");
-            free(s);
-        }
-    }
-    json_decref(doc);
-    return bad;
-}
-
-/* Appends one tx_send entry for the hex of an encoded transaction. */
-static void put_entry(util_buf *b, size_t id, const char *hex)
-{
-    char head[96];
-    int n = snprintf(head, sizeof head,
-                     "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,"
-                     "\"method\":\"tx_send\",\"params\":[\"0x",
-                     b->len ? "," : "[", id);
-    util_buf_put(b, head, (size_t)n);
-    util_buf_put(b, hex, strlen(hex));
-    util_buf_put(b, "\"]}", 3);
 }
 
 /* Signs a transfer and returns the hex of its encoding (malloc'd). */
@@ -266,8 +159,8 @@ static void *submit_loop(void *arg)
         size_t b = atomic_fetch_add(&c->next, 1);
         if (b >= c->nbatches) return NULL;
         size_t cnt = (b + 1) * o->batch <= o->txs ? o->batch : o->txs - b * o->batch;
-        atomic_fetch_add(&c->rejected, post_batch(o, (const char *)c->bodies[b].data,
-                                                  c->bodies[b].len, cnt, &c->shown));
+        atomic_fetch_add(&c->rejected, bench_post_batch(o->rpc, (const char *)c->bodies[b].data,
+                                                        c->bodies[b].len, cnt, &c->shown));
     }
 }
 
@@ -280,7 +173,7 @@ static size_t submit_all(const opts *o, const util_buf *bodies, size_t nbatches)
     atomic_init(&c.shown, 0);
     pthread_t th[MAX_THREADS];
     for (size_t i = 1; i < o->conns; i++)
-        if (pthread_create(&th[i], NULL, submit_loop, &c)) die("pthread_create failed");
+        if (pthread_create(&th[i], NULL, submit_loop, &c)) bench_die("pthread_create failed");
     submit_loop(&c);
     for (size_t i = 1; i < o->conns; i++)
         pthread_join(th[i], NULL);
@@ -297,11 +190,11 @@ static void sign_all(const opts *o, tx_job *proto, size_t n)
         jobs[i] = *proto;
         jobs[i].from = n * i / nt;
         jobs[i].to = n * (i + 1) / nt;
-        if (pthread_create(&th[i], NULL, sign_range, &jobs[i])) die("pthread_create failed");
+        if (pthread_create(&th[i], NULL, sign_range, &jobs[i])) bench_die("pthread_create failed");
     }
     for (size_t i = 0; i < nt; i++) {
         pthread_join(th[i], NULL);
-        if (jobs[i].failed) die("pre-signing failed");
+        if (jobs[i].failed) bench_die("pre-signing failed");
     }
 }
 
@@ -321,10 +214,10 @@ static void get_accounts(const opts *o, const chain_addr *addrs, size_t n, uint6
         }
         char *body = json_dumps(req, JSON_COMPACT);
         json_decref(req);
-        if (!body) die("out of memory");
-        json_t *doc = post_json(o, body, strlen(body));
+        if (!body) bench_die("out of memory");
+        json_t *doc = bench_post_json(o->rpc, body, strlen(body));
         free(body);
-        if (json_array_size(doc) != end - start) die("account_get batch: wrong answer count");
+        if (json_array_size(doc) != end - start) bench_die("account_get batch: wrong answer count");
         for (size_t k = 0; k < end - start; k++) {
             json_t *r = json_object_get(json_array_get(doc, k), "result");
             json_t *id = json_object_get(json_array_get(doc, k), "id");
@@ -333,7 +226,7 @@ static void get_accounts(const opts *o, const chain_addr *addrs, size_t n, uint6
             if (!json_is_integer(id) || (size_t)json_integer_value(id) < start ||
                 (size_t)json_integer_value(id) >= end || !bal || !json_is_integer(jn) ||
                 !json_is_integer(jp))
-                die("account_get: unexpected answer");
+                bench_die("account_get: unexpected answer");
             size_t i = (size_t)json_integer_value(id);
             if (balance) balance[i] = strtoull(bal, NULL, 10);
             if (nonce) nonce[i] = (uint64_t)json_integer_value(jn);
@@ -349,8 +242,8 @@ static uint64_t wait_drained(const opts *o)
     uint64_t start = util_mono_ns(), limit = (uint64_t)(o->wait_s * 1e9);
     for (;;) {
         uint64_t now = util_mono_ns();
-        if (status_u64(o, "mempoolSize") == 0) return util_mono_ns();
-        if (now - start > limit) die("the mempool did not drain within %.0f s", o->wait_s);
+        if (bench_status_u64(o->rpc, "mempoolSize") == 0) return util_mono_ns();
+        if (now - start > limit) bench_die("the mempool did not drain within %.0f s", o->wait_s);
         struct timespec ts = {0, (long)POLL_NS};
         nanosleep(&ts, NULL);
     }
@@ -364,7 +257,7 @@ static void fund_senders(const opts *o, const char *chain_id, const chain_addr *
     chain_addr dev_addr[DEV_ACCOUNTS];
     uint64_t dev_nonce[DEV_ACCOUNTS];
     for (uint32_t d = 0; d < DEV_ACCOUNTS; d++) {
-        if (chain_keypair_dev(&dev[d], d)) die("no dev key %u", d);
+        if (chain_keypair_dev(&dev[d], d)) bench_die("no dev key %u", d);
         chain_addr_from_pubkey(&dev_addr[d], dev[d].pubkey);
     }
     get_accounts(o, dev_addr, DEV_ACCOUNTS, NULL, NULL, dev_nonce);
@@ -380,26 +273,27 @@ static void fund_senders(const opts *o, const char *chain_id, const chain_addr *
             char *hex =
                 sign_transfer(chain_id, &dev[i % DEV_ACCOUNTS],
                               dev_nonce[i % DEV_ACCOUNTS] + i / DEV_ACCOUNTS, &addrs[i], amount);
-            if (!hex) die("signing a funding transfer failed");
-            put_entry(&body, i, hex);
+            if (!hex) bench_die("signing a funding transfer failed");
+            bench_put_entry(&body, i, hex);
             free(hex);
         }
         util_buf_put(&body, "]", 1);
-        if (body.oom) die("out of memory");
-        rejected += post_batch(o, (const char *)body.data, body.len, end - start, &shown);
+        if (body.oom) bench_die("out of memory");
+        rejected +=
+            bench_post_batch(o->rpc, (const char *)body.data, body.len, end - start, &shown);
     }
     util_buf_free(&body);
     for (size_t d = 0; d < DEV_ACCOUNTS; d++)
         chain_keypair_clear(&dev[d]);
-    if (rejected) die("%zu funding transfers were rejected", rejected);
+    if (rejected) bench_die("%zu funding transfers were rejected", rejected);
     wait_drained(o);
 }
 
 static size_t count_block_txs(const opts *o, uint64_t height)
 {
-    json_t *b = call(o, "chain_getBlock", json_pack("[I]", (json_int_t)height));
+    json_t *b = bench_call(o->rpc, "chain_getBlock", json_pack("[I]", (json_int_t)height), 0);
     json_t *txs = json_object_get(b, "txs");
-    if (!json_is_array(txs)) die("block %" PRIu64 " has no txs array", height);
+    if (!json_is_array(txs)) bench_die("block %" PRIu64 " has no txs array", height);
     size_t n = json_array_size(txs);
     json_decref(b);
     return n;
@@ -407,10 +301,11 @@ static size_t count_block_txs(const opts *o, uint64_t height)
 
 int main(int argc, char **argv)
 {
+    bench_prog = "bench_transfers";
     opts o;
     parse_opts(&o, argc, argv);
     size_t n = o.txs, s = o.senders;
-    if (s < 2) die("--senders must be at least 2 (each sender pays the next one)");
+    if (s < 2) bench_die("--senders must be at least 2 (each sender pays the next one)");
     size_t per_sender = (n + s - 1) / s;
     if (per_sender > 4096)
         fprintf(stderr,
@@ -418,9 +313,9 @@ int main(int argc, char **argv)
                 "nonce window (4096); use more --senders\n",
                 per_sender);
 
-    json_t *st = call(&o, "node_status", NULL);
+    json_t *st = bench_call(o.rpc, "node_status", NULL, 0);
     const char *cid = json_string_value(json_object_get(st, "chainId"));
-    if (!cid || !chain_id_valid(cid)) die("node_status has no valid chainId");
+    if (!cid || !chain_id_valid(cid)) bench_die("node_status has no valid chainId");
     char chain_id[CHAIN_ID_MAX + 1];
     snprintf(chain_id, sizeof chain_id, "%s", cid);
     json_decref(st);
@@ -429,9 +324,10 @@ int main(int argc, char **argv)
     chain_addr *addrs = calloc(s, sizeof *addrs);
     uint64_t *bal = calloc(s, sizeof *bal), *nonce = calloc(s, sizeof *nonce);
     char **hex = calloc(n, sizeof *hex);
-    if (!keys || !addrs || !bal || !nonce || !hex) die("out of memory");
+    if (!keys || !addrs || !bal || !nonce || !hex) bench_die("out of memory");
     for (size_t i = 0; i < s; i++) {
-        if (chain_keypair_dev(&keys[i], SENDER_KEY_BASE + (uint32_t)i)) die("no sender key %zu", i);
+        if (chain_keypair_dev(&keys[i], SENDER_KEY_BASE + (uint32_t)i))
+            bench_die("no sender key %zu", i);
         chain_addr_from_pubkey(&addrs[i], keys[i].pubkey);
     }
 
@@ -446,7 +342,7 @@ int main(int argc, char **argv)
     if (underfunded) fund_senders(&o, chain_id, addrs, need);
     get_accounts(&o, addrs, s, bal, nonce, NULL);
     for (size_t i = 0; i < s; i++)
-        if (bal[i] < need) die("sender %zu is still underfunded after funding", i);
+        if (bal[i] < need) bench_die("sender %zu is still underfunded after funding", i);
     fprintf(stderr, "bench_transfers: %zu senders funded (%.1f s)\n", s,
             (double)(util_mono_ns() - t_fund) / 1e9);
 
@@ -460,21 +356,21 @@ int main(int argc, char **argv)
     sign_all(&o, &proto, n);
     size_t nbatches = (n + o.batch - 1) / o.batch;
     util_buf *bodies = calloc(nbatches, sizeof *bodies);
-    if (!bodies) die("out of memory");
+    if (!bodies) bench_die("out of memory");
     for (size_t b = 0; b < nbatches; b++) {
         util_buf_init(&bodies[b]);
         for (size_t t = b * o.batch; t < n && t < (b + 1) * o.batch; t++) {
-            put_entry(&bodies[b], t, hex[t]);
+            bench_put_entry(&bodies[b], t, hex[t]);
             free(hex[t]);
         }
         util_buf_put(&bodies[b], "]", 1);
-        if (bodies[b].oom) die("out of memory");
+        if (bodies[b].oom) bench_die("out of memory");
     }
     free(hex);
     fprintf(stderr, "bench_transfers: %zu transfers signed in %zu batches (%.1f s)\n", n, nbatches,
             (double)(util_mono_ns() - t_sign) / 1e9);
 
-    uint64_t h0 = status_u64(&o, "height");
+    uint64_t h0 = bench_status_u64(o.rpc, "height");
     uint64_t t0 = util_mono_ns();
     size_t rejected = submit_all(&o, bodies, nbatches);
     uint64_t t_sent = util_mono_ns();
@@ -484,7 +380,7 @@ int main(int argc, char **argv)
         stderr, "bench_transfers: submitted in %.2f s (%.0f/s accepted), drained after %.2f s\n",
         (double)(t_sent - t0) / 1e9, (double)(n - rejected) / ((double)(t_sent - t0) / 1e9), secs);
 
-    uint64_t h1 = status_u64(&o, "height");
+    uint64_t h1 = bench_status_u64(o.rpc, "height");
     size_t committed = 0;
     for (uint64_t h = h0 + 1; h <= h1; h++)
         committed += count_block_txs(&o, h);
