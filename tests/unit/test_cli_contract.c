@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/chain_fixture.h"
+
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -22,12 +24,6 @@
 
 static char g_dir[256];
 
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-    (void)sb, (void)f, (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -39,7 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(g_dir);
     return 0;
 }
 

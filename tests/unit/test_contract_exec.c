@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/chain_fixture.h"
+
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -31,25 +33,6 @@ static char g_dir[256];
 static chain_store *g_st;
 static uint64_t g_nonce[16];
 
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-    (void)sb, (void)f, (void)ftw;
-    return remove(p);
-}
-
-static chain_genesis *devnet(void)
-{
-    static chain_genesis g;
-    static int loaded;
-    if (!loaded) {
-        util_err err = {0};
-        const char *js = chain_genesis_devnet_json();
-        assert_int_equal(chain_genesis_parse(&g, js, strlen(js), &err), 0);
-        loaded = 1;
-    }
-    return &g;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -57,7 +40,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(g_dir));
     util_err err = {0};
     assert_int_equal(chain_store_open(&g_st, g_dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(g_st, devnet(), &err), 0);
+    assert_int_equal(chain_store_init_genesis(g_st, fx_devnet(), &err), 0);
     memset(g_nonce, 0, sizeof g_nonce);
     return 0;
 }
@@ -66,15 +49,8 @@ static int teardown(void **state)
 {
     (void)state;
     chain_store_close(g_st);
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(g_dir);
     return 0;
-}
-
-static void dev_addr(chain_addr *a, uint32_t i)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, i), 0);
-    chain_addr_from_pubkey(a, kp.pubkey);
 }
 
 static uint64_t balance(const chain_addr *a)
@@ -89,7 +65,7 @@ static chain_tx mk(uint32_t dev, uint8_t type, uint64_t gas_limit)
     chain_tx tx;
     memset(&tx, 0, sizeof tx);
     tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", devnet()->chain_id);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fx_devnet()->chain_id);
     tx.type = type;
     tx.nonce = g_nonce[dev]++;
     tx.gas_limit = gas_limit;
@@ -113,12 +89,12 @@ static void run_block(chain_tx *tx, chain_receipt *r)
     chain_block b;
     memset(&b, 0, sizeof b);
     b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", devnet()->chain_id);
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
     b.h.height = parent->height + 1;
     chain_store_head_id(g_st, b.h.parent);
     b.h.time_ms = parent->time_ms + 1000;
-    dev_addr(&b.h.proposer, PROPOSER);
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id,
+    fx_dev_addr(&b.h.proposer, PROPOSER);
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
@@ -295,9 +271,9 @@ static void test_deploy_and_call(void **state)
 {
     (void)state;
     chain_addr dev0, dev1, prop, payee;
-    dev_addr(&dev0, 0);
-    dev_addr(&dev1, 1);
-    dev_addr(&prop, PROPOSER);
+    fx_dev_addr(&dev0, 0);
+    fx_dev_addr(&dev1, 1);
+    fx_dev_addr(&prop, PROPOSER);
     memset(payee.b, 0xab, CHAIN_ADDR_LEN);
 
     /* DEPLOY: the address is derived from the deployer and the tx's nonce,
@@ -376,7 +352,7 @@ static void test_deploy_and_call(void **state)
 
     /* Read back through a read-only call: the value, and nothing changes. */
     const chain_header *hd = chain_store_head_header(g_st);
-    chain_exec_ctx cx = {.chain_id = devnet()->chain_id,
+    chain_exec_ctx cx = {.chain_id = fx_devnet()->chain_id,
                          .height = hd->height + 1,
                          .time_ms = hd->time_ms,
                          .proposer = hd->proposer};
@@ -445,8 +421,8 @@ static void test_revert_undoes_everything(void **state)
                               "    ldi r2, msg_end - msg\n"
                               "    revert r1, r2\n";
     chain_addr c = deploy(src), dev2, payee, prop;
-    dev_addr(&dev2, 2);
-    dev_addr(&prop, PROPOSER);
+    fx_dev_addr(&dev2, 2);
+    fx_dev_addr(&prop, PROPOSER);
     memset(payee.b, 0xcd, CHAIN_ADDR_LEN);
     uint64_t b2 = balance(&dev2), bp = balance(&prop);
     chain_receipt r;
@@ -508,8 +484,8 @@ static void test_faults(void **state)
          VM_E_RETURN, 100000},
     };
     chain_addr dev3, prop;
-    dev_addr(&dev3, 3);
-    dev_addr(&prop, PROPOSER);
+    fx_dev_addr(&dev3, 3);
+    fx_dev_addr(&prop, PROPOSER);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const fault_case *fc = &cases[i];
         chain_addr c = deploy(fc->src);
@@ -537,7 +513,7 @@ static void test_faults(void **state)
     }
     /* The chain goes on: a plain transfer in the next block works. */
     chain_tx tx = mk(3, CHAIN_TX_TRANSFER, CHAIN_GAS_TRANSFER);
-    dev_addr(&tx.body.transfer.to, 4);
+    fx_dev_addr(&tx.body.transfer.to, 4);
     tx.body.transfer.amount = 1;
     sign(&tx, 3);
     chain_receipt r;
@@ -551,9 +527,9 @@ static void test_readonly_fault(void **state)
 {
     (void)state;
     chain_addr c = deploy("spin:\n    jmp spin\n"), dev5;
-    dev_addr(&dev5, 5);
+    fx_dev_addr(&dev5, 5);
     const chain_header *hd = chain_store_head_header(g_st);
-    chain_exec_ctx cx = {.chain_id = devnet()->chain_id,
+    chain_exec_ctx cx = {.chain_id = fx_devnet()->chain_id,
                          .height = hd->height + 1,
                          .time_ms = hd->time_ms,
                          .proposer = hd->proposer};
@@ -620,7 +596,7 @@ static void test_deploy_rejects_bad_code(void **state)
     };
     const uint8_t *first[] = {unknown, bad_reg, far_jump, mid_jump, stop, stop, stop};
     chain_addr dev6;
-    dev_addr(&dev6, 6);
+    fx_dev_addr(&dev6, 6);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t ins[2][8];
         memcpy(ins[0], first[i], 8);
@@ -671,7 +647,7 @@ static void test_call_without_code(void **state)
     (void)state;
     chain_addr none, dev7;
     memset(none.b, 0x55, CHAIN_ADDR_LEN);
-    dev_addr(&dev7, 7);
+    fx_dev_addr(&dev7, 7);
     uint64_t b7 = balance(&dev7);
     chain_receipt r;
     call(7, &none, 99, NULL, 0, 100000, &r);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/chain_fixture.h"
+
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -38,12 +40,6 @@ static uint64_t next(void)
     return rng;
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-    (void)sb, (void)f, (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -63,7 +59,7 @@ static int teardown(void **state)
 {
     (void)state;
     chain_store_close(g_st);
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(g_dir);
     return 0;
 }
 

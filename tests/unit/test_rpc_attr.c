@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/chain_fixture.h"
+
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -34,38 +36,12 @@ static uint64_t g_nonce[16];
 #define MOWNER 4 /* model owner */
 #define ATTESTOR 5
 
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-    (void)sb, (void)f, (void)ftw;
-    return remove(p);
-}
-
-static chain_genesis *devnet(void)
-{
-    static chain_genesis g;
-    static int loaded;
-    if (!loaded) {
-        util_err err = {0};
-        const char *js = chain_genesis_devnet_json();
-        assert_int_equal(chain_genesis_parse(&g, js, strlen(js), &err), 0);
-        loaded = 1;
-    }
-    return &g;
-}
-
-static void dev_addr(chain_addr *a, uint32_t i)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, i), 0);
-    chain_addr_from_pubkey(a, kp.pubkey);
-}
-
 static char *dev_str(uint32_t i)
 {
     static char s[4][CHAIN_ADDR_STR_LEN + 1];
     static int k;
     chain_addr a;
-    dev_addr(&a, i);
+    fx_dev_addr(&a, i);
     k = (k + 1) % 4;
     chain_addr_encode(s[k], &a);
     return s[k];
@@ -76,7 +52,7 @@ static chain_tx mk(uint32_t dev, uint8_t type)
     chain_tx tx;
     memset(&tx, 0, sizeof tx);
     tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", devnet()->chain_id);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fx_devnet()->chain_id);
     tx.type = type;
     tx.nonce = g_nonce[dev]++;
     tx.gas_limit = 1000000;
@@ -163,12 +139,12 @@ static void make_block(chain_tx *txs, size_t n, chain_receipt *rs)
     chain_block b;
     memset(&b, 0, sizeof b);
     b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", devnet()->chain_id);
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
     b.h.height = parent->height + 1;
     chain_store_head_id(g_st, b.h.parent);
     b.h.time_ms = parent->time_ms + 1000;
-    dev_addr(&b.h.proposer, PROPOSER);
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id,
+    fx_dev_addr(&b.h.proposer, PROPOSER);
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
@@ -220,7 +196,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(g_dir));
     util_err err = {0};
     assert_int_equal(chain_store_open(&g_st, g_dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(g_st, devnet(), &err), 0);
+    assert_int_equal(chain_store_init_genesis(g_st, fx_devnet(), &err), 0);
     memset(g_nonce, 0, sizeof g_nonce);
 
     chain_tx b1[] = {datanet(OWNER, "reviewed", 1000, 1), datanet(OWNER, "open", 0, 0),
@@ -242,7 +218,7 @@ static int setup(void **state)
     assert_non_null(g_d);
     memset(&g_api, 0, sizeof g_api);
     g_api.store = g_st;
-    g_api.genesis = devnet();
+    g_api.genesis = fx_devnet();
     assert_int_equal(rpc_methods_attr_register(g_d, &g_api), 0);
     return 0;
 }
@@ -252,7 +228,7 @@ static int teardown(void **state)
     (void)state;
     rpc_dispatch_free(g_d);
     chain_store_close(g_st);
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(g_dir);
     return 0;
 }
 
@@ -677,7 +653,7 @@ static void test_failing_contract(void **state)
             fail_msg("asm: %s", err.msg);
         chain_tx dep = mk(6, CHAIN_TX_DEPLOY);
         chain_addr deployer, contract;
-        dev_addr(&deployer, 6);
+        fx_dev_addr(&deployer, 6);
         chain_contract_addr(&contract, &deployer, dep.nonce);
         dep.body.deploy.code = code;
         dep.body.deploy.len = (uint32_t)len;
@@ -696,7 +672,7 @@ static void test_failing_contract(void **state)
         json_decref(c4);
         chain_addr att;
         chain_account before, after, cb;
-        dev_addr(&att, ATTESTOR);
+        fx_dev_addr(&att, ATTESTOR);
         assert_int_equal(chain_store_get_account(g_st, &att, &before, NULL), 0);
 
         chain_attr_entry es[] = {{4, 1}};

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/unit/chain_fixture.h"
+
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>
@@ -20,12 +22,6 @@
 
 static char g_dir[256];
 
-static int rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
-{
-    (void)sb, (void)f, (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -37,28 +33,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fx_rm_tree(g_dir);
     return 0;
-}
-
-static chain_genesis *devnet(void)
-{
-    static chain_genesis g;
-    static int loaded;
-    if (!loaded) {
-        util_err err = {0};
-        const char *js = chain_genesis_devnet_json();
-        assert_int_equal(chain_genesis_parse(&g, js, strlen(js), &err), 0);
-        loaded = 1;
-    }
-    return &g;
-}
-
-static void dev_addr(chain_addr *a, uint32_t i)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, i), 0);
-    chain_addr_from_pubkey(a, kp.pubkey);
 }
 
 static chain_tx transfer(uint32_t from, const chain_addr *to, uint64_t amount, uint64_t nonce)
@@ -68,7 +44,7 @@ static chain_tx transfer(uint32_t from, const chain_addr *to, uint64_t amount, u
     chain_tx tx;
     memset(&tx, 0, sizeof tx);
     tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", devnet()->chain_id);
+    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fx_devnet()->chain_id);
     tx.type = CHAIN_TX_TRANSFER;
     tx.nonce = nonce;
     tx.gas_limit = CHAIN_GAS_TRANSFER;
@@ -85,7 +61,7 @@ static chain_store *open_store(void)
     chain_store *st;
     util_err err = {0};
     assert_int_equal(chain_store_open(&st, g_dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(st, devnet(), &err), 0);
+    assert_int_equal(chain_store_init_genesis(st, fx_devnet(), &err), 0);
     return st;
 }
 
@@ -96,12 +72,12 @@ static void make_block(chain_store *st, chain_tx *txs, size_t n, chain_receipt *
     chain_block b;
     memset(&b, 0, sizeof b);
     b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", devnet()->chain_id);
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
     b.h.height = parent->height + 1;
     chain_store_head_id(st, b.h.parent);
     b.h.time_ms = parent->time_ms + 1000;
-    dev_addr(&b.h.proposer, 1000);
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id,
+    fx_dev_addr(&b.h.proposer, 1000);
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
@@ -128,16 +104,16 @@ static void test_genesis_state(void **state)
     assert_int_equal(chain_store_height(st), 0);
     chain_addr a;
     chain_account acc;
-    dev_addr(&a, 3);
+    fx_dev_addr(&a, 3);
     assert_int_equal(chain_store_get_account(st, &a, &acc, NULL), 0);
     assert_true(acc.balance == 10000000000000000ull);
     assert_true(acc.nonce == 0);
     uint8_t gh[32];
     chain_store_genesis_hash(st, gh);
-    assert_memory_equal(gh, devnet()->hash, 32);
+    assert_memory_equal(gh, fx_devnet()->hash, 32);
     /* Second init on the same store is a no-op. */
     util_err err = {0};
-    assert_int_equal(chain_store_init_genesis(st, devnet(), &err), 0);
+    assert_int_equal(chain_store_init_genesis(st, fx_devnet(), &err), 0);
     chain_store_close(st);
 }
 
@@ -146,9 +122,9 @@ static void test_transfer_and_reopen(void **state)
     (void)state;
     chain_store *st = open_store();
     chain_addr to, prop, from;
-    dev_addr(&to, 1);
-    dev_addr(&from, 0);
-    dev_addr(&prop, 1000);
+    fx_dev_addr(&to, 1);
+    fx_dev_addr(&from, 0);
+    fx_dev_addr(&prop, 1000);
     chain_tx txs[3] = {transfer(0, &to, 5, 0), transfer(0, &to, 7, 1),
                        /* more than the balance: included, failed, fee charged */
                        transfer(0, &to, 20000000000000000ull, 2)};
@@ -227,9 +203,9 @@ static void test_invalid_txs_change_nothing(void **state)
     (void)state;
     chain_store *st = open_store();
     chain_addr to;
-    dev_addr(&to, 2);
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id, .height = 1, .min_gas_price = 1};
-    dev_addr(&ctx.proposer, 1000);
+    fx_dev_addr(&to, 2);
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    fx_dev_addr(&ctx.proposer, 1000);
     chain_exec *ex = chain_exec_new(st, &ctx);
     uint8_t root0[32], root1[32];
     util_err err = {0};
@@ -284,9 +260,9 @@ static void test_checked_signature_not_reverified(void **state)
     (void)state;
     chain_store *st = open_store();
     chain_addr to;
-    dev_addr(&to, 2);
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id, .height = 1, .min_gas_price = 1};
-    dev_addr(&ctx.proposer, 1000);
+    fx_dev_addr(&to, 2);
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    fx_dev_addr(&ctx.proposer, 1000);
     chain_exec *ex = chain_exec_new(st, &ctx);
     chain_receipt r;
     util_err err = {0};
@@ -308,16 +284,16 @@ static void test_commit_checks(void **state)
     (void)state;
     chain_store *st = open_store();
     chain_addr to;
-    dev_addr(&to, 4);
+    fx_dev_addr(&to, 4);
     const chain_header *parent = chain_store_head_header(st);
     chain_block b;
     memset(&b, 0, sizeof b);
     b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", devnet()->chain_id);
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
     b.h.height = 1;
     chain_store_head_id(st, b.h.parent);
     b.h.time_ms = parent->time_ms + 1;
-    chain_exec_ctx ctx = {.chain_id = devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
     chain_exec *ex = chain_exec_new(st, &ctx);
     chain_tx tx = transfer(0, &to, 1, 0);
     chain_receipt r;
@@ -353,7 +329,7 @@ static void test_other_genesis_refused(void **state)
     (void)state;
     chain_store *st = open_store();
     chain_store_close(st);
-    chain_genesis g = *devnet();
+    chain_genesis g = *fx_devnet();
     g.hash[0] ^= 1;
     util_err err = {0};
     assert_int_equal(chain_store_open(&st, g_dir, &err), 0);
@@ -411,18 +387,19 @@ static void test_many_accounts_root_matches_rebuild(void **state)
     assert_int_equal(chain_store_height(st), 3);
 
     /* Rebuild from scratch: every account that exists, in one batch. */
-    chain_smt_update *ups = calloc(3 * N + 11 + devnet()->ncontracts, sizeof *ups);
+    chain_smt_update *ups = calloc(3 * N + 11 + fx_devnet()->ncontracts, sizeof *ups);
     size_t nu = 0;
     /* The genesis contracts' code entries. */
-    for (size_t i = 0; i < devnet()->ncontracts; i++) {
+    for (size_t i = 0; i < fx_devnet()->ncontracts; i++) {
         uint8_t k[21];
-        chain_key_code(k, &devnet()->contracts[i].addr);
+        chain_key_code(k, &fx_devnet()->contracts[i].addr);
         chain_sha256(ups[nu].path, k, sizeof k);
-        chain_sha256(ups[nu++].value_hash, devnet()->contracts[i].code, devnet()->contracts[i].len);
+        chain_sha256(ups[nu++].value_hash, fx_devnet()->contracts[i].code,
+                     fx_devnet()->contracts[i].len);
     }
     for (uint32_t i = 0; i <= 10; i++) {
         chain_addr a;
-        dev_addr(&a, i == 10 ? 1000 : i);
+        fx_dev_addr(&a, i == 10 ? 1000 : i);
         add_update(st, &a, &ups[nu++]);
     }
     for (int blk = 0; blk < 3; blk++)
