@@ -20,6 +20,52 @@ static int id_ok(const uint8_t *p, size_t n)
     return chain_id_valid(s);
 }
 
+static void put_commit(const chain_commit *c, uint32_t n, util_buf *out)
+{
+    util_buf_u32(out, c->round);
+    util_buf_varint(out, n);
+    for (uint32_t i = 0; i < n; i++) {
+        util_buf_varint(out, c->sigs[i].validator);
+        util_buf_put(out, c->sigs[i].sig, 64);
+    }
+}
+
+int chain_commit_encode(const chain_commit *c, util_buf *out)
+{
+    if (c->n > CHAIN_MAX_VALIDATORS) return UTIL_EINVAL;
+    put_commit(c, c->n, out);
+    return out->oom ? UTIL_ENOMEM : 0;
+}
+
+int chain_commit_read(chain_commit *c, util_rd *r, util_err *err)
+{
+    uint64_t cnt;
+    memset(c, 0, sizeof *c);
+    if (util_rd_u32(r, &c->round) || util_rd_varint(r, &cnt, UINT64_MAX))
+        return util_err_set(err, UTIL_EINVAL, "commit: %s", r->err);
+    if (cnt > CHAIN_MAX_VALIDATORS)
+        return util_err_set(err, UTIL_EINVAL, "commit has %llu signatures, at most %d",
+                            (unsigned long long)cnt, CHAIN_MAX_VALIDATORS);
+    c->n = (uint32_t)cnt;
+    for (uint32_t i = 0; i < c->n; i++) {
+        chain_commit_sig *s = &c->sigs[i];
+        uint64_t v;
+        if (util_rd_varint(r, &v, UINT64_MAX))
+            return util_err_set(err, UTIL_EINVAL, "commit: %s", r->err);
+        /* A validator set has at most CHAIN_MAX_VALIDATORS members. */
+        if (v >= CHAIN_MAX_VALIDATORS)
+            return util_err_set(err, UTIL_EINVAL, "commit validator index %llu out of range",
+                                (unsigned long long)v);
+        if (i > 0 && v <= c->sigs[i - 1].validator)
+            return util_err_set(err, UTIL_EINVAL,
+                                "commit validator indexes not strictly increasing");
+        s->validator = (uint32_t)v;
+        if (util_rd_copy(r, s->sig, 64))
+            return util_err_set(err, UTIL_EINVAL, "commit: %s", r->err);
+    }
+    return 0;
+}
+
 /* Writes the header; a commit count above the limit is clamped so that a
  * corrupt struct can never make us read past sigs[]. Callers that must reject
  * it check first. */
@@ -37,12 +83,7 @@ static void put_header(const chain_header *h, util_buf *out)
     util_buf_put(out, h->state_root, 32);
     util_buf_put(out, h->receipts_root, 32);
     util_buf_put(out, h->validators_hash, 32);
-    util_buf_u32(out, h->last_commit.round);
-    util_buf_varint(out, n);
-    for (uint32_t i = 0; i < n; i++) {
-        util_buf_varint(out, h->last_commit.sigs[i].validator);
-        util_buf_put(out, h->last_commit.sigs[i].sig, 64);
-    }
+    put_commit(&h->last_commit, n, out);
 }
 
 int chain_header_encode(const chain_header *h, util_buf *out)
@@ -63,7 +104,6 @@ int chain_header_read(chain_header *h, util_rd *r, util_err *err)
     size_t start = r->pos;
     const uint8_t *cid;
     size_t cidn;
-    uint64_t cnt;
     memset(h, 0, sizeof *h);
     if (util_rd_u8(r, &h->version)) return rd_error(r, start, "header", err);
     if (h->version != CHAIN_BLOCK_VERSION)
@@ -76,28 +116,13 @@ int chain_header_read(chain_header *h, util_rd *r, util_err *err)
     if (util_rd_u64(r, &h->height) || util_rd_copy(r, h->parent, 32) ||
         util_rd_u64(r, &h->time_ms) || util_rd_copy(r, h->proposer.b, CHAIN_ADDR_LEN) ||
         util_rd_copy(r, h->tx_root, 32) || util_rd_copy(r, h->state_root, 32) ||
-        util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32) ||
-        util_rd_u32(r, &h->last_commit.round))
+        util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32))
         return rd_error(r, start, "header", err);
-    if (util_rd_varint(r, &cnt, UINT64_MAX)) return rd_error(r, start, "header", err);
-    if (cnt > CHAIN_MAX_VALIDATORS)
-        return util_err_set(err, UTIL_EINVAL, "header: commit has %llu signatures, at most %d",
-                            (unsigned long long)cnt, CHAIN_MAX_VALIDATORS);
-    h->last_commit.n = (uint32_t)cnt;
-    for (uint32_t i = 0; i < h->last_commit.n; i++) {
-        chain_commit_sig *s = &h->last_commit.sigs[i];
-        uint64_t v;
-        if (util_rd_varint(r, &v, UINT64_MAX)) return rd_error(r, start, "header", err);
-        /* A validator set has at most CHAIN_MAX_VALIDATORS members. */
-        if (v >= CHAIN_MAX_VALIDATORS)
-            return util_err_set(err, UTIL_EINVAL,
-                                "header: commit validator index %llu out of range",
-                                (unsigned long long)v);
-        if (i > 0 && v <= h->last_commit.sigs[i - 1].validator)
-            return util_err_set(err, UTIL_EINVAL,
-                                "header: commit validator indexes not strictly increasing");
-        s->validator = (uint32_t)v;
-        if (util_rd_copy(r, s->sig, 64)) return rd_error(r, start, "header", err);
+    if (chain_commit_read(&h->last_commit, r, err)) {
+        /* A reader failure is reported like the rest of the header, with the
+         * offset; a rule the commit breaks keeps its own message. */
+        if (r->err) return rd_error(r, start, "header", err);
+        return util_err_prefix(err, "header: ");
     }
     return 0;
 }

@@ -85,6 +85,12 @@ typedef struct chain_receipt {
     chain_event *events;
 } chain_receipt;
 
+/* The commit alone (as in the header and in the store):
+ * round u32 | count varint | count x (validator varint | sig[64]), indexes
+ * strictly increasing and below CHAIN_MAX_VALIDATORS. */
+int chain_commit_encode(const chain_commit *c, util_buf *out);
+int chain_commit_read(chain_commit *c, util_rd *r, util_err *err);
+
 int chain_header_encode(const chain_header *h, util_buf *out);
 int chain_header_read(chain_header *h, util_rd *r, util_err *err);
 int chain_header_decode(chain_header *h, const uint8_t *p, size_t n, util_err *err);

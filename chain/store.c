@@ -286,16 +286,6 @@ corrupt:
     return util_err_set(err, UTIL_EIO, "corrupt stored receipts");
 }
 
-static void commit_encode(const chain_commit *c, util_buf *b)
-{
-    util_buf_u32(b, c->round);
-    util_buf_varint(b, c->n);
-    for (uint32_t i = 0; i < c->n; i++) {
-        util_buf_varint(b, c->sigs[i].validator);
-        util_buf_put(b, c->sigs[i].sig, 64);
-    }
-}
-
 int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err)
 {
     uint8_t k[9], *v = NULL;
@@ -306,18 +296,9 @@ int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, ut
     if (rc) return rc;
     util_rd r;
     util_rd_init(&r, v, vl);
-    uint64_t n = 0;
-    memset(c, 0, sizeof *c);
-    util_rd_u32(&r, &c->round);
-    util_rd_varint(&r, &n, CHAIN_MAX_VALIDATORS);
-    for (uint64_t i = 0; i < n && !r.err; i++) {
-        uint64_t vi = 0;
-        util_rd_varint(&r, &vi, CHAIN_MAX_VALIDATORS - 1);
-        c->sigs[i].validator = (uint32_t)vi;
-        util_rd_copy(&r, c->sigs[i].sig, 64);
-    }
-    c->n = (uint32_t)n;
-    rc = util_rd_end(&r) ? util_err_set(err, UTIL_EIO, "corrupt stored commit") : 0;
+    rc = chain_commit_read(c, &r, NULL) || util_rd_end(&r)
+             ? util_err_set(err, UTIL_EIO, "corrupt stored commit")
+             : 0;
     free(v);
     return rc;
 }
@@ -540,8 +521,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     batch_put(&bc, k, 33, enc.data, enc.len);
 
     util_buf_reset(&enc);
-    commit_encode(commit, &enc);
-    if (enc.oom) goto oom;
+    if (chain_commit_encode(commit, &enc)) goto oom;
     key_h(k, 'c', b->h.height);
     batch_put(&bc, k, 9, enc.data, enc.len);
 
