@@ -158,11 +158,16 @@ int chain_bech32m_decode(char *hrp_out, size_t hrpcap, uint8_t *data5, size_t *n
     return 0;
 }
 
-void chain_addr_from_pubkey(chain_addr *a, const uint8_t pubkey[32])
+void chain_addr_from_hash_of(chain_addr *a, const void *p, size_t n)
 {
     uint8_t h[32];
-    chain_sha256(h, pubkey, 32);
+    chain_sha256(h, p, n);
     memcpy(a->b, h, CHAIN_ADDR_LEN);
+}
+
+void chain_addr_from_pubkey(chain_addr *a, const uint8_t pubkey[32])
+{
+    chain_addr_from_hash_of(a, pubkey, 32);
 }
 
 /* 20 bytes are exactly 32 five-bit groups, so there is never padding. */

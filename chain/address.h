@@ -18,6 +18,9 @@ typedef struct chain_addr {
 } chain_addr;
 
 void chain_addr_from_pubkey(chain_addr *a, const uint8_t pubkey[32]);
+/* First 20 bytes of SHA-256(p): also the form of the system addresses no key
+ * controls (bond escrow, genesis contracts, deployed contracts). */
+void chain_addr_from_hash_of(chain_addr *a, const void *p, size_t n);
 /* out must hold CHAIN_ADDR_STR_LEN + 1 bytes. */
 void chain_addr_encode(char out[CHAIN_ADDR_STR_LEN + 1], const chain_addr *a);
 /* Accepts all-lowercase or all-uppercase; rejects a wrong hrp, wrong length,
@@ -29,7 +32,7 @@ int chain_addr_decode(chain_addr *a, const char *s, util_err *err);
  * groups. Returns 0 or -1. */
 int chain_bech32m_encode(char *out, size_t outcap, const char *hrp, const uint8_t *data5,
                          size_t n5);
-int chain_bech32m_decode(char *hrp_out, size_t hrpcap, uint8_t *data5, size_t *n5,
-                         size_t data5cap, const char *s, util_err *err);
+int chain_bech32m_decode(char *hrp_out, size_t hrpcap, uint8_t *data5, size_t *n5, size_t data5cap,
+                         const char *s, util_err *err);
 
 #endif

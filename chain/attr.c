@@ -10,9 +10,7 @@
 void chain_bond_escrow_addr(chain_addr *a)
 {
     static const char tag[] = "openledger:bond-escrow";
-    uint8_t h[32];
-    chain_sha256(h, tag, sizeof tag - 1);
-    memcpy(a->b, h, CHAIN_ADDR_LEN);
+    chain_addr_from_hash_of(a, tag, sizeof tag - 1);
 }
 
 void chain_payout_topic(uint8_t out[32])

@@ -13,12 +13,11 @@
 void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce)
 {
     static const char tag[] = "openledger:contract";
-    uint8_t buf[sizeof tag - 1 + CHAIN_ADDR_LEN + 8], h[32];
+    uint8_t buf[sizeof tag - 1 + CHAIN_ADDR_LEN + 8];
     memcpy(buf, tag, sizeof tag - 1);
     memcpy(buf + sizeof tag - 1, deployer->b, CHAIN_ADDR_LEN);
     util_put_u64le(buf + sizeof tag - 1 + CHAIN_ADDR_LEN, nonce);
-    chain_sha256(h, buf, sizeof buf);
-    memcpy(out->b, h, CHAIN_ADDR_LEN);
+    chain_addr_from_hash_of(out, buf, sizeof buf);
 }
 
 size_t chain_key_code(uint8_t out[21], const chain_addr *a)

@@ -26,9 +26,7 @@
 void chain_default_reward_addr(chain_addr *a)
 {
     static const char tag[] = "openledger:reward:proportional_split";
-    uint8_t h[32];
-    chain_sha256(h, tag, sizeof tag - 1);
-    memcpy(a->b, h, CHAIN_ADDR_LEN);
+    chain_addr_from_hash_of(a, tag, sizeof tag - 1);
 }
 
 static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_receipt *r,
