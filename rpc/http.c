@@ -351,8 +351,8 @@ static int start_write(conn *c, wreq *w)
 {
     uv_buf_t bufs[2] = {uv_buf_init(w->head, (unsigned)w->head_len),
                         uv_buf_init(w->body, (unsigned)w->body_len)};
-    int rc =
-        uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, w->body && w->body_len ? 2 : 1, on_write);
+    int nbufs = w->body && w->body_len ? 2 : 1;
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, nbufs, on_write);
     if (rc != 0) {
         free(w->head);
         free(w->body);
@@ -363,10 +363,45 @@ static int start_write(conn *c, wreq *w)
     return 0;
 }
 
-/* http_proto's sink: one response, written with one uv_write. */
+/* Writes an HTTP response at once when the socket takes all of it, which it
+ * almost always does for a small reply. Returns 1 when the response is gone
+ * (buffers freed), 0 when it must go through uv_write. This saves a request
+ * allocation and, with libuv's epoll backend, an epoll_ctl per response:
+ * a completed uv_write re-arms the watcher even though nothing changed.
+ * WebSocket frames keep the uv_write path: the session paces itself on
+ * write completions (ws_session_drained). */
+static int write_now(conn *c, char *head, size_t *head_len, char *body, size_t *body_len)
+{
+    /* uv_try_write refuses (EAGAIN) while earlier bytes wait in libuv's
+     * queue, so responses cannot overtake each other. */
+    if (c->ws || c->closing) return 0;
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)*head_len),
+                        uv_buf_init(body, (unsigned)*body_len)};
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, body && *body_len ? 2 : 1);
+    if (n < 0) return 0; /* EAGAIN, or an error uv_write will report */
+    size_t done = (size_t)n;
+    if (done >= *head_len + *body_len) {
+        free(head);
+        free(body);
+        return 1;
+    }
+    /* Partial: move what is left to the front of its buffers for uv_write. */
+    size_t h = done < *head_len ? done : *head_len;
+    memmove(head, head + h, *head_len - h);
+    *head_len -= h;
+    done -= h;
+    if (done) {
+        memmove(body, body + done, *body_len - done);
+        *body_len -= done;
+    }
+    return 0;
+}
+
+/* http_proto's sink: one response, written at once or with one uv_write. */
 static int emit(void *sink, char *head, size_t head_len, char *body, size_t body_len)
 {
     conn *c = sink;
+    if (!c->deferring && write_now(c, head, &head_len, body, &body_len)) return 0;
     wreq *w = c->closing ? NULL : malloc(sizeof *w);
     if (!w) {
         free(head);
@@ -414,6 +449,11 @@ static void flush_deferred(conn *c)
         /* Counted when queued: a failed start uncounts it. */
         c->pending_writes--;
         c->pending_bytes -= w->len;
+        if (write_now(c, w->head, &w->head_len, w->body, &w->body_len)) {
+            free(w);
+            continue;
+        }
+        w->len = w->head_len + w->body_len;
         if (start_write(c, w) == 0) {
             c->pending_writes++;
             c->pending_bytes += w->len;
@@ -545,8 +585,14 @@ static void pump(conn *c)
             return;
         }
         if (c->proto.paused) {
-            stop_reading(c);
-            return;
+            /* Deferred responses may all have gone out at once in
+             * flush_deferred: then no write callback will resume us. */
+            if (c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER / 2) {
+                stop_reading(c);
+                return;
+            }
+            http_proto_resume(&c->proto);
+            continue;
         }
         drop_input(c);
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpc/json_write.h"
 #include "util/bytes.h"
 #include "util/err.h"
 
@@ -186,31 +187,55 @@ const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d, size_t i)
     return i < d->n ? d->v[i].spec : NULL;
 }
 
-/* Builds {"jsonrpc":"2.0","error":{...},"id":id}; takes e->data. id is
- * borrowed; NULL means null. */
-static json_t *error_reply(json_t *id, rpc_error *e)
+/* Replies are written straight into the output buffer (rpc/json_write.h):
+ * building them as jansson objects and dumping those cost more than the
+ * method call itself for the common small request. */
+#define PUT_LIT(b, s) util_buf_put((b), (s), sizeof(s) - 1)
+
+/* Appends ,"id":id} (id borrowed; NULL means null). */
+static void put_id_end(util_buf *b, const json_t *id)
 {
-    utf8_sanitize(e->message);
-    json_t *err = json_pack("{s:i,s:s}", "code", e->code, "message", e->message);
-    if (err && e->data) {
-        json_object_set_new(err, "data", e->data);
-        e->data = NULL;
-    }
-    rpc_error_clear(e);
-    if (!err) return NULL;
-    return json_pack("{s:s,s:o,s:O}", "jsonrpc", "2.0", "error", err, "id", id ? id : json_null());
+    PUT_LIT(b, ",\"id\":");
+    /* An id is a string, number or null (handle_one checks), so the write
+     * fails only when memory runs out, which b->oom latches. */
+    if (id)
+        rpc_json_write(b, id);
+    else
+        PUT_LIT(b, "null");
+    util_buf_u8(b, '}');
 }
 
-static json_t *error_replyf(json_t *id, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static json_t *error_replyf(json_t *id, int code, const char *fmt, ...)
+/* Appends {"jsonrpc":"2.0","error":{...},"id":id}; takes e->data and clears
+ * *e. */
+static void put_error(util_buf *b, const json_t *id, rpc_error *e)
+{
+    utf8_sanitize(e->message);
+    PUT_LIT(b, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":");
+    char code[16];
+    int n = snprintf(code, sizeof code, "%d", e->code);
+    util_buf_put(b, code, (size_t)n);
+    PUT_LIT(b, ",\"message\":");
+    rpc_json_write_string(b, e->message, strlen(e->message));
+    if (e->data) {
+        size_t mark = b->len;
+        PUT_LIT(b, ",\"data\":");
+        if (rpc_json_write(b, e->data) && !b->oom) b->len = mark; /* unwritable data: left out */
+    }
+    util_buf_u8(b, '}');
+    rpc_error_clear(e);
+    put_id_end(b, id);
+}
+
+static void put_errorf(util_buf *b, const json_t *id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void put_errorf(util_buf *b, const json_t *id, int code, const char *fmt, ...)
 {
     rpc_error e = {.code = code};
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e.message, sizeof e.message, fmt, ap);
     va_end(ap);
-    return error_reply(id, &e);
+    put_error(b, id, &e);
 }
 
 static json_t *invoke(struct method *m, const rpc_call *call, json_t *params, rpc_error *e)
@@ -270,26 +295,36 @@ json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, r
     return rpc_dispatch_call_ex(d, &local, method, params, e);
 }
 
-/* One request object (alone or a batch entry). Returns the reply to send, or
- * NULL for a notification (or when memory ran out building the reply). */
-static json_t *handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req)
+/* One request object (alone or a batch entry). Appends its reply to b and
+ * returns 1, or returns 0 for a notification (nothing appended). */
+static int handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req, util_buf *b)
 {
-    if (!json_is_object(req))
-        return error_replyf(NULL, RPC_INVALID_REQUEST, "invalid request: not an object");
+    if (!json_is_object(req)) {
+        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: not an object");
+        return 1;
+    }
     json_t *id = json_object_get(req, "id");
-    if (id && !json_is_string(id) && !json_is_number(id) && !json_is_null(id))
-        return error_replyf(NULL, RPC_INVALID_REQUEST,
-                            "invalid request: id must be a string, a number or null");
+    if (id && !json_is_string(id) && !json_is_number(id) && !json_is_null(id)) {
+        put_errorf(b, NULL, RPC_INVALID_REQUEST,
+                   "invalid request: id must be a string, a number or null");
+        return 1;
+    }
     json_t *ver = json_object_get(req, "jsonrpc");
-    if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0)
-        return error_replyf(id, RPC_INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"");
+    if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
+        put_errorf(b, id, RPC_INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"");
+        return 1;
+    }
     json_t *method = json_object_get(req, "method");
-    if (!json_is_string(method))
-        return error_replyf(id, RPC_INVALID_REQUEST, "invalid request: method must be a string");
+    if (!json_is_string(method)) {
+        put_errorf(b, id, RPC_INVALID_REQUEST, "invalid request: method must be a string");
+        return 1;
+    }
     json_t *params = json_object_get(req, "params");
-    if (params && !json_is_array(params) && !json_is_object(params))
-        return error_replyf(id, RPC_INVALID_REQUEST,
-                            "invalid request: params must be an array or an object");
+    if (params && !json_is_array(params) && !json_is_object(params)) {
+        put_errorf(b, id, RPC_INVALID_REQUEST,
+                   "invalid request: params must be an array or an object");
+        return 1;
+    }
 
     /* From here the request is well formed; a notification never gets a
      * reply, not even an error. */
@@ -298,10 +333,24 @@ static json_t *handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req)
     if (!id) {
         json_decref(res);
         rpc_error_clear(&e);
-        return NULL;
+        return 0;
     }
-    if (!res) return error_reply(id, &e);
-    return json_pack("{s:s,s:o,s:O}", "jsonrpc", "2.0", "result", res, "id", id);
+    if (!res) {
+        put_error(b, id, &e);
+        return 1;
+    }
+    size_t mark = b->len;
+    PUT_LIT(b, "{\"jsonrpc\":\"2.0\",\"result\":");
+    int bad = rpc_json_write(b, res);
+    json_decref(res);
+    if (bad) {
+        if (b->oom) return 1;
+        b->len = mark;
+        put_errorf(b, id, RPC_INTERNAL_ERROR, "internal error: result nests too deeply");
+        return 1;
+    }
+    put_id_end(b, id);
+    return 1;
 }
 
 /* jansson's depth limit is a compile-time 2048, so nesting is bounded here
@@ -330,43 +379,51 @@ static int too_deep(const char *s, size_t n)
     return 0;
 }
 
-static json_t *handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t len)
+/* Appends the reply to a whole body; returns 0 when nothing is to be sent
+ * (only notifications). */
+static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t len, util_buf *b)
 {
-    if (too_deep(body, len))
-        return error_replyf(NULL, RPC_PARSE_ERROR, "parse error: nested deeper than %d levels",
-                            RPC_MAX_DEPTH);
+    if (too_deep(body, len)) {
+        put_errorf(b, NULL, RPC_PARSE_ERROR, "parse error: nested deeper than %d levels",
+                   RPC_MAX_DEPTH);
+        return 1;
+    }
     json_error_t jerr;
     json_t *doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc)
-        return error_replyf(NULL, RPC_PARSE_ERROR, "parse error: %s at position %d", jerr.text,
-                            jerr.position);
+    if (!doc) {
+        put_errorf(b, NULL, RPC_PARSE_ERROR, "parse error: %s at position %d", jerr.text,
+                   jerr.position);
+        return 1;
+    }
     if (!json_is_array(doc)) {
-        json_t *r = handle_one(d, call, doc);
+        int r = handle_one(d, call, doc, b);
         json_decref(doc);
         return r;
     }
     size_t n = json_array_size(doc);
-    json_t *out = NULL;
+    int any = 1;
     if (n == 0) {
-        out = error_replyf(NULL, RPC_INVALID_REQUEST, "invalid request: empty batch");
+        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: empty batch");
     } else if (n > RPC_MAX_BATCH) {
-        out = error_replyf(NULL, RPC_INVALID_REQUEST, "invalid request: batch too large (%zu > %d)",
-                           n, RPC_MAX_BATCH);
+        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: batch too large (%zu > %d)", n,
+                   RPC_MAX_BATCH);
     } else {
         call->ncalls = n;
         if (d->hook) d->hook(d->hook_ctx, doc);
-        out = json_array();
-        for (size_t i = 0; out && i < n; i++) {
-            json_t *r = handle_one(d, call, json_array_get(doc, i));
-            if (r) json_array_append_new(out, r);
+        util_buf_u8(b, '[');
+        any = 0;
+        for (size_t i = 0; i < n && !b->oom; i++) {
+            size_t mark = b->len;
+            if (any) util_buf_u8(b, ',');
+            if (handle_one(d, call, json_array_get(doc, i), b))
+                any = 1;
+            else
+                b->len = mark;
         }
-        if (out && json_array_size(out) == 0) {
-            json_decref(out);
-            out = NULL;
-        }
+        util_buf_u8(b, ']');
     }
     json_decref(doc);
-    return out;
+    return any;
 }
 
 char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len, size_t *out_len)
@@ -381,26 +438,18 @@ char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, si
     rpc_call none = {0};
     if (!call) call = &none;
     call->ncalls = 1;
-    json_t *reply = handle_doc(d, call, body ? body : "", body ? len : 0);
-    if (!reply) return NULL;
-    /* Most replies are small: dump into a stack buffer and copy once; a
-     * larger one is dumped again into an exact allocation. */
-    char small[4096];
-    size_t n = json_dumpb(reply, small, sizeof small, JSON_COMPACT);
-    char *out = NULL;
-    if (n > 0 && n <= sizeof small) {
-        out = malloc(n + 1);
-        if (out) memcpy(out, small, n);
-    } else if (n > sizeof small) {
-        out = malloc(n + 1);
-        if (out && json_dumpb(reply, out, n, JSON_COMPACT) != n) {
-            free(out);
-            out = NULL;
-        }
+    util_buf b;
+    util_buf_init(&b);
+    /* One allocation covers the usual reply. */
+    if (util_buf_reserve(&b, 512)) return NULL;
+    int any = handle_doc(d, call, body ? body : "", body ? len : 0, &b);
+    util_buf_u8(&b, 0); /* callers may treat the text as a C string */
+    uint8_t *out = NULL;
+    size_t n = 0;
+    if (!any || util_buf_take(&b, &out, &n)) {
+        util_buf_free(&b);
+        return NULL;
     }
-    json_decref(reply);
-    if (!out) return NULL;
-    out[n] = 0;
-    *out_len = n;
-    return out;
+    *out_len = n - 1;
+    return (char *)out;
 }

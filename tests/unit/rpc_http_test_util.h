@@ -45,13 +45,21 @@ RT_HELPER json_t *m_echo(void *ctx, json_t *params, rpc_error *e)
 
 static _Atomic int big_calls;
 
+/* The i-th byte of a "big" result: position-dependent, so a lost, repeated
+ * or reordered piece of a response shows. */
+static inline char big_byte(size_t i)
+{
+    return (char)('a' + (i * 7 + i / 4093) % 26);
+}
+
 /* ["big", n]: a string of n bytes */
 RT_HELPER json_t *m_big(void *ctx, json_t *params, rpc_error *e)
 {
     big_calls++;
     size_t n = (size_t)json_integer_value(json_array_get(params, 0));
     char *s = malloc(n + 1);
-    memset(s, 'x', n);
+    for (size_t i = 0; i < n; i++)
+        s[i] = big_byte(i);
     s[n] = 0;
     json_t *j = json_stringn(s, n);
     free(s);

@@ -275,6 +275,16 @@ static void test_client_disconnects(void **state)
     assert_int_equal(read_response(c, &r), 0);
     assert_int_equal(r.status, 200);
     assert_true(r.body.len > 4000000);
+    /* Far larger than the socket buffer: written partly at once and the
+     * rest through uv_write. Every byte must arrive, in order. */
+    const char *pre = "{\"jsonrpc\":\"2.0\",\"result\":\"";
+    assert_memory_equal(r.body.data, pre, strlen(pre));
+    const char *res = (const char *)r.body.data + strlen(pre);
+    for (size_t i = 0; i < 4000000; i++)
+        if (res[i] != big_byte(i)) fail_msg("byte %zu of the result differs", i);
+    const char *post = "\",\"id\":1}";
+    assert_int_equal(r.body.len, strlen(pre) + 4000000 + strlen(post));
+    assert_memory_equal(res + 4000000, post, strlen(post));
     response_free(&r);
     client_close(c);
     server_stop(s);
