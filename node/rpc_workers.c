@@ -4,10 +4,11 @@
  * sessions and their subscriptions). N-1 worker threads each run a loop with
  * their own rpc_http server on the same address (SO_REUSEPORT: the kernel
  * spreads new connections over the listeners). Node state is shared, so
- * n->lock (recursive) is held around every method call (the servers take it
- * around request parsing, which dispatches) and around block production.
- * Sockets, HTTP parsing of headers and response writes of a worker run
- * outside the main loop; that is the parallelism.
+ * n->lock (recursive) is held around every method call (the dispatch table
+ * takes it: rpc_dispatch_set_lock), the GET routes, WebSocket sessions and
+ * block production. Sockets, HTTP parsing, JSON parsing of requests and
+ * writing of replies run outside it, on every loop at once; that is the
+ * parallelism.
  *
  * Subscriptions write to sessions' libuv handles from the main loop, so a
  * WebSocket upgrade that reaches a worker is answered there (101) and then
@@ -177,6 +178,7 @@ int node_rpc_workers_prepare(node *n, rpc_http_cfg *cfg, util_err *err)
     cfg->lock = lock_cb;
     cfg->unlock = unlock_cb;
     cfg->lock_ctx = n;
+    rpc_dispatch_set_lock(n->dispatch, lock_cb, unlock_cb, n);
     return 0;
 }
 

@@ -69,6 +69,8 @@ struct rpc_http {
     void *lock_ctx;
     void (*handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
     void *handoff_ctx;
+    rpc_http_get_fn get; /* the caller's GET routes, run under the lock */
+    void *get_ctx;
 };
 
 struct conn {
@@ -89,11 +91,6 @@ struct conn {
     int last_phase;
     uint64_t last_begun, last_done;
     int handing_off; /* the 101 is being written; then the socket goes to ws_handoff */
-    /* With a lock (several loops), responses made while it is held are
-     * queued here and written after it is released: socket writes need not
-     * wait for other loops' method calls. */
-    int deferring;
-    struct wreq *dq, *dq_tail;
     uint8_t *ho_buf; /* input read after the upgrade request, for the new owner */
     size_t ho_len;
 };
@@ -103,7 +100,6 @@ typedef struct wreq {
     conn *c;
     char *head, *body;
     size_t len, head_len, body_len;
-    struct wreq *next; /* in conn.dq */
 } wreq;
 
 static void pump(conn *c);
@@ -117,6 +113,18 @@ static void lk(rpc_http *s)
 static void unlk(rpc_http *s)
 {
     if (s->unlock) s->unlock(s->lock_ctx);
+}
+
+/* The GET routes read node state (/health, /metrics), so with a lock they
+ * run under it. */
+static int locked_get(void *ctx, const char *path, int *status, const char **ctype, char **body,
+                      size_t *len)
+{
+    rpc_http *s = ctx;
+    lk(s);
+    int rc = s->get(s->get_ctx, path, status, ctype, body, len);
+    unlk(s);
+    return rc;
 }
 
 static void srv_maybe_free(rpc_http *s)
@@ -401,7 +409,7 @@ static int write_now(conn *c, char *head, size_t *head_len, char *body, size_t *
 static int emit(void *sink, char *head, size_t head_len, char *body, size_t body_len)
 {
     conn *c = sink;
-    if (!c->deferring && write_now(c, head, &head_len, body, &body_len)) return 0;
+    if (write_now(c, head, &head_len, body, &body_len)) return 0;
     wreq *w = c->closing ? NULL : malloc(sizeof *w);
     if (!w) {
         free(head);
@@ -415,50 +423,10 @@ static int emit(void *sink, char *head, size_t head_len, char *body, size_t body
                 .len = head_len + body_len,
                 .head_len = head_len,
                 .body_len = body_len};
-    if (c->deferring) {
-        if (c->dq_tail)
-            c->dq_tail->next = w;
-        else
-            c->dq = w;
-        c->dq_tail = w;
-    } else if (start_write(c, w) != 0) {
-        return 1;
-    }
+    if (start_write(c, w) != 0) return 1;
     c->pending_writes++;
     c->pending_bytes += w->len;
     return c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER;
-}
-
-/* Writes the responses queued while the lock was held. */
-static void flush_deferred(conn *c)
-{
-    c->deferring = 0;
-    while (c->dq) {
-        wreq *w = c->dq;
-        c->dq = w->next;
-        if (!c->dq) c->dq_tail = NULL;
-        w->next = NULL;
-        if (c->closing) {
-            c->pending_writes--;
-            c->pending_bytes -= w->len;
-            free(w->head);
-            free(w->body);
-            free(w);
-            continue;
-        }
-        /* Counted when queued: a failed start uncounts it. */
-        c->pending_writes--;
-        c->pending_bytes -= w->len;
-        if (write_now(c, w->head, &w->head_len, w->body, &w->body_len)) {
-            free(w);
-            continue;
-        }
-        w->len = w->head_len + w->body_len;
-        if (start_write(c, w) == 0) {
-            c->pending_writes++;
-            c->pending_bytes += w->len;
-        }
-    }
 }
 
 /* ws_io for a connection: frames go out as one uv_write each. */
@@ -568,11 +536,9 @@ static void update_timer(conn *c)
 static void pump(conn *c)
 {
     while (c->in && !c->closing) {
-        c->deferring = c->srv->lock != NULL;
-        lk(c->srv);
+        /* No lock here: the dispatch table takes it around method calls
+         * only (rpc_dispatch_set_lock), and GET routes take it themselves. */
         size_t used = http_proto_feed(&c->proto, c->in + c->in_off, c->in_len - c->in_off);
-        unlk(c->srv);
-        if (c->deferring) flush_deferred(c);
         c->in_off += used;
         if (c->closing) return;
         if (c->proto.upgraded) {
@@ -585,8 +551,8 @@ static void pump(conn *c)
             return;
         }
         if (c->proto.paused) {
-            /* Deferred responses may all have gone out at once in
-             * flush_deferred: then no write callback will resume us. */
+            /* Resumed by a write callback once the backlog halves; one that
+             * already drained will not call back. */
             if (c->pending_bytes > RPC_HTTP_WRITE_HIGH_WATER / 2) {
                 stop_reading(c);
                 return;
@@ -782,7 +748,11 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     rpc_http_cfg c = *cfg;
     c.cors_origin = s->cors;
     c.auth_token = s->token;
-    int rc = http_routes_init(&s->routes, &c, d, get, get_ctx, &s->counters, err);
+    int locked = cfg->lock && cfg->unlock && get;
+    s->get = get;
+    s->get_ctx = get_ctx;
+    int rc = http_routes_init(&s->routes, &c, d, locked ? locked_get : get, locked ? s : get_ctx,
+                              &s->counters, err);
     int fd = -1;
     if (rc == 0)
         rc =

@@ -59,9 +59,10 @@ typedef struct rpc_http_cfg {
     /* Several loops (openledgerd --rpc-threads, docs/rpc-protocol.md):
      * reuseport sets SO_REUSEPORT on the listener so that every loop can
      * listen on the same port. lock/unlock (both or neither), when set, are
-     * taken around everything that can run a method (parsing requests, which
-     * dispatches them, and feeding WebSocket frames) and around ending a
-     * WebSocket session; they must allow recursion. ws_handoff, when set,
+     * taken around the GET routes, feeding WebSocket frames and ending a
+     * WebSocket session; they must allow recursion. HTTP JSON-RPC bodies are
+     * parsed and answered outside them: the dispatch table takes the same
+     * lock around each method call (rpc_dispatch_set_lock). ws_handoff, when set,
      * takes every WebSocket upgrade away from this server once the 101 is
      * written: it receives the socket (fd, now owned by the callee), the
      * session's admin right and the bytes read after the upgrade request

@@ -28,6 +28,8 @@ struct rpc_dispatch {
     void *hook_ctx;
     rpc_observer_fn observer;
     void *observer_ctx;
+    void (*lock)(void *ctx), (*unlock)(void *ctx);
+    void *lock_ctx;
 };
 
 /* Replaces every byte that does not start a well-formed UTF-8 sequence with
@@ -167,6 +169,24 @@ void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t
     d->hook_ctx = ctx;
 }
 
+void rpc_dispatch_set_lock(rpc_dispatch *d, void (*lock)(void *ctx), void (*unlock)(void *ctx),
+                           void *ctx)
+{
+    d->lock = lock && unlock ? lock : NULL;
+    d->unlock = lock && unlock ? unlock : NULL;
+    d->lock_ctx = ctx;
+}
+
+static void dlock(rpc_dispatch *d)
+{
+    if (d->lock) d->lock(d->lock_ctx);
+}
+
+static void dunlock(rpc_dispatch *d)
+{
+    if (d->unlock) d->unlock(d->lock_ctx);
+}
+
 size_t rpc_dispatch_count(const rpc_dispatch *d)
 {
     return d->n;
@@ -268,6 +288,7 @@ json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call, const char *
     static const rpc_call none = {0};
     if (!call) call = &none;
     struct method *m = method ? find(d, method) : NULL;
+    dlock(d);
     uint64_t t0 = d->observer ? util_mono_ns() : 0;
     json_t *res = NULL;
     if (!m) {
@@ -285,6 +306,7 @@ json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call, const char *
     if (d->observer)
         d->observer(d->observer_ctx, m ? (size_t)(m - d->v) : SIZE_MAX, util_mono_ns() - t0,
                     res ? 0 : e->code);
+    dunlock(d);
     return res;
 }
 
@@ -409,7 +431,11 @@ static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t 
                    RPC_MAX_BATCH);
     } else {
         call->ncalls = n;
-        if (d->hook) d->hook(d->hook_ctx, doc);
+        if (d->hook) {
+            dlock(d);
+            d->hook(d->hook_ctx, doc);
+            dunlock(d);
+        }
         util_buf_u8(b, '[');
         any = 0;
         for (size_t i = 0; i < n && !b->oom; i++) {

@@ -11,8 +11,8 @@
  *   - params must be a positional array or absent; object params get -32602.
  *
  * The table is built once at start-up and read-only afterwards, so
- * rpc_dispatch_handle may run on several threads at once if the methods allow
- * it. */
+ * rpc_dispatch_handle may run on several threads at once: methods that share
+ * state are serialised by rpc_dispatch_set_lock. */
 #ifndef OL_RPC_JSONRPC_H
 #define OL_RPC_JSONRPC_H
 
@@ -110,6 +110,14 @@ void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx);
  * hook must check their shape itself). Optional; NULL removes it. */
 void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
                                  void *ctx);
+
+/* A lock held around the batch hook and around every method call (with its
+ * observer call), for a table served by several threads; parsing requests
+ * and writing replies happen outside it. lock and unlock are both set or
+ * both NULL, and must allow recursion: a method may run where the caller
+ * already holds the lock (a WebSocket frame fed under it). */
+void rpc_dispatch_set_lock(rpc_dispatch *d, void (*lock)(void *ctx), void (*unlock)(void *ctx),
+                           void *ctx);
 
 /* Handles one request body. Returns malloc'd compact JSON text (free() it)
  * and its length in *out_len, or NULL when nothing is to be sent back (the
