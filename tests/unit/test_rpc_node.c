@@ -198,6 +198,25 @@ static void test_chain_methods(void **state)
     }
     const char *cursor = sget(r, "nextCursor");
     assert_int_equal(strlen(cursor), 26);
+
+    /* account_get answers the canonical (lower-case) address, however the
+     * client cased it; a wrong checksum in either case is refused. */
+    for (int upper = 0; upper < 2; upper++) {
+        char q[CHAIN_ADDR_STR_LEN + 8], given[CHAIN_ADDR_STR_LEN + 1];
+        memcpy(given, a1, sizeof given);
+        for (size_t i = 0; upper && given[i]; i++)
+            if (given[i] >= 'a' && given[i] <= 'z') given[i] = (char)(given[i] - 'a' + 'A');
+        snprintf(q, sizeof q, "[\"%s\"]", given);
+        json_t *acc = call(n, "account_get", q, 0);
+        assert_string_equal(sget(acc, "address"), a1);
+        assert_int_equal(iget(acc, "nonce"), 1);
+        json_decref(acc);
+        given[CHAIN_ADDR_STR_LEN - 1] = given[CHAIN_ADDR_STR_LEN - 1] == (upper ? 'Q' : 'q')
+                                            ? (upper ? 'P' : 'p')
+                                            : (upper ? 'Q' : 'q');
+        snprintf(q, sizeof q, "[\"%s\"]", given);
+        call(n, "account_get", q, RPC_INVALID_PARAMS);
+    }
     snprintf(p, sizeof p, "[\"%s\", \"%s\", 3]", a1, cursor);
     json_t *r2 = call(n, "tx_list", p, 0);
     assert_int_equal(json_array_size(json_object_get(r2, "txs")), 1);
