@@ -100,6 +100,7 @@ typedef struct wreq {
     conn *c;
     char *head, *body;
     size_t len, head_len, body_len;
+    size_t body_off; /* body bytes already written by write_now */
 } wreq;
 
 static void pump(conn *c);
@@ -357,10 +358,11 @@ static void on_write(uv_write_t *req, int status)
 /* Starts one write; on failure frees it and closes the connection. */
 static int start_write(conn *c, wreq *w)
 {
-    uv_buf_t bufs[2] = {uv_buf_init(w->head, (unsigned)w->head_len),
-                        uv_buf_init(w->body, (unsigned)w->body_len)};
-    int nbufs = w->body && w->body_len ? 2 : 1;
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, nbufs, on_write);
+    uv_buf_t bufs[2];
+    unsigned n = 0;
+    if (w->head_len) bufs[n++] = uv_buf_init(w->head, (unsigned)w->head_len);
+    if (w->body_len) bufs[n++] = uv_buf_init(w->body + w->body_off, (unsigned)w->body_len);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, n, on_write);
     if (rc != 0) {
         free(w->head);
         free(w->body);
@@ -371,58 +373,52 @@ static int start_write(conn *c, wreq *w)
     return 0;
 }
 
-/* Writes an HTTP response at once when the socket takes all of it, which it
- * almost always does for a small reply. Returns 1 when the response is gone
- * (buffers freed), 0 when it must go through uv_write. This saves a request
- * allocation and, with libuv's epoll backend, an epoll_ctl per response:
- * a completed uv_write re-arms the watcher even though nothing changed.
- * WebSocket frames keep the uv_write path: the session paces itself on
- * write completions (ws_session_drained). */
-static int write_now(conn *c, char *head, size_t *head_len, char *body, size_t *body_len)
+/* Writes an HTTP response at once, which the socket takes whole for a small
+ * reply. Returns the bytes written (0 when it could not start). This saves
+ * copying the head, a request allocation and, with libuv's epoll backend,
+ * an epoll_ctl per response: a completed uv_write re-arms the watcher even
+ * though nothing changed. WebSocket frames keep the uv_write path: the
+ * session paces itself on write completions (ws_session_drained). */
+static size_t write_now(conn *c, const char *head, size_t head_len, char *body, size_t body_len)
 {
     /* uv_try_write refuses (EAGAIN) while earlier bytes wait in libuv's
      * queue, so responses cannot overtake each other. */
     if (c->ws || c->closing) return 0;
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)*head_len),
-                        uv_buf_init(body, (unsigned)*body_len)};
-    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, body && *body_len ? 2 : 1);
-    if (n < 0) return 0; /* EAGAIN, or an error uv_write will report */
-    size_t done = (size_t)n;
-    if (done >= *head_len + *body_len) {
-        free(head);
-        free(body);
-        return 1;
-    }
-    /* Partial: move what is left to the front of its buffers for uv_write. */
-    size_t h = done < *head_len ? done : *head_len;
-    memmove(head, head + h, *head_len - h);
-    *head_len -= h;
-    done -= h;
-    if (done) {
-        memmove(body, body + done, *body_len - done);
-        *body_len -= done;
-    }
-    return 0;
+    uv_buf_t bufs[2] = {uv_buf_init((char *)head, (unsigned)head_len),
+                        uv_buf_init(body, (unsigned)body_len)};
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, body_len ? 2 : 1);
+    return n > 0 ? (size_t)n : 0; /* EAGAIN, or an error uv_write will report */
 }
 
-/* http_proto's sink: one response, written at once or with one uv_write. */
-static int emit(void *sink, char *head, size_t head_len, char *body, size_t body_len)
+/* http_proto's sink: one response, written at once or, for what the socket
+ * did not take, with one uv_write (which then owns a copy of the head). */
+static int emit(void *sink, const char *head, size_t head_len, char *body, size_t body_len)
 {
     conn *c = sink;
-    if (write_now(c, head, &head_len, body, &body_len)) return 0;
+    if (!body) body_len = 0;
+    size_t done = write_now(c, head, head_len, body, body_len);
+    if (done == head_len + body_len) {
+        free(body);
+        return 0;
+    }
+    size_t hd = done < head_len ? done : head_len;
+    size_t hl = head_len - hd;
     wreq *w = c->closing ? NULL : malloc(sizeof *w);
-    if (!w) {
-        free(head);
+    char *hcopy = w && hl ? malloc(hl) : NULL;
+    if (!w || (hl && !hcopy)) {
+        free(w);
         free(body);
         conn_close(c);
         return 1;
     }
+    if (hl) memcpy(hcopy, head + hd, hl);
     *w = (wreq){.c = c,
-                .head = head,
+                .head = hcopy,
                 .body = body,
-                .len = head_len + body_len,
-                .head_len = head_len,
-                .body_len = body_len};
+                .head_len = hl,
+                .body_off = done - hd,
+                .body_len = body_len - (done - hd)};
+    w->len = w->head_len + w->body_len;
     if (start_write(c, w) != 0) return 1;
     c->pending_writes++;
     c->pending_bytes += w->len;
@@ -433,7 +429,7 @@ static int emit(void *sink, char *head, size_t head_len, char *body, size_t body
 static int ws_write(void *ctx, char *data, size_t len)
 {
     conn *c = ctx;
-    return emit(c, data, len, NULL, 0) && c->closing;
+    return emit(c, NULL, 0, data, len) && c->closing;
 }
 
 static size_t ws_pending(void *ctx)

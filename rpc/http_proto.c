@@ -231,7 +231,8 @@ static void respond(http_proto *p, int status, const char *ctype, const char *ex
     const char *why = reason(status);
     size_t cap =
         200 + strlen(why) + strlen(ctype) + (extra ? strlen(extra) : 0) + (cors ? strlen(cors) : 0);
-    char *head = malloc(cap);
+    char stack[512];
+    char *head = cap <= sizeof stack ? stack : malloc(cap);
     if (!head) {
         free(body);
         p->close = 1;
@@ -271,7 +272,9 @@ static void respond(http_proto *p, int status, const char *ctype, const char *ex
         body = NULL;
         blen = 0;
     }
-    if (p->emit(p->sink, head, n, body, blen)) {
+    int full = p->emit(p->sink, head, n, body, blen);
+    if (head != stack) free(head);
+    if (full) {
         p->paused = 1;
         http_parser_pause(&p->parser, 1);
     }
@@ -478,9 +481,8 @@ static int on_headers_complete(http_parser *hp)
     const char *expect = hdr_value(p, HDR_EXPECT, &elen);
     if (p->route == ROUTE_RPC && expect && elen == 12 &&
         strncasecmp(expect, "100-continue", 12) == 0) {
-        char *c = strdup("HTTP/1.1 100 Continue\r\n\r\n");
-        if (!c) return fail(p, 500, "out of memory");
-        p->emit(p->sink, c, strlen(c), NULL, 0);
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        p->emit(p->sink, cont, sizeof cont - 1, NULL, 0);
     }
     return 0;
 }
@@ -613,12 +615,8 @@ static int ws_upgrade(http_proto *p, int keep)
     }
     char accept[29];
     http_ws_accept(key, kl, accept);
-    char *head = malloc(160);
-    if (!head) {
-        p->close = 1;
-        return 0;
-    }
-    int n = snprintf(head, 160,
+    char head[160];
+    int n = snprintf(head, sizeof head,
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
                      accept);
@@ -732,12 +730,11 @@ size_t http_proto_feed(http_proto *p, const char *data, size_t len)
 }
 
 /* rpc_http_process_bytes: a sink that collects everything. */
-static int collect(void *sink, char *head, size_t head_len, char *body, size_t body_len)
+static int collect(void *sink, const char *head, size_t head_len, char *body, size_t body_len)
 {
     util_buf *b = sink;
     util_buf_put(b, head, head_len);
     if (body) util_buf_put(b, body, body_len);
-    free(head);
     free(body);
     return 0;
 }

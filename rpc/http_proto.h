@@ -79,10 +79,12 @@ typedef struct http_hdr {
     int overflow; /* value longer than HTTP_HDR_VALUE_MAX */
 } http_hdr;
 
-/* Takes ownership of head and body (malloc'd; body may be NULL). Returns
- * nonzero to ask the parser to pause after the current request
+/* One response: head is borrowed (often on the caller's stack: the sink
+ * copies what it cannot send at once), body is taken (malloc'd, or NULL).
+ * Returns nonzero to ask the parser to pause after the current request
  * (backpressure, or the connection is going away). */
-typedef int (*http_emit_fn)(void *sink, char *head, size_t head_len, char *body, size_t body_len);
+typedef int (*http_emit_fn)(void *sink, const char *head, size_t head_len, char *body,
+                            size_t body_len);
 
 typedef struct http_proto {
     http_parser parser;

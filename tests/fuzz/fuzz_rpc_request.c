@@ -117,14 +117,13 @@ typedef struct sink {
     int last_status;
 } sink;
 
-static int collect(void *ctx, char *head, size_t head_len, char *body, size_t body_len)
+static int collect(void *ctx, const char *head, size_t head_len, char *body, size_t body_len)
 {
     sink *k = ctx;
     k->last_start = k->out.len;
     k->last_status = atoi(head + 9); /* "HTTP/1.1 NNN" */
     util_buf_put(&k->out, head, head_len);
     if (body) util_buf_put(&k->out, body, body_len);
-    free(head);
     free(body);
     return 0;
 }
