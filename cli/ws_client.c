@@ -18,25 +18,6 @@
 #include "cli/http_client.h"
 #include "util/time.h"
 
-/* The wslay symbols are weak so that openledger-cli still links where the
- * build does not link libwslay into the cli library; `watch` then reports
- * that it is unavailable instead of the whole program failing to build. */
-#pragma weak wslay_event_context_client_init
-#pragma weak wslay_event_context_free
-#pragma weak wslay_event_config_set_max_recv_msg_length
-#pragma weak wslay_event_queue_msg
-#pragma weak wslay_event_queue_close
-#pragma weak wslay_event_send
-#pragma weak wslay_event_recv
-#pragma weak wslay_event_set_error
-#pragma weak wslay_event_want_read
-#pragma weak wslay_event_want_write
-
-int cli_ws_available(void)
-{
-    return wslay_event_context_client_init != NULL;
-}
-
 typedef struct qmsg {
     char *text;
     size_t len;
@@ -284,10 +265,6 @@ static int handshake(cli_ws *w, const cli_url *u, const char *url, int timeout_m
 int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *err)
 {
     *out = NULL;
-    if (!cli_ws_available())
-        return util_err_set(err, UTIL_ESTATE,
-                            "this openledger-cli was built without WebSocket support (libwslay "
-                            "is not linked into the cli library)");
     cli_url u;
     int rc = cli_url_parse(&u, rpc_url, err);
     if (rc) return rc;

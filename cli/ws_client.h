@@ -12,9 +12,6 @@
 
 typedef struct cli_ws cli_ws;
 
-/* 1 when this binary has WebSocket support linked in (see ws_client.c). */
-int cli_ws_available(void);
-
 /* Connects to the node's /ws endpoint derived from an http:// RPC URL
  * ("http://h:p" -> ws path "/ws"; "http://h:p/x" -> "/x/ws"). */
 int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *err);

@@ -179,7 +179,6 @@ static void test_rpc_command(void **state)
 
 static void test_watch(void **state)
 {
-    assert_true(cli_ws_available());
     char *out, *err;
     assert_int_equal(cli(&out, &err, "watch", "2", NULL), 0);
     /* a header line, then one line per block */
