@@ -267,7 +267,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         rc = util_err_set(err, UTIL_ENOMEM, "registering RPC methods failed");
         goto fail;
     }
-    rpc_dispatch_set_batch_hook(n->dispatch, (void (*)(void *, json_t *))node_batch_hook, n);
+    rpc_dispatch_set_batch_hook(n->dispatch, (void (*)(void *, json_t *))node_batch_hook,
+                                node_batch_end, n);
     rpc_http_cfg hcfg = {.host = n->cfg.rpc_host,
                          .port = n->cfg.rpc_port,
                          .max_body = (size_t)n->cfg.rpc_max_body,
@@ -346,7 +347,6 @@ void node_free(node *n)
     chain_store_close(n->store);
     chain_genesis_free(&n->genesis);
     chain_keypair_clear(&n->validator);
-    node_verified_free(&n->verified);
     if (n->remove_datadir) nftw(n->cfg.datadir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(n);
 }

@@ -53,7 +53,6 @@ struct node {
     atomic_int running;      /* the loop runs: /health answers 200 */
     int remove_datadir;
     uint64_t last_block_mono_ns;
-    node_verified verified;
     uint64_t blocks_produced;
     int loop_inited;
     /* --rpc-threads N > 1 (node/rpc_workers.c): `lock` serialises every
@@ -111,8 +110,10 @@ int node_register_rpc(node *n, struct rpc_dispatch *d);
 int node_http_get(void *ctx, const char *path, int *status, const char **content_type, char **body,
                   size_t *len);
 
-/* Batch pre-verification of tx_send signatures on worker threads. */
+/* Batch pre-verification of tx_send signatures on worker threads; the
+ * outcomes serve that batch's entries only, and node_batch_end drops them. */
 void node_batch_hook(void *ctx, void *batch /* json_t* array */);
+void node_batch_end(void *ctx);
 /* Hands a decoded transaction to the mempool; returns a chain_mempool reason. */
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err);
 void node_verified_free(node_verified *v);

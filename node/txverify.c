@@ -3,10 +3,10 @@
  * BIP-340 verification (~26 us) dominates admission, and attribution
  * transactions also need a dry run against the head state. A JSON-RPC batch
  * of many tx_send calls is first decoded here, and its signatures checked and
- * dry runs done on a few threads; the outcomes are remembered by tx id until
- * the next batch, and node_submit_tx uses them instead of redoing the work.
- * The id hashes the whole encoding including the signature, so a match means
- * the same bytes. */
+ * dry runs done on a few threads; the outcomes are remembered by tx id while
+ * that batch's entries are dispatched, and node_submit_tx uses them instead
+ * of redoing the work. The id hashes the whole encoding including the
+ * signature, so a match means the same bytes. */
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -95,6 +95,13 @@ static void *verify_range(void *arg)
     return NULL;
 }
 
+/* The outcomes of the batch being dispatched on this thread. A batch runs
+ * on one loop thread from hook to end, so thread-local state keeps a batch's
+ * outcomes to its own entries: another loop's batch (--rpc-threads) cannot
+ * replace them midway, and a later tx_send never sees an outcome computed
+ * against an older head. */
+static _Thread_local node_verified tl_verified;
+
 static int cmp_id(const void *a, const void *b)
 {
     return memcmp(a, b, 32);
@@ -110,7 +117,8 @@ void node_batch_hook(void *ctx, void *batch_json)
 {
     node *n = ctx;
     json_t *batch = batch_json;
-    n->verified.n = 0;
+    node_verified *v = &tl_verified;
+    v->n = 0;
     size_t len = json_array_size(batch), cnt = 0;
     if (len < MIN_PARALLEL) return;
     chain_tx *txs = calloc(len, sizeof *txs);
@@ -146,15 +154,15 @@ void node_batch_hook(void *ctx, void *batch_json)
     }
     for (size_t t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    if (n->verified.cap < cnt) {
-        void *p = realloc(n->verified.recs, cnt * sizeof *n->verified.recs);
+    if (v->cap < cnt) {
+        void *p = realloc(v->recs, cnt * sizeof *v->recs);
         if (!p) goto out;
-        n->verified.recs = p;
-        n->verified.cap = cnt;
+        v->recs = p;
+        v->cap = cnt;
     }
     for (size_t i = 0; i < cnt; i++)
-        if (ok[i]) n->verified.recs[n->verified.n++] = res[i];
-    qsort(n->verified.recs, n->verified.n, sizeof *n->verified.recs, cmp_id);
+        if (ok[i]) v->recs[v->n++] = res[i];
+    qsort(v->recs, v->n, sizeof *v->recs, cmp_id);
 out:
     free(res);
     if (txs)
@@ -164,12 +172,18 @@ out:
     free(ok);
 }
 
+void node_batch_end(void *ctx)
+{
+    (void)ctx;
+    node_verified_free(&tl_verified);
+}
+
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
 {
     node *n = ctx;
+    const node_verified *v = &tl_verified;
     const node_verified_rec *pre =
-        n->verified.n ? bsearch(tx->id, n->verified.recs, n->verified.n, sizeof *pre, cmp_id)
-                      : NULL;
+        v->n ? bsearch(tx->id, v->recs, v->n, sizeof *pre, cmp_id) : NULL;
     int reason = pre ? pre->reason : dry_run(n, tx, err);
     if (reason) {
         if (pre) util_err_set(err, UTIL_EINVAL, "%s", pre->msg);

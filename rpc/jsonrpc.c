@@ -25,6 +25,7 @@ struct rpc_dispatch {
     struct method *v;
     size_t n, cap;
     void (*hook)(void *ctx, json_t *batch);
+    void (*hook_end)(void *ctx);
     void *hook_ctx;
     rpc_observer_fn observer;
     void *observer_ctx;
@@ -163,9 +164,11 @@ void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx)
     d->observer_ctx = ctx;
 }
 
-void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch), void *ctx)
+void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
+                                 void (*end)(void *ctx), void *ctx)
 {
     d->hook = hook;
+    d->hook_end = hook ? end : NULL;
     d->hook_ctx = ctx;
 }
 
@@ -447,6 +450,11 @@ static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t 
                 b->len = mark;
         }
         util_buf_u8(b, ']');
+        if (d->hook_end) {
+            dlock(d);
+            d->hook_end(d->hook_ctx);
+            dunlock(d);
+        }
     }
     json_decref(doc);
     return any;

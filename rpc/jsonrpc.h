@@ -103,13 +103,16 @@ int rpc_dispatch_describe(rpc_dispatch *d, const char *name, const rpc_method_sp
 typedef void (*rpc_observer_fn)(void *ctx, size_t method, uint64_t ns, int code);
 void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx);
 
-/* Batch hook: called once with the whole (valid, non-empty, within the limit)
- * batch array before its entries are dispatched, so a method family can
- * pre-process a batch in parallel (e.g. verify the signatures of many tx_send
- * entries on threads). The array is borrowed; entries may be any JSON (the
- * hook must check their shape itself). Optional; NULL removes it. */
+/* Batch hooks: hook is called once with the whole (valid, non-empty, within
+ * the limit) batch array before its entries are dispatched, so a method
+ * family can pre-process a batch in parallel (e.g. verify the signatures of
+ * many tx_send entries on threads). The array is borrowed; entries may be any
+ * JSON (the hook must check their shape itself). end, when set, is called
+ * after the batch's last entry, on the same thread, so state the hook made
+ * for this batch's entries can be dropped. Both run under the dispatch lock.
+ * Optional; NULL removes them. */
 void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
-                                 void *ctx);
+                                 void (*end)(void *ctx), void *ctx);
 
 /* A lock held around the batch hook and around every method call (with its
  * observer call), for a table served by several threads; parsing requests

@@ -100,7 +100,7 @@ static rpc_dispatch *table_new(void)
     rpc_dispatch_add_ex(d, "admin_x", m_admin, NULL, RPC_METHOD_ADMIN);
     hub = rpc_subs_new();
     rpc_subs_register(d, hub);
-    rpc_dispatch_set_batch_hook(d, hook, NULL);
+    rpc_dispatch_set_batch_hook(d, hook, NULL, NULL);
     return d;
 }
 

@@ -57,10 +57,20 @@ static json_t *m_notify(void *ctx, json_t *params, rpc_error *e)
     return json_null();
 }
 
+static int end_calls, notified_at_end;
+
 static void batch_hook(void *ctx, json_t *batch)
 {
     hook_calls++;
     hook_size = json_array_size(batch);
+}
+
+/* After every entry of the batch: each hook call is matched by one end. */
+static void batch_end(void *ctx)
+{
+    end_calls++;
+    notified_at_end = notified;
+    assert_int_equal(end_calls, hook_calls);
 }
 
 static int setup(void **state)
@@ -73,8 +83,8 @@ static int setup(void **state)
     assert_int_equal(rpc_dispatch_add(d, "silent_null", m_silent_null, NULL), 0);
     assert_int_equal(rpc_dispatch_add(d, "error_and_result", m_error_and_result, NULL), 0);
     assert_int_equal(rpc_dispatch_add(d, "notify", m_notify, NULL), 0);
-    rpc_dispatch_set_batch_hook(d, batch_hook, NULL);
-    notified = hook_calls = 0;
+    rpc_dispatch_set_batch_hook(d, batch_hook, batch_end, NULL);
+    notified = hook_calls = end_calls = notified_at_end = 0;
     hook_size = 0;
     *state = d;
     return 0;
@@ -381,6 +391,7 @@ static void test_batches(void **state)
     expect_error(r, RPC_INVALID_REQUEST, NULL);
     json_decref(r);
     assert_int_equal(hook_calls, 0);
+    assert_int_equal(end_calls, 0);
 
     /* invalid entries get their own error with id null */
     r = call(d, "[1,2,3]");
@@ -411,6 +422,8 @@ static void test_batches(void **state)
     json_decref(r);
     assert_int_equal(notified, 1);
     assert_int_equal(hook_calls, 2);
+    assert_int_equal(end_calls, 2);
+    assert_int_equal(notified_at_end, 1); /* the end came after the notification entry */
 
     /* only notifications: nothing at all */
     assert_null(call(d, "[{\"jsonrpc\":\"2.0\",\"method\":\"notify\"},"

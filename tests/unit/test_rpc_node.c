@@ -460,6 +460,92 @@ static void test_health_and_metrics(void **state)
     node_free(n);
 }
 
+/* 0x-hex of a signed transaction of any type (gas 1,000,000 at price 1). */
+static char *signed_hex(chain_tx *tx, uint32_t dev, uint64_t nonce)
+{
+    tx->version = CHAIN_TX_VERSION;
+    snprintf(tx->chain_id, sizeof tx->chain_id, "openledger-devnet");
+    tx->nonce = nonce;
+    tx->gas_limit = 1000000;
+    tx->gas_price = 1;
+    chain_keypair kp;
+    chain_keypair_dev(&kp, dev);
+    assert_int_equal(chain_tx_sign(tx, &kp, NULL), 0);
+    chain_keypair_clear(&kp);
+    util_buf b;
+    util_buf_init(&b);
+    assert_int_equal(chain_tx_encode(tx, &b), 0);
+    char *hex = malloc(2 * b.len + 3);
+    memcpy(hex, "0x", 2);
+    util_hex_encode(hex + 2, b.data, b.len);
+    util_buf_free(&b);
+    return hex;
+}
+
+/* A tx_send batch's checks, done ahead by the batch hook, serve that batch
+ * only: a contribution refused inside a batch (its datanet does not exist
+ * yet) is accepted when sent again, same bytes, once the datanet exists. */
+static void test_batch_outcomes_stay_in_their_batch(void **state)
+{
+    node *n = start_node();
+    chain_tx c;
+    memset(&c, 0, sizeof c);
+    c.type = CHAIN_TX_CONTRIBUTE;
+    c.body.contribute.datanet = 1;
+    memset(c.body.contribute.content_hash, 0x5a, 32);
+    c.body.contribute.size = 1234;
+    snprintf(c.body.contribute.uri, sizeof c.body.contribute.uri, "file://c");
+    char *chex = signed_hex(&c, 3, 0);
+
+    /* 16 transfers and the contribution: enough for the hook to run */
+    util_buf body;
+    util_buf_init(&body);
+    util_buf_put(&body, "[", 1);
+    for (int i = 0; i <= 16; i++) {
+        char *hex = i < 16 ? transfer_hex(0, 1, 10, (uint64_t)i, NULL, 0) : chex;
+        char entry[4096];
+        int k = snprintf(entry, sizeof entry,
+                         "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tx_send\","
+                         "\"params\":[\"%s\"]}",
+                         i ? "," : "", i, hex);
+        util_buf_put(&body, entry, (size_t)k);
+        if (i < 16) free(hex);
+    }
+    util_buf_put(&body, "]", 1);
+    size_t olen = 0;
+    char *out = rpc_dispatch_handle(n->dispatch, (const char *)body.data, body.len, &olen);
+    util_buf_free(&body);
+    json_t *replies = json_loadb(out, olen, 0, NULL);
+    free(out);
+    assert_int_equal(json_array_size(replies), 17);
+    for (int i = 0; i < 16; i++)
+        assert_non_null(json_object_get(json_array_get(replies, (size_t)i), "result"));
+    json_t *err = json_object_get(json_array_get(replies, 16), "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_TX_REJECTED);
+    json_decref(replies);
+
+    /* the datanet appears */
+    chain_tx dn;
+    memset(&dn, 0, sizeof dn);
+    dn.type = CHAIN_TX_DATANET_CREATE;
+    snprintf(dn.body.datanet_create.name, sizeof dn.body.datanet_create.name, "open");
+    snprintf(dn.body.datanet_create.meta_uri, sizeof dn.body.datanet_create.meta_uri, "ipfs://x");
+    dn.body.datanet_create.review = 0;
+    char *dhex = signed_hex(&dn, 2, 0);
+    send_tx(n, dhex);
+    free(dhex);
+    chain_tx_free(&dn);
+    produce(n, 0);
+    json_t *ds = call(n, "datanet_get", "[1]", 0);
+    json_decref(ds);
+
+    /* the same contribution, alone: judged against today's head */
+    send_tx(n, chex);
+    free(chex);
+    chain_tx_free(&c);
+    node_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_admin),
         cmocka_unit_test(test_block_notifications),
         cmocka_unit_test(test_health_and_metrics),
+        cmocka_unit_test(test_batch_outcomes_stay_in_their_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
