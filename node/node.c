@@ -258,6 +258,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                              .genesis = &n->genesis,
                              .mempool = n->mempool,
                              .submit_tx = node_submit_tx,
+                             .batch_tx = node_batch_tx,
                              .ctx = n};
     n->more_api = (rpc_more_api){.chain = &n->api, .mempool = n->mempool_cfg};
     n->admin_api = (rpc_admin_api){.mempool_flush = flush_mempool, .ctx = n};

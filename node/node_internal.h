@@ -114,6 +114,9 @@ int node_http_get(void *ctx, const char *path, int *status, const char **content
  * outcomes serve that batch's entries only, and node_batch_end drops them. */
 void node_batch_hook(void *ctx, void *batch /* json_t* array */);
 void node_batch_end(void *ctx);
+/* The transaction the current batch's hook decoded from this tx_send param
+ * (the same json_t), or NULL; valid until node_batch_end. */
+const chain_tx *node_batch_tx(void *ctx, const json_t *param);
 /* Hands a decoded transaction to the mempool; returns a chain_mempool reason. */
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err);
 void node_verified_free(node_verified *v);

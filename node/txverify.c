@@ -95,12 +95,18 @@ static void *verify_range(void *arg)
     return NULL;
 }
 
-/* The outcomes of the batch being dispatched on this thread. A batch runs
- * on one loop thread from hook to end, so thread-local state keeps a batch's
- * outcomes to its own entries: another loop's batch (--rpc-threads) cannot
- * replace them midway, and a later tx_send never sees an outcome computed
+/* The batch being dispatched on this thread. A batch runs on one loop
+ * thread from hook to end, so thread-local state keeps what the hook did to
+ * that batch's own entries: another loop's batch (--rpc-threads) cannot
+ * replace it midway, and a later tx_send never sees an outcome computed
  * against an older head. */
-static _Thread_local node_verified tl_verified;
+typedef struct batch_state {
+    node_verified v;       /* outcomes by id, for transactions whose signature verified */
+    chain_tx *txs;         /* the decoded entries, so tx_send need not decode again */
+    const json_t **params; /* txs[i] was decoded from this param string */
+    size_t ntx, next;      /* next: where the in-order lookup starts */
+} batch_state;
+static _Thread_local batch_state tl_batch;
 
 static int cmp_id(const void *a, const void *b)
 {
@@ -117,27 +123,31 @@ void node_batch_hook(void *ctx, void *batch_json)
 {
     node *n = ctx;
     json_t *batch = batch_json;
-    node_verified *v = &tl_verified;
-    v->n = 0;
+    node_batch_end(NULL);
+    node_verified *v = &tl_batch.v;
     size_t len = json_array_size(batch), cnt = 0;
     if (len < MIN_PARALLEL) return;
     chain_tx *txs = calloc(len, sizeof *txs);
+    const json_t **from = calloc(len, sizeof *from);
     uint8_t *ok = calloc(len, 1);
     node_verified_rec *res = calloc(len, sizeof *res);
-    if (!txs || !ok || !res) goto out;
+    if (!txs || !from || !ok || !res) goto out;
     for (size_t i = 0; i < len; i++) {
         json_t *req = json_array_get(batch, i);
         const char *m = json_string_value(json_object_get(req, "method"));
         json_t *params = json_object_get(req, "params");
-        const char *hex = json_string_value(json_array_get(params, 0));
-        if (!m || strcmp(m, "tx_send") != 0 || !hex) continue;
+        json_t *param = json_array_get(params, 0);
+        const char *hex = json_string_value(param);
+        /* Only what tx_send itself would accept (rpc_param_hex: a lower-case
+         * 0x prefix), so a kept decoding never widens the method. */
+        if (!m || strcmp(m, "tx_send") != 0 || !hex || hex[0] != '0' || hex[1] != 'x') continue;
         uint8_t *raw;
         size_t rl;
         if (util_hex_decode_alloc(hex, CHAIN_TX_MAX_SIZE, &raw, &rl)) continue;
-        if (chain_tx_decode(&txs[cnt], raw, rl, NULL) == 0) cnt++;
+        if (chain_tx_decode(&txs[cnt], raw, rl, NULL) == 0) from[cnt++] = param;
         free(raw);
     }
-    if (cnt < MIN_PARALLEL) goto out;
+    if (cnt < MIN_PARALLEL) goto keep;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
     if (nt > MAX_THREADS) nt = MAX_THREADS;
@@ -161,27 +171,59 @@ void node_batch_hook(void *ctx, void *batch_json)
         v->cap = cnt;
     }
     for (size_t i = 0; i < cnt; i++)
-        if (ok[i]) v->recs[v->n++] = res[i];
+        if (ok[i]) {
+            v->recs[v->n++] = res[i];
+            txs[i].sig_checked = 1; /* the mempool need not check it again */
+        }
     qsort(v->recs, v->n, sizeof *v->recs, cmp_id);
+keep:
+    tl_batch.txs = txs;
+    tl_batch.params = from;
+    tl_batch.ntx = cnt;
+    txs = NULL;
+    from = NULL;
 out:
     free(res);
     if (txs)
         for (size_t i = 0; i < cnt; i++)
             chain_tx_free(&txs[i]);
     free(txs);
+    free(from);
     free(ok);
 }
 
 void node_batch_end(void *ctx)
 {
     (void)ctx;
-    node_verified_free(&tl_verified);
+    batch_state *b = &tl_batch;
+    node_verified_free(&b->v);
+    for (size_t i = 0; i < b->ntx; i++)
+        chain_tx_free(&b->txs[i]);
+    free(b->txs);
+    free(b->params);
+    memset(b, 0, sizeof *b);
+}
+
+const chain_tx *node_batch_tx(void *ctx, const json_t *param)
+{
+    (void)ctx;
+    batch_state *b = &tl_batch;
+    /* Entries are dispatched in order, so the search starts after the last
+     * match and almost always succeeds at once. */
+    for (size_t k = 0; k < b->ntx; k++) {
+        size_t i = (b->next + k) % b->ntx;
+        if (b->params[i] == param) {
+            b->next = i + 1;
+            return &b->txs[i];
+        }
+    }
+    return NULL;
 }
 
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
 {
     node *n = ctx;
-    const node_verified *v = &tl_verified;
+    const node_verified *v = &tl_batch.v;
     const node_verified_rec *pre =
         v->n ? bsearch(tx->id, v->recs, v->n, sizeof *pre, cmp_id) : NULL;
     int reason = pre ? pre->reason : dry_run(n, tx, err);

@@ -23,6 +23,10 @@ typedef struct rpc_chain_api {
     /* Hands a decoded transaction to the node; returns a chain_mempool reason
      * (CHAIN_MP_OK when admitted). */
     int (*submit_tx)(void *ctx, const chain_tx *tx, util_err *err);
+    /* Optional: the transaction a batch hook already decoded from this very
+     * param (pointer identity, within the batch being dispatched), so
+     * tx_send need not decode it again; NULL when there is none. */
+    const chain_tx *(*batch_tx)(void *ctx, const json_t *param);
     void *ctx;
 } rpc_chain_api;
 

@@ -106,20 +106,23 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
 static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
 {
     rpc_chain_api *api = ctx;
-    uint8_t *raw;
-    size_t n;
-    if (rpc_param_count(params, 1, 1, e) ||
-        rpc_param_hex(params, 0, "tx", CHAIN_TX_MAX_SIZE, &raw, &n, e))
-        return NULL;
-    chain_tx tx;
+    if (rpc_param_count(params, 1, 1, e)) return NULL;
     util_err ue = {0};
-    int rc = chain_tx_decode(&tx, raw, n, &ue);
-    free(raw);
-    if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
-    int reason = api->submit_tx(api->ctx, &tx, &ue);
+    chain_tx own;
+    const chain_tx *tx = api->batch_tx ? api->batch_tx(api->ctx, json_array_get(params, 0)) : NULL;
+    if (!tx) {
+        uint8_t *raw;
+        size_t n;
+        if (rpc_param_hex(params, 0, "tx", CHAIN_TX_MAX_SIZE, &raw, &n, e)) return NULL;
+        int rc = chain_tx_decode(&own, raw, n, &ue);
+        free(raw);
+        if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
+        tx = &own;
+    }
+    int reason = api->submit_tx(api->ctx, tx, &ue);
     json_t *out = NULL;
     if (reason == CHAIN_MP_OK) {
-        out = rpc_json_hex(tx.id, 32);
+        out = rpc_json_hex(tx->id, 32);
     } else if (reason == CHAIN_MP_EXEC_FAILED) {
         /* The dry run's reason token leads its message: "not_attestor: ...". */
         char tok[48];
@@ -137,7 +140,7 @@ static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
             e, RPC_TX_REJECTED, json_pack("{s:s}", "reason", chain_mempool_reason_token(reason)),
             "transaction rejected: %s", ue.msg[0] ? ue.msg : chain_mempool_reason_text(reason));
     }
-    chain_tx_free(&tx);
+    if (tx == &own) chain_tx_free(&own);
     return out;
 }
 

@@ -497,12 +497,16 @@ static void test_batch_outcomes_stay_in_their_batch(void **state)
     snprintf(c.body.contribute.uri, sizeof c.body.contribute.uri, "file://c");
     char *chex = signed_hex(&c, 3, 0);
 
-    /* 16 transfers and the contribution: enough for the hook to run */
+    /* 16 transfers and the contribution: enough for the hook to run. The
+     * last transfer has an upper-case 0X prefix, which tx_send refuses; the
+     * hook must not let it through by decoding it ahead. */
     util_buf body;
     util_buf_init(&body);
     util_buf_put(&body, "[", 1);
+    uint8_t ids[16][32];
     for (int i = 0; i <= 16; i++) {
-        char *hex = i < 16 ? transfer_hex(0, 1, 10, (uint64_t)i, NULL, 0) : chex;
+        char *hex = i < 16 ? transfer_hex(0, 1, 10, (uint64_t)i, ids[i], 0) : chex;
+        if (i == 15) hex[1] = 'X';
         char entry[4096];
         int k = snprintf(entry, sizeof entry,
                          "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tx_send\","
@@ -518,9 +522,16 @@ static void test_batch_outcomes_stay_in_their_batch(void **state)
     json_t *replies = json_loadb(out, olen, 0, NULL);
     free(out);
     assert_int_equal(json_array_size(replies), 17);
-    for (int i = 0; i < 16; i++)
-        assert_non_null(json_object_get(json_array_get(replies, (size_t)i), "result"));
-    json_t *err = json_object_get(json_array_get(replies, 16), "error");
+    for (int i = 0; i < 15; i++) {
+        /* each answer is its own transaction's id, decoded once by the hook */
+        char want[67] = "0x";
+        util_hex_encode(want + 2, ids[i], 32);
+        json_t *res = json_object_get(json_array_get(replies, (size_t)i), "result");
+        assert_string_equal(json_string_value(res), want);
+    }
+    json_t *err = json_object_get(json_array_get(replies, 15), "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_INVALID_PARAMS);
+    err = json_object_get(json_array_get(replies, 16), "error");
     assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_TX_REJECTED);
     json_decref(replies);
 
