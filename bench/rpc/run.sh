@@ -132,24 +132,20 @@ fi
 # median of the rounds. The idle server of the pair costs nothing meanwhile.
 median() { sort -n | awk '{v[NR] = $1} END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }'; }
 declare -A ALL
+PAIRS=("account_get eth_getBalance get" "node_status eth_blockNumber status") # ours, anvil's, key
 for ((r = 1; r <= ROUNDS; r++)); do
   ((ROUNDS == 1)) || log "round $r of $ROUNDS"
-  measure account_get "$url" "$HERE/account_get.lua"
-  ALL[get]+="$RPS "
-  ours=$RPS
-  if ((have_anvil)); then
-    measure anvil_eth_getBalance "$aurl" "$HERE/eth_getBalance.lua"
-    ALL[ref_get]+="$RPS "
-    ((ROUNDS == 1)) || ratio "account_get/eth_getBalance, round $r" "$ours" "$RPS"
-  fi
-  measure node_status "$url" "$HERE/node_status.lua"
-  ALL[status]+="$RPS "
-  ours=$RPS
-  if ((have_anvil)); then
-    measure anvil_eth_blockNumber "$aurl" "$HERE/eth_blockNumber.lua"
-    ALL[ref_status]+="$RPS "
-    ((ROUNDS == 1)) || ratio "node_status/eth_blockNumber, round $r" "$ours" "$RPS"
-  fi
+  for pair in "${PAIRS[@]}"; do
+    read -r mine theirs key <<<"$pair"
+    measure "$mine" "$url" "$HERE/$mine.lua"
+    ALL[$key]+="$RPS "
+    ours=$RPS
+    if ((have_anvil)); then
+      measure "anvil_$theirs" "$aurl" "$HERE/$theirs.lua"
+      ALL[ref_$key]+="$RPS "
+      ((ROUNDS == 1)) || ratio "$mine/$theirs, round $r" "$ours" "$RPS"
+    fi
+  done
 done
 
 med() { tr ' ' '\n' <<<"${ALL[$1]}" | grep . | median; }
