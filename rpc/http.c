@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "rpc/http_proto.h"
+#include "rpc/listen.h"
 #include "rpc/ws.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -31,7 +31,6 @@
 /* A closing WebSocket whose client does not read its last frames is cut
  * after this long. */
 #define WS_CLOSE_MS 2000
-#define LISTEN_BACKLOG 511
 
 #define BUSY_BODY                                                                                  \
     "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32002,\"message\":\"too many connections\"},"       \
@@ -684,46 +683,6 @@ static void on_connection(uv_stream_t *server, int status)
     start_reading(c);
 }
 
-/* Creates the listening socket by hand so that a bind failure leaves no
- * libuv handle behind to be closed asynchronously. */
-static int open_listener(const char *host, int port, int reuseport, int *fd_out, util_err *err)
-{
-    char portstr[8];
-    snprintf(portstr, sizeof portstr, "%d", port);
-    if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
-    struct addrinfo hints = {.ai_family = AF_UNSPEC,
-                             .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_NUMERICHOST};
-    struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host, portstr, &hints, &res);
-    if (gai != 0)
-        return util_err_set(err, UTIL_EINVAL, "rpc: bad listen address %s: %s", host,
-                            gai_strerror(gai));
-    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        freeaddrinfo(res);
-        return util_err_set(err, UTIL_EIO, "rpc: socket: %s", strerror(errno));
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-        int e = errno;
-        freeaddrinfo(res);
-        close(fd);
-        return util_err_set(err, UTIL_EIO, "rpc: SO_REUSEPORT: %s", strerror(e));
-    }
-    int rc = bind(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (rc != 0 || listen(fd, LISTEN_BACKLOG) != 0) {
-        int e = errno;
-        close(fd);
-        return util_err_set(err, UTIL_EIO, "rpc: cannot listen on %s:%d: %s", host, port,
-                            strerror(e));
-    }
-    *fd_out = fd;
-    return 0;
-}
-
 int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
                    rpc_http_get_fn get, void *get_ctx, util_err *err)
 {
@@ -751,8 +710,8 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
                               &s->counters, err);
     int fd = -1;
     if (rc == 0)
-        rc =
-            open_listener(cfg->host ? cfg->host : "127.0.0.1", cfg->port, cfg->reuseport, &fd, err);
+        rc = rpc_listen_open(cfg->host ? cfg->host : "127.0.0.1", cfg->port, cfg->reuseport, &fd,
+                             err);
     if (rc != 0) {
         free(s->cors);
         free(s->token);
@@ -775,7 +734,7 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     s->listener.data = s;
     s->listener_open = 1;
     int uvrc = uv_tcp_open(&s->listener, fd);
-    if (uvrc == 0) uvrc = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
+    if (uvrc == 0) uvrc = uv_listen((uv_stream_t *)&s->listener, RPC_LISTEN_BACKLOG, on_connection);
     if (uvrc != 0) {
         /* The handle exists now: it is released by its close callback when
          * the loop next runs. */
