@@ -11,7 +11,6 @@
  * (socket and timer) have run their close callbacks. */
 #include "rpc/http.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
