@@ -115,7 +115,7 @@ have_anvil=0
 if [[ -x $ANVIL ]]; then
   aport=$(free_port)
   aurl=http://127.0.0.1:$aport/
-  "$ANVIL" -q --port "$aport" >"$RESULTS/rpc-anvil.log" 2>&1 &
+  "$ANVIL" -q --host 127.0.0.1 --port "$aport" >"$RESULTS/rpc-anvil.log" 2>&1 &
   apid=$!
   PIDS+=("$apid")
   wait_up "$aurl" '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}' "$apid" ||
