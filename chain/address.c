@@ -11,13 +11,17 @@
 
 static const char charset[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
+/* Branch-free: the bits of `top` are data, so branches on them mispredict
+ * about half the time, and every address in every reply goes through here. */
 static uint32_t polymod_step(uint32_t c, uint8_t v)
 {
-    static const uint32_t gen[5] = {0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3};
-    uint8_t top = (uint8_t)(c >> 25);
+    uint32_t top = c >> 25;
     c = (c & 0x1ffffff) << 5 ^ v;
-    for (int i = 0; i < 5; i++)
-        if (top >> i & 1) c ^= gen[i];
+    c ^= -(top & 1) & 0x3b6a57b2u;
+    c ^= -(top >> 1 & 1) & 0x26508e6du;
+    c ^= -(top >> 2 & 1) & 0x1ea119fau;
+    c ^= -(top >> 3 & 1) & 0x3d4233ddu;
+    c ^= -(top >> 4 & 1) & 0x2a1462b3u;
     return c;
 }
 
@@ -36,8 +40,15 @@ static uint32_t polymod_hrp(const char *hrp, size_t n)
 
 static int charset_rev(char c)
 {
-    const char *p = c ? strchr(charset, c) : NULL;
-    return p ? (int)(p - charset) : -1;
+    /* 1 + the index in charset; 0 for characters outside it. */
+    static const uint8_t rev[128] = {
+        ['q'] = 1,  ['p'] = 2,  ['z'] = 3,  ['r'] = 4,  ['y'] = 5,  ['9'] = 6,  ['x'] = 7,
+        ['8'] = 8,  ['g'] = 9,  ['f'] = 10, ['2'] = 11, ['t'] = 12, ['v'] = 13, ['d'] = 14,
+        ['w'] = 15, ['0'] = 16, ['s'] = 17, ['3'] = 18, ['j'] = 19, ['n'] = 20, ['5'] = 21,
+        ['4'] = 22, ['k'] = 23, ['h'] = 24, ['c'] = 25, ['e'] = 26, ['6'] = 27, ['m'] = 28,
+        ['u'] = 29, ['a'] = 30, ['7'] = 31, ['l'] = 32};
+    unsigned char u = (unsigned char)c;
+    return u < 128 ? rev[u] - 1 : -1;
 }
 
 int chain_bech32m_encode(char *out, size_t outcap, const char *hrp, const uint8_t *data5, size_t n5)

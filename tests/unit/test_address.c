@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <cmocka.h>
 
@@ -186,12 +187,42 @@ static void test_addr_rejections(void **state)
     expect_addr_err(longs, "wrong length: 119 characters, expected 41");
 }
 
+/* Every byte value at one data position: a charset character other than the
+ * original fails only the checksum, its upper case makes mixed case, and
+ * anything else is an invalid character (the decoder's reverse table and
+ * the charset must agree on all 256 values). */
+static void test_every_byte_in_data(void **state)
+{
+    (void)state;
+    static const char cs[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    const char *good = "ol1qqqsyqcyq5rqwzqfpg9scrgwpugpzysncg6ehf";
+    chain_addr a;
+    util_err err = {0};
+    assert_int_equal(chain_addr_decode(&a, good, &err), 0);
+    for (int b = 1; b < 256; b++) {
+        char s[64];
+        snprintf(s, sizeof s, "%s", good);
+        s[10] = (char)b;
+        int rc = chain_addr_decode(&a, s, &err);
+        if (b == good[10]) {
+            assert_int_equal(rc, 0);
+        } else if (b < 128 && strchr(cs, b)) {
+            assert_string_equal(err.msg, "bad checksum");
+        } else if (b >= 'A' && b <= 'Z') {
+            assert_string_equal(err.msg, "mixed case"); /* case is checked before the charset */
+        } else if (b != '1') {                          /* '1' would become the separator */
+            if (!strstr(err.msg, "invalid character")) fail_msg("byte %d: %s", b, err.msg);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bip350_valid),     cmocka_unit_test(test_bip350_invalid),
-        cmocka_unit_test(test_bech32m_bounds),   cmocka_unit_test(test_addr_known_answers),
-        cmocka_unit_test(test_addr_from_pubkey), cmocka_unit_test(test_addr_rejections),
+        cmocka_unit_test(test_bip350_valid),       cmocka_unit_test(test_bip350_invalid),
+        cmocka_unit_test(test_bech32m_bounds),     cmocka_unit_test(test_addr_known_answers),
+        cmocka_unit_test(test_addr_from_pubkey),   cmocka_unit_test(test_addr_rejections),
+        cmocka_unit_test(test_every_byte_in_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
