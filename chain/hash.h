@@ -15,15 +15,15 @@
 enum {
     CHAIN_TAG_SMT_LEAF = 0x00,
     CHAIN_TAG_SMT_NODE = 0x01,
-    CHAIN_TAG_TX_SIG = 0x02,     /* message signed by a transaction's sender */
-    CHAIN_TAG_TX_ID = 0x03,      /* transaction id (covers the signature) */
-    CHAIN_TAG_BLOCK_ID = 0x04,   /* block id = hash of the encoded header */
-    CHAIN_TAG_VOTE = 0x05,       /* consensus vote sign bytes */
-    CHAIN_TAG_MERKLE_LEAF = 0x06,/* tx / receipt list Merkle leaf */
-    CHAIN_TAG_MERKLE_NODE = 0x07,/* tx / receipt list Merkle node */
-    CHAIN_TAG_RECEIPT = 0x08,    /* receipt hash */
-    CHAIN_TAG_VALSET = 0x09,     /* validator set hash */
-    CHAIN_TAG_GENESIS = 0x0a,    /* genesis document hash */
+    CHAIN_TAG_TX_SIG = 0x02,      /* message signed by a transaction's sender */
+    CHAIN_TAG_TX_ID = 0x03,       /* transaction id (covers the signature) */
+    CHAIN_TAG_BLOCK_ID = 0x04,    /* block id = hash of the encoded header */
+    CHAIN_TAG_VOTE = 0x05,        /* consensus vote sign bytes */
+    CHAIN_TAG_MERKLE_LEAF = 0x06, /* tx / receipt list Merkle leaf */
+    CHAIN_TAG_MERKLE_NODE = 0x07, /* tx / receipt list Merkle node */
+    CHAIN_TAG_RECEIPT = 0x08,     /* receipt hash */
+    CHAIN_TAG_VALSET = 0x09,      /* validator set hash */
+    CHAIN_TAG_GENESIS = 0x0a,     /* genesis document hash */
 };
 
 typedef struct chain_sha256_ctx {

@@ -7,7 +7,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 int rpc_listen_open(const char *host, int port, int reuseport, int *fd_out, util_err *err)
 {
     char portstr[8];
