@@ -20,17 +20,6 @@ struct rpc_metrics;
 struct rpc_http_cfg;
 typedef struct node_rpc_workers node_rpc_workers;
 
-typedef struct node_verified_rec {
-    uint8_t id[32]; /* first: records are sorted and searched by id */
-    int reason;     /* dry-run outcome (CHAIN_MP_OK for transfers) */
-    char msg[160];
-} node_verified_rec;
-
-typedef struct node_verified {
-    node_verified_rec *recs; /* sorted by id: transactions whose signature verified */
-    size_t n, cap;
-} node_verified;
-
 struct node {
     node_cfg cfg;
     uv_loop_t loop;
@@ -119,6 +108,5 @@ void node_batch_end(void *ctx);
 const chain_tx *node_batch_tx(void *ctx, const json_t *param);
 /* Hands a decoded transaction to the mempool; returns a chain_mempool reason. */
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err);
-void node_verified_free(node_verified *v);
 
 #endif

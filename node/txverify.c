@@ -3,12 +3,12 @@
  * BIP-340 verification (~26 us) dominates admission, and attribution
  * transactions also need a dry run against the head state. A JSON-RPC batch
  * of many tx_send calls is first decoded here, and its signatures checked and
- * dry runs done on a few threads; the outcomes are remembered by tx id while
- * that batch's entries are dispatched, and node_submit_tx uses them instead
- * of redoing the work. The id hashes the whole encoding including the
- * signature, so a match means the same bytes. */
+ * dry runs done on a few threads; the decoded transactions and their outcomes
+ * are kept while that batch's entries are dispatched, and tx_send and
+ * node_submit_tx use them instead of redoing the work. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,11 +66,17 @@ static int dry_run(node *n, const chain_tx *tx, util_err *err)
     return reason;
 }
 
+/* What the hook learnt of one decoded entry. */
+typedef struct outcome {
+    int checked; /* the signature verified and `reason` holds the dry run's outcome */
+    int reason;  /* CHAIN_MP_OK (always for transfers) or the dry run's reason */
+    char msg[160];
+} outcome;
+
 typedef struct job {
     node *n;
     chain_tx *txs;
-    uint8_t *ok;
-    node_verified_rec *res;
+    outcome *res;
     size_t from, to;
 } job;
 
@@ -81,12 +87,9 @@ static void *verify_range(void *arg)
 {
     job *j = arg;
     for (size_t i = j->from; i < j->to; i++) {
-        j->ok[i] = (uint8_t)chain_tx_check_sig(&j->txs[i]);
-        node_verified_rec *r = &j->res[i];
-        memcpy(r->id, j->txs[i].id, 32);
-        r->reason = CHAIN_MP_OK;
-        r->msg[0] = 0;
-        if (j->ok[i] && j->txs[i].type != CHAIN_TX_TRANSFER) {
+        outcome *r = &j->res[i];
+        r->checked = chain_tx_check_sig(&j->txs[i]);
+        if (r->checked && j->txs[i].type != CHAIN_TX_TRANSFER) {
             util_err e = {0};
             r->reason = dry_run(j->n, &j->txs[i], &e);
             if (r->reason) snprintf(r->msg, sizeof r->msg, "%s", e.msg);
@@ -99,39 +102,27 @@ static void *verify_range(void *arg)
  * thread from hook to end, so thread-local state keeps what the hook did to
  * that batch's own entries: another loop's batch (--rpc-threads) cannot
  * replace it midway, and a later tx_send never sees an outcome computed
- * against an older head. */
+ * against an older head. tx_send hands node_submit_tx a pointer into txs,
+ * which leads to the entry's outcome. */
 typedef struct batch_state {
-    node_verified v;       /* outcomes by id, for transactions whose signature verified */
     chain_tx *txs;         /* the decoded entries, so tx_send need not decode again */
     const json_t **params; /* txs[i] was decoded from this param string */
+    outcome *res;          /* res[i] for txs[i]; NULL when the batch was too small to check */
     size_t ntx, next;      /* next: where the in-order lookup starts */
 } batch_state;
 static _Thread_local batch_state tl_batch;
-
-static int cmp_id(const void *a, const void *b)
-{
-    return memcmp(a, b, 32);
-}
-
-void node_verified_free(node_verified *v)
-{
-    free(v->recs);
-    memset(v, 0, sizeof *v);
-}
 
 void node_batch_hook(void *ctx, void *batch_json)
 {
     node *n = ctx;
     json_t *batch = batch_json;
     node_batch_end(NULL);
-    node_verified *v = &tl_batch.v;
     size_t len = json_array_size(batch), cnt = 0;
     if (len < MIN_PARALLEL) return;
     chain_tx *txs = calloc(len, sizeof *txs);
     const json_t **from = calloc(len, sizeof *from);
-    uint8_t *ok = calloc(len, 1);
-    node_verified_rec *res = calloc(len, sizeof *res);
-    if (!txs || !from || !ok || !res) goto out;
+    outcome *res = calloc(len, sizeof *res);
+    if (!txs || !from || !res) goto out;
     for (size_t i = 0; i < len; i++) {
         json_t *req = json_array_get(batch, i);
         const char *m = json_string_value(json_object_get(req, "method"));
@@ -147,7 +138,11 @@ void node_batch_hook(void *ctx, void *batch_json)
         if (chain_tx_decode(&txs[cnt], raw, rl, NULL) == 0) from[cnt++] = param;
         free(raw);
     }
-    if (cnt < MIN_PARALLEL) goto keep;
+    if (cnt < MIN_PARALLEL) {
+        free(res); /* too few to be worth threads: each is checked on admission */
+        res = NULL;
+        goto keep;
+    }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
     if (nt > MAX_THREADS) nt = MAX_THREADS;
@@ -155,7 +150,7 @@ void node_batch_hook(void *ctx, void *batch_json)
     job jobs[MAX_THREADS];
     size_t started = 0;
     for (size_t t = 0; t < nt; t++) {
-        jobs[t] = (job){n, txs, ok, res, cnt * t / nt, cnt * (t + 1) / nt};
+        jobs[t] = (job){n, txs, res, cnt * t / nt, cnt * (t + 1) / nt};
         /* The calling thread takes the last slice itself. */
         if (t + 1 < nt && pthread_create(&th[t], NULL, verify_range, &jobs[t]) == 0)
             started = t + 1;
@@ -164,43 +159,26 @@ void node_batch_hook(void *ctx, void *batch_json)
     }
     for (size_t t = 0; t < started; t++)
         pthread_join(th[t], NULL);
-    if (v->cap < cnt) {
-        void *p = realloc(v->recs, cnt * sizeof *v->recs);
-        if (!p) goto out;
-        v->recs = p;
-        v->cap = cnt;
-    }
     for (size_t i = 0; i < cnt; i++)
-        if (ok[i]) {
-            v->recs[v->n++] = res[i];
-            txs[i].sig_checked = 1; /* the mempool need not check it again */
-        }
-    qsort(v->recs, v->n, sizeof *v->recs, cmp_id);
+        txs[i].sig_checked = res[i].checked; /* the mempool need not check it again */
 keep:
-    tl_batch.txs = txs;
-    tl_batch.params = from;
-    tl_batch.ntx = cnt;
-    txs = NULL;
-    from = NULL;
+    tl_batch = (batch_state){.txs = txs, .params = from, .res = res, .ntx = cnt};
+    return;
 out:
-    free(res);
-    if (txs)
-        for (size_t i = 0; i < cnt; i++)
-            chain_tx_free(&txs[i]);
     free(txs);
     free(from);
-    free(ok);
+    free(res);
 }
 
 void node_batch_end(void *ctx)
 {
     (void)ctx;
     batch_state *b = &tl_batch;
-    node_verified_free(&b->v);
     for (size_t i = 0; i < b->ntx; i++)
         chain_tx_free(&b->txs[i]);
     free(b->txs);
     free(b->params);
+    free(b->res);
     memset(b, 0, sizeof *b);
 }
 
@@ -223,22 +201,18 @@ const chain_tx *node_batch_tx(void *ctx, const json_t *param)
 int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
 {
     node *n = ctx;
-    const node_verified *v = &tl_batch.v;
-    const node_verified_rec *pre =
-        v->n ? bsearch(tx->id, v->recs, v->n, sizeof *pre, cmp_id) : NULL;
+    const batch_state *b = &tl_batch;
+    /* A transaction this batch's hook checked (tx_send passed its own copy):
+     * its signature (tx->sig_checked is set) and its dry run are known.
+     * Compared as integers: tx may point anywhere. */
+    uintptr_t at = (uintptr_t)tx, first = (uintptr_t)b->txs;
+    size_t i = at >= first ? (at - first) / sizeof *tx : SIZE_MAX;
+    const outcome *pre =
+        b->res && i < b->ntx && &b->txs[i] == tx && b->res[i].checked ? &b->res[i] : NULL;
     int reason = pre ? pre->reason : dry_run(n, tx, err);
     if (reason) {
         if (pre) util_err_set(err, UTIL_EINVAL, "%s", pre->msg);
         return reason;
-    }
-    if (!tx->sig_checked && pre) {
-        chain_tx copy;
-        if (chain_tx_copy(&copy, tx)) return CHAIN_MP_INTERNAL;
-        copy.sig_checked = 1;
-        int rc = chain_mempool_add(n->mempool, &copy, err);
-        if (rc == CHAIN_MP_OK) node_tx_admitted(n, &copy);
-        chain_tx_free(&copy);
-        return rc;
     }
     int rc = chain_mempool_add(n->mempool, tx, err);
     if (rc == CHAIN_MP_OK) node_tx_admitted(n, tx);
