@@ -155,17 +155,9 @@ static json_t *m_account_get(void *ctx, json_t *params, rpc_error *e)
     if (chain_store_get_account(api->store, &a, &acc, &ue)) return fail_err(e, &ue);
     uint64_t pending = chain_mempool_next_nonce(api->mempool, &a);
     if (pending < acc.nonce) pending = acc.nonce;
-    /* A valid address in lower case is already the canonical text (bech32m
-     * has one encoding per case and 160 bits fill its 32 groups exactly):
-     * echo it instead of encoding again, on the node's most called method. */
-    json_t *given = json_array_get(params, 0);
-    const char *g = json_string_value(given);
-    int lower = 1;
-    for (size_t i = 0; g[i]; i++)
-        if (g[i] >= 'A' && g[i] <= 'Z') lower = 0;
-    return json_pack("{s:o,s:o,s:I,s:I}", "address", lower ? json_incref(given) : rpc_json_addr(&a),
-                     "balance", rpc_json_u64str(acc.balance), "nonce", (json_int_t)acc.nonce,
-                     "pendingNonce", (json_int_t)pending);
+    return json_pack("{s:o,s:o,s:I,s:I}", "address", rpc_json_addr(&a), "balance",
+                     rpc_json_u64str(acc.balance), "nonce", (json_int_t)acc.nonce, "pendingNonce",
+                     (json_int_t)pending);
 }
 
 static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
