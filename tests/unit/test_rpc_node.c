@@ -557,6 +557,58 @@ static void test_batch_outcomes_stay_in_their_batch(void **state)
     node_free(n);
 }
 
+/* Junk entries in a batch big enough for the hook: each gets the method's
+ * own -32602, and the valid ones around them are admitted. */
+static void test_batch_junk_entries(void **state)
+{
+    node *n = start_node();
+    static const char *junk[] = {"[12]",       "[\"0xzz\"]", "[]", "{\"tx\":\"0x00\"}",
+                                 "[\"0x00\"]", "[\"0x\", 1]"};
+    size_t nj = sizeof junk / sizeof junk[0];
+    util_buf body;
+    util_buf_init(&body);
+    util_buf_put(&body, "[", 1);
+    for (size_t i = 0; i < 16 + nj; i++) {
+        char entry[4096];
+        char *hex = i < 16 ? transfer_hex(0, 1, 10, (uint64_t)i, NULL, 0) : NULL;
+        int k;
+        if (hex) {
+            k = snprintf(entry, sizeof entry,
+                         "%s{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"tx_send\","
+                         "\"params\":[\"%s\"]}",
+                         i ? "," : "", i, hex);
+            free(hex);
+        } else {
+            k = snprintf(entry, sizeof entry,
+                         ",{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"tx_send\","
+                         "\"params\":%s}",
+                         i, junk[i - 16]);
+        }
+        util_buf_put(&body, entry, (size_t)k);
+    }
+    util_buf_put(&body, "]", 1);
+    size_t olen = 0;
+    char *out = rpc_dispatch_handle(n->dispatch, (const char *)body.data, body.len, &olen);
+    util_buf_free(&body);
+    json_t *replies = json_loadb(out, olen, 0, NULL);
+    free(out);
+    assert_int_equal(json_array_size(replies), 16 + nj);
+    for (size_t i = 0; i < 16 + nj; i++) {
+        json_t *r = json_array_get(replies, i);
+        if (i < 16) {
+            assert_non_null(json_object_get(r, "result"));
+        } else {
+            json_t *err = json_object_get(r, "error");
+            assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_INVALID_PARAMS);
+        }
+    }
+    json_decref(replies);
+    json_t *st = call(n, "mempool_status", "[]", 0);
+    assert_int_equal(iget(st, "count"), 16);
+    json_decref(st);
+    node_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_block_notifications),
         cmocka_unit_test(test_health_and_metrics),
         cmocka_unit_test(test_batch_outcomes_stay_in_their_batch),
+        cmocka_unit_test(test_batch_junk_entries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
