@@ -19,7 +19,7 @@ extern const unsigned char ol_devnet_genesis_json[];
 
 /* Version byte at the start of the canonical encoding hashed into the genesis
  * hash, so a later schema can never hash to the same bytes as this one. */
-#define GENESIS_ENCODING_VERSION 2
+#define GENESIS_ENCODING_VERSION 3
 /* Bounds on params: below these a chain cannot carry a transfer or make progress. */
 #define GENESIS_MIN_TX_BYTES 1024
 #define GENESIS_MAX_TIMEOUT_MS 600000
@@ -29,7 +29,7 @@ static const char *const TOP_FIELDS[] = {"chainId", "genesisTime", "params", "va
                                          "alloc",   "contracts",   NULL};
 static const char *const PARAM_FIELDS[] = {
     "blockGasLimit",    "blockMaxBytes",      "txMaxBytes",     "minGasPrice", "timeoutProposeMs",
-    "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutDeltaMs", NULL};
+    "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutDeltaMs", "maxClockDriftMs", NULL};
 static const char *const VAL_FIELDS[] = {"name", "pubkey", "power", NULL};
 static const char *const ALLOC_FIELDS[] = {"address", "balance", NULL};
 static const char *const CONTRACT_FIELDS[] = {"address", "code", NULL};
@@ -173,6 +173,7 @@ static int parse_params(chain_params *p, json_t *o, util_err *err)
         {"timeoutPrevoteMs", offsetof(chain_params, timeout_prevote_ms), 1},
         {"timeoutPrecommitMs", offsetof(chain_params, timeout_precommit_ms), 1},
         {"timeoutDeltaMs", offsetof(chain_params, timeout_delta_ms), 0},
+        {"maxClockDriftMs", offsetof(chain_params, max_clock_drift_ms), 1},
     };
     char path[64];
     for (size_t i = 0; i < sizeof u64s / sizeof u64s[0]; i++) {
@@ -431,6 +432,7 @@ static int genesis_hash(chain_genesis *g, util_err *err)
     util_buf_u32(&b, g->params.timeout_prevote_ms);
     util_buf_u32(&b, g->params.timeout_precommit_ms);
     util_buf_u32(&b, g->params.timeout_delta_ms);
+    util_buf_u32(&b, g->params.max_clock_drift_ms);
     util_buf_varint(&b, g->nval);
     for (size_t i = 0; i < g->nval; i++) {
         util_buf_lenbytes(&b, g->vals[i].name, strlen(g->vals[i].name));

@@ -6,7 +6,8 @@
  *   "params": { "blockGasLimit": "50000000", "blockMaxBytes": "8388608",
  *               "txMaxBytes": "131072", "minGasPrice": "1",
  *               "timeoutProposeMs": 3000, "timeoutPrevoteMs": 1000,
- *               "timeoutPrecommitMs": 1000, "timeoutDeltaMs": 500 },
+ *               "timeoutPrecommitMs": 1000, "timeoutDeltaMs": 500,
+ *               "maxClockDriftMs": 10000 },
  *   "validators": [ { "name": "v0", "pubkey": "0x<32 bytes hex>", "power": 10 } ],
  *   "alloc": [ { "address": "ol1...", "balance": "1000000000000000" } ],
  *   "contracts": [ { "address": "ol1...", "code": "0x<VM code blob>" } ]   optional
@@ -40,6 +41,7 @@ typedef struct chain_params {
     uint32_t timeout_prevote_ms;
     uint32_t timeout_precommit_ms;
     uint32_t timeout_delta_ms;
+    uint32_t max_clock_drift_ms; /* a block may be this far ahead of a validator's clock */
 } chain_params;
 
 typedef struct chain_validator {

@@ -18,7 +18,7 @@
 
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
-#define DEVNET_GENESIS_HASH "7ee3fecd6d90acd9618c5abf6aa91251e034b074e9e27595866640a48407d4dc"
+#define DEVNET_GENESIS_HASH "e337b5105beb3baa2d1152e301fc382f4bbfb687535a359c148512b622e8fcac"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -64,6 +64,7 @@ static void test_devnet_content(void **state)
     assert_int_equal(g.params.timeout_prevote_ms, 1000);
     assert_int_equal(g.params.timeout_precommit_ms, 1000);
     assert_int_equal(g.params.timeout_delta_ms, 500);
+    assert_int_equal(g.params.max_clock_drift_ms, 10000);
 
     chain_keypair kp;
     chain_addr a;
@@ -360,6 +361,9 @@ static void test_bad_params(void **state)
     d = devnet_doc();
     set_param(d, "timeoutDeltaMs", json_integer(600001));
     expect_reject(d, "params.timeoutDeltaMs: out of range");
+    d = devnet_doc();
+    set_param(d, "maxClockDriftMs", json_integer(0));
+    expect_reject(d, "params.maxClockDriftMs: out of range");
 }
 
 static void test_bad_validators(void **state)
@@ -529,7 +533,7 @@ static void test_devnet_contracts(void **state)
      * field by field rather than by the parser's encoder. */
     util_buf b;
     util_buf_init(&b);
-    util_buf_u8(&b, 2); /* encoding version */
+    util_buf_u8(&b, 3); /* encoding version */
     util_buf_lenbytes(&b, "openledger-devnet", 17);
     util_buf_u64(&b, 1767225600000ull);
     util_buf_u64(&b, 50000000);
@@ -540,6 +544,7 @@ static void test_devnet_contracts(void **state)
     util_buf_u32(&b, 1000);
     util_buf_u32(&b, 1000);
     util_buf_u32(&b, 500);
+    util_buf_u32(&b, 10000);
     util_buf_varint(&b, 1);
     util_buf_lenbytes(&b, "devnet-validator", 16);
     util_buf_put(&b, g.vals[0].pubkey, 32);
