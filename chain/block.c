@@ -486,14 +486,16 @@ void chain_block_tx_root(const chain_block *b, uint8_t out[32])
     merkle(txid_at, b->txs, 0, b->ntx, out);
 }
 
-void chain_vote_digest(uint8_t out[32], const char *chain_id, uint64_t height, uint32_t round,
-                       uint8_t type, const uint8_t block_id[32])
+void chain_vote_digest(uint8_t out[32], const char *chain_id, const uint8_t genesis_hash[32],
+                       uint64_t height, uint32_t round, uint8_t type, const uint8_t block_id[32])
 {
-    uint8_t buf[1 + CHAIN_ID_MAX + 8 + 4 + 1 + 32];
+    uint8_t buf[1 + CHAIN_ID_MAX + 32 + 8 + 4 + 1 + 32];
     size_t n = strnlen(chain_id, CHAIN_ID_MAX), k = 0;
     k += util_varint_put(buf, n); /* n <= 32: one byte */
     memcpy(buf + k, chain_id, n);
     k += n;
+    memcpy(buf + k, genesis_hash, 32);
+    k += 32;
     util_put_u64le(buf + k, height);
     k += 8;
     util_put_u32le(buf + k, round);

@@ -125,8 +125,11 @@ void chain_merkle_root(const uint8_t (*items)[32], size_t n, uint8_t out[32]);
 void chain_block_tx_root(const chain_block *b, uint8_t out[32]);
 
 /* 32-byte digest a validator signs for a vote:
- * H(0x05 || lenbytes(chain_id) || height u64 || round u32 || type u8 || block_id[32]). */
-void chain_vote_digest(uint8_t out[32], const char *chain_id, uint64_t height, uint32_t round,
-                       uint8_t type, const uint8_t block_id[32]);
+ * H(0x05 || lenbytes(chain_id) || genesis_hash[32] || height u64 || round u32 || type u8 ||
+ *   block_id[32]).
+ * The genesis hash binds a vote to one network: two chains that share a chain
+ * id (a relaunched devnet) cannot replay each other's votes. */
+void chain_vote_digest(uint8_t out[32], const char *chain_id, const uint8_t genesis_hash[32],
+                       uint64_t height, uint32_t round, uint8_t type, const uint8_t block_id[32]);
 
 #endif

@@ -44,7 +44,11 @@ void node_print_help(const char *argv0)
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
            "                             sessions stay on the main loop\n"
            "  -h, --help                 this help\n"
-           "  --version                  print the version\n",
+           "  --version                  print the version\n"
+           "\n"
+           "Commands (each has --help):\n"
+           "  export-blocks --datadir DIR --out FILE     committed blocks and commits to a file\n"
+           "  import-blocks --datadir DIR --in FILE      validate and apply such a file\n",
            argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT, NODE_DEFAULT_BLOCK_TIME_MS);
 }
 

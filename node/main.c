@@ -2,10 +2,14 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include <string.h>
+
 #include "node/node.h"
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && (strcmp(argv[1], "export-blocks") == 0 || strcmp(argv[1], "import-blocks") == 0))
+        return node_blockio_main(argv[1], argc - 1, argv + 1);
     node_cfg cfg;
     util_err err = {0};
     int rc = node_cfg_parse(&cfg, argc, argv, &err);

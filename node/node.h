@@ -46,6 +46,11 @@ void node_print_help(const char *argv0);
 
 typedef struct node node;
 
+/* `openledgerd export-blocks` / `import-blocks` (node/blockio.c): argv
+ * without the program and the command name's position is argv[0]. Returns
+ * the process exit status. */
+int node_blockio_main(const char *cmd, int argc, char **argv);
+
 int node_start(node **out, const node_cfg *cfg, util_err *err);
 /* Runs the loop until SIGINT/SIGTERM. Returns 0 on a clean stop. */
 int node_run(node *n);

@@ -661,15 +661,22 @@ static void test_receipt_add_event_limits(void **state)
 static void test_vote_digest(void **state)
 {
     (void)state;
-    uint8_t id[32], d[32], d2[32];
+    uint8_t id[32], g[32], g2[32], d[32], d2[32];
     memset(id, 0xab, 32);
-    chain_vote_digest(d, "openledger-devnet", 42, 3, CHAIN_VOTE_PRECOMMIT, id);
-    hexeq(d, 32, "53993a96b40b13ccfe6af09d7816b866a77ecbcc98ae497ff368ea2482d5c6b3");
-    chain_vote_digest(d2, "openledger-devnet", 42, 3, CHAIN_VOTE_PREVOTE, id);
+    memset(g, 0xcd, 32);
+    memcpy(g2, g, 32);
+    g2[31] ^= 1;
+    /* Known answer computed with Python hashlib from the layout in block.h. */
+    chain_vote_digest(d, "openledger-devnet", g, 42, 3, CHAIN_VOTE_PRECOMMIT, id);
+    hexeq(d, 32, "d21b011c9535ccec00185e2a0303ebf5a09e200079074c965a9e30c8beb7b574");
+    chain_vote_digest(d2, "openledger-devnet", g, 42, 3, CHAIN_VOTE_PREVOTE, id);
     assert_memory_not_equal(d, d2, 32);
-    chain_vote_digest(d2, "openledger-devnex", 42, 3, CHAIN_VOTE_PRECOMMIT, id);
+    chain_vote_digest(d2, "openledger-devnex", g, 42, 3, CHAIN_VOTE_PRECOMMIT, id);
     assert_memory_not_equal(d, d2, 32);
-    chain_vote_digest(d2, "openledger-devnet", 42, 4, CHAIN_VOTE_PRECOMMIT, id);
+    chain_vote_digest(d2, "openledger-devnet", g, 42, 4, CHAIN_VOTE_PRECOMMIT, id);
+    assert_memory_not_equal(d, d2, 32);
+    /* Same chain id, another genesis: another digest, so no replay. */
+    chain_vote_digest(d2, "openledger-devnet", g2, 42, 3, CHAIN_VOTE_PRECOMMIT, id);
     assert_memory_not_equal(d, d2, 32);
 }
 
