@@ -2,9 +2,15 @@
  *
  * - by id: chained hash table of entries (intrusive next pointer);
  * - by sender: chained hash table of senders, each holding its entries in a
- *   nonce-sorted array;
+ *   nonce-sorted array: txs[0, npend) is the pending run from the committed
+ *   nonce, txs[npend, n) the queued rest (no entry is below the committed
+ *   nonce between calls);
+ * - expiry: a doubly linked list of the queued entries in the order they
+ *   became queued, which is also the order of their (clamped, monotonic)
+ *   queued-since times, so expiry pops from the head;
  * - eviction: a binary min-heap over senders keyed by their tail (highest
- *   nonce) transaction (gas price asc, then newest arrival first);
+ *   nonce) transaction: queued tails before pending ones, then gas price
+ *   asc, then newest arrival first;
  * - selection: a max-heap built per call over each sender's next executable
  *   transaction (gas price desc, then arrival seq asc).
  * Every key that orders output includes the arrival sequence number, which is
@@ -36,6 +42,10 @@ typedef struct mp_entry {
     uint64_t cost; /* chain_tx_max_cost */
     mp_sender *s;
     struct mp_entry *next; /* id bucket chain; victim list while being evicted */
+    /* Queued entries only: the expiry list, and when the entry became queued. */
+    struct mp_entry *qprev, *qnext;
+    uint64_t qsince;
+    int queued;
 } mp_entry;
 
 struct mp_sender {
@@ -44,6 +54,7 @@ struct mp_sender {
     uint64_t cost;  /* sum of cost of txs[] */
     mp_entry **txs; /* sorted by nonce, distinct nonces */
     size_t n, cap;
+    size_t npend;    /* txs[0, npend) run consecutively from nonce */
     size_t hpos;     /* index in the eviction heap or NPOS */
     uint64_t mark;   /* on_block dedup */
     mp_sender *next; /* sender bucket chain; dead list while being freed */
@@ -76,6 +87,9 @@ struct chain_mempool {
     size_t selcap;
 
     uint64_t seq, mark;
+    mp_entry *qhead, *qtail; /* expiry list, oldest first */
+    size_t nqueued;
+    uint64_t now; /* last clock reading: time never goes back in the pool */
     /* Smallest gas limit and size ever admitted: lower bounds for selection. */
     uint64_t min_gas;
     size_t min_size;
@@ -101,6 +115,7 @@ static const struct {
     [CHAIN_MP_UNSUPPORTED] = {"unsupported_type", "unsupported type"},
     [CHAIN_MP_INTERNAL] = {"internal_error", "internal error"},
     [CHAIN_MP_EXEC_FAILED] = {"execution_failed", "execution would fail"},
+    [CHAIN_MP_TOO_MANY_QUEUED] = {"too_many_queued", "too many queued"},
 };
 
 const char *chain_mempool_reason_token(int reason)
@@ -230,9 +245,18 @@ static const mp_entry *tail(const mp_sender *s)
     return s->txs[s->n - 1];
 }
 
-/* 1 if a's tail should be evicted before b's: cheaper first, then newer. */
+static int tail_queued(const mp_sender *s)
+{
+    return s->npend < s->n;
+}
+
+/* 1 if a's tail should be evicted before b's: queued before pending (a
+ * transaction that cannot run yet goes before one that can), then cheaper,
+ * then newer. */
 static int evict_before(const mp_sender *a, const mp_sender *b)
 {
+    int qa = tail_queued(a), qb = tail_queued(b);
+    if (qa != qb) return qa;
     const mp_entry *x = tail(a), *y = tail(b);
     if (x->tx.gas_price != y->tx.gas_price) return x->tx.gas_price < y->tx.gas_price;
     return x->seq > y->seq;
@@ -343,12 +367,96 @@ static void sender_free(mp_sender *s)
     free(s);
 }
 
+/* ---- queued entries: the expiry list ---- */
+
+/* The injected clock, clamped so that times handed out never decrease: the
+ * expiry list stays sorted even if the clock misbehaves. */
+static uint64_t pool_now(chain_mempool *mp)
+{
+    uint64_t t = mp->cfg.clock_ns ? mp->cfg.clock_ns() : 0;
+    if (t > mp->now) mp->now = t;
+    return mp->now;
+}
+
+static void q_link(chain_mempool *mp, mp_entry *e, uint64_t now)
+{
+    e->queued = 1;
+    e->qsince = now;
+    e->qnext = NULL;
+    e->qprev = mp->qtail;
+    if (mp->qtail)
+        mp->qtail->qnext = e;
+    else
+        mp->qhead = e;
+    mp->qtail = e;
+    mp->nqueued++;
+}
+
+static void q_unlink(chain_mempool *mp, mp_entry *e)
+{
+    if (e->qprev)
+        e->qprev->qnext = e->qnext;
+    else
+        mp->qhead = e->qnext;
+    if (e->qnext)
+        e->qnext->qprev = e->qprev;
+    else
+        mp->qtail = e->qprev;
+    e->qprev = e->qnext = NULL;
+    e->queued = 0;
+    mp->nqueued--;
+}
+
+/* e takes old's place in the list, and its queued-since time: replacing a
+ * queued transaction does not extend its life. */
+static void q_replace(chain_mempool *mp, mp_entry *old, mp_entry *e)
+{
+    e->queued = 1;
+    e->qsince = old->qsince;
+    e->qprev = old->qprev;
+    e->qnext = old->qnext;
+    if (e->qprev)
+        e->qprev->qnext = e;
+    else
+        mp->qhead = e;
+    if (e->qnext)
+        e->qnext->qprev = e;
+    else
+        mp->qtail = e;
+    old->qprev = old->qnext = NULL;
+    old->queued = 0;
+}
+
+/* Recomputes the pending run of s from s->nonce after entries were removed or
+ * the nonce changed: entries that now run are promoted (leave the list),
+ * entries after the run that were pending are demoted (join it, queued from
+ * now). Before the call, txs[] is a pending prefix and a queued suffix; any
+ * removal keeps that shape, so demotion stops at the first queued entry. */
+static void reclass(chain_mempool *mp, mp_sender *s)
+{
+    size_t run = 0;
+    while (run < s->n && s->txs[run]->tx.nonce >= s->nonce &&
+           s->txs[run]->tx.nonce - s->nonce == run)
+        run++;
+    for (size_t i = 0; i < run; i++)
+        if (s->txs[i]->queued) q_unlink(mp, s->txs[i]);
+    if (run < s->n && !s->txs[run]->queued) {
+        uint64_t now = pool_now(mp);
+        for (size_t i = run; i < s->n && !s->txs[i]->queued; i++)
+            q_link(mp, s->txs[i], now);
+    }
+    s->npend = run;
+}
+
 /* Removes entries [from, to) of s and frees them; frees s if it empties. */
 static void drop_range(chain_mempool *mp, mp_sender *s, size_t from, size_t to)
 {
     if (from >= to) return;
+    /* Removing queued entries only leaves the run as it is. */
+    int run_changes = from < s->npend;
     for (size_t i = from; i < to; i++) {
         mp_entry *e = s->txs[i];
+        if (e->queued) q_unlink(mp, e);
         id_remove(mp, e);
         s->cost -= e->cost;
         mp->count--;
@@ -357,6 +465,7 @@ static void drop_range(chain_mempool *mp, mp_sender *s, size_t from, size_t to)
     }
     memmove(s->txs + from, s->txs + to, (s->n - to) * sizeof *s->txs);
     s->n -= to - from;
+    if (run_changes) reclass(mp, s);
     if (s->n == 0) {
         heap_del(mp, s);
         snd_remove(mp, s);
@@ -476,10 +585,12 @@ static int replacement_ok(uint64_t old_price, uint64_t new_price)
 }
 
 /* Detaches the tail of the cheapest sender so that the pool can be restored
- * exactly by reattach() if the add fails later. */
+ * exactly by reattach() if the add fails later. A queued victim stays in the
+ * expiry list until the add commits. */
 static mp_entry *detach_tail(chain_mempool *mp, mp_sender *v)
 {
     mp_entry *e = v->txs[--v->n];
+    if (v->npend > v->n) v->npend = v->n;
     v->cost -= e->cost;
     id_remove(mp, e);
     mp->count--;
@@ -494,7 +605,8 @@ static mp_entry *detach_tail(chain_mempool *mp, mp_sender *v)
 static void reattach(chain_mempool *mp, mp_entry *e)
 {
     mp_sender *v = e->s;
-    v->txs[v->n++] = e; /* the slot is still allocated: arrays never shrink */
+    v->txs[v->n++] = e;              /* the slot is still allocated: arrays never shrink */
+    if (!e->queued) v->npend = v->n; /* a pending tail: the whole sender was pending */
     v->cost += e->cost;
     id_insert(mp, e);
     mp->count++;
@@ -505,8 +617,25 @@ static void reattach(chain_mempool *mp, mp_entry *e)
         heap_fix(mp, v);
 }
 
+/* The account's nonce moved without on_block hearing of it: entries below it
+ * can never run. Returns s, or NULL if that emptied it. */
+static mp_sender *resync(chain_mempool *mp, mp_sender *s, uint64_t nonce)
+{
+    s->nonce = nonce;
+    size_t k = lower_bound(s, nonce);
+    if (k == s->n) {
+        drop_range(mp, s, 0, s->n);
+        return NULL;
+    }
+    drop_range(mp, s, 0, k);
+    reclass(mp, s);
+    heap_fix(mp, s);
+    return s;
+}
+
 int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
 {
+    chain_mempool_expire(mp);
     int r = check_stateless(mp, tx, err);
     if (r) return r;
     uint64_t cost;
@@ -529,6 +658,10 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
                       (unsigned long long)mp->cfg.max_nonce_ahead);
 
     mp_sender *s = snd_find(mp, &tx->from);
+    if (s && s->nonce != nonce) s = resync(mp, s, nonce);
+    /* Pending if it extends (or replaces a member of) the run from the
+     * account nonce; queued if a nonce is missing in front of it. */
+    int pend = s ? tx->nonce - nonce <= s->npend : tx->nonce == nonce;
     size_t pos = s ? lower_bound(s, tx->nonce) : 0;
     mp_entry *old = (s && pos < s->n && s->txs[pos]->tx.nonce == tx->nonce) ? s->txs[pos] : NULL;
     if (old && !replacement_ok(old->tx.gas_price, tx->gas_price))
@@ -536,6 +669,13 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
                       "gas price %llu, pooled transaction with nonce %llu pays %llu (need +%d%%)",
                       (unsigned long long)tx->gas_price, (unsigned long long)tx->nonce,
                       (unsigned long long)old->tx.gas_price, CHAIN_MEMPOOL_REPLACE_BUMP_PCT);
+    if (!pend && !old && s && mp->cfg.max_queued_per_sender &&
+        s->n - s->npend >= mp->cfg.max_queued_per_sender)
+        return reject(err, CHAIN_MP_TOO_MANY_QUEUED, UTIL_ELIMIT,
+                      "%zu transactions of this sender wait behind a nonce gap (limit %zu); "
+                      "nonce %llu is missing",
+                      s->n - s->npend, mp->cfg.max_queued_per_sender,
+                      (unsigned long long)(nonce + s->npend));
     uint64_t pooled = s ? s->cost - (old ? old->cost : 0) : 0, need;
     if (util_add_u64(pooled, cost, &need) || need > bal)
         return reject(err, CHAIN_MP_INSUFFICIENT_FUNDS, UTIL_ESTATE,
@@ -571,9 +711,12 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
         return reject(err, CHAIN_MP_INTERNAL, UTIL_ENOMEM, "out of memory");
     }
 
-    /* Make room by evicting the globally cheapest tails, each strictly
-     * cheaper than the newcomer; never the sender's own (that could open a
-     * nonce gap in front of the new transaction, or remove the replaced one). */
+    /* Make room by evicting tails of other senders: queued ones first, then
+     * the globally cheapest. A pending newcomer evicts any queued tail, and a
+     * pending one only if it pays strictly less; a queued newcomer evicts only
+     * a queued tail that pays strictly less, never a pending one. Never the
+     * sender's own (that could open a nonce gap in front of the new
+     * transaction, or remove the replaced one). */
     size_t cnt = mp->count - (old ? 1 : 0) + 1;
     size_t bytes = mp->bytes - (old ? old->tx.size : 0) + tx->size;
     int full = cnt > mp->cfg.max_txs || bytes > mp->cfg.max_bytes;
@@ -581,7 +724,12 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     if (full && s) heap_del(mp, s); /* out of reach while choosing victims */
     while (cnt > mp->cfg.max_txs || bytes > mp->cfg.max_bytes) {
         mp_sender *v = mp->hn ? mp->heap[0] : NULL;
-        if (!v || tail(v)->tx.gas_price >= tx->gas_price) {
+        int ok = 0;
+        if (v) {
+            int cheaper = tail(v)->tx.gas_price < tx->gas_price;
+            ok = tail_queued(v) ? pend || cheaper : pend && cheaper;
+        }
+        if (!ok) {
             while (victims) {
                 mp_entry *nx = victims->next;
                 reattach(mp, victims);
@@ -590,6 +738,12 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
             if (full && s) heap_push(mp, s);
             if (ns) sender_free(ns);
             entry_free(e);
+            if (!pend)
+                return reject(err, CHAIN_MP_POOL_FULL, UTIL_ELIMIT,
+                              "%zu transactions, %zu bytes; nonce %llu is missing in front of "
+                              "this one, and it can only evict cheaper queued transactions",
+                              mp->count, mp->bytes,
+                              (unsigned long long)(nonce + (s ? s->npend : 0)));
             return reject(err, CHAIN_MP_POOL_FULL, UTIL_ELIMIT,
                           "%zu transactions, %zu bytes; gas price %llu does not outbid the "
                           "cheapest",
@@ -607,6 +761,7 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     while (victims) {
         mp_entry *nx = victims->next;
         mp_sender *v = victims->s;
+        if (victims->queued) q_unlink(mp, victims);
         if (v->n == 0 && v->txs) {
             snd_remove(mp, v);
             free(v->txs);
@@ -635,6 +790,7 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     e->s = s;
     if (old) {
         s->txs[pos] = e;
+        if (old->queued) q_replace(mp, old, e);
         s->cost -= old->cost;
         id_remove(mp, old);
         mp->count--;
@@ -644,6 +800,15 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
         memmove(s->txs + pos + 1, s->txs + pos, (s->n - pos) * sizeof *s->txs);
         s->txs[pos] = e;
         s->n++;
+        if (pend) {
+            /* pos == npend: the run grows, and swallows the queued entries
+             * whose gap this transaction filled (promotion). */
+            s->npend++;
+            while (s->npend < s->n && s->txs[s->npend]->tx.nonce - nonce == s->npend)
+                q_unlink(mp, s->txs[s->npend++]);
+        } else {
+            q_link(mp, e, pool_now(mp));
+        }
     }
     s->cost += cost;
     id_insert(mp, e);
@@ -702,9 +867,7 @@ size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_byte
     size_t hn = 0;
     for (size_t i = 0; i <= mp->snd_mask; i++)
         for (mp_sender *s = mp->snd[i]; s; s = s->next) {
-            /* Entries below the committed nonce wait for on_block to drop them. */
-            size_t k = lower_bound(s, s->nonce);
-            if (k < s->n && s->txs[k]->tx.nonce == s->nonce) h[hn++] = sel_at(s, k);
+            if (s->npend) h[hn++] = sel_at(s, 0);
         }
     for (size_t i = hn / 2; i-- > 0;)
         sel_down(h, hn, i);
@@ -724,7 +887,7 @@ size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_byte
             gas += e->tx.gas_limit;
             bytes += e->tx.size;
             size_t k = h[0].k + 1;
-            if (k < s->n && s->txs[k]->tx.nonce == e->tx.nonce + 1) {
+            if (k < s->npend) {
                 h[0] = sel_at(s, k);
                 sel_down(h, hn, 0);
                 continue;
@@ -767,15 +930,17 @@ static void refresh_sender(chain_mempool *mp, mp_sender *s)
     }
     drop_range(mp, s, cut, s->n);
     drop_range(mp, s, 0, k);
+    /* The new nonce may have filled a gap (a transaction this pool never saw). */
+    reclass(mp, s);
+    heap_fix(mp, s);
 }
 
 void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
 {
     if (!b) return;
-    for (size_t i = 0; i < b->ntx; i++) {
-        mp_entry *e = id_find(mp, b->txs[i].id);
-        if (e) remove_entry(mp, e);
-    }
+    /* Senders first: with the new nonce, the block's own transactions go in
+     * one cut from the front, instead of one by one, each breaking the run
+     * (and demoting the rest) until the nonce is re-read. */
     uint64_t mark = ++mp->mark;
     for (size_t i = 0; i < b->ntx; i++) {
         mp_sender *s = snd_find(mp, &b->txs[i].from);
@@ -783,6 +948,26 @@ void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
         s->mark = mark;
         refresh_sender(mp, s);
     }
+    /* Left only when an account lookup failed. */
+    for (size_t i = 0; i < b->ntx; i++) {
+        mp_entry *e = id_find(mp, b->txs[i].id);
+        if (e) remove_entry(mp, e);
+    }
+    chain_mempool_expire(mp);
+}
+
+size_t chain_mempool_expire(chain_mempool *mp)
+{
+    if (!mp->cfg.clock_ns || !mp->cfg.queued_lifetime_s || !mp->qhead) return 0;
+    uint64_t now = pool_now(mp), life;
+    if (util_mul_u64(mp->cfg.queued_lifetime_s, 1000000000ull, &life)) life = UINT64_MAX;
+    size_t n = 0;
+    /* The list is in queued-since order: stop at the first one still young. */
+    while (mp->qhead && now - mp->qhead->qsince >= life) {
+        remove_entry(mp, mp->qhead);
+        n++;
+    }
+    return n;
 }
 
 int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32])
@@ -807,6 +992,11 @@ size_t chain_mempool_count(const chain_mempool *mp)
 size_t chain_mempool_bytes(const chain_mempool *mp)
 {
     return mp->bytes;
+}
+
+size_t chain_mempool_queued(const chain_mempool *mp)
+{
+    return mp->nqueued;
 }
 
 uint64_t chain_mempool_next_nonce(chain_mempool *mp, const chain_addr *a)
