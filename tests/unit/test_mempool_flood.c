@@ -523,6 +523,239 @@ static void test_promotion(void **state)
     chain_mempool_free(mp);
 }
 
+/* ---- random operations against a reference model ---- */
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+enum { MS = 10, MNONCE = 8192, MOPS = 2500, MLIFE = 50 };
+
+/* Every transaction the pool ever admitted, with what the model knows. */
+typedef struct mtx {
+    chain_tx tx;
+    int s;
+    int pooled, queued; /* after the last operation */
+    uint64_t since;     /* when it became queued, by the model */
+} mtx;
+static mtx g_m[MOPS];
+static size_t g_nm;
+static uint64_t g_cn[MS]; /* committed nonces */
+
+/* Unsigned transactions marked verified: the model spends its time in the
+ * pool, not in signing. */
+static chain_tx mk_fast(int s, uint64_t nonce, uint64_t price)
+{
+    chain_tx tx;
+    util_err err = {0};
+    memset(&tx, 0, sizeof tx);
+    tx.version = CHAIN_TX_VERSION;
+    strcpy(tx.chain_id, CHAIN);
+    tx.type = CHAIN_TX_TRANSFER;
+    tx.sender[0] = (uint8_t)s;
+    tx.sender[1] = 0x5A;
+    tx.nonce = nonce;
+    tx.gas_limit = CHAIN_GAS_TRANSFER;
+    tx.gas_price = price;
+    tx.body.transfer.amount = (uint64_t)(rnd() % 1000); /* distinct ids */
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+    tx.sig_checked = 1;
+    return tx;
+}
+
+/* Reference class of every pooled transaction: pending iff every nonce from
+ * the committed one up to its own is pooled for its sender. */
+static void model_classify(chain_mempool *mp, int *runlen, size_t *nq)
+{
+    static uint8_t has[MS][MNONCE];
+    memset(has, 0, sizeof has);
+    for (size_t i = 0; i < g_nm; i++)
+        if (chain_mempool_get(mp, g_m[i].tx.id)) has[g_m[i].s][g_m[i].tx.nonce] = 1;
+    for (int s = 0; s < MS; s++) {
+        uint64_t n = g_cn[s];
+        while (n < MNONCE && has[s][n])
+            n++;
+        runlen[s] = (int)(n - g_cn[s]);
+    }
+    *nq = 0;
+    for (size_t i = 0; i < g_nm; i++)
+        if (chain_mempool_get(mp, g_m[i].tx.id))
+            *nq += g_m[i].tx.nonce >= g_cn[g_m[i].s] + (uint64_t)runlen[g_m[i].s];
+}
+
+/* After an operation: counts agree, selection is exactly the pending runs in
+ * nonce order, and whatever left the pool had a reason to. why(i) says
+ * whether transaction i may have left in this operation. */
+typedef int (*gone_ok_fn)(size_t i, const void *ctx);
+
+static void model_check(chain_mempool *mp, int expired_checked, gone_ok_fn gone_ok, const void *ctx)
+{
+    int run[MS];
+    size_t nq;
+    model_classify(mp, run, &nq);
+    assert_int_equal(chain_mempool_queued(mp), nq);
+    size_t pend = 0;
+    for (int s = 0; s < MS; s++)
+        pend += (size_t)run[s];
+    assert_int_equal(chain_mempool_count(mp), pend + nq);
+    static const chain_tx *out[MOPS];
+    size_t n = sel(mp, out, MOPS);
+    assert_int_equal(n, pend);
+    uint64_t next[MS];
+    memcpy(next, g_cn, sizeof next);
+    for (size_t k = 0; k < n; k++) {
+        int s = out[k]->sender[0];
+        assert_int_equal(out[k]->nonce, next[s]++);
+    }
+    uint64_t life = MLIFE * SEC;
+    for (size_t i = 0; i < g_nm; i++) {
+        mtx *m = &g_m[i];
+        int now_pooled = chain_mempool_get(mp, m->tx.id) != NULL;
+        if (m->pooled && !now_pooled) {
+            int expired = m->queued && g_now - m->since >= life;
+            if (!expired && !gone_ok(i, ctx))
+                fail_msg("tx %zu (sender %d nonce %llu) left without a reason", i, m->s,
+                         (unsigned long long)m->tx.nonce);
+        }
+        int q = now_pooled && m->tx.nonce >= g_cn[m->s] + (uint64_t)run[m->s];
+        if (q && !(m->pooled && m->queued)) m->since = g_now;
+        m->pooled = now_pooled;
+        m->queued = q;
+        if (q && expired_checked) assert_true(g_now - m->since < life);
+    }
+}
+
+typedef struct add_ctx {
+    size_t newcomer, replaced; /* replaced: g_nm if none */
+    int ok, pend;
+} add_ctx;
+
+static int gone_add(size_t i, const void *vctx)
+{
+    const add_ctx *c = vctx;
+    if (!c->ok) return 0;
+    if (i == c->replaced) return 1;
+    /* Evicted: another sender's, queued first; pending only for a pending
+     * newcomer, and only a strictly cheaper one. */
+    const mtx *m = &g_m[i], *nw = &g_m[c->newcomer];
+    if (m->s == nw->s) return 0;
+    if (m->queued) return c->pend || m->tx.gas_price < nw->tx.gas_price;
+    return c->pend && m->tx.gas_price < nw->tx.gas_price;
+}
+
+static int gone_block(size_t i, const void *ctx)
+{
+    (void)ctx;
+    return g_m[i].tx.nonce < g_cn[g_m[i].s];
+}
+
+static int gone_one(size_t i, const void *ctx)
+{
+    return i == *(const size_t *)ctx;
+}
+
+static int gone_none(size_t i, const void *ctx)
+{
+    (void)i, (void)ctx;
+    return 0;
+}
+
+static void test_random_against_model(void **state)
+{
+    (void)state;
+    chain_mempool_cfg c = small_cfg(24, 3, MLIFE);
+    c.max_nonce_ahead = 9;
+    chain_mempool *mp = chain_mempool_new(&c, acct_fn, NULL);
+    g_nm = 0;
+    memset(g_cn, 0, sizeof g_cn);
+    for (int s = 0; s < MS; s++) {
+        chain_tx t = mk_fast(s, 0, 1);
+        g_acc[g_nacc++] = (acct){t.from, 1000000000000ull, 0};
+    }
+    size_t adds = 0, evicted_pending = 0, too_many = 0, full = 0;
+    for (int op = 0; op < 6000 && g_nm < MOPS; op++) {
+        uint64_t r = rnd() % 100;
+        if (r < 70) {
+            int s = (int)(rnd() % MS);
+            chain_tx t = mk_fast(s, g_cn[s] + rnd() % 10, 1 + rnd() % 20);
+            add_ctx ac = {.newcomer = g_nm, .replaced = g_nm};
+            /* Expired ones go first, so they are not replaced. */
+            for (size_t i = 0; i < g_nm; i++)
+                if (g_m[i].pooled && g_m[i].s == s && g_m[i].tx.nonce == t.nonce &&
+                    !(g_m[i].queued && g_now - g_m[i].since >= MLIFE * SEC))
+                    ac.replaced = i;
+            int run[MS];
+            size_t nq;
+            model_classify(mp, run, &nq);
+            ac.pend = t.nonce <= g_cn[s] + (uint64_t)run[s];
+            size_t before = chain_mempool_count(mp) - chain_mempool_queued(mp);
+            util_err err = {0};
+            int rc = chain_mempool_add(mp, &t, &err);
+            assert_true(rc == CHAIN_MP_OK || rc == CHAIN_MP_POOL_FULL ||
+                        rc == CHAIN_MP_TOO_MANY_QUEUED || rc == CHAIN_MP_UNDERPRICED);
+            too_many += rc == CHAIN_MP_TOO_MANY_QUEUED;
+            full += rc == CHAIN_MP_POOL_FULL;
+            ac.ok = rc == CHAIN_MP_OK;
+            if (ac.ok) {
+                g_m[g_nm] = (mtx){.tx = t, .s = s};
+                /* A replacement keeps the stamp of the queued one it replaces;
+                 * the model would otherwise stamp the newcomer now. */
+                if (ac.replaced < g_nm && g_m[ac.replaced].queued)
+                    g_m[g_nm] = (mtx){
+                        .tx = t, .s = s, .pooled = 1, .queued = 1, .since = g_m[ac.replaced].since};
+                g_nm++;
+                adds++;
+            }
+            model_check(mp, 1, gone_add, &ac);
+            size_t after = chain_mempool_count(mp) - chain_mempool_queued(mp);
+            if (ac.ok && ac.pend && after < before + 1) evicted_pending++;
+        } else if (r < 80) {
+            g_now += (rnd() % 20) * SEC;
+        } else if (r < 90) {
+            const chain_tx *out[8];
+            size_t n = sel(mp, out, 1 + rnd() % 8);
+            chain_tx blk[9];
+            for (size_t k = 0; k < n; k++) {
+                blk[k] = *out[k];
+                g_cn[blk[k].sender[0]] = blk[k].nonce + 1;
+            }
+            if (rnd() % 3 == 0) { /* a transaction this pool never saw */
+                int s = (int)(rnd() % MS);
+                blk[n++] = mk_fast(s, g_cn[s]++, 1);
+            }
+            for (size_t k = 0; k < n; k++)
+                for (size_t a = 0; a < g_nacc; a++)
+                    if (memcmp(g_acc[a].a.b, blk[k].from.b, CHAIN_ADDR_LEN) == 0)
+                        g_acc[a].nonce = g_cn[blk[k].sender[0]];
+            chain_block b;
+            memset(&b, 0, sizeof b);
+            b.ntx = n;
+            b.txs = blk;
+            chain_mempool_on_block(mp, &b);
+            model_check(mp, 1, gone_block, NULL);
+        } else if (r < 95) {
+            size_t cnt = 0, pick = g_nm;
+            for (size_t i = 0; i < g_nm; i++)
+                if (g_m[i].pooled && rnd() % ++cnt == 0) pick = i;
+            if (pick == g_nm) continue;
+            assert_int_equal(chain_mempool_remove(mp, g_m[pick].tx.id), 0);
+            model_check(mp, 0, gone_one, &pick);
+        } else {
+            chain_mempool_expire(mp);
+            model_check(mp, 1, gone_none, NULL);
+        }
+    }
+    /* The run exercised what it is meant to. */
+    assert_true(adds > 500);
+    assert_true(too_many > 0 && full > 0 && evicted_pending > 0);
+    chain_mempool_free(mp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +764,7 @@ int main(void)
         cmocka_unit_test_setup(test_expiry, setup),
         cmocka_unit_test_setup(test_eviction_order, setup),
         cmocka_unit_test_setup(test_promotion, setup),
+        cmocka_unit_test_setup(test_random_against_model, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
