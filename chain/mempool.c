@@ -1,25 +1,7 @@
-/* Mempool internals.
- *
- * - by id: chained hash table of entries (intrusive next pointer);
- * - by sender: chained hash table of senders, each holding its entries in a
- *   nonce-sorted array: txs[0, npend) is the pending run from the committed
- *   nonce, txs[npend, n) the queued rest (no entry is below the committed
- *   nonce between calls);
- * - expiry: a doubly linked list of the queued entries in the order they
- *   became queued, which is also the order of their (clamped, monotonic)
- *   queued-since times, so expiry pops from the head;
- * - eviction: a binary min-heap over senders keyed by their tail (highest
- *   nonce) transaction: queued tails before pending ones, then gas price
- *   asc, then newest arrival first;
- * - selection: a max-heap built per call over each sender's next executable
- *   transaction (gas price desc, then arrival seq asc).
- * Every key that orders output includes the arrival sequence number, which is
- * unique, so results never depend on hash table iteration order.
- *
- * Hash tables are keyed with per-pool random secrets: ids and addresses are
- * hashes, but an attacker can grind keys or signatures until many land in one
- * bucket of an unkeyed table. */
-#include "chain/mempool.h"
+/* The mempool's policy: admission, the choice of eviction victims, block
+ * selection, cleanup after a block, expiry. The indexes it works on are in
+ * chain/mempool_index.c; their layout is in chain/mempool_internal.h. */
+#include "chain/mempool_internal.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>
@@ -28,72 +10,7 @@
 #include <string.h>
 
 #include "util/amount.h"
-#include "util/bytes.h"
 #include "util/time.h"
-
-#define NPOS ((size_t)-1)
-#define INITIAL_BUCKETS 1024
-
-typedef struct mp_sender mp_sender;
-
-typedef struct mp_entry {
-    chain_tx tx;
-    uint64_t seq;  /* arrival order, unique */
-    uint64_t cost; /* chain_tx_max_cost */
-    mp_sender *s;
-    struct mp_entry *next; /* id bucket chain; victim list while being evicted */
-    /* Queued entries only: the expiry list, and when the entry became queued. */
-    struct mp_entry *qprev, *qnext;
-    uint64_t qsince;
-    int queued;
-} mp_entry;
-
-struct mp_sender {
-    chain_addr addr;
-    uint64_t nonce; /* committed nonce as last read through the callback */
-    uint64_t cost;  /* sum of cost of txs[] */
-    mp_entry **txs; /* sorted by nonce, distinct nonces */
-    size_t n, cap;
-    size_t npend;    /* txs[0, npend) run consecutively from nonce */
-    size_t hpos;     /* index in the eviction heap or NPOS */
-    uint64_t mark;   /* on_block dedup */
-    mp_sender *next; /* sender bucket chain; dead list while being freed */
-};
-
-/* The key is copied in so that heap comparisons touch only the heap array. */
-typedef struct sel_item {
-    uint64_t price, seq;
-    mp_sender *s;
-    size_t k;
-} sel_item;
-
-struct chain_mempool {
-    chain_mempool_cfg cfg;
-    chain_account_fn acct;
-    void *ctx;
-    uint64_t k0, k1, k2, k3;
-
-    mp_entry **ids;
-    size_t ids_mask;
-    size_t count, bytes;
-
-    mp_sender **snd;
-    size_t snd_mask, nsenders;
-
-    mp_sender **heap; /* eviction min-heap */
-    size_t hn, hcap;
-
-    sel_item *sel;
-    size_t selcap;
-
-    uint64_t seq, mark;
-    mp_entry *qhead, *qtail; /* expiry list, oldest first */
-    size_t nqueued;
-    uint64_t now; /* last clock reading: time never goes back in the pool */
-    /* Smallest gas limit and size ever admitted: lower bounds for selection. */
-    uint64_t min_gas;
-    size_t min_size;
-};
 
 static const struct {
     const char *token, *text;
@@ -130,351 +47,6 @@ const char *chain_mempool_reason_text(int reason)
     return REASONS[reason].text;
 }
 
-/* ---- hashing and tables ---- */
-
-/* Multiply-fold of two keyed 64-bit words (as in wyhash): cheap, and without
- * the keys an attacker cannot aim at a bucket. */
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    unsigned __int128 m = (unsigned __int128)a * b;
-    return (uint64_t)m ^ (uint64_t)(m >> 64);
-}
-
-static size_t id_slot(const chain_mempool *mp, const uint8_t id[32])
-{
-    return (size_t)mix(util_get_u64le(id) ^ mp->k0, util_get_u64le(id + 8) ^ mp->k1) & mp->ids_mask;
-}
-
-static size_t addr_slot(const chain_mempool *mp, const chain_addr *a)
-{
-    uint64_t lo = util_get_u64le(a->b), hi = util_get_u64le(a->b + 8);
-    hi ^= (uint64_t)util_get_u32le(a->b + 16) << 32;
-    return (size_t)mix(lo ^ mp->k2, hi ^ mp->k3) & mp->snd_mask;
-}
-
-static mp_entry *id_find(const chain_mempool *mp, const uint8_t id[32])
-{
-    for (mp_entry *e = mp->ids[id_slot(mp, id)]; e; e = e->next)
-        if (memcmp(e->tx.id, id, 32) == 0) return e;
-    return NULL;
-}
-
-static void id_insert(chain_mempool *mp, mp_entry *e)
-{
-    size_t i = id_slot(mp, e->tx.id);
-    e->next = mp->ids[i];
-    mp->ids[i] = e;
-}
-
-static void id_remove(chain_mempool *mp, mp_entry *e)
-{
-    mp_entry **pp = &mp->ids[id_slot(mp, e->tx.id)];
-    while (*pp != e)
-        pp = &(*pp)->next;
-    *pp = e->next;
-    e->next = NULL;
-}
-
-/* Growing is best effort: on allocation failure chains just get longer. */
-static void id_maybe_grow(chain_mempool *mp)
-{
-    if (mp->count <= mp->ids_mask + 1) return;
-    size_t nb = (mp->ids_mask + 1) * 2;
-    mp_entry **t = calloc(nb, sizeof *t);
-    if (!t) return;
-    mp_entry **old = mp->ids;
-    size_t on = mp->ids_mask + 1;
-    mp->ids = t;
-    mp->ids_mask = nb - 1;
-    for (size_t i = 0; i < on; i++)
-        for (mp_entry *e = old[i], *nx; e; e = nx) {
-            nx = e->next;
-            id_insert(mp, e);
-        }
-    free(old);
-}
-
-static mp_sender *snd_find(const chain_mempool *mp, const chain_addr *a)
-{
-    for (mp_sender *s = mp->snd[addr_slot(mp, a)]; s; s = s->next)
-        if (memcmp(s->addr.b, a->b, CHAIN_ADDR_LEN) == 0) return s;
-    return NULL;
-}
-
-static void snd_insert(chain_mempool *mp, mp_sender *s)
-{
-    size_t i = addr_slot(mp, &s->addr);
-    s->next = mp->snd[i];
-    mp->snd[i] = s;
-    mp->nsenders++;
-}
-
-static void snd_remove(chain_mempool *mp, mp_sender *s)
-{
-    mp_sender **pp = &mp->snd[addr_slot(mp, &s->addr)];
-    while (*pp != s)
-        pp = &(*pp)->next;
-    *pp = s->next;
-    s->next = NULL;
-    mp->nsenders--;
-}
-
-static void snd_maybe_grow(chain_mempool *mp)
-{
-    if (mp->nsenders <= mp->snd_mask + 1) return;
-    size_t nb = (mp->snd_mask + 1) * 2;
-    mp_sender **t = calloc(nb, sizeof *t);
-    if (!t) return;
-    mp_sender **old = mp->snd;
-    size_t on = mp->snd_mask + 1;
-    mp->snd = t;
-    mp->snd_mask = nb - 1;
-    mp->nsenders = 0;
-    for (size_t i = 0; i < on; i++)
-        for (mp_sender *s = old[i], *nx; s; s = nx) {
-            nx = s->next;
-            snd_insert(mp, s);
-        }
-    free(old);
-}
-
-/* ---- eviction heap ---- */
-
-static const mp_entry *tail(const mp_sender *s)
-{
-    return s->txs[s->n - 1];
-}
-
-static int tail_queued(const mp_sender *s)
-{
-    return s->npend < s->n;
-}
-
-/* 1 if a's tail should be evicted before b's: queued before pending (a
- * transaction that cannot run yet goes before one that can), then cheaper,
- * then newer. */
-static int evict_before(const mp_sender *a, const mp_sender *b)
-{
-    int qa = tail_queued(a), qb = tail_queued(b);
-    if (qa != qb) return qa;
-    const mp_entry *x = tail(a), *y = tail(b);
-    if (x->tx.gas_price != y->tx.gas_price) return x->tx.gas_price < y->tx.gas_price;
-    return x->seq > y->seq;
-}
-
-static void heap_set(chain_mempool *mp, size_t i, mp_sender *s)
-{
-    mp->heap[i] = s;
-    s->hpos = i;
-}
-
-static void heap_up(chain_mempool *mp, size_t i)
-{
-    mp_sender *s = mp->heap[i];
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (!evict_before(s, mp->heap[p])) break;
-        heap_set(mp, i, mp->heap[p]);
-        i = p;
-    }
-    heap_set(mp, i, s);
-}
-
-static void heap_down(chain_mempool *mp, size_t i)
-{
-    mp_sender *s = mp->heap[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= mp->hn) break;
-        if (c + 1 < mp->hn && evict_before(mp->heap[c + 1], mp->heap[c])) c++;
-        if (!evict_before(mp->heap[c], s)) break;
-        heap_set(mp, i, mp->heap[c]);
-        i = c;
-    }
-    heap_set(mp, i, s);
-}
-
-/* Capacity must have been reserved (heap_reserve). */
-static void heap_push(chain_mempool *mp, mp_sender *s)
-{
-    heap_set(mp, mp->hn++, s);
-    heap_up(mp, s->hpos);
-}
-
-static void heap_fix(chain_mempool *mp, mp_sender *s)
-{
-    heap_up(mp, s->hpos);
-    heap_down(mp, s->hpos);
-}
-
-static void heap_del(chain_mempool *mp, mp_sender *s)
-{
-    size_t i = s->hpos;
-    s->hpos = NPOS;
-    mp_sender *last = mp->heap[--mp->hn];
-    if (i == mp->hn) return;
-    heap_set(mp, i, last);
-    heap_fix(mp, last);
-}
-
-static int heap_reserve(chain_mempool *mp)
-{
-    if (mp->hn < mp->hcap) return 0;
-    size_t nc = mp->hcap ? mp->hcap * 2 : 256;
-    mp_sender **h = realloc(mp->heap, nc * sizeof *h);
-    if (!h) return -1;
-    mp->heap = h;
-    mp->hcap = nc;
-    return 0;
-}
-
-/* ---- senders ---- */
-
-/* Index of the first entry with nonce >= nonce. */
-static size_t lower_bound(const mp_sender *s, uint64_t nonce)
-{
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t m = lo + (hi - lo) / 2;
-        if (s->txs[m]->tx.nonce < nonce)
-            lo = m + 1;
-        else
-            hi = m;
-    }
-    return lo;
-}
-
-static int txs_reserve(mp_sender *s)
-{
-    if (s->n < s->cap) return 0;
-    size_t nc = s->cap ? s->cap * 2 : 4;
-    mp_entry **t = realloc(s->txs, nc * sizeof *t);
-    if (!t) return -1;
-    s->txs = t;
-    s->cap = nc;
-    return 0;
-}
-
-static void entry_free(mp_entry *e)
-{
-    chain_tx_free(&e->tx);
-    free(e);
-}
-
-static void sender_free(mp_sender *s)
-{
-    free(s->txs);
-    free(s);
-}
-
-/* ---- queued entries: the expiry list ---- */
-
-/* The injected clock, clamped so that times handed out never decrease: the
- * expiry list stays sorted even if the clock misbehaves. */
-static uint64_t pool_now(chain_mempool *mp)
-{
-    uint64_t t = mp->cfg.clock_ns ? mp->cfg.clock_ns() : 0;
-    if (t > mp->now) mp->now = t;
-    return mp->now;
-}
-
-static void q_link(chain_mempool *mp, mp_entry *e, uint64_t now)
-{
-    e->queued = 1;
-    e->qsince = now;
-    e->qnext = NULL;
-    e->qprev = mp->qtail;
-    if (mp->qtail)
-        mp->qtail->qnext = e;
-    else
-        mp->qhead = e;
-    mp->qtail = e;
-    mp->nqueued++;
-}
-
-static void q_unlink(chain_mempool *mp, mp_entry *e)
-{
-    if (e->qprev)
-        e->qprev->qnext = e->qnext;
-    else
-        mp->qhead = e->qnext;
-    if (e->qnext)
-        e->qnext->qprev = e->qprev;
-    else
-        mp->qtail = e->qprev;
-    e->qprev = e->qnext = NULL;
-    e->queued = 0;
-    mp->nqueued--;
-}
-
-/* e takes old's place in the list, and its queued-since time: replacing a
- * queued transaction does not extend its life. */
-static void q_replace(chain_mempool *mp, mp_entry *old, mp_entry *e)
-{
-    e->queued = 1;
-    e->qsince = old->qsince;
-    e->qprev = old->qprev;
-    e->qnext = old->qnext;
-    if (e->qprev)
-        e->qprev->qnext = e;
-    else
-        mp->qhead = e;
-    if (e->qnext)
-        e->qnext->qprev = e;
-    else
-        mp->qtail = e;
-    old->qprev = old->qnext = NULL;
-    old->queued = 0;
-}
-
-/* Recomputes the pending run of s from s->nonce after entries were removed or
- * the nonce changed: entries that now run are promoted (leave the list),
- * entries after the run that were pending are demoted (join it, queued from
- * now). Before the call, txs[] is a pending prefix and a queued suffix; any
- * removal keeps that shape, so demotion stops at the first queued entry. */
-static void reclass(chain_mempool *mp, mp_sender *s)
-{
-    size_t run = 0;
-    while (run < s->n && s->txs[run]->tx.nonce >= s->nonce &&
-           s->txs[run]->tx.nonce - s->nonce == run)
-        run++;
-    for (size_t i = 0; i < run; i++)
-        if (s->txs[i]->queued) q_unlink(mp, s->txs[i]);
-    if (run < s->n && !s->txs[run]->queued) {
-        uint64_t now = pool_now(mp);
-        for (size_t i = run; i < s->n && !s->txs[i]->queued; i++)
-            q_link(mp, s->txs[i], now);
-    }
-    s->npend = run;
-}
-
-/* Removes entries [from, to) of s and frees them; frees s if it empties. */
-static void drop_range(chain_mempool *mp, mp_sender *s, size_t from, size_t to)
-{
-    if (from >= to) return;
-    /* Removing queued entries only leaves the run as it is. */
-    int run_changes = from < s->npend;
-    for (size_t i = from; i < to; i++) {
-        mp_entry *e = s->txs[i];
-        if (e->queued) q_unlink(mp, e);
-        id_remove(mp, e);
-        s->cost -= e->cost;
-        mp->count--;
-        mp->bytes -= e->tx.size;
-        entry_free(e);
-    }
-    memmove(s->txs + from, s->txs + to, (s->n - to) * sizeof *s->txs);
-    s->n -= to - from;
-    if (run_changes) reclass(mp, s);
-    if (s->n == 0) {
-        heap_del(mp, s);
-        snd_remove(mp, s);
-        sender_free(s);
-    } else {
-        heap_fix(mp, s);
-    }
-}
-
 /* ---- public API ---- */
 
 chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn acct, void *ctx)
@@ -492,7 +64,7 @@ chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn 
          * that protection, it does not break correctness. */
         uint64_t t = util_mono_ns() ^ (uint64_t)(uintptr_t)mp;
         for (int i = 0; i < 4; i++)
-            k[i] = t = mix(t ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull + (uint64_t)i);
+            k[i] = t = chain_mp_mix(t ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull + (uint64_t)i);
     }
     mp->k0 = k[0] | 1;
     mp->k1 = k[1] | 1;
@@ -519,8 +91,8 @@ void chain_mempool_free(chain_mempool *mp)
         for (mp_sender *s = mp->snd[i], *nx; s; s = nx) {
             nx = s->next;
             for (size_t k = 0; k < s->n; k++)
-                entry_free(s->txs[k]);
-            sender_free(s);
+                chain_mp_entry_free(s->txs[k]);
+            chain_mp_sender_free(s);
         }
     free(mp->snd);
     free(mp->ids);
@@ -554,7 +126,8 @@ static int check_stateless(const chain_mempool *mp, const chain_tx *tx, util_err
     if (tx->type < CHAIN_TX_TRANSFER || tx->type > CHAIN_TX_CALL)
         return reject(err, CHAIN_MP_UNSUPPORTED, UTIL_EINVAL, "type %u (%s) is not accepted",
                       tx->type, chain_tx_type_name(tx->type));
-    if (id_find(mp, tx->id)) return reject(err, CHAIN_MP_ALREADY_KNOWN, UTIL_EEXIST, "%s", "");
+    if (chain_mp_id_find(mp, tx->id))
+        return reject(err, CHAIN_MP_ALREADY_KNOWN, UTIL_EEXIST, "%s", "");
     if (strcmp(tx->chain_id, c->chain_id) != 0)
         return reject(err, CHAIN_MP_WRONG_CHAIN, UTIL_EINVAL, "\"%s\", this chain is \"%s\"",
                       tx->chain_id, c->chain_id);
@@ -592,13 +165,13 @@ static mp_entry *detach_tail(chain_mempool *mp, mp_sender *v)
     mp_entry *e = v->txs[--v->n];
     if (v->npend > v->n) v->npend = v->n;
     v->cost -= e->cost;
-    id_remove(mp, e);
+    chain_mp_id_remove(mp, e);
     mp->count--;
     mp->bytes -= e->tx.size;
     if (v->n == 0)
-        heap_del(mp, v);
+        chain_mp_heap_del(mp, v);
     else
-        heap_fix(mp, v);
+        chain_mp_heap_fix(mp, v);
     return e;
 }
 
@@ -608,13 +181,13 @@ static void reattach(chain_mempool *mp, mp_entry *e)
     v->txs[v->n++] = e;              /* the slot is still allocated: arrays never shrink */
     if (!e->queued) v->npend = v->n; /* a pending tail: the whole sender was pending */
     v->cost += e->cost;
-    id_insert(mp, e);
+    chain_mp_id_insert(mp, e);
     mp->count++;
     mp->bytes += e->tx.size;
     if (v->n == 1)
-        heap_push(mp, v); /* heap_del freed exactly this slot */
+        chain_mp_heap_push(mp, v); /* heap_del freed exactly this slot */
     else
-        heap_fix(mp, v);
+        chain_mp_heap_fix(mp, v);
 }
 
 /* The account's nonce moved without on_block hearing of it: entries below it
@@ -622,14 +195,14 @@ static void reattach(chain_mempool *mp, mp_entry *e)
 static mp_sender *resync(chain_mempool *mp, mp_sender *s, uint64_t nonce)
 {
     s->nonce = nonce;
-    size_t k = lower_bound(s, nonce);
+    size_t k = chain_mp_lower_bound(s, nonce);
     if (k == s->n) {
-        drop_range(mp, s, 0, s->n);
+        chain_mp_drop_range(mp, s, 0, s->n);
         return NULL;
     }
-    drop_range(mp, s, 0, k);
-    reclass(mp, s);
-    heap_fix(mp, s);
+    chain_mp_drop_range(mp, s, 0, k);
+    chain_mp_reclass(mp, s);
+    chain_mp_heap_fix(mp, s);
     return s;
 }
 
@@ -657,12 +230,12 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
                       (unsigned long long)tx->nonce, (unsigned long long)nonce,
                       (unsigned long long)mp->cfg.max_nonce_ahead);
 
-    mp_sender *s = snd_find(mp, &tx->from);
+    mp_sender *s = chain_mp_snd_find(mp, &tx->from);
     if (s && s->nonce != nonce) s = resync(mp, s, nonce);
     /* Pending if it extends (or replaces a member of) the run from the
      * account nonce; queued if a nonce is missing in front of it. */
     int pend = s ? tx->nonce - nonce <= s->npend : tx->nonce == nonce;
-    size_t pos = s ? lower_bound(s, tx->nonce) : 0;
+    size_t pos = s ? chain_mp_lower_bound(s, tx->nonce) : 0;
     mp_entry *old = (s && pos < s->n && s->txs[pos]->tx.nonce == tx->nonce) ? s->txs[pos] : NULL;
     if (old && !replacement_ok(old->tx.gas_price, tx->gas_price))
         return reject(err, CHAIN_MP_UNDERPRICED, UTIL_ESTATE,
@@ -695,19 +268,19 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     /* Only now, after the cheap checks: verification is the expensive part.
      * A caller that set sig_checked vouches for the signature. */
     if (chain_tx_check_sig(&e->tx) != 1) {
-        entry_free(e);
+        chain_mp_entry_free(e);
         return reject(err, CHAIN_MP_BAD_SIGNATURE, UTIL_ECRYPTO, "%s", "");
     }
     mp_sender *ns = NULL;
     if (!s) {
         ns = calloc(1, sizeof *ns);
-        if (!ns || txs_reserve(ns) || heap_reserve(mp)) {
-            if (ns) sender_free(ns);
-            entry_free(e);
+        if (!ns || chain_mp_txs_reserve(ns) || chain_mp_heap_reserve(mp)) {
+            if (ns) chain_mp_sender_free(ns);
+            chain_mp_entry_free(e);
             return reject(err, CHAIN_MP_INTERNAL, UTIL_ENOMEM, "out of memory");
         }
-    } else if (!old && txs_reserve(s)) {
-        entry_free(e);
+    } else if (!old && chain_mp_txs_reserve(s)) {
+        chain_mp_entry_free(e);
         return reject(err, CHAIN_MP_INTERNAL, UTIL_ENOMEM, "out of memory");
     }
 
@@ -721,13 +294,13 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     size_t bytes = mp->bytes - (old ? old->tx.size : 0) + tx->size;
     int full = cnt > mp->cfg.max_txs || bytes > mp->cfg.max_bytes;
     mp_entry *victims = NULL;
-    if (full && s) heap_del(mp, s); /* out of reach while choosing victims */
+    if (full && s) chain_mp_heap_del(mp, s); /* out of reach while choosing victims */
     while (cnt > mp->cfg.max_txs || bytes > mp->cfg.max_bytes) {
         mp_sender *v = mp->hn ? mp->heap[0] : NULL;
         int ok = 0;
         if (v) {
-            int cheaper = tail(v)->tx.gas_price < tx->gas_price;
-            ok = tail_queued(v) ? pend || cheaper : pend && cheaper;
+            int cheaper = chain_mp_tail(v)->tx.gas_price < tx->gas_price;
+            ok = chain_mp_tail_queued(v) ? pend || cheaper : pend && cheaper;
         }
         if (!ok) {
             while (victims) {
@@ -735,9 +308,9 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
                 reattach(mp, victims);
                 victims = nx;
             }
-            if (full && s) heap_push(mp, s);
-            if (ns) sender_free(ns);
-            entry_free(e);
+            if (full && s) chain_mp_heap_push(mp, s);
+            if (ns) chain_mp_sender_free(ns);
+            chain_mp_entry_free(e);
             if (!pend)
                 return reject(err, CHAIN_MP_POOL_FULL, UTIL_ELIMIT,
                               "%zu transactions, %zu bytes; nonce %llu is missing in front of "
@@ -761,15 +334,15 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     while (victims) {
         mp_entry *nx = victims->next;
         mp_sender *v = victims->s;
-        if (victims->queued) q_unlink(mp, victims);
+        if (victims->queued) chain_mp_q_unlink(mp, victims);
         if (v->n == 0 && v->txs) {
-            snd_remove(mp, v);
+            chain_mp_snd_remove(mp, v);
             free(v->txs);
             v->txs = NULL;
             v->next = dead;
             dead = v;
         }
-        entry_free(victims);
+        chain_mp_entry_free(victims);
         victims = nx;
     }
     while (dead) {
@@ -784,18 +357,18 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
         s = ns;
         s->addr = tx->from;
         s->hpos = NPOS;
-        snd_insert(mp, s);
+        chain_mp_snd_insert(mp, s);
     }
     s->nonce = nonce;
     e->s = s;
     if (old) {
         s->txs[pos] = e;
-        if (old->queued) q_replace(mp, old, e);
+        if (old->queued) chain_mp_q_replace(mp, old, e);
         s->cost -= old->cost;
-        id_remove(mp, old);
+        chain_mp_id_remove(mp, old);
         mp->count--;
         mp->bytes -= old->tx.size;
-        entry_free(old);
+        chain_mp_entry_free(old);
     } else {
         memmove(s->txs + pos + 1, s->txs + pos, (s->n - pos) * sizeof *s->txs);
         s->txs[pos] = e;
@@ -805,23 +378,23 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
              * whose gap this transaction filled (promotion). */
             s->npend++;
             while (s->npend < s->n && s->txs[s->npend]->tx.nonce - nonce == s->npend)
-                q_unlink(mp, s->txs[s->npend++]);
+                chain_mp_q_unlink(mp, s->txs[s->npend++]);
         } else {
-            q_link(mp, e, pool_now(mp));
+            chain_mp_q_link(mp, e, chain_mp_pool_now(mp));
         }
     }
     s->cost += cost;
-    id_insert(mp, e);
+    chain_mp_id_insert(mp, e);
     mp->count++;
     mp->bytes += e->tx.size;
     if (ns || full)
-        heap_push(mp, s);
+        chain_mp_heap_push(mp, s);
     else
-        heap_fix(mp, s);
+        chain_mp_heap_fix(mp, s);
     if (tx->gas_limit < mp->min_gas) mp->min_gas = tx->gas_limit;
     if (tx->size < mp->min_size) mp->min_size = tx->size;
-    id_maybe_grow(mp);
-    snd_maybe_grow(mp);
+    chain_mp_id_maybe_grow(mp);
+    chain_mp_snd_maybe_grow(mp);
     return CHAIN_MP_OK;
 }
 
@@ -904,8 +477,8 @@ size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_byte
 static void remove_entry(chain_mempool *mp, mp_entry *e)
 {
     mp_sender *s = e->s;
-    size_t k = lower_bound(s, e->tx.nonce);
-    drop_range(mp, s, k, k + 1);
+    size_t k = chain_mp_lower_bound(s, e->tx.nonce);
+    chain_mp_drop_range(mp, s, k, k + 1);
 }
 
 /* Re-reads the account: drops entries below the committed nonce, then every
@@ -915,7 +488,7 @@ static void refresh_sender(chain_mempool *mp, mp_sender *s)
     uint64_t bal, nonce;
     if (mp->acct(mp->ctx, &s->addr, &bal, &nonce)) return;
     s->nonce = nonce;
-    size_t k = lower_bound(s, nonce);
+    size_t k = chain_mp_lower_bound(s, nonce);
     uint64_t acc = 0;
     size_t cut = s->n;
     for (size_t i = k; i < s->n; i++)
@@ -925,14 +498,14 @@ static void refresh_sender(chain_mempool *mp, mp_sender *s)
         }
     /* Tail first, so that the sender is freed at most once, by the last call. */
     if (cut == k) {
-        drop_range(mp, s, 0, s->n);
+        chain_mp_drop_range(mp, s, 0, s->n);
         return;
     }
-    drop_range(mp, s, cut, s->n);
-    drop_range(mp, s, 0, k);
+    chain_mp_drop_range(mp, s, cut, s->n);
+    chain_mp_drop_range(mp, s, 0, k);
     /* The new nonce may have filled a gap (a transaction this pool never saw). */
-    reclass(mp, s);
-    heap_fix(mp, s);
+    chain_mp_reclass(mp, s);
+    chain_mp_heap_fix(mp, s);
 }
 
 void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
@@ -943,14 +516,14 @@ void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
      * (and demoting the rest) until the nonce is re-read. */
     uint64_t mark = ++mp->mark;
     for (size_t i = 0; i < b->ntx; i++) {
-        mp_sender *s = snd_find(mp, &b->txs[i].from);
+        mp_sender *s = chain_mp_snd_find(mp, &b->txs[i].from);
         if (!s || s->mark == mark) continue;
         s->mark = mark;
         refresh_sender(mp, s);
     }
     /* Left only when an account lookup failed. */
     for (size_t i = 0; i < b->ntx; i++) {
-        mp_entry *e = id_find(mp, b->txs[i].id);
+        mp_entry *e = chain_mp_id_find(mp, b->txs[i].id);
         if (e) remove_entry(mp, e);
     }
     chain_mempool_expire(mp);
@@ -959,7 +532,7 @@ void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
 size_t chain_mempool_expire(chain_mempool *mp)
 {
     if (!mp->cfg.clock_ns || !mp->cfg.queued_lifetime_s || !mp->qhead) return 0;
-    uint64_t now = pool_now(mp), life;
+    uint64_t now = chain_mp_pool_now(mp), life;
     if (util_mul_u64(mp->cfg.queued_lifetime_s, 1000000000ull, &life)) life = UINT64_MAX;
     size_t n = 0;
     /* The list is in queued-since order: stop at the first one still young. */
@@ -972,7 +545,7 @@ size_t chain_mempool_expire(chain_mempool *mp)
 
 int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32])
 {
-    mp_entry *e = id_find(mp, id);
+    mp_entry *e = chain_mp_id_find(mp, id);
     if (!e) return UTIL_ENOTFOUND;
     remove_entry(mp, e);
     return 0;
@@ -980,7 +553,7 @@ int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32])
 
 const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32])
 {
-    mp_entry *e = id_find(mp, id);
+    mp_entry *e = chain_mp_id_find(mp, id);
     return e ? &e->tx : NULL;
 }
 
@@ -1001,11 +574,12 @@ size_t chain_mempool_queued(const chain_mempool *mp)
 
 uint64_t chain_mempool_next_nonce(chain_mempool *mp, const chain_addr *a)
 {
-    mp_sender *s = snd_find(mp, a);
+    mp_sender *s = chain_mp_snd_find(mp, a);
     uint64_t bal, n;
     if (mp->acct(mp->ctx, a, &bal, &n)) n = s ? s->nonce : 0;
     if (!s) return n;
-    for (size_t k = lower_bound(s, n); k < s->n && s->txs[k]->tx.nonce == n && n < UINT64_MAX; k++)
+    for (size_t k = chain_mp_lower_bound(s, n);
+         k < s->n && s->txs[k]->tx.nonce == n && n < UINT64_MAX; k++)
         n++;
     return n;
 }
