@@ -589,8 +589,9 @@ static void model_classify(chain_mempool *mp, int *runlen, size_t *nq)
 }
 
 /* After an operation: counts agree, selection is exactly the pending runs in
- * nonce order, and whatever left the pool had a reason to. why(i) says
- * whether transaction i may have left in this operation. */
+ * nonce order, and whatever left the pool had a reason to: it had expired, or
+ * gone_ok(i) says the operation may remove transaction i. With
+ * expired_checked, no queued transaction outlived its lifetime. */
 typedef int (*gone_ok_fn)(size_t i, const void *ctx);
 
 static void model_check(chain_mempool *mp, int expired_checked, gone_ok_fn gone_ok, const void *ctx)
