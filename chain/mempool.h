@@ -1,12 +1,15 @@
 /* The mempool: signature-checked transactions waiting for a block.
  *
- * Per sender, transactions are kept in nonce order; across senders, block
- * selection takes the highest gas price first among each sender's next
- * executable transaction. A transaction with the same sender and nonce as a
+ * Per sender, transactions are kept in nonce order. Those in the consecutive
+ * run from the committed nonce are "pending" (executable); those behind a
+ * nonce gap are "queued": limited per sender, and dropped after a lifetime
+ * unless the gap fills first (they then become pending). Across senders,
+ * block selection takes the highest gas price first among each sender's next
+ * pending transaction. A transaction with the same sender and nonce as a
  * pooled one replaces it only with a strictly higher gas price (by at least
  * CHAIN_MEMPOOL_REPLACE_BUMP_PCT percent). Limits on count and bytes are
- * enforced; when full, a new transaction evicts the lowest-priced tail
- * transaction of some sender only if it pays more, otherwise "pool full".
+ * enforced; when full, queued transactions are evicted before pending ones,
+ * and a queued newcomer never evicts a pending one. Policy: docs/mempool.md.
  *
  * The pool owns the chain_tx values it holds. Single-threaded: the node's
  * loop thread calls it. Account state is read through a callback, so the pool
@@ -43,6 +46,8 @@ enum chain_mempool_reason {
     CHAIN_MP_EXEC_FAILED,        /* "execution would fail": the node's dry run against the head
                                   * state failed; the message starts with the execution reason
                                   * token, e.g. "not_attestor: ..." (not used by the pool itself) */
+    CHAIN_MP_TOO_MANY_QUEUED,    /* "too many queued": the sender already has
+                                  * max_queued_per_sender transactions behind a nonce gap */
     CHAIN_MP_REASON_COUNT
 };
 
@@ -58,7 +63,15 @@ typedef struct chain_mempool_cfg {
     size_t max_tx_size;
     size_t max_txs;           /* e.g. 200000 */
     size_t max_bytes;         /* e.g. 64 MiB */
-    uint64_t max_nonce_ahead; /* nonce > account nonce + this: "nonce too high" (e.g. 1024) */
+    uint64_t max_nonce_ahead; /* nonce > account nonce + this: "nonce too high" (e.g. 4096) */
+    /* Queued (behind a nonce gap) transactions per sender; a new one past it
+     * is refused with "too many queued". 0: no per-sender limit. */
+    size_t max_queued_per_sender;
+    /* A transaction queued for this long is dropped. 0, or no clock: never. */
+    uint64_t queued_lifetime_s;
+    /* Monotonic clock in nanoseconds (the node passes util_mono_ns). The pool
+     * reads time only through it, so tests can drive it. NULL: no expiry. */
+    uint64_t (*clock_ns)(void);
 } chain_mempool_cfg;
 
 /* Returns the committed balance and nonce of an address (0, 0 if absent). */
@@ -72,9 +85,11 @@ void chain_mempool_free(chain_mempool *mp);
 /* Admits tx (copied in). Verifies the signature unless tx->sig_checked is
  * already 1: callers must set it only after verifying, the pool trusts it (and
  * the derived fields id, from, size). Checks: chain id, size, min gas price,
- * intrinsic gas, nonce window, and that the sender's balance covers the max
- * cost of all its pooled transactions plus this one. Returns CHAIN_MP_OK or a
- * reason; err gets a message with details. Nothing changes on rejection.
+ * intrinsic gas, nonce window, the sender's queued limit, and that the
+ * sender's balance covers the max cost of all its pooled transactions plus
+ * this one. Returns CHAIN_MP_OK or a reason; err gets a message with details.
+ * First drops expired queued transactions (as chain_mempool_expire); apart
+ * from that, nothing changes on rejection.
  * Order of checks and eviction rules: docs/mempool.md. */
 int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
 
@@ -89,15 +104,23 @@ size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_byte
                             const chain_tx **out, size_t max_out);
 
 /* After a block commits: drops the block's transactions and every pooled
- * transaction whose nonce is now below its sender's committed nonce, and
- * re-checks funds of the senders touched. */
+ * transaction whose nonce is now below its sender's committed nonce,
+ * re-checks funds of the senders touched, promotes queued transactions whose
+ * gap the block filled, and drops expired queued transactions. */
 void chain_mempool_on_block(chain_mempool *mp, const chain_block *b);
 
-/* Removes one transaction by id (e.g. invalid at execution). 0 or UTIL_ENOTFOUND. */
+/* Drops every transaction queued for at least queued_lifetime_s by the
+ * configured clock; returns how many. add and on_block call it too. */
+size_t chain_mempool_expire(chain_mempool *mp);
+
+/* Removes one transaction by id (e.g. invalid at execution); the sender's
+ * later transactions become queued. 0 or UTIL_ENOTFOUND. */
 int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32]);
 const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32]);
 size_t chain_mempool_count(const chain_mempool *mp);
 size_t chain_mempool_bytes(const chain_mempool *mp);
+/* How many of the pooled transactions are queued (behind a nonce gap). */
+size_t chain_mempool_queued(const chain_mempool *mp);
 /* Pending nonce of a sender: committed nonce + contiguous pooled txs. */
 uint64_t chain_mempool_next_nonce(chain_mempool *mp, const chain_addr *a);
 

@@ -238,6 +238,9 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         .max_txs = 200000,
         .max_bytes = 64u << 20,
         .max_nonce_ahead = 4096,
+        .max_queued_per_sender = 64,
+        .queued_lifetime_s = 600,
+        .clock_ns = util_mono_ns,
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
     n->mempool_cfg = mcfg;
