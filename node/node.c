@@ -157,6 +157,9 @@ static void on_block_timer(uv_timer_t *t)
     int produced;
     util_err err = {0};
     node_lock(n);
+    /* An idle pool would otherwise keep expired queued transactions until
+     * the next add or block. */
+    chain_mempool_expire(n->mempool);
     int rc = node_produce_block(n, allow_empty, &produced, &err);
     node_unlock(n);
     if (rc) {
