@@ -240,6 +240,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         .max_nonce_ahead = 4096,
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
+    memcpy(mcfg.genesis_hash, n->genesis.hash, 32);
     n->mempool_cfg = mcfg;
     n->mempool = chain_mempool_new(&mcfg, account_cb, n);
     if (!n->mempool) {

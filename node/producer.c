@@ -65,6 +65,7 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     uint8_t(*bad)[32] = calloc(nsel ? nsel : 1, 32);
     size_t nbad = 0;
     chain_exec_ctx ectx = {.chain_id = n->genesis.chain_id,
+                           .genesis_hash = n->genesis.hash,
                            .height = b.h.height,
                            .time_ms = b.h.time_ms,
                            .proposer = b.h.proposer,
