@@ -24,6 +24,11 @@ start_keyed() {
   fail "node $name did not answer on $T_RPC"
 }
 
+# The Python signer agrees with the C known answer of the signing domain.
+out=$(cd "$T_DIR" && PYTHONDONTWRITEBYTECODE=1 python3 "$LIB/ol_txlib.py") || fail "ol_txlib self-test: $out"
+[[ $(tail -n 1 <<<"$out") == ok ]] || fail "ol_txlib self-test: $out"
+pass "ol_txlib.py signing-domain known answer"
+
 # init: a key, mode 0600, printed; never replaced.
 out=$("$OPENLEDGERD" init --datadir "$T_DIR/v") || fail "init: $out"
 pub=$(sed -n 's/^public key: *//p' <<<"$out")
