@@ -138,13 +138,17 @@ static uint64_t wait_drained(const opts *o)
 
 /* ---- signing --------------------------------------------------------------- */
 
+/* The node's genesis hash, half of the signing domain (docs/encoding.md); set
+ * once from node_status before any signing thread starts. */
+static uint8_t g_genesis_hash[32];
+
 static char *sign_hex(chain_tx *tx, const char *chain_id, const chain_keypair *kp)
 {
     tx->version = CHAIN_TX_VERSION;
     snprintf(tx->chain_id, sizeof tx->chain_id, "%s", chain_id);
     tx->gas_price = PRICE;
     util_err err = {0};
-    if (chain_tx_sign(tx, kp, &err)) bench_die("signing: %s", err.msg);
+    if (chain_tx_sign(tx, kp, g_genesis_hash, &err)) bench_die("signing: %s", err.msg);
     util_buf b;
     util_buf_init(&b);
     char *hex = NULL;
@@ -453,6 +457,9 @@ int main(int argc, char **argv)
     const char *cid = json_string_value(json_object_get(st, "chainId"));
     if (!cid || !chain_id_valid(cid)) bench_die("node_status has no valid chainId");
     snprintf(w.chain_id, sizeof w.chain_id, "%s", cid);
+    const char *gh = json_string_value(json_object_get(st, "genesisHash"));
+    if (!gh || util_hex_decode_exact(g_genesis_hash, 32, gh))
+        bench_die("node_status has no valid genesisHash");
     json_decref(st);
     w.att = calloc(A, sizeof *w.att);
     w.att_addr = calloc(A, sizeof *w.att_addr);

@@ -100,6 +100,10 @@ static void parse_opts(opts *o, int argc, char **argv)
     }
 }
 
+/* The node's genesis hash, half of the signing domain (docs/encoding.md); set
+ * once from node_status before any signing thread starts. */
+static uint8_t g_genesis_hash[32];
+
 /* Signs a transfer and returns the hex of its encoding (malloc'd). */
 static char *sign_transfer(const char *chain_id, const chain_keypair *kp, uint64_t nonce,
                            const chain_addr *to, uint64_t amount)
@@ -115,7 +119,7 @@ static char *sign_transfer(const char *chain_id, const chain_keypair *kp, uint64
     tx.body.transfer.to = *to;
     tx.body.transfer.amount = amount;
     util_err err = {0};
-    if (chain_tx_sign(&tx, kp, &err)) {
+    if (chain_tx_sign(&tx, kp, g_genesis_hash, &err)) {
         fprintf(stderr, "bench_transfers: signing: %s\n", err.msg);
         return NULL;
     }
@@ -318,6 +322,9 @@ int main(int argc, char **argv)
     if (!cid || !chain_id_valid(cid)) bench_die("node_status has no valid chainId");
     char chain_id[CHAIN_ID_MAX + 1];
     snprintf(chain_id, sizeof chain_id, "%s", cid);
+    const char *gh = json_string_value(json_object_get(st, "genesisHash"));
+    if (!gh || util_hex_decode_exact(g_genesis_hash, 32, gh))
+        bench_die("node_status has no valid genesisHash");
     json_decref(st);
 
     chain_keypair *keys = calloc(s, sizeof *keys);

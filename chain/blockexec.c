@@ -238,6 +238,7 @@ static int check_body(const chain_blockexec *bx, const chain_block *b, int *reas
 static chain_exec *new_exec(const chain_blockexec *bx, const chain_header *h)
 {
     chain_exec_ctx ctx = {.chain_id = bx->g->chain_id,
+                          .genesis_hash = bx->g->hash,
                           .height = h->height,
                           .time_ms = h->time_ms,
                           .proposer = h->proposer,

@@ -43,7 +43,8 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
         return invalid(err, "gas limit %llu below intrinsic gas %llu", tx->gas_limit, gas);
     if (tx->gas_price < c->min_gas_price)
         return invalid(err, "gas price %llu below minimum %llu", tx->gas_price, c->min_gas_price);
-    if (!chain_tx_check_sig(tx)) return util_err_set(err, UTIL_EINVAL, "bad signature");
+    if (!chain_tx_check_sig(tx, c->genesis_hash))
+        return util_err_set(err, UTIL_EINVAL, "bad signature");
 
     chain_account from;
     int rc;

@@ -267,7 +267,7 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
     }
     /* Only now, after the cheap checks: verification is the expensive part.
      * A caller that set sig_checked vouches for the signature. */
-    if (chain_tx_check_sig(&e->tx) != 1) {
+    if (chain_tx_check_sig(&e->tx, mp->cfg.genesis_hash) != 1) {
         chain_mp_entry_free(e);
         return reject(err, CHAIN_MP_BAD_SIGNATURE, UTIL_ECRYPTO, "%s", "");
     }

@@ -58,6 +58,7 @@ const char *chain_mempool_reason_text(int reason);
 
 typedef struct chain_mempool_cfg {
     char chain_id[CHAIN_ID_MAX + 1];
+    uint8_t genesis_hash[32]; /* signing domain of transactions (docs/encoding.md) */
     uint64_t min_gas_price;
     uint64_t block_gas_limit;
     size_t max_tx_size;

@@ -29,6 +29,9 @@
 
 typedef struct chain_exec_ctx {
     const char *chain_id;
+    /* The chain's genesis hash (32 bytes, borrowed): part of every
+     * transaction's signing domain. NULL fails every unchecked signature. */
+    const uint8_t *genesis_hash;
     uint64_t height;
     uint64_t time_ms;
     chain_addr proposer;

@@ -23,6 +23,7 @@ struct chain_store {
     uint8_t head_id[32];
     chain_header head;
     uint8_t genesis_hash[32];
+    int has_genesis; /* a valid 'G' record was read or written */
     uint64_t write_bytes;
 };
 
@@ -86,6 +87,88 @@ static void key_id(uint8_t k[33], char prefix, const uint8_t id[32])
     memcpy(k + 1, id, 32);
 }
 
+/* The 'G' record: genesis hash[32] | format version u8. Written with block 0,
+ * so a store without it is empty or was not written by this program. */
+static int load_meta(chain_store *st, const char *dir, util_err *err)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = db_get(st, (const uint8_t *)"G", 1, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return 0;
+    if (rc) return rc;
+    if (vl != 33) {
+        free(v);
+        return util_err_set(err, UTIL_EIO,
+                            "corrupt store in %s: the genesis record has %zu bytes, not 33 (not "
+                            "a database of this program; move it away and start again)",
+                            dir, vl);
+    }
+    unsigned version = v[32];
+    memcpy(st->genesis_hash, v, 32);
+    free(v);
+    if (version != DB_FORMAT_VERSION)
+        return util_err_set(err, UTIL_ESTATE,
+                            "database in %s has format version %u, this openledgerd needs "
+                            "version %u: there is no migration, so move the data directory away "
+                            "(or use a matching openledgerd) and start again to rebuild it",
+                            dir, version, DB_FORMAT_VERSION);
+    st->has_genesis = 1;
+    return 0;
+}
+
+/* Loads the head named by 'H' and checks that the block stored there really
+ * is that head: a block that does not hash to its id means the store was
+ * damaged or edited, and building on it would fork from every other node. */
+static int load_head(chain_store *st, const char *dir, util_err *err)
+{
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = db_get(st, (const uint8_t *)"H", 1, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) {
+        if (st->has_genesis)
+            return util_err_set(err, UTIL_EIO,
+                                "corrupt store in %s: a genesis record but no head record", dir);
+        return 0;
+    }
+    if (rc) return rc;
+    if (vl != 40) {
+        free(v);
+        return util_err_set(err, UTIL_EIO, "corrupt store in %s: bad head record", dir);
+    }
+    if (!st->has_genesis) {
+        free(v);
+        return util_err_set(err, UTIL_EIO,
+                            "corrupt store in %s: a head but no genesis record (not a database "
+                            "of this version; move it away and start again)",
+                            dir);
+    }
+    st->height = util_get_u64le(v);
+    memcpy(st->head_id, v + 8, 32);
+    free(v);
+    chain_block b;
+    if ((rc = chain_store_get_block(st, st->head_id, &b, NULL, err))) {
+        util_err_prefix(err, "corrupt store: loading the head block: ");
+        return rc == UTIL_ENOTFOUND ? UTIL_EIO : rc;
+    }
+    uint8_t id[32];
+    chain_header_hash(&b.h, id);
+    if (memcmp(id, st->head_id, 32) != 0 || b.h.height != st->height) {
+        char want[65], got[65];
+        util_hex_encode(want, st->head_id, 32);
+        util_hex_encode(got, id, 32);
+        chain_block_free(&b);
+        return util_err_set(err, UTIL_EIO,
+                            "corrupt store in %s: the head block hashes to 0x%s at height %llu, "
+                            "the head record says 0x%s at height %llu",
+                            dir, got, (unsigned long long)b.h.height, want,
+                            (unsigned long long)st->height);
+    }
+    st->head = b.h;
+    chain_block_free(&b);
+    st->has_head = 1;
+    return 0;
+}
+
 int chain_store_open(chain_store **out, const char *dir, util_err *err)
 {
     chain_store *st = calloc(1, sizeof *st);
@@ -109,33 +192,9 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err)
         chain_store_close(st);
         return UTIL_EIO;
     }
-    /* Load the head, if any. */
-    uint8_t *v = NULL;
-    size_t vl = 0;
-    int rc = db_get(st, (const uint8_t *)"H", 1, &v, &vl, err);
-    if (rc == 0) {
-        if (vl != 40) {
-            free(v);
-            chain_store_close(st);
-            return util_err_set(err, UTIL_EIO, "corrupt head record in %s", dir);
-        }
-        st->height = util_get_u64le(v);
-        memcpy(st->head_id, v + 8, 32);
-        free(v);
-        chain_block b;
-        if ((rc = chain_store_get_block(st, st->head_id, &b, NULL, err))) {
-            util_err_prefix(err, "loading head block: ");
-            chain_store_close(st);
-            return rc;
-        }
-        st->head = b.h;
-        chain_block_free(&b);
-        st->has_head = 1;
-        if (db_get(st, (const uint8_t *)"G", 1, &v, &vl, NULL) == 0) {
-            if (vl >= 32) memcpy(st->genesis_hash, v, 32);
-            free(v);
-        }
-    } else if (rc != UTIL_ENOTFOUND) {
+    int rc = load_meta(st, dir, err);
+    if (!rc) rc = load_head(st, dir, err);
+    if (rc) {
         chain_store_close(st);
         return rc;
     }
@@ -555,7 +614,10 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     st->height = b->h.height;
     memcpy(st->head_id, id, 32);
     st->head = b->h;
-    if (genesis_hash) memcpy(st->genesis_hash, genesis_hash, 32);
+    if (genesis_hash) {
+        memcpy(st->genesis_hash, genesis_hash, 32);
+        st->has_genesis = 1;
+    }
     goto out;
 oom:
     rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -576,6 +638,12 @@ int chain_store_commit_block(chain_store *st, const chain_block *b, const chain_
 int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err)
 {
     if (st->has_head) {
+        /* chain_store_open refuses these; kept so no path builds on a store
+         * whose genesis is unknown. */
+        if (!st->has_genesis)
+            return util_err_set(err, UTIL_ESTATE,
+                                "data directory has no genesis record: not created by this "
+                                "version (move it away and start again)");
         if (memcmp(st->genesis_hash, g->hash, 32) != 0) {
             char have[65], want[65];
             util_hex_encode(have, st->genesis_hash, 32);
@@ -587,7 +655,10 @@ int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *
         }
         return 0;
     }
-    chain_exec_ctx ctx = {.chain_id = g->chain_id, .height = 0, .time_ms = g->genesis_time_ms};
+    chain_exec_ctx ctx = {.chain_id = g->chain_id,
+                          .genesis_hash = g->hash,
+                          .height = 0,
+                          .time_ms = g->genesis_time_ms};
     chain_exec *ex = chain_exec_new(st, &ctx);
     if (!ex) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     int rc = 0;
@@ -606,6 +677,11 @@ int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *
     b.h.version = CHAIN_BLOCK_VERSION;
     snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", g->chain_id);
     b.h.height = 0;
+    /* Block 0 has no parent block; its parent field holds the genesis hash,
+     * which covers the chain id, time, every param, the validators, the
+     * allocations and contracts. Nodes started from different genesis
+     * documents then disagree on block 0's id, not at some later block. */
+    memcpy(b.h.parent, g->hash, 32);
     b.h.time_ms = g->genesis_time_ms;
     memcpy(b.h.validators_hash, g->validators_hash, 32);
     if (!rc) rc = chain_exec_finish(ex, b.h.state_root, err);

@@ -3,7 +3,7 @@
  *
  * Key layout (one byte prefix; docs/storage.md):
  *   'H'                -> head: height u64 | block id[32]
- *   'G'                -> genesis document hash[32] | chain id
+ *   'G'                -> genesis document hash[32] | format version u8
  *   'h' height u64be   -> block id[32]
  *   'B' id[32]         -> block encoding
  *   'R' id[32]         -> receipts: count varint | count x lenbytes(receipt)
@@ -46,7 +46,9 @@ void chain_account_key(uint8_t key[CHAIN_ACCOUNT_KEY_LEN], const chain_addr *a);
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc);
 int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
 
-/* Opens (creating if needed) the store in dir. */
+/* Opens (creating if needed) the store in dir. Refuses a store of another
+ * format version, one whose genesis record is missing or malformed, and one
+ * whose head block does not hash to the head record's id (docs/storage.md). */
 int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
 

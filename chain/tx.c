@@ -71,7 +71,6 @@ int chain_tx_encode(const chain_tx *tx, util_buf *out)
  * signature. */
 static void derive(chain_tx *tx, const uint8_t *p, size_t n)
 {
-    chain_hash_tagged(tx->sighash, CHAIN_TAG_TX_SIG, p, n - CHAIN_SIG_LEN);
     chain_hash_tagged(tx->id, CHAIN_TAG_TX_ID, p, n);
     chain_addr_from_pubkey(&tx->from, tx->sender);
     tx->size = (uint32_t)n;
@@ -181,31 +180,51 @@ int chain_tx_finalize(chain_tx *tx, util_err *err)
     return 0;
 }
 
-int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, util_err *err)
+int chain_tx_sighash(const chain_tx *tx, const uint8_t genesis_hash[32], uint8_t out[32])
 {
-    uint8_t aux[32];
+    util_buf b;
+    util_buf_init(&b);
+    util_buf_u8(&b, CHAIN_TAG_TX_SIG);
+    util_buf_put(&b, genesis_hash, 32);
+    encode_unsigned(tx, &b);
+    if (b.oom) {
+        util_buf_free(&b);
+        return UTIL_ENOMEM;
+    }
+    chain_sha256(out, b.data, b.len);
+    util_buf_free(&b);
+    return 0;
+}
+
+int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, const uint8_t genesis_hash[32],
+                  util_err *err)
+{
+    uint8_t aux[32], msg[32];
     memcpy(tx->sender, kp->pubkey, CHAIN_PUBKEY_LEN);
     memset(tx->sig, 0, CHAIN_SIG_LEN);
-    /* The signature is not part of the sighash, so finalizing with a
-     * placeholder signature yields the digest to sign. */
+    /* Validates the content with the decoder's rules before anything is signed. */
     int rc = chain_tx_finalize(tx, err);
     if (rc) return rc;
+    if (chain_tx_sighash(tx, genesis_hash, msg))
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
     /* Fresh aux randomness per BIP-340's recommendation (protects against
      * fault and side-channel attacks on the nonce derivation). */
     if (RAND_bytes(aux, sizeof aux) != 1)
         return util_err_set(err, UTIL_ECRYPTO, "no randomness for signing");
-    rc = chain_sign(tx->sig, tx->sighash, kp, aux);
+    rc = chain_sign(tx->sig, msg, kp, aux);
     OPENSSL_cleanse(aux, sizeof aux);
     if (rc) return util_err_set(err, UTIL_ECRYPTO, "signing failed");
     return chain_tx_finalize(tx, err);
 }
 
-int chain_tx_check_sig(chain_tx *tx)
+int chain_tx_check_sig(chain_tx *tx, const uint8_t genesis_hash[32])
 {
     if (tx->sig_checked == 1) return 1;
+    uint8_t msg[32];
+    if (!genesis_hash || chain_tx_sighash(tx, genesis_hash, msg)) return 0;
     /* Only success is cached: other modules treat a set flag as "verified",
      * and an invalid transaction is dropped after its first check anyway. */
-    if (!chain_verify(tx->sig, tx->sighash, tx->sender)) return 0;
+    if (!chain_verify(tx->sig, msg, tx->sender)) return 0;
     tx->sig_checked = 1;
     return 1;
 }

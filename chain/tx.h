@@ -4,8 +4,12 @@
  *   version u8 | chain_id lenbytes(<=32) | type u8 | sender pubkey[32] |
  *   nonce u64 | gas_limit u64 | gas_price u64 | body | signature[64]
  * TRANSFER body: to[20] | amount u64
- * sighash = SHA-256(0x02 || encoding without the signature); the sender signs
- * it with BIP-340. id = SHA-256(0x03 || full encoding).
+ * sighash = SHA-256(0x02 || genesis_hash[32] || encoding without the signature);
+ * the sender signs it with BIP-340. The genesis hash binds a signature to one
+ * network: two chains that share a chain id (devnets, a relaunch) differ in
+ * their genesis, so neither accepts the other's transactions. The decoder does
+ * not know the genesis, so the sighash is computed when signing and checking,
+ * never stored. id = SHA-256(0x03 || full encoding).
  *
  * A chain_tx owns heap memory for the ATTRIBUTE, DEPLOY and CALL bodies
  * (entries, code, input): never copy one with `=` or memcpy, use
@@ -161,11 +165,12 @@ typedef struct chain_tx {
 
     /* Derived by chain_tx_decode / chain_tx_sign / chain_tx_finalize: */
     uint8_t id[32];
-    uint8_t sighash[32];
     chain_addr from; /* address of sender */
     uint32_t size;   /* encoded size in bytes */
     int sig_checked; /* 1 once the signature was verified valid (never re-verified);
-                      * reset to 0 by decode, sign and finalize */
+                      * reset to 0 by decode, sign and finalize. A process
+                      * serves one genesis, so the flag is not tied to the
+                      * genesis hash it was checked under. */
 } chain_tx;
 
 /* Validates a chain id string: 1..32 chars of [a-z0-9-]. */
@@ -184,16 +189,24 @@ size_t chain_tx_encoded_len(const chain_tx *tx);
 int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err);
 /* Reads one transaction from r (used inside block decoding); same rules. */
 int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err);
-/* Sets sender from kp, signs, fills derived fields. */
-int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, util_err *err);
-/* Recomputes derived fields (sighash, id, from, size) from the content, after
- * checking it with the decoder's rules (so what is signed also decodes). */
+/* The message the sender signs for the chain whose genesis hash is
+ * genesis_hash: SHA-256(0x02 || genesis_hash || encoding without the
+ * signature). Returns 0 or UTIL_ENOMEM. */
+int chain_tx_sighash(const chain_tx *tx, const uint8_t genesis_hash[32], uint8_t out[32]);
+/* Sets sender from kp, signs for the chain of genesis_hash, fills derived
+ * fields. */
+int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, const uint8_t genesis_hash[32],
+                  util_err *err);
+/* Recomputes derived fields (id, from, size) from the content, after checking
+ * it with the decoder's rules (so what is signed also decodes). */
 int chain_tx_finalize(chain_tx *tx, util_err *err);
-/* Verifies the BIP-340 signature over sighash; a valid result is cached in
- * sig_checked (= 1) and later calls return it without verifying again. An
- * invalid result is not cached (sig_checked stays 0, since other modules read
- * a non-zero flag as "verified"). Returns 1 valid, 0 invalid. */
-int chain_tx_check_sig(chain_tx *tx);
+/* Verifies the BIP-340 signature over the sighash for genesis_hash; a valid
+ * result is cached in sig_checked (= 1) and later calls return it without
+ * verifying again. An invalid result is not cached (sig_checked stays 0, since
+ * other modules read a non-zero flag as "verified"). Returns 1 valid, 0
+ * invalid (also when genesis_hash is NULL or memory runs out: never "valid"
+ * without a check). */
+int chain_tx_check_sig(chain_tx *tx, const uint8_t genesis_hash[32]);
 /* Gas charged regardless of outcome (CHAIN_GAS_*); metered VM gas is extra. */
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);
 /* Value moved out of the sender besides the fee: TRANSFER amount, ATTRIBUTE

@@ -43,8 +43,10 @@ static int parse_opts(cli_ctx *ctx, const cli_args *a, txopts *o)
     return 0;
 }
 
+/* One node_status gives both halves of the signing domain: the chain id and
+ * the genesis hash (docs/encoding.md). */
 static int fetch_chain_and_nonce(cli_ctx *ctx, const char *from, txopts *o, char *chain_id,
-                                 util_err *e)
+                                 uint8_t genesis_hash[32], util_err *e)
 {
     json_t *res;
     int rc = cli_rpc_call(ctx, "node_status", NULL, &res, NULL, e);
@@ -55,7 +57,9 @@ static int fetch_chain_and_nonce(cli_ctx *ctx, const char *from, txopts *o, char
         return cid ? util_err_set(e, UTIL_EIO, "node answer: invalid chainId") : UTIL_EIO;
     }
     snprintf(chain_id, CHAIN_ID_MAX + 1, "%s", cid);
+    rc = cli_json_hex32(res, "genesisHash", genesis_hash, e);
     json_decref(res);
+    if (rc) return rc;
     if (o->have_nonce) return 0;
     if ((rc = cli_rpc_call(ctx, "account_get", json_pack("[s]", from), &res, NULL, e))) return rc;
     rc = cli_json_u64(res, "pendingNonce", &o->nonce, e);
@@ -102,12 +106,13 @@ static int wait_tx(cli_ctx *ctx, const char *hash, uint64_t timeout_s, json_t **
 }
 
 /* Signs and hex-encodes ("0x..."); *hex is malloc'd. */
-static int sign_and_encode(cli_ctx *ctx, const char *from, chain_tx *tx, char **hex, char txid[67])
+static int sign_and_encode(cli_ctx *ctx, const char *from, chain_tx *tx,
+                           const uint8_t genesis_hash[32], char **hex, char txid[67])
 {
     util_err e;
     chain_keypair kp;
     if (cli_resolve_signer(ctx, from, &kp, &e)) return cli_fail_err(ctx, &e);
-    int rc = chain_tx_sign(tx, &kp, &e);
+    int rc = chain_tx_sign(tx, &kp, genesis_hash, &e);
     chain_keypair_clear(&kp);
     if (rc) return cli_fail_err(ctx, &e);
     util_buf b;
@@ -149,14 +154,15 @@ int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s)
     util_err e;
     chain_addr fa;
     char fromstr[CHAIN_ADDR_STR_LEN + 1], chain_id[CHAIN_ID_MAX + 1];
+    uint8_t genesis_hash[32];
     if (cli_resolve_address(ctx, from, &fa, fromstr, &e) ||
-        fetch_chain_and_nonce(ctx, fromstr, &o, chain_id, &e))
+        fetch_chain_and_nonce(ctx, fromstr, &o, chain_id, genesis_hash, &e))
         return cli_fail_err(ctx, &e);
     snprintf(tx->chain_id, sizeof tx->chain_id, "%s", chain_id);
     tx->nonce = o.nonce;
 
     char *hex = NULL;
-    if ((rc = sign_and_encode(ctx, from, tx, &hex, s->txid))) return rc;
+    if ((rc = sign_and_encode(ctx, from, tx, genesis_hash, &hex, s->txid))) return rc;
     json_t *res = NULL;
     rc = cli_rpc_call(ctx, "tx_send", json_pack("[s]", hex), &res, NULL, &e);
     free(hex);

@@ -10,23 +10,35 @@
 void node_print_help(const char *argv0)
 {
     printf("Usage: %s --dev [options]\n"
+           "       %s --datadir DIR [--genesis FILE] [options]\n"
+           "       %s init --datadir DIR [--genesis FILE]\n"
            "\n"
            "OpenLedger node: orders attribution transactions into blocks and serves JSON-RPC.\n"
            "\n"
+           "Commands:\n"
+           "  init                       create DIR/validator_key.json (mode 0600, never\n"
+           "                             replaced) and print its public key and address\n"
+           "  export-blocks --datadir DIR --out FILE\n"
+           "                             write committed blocks and their commits to FILE\n"
+           "  import-blocks --datadir DIR --in FILE\n"
+           "                             validate and apply such a file (docs/blocks.md)\n"
+           "\n"
            "Options:\n"
-           "  --dev                      single-validator development chain with the embedded\n"
-           "                             devnet genesis and prefunded accounts dev0..dev9\n"
+           "  --dev                      development chain signed with the public devnet\n"
+           "                             validator key, prefunded accounts dev0..dev9\n"
            "  --datadir DIR              data directory (default with --dev: a new temporary\n"
-           "                             directory, removed on exit)\n"
-           "  --genesis FILE             genesis JSON to use instead of the embedded devnet one\n"
-           "                             (still single-validator: the validator must be the\n"
-           "                             devnet key)\n"
+           "                             directory, removed on exit); without --dev the node\n"
+           "                             signs with DIR/validator_key.json (see init)\n"
+           "  --genesis FILE             genesis JSON to use instead of the embedded devnet one;\n"
+           "                             a node whose key is not a genesis validator holding\n"
+           "                             more than 2/3 of the power produces no blocks and\n"
+           "                             serves JSON-RPC read-only\n"
            "  --rpc HOST:PORT            JSON-RPC listen address (default %s:%d)\n"
            "  --block-time MS            block interval in milliseconds (default %d)\n"
            "  --empty-blocks-interval MS also produce an empty block when none was produced\n"
            "                             for MS milliseconds (default 0: never)\n"
            "  --log-level LEVEL          debug, info, warn or error (default info)\n"
-           "  --quiet-accounts           do not print the development accounts at start\n"
+           "  --quiet-accounts           with --dev, do not print the development accounts\n"
            "\n"
            "JSON-RPC service (docs/rpc-protocol.md):\n"
            "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
@@ -44,12 +56,9 @@ void node_print_help(const char *argv0)
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
            "                             sessions stay on the main loop\n"
            "  -h, --help                 this help\n"
-           "  --version                  print the version\n"
-           "\n"
-           "Commands (each has --help):\n"
-           "  export-blocks --datadir DIR --out FILE     committed blocks and commits to a file\n"
-           "  import-blocks --datadir DIR --in FILE      validate and apply such a file\n",
-           argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT, NODE_DEFAULT_BLOCK_TIME_MS);
+           "  --version                  print the version\n",
+           argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
+           NODE_DEFAULT_BLOCK_TIME_MS);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -242,8 +251,9 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     if (optind < argc)
         return util_err_set(err, NODE_CFG_USAGE, "unexpected argument '%s' (see --help)",
                             argv[optind]);
-    if (!cfg->dev)
+    if (!cfg->dev && !cfg->datadir[0])
         return util_err_set(err, NODE_CFG_USAGE,
-                            "only the development mode exists so far: run with --dev (see --help)");
+                            "--datadir DIR is needed (its key made by `openledgerd init --datadir "
+                            "DIR`), or --dev for a development chain (see --help)");
     return NODE_CFG_RUN;
 }

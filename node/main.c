@@ -1,7 +1,6 @@
 /* openledgerd: the OpenLedger node. */
 #include <signal.h>
 #include <stdio.h>
-
 #include <string.h>
 
 #include "node/node.h"
@@ -12,6 +11,12 @@ int main(int argc, char **argv)
         return node_blockio_main(argv[1], argc - 1, argv + 1);
     node_cfg cfg;
     util_err err = {0};
+    if (argc > 1 && strcmp(argv[1], "init") == 0) {
+        int rc = node_init_main(argc - 1, argv + 1, &err);
+        if (rc == NODE_CFG_EXIT_OK || rc == 0) return 0;
+        fprintf(stderr, "openledgerd: %s\n", err.msg);
+        return rc == NODE_CFG_USAGE ? 2 : 1;
+    }
     int rc = node_cfg_parse(&cfg, argc, argv, &err);
     if (rc == NODE_CFG_EXIT_OK) return 0;
     if (rc) {

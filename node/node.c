@@ -8,6 +8,7 @@
 
 #include "chain/hash.h"
 #include "node/node_internal.h"
+#include "node/validator_key.h"
 #include "rpc/explorer.h"
 #include "rpc/http.h"
 #include "rpc/jsonrpc.h"
@@ -180,6 +181,66 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_stop(&n->loop);
 }
 
+/* --dev signs with the public development key; any other node with the key
+ * that `openledgerd init` left in its data directory. */
+static int load_validator_key(node *n, util_err *err)
+{
+    if (n->cfg.dev) {
+        if (chain_keypair_dev(&n->validator, DEV_VALIDATOR_INDEX))
+            return util_err_set(err, UTIL_ECRYPTO, "no development key");
+        return 0;
+    }
+    char path[PATH_MAX + 32];
+    int rc = node_key_path(path, sizeof path, n->cfg.datadir, err);
+    if (!rc) rc = node_key_load(path, &n->validator, err);
+    if (rc == UTIL_ENOTFOUND)
+        return util_err_set(err, rc,
+                            "no validator key in %s: create one with `openledgerd init --datadir "
+                            "%s`, or run a development chain with --dev",
+                            n->cfg.datadir, n->cfg.datadir);
+    return rc;
+}
+
+/* A block is final with signatures of more than 2/3 of the voting power.
+ * Until consensus between validators exists, a node produces only when its
+ * own key holds that much; any other node serves the chain it has, read-only. */
+static void decide_producing(node *n)
+{
+    uint64_t total = 0, mine = 0;
+    n->validator_index = UINT32_MAX;
+    for (size_t i = 0; i < n->genesis.nval; i++) {
+        total += n->genesis.vals[i].power; /* the genesis checked that the sum fits */
+        if (memcmp(n->genesis.vals[i].pubkey, n->validator.pubkey, 32) == 0) {
+            n->validator_index = (uint32_t)i;
+            mine = n->genesis.vals[i].power;
+        }
+    }
+    uint64_t others = total - mine;
+    n->producing =
+        n->validator_index != UINT32_MAX && others <= UINT64_MAX / 2 && mine > 2 * others;
+    char addr[CHAIN_ADDR_STR_LEN + 1], pk[65];
+    chain_addr a;
+    chain_addr_from_pubkey(&a, n->validator.pubkey);
+    chain_addr_encode(addr, &a);
+    util_hex_encode(pk, n->validator.pubkey, 32);
+    if (n->validator_index == UINT32_MAX)
+        LOG_WARN("node",
+                 "key %s (0x%s) is not in the genesis validator set: this node does not produce "
+                 "blocks; it serves JSON-RPC read-only (no peer-to-peer sync yet, so its chain "
+                 "stays at its current head)",
+                 addr, pk);
+    else if (!n->producing)
+        LOG_WARN("node",
+                 "key %s is validator %s with power %llu of %llu: producing alone needs more "
+                 "than 2/3, and consensus between validators does not exist yet; this node "
+                 "does not produce blocks and serves JSON-RPC read-only",
+                 addr, n->genesis.vals[n->validator_index].name, (unsigned long long)mine,
+                 (unsigned long long)total);
+    else
+        LOG_INFO("node", "validator %s, key %s (0x%s)", n->genesis.vals[n->validator_index].name,
+                 addr, pk);
+}
+
 int node_start(node **out, const node_cfg *cfg, util_err *err)
 {
     node *n = calloc(1, sizeof *n);
@@ -200,18 +261,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         goto fail;
     }
 
-    /* The devnet validator key is public; a real validator key store comes with
-     * multi-validator consensus. */
-    chain_keypair_dev(&n->validator, DEV_VALIDATOR_INDEX);
-    n->validator_index = UINT32_MAX;
-    for (size_t i = 0; i < n->genesis.nval; i++)
-        if (memcmp(n->genesis.vals[i].pubkey, n->validator.pubkey, 32) == 0)
-            n->validator_index = (uint32_t)i;
-    if (n->validator_index == UINT32_MAX || n->genesis.nval != 1) {
-        rc = util_err_set(err, UTIL_EINVAL,
-                          "genesis: --dev needs exactly one validator, the devnet validator key");
-        goto fail;
-    }
+    if ((rc = load_validator_key(n, err))) goto fail;
+    decide_producing(n);
 
     if (!n->cfg.datadir[0]) {
         const char *tmp = getenv("TMPDIR");
@@ -246,6 +297,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         .clock_ns = util_mono_ns,
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
+    memcpy(mcfg.genesis_hash, n->genesis.hash, 32);
     n->mempool_cfg = mcfg;
     n->mempool = chain_mempool_new(&mcfg, account_cb, n);
     if (!n->mempool) {
@@ -302,7 +354,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
-    uv_timer_start(&n->block_timer, on_block_timer, n->cfg.block_time_ms, n->cfg.block_time_ms);
+    if (n->producing)
+        uv_timer_start(&n->block_timer, on_block_timer, n->cfg.block_time_ms, n->cfg.block_time_ms);
     uv_signal_init(&n->loop, &n->sig_int);
     uv_signal_init(&n->loop, &n->sig_term);
     n->sig_int.data = n->sig_term.data = n;
@@ -310,9 +363,13 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
     n->last_block_mono_ns = util_mono_ns();
 
-    if (!n->cfg.quiet_accounts) print_dev_accounts(n);
-    LOG_INFO("node", "JSON-RPC listening on http://%s:%d, block time %llu ms", n->cfg.rpc_host,
-             rpc_http_port(n->http), (unsigned long long)n->cfg.block_time_ms);
+    if (n->cfg.dev && !n->cfg.quiet_accounts) print_dev_accounts(n);
+    if (n->producing)
+        LOG_INFO("node", "JSON-RPC listening on http://%s:%d, block time %llu ms", n->cfg.rpc_host,
+                 rpc_http_port(n->http), (unsigned long long)n->cfg.block_time_ms);
+    else
+        LOG_INFO("node", "JSON-RPC listening on http://%s:%d, not producing blocks",
+                 n->cfg.rpc_host, rpc_http_port(n->http));
     *out = n;
     return 0;
 fail:

@@ -43,6 +43,10 @@ enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };
  * printed) or NODE_CFG_USAGE (err says what is wrong). */
 int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err);
 void node_print_help(const char *argv0);
+/* `openledgerd init ARGS` (argv[0] is "init"): creates the validator key of a
+ * data directory (docs/node.md). Returns 0, NODE_CFG_EXIT_OK (help printed),
+ * NODE_CFG_USAGE or another UTIL_E* code with err set. */
+int node_init_main(int argc, char **argv, util_err *err);
 
 typedef struct node node;
 

@@ -29,7 +29,8 @@ struct node {
     chain_store *store;
     chain_mempool *mempool;
     chain_keypair validator;
-    uint32_t validator_index;
+    uint32_t validator_index; /* UINT32_MAX: the key is not in the genesis validator set */
+    int producing;            /* the key alone can commit blocks (docs/node.md) */
     struct rpc_dispatch *dispatch;
     struct rpc_http *http;
     struct rpc_subs *subs;

@@ -34,6 +34,7 @@ static int dry_run(node *n, const chain_tx *tx, util_err *err)
     chain_addr proposer;
     chain_addr_from_pubkey(&proposer, n->validator.pubkey);
     chain_exec_ctx ctx = {.chain_id = n->genesis.chain_id,
+                          .genesis_hash = n->genesis.hash,
                           .height = h->height + 1,
                           .time_ms = h->time_ms,
                           .proposer = proposer,
@@ -88,7 +89,7 @@ static void *verify_range(void *arg)
     job *j = arg;
     for (size_t i = j->from; i < j->to; i++) {
         outcome *r = &j->res[i];
-        r->checked = chain_tx_check_sig(&j->txs[i]);
+        r->checked = chain_tx_check_sig(&j->txs[i], j->n->genesis.hash);
         if (r->checked && j->txs[i].type != CHAIN_TX_TRANSFER) {
             util_err e = {0};
             r->reason = dry_run(j->n, &j->txs[i], &e);

@@ -6,7 +6,12 @@ refuses anything else, so a drift shows up as rejected transactions):
 
   tx = version u8 | chain_id lenbytes | type u8 | sender pubkey[32] |
        nonce u64 | gas_limit u64 | gas_price u64 | body | signature[64]
-  sighash = SHA-256(0x02 || tx without the signature), id = SHA-256(0x03 || tx)
+  sighash = SHA-256(0x02 || genesis_hash[32] || tx without the signature)
+  id = SHA-256(0x03 || tx)
+
+The genesis hash in the signing domain binds a transaction to one network:
+take it from the node (node_status "genesisHash", see Rpc.domain()). Run this
+file to check the known answer of docs/encoding.md: python3 ol_txlib.py
 
 Signatures are BIP-340 Schnorr with the all-zero auxiliary randomness
 (deterministic), computed here with plain integers and a fixed-base table:
@@ -266,12 +271,25 @@ class Tx:
         self.id = "0x" + hashlib.sha256(b"\x03" + raw).hexdigest()
 
 
-def sign_tx(key: Key, chain_id: str, txtype: int, nonce: int, gas_limit: int, body: bytes,
-            gas_price: int = 1, version: int = 1) -> Tx:
+def _genesis_bytes(genesis_hash) -> bytes:
+    if isinstance(genesis_hash, str):
+        genesis_hash = bytes.fromhex(genesis_hash[2:] if genesis_hash.startswith("0x") else genesis_hash)
+    if len(genesis_hash) != 32:
+        raise ValueError("genesis hash must be 32 bytes")
+    return bytes(genesis_hash)
+
+
+def sighash(genesis_hash, unsigned: bytes) -> bytes:
+    """The message a sender signs: SHA-256(0x02 || genesis hash || unsigned encoding)."""
+    return hashlib.sha256(b"\x02" + _genesis_bytes(genesis_hash) + unsigned).digest()
+
+
+def sign_tx(key: Key, chain_id: str, genesis_hash, txtype: int, nonce: int, gas_limit: int,
+            body: bytes, gas_price: int = 1, version: int = 1) -> Tx:
+    """Signs for the network of genesis_hash (32 bytes, or hex with or without 0x)."""
     unsigned = (u8(version) + lenbytes(chain_id) + u8(txtype) + key.pubkey + u64(nonce) +
                 u64(gas_limit) + u64(gas_price) + body)
-    sighash = hashlib.sha256(b"\x02" + unsigned).digest()
-    return Tx(unsigned + key.sign(sighash))
+    return Tx(unsigned + key.sign(sighash(genesis_hash, unsigned)))
 
 
 # ---- JSON-RPC -----------------------------------------------------------------
@@ -335,6 +353,11 @@ class Rpc:
                 out.append((r.get("result"), RpcError(r["error"]) if "error" in r else None))
         return out
 
+    def domain(self):
+        """(chain id, genesis hash bytes) of the node: the signing domain."""
+        st = self.call("node_status")
+        return st["chainId"], _genesis_bytes(st["genesisHash"])
+
     def pages(self, method, *filter_params, limit=100):
         """Every item of a paged list method (docs/attribution.md), oldest first."""
         cursor = None
@@ -344,3 +367,33 @@ class Rpc:
             cursor = page["nextCursor"]
             if cursor is None:
                 return
+
+
+# ---- known answer (docs/encoding.md, tests/unit/test_tx.c) -------------------
+
+KAT_GENESIS = bytes(range(32))
+
+
+def _selftest():
+    """The signing-domain known answer: dev key 0 sends 1.25 OPEN to dev key 1,
+    nonce 7, gas 1000 at 1, chain "openledger-devnet", genesis hash 00 01 .. 1f."""
+    k0, k1 = dev_key(0), dev_key(1)
+    unsigned = (u8(1) + lenbytes("openledger-devnet") + u8(1) + k0.pubkey + u64(7) + u64(1000) +
+                u64(1) + body_transfer(k1.addr, 1250000000))
+    tx = sign_tx(k0, "openledger-devnet", KAT_GENESIS, 1, 7, 1000, body_transfer(k1.addr, 1250000000))
+    print("unsigned", unsigned.hex())
+    print("sighash ", sighash(KAT_GENESIS, unsigned).hex())
+    print("tx      ", tx.raw.hex())
+    print("id      ", tx.id[2:])
+    assert sighash(KAT_GENESIS, unsigned).hex() == KAT_SIGHASH, "sighash drifted"
+    assert tx.id[2:] == KAT_ID, "id drifted"
+    other = sign_tx(k0, "openledger-devnet", bytes(32), 1, 7, 1000, body_transfer(k1.addr, 1250000000))
+    assert other.raw != tx.raw, "the genesis hash must change the signature"
+    print("ok")
+
+
+KAT_SIGHASH = "7c34c934753ad03ad98843998438fa6817819f16cd5dc9bfb21259b2f9cf0661"
+KAT_ID = "589b12f698e306aab0accb762fa9e0ebedad066c6d9f6464a9eca3eed41aa8e1"
+
+if __name__ == "__main__":
+    _selftest()

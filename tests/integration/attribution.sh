@@ -58,7 +58,7 @@ sys.path.insert(0, sys.argv[1])
 import ol_txlib as L
 rpc = L.Rpc(sys.argv[2])
 kind = sys.argv[3]
-cid = rpc.call("node_status")["chainId"]
+cid, gh = rpc.domain()
 k = L.dev_key(int(sys.argv[4]))
 nonce = rpc.call("account_get", k.address)["pendingNonce"]
 if kind == "long-name":
@@ -71,7 +71,7 @@ elif kind == "dup-entry":
     t, body, gas = L.ATTRIBUTE, L.body_attribute(1, 1, [(1, 1), (4, 2), (1, 3)]), 100000
 elif kind == "too-many":
     t, body, gas = L.ATTRIBUTE, L.body_attribute(1, 1, [(i + 1, 1) for i in range(257)]), 200000
-tx = L.sign_tx(k, cid, t, nonce, gas, body)
+tx = L.sign_tx(k, cid, gh, t, nonce, gas, body)
 try:
     rpc.call("tx_send", tx.hex)
     print("accepted")

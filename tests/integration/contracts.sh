@@ -236,7 +236,7 @@ sys.path.insert(0, sys.argv[1])
 import ol_txlib as L
 rpc = L.Rpc(sys.argv[2])
 cmd = sys.argv[3]
-cid = rpc.call("node_status")["chainId"]
+cid, gh = rpc.domain()
 
 def body_call(contract, value, data):
     return L.addr_decode(contract) + L.u64(value) + L.lenbytes(data)
@@ -260,8 +260,8 @@ if cmd == "armfault":
     for tag in range(1, 8):
         nonce = rpc.call("account_get", k.address)["pendingNonce"]
         data = bytes([kind, tag])
-        arm = L.sign_tx(k, cid, 8, nonce, 1000000, body_call(contract, 0, data))
-        fire = L.sign_tx(k, cid, 8, nonce + 1, gas, body_call(contract, 1000, data))
+        arm = L.sign_tx(k, cid, gh, 8, nonce, 1000000, body_call(contract, 0, data))
+        fire = L.sign_tx(k, cid, gh, 8, nonce + 1, gas, body_call(contract, 1000, data))
         res = rpc.batch([("tx_send", [arm.hex]), ("tx_send", [fire.hex])])
         if res[0][1]:
             sys.exit("arming refused: %s" % res[0][1])
@@ -277,7 +277,7 @@ elif cmd == "deployraw":
     k = L.dev_key(int(sys.argv[4]))
     code = bytes.fromhex(sys.argv[5])
     nonce = rpc.call("account_get", k.address)["pendingNonce"]
-    tx = L.sign_tx(k, cid, 7, nonce, 20000 + 10 * len(code) + 1000, L.lenbytes(code))
+    tx = L.sign_tx(k, cid, gh, 7, nonce, 20000 + 10 * len(code) + 1000, L.lenbytes(code))
     try:
         rpc.call("tx_send", tx.hex)
         print("accepted")

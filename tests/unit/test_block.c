@@ -16,6 +16,9 @@
 #include "chain/hash.h"
 #include "util/hex.h"
 
+/* The genesis hash transactions are signed for (their signing domain). */
+static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};
+
 static void hexeq(const uint8_t *p, size_t n, const char *want)
 {
     char h[2 * 64 + 1];
@@ -168,7 +171,7 @@ static void add_tx(chain_block *b, uint32_t key, uint64_t nonce)
     tx->gas_price = 1;
     chain_addr_from_pubkey(&tx->body.transfer.to, to.pubkey);
     tx->body.transfer.amount = 1000 + nonce;
-    assert_int_equal(chain_tx_sign(tx, &kp, NULL), 0);
+    assert_int_equal(chain_tx_sign(tx, &kp, GH, NULL), 0);
 }
 
 static void make_block(chain_block *b, size_t ntx)
@@ -208,7 +211,7 @@ static void test_block_roundtrip(void **state)
         for (size_t i = 0; i < d.ntx; i++) {
             assert_memory_equal(d.txs[i].id, b.txs[i].id, 32);
             assert_int_equal(d.txs[i].sig_checked, 0); /* decode verifies nothing */
-            assert_int_equal(chain_tx_check_sig(&d.txs[i]), 1);
+            assert_int_equal(chain_tx_check_sig(&d.txs[i], GH), 1);
         }
         uint8_t root[32];
         chain_block_tx_root(&d, root);
@@ -242,7 +245,7 @@ static void test_block_decode_skips_signatures(void **state)
     b.txs[0].sig[10] ^= 4;
     encode_block(&b, &p, &n);
     assert_int_equal(chain_block_decode(&d, p, n, &err), 0);
-    assert_int_equal(chain_tx_check_sig(&d.txs[0]), 0);
+    assert_int_equal(chain_tx_check_sig(&d.txs[0], GH), 0);
     chain_block_free(&d);
     chain_block_free(&b);
     free(p);

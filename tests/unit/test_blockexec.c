@@ -61,6 +61,7 @@ static void node_open(node_fx *n, const chain_genesis *g)
                            .max_bytes = 1u << 20,
                            .max_nonce_ahead = 64};
     snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
+    memcpy(c.genesis_hash, g->hash, 32);
     n->mp = chain_mempool_new(&c, acct_fn, n);
     assert_non_null(n->mp);
     n->bx = (chain_blockexec){.g = g, .st = n->st};
@@ -92,7 +93,7 @@ static chain_tx transfer_gas(const chain_genesis *g, uint32_t from, uint32_t to,
     tx.body.transfer.to = a;
     tx.body.transfer.amount = amount;
     util_err err = {0};
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), 0);
+    assert_int_equal(chain_tx_sign(&tx, &kp, g->hash, &err), 0);
     return tx;
 }
 
@@ -271,7 +272,7 @@ static void m_tx_too_large(node_fx *n, chain_block *b)
     t.body.deploy.len = 1100;
     t.body.deploy.code = calloc(1, 1100);
     util_err err = {0};
-    assert_int_equal(chain_tx_sign(&t, &kp, &err), 0);
+    assert_int_equal(chain_tx_sign(&t, &kp, n->g->hash, &err), 0);
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }

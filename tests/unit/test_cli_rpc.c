@@ -28,6 +28,9 @@
 #include "cli/http_client.h"
 #include "util/hex.h"
 
+/* The genesis hash transactions are signed for (their signing domain). */
+static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};
+
 /* --- fake node ------------------------------------------------------------ */
 
 #define HOLD ((char *)1) /* handler result: keep the connection open, never answer */
@@ -327,8 +330,10 @@ static char *h_node(const char *m, json_t *p)
 {
     if (!strcmp(m, "node_status"))
         return ok(json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:i}", "chainId", "openledger-devnet",
-                            "genesisHash", "0x00", "height", 12, "headHash", "0xab", "headTime",
-                            (json_int_t)1764000000000, "version", "0.1.0", "mempoolSize", 0));
+                            "genesisHash",
+                            "0x6f6c2d7465737400000000000000000000000000000000000000000000000000",
+                            "height", 12, "headHash", "0xab", "headTime", (json_int_t)1764000000000,
+                            "version", "0.1.0", "mempoolSize", 0));
     if (!strcmp(m, "account_get"))
         return ok(json_pack("{s:O, s:s, s:i, s:I}", "address", json_array_get(p, 0), "balance",
                             "1250000000", "nonce", 3, "pendingNonce", (json_int_t)S.pending_nonce));
@@ -338,7 +343,7 @@ static char *h_node(const char *m, json_t *p)
         const char *hx = json_string_value(json_array_get(p, 0));
         if (!hx || strncmp(hx, "0x", 2) || util_hex_decode_alloc(hx, 1 << 20, &raw, &n))
             return rpc_error(-32602, "bad hex", NULL);
-        int bad = chain_tx_decode(&S.sent, raw, n, NULL) || chain_tx_check_sig(&S.sent) != 1;
+        int bad = chain_tx_decode(&S.sent, raw, n, NULL) || chain_tx_check_sig(&S.sent, GH) != 1;
         free(raw);
         if (bad) return rpc_error(-32602, "bad tx", NULL);
         S.have_sent = 1;

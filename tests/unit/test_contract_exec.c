@@ -78,7 +78,7 @@ static void sign(chain_tx *tx, uint32_t dev)
     chain_keypair kp;
     assert_int_equal(chain_keypair_dev(&kp, dev), 0);
     util_err err = {0};
-    if (chain_tx_sign(tx, &kp, &err)) fail_msg("sign: %s", err.msg);
+    if (chain_tx_sign(tx, &kp, fx_devnet()->hash, &err)) fail_msg("sign: %s", err.msg);
 }
 
 /* Executes one transaction in a new block on the head and commits it; r gets
@@ -95,6 +95,7 @@ static void run_block(chain_tx *tx, chain_receipt *r)
     b.h.time_ms = parent->time_ms + 1000;
     fx_dev_addr(&b.h.proposer, PROPOSER);
     chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
@@ -353,6 +354,7 @@ static void test_deploy_and_call(void **state)
     /* Read back through a read-only call: the value, and nothing changes. */
     const chain_header *hd = chain_store_head_header(g_st);
     chain_exec_ctx cx = {.chain_id = fx_devnet()->chain_id,
+                         .genesis_hash = fx_devnet()->hash,
                          .height = hd->height + 1,
                          .time_ms = hd->time_ms,
                          .proposer = hd->proposer};
@@ -530,6 +532,7 @@ static void test_readonly_fault(void **state)
     fx_dev_addr(&dev5, 5);
     const chain_header *hd = chain_store_head_header(g_st);
     chain_exec_ctx cx = {.chain_id = fx_devnet()->chain_id,
+                         .genesis_hash = fx_devnet()->hash,
                          .height = hd->height + 1,
                          .time_ms = hd->time_ms,
                          .proposer = hd->proposer};
@@ -632,11 +635,11 @@ static void test_deploy_rejects_bad_code(void **state)
     chain_keypair kp;
     assert_int_equal(chain_keypair_dev(&kp, 6), 0);
     util_err err = {0};
-    assert_int_not_equal(chain_tx_sign(&tx, &kp, &err), 0);
+    assert_int_not_equal(chain_tx_sign(&tx, &kp, fx_devnet()->hash, &err), 0);
     tx.body.deploy.len = CHAIN_CODE_MAX + 1;
     tx.body.deploy.code = calloc(1, CHAIN_CODE_MAX + 1);
     assert_non_null(tx.body.deploy.code);
-    assert_int_not_equal(chain_tx_sign(&tx, &kp, &err), 0);
+    assert_int_not_equal(chain_tx_sign(&tx, &kp, fx_devnet()->hash, &err), 0);
     chain_tx_free(&tx);
 }
 

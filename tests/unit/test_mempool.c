@@ -11,6 +11,9 @@
 #include "chain/keys.h"
 #include "chain/mempool.h"
 
+/* The genesis hash transactions are signed for (their signing domain). */
+static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};
+
 #define NKEYS 16
 #define CHAIN "test-chain"
 
@@ -71,6 +74,7 @@ static chain_mempool_cfg cfg_default(void)
     chain_mempool_cfg c;
     memset(&c, 0, sizeof c);
     strcpy(c.chain_id, CHAIN);
+    memcpy(c.genesis_hash, GH, 32);
     c.min_gas_price = 1;
     c.block_gas_limit = 1000000;
     c.max_tx_size = 4096;
@@ -94,7 +98,7 @@ static chain_tx mk_full(int k, uint64_t nonce, uint64_t price, uint64_t gas, uin
     tx.gas_price = price;
     tx.body.transfer.to = g_addrs[NKEYS - 1];
     tx.body.transfer.amount = amount;
-    if (chain_tx_sign(&tx, &g_keys[k], &err)) fail_msg("sign: %s", err.msg);
+    if (chain_tx_sign(&tx, &g_keys[k], GH, &err)) fail_msg("sign: %s", err.msg);
     return tx;
 }
 

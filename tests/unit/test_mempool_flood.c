@@ -67,11 +67,15 @@ static int setup(void **state)
     return 0;
 }
 
+/* The genesis hash the pool and the signer share (any 32 bytes will do). */
+static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x66, 0x6c, 0x6f, 0x6f, 0x64};
+
 static chain_mempool_cfg small_cfg(size_t max_txs, size_t max_queued, uint64_t lifetime_s)
 {
     chain_mempool_cfg c;
     memset(&c, 0, sizeof c);
     strcpy(c.chain_id, CHAIN);
+    memcpy(c.genesis_hash, GH, 32);
     c.min_gas_price = 1;
     c.block_gas_limit = 1000000;
     c.max_tx_size = 4096;
@@ -88,7 +92,7 @@ static chain_mempool_cfg small_cfg(size_t max_txs, size_t max_queued, uint64_t l
 static void sign(chain_tx *tx, const chain_keypair *kp)
 {
     util_err err = {0};
-    if (chain_tx_sign(tx, kp, &err)) fail_msg("sign: %s", err.msg);
+    if (chain_tx_sign(tx, kp, GH, &err)) fail_msg("sign: %s", err.msg);
 }
 
 static chain_tx mk(int k, uint64_t nonce, uint64_t price)

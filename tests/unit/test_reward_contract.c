@@ -139,6 +139,7 @@ static void settle(const scenario *s, int vm, outcome *o)
 {
     memset(o, 0, sizeof *o);
     chain_exec_ctx ctx = {.chain_id = "openledger-devnet",
+                          .genesis_hash = fx_devnet()->hash,
                           .height = 7,
                           .time_ms = 1767225607000ull,
                           .proposer = s->proposer,

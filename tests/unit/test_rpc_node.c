@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "chain_fixture.h"
+
 #include "chain/hash.h"
 #include "node/node_internal.h"
 #include "rpc/metrics.h"
@@ -66,7 +68,7 @@ static char *transfer_hex(uint32_t from, uint32_t to, uint64_t amount, uint64_t 
     tx.body.transfer.amount = amount;
     chain_keypair kp;
     chain_keypair_dev(&kp, from);
-    assert_int_equal(chain_tx_sign(&tx, &kp, NULL), 0);
+    assert_int_equal(chain_tx_sign(&tx, &kp, fx_devnet()->hash, NULL), 0);
     chain_keypair_clear(&kp);
     if (txid) memcpy(txid, tx.id, 32);
     util_buf b;
@@ -470,7 +472,7 @@ static char *signed_hex(chain_tx *tx, uint32_t dev, uint64_t nonce)
     tx->gas_price = 1;
     chain_keypair kp;
     chain_keypair_dev(&kp, dev);
-    assert_int_equal(chain_tx_sign(tx, &kp, NULL), 0);
+    assert_int_equal(chain_tx_sign(tx, &kp, fx_devnet()->hash, NULL), 0);
     chain_keypair_clear(&kp);
     util_buf b;
     util_buf_init(&b);

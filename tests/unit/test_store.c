@@ -52,7 +52,7 @@ static chain_tx transfer(uint32_t from, const chain_addr *to, uint64_t amount, u
     tx.body.transfer.to = *to;
     tx.body.transfer.amount = amount;
     util_err err = {0};
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), 0);
+    assert_int_equal(chain_tx_sign(&tx, &kp, fx_devnet()->hash, &err), 0);
     return tx;
 }
 
@@ -78,6 +78,7 @@ static void make_block(chain_store *st, chain_tx *txs, size_t n, chain_receipt *
     b.h.time_ms = parent->time_ms + 1000;
     fx_dev_addr(&b.h.proposer, 1000);
     chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
@@ -204,7 +205,10 @@ static void test_invalid_txs_change_nothing(void **state)
     chain_store *st = open_store();
     chain_addr to;
     fx_dev_addr(&to, 2);
-    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
+                          .height = 1,
+                          .min_gas_price = 1};
     fx_dev_addr(&ctx.proposer, 1000);
     chain_exec *ex = chain_exec_new(st, &ctx);
     uint8_t root0[32], root1[32];
@@ -221,7 +225,7 @@ static void test_invalid_txs_change_nothing(void **state)
     snprintf(wrong_chain.chain_id, sizeof wrong_chain.chain_id, "other-chain");
     chain_keypair kp;
     chain_keypair_dev(&kp, 0);
-    chain_tx_sign(&wrong_chain, &kp, &err);
+    chain_tx_sign(&wrong_chain, &kp, fx_devnet()->hash, &err);
     assert_int_equal(chain_exec_apply_tx(ex, &wrong_chain, &r, &err), UTIL_EINVAL);
     assert_non_null(strstr(err.msg, "wrong chain"));
 
@@ -232,7 +236,7 @@ static void test_invalid_txs_change_nothing(void **state)
 
     chain_tx low_gas = transfer(0, &to, 1, 0);
     low_gas.gas_limit = 10;
-    chain_tx_sign(&low_gas, &kp, &err);
+    chain_tx_sign(&low_gas, &kp, fx_devnet()->hash, &err);
     assert_int_equal(chain_exec_apply_tx(ex, &low_gas, &r, &err), UTIL_EINVAL);
 
     /* An unfunded sender cannot pay for gas. */
@@ -244,7 +248,7 @@ static void test_invalid_txs_change_nothing(void **state)
     chain_tx ovf = transfer(0, &to, 1, 0);
     ovf.gas_limit = UINT64_MAX / 2;
     ovf.gas_price = 3;
-    chain_tx_sign(&ovf, &kp, &err);
+    chain_tx_sign(&ovf, &kp, fx_devnet()->hash, &err);
     assert_int_equal(chain_exec_apply_tx(ex, &ovf, &r, &err), UTIL_EINVAL);
 
     assert_int_equal(chain_exec_finish(ex, root1, &err), 0);
@@ -261,7 +265,10 @@ static void test_checked_signature_not_reverified(void **state)
     chain_store *st = open_store();
     chain_addr to;
     fx_dev_addr(&to, 2);
-    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
+                          .height = 1,
+                          .min_gas_price = 1};
     fx_dev_addr(&ctx.proposer, 1000);
     chain_exec *ex = chain_exec_new(st, &ctx);
     chain_receipt r;
@@ -293,7 +300,10 @@ static void test_commit_checks(void **state)
     b.h.height = 1;
     chain_store_head_id(st, b.h.parent);
     b.h.time_ms = parent->time_ms + 1;
-    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id, .height = 1, .min_gas_price = 1};
+    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
+                          .height = 1,
+                          .min_gas_price = 1};
     chain_exec *ex = chain_exec_new(st, &ctx);
     chain_tx tx = transfer(0, &to, 1, 0);
     chain_receipt r;

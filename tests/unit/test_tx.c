@@ -1,7 +1,8 @@
 /* Transaction encoding, signing and decoding; the bodies of the other types
  * are in test_tx_bodies.c. The known answers were computed
  * independently (a from-scratch Python BIP-340 that reproduces the official
- * vectors, plus hashlib) from the layout in chain/tx.h. */
+ * vectors, plus hashlib) from the layout in chain/tx.h; scripts/ol_txlib.py
+ * (run it) reproduces the signing-domain ones, which docs/encoding.md lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +20,13 @@
 #define KAT_ENC                                                                                    \
     "01116f70656e6c65646765722d6465766e657401d9e7a7390f7199c8332b29b4cbeb49fec41c59595f7689924b55" \
     "1337f501d38b0700000000000000e8030000000000000100000000000000dc04d1a9923e361eccad546a7d2fbff6" \
-    "cac6eea6807c814a00000000c8619b5b21e68f22e44a9fde8d16eb8c2960615f82f39fa9848d60819dd25fa99379" \
-    "6e93e43bd8ca341453fb68f595bebb799f47019521171b69324107579d43"
-#define KAT_ID "99d5c21e6d4a2e5d4c2984f3cbc37517f7b7573fbaf10b6543f052e9f4ffa650"
-#define KAT_SIGHASH "1acf360969030fd75004226bb530019e397d41789dfeb14b66265d0e89480daf"
+    "cac6eea6807c814a00000000aafb0b9b344f5e93e64b68926a44a8cabdc347bbb8d34e4d045260b10f57e146a30d" \
+    "01f6afcfae3ce6cdf989de3c5370d846a3fc8a09d5f3b85a62694e8c522f"
+#define KAT_ID "589b12f698e306aab0accb762fa9e0ebedad066c6d9f6464a9eca3eed41aa8e1"
+#define KAT_SIGHASH "7c34c934753ad03ad98843998438fa6817819f16cd5dc9bfb21259b2f9cf0661"
+/* The same content without the genesis hash in the domain (before it was
+ * bound): the sighash of a chain whose domain lacked the genesis. */
+#define KAT_SIGHASH_UNBOUND "1acf360969030fd75004226bb530019e397d41789dfeb14b66265d0e89480daf"
 #define KAT_LEN 168
 
 /* ATTRIBUTE by dev key 0, computed the same way: nonce 42, gas 20000 at 3,
@@ -34,10 +38,14 @@
     "1337f501d38b2a00000000000000204e000000000000030000000000000007000000000000000001020304050607" \
     "08090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00f2052a0100000001eeeeeeeeeeeeeeeeeeeeeeeeee" \
     "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee030100000000000000580200000000000005000000000000002c01" \
-    "00000000000009000000000000006400000000000000c6f72bd7e0a67e06fc6247f6aedf908abd2a26c58ca2006d" \
-    "efbc8240ad83a9c707a65fe7a06bfca98e4a07802d7d65a3c4f040c72bcab2a41d071c8ced6d5bfd"
-#define ATTR_SIGHASH "546448705adbb3649375bc24d74ef37511557ac8b869462a2aa755d1b26670a8"
-#define ATTR_ID "0f52579ad388b7057320605e1571fb8caa3ee52d760989ea6253e973cfd62611"
+    "000000000000090000000000000064000000000000004f77227003d053d675ba8b54a473ee76ae79165800f469fc" \
+    "a687b4d89d781dbc7af6b416cee6591ef16c7abd60394cec8312f2886c732ef634ceecff940f173c"
+#define ATTR_SIGHASH "ba8131382fc84b2ebc66529257b9d6b0bbcb25f7405cce1a4867f21c760a2ad2"
+#define ATTR_ID "76ffca80e01a73d32ef9070c4cdac9373ab165645dcccb9a16d131aa9566b6b8"
+
+/* The genesis hash of the known answers: bytes 00 01 .. 1f. */
+static const uint8_t G[32] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
+                              16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
 /* Fixed content: dev key 0 sends 1.25 OPEN to dev key 1's address. */
 static void make_tx(chain_tx *tx, const chain_keypair *from, uint32_t to_index)
@@ -70,7 +78,7 @@ static void signed_tx(chain_tx *tx, uint8_t **p, size_t *n)
     util_err err;
     assert_int_equal(chain_keypair_dev(&kp, 0), 0);
     make_tx(tx, &kp, 1);
-    assert_int_equal(chain_tx_sign(tx, &kp, &err), 0);
+    assert_int_equal(chain_tx_sign(tx, &kp, G, &err), 0);
     encode(tx, p, n);
 }
 
@@ -85,9 +93,11 @@ static void test_known_answer(void **state)
     make_tx(&tx, &kp, 1);
     /* Deterministic signature (all-zero aux) so the bytes are stable. */
     assert_int_equal(chain_tx_finalize(&tx, &err), 0);
-    util_hex_encode(hex, tx.sighash, 32);
+    uint8_t sh[32];
+    assert_int_equal(chain_tx_sighash(&tx, G, sh), 0);
+    util_hex_encode(hex, sh, 32);
     assert_string_equal(hex, KAT_SIGHASH);
-    assert_int_equal(chain_sign(tx.sig, tx.sighash, &kp, NULL), 0);
+    assert_int_equal(chain_sign(tx.sig, sh, &kp, NULL), 0);
     assert_int_equal(chain_tx_finalize(&tx, &err), 0);
 
     uint8_t *p;
@@ -102,13 +112,15 @@ static void test_known_answer(void **state)
     chain_addr from;
     chain_addr_from_pubkey(&from, kp.pubkey);
     assert_memory_equal(tx.from.b, from.b, CHAIN_ADDR_LEN);
-    assert_int_equal(chain_tx_check_sig(&tx), 1);
+    assert_int_equal(chain_tx_check_sig(&tx, G), 1);
 
     /* The same bytes decode to the same transaction. */
     chain_tx d;
     assert_int_equal(chain_tx_decode(&d, p, n, &err), 0);
     assert_memory_equal(d.id, tx.id, 32);
-    assert_memory_equal(d.sighash, tx.sighash, 32);
+    uint8_t dsh[32];
+    assert_int_equal(chain_tx_sighash(&d, G, dsh), 0);
+    assert_memory_equal(dsh, sh, 32);
     assert_int_equal(d.sig_checked, 0);
     chain_tx_free(&d);
     chain_tx_free(&tx);
@@ -142,16 +154,16 @@ static void test_sign_decode_roundtrip(void **state)
     assert_memory_equal(p2, p, n);
 
     assert_int_equal(d.sig_checked, 0);
-    assert_int_equal(chain_tx_check_sig(&d), 1);
+    assert_int_equal(chain_tx_check_sig(&d, G), 1);
     assert_int_equal(d.sig_checked, 1);
     /* Cached: a later call does not verify again. */
     d.sig[0] ^= 1;
-    assert_int_equal(chain_tx_check_sig(&d), 1);
+    assert_int_equal(chain_tx_check_sig(&d, G), 1);
     /* Finalize recomputes from content and drops the cache. */
     assert_int_equal(chain_tx_finalize(&d, &err), 0);
     assert_int_equal(d.sig_checked, 0);
-    assert_int_equal(chain_tx_check_sig(&d), 0);
-    assert_int_equal(chain_tx_check_sig(&d), 0);
+    assert_int_equal(chain_tx_check_sig(&d, G), 0);
+    assert_int_equal(chain_tx_check_sig(&d, G), 0);
 
     chain_tx c;
     assert_int_equal(chain_tx_copy(&c, &tx), 0);
@@ -172,10 +184,13 @@ static void test_sign_is_randomized(void **state)
     size_t na, nb;
     signed_tx(&a, &pa, &na);
     signed_tx(&b, &pb, &nb);
-    assert_memory_equal(a.sighash, b.sighash, 32);
+    uint8_t sa[32], sb[32];
+    assert_int_equal(chain_tx_sighash(&a, G, sa), 0);
+    assert_int_equal(chain_tx_sighash(&b, G, sb), 0);
+    assert_memory_equal(sa, sb, 32);
     assert_memory_not_equal(a.sig, b.sig, 64);
-    assert_int_equal(chain_tx_check_sig(&a), 1);
-    assert_int_equal(chain_tx_check_sig(&b), 1);
+    assert_int_equal(chain_tx_check_sig(&a, G), 1);
+    assert_int_equal(chain_tx_check_sig(&b, G), 1);
     free(pa);
     free(pb);
 }
@@ -194,7 +209,7 @@ static void test_bit_flips(void **state)
         p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
         if (chain_tx_decode(&d, p, n, NULL) == 0) {
             decoded++;
-            if (chain_tx_check_sig(&d) != 0) fail_msg("bit %zu flipped still verifies", bit);
+            if (chain_tx_check_sig(&d, G) != 0) fail_msg("bit %zu flipped still verifies", bit);
             assert_memory_not_equal(d.id, tx.id, 32);
         }
         p[bit / 8] ^= (uint8_t)(1u << (bit % 8));
@@ -313,7 +328,7 @@ static void test_read_sequence(void **state)
     assert_int_equal(util_rd_end(&r), 0);
     assert_memory_equal(x.id, a.id, 32);
     assert_memory_equal(y.id, b.id, 32);
-    assert_int_equal(chain_tx_check_sig(&y), 1);
+    assert_int_equal(chain_tx_check_sig(&y, G), 1);
     /* Error offsets are relative to the transaction being read. */
     assert_int_equal(chain_tx_read(&x, &r, &err), UTIL_EINVAL);
     assert_string_equal(err.msg, "transaction: truncated at byte 0");
@@ -331,14 +346,14 @@ static void test_finalize_and_sign_checks(void **state)
     make_tx(&tx, &kp, 1);
     tx.version = 2;
     assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);
     make_tx(&tx, &kp, 1);
     tx.type = 9;
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);
     assert_string_equal(err.msg, "unsupported transaction type 9");
     make_tx(&tx, &kp, 1);
     strcpy(tx.chain_id, "Devnet");
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);
     make_tx(&tx, &kp, 1);
     memset(tx.chain_id, 'a', sizeof tx.chain_id); /* not terminated */
     assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
@@ -418,10 +433,12 @@ static void test_known_answer_attribute(void **state)
     assert_non_null(tx.body.attribute.entries);
     memcpy(tx.body.attribute.entries, e, sizeof e);
     assert_int_equal(chain_tx_finalize(&tx, &err), 0);
-    util_hex_encode(hex, tx.sighash, 32);
+    uint8_t sh[32];
+    assert_int_equal(chain_tx_sighash(&tx, G, sh), 0);
+    util_hex_encode(hex, sh, 32);
     assert_string_equal(hex, ATTR_SIGHASH);
     /* All-zero aux: the deterministic BIP-340 signature. */
-    assert_int_equal(chain_sign(tx.sig, tx.sighash, &kp, NULL), 0);
+    assert_int_equal(chain_sign(tx.sig, sh, &kp, NULL), 0);
     assert_int_equal(chain_tx_finalize(&tx, &err), 0);
     uint8_t *p;
     size_t n;
@@ -431,11 +448,11 @@ static void test_known_answer_attribute(void **state)
     assert_string_equal(hex, ATTR_ENC);
     util_hex_encode(hex, tx.id, 32);
     assert_string_equal(hex, ATTR_ID);
-    assert_int_equal(chain_tx_check_sig(&tx), 1);
+    assert_int_equal(chain_tx_check_sig(&tx, G), 1);
 
     assert_int_equal(chain_tx_decode(&d, p, n, &err), 0);
     assert_memory_equal(d.id, tx.id, 32);
-    assert_int_equal(chain_tx_check_sig(&d), 1);
+    assert_int_equal(chain_tx_check_sig(&d, G), 1);
     assert_int_equal(chain_tx_value(&d), 5000000000ull);
     assert_int_equal(chain_tx_intrinsic_gas(&d), 5000 + 3 * 500);
     uint64_t cost;
@@ -444,6 +461,41 @@ static void test_known_answer_attribute(void **state)
     chain_tx_free(&d);
     chain_tx_free(&tx);
     free(p);
+}
+
+/* The genesis hash is part of the signing domain: a transaction signed for
+ * one genesis does not verify under another with the same chain id, and the
+ * unbound digest of the old domain is not what is signed. */
+static void test_genesis_domain(void **state)
+{
+    (void)state;
+    chain_keypair kp;
+    chain_tx tx, d;
+    util_err err;
+    char hex[65];
+    uint8_t other[32], sh[32];
+    memcpy(other, G, 32);
+    other[31] ^= 1;
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    make_tx(&tx, &kp, 1);
+    assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), 0);
+    assert_int_equal(chain_tx_copy(&d, &tx), 0);
+    assert_int_equal(chain_tx_check_sig(&d, other), 0);
+    assert_int_equal(d.sig_checked, 0);
+    assert_int_equal(chain_tx_check_sig(&d, NULL), 0); /* no domain: never valid */
+    assert_int_equal(chain_tx_check_sig(&d, G), 1);
+    assert_int_equal(chain_tx_sighash(&tx, other, sh), 0);
+    util_hex_encode(hex, sh, 32);
+    assert_string_not_equal(hex, KAT_SIGHASH);
+    assert_string_not_equal(hex, KAT_SIGHASH_UNBOUND);
+    /* A signature over the old, unbound digest is refused. */
+    uint8_t unbound[32];
+    assert_int_equal(util_hex_decode_exact(unbound, 32, KAT_SIGHASH_UNBOUND), 0);
+    assert_int_equal(chain_sign(tx.sig, unbound, &kp, NULL), 0);
+    assert_int_equal(chain_tx_finalize(&tx, &err), 0);
+    assert_int_equal(chain_tx_check_sig(&tx, G), 0);
+    chain_tx_free(&d);
+    chain_tx_free(&tx);
 }
 
 int main(void)
@@ -459,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_chain_id_valid),
         cmocka_unit_test(test_gas_and_cost),
         cmocka_unit_test(test_known_answer_attribute),
+        cmocka_unit_test(test_genesis_domain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,9 @@
 #include "chain/tx.h"
 #include "util/hex.h"
 
+/* The genesis hash transactions are signed for (their signing domain). */
+static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};
+
 #define CID "openledger-devnet"
 
 static const uint8_t ALL_TYPES[] = {
@@ -132,7 +135,10 @@ static void roundtrip(chain_tx *tx)
     assert_int_equal(n, tx->size);
     if (chain_tx_decode(&d, p, n, &err)) fail_msg("decode: %s", err.msg);
     assert_memory_equal(d.id, tx->id, 32);
-    assert_memory_equal(d.sighash, tx->sighash, 32);
+    uint8_t sd[32], st[32];
+    assert_int_equal(chain_tx_sighash(&d, GH, sd), 0);
+    assert_int_equal(chain_tx_sighash(tx, GH, st), 0);
+    assert_memory_equal(sd, st, 32);
     assert_int_equal(d.size, n);
     encode(&d, &p2, &n2);
     assert_int_equal(n2, n);
@@ -617,10 +623,10 @@ static void test_finalize_rules(void **state)
     assert_int_equal(chain_keypair_dev(&kp, 0), 0);
     make(&tx, CHAIN_TX_MODEL_REGISTER);
     tx.body.model_register.contributors_bp = 0;
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), UTIL_EINVAL);
+    assert_int_equal(chain_tx_sign(&tx, &kp, GH, &err), UTIL_EINVAL);
     tx.body.model_register.contributors_bp = 8500;
-    assert_int_equal(chain_tx_sign(&tx, &kp, &err), 0);
-    assert_int_equal(chain_tx_check_sig(&tx), 1);
+    assert_int_equal(chain_tx_sign(&tx, &kp, GH, &err), 0);
+    assert_int_equal(chain_tx_check_sig(&tx, GH), 1);
     chain_tx_free(&tx);
 }
 
