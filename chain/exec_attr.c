@@ -405,12 +405,24 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
     for (uint32_t i = 0; i < rec.npayouts; i++) {
         const chain_payout *p = &rec.payouts[i];
         if (p->role == CHAIN_ROLE_CONTRIBUTOR) {
+            /* Totals are checked, never wrapped: a total that cannot hold a
+             * payout fails the record rather than show a wrong figure. */
             for (uint32_t j = 0; j < rec.nentries; j++)
-                if (cs[j].id == p->contribution) cs[j].earned += p->amount;
+                if (cs[j].id == p->contribution &&
+                    util_add_u64(cs[j].earned, p->amount, &cs[j].earned)) {
+                    rc = FAIL(err, UTIL_EINVAL,
+                              "earnings_overflow: contribution %llu's earnings would pass 2^64-1",
+                              (unsigned long long)cs[j].id);
+                    goto out;
+                }
             chain_contributor ct;
             if ((rc = load_contributor(ex, &p->recipient, &ct, err))) goto out;
-            ct.earned += p->amount;
-            ct.payouts++;
+            if (util_add_u64(ct.earned, p->amount, &ct.earned) ||
+                util_add_u64(ct.payouts, 1, &ct.payouts)) {
+                rc = FAIL(err, UTIL_EINVAL,
+                          "earnings_overflow: a contributor's earnings would pass 2^64-1");
+                goto out;
+            }
             if ((rc = save_contributor(ex, &p->recipient, &ct, err))) goto out;
         }
         uint8_t seq[2] = {(uint8_t)(i >> 8), (uint8_t)i}, val[25];
