@@ -162,8 +162,8 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
 
     chain_addr escrow;
     chain_bond_escrow_addr(&escrow);
-    if (d.bond && (rc = chain_exec_transfer(ex, &tx->from, &escrow, d.bond, err))) {
-        if (rc == UTIL_EINVAL)
+    if (d.bond && (rc = chain_exec_transfer_coded(ex, &tx->from, &escrow, d.bond, err))) {
+        if (rc == UTIL_EINVAL && chain_fail_from_msg(err->msg) == CHAIN_FAIL_INSUFFICIENT_FUNDS)
             return FAIL(err, UTIL_EINVAL,
                         "insufficient_funds: the datanet's bond is %llu base units",
                         (unsigned long long)d.bond);
@@ -191,7 +191,8 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
     ct.contributions++;
     if (!d.review) ct.accepted++;
     /* Without review the bond goes straight back: the contribution is accepted. */
-    if (!d.review && d.bond && (rc = chain_exec_transfer(ex, &escrow, &tx->from, d.bond, err)))
+    if (!d.review && d.bond &&
+        (rc = chain_exec_transfer_coded(ex, &escrow, &tx->from, d.bond, err)))
         return rc;
     uint8_t idv[8], dn[8];
     util_put_u64le(idv, c.id);
@@ -231,7 +232,7 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
         c.status = CHAIN_CONTRIB_ACCEPTED;
         d.accepted++;
         ct.accepted++;
-        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &c.contributor, c.bond, err)))
+        if (c.bond && (rc = chain_exec_transfer_coded(ex, &escrow, &c.contributor, c.bond, err)))
             return rc;
     } else {
         c.status = CHAIN_CONTRIB_REJECTED;
@@ -239,7 +240,8 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
         d.rejected++;
         ct.rejected++;
         /* A rejected contribution's bond is forfeited to the datanet owner. */
-        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &d.owner, c.bond, err))) return rc;
+        if (c.bond && (rc = chain_exec_transfer_coded(ex, &escrow, &d.owner, c.bond, err)))
+            return rc;
     }
     if ((rc = SAVE_CONTRIB(ex, &c, err)) || (rc = SAVE_DATANET(ex, &d, err)) ||
         (rc = save_contributor(ex, &c.contributor, &ct, err)))
@@ -350,8 +352,8 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
 
     /* Escrow the fee to the reward contract, then let it pay out. */
     chain_account before;
-    if ((rc = chain_exec_transfer(ex, &tx->from, &m.reward_contract, b->fee, err))) {
-        if (rc == UTIL_EINVAL)
+    if ((rc = chain_exec_transfer_coded(ex, &tx->from, &m.reward_contract, b->fee, err))) {
+        if (rc == UTIL_EINVAL && chain_fail_from_msg(err->msg) == CHAIN_FAIL_INSUFFICIENT_FUNDS)
             FAIL(err, UTIL_EINVAL,
                  "insufficient_funds: the fee of %llu base units exceeds the balance",
                  (unsigned long long)b->fee);

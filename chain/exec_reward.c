@@ -35,7 +35,7 @@ static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_re
                util_err *err)
 {
     if (amount == 0) return 0;
-    int rc = chain_exec_transfer(ex, &m->reward_contract, to, amount, err);
+    int rc = chain_exec_transfer_coded(ex, &m->reward_contract, to, amount, err);
     if (rc) return rc;
     chain_payout p = {
         .recipient = *to, .role = role, .contribution = contribution, .amount = amount};
