@@ -73,6 +73,15 @@ static void test_failed_receipt_known_answer(void **state)
     r.error[0] = 0;
     chain_receipt_hash(&r, h2);
     assert_memory_equal(h, h2, 32);
+    /* So a block's receipts root does not move either. */
+    uint8_t leaves[2][32], root1[32], root2[32];
+    memcpy(leaves[0], h, 32);
+    memcpy(leaves[1], h2, 32);
+    chain_merkle_root((const uint8_t(*)[32])leaves, 2, root1);
+    snprintf(r.error, sizeof r.error, "insufficient_funds: reworded");
+    chain_receipt_hash(&r, leaves[1]);
+    chain_merkle_root((const uint8_t(*)[32])leaves, 2, root2);
+    assert_memory_equal(root1, root2, 32);
 
     assert_int_equal(chain_receipt_decode(&d, b.data, b.len, &err), 0);
     assert_int_equal(d.status, CHAIN_RECEIPT_FAILED);
