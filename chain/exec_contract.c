@@ -127,6 +127,8 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
  * VM_MAX_REVERT == CHAIN_REVERT_MAX of them); the message shows it as text
  * only when it is well-formed UTF-8, so no reply built from it can be
  * invalid JSON. */
+_Static_assert(VM_MAX_REVERT == CHAIN_REVERT_MAX, "the receipt keeps all the VM's revert data");
+
 static int reverted(chain_receipt *r, const vm_result *res, util_err *err)
 {
     size_t n = res->revert_len < CHAIN_REVERT_MAX ? res->revert_len : CHAIN_REVERT_MAX;
