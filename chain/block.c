@@ -229,6 +229,11 @@ static size_t receipt_ret_n(const chain_receipt *r)
     return r->ret ? r->ret_len : 0;
 }
 
+static size_t receipt_revert_n(const chain_receipt *r)
+{
+    return r->revert ? r->revert_len : 0;
+}
+
 static size_t receipt_nevents(const chain_receipt *r)
 {
     return r->events ? r->nevents : 0;
@@ -243,10 +248,9 @@ static size_t event_data_n(const chain_event *e)
  * writer never dereferences one. */
 static size_t receipt_len(const chain_receipt *r)
 {
-    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), rn = receipt_ret_n(r);
-    size_t ne = receipt_nevents(r);
-    size_t n = 1 + 8 + 8 + util_varint_len(en) + en + CHAIN_ADDR_LEN + util_varint_len(rn) + rn +
-               util_varint_len(ne);
+    size_t rn = receipt_ret_n(r), vn = receipt_revert_n(r), ne = receipt_nevents(r);
+    size_t n = 1 + 1 + 8 + 8 + CHAIN_ADDR_LEN + util_varint_len(rn) + rn + util_varint_len(vn) +
+               vn + util_varint_len(ne);
     for (size_t i = 0; i < ne; i++) {
         size_t dn = event_data_n(&r->events[i]);
         n += CHAIN_ADDR_LEN + 32 + util_varint_len(dn) + dn;
@@ -255,24 +259,24 @@ static size_t receipt_len(const chain_receipt *r)
 }
 
 /* The one serializer: chain_receipt_encode and chain_receipt_hash both use
- * it, so the hash covers exactly the encoded bytes. */
+ * it, so the hash covers exactly the encoded bytes, and never the message. */
 static void receipt_write(const chain_receipt *r, uint8_t *p)
 {
-    size_t en = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX), rn = receipt_ret_n(r);
-    size_t ne = receipt_nevents(r), k = 0;
+    size_t rn = receipt_ret_n(r), vn = receipt_revert_n(r), ne = receipt_nevents(r), k = 0;
     p[k++] = r->status;
+    p[k++] = r->code;
     util_put_u64le(p + k, r->gas_used);
     k += 8;
     util_put_u64le(p + k, r->fee);
     k += 8;
-    k += util_varint_put(p + k, en);
-    memcpy(p + k, r->error, en);
-    k += en;
     memcpy(p + k, r->created.b, CHAIN_ADDR_LEN);
     k += CHAIN_ADDR_LEN;
     k += util_varint_put(p + k, rn);
     if (rn) memcpy(p + k, r->ret, rn);
     k += rn;
+    k += util_varint_put(p + k, vn);
+    if (vn) memcpy(p + k, r->revert, vn);
+    k += vn;
     k += util_varint_put(p + k, ne);
     for (size_t i = 0; i < ne; i++) {
         const chain_event *e = &r->events[i];
@@ -287,9 +291,22 @@ static void receipt_write(const chain_receipt *r, uint8_t *p)
     }
 }
 
+/* The status, code and revert rules, shared by the encoder and the decoder. */
+static const char *receipt_rule_broken(uint8_t status, uint8_t code, size_t revert_n)
+{
+    if (status != CHAIN_RECEIPT_OK && status != CHAIN_RECEIPT_FAILED) return "unknown status";
+    if (code >= CHAIN_FAIL_COUNT) return "unknown failure code";
+    if ((status == CHAIN_RECEIPT_OK) != (code == CHAIN_FAIL_NONE))
+        return "failure code does not match the status";
+    if (revert_n && code != CHAIN_FAIL_REVERTED) return "revert data without a revert";
+    return NULL;
+}
+
 static int receipt_within_limits(const chain_receipt *r)
 {
-    if (receipt_ret_n(r) > CHAIN_RETURN_MAX || receipt_nevents(r) > CHAIN_RECEIPT_MAX_EVENTS)
+    if (receipt_ret_n(r) > CHAIN_RETURN_MAX || receipt_revert_n(r) > CHAIN_REVERT_MAX ||
+        receipt_nevents(r) > CHAIN_RECEIPT_MAX_EVENTS ||
+        receipt_rule_broken(r->status, r->code, receipt_revert_n(r)))
         return 0;
     for (size_t i = 0; i < receipt_nevents(r); i++)
         if (event_data_n(&r->events[i]) > CHAIN_EVENT_DATA_MAX) return 0;
@@ -308,6 +325,22 @@ int chain_receipt_encode(const chain_receipt *r, util_buf *out)
     return 0;
 }
 
+static int message_ok(const chain_receipt *r, size_t n)
+{
+    return n <= CHAIN_RECEIPT_ERR_MAX && (r->status != CHAIN_RECEIPT_OK || n == 0) &&
+           chain_utf8_valid((const uint8_t *)r->error, n);
+}
+
+int chain_receipt_encode_stored(const chain_receipt *r, util_buf *out)
+{
+    size_t mn = strnlen(r->error, CHAIN_RECEIPT_ERR_MAX + 1);
+    if (!message_ok(r, mn)) return UTIL_EINVAL;
+    int rc = chain_receipt_encode(r, out);
+    if (rc) return rc;
+    util_buf_lenbytes(out, r->error, mn);
+    return out->oom ? UTIL_ENOMEM : 0;
+}
+
 void chain_receipt_free(chain_receipt *r)
 {
     if (!r) return;
@@ -315,10 +348,31 @@ void chain_receipt_free(chain_receipt *r)
         free(r->events[i].data);
     free(r->events);
     free(r->ret);
+    free(r->revert);
     r->events = NULL;
     r->nevents = 0;
     r->ret = NULL;
     r->ret_len = 0;
+    r->revert = NULL;
+    r->revert_len = 0;
+}
+
+void chain_receipt_fail(chain_receipt *r, const char *msg)
+{
+    uint8_t *revert = r->revert;
+    uint32_t revert_len = revert ? r->revert_len : 0;
+    r->revert = NULL;
+    chain_receipt_free(r);
+    memset(r->created.b, 0, CHAIN_ADDR_LEN);
+    r->status = CHAIN_RECEIPT_FAILED;
+    r->code = chain_fail_from_msg(msg);
+    chain_utf8_sanitize(r->error, sizeof r->error, (const uint8_t *)msg, strlen(msg));
+    if (r->code == CHAIN_FAIL_REVERTED && revert_len) {
+        r->revert = revert;
+        r->revert_len = revert_len;
+    } else {
+        free(revert);
+    }
 }
 
 int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
@@ -350,35 +404,41 @@ int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const u
 /* Smallest event: emitter, topic and a zero data length. */
 #define EVENT_MIN_SIZE (CHAIN_ADDR_LEN + 32 + 1)
 
-static int read_receipt(chain_receipt *rc, util_rd *r, util_err *err)
+/* Reads a length-prefixed byte string of at most max bytes into a malloc'd
+ * copy (NULL when empty). */
+static int read_owned(util_rd *r, const char *what, size_t max, uint8_t **out, uint32_t *len,
+                      util_err *err)
 {
-    const uint8_t *e, *p;
-    size_t en;
+    const uint8_t *p;
     uint64_t n;
-    if (util_rd_u8(r, &rc->status)) return rd_error(r, 0, "receipt", err);
-    if (rc->status != CHAIN_RECEIPT_OK && rc->status != CHAIN_RECEIPT_FAILED)
-        return util_err_set(err, UTIL_EINVAL, "receipt: unknown status %u", rc->status);
-    if (util_rd_u64(r, &rc->gas_used) || util_rd_u64(r, &rc->fee) ||
-        util_rd_lenbytes(r, &e, &en, CHAIN_RECEIPT_ERR_MAX))
-        return rd_error(r, 0, "receipt", err);
-    if (memchr(e, 0, en))
-        return util_err_set(err, UTIL_EINVAL, "receipt: NUL byte in error message");
-    if (rc->status == CHAIN_RECEIPT_OK && en)
-        return util_err_set(err, UTIL_EINVAL, "receipt: error message on a successful receipt");
-    memcpy(rc->error, e, en);
-
-    if (util_rd_copy(r, rc->created.b, CHAIN_ADDR_LEN) || util_rd_varint(r, &n, UINT64_MAX))
-        return rd_error(r, 0, "receipt", err);
-    if (n > CHAIN_RETURN_MAX)
-        return util_err_set(err, UTIL_EINVAL,
-                            "receipt: return data too large (%llu bytes, at most %d)",
-                            (unsigned long long)n, CHAIN_RETURN_MAX);
+    if (util_rd_varint(r, &n, UINT64_MAX)) return rd_error(r, 0, "receipt", err);
+    if (n > max)
+        return util_err_set(err, UTIL_EINVAL, "receipt: %s too large (%llu bytes, at most %zu)",
+                            what, (unsigned long long)n, max);
     if (util_rd_bytes(r, &p, (size_t)n)) return rd_error(r, 0, "receipt", err);
     if (n) {
-        if (!(rc->ret = malloc((size_t)n))) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-        memcpy(rc->ret, p, (size_t)n);
-        rc->ret_len = (uint32_t)n;
+        if (!(*out = malloc((size_t)n))) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        memcpy(*out, p, (size_t)n);
+        *len = (uint32_t)n;
     }
+    return 0;
+}
+
+static int read_receipt(chain_receipt *rc, util_rd *r, util_err *err)
+{
+    const uint8_t *p;
+    uint64_t n;
+    int code;
+    if (util_rd_u8(r, &rc->status) || util_rd_u8(r, &rc->code) || util_rd_u64(r, &rc->gas_used) ||
+        util_rd_u64(r, &rc->fee) || util_rd_copy(r, rc->created.b, CHAIN_ADDR_LEN))
+        return rd_error(r, 0, "receipt", err);
+    if ((code = read_owned(r, "return data", CHAIN_RETURN_MAX, &rc->ret, &rc->ret_len, err)) ||
+        (code = read_owned(r, "revert data", CHAIN_REVERT_MAX, &rc->revert, &rc->revert_len, err)))
+        return code;
+    const char *broken = receipt_rule_broken(rc->status, rc->code, rc->revert_len);
+    if (broken)
+        return util_err_set(err, UTIL_EINVAL, "receipt: %s (status %u, code %u)", broken,
+                            rc->status, rc->code);
 
     if (util_rd_varint(r, &n, UINT64_MAX)) return rd_error(r, 0, "receipt", err);
     if (n > CHAIN_RECEIPT_MAX_EVENTS)
@@ -411,18 +471,48 @@ static int read_receipt(chain_receipt *rc, util_rd *r, util_err *err)
             ev->len = (uint32_t)dn;
         }
     }
-    if (util_rd_end(r)) return rd_error(r, 0, "receipt", err);
     return 0;
 }
 
-int chain_receipt_decode(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+/* The stored message: well-formed UTF-8, at most CHAIN_RECEIPT_ERR_MAX
+ * bytes, empty on a successful receipt. */
+static int read_message(chain_receipt *rc, util_rd *r, util_err *err)
+{
+    const uint8_t *m;
+    size_t mn;
+    if (util_rd_lenbytes(r, &m, &mn, CHAIN_RECEIPT_ERR_MAX))
+        return rd_error(r, 0, "receipt message", err);
+    memcpy(rc->error, m, mn);
+    rc->error[mn] = 0;
+    if (!message_ok(rc, mn))
+        return util_err_set(err, UTIL_EINVAL,
+                            "receipt: message is not UTF-8 or is on a successful receipt");
+    return 0;
+}
+
+static int decode(chain_receipt *rc, const uint8_t *p, size_t n, int stored, util_err *err)
 {
     util_rd r;
     memset(rc, 0, sizeof *rc);
     util_rd_init(&r, p, n);
     int code = read_receipt(rc, &r, err);
-    if (code) chain_receipt_free(rc);
+    if (!code && stored) code = read_message(rc, &r, err);
+    if (!code && util_rd_end(&r)) code = rd_error(&r, 0, "receipt", err);
+    if (code) {
+        chain_receipt_free(rc);
+        rc->error[0] = 0;
+    }
     return code;
+}
+
+int chain_receipt_decode(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+{
+    return decode(rc, p, n, 0, err);
+}
+
+int chain_receipt_decode_stored(chain_receipt *rc, const uint8_t *p, size_t n, util_err *err)
+{
+    return decode(rc, p, n, 1, err);
 }
 
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32])

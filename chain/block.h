@@ -16,13 +16,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/receipt_code.h"
 #include "chain/tx.h"
 
 #define CHAIN_BLOCK_VERSION 1
 #define CHAIN_MAX_VALIDATORS 64
 #define CHAIN_BLOCK_MAX_TXS 100000
 #define CHAIN_BLOCK_MAX_SIZE (16u * 1024 * 1024) /* hard decoding limit; genesis caps lower */
-#define CHAIN_RECEIPT_ERR_MAX 128
 
 enum { CHAIN_VOTE_PREVOTE = 1, CHAIN_VOTE_PRECOMMIT = 2 };
 
@@ -59,9 +59,20 @@ typedef struct chain_block {
 
 enum { CHAIN_RECEIPT_OK = 0, CHAIN_RECEIPT_FAILED = 1 };
 
-#define CHAIN_RECEIPT_MAX_EVENTS 1024
+#define CHAIN_RECEIPT_MAX_EVENTS 1024 /* events of one receipt, so of one call */
 #define CHAIN_EVENT_DATA_MAX 1024
 #define CHAIN_RETURN_MAX 4096
+#define CHAIN_REVERT_MAX 256      /* revert data kept (the VM keeps as much) */
+#define CHAIN_RECEIPT_ERR_MAX 128 /* human message, stored beside the receipt */
+
+/* Upper bounds of the encodings below, from the limits above (a length
+ * prefix of a value under 2^21 takes at most 3 bytes): every receipt the
+ * limits allow fits, so the store can always read back what it wrote. */
+#define CHAIN_EVENT_MAX_SIZE (CHAIN_ADDR_LEN + 32 + 3 + CHAIN_EVENT_DATA_MAX)
+#define CHAIN_RECEIPT_MAX_SIZE                                                                     \
+    (1 + 1 + 8 + 8 + CHAIN_ADDR_LEN + 3 + CHAIN_RETURN_MAX + 3 + CHAIN_REVERT_MAX + 3 +            \
+     (size_t)CHAIN_RECEIPT_MAX_EVENTS * CHAIN_EVENT_MAX_SIZE)
+#define CHAIN_RECEIPT_STORED_MAX (CHAIN_RECEIPT_MAX_SIZE + 3 + CHAIN_RECEIPT_ERR_MAX)
 
 /* An event: emitted by a contract (emitter = its address) or by a native
  * transaction (emitter = all zero). Payouts of attribution are events too. */
@@ -74,13 +85,19 @@ typedef struct chain_event {
 
 typedef struct chain_receipt {
     uint8_t status;
+    uint8_t code; /* enum chain_fail: CHAIN_FAIL_NONE exactly when status is OK */
     uint64_t gas_used;
-    uint64_t fee;                          /* gas_used * gas_price, paid to the proposer */
-    char error[CHAIN_RECEIPT_ERR_MAX + 1]; /* empty when status OK */
+    uint64_t fee; /* gas_used * gas_price, paid to the proposer */
+    /* The human message: empty when status OK, well-formed UTF-8, starting
+     * with code's token. Not part of the receipt hash (a node may word it
+     * differently); stored next to the receipt. */
+    char error[CHAIN_RECEIPT_ERR_MAX + 1];
     /* Contract results and events; all owned (chain_receipt_free). */
     chain_addr created; /* DEPLOY: the new contract's address; zero otherwise */
     uint32_t ret_len;
     uint8_t *ret;
+    uint32_t revert_len; /* CHAIN_FAIL_REVERTED: the contract's revert data */
+    uint8_t *revert;
     uint32_t nevents;
     chain_event *events;
 } chain_receipt;
@@ -100,21 +117,37 @@ int chain_block_encode(const chain_block *b, util_buf *out);
 int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err);
 void chain_block_free(chain_block *b);
 
-/* Receipt encoding: status u8 | gas_used u64 | fee u64 | error lenbytes(<=128) |
- * created[20] | ret lenbytes(<=CHAIN_RETURN_MAX) | nevents varint(<=CHAIN_RECEIPT_MAX_EVENTS) |
- * nevents x (emitter[20] | topic[32] | data lenbytes(<=CHAIN_EVENT_DATA_MAX)). */
-/* 0, UTIL_ENOMEM, or UTIL_EINVAL if r exceeds a limit above (nothing written). */
+/* Receipt encoding (docs/encoding.md), the bytes the receipts root commits to:
+ *   status u8 | code u8 | gas_used u64 | fee u64 | created[20] |
+ *   ret lenbytes(<=CHAIN_RETURN_MAX) | revert lenbytes(<=CHAIN_REVERT_MAX) |
+ *   nevents varint(<=CHAIN_RECEIPT_MAX_EVENTS) |
+ *   nevents x (emitter[20] | topic[32] | data lenbytes(<=CHAIN_EVENT_DATA_MAX)).
+ * status OK <=> code CHAIN_FAIL_NONE; revert data only with CHAIN_FAIL_REVERTED.
+ * The human message is not in it. */
+/* 0, UTIL_ENOMEM, or UTIL_EINVAL if r breaks a rule above (nothing written). */
 int chain_receipt_encode(const chain_receipt *r, util_buf *out);
 /* r is overwritten (free it first); on failure it owns nothing. A decoded
- * receipt owns ret and events: release it with chain_receipt_free. */
+ * receipt owns ret, revert and events: release it with chain_receipt_free.
+ * The message is left empty. */
 int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
+/* Stored form (the store's 'R' entries): the encoding above, then the message
+ * as lenbytes(<=CHAIN_RECEIPT_ERR_MAX) (well-formed UTF-8, empty when OK).
+ * At most CHAIN_RECEIPT_STORED_MAX bytes. */
+int chain_receipt_encode_stored(const chain_receipt *r, util_buf *out);
+int chain_receipt_decode_stored(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
 /* SHA-256(0x08 || the bytes chain_receipt_encode writes). */
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32]);
 /* Appends an event (data copied). UTIL_ELIMIT past the limits, UTIL_ENOMEM. */
 int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
                             const uint8_t *data, size_t len);
-/* Frees ret and events and sets them NULL/0; the struct can be reused after.
- * Safe on a zeroed receipt, NULL, and twice. */
+/* Marks r failed with msg: code = the token msg starts with
+ * (chain_fail_from_msg), error = msg made well-formed UTF-8 and cut to
+ * CHAIN_RECEIPT_ERR_MAX bytes at a character boundary. A failed receipt has
+ * no return data, events or created contract: they are freed; its revert
+ * data is kept when the code is CHAIN_FAIL_REVERTED. gas_used and fee stay. */
+void chain_receipt_fail(chain_receipt *r, const char *msg);
+/* Frees ret, revert and events and sets them NULL/0; the struct can be reused
+ * after. Safe on a zeroed receipt, NULL, and twice. */
 void chain_receipt_free(chain_receipt *r);
 
 /* RFC 6962-style Merkle root over n 32-byte leaves:

@@ -12,10 +12,27 @@ static int invalid(util_err *err, const char *what, uint64_t x, uint64_t y)
     return util_err_set(err, UTIL_EINVAL, what, (unsigned long long)x, (unsigned long long)y);
 }
 
+int chain_exec_transfer_coded(chain_exec *ex, const chain_addr *from, const chain_addr *to,
+                              uint64_t amount, util_err *err)
+{
+    chain_account acc;
+    int rc;
+    if ((rc = chain_exec_get_account(ex, from, &acc, err))) return rc;
+    if (acc.balance < amount)
+        return util_err_set(err, UTIL_EINVAL, "insufficient_funds: balance %llu < amount %llu",
+                            (unsigned long long)acc.balance, (unsigned long long)amount);
+    rc = chain_exec_transfer(ex, from, to, amount, err);
+    if (rc == UTIL_EINVAL)
+        return util_err_set(err, UTIL_EINVAL,
+                            "balance_overflow: the amount overflows the recipient's balance");
+    return rc;
+}
+
 static int body_transfer(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err)
 {
     (void)r;
-    return chain_exec_transfer(ex, &tx->from, &tx->body.transfer.to, tx->body.transfer.amount, err);
+    return chain_exec_transfer_coded(ex, &tx->from, &tx->body.transfer.to, tx->body.transfer.amount,
+                                     err);
 }
 
 int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err)
@@ -76,13 +93,9 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
     if (rc == UTIL_EINVAL || rc == UTIL_ELIMIT || rc == UTIL_ESTATE || rc == UTIL_EEXIST ||
         rc == UTIL_ENOTFOUND) {
         chain_exec_revert(ex, cp);
-        /* A failed body leaves no events, return data or created contract. */
-        uint64_t used = r->gas_used;
-        chain_receipt_free(r);
-        memset(r, 0, sizeof *r);
-        r->gas_used = used;
-        r->status = CHAIN_RECEIPT_FAILED;
-        snprintf(r->error, sizeof r->error, "%s", berr.msg);
+        /* A failed body leaves no events, return data or created contract;
+         * a revert keeps its data, which the call put in r. */
+        chain_receipt_fail(r, berr.msg);
     } else if (rc) {
         util_err_set(err, rc, "%s", berr.msg);
         goto fatal;

@@ -162,8 +162,8 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
 
     chain_addr escrow;
     chain_bond_escrow_addr(&escrow);
-    if (d.bond && (rc = chain_exec_transfer(ex, &tx->from, &escrow, d.bond, err))) {
-        if (rc == UTIL_EINVAL)
+    if (d.bond && (rc = chain_exec_transfer_coded(ex, &tx->from, &escrow, d.bond, err))) {
+        if (rc == UTIL_EINVAL && chain_fail_from_msg(err->msg) == CHAIN_FAIL_INSUFFICIENT_FUNDS)
             return FAIL(err, UTIL_EINVAL,
                         "insufficient_funds: the datanet's bond is %llu base units",
                         (unsigned long long)d.bond);
@@ -191,7 +191,8 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
     ct.contributions++;
     if (!d.review) ct.accepted++;
     /* Without review the bond goes straight back: the contribution is accepted. */
-    if (!d.review && d.bond && (rc = chain_exec_transfer(ex, &escrow, &tx->from, d.bond, err)))
+    if (!d.review && d.bond &&
+        (rc = chain_exec_transfer_coded(ex, &escrow, &tx->from, d.bond, err)))
         return rc;
     uint8_t idv[8], dn[8];
     util_put_u64le(idv, c.id);
@@ -231,7 +232,7 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
         c.status = CHAIN_CONTRIB_ACCEPTED;
         d.accepted++;
         ct.accepted++;
-        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &c.contributor, c.bond, err)))
+        if (c.bond && (rc = chain_exec_transfer_coded(ex, &escrow, &c.contributor, c.bond, err)))
             return rc;
     } else {
         c.status = CHAIN_CONTRIB_REJECTED;
@@ -239,7 +240,8 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
         d.rejected++;
         ct.rejected++;
         /* A rejected contribution's bond is forfeited to the datanet owner. */
-        if (c.bond && (rc = chain_exec_transfer(ex, &escrow, &d.owner, c.bond, err))) return rc;
+        if (c.bond && (rc = chain_exec_transfer_coded(ex, &escrow, &d.owner, c.bond, err)))
+            return rc;
     }
     if ((rc = SAVE_CONTRIB(ex, &c, err)) || (rc = SAVE_DATANET(ex, &d, err)) ||
         (rc = save_contributor(ex, &c.contributor, &ct, err)))
@@ -350,8 +352,8 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
 
     /* Escrow the fee to the reward contract, then let it pay out. */
     chain_account before;
-    if ((rc = chain_exec_transfer(ex, &tx->from, &m.reward_contract, b->fee, err))) {
-        if (rc == UTIL_EINVAL)
+    if ((rc = chain_exec_transfer_coded(ex, &tx->from, &m.reward_contract, b->fee, err))) {
+        if (rc == UTIL_EINVAL && chain_fail_from_msg(err->msg) == CHAIN_FAIL_INSUFFICIENT_FUNDS)
             FAIL(err, UTIL_EINVAL,
                  "insufficient_funds: the fee of %llu base units exceeds the balance",
                  (unsigned long long)b->fee);
@@ -405,12 +407,24 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
     for (uint32_t i = 0; i < rec.npayouts; i++) {
         const chain_payout *p = &rec.payouts[i];
         if (p->role == CHAIN_ROLE_CONTRIBUTOR) {
+            /* Totals are checked, never wrapped: a total that cannot hold a
+             * payout fails the record rather than show a wrong figure. */
             for (uint32_t j = 0; j < rec.nentries; j++)
-                if (cs[j].id == p->contribution) cs[j].earned += p->amount;
+                if (cs[j].id == p->contribution &&
+                    util_add_u64(cs[j].earned, p->amount, &cs[j].earned)) {
+                    rc = FAIL(err, UTIL_EINVAL,
+                              "earnings_overflow: contribution %llu's earnings would pass 2^64-1",
+                              (unsigned long long)cs[j].id);
+                    goto out;
+                }
             chain_contributor ct;
             if ((rc = load_contributor(ex, &p->recipient, &ct, err))) goto out;
-            ct.earned += p->amount;
-            ct.payouts++;
+            if (util_add_u64(ct.earned, p->amount, &ct.earned) ||
+                util_add_u64(ct.payouts, 1, &ct.payouts)) {
+                rc = FAIL(err, UTIL_EINVAL,
+                          "earnings_overflow: a contributor's earnings would pass 2^64-1");
+                goto out;
+            }
             if ((rc = save_contributor(ex, &p->recipient, &ct, err))) goto out;
         }
         uint8_t seq[2] = {(uint8_t)(i >> 8), (uint8_t)i}, val[25];

@@ -123,6 +123,28 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
                   uint64_t value, const uint8_t *input, size_t len, const vm_record *rec,
                   uint64_t gas_limit, int settle, chain_receipt *r, vm_result *res, util_err *err);
 
+/* The revert data goes into the receipt as bytes (the VM keeps
+ * VM_MAX_REVERT == CHAIN_REVERT_MAX of them); the message shows it as text
+ * only when it is well-formed UTF-8, so no reply built from it can be
+ * invalid JSON. */
+_Static_assert(VM_MAX_REVERT == CHAIN_REVERT_MAX, "the receipt keeps all the VM's revert data");
+
+static int reverted(chain_receipt *r, const vm_result *res, util_err *err)
+{
+    size_t n = res->revert_len < CHAIN_REVERT_MAX ? res->revert_len : CHAIN_REVERT_MAX;
+    free(r->revert);
+    r->revert = NULL;
+    r->revert_len = 0;
+    if (n) {
+        if (!(r->revert = malloc(n))) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        memcpy(r->revert, res->revert, n);
+        r->revert_len = (uint32_t)n;
+    }
+    if (chain_utf8_valid(res->revert, n))
+        return util_err_set(err, UTIL_EINVAL, "reverted: %.*s", (int)n, (const char *)res->revert);
+    return util_err_set(err, UTIL_EINVAL, "reverted: %zu bytes of revert data, not UTF-8 text", n);
+}
+
 /* Runs a call; on VM_OK records events and return data into r. Returns 0 on
  * VM_OK, UTIL_EINVAL for a revert or fault (r->error says which), other codes
  * when the node failed. Adds the VM's gas to r->gas_used in every case. */
@@ -163,9 +185,7 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
     r->gas_used += res->gas_used;
     if (res->status != VM_OK) {
         chain_exec_revert(ex, cp);
-        if (res->status == VM_REVERTED)
-            return util_err_set(err, UTIL_EINVAL, "reverted: %.*s", (int)res->revert_len,
-                                (const char *)res->revert);
+        if (res->status == VM_REVERTED) return reverted(r, res, err);
         {
             /* "vm_fault: NAME: detail", without repeating a detail that only
              * restates the name ("out of gas: out of gas"). */
@@ -174,6 +194,14 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
             return util_err_set(err, UTIL_EINVAL, "vm_fault: %s%s%s", name, same ? "" : ": ",
                                 same ? "" : res->detail);
         }
+    }
+    /* One limit on events: what a receipt holds. A call's events (a
+     * settlement's payouts included) all land in the receipt. */
+    if (res->n_events > CHAIN_RECEIPT_MAX_EVENTS - r->nevents) {
+        chain_exec_revert(ex, cp);
+        return util_err_set(err, UTIL_EINVAL,
+                            "too_many_events: the call emitted %zu events, a receipt holds %d",
+                            res->n_events, CHAIN_RECEIPT_MAX_EVENTS);
     }
     uint8_t pay_topic[32];
     chain_pay_topic(pay_topic);
@@ -236,7 +264,7 @@ int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_e
 {
     const chain_tx_call *b = &tx->body.call;
     int rc;
-    if (b->value && (rc = chain_exec_transfer(ex, &tx->from, &b->contract, b->value, err)))
+    if (b->value && (rc = chain_exec_transfer_coded(ex, &tx->from, &b->contract, b->value, err)))
         return rc;
     vm_result res;
     memset(&res, 0, sizeof res);
@@ -246,21 +274,80 @@ int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_e
     return rc;
 }
 
-/* The default contract logs each contributor payout right after paying it
- * (topic "ol.reward.contribution", data = record id, contribution id, amount,
- * u64le each). That log names the contribution a PAY was for; any other PAY
- * is the validators' share when it goes to the validators' recipient and not
- * to the owner, and the owner's otherwise (docs/attribution.md). */
-static int contribution_log(const vm_result *res, size_t i, uint64_t *contribution)
+/* A contract labels a pay as a contributor payout with a log right after it
+ * (topic "ol.reward.contribution", data = record id, contribution id,
+ * amount, u64le each), as the default contract does. The role still comes
+ * from the host: the label must name this record, the pay's exact amount and
+ * an entry of the record whose contributor the pay went to, or the
+ * settlement is refused (docs/attribution.md). */
+static const char contribution_topic[32] = "ol.reward.contribution";
+
+static int is_contribution_log(const vm_event *e)
 {
-    static const char topic[32] = "ol.reward.contribution";
-    if (i + 1 >= res->n_events) return 0;
-    const vm_event *l = &res->events[i + 1];
-    if (l->kind != VM_EVENT_LOG || memcmp(l->topic, topic, 32) != 0 || l->data_len < 24) return 0;
+    return e->kind == VM_EVENT_LOG && memcmp(e->topic, contribution_topic, 32) == 0;
+}
+
+static int contributor_label(const vm_result *res, size_t i, const chain_record *rec,
+                             uint64_t *contribution, util_err *err)
+{
+    const vm_event *pay = &res->events[i], *l = &res->events[i + 1];
+    if (l->data_len != 24)
+        return util_err_set(err, UTIL_EINVAL,
+                            "invalid_payout: a contribution log has %u data bytes, not 24",
+                            (unsigned)l->data_len);
     const uint8_t *d = res->event_data + l->data_off;
-    if (util_get_u64le(d + 16) != res->events[i].amount) return 0;
-    *contribution = util_get_u64le(d + 8);
-    return 1;
+    uint64_t id = util_get_u64le(d), c = util_get_u64le(d + 8), amount = util_get_u64le(d + 16);
+    if (id != rec->id)
+        return util_err_set(err, UTIL_EINVAL,
+                            "invalid_payout: a contribution log names record %llu, not %llu",
+                            (unsigned long long)id, (unsigned long long)rec->id);
+    if (amount != pay->amount)
+        return util_err_set(err, UTIL_EINVAL,
+                            "invalid_payout: a contribution log says %llu, its pay moved %llu",
+                            (unsigned long long)amount, (unsigned long long)pay->amount);
+    for (uint32_t j = 0; j < rec->nentries; j++) {
+        if (rec->entries[j].contribution != c) continue;
+        if (memcmp(rec->entries[j].contributor.b, pay->to, CHAIN_ADDR_LEN) != 0)
+            return util_err_set(err, UTIL_EINVAL,
+                                "invalid_payout: a pay labelled for contribution %llu does not go "
+                                "to its contributor",
+                                (unsigned long long)c);
+        *contribution = c;
+        return 0;
+    }
+    return util_err_set(err, UTIL_EINVAL,
+                        "invalid_payout: contribution %llu is not an entry of record %llu",
+                        (unsigned long long)c, (unsigned long long)rec->id);
+}
+
+/* Roles of the unlabelled pays. A pay to the proposer is the validators'
+ * share, to anyone else the owner's. When the proposer owns the model, the
+ * validators' share is told from the owner's by the model's split: the first
+ * pay of exactly fee * validators_bp / 10000 is it, unless that pay is also
+ * exactly the owner share and no owner share was seen yet (the owner share
+ * comes first, as in the default contract). */
+typedef struct role_state {
+    uint64_t owner_share, validators_share;
+    int owner_seen, validators_seen;
+} role_state;
+
+static uint8_t pay_role(role_state *s, const vm_event *e, const vm_record *vr)
+{
+    int to_proposer = memcmp(e->to, vr->validators, VM_ADDR_LEN) == 0;
+    if (!to_proposer) return CHAIN_ROLE_OWNER;
+    if (memcmp(vr->validators, vr->owner, VM_ADDR_LEN) != 0) return CHAIN_ROLE_VALIDATOR;
+    if (!s->validators_seen && e->amount == s->validators_share &&
+        !(e->amount == s->owner_share && !s->owner_seen)) {
+        s->validators_seen = 1;
+        return CHAIN_ROLE_VALIDATOR;
+    }
+    if (e->amount == s->owner_share) s->owner_seen = 1;
+    return CHAIN_ROLE_OWNER;
+}
+
+static uint64_t bp_share(uint64_t fee, uint16_t bp)
+{
+    return (uint64_t)((unsigned __int128)fee * bp / CHAIN_BP_TOTAL);
 }
 
 int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
@@ -288,18 +375,23 @@ int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m
     memset(&res, 0, sizeof res);
     int rc = run_ex(ex, &m->reward_contract, &tx->from, rec->fee, NULL, 0, &vr, gas_left(tx, r), 1,
                     r, &res, err);
+    role_state rs = {.owner_share = bp_share(rec->fee, m->owner_bp),
+                     .validators_share = bp_share(rec->fee, m->validators_bp)};
     for (size_t i = 0; rc == 0 && i < res.n_events; i++) {
         const vm_event *e = &res.events[i];
-        if (e->kind != VM_EVENT_PAY) continue;
+        if (is_contribution_log(e) && (i == 0 || res.events[i - 1].kind != VM_EVENT_PAY))
+            rc = util_err_set(err, UTIL_EINVAL,
+                              "invalid_payout: a contribution log must follow the pay it labels");
+        if (rc || e->kind != VM_EVENT_PAY) continue;
         chain_payout p = {.amount = e->amount};
         memcpy(p.recipient.b, e->to, CHAIN_ADDR_LEN);
-        if (contribution_log(&res, i, &p.contribution))
+        if (i + 1 < res.n_events && is_contribution_log(&res.events[i + 1])) {
             p.role = CHAIN_ROLE_CONTRIBUTOR;
-        else if (memcmp(e->to, vr.validators, 20) == 0 && memcmp(e->to, vr.owner, 20) != 0)
-            p.role = CHAIN_ROLE_VALIDATOR;
-        else
-            p.role = CHAIN_ROLE_OWNER;
-        rc = chain_record_add_payout(rec, r, &m->reward_contract, &p, err);
+            rc = contributor_label(&res, i, rec, &p.contribution, err);
+        } else {
+            p.role = pay_role(&rs, e, &vr);
+        }
+        if (!rc) rc = chain_record_add_payout(rec, r, &m->reward_contract, &p, err);
     }
     vm_result_free(&res);
     free(ents);
@@ -310,6 +402,8 @@ int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx, con
                                  const chain_addr *to, uint64_t value, const uint8_t *input,
                                  size_t len, uint64_t gas_limit, chain_receipt *r, util_err *err)
 {
+    util_err local = {0};
+    if (!err) err = &local; /* the failure's message goes into the receipt */
     chain_exec *ex = chain_exec_new(st, ctx);
     if (!ex) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     memset(r, 0, sizeof *r);
@@ -328,8 +422,9 @@ int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx, con
     if (!rc) {
         rc = run(ex, to, from, value, input, len, NULL, gas_limit, r, &res, err);
         if (rc == UTIL_EINVAL) {
-            r->status = CHAIN_RECEIPT_FAILED;
-            snprintf(r->error, sizeof r->error, "%s", err ? err->msg : "failed");
+            /* Like a failed transaction: no events or return data, the
+             * revert data kept. */
+            chain_receipt_fail(r, err->msg);
             rc = 0;
         }
     }

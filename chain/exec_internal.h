@@ -15,6 +15,11 @@ typedef int (*chain_body_fn)(chain_exec *ex, const chain_tx *tx, chain_receipt *
 
 #include "chain/attr.h"
 
+/* chain_exec_transfer for a transaction body: its failures carry a reason
+ * token ("insufficient_funds: ...", "balance_overflow: ..."). */
+int chain_exec_transfer_coded(chain_exec *ex, const chain_addr *from, const chain_addr *to,
+                              uint64_t amount, util_err *err);
+
 /* Attribution bodies (chain/exec_attr.c). Failure messages start with a
  * stable reason token ("not_attestor: ..."), which the RPC reports as
  * data.reason. */

@@ -22,6 +22,7 @@
 #include "chain/contract.h"
 #include "chain/exec_internal.h"
 #include "chain/hash.h"
+#include "util/amount.h"
 
 void chain_default_reward_addr(chain_addr *a)
 {
@@ -34,7 +35,7 @@ static int pay(chain_exec *ex, const chain_model *m, chain_record *rec, chain_re
                util_err *err)
 {
     if (amount == 0) return 0;
-    int rc = chain_exec_transfer(ex, &m->reward_contract, to, amount, err);
+    int rc = chain_exec_transfer_coded(ex, &m->reward_contract, to, amount, err);
     if (rc) return rc;
     chain_payout p = {
         .recipient = *to, .role = role, .contribution = contribution, .amount = amount};
@@ -46,14 +47,29 @@ static uint64_t muldiv(uint64_t a, uint64_t b, unsigned __int128 c)
     return (uint64_t)((unsigned __int128)a * b / c);
 }
 
+static int total_weight(const chain_record *rec, uint64_t *w, util_err *err)
+{
+    *w = 0;
+    for (uint32_t i = 0; i < rec->nentries; i++)
+        if (util_add_u64(*w, rec->entries[i].weight, w))
+            return util_err_set(err, UTIL_EINVAL,
+                                "weights_overflow: the total weight does not fit in 64 bits");
+    return 0;
+}
+
 int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
                      chain_receipt *r, util_err *err)
 {
+    /* A host rule, checked before any contract runs: whatever the contract,
+     * the total weight of a record fits in 64 bits. */
+    uint64_t w;
+    int rc;
+    if ((rc = total_weight(rec, &w, err))) return rc;
     uint8_t k[21];
     const uint8_t *code;
     size_t len;
     chain_key_code(k, &m->reward_contract);
-    int rc = chain_exec_get(ex, k, sizeof k, &code, &len, err);
+    rc = chain_exec_get(ex, k, sizeof k, &code, &len, err);
     if (rc == 0) return chain_reward_run_vm(ex, tx, m, rec, r, err);
     if (rc != UTIL_ENOTFOUND) return rc;
     char s[CHAIN_ADDR_STR_LEN + 1];
@@ -72,20 +88,15 @@ int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_mode
     uint64_t owner = muldiv(fee, m->owner_bp, CHAIN_BP_TOTAL);
     uint64_t vals = muldiv(fee, m->validators_bp, CHAIN_BP_TOTAL);
     uint64_t contrib = muldiv(fee, m->contributors_bp, CHAIN_BP_TOTAL);
-    uint64_t w = 0;
-    for (uint32_t i = 0; i < rec->nentries; i++)
-        if (__builtin_add_overflow(w, rec->entries[i].weight, &w))
-            return util_err_set(err, UTIL_EINVAL,
-                                "weights_overflow: the total weight does not fit in 64 bits");
-    uint64_t paid = 0;
+    uint64_t w;
     int rc;
+    if ((rc = total_weight(rec, &w, err))) return rc;
+    uint64_t paid = 0;
     if ((rc = pay(ex, m, rec, r, &m->owner, CHAIN_ROLE_OWNER, 0, owner, err))) return rc;
     paid += owner;
-    /* The host names a payout to the proposer "validator" unless the proposer
-     * is also the owner (chain_reward_run_vm): the same here. */
-    uint8_t vrole = memcmp(c->proposer.b, m->owner.b, CHAIN_ADDR_LEN) == 0 ? CHAIN_ROLE_OWNER
-                                                                           : CHAIN_ROLE_VALIDATOR;
-    if ((rc = pay(ex, m, rec, r, &c->proposer, vrole, 0, vals, err))) return rc;
+    /* The validators' share is role "validator" even when the proposer owns
+     * the model (chain_reward_run_vm tells it from the owner share). */
+    if ((rc = pay(ex, m, rec, r, &c->proposer, CHAIN_ROLE_VALIDATOR, 0, vals, err))) return rc;
     paid += vals;
     if (w > 0) {
         for (uint32_t i = 0; i < rec->nentries; i++) {

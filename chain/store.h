@@ -6,7 +6,8 @@
  *   'G'                -> genesis document hash[32] | format version u8
  *   'h' height u64be   -> block id[32]
  *   'B' id[32]         -> block encoding
- *   'R' id[32]         -> receipts: count varint | count x lenbytes(receipt)
+ *   'R' id[32]         -> receipts: count varint | count x lenbytes(stored receipt,
+ *                         chain_receipt_encode_stored)
  *   't' txid[32]       -> height u64 | index u32
  *   'c' height u64be   -> commit of that block (chain_commit encoding)
  *   's' statekey       -> state value (accounts: statekey = 'a' | addr[20])

@@ -45,18 +45,51 @@ json_t *rpc_json_event(const chain_event *ev)
                      rpc_json_hex(ev->topic, 32), "data", rpc_json_hex(ev->data, ev->len));
 }
 
+/* A JSON string of text that should be UTF-8 already; ill-formed bytes
+ * become '?' rather than a NULL that would drop the whole reply. */
+static json_t *json_text(const char *text)
+{
+    size_t n = strlen(text);
+    json_t *j = json_stringn(text, n);
+    if (j) return j;
+    char buf[CHAIN_RECEIPT_ERR_MAX + 1];
+    size_t k = chain_utf8_sanitize(buf, sizeof buf, (const uint8_t *)text, n);
+    return json_stringn(buf, k);
+}
+
+/* Receipt shape (docs/rpc.md): failureCode is null on success and the
+ * failure's token otherwise; error is the human message (null on success);
+ * revertData only when the contract reverted with data, revertText only when
+ * that data is well-formed UTF-8. */
 json_t *rpc_json_receipt(const chain_receipt *r)
 {
     static const chain_addr zero;
     json_t *evs = json_array();
-    for (uint32_t i = 0; i < r->nevents; i++)
-        json_array_append_new(evs, rpc_json_event(&r->events[i]));
-    json_t *o = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o}", "status",
-                          r->status == CHAIN_RECEIPT_OK ? "success" : "failed", "gasUsed",
-                          (json_int_t)r->gas_used, "fee", rpc_json_u64str(r->fee), "error",
-                          r->error[0] ? json_string(r->error) : json_null(), "returnData",
-                          rpc_json_hex(r->ret, r->ret_len), "events", evs);
-    if (o && memcmp(r->created.b, zero.b, CHAIN_ADDR_LEN) != 0)
-        json_object_set_new(o, "contractAddress", rpc_json_addr(&r->created));
+    for (uint32_t i = 0; evs && i < r->nevents; i++)
+        if (json_array_append_new(evs, rpc_json_event(&r->events[i]))) {
+            json_decref(evs);
+            evs = NULL;
+        }
+    const char *code = chain_fail_token(r->code);
+    json_t *o =
+        json_pack("{s:s,s:o,s:I,s:o,s:o,s:o,s:o}", "status",
+                  r->status == CHAIN_RECEIPT_OK ? "success" : "failed", "failureCode",
+                  code ? json_string(code) : json_null(), "gasUsed", (json_int_t)r->gas_used, "fee",
+                  rpc_json_u64str(r->fee), "error", r->error[0] ? json_text(r->error) : json_null(),
+                  "returnData", rpc_json_hex(r->ret, r->ret_len), "events", evs);
+    if (!o) return NULL;
+    int bad = 0;
+    if (memcmp(r->created.b, zero.b, CHAIN_ADDR_LEN) != 0)
+        bad |= json_object_set_new(o, "contractAddress", rpc_json_addr(&r->created));
+    if (r->revert && r->revert_len) {
+        bad |= json_object_set_new(o, "revertData", rpc_json_hex(r->revert, r->revert_len));
+        if (chain_utf8_valid(r->revert, r->revert_len))
+            bad |= json_object_set_new(o, "revertText",
+                                       json_stringn((const char *)r->revert, r->revert_len));
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }

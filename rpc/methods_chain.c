@@ -76,7 +76,8 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     if (rc == UTIL_ENOTFOUND) {
         const chain_tx *p = chain_mempool_get(api->mempool, txid);
         if (!p) return rpc_fail(e, RPC_NOT_FOUND, NULL, "transaction not found");
-        return json_pack("{s:o,s:n,s:b}", "tx", rpc_json_tx(p), "receipt", "pending", 1);
+        json_t *out = json_pack("{s:o,s:n,s:b}", "tx", rpc_json_tx(p), "receipt", "pending", 1);
+        return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     }
     if (rc) return fail_err(e, &ue);
     uint8_t id[32];
@@ -87,14 +88,17 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
         chain_store_get_block(api->store, id, &b, NULL, &ue))
         return fail_err(e, &ue);
     json_t *out = NULL;
-    if (chain_store_get_receipts(api->store, id, &rs, &nr, &ue) == 0 && index < b.ntx &&
-        index < nr) {
+    if (chain_store_get_receipts(api->store, id, &rs, &nr, &ue)) {
+        fail_err(e, &ue);
+    } else if (index >= b.ntx || index >= nr) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
+    } else {
         out =
             json_pack("{s:o,s:o,s:I,s:o,s:I,s:b}", "tx", rpc_json_tx(&b.txs[index]), "receipt",
                       rpc_json_receipt(&rs[index]), "blockHeight", (json_int_t)height, "blockHash",
                       rpc_json_hex(id, 32), "index", (json_int_t)index, "pending", 0);
-    } else {
-        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
+        /* A reply is whole or an error: never a NULL taken for success. */
+        if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     }
     for (size_t i = 0; i < nr; i++)
         chain_receipt_free(&rs[i]);

@@ -86,7 +86,7 @@ static json_t *m_contract_call(void *ctx, json_t *params, rpc_error *e)
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     json_t *out = rpc_json_receipt(&r);
     chain_receipt_free(&r);
-    return out;
+    return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
 static json_t *m_contract_storage(void *ctx, json_t *params, rpc_error *e)

@@ -155,12 +155,14 @@ static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
     json_t *out = NULL;
     if (index < nr) {
         out = rpc_json_receipt(&rs[index]);
-        if (out) {
-            json_object_set_new(out, "txHash", rpc_json_hex(txid, 32));
-            json_object_set_new(out, "blockHeight", json_integer((json_int_t)height));
-            json_object_set_new(out, "blockHash", rpc_json_hex(id, 32));
-            json_object_set_new(out, "index", json_integer((json_int_t)index));
+        if (out && (json_object_set_new(out, "txHash", rpc_json_hex(txid, 32)) ||
+                    json_object_set_new(out, "blockHeight", json_integer((json_int_t)height)) ||
+                    json_object_set_new(out, "blockHash", rpc_json_hex(id, 32)) ||
+                    json_object_set_new(out, "index", json_integer((json_int_t)index)))) {
+            json_decref(out);
+            out = NULL;
         }
+        if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     } else {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
     }
@@ -263,6 +265,7 @@ static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "malformed transaction index entry");
     }
     json_t *txs = json_array();
+    if (!txs) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     block_cache cache = {0};
     size_t shown = pg->n < limit ? pg->n : limit;
     for (size_t i = 0; txs && i < shown; i++) {
@@ -284,11 +287,18 @@ static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
                      (unsigned long long)height);
             break;
         }
-        json_array_append_new(txs, json_pack("{s:o,s:I,s:I,s:o,s:o}", "hash",
-                                             rpc_json_hex(pg->ids[i], 32), "blockHeight",
-                                             (json_int_t)height, "index", (json_int_t)index, "tx",
-                                             rpc_json_tx(&cache.b.txs[index]), "receipt",
-                                             rpc_json_receipt(&cache.rs[index])));
+        /* An entry that cannot be built fails the page: a list never skips
+         * one silently. */
+        if (json_array_append_new(txs, json_pack("{s:o,s:I,s:I,s:o,s:o}", "hash",
+                                                 rpc_json_hex(pg->ids[i], 32), "blockHeight",
+                                                 (json_int_t)height, "index", (json_int_t)index,
+                                                 "tx", rpc_json_tx(&cache.b.txs[index]), "receipt",
+                                                 rpc_json_receipt(&cache.rs[index])))) {
+            json_decref(txs);
+            txs = NULL;
+            rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+            break;
+        }
     }
     cache_drop(&cache);
     json_t *out = NULL;
@@ -296,6 +306,7 @@ static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
         json_t *next =
             pg->n > limit ? rpc_json_hex(pg->keys[limit - 1] + TXIX_PREFIX, 12) : json_null();
         out = json_pack("{s:o,s:o}", "txs", txs, "nextCursor", next);
+        if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     }
     free(pg);
     return out;
@@ -395,9 +406,9 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         rpc_json_u64str(p->min_gas_price), "timeoutProposeMs", (json_int_t)p->timeout_propose_ms,
         "timeoutPrevoteMs", (json_int_t)p->timeout_prevote_ms, "timeoutPrecommitMs",
         (json_int_t)p->timeout_precommit_ms, "timeoutDeltaMs", (json_int_t)p->timeout_delta_ms,
-        "maxClockDriftMs", (json_int_t)p->max_clock_drift_ms,
-        "validators", vals, "validatorsHash", rpc_json_hex(g->validators_hash, 32), "allocCount",
-        (json_int_t)g->nalloc, "allocTotal", rpc_json_u64str(supply));
+        "maxClockDriftMs", (json_int_t)p->max_clock_drift_ms, "validators", vals, "validatorsHash",
+        rpc_json_hex(g->validators_hash, 32), "allocCount", (json_int_t)g->nalloc, "allocTotal",
+        rpc_json_u64str(supply));
 }
 
 int rpc_methods_more_register(rpc_dispatch *d, rpc_more_api *api)

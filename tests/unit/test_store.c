@@ -134,7 +134,7 @@ static void test_transfer_and_reopen(void **state)
     assert_int_equal(rs[0].status, CHAIN_RECEIPT_OK);
     assert_int_equal(rs[1].status, CHAIN_RECEIPT_OK);
     assert_int_equal(rs[2].status, CHAIN_RECEIPT_FAILED);
-    assert_non_null(strstr(rs[2].error, "insufficient funds"));
+    assert_non_null(strstr(rs[2].error, "insufficient_funds: "));
     assert_true(rs[0].fee == 2000 && rs[0].gas_used == CHAIN_GAS_TRANSFER);
 
     chain_account a;
