@@ -69,7 +69,7 @@ static void sign(chain_tx *tx, uint32_t dev)
     chain_keypair kp;
     assert_int_equal(chain_keypair_dev(&kp, dev), 0);
     util_err err = {0};
-    if (chain_tx_sign(tx, &kp, &err)) fail_msg("sign: %s", err.msg);
+    if (chain_tx_sign(tx, &kp, fx_devnet()->hash, &err)) fail_msg("sign: %s", err.msg);
     chain_keypair_clear(&kp);
 }
 
@@ -101,6 +101,7 @@ static chain_receipt run(chain_tx tx, uint32_t dev, prep_fn prep)
     b.h.time_ms = parent->time_ms + 1000;
     fx_dev_addr(&b.h.proposer, g_proposer);
     chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
                           .height = b.h.height,
                           .time_ms = b.h.time_ms,
                           .proposer = b.h.proposer,
