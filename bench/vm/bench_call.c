@@ -26,15 +26,24 @@
 #include <unistd.h>
 
 #include "chain/contract.h"
+#include "chain/hash.h"
 #include "chain/keys.h"
 #include "chain/state.h"
 #include "chain/store.h"
 #include "util/bytes.h"
+#include "vm/host_mem.h"
 #include "vm/vm.h"
 
 #define SENDER 0
 #define PROPOSER 1000
 #define CALL_GAS_LIMIT 1000000
+
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double now(void)
 {
@@ -183,6 +192,156 @@ static chain_addr deploy(chain_store *st, uint8_t *code, size_t len)
     return a;
 }
 
+/* Writes 256 distinct slots: key = input u64 | i u64 | zeros, value = 1. */
+static const char writer_src[] = ".entry main\n"
+                                 "main:\n"
+                                 "    ldi r1, 0\n"
+                                 "    ldi r2, 0\n"
+                                 "    ldi r3, 8\n"
+                                 "    sys input\n"
+                                 "    ldi r6, 0\n"
+                                 "    ldi r7, 256\n"
+                                 "    ldi r2, 64\n"
+                                 "    ldi r8, 1\n"
+                                 "    st64 [r2], r8\n"
+                                 "loop:\n"
+                                 "    st64 [r1 + 8], r6\n"
+                                 "    sys sstore\n"
+                                 "    addi r6, r6, 1\n"
+                                 "    bne r6, r7, loop\n"
+                                 "    stop\n";
+
+/* Measures the parts of a call's cost that do not depend on its
+ * instructions, per byte where they scale with bytes: what the gas for code
+ * loading and storage writes is chosen from (docs/vm.md, "Gas"). */
+static void parts(chain_store *st, const chain_addr *contract, const uint8_t *code, size_t len,
+                  int reps)
+{
+    util_err err = {0};
+    double t0 = now();
+    for (int i = 0; i < reps; i++) {
+        vm_program *p;
+        if (vm_verify(code, len, &p, NULL, &err)) die("verify", &err);
+        vm_program_free(p);
+    }
+    double verify = (now() - t0) / reps;
+    uint8_t h[32];
+    t0 = now();
+    for (int i = 0; i < reps * 4; i++)
+        chain_sha256(h, code, len);
+    double sha = (now() - t0) / (reps * 4);
+    uint8_t k[21];
+    chain_key_code(k, contract);
+    const chain_header *hd = chain_store_head_header(st);
+    chain_exec_ctx ctx = {.chain_id = hd->chain_id, .height = hd->height + 1};
+    t0 = now();
+    for (int i = 0; i < reps * 4; i++) {
+        chain_exec *ex = chain_exec_new(st, &ctx);
+        const uint8_t *v;
+        size_t vl;
+        if (!ex || chain_exec_get(ex, k, sizeof k, &v, &vl, &err) || vl != len) die("load", &err);
+        chain_exec_free(ex);
+    }
+    double load = (now() - t0) / (reps * 4);
+    printf("parts: %zu-byte code: vm_verify %.1f us (%.2f ns/byte), SHA-256 %.1f us (%.2f "
+           "ns/byte), load into a fresh overlay %.1f us (%.2f ns/byte)\n",
+           len, verify * 1e6, verify / len * 1e9, sha * 1e6, sha / len * 1e9, load * 1e6,
+           load / len * 1e9);
+
+    /* The VM's own fixed cost: a call of `stop` on the in-memory host. */
+    size_t slen;
+    uint8_t *scode;
+    vm_program *sp;
+    if (vm_asm_source("stop", "stop\n", 5, &scode, &slen, &err) ||
+        vm_verify(scode, slen, &sp, NULL, &err))
+        die("stop", &err);
+    uint8_t self[VM_ADDR_LEN] = {1};
+    vm_memhost *mh = vm_memhost_new(self);
+    vm_host host;
+    vm_memhost_table(mh, &host);
+    vm_env env = {.height = 1};
+    memcpy(env.self, self, VM_ADDR_LEN);
+    t0 = now();
+    for (int i = 0; i < reps * 10; i++) {
+        vm_result res;
+        if (vm_call(sp, &host, &env, 100, &res, &err)) die("vm_call", &err);
+        vm_result_free(&res);
+    }
+    double setup = (now() - t0) / (reps * 10);
+    vm_memhost_free(mh);
+    vm_program_free(sp);
+    free(scode);
+    printf("parts: vm_call of `stop` (64 KiB memory zeroed, result): %.2f us\n", setup * 1e6);
+
+    /* Storage: B calls of 256 distinct new slots each, in one committed block. */
+    size_t wlen;
+    uint8_t *wcode;
+    if (vm_asm_source("writer", writer_src, sizeof writer_src - 1, &wcode, &wlen, &err))
+        die("writer", &err);
+    chain_tx dtx = mk(CHAIN_TX_DEPLOY, 0, CHAIN_GAS_DEPLOY + CHAIN_GAS_DEPLOY_PER_BYTE * wlen);
+    dev_addr(&dtx.from, 2);
+    dtx.body.deploy.code = wcode;
+    dtx.body.deploy.len = (uint32_t)wlen;
+    sign(&dtx, 2);
+    chain_exec *ex = block_exec(st);
+    chain_receipt dr;
+    if (chain_exec_apply_tx(ex, &dtx, &dr, &err) || dr.status != CHAIN_RECEIPT_OK)
+        die("deploy writer", &err);
+    chain_addr writer = dr.created;
+    chain_receipt_free(&dr);
+    chain_tx_free(&dtx);
+    enum { B = 20 };
+    chain_tx txs[B];
+    chain_receipt rs[B];
+    for (int i = 0; i < B; i++) {
+        txs[i] = mk(CHAIN_TX_CALL, 1 + (uint64_t)i, 2000000);
+        dev_addr(&txs[i].from, 2);
+        txs[i].body.call.contract = writer;
+        txs[i].body.call.input = malloc(8);
+        if (!txs[i].body.call.input) die("out of memory", NULL);
+        util_put_u64le(txs[i].body.call.input, (uint64_t)i);
+        txs[i].body.call.len = 8;
+        sign(&txs[i], 2);
+    }
+    t0 = now();
+    for (int i = 0; i < B; i++)
+        if (chain_exec_apply_tx(ex, &txs[i], &rs[i], &err) || rs[i].status != CHAIN_RECEIPT_OK)
+            die("writer call", &err);
+    double apply = now() - t0;
+    const chain_header *parent = chain_store_head_header(st);
+    chain_block b;
+    memset(&b, 0, sizeof b);
+    b.h.version = CHAIN_BLOCK_VERSION;
+    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", parent->chain_id);
+    b.h.height = parent->height + 1;
+    chain_store_head_id(st, b.h.parent);
+    b.h.time_ms = parent->time_ms + 1000;
+    b.h.proposer = chain_exec_context(ex)->proposer;
+    t0 = now();
+    if (chain_exec_finish(ex, b.h.state_root, &err)) die("finish", &err);
+    double finish = now() - t0;
+    b.ntx = B;
+    b.txs = txs;
+    chain_block_tx_root(&b, b.h.tx_root);
+    chain_commit c;
+    memset(&c, 0, sizeof c);
+    uint64_t wb0 = chain_store_write_bytes(st);
+    t0 = wall();
+    if (chain_store_commit_block(st, &b, rs, ex, &c, &err)) die("commit", &err);
+    double commit = wall() - t0;
+    uint64_t wb = chain_store_write_bytes(st) - wb0;
+    chain_exec_free(ex);
+    const double n = B * 256.0;
+    printf("parts: %d new storage slots in one block: VM+overlay %.2f us, state root %.2f us, "
+           "commit %.2f us (wall) per slot; %.0f bytes committed per slot (%.2f ns/byte)\n",
+           (int)n, apply / n * 1e6, finish / n * 1e6, commit / n * 1e6, (double)wb / n,
+           commit / (double)wb * 1e9);
+    for (int i = 0; i < B; i++) {
+        chain_tx_free(&txs[i]);
+        chain_receipt_free(&rs[i]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int blocks = 20, calls = 1000, ro = 20000;
@@ -209,6 +368,9 @@ int main(int argc, char **argv)
         die("store", &err);
     size_t len;
     uint8_t *code = max_contract(&len);
+    uint8_t *copy = malloc(len);
+    if (!copy) die("out of memory", NULL);
+    memcpy(copy, code, len);
     chain_addr contract = deploy(st, code, len);
 
     /* Block: calls pre-signed with nonces 1..B, run on the same head each round. */
@@ -267,6 +429,8 @@ int main(int argc, char **argv)
            "%.0f calls/s, gas per call %llu\n",
            len, ro, t / ro * 1e6, ro / t, (unsigned long long)gas);
 
+    parts(st, &contract, copy, len, ro / 10 ? ro / 10 : 1);
+    free(copy);
     for (int i = 0; i < calls; i++)
         chain_tx_free(&txs[i]);
     free(txs);
