@@ -24,6 +24,7 @@ struct chain_store {
     chain_header head;
     uint8_t genesis_hash[32];
     uint64_t write_bytes;
+    chain_code_cache *code_cache;
 };
 
 #define DB_FORMAT_VERSION 1
@@ -90,6 +91,11 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err)
 {
     chain_store *st = calloc(1, sizeof *st);
     if (!st) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    st->code_cache = chain_code_cache_new(CHAIN_CODE_CACHE_BYTES);
+    if (!st->code_cache) {
+        free(st);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
     st->opts = leveldb_options_create();
     st->cache = leveldb_cache_create_lru(128u << 20);
     st->filter = leveldb_filterpolicy_create_bloom(10);
@@ -153,7 +159,13 @@ void chain_store_close(chain_store *st)
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
+    chain_code_cache_free(st->code_cache);
     free(st);
+}
+
+chain_code_cache *chain_store_code_cache(chain_store *st)
+{
+    return st->code_cache;
 }
 
 uint64_t chain_store_height(const chain_store *st)

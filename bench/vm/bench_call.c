@@ -294,7 +294,7 @@ static void parts(chain_store *st, const chain_addr *contract, const uint8_t *co
     chain_tx txs[B];
     chain_receipt rs[B];
     for (int i = 0; i < B; i++) {
-        txs[i] = mk(CHAIN_TX_CALL, 1 + (uint64_t)i, 2000000);
+        txs[i] = mk(CHAIN_TX_CALL, 1 + (uint64_t)i, 5000000);
         dev_addr(&txs[i].from, 2);
         txs[i].body.call.contract = writer;
         txs[i].body.call.input = malloc(8);
