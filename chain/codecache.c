@@ -17,6 +17,8 @@ typedef struct entry {
     struct entry *prev, *next; /* LRU list: head = most recently used */
 } entry;
 
+_Static_assert(sizeof(entry) <= CHAIN_CODE_CACHE_ENTRY_BYTES, "entry bookkeeping is counted");
+
 struct chain_code_cache {
     pthread_mutex_t mu;
     entry **buckets;
@@ -122,7 +124,7 @@ static vm_program *insert(chain_code_cache *c, const uint8_t hash[32], vm_progra
         vm_program_free(prog);
         return shared;
     }
-    size_t bytes = vm_program_mem(prog) + sizeof(entry);
+    size_t bytes = vm_program_mem(prog) + CHAIN_CODE_CACHE_ENTRY_BYTES;
     if (bytes > c->max_bytes) return prog;
     entry *e = calloc(1, sizeof *e);
     if (!e) return prog; /* uncached is still correct */

@@ -13,8 +13,8 @@
  * nodes have different cache contents (the code-load gas a call pays is
  * charged per byte of code, hit or miss, chain/contract.h).
  *
- * Bounded by bytes: the sum of vm_program_mem of the cached programs plus a
- * small per-entry overhead stays at or below max_bytes; the least recently
+ * Bounded by bytes: the sum of vm_program_mem of the cached programs plus
+ * CHAIN_CODE_CACHE_ENTRY_BYTES each stays at or below max_bytes; the least recently
  * used programs are evicted first. A program larger than max_bytes is
  * verified and returned but not cached.
  *
@@ -31,6 +31,9 @@
 
 #include "util/err.h"
 #include "vm/vm.h"
+
+/* What each cached program counts besides vm_program_mem: its entry. */
+#define CHAIN_CODE_CACHE_ENTRY_BYTES 128
 
 /* The store's cache: about 590 programs of the maximum code size (24,576
  * bytes, ~113 KiB as a program), thousands of typical ones. */

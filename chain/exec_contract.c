@@ -125,8 +125,8 @@ static int load_program(chain_exec *ex, const chain_addr *a, uint64_t *gas, chai
         r->gas_used += *gas;
         *gas = 0;
         return util_err_set(err, UTIL_EINVAL,
-                            "vm_fault: out of gas: running %zu bytes of code needs %llu gas first", len,
-                            (unsigned long long)load);
+                            "vm_fault: out of gas: running %zu bytes of code needs %llu gas first",
+                            len, (unsigned long long)load);
     }
     r->gas_used += load;
     *gas -= load;

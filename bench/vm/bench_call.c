@@ -363,8 +363,7 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir)) die("mkdtemp", NULL);
     chain_store *st;
     util_err err = {0};
-    if (chain_store_open(&st, dir, &err) ||
-        chain_store_init_genesis(st, devnet(), &err))
+    if (chain_store_open(&st, dir, &err) || chain_store_init_genesis(st, devnet(), &err))
         die("store", &err);
     size_t len;
     uint8_t *code = max_contract(&len);
@@ -414,8 +413,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < ro; i++) {
         chain_receipt r;
         double t0 = now();
-        if (chain_contract_call_readonly(st, &ctx, &from, &contract, 0, NULL, 0, CALL_GAS_LIMIT,
-                                         &r, &err))
+        if (chain_contract_call_readonly(st, &ctx, &from, &contract, 0, NULL, 0, CALL_GAS_LIMIT, &r,
+                                         &err))
             die("readonly call", &err);
         t += now() - t0;
         if (r.status != CHAIN_RECEIPT_OK) {
