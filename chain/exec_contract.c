@@ -133,7 +133,8 @@ static int load_program(chain_exec *ex, const chain_addr *a, uint64_t *gas, chai
     /* Verified at deploy; the cache keeps the program vm_verify builds (decoded
      * instructions, per-block gas) by the hash of these exact bytes. */
     util_err verr = {0};
-    rc = chain_code_cache_get(chain_store_code_cache(chain_exec_store(ex)), code, len, prog, &verr);
+    rc = chain_code_cache_get(chain_store_code_cache(chain_exec_store(ex)), a->b, code, len, prog,
+                              &verr);
     if (rc == UTIL_ENOMEM) return util_err_set(err, rc, "out of memory");
     if (rc) return util_err_set(err, UTIL_EIO, "stored code of a contract no longer verifies");
     return 0;

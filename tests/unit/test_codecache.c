@@ -1,7 +1,8 @@
 /* chain/codecache: a cached program is the one a fresh vm_verify builds; the
  * cache stays within its byte bound (LRU eviction) and never frees a program
  * a caller still holds; code that does not verify is refused and not cached;
- * threads share it safely (run under ASan/UBSan, and under TSan by hand). */
+ * the address hint never stands for other bytes; threads share it safely
+ * (run under ASan/UBSan, and under TSan by hand). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,8 +82,9 @@ static void test_same_as_fresh(void **state)
     util_err err = {0};
     for (int i = 0; i < NPROG; i++) {
         vm_program *a, *b, *f = fresh(i);
-        assert_int_equal(chain_code_cache_get(c, g_code[i], g_len[i], &a, &err), 0); /* miss */
-        assert_int_equal(chain_code_cache_get(c, g_code[i], g_len[i], &b, &err), 0); /* hit */
+        assert_int_equal(chain_code_cache_get(c, NULL, g_code[i], g_len[i], &a, &err),
+                         0); /* miss */
+        assert_int_equal(chain_code_cache_get(c, NULL, g_code[i], g_len[i], &b, &err), 0); /* hit */
         assert_ptr_equal(a, b);
         assert_true(vm_program_equal(a, f));
         assert_true(vm_program_equal(b, f));
@@ -111,7 +113,7 @@ static void test_same_as_fresh(void **state)
 
     /* No cache: a plain verification. */
     vm_program *p;
-    assert_int_equal(chain_code_cache_get(NULL, g_code[3], g_len[3], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(NULL, NULL, g_code[3], g_len[3], &p, &err), 0);
     run_returns(p, 3);
     vm_program_free(p);
 }
@@ -123,21 +125,22 @@ static void test_eviction_bounded(void **state)
 {
     (void)state;
     vm_program *f = fresh(0);
-    size_t one = vm_program_mem(f) + CHAIN_CODE_CACHE_ENTRY_BYTES; /* all 10 are this size */
+    /* All 10 are this size: program, code copy, bookkeeping. */
+    size_t one = vm_program_mem(f) + g_len[0] + CHAIN_CODE_CACHE_ENTRY_BYTES;
     vm_program_free(f);
     chain_code_cache *c = chain_code_cache_new(3 * one);
     assert_non_null(c);
     util_err err = {0};
     vm_program *held;
-    assert_int_equal(chain_code_cache_get(c, g_code[0], g_len[0], &held, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[0], g_len[0], &held, &err), 0);
     chain_code_cache_stats s;
     for (int i = 1; i < NPROG; i++) {
         vm_program *p;
-        assert_int_equal(chain_code_cache_get(c, g_code[i], g_len[i], &p, &err), 0);
+        assert_int_equal(chain_code_cache_get(c, NULL, g_code[i], g_len[i], &p, &err), 0);
         vm_program_free(p);
         /* Keep program 1 recently used: it must survive. */
         if (i > 1) {
-            assert_int_equal(chain_code_cache_get(c, g_code[1], g_len[1], &p, &err), 0);
+            assert_int_equal(chain_code_cache_get(c, NULL, g_code[1], g_len[1], &p, &err), 0);
             vm_program_free(p);
         }
         chain_code_cache_get_stats(c, &s);
@@ -154,13 +157,13 @@ static void test_eviction_bounded(void **state)
     /* 1 and 9 are cached (hits), 0 is not (a miss). */
     uint64_t h0 = s.hits, m0 = s.misses;
     vm_program *p;
-    assert_int_equal(chain_code_cache_get(c, g_code[1], g_len[1], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[1], g_len[1], &p, &err), 0);
     vm_program_free(p);
-    assert_int_equal(chain_code_cache_get(c, g_code[9], g_len[9], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[9], g_len[9], &p, &err), 0);
     vm_program_free(p);
     chain_code_cache_get_stats(c, &s);
     assert_int_equal(s.hits, h0 + 2);
-    assert_int_equal(chain_code_cache_get(c, g_code[0], g_len[0], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[0], g_len[0], &p, &err), 0);
     run_returns(p, 0);
     vm_program_free(p);
     chain_code_cache_get_stats(c, &s);
@@ -171,7 +174,7 @@ static void test_eviction_bounded(void **state)
     /* A program larger than the whole cache is returned, not cached. */
     c = chain_code_cache_new(64);
     assert_non_null(c);
-    assert_int_equal(chain_code_cache_get(c, g_code[2], g_len[2], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[2], g_len[2], &p, &err), 0);
     run_returns(p, 2);
     vm_program_free(p);
     chain_code_cache_get_stats(c, &s);
@@ -189,7 +192,7 @@ static void test_bad_code_refused(void **state)
     assert_non_null(c);
     util_err err = {0};
     vm_program *p;
-    assert_int_equal(chain_code_cache_get(c, g_code[4], g_len[4], &p, &err), 0);
+    assert_int_equal(chain_code_cache_get(c, NULL, g_code[4], g_len[4], &p, &err), 0);
     vm_program_free(p);
     uint8_t *bad = malloc(g_len[4]);
     assert_non_null(bad);
@@ -197,7 +200,7 @@ static void test_bad_code_refused(void **state)
     bad[16] = 0xee; /* the first opcode: unknown */
     for (int i = 0; i < 2; i++) {
         p = (vm_program *)1;
-        assert_int_equal(chain_code_cache_get(c, bad, g_len[4], &p, &err), UTIL_EINVAL);
+        assert_int_equal(chain_code_cache_get(c, NULL, bad, g_len[4], &p, &err), UTIL_EINVAL);
         assert_null(p);
         assert_non_null(strstr(err.msg, "unknown opcode"));
     }
@@ -206,6 +209,60 @@ static void test_bad_code_refused(void **state)
     assert_int_equal(s.entries, 1);
     assert_int_equal(s.misses, 3);
     free(bad);
+    chain_code_cache_free(c);
+}
+
+/* The address hint saves hashing only when the bytes are the same: the code
+ * at an address that changes (another program, code that does not verify)
+ * is never answered with the program last run there. */
+static void test_address_hint(void **state)
+{
+    (void)state;
+    chain_code_cache *c = chain_code_cache_new(CHAIN_CODE_CACHE_BYTES);
+    assert_non_null(c);
+    const uint8_t A[CHAIN_CODE_CACHE_ADDR_LEN] = {0xaa}, B[CHAIN_CODE_CACHE_ADDR_LEN] = {0xbb};
+    util_err err = {0};
+    vm_program *p, *f0 = fresh(0), *f1 = fresh(1);
+    chain_code_cache_stats s;
+    assert_int_equal(chain_code_cache_get(c, A, g_code[0], g_len[0], &p, &err), 0);
+    assert_true(vm_program_equal(p, f0));
+    vm_program_free(p);
+    assert_int_equal(chain_code_cache_get(c, A, g_code[0], g_len[0], &p, &err), 0);
+    assert_true(vm_program_equal(p, f0));
+    vm_program_free(p);
+    chain_code_cache_get_stats(c, &s);
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.misses, 1);
+    /* Other code at A: its own program. */
+    assert_int_equal(chain_code_cache_get(c, A, g_code[1], g_len[1], &p, &err), 0);
+    assert_true(vm_program_equal(p, f1));
+    assert_false(vm_program_equal(p, f0));
+    run_returns(p, 1);
+    vm_program_free(p);
+    chain_code_cache_get_stats(c, &s);
+    assert_int_equal(s.misses, 2);
+    /* Program 0 at A again (its hash is cached, the hint is stale), and at B. */
+    assert_int_equal(chain_code_cache_get(c, A, g_code[0], g_len[0], &p, &err), 0);
+    run_returns(p, 0);
+    vm_program_free(p);
+    assert_int_equal(chain_code_cache_get(c, B, g_code[0], g_len[0], &p, &err), 0);
+    run_returns(p, 0);
+    vm_program_free(p);
+    /* The same length, one byte off, at an address whose code is cached. */
+    uint8_t *bad = malloc(g_len[0]);
+    assert_non_null(bad);
+    memcpy(bad, g_code[0], g_len[0]);
+    bad[16] = 0xee;
+    p = (vm_program *)1;
+    assert_int_equal(chain_code_cache_get(c, B, bad, g_len[0], &p, &err), UTIL_EINVAL);
+    assert_null(p);
+    free(bad);
+    chain_code_cache_get_stats(c, &s);
+    assert_int_equal(s.hits, 3);
+    assert_int_equal(s.misses, 3);
+    assert_int_equal(s.entries, 2);
+    vm_program_free(f0);
+    vm_program_free(f1);
     chain_code_cache_free(c);
 }
 
@@ -224,7 +281,10 @@ static void *work(void *arg)
         int i = (int)((x >> 16) % NPROG);
         vm_program *p;
         util_err err = {0};
-        if (chain_code_cache_get(w->c, g_code[i], g_len[i], &p, &err) ||
+        /* Four addresses over ten programs: hints that match and hints
+         * that do not, concurrently. */
+        uint8_t where[CHAIN_CODE_CACHE_ADDR_LEN] = {(uint8_t)(x >> 8) & 3};
+        if (chain_code_cache_get(w->c, where, g_code[i], g_len[i], &p, &err) ||
             !vm_program_equal(p, w->ref[i]))
             w->failures++;
         else
@@ -242,8 +302,8 @@ static void test_threads(void **state)
     vm_program *ref[NPROG];
     for (int i = 0; i < NPROG; i++)
         ref[i] = fresh(i);
-    chain_code_cache *c =
-        chain_code_cache_new(4 * (vm_program_mem(ref[0]) + CHAIN_CODE_CACHE_ENTRY_BYTES));
+    chain_code_cache *c = chain_code_cache_new(
+        4 * (vm_program_mem(ref[0]) + g_len[0] + CHAIN_CODE_CACHE_ENTRY_BYTES));
     assert_non_null(c);
     worker ws[4];
     pthread_t th[4];
@@ -269,9 +329,8 @@ static void test_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_as_fresh),
-        cmocka_unit_test(test_eviction_bounded),
-        cmocka_unit_test(test_bad_code_refused),
+        cmocka_unit_test(test_same_as_fresh),    cmocka_unit_test(test_eviction_bounded),
+        cmocka_unit_test(test_bad_code_refused), cmocka_unit_test(test_address_hint),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
