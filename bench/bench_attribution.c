@@ -24,6 +24,7 @@
 
 #include "bench/bench_rpc.h"
 #include "chain/address.h"
+#include "chain/contract.h"
 #include "chain/hash.h"
 #include "chain/keys.h"
 #include "chain/tx.h"
@@ -41,7 +42,9 @@
 #define FEE 1000000u /* base units per inference */
 #define VM_GAS_PER_ENTRY                                                                           \
     600u /* allowance when the reward contract runs in the VM: it uses ~460 an entry */
-#define VM_GAS_BASE 3000u
+/* 3,000 for the contract's own set-up, plus the run and code-load gas of the
+ * 780-byte default contract (CHAIN_GAS_VM_RUN + 2 x 780 = 4,060). */
+#define VM_GAS_BASE (3000u + CHAIN_GAS_VM_RUN + CHAIN_GAS_CODE_LOAD_PER_BYTE * 780u)
 #define PRICE 1u
 
 typedef struct opts {

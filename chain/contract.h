@@ -17,6 +17,20 @@
 #include "chain/state.h"
 #include "chain/store.h"
 
+/* Gas of every run of a contract's code (a CALL, an ATTRIBUTE's reward
+ * contract), on top of the transaction's intrinsic gas and the VM's gas:
+ *   CHAIN_GAS_VM_RUN             the VM's set-up of a call (64 KiB of memory
+ *                                zeroed, the data segment copied, the result);
+ *   CHAIN_GAS_CODE_LOAD_PER_BYTE per byte of the stored code: reading it from
+ *                                the state and hashing it to find its verified
+ *                                program (chain/codecache.h).
+ * Charged the same whether the program was cached or not (nodes' caches
+ * differ); verification itself is paid once, by the DEPLOY
+ * (CHAIN_GAS_DEPLOY_PER_BYTE). Chosen at 2 gas per ns measured
+ * (docs/contracts.md, "Gas"; bench/README.md, "call"). */
+#define CHAIN_GAS_VM_RUN 2500u
+#define CHAIN_GAS_CODE_LOAD_PER_BYTE 2u
+
 void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce);
 size_t chain_key_code(uint8_t out[21], const chain_addr *a);
 size_t chain_key_storage(uint8_t out[53], const chain_addr *a, const uint8_t key[32]);

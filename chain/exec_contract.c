@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/codecache.h"
 #include "chain/contract.h"
 #include "chain/exec_internal.h"
 #include "chain/hash.h"
+#include "chain/store_internal.h"
 #include "vm/vm.h"
 
 void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce)
@@ -98,8 +100,13 @@ static int h_sstore(void *ctx, const uint8_t key[VM_KEY_LEN], const uint8_t val[
     return rc ? VM_HOST_EIO : VM_HOST_OK;
 }
 
-/* Loads and verifies a contract's code. UTIL_ENOTFOUND when the address has none. */
-static int load_program(chain_exec *ex, const chain_addr *a, vm_program **prog, util_err *err)
+/* Loads a contract's code, charges the run and code-load gas out of *gas
+ * (raising r->gas_used) and gets its verified program from the store's cache.
+ * UTIL_ENOTFOUND when the address has none; UTIL_EINVAL (all of *gas
+ * charged) when *gas cannot pay for loading the code. The gas is the same
+ * whether the program was cached or not: nodes' caches differ. */
+static int load_program(chain_exec *ex, const chain_addr *a, uint64_t *gas, chain_receipt *r,
+                        vm_program **prog, util_err *err)
 {
     uint8_t k[21];
     const uint8_t *code;
@@ -112,10 +119,24 @@ static int load_program(chain_exec *ex, const chain_addr *a, vm_program **prog, 
         return util_err_set(err, UTIL_ENOTFOUND, "no_contract: %s has no code", s);
     }
     if (rc) return rc;
-    /* Code was verified at deploy; verifying again rebuilds the block gas
-     * table. A per-node program cache is an optimisation for later. */
-    if (vm_verify(code, len, prog, NULL, err))
-        return util_err_set(err, UTIL_EIO, "stored code of a contract no longer verifies");
+    /* len <= VM_CODE_MAX: no overflow */
+    uint64_t load = CHAIN_GAS_VM_RUN + CHAIN_GAS_CODE_LOAD_PER_BYTE * (uint64_t)len;
+    if (load > *gas) {
+        r->gas_used += *gas;
+        *gas = 0;
+        return util_err_set(err, UTIL_EINVAL,
+                            "vm_fault: out of gas: running %zu bytes of code needs %llu gas first",
+                            len, (unsigned long long)load);
+    }
+    r->gas_used += load;
+    *gas -= load;
+    /* Verified at deploy; the cache keeps the program vm_verify builds (decoded
+     * instructions, per-block gas) by the hash of these exact bytes. */
+    util_err verr = {0};
+    rc = chain_code_cache_get(chain_store_code_cache(chain_exec_store(ex)), a->b, code, len, prog,
+                              &verr);
+    if (rc == UTIL_ENOMEM) return util_err_set(err, rc, "out of memory");
+    if (rc) return util_err_set(err, UTIL_EIO, "stored code of a contract no longer verifies");
     return 0;
 }
 
@@ -160,7 +181,7 @@ static int run_ex(chain_exec *ex, const chain_addr *contract, const chain_addr *
                   uint64_t gas_limit, int settle, chain_receipt *r, vm_result *res, util_err *err)
 {
     vm_program *prog = NULL;
-    int rc = load_program(ex, contract, &prog, err);
+    int rc = load_program(ex, contract, &gas_limit, r, &prog, err);
     if (rc) return rc;
     host_ctx h = {.ex = ex, .self = *contract};
     vm_host host = {

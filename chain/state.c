@@ -84,6 +84,11 @@ const chain_exec_ctx *chain_exec_context(const chain_exec *ex)
     return &ex->ctx;
 }
 
+chain_store *chain_exec_store(const chain_exec *ex)
+{
+    return ex->st;
+}
+
 static uint64_t key_hash(const uint8_t *k, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */

@@ -25,6 +25,7 @@ struct chain_store {
     uint8_t genesis_hash[32];
     int has_genesis; /* a valid 'G' record was read or written */
     uint64_t write_bytes;
+    chain_code_cache *code_cache;
 };
 
 /* 2: receipts carry a failure code and revert data, and the human message is
@@ -175,6 +176,11 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err)
 {
     chain_store *st = calloc(1, sizeof *st);
     if (!st) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    st->code_cache = chain_code_cache_new(CHAIN_CODE_CACHE_BYTES);
+    if (!st->code_cache) {
+        free(st);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
     st->opts = leveldb_options_create();
     st->cache = leveldb_cache_create_lru(128u << 20);
     st->filter = leveldb_filterpolicy_create_bloom(10);
@@ -214,7 +220,13 @@ void chain_store_close(chain_store *st)
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
+    chain_code_cache_free(st->code_cache);
     free(st);
+}
+
+chain_code_cache *chain_store_code_cache(chain_store *st)
+{
+    return st->code_cache;
 }
 
 uint64_t chain_store_height(const chain_store *st)

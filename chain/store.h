@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "chain/block.h"
+#include "chain/codecache.h"
 #include "chain/genesis.h"
 #include "chain/smt.h"
 #include "util/bytes.h"
@@ -52,6 +53,10 @@ int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
  * whose head block does not hash to the head record's id (docs/storage.md). */
 int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
+
+/* The verified contract programs of this store's code, shared by every
+ * execution on it (blocks, dry runs, read-only calls); chain/codecache.h. */
+chain_code_cache *chain_store_code_cache(chain_store *st);
 
 /* Writes the genesis state and block 0 if the store is empty; otherwise checks
  * that the store belongs to this genesis (same genesis hash) and fails with a

@@ -18,6 +18,9 @@ void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* 1 once chain_exec_finish computed a root that is still current. */
 int chain_exec_finished(const chain_exec *ex, uint8_t root[32]);
 
+/* The store an overlay reads (its code cache, chain/exec_contract.c). */
+chain_store *chain_exec_store(const chain_exec *ex);
+
 /* The store's tree-node reader, for chain_smt_apply / chain_smt_prove. */
 int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN]);
 /* State root of the committed head. */

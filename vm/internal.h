@@ -3,6 +3,7 @@
 #ifndef OL_VM_INTERNAL_H
 #define OL_VM_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "vm/vm.h"
@@ -55,6 +56,7 @@ struct vm_program {
     uint32_t n_blocks;
     uint8_t *data;
     uint32_t data_len;
+    atomic_uint refs; /* vm_program_ref / vm_program_free; the program is shared read-only */
 };
 
 /* State of one call, shared by the interpreter and the host-call code. */

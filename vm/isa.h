@@ -148,6 +148,12 @@ enum vm_sysno {
  * REVERT) and per started word of log data (EMIT). */
 #define VM_GAS_COPY_WORD 1
 #define VM_GAS_LOG_WORD 8
+/* Dynamic gas of SSTORE per byte of key + value written (32 + 32, whatever
+ * the value, zeros included: deleting a slot costs the tree and the database
+ * as much as writing it), on top of its static gas: a written slot's share of
+ * the state root update and of the block's database write (docs/vm.md, "Gas"). */
+#define VM_GAS_SSTORE_BYTE 200
+#define VM_SSTORE_BYTES (2 * VM_KEY_LEN)
 
 typedef struct vm_opinfo {
     const char *name; /* NULL: not an opcode */

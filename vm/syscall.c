@@ -95,7 +95,7 @@ static int sys_emit(vm_run *run, uint64_t *reg, uint64_t *gas)
     return push_event(run, &ev);
 }
 
-static int sys_storage(vm_run *run, uint64_t *reg, int store)
+static int sys_storage(vm_run *run, uint64_t *reg, int store, uint64_t *gas)
 {
     int rc = need(run, reg[1], VM_KEY_LEN, store ? "sstore key" : "sload key");
     if (!rc) rc = need(run, reg[2], VM_KEY_LEN, store ? "sstore value" : "sload value");
@@ -108,6 +108,8 @@ static int sys_storage(vm_run *run, uint64_t *reg, int store)
                      "sstore: more than %d storage writes in one call", VM_MAX_SSTORES);
             return VM_E_STORAGE;
         }
+        rc = charge(run, gas, (uint64_t)VM_GAS_SSTORE_BYTE * VM_SSTORE_BYTES);
+        if (rc) return rc;
         memcpy(val, run->mem + reg[2], VM_KEY_LEN);
         if (run->h->sstore(run->h->ctx, key, val) != VM_HOST_OK) return VM_RUN_EIO;
         run->sstores++;
@@ -202,8 +204,8 @@ int vm_syscall(vm_run *run, uint64_t *reg, int64_t no, uint64_t *gas)
         return VM_OK;
     }
     case SYS_PAY: return sys_pay(run, reg);
-    case SYS_SLOAD: return sys_storage(run, reg, 0);
-    case SYS_SSTORE: return sys_storage(run, reg, 1);
+    case SYS_SLOAD: return sys_storage(run, reg, 0, gas);
+    case SYS_SSTORE: return sys_storage(run, reg, 1, gas);
     case SYS_EMIT: return sys_emit(run, reg, gas);
     default: return sys_record(run, reg, no);
     }

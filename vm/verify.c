@@ -191,6 +191,7 @@ int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_o
 
     vm_program *p = calloc(1, sizeof *p);
     if (!p) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    atomic_init(&p->refs, 1);
     p->n_insns = n;
     p->data_len = dlen;
     if (dlen) {
@@ -206,9 +207,17 @@ oom:
     return util_err_set(err, UTIL_ENOMEM, "out of memory");
 }
 
+vm_program *vm_program_ref(vm_program *p)
+{
+    atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+    return p;
+}
+
 void vm_program_free(vm_program *p)
 {
     if (!p) return;
+    /* acq_rel: the last owner must see every other owner's reads finished. */
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) return;
     free(p->code);
     free(p->origin);
     free(p->data);
@@ -228,4 +237,24 @@ uint32_t vm_program_blocks(const vm_program *p)
 uint32_t vm_program_data_len(const vm_program *p)
 {
     return p->data_len;
+}
+
+size_t vm_program_mem(const vm_program *p)
+{
+    return sizeof *p + (size_t)p->n * (sizeof *p->code + sizeof *p->origin) + p->data_len;
+}
+
+int vm_program_equal(const vm_program *a, const vm_program *b)
+{
+    if (a->n != b->n || a->entry != b->entry || a->entry_gas != b->entry_gas ||
+        a->n_insns != b->n_insns || a->n_blocks != b->n_blocks || a->data_len != b->data_len)
+        return 0;
+    for (uint32_t i = 0; i < a->n; i++) {
+        const vm_insn *x = &a->code[i], *y = &b->code[i];
+        if (x->h != y->h || x->op != y->op || x->a != y->a || x->b != y->b || x->c != y->c ||
+            x->target != y->target || x->imm != y->imm || x->magic != y->magic ||
+            a->origin[i] != b->origin[i])
+            return 0;
+    }
+    return a->data_len == 0 || memcmp(a->data, b->data, a->data_len) == 0;
 }

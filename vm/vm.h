@@ -65,14 +65,23 @@ const char *vm_status_name(int status);
 
 /* ---- Verification ---- */
 
-typedef struct vm_program vm_program; /* opaque, immutable once built */
+/* Opaque and immutable once built, so one program can be run by several
+ * threads at once (chain/codecache.h shares them). Reference-counted:
+ * vm_verify returns one reference, vm_program_ref adds one, vm_program_free
+ * drops one and frees the program with the last; both are thread-safe. */
+typedef struct vm_program vm_program;
 
 /* Verifies a code blob and builds its program. Returns 0, UTIL_EINVAL (the
  * blob is rejected: err says "offset N: reason" and *err_off, if given, is
  * N, a byte offset into the blob) or UTIL_ENOMEM. The program does not
  * borrow code. */
 int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_off, util_err *err);
+vm_program *vm_program_ref(vm_program *p);
 void vm_program_free(vm_program *p);
+/* Bytes of memory the program holds (what a cache of programs counts). */
+size_t vm_program_mem(const vm_program *p);
+/* 1 when a and b are the same program: what verifying the same blob gives. */
+int vm_program_equal(const vm_program *a, const vm_program *b);
 /* Counts, for tools and tests. */
 uint32_t vm_program_insns(const vm_program *p);
 uint32_t vm_program_blocks(const vm_program *p);

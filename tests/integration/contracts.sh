@@ -295,6 +295,7 @@ NAMES=("" "revert" "deep recursion" "memory out of bounds" "infinite loop" "pay 
 for kind in 1 2 3 4 5 6; do
   gas=2000000
   [[ $kind == 4 ]] && gas=300000
+  [[ $kind == 6 ]] && gas=5000000 # 257 sstores of 2,000 + 64 x 200 gas
   before=$(rpc account_get '["'"$A"'"]')
   r=$(tool armfault 3 "$A" "$kind" "$gas") || fail "${NAMES[$kind]}: $r"
   [[ $(jget "$r" 'j["receipt"]["status"]') == failed ]] || fail "${NAMES[$kind]}: $r"

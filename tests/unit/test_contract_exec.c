@@ -474,7 +474,7 @@ static void test_faults(void **state)
          "    ldi r1, 0\n    ldi r2, 64\n    ldi r3, 1\n    st64 [r2], r3\n    ldi r4, 257\n"
          "loop:\n    addi r3, r3, 1\n    st64 [r1], r3\n    sys sstore\n    addi r4, r4, -1\n"
          "    bnez r4, loop\n    stop\n",
-         VM_E_STORAGE, 2000000},
+         VM_E_STORAGE, 5000000}, /* 256 x (2,000 + 64 x VM_GAS_SSTORE_BYTE) */
         {"division by zero", "    ldi r1, 10\n    ldi r2, 0\n    divu r3, r1, r2\n    stop\n",
          VM_E_DIVZERO, 100000},
         {"checked overflow",

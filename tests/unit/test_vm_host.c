@@ -14,6 +14,7 @@
 
 #include "util/bytes.h"
 #include "vm/host_mem.h"
+#include "vm/isa.h"
 #include "vm/vm.h"
 
 static const uint8_t SELF[VM_ADDR_LEN] = {0x5e, 0x1f};
@@ -354,6 +355,40 @@ static void test_storage(void **state)
     }
 }
 
+/* sstore: 2,000 static gas plus VM_GAS_SSTORE_BYTE (200) per byte of key +
+ * value (64), for a delete too; with one gas too few nothing is written. */
+static void test_sstore_gas(void **state)
+{
+    (void)state;
+    assert_int_equal(VM_GAS_SSTORE_BYTE, 200);
+    assert_int_equal(VM_SSTORE_BYTES, 64);
+    static const char *srcs[2] = {
+        "ldi r1, 0\nldi r2, 64\nldi r3, 7\nst64 [r2], r3\nsys sstore\nstop\n",
+        "ldi r1, 0\nldi r2, 64\nldi r3, 0\nst64 [r2], r3\nsys sstore\nstop\n", /* delete */
+    };
+    /* ldi x3 + st64 + sstore + stop, all one block, then 64 x 200 */
+    const uint64_t want = 3 + 2 + 2000 + 1 + 12800;
+    assert_int_equal(want, 14806);
+    for (int i = 0; i < 2; i++) {
+        world w;
+        world_init(&w);
+        vm_program *p = build(srcs[i]);
+        vm_result res;
+        assert_int_equal(call(&w, p, want, &res), VM_OK);
+        assert_int_equal(res.gas_used, want);
+        assert_int_equal(vm_memhost_slots(w.h), i == 0 ? 1 : 0);
+        vm_result_free(&res);
+        vm_memhost_free(w.h);
+        world_init(&w);
+        assert_int_equal(call(&w, p, want - 1, &res), VM_E_GAS);
+        assert_int_equal(res.gas_used, want - 1);
+        assert_int_equal(vm_memhost_slots(w.h), 0);
+        vm_result_free(&res);
+        vm_memhost_free(w.h);
+        vm_program_free(p);
+    }
+}
+
 static void test_events_and_limits(void **state)
 {
     (void)state;
@@ -472,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_pay),
         cmocka_unit_test(test_rollback_on_every_failure),
         cmocka_unit_test(test_storage),
+        cmocka_unit_test(test_sstore_gas),
         cmocka_unit_test(test_events_and_limits),
         cmocka_unit_test(test_return_and_revert_data),
         cmocka_unit_test(test_status_names),
