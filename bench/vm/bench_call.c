@@ -65,13 +65,16 @@ static void dev_addr(chain_addr *a, uint32_t i)
     chain_addr_from_pubkey(a, kp.pubkey);
 }
 
-/* The one place that signs: the signing API may change (genesis binding). */
+static chain_genesis *devnet(void);
+
+/* The one place that signs, for the devnet genesis. */
 static void sign(chain_tx *tx, uint32_t dev)
 {
     chain_keypair kp;
     util_err err = {0};
-    if (chain_keypair_dev(&kp, dev) || chain_tx_sign(tx, &kp, &err)) die("sign", &err);
-    if (!chain_tx_check_sig(tx)) die("signature does not verify", NULL);
+    const uint8_t *gh = devnet()->hash;
+    if (chain_keypair_dev(&kp, dev) || chain_tx_sign(tx, &kp, gh, &err)) die("sign", &err);
+    if (!chain_tx_check_sig(tx, gh)) die("signature does not verify", NULL);
 }
 
 /* The counter contract padded with never-run blocks to VM_CODE_MAX bytes. */
@@ -144,6 +147,7 @@ static chain_exec *block_exec(chain_store *st)
 {
     const chain_header *h = chain_store_head_header(st);
     chain_exec_ctx ctx = {.chain_id = h->chain_id,
+                          .genesis_hash = devnet()->hash,
                           .height = h->height + 1,
                           .time_ms = h->time_ms + 1000,
                           .min_gas_price = 1};
@@ -237,7 +241,8 @@ static void parts(chain_store *st, const chain_addr *contract, const uint8_t *co
     uint8_t k[21];
     chain_key_code(k, contract);
     const chain_header *hd = chain_store_head_header(st);
-    chain_exec_ctx ctx = {.chain_id = hd->chain_id, .height = hd->height + 1};
+    chain_exec_ctx ctx = {
+        .chain_id = hd->chain_id, .genesis_hash = devnet()->hash, .height = hd->height + 1};
     t0 = now();
     for (int i = 0; i < reps * 4; i++) {
         chain_exec *ex = chain_exec_new(st, &ctx);

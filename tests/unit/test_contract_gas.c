@@ -55,7 +55,7 @@ static void sign(chain_tx *tx, uint32_t dev)
     chain_keypair kp;
     assert_int_equal(chain_keypair_dev(&kp, dev), 0);
     util_err err = {0};
-    if (chain_tx_sign(tx, &kp, &err)) fail_msg("sign: %s", err.msg);
+    if (chain_tx_sign(tx, &kp, fx_devnet()->hash, &err)) fail_msg("sign: %s", err.msg);
 }
 
 static chain_tx mk(uint32_t dev, uint8_t type, uint64_t gas_limit)
@@ -75,6 +75,7 @@ static chain_exec *new_exec(void)
 {
     const chain_header *parent = chain_store_head_header(g_st);
     chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
+                          .genesis_hash = fx_devnet()->hash,
                           .height = parent->height + 1,
                           .time_ms = parent->time_ms + 1000,
                           .min_gas_price = 1};
