@@ -148,10 +148,11 @@ static int dry_run(node *n, const chain_exec_ctx *ctx, const chain_tx *tx, uint6
 
 /* What the hook learnt of one decoded entry. */
 typedef struct outcome {
-    int sig_done; /* steps 2 and 3 ran: `reason` is their outcome */
-    int dry_done; /* step 5 ran (or was skipped for the budget): `reason` is its outcome */
-    int reason;   /* CHAIN_MP_OK or the reason of the first step that failed */
-    uint64_t limit, used;
+    int sig_done;   /* steps 2 and 3 ran: `reason` is their outcome */
+    int dry_done;   /* step 5 ran (or was skipped for the budget): `reason` is its outcome */
+    int reason;     /* CHAIN_MP_OK or the reason of the first step that failed */
+    uint64_t limit; /* 1: wants a dry run; then the gas taken for it */
+    uint64_t used;
     char msg[160];
 } outcome;
 
@@ -160,7 +161,7 @@ typedef struct job {
     chain_tx *txs;
     outcome *res;
     size_t from, to;
-    int phase; /* 0: stateless limits and signatures; 1: dry runs (limit > 0) */
+    int phase; /* 0: stateless limits and signatures; 1: the dry runs not done yet */
     const chain_exec_ctx *ctx;
 } job;
 
@@ -178,7 +179,7 @@ static void *work_range(void *arg)
                 r->reason = util_err_set(&e, CHAIN_MP_BAD_SIGNATURE, "%s",
                                          chain_mempool_reason_text(CHAIN_MP_BAD_SIGNATURE));
             r->sig_done = 1;
-        } else if (r->limit) {
+        } else if (r->limit && !r->dry_done) {
             r->reason = dry_run(j->n, j->ctx, &j->txs[i], r->limit, &r->used, &e);
             r->dry_done = 1;
         } else {
@@ -258,45 +259,55 @@ void node_batch_hook(void *ctx, const rpc_call *call, json_t *batch)
         res = NULL;
         goto keep;
     }
-    /* Steps 2 and 3 on threads. */
+    /* Steps 2 and 3 on threads, without the node lock. */
     unsigned depth = node_unlock_all(n);
     run_phase(n, txs, res, cnt, 0, NULL);
     node_relock(n, depth);
-    /* Step 4 here (the pool is single-threaded), and the gas of each dry run
-     * taken from the budgets in entry order, so which entries get one does
-     * not depend on thread timing. */
-    size_t ndry = 0;
+    /* Step 4 here: the pool is single-threaded. */
     for (size_t i = 0; i < cnt; i++) {
         outcome *r = &res[i];
         if (r->reason) continue;
         txs[i].sig_checked = 1; /* the pool need not check it again */
         if (txs[i].type == CHAIN_TX_TRANSFER) continue;
         util_err e = {0};
-        if ((r->reason = chain_mempool_precheck(n->mempool, &txs[i], &e))) {
+        if ((r->reason = chain_mempool_precheck(n->mempool, &txs[i], &e)))
             snprintf(r->msg, sizeof r->msg, "%s", e.msg);
-            continue;
-        }
-        uint64_t want = dry_run_limit(&txs[i]);
-        if (rpc_budget_take(call, want)) {
-            r->limit = want;
-            ndry++;
-        } else {
-            r->dry_done = 1; /* skipped: admitted unchecked */
-            atomic_fetch_add(&n->dry_runs.skipped, 1);
-        }
+        else
+            r->limit = 1; /* wants a dry run */
     }
-    /* Step 5 on threads. */
-    if (ndry) {
-        chain_exec_ctx ectx;
-        head_ctx(n, &ectx);
+    /* Step 5 on threads, in waves: each wave takes the gas of as many
+     * entries as the budgets hold, in entry order (so which entries get a
+     * dry run does not depend on thread timing), and gives back what they
+     * did not use before the next wave. Once the budgets cannot cover the
+     * next entry, it and those after it are admitted unchecked. */
+    chain_exec_ctx ectx;
+    head_ctx(n, &ectx);
+    size_t next = 0;
+    while (next < cnt) {
+        size_t end = next, taken = 0;
+        for (; end < cnt; end++) {
+            outcome *r = &res[end];
+            if (!r->limit) continue;
+            uint64_t want = dry_run_limit(&txs[end]);
+            if (!rpc_budget_take(call, want)) break;
+            r->limit = want;
+            taken++;
+        }
+        if (!taken) break;
         depth = node_unlock_all(n);
-        run_phase(n, txs, res, cnt, 1, &ectx);
+        run_phase(n, txs + next, res + next, end - next, 1, &ectx);
         node_relock(n, depth);
-        for (size_t i = 0; i < cnt; i++)
+        for (size_t i = next; i < end; i++)
             if (res[i].limit)
                 rpc_budget_give_back(
                     call, res[i].limit - (res[i].used < res[i].limit ? res[i].used : res[i].limit));
+        next = end;
     }
+    for (size_t i = next; i < cnt; i++)
+        if (res[i].limit && !res[i].dry_done) {
+            res[i].dry_done = 1;
+            atomic_fetch_add(&n->dry_runs.skipped, 1);
+        }
 keep:
     tl_batch = (batch_state){.txs = txs, .params = from, .res = res, .ntx = cnt};
     return;

@@ -373,6 +373,44 @@ static void test_batch_budget(void **state)
     node_free(n);
 }
 
+/* A batch of tx_sends the hook prepares: dry runs are charged to the
+ * body's budget too; once it cannot cover the next one, the rest are
+ * admitted unchecked (their outcome is settled in their blocks). */
+static void test_batch_hook_budget(void **state)
+{
+    (void)state;
+    node *n = start_node(1);
+    chain_addr c = deploy(n, LOOP, 0);
+    uint64_t before = runs(n);
+    util_buf b;
+    util_buf_init(&b);
+    util_buf_put(&b, "[", 1);
+    for (int i = 0; i < 20; i++) {
+        char *hex = call_hex(n, &c, 1 + (uint64_t)i, BLOCK_GAS, 0);
+        char ent[4096];
+        int k =
+            snprintf(ent, sizeof ent,
+                     "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tx_send\",\"params\":[\"%s\"]}",
+                     i ? "," : "", i, hex);
+        util_buf_put(&b, ent, (size_t)k);
+        free(hex);
+    }
+    util_buf_put(&b, "]", 2);
+    json_t *r = handle(n, NULL, (const char *)b.data);
+    util_buf_free(&b);
+    for (size_t i = 0; i < 20; i++)
+        if (!json_object_get(json_array_get(r, i), "result"))
+            fail_msg("entry %zu refused: %s", i, json_dumps(json_array_get(r, i), 0));
+    json_decref(r);
+    /* Each run takes the intrinsic gas plus the cap, and uses all of it. */
+    uint64_t each = CHAIN_GAS_CALL + NODE_DRY_RUN_GAS_MAX;
+    uint64_t fit = RPC_BODY_GAS / each;
+    assert_int_equal(runs(n) - before, fit);
+    assert_int_equal(atomic_load(&n->dry_runs.capped), fit);
+    assert_int_equal(atomic_load(&n->dry_runs.skipped), 20 - fit);
+    node_free(n);
+}
+
 /* A contract_call that fails after emitting events (more than a receipt
  * holds) returns none of them. */
 static void test_failed_call_no_events(void **state)
@@ -405,8 +443,11 @@ static void test_failed_call_no_events(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bad_signature_before_vm), cmocka_unit_test(test_gas_too_high),
-        cmocka_unit_test(test_status_during_dry_run),   cmocka_unit_test(test_batch_budget),
+        cmocka_unit_test(test_bad_signature_before_vm),
+        cmocka_unit_test(test_gas_too_high),
+        cmocka_unit_test(test_status_during_dry_run),
+        cmocka_unit_test(test_batch_budget),
+        cmocka_unit_test(test_batch_hook_budget),
         cmocka_unit_test(test_failed_call_no_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
