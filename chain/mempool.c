@@ -206,7 +206,17 @@ static mp_sender *resync(chain_mempool *mp, mp_sender *s, uint64_t nonce)
     return s;
 }
 
-int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
+/* What the checks found out, for the add. */
+typedef struct precheck_out {
+    mp_sender *s;  /* the sender's pooled transactions, or NULL */
+    mp_entry *old; /* the pooled transaction tx replaces, or NULL */
+    size_t pos;    /* where tx goes in s */
+    int pend;      /* tx joins the sender's pending run (else it is queued) */
+    uint64_t cost, nonce;
+} precheck_out;
+
+/* Checks 1-15 of docs/mempool.md; on success fills *o. */
+static int precheck(chain_mempool *mp, const chain_tx *tx, util_err *err, precheck_out *o)
 {
     chain_mempool_expire(mp);
     int r = check_stateless(mp, tx, err);
@@ -257,6 +267,26 @@ int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
                       (unsigned long long)pooled);
     if (tx->size > mp->cfg.max_bytes || mp->cfg.max_txs == 0)
         return reject(err, CHAIN_MP_POOL_FULL, UTIL_ELIMIT, "%s", "");
+    *o = (precheck_out){.s = s, .old = old, .pos = pos, .pend = pend, .cost = cost, .nonce = nonce};
+    return CHAIN_MP_OK;
+}
+
+int chain_mempool_precheck(chain_mempool *mp, const chain_tx *tx, util_err *err)
+{
+    precheck_out o;
+    return precheck(mp, tx, err, &o);
+}
+
+int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err)
+{
+    precheck_out o;
+    int r = precheck(mp, tx, err, &o);
+    if (r) return r;
+    mp_sender *s = o.s;
+    mp_entry *old = o.old;
+    size_t pos = o.pos;
+    int pend = o.pend;
+    uint64_t cost = o.cost, nonce = o.nonce;
 
     /* Everything that can fail is allocated before the pool is touched. */
     mp_entry *e = calloc(1, sizeof *e);

@@ -93,6 +93,11 @@ void chain_mempool_free(chain_mempool *mp);
  * from that, nothing changes on rejection.
  * Order of checks and eviction rules: docs/mempool.md. */
 int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
+/* The checks of chain_mempool_add before the signature (1-15 of
+ * docs/mempool.md), without changing the pool: the node runs them before
+ * anything expensive that follows the signature (a dry run). The add checks
+ * them again. */
+int chain_mempool_precheck(chain_mempool *mp, const chain_tx *tx, util_err *err);
 
 /* Fills out[] with up to max_out borrowed pointers for the next block, in
  * execution order: each sender's transactions in consecutive nonce order from

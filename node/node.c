@@ -317,6 +317,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                              .mempool = n->mempool,
                              .submit_tx = node_submit_tx,
                              .batch_tx = node_batch_tx,
+                             .vm_begin = node_vm_begin,
+                             .vm_end = node_vm_end,
                              .ctx = n};
     n->more_api = (rpc_more_api){.chain = &n->api, .mempool = n->mempool_cfg};
     n->admin_api = (rpc_admin_api){.mempool_flush = flush_mempool, .ctx = n};
@@ -326,8 +328,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         rc = util_err_set(err, UTIL_ENOMEM, "registering RPC methods failed");
         goto fail;
     }
-    rpc_dispatch_set_batch_hook(n->dispatch, (void (*)(void *, json_t *))node_batch_hook,
-                                node_batch_end, n);
+    rpc_dispatch_set_batch_hook(n->dispatch, node_batch_hook, node_batch_end, n);
     rpc_http_cfg hcfg = {.host = n->cfg.rpc_host,
                          .port = n->cfg.rpc_port,
                          .max_body = (size_t)n->cfg.rpc_max_body,

@@ -13,6 +13,22 @@
 #include "rpc/methods.h"
 #include "rpc/methods_more.h"
 
+/* The dry run of a transaction on admission (node/txverify.c) stops after
+ * this much gas beyond the transaction's intrinsic gas. It is a node
+ * policy, not a consensus rule: a transaction whose dry run reaches it is
+ * admitted with an unknown outcome and runs in its block with its own gas
+ * limit (docs/mempool.md, "Admission order"). At about 2.5 ns per gas in a
+ * release build, one capped dry run takes about 12 ms. */
+#define NODE_DRY_RUN_GAS_MAX 5000000ull
+
+/* Counters of the admission dry runs, for tests and metrics. */
+typedef struct node_dry_run_stats {
+    atomic_uint_fast64_t runs;    /* dry runs started (each runs the VM or a body) */
+    atomic_uint_fast64_t active;  /* dry runs in progress */
+    atomic_uint_fast64_t capped;  /* stopped by NODE_DRY_RUN_GAS_MAX: admitted, outcome unknown */
+    atomic_uint_fast64_t skipped; /* the request's work budget was spent: admitted unchecked */
+} node_dry_run_stats;
+
 struct rpc_dispatch;
 struct rpc_http;
 struct rpc_subs;
@@ -50,9 +66,11 @@ struct node {
      * store, mempool, metrics or subscriptions; rpc_wake brings WebSocket
      * connections that reached a worker to this loop. */
     int multi_loop;
-    uv_mutex_t lock; /* recursive */
+    uv_mutex_t lock;     /* recursive */
+    unsigned lock_depth; /* how deep the holder holds `lock` (written by the holder only) */
     uv_async_t rpc_wake;
     node_rpc_workers *workers;
+    node_dry_run_stats dry_runs; /* node/txverify.c */
 };
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and
@@ -69,6 +87,12 @@ void node_rpc_workers_free(node *n);
 /* The shared-state lock; no-ops with one loop. */
 void node_lock(node *n);
 void node_unlock(node *n);
+/* For long work that needs no shared state (a dry run, a read-only call:
+ * the store is safe to read from any thread): releases the lock however
+ * deeply this thread holds it, and returns that depth for node_relock. The
+ * caller must hold the lock (with one loop both are no-ops). */
+unsigned node_unlock_all(node *n);
+void node_relock(node *n, unsigned depth);
 
 /* node_http_get with the connection gauges of server srv (the loop serving
  * the scrape). */
@@ -100,14 +124,20 @@ int node_register_rpc(node *n, struct rpc_dispatch *d);
 int node_http_get(void *ctx, const char *path, int *status, const char **content_type, char **body,
                   size_t *len);
 
-/* Batch pre-verification of tx_send signatures on worker threads; the
- * outcomes serve that batch's entries only, and node_batch_end drops them. */
-void node_batch_hook(void *ctx, void *batch /* json_t* array */);
+/* Batch preparation of tx_send entries on worker threads, in the admission
+ * order of node_submit_tx (stateless limits and signatures, then the pool's
+ * rules, then dry runs charged to the batch's budgets); the outcomes serve
+ * that batch's entries only, and node_batch_end drops them. */
+void node_batch_hook(void *ctx, const rpc_call *call, json_t *batch);
 void node_batch_end(void *ctx);
 /* The transaction the current batch's hook decoded from this tx_send param
  * (the same json_t), or NULL; valid until node_batch_end. */
-const chain_tx *node_batch_tx(void *ctx, const json_t *param);
-/* Hands a decoded transaction to the mempool; returns a chain_mempool reason. */
-int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err);
+chain_tx *node_batch_tx(void *ctx, const json_t *param);
+/* Admits a decoded transaction (docs/mempool.md, "Admission order"); its VM
+ * work is charged to call's budgets. Returns a chain_mempool reason. */
+int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err);
+/* rpc_chain_api.vm_begin / vm_end: node_unlock_all / node_relock. */
+unsigned node_vm_begin(void *ctx);
+void node_vm_end(void *ctx, unsigned token);
 
 #endif

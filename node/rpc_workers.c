@@ -54,17 +54,39 @@ void node_lock(node *n)
 {
     if (!n->multi_loop) return;
     for (int i = 0; i < LOCK_SPINS; i++) {
-        if (uv_mutex_trylock(&n->lock) == 0) return;
+        if (uv_mutex_trylock(&n->lock) == 0) {
+            n->lock_depth++;
+            return;
+        }
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
     }
     uv_mutex_lock(&n->lock);
+    n->lock_depth++;
 }
 
 void node_unlock(node *n)
 {
-    if (n->multi_loop) uv_mutex_unlock(&n->lock);
+    if (!n->multi_loop) return;
+    n->lock_depth--;
+    uv_mutex_unlock(&n->lock);
+}
+
+unsigned node_unlock_all(node *n)
+{
+    if (!n->multi_loop) return 0;
+    /* Only the holder writes lock_depth, so the holder may read it. */
+    unsigned depth = n->lock_depth;
+    for (unsigned i = 0; i < depth; i++)
+        node_unlock(n);
+    return depth;
+}
+
+void node_relock(node *n, unsigned depth)
+{
+    for (unsigned i = 0; i < depth; i++)
+        node_lock(n);
 }
 
 static void lock_cb(void *ctx)

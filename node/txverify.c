@@ -1,13 +1,27 @@
-/* Signature pre-verification for batches of tx_send requests.
+/* Admission of transactions from tx_send, in one order (docs/mempool.md,
+ * "Admission order"), cheapest first, and nothing that runs the VM before
+ * the signature:
+ *   1. decode (tx_send, or the batch hook);
+ *   2. stateless limits: chain id, size, a gas limit no larger than the block
+ *      gas limit (gas_too_high);
+ *   3. the signature (bad_signature);
+ *   4. nonce, balance and the pool's other rules, without inserting
+ *      (chain_mempool_precheck);
+ *   5. for types other than TRANSFER, the dry run: at most
+ *      NODE_DRY_RUN_GAS_MAX gas, taken from the request's work budgets, run
+ *      without the node lock;
+ *   6. chain_mempool_add, which checks 2 and 4 again against the state after
+ *      the dry run, since the head may have moved meanwhile.
  *
- * BIP-340 verification (~26 us) dominates admission, and attribution
- * transactions also need a dry run against the head state. A JSON-RPC batch
- * of many tx_send calls is first decoded here, and its signatures checked and
- * dry runs done on a few threads; the decoded transactions and their outcomes
- * are kept while that batch's entries are dispatched, and tx_send and
- * node_submit_tx use them instead of redoing the work. */
+ * A JSON-RPC batch of many tx_send calls is prepared by the batch hook in the
+ * same order: signatures and dry runs on a few threads, the pool's rules in
+ * between on the calling thread. The decoded transactions and outcomes are
+ * kept while that batch's entries are dispatched, and node_submit_tx uses
+ * them instead of redoing the work. */
 #include <jansson.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +35,81 @@
 #define MIN_PARALLEL 16
 #define MAX_THREADS 4
 
-/* Attribution transactions depend on state the pool cannot see (who attests
- * a model, which contributions are accepted). They are run once against the
- * head state in a throwaway overlay, with the sender's nonce set to the
- * transaction's, so a body that would fail is refused at the door with its
- * reason and changes nothing. A transaction can still fail in its block if the
- * state moves in between; then it has a receipt saying why. */
-static int dry_run(node *n, const chain_tx *tx, util_err *err)
+/* One place for the signature check, so the change of its signature (the
+ * genesis hash in the signing domain) touches one line. */
+static int sig_ok(node *n, chain_tx *tx)
 {
-    if (tx->type == CHAIN_TX_TRANSFER) return CHAIN_MP_OK;
+    return chain_tx_check_sig(tx, n->genesis.hash) == 1;
+}
+
+static int refuse(util_err *err, int reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int refuse(util_err *err, int reason, const char *fmt, ...)
+{
+    char detail[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    /* The pool's message shape: the reason's text, then details. */
+    return util_err_set(err, reason, "%s: %s", chain_mempool_reason_text(reason), detail);
+}
+
+/* Step 2: what the transaction alone says; no state, no cryptography. */
+static int stateless(const node *n, const chain_tx *tx, util_err *err)
+{
+    const chain_mempool_cfg *c = &n->mempool_cfg;
+    if (strcmp(tx->chain_id, c->chain_id) != 0)
+        return refuse(err, CHAIN_MP_WRONG_CHAIN, "\"%s\", this chain is \"%s\"", tx->chain_id,
+                      c->chain_id);
+    if (tx->size > c->max_tx_size)
+        return refuse(err, CHAIN_MP_TOO_LARGE, "%u bytes, limit %zu", tx->size, c->max_tx_size);
+    if (tx->gas_limit > c->block_gas_limit)
+        return refuse(err, CHAIN_MP_GAS_TOO_HIGH, "gas limit %llu, block gas limit %llu",
+                      (unsigned long long)tx->gas_limit, (unsigned long long)c->block_gas_limit);
+    return CHAIN_MP_OK;
+}
+
+/* The head the dry runs execute on; read under the node lock, since a
+ * commit replaces the head. */
+static void head_ctx(node *n, chain_exec_ctx *ctx)
+{
     const chain_header *h = chain_store_head_header(n->store);
     chain_addr proposer;
     chain_addr_from_pubkey(&proposer, n->validator.pubkey);
-    chain_exec_ctx ctx = {.chain_id = n->genesis.chain_id,
-                          .genesis_hash = n->genesis.hash,
-                          .height = h->height + 1,
-                          .time_ms = h->time_ms,
-                          .proposer = proposer,
-                          .min_gas_price = n->genesis.params.min_gas_price};
-    chain_exec *ex = chain_exec_new(n->store, &ctx);
+    *ctx = (chain_exec_ctx){.chain_id = n->genesis.chain_id,
+                            .genesis_hash = n->genesis.hash,
+                            .height = h->height + 1,
+                            .time_ms = h->time_ms,
+                            .proposer = proposer,
+                            .min_gas_price = n->genesis.params.min_gas_price};
+}
+
+/* The gas a dry run of tx may use: the transaction's own limit, or its
+ * intrinsic gas (fixed, proportional to its size) plus the cap. */
+static uint64_t dry_run_limit(const chain_tx *tx)
+{
+    uint64_t ig = chain_tx_intrinsic_gas(tx), lim;
+    if (__builtin_add_overflow(ig, NODE_DRY_RUN_GAS_MAX, &lim)) lim = UINT64_MAX;
+    return tx->gas_limit < lim ? tx->gas_limit : lim;
+}
+
+/* Attribution and contract transactions depend on state the pool cannot see
+ * (who attests a model, which contributions are accepted, what a contract
+ * does). They are run once against the head state in a throwaway overlay,
+ * with the sender's nonce set to the transaction's and at most `limit` gas,
+ * so a body that would fail is refused at the door with its reason and
+ * changes nothing. A run stopped by the cap below the transaction's own
+ * limit says nothing about the outcome: the transaction is admitted (the
+ * cap is this node's policy, not a consensus rule) and pays for its gas in
+ * its block. A transaction can still fail in its block if the state moves
+ * in between; then it has a receipt saying why. Reads only the store: safe
+ * without the node lock, from any thread. *used gets the gas used. */
+static int dry_run(node *n, const chain_exec_ctx *ctx, const chain_tx *tx, uint64_t limit,
+                   uint64_t *used, util_err *err)
+{
+    *used = 0;
+    chain_exec *ex = chain_exec_new(n->store, ctx);
     if (!ex) return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
     chain_tx copy;
     chain_receipt r;
@@ -51,16 +121,25 @@ static int dry_run(node *n, const chain_tx *tx, util_err *err)
         chain_exec_free(ex);
         return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
     }
-    copy.sig_checked = 1; /* the pool verified it */
+    copy.sig_checked = 1; /* verified before (step 3) */
+    copy.gas_limit = limit;
+    atomic_fetch_add(&n->dry_runs.runs, 1);
+    atomic_fetch_add(&n->dry_runs.active, 1);
     if (chain_exec_get_account(ex, &tx->from, &acc, &e) == 0) {
         acc.nonce = tx->nonce;
         chain_exec_set_account(ex, &tx->from, &acc, &e);
         int rc = chain_exec_apply_tx(ex, &copy, &r, &e);
-        if (rc)
+        *used = r.gas_used;
+        if (rc) {
             reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", e.msg);
-        else if (r.status != CHAIN_RECEIPT_OK)
-            reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", r.error);
+        } else if (r.status != CHAIN_RECEIPT_OK) {
+            if (limit < tx->gas_limit && r.gas_used >= limit)
+                atomic_fetch_add(&n->dry_runs.capped, 1);
+            else
+                reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", r.error);
+        }
     }
+    atomic_fetch_sub(&n->dry_runs.active, 1);
     chain_receipt_free(&r);
     chain_tx_free(&copy);
     chain_exec_free(ex);
@@ -69,8 +148,11 @@ static int dry_run(node *n, const chain_tx *tx, util_err *err)
 
 /* What the hook learnt of one decoded entry. */
 typedef struct outcome {
-    int checked; /* the signature verified and `reason` holds the dry run's outcome */
-    int reason;  /* CHAIN_MP_OK (always for transfers) or the dry run's reason */
+    int sig_done;   /* steps 2 and 3 ran: `reason` is their outcome */
+    int dry_done;   /* step 5 ran (or was skipped for the budget): `reason` is its outcome */
+    int reason;     /* CHAIN_MP_OK or the reason of the first step that failed */
+    uint64_t limit; /* 1: wants a dry run; then the gas taken for it */
+    uint64_t used;
     char msg[160];
 } outcome;
 
@@ -79,24 +161,56 @@ typedef struct job {
     chain_tx *txs;
     outcome *res;
     size_t from, to;
+    int phase; /* 0: stateless limits and signatures; 1: the dry runs not done yet */
+    const chain_exec_ctx *ctx;
 } job;
 
-/* Each worker verifies its slice and dry-runs the state-dependent ones; the
- * store and the VM are safe to read from several threads, and each dry run
- * has its own overlay. */
-static void *verify_range(void *arg)
+/* The store and the VM are safe to use from several threads, and each dry
+ * run has its own overlay. */
+static void *work_range(void *arg)
 {
     job *j = arg;
     for (size_t i = j->from; i < j->to; i++) {
         outcome *r = &j->res[i];
-        r->checked = chain_tx_check_sig(&j->txs[i], j->n->genesis.hash);
-        if (r->checked && j->txs[i].type != CHAIN_TX_TRANSFER) {
-            util_err e = {0};
-            r->reason = dry_run(j->n, &j->txs[i], &e);
-            if (r->reason) snprintf(r->msg, sizeof r->msg, "%s", e.msg);
+        util_err e = {0};
+        if (j->phase == 0) {
+            r->reason = stateless(j->n, &j->txs[i], &e);
+            if (!r->reason && !sig_ok(j->n, &j->txs[i]))
+                r->reason = util_err_set(&e, CHAIN_MP_BAD_SIGNATURE, "%s",
+                                         chain_mempool_reason_text(CHAIN_MP_BAD_SIGNATURE));
+            r->sig_done = 1;
+        } else if (r->limit && !r->dry_done) {
+            r->reason = dry_run(j->n, j->ctx, &j->txs[i], r->limit, &r->used, &e);
+            r->dry_done = 1;
+        } else {
+            continue;
         }
+        if (r->reason) snprintf(r->msg, sizeof r->msg, "%s", e.msg);
     }
     return NULL;
+}
+
+/* Runs one phase over cnt entries on up to MAX_THREADS threads, the calling
+ * one included. */
+static void run_phase(node *n, chain_tx *txs, outcome *res, size_t cnt, int phase,
+                      const chain_exec_ctx *ctx)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
+    if (nt > MAX_THREADS) nt = MAX_THREADS;
+    pthread_t th[MAX_THREADS];
+    job jobs[MAX_THREADS];
+    size_t started = 0;
+    for (size_t t = 0; t < nt; t++) {
+        jobs[t] = (job){n, txs, res, cnt * t / nt, cnt * (t + 1) / nt, phase, ctx};
+        /* The calling thread takes the last slice itself. */
+        if (t + 1 < nt && pthread_create(&th[t], NULL, work_range, &jobs[t]) == 0)
+            started = t + 1;
+        else
+            work_range(&jobs[t]);
+    }
+    for (size_t t = 0; t < started; t++)
+        pthread_join(th[t], NULL);
 }
 
 /* The batch being dispatched on this thread. A batch runs on one loop
@@ -113,10 +227,11 @@ typedef struct batch_state {
 } batch_state;
 static _Thread_local batch_state tl_batch;
 
-void node_batch_hook(void *ctx, void *batch_json)
+/* Called under the node lock (the dispatch lock); releases it while the
+ * threads work. */
+void node_batch_hook(void *ctx, const rpc_call *call, json_t *batch)
 {
     node *n = ctx;
-    json_t *batch = batch_json;
     node_batch_end(NULL);
     size_t len = json_array_size(batch), cnt = 0;
     if (len < MIN_PARALLEL) return;
@@ -144,24 +259,55 @@ void node_batch_hook(void *ctx, void *batch_json)
         res = NULL;
         goto keep;
     }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t nt = ncpu < 1 ? 1 : (size_t)ncpu;
-    if (nt > MAX_THREADS) nt = MAX_THREADS;
-    pthread_t th[MAX_THREADS];
-    job jobs[MAX_THREADS];
-    size_t started = 0;
-    for (size_t t = 0; t < nt; t++) {
-        jobs[t] = (job){n, txs, res, cnt * t / nt, cnt * (t + 1) / nt};
-        /* The calling thread takes the last slice itself. */
-        if (t + 1 < nt && pthread_create(&th[t], NULL, verify_range, &jobs[t]) == 0)
-            started = t + 1;
+    /* Steps 2 and 3 on threads, without the node lock. */
+    unsigned depth = node_unlock_all(n);
+    run_phase(n, txs, res, cnt, 0, NULL);
+    node_relock(n, depth);
+    /* Step 4 here: the pool is single-threaded. */
+    for (size_t i = 0; i < cnt; i++) {
+        outcome *r = &res[i];
+        if (r->reason) continue;
+        txs[i].sig_checked = 1; /* the pool need not check it again */
+        if (txs[i].type == CHAIN_TX_TRANSFER) continue;
+        util_err e = {0};
+        if ((r->reason = chain_mempool_precheck(n->mempool, &txs[i], &e)))
+            snprintf(r->msg, sizeof r->msg, "%s", e.msg);
         else
-            verify_range(&jobs[t]);
+            r->limit = 1; /* wants a dry run */
     }
-    for (size_t t = 0; t < started; t++)
-        pthread_join(th[t], NULL);
-    for (size_t i = 0; i < cnt; i++)
-        txs[i].sig_checked = res[i].checked; /* the mempool need not check it again */
+    /* Step 5 on threads, in waves: each wave takes the gas of as many
+     * entries as the budgets hold, in entry order (so which entries get a
+     * dry run does not depend on thread timing), and gives back what they
+     * did not use before the next wave. Once the budgets cannot cover the
+     * next entry, it and those after it are admitted unchecked. */
+    chain_exec_ctx ectx;
+    head_ctx(n, &ectx);
+    size_t next = 0;
+    while (next < cnt) {
+        size_t end = next, taken = 0;
+        for (; end < cnt; end++) {
+            outcome *r = &res[end];
+            if (!r->limit) continue;
+            uint64_t want = dry_run_limit(&txs[end]);
+            if (!rpc_budget_take(call, want)) break;
+            r->limit = want;
+            taken++;
+        }
+        if (!taken) break;
+        depth = node_unlock_all(n);
+        run_phase(n, txs + next, res + next, end - next, 1, &ectx);
+        node_relock(n, depth);
+        for (size_t i = next; i < end; i++)
+            if (res[i].limit)
+                rpc_budget_give_back(
+                    call, res[i].limit - (res[i].used < res[i].limit ? res[i].used : res[i].limit));
+        next = end;
+    }
+    for (size_t i = next; i < cnt; i++)
+        if (res[i].limit && !res[i].dry_done) {
+            res[i].dry_done = 1;
+            atomic_fetch_add(&n->dry_runs.skipped, 1);
+        }
 keep:
     tl_batch = (batch_state){.txs = txs, .params = from, .res = res, .ntx = cnt};
     return;
@@ -183,7 +329,7 @@ void node_batch_end(void *ctx)
     memset(b, 0, sizeof *b);
 }
 
-const chain_tx *node_batch_tx(void *ctx, const json_t *param)
+chain_tx *node_batch_tx(void *ctx, const json_t *param)
 {
     (void)ctx;
     batch_state *b = &tl_batch;
@@ -199,23 +345,69 @@ const chain_tx *node_batch_tx(void *ctx, const json_t *param)
     return NULL;
 }
 
-int node_submit_tx(void *ctx, const chain_tx *tx, util_err *err)
+/* Step 5 for one transaction, on the calling thread without the node lock
+ * (the caller holds it). */
+static int dry_run_unlocked(node *n, const rpc_call *call, const chain_tx *tx, util_err *err)
+{
+    uint64_t want = dry_run_limit(tx);
+    if (!rpc_budget_take(call, want)) {
+        atomic_fetch_add(&n->dry_runs.skipped, 1);
+        return CHAIN_MP_OK;
+    }
+    chain_exec_ctx ctx;
+    head_ctx(n, &ctx);
+    uint64_t used;
+    unsigned depth = node_unlock_all(n);
+    int reason = dry_run(n, &ctx, tx, want, &used, err);
+    node_relock(n, depth);
+    rpc_budget_give_back(call, want - (used < want ? used : want));
+    return reason;
+}
+
+int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err)
 {
     node *n = ctx;
     const batch_state *b = &tl_batch;
-    /* A transaction this batch's hook checked (tx_send passed its own copy):
-     * its signature (tx->sig_checked is set) and its dry run are known.
-     * Compared as integers: tx may point anywhere. */
+    /* A transaction this batch's hook prepared (tx_send passed its own
+     * copy): what it found is known. Compared as integers: tx may point
+     * anywhere. */
     uintptr_t at = (uintptr_t)tx, first = (uintptr_t)b->txs;
     size_t i = at >= first ? (at - first) / sizeof *tx : SIZE_MAX;
     const outcome *pre =
-        b->res && i < b->ntx && &b->txs[i] == tx && b->res[i].checked ? &b->res[i] : NULL;
-    int reason = pre ? pre->reason : dry_run(n, tx, err);
-    if (reason) {
-        if (pre) util_err_set(err, UTIL_EINVAL, "%s", pre->msg);
-        return reason;
+        b->res && i < b->ntx && &b->txs[i] == tx && b->res[i].sig_done ? &b->res[i] : NULL;
+    int reason;
+    if (pre && pre->reason && !pre->dry_done) {
+        /* Steps 2-4 failed in the hook. Step 4 is repeated below instead,
+         * because earlier entries of the batch may have changed the pool. */
+        if (pre->reason != CHAIN_MP_BAD_SIGNATURE && tx->sig_checked) goto pool;
+        return util_err_set(err, pre->reason, "%s", pre->msg);
+    }
+    if (!pre) {
+        if ((reason = stateless(n, tx, err))) return reason;
+        if (!tx->sig_checked && !sig_ok(n, tx))
+            return util_err_set(err, CHAIN_MP_BAD_SIGNATURE, "%s",
+                                chain_mempool_reason_text(CHAIN_MP_BAD_SIGNATURE));
+    }
+pool:
+    if (tx->type != CHAIN_TX_TRANSFER) {
+        if ((reason = chain_mempool_precheck(n->mempool, tx, err))) return reason;
+        if (pre && pre->dry_done)
+            reason = pre->reason ? util_err_set(err, pre->reason, "%s", pre->msg) : CHAIN_MP_OK;
+        else
+            reason = dry_run_unlocked(n, call, tx, err);
+        if (reason) return reason;
     }
     int rc = chain_mempool_add(n->mempool, tx, err);
     if (rc == CHAIN_MP_OK) node_tx_admitted(n, tx);
     return rc;
+}
+
+unsigned node_vm_begin(void *ctx)
+{
+    return node_unlock_all(ctx);
+}
+
+void node_vm_end(void *ctx, unsigned token)
+{
+    node_relock(ctx, token);
 }

@@ -24,7 +24,7 @@ struct method {
 struct rpc_dispatch {
     struct method *v;
     size_t n, cap;
-    void (*hook)(void *ctx, json_t *batch);
+    void (*hook)(void *ctx, const rpc_call *call, json_t *batch);
     void (*hook_end)(void *ctx);
     void *hook_ctx;
     rpc_observer_fn observer;
@@ -164,7 +164,8 @@ void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx)
     d->observer_ctx = ctx;
 }
 
-void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
+void rpc_dispatch_set_batch_hook(rpc_dispatch *d,
+                                 void (*hook)(void *ctx, const rpc_call *call, json_t *batch),
                                  void (*end)(void *ctx), void *ctx)
 {
     d->hook = hook;
@@ -436,7 +437,7 @@ static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t 
         call->ncalls = n;
         if (d->hook) {
             dlock(d);
-            d->hook(d->hook_ctx, doc);
+            d->hook(d->hook_ctx, call, doc);
             dunlock(d);
         }
         util_buf_u8(b, '[');
@@ -476,7 +477,10 @@ char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, si
     util_buf_init(&b);
     /* One allocation covers the usual reply. */
     if (util_buf_reserve(&b, 512)) return NULL;
+    rpc_budget budget = {.gas = RPC_BODY_GAS};
+    call->body = &budget;
     int any = handle_doc(d, call, body ? body : "", body ? len : 0, &b);
+    call->body = NULL;  /* it pointed here */
     util_buf_u8(&b, 0); /* callers may treat the text as a C string */
     uint8_t *out = NULL;
     size_t n = 0;
@@ -486,4 +490,46 @@ char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, si
     }
     *out_len = n - 1;
     return (char *)out;
+}
+
+/* A connection's allowance grows with time since its last use, up to one
+ * second's worth. */
+static void conn_refill(rpc_budget *c)
+{
+    uint64_t now = util_mono_ns();
+    if (c->stamp_ns == 0) {
+        c->gas = RPC_CONN_GAS_PER_S;
+    } else if (now > c->stamp_ns) {
+        unsigned __int128 add = (unsigned __int128)(now - c->stamp_ns) * RPC_CONN_GAS_PER_S;
+        add /= 1000000000u;
+        c->gas = add >= RPC_CONN_GAS_PER_S - c->gas ? RPC_CONN_GAS_PER_S : c->gas + (uint64_t)add;
+    }
+    c->stamp_ns = now;
+}
+
+uint64_t rpc_budget_left(const rpc_call *call)
+{
+    uint64_t left = UINT64_MAX;
+    if (call && call->body) left = call->body->gas;
+    if (call && call->conn) {
+        conn_refill(call->conn);
+        if (call->conn->gas < left) left = call->conn->gas;
+    }
+    return left;
+}
+
+uint64_t rpc_budget_take(const rpc_call *call, uint64_t want)
+{
+    if (want == 0 || rpc_budget_left(call) < want) return 0;
+    if (call && call->body) call->body->gas -= want;
+    if (call && call->conn) call->conn->gas -= want;
+    return want;
+}
+
+void rpc_budget_give_back(const rpc_call *call, uint64_t unused)
+{
+    if (call && call->body) call->body->gas += unused;
+    if (call && call->conn)
+        call->conn->gas = unused >= RPC_CONN_GAS_PER_S - call->conn->gas ? RPC_CONN_GAS_PER_S
+                                                                         : call->conn->gas + unused;
 }

@@ -63,12 +63,43 @@ typedef struct rpc_dispatch rpc_dispatch;
 /* A WebSocket connection seen by methods (rpc/ws.h); opaque here. */
 typedef struct rpc_session rpc_session;
 
+/* Budgets of VM work, in gas (docs/rpc-protocol.md, "Budgets of work").
+ * Methods that run the VM (contract_call, the dry run of tx_send) take gas
+ * from the budgets of their call before running and give back what they did
+ * not use. Every request body (a single request or a whole batch) gets
+ * RPC_BODY_GAS; a connection whose transport keeps an rpc_budget gets
+ * RPC_CONN_GAS_PER_S, refilled continuously up to the same amount. */
+#define RPC_BODY_GAS 20000000ull
+#define RPC_CONN_GAS_PER_S 20000000ull
+
+typedef struct rpc_budget {
+    uint64_t gas;      /* left */
+    uint64_t stamp_ns; /* connection budgets: last refill (monotonic); 0: never used, full */
+} rpc_budget;
+
 /* What the transport knows about one request body. */
 typedef struct rpc_call {
     int admin;            /* admin methods are allowed (rpc-protocol.md, "Admin methods") */
     rpc_session *session; /* the WebSocket session, NULL over HTTP */
     size_t ncalls;        /* set by the dispatcher: requests in the body (batch length) */
+    /* Optional, kept by the transport for the life of a connection (zeroed
+     * at its start): its gas allowance. NULL: none. */
+    rpc_budget *conn;
+    /* Set by the dispatcher for the body being handled (RPC_BODY_GAS); NULL
+     * for in-process calls (rpc_dispatch_call_ex), which only the per-method
+     * caps bound. */
+    rpc_budget *body;
 } rpc_call;
+
+/* Takes `want` gas from the call's budgets (both, when both are there) and
+ * returns it, or returns 0 and takes nothing when less than `want` is left
+ * in either. want must be > 0. Not thread-safe: one body is handled by one
+ * thread at a time. */
+uint64_t rpc_budget_take(const rpc_call *call, uint64_t want);
+/* Gives back the unused part of a take. */
+void rpc_budget_give_back(const rpc_call *call, uint64_t unused);
+/* Gas the call could take now: the smaller of what its budgets hold. */
+uint64_t rpc_budget_left(const rpc_call *call);
 
 /* A method that also sees the request's rpc_call (never NULL). */
 typedef json_t *(*rpc_method_ex_fn)(void *ctx, const rpc_call *call, json_t *params, rpc_error *e);
@@ -110,8 +141,10 @@ void rpc_dispatch_set_observer(rpc_dispatch *d, rpc_observer_fn fn, void *ctx);
  * JSON (the hook must check their shape itself). end, when set, is called
  * after the batch's last entry, on the same thread, so state the hook made
  * for this batch's entries can be dropped. Both run under the dispatch lock.
- * Optional; NULL removes them. */
-void rpc_dispatch_set_batch_hook(rpc_dispatch *d, void (*hook)(void *ctx, json_t *batch),
+ * The hook sees the batch's rpc_call, so work it does ahead for the entries
+ * is charged to the same budgets. Optional; NULL removes them. */
+void rpc_dispatch_set_batch_hook(rpc_dispatch *d,
+                                 void (*hook)(void *ctx, const rpc_call *call, json_t *batch),
                                  void (*end)(void *ctx), void *ctx);
 
 /* A lock held around the batch hook and around every method call (with its

@@ -20,13 +20,19 @@ typedef struct rpc_chain_api {
     chain_store *store;
     const chain_genesis *genesis;
     chain_mempool *mempool; /* read-only use */
-    /* Hands a decoded transaction to the node; returns a chain_mempool reason
-     * (CHAIN_MP_OK when admitted). */
-    int (*submit_tx)(void *ctx, const chain_tx *tx, util_err *err);
+    /* Hands a decoded transaction to the node, which may check its
+     * signature in place (sig_checked) and charges VM work to call's
+     * budgets; returns a chain_mempool reason (CHAIN_MP_OK when admitted). */
+    int (*submit_tx)(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err);
     /* Optional: the transaction a batch hook already decoded from this very
      * param (pointer identity, within the batch being dispatched), so
      * tx_send need not decode it again; NULL when there is none. */
-    const chain_tx *(*batch_tx)(void *ctx, const json_t *param);
+    chain_tx *(*batch_tx)(void *ctx, const json_t *param);
+    /* Optional: brackets VM work that reads only the store (contract_call),
+     * so the node can release its lock meanwhile; vm_end gets vm_begin's
+     * result. */
+    unsigned (*vm_begin)(void *ctx);
+    void (*vm_end)(void *ctx, unsigned token);
     void *ctx;
 } rpc_chain_api;
 

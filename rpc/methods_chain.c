@@ -107,13 +107,14 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     return out;
 }
 
-static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
+/* Admission order and the dry run: node/txverify.c, docs/mempool.md. */
+static json_t *m_tx_send(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
 {
     rpc_chain_api *api = ctx;
     if (rpc_param_count(params, 1, 1, e)) return NULL;
     util_err ue = {0};
     chain_tx own;
-    const chain_tx *tx = api->batch_tx ? api->batch_tx(api->ctx, json_array_get(params, 0)) : NULL;
+    chain_tx *tx = api->batch_tx ? api->batch_tx(api->ctx, json_array_get(params, 0)) : NULL;
     if (!tx) {
         uint8_t *raw;
         size_t n;
@@ -123,7 +124,7 @@ static json_t *m_tx_send(void *ctx, json_t *params, rpc_error *e)
         if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
         tx = &own;
     }
-    int reason = api->submit_tx(api->ctx, tx, &ue);
+    int reason = api->submit_tx(api->ctx, call, tx, &ue);
     json_t *out = NULL;
     if (reason == CHAIN_MP_OK) {
         out = rpc_json_hex(tx->id, 32);
@@ -219,16 +220,20 @@ out:
 
 int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
 {
+    /* tx_send sees its call: its dry run is charged to the call's budgets. */
     static const struct {
         const char *name;
         rpc_method_fn fn;
+        rpc_method_ex_fn fn_ex;
     } m[] = {
-        {"node_status", m_node_status},     {"chain_getBlock", m_get_block},
-        {"chain_getTransaction", m_get_tx}, {"tx_send", m_tx_send},
-        {"account_get", m_account_get},     {"state_getProof", m_get_proof},
+        {"node_status", m_node_status, NULL},     {"chain_getBlock", m_get_block, NULL},
+        {"chain_getTransaction", m_get_tx, NULL}, {"tx_send", NULL, m_tx_send},
+        {"account_get", m_account_get, NULL},     {"state_getProof", m_get_proof, NULL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+        if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, api)
+                    : rpc_dispatch_add_ex(d, m[i].name, m[i].fn_ex, api, 0))
+            return -1;
     if (rpc_methods_contract_register(d, api)) return -1;
     return rpc_methods_attr_register(d, api);
 }

@@ -71,7 +71,7 @@ static json_t *m_admin(void *ctx, const rpc_call *call, json_t *params, rpc_erro
 
 static rpc_subs *hub;
 
-static void hook(void *ctx, json_t *batch)
+static void hook(void *ctx, const rpc_call *call, json_t *batch)
 {
     (void)json_array_size(batch);
 }

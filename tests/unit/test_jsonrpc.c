@@ -59,7 +59,7 @@ static json_t *m_notify(void *ctx, json_t *params, rpc_error *e)
 
 static int end_calls, notified_at_end;
 
-static void batch_hook(void *ctx, json_t *batch)
+static void batch_hook(void *ctx, const rpc_call *call, json_t *batch)
 {
     hook_calls++;
     hook_size = json_array_size(batch);
