@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "rpc/addrtab.h"
 #include "rpc/http_proto.h"
 #include "rpc/listen.h"
 #include "rpc/ws.h"
@@ -69,6 +70,7 @@ struct rpc_http {
     void *handoff_ctx;
     rpc_http_get_fn get; /* the caller's GET routes, run under the lock */
     void *get_ctx;
+    rpc_addrtab *tab; /* per-address connections and rate (a reference) */
 };
 
 struct conn {
@@ -91,6 +93,7 @@ struct conn {
     int handing_off; /* the 101 is being written; then the socket goes to ws_handoff */
     uint8_t *ho_buf; /* input read after the upgrade request, for the new owner */
     size_t ho_len;
+    int counted; /* counted in srv->tab under proto.rate.key */
 };
 
 typedef struct wreq {
@@ -132,6 +135,7 @@ static void srv_maybe_free(rpc_http *s)
         free(s->cors);
         free(s->token);
         free(s->rbuf);
+        rpc_addrtab_unref(s->tab);
         free(s);
     }
 }
@@ -148,6 +152,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
     conn *c = h->data;
     if (--c->handles > 0) return;
     rpc_http *s = c->srv;
+    if (c->counted) rpc_addrtab_conn_close(s->tab, &c->proto.rate.key);
     ws_session_free(c->ws);
     http_proto_free(&c->proto);
     free(c->in);
@@ -618,6 +623,33 @@ static conn *conn_new(rpc_http *s)
     return c;
 }
 
+/* Counts c against its client address; the rate limit is charged to it.
+ * Returns UTIL_ELIMIT when the address holds its share of connections. */
+static int count_peer(conn *c, int force)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    rpc_addr_key k;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0 ||
+        rpc_addr_key_from((struct sockaddr *)&ss, &k) != 0)
+        return 0; /* not an IP peer: only max_conns applies */
+    if (rpc_addrtab_conn_open(c->srv->tab, &k, force) != 0) return UTIL_ELIMIT;
+    c->counted = 1;
+    c->proto.rate.tab = c->srv->tab;
+    c->proto.rate.key = k;
+    return 0;
+}
+
+/* A connection over its address's share: answered 503 and closed the
+ * graceful way (shutdown, linger), so the answer is not destroyed by a reset
+ * when the client's request is still unread. */
+static void refuse_peer(conn *c)
+{
+    c->srv->conns_refused++;
+    emit(c, busy_reply, sizeof busy_reply - 1, NULL, 0);
+    if (!c->closing) finish(c);
+}
+
 int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len)
 {
     if (s->stopping || s->nalloc >= s->max_conns) {
@@ -639,6 +671,7 @@ int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t
         return UTIL_EIO;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    count_peer(c, 1);
     if (len) memcpy(in, buf, len);
     c->in = in;
     c->in_len = len;
@@ -679,6 +712,10 @@ static void on_connection(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, on_timer, s->header_ms, 0);
+    if (count_peer(c, 0) != 0) {
+        refuse_peer(c);
+        return;
+    }
     start_reading(c);
 }
 
@@ -689,8 +726,9 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     if (!cfg || !d || !loop) return util_err_set(err, UTIL_EINVAL, "rpc: missing argument");
     if (cfg->port < 0 || cfg->port > 65535)
         return util_err_set(err, UTIL_EINVAL, "rpc: bad port %d", cfg->port);
-    if (cfg->max_conns < 0)
-        return util_err_set(err, UTIL_EINVAL, "rpc: bad max_conns %d", cfg->max_conns);
+    if (cfg->max_conns < 0 || cfg->max_conns_per_ip < 0)
+        return util_err_set(err, UTIL_EINVAL, "rpc: bad max_conns %d / max_conns_per_ip %d",
+                            cfg->max_conns, cfg->max_conns_per_ip);
     rpc_http *s = calloc(1, sizeof *s);
     if (!s) return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
     if ((cfg->cors_origin && !(s->cors = strdup(cfg->cors_origin))) ||
@@ -725,6 +763,22 @@ int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc
     s->handoff_ctx = cfg->handoff_ctx;
     s->rbuf = malloc(READ_CHUNK); /* NULL: every read allocates */
     s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
+    if (cfg->addrtab) {
+        s->tab = cfg->addrtab;
+        rpc_addrtab_ref(s->tab);
+    } else {
+        s->tab = rpc_addrtab_new(s->max_conns, cfg->max_conns_per_ip
+                                                   ? (unsigned)cfg->max_conns_per_ip
+                                                   : RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP);
+    }
+    if (!s->tab) {
+        close(fd);
+        free(s->cors);
+        free(s->token);
+        free(s->rbuf);
+        free(s);
+        return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
+    }
     s->header_ms =
         cfg->header_timeout_ms ? cfg->header_timeout_ms : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
     s->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS;

@@ -1,6 +1,7 @@
 #include "rpc/http_proto.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,10 +42,12 @@ static const char *reason(int status)
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: {
         const char *s = http_status_str((enum http_status)status);
         return (s && s[0] != '<') ? s : "Status";
@@ -114,6 +117,7 @@ int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, r
         uint64_t burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_limit;
         r->rate_tolerance_ns = burst * r->rate_interval_ns;
     }
+    r->max_reply = cfg->max_reply ? cfg->max_reply : RPC_HTTP_DEFAULT_MAX_REPLY;
     r->ws_enabled = !cfg->ws_disabled;
     r->ws_send_limit = cfg->ws_send_limit ? cfg->ws_send_limit : RPC_WS_DEFAULT_SEND_LIMIT;
     r->ws_ping_ms = cfg->ws_ping_ms ? cfg->ws_ping_ms : RPC_WS_DEFAULT_PING_MS;
@@ -123,20 +127,28 @@ int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, r
     return 0;
 }
 
-int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns)
+/* Charges n requests (n == 0: only asks whether one more fits). */
+static int rate_take(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n)
 {
     if (!r->rate_interval_ns) return 1;
-    if (rt->tat < now_ns) rt->tat = now_ns;
-    if (rt->tat - now_ns < r->rate_tolerance_ns) return 1;
-    if (r->counters) r->counters->rate_limited++;
-    return 0;
+    int ok = rt->tab ? rpc_addrtab_rate_take(rt->tab, &rt->key, now_ns, r->rate_interval_ns,
+                                             r->rate_tolerance_ns, n)
+                     : rpc_gcra_take(&rt->tat, now_ns, r->rate_interval_ns,
+                                     r->rate_tolerance_ns, n);
+    if (!ok && r->counters) r->counters->rate_limited++;
+    return ok;
 }
 
-void http_rate_charge(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n)
+int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns)
 {
-    if (!r->rate_interval_ns) return;
-    if (rt->tat < now_ns) rt->tat = now_ns;
-    rt->tat += (uint64_t)n * r->rate_interval_ns;
+    return rate_take(r, rt, now_ns, 0);
+}
+
+int http_rate_admit(void *ctx, size_t n)
+{
+    http_admit *a = ctx;
+    if (!a->r->rate_interval_ns) return 0;
+    return rate_take(a->r, a->rt, util_mono_ns(), n ? n : 1) ? 0 : 1;
 }
 
 int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
@@ -396,6 +408,7 @@ static int header_id(const char *name, size_t n)
         [HDR_WS_KEY] = "sec-websocket-key",
         [HDR_WS_VERSION] = "sec-websocket-version",
         [HDR_HOST] = "host",
+        [HDR_CTYPE] = "content-type",
     };
     for (int i = 0; i < HDR_COUNT; i++)
         if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0) return i;
@@ -438,6 +451,66 @@ static const char *hdr_value(const http_proto *p, int id, size_t *len)
     return h->v;
 }
 
+int http_origin(const http_proto *p, const char **v, size_t *len)
+{
+    const http_hdr *h = &p->hdr[HDR_ORIGIN];
+    if (h->seen == 0) return 0;
+    if (h->seen != 1 || h->overflow) return -1;
+    size_t n = h->len;
+    while (n && (h->v[n - 1] == ' ' || h->v[n - 1] == '\t'))
+        n--;
+    const char *o = h->v;
+    *v = o;
+    *len = n;
+    if (n == 4 && memcmp(o, "null", 4) == 0) return 1;
+    /* scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+    size_t i = 0;
+    while (i < n && (isalnum((unsigned char)o[i]) || (i && strchr("+-.", o[i]))))
+        i++;
+    if (i == 0 || !isalpha((unsigned char)o[0]) || n - i < 4 || memcmp(o + i, "://", 3) != 0)
+        return -1;
+    i += 3;
+    /* host [":" port]: letters, digits, "-", ".", "_", "~", "%" (a percent-
+     * encoded name), and ":" "[" "]" (an IPv6 literal and the port); no
+     * path, no user info, no spaces */
+    size_t start = i;
+    for (; i < n; i++)
+        if (!isalnum((unsigned char)o[i]) && !strchr("-._~%:[]", o[i])) return -1;
+    return i > start ? 1 : -1;
+}
+
+/* The media type of Content-Type (before any parameter) is application/json
+ * or a "+json" type. */
+static int json_content_type(const http_proto *p)
+{
+    size_t n = 0;
+    const char *v = hdr_value(p, HDR_CTYPE, &n);
+    if (!v) return 0;
+    size_t m = 0;
+    while (m < n && v[m] != ';' && v[m] != ' ' && v[m] != '\t')
+        m++;
+    if (m == 16 && strncasecmp(v, "application/json", 16) == 0) return 1;
+    return m > 17 && strncasecmp(v, "application/", 12) == 0 &&
+           strncasecmp(v + m - 5, "+json", 5) == 0;
+}
+
+/* A Content-Type a browser sends without a CORS preflight (a "simple
+ * request"): text/plain and the two form types. */
+static int simple_content_type(const http_proto *p)
+{
+    size_t n = 0;
+    const char *v = hdr_value(p, HDR_CTYPE, &n);
+    if (!v) return p->hdr[HDR_CTYPE].seen != 0; /* repeated or unreadable: assume the worst */
+    size_t m = 0;
+    while (m < n && v[m] != ';' && v[m] != ' ' && v[m] != '\t')
+        m++;
+    static const char *const simple[] = {"text/plain", "application/x-www-form-urlencoded",
+                                         "multipart/form-data"};
+    for (size_t i = 0; i < sizeof simple / sizeof *simple; i++)
+        if (strlen(simple[i]) == m && strncasecmp(v, simple[i], m) == 0) return 1;
+    return 0;
+}
+
 /* Cuts the query and fragment off the target; returns the path (inside
  * p->url) or NULL when the target has no usable path. */
 static const char *request_path(http_proto *p)
@@ -465,6 +538,14 @@ static int on_headers_complete(http_parser *hp)
 {
     http_proto *p = hp->data;
     p->phase = HTTP_PHASE_BODY;
+    if (hp->http_major != 1 || hp->http_minor > 1)
+        return fail(p, 505, "HTTP version not supported: use HTTP/1.1");
+    if (hp->method == HTTP_CONNECT) {
+        /* Its target is host:port, not a path: answered 405 without one. */
+        p->url_len = 0;
+        p->route = ROUTE_BAD_METHOD;
+        return 0;
+    }
     const char *path = request_path(p);
     if (!path) return fail(p, 400, "bad request target");
     switch (hp->method) {
@@ -526,6 +607,27 @@ static int on_body(http_parser *hp, const char *at, size_t n)
     return 0;
 }
 
+/* A page the node serves (the explorer) may open WebSockets to its own
+ * origin only. Its meta policy cannot name that origin, and 'self' does not
+ * cover ws: in every browser, so the header names it from Host; a browser
+ * enforces both policies. Without a usable Host only 'self' is allowed. */
+static const char *html_csp(const http_proto *p, const char *ctype, char *out, size_t cap)
+{
+    if (strncasecmp(ctype, "text/html", 9) != 0) return NULL;
+    size_t hl = 0;
+    const char *host = hdr_value(p, HDR_HOST, &hl);
+    int ok = host && hl > 0;
+    for (size_t i = 0; ok && i < hl; i++)
+        ok = isalnum((unsigned char)host[i]) || strchr("-._:[]", host[i]);
+    if (ok)
+        snprintf(out, cap,
+                 "Content-Security-Policy: connect-src 'self' ws://%.*s wss://%.*s\r\n", (int)hl,
+                 host, (int)hl, host);
+    else
+        snprintf(out, cap, "Content-Security-Policy: connect-src 'self'\r\n");
+    return out;
+}
+
 static void answer_get(http_proto *p, int keep)
 {
     const http_routes *r = p->routes;
@@ -540,7 +642,9 @@ static void answer_get(http_proto *p, int keep)
             return;
         }
         if (!ctype || !header_safe(ctype, 128)) ctype = "application/octet-stream";
-        respond(p, status, ctype, NULL, body, body ? len : 0, keep);
+        char csp[96 + 2 * HTTP_HDR_VALUE_MAX];
+        respond(p, status, ctype, html_csp(p, ctype, csp, sizeof csp), body, body ? len : 0,
+                keep);
         return;
     }
     free(body);
@@ -586,7 +690,8 @@ static int ws_upgrade(http_proto *p, int keep)
     const char *up = hdr_value(p, HDR_UPGRADE, &ul);
     const char *key = hdr_value(p, HDR_WS_KEY, &kl);
     const char *ver = hdr_value(p, HDR_WS_VERSION, &vl);
-    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
+    const char *origin = NULL;
+    int os = http_origin(p, &origin, &ol);
     const char *auth = hdr_value(p, HDR_AUTH, &al);
     if (hp->method != HTTP_GET || !hp->upgrade || !up || ul != 9 ||
         strncasecmp(up, "websocket", 9) != 0 || hp->http_major != 1 || hp->http_minor < 1) {
@@ -606,11 +711,13 @@ static int ws_upgrade(http_proto *p, int keep)
     /* Browsers always send Origin on a WebSocket; a page may only connect
      * when it was served by this node (same origin: the node's own explorer)
      * or when CORS allows its origin, as for HTTP. */
-    if (p->hdr[HDR_ORIGIN].seen && !same_origin(p, origin, ol) &&
-        (!origin || !r->cors_origin ||
+    if (os < 0 || (os > 0 && !same_origin(p, origin, ol) &&
+                   (!r->cors_origin ||
          (strcmp(r->cors_origin, "*") != 0 &&
-          (strlen(r->cors_origin) != ol || memcmp(r->cors_origin, origin, ol) != 0)))) {
-        respond_error(p, 403, RPC_INVALID_REQUEST, "origin not allowed", NULL, 0);
+                     (strlen(r->cors_origin) != ol ||
+                      memcmp(r->cors_origin, origin, ol) != 0))))) {
+        respond_error(p, 403, RPC_INVALID_REQUEST,
+                      os < 0 ? "bad Origin header" : "origin not allowed", NULL, 0);
         return 0;
     }
     char accept[29];
@@ -629,19 +736,43 @@ static int ws_upgrade(http_proto *p, int keep)
 static void answer_rpc(http_proto *p, int keep)
 {
     const http_routes *r = p->routes;
-    uint64_t now = r->rate_interval_ns ? util_mono_ns() : 0;
-    if (!http_rate_allow(r, &p->rate, now)) {
+    size_t al = 0, ol = 0;
+    const char *auth = hdr_value(p, HDR_AUTH, &al);
+    const char *origin = NULL;
+    int os = http_origin(p, &origin, &ol);
+    if (os < 0) {
+        /* Read as "no Origin", it would grant admin on a loopback node. */
+        respond_error(p, 403, RPC_INVALID_REQUEST, "bad Origin header", NULL, keep);
+        return;
+    }
+    if (os > 0 && !json_content_type(p)) {
+        /* A browser sends text/plain, form or typeless bodies to any origin
+         * without asking first (no CORS preflight): such a page must not be
+         * able to make the node act. */
+        respond_error(p, 415, RPC_INVALID_REQUEST,
+                      "unsupported media type: a request with Origin needs Content-Type: "
+                      "application/json",
+                      NULL, keep);
+        return;
+    }
+    if (!http_rate_allow(r, &p->rate, r->rate_interval_ns ? util_mono_ns() : 0)) {
         respond_error(p, 429, RPC_RATE_LIMITED, "rate limit exceeded", "Retry-After: 1\r\n", keep);
         return;
     }
-    size_t al = 0, ol = 0;
-    const char *auth = hdr_value(p, HDR_AUTH, &al);
-    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
-    rpc_call call = {.admin = http_admin_allowed(r, auth, al, origin, ol)};
+    /* Without a token, a body a browser could have sent without Origin
+     * (older browsers omit it on form posts) gets no admin rights. */
+    int admin = http_admin_allowed(r, auth, al, os > 0 ? origin : NULL, ol) &&
+                (r->auth_token || !simple_content_type(p));
+    http_admit adm = {r, &p->rate};
+    rpc_call call = {.admin = admin,
+                     .admit = http_rate_admit,
+                     .admit_ctx = &adm,
+                     .max_reply = r->max_reply};
     size_t n = 0;
     char *out = rpc_dispatch_handle_call(r->d, (const char *)p->body.data, p->body.len, &n, &call);
-    http_rate_charge(r, &p->rate, now, call.ncalls);
-    if (out)
+    if (out && call.refused)
+        respond(p, 429, "application/json", "Retry-After: 1\r\n", out, n, keep);
+    else if (out)
         respond(p, 200, "application/json", NULL, out, n, keep);
     else
         respond(p, 204, NULL, NULL, NULL, 0, keep);
