@@ -255,7 +255,7 @@ char *rpc_metrics_render(const rpc_metrics *m, const rpc_metrics_gauges *g, size
     scalar(&b, "openledger_rpc_connections_refused_total", "counter",
            "Connections refused because the connection limit was reached.", g->http.conns_refused);
     scalar(&b, "openledger_rpc_rate_limited_total", "counter",
-           "Requests refused by the per-connection rate limit.", g->http.rate_limited);
+           "Requests refused by the per-address rate limit.", g->http.rate_limited);
     scalar(&b, "openledger_ws_clients", "gauge", "Open WebSocket sessions.", g->http.ws_sessions);
     scalar(&b, "openledger_ws_subscriptions", "gauge", "Live WebSocket subscriptions.",
            g->subscriptions);
