@@ -320,8 +320,9 @@ int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err)
                  (unsigned long long)limit, (unsigned long long)before, want, cap,
                  NODE_FD_LEVELDB + NODE_FD_MARGIN + NODE_FD_PER_LOOP * (int)loops);
     else
-        LOG_INFO("node", "open-files limit %llu (raised from %llu): room for %d RPC connections "
-                         "per loop",
+        LOG_INFO("node",
+                 "open-files limit %llu (raised from %llu): room for %d RPC connections "
+                 "per loop",
                  (unsigned long long)limit, (unsigned long long)before, want);
     *max_conns = cap;
     return 0;

@@ -279,10 +279,10 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     unsigned loops = n->cfg.rpc_threads > 1 ? n->cfg.rpc_threads : 1;
     int max_conns = n->cfg.rpc_max_conns ? n->cfg.rpc_max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
     if ((rc = node_fit_fd_limit(loops, &max_conns, err))) goto fail;
-    rpc_addrtab *tab = rpc_addrtab_new(
-        (size_t)max_conns * loops,
-        n->cfg.rpc_max_conns_per_ip ? (unsigned)n->cfg.rpc_max_conns_per_ip
-                                    : RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP);
+    rpc_addrtab *tab =
+        rpc_addrtab_new((size_t)max_conns * loops, n->cfg.rpc_max_conns_per_ip
+                                                       ? (unsigned)n->cfg.rpc_max_conns_per_ip
+                                                       : RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP);
     if (!tab) {
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto fail;

@@ -16,7 +16,7 @@
 typedef struct ent {
     rpc_addr_key key;
     uint32_t conns;
-    uint32_t chain;            /* next entry in the same bucket, or a free entry */
+    uint32_t chain;              /* next entry in the same bucket, or a free entry */
     uint32_t lru_prev, lru_next; /* idle entries only (conns == 0) */
     uint64_t tat;
 } ent;

@@ -154,6 +154,24 @@ int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, r
  * [":" port]), -1 when it is repeated, too long or malformed. */
 int http_origin(const http_proto *p, const char **v, size_t *len);
 
+/* The rest is in rpc/http_policy.c. */
+
+/* A captured header's value (HDR_*), or NULL when absent, repeated or too
+ * long. */
+const char *http_hdr_get(const http_proto *p, int id, size_t *len);
+/* s is 1..max printable ASCII characters: safe to print in a header. */
+int http_header_safe(const char *s, size_t max);
+/* The Content-Type's media type is application/json or application/...+json. */
+int http_json_content_type(const http_proto *p);
+/* The Content-Type is one a browser sends without a CORS preflight
+ * (text/plain, application/x-www-form-urlencoded, multipart/form-data), or
+ * is repeated or unreadable. */
+int http_simple_content_type(const http_proto *p);
+/* For a text/html answer: the Content-Security-Policy header line (in out)
+ * that allows connections to the page's own origin only, ws:// and wss://
+ * included; NULL for other types. */
+const char *http_html_csp(const http_proto *p, const char *ctype, char *out, size_t cap);
+
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2). */
 void http_ws_accept(const char *key, size_t len, char out[29]);
 

@@ -259,10 +259,10 @@ static void put_error(util_buf *b, const json_t *id, const rawtok *raw, rpc_erro
     put_id_end(b, id, raw);
 }
 
-static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code,
-                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code,
-                       const char *fmt, ...)
+static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code, const char *fmt,
+                       ...) __attribute__((format(printf, 5, 6)));
+static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code, const char *fmt,
+                       ...)
 {
     rpc_error e = {.code = code};
     va_list ap;

@@ -17,7 +17,8 @@ static char *batch_of(int n, const char *method, const char *params)
     char *b = malloc((size_t)n * 128 + 16);
     size_t k = (size_t)sprintf(b, "[");
     for (int i = 0; i < n; i++)
-        k += (size_t)sprintf(b + k, "%s{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":%s,\"id\":%d}",
+        k += (size_t)sprintf(b + k,
+                             "%s{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"params\":%s,\"id\":%d}",
                              i ? "," : "", method, params, i);
     sprintf(b + k, "]");
     return b;
@@ -133,8 +134,8 @@ static void test_reply_cap(void **state)
     client *c = client_open(s->port);
     response r;
     assert_int_equal(
-        post_status(c, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[100000],\"id\":7}", NULL,
-                    &r),
+        post_status(c, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[100000],\"id\":7}",
+                    NULL, &r),
         200);
     assert_non_null(strstr((char *)r.body.data, "\"code\":-32005"));
     assert_non_null(strstr((char *)r.body.data, "reply too large"));
@@ -214,10 +215,11 @@ static void test_origin_and_content_type(void **state)
                             "multipart/form-data; boundary=x", "TEXT/PLAIN;charset=utf-8"};
     for (size_t i = 0; i < 4; i++) {
         char req[512];
-        snprintf(req, sizeof req,
-                 "POST / HTTP/1.1\r\nHost: t\r\nOrigin: https://a.example\r\nContent-Type: "
-                 "%s\r\nContent-Length: 43\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"admin_x\",\"id\":1}",
-                 simple[i]);
+        snprintf(
+            req, sizeof req,
+            "POST / HTTP/1.1\r\nHost: t\r\nOrigin: https://a.example\r\nContent-Type: "
+            "%s\r\nContent-Length: 43\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"admin_x\",\"id\":1}",
+            simple[i]);
         char *out = run_raw(req, NULL);
         assert_non_null(strstr(out, "HTTP/1.1 415 Unsupported Media Type"));
         assert_null(strstr(out, "done"));
@@ -238,10 +240,11 @@ static void test_origin_and_content_type(void **state)
     assert_non_null(strstr(out, "415"));
     free(out);
     /* a WebSocket handshake with two Origins is refused too */
-    out = run_raw("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Origin: http://t\r\nOrigin: http://t\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                  NULL);
+    out =
+        run_raw("GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Origin: http://t\r\nOrigin: http://t\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                NULL);
     assert_non_null(strstr(out, "HTTP/1.1 403 Forbidden"));
     free(out);
 }
