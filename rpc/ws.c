@@ -179,7 +179,9 @@ static void run_text(rpc_session *s, const uint8_t *msg, size_t len)
                      .session = s,
                      .admit = http_rate_admit,
                      .admit_ctx = &adm,
-                     .max_reply = r->max_reply};
+                     /* a reply past the send limit would cost the session */
+                     .max_reply =
+                         r->max_reply < r->ws_send_limit ? r->max_reply : r->ws_send_limit};
     size_t n = 0;
     s->in_dispatch = 1;
     char *out = rpc_dispatch_handle_call(r->d, (const char *)msg, len, &n, &call);

@@ -356,6 +356,24 @@ static void test_rate_limit(void **state)
     rpc_dispatch_free(d);
 }
 
+/* A reply past the cap (max_reply, or the send limit when lower) is a
+ * -32005 error with its id, and the session stays open. */
+static void test_reply_cap(void **state)
+{
+    rpc_dispatch *d = table();
+    rpc_http_cfg cfg = {.max_reply = 1 << 20, .ws_send_limit = 65536};
+    wspipe *p = wp_open(d, &cfg, 0);
+    wp_send(p, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[100000],\"id\":4}");
+    json_t *err = json_object_get(wp_msg(p, 0), "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_REPLY_TOO_LARGE);
+    assert_int_equal(json_integer_value(json_object_get(wp_msg(p, 0), "id")), 4);
+    assert_false(p->closed);
+    wp_send(p, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[1000],\"id\":5}");
+    assert_non_null(json_object_get(wp_msg(p, 1), "result"));
+    wp_close(p);
+    rpc_dispatch_free(d);
+}
+
 static void test_ping_and_idle(void **state)
 {
     rpc_dispatch *d = table();
@@ -499,7 +517,7 @@ int main(void)
         cmocka_unit_test(test_requests),      cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_slow_consumer), cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_ping_and_idle),
-        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_handshake),     cmocka_unit_test(test_reply_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
