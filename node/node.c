@@ -326,8 +326,10 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     n->last_block_mono_ns = util_mono_ns();
 
     if (!n->cfg.quiet_accounts) print_dev_accounts(n);
-    LOG_INFO("node", "JSON-RPC listening on http://%s:%d, block time %llu ms", n->cfg.rpc_host,
-             rpc_http_port(n->http), (unsigned long long)n->cfg.block_time_ms);
+    LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, block time %llu ms",
+             strchr(n->cfg.rpc_host, ':') ? "[" : "", n->cfg.rpc_host,
+             strchr(n->cfg.rpc_host, ':') ? "]" : "", rpc_http_port(n->http),
+             (unsigned long long)n->cfg.block_time_ms);
     *out = n;
     return 0;
 fail:
