@@ -21,7 +21,7 @@
  * own files, listeners and each loop's epoll and wake-up descriptors. */
 #define NODE_FD_LEVELDB 512
 #define NODE_FD_MARGIN 64
-#define NODE_FD_PER_LOOP 8
+#define NODE_FD_PER_LOOP (8 + 64) /* + RPC_HTTP_REFUSING_MAX */
 
 typedef struct node_cfg {
     int dev;

@@ -71,6 +71,7 @@ struct rpc_http {
     rpc_http_get_fn get; /* the caller's GET routes, run under the lock */
     void *get_ctx;
     rpc_addrtab *tab; /* per-address connections and rate (a reference) */
+    size_t nrefusing; /* conns being answered 503 (in nalloc, not in the cap) */
 };
 
 struct conn {
@@ -93,7 +94,8 @@ struct conn {
     int handing_off; /* the 101 is being written; then the socket goes to ws_handoff */
     uint8_t *ho_buf; /* input read after the upgrade request, for the new owner */
     size_t ho_len;
-    int counted; /* counted in srv->tab under proto.rate.key */
+    int counted;  /* counted in srv->tab under proto.rate.key */
+    int refusing; /* answered 503, closing: not counted against max_conns */
 };
 
 typedef struct wreq {
@@ -153,6 +155,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
     if (--c->handles > 0) return;
     rpc_http *s = c->srv;
     if (c->counted) rpc_addrtab_conn_close(s->tab, &c->proto.rate.key);
+    if (c->refusing) s->nrefusing--;
     ws_session_free(c->ws);
     http_proto_free(&c->proto);
     free(c->in);
@@ -640,19 +643,29 @@ static int count_peer(conn *c, int force)
     return 0;
 }
 
-/* A connection over its address's share: answered 503 and closed the
- * graceful way (shutdown, linger), so the answer is not destroyed by a reset
- * when the client's request is still unread. */
-static void refuse_peer(conn *c)
+/* A connection over a cap: answered 503 and closed the graceful way
+ * (shutdown, linger), so the answer is not destroyed by a reset when the
+ * client's request is still unread. At most RPC_HTTP_REFUSING_MAX at once;
+ * past that the 503 goes out only if the socket takes it at once. */
+static void refuse_conn(conn *c)
 {
-    c->srv->conns_refused++;
+    rpc_http *s = c->srv;
+    s->conns_refused++;
+    if (s->nrefusing >= RPC_HTTP_REFUSING_MAX) {
+        uv_buf_t b = uv_buf_init((char *)busy_reply, sizeof busy_reply - 1);
+        uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        conn_close(c);
+        return;
+    }
+    c->refusing = 1;
+    s->nrefusing++;
     emit(c, busy_reply, sizeof busy_reply - 1, NULL, 0);
     if (!c->closing) finish(c);
 }
 
 int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len)
 {
-    if (s->stopping || s->nalloc >= s->max_conns) {
+    if (s->stopping || s->nalloc - s->nrefusing >= s->max_conns) {
         if (!s->stopping) s->conns_refused++;
         close(fd);
         return UTIL_EIO;
@@ -688,7 +701,7 @@ static void on_connection(uv_stream_t *server, int status)
         LOG_WARN("rpc", "accept failed: %s", uv_strerror(status));
         return;
     }
-    if (s->nalloc >= s->max_conns) {
+    if (s->nalloc - s->nrefusing >= s->max_conns && s->nrefusing >= RPC_HTTP_REFUSING_MAX) {
         s->conns_refused++;
         /* Accept so the backlog drains, answer 503 if the socket takes it
          * at once, and close. */
@@ -712,8 +725,8 @@ static void on_connection(uv_stream_t *server, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     uv_timer_start(&c->timer, on_timer, s->header_ms, 0);
-    if (count_peer(c, 0) != 0) {
-        refuse_peer(c);
+    if (s->nalloc - 1 - s->nrefusing >= s->max_conns || count_peer(c, 0) != 0) {
+        refuse_conn(c);
         return;
     }
     start_reading(c);

@@ -26,6 +26,9 @@
 #define RPC_HTTP_DEFAULT_MAX_CONNS 1024
 /* Connections one client address may hold (IPv6: one /64). */
 #define RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP 64
+/* Connections refused over a cap that may be in their graceful close (503
+ * written, then shutdown and a short linger) at once, beyond max_conns. */
+#define RPC_HTTP_REFUSING_MAX 64
 /* Bytes of one JSON-RPC reply (a whole batch's); past it -32005. */
 #define RPC_HTTP_DEFAULT_MAX_REPLY (16u * 1024 * 1024)
 #define RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000
