@@ -1,4 +1,5 @@
-/* Internal to rpc/: what the RPC server knows per client address, for the
+/* What the RPC server knows per client address (used by rpc/http.c; the
+ * node makes one table for all its loops, rpc_http_cfg.addrtab), for the
  * per-address connection limit and the per-address rate limit
  * (docs/rpc-protocol.md, "Limits").
  *
