@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "node/node.h"
 #include "util/log.h"
@@ -33,7 +34,8 @@ void node_print_help(const char *argv0)
            "                             a node whose key is not a genesis validator holding\n"
            "                             more than 2/3 of the power produces no blocks and\n"
            "                             serves JSON-RPC read-only\n"
-           "  --rpc HOST:PORT            JSON-RPC listen address (default %s:%d)\n"
+           "  --rpc HOST:PORT            JSON-RPC listen address (default %s:%d); an IPv6\n"
+           "                             address in brackets: [::1]:8545\n"
            "  --block-time MS            block interval in milliseconds (default %d)\n"
            "  --empty-blocks-interval MS also produce an empty block when none was produced\n"
            "                             for MS milliseconds (default 0: never)\n"
@@ -47,10 +49,16 @@ void node_print_help(const char *argv0)
            "  --rpc-auth-token-file FILE read the token from the first line of FILE\n"
            "                             (without a token, admin methods work only on a\n"
            "                             loopback --rpc address)\n"
-           "  --rpc-max-conns N          open HTTP + WebSocket connections (default 1024)\n"
-           "  --rpc-rate-limit N         JSON-RPC requests per second per connection, batch\n"
-           "                             entries counted (default 0: unlimited)\n"
+           "  --rpc-max-conns N          open HTTP + WebSocket connections (default 1024; lowered\n"
+           "                             at start if the open-files limit is too low for it)\n"
+           "  --rpc-max-conns-per-ip N   connections one client address (IPv6: one /64) may\n"
+           "                             hold (default 64); more are answered 503\n"
+           "  --rpc-rate-limit N         JSON-RPC requests per second per client address;\n"
+           "                             a batch is charged its entries before it runs and\n"
+           "                             refused whole past the allowance (default 0: off)\n"
            "  --rpc-max-body BYTES       request body / WebSocket message cap (default 1 MiB)\n"
+           "  --rpc-max-reply BYTES      JSON-RPC reply cap; a result past it is answered\n"
+           "                             -32005 (default 16 MiB)\n"
            "  --rpc-ws-send-limit BYTES  unsent bytes a WebSocket client may fall behind\n"
            "                             before it is disconnected (default 4 MiB)\n"
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
@@ -89,17 +97,33 @@ static int read_token_file(node_cfg *cfg, const char *path, util_err *err)
     return 0;
 }
 
+/* HOST:PORT, or [IPV6]:PORT (RFC 3986 brackets); the host is stored
+ * without the brackets. */
 static int parse_hostport(node_cfg *cfg, const char *s, util_err *err)
 {
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return util_err_set(err, UTIL_EINVAL, "--rpc: expected HOST:PORT, got '%s'", s);
-    size_t hl = (size_t)(colon - s);
+    const char *host = s, *colon;
+    size_t hl;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || close == s + 1)
+            return util_err_set(err, UTIL_EINVAL, "--rpc: expected [IPV6]:PORT, got '%s'", s);
+        host = s + 1;
+        hl = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || colon == s)
+            return util_err_set(err, UTIL_EINVAL, "--rpc: expected HOST:PORT, got '%s'", s);
+        hl = (size_t)(colon - s);
+        if (memchr(s, ':', hl))
+            return util_err_set(err, UTIL_EINVAL,
+                                "--rpc: an IPv6 address needs brackets: [%.*s]:PORT", (int)hl, s);
+    }
     if (hl >= sizeof cfg->rpc_host) return util_err_set(err, UTIL_EINVAL, "--rpc: host too long");
     uint64_t port;
     if (parse_u64(colon + 1, &port) || port > 65535)
         return util_err_set(err, UTIL_EINVAL, "--rpc: bad port '%s'", colon + 1);
-    memcpy(cfg->rpc_host, s, hl);
+    memcpy(cfg->rpc_host, host, hl);
     cfg->rpc_host[hl] = 0;
     cfg->rpc_port = (int)port;
     return 0;
@@ -130,6 +154,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_MAX_BODY,
         O_WS_SEND,
         O_THREADS,
+        O_CONNS_PER_IP,
+        O_MAX_REPLY,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -148,6 +174,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"rpc-max-body", required_argument, 0, O_MAX_BODY},
         {"rpc-ws-send-limit", required_argument, 0, O_WS_SEND},
         {"rpc-threads", required_argument, 0, O_THREADS},
+        {"rpc-max-conns-per-ip", required_argument, 0, O_CONNS_PER_IP},
+        {"rpc-max-reply", required_argument, 0, O_MAX_REPLY},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -240,6 +268,20 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                                     NODE_MAX_RPC_THREADS, optarg);
             cfg->rpc_threads = (unsigned)v;
             break;
+        case O_CONNS_PER_IP:
+            if (parse_u64(optarg, &v) || v < 1 || v > 1000000)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-max-conns-per-ip: expected 1..1000000, got '%s'",
+                                    optarg);
+            cfg->rpc_max_conns_per_ip = (int)v;
+            break;
+        case O_MAX_REPLY:
+            if (parse_u64(optarg, &v) || v < 65536 || v > (1ull << 30))
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--rpc-max-reply: expected 65536..1073741824 bytes, got '%s'",
+                                    optarg);
+            cfg->rpc_max_reply = v;
+            break;
         case 'h': node_print_help(argv[0]); return NODE_CFG_EXIT_OK;
         case O_VER: printf("openledgerd %s\n", OL_VERSION); return NODE_CFG_EXIT_OK;
         case ':': return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
@@ -256,4 +298,46 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                             "--datadir DIR is needed (its key made by `openledgerd init --datadir "
                             "DIR`), or --dev for a development chain (see --help)");
     return NODE_CFG_RUN;
+}
+
+int node_fd_conn_cap(uint64_t fd_limit, unsigned loops, int max_conns)
+{
+    if (loops == 0) loops = 1;
+    uint64_t other = NODE_FD_LEVELDB + NODE_FD_MARGIN + (uint64_t)NODE_FD_PER_LOOP * loops;
+    if (fd_limit <= other) return 0;
+    uint64_t per_loop = (fd_limit - other) / loops;
+    return per_loop >= (uint64_t)max_conns ? max_conns : (int)per_loop;
+}
+
+int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0; /* nothing known: leave it */
+    rlim_t before = rl.rlim_cur;
+    if (rl.rlim_cur != rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = before;
+    }
+    uint64_t limit = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+    int want = *max_conns;
+    int cap = node_fd_conn_cap(limit, loops, want);
+    if (cap < 1)
+        return util_err_set(err, UTIL_ELIMIT,
+                            "the open-files limit (%llu) leaves no room for RPC connections: "
+                            "raise it (ulimit -n) above %d",
+                            (unsigned long long)limit,
+                            NODE_FD_LEVELDB + NODE_FD_MARGIN + NODE_FD_PER_LOOP * (int)loops);
+    if (cap < want)
+        LOG_WARN("node",
+                 "open-files limit %llu (raised from %llu): --rpc-max-conns lowered from %d to %d "
+                 "per loop, keeping %d for LevelDB and the node",
+                 (unsigned long long)limit, (unsigned long long)before, want, cap,
+                 NODE_FD_LEVELDB + NODE_FD_MARGIN + NODE_FD_PER_LOOP * (int)loops);
+    else
+        LOG_INFO("node",
+                 "open-files limit %llu (raised from %llu): room for %d RPC connections "
+                 "per loop",
+                 (unsigned long long)limit, (unsigned long long)before, want);
+    *max_conns = cap;
+    return 0;
 }

@@ -9,6 +9,7 @@
 #include "chain/hash.h"
 #include "node/node_internal.h"
 #include "node/validator_key.h"
+#include "rpc/addrtab.h"
 #include "rpc/explorer.h"
 #include "rpc/http.h"
 #include "rpc/jsonrpc.h"
@@ -50,10 +51,13 @@ static void print_dev_accounts(const node *n)
         printf("(%u) dev%u  %s  %s OPEN\n    secret 0x%s\n", i, i, addr, bal, sk);
         chain_keypair_clear(&kp);
     }
+    /* An IPv6 host goes in brackets in a URL. */
+    char host[sizeof n->cfg.rpc_host + 2];
+    snprintf(host, sizeof host, strchr(n->cfg.rpc_host, ':') ? "[%s]" : "%s", n->cfg.rpc_host);
     printf("\nExplorer: http://%s:%d/\nJSON-RPC: http://%s:%d   (openledger-cli --rpc http://%s:%d "
            "status)\n\n",
-           n->cfg.rpc_host, rpc_http_port(n->http), n->cfg.rpc_host, rpc_http_port(n->http),
-           n->cfg.rpc_host, rpc_http_port(n->http));
+           host, rpc_http_port(n->http), host, rpc_http_port(n->http), host,
+           rpc_http_port(n->http));
     fflush(stdout);
 }
 
@@ -329,22 +333,39 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         goto fail;
     }
     rpc_dispatch_set_batch_hook(n->dispatch, node_batch_hook, node_batch_end, n);
+    /* One connection table for every loop, so the per-address limits hold
+     * across them; sized from the connection cap that fits the fd limit. */
+    unsigned loops = n->cfg.rpc_threads > 1 ? n->cfg.rpc_threads : 1;
+    int max_conns = n->cfg.rpc_max_conns ? n->cfg.rpc_max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
+    if ((rc = node_fit_fd_limit(loops, &max_conns, err))) goto fail;
+    rpc_addrtab *tab =
+        rpc_addrtab_new((size_t)max_conns * loops, n->cfg.rpc_max_conns_per_ip
+                                                       ? (unsigned)n->cfg.rpc_max_conns_per_ip
+                                                       : RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP);
+    if (!tab) {
+        rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+        goto fail;
+    }
     rpc_http_cfg hcfg = {.host = n->cfg.rpc_host,
                          .port = n->cfg.rpc_port,
                          .max_body = (size_t)n->cfg.rpc_max_body,
-                         .max_conns = n->cfg.rpc_max_conns,
+                         .max_conns = max_conns,
+                         .max_reply = (size_t)n->cfg.rpc_max_reply,
+                         .addrtab = tab,
                          .cors_origin = n->cfg.rpc_cors[0] ? n->cfg.rpc_cors : NULL,
                          .auth_token = n->cfg.rpc_auth_token[0] ? n->cfg.rpc_auth_token : NULL,
                          .rate_limit = n->cfg.rpc_rate_limit,
                          .ws_send_limit = (size_t)n->cfg.rpc_ws_send_limit,
                          .session_closed = rpc_subs_session_closed,
                          .session_ctx = n->subs};
-    if (n->cfg.rpc_threads > 1 && (rc = node_rpc_workers_prepare(n, &hcfg, err))) goto fail;
-    if ((rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, node_http_get, n, err))) {
-        util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
+    if (n->cfg.rpc_threads > 1 && (rc = node_rpc_workers_prepare(n, &hcfg, err))) {
+        rpc_addrtab_unref(tab);
         goto fail;
     }
-    if (n->cfg.rpc_threads > 1 && (rc = node_rpc_workers_start(n, &hcfg, err))) {
+    rc = rpc_http_start(&n->http, &n->loop, &hcfg, n->dispatch, node_http_get, n, err);
+    if (rc == 0 && n->cfg.rpc_threads > 1) rc = node_rpc_workers_start(n, &hcfg, err);
+    rpc_addrtab_unref(tab); /* the servers hold their references */
+    if (rc) {
         util_err_prefix(err, "JSON-RPC on %s:%d: ", n->cfg.rpc_host, n->cfg.rpc_port);
         goto fail;
     }
@@ -365,12 +386,14 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     n->last_block_mono_ns = util_mono_ns();
 
     if (n->cfg.dev && !n->cfg.quiet_accounts) print_dev_accounts(n);
+    const char *lb = strchr(n->cfg.rpc_host, ':') ? "[" : "", *rb = *lb ? "]" : "";
     if (n->producing)
-        LOG_INFO("node", "JSON-RPC listening on http://%s:%d, block time %llu ms", n->cfg.rpc_host,
-                 rpc_http_port(n->http), (unsigned long long)n->cfg.block_time_ms);
+        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, block time %llu ms", lb,
+                 n->cfg.rpc_host, rb, rpc_http_port(n->http),
+                 (unsigned long long)n->cfg.block_time_ms);
     else
-        LOG_INFO("node", "JSON-RPC listening on http://%s:%d, not producing blocks",
-                 n->cfg.rpc_host, rpc_http_port(n->http));
+        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, not producing blocks", lb,
+                 n->cfg.rpc_host, rb, rpc_http_port(n->http));
     *out = n;
     return 0;
 fail:

@@ -16,6 +16,12 @@
 #define NODE_DEFAULT_BLOCK_TIME_MS 1000
 #define NODE_MAX_TOKEN 256 /* RPC_HTTP_MAX_TOKEN */
 #define NODE_MAX_RPC_THREADS 64
+/* File descriptors that are not RPC connections: LevelDB's table files
+ * (max_open_files in chain/store.c) and a margin for the log, the store's
+ * own files, listeners and each loop's epoll and wake-up descriptors. */
+#define NODE_FD_LEVELDB 512
+#define NODE_FD_MARGIN 64
+#define NODE_FD_PER_LOOP (8 + 64) /* + RPC_HTTP_REFUSING_MAX */
 
 typedef struct node_cfg {
     int dev;
@@ -31,7 +37,9 @@ typedef struct node_cfg {
     char rpc_cors[257];                      /* "" : no CORS headers */
     char rpc_auth_token[NODE_MAX_TOKEN + 1]; /* "" : none */
     int rpc_max_conns;                       /* 0: the server default */
-    unsigned rpc_rate_limit;                 /* requests/s per connection; 0: off */
+    int rpc_max_conns_per_ip;                /* 0: the server default */
+    uint64_t rpc_max_reply;                  /* bytes; 0: the server default */
+    unsigned rpc_rate_limit;                 /* requests/s per client address; 0: off */
     uint64_t rpc_ws_send_limit;              /* bytes; 0: the server default */
     uint64_t rpc_max_body;                   /* bytes; 0: the server default */
     unsigned rpc_threads;                    /* loops serving HTTP JSON-RPC; 0 or 1: one */
@@ -47,6 +55,17 @@ void node_print_help(const char *argv0);
  * data directory (docs/node.md). Returns 0, NODE_CFG_EXIT_OK (help printed),
  * NODE_CFG_USAGE or another UTIL_E* code with err set. */
 int node_init_main(int argc, char **argv, util_err *err);
+
+/* The per-loop connection cap that fits in fd_limit descriptors with
+ * `loops` loops, leaving NODE_FD_LEVELDB + NODE_FD_MARGIN + NODE_FD_PER_LOOP
+ * per loop for the rest: max_conns when it fits, else the largest cap that
+ * does, or 0 when not even one connection per loop does. */
+int node_fd_conn_cap(uint64_t fd_limit, unsigned loops, int max_conns);
+/* At start: raises the soft RLIMIT_NOFILE to the hard limit, then lowers
+ * *max_conns (per loop) with node_fd_conn_cap so that the descriptor limit
+ * cannot be reached before the connection cap; logs the outcome. Returns 0,
+ * or UTIL_ELIMIT with err filled when no connection fits. */
+int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err);
 
 typedef struct node node;
 

@@ -13,8 +13,9 @@
  * Subscriptions write to sessions' libuv handles from the main loop, so a
  * WebSocket upgrade that reaches a worker is answered there (101) and then
  * the socket, with any bytes read after the request, is queued for the main
- * loop, which adopts it (rpc_http_adopt_ws). Rate limits and connection caps
- * are per loop. */
+ * loop, which adopts it (rpc_http_adopt_ws). --rpc-max-conns is per loop;
+ * the per-address limits (connections, rate) hold across loops: every server
+ * shares the node's address table (rpc_http_cfg.addrtab). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

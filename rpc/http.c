@@ -1,5 +1,6 @@
-/* The libuv side of the RPC server: listener, connections, timers, writes
- * and backpressure. The HTTP protocol itself is in http_proto.c.
+/* The libuv side of the RPC server's connections: reads, timers, writes and
+ * backpressure. The listener and accepting are in http_server.c, the HTTP
+ * protocol itself in http_proto.c.
  *
  * A connection's life: accepted (header timer) -> requests parsed and
  * answered in order, each response one uv_write whose buffers are freed in
@@ -9,152 +10,33 @@
  * short linger (so the kernel does not reset the connection and destroy the
  * response in flight) -> closed. A conn is freed when both its handles
  * (socket and timer) have run their close callbacks. */
-#include "rpc/http.h"
-
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rpc/http_proto.h"
-#include "rpc/listen.h"
-#include "rpc/ws.h"
+#include "rpc/http_conn.h"
 #include "util/log.h"
 #include "util/time.h"
 
-#define READ_CHUNK (64 * 1024)
-#define LINGER_MS 1000
-/* A closing WebSocket whose client does not read its last frames is cut
- * after this long. */
-#define WS_CLOSE_MS 2000
-
-#define BUSY_BODY                                                                                  \
-    "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32002,\"message\":\"too many connections\"},"       \
-    "\"id\":null}"
-_Static_assert(sizeof(BUSY_BODY) - 1 == 84, "update the Content-Length below");
-static const char busy_reply[] = "HTTP/1.1 503 Service Unavailable\r\n"
-                                 "Content-Type: application/json\r\n"
-                                 "Content-Length: 84\r\n"
-                                 "Connection: close\r\n\r\n" BUSY_BODY;
-
-typedef struct conn conn;
-
-struct rpc_http {
-    uv_loop_t *loop;
-    uv_tcp_t listener;
-    http_routes routes;
-    http_counters counters;
-    char *cors;  /* owned copy behind routes.cors_origin */
-    char *token; /* owned copy behind routes.auth_token */
-    /* One read buffer for every connection: libuv calls read_cb right after
-     * alloc_cb, and input left unparsed is copied out before read_cb
-     * returns, so a read costs no allocation. */
-    char *rbuf;
-    int rbuf_busy;
-    uint64_t conns_refused;
-    size_t max_conns;
-    unsigned header_ms, idle_ms;
-    int port;
-    conn *conns;   /* live connections (not yet closing) */
-    size_t nlive;  /* length of conns */
-    size_t nalloc; /* allocated conns, including those being closed */
-    int stopping;
-    int listener_open;
-    void (*lock)(void *ctx), (*unlock)(void *ctx);
-    void *lock_ctx;
-    void (*handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
-    void *handoff_ctx;
-    rpc_http_get_fn get; /* the caller's GET routes, run under the lock */
-    void *get_ctx;
-};
-
-struct conn {
-    uv_tcp_t tcp; /* first: handle->data is also set, but keep casts valid */
-    uv_timer_t timer;
-    uv_shutdown_t shut;
-    rpc_http *srv;
-    conn *prev, *next;
-    http_proto proto;
-    rpc_session *ws; /* after a WebSocket upgrade */
-    int ws_deadline; /* the close timer of a closing session runs */
-    int handles;     /* open libuv handles; the conn is freed at 0 */
-    int closing, reading, eof, finishing, shutting, draining;
-    size_t pending_writes, pending_bytes;
-    char *in; /* a read chunk not fully parsed yet (parser paused) */
-    size_t in_off, in_len;
-    int in_shared; /* c->in is the server's read buffer (only inside read_cb) */
-    int last_phase;
-    uint64_t last_begun, last_done;
-    int handing_off; /* the 101 is being written; then the socket goes to ws_handoff */
-    uint8_t *ho_buf; /* input read after the upgrade request, for the new owner */
-    size_t ho_len;
-};
-
-typedef struct wreq {
-    uv_write_t req;
-    conn *c;
-    char *head, *body;
-    size_t len, head_len, body_len;
-    size_t body_off; /* body bytes already written by write_now */
-} wreq;
-
 static void pump(conn *c);
-
-/* The shared-state lock of a multi-loop node (rpc_http_cfg.lock). */
-static void lk(rpc_http *s)
-{
-    if (s->lock) s->lock(s->lock_ctx);
-}
-
-static void unlk(rpc_http *s)
-{
-    if (s->unlock) s->unlock(s->lock_ctx);
-}
-
-/* The GET routes read node state (/health, /metrics), so with a lock they
- * run under it. */
-static int locked_get(void *ctx, const char *path, int *status, const char **ctype, char **body,
-                      size_t *len)
-{
-    rpc_http *s = ctx;
-    lk(s);
-    int rc = s->get(s->get_ctx, path, status, ctype, body, len);
-    unlk(s);
-    return rc;
-}
-
-static void srv_maybe_free(rpc_http *s)
-{
-    if (s->stopping && !s->listener_open && s->nalloc == 0) {
-        free(s->cors);
-        free(s->token);
-        free(s->rbuf);
-        free(s);
-    }
-}
-
-static void on_listener_closed(uv_handle_t *h)
-{
-    rpc_http *s = h->data;
-    s->listener_open = 0;
-    srv_maybe_free(s);
-}
 
 static void on_conn_handle_closed(uv_handle_t *h)
 {
     conn *c = h->data;
     if (--c->handles > 0) return;
     rpc_http *s = c->srv;
+    if (c->counted) rpc_addrtab_conn_close(s->tab, &c->proto.rate.key);
+    if (c->refusing) s->nrefusing--;
     ws_session_free(c->ws);
     http_proto_free(&c->proto);
     free(c->in);
     free(c->ho_buf);
     free(c);
     s->nalloc--;
-    srv_maybe_free(s);
+    http_srv_maybe_free(s);
 }
 
 static void drop_input(conn *c)
@@ -165,7 +47,7 @@ static void drop_input(conn *c)
     c->in_off = c->in_len = 0;
 }
 
-static void conn_close(conn *c)
+void http_conn_close(conn *c)
 {
     if (c->closing) return;
     c->closing = 1;
@@ -178,9 +60,9 @@ static void conn_close(conn *c)
     s->nlive--;
     /* No more notifications to a connection that is going away. */
     if (c->ws) {
-        lk(s);
+        http_lk(s);
         ws_session_detach(c->ws);
-        unlk(s);
+        http_unlk(s);
     }
     /* c->in is not freed here: this may run inside http_parser_execute
      * (a failed write, or a method stopping the server), which still reads
@@ -193,19 +75,19 @@ static void conn_close(conn *c)
 
 static void ws_after(conn *c);
 
-static void on_timer(uv_timer_t *t)
+void http_conn_on_timer(uv_timer_t *t)
 {
     conn *c = t->data;
     if (c->ws && !c->finishing && !c->draining && !c->closing && !c->ws_deadline) {
         /* the WebSocket ping interval */
-        lk(c->srv);
+        http_lk(c->srv);
         ws_session_tick(c->ws, util_mono_ns(), (uint64_t)c->srv->routes.ws_ping_ms * 1000000u);
-        unlk(c->srv);
+        http_unlk(c->srv);
         ws_after(c);
         return;
     }
     if (!c->draining) LOG_DEBUG("rpc", "closing connection: timeout");
-    conn_close(c);
+    http_conn_close(c);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -242,16 +124,16 @@ static void own_input(conn *c)
     c->in = copy;
     c->in_off = 0;
     c->in_len = copy ? left : 0;
-    if (!copy && left && !c->closing && !c->finishing) conn_close(c); /* out of memory */
+    if (!copy && left && !c->closing && !c->finishing) http_conn_close(c); /* out of memory */
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
-static void start_reading(conn *c)
+void http_conn_start_reading(conn *c)
 {
     if (c->reading || c->closing) return;
     if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     c->reading = 1;
@@ -269,14 +151,14 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     conn *c = req->data;
     if (c->closing) return;
     if (status < 0 || c->eof) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     /* Linger: read and drop what the client still sends until it closes or
      * the linger timer ends, then close. */
     c->draining = 1;
-    uv_timer_start(&c->timer, on_timer, LINGER_MS, 0);
-    start_reading(c);
+    uv_timer_start(&c->timer, http_conn_on_timer, LINGER_MS, 0);
+    http_conn_start_reading(c);
 }
 
 static void begin_shutdown(conn *c)
@@ -284,11 +166,11 @@ static void begin_shutdown(conn *c)
     if (c->shutting || c->closing) return;
     c->shutting = 1;
     c->shut.data = c;
-    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) conn_close(c);
+    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->tcp, on_shutdown) != 0) http_conn_close(c);
 }
 
 /* No more requests on this connection: write what is pending, then close. */
-static void finish(conn *c)
+void http_conn_finish(conn *c)
 {
     c->finishing = 1;
     stop_reading(c);
@@ -312,7 +194,7 @@ static void handoff(conn *c)
         s->handoff(s->handoff_ctx, nfd, c->proto.ws_admin, buf, len);
     else
         free(buf);
-    conn_close(c);
+    http_conn_close(c);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -327,13 +209,13 @@ static void on_write(uv_write_t *req, int status)
     if (c->closing) return;
     if (status < 0) {
         LOG_DEBUG("rpc", "write failed: %s", uv_strerror(status));
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (c->ws) {
-        lk(c->srv);
+        http_lk(c->srv);
         ws_session_drained(c->ws);
-        unlk(c->srv);
+        http_unlk(c->srv);
         if (c->closing) return;
         ws_after(c);
         if (c->finishing && c->pending_writes == 0 && !c->closing) begin_shutdown(c);
@@ -344,7 +226,7 @@ static void on_write(uv_write_t *req, int status)
         return;
     }
     if (c->proto.phase == HTTP_PHASE_IDLE && !c->finishing)
-        uv_timer_start(&c->timer, on_timer, c->srv->idle_ms, 0);
+        uv_timer_start(&c->timer, http_conn_on_timer, c->srv->idle_ms, 0);
     if (c->proto.paused && c->pending_bytes <= RPC_HTTP_WRITE_HIGH_WATER / 2) {
         http_proto_resume(&c->proto);
         pump(c);
@@ -365,7 +247,7 @@ static int start_write(conn *c, wreq *w)
         free(w->head);
         free(w->body);
         free(w);
-        conn_close(c);
+        http_conn_close(c);
         return 1;
     }
     return 0;
@@ -390,7 +272,7 @@ static size_t write_now(conn *c, const char *head, size_t head_len, char *body, 
 
 /* http_proto's sink: one response, written at once or, for what the socket
  * did not take, with one uv_write (which then owns a copy of the head). */
-static int emit(void *sink, const char *head, size_t head_len, char *body, size_t body_len)
+int http_conn_emit(void *sink, const char *head, size_t head_len, char *body, size_t body_len)
 {
     conn *c = sink;
     if (!body) body_len = 0;
@@ -406,7 +288,7 @@ static int emit(void *sink, const char *head, size_t head_len, char *body, size_
     if (!w || (hl && !hcopy)) {
         free(w);
         free(body);
-        conn_close(c);
+        http_conn_close(c);
         return 1;
     }
     if (hl) memcpy(hcopy, head + hd, hl);
@@ -427,7 +309,7 @@ static int emit(void *sink, const char *head, size_t head_len, char *body, size_
 static int ws_write(void *ctx, char *data, size_t len)
 {
     conn *c = ctx;
-    return emit(c, NULL, 0, data, len) && c->closing;
+    return http_conn_emit(c, NULL, 0, data, len) && c->closing;
 }
 
 static size_t ws_pending(void *ctx)
@@ -444,10 +326,10 @@ static void ws_after(conn *c)
     if (c->closing || !c->ws) return;
     if (ws_session_finished(c->ws)) {
         if (!c->finishing) {
-            finish(c);
+            http_conn_finish(c);
             if (!c->closing && !c->ws_deadline) {
                 c->ws_deadline = 1;
-                uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+                uv_timer_start(&c->timer, http_conn_on_timer, WS_CLOSE_MS, 0);
             }
         }
         return;
@@ -455,17 +337,17 @@ static void ws_after(conn *c)
     if (ws_session_closing(c->ws) && !c->ws_deadline) {
         /* A client that does not read cannot receive the close: cut it. */
         c->ws_deadline = 1;
-        uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+        uv_timer_start(&c->timer, http_conn_on_timer, WS_CLOSE_MS, 0);
     }
     if (c->finishing) return;
     if (ws_session_reading(c->ws))
-        start_reading(c);
+        http_conn_start_reading(c);
     else
         stop_reading(c);
 }
 
 /* The handshake was answered: the rest of the input is WebSocket frames. */
-static void ws_start(conn *c)
+void http_conn_ws_start(conn *c)
 {
     rpc_http *s = c->srv;
     if (s->handoff) {
@@ -473,7 +355,7 @@ static void ws_start(conn *c)
          * hand the socket over once the handshake response is written. */
         size_t left = c->in && c->in_off < c->in_len ? c->in_len - c->in_off : 0;
         if (left && !(c->ho_buf = malloc(left))) {
-            conn_close(c);
+            http_conn_close(c);
             return;
         }
         if (left) memcpy(c->ho_buf, c->in + c->in_off, left);
@@ -481,26 +363,26 @@ static void ws_start(conn *c)
         drop_input(c);
         stop_reading(c);
         c->handing_off = 1;
-        uv_timer_start(&c->timer, on_timer, WS_CLOSE_MS, 0);
+        uv_timer_start(&c->timer, http_conn_on_timer, WS_CLOSE_MS, 0);
         if (c->pending_writes == 0) handoff(c);
         return;
     }
     c->ws = ws_session_new(&s->routes, c->proto.ws_admin, &conn_ws_io, c, &c->proto.rate);
     if (!c->ws) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     unsigned ms = s->routes.ws_ping_ms;
-    uv_timer_start(&c->timer, on_timer, ms, ms);
+    uv_timer_start(&c->timer, http_conn_on_timer, ms, ms);
     if (c->in && c->in_off < c->in_len) {
         char *in = c->in;
         size_t off = c->in_off, len = c->in_len;
         int shared = c->in_shared;
         c->in = NULL;
         c->in_shared = 0;
-        lk(s);
+        http_lk(s);
         ws_session_feed(c->ws, (const uint8_t *)in + off, len - off);
-        unlk(s);
+        http_unlk(s);
         if (!shared) free(in);
     } else {
         drop_input(c);
@@ -522,7 +404,7 @@ static void update_timer(conn *c)
     c->last_done = p->ndone;
     if (p->phase == HTTP_PHASE_HEADERS && p->ndone == 0) return; /* the accept timer runs */
     unsigned ms = p->phase == HTTP_PHASE_HEADERS ? c->srv->header_ms : c->srv->idle_ms;
-    uv_timer_start(&c->timer, on_timer, ms, 0);
+    uv_timer_start(&c->timer, http_conn_on_timer, ms, 0);
 }
 
 /* Parses buffered input until it is used up, the parser pauses for
@@ -536,12 +418,12 @@ static void pump(conn *c)
         c->in_off += used;
         if (c->closing) return;
         if (c->proto.upgraded) {
-            ws_start(c);
+            http_conn_ws_start(c);
             return;
         }
         update_timer(c);
         if (c->proto.close) {
-            finish(c);
+            http_conn_finish(c);
             return;
         }
         if (c->proto.paused) {
@@ -556,7 +438,7 @@ static void pump(conn *c)
         }
         drop_input(c);
     }
-    if (!c->closing && !c->eof && !c->finishing) start_reading(c);
+    if (!c->closing && !c->eof && !c->finishing) http_conn_start_reading(c);
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -564,9 +446,9 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     conn *c = st->data;
     rpc_http *s = c->srv;
     if (nread > 0 && !c->draining && !c->closing && !c->finishing && c->ws) {
-        lk(s);
+        http_lk(s);
         ws_session_feed(c->ws, (const uint8_t *)buf->base, (size_t)nread);
-        unlk(s);
+        http_unlk(s);
         release_read_buf(s, buf->base);
         ws_after(c);
         return;
@@ -587,25 +469,20 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         /* The client half-closed: answer what it sent, then close. */
         c->eof = 1;
         if (c->pending_writes == 0)
-            conn_close(c);
+            http_conn_close(c);
         else
-            finish(c);
+            http_conn_finish(c);
         return;
     }
-    conn_close(c);
+    http_conn_close(c);
 }
 
-static void reject_closed(uv_handle_t *h)
-{
-    free(h);
-}
-
-static conn *conn_new(rpc_http *s)
+conn *http_conn_new(rpc_http *s)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->srv = s;
-    http_proto_init(&c->proto, &s->routes, emit, c);
+    http_proto_init(&c->proto, &s->routes, http_conn_emit, c);
     uv_tcp_init(s->loop, &c->tcp);
     uv_timer_init(s->loop, &c->timer);
     c->tcp.data = c->timer.data = c;
@@ -616,171 +493,4 @@ static conn *conn_new(rpc_http *s)
     s->nlive++;
     s->nalloc++;
     return c;
-}
-
-int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len)
-{
-    if (s->stopping || s->nalloc >= s->max_conns) {
-        if (!s->stopping) s->conns_refused++;
-        close(fd);
-        return UTIL_EIO;
-    }
-    char *in = len ? malloc(len) : NULL;
-    conn *c = len && !in ? NULL : conn_new(s);
-    if (!c) {
-        free(in);
-        close(fd);
-        return UTIL_ENOMEM;
-    }
-    if (uv_tcp_open(&c->tcp, fd) != 0) {
-        free(in);
-        close(fd);
-        conn_close(c);
-        return UTIL_EIO;
-    }
-    uv_tcp_nodelay(&c->tcp, 1);
-    if (len) memcpy(in, buf, len);
-    c->in = in;
-    c->in_len = len;
-    c->proto.upgraded = 1;
-    c->proto.ws_admin = admin;
-    ws_start(c);
-    return 0;
-}
-
-static void on_connection(uv_stream_t *server, int status)
-{
-    rpc_http *s = server->data;
-    if (status < 0) {
-        LOG_WARN("rpc", "accept failed: %s", uv_strerror(status));
-        return;
-    }
-    if (s->nalloc >= s->max_conns) {
-        s->conns_refused++;
-        /* Accept so the backlog drains, answer 503 if the socket takes it
-         * at once, and close. */
-        uv_tcp_t *t = malloc(sizeof *t);
-        if (!t || uv_tcp_init(s->loop, t) != 0) {
-            free(t);
-            return;
-        }
-        if (uv_accept(server, (uv_stream_t *)t) == 0) {
-            uv_buf_t b = uv_buf_init((char *)busy_reply, sizeof busy_reply - 1);
-            uv_try_write((uv_stream_t *)t, &b, 1);
-        }
-        uv_close((uv_handle_t *)t, reject_closed);
-        return;
-    }
-    conn *c = conn_new(s);
-    if (!c) return;
-    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
-        conn_close(c);
-        return;
-    }
-    uv_tcp_nodelay(&c->tcp, 1);
-    uv_timer_start(&c->timer, on_timer, s->header_ms, 0);
-    start_reading(c);
-}
-
-int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
-                   rpc_http_get_fn get, void *get_ctx, util_err *err)
-{
-    *out = NULL;
-    if (!cfg || !d || !loop) return util_err_set(err, UTIL_EINVAL, "rpc: missing argument");
-    if (cfg->port < 0 || cfg->port > 65535)
-        return util_err_set(err, UTIL_EINVAL, "rpc: bad port %d", cfg->port);
-    if (cfg->max_conns < 0)
-        return util_err_set(err, UTIL_EINVAL, "rpc: bad max_conns %d", cfg->max_conns);
-    rpc_http *s = calloc(1, sizeof *s);
-    if (!s) return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
-    if ((cfg->cors_origin && !(s->cors = strdup(cfg->cors_origin))) ||
-        (cfg->auth_token && !(s->token = strdup(cfg->auth_token)))) {
-        free(s->cors);
-        free(s);
-        return util_err_set(err, UTIL_ENOMEM, "rpc: out of memory");
-    }
-    rpc_http_cfg c = *cfg;
-    c.cors_origin = s->cors;
-    c.auth_token = s->token;
-    int locked = cfg->lock && cfg->unlock && get;
-    s->get = get;
-    s->get_ctx = get_ctx;
-    int rc = http_routes_init(&s->routes, &c, d, locked ? locked_get : get, locked ? s : get_ctx,
-                              &s->counters, err);
-    int fd = -1;
-    if (rc == 0)
-        rc = rpc_listen_open(cfg->host ? cfg->host : "127.0.0.1", cfg->port, cfg->reuseport, &fd,
-                             err);
-    if (rc != 0) {
-        free(s->cors);
-        free(s->token);
-        free(s);
-        return rc;
-    }
-    s->loop = loop;
-    s->lock = cfg->lock && cfg->unlock ? cfg->lock : NULL;
-    s->unlock = s->lock ? cfg->unlock : NULL;
-    s->lock_ctx = cfg->lock_ctx;
-    s->handoff = cfg->ws_handoff;
-    s->handoff_ctx = cfg->handoff_ctx;
-    s->rbuf = malloc(READ_CHUNK); /* NULL: every read allocates */
-    s->max_conns = cfg->max_conns ? (size_t)cfg->max_conns : RPC_HTTP_DEFAULT_MAX_CONNS;
-    s->header_ms =
-        cfg->header_timeout_ms ? cfg->header_timeout_ms : RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS;
-    s->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
-
-    uv_tcp_init(loop, &s->listener);
-    s->listener.data = s;
-    s->listener_open = 1;
-    int uvrc = uv_tcp_open(&s->listener, fd);
-    if (uvrc == 0) uvrc = uv_listen((uv_stream_t *)&s->listener, RPC_LISTEN_BACKLOG, on_connection);
-    if (uvrc != 0) {
-        /* The handle exists now: it is released by its close callback when
-         * the loop next runs. */
-        if (uv_fileno((uv_handle_t *)&s->listener, &(uv_os_fd_t){0}) != 0) close(fd);
-        s->stopping = 1;
-        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-        return util_err_set(err, UTIL_EIO, "rpc: listen: %s", uv_strerror(uvrc));
-    }
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len) == 0)
-        s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
-    /* A peer that resets the connection while a response is written would
-     * otherwise kill the process with SIGPIPE. */
-    signal(SIGPIPE, SIG_IGN);
-    *out = s;
-    return 0;
-}
-
-int rpc_http_port(const rpc_http *s)
-{
-    return s->port;
-}
-
-size_t rpc_http_conn_count(const rpc_http *s)
-{
-    return s->nlive;
-}
-
-void rpc_http_get_stats(const rpc_http *s, rpc_http_stats *st)
-{
-    memset(st, 0, sizeof *st);
-    if (!s) return;
-    st->conns = s->nlive;
-    st->ws_sessions = s->counters.ws_sessions;
-    st->rate_limited = s->counters.rate_limited;
-    st->ws_slow_consumers = s->counters.ws_slow_consumers;
-    st->conns_refused = s->conns_refused;
-}
-
-void rpc_http_stop(rpc_http *s)
-{
-    if (!s || s->stopping) return;
-    s->stopping = 1;
-    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-    while (s->conns)
-        conn_close(s->conns);
-    srv_maybe_free(s);
 }

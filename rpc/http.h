@@ -24,6 +24,13 @@
 
 #define RPC_HTTP_DEFAULT_MAX_BODY (1024 * 1024)
 #define RPC_HTTP_DEFAULT_MAX_CONNS 1024
+/* Connections one client address may hold (IPv6: one /64). */
+#define RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP 64
+/* Connections refused over a cap that may be in their graceful close (503
+ * written, then shutdown and a short linger) at once, beyond max_conns. */
+#define RPC_HTTP_REFUSING_MAX 64
+/* Bytes of one JSON-RPC reply (a whole batch's); past it -32005. */
+#define RPC_HTTP_DEFAULT_MAX_REPLY (16u * 1024 * 1024)
 #define RPC_HTTP_DEFAULT_HEADER_TIMEOUT_MS 10000
 #define RPC_HTTP_DEFAULT_IDLE_TIMEOUT_MS 60000
 #define RPC_HTTP_MAX_HEADER_BYTES 8192 /* request line + header lines, in total */
@@ -41,6 +48,8 @@ typedef struct rpc_http_cfg {
     int port;                   /* 0: an ephemeral port (see rpc_http_port) */
     size_t max_body;            /* 0: RPC_HTTP_DEFAULT_MAX_BODY; also the WebSocket message cap */
     int max_conns;              /* 0: RPC_HTTP_DEFAULT_MAX_CONNS (HTTP and WebSocket) */
+    int max_conns_per_ip;       /* 0: RPC_HTTP_DEFAULT_MAX_CONNS_PER_IP */
+    size_t max_reply;           /* 0: RPC_HTTP_DEFAULT_MAX_REPLY */
     unsigned header_timeout_ms; /* 0: default; from accept or request start to end of headers */
     unsigned idle_timeout_ms;   /* 0: default; between requests, and for a request's body */
     const char *cors_origin;    /* NULL: no CORS headers; "*" or an origin */
@@ -48,7 +57,7 @@ typedef struct rpc_http_cfg {
      * "Authorization: Bearer <token>"; without one, only on a loopback bind
      * and only for requests without a foreign Origin (docs/rpc-protocol.md). */
     const char *auth_token;
-    unsigned rate_limit;  /* JSON-RPC requests per second per connection; 0: unlimited */
+    unsigned rate_limit;  /* JSON-RPC requests per second per client address; 0: unlimited */
     unsigned rate_burst;  /* requests allowed at once; 0: rate_limit */
     size_t ws_send_limit; /* 0: RPC_WS_DEFAULT_SEND_LIMIT; unsent bytes before disconnect */
     unsigned ws_ping_ms;  /* 0: RPC_WS_DEFAULT_PING_MS; silent clients closed after 3 */
@@ -74,6 +83,11 @@ typedef struct rpc_http_cfg {
     void *lock_ctx;
     void (*ws_handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
     void *handoff_ctx;
+    /* The per-address table (rpc/addrtab.h) shared by the servers of several
+     * loops, so connection and rate limits hold per address across them; the
+     * server takes a reference. NULL: the server makes its own, sized for
+     * max_conns; then max_conns_per_ip applies per server. */
+    struct rpc_addrtab *addrtab;
 } rpc_http_cfg;
 
 /* Counters of a running server, for metrics. */
@@ -82,7 +96,7 @@ typedef struct rpc_http_stats {
     size_t ws_sessions;         /* open WebSocket sessions */
     uint64_t rate_limited;      /* requests refused by the rate limit */
     uint64_t ws_slow_consumers; /* sessions closed for passing the send limit */
-    uint64_t conns_refused;     /* connections over max_conns */
+    uint64_t conns_refused;     /* connections over max_conns or max_conns_per_ip */
 } rpc_http_stats;
 
 /* An extra GET/HEAD route. path is the request path without the query

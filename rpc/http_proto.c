@@ -1,14 +1,10 @@
 #include "rpc/http_proto.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "rpc/ws.h"
 #include "util/time.h"
@@ -41,136 +37,17 @@ static const char *reason(int status)
     case 405: return "Method Not Allowed";
     case 413: return "Payload Too Large";
     case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
     default: {
         const char *s = http_status_str((enum http_status)status);
         return (s && s[0] != '<') ? s : "Status";
     }
     }
-}
-
-/* Header values we print must not be able to end the header line. */
-static int header_safe(const char *s, size_t max)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e || n >= max) return 0;
-    return n > 0;
-}
-
-/* RFC 6750 token68 characters. */
-static int token_ok(const char *t)
-{
-    size_t n = strlen(t);
-    if (n == 0 || n > RPC_HTTP_MAX_TOKEN) return 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              strchr("-._~+/=", c)))
-            return 0;
-    }
-    return 1;
-}
-
-/* Loopback: 127.0.0.0/8, ::1, ::ffff:127.x, "localhost" (and the default). */
-static int host_is_loopback(const char *host)
-{
-    if (!host || strcmp(host, "localhost") == 0) return 1;
-    unsigned char a[16];
-    if (inet_pton(AF_INET, host, a) == 1) return a[0] == 127;
-    if (inet_pton(AF_INET6, host, a) == 1) {
-        static const unsigned char one[16] = {[15] = 1};
-        static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
-        return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
-    }
-    return 0;
-}
-
-int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
-                     void *get_ctx, http_counters *counters, util_err *err)
-{
-    memset(r, 0, sizeof *r);
-    r->max_body = cfg->max_body ? cfg->max_body : RPC_HTTP_DEFAULT_MAX_BODY;
-    if (cfg->cors_origin && !header_safe(cfg->cors_origin, 256))
-        return util_err_set(err, UTIL_EINVAL,
-                            "rpc: cors origin must be printable ASCII, 1-256 chars");
-    if (cfg->auth_token && !token_ok(cfg->auth_token))
-        return util_err_set(err, UTIL_EINVAL,
-                            "rpc: auth token must be 1-%d characters of A-Z a-z 0-9 - . _ ~ + / =",
-                            RPC_HTTP_MAX_TOKEN);
-    r->cors_origin = cfg->cors_origin;
-    r->d = d;
-    r->get = get;
-    r->get_ctx = get_ctx;
-    r->auth_token = cfg->auth_token;
-    r->auth_token_len = cfg->auth_token ? strlen(cfg->auth_token) : 0;
-    r->admin_open = !cfg->auth_token && host_is_loopback(cfg->host);
-    if (cfg->rate_limit) {
-        r->rate_interval_ns = 1000000000ull / cfg->rate_limit;
-        if (r->rate_interval_ns == 0) r->rate_interval_ns = 1;
-        uint64_t burst = cfg->rate_burst ? cfg->rate_burst : cfg->rate_limit;
-        r->rate_tolerance_ns = burst * r->rate_interval_ns;
-    }
-    r->ws_enabled = !cfg->ws_disabled;
-    r->ws_send_limit = cfg->ws_send_limit ? cfg->ws_send_limit : RPC_WS_DEFAULT_SEND_LIMIT;
-    r->ws_ping_ms = cfg->ws_ping_ms ? cfg->ws_ping_ms : RPC_WS_DEFAULT_PING_MS;
-    r->session_closed = cfg->session_closed;
-    r->session_ctx = cfg->session_ctx;
-    r->counters = counters;
-    return 0;
-}
-
-int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns)
-{
-    if (!r->rate_interval_ns) return 1;
-    if (rt->tat < now_ns) rt->tat = now_ns;
-    if (rt->tat - now_ns < r->rate_tolerance_ns) return 1;
-    if (r->counters) r->counters->rate_limited++;
-    return 0;
-}
-
-void http_rate_charge(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n)
-{
-    if (!r->rate_interval_ns) return;
-    if (rt->tat < now_ns) rt->tat = now_ns;
-    rt->tat += (uint64_t)n * r->rate_interval_ns;
-}
-
-int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
-                       size_t origin_len)
-{
-    if (r->auth_token) {
-        if (!auth || auth_len != 7 + r->auth_token_len || strncasecmp(auth, "Bearer ", 7) != 0)
-            return 0;
-        return CRYPTO_memcmp(auth + 7, r->auth_token, r->auth_token_len) == 0;
-    }
-    if (!r->admin_open) return 0;
-    /* A web page can make a browser send requests to a loopback node; only
-     * the configured explorer origin (not "*") gets admin rights there. */
-    if (!origin) return 1;
-    const char *c = r->cors_origin;
-    return c && strcmp(c, "*") != 0 && strlen(c) == origin_len &&
-           memcmp(c, origin, origin_len) == 0;
-}
-
-void http_ws_accept(const char *key, size_t len, char out[29])
-{
-    static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c || !EVP_DigestInit_ex(c, EVP_sha1(), NULL) || !EVP_DigestUpdate(c, key, len) ||
-        !EVP_DigestUpdate(c, guid, sizeof guid - 1) || !EVP_DigestFinal_ex(c, md, &mdlen) ||
-        mdlen != 20) {
-        /* Only allocation can fail here; an answer that cannot match makes
-         * the client give up, which is the right outcome. */
-        memset(md, 0, sizeof md);
-    }
-    EVP_MD_CTX_free(c);
-    EVP_EncodeBlock((unsigned char *)out, md, 20);
 }
 
 void http_proto_init(http_proto *p, const http_routes *r, http_emit_fn emit, void *sink)
@@ -396,6 +273,7 @@ static int header_id(const char *name, size_t n)
         [HDR_WS_KEY] = "sec-websocket-key",
         [HDR_WS_VERSION] = "sec-websocket-version",
         [HDR_HOST] = "host",
+        [HDR_CTYPE] = "content-type",
     };
     for (int i = 0; i < HDR_COUNT; i++)
         if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0) return i;
@@ -429,8 +307,7 @@ static int on_header_value(http_parser *hp, const char *at, size_t n)
     return 0;
 }
 
-/* A captured header's value, or NULL when absent, repeated or too long. */
-static const char *hdr_value(const http_proto *p, int id, size_t *len)
+const char *http_hdr_get(const http_proto *p, int id, size_t *len)
 {
     const http_hdr *h = &p->hdr[id];
     if (h->seen != 1 || h->overflow) return NULL;
@@ -465,6 +342,14 @@ static int on_headers_complete(http_parser *hp)
 {
     http_proto *p = hp->data;
     p->phase = HTTP_PHASE_BODY;
+    if (hp->http_major != 1 || hp->http_minor > 1)
+        return fail(p, 505, "HTTP version not supported: use HTTP/1.1");
+    if (hp->method == HTTP_CONNECT) {
+        /* Its target is host:port, not a path: answered 405 without one. */
+        p->url_len = 0;
+        p->route = ROUTE_BAD_METHOD;
+        return 0;
+    }
     const char *path = request_path(p);
     if (!path) return fail(p, 400, "bad request target");
     switch (hp->method) {
@@ -478,7 +363,7 @@ static int on_headers_complete(http_parser *hp)
     if (!chunked && hp->content_length != ULLONG_MAX && hp->content_length > p->routes->max_body)
         return fail(p, 413, "request body too large");
     size_t elen = 0;
-    const char *expect = hdr_value(p, HDR_EXPECT, &elen);
+    const char *expect = http_hdr_get(p, HDR_EXPECT, &elen);
     if (p->route == ROUTE_RPC && expect && elen == 12 &&
         strncasecmp(expect, "100-continue", 12) == 0) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -539,8 +424,10 @@ static void answer_get(http_proto *p, int keep)
             respond_error(p, 500, RPC_INTERNAL_ERROR, "route returned a bad status", NULL, keep);
             return;
         }
-        if (!ctype || !header_safe(ctype, 128)) ctype = "application/octet-stream";
-        respond(p, status, ctype, NULL, body, body ? len : 0, keep);
+        if (!ctype || !http_header_safe(ctype, 128)) ctype = "application/octet-stream";
+        char csp[96 + 2 * HTTP_HDR_VALUE_MAX];
+        respond(p, status, ctype, http_html_csp(p, ctype, csp, sizeof csp), body, body ? len : 0,
+                keep);
         return;
     }
     free(body);
@@ -568,7 +455,7 @@ static int is_base64_key(const char *k, size_t n)
 static int same_origin(http_proto *p, const char *origin, size_t ol)
 {
     size_t hl = 0;
-    const char *host = hdr_value(p, HDR_HOST, &hl);
+    const char *host = http_hdr_get(p, HDR_HOST, &hl);
     if (!origin || !host || hl == 0) return 0;
     size_t skip = ol > 7 && strncasecmp(origin, "http://", 7) == 0    ? 7
                   : ol > 8 && strncasecmp(origin, "https://", 8) == 0 ? 8
@@ -583,11 +470,12 @@ static int ws_upgrade(http_proto *p, int keep)
     const http_routes *r = p->routes;
     http_parser *hp = &p->parser;
     size_t ul = 0, kl = 0, vl = 0, ol = 0, al = 0;
-    const char *up = hdr_value(p, HDR_UPGRADE, &ul);
-    const char *key = hdr_value(p, HDR_WS_KEY, &kl);
-    const char *ver = hdr_value(p, HDR_WS_VERSION, &vl);
-    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
-    const char *auth = hdr_value(p, HDR_AUTH, &al);
+    const char *up = http_hdr_get(p, HDR_UPGRADE, &ul);
+    const char *key = http_hdr_get(p, HDR_WS_KEY, &kl);
+    const char *ver = http_hdr_get(p, HDR_WS_VERSION, &vl);
+    const char *origin = NULL;
+    int os = http_origin(p, &origin, &ol);
+    const char *auth = http_hdr_get(p, HDR_AUTH, &al);
     if (hp->method != HTTP_GET || !hp->upgrade || !up || ul != 9 ||
         strncasecmp(up, "websocket", 9) != 0 || hp->http_major != 1 || hp->http_minor < 1) {
         respond_error(p, 426, RPC_INVALID_REQUEST, "upgrade required: websocket",
@@ -606,11 +494,12 @@ static int ws_upgrade(http_proto *p, int keep)
     /* Browsers always send Origin on a WebSocket; a page may only connect
      * when it was served by this node (same origin: the node's own explorer)
      * or when CORS allows its origin, as for HTTP. */
-    if (p->hdr[HDR_ORIGIN].seen && !same_origin(p, origin, ol) &&
-        (!origin || !r->cors_origin ||
-         (strcmp(r->cors_origin, "*") != 0 &&
-          (strlen(r->cors_origin) != ol || memcmp(r->cors_origin, origin, ol) != 0)))) {
-        respond_error(p, 403, RPC_INVALID_REQUEST, "origin not allowed", NULL, 0);
+    if (os < 0 || (os > 0 && !same_origin(p, origin, ol) &&
+                   (!r->cors_origin ||
+                    (strcmp(r->cors_origin, "*") != 0 &&
+                     (strlen(r->cors_origin) != ol || memcmp(r->cors_origin, origin, ol) != 0))))) {
+        respond_error(p, 403, RPC_INVALID_REQUEST,
+                      os < 0 ? "bad Origin header" : "origin not allowed", NULL, 0);
         return 0;
     }
     char accept[29];
@@ -629,19 +518,41 @@ static int ws_upgrade(http_proto *p, int keep)
 static void answer_rpc(http_proto *p, int keep)
 {
     const http_routes *r = p->routes;
-    uint64_t now = r->rate_interval_ns ? util_mono_ns() : 0;
-    if (!http_rate_allow(r, &p->rate, now)) {
+    size_t al = 0, ol = 0;
+    const char *auth = http_hdr_get(p, HDR_AUTH, &al);
+    const char *origin = NULL;
+    int os = http_origin(p, &origin, &ol);
+    if (os < 0) {
+        /* Read as "no Origin", it would grant admin on a loopback node. */
+        respond_error(p, 403, RPC_INVALID_REQUEST, "bad Origin header", NULL, keep);
+        return;
+    }
+    if (os > 0 && !http_json_content_type(p)) {
+        /* A browser sends text/plain, form or typeless bodies to any origin
+         * without asking first (no CORS preflight): such a page must not be
+         * able to make the node act. */
+        respond_error(p, 415, RPC_INVALID_REQUEST,
+                      "unsupported media type: a request with Origin needs Content-Type: "
+                      "application/json",
+                      NULL, keep);
+        return;
+    }
+    if (!http_rate_allow(r, &p->rate, r->rate_interval_ns ? util_mono_ns() : 0)) {
         respond_error(p, 429, RPC_RATE_LIMITED, "rate limit exceeded", "Retry-After: 1\r\n", keep);
         return;
     }
-    size_t al = 0, ol = 0;
-    const char *auth = hdr_value(p, HDR_AUTH, &al);
-    const char *origin = hdr_value(p, HDR_ORIGIN, &ol);
-    rpc_call call = {.admin = http_admin_allowed(r, auth, al, origin, ol)};
+    /* Without a token, a body a browser could have sent without Origin
+     * (older browsers omit it on form posts) gets no admin rights. */
+    int admin = http_admin_allowed(r, auth, al, os > 0 ? origin : NULL, ol) &&
+                (r->auth_token || !http_simple_content_type(p));
+    http_admit adm = {r, &p->rate};
+    rpc_call call = {
+        .admin = admin, .admit = http_rate_admit, .admit_ctx = &adm, .max_reply = r->max_reply};
     size_t n = 0;
     char *out = rpc_dispatch_handle_call(r->d, (const char *)p->body.data, p->body.len, &n, &call);
-    http_rate_charge(r, &p->rate, now, call.ncalls);
-    if (out)
+    if (out && call.refused)
+        respond(p, 429, "application/json", "Retry-After: 1\r\n", out, n, keep);
+    else if (out)
         respond(p, 200, "application/json", NULL, out, n, keep);
     else
         respond(p, 204, NULL, NULL, NULL, 0, keep);

@@ -10,6 +10,7 @@
 
 #include <http_parser.h>
 
+#include "rpc/addrtab.h"
 #include "rpc/http.h"
 #include "util/bytes.h"
 
@@ -33,6 +34,7 @@ typedef struct http_routes {
     int admin_open;             /* no token and a loopback bind */
     uint64_t rate_interval_ns;  /* ns per request; 0: no rate limit */
     uint64_t rate_tolerance_ns; /* burst * interval */
+    size_t max_reply;           /* bytes of one JSON-RPC reply */
     int ws_enabled;
     size_t ws_send_limit;
     unsigned ws_ping_ms;
@@ -41,19 +43,31 @@ typedef struct http_routes {
     http_counters *counters;
 } http_routes;
 
-/* Per-connection rate limit, as a generic cell rate algorithm: tat is the
- * theoretical arrival time of the next request. */
+/* A connection's view of the rate limit (rpc/addrtab.h, a generic cell rate
+ * algorithm): charged to its client address in tab, or, without a table
+ * (rpc_http_process_bytes, tests), to tat. */
 typedef struct http_rate {
+    rpc_addrtab *tab; /* borrowed; NULL: per connection */
+    rpc_addr_key key;
     uint64_t tat;
 } http_rate;
 
-/* 1 when a request may run now (always when the limit is off). */
+/* 1 when one more request would be admitted now (always when the limit is
+ * off); counts a refusal. Charges nothing. */
 int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns);
-/* Charges n requests (a batch counts its entries). */
-void http_rate_charge(const http_routes *r, http_rate *rt, uint64_t now_ns, size_t n);
+
+/* rpc_call.admit for a connection: charges a body's n requests before it
+ * runs, or refuses it whole (counted in rate_limited). */
+typedef struct http_admit {
+    const http_routes *r;
+    http_rate *rt;
+} http_admit;
+int http_rate_admit(void *http_admit_ctx, size_t n);
 
 /* Whether a request gets admin rights: auth is the Authorization value (or
- * NULL), origin the Origin value (or NULL). */
+ * NULL), origin the Origin value (NULL only when there is no Origin header:
+ * callers refuse a request whose Origin cannot be read, see
+ * http_origin). */
 int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
                        size_t origin_len);
 
@@ -68,6 +82,7 @@ enum {
     HDR_WS_KEY,
     HDR_WS_VERSION,
     HDR_HOST,
+    HDR_CTYPE,
     HDR_COUNT
 };
 #define HTTP_HDR_VALUE_MAX (16 + RPC_HTTP_MAX_TOKEN)
@@ -133,6 +148,29 @@ void http_proto_resume(http_proto *p);
  * token. counters may be NULL. Strings are borrowed from cfg. */
 int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
                      void *get_ctx, http_counters *counters, util_err *err);
+
+/* The request's Origin: 0 when absent, 1 with *v and *len set when it is one
+ * well-formed serialized origin (RFC 6454: "null", or scheme "://" host
+ * [":" port]), -1 when it is repeated, too long or malformed. */
+int http_origin(const http_proto *p, const char **v, size_t *len);
+
+/* The rest is in rpc/http_policy.c. */
+
+/* A captured header's value (HDR_*), or NULL when absent, repeated or too
+ * long. */
+const char *http_hdr_get(const http_proto *p, int id, size_t *len);
+/* s is 1..max printable ASCII characters: safe to print in a header. */
+int http_header_safe(const char *s, size_t max);
+/* The Content-Type's media type is application/json or application/...+json. */
+int http_json_content_type(const http_proto *p);
+/* The Content-Type is one a browser sends without a CORS preflight
+ * (text/plain, application/x-www-form-urlencoded, multipart/form-data), or
+ * is repeated or unreadable. */
+int http_simple_content_type(const http_proto *p);
+/* For a text/html answer: the Content-Security-Policy header line (in out)
+ * that allows connections to the page's own origin only, ws:// and wss://
+ * included; NULL for other types. */
+const char *http_html_csp(const http_proto *p, const char *ctype, char *out, size_t cap);
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455 4.2.2). */
 void http_ws_accept(const char *key, size_t len, char out[29]);

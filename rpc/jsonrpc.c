@@ -216,13 +216,23 @@ const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d, size_t i)
  * method call itself for the common small request. */
 #define PUT_LIT(b, s) util_buf_put((b), (s), sizeof(s) - 1)
 
-/* Appends ,"id":id} (id borrowed; NULL means null). */
-static void put_id_end(util_buf *b, const json_t *id)
+/* The text of a number token in the request body. */
+typedef struct rawtok {
+    const char *p;
+    size_t n;
+} rawtok;
+
+/* Appends ,"id":id} (id borrowed; NULL means null). raw, when set, is the
+ * id's text as the client sent it: a fractional id is echoed from it, since
+ * jansson keeps only the double (0.1 would come back 0.10000000000000001). */
+static void put_id_end(util_buf *b, const json_t *id, const rawtok *raw)
 {
     PUT_LIT(b, ",\"id\":");
     /* An id is a string, number or null (handle_one checks), so the write
      * fails only when memory runs out, which b->oom latches. */
-    if (id)
+    if (raw)
+        util_buf_put(b, raw->p, raw->n);
+    else if (id)
         rpc_json_write(b, id);
     else
         PUT_LIT(b, "null");
@@ -231,7 +241,7 @@ static void put_id_end(util_buf *b, const json_t *id)
 
 /* Appends {"jsonrpc":"2.0","error":{...},"id":id}; takes e->data and clears
  * *e. */
-static void put_error(util_buf *b, const json_t *id, rpc_error *e)
+static void put_error(util_buf *b, const json_t *id, const rawtok *raw, rpc_error *e)
 {
     utf8_sanitize(e->message);
     PUT_LIT(b, "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":");
@@ -247,19 +257,20 @@ static void put_error(util_buf *b, const json_t *id, rpc_error *e)
     }
     util_buf_u8(b, '}');
     rpc_error_clear(e);
-    put_id_end(b, id);
+    put_id_end(b, id, raw);
 }
 
-static void put_errorf(util_buf *b, const json_t *id, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void put_errorf(util_buf *b, const json_t *id, int code, const char *fmt, ...)
+static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code, const char *fmt,
+                       ...) __attribute__((format(printf, 5, 6)));
+static void put_errorf(util_buf *b, const json_t *id, const rawtok *raw, int code, const char *fmt,
+                       ...)
 {
     rpc_error e = {.code = code};
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e.message, sizeof e.message, fmt, ap);
     va_end(ap);
-    put_error(b, id, &e);
+    put_error(b, id, raw, &e);
 }
 
 static json_t *invoke(struct method *m, const rpc_call *call, json_t *params, rpc_error *e)
@@ -322,38 +333,48 @@ json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, r
 }
 
 /* One request object (alone or a batch entry). Appends its reply to b and
- * returns 1, or returns 0 for a notification (nothing appended). */
-static int handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req, util_buf *b)
+ * returns 1, or returns 0 for a notification (nothing appended). raw is the
+ * id's text for a fractional id. *full is set once the reply reached
+ * call->max_reply; from then on requests are answered -32005 unrun. */
+static int handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req, const rawtok *raw,
+                      int *full, util_buf *b)
 {
     if (!json_is_object(req)) {
-        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: not an object");
+        put_errorf(b, NULL, NULL, RPC_INVALID_REQUEST, "invalid request: not an object");
         return 1;
     }
     json_t *id = json_object_get(req, "id");
     if (id && !json_is_string(id) && !json_is_number(id) && !json_is_null(id)) {
-        put_errorf(b, NULL, RPC_INVALID_REQUEST,
+        put_errorf(b, NULL, NULL, RPC_INVALID_REQUEST,
                    "invalid request: id must be a string, a number or null");
         return 1;
     }
+    if (!json_is_real(id)) raw = NULL;
     json_t *ver = json_object_get(req, "jsonrpc");
     if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
-        put_errorf(b, id, RPC_INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"");
+        put_errorf(b, id, raw, RPC_INVALID_REQUEST, "invalid request: jsonrpc must be \"2.0\"");
         return 1;
     }
     json_t *method = json_object_get(req, "method");
     if (!json_is_string(method)) {
-        put_errorf(b, id, RPC_INVALID_REQUEST, "invalid request: method must be a string");
+        put_errorf(b, id, raw, RPC_INVALID_REQUEST, "invalid request: method must be a string");
         return 1;
     }
     json_t *params = json_object_get(req, "params");
     if (params && !json_is_array(params) && !json_is_object(params)) {
-        put_errorf(b, id, RPC_INVALID_REQUEST,
+        put_errorf(b, id, raw, RPC_INVALID_REQUEST,
                    "invalid request: params must be an array or an object");
         return 1;
     }
 
     /* From here the request is well formed; a notification never gets a
      * reply, not even an error. */
+    if (*full) {
+        if (!id) return 0;
+        put_errorf(b, id, raw, RPC_REPLY_TOO_LARGE, "reply too large: over %zu bytes",
+                   call->max_reply);
+        return 1;
+    }
     rpc_error e = {0};
     json_t *res = rpc_dispatch_call_ex(d, call, json_string_value(method), params, &e);
     if (!id) {
@@ -362,7 +383,7 @@ static int handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req, util_b
         return 0;
     }
     if (!res) {
-        put_error(b, id, &e);
+        put_error(b, id, raw, &e);
         return 1;
     }
     size_t mark = b->len;
@@ -372,10 +393,26 @@ static int handle_one(rpc_dispatch *d, const rpc_call *call, json_t *req, util_b
     if (bad) {
         if (b->oom) return 1;
         b->len = mark;
-        put_errorf(b, id, RPC_INTERNAL_ERROR, "internal error: result nests too deeply");
+        put_errorf(b, id, raw, RPC_INTERNAL_ERROR, "internal error: result nests too deeply");
         return 1;
     }
-    put_id_end(b, id);
+    if (call->max_reply && b->len > call->max_reply) {
+        /* The memory is given back at once: a client that never reads a
+         * huge reply must not hold it. */
+        b->len = mark;
+        if (b->cap > 2 * (mark + 4096)) {
+            uint8_t *smaller = realloc(b->data, mark + 4096);
+            if (smaller) {
+                b->data = smaller;
+                b->cap = mark + 4096;
+            }
+        }
+        *full = 1;
+        put_errorf(b, id, raw, RPC_REPLY_TOO_LARGE, "reply too large: over %zu bytes",
+                   call->max_reply);
+        return 1;
+    }
+    put_id_end(b, id, raw);
     return 1;
 }
 
@@ -405,36 +442,163 @@ static int too_deep(const char *s, size_t n)
     return 0;
 }
 
+/* Fractional ids are echoed from their text in the body. jansson keeps
+ * neither token positions nor number texts, so the number tokens are
+ * listed in document order and matched against a walk of the parsed tree in
+ * the same order (jansson objects keep insertion order, and duplicate keys
+ * are refused). Runs only when some id is a real. */
+typedef struct idscan {
+    rawtok *toks; /* number tokens of the body, in order */
+    size_t ntoks, tok;
+    json_t *const *ids; /* the real ids, in request order */
+    size_t nids, k;
+    rawtok *raw; /* out: raw[k] for ids[k] */
+} idscan;
+
+static rawtok *number_tokens(const char *s, size_t n, size_t *count)
+{
+    size_t cap = 16, k = 0;
+    rawtok *v = malloc(cap * sizeof *v);
+    int in_str = 0, esc = 0;
+    for (size_t i = 0; v && i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in_str = 0;
+            continue;
+        }
+        if (c == '"') {
+            in_str = 1;
+            continue;
+        }
+        if (c != '-' && (c < '0' || c > '9')) continue;
+        size_t j = i;
+        while (j < n && s[j] && strchr("+-.0123456789eE", s[j]))
+            j++;
+        if (k == cap) {
+            rawtok *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) {
+                free(v);
+                return NULL;
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[k++] = (rawtok){s + i, j - i};
+        i = j - 1;
+    }
+    *count = k;
+    return v;
+}
+
+static void id_walk(json_t *v, idscan *w)
+{
+    if (w->k == w->nids) return;
+    if (json_is_number(v)) {
+        if (w->tok < w->ntoks && v == w->ids[w->k]) w->raw[w->k++] = w->toks[w->tok];
+        w->tok++;
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) id_walk(x, w);
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x) id_walk(x, w);
+    }
+}
+
+/* raw[i] for the i-th request of doc (n of them): the text of a real id;
+ * NULL when no id is a real, or when memory runs out (ids are then printed
+ * from their value). */
+static rawtok *real_id_texts(json_t *doc, size_t n, const char *body, size_t len)
+{
+    json_t **ids = NULL;
+    size_t nids = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *req = json_is_array(doc) ? json_array_get(doc, i) : doc;
+        json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+        if (!json_is_real(id)) continue;
+        if (!ids && !(ids = malloc(n * sizeof *ids))) return NULL;
+        ids[nids++] = id;
+    }
+    if (!nids) return NULL;
+    rawtok *byreq = calloc(n, sizeof *byreq);
+    rawtok *raw = calloc(nids, sizeof *raw);
+    idscan w = {.ids = ids, .nids = nids, .raw = raw};
+    w.toks = byreq && raw ? number_tokens(body, len, &w.ntoks) : NULL;
+    if (w.toks) id_walk(doc, &w);
+    if (!w.toks || w.k != nids) {
+        free(byreq);
+        byreq = NULL;
+    } else {
+        for (size_t i = 0, k = 0; i < n; i++) {
+            json_t *req = json_is_array(doc) ? json_array_get(doc, i) : doc;
+            json_t *id = json_is_object(req) ? json_object_get(req, "id") : NULL;
+            if (json_is_real(id)) byreq[i] = raw[k++];
+        }
+    }
+    free(w.toks);
+    free(raw);
+    free(ids);
+    return byreq;
+}
+
+/* Charges the body's n requests to the transport's rate limit; on refusal
+ * writes the one -32005 reply and returns 1. */
+static int refuse(rpc_call *call, size_t n, util_buf *b)
+{
+    if (!call->admit || call->admit(call->admit_ctx, n) == 0) return 0;
+    call->refused = 1;
+    put_errorf(b, NULL, NULL, RPC_RATE_LIMITED, "rate limit exceeded");
+    return 1;
+}
+
 /* Appends the reply to a whole body; returns 0 when nothing is to be sent
  * (only notifications). */
 static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t len, util_buf *b)
 {
     if (too_deep(body, len)) {
-        put_errorf(b, NULL, RPC_PARSE_ERROR, "parse error: nested deeper than %d levels",
+        if (refuse(call, 1, b)) return 1;
+        put_errorf(b, NULL, NULL, RPC_PARSE_ERROR, "parse error: nested deeper than %d levels",
                    RPC_MAX_DEPTH);
         return 1;
     }
     json_error_t jerr;
     json_t *doc = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        put_errorf(b, NULL, RPC_PARSE_ERROR, "parse error: %s at position %d", jerr.text,
+        if (refuse(call, 1, b)) return 1;
+        put_errorf(b, NULL, NULL, RPC_PARSE_ERROR, "parse error: %s at position %d", jerr.text,
                    jerr.position);
         return 1;
     }
+    size_t n = json_is_array(doc) ? json_array_size(doc) : 1;
+    int batch = json_is_array(doc) && n > 0 && n <= RPC_MAX_BATCH;
+    if (refuse(call, batch ? n : 1, b)) {
+        json_decref(doc);
+        return 1;
+    }
+    int full = 0;
     if (!json_is_array(doc)) {
-        int r = handle_one(d, call, doc, b);
+        rawtok *raw = real_id_texts(doc, 1, body, len);
+        int r = handle_one(d, call, doc, raw, &full, b);
+        free(raw);
         json_decref(doc);
         return r;
     }
-    size_t n = json_array_size(doc);
     int any = 1;
     if (n == 0) {
-        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: empty batch");
+        put_errorf(b, NULL, NULL, RPC_INVALID_REQUEST, "invalid request: empty batch");
     } else if (n > RPC_MAX_BATCH) {
-        put_errorf(b, NULL, RPC_INVALID_REQUEST, "invalid request: batch too large (%zu > %d)", n,
-                   RPC_MAX_BATCH);
+        put_errorf(b, NULL, NULL, RPC_INVALID_REQUEST,
+                   "invalid request: batch too large (%zu > %d)", n, RPC_MAX_BATCH);
     } else {
         call->ncalls = n;
+        rawtok *raw = real_id_texts(doc, n, body, len);
         if (d->hook) {
             dlock(d);
             d->hook(d->hook_ctx, call, doc);
@@ -445,12 +609,13 @@ static int handle_doc(rpc_dispatch *d, rpc_call *call, const char *body, size_t 
         for (size_t i = 0; i < n && !b->oom; i++) {
             size_t mark = b->len;
             if (any) util_buf_u8(b, ',');
-            if (handle_one(d, call, json_array_get(doc, i), b))
+            if (handle_one(d, call, json_array_get(doc, i), raw ? &raw[i] : NULL, &full, b))
                 any = 1;
             else
                 b->len = mark;
         }
         util_buf_u8(b, ']');
+        free(raw);
         if (d->hook_end) {
             dlock(d);
             d->hook_end(d->hook_ctx);
@@ -473,6 +638,7 @@ char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, si
     rpc_call none = {0};
     if (!call) call = &none;
     call->ncalls = 1;
+    call->refused = 0;
     util_buf b;
     util_buf_init(&b);
     /* One allocation covers the usual reply. */

@@ -35,7 +35,8 @@ enum {
     RPC_UNAVAILABLE = -32002,
     RPC_EXECUTION_FAILED = -32003, /* data.reason names the execution reason */
     RPC_UNAUTHORIZED = -32004,     /* admin method without admin rights */
-    RPC_RATE_LIMITED = -32005,     /* per-connection rate limit */
+    RPC_RATE_LIMITED = -32005,     /* per-address rate limit */
+    RPC_REPLY_TOO_LARGE = -32005,  /* the reply would pass rpc_call.max_reply */
     RPC_LIMIT_EXCEEDED = -32006,   /* a documented resource limit (subscriptions, ...) */
 };
 
@@ -89,6 +90,19 @@ typedef struct rpc_call {
      * for in-process calls (rpc_dispatch_call_ex), which only the per-method
      * caps bound. */
     rpc_budget *body;
+    /* Rate limit, set by the transport (NULL: none): called once the body is
+     * parsed, before anything runs, with the number of requests it holds (a
+     * batch's length; 1 for a single request or a body that is refused
+     * whole). Nonzero refuses the whole body: its reply is one -32005 "rate
+     * limit exceeded" error and `refused` is set. */
+    int (*admit)(void *ctx, size_t n);
+    void *admit_ctx;
+    int refused;
+    /* Reply cap in bytes (0: none). A result that would take the reply past
+     * it is replaced by a -32005 "reply too large" error with the request's
+     * id, and the batch entries after it are answered the same without
+     * running. */
+    size_t max_reply;
 } rpc_call;
 
 /* Takes `want` gas from the call's budgets (both, when both are there) and

@@ -253,9 +253,10 @@ char *rpc_metrics_render(const rpc_metrics *m, const rpc_metrics_gauges *g, size
     scalar(&b, "openledger_rpc_connections", "gauge", "Open RPC connections (HTTP and WebSocket).",
            g->http.conns);
     scalar(&b, "openledger_rpc_connections_refused_total", "counter",
-           "Connections refused because the connection limit was reached.", g->http.conns_refused);
+           "Connections refused because a connection limit (total or per address) was reached.",
+           g->http.conns_refused);
     scalar(&b, "openledger_rpc_rate_limited_total", "counter",
-           "Requests refused by the per-connection rate limit.", g->http.rate_limited);
+           "Requests refused by the per-address rate limit.", g->http.rate_limited);
     scalar(&b, "openledger_ws_clients", "gauge", "Open WebSocket sessions.", g->http.ws_sessions);
     scalar(&b, "openledger_ws_subscriptions", "gauge", "Live WebSocket subscriptions.",
            g->subscriptions);

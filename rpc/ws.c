@@ -42,9 +42,17 @@ struct rpc_session {
     deferred *rq;
     size_t nrq, caprq;
     uint64_t last_rx_ns;
+    /* Frame headers as they arrive, checked before wslay sees them
+     * (check_frames): the header being read, and the payload bytes of the
+     * current frame still to come. */
+    uint8_t fh[14];
+    size_t fh_len;
+    uint64_t fskip;
 };
 
 static uint64_t next_id;
+
+static void ws_session_feed_checked(rpc_session *s, const uint8_t *data, size_t len);
 
 static int push(deferred **v, size_t *n, size_t *cap, const uint8_t *text, size_t len);
 
@@ -166,12 +174,18 @@ static void run_text(rpc_session *s, const uint8_t *msg, size_t len)
         queue_text(s, RATE_REPLY, sizeof RATE_REPLY - 1);
         return;
     }
-    rpc_call call = {.admin = s->admin, .session = s};
+    http_admit adm = {r, s->rate};
+    rpc_call call = {.admin = s->admin,
+                     .session = s,
+                     .admit = http_rate_admit,
+                     .admit_ctx = &adm,
+                     /* a reply past the send limit would cost the session */
+                     .max_reply =
+                         r->max_reply < r->ws_send_limit ? r->max_reply : r->ws_send_limit};
     size_t n = 0;
     s->in_dispatch = 1;
     char *out = rpc_dispatch_handle_call(r->d, (const char *)msg, len, &n, &call);
     s->in_dispatch = 0;
-    http_rate_charge(r, s->rate, now, call.ncalls);
     if (out) queue_text(s, out, n);
     free(out);
     for (size_t i = 0; i < s->ndq; i++) {
@@ -300,11 +314,77 @@ static void run_input(rpc_session *s)
     flush(s);
 }
 
+/* Follows the frame headers in the client's byte stream. wslay refuses a
+ * fragmented or over-125-byte control frame and a 64-bit length with its top
+ * bit set by closing without a status, and checks a message's size only
+ * once it reads the header; these are refused here with their RFC 6455
+ * codes (1002, 1009) before any of the frame is buffered. Returns how many
+ * bytes of data may go to wslay: all, or those before a refused frame. */
+static size_t check_frames(rpc_session *s, const uint8_t *data, size_t len, uint16_t *code,
+                           const char **why)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (s->fskip) {
+            uint64_t take = len - i < s->fskip ? len - i : s->fskip;
+            s->fskip -= take;
+            i += (size_t)take;
+            continue;
+        }
+        size_t start = i >= s->fh_len ? i - s->fh_len : 0;
+        s->fh[s->fh_len++] = data[i++];
+        if (s->fh_len < 2) continue;
+        uint8_t op = s->fh[0] & 0x0f, len7 = s->fh[1] & 0x7f;
+        if ((op & 8) && (!(s->fh[0] & 0x80) || len7 > 125)) {
+            *code = WSLAY_CODE_PROTOCOL_ERROR;
+            *why = "malformed control frame";
+            return start;
+        }
+        size_t ext = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+        size_t need = 2 + ext + ((s->fh[1] & 0x80) ? 4 : 0);
+        if (s->fh_len < need) continue;
+        uint64_t plen = len7;
+        if (ext) {
+            plen = 0;
+            for (size_t k = 0; k < ext; k++)
+                plen = plen << 8 | s->fh[2 + k];
+        }
+        if (ext == 8 && (plen >> 63)) {
+            *code = WSLAY_CODE_PROTOCOL_ERROR;
+            *why = "bad frame length";
+            return start;
+        }
+        if (!(op & 8) && plen > s->routes->max_body) {
+            *code = WSLAY_CODE_MESSAGE_TOO_BIG;
+            *why = "message too big";
+            return start;
+        }
+        s->fh_len = 0;
+        s->fskip = plen;
+    }
+    return len;
+}
+
 void ws_session_feed(rpc_session *s, const uint8_t *data, size_t len)
 {
     if (s->detached || len == 0) return;
     s->last_rx_ns = util_mono_ns();
     if (!wslay_event_want_read(s->ctx)) return; /* closing: input is dropped */
+    uint16_t code = 0;
+    const char *why = NULL;
+    size_t ok = check_frames(s, data, len, &code, &why);
+    if (ok < len) {
+        /* What came before the refused frame is still answered. */
+        if (ok) ws_session_feed_checked(s, data, ok);
+        close_with(s, code, why);
+        flush(s);
+        return;
+    }
+    ws_session_feed_checked(s, data, len);
+}
+
+static void ws_session_feed_checked(rpc_session *s, const uint8_t *data, size_t len)
+{
     util_buf_put(&s->in, data, len);
     if (s->in.oom) {
         wslay_event_shutdown_read(s->ctx);

@@ -7,8 +7,9 @@
  * notifications later with rpc_session_send.
  *
  * Limits (docs/rpc-protocol.md): a message is at most max_body bytes (close
- * 1009); binary messages are refused (close 1003); invalid frames, unmasked
- * client frames and bad UTF-8 close the session (1002/1007, by wslay). The
+ * 1009, from the frame header); binary messages are refused (close 1003);
+ * invalid frames, unmasked client frames and bad UTF-8 close the session
+ * (1002/1007; malformed control frames and lengths are caught before wslay). The
  * bytes waiting to go out to a client (queued messages, the write buffer and
  * what the socket has not taken yet) may not pass ws_send_limit: a slow
  * consumer is sent close 1008 "send buffer limit exceeded" and dropped, so it

@@ -2,7 +2,7 @@
 # The JSON-RPC service of a real node: /health, /metrics, CORS, the CLI's
 # generic `rpc` and `methods` commands and `watch` over WebSocket, the new
 # chain methods after real transfers, admin rights by bind and token, the
-# per-connection rate limit and the connection cap.
+# per-address rate limit and the connection cap.
 source "$(dirname "$0")/lib/common.sh"
 
 ORIGIN=https://explorer.example
@@ -21,7 +21,7 @@ pre=$(curl -s -i -X OPTIONS -H "Origin: $ORIGIN" -H 'Access-Control-Request-Meth
   -H 'Access-Control-Request-Headers: content-type' "$T_RPC/" | tr -d '\r')
 grep -q "^Access-Control-Allow-Origin: $ORIGIN$" <<<"$pre" || fail "preflight: $pre"
 grep -q '^Access-Control-Allow-Headers: Content-Type, Authorization$' <<<"$pre" || fail "preflight headers"
-got=$(curl -s -i -H "Origin: $ORIGIN" -d '{"jsonrpc":"2.0","id":1,"method":"node_status"}' "$T_RPC/" | tr -d '\r')
+got=$(curl -s -i -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"node_status"}' "$T_RPC/" | tr -d '\r')
 grep -q "^Access-Control-Allow-Origin: $ORIGIN$" <<<"$got" || fail "CORS header on POST"
 pass "CORS for $ORIGIN"
 
@@ -91,11 +91,16 @@ pass "metrics after activity"
 # --- admin on a loopback bind --------------------------------------------------
 out=$(cli rpc admin_setLogLevel info)
 [[ $(jget "$out" 'j["level"]') == info ]] || fail "admin on loopback: $out"
-out=$(curl -s -H 'Origin: https://evil.example' -d '{"jsonrpc":"2.0","id":1,"method":"admin_mempoolFlush","params":[]}' "$T_RPC/")
+out=$(curl -s -H 'Origin: https://evil.example' -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"admin_mempoolFlush","params":[]}' "$T_RPC/")
 [[ $(jget "$out" 'j["error"]["code"]') == -32004 ]] || fail "admin from a foreign page: $out"
-pass "admin: loopback yes, foreign Origin no"
+# a page's form or text/plain post (no CORS preflight) is refused outright
+st=$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: https://evil.example' -H 'Content-Type: text/plain' -d '{"jsonrpc":"2.0","id":1,"method":"admin_mempoolFlush","params":[]}' "$T_RPC/")
+[[ "$st" == 415 ]] || fail "simple cross-origin POST: HTTP $st"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: https://a.example' -H 'Origin: https://b.example' -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"node_status","params":[]}' "$T_RPC/")
+[[ "$st" == 403 ]] || fail "two Origin headers: HTTP $st"
+pass "admin: loopback yes, foreign Origin no; simple cross-origin POST 415, two Origins 403"
 
-# --- per-connection rate limit ----------------------------------------------------
+# --- per-address rate limit ----------------------------------------------------
 res=$(python3 - "$T_PORT" <<'EOF'
 import http.client, sys
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)

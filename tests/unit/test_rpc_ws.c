@@ -200,8 +200,14 @@ static void test_bad_frames(void **state)
     expect_close(d, f, wp_frame(f, 0xc1, ok, strlen(ok), 1), 1002, "RSV1 without extension");
     expect_close(d, f, wp_frame(f, 0xa1, ok, strlen(ok), 1), 1002, "RSV2");
     expect_close(d, f, wp_frame(f, 0x80, ok, strlen(ok), 1), 1002, "continuation first");
-    expect_close(d, f, wp_frame(f, 0x09, "x", 1, 1), 0, "fragmented ping");
-    expect_close(d, f, wp_frame(f, 0x89, big, 126, 1), 0, "ping over 125 bytes");
+    expect_close(d, f, wp_frame(f, 0x09, "x", 1, 1), 1002, "fragmented ping");
+    expect_close(d, f, wp_frame(f, 0x89, big, 126, 1), 1002, "ping over 125 bytes");
+    expect_close(d, f, wp_frame(f, 0x08, "", 0, 1), 1002, "fragmented close");
+    expect_close(d, f, wp_frame(f, 0x8a, big, 200, 1), 1002, "pong over 125 bytes");
+    /* in the same packet as a request */
+    size_t m = wp_frame(f, 0x81, ok, strlen(ok), 1);
+    m += wp_frame(f + m, 0x09, "x", 1, 1);
+    expect_close(d, f, m, 1002, "fragmented ping after a request");
     /* a new text frame while a fragmented one is open */
     size_t n = wp_frame(f, 0x01, "{", 1, 1);
     n += wp_frame(f + n, 0x81, ok, strlen(ok), 1);
@@ -215,7 +221,9 @@ static void test_bad_frames(void **state)
     uint8_t huge[15] = {0x81, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5};
     expect_close(d, huge, sizeof huge, 1009, "2^63-1-byte length");
     huge[2] = 0xff; /* a 64-bit length with the top bit set is invalid */
-    expect_close(d, huge, sizeof huge, 0, "2^64-1-byte length");
+    expect_close(d, huge, sizeof huge, 1002, "2^64-1-byte length");
+    /* the header alone of an oversized frame is enough */
+    expect_close(d, f, wp_frame(f, 0x81, big, 1001, 1) - 1001, 1009, "oversized frame header");
     uint8_t huge2[15] = {0x81, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 1, 2, 3, 4, 5};
     expect_close(d, huge2, sizeof huge2, 1009, "4 GiB length");
     /* text that is not UTF-8, and a bad close payload */
@@ -329,17 +337,39 @@ static void test_rate_limit(void **state)
     print_message("%d of 20 refused\n", limited);
     assert_true(limited >= 10); /* a burst of 5 (+1) passes within the test's time */
     assert_int_equal(p->counters.rate_limited, (uint64_t)limited);
-    /* a batch counts its entries */
+    /* a batch counts its entries, charged before it runs: 6 do not fit a
+     * burst of 5 and are refused whole; 5 do, and then nothing more */
+    const char *e = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1}";
+    char six[512], five[512];
+    snprintf(six, sizeof six, "[%s,%s,%s,%s,%s,%s]", e, e, e, e, e, e);
+    snprintf(five, sizeof five, "[%s,%s,%s,%s,%s]", e, e, e, e, e);
     wspipe *q = wp_open(d, &cfg, 0);
-    wp_send(q,
-            "[{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1},{\"jsonrpc\":\"2.0\",\"method\":"
-            "\"echo\",\"id\":2},{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":3},{\"jsonrpc\":"
-            "\"2.0\",\"method\":\"echo\",\"id\":4},{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
-            "\"id\":5},{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":6}]");
-    wp_send(q, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":7}");
-    assert_int_equal(json_array_size(wp_msg(q, 0)), 6);
-    assert_non_null(json_object_get(wp_msg(q, 1), "error"));
+    wp_send(q, six);
+    json_t *err = json_object_get(wp_msg(q, 0), "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_RATE_LIMITED);
+    wp_send(q, five);
+    assert_int_equal(json_array_size(wp_msg(q, 1)), 5);
+    wp_send(q, e);
+    assert_non_null(json_object_get(wp_msg(q, 2), "error"));
     wp_close(q);
+    wp_close(p);
+    rpc_dispatch_free(d);
+}
+
+/* A reply past the cap (max_reply, or the send limit when lower) is a
+ * -32005 error with its id, and the session stays open. */
+static void test_reply_cap(void **state)
+{
+    rpc_dispatch *d = table();
+    rpc_http_cfg cfg = {.max_reply = 1 << 20, .ws_send_limit = 65536};
+    wspipe *p = wp_open(d, &cfg, 0);
+    wp_send(p, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[100000],\"id\":4}");
+    json_t *err = json_object_get(wp_msg(p, 0), "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "code")), RPC_REPLY_TOO_LARGE);
+    assert_int_equal(json_integer_value(json_object_get(wp_msg(p, 0), "id")), 4);
+    assert_false(p->closed);
+    wp_send(p, "{\"jsonrpc\":\"2.0\",\"method\":\"big\",\"params\":[1000],\"id\":5}");
+    assert_non_null(json_object_get(wp_msg(p, 1), "result"));
     wp_close(p);
     rpc_dispatch_free(d);
 }
@@ -487,7 +517,7 @@ int main(void)
         cmocka_unit_test(test_requests),      cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_slow_consumer), cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_rate_limit),    cmocka_unit_test(test_ping_and_idle),
-        cmocka_unit_test(test_handshake),
+        cmocka_unit_test(test_handshake),     cmocka_unit_test(test_reply_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
