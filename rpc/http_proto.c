@@ -546,8 +546,11 @@ static void answer_rpc(http_proto *p, int keep)
     int admin = http_admin_allowed(r, auth, al, os > 0 ? origin : NULL, ol) &&
                 (r->auth_token || !http_simple_content_type(p));
     http_admit adm = {r, &p->rate};
-    rpc_call call = {
-        .admin = admin, .admit = http_rate_admit, .admit_ctx = &adm, .max_reply = r->max_reply};
+    rpc_call call = {.admin = admin,
+                     .admit = http_rate_admit,
+                     .admit_ctx = &adm,
+                     .max_reply = r->max_reply,
+                     .conn = &p->gas};
     size_t n = 0;
     char *out = rpc_dispatch_handle_call(r->d, (const char *)p->body.data, p->body.len, &n, &call);
     if (out && call.refused)

@@ -130,6 +130,7 @@ typedef struct http_proto {
     util_buf body;
 
     http_rate rate;
+    rpc_budget gas; /* the connection's gas allowance (docs/rpc-protocol.md) */
     /* Set once a WebSocket handshake was answered (101): the bytes after
      * the request belong to the WebSocket session. */
     int upgraded;

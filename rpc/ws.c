@@ -25,6 +25,7 @@ struct rpc_session {
     const ws_io *io;
     void *io_ctx;
     http_rate *rate;
+    rpc_budget gas; /* the session's gas allowance (docs/rpc-protocol.md) */
     wslay_event_context_ptr ctx;
     int admin;
     util_buf in; /* client bytes not yet taken by wslay */
@@ -177,6 +178,7 @@ static void run_text(rpc_session *s, const uint8_t *msg, size_t len)
     http_admit adm = {r, s->rate};
     rpc_call call = {.admin = s->admin,
                      .session = s,
+                     .conn = &s->gas,
                      .admit = http_rate_admit,
                      .admit_ctx = &adm,
                      /* a reply past the send limit would cost the session */
