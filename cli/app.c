@@ -106,10 +106,11 @@ const cli_command cli_commands[] = {
      "Call any JSON-RPC method and print its result as JSON.",
      "PARAMS: a single JSON array is the whole params array; otherwise each PARAM is one\n"
      "positional param, read as JSON when it parses (numbers, true, {...}, \"quoted\") and\n"
-     "as a string otherwise (addresses, 0x hex, latest). Put -- before a param that starts\n"
+     "as a string otherwise (addresses, 0x hex, latest); dev0..dev9 stand for their\n"
+     "addresses (quote one, '\"dev0\"', for the string). Put -- before a param that starts\n"
      "with '-'. Examples:\n"
      "  openledger-cli rpc chain_getBlockRange latest 10 desc\n"
-     "  openledger-cli rpc tx_list ol1... \n"
+     "  openledger-cli rpc account_get dev1\n"
      "  openledger-cli rpc admin_setLogLevel debug\n"
      "'openledger-cli methods' lists every method the node serves.",
      cli_cmd_rpc, 0},

@@ -362,11 +362,14 @@ static char *quote_big_ints(const char *in, size_t n, size_t *outlen)
             o += j - i;
             i = j;
         } else if (c == '-' || (c >= '0' && c <= '9')) {
-            size_t j = i + 1;
-            while (j < n && (strchr("0123456789.eE+-", in[j]) != NULL))
+            size_t j = i + 1, digits = c != '-';
+            while (j < n && ((in[j] >= '0' && in[j] <= '9') || in[j] == '.' || in[j] == 'e' ||
+                             in[j] == 'E' || in[j] == '+' || in[j] == '-')) {
+                digits += in[j] >= '0' && in[j] <= '9';
                 j++;
+            }
             size_t len = j - i;
-            int plain = c != '-' && c != '0' && strspn(in + i, "0123456789") >= len;
+            int plain = c != '-' && c != '0' && digits == len;
             int big =
                 plain && (len > 19 || (len == 19 && memcmp(in + i, "9223372036854775807", 19) > 0));
             if (big) out[o++] = '"';

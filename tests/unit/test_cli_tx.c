@@ -322,6 +322,19 @@ static void test_big_weights(void **state)
                      1);
     assert_non_null(strstr(err, "entry 1 must be"));
     DROP();
+    /* A file that ends inside a number, or holds a NUL byte: read within its
+     * bytes (ASan would see an overread), refused as JSON. */
+    assert_int_equal(attribute(&out, &err, "[99999999999999999999"), 1);
+    assert_non_null(strstr(err, "--entries "));
+    DROP();
+    static const char nul[] = "[{\"contribution\": 1, \"weight\": 1234567890123456789\0001}]";
+    const char *f = write_tmp("nul.json", nul, sizeof nul - 1);
+    assert_int_equal(
+        run(&out, &err,
+            (const char *const[]){"attribute", "--model", "1", "--fee", "1", "--entries", f,
+                                  "--from", "dev0", "--no-wait", NULL}),
+        1);
+    DROP();
     /* A JSON syntax error still names its line. */
     assert_int_equal(attribute(&out, &err, "[\n{\"contribution\": 1, \"weight\": 2},\n]"), 1);
     assert_non_null(strstr(err, "line 3"));
