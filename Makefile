@@ -32,7 +32,7 @@ bench: build
 	bench/run all
 
 fuzz: deps
-	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON >/dev/null
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON -DOL_WERROR=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS)
 
 format:
