@@ -390,7 +390,8 @@ static const char binary_revert[] =
     "{" TX_PART ", \"receipt\": {\"status\": \"failed\", \"gasUsed\": 300, \"fee\": \"300\", "
     "\"error\": \"reverted\", \"failureCode\": \"reverted\", \"revertData\": \"0xff00fe\"}}";
 static const char succeeded[] = "{" TX_PART ", \"receipt\": {\"status\": \"success\", "
-                                "\"gasUsed\": 1000, \"fee\": \"1000\", \"error\": null}}";
+                                "\"failureCode\": null, \"gasUsed\": 1000, \"fee\": \"1000\", "
+                                "\"error\": null}}";
 
 static void test_tx_failure(void **state)
 {
