@@ -3,6 +3,8 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 JOBS       ?= $(shell nproc)
 DEVNET_ARGS ?=
+# A user's build does not stop on warnings; `make test` (and CI) always does.
+WERROR     ?= OFF
 
 .PHONY: all deps build devnet test bench fuzz format clean
 
@@ -12,7 +14,7 @@ deps:
 	@scripts/deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOL_WERROR=ON >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOL_WERROR=$(WERROR) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 devnet: build
@@ -30,7 +32,7 @@ bench: build
 	bench/run all
 
 fuzz: deps
-	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON >/dev/null
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON -DOL_WERROR=ON >/dev/null
 	cmake --build build-fuzz -j$(JOBS)
 
 format:

@@ -1,20 +1,10 @@
 /* Storage of the chain on LevelDB: blocks, receipts, the tx index, commits,
  * state entries and the state tree's nodes, and the head pointer.
  *
- * Key layout (one byte prefix; docs/storage.md):
- *   'H'                -> head: height u64 | block id[32]
- *   'G'                -> genesis document hash[32] | format version u8
- *   'h' height u64be   -> block id[32]
- *   'B' id[32]         -> block encoding
- *   'R' id[32]         -> receipts: count varint | count x lenbytes(stored receipt,
- *                         chain_receipt_encode_stored)
- *   't' txid[32]       -> height u64 | index u32
- *   'c' height u64be   -> commit of that block (chain_commit encoding)
- *   's' statekey       -> state value (accounts: statekey = 'a' | addr[20])
- *   'n' hash[32]       -> state tree node (chain/smt.h)
- *   'x' indexkey       -> explorer index entries, outside the state root:
- *       'x' 'A' addr[20] height u64be index u32be -> txid[32]  (txs by address,
- *           for the sender and, for transfers, the recipient)
+ * The key layout (a one-byte prefix per kind of entry, every prefix this
+ * module writes, and the state and index keys under 's' and 'x') is in
+ * docs/storage.md, the one place that lists it.
+ *
  * Every block is written with its receipts, index entries, state changes, new
  * tree nodes and the new head as ONE synced write batch: after a crash the
  * store is at the last committed block, never between two.

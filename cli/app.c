@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 
+#include "chain/tx.h"
 #include "cli/cli.h"
 #include "cli/commands_rpc.h"
 #include "util/amount.h"
@@ -22,19 +23,19 @@ const cli_command cli_commands[] = {
      "The key is written to KEYSTORE/NAME.json (mode 0600, directory 0700) and is never\n"
      "overwritten. The passphrase comes from --password-file, $OPENLEDGER_PASSWORD, or is\n"
      "asked twice on the terminal; it must not be empty.",
-     cli_cmd_key_new},
+     cli_cmd_key_new, 0},
     {"key list", "", 0, 0, 0, 0, "List the keystore's keys with their addresses.", NULL,
-     cli_cmd_key_list},
+     cli_cmd_key_list, 0},
     {"key show", "NAME", 1, 1, B(CLI_OPT_SECRET), 0,
      "Show a key's address and public key (NAME may be dev0..dev9).",
      "The secret key is printed only with --secret, after the passphrase was checked.",
-     cli_cmd_key_show},
+     cli_cmd_key_show, 0},
     {"key import", "NAME", 1, 1, B(CLI_OPT_SECRET_HEX), B(CLI_OPT_SECRET_HEX),
      "Store an existing secret key in the keystore under NAME.",
      "Handy for tests; note that the secret is visible in the process list while it runs.",
-     cli_cmd_key_import},
+     cli_cmd_key_import, 0},
     {"balance", "ADDRESS|KEYNAME", 1, 1, 0, 0, "Show an account's balance and nonce.", NULL,
-     cli_cmd_balance},
+     cli_cmd_balance, 0},
     {"send", "", 0, 0,
      B(CLI_OPT_FROM) | B(CLI_OPT_TO) | B(CLI_OPT_AMOUNT) | B(CLI_OPT_GAS_PRICE) |
          B(CLI_OPT_GAS_LIMIT) | B(CLI_OPT_NONCE) | B(CLI_OPT_NO_WAIT) | B(CLI_OPT_TIMEOUT),
@@ -45,12 +46,12 @@ const cli_command cli_commands[] = {
      "--no-wait, polls every 200 ms until the transaction is in a block and prints its\n"
      "status, block height, gas used and fee. Exits with 1 if the transaction failed, was\n"
      "rejected, or was not included within the timeout.",
-     cli_cmd_send},
-    {"tx", "HASH", 1, 1, 0, 0, "Show a transaction and its receipt.", NULL, cli_cmd_tx},
+     cli_cmd_send, CHAIN_TX_TRANSFER},
+    {"tx", "HASH", 1, 1, 0, 0, "Show a transaction and its receipt.", NULL, cli_cmd_tx, 0},
     {"block", "[HEIGHT|latest|HASH]", 0, 1, 0, 0,
-     "Show a block header and its transactions (default: latest).", NULL, cli_cmd_block},
+     "Show a block header and its transactions (default: latest).", NULL, cli_cmd_block, 0},
     {"status", "", 0, 0, 0, 0, "Show the node's chain id, height, head hash and version.", NULL,
-     cli_cmd_status},
+     cli_cmd_status, 0},
     {"prove", "ADDRESS|KEYNAME", 1, 1, 0, 0,
      "Fetch a state proof of an account and verify it locally.",
      "Checks that the header decodes and hashes to the header hash the node gave, then\n"
@@ -58,7 +59,7 @@ const cli_command cli_commands[] = {
      "header's state root, and that the proven value is the balance and nonce shown. It\n"
      "does not check the validators' signatures on the header: compare the header hash\n"
      "with another source to trust it.",
-     cli_cmd_prove},
+     cli_cmd_prove, 0},
     /* attribution: cli/commands_attr.c, cli/commands_attr_query.c, docs/attribution.md */
     {"datanet create", "NAME [FILE]", 1, 2,
      CLI_ATTR_TX_OPTS | B(CLI_OPT_BOND) | B(CLI_OPT_REVIEW) | B(CLI_OPT_URI), B(CLI_OPT_FROM),
@@ -66,29 +67,29 @@ const cli_command cli_commands[] = {
      "FILE, a description of the datanet, is hashed (SHA-256) into its metadata hash;\n"
      "--uri says where the description lives. With --review, contributions stay pending\n"
      "until the owner reviews them, and each locks the --bond until then.",
-     cli_cmd_datanet_create},
-    {"datanet show", "ID", 1, 1, 0, 0, "Show a datanet.", NULL, cli_cmd_datanet_show},
-    {"datanet list", "", 0, 0, 0, 0, "List every datanet.", NULL, cli_cmd_datanet_list},
+     cli_cmd_datanet_create, CHAIN_TX_DATANET_CREATE},
+    {"datanet show", "ID", 1, 1, 0, 0, "Show a datanet.", NULL, cli_cmd_datanet_show, 0},
+    {"datanet list", "", 0, 0, 0, 0, "List every datanet.", NULL, cli_cmd_datanet_list, 0},
     {"contribute", "FILE", 1, 1, CLI_ATTR_TX_OPTS | B(CLI_OPT_DATANET) | B(CLI_OPT_URI),
      B(CLI_OPT_FROM) | B(CLI_OPT_DATANET), "Contribute a file's hash to a datanet.",
      "The file never leaves this machine: its SHA-256 and size are sent, with --uri\n"
      "saying where it can be fetched. The datanet's bond is locked from the --from\n"
      "account until the owner reviews the contribution (or returned at once when the\n"
      "datanet does not review).",
-     cli_cmd_contribute},
+     cli_cmd_contribute, CHAIN_TX_CONTRIBUTE},
     {"review", "ID", 1, 1, CLI_ATTR_TX_OPTS | B(CLI_OPT_ACCEPT) | B(CLI_OPT_REJECT),
      B(CLI_OPT_FROM), "Accept or reject a pending contribution (datanet owner only).",
      "--accept returns the bond to the contributor; --reject REASON records the reason\n"
      "code and forfeits the bond to the datanet owner.",
-     cli_cmd_review},
+     cli_cmd_review, CHAIN_TX_REVIEW},
     {"model register", "NAME", 1, 1,
      CLI_ATTR_TX_OPTS | B(CLI_OPT_DATANET) | B(CLI_OPT_ATTESTOR) | B(CLI_OPT_SPLIT) |
          B(CLI_OPT_REWARD_CONTRACT),
      B(CLI_OPT_FROM) | B(CLI_OPT_DATANET) | B(CLI_OPT_SPLIT),
      "Register a model trained on datanets, with its attestor and fee split.", NULL,
-     cli_cmd_model_register},
-    {"model show", "ID", 1, 1, 0, 0, "Show a model.", NULL, cli_cmd_model_show},
-    {"model list", "", 0, 0, 0, 0, "List every model.", NULL, cli_cmd_model_list},
+     cli_cmd_model_register, CHAIN_TX_MODEL_REGISTER},
+    {"model show", "ID", 1, 1, 0, 0, "Show a model.", NULL, cli_cmd_model_show, 0},
+    {"model list", "", 0, 0, 0, 0, "List every model.", NULL, cli_cmd_model_list, 0},
     {"attribute", "", 0, 0,
      CLI_ATTR_TX_OPTS | B(CLI_OPT_MODEL) | B(CLI_OPT_FEE) | B(CLI_OPT_ENTRIES) |
          B(CLI_OPT_OUTPUT_HASH) | B(CLI_OPT_EVIDENCE_HASH) | B(CLI_OPT_METHOD),
@@ -97,61 +98,61 @@ const cli_command cli_commands[] = {
      "The fee goes to the model's reward contract, which pays the validators, the\n"
      "contributors in proportion to their weights, and the model owner. Prints the\n"
      "stored record with every payout.",
-     cli_cmd_attribute},
+     cli_cmd_attribute, CHAIN_TX_ATTRIBUTE},
     {"impact", "ADDRESS|KEYNAME", 1, 1, 0, 0,
      "Show what an address contributed, which models used it and what it earned.", NULL,
-     cli_cmd_impact},
+     cli_cmd_impact, 0},
     {"rpc", "METHOD [PARAM...]", 1, CLI_MAX_POS - 1, 0, 0,
      "Call any JSON-RPC method and print its result as JSON.",
      "PARAMS: a single JSON array is the whole params array; otherwise each PARAM is one\n"
      "positional param, read as JSON when it parses (numbers, true, {...}, \"quoted\") and\n"
-     "as a string otherwise (addresses, 0x hex, latest). Put -- before a param that starts\n"
+     "as a string otherwise (addresses, 0x hex, latest); dev0..dev9 stand for their\n"
+     "addresses (quote one, '\"dev0\"', for the string). Put -- before a param that starts\n"
      "with '-'. Examples:\n"
      "  openledger-cli rpc chain_getBlockRange latest 10 desc\n"
-     "  openledger-cli rpc tx_list ol1... \n"
+     "  openledger-cli rpc account_get dev1\n"
      "  openledger-cli rpc admin_setLogLevel debug\n"
      "'openledger-cli methods' lists every method the node serves.",
-     cli_cmd_rpc},
+     cli_cmd_rpc, 0},
     {"methods", "", 0, 0, 0, 0, "List the node's JSON-RPC methods (rpc_discover).", NULL,
-     cli_cmd_methods},
+     cli_cmd_methods, 0},
     {"watch", "[COUNT]", 0, 1, 0, 0, "Follow new blocks over WebSocket, one line per block.",
      "Subscribes to subscribe_newBlocks on the node's /ws endpoint (derived from --rpc) and\n"
      "prints height, hash, transactions, gas, time and the gap to the previous block. With\n"
      "--json, prints each block notification as one line of JSON. Stops after COUNT blocks\n"
      "when given, else runs until interrupted.",
-     cli_cmd_watch},
+     cli_cmd_watch, 0},
     /* contracts: cli/commands_contract.c, docs/contracts.md */
     {"asm", "FILE.olasm", 1, 1, B(CLI_OPT_OUTPUT), 0,
      "Assemble a contract and verify it; writes the code blob.",
      "Writes to --output (default: FILE with .olasm replaced by .bin) and prints\n"
      "the size and code hash. Errors are reported as file:line:col: message; the\n"
      "verifier's rejections point at the offending source line (docs/vm.md).",
-     cli_cmd_asm},
+     cli_cmd_asm, 0},
     {"disasm", "FILE.bin", 1, 1, B(CLI_OPT_OUTPUT), 0,
      "Disassemble a code blob; the text assembles back to the same bytes.",
-     "Prints to standard output, or writes --output.", cli_cmd_disasm},
+     "Prints to standard output, or writes --output.", cli_cmd_disasm, 0},
     {"contract deploy", "FILE.olasm|FILE.bin", 1, 1, CLI_ATTR_TX_OPTS, B(CLI_OPT_FROM),
      "Deploy a contract (DEPLOY), wait for it, print its address.",
      "A .olasm file is assembled (and verified) first; any other file is sent as\n"
      "the code blob and verified by the node, which refuses code that does not\n"
      "verify before it reaches a block. The address is derived from the --from\n"
      "address and the nonce.",
-     cli_cmd_contract_deploy},
+     cli_cmd_contract_deploy, CHAIN_TX_DEPLOY},
     {"contract call", "ADDRESS", 1, 1,
      CLI_ATTR_TX_OPTS | B(CLI_OPT_INPUT) | B(CLI_OPT_VALUE) | B(CLI_OPT_READ), 0,
      "Call a contract: a CALL transaction, or read-only with --read.",
      "As a transaction (--from needed) it waits for the receipt and prints status,\n"
-     "gas used, return data, events and the revert message or fault. The default\n"
-     "--gas-limit is CALL's 2,000 plus 1,000,000 for the VM; unused gas is\n"
-     "refunded. With --read the node runs the call against its latest state and\n"
-     "keeps nothing (contract_call); --from then only names the caller, and\n"
-     "--value and --gas-limit are passed on.",
-     cli_cmd_contract_call},
+     "gas used, return data, events and, when it failed, its failure code and revert\n"
+     "data; unused gas is refunded. With --read the node runs the call against its\n"
+     "latest state and keeps nothing (contract_call); --from then only names the\n"
+     "caller, and --value and --gas-limit are passed on.",
+     cli_cmd_contract_call, CHAIN_TX_CALL},
     {"contract show", "ADDRESS", 1, 1, 0, 0, "Show a contract's code hash, code size and balance.",
-     NULL, cli_cmd_contract_show},
+     NULL, cli_cmd_contract_show, 0},
     {"contract storage", "ADDRESS KEY", 2, 2, 0, 0,
      "Show one storage slot of a contract (KEY: 32 bytes of hex).",
-     "An empty slot reads as 32 zero bytes.", cli_cmd_contract_storage},
+     "An empty slot reads as 32 zero bytes.", cli_cmd_contract_storage, 0},
 };
 const size_t cli_ncommands = sizeof cli_commands / sizeof cli_commands[0];
 

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chain/tx.h"
 #include "cli/cli.h"
+#include "cli/tx_submit.h"
 
 const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_RPC] =
@@ -30,8 +32,9 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_TO] = {"to", "ADDRESS|KEYNAME", "recipient: an ol1... address or a key name"},
     [CLI_OPT_AMOUNT] = {"amount", "OPEN", "amount in OPEN, up to 9 decimals (e.g. 1.25)"},
     [CLI_OPT_GAS_PRICE] = {"gas-price", "N", "gas price in base units (default 1)"},
+    /* Each signing command says its own default: gas_limit_help. */
     [CLI_OPT_GAS_LIMIT] = {"gas-limit", "N",
-                           "gas limit (default: what the transaction needs, 1000 for a transfer)"},
+                           "gas limit (default: the transaction's intrinsic gas)"},
     [CLI_OPT_NONCE] = {"nonce", "N", "nonce to use (default: the account's pending nonce)"},
     [CLI_OPT_NO_WAIT] = {"no-wait", NULL, "print the hash and return without waiting"},
     [CLI_OPT_TIMEOUT] = {"timeout", "S", "seconds to wait for inclusion (default 30)"},
@@ -225,21 +228,75 @@ static void print_usage_line(FILE *f, const cli_command *c)
     print_wrapped(f, line, 7);
 }
 
-static void print_opt(FILE *f, int o)
+/* Intrinsic gas of a transaction of this type with n entries, datanets or
+ * code bytes: the numbers come from chain_tx_intrinsic_gas itself, so the
+ * help cannot drift from what the node charges. */
+static unsigned long long intrinsic(int type, uint32_t n)
 {
-    char left[64];
+    chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = (uint8_t)type;
+    if (type == CHAIN_TX_MODEL_REGISTER)
+        tx.body.model_register.ndatanets = n;
+    else if (type == CHAIN_TX_ATTRIBUTE)
+        tx.body.attribute.nentries = n;
+    else if (type == CHAIN_TX_DEPLOY)
+        tx.body.deploy.len = n;
+    return (unsigned long long)chain_tx_intrinsic_gas(&tx);
+}
+
+/* The --gas-limit default of a signing command, as cli_tx_submit computes
+ * it: the intrinsic gas plus the command's extra VM gas (cli/tx_submit.h). */
+static void gas_limit_help(const cli_command *c, char *out, size_t cap)
+{
+    unsigned long long base = intrinsic(c->tx_type, 0), per = intrinsic(c->tx_type, 1) - base;
+    switch (c->tx_type) {
+    case CHAIN_TX_MODEL_REGISTER:
+        snprintf(out, cap, "gas limit (default %llu + %llu per --datanet, the intrinsic gas)", base,
+                 per);
+        break;
+    case CHAIN_TX_ATTRIBUTE:
+        snprintf(out, cap,
+                 "gas limit (default %llu + %llu per entry: the intrinsic %llu + %llu per entry, "
+                 "plus %u + %u per entry for the reward contract's VM gas; unused gas is refunded)",
+                 base + CLI_ATTR_VM_GAS_BASE, per + CLI_ATTR_VM_GAS_PER_ENTRY, base, per,
+                 CLI_ATTR_VM_GAS_BASE, CLI_ATTR_VM_GAS_PER_ENTRY);
+        break;
+    case CHAIN_TX_DEPLOY:
+        snprintf(out, cap, "gas limit (default %llu + %llu per code byte, the intrinsic gas)", base,
+                 per);
+        break;
+    case CHAIN_TX_CALL:
+        snprintf(out, cap,
+                 "gas limit (default %llu: the intrinsic %llu plus %u for the VM; unused gas is "
+                 "refunded). With --read, the VM gas cap (default: the node's, see "
+                 "contract_call)",
+                 base + CLI_CALL_VM_GAS, base, CLI_CALL_VM_GAS);
+        break;
+    default: snprintf(out, cap, "gas limit (default %llu, the intrinsic gas)", base); break;
+    }
+}
+
+static void print_opt(FILE *f, const cli_command *cmd, int o)
+{
+    char left[64], help[320];
     snprintf(left, sizeof left, "--%s%s%s", cli_optdefs[o].name, cli_optdefs[o].arg ? " " : "",
              cli_optdefs[o].arg ? cli_optdefs[o].arg : "");
     fprintf(f, "  %-24s ", left);
     if (strlen(left) > 24) fprintf(f, "\n%*s", 27, "");
-    print_wrapped(f, cli_optdefs[o].help, 27);
+    const char *text = cli_optdefs[o].help;
+    if (o == CLI_OPT_GAS_LIMIT && cmd && cmd->tx_type) {
+        gas_limit_help(cmd, help, sizeof help);
+        text = help;
+    }
+    print_wrapped(f, text, 27);
 }
 
 static void print_global_opts(FILE *f)
 {
     fputs("Global options (accepted before or after the command):\n", f);
     for (int o = 0; o < CLI_OPT_COUNT; o++)
-        if (CLI_GLOBAL_OPTS & CLI_OPTBIT(o)) print_opt(f, o);
+        if (CLI_GLOBAL_OPTS & CLI_OPTBIT(o)) print_opt(f, NULL, o);
 }
 
 void cli_print_help(FILE *f, const cli_command *cmd)
@@ -251,7 +308,7 @@ void cli_print_help(FILE *f, const cli_command *cmd)
         if (cmd->opts) {
             fputs("\nOptions:\n", f);
             for (int o = 0; o < CLI_OPT_COUNT; o++)
-                if (cmd->opts & CLI_OPTBIT(o)) print_opt(f, o);
+                if (cmd->opts & CLI_OPTBIT(o)) print_opt(f, cmd, o);
         }
         fputc('\n', f);
         print_global_opts(f);

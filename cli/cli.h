@@ -105,6 +105,9 @@ typedef struct cli_command {
     const char *summary;
     const char *details; /* NULL or extra paragraphs for --help */
     cli_cmd_fn fn;
+    /* A signing command: the chain_tx type it sends, from which its --help
+     * derives the real default of --gas-limit. 0 for the others. */
+    int tx_type;
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -173,6 +176,8 @@ int cli_json_hex32(const json_t *obj, const char *key, uint8_t out[32], util_err
 
 /* 0..9 for "dev0".."dev9", else -1. */
 int cli_dev_index(const char *s);
+/* The address of development key idx (0..9). */
+int cli_dev_address(int idx, chain_addr *a, util_err *err);
 /* Resolves the keystore directory: --keystore, $OPENLEDGER_KEYSTORE, or
  * $HOME/.openledger/keystore. */
 int cli_keystore_dir(const cli_ctx *ctx, char *out, size_t cap, util_err *err);
@@ -196,6 +201,13 @@ void cli_passphrase_free(char *p, size_t len);
 /* Prints the committed/pending state of a chain_getTransaction result: status,
  * block, gas used, fee, error. Returns 0, or UTIL_EIO if the answer is malformed. */
 int cli_print_tx_outcome(cli_ctx *ctx, const json_t *res, util_err *err);
+/* The structured failure of a receipt or contract_call result, when present:
+ * "failure:" (failureCode), "revert data:" (revertData, 0x hex) and "revert
+ * text:" (revertText, sent only when the data is valid UTF-8). */
+void cli_print_failure(cli_ctx *ctx, const json_t *r);
+/* Prints node-supplied text with control characters (C0, DEL, C1) escaped,
+ * so a contract's revert message cannot drive the terminal. */
+void cli_print_safe(FILE *o, const char *s);
 /* "2025-11-24 16:00:00.000 UTC" from unix ms (out >= 40 bytes). */
 void cli_format_time_ms(char *out, size_t cap, uint64_t ms);
 

@@ -12,14 +12,12 @@
 #include "cli/keystore.h"
 #include "cli/tx_submit.h"
 #include "util/amount.h"
+#include "util/bytes.h"
 #include "util/hex.h"
 
-/* ATTRIBUTE runs the model's reward contract: its metered VM gas comes on top
- * of the intrinsic gas (the genesis split needs under 1,000 gas an entry).
- * Unused gas is refunded. */
-#define ATTR_VM_GAS_BASE 50000u
-#define ATTR_VM_GAS_PER_ENTRY 1000u
 #define FIND_PAGES 20
+/* 256 entries of two 20-digit numbers fit many times over. */
+#define ENTRIES_FILE_MAX (1 << 20)
 
 /* SHA-256 and size of a file, read in chunks. */
 static int hash_file(cli_ctx *ctx, const char *path, uint8_t h[32], uint64_t *size)
@@ -339,22 +337,109 @@ int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a)
 
 /* ---- attribute ---- */
 
+/* jansson reads a bare integer above INT64_MAX as an error (or, with
+ * JSON_DECODE_INT_AS_REAL, as a double that loses the low digits). Weights
+ * and ids are u64: every bare integer too large for an int64 is put in quotes
+ * before parsing, so its exact digits reach cli_parse_u64, which takes values
+ * up to 2^64-1 and refuses the rest. Strings are skipped with their escapes;
+ * negative numbers, fractions and exponents are left to the JSON parser and
+ * the entry checks. Returns a malloc'd copy (*outlen bytes), or NULL when out
+ * of memory. */
+static char *quote_big_ints(const char *in, size_t n, size_t *outlen)
+{
+    /* Each quoted integer has at least 19 digits and gains 2 bytes. */
+    char *out = malloc(n + 2 * (n / 19 + 1) + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        char c = in[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < n && in[j] != '"')
+                j += in[j] == '\\' ? 2 : 1;
+            j = j < n ? j + 1 : n;
+            memcpy(out + o, in + i, j - i);
+            o += j - i;
+            i = j;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i + 1, digits = c != '-';
+            while (j < n && ((in[j] >= '0' && in[j] <= '9') || in[j] == '.' || in[j] == 'e' ||
+                             in[j] == 'E' || in[j] == '+' || in[j] == '-')) {
+                digits += in[j] >= '0' && in[j] <= '9';
+                j++;
+            }
+            size_t len = j - i;
+            int plain = c != '-' && c != '0' && digits == len;
+            int big =
+                plain && (len > 19 || (len == 19 && memcmp(in + i, "9223372036854775807", 19) > 0));
+            if (big) out[o++] = '"';
+            memcpy(out + o, in + i, len);
+            o += len;
+            if (big) out[o++] = '"';
+            i = j;
+        } else {
+            out[o++] = c;
+            i++;
+        }
+    }
+    out[o] = 0;
+    *outlen = o;
+    return out;
+}
+
+/* 0, or -1 not a whole number, -2 a whole number above 2^64-1. */
 static int entry_u64(json_t *v, uint64_t *out)
 {
     if (json_is_integer(v) && json_integer_value(v) >= 0) {
         *out = (uint64_t)json_integer_value(v);
         return 0;
     }
-    return json_is_string(v) ? cli_parse_u64(json_string_value(v), out) : -1;
+    if (!json_is_string(v)) return -1;
+    const char *s = json_string_value(v);
+    if (cli_parse_u64(s, out) == 0) return 0;
+    return s[0] && strspn(s, "0123456789") == strlen(s) ? -2 : -1;
 }
 
-/* [{"contribution": ID, "weight": N}, ...]; numbers or decimal strings. */
+static int read_text(cli_ctx *ctx, const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return cli_fail(ctx, "--entries %s: %s", path, strerror(errno));
+    util_buf b;
+    util_buf_init(&b);
+    char chunk[8192];
+    size_t n;
+    int bad = 0;
+    while (!bad && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        bad = b.len + n > ENTRIES_FILE_MAX;
+        util_buf_put(&b, chunk, n);
+    }
+    bad = bad || ferror(f) || b.oom;
+    fclose(f);
+    if (bad) {
+        util_buf_free(&b);
+        return cli_fail(ctx, "--entries %s: cannot read it, or larger than %d bytes", path,
+                        ENTRIES_FILE_MAX);
+    }
+    *text = (char *)b.data;
+    *len = b.len;
+    return CLI_EXIT_OK;
+}
+
+/* [{"contribution": ID, "weight": N}, ...]; whole numbers up to 2^64-1, bare
+ * or as decimal strings. */
 static int read_entries(cli_ctx *ctx, const char *path, chain_tx_attribute *b)
 {
+    char *raw = NULL, *text;
+    size_t rawlen = 0, len = 0;
+    int rc = read_text(ctx, path, &raw, &rawlen);
+    if (rc) return rc;
+    text = quote_big_ints(raw ? raw : "", rawlen, &len);
+    free(raw);
+    if (!text) return cli_fail(ctx, "out of memory");
     json_error_t je;
-    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
     if (!doc) return cli_fail(ctx, "--entries %s: line %d: %s", path, je.line, je.text);
-    int rc = CLI_EXIT_OK;
     size_t n = json_array_size(doc);
     if (!json_is_array(doc)) {
         rc = cli_fail(ctx, "--entries %s: expected a JSON array of entries", path);
@@ -367,9 +452,19 @@ static int read_entries(cli_ctx *ctx, const char *path, chain_tx_attribute *b)
     for (size_t i = 0; !rc && i < n; i++) {
         json_t *it = json_array_get(doc, i);
         chain_attr_entry *en = &b->entries[i];
-        if (!json_is_object(it) || json_object_size(it) != 2 ||
-            entry_u64(json_object_get(it, "contribution"), &en->contribution) ||
-            entry_u64(json_object_get(it, "weight"), &en->weight))
+        static const char *const field[2] = {"contribution", "weight"};
+        uint64_t *dst[2] = {&en->contribution, &en->weight};
+        int bad = !json_is_object(it) || json_object_size(it) != 2;
+        for (int k = 0; !bad && k < 2; k++) {
+            json_t *v = json_object_get(it, field[k]);
+            bad = entry_u64(v, dst[k]);
+            if (bad == -2)
+                rc = cli_fail(ctx,
+                              "--entries %s: entry %zu: %s %s is above the largest value, "
+                              "18446744073709551615 (2^64-1)",
+                              path, i, field[k], json_string_value(v));
+        }
+        if (bad && !rc)
             rc = cli_fail(ctx,
                           "--entries %s: entry %zu must be {\"contribution\": ID, \"weight\": N} "
                           "with whole numbers",
@@ -417,7 +512,8 @@ int cli_cmd_attribute(cli_ctx *ctx, const cli_args *a)
     if ((rc = read_entries(ctx, a->opt[CLI_OPT_ENTRIES], b))) return rc;
 
     uint64_t model = b->model;
-    cli_submit s = {.extra_gas = ATTR_VM_GAS_BASE + (uint64_t)ATTR_VM_GAS_PER_ENTRY * b->nentries};
+    cli_submit s = {.extra_gas =
+                        CLI_ATTR_VM_GAS_BASE + (uint64_t)CLI_ATTR_VM_GAS_PER_ENTRY * b->nentries};
     rc = cli_tx_submit(ctx, a, &tx, &s);
     chain_tx_free(&tx);
     if (rc || !s.result) return rc;

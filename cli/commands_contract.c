@@ -18,9 +18,6 @@
 #include "util/hex.h"
 #include "vm/vm.h"
 
-/* Gas allowed for the contract's metered VM work on top of CALL's intrinsic
- * gas when --gas-limit is not given. Unused gas is refunded. */
-#define CONTRACT_CALL_GAS 1000000u
 /* Biggest binary read as code: one byte past the limit tells "too large". */
 #define READ_MAX (CHAIN_CODE_MAX + 1)
 
@@ -150,9 +147,20 @@ static void print_contract_receipt(cli_ctx *ctx, const json_t *r)
     const char *s;
     if ((s = json_string_value(json_object_get(r, "contractAddress"))))
         fprintf(o, "contract:  %s\n", s);
-    if ((s = json_string_value(json_object_get(r, "error")))) {
-        if (strncmp(s, "reverted: ", 10) == 0) fprintf(o, "revert:    %s\n", s + 10);
-        if (strncmp(s, "vm_fault: ", 10) == 0) fprintf(o, "fault:     %s\n", s + 10);
+    /* A node that gives no failureCode: the outcome is read from the error's
+     * prefix (cli_print_failure shows the structured fields otherwise). */
+    if (!json_object_get(r, "failureCode") &&
+        (s = json_string_value(json_object_get(r, "error")))) {
+        if (strncmp(s, "reverted: ", 10) == 0) {
+            fputs("revert:    ", o);
+            cli_print_safe(o, s + 10);
+            fputc('\n', o);
+        }
+        if (strncmp(s, "vm_fault: ", 10) == 0) {
+            fputs("fault:     ", o);
+            cli_print_safe(o, s + 10);
+            fputc('\n', o);
+        }
     }
     s = json_string_value(json_object_get(r, "returnData"));
     if (s && strcmp(s, "0x") != 0) fprintf(o, "return:    %s\n", s);
@@ -199,15 +207,22 @@ int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a)
     tx.type = CHAIN_TX_DEPLOY;
     tx.body.deploy.code = code; /* owned by tx from here */
     tx.body.deploy.len = (uint32_t)len;
-    cli_submit s = {.extra_gas = 0};
+    cli_submit s = {.extra_gas = 0, .caller_prints_no_wait_json = 1};
     rc = cli_tx_submit(ctx, a, &tx, &s);
-    if (rc == CLI_EXIT_OK && !s.result && !ctx->json) {
-        /* --no-wait: the address is known before inclusion. */
+    if (rc == CLI_EXIT_OK && !s.result) {
+        /* --no-wait: the address is known before inclusion, from the sender
+         * and the nonce just signed (chain/exec_contract.c). */
         chain_addr ca;
         char str[CHAIN_ADDR_STR_LEN + 1];
         chain_contract_addr(&ca, &tx.from, tx.nonce);
         chain_addr_encode(str, &ca);
-        fprintf(ctx->out, "contract:  %s (once included)\n", str);
+        if (ctx->json) {
+            json_t *j = json_pack("{s:s, s:s}", "hash", s.txid, "contractAddress", str);
+            rc = j ? cli_print_json(ctx, j) : cli_fail(ctx, "out of memory");
+            json_decref(j);
+        } else {
+            fprintf(ctx->out, "contract:  %s (once included)\n", str);
+        }
     }
     chain_tx_free(&tx);
     if (rc || !s.result) return rc;
@@ -266,14 +281,25 @@ static int call_read(cli_ctx *ctx, const cli_args *a, const char *to, const char
         uint64_t gas = 0;
         fprintf(ctx->out, "status:    %s (read-only, nothing was changed)\n", st ? st : "?");
         const char *er = json_string_value(json_object_get(res, "error"));
-        if (er) fprintf(ctx->out, "error:     %s\n", er);
+        if (er) {
+            fputs("error:     ", ctx->out);
+            cli_print_safe(ctx->out, er);
+            fputc('\n', ctx->out);
+        }
+        cli_print_failure(ctx, res);
         if (cli_json_u64(res, "gasUsed", &gas, &e) == 0)
             fprintf(ctx->out, "gas used:  %llu\n", (unsigned long long)gas);
         print_contract_receipt(ctx, res);
     }
     if (rc == CLI_EXIT_OK && (!st || strcmp(st, "success") != 0)) {
         const char *er = json_string_value(json_object_get(res, "error"));
-        rc = cli_fail(ctx, "call failed%s%s", er ? ": " : "", er ? er : "");
+        fputs("error: call failed", ctx->err);
+        if (er) {
+            fputs(": ", ctx->err);
+            cli_print_safe(ctx->err, er);
+        }
+        fputc('\n', ctx->err);
+        rc = CLI_EXIT_ERR;
     }
     json_decref(res);
     return rc;
@@ -322,7 +348,7 @@ int cli_cmd_contract_call(cli_ctx *ctx, const cli_args *a)
     tx.body.call.input = len ? input : NULL;
     tx.body.call.len = (uint32_t)len;
     if (!len) free(input);
-    cli_submit s = {.extra_gas = CONTRACT_CALL_GAS};
+    cli_submit s = {.extra_gas = CLI_CALL_VM_GAS};
     int rc = cli_tx_submit(ctx, a, &tx, &s);
     chain_tx_free(&tx);
     if (rc || !s.result) return rc;

@@ -126,6 +126,46 @@ static void print_tx_body(cli_ctx *ctx, const json_t *tx, const char *indent)
         fprintf(o, "%ssize:      %llu bytes\n", indent, (unsigned long long)v);
 }
 
+void cli_print_safe(FILE *o, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        /* C0 controls, DEL, and the C1 controls (U+0080..U+009F, UTF-8
+         * C2 80..C2 9F: CSI is one) could drive the terminal. */
+        if (*p < 0x20 || *p == 0x7f) {
+            fprintf(o, "\\x%02x", *p);
+        } else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+            fprintf(o, "\\u%04x", p[1]);
+            p++;
+        } else {
+            fputc(*p, o);
+        }
+    }
+}
+
+void cli_print_failure(cli_ctx *ctx, const json_t *r)
+{
+    FILE *o = ctx->out;
+    const char *code = json_string_value(json_object_get(r, "failureCode"));
+    const char *data = json_string_value(json_object_get(r, "revertData"));
+    const char *text = json_string_value(json_object_get(r, "revertText"));
+    if (code) {
+        fputs("failure:   ", o);
+        cli_print_safe(o, code);
+        fputc('\n', o);
+    }
+    if (data) {
+        fputs("revert data: ", o);
+        cli_print_safe(o, data);
+        fputc('\n', o);
+    }
+    if (text) {
+        fputs("revert text: ", o);
+        cli_print_safe(o, text);
+        fputc('\n', o);
+    }
+}
+
 int cli_print_tx_outcome(cli_ctx *ctx, const json_t *res, util_err *err)
 {
     FILE *o = ctx->out;
@@ -149,8 +189,12 @@ int cli_print_tx_outcome(cli_ctx *ctx, const json_t *res, util_err *err)
     cli_format_amount(amt, sizeof amt, fee);
     fprintf(o, "status:    %s\n", status);
     json_t *er = json_object_get(rc, "error");
-    if (json_is_string(er) && json_string_length(er))
-        fprintf(o, "error:     %s\n", json_string_value(er));
+    if (json_is_string(er) && json_string_length(er)) {
+        fputs("error:     ", o);
+        cli_print_safe(o, json_string_value(er));
+        fputc('\n', o);
+    }
+    cli_print_failure(ctx, rc);
     fprintf(o, "block:     %llu (%s), index %llu\n", (unsigned long long)height, bhash,
             (unsigned long long)idx);
     fprintf(o, "gas used:  %llu\nfee:       %s\n", (unsigned long long)gas, amt);

@@ -20,8 +20,21 @@ json_t *cli_rpc_params(const char *const *args, int n, util_err *err)
     }
     json_t *arr = json_array();
     for (int i = 0; arr && i < n; i++) {
-        json_t *v = json_loads(args[i], JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
-        if (!v) v = json_string(args[i]);
+        json_t *v = NULL;
+        int dev = cli_dev_index(args[i]);
+        if (dev >= 0) {
+            chain_addr a;
+            char s[CHAIN_ADDR_STR_LEN + 1];
+            if (cli_dev_address(dev, &a, err)) {
+                json_decref(arr);
+                return NULL;
+            }
+            chain_addr_encode(s, &a);
+            v = json_string(s);
+        } else {
+            v = json_loads(args[i], JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+            if (!v) v = json_string(args[i]);
+        }
         if (!v) {
             util_err_set(err, UTIL_EINVAL, "param %d is not valid UTF-8", i);
             json_decref(arr);

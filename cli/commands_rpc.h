@@ -14,8 +14,9 @@ int cli_cmd_watch(cli_ctx *ctx, const cli_args *a);
 /* The params array of `rpc METHOD ARG...`: one argument that is a JSON array
  * is the whole params array; otherwise each argument is one param, taken as
  * JSON when it parses (numbers, true, objects, "quoted strings") and as a
- * plain string otherwise (addresses, 0x hex, latest). NULL on a bad
- * argument, with err filled. */
+ * plain string otherwise (addresses, 0x hex, latest), except that dev0..dev9
+ * stand for their addresses, as in every other command ("\"dev0\"" is the
+ * literal string). NULL on a bad argument, with err filled. */
 json_t *cli_rpc_params(const char *const *args, int n, util_err *err);
 
 /* One line for a newBlocks notification result, e.g.

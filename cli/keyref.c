@@ -18,6 +18,16 @@ int cli_dev_index(const char *s)
     return -1;
 }
 
+int cli_dev_address(int idx, chain_addr *a, util_err *err)
+{
+    chain_keypair kp;
+    if (idx < 0 || chain_keypair_dev(&kp, (uint32_t)idx))
+        return util_err_set(err, UTIL_ECRYPTO, "cannot derive development key dev%d", idx);
+    chain_addr_from_pubkey(a, kp.pubkey);
+    chain_keypair_clear(&kp);
+    return 0;
+}
+
 int cli_keystore_dir(const cli_ctx *ctx, char *out, size_t cap, util_err *err)
 {
     const char *d = ctx->keystore_opt;
@@ -54,11 +64,7 @@ int cli_resolve_address(cli_ctx *ctx, const char *s, chain_addr *a,
             return rc;
         }
     } else if (cli_dev_index(s) >= 0) {
-        chain_keypair kp;
-        if (chain_keypair_dev(&kp, (uint32_t)cli_dev_index(s)))
-            return util_err_set(err, UTIL_ECRYPTO, "cannot derive development key %s", s);
-        chain_addr_from_pubkey(a, kp.pubkey);
-        chain_keypair_clear(&kp);
+        if ((rc = cli_dev_address(cli_dev_index(s), a, err))) return rc;
     } else {
         char dir[4096];
         cli_keyinfo info;

@@ -180,7 +180,7 @@ int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s)
         fflush(ctx->out);
     }
     if (a->opt[CLI_OPT_NO_WAIT]) {
-        if (ctx->json) {
+        if (ctx->json && !s->caller_prints_no_wait_json) {
             json_t *h = json_string(s->txid);
             rc = cli_print_json(ctx, h);
             json_decref(h);
@@ -197,6 +197,13 @@ int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s)
 int cli_tx_report_failure(cli_ctx *ctx, const cli_submit *s)
 {
     json_t *er = json_object_get(json_object_get(s->result, "receipt"), "error");
-    return cli_fail(ctx, "transaction failed%s%s", json_is_string(er) ? ": " : "",
-                    json_is_string(er) ? json_string_value(er) : "");
+    /* The error can carry a contract's revert message: escaped like every
+     * node-supplied text (cli_print_safe). */
+    fputs("error: transaction failed", ctx->err);
+    if (json_is_string(er)) {
+        fputs(": ", ctx->err);
+        cli_print_safe(ctx->err, json_string_value(er));
+    }
+    fputc('\n', ctx->err);
+    return CLI_EXIT_ERR;
 }

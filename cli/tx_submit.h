@@ -13,8 +13,18 @@
 #include "chain/tx.h"
 #include "cli/cli.h"
 
+/* VM gas a command allows on top of the intrinsic gas when --gas-limit is not
+ * given (unused gas is refunded). ATTRIBUTE runs the model's reward contract:
+ * the genesis split needs under 1,000 gas an entry. */
+#define CLI_ATTR_VM_GAS_BASE 50000u
+#define CLI_ATTR_VM_GAS_PER_ENTRY 1000u
+#define CLI_CALL_VM_GAS 1000000u
+
 typedef struct cli_submit {
     uint64_t extra_gas; /* added to the intrinsic gas for the default gas limit */
+    /* With --json --no-wait the caller prints the JSON (contract deploy adds
+     * the address); otherwise cli_tx_submit prints the hash as a JSON string. */
+    int caller_prints_no_wait_json;
     /* Filled by cli_tx_submit: */
     char txid[67];   /* "0x" + 64 hex digits */
     json_t *result;  /* chain_getTransaction answer once included (NULL with --no-wait) */
