@@ -14,18 +14,21 @@
 /* The txs array starts with room for this many transactions. */
 #define TXS_FIRST 64
 
-/* Room for the transactions after the first i, which took used bytes, with
- * left bytes unread: as many as those bytes hold at the density seen so far
- * (so a block of similar transactions is reallocated once, and the copy is
- * of the TXS_FIRST first ones), and at least half as many again (so a block
- * whose transactions shrink is reallocated O(log n) times). Never more than
- * the declared count. */
-static size_t txs_cap(size_t i, size_t used, size_t left, uint64_t cnt)
+/* Capacity of the txs array when it is full and the next transaction has
+ * decoded: n transactions decoded, taking used bytes, left bytes unread.
+ * First TXS_FIRST; then room for as many as the
+ * unread bytes hold at the density seen so far, plus a quarter, so that a
+ * block is normally reallocated once, after TXS_FIRST, and the copy is small;
+ * at least half as many again, so a block whose transactions shrink is
+ * reallocated O(log n) times. Never more than the declared count, which a
+ * valid block has exactly: the margin costs nothing once it decodes. */
+static size_t txs_cap(size_t n, size_t used, size_t left, uint64_t cnt)
 {
-    uint64_t want = i ? i + i / 2 + 1 : TXS_FIRST;
-    /* left <= 16 MiB and i <= 100000: the product fits in 64 bits. */
-    if (i && used) {
-        uint64_t est = i + (uint64_t)left * i / used + 1;
+    uint64_t want = n <= 1 ? TXS_FIRST : n + n / 2;
+    /* left <= 16 MiB and n <= 100000: the product fits in 64 bits. */
+    if (n > 1 && used) {
+        uint64_t more = (uint64_t)left * n / used;
+        uint64_t est = n + more + more / 4 + 1;
         if (est > want) want = est;
     }
     return (size_t)(want < cnt ? want : cnt);
@@ -231,7 +234,7 @@ int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err
             goto fail;
         }
         if (i == cap) {
-            size_t ncap = txs_cap(i, r.pos - first, util_rd_left(&r), cnt);
+            size_t ncap = txs_cap(i + 1, r.pos - first, util_rd_left(&r), cnt);
             chain_tx *t = realloc(b->txs, ncap * sizeof *t);
             if (!t) {
                 chain_tx_free(&tx);
