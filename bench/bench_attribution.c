@@ -248,8 +248,10 @@ static void setup(const opts *o, world *w)
     chain_tx tx = {.type = CHAIN_TX_DATANET_CREATE,
                    .nonce = pending_nonce(o, &w->owner_addr),
                    .gas_limit = CHAIN_GAS_DATANET_CREATE};
-    snprintf(tx.body.datanet_create.name, sizeof tx.body.datanet_create.name, "%s", name);
+    if (chain_tx_set_str(&tx.body.datanet_create.name, name, CHAIN_NAME_MAX))
+        bench_die("out of memory");
     hex[0] = sign_hex(&tx, w->chain_id, &w->owner);
+    chain_tx_free(&tx);
     run_setup(o, "create a datanet", hex, 1);
     json_t *ds = bench_call(o->rpc, "datanet_list", json_pack("[n,i,s]", 100, "desc"), 0);
     w->datanet = 0;
@@ -307,14 +309,17 @@ static void setup(const opts *o, world *w)
                       .nonce = on + a,
                       .gas_limit = CHAIN_GAS_MODEL_REGISTER + CHAIN_GAS_MODEL_PER_DATANET};
         chain_tx_model_register *b = &t.body.model_register;
-        snprintf(b->name, sizeof b->name, "%s/m%zu", name, a);
-        b->ndatanets = 1;
-        b->datanets[0] = w->datanet;
+        char mname[CHAIN_NAME_MAX + 1];
+        snprintf(mname, sizeof mname, "%s/m%zu", name, a);
+        if (chain_tx_set_str(&b->name, mname, CHAIN_NAME_MAX) ||
+            chain_tx_set_datanets(b, &w->datanet, 1))
+            bench_die("out of memory");
         memcpy(b->attestor, w->att[a].pubkey, 32);
         b->owner_bp = 2000;
         b->validators_bp = 1000;
         b->contributors_bp = 7000;
         hex[a] = sign_hex(&t, w->chain_id, &w->owner);
+        chain_tx_free(&t);
     }
     run_setup(o, "register models", hex, A);
     free(hex);

@@ -11,6 +11,29 @@
  * before allocating. */
 #define TX_MIN_SIZE (1 + 2 + 1 + CHAIN_PUBKEY_LEN + 3 * 8 + CHAIN_SIG_LEN)
 
+/* The txs array starts with room for this many transactions. */
+#define TXS_FIRST 64
+
+/* Capacity of the txs array when it is full and the next transaction has
+ * decoded: n transactions decoded, taking used bytes, left bytes unread.
+ * First TXS_FIRST; then room for as many as the
+ * unread bytes hold at the density seen so far, plus a quarter, so that a
+ * block is normally reallocated once, after TXS_FIRST, and the copy is small;
+ * at least half as many again, so a block whose transactions shrink is
+ * reallocated O(log n) times. Never more than the declared count, which a
+ * valid block has exactly: the margin costs nothing once it decodes. */
+static size_t txs_cap(size_t n, size_t used, size_t left, uint64_t cnt)
+{
+    uint64_t want = n <= 1 ? TXS_FIRST : n + n / 2;
+    /* left <= 16 MiB and n <= 100000: the product fits in 64 bits. */
+    if (n > 1 && used) {
+        uint64_t more = (uint64_t)left * n / used;
+        uint64_t est = n + more + more / 4 + 1;
+        if (est > want) want = est;
+    }
+    return (size_t)(want < cnt ? want : cnt);
+}
+
 static int id_ok(const uint8_t *p, size_t n)
 {
     char s[CHAIN_ID_MAX + 1];
@@ -192,23 +215,36 @@ int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err
     if (cnt > util_rd_left(&r) / (1 + TX_MIN_SIZE))
         return util_err_set(err, UTIL_EINVAL, "block: %llu transactions cannot fit in %zu bytes",
                             (unsigned long long)cnt, util_rd_left(&r));
-    if (cnt) {
-        b->txs = calloc((size_t)cnt, sizeof *b->txs);
-        if (!b->txs) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    }
+    /* The array grows only after a transaction decoded: the declared count is
+     * an upper bound, never a size to allocate up front, so a count the bytes
+     * do not back costs nothing (docs/encoding.md, "Block"). */
+    size_t cap = 0, first = r.pos;
     for (size_t i = 0; i < cnt; i++) {
         const uint8_t *tp;
         size_t tn;
+        chain_tx tx;
         if (util_rd_lenbytes(&r, &tp, &tn, CHAIN_TX_MAX_SIZE)) {
             rc =
                 util_err_set(err, UTIL_EINVAL, "block: tx %zu: %s at byte %zu", i, r.err, r.err_at);
             goto fail;
         }
-        rc = chain_tx_decode(&b->txs[i], tp, tn, err);
+        rc = chain_tx_decode(&tx, tp, tn, err);
         if (rc) {
             util_err_prefix(err, "block: tx %zu: ", i);
             goto fail;
         }
+        if (i == cap) {
+            size_t ncap = txs_cap(i + 1, r.pos - first, util_rd_left(&r), cnt);
+            chain_tx *t = realloc(b->txs, ncap * sizeof *t);
+            if (!t) {
+                chain_tx_free(&tx);
+                rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+                goto fail;
+            }
+            b->txs = t;
+            cap = ncap;
+        }
+        b->txs[i] = tx; /* moves ownership of the body into the array */
         b->ntx = i + 1;
     }
     if (util_rd_end(&r)) {
@@ -217,8 +253,7 @@ int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err
     }
     return 0;
 fail:
-    b->ntx = (size_t)cnt; /* calloc'd entries are safe to free */
-    chain_block_free(b);
+    chain_block_free(b); /* the ntx decoded ones */
     return rc;
 }
 

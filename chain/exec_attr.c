@@ -132,9 +132,9 @@ int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt 
     int rc;
     if ((rc = next_id(ex, 'd', &d.id, err))) return rc;
     d.owner = tx->from;
-    snprintf(d.name, sizeof d.name, "%s", b->name);
+    snprintf(d.name, sizeof d.name, "%s", chain_tx_str(b->name));
     memcpy(d.meta_hash, b->meta_hash, 32);
-    snprintf(d.meta_uri, sizeof d.meta_uri, "%s", b->meta_uri);
+    snprintf(d.meta_uri, sizeof d.meta_uri, "%s", chain_tx_str(b->meta_uri));
     d.bond = b->bond;
     d.review = b->review;
     d.height = chain_exec_context(ex)->height;
@@ -176,7 +176,7 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
     c.contributor = tx->from;
     memcpy(c.content_hash, b->content_hash, 32);
     c.size = b->size;
-    snprintf(c.uri, sizeof c.uri, "%s", b->uri);
+    snprintf(c.uri, sizeof c.uri, "%s", chain_tx_str(b->uri));
     c.status = d.review ? CHAIN_CONTRIB_PENDING : CHAIN_CONTRIB_ACCEPTED;
     c.bond = d.bond;
     c.height = chain_exec_context(ex)->height;
@@ -264,9 +264,9 @@ int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt 
         if ((rc = LOAD_DATANET(ex, b->datanets[i], &ds[i], err))) return rc;
     if ((rc = next_id(ex, 'm', &m.id, err))) return rc;
     m.owner = tx->from;
-    snprintf(m.name, sizeof m.name, "%s", b->name);
+    snprintf(m.name, sizeof m.name, "%s", chain_tx_str(b->name));
     m.ndatanets = b->ndatanets;
-    memcpy(m.datanets, b->datanets, sizeof m.datanets);
+    if (b->ndatanets) memcpy(m.datanets, b->datanets, (size_t)b->ndatanets * sizeof *b->datanets);
     memcpy(m.attestor, b->attestor, 32);
     static const chain_addr zero;
     if (memcmp(b->reward_contract.b, zero.b, CHAIN_ADDR_LEN) == 0)

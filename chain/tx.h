@@ -11,9 +11,23 @@
  * not know the genesis, so the sighash is computed when signing and checking,
  * never stored. id = SHA-256(0x03 || full encoding).
  *
- * A chain_tx owns heap memory for the ATTRIBUTE, DEPLOY and CALL bodies
- * (entries, code, input): never copy one with `=` or memcpy, use
- * chain_tx_copy, and release every tx with chain_tx_free. */
+ * A chain_tx owns heap memory for its variable-length body parts: the names
+ * and URIs of DATANET_CREATE, CONTRIBUTE and MODEL_REGISTER, the datanet list
+ * of MODEL_REGISTER, ATTRIBUTE entries, DEPLOY code and CALL input. Each is
+ * allocated at its exact size, so the struct stays small (its body union is
+ * the size of the largest fixed part, ATTRIBUTE's) and decoding a block of
+ * small transactions costs little more than the block (docs/encoding.md,
+ * "Block"). The decoder and chain_tx_copy allocate them, chain_tx_free
+ * releases them; a failed decode or copy leaves nothing allocated. Never copy
+ * a tx with `=` or memcpy (use chain_tx_copy), release every tx with
+ * chain_tx_free, and set the strings and the datanet list only through
+ * chain_tx_set_str and chain_tx_set_datanets.
+ *
+ * Strings (name, meta_uri, uri) are NUL-terminated copies. An empty string is
+ * NULL, never "": the decoder and chain_tx_set_str store NULL for it, and the
+ * encoder writes NULL as an empty field. Read them through chain_tx_str,
+ * which returns "" for NULL. A name is never empty in a valid tx, so a
+ * decoded name is never NULL. */
 #ifndef OL_CHAIN_TX_H
 #define OL_CHAIN_TX_H
 
@@ -78,9 +92,9 @@ enum chain_attr_method {
 /* DATANET_CREATE body: name lenbytes | meta_hash[32] | meta_uri lenbytes | bond u64 | review u8
  * (0/1) */
 typedef struct chain_tx_datanet_create {
-    char name[CHAIN_NAME_MAX + 1];
+    char *name; /* owned, 1..CHAIN_NAME_MAX bytes */
     uint8_t meta_hash[32];
-    char meta_uri[CHAIN_URI_MAX + 1];
+    char *meta_uri; /* owned, 0..CHAIN_URI_MAX bytes, NULL when empty */
     uint64_t bond;
     uint8_t review;
 } chain_tx_datanet_create;
@@ -90,7 +104,7 @@ typedef struct chain_tx_contribute {
     uint64_t datanet;
     uint8_t content_hash[32];
     uint64_t size;
-    char uri[CHAIN_URI_MAX + 1];
+    char *uri; /* owned, 0..CHAIN_URI_MAX bytes, NULL when empty */
 } chain_tx_contribute;
 
 /* REVIEW body: contribution u64 | accept u8 (0/1) | reason u32 (0 when accepting) */
@@ -104,9 +118,9 @@ typedef struct chain_tx_review {
  * attestor pubkey[32] | reward_contract[20] (all zero: the default) |
  * owner_bp u16 | validators_bp u16 | contributors_bp u16 */
 typedef struct chain_tx_model_register {
-    char name[CHAIN_NAME_MAX + 1];
+    char *name; /* owned, 1..CHAIN_NAME_MAX bytes */
     uint32_t ndatanets;
-    uint64_t datanets[CHAIN_MODEL_MAX_DATANETS];
+    uint64_t *datanets; /* owned, ndatanets ids (malloc), NULL when ndatanets == 0 */
     uint8_t attestor[32];
     chain_addr reward_contract;
     uint16_t owner_bp, validators_bp, contributors_bp;
@@ -221,5 +235,21 @@ int chain_tx_copy(chain_tx *dst, const chain_tx *src);
 /* Frees the owned body memory and sets its pointers NULL and counts 0. Safe on
  * a zeroed tx, NULL, and twice. */
 void chain_tx_free(chain_tx *tx);
+
+/* Sets an owned string of a body (name, meta_uri, uri) to a copy of s, freeing
+ * the old one; s NULL or "" stores NULL (the empty string). UTIL_ELIMIT when s
+ * is longer than max bytes, UTIL_ENOMEM; on failure *dst is unchanged. The
+ * characters are checked later, by chain_tx_sign/finalize. */
+int chain_tx_set_str(char **dst, const char *s, size_t max);
+/* A body string for reading: s, or "" when s is NULL. */
+const char *chain_tx_str(const char *s);
+/* Sets a MODEL_REGISTER body's datanet list to a copy of ids[0..n), freeing
+ * the old one (n = 0 stores NULL). UTIL_ELIMIT when n >
+ * CHAIN_MODEL_MAX_DATANETS, UTIL_ENOMEM; on failure the body is unchanged. */
+int chain_tx_set_datanets(chain_tx_model_register *b, const uint64_t *ids, uint32_t n);
+/* Bytes of heap the tx's body owns, as requested from malloc (without the
+ * allocator's own overhead): what decoding it allocates besides the chain_tx
+ * itself. */
+size_t chain_tx_heap_bytes(const chain_tx *tx);
 
 #endif

@@ -29,23 +29,23 @@ static int too_long(const char *what, uint64_t n, size_t max, util_err *err)
                         what, (unsigned long long)n, max);
 }
 
-/* Text kept in a fixed char array: it must be terminated inside the array. */
-static int check_str(const char *s, size_t cap, const char *what, uint8_t lo, int nonempty,
+/* An owned body string (NULL is empty) of at most max bytes. */
+static int check_str(const char *s, size_t max, const char *what, uint8_t lo, int nonempty,
                      util_err *err)
 {
-    size_t n = strnlen(s, cap);
-    if (n == cap) return too_long(what, n, cap - 1, err);
-    return check_text((const uint8_t *)s, n, what, lo, nonempty, err);
+    size_t n = strnlen(chain_tx_str(s), max + 1);
+    if (n > max) return too_long(what, n, max, err);
+    return check_text((const uint8_t *)chain_tx_str(s), n, what, lo, nonempty, err);
 }
 
 static int check_name(const char *s, util_err *err)
 {
-    return check_str(s, CHAIN_NAME_MAX + 1, "name", 0x20, 1, err);
+    return check_str(s, CHAIN_NAME_MAX, "name", 0x20, 1, err);
 }
 
 static int check_uri(const char *s, const char *what, util_err *err)
 {
-    return check_str(s, CHAIN_URI_MAX + 1, what, 0x21, 0, err);
+    return check_str(s, CHAIN_URI_MAX, what, 0x21, 0, err);
 }
 
 static int check_flag(uint8_t v, const char *what, util_err *err)
@@ -151,9 +151,11 @@ int chain_tx_body_check(const chain_tx *tx, util_err *err)
     case CHAIN_TX_REVIEW: return check_review(&tx->body.review, err);
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
-        if (check_name(b->name, err) || check_ndatanets(b->ndatanets, err) || check_model(b, err))
-            return UTIL_EINVAL;
-        return 0;
+        if (check_name(b->name, err) || check_ndatanets(b->ndatanets, err)) return UTIL_EINVAL;
+        if (!b->datanets)
+            return util_err_set(err, UTIL_EINVAL, "transaction: %u datanets but no datanet array",
+                                b->ndatanets);
+        return check_model(b, err);
     }
     case CHAIN_TX_ATTRIBUTE: {
         const chain_tx_attribute *b = &tx->body.attribute;
@@ -184,12 +186,19 @@ static size_t lenbytes_len(size_t n)
     return util_varint_len(n) + n;
 }
 
+/* An array pointer that is NULL encodes as empty, whatever the count says. */
 static uint32_t model_n(const chain_tx_model_register *b)
 {
+    if (!b->datanets) return 0;
     return b->ndatanets > CHAIN_MODEL_MAX_DATANETS ? CHAIN_MODEL_MAX_DATANETS : b->ndatanets;
 }
 
-/* An array pointer that is NULL encodes as empty, whatever the count says. */
+/* Length of an owned string as encoded (NULL is empty; clamped like counts). */
+static size_t str_n(const char *s, size_t max)
+{
+    return s ? strnlen(s, max) : 0;
+}
+
 static uint32_t attr_n(const chain_tx_attribute *b)
 {
     return b->entries ? b->nentries : 0;
@@ -211,16 +220,16 @@ size_t chain_tx_body_len(const chain_tx *tx)
     case CHAIN_TX_TRANSFER: return CHAIN_ADDR_LEN + 8;
     case CHAIN_TX_DATANET_CREATE: {
         const chain_tx_datanet_create *b = &tx->body.datanet_create;
-        return lenbytes_len(strnlen(b->name, CHAIN_NAME_MAX)) + 32 +
-               lenbytes_len(strnlen(b->meta_uri, CHAIN_URI_MAX)) + 8 + 1;
+        return lenbytes_len(str_n(b->name, CHAIN_NAME_MAX)) + 32 +
+               lenbytes_len(str_n(b->meta_uri, CHAIN_URI_MAX)) + 8 + 1;
     }
     case CHAIN_TX_CONTRIBUTE:
-        return 8 + 32 + 8 + lenbytes_len(strnlen(tx->body.contribute.uri, CHAIN_URI_MAX));
+        return 8 + 32 + 8 + lenbytes_len(str_n(tx->body.contribute.uri, CHAIN_URI_MAX));
     case CHAIN_TX_REVIEW: return 8 + 1 + 4;
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
         uint32_t n = model_n(b);
-        return lenbytes_len(strnlen(b->name, CHAIN_NAME_MAX)) + util_varint_len(n) + 8 * (size_t)n +
+        return lenbytes_len(str_n(b->name, CHAIN_NAME_MAX)) + util_varint_len(n) + 8 * (size_t)n +
                32 + CHAIN_ADDR_LEN + 3 * 2;
     }
     case CHAIN_TX_ATTRIBUTE: {
@@ -242,9 +251,9 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
         break;
     case CHAIN_TX_DATANET_CREATE: {
         const chain_tx_datanet_create *b = &tx->body.datanet_create;
-        util_buf_lenbytes(out, b->name, strnlen(b->name, CHAIN_NAME_MAX));
+        util_buf_lenbytes(out, b->name, str_n(b->name, CHAIN_NAME_MAX));
         util_buf_put(out, b->meta_hash, 32);
-        util_buf_lenbytes(out, b->meta_uri, strnlen(b->meta_uri, CHAIN_URI_MAX));
+        util_buf_lenbytes(out, b->meta_uri, str_n(b->meta_uri, CHAIN_URI_MAX));
         util_buf_u64(out, b->bond);
         util_buf_u8(out, b->review);
         break;
@@ -254,7 +263,7 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
         util_buf_u64(out, b->datanet);
         util_buf_put(out, b->content_hash, 32);
         util_buf_u64(out, b->size);
-        util_buf_lenbytes(out, b->uri, strnlen(b->uri, CHAIN_URI_MAX));
+        util_buf_lenbytes(out, b->uri, str_n(b->uri, CHAIN_URI_MAX));
         break;
     }
     case CHAIN_TX_REVIEW:
@@ -265,7 +274,7 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
         uint32_t n = model_n(b);
-        util_buf_lenbytes(out, b->name, strnlen(b->name, CHAIN_NAME_MAX));
+        util_buf_lenbytes(out, b->name, str_n(b->name, CHAIN_NAME_MAX));
         util_buf_varint(out, n);
         for (uint32_t i = 0; i < n; i++)
             util_buf_u64(out, b->datanets[i]);
@@ -305,10 +314,11 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
 
 /* ---- decoding ---- */
 
-/* Reads lenbytes text into dst (capacity max + 1). The length is checked
- * before the bytes are read, so an over-long length is reported as such and
- * not as truncation. */
-static int read_text(util_rd *r, size_t start, char *dst, size_t max, const char *what, uint8_t lo,
+/* Reads lenbytes text into a fresh NUL-terminated allocation of its exact
+ * size (NULL when empty), checked before anything is allocated. The length is
+ * checked before the bytes are read, so an over-long length is reported as
+ * such and not as truncation. */
+static int read_text(util_rd *r, size_t start, char **dst, size_t max, const char *what, uint8_t lo,
                      int nonempty, util_err *err)
 {
     uint64_t n;
@@ -317,26 +327,32 @@ static int read_text(util_rd *r, size_t start, char *dst, size_t max, const char
     if (n > max) return too_long(what, n, max, err);
     if (util_rd_bytes(r, &p, (size_t)n)) return chain_tx_rd_error(r, start, err);
     if (check_text(p, (size_t)n, what, lo, nonempty, err)) return UTIL_EINVAL;
-    memcpy(dst, p, (size_t)n);
-    dst[n] = 0;
+    *dst = NULL;
+    if (n == 0) return 0;
+    char *s = malloc((size_t)n + 1);
+    if (!s) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    memcpy(s, p, (size_t)n);
+    s[n] = 0;
+    *dst = s;
     return 0;
 }
 
-static int read_name(util_rd *r, size_t start, char *dst, util_err *err)
+static int read_name(util_rd *r, size_t start, char **dst, util_err *err)
 {
     return read_text(r, start, dst, CHAIN_NAME_MAX, "name", 0x20, 1, err);
 }
 
-static int read_uri(util_rd *r, size_t start, char *dst, const char *what, util_err *err)
+static int read_uri(util_rd *r, size_t start, char **dst, const char *what, util_err *err)
 {
     return read_text(r, start, dst, CHAIN_URI_MAX, what, 0x21, 0, err);
 }
 
 static int read_datanet_create(chain_tx_datanet_create *b, util_rd *r, size_t start, util_err *err)
 {
-    if (read_name(r, start, b->name, err)) return UTIL_EINVAL;
+    int rc;
+    if ((rc = read_name(r, start, &b->name, err))) return rc;
     if (util_rd_copy(r, b->meta_hash, 32)) return chain_tx_rd_error(r, start, err);
-    if (read_uri(r, start, b->meta_uri, "meta_uri", err)) return UTIL_EINVAL;
+    if ((rc = read_uri(r, start, &b->meta_uri, "meta_uri", err))) return rc;
     if (util_rd_u64(r, &b->bond) || util_rd_u8(r, &b->review))
         return chain_tx_rd_error(r, start, err);
     return check_flag(b->review, "review", err);
@@ -347,7 +363,7 @@ static int read_contribute(chain_tx_contribute *b, util_rd *r, size_t start, uti
     if (util_rd_u64(r, &b->datanet) || util_rd_copy(r, b->content_hash, 32) ||
         util_rd_u64(r, &b->size))
         return chain_tx_rd_error(r, start, err);
-    return read_uri(r, start, b->uri, "uri", err);
+    return read_uri(r, start, &b->uri, "uri", err);
 }
 
 static int read_review(chain_tx_review *b, util_rd *r, size_t start, util_err *err)
@@ -360,12 +376,18 @@ static int read_review(chain_tx_review *b, util_rd *r, size_t start, util_err *e
 static int read_model(chain_tx_model_register *b, util_rd *r, size_t start, util_err *err)
 {
     uint64_t n;
-    if (read_name(r, start, b->name, err)) return UTIL_EINVAL;
+    const uint8_t *p;
+    int rc;
+    if ((rc = read_name(r, start, &b->name, err))) return rc;
     if (util_rd_varint(r, &n, UINT64_MAX)) return chain_tx_rd_error(r, start, err);
     if (check_ndatanets(n, err)) return UTIL_EINVAL;
+    /* Borrow first: nothing is allocated for ids that are not there. */
+    if (util_rd_bytes(r, &p, (size_t)n * 8)) return chain_tx_rd_error(r, start, err);
+    b->datanets = malloc((size_t)n * sizeof *b->datanets);
+    if (!b->datanets) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     b->ndatanets = (uint32_t)n;
     for (uint32_t i = 0; i < b->ndatanets; i++)
-        if (util_rd_u64(r, &b->datanets[i])) return chain_tx_rd_error(r, start, err);
+        b->datanets[i] = util_get_u64le(p + (size_t)i * 8);
     if (util_rd_copy(r, b->attestor, 32) || util_rd_copy(r, b->reward_contract.b, CHAIN_ADDR_LEN) ||
         util_rd_u16(r, &b->owner_bp) || util_rd_u16(r, &b->validators_bp) ||
         util_rd_u16(r, &b->contributors_bp))
@@ -439,10 +461,8 @@ static int read_call(chain_tx_call *b, util_rd *r, size_t start, util_err *err)
     return 0;
 }
 
-int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
+static int body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
 {
-    /* Each reader allocates at most once, as its last step, so a failure
-     * never leaves memory behind. */
     switch (tx->type) {
     case CHAIN_TX_TRANSFER:
         if (util_rd_copy(r, tx->body.transfer.to.b, CHAIN_ADDR_LEN) ||
@@ -461,7 +481,78 @@ int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
     }
 }
 
+int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
+{
+    /* A reader may have allocated a name before a later field failed: the
+     * body owns whatever it stored, so freeing it leaves nothing behind. */
+    int rc = body_read(tx, r, start, err);
+    if (rc) chain_tx_body_free(tx);
+    return rc;
+}
+
 /* ---- ownership ---- */
+
+const char *chain_tx_str(const char *s)
+{
+    return s ? s : "";
+}
+
+/* Owned string bytes: the text and its NUL (0 for NULL). */
+static size_t str_heap(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+int chain_tx_set_str(char **dst, const char *s, size_t max)
+{
+    char *copy = NULL;
+    size_t n = s ? strnlen(s, max + 1) : 0;
+    if (n > max) return UTIL_ELIMIT;
+    if (n) {
+        copy = malloc(n + 1);
+        if (!copy) return UTIL_ENOMEM;
+        memcpy(copy, s, n + 1);
+    }
+    free(*dst);
+    *dst = copy;
+    return 0;
+}
+
+int chain_tx_set_datanets(chain_tx_model_register *b, const uint64_t *ids, uint32_t n)
+{
+    uint64_t *copy = NULL;
+    if (n > CHAIN_MODEL_MAX_DATANETS) return UTIL_ELIMIT;
+    if (n) {
+        copy = malloc((size_t)n * sizeof *copy);
+        if (!copy) return UTIL_ENOMEM;
+        memcpy(copy, ids, (size_t)n * sizeof *copy);
+    }
+    free(b->datanets);
+    b->datanets = copy;
+    b->ndatanets = n;
+    return 0;
+}
+
+size_t chain_tx_heap_bytes(const chain_tx *tx)
+{
+    switch (tx->type) {
+    case CHAIN_TX_DATANET_CREATE:
+        return str_heap(tx->body.datanet_create.name) + str_heap(tx->body.datanet_create.meta_uri);
+    case CHAIN_TX_CONTRIBUTE: return str_heap(tx->body.contribute.uri);
+    case CHAIN_TX_MODEL_REGISTER:
+        return str_heap(tx->body.model_register.name) +
+               (tx->body.model_register.datanets
+                    ? (size_t)tx->body.model_register.ndatanets * sizeof(uint64_t)
+                    : 0);
+    case CHAIN_TX_ATTRIBUTE:
+        return tx->body.attribute.entries
+                   ? (size_t)tx->body.attribute.nentries * sizeof(chain_attr_entry)
+                   : 0;
+    case CHAIN_TX_DEPLOY: return tx->body.deploy.code ? tx->body.deploy.len : 0;
+    case CHAIN_TX_CALL: return tx->body.call.input ? tx->body.call.len : 0;
+    default: return 0;
+    }
+}
 
 static int dup_bytes(void **dst, const void *src, size_t n)
 {
@@ -473,11 +564,39 @@ static int dup_bytes(void **dst, const void *src, size_t n)
     return 0;
 }
 
+/* Copies an owned string; dst is NULL on failure. */
+static int dup_str(char **dst, const char *src)
+{
+    void *p;
+    int rc = dup_bytes(&p, src, str_heap(src));
+    *dst = p;
+    return rc;
+}
+
 int chain_tx_body_copy(chain_tx *dst, const chain_tx *src)
 {
     void *p;
     int rc = 0;
     switch (src->type) {
+    case CHAIN_TX_DATANET_CREATE: {
+        chain_tx_datanet_create *d = &dst->body.datanet_create;
+        d->meta_uri = NULL;
+        if (!(rc = dup_str(&d->name, src->body.datanet_create.name)))
+            rc = dup_str(&d->meta_uri, src->body.datanet_create.meta_uri);
+        break;
+    }
+    case CHAIN_TX_CONTRIBUTE:
+        rc = dup_str(&dst->body.contribute.uri, src->body.contribute.uri);
+        break;
+    case CHAIN_TX_MODEL_REGISTER: {
+        const chain_tx_model_register *b = &src->body.model_register;
+        dst->body.model_register.datanets = NULL;
+        if (!(rc = dup_str(&dst->body.model_register.name, b->name))) {
+            rc = dup_bytes(&p, b->datanets, (size_t)b->ndatanets * sizeof *b->datanets);
+            dst->body.model_register.datanets = p;
+        }
+        break;
+    }
     case CHAIN_TX_ATTRIBUTE:
         rc = dup_bytes(&p, src->body.attribute.entries,
                        (size_t)src->body.attribute.nentries * sizeof(chain_attr_entry));
@@ -493,12 +612,31 @@ int chain_tx_body_copy(chain_tx *dst, const chain_tx *src)
         break;
     default: break;
     }
+    /* Partial copies are released here, so dst owns nothing on failure. */
+    if (rc) chain_tx_body_free(dst);
     return rc;
 }
 
 void chain_tx_body_free(chain_tx *tx)
 {
     switch (tx->type) {
+    case CHAIN_TX_DATANET_CREATE:
+        free(tx->body.datanet_create.name);
+        free(tx->body.datanet_create.meta_uri);
+        tx->body.datanet_create.name = NULL;
+        tx->body.datanet_create.meta_uri = NULL;
+        break;
+    case CHAIN_TX_CONTRIBUTE:
+        free(tx->body.contribute.uri);
+        tx->body.contribute.uri = NULL;
+        break;
+    case CHAIN_TX_MODEL_REGISTER:
+        free(tx->body.model_register.name);
+        free(tx->body.model_register.datanets);
+        tx->body.model_register.name = NULL;
+        tx->body.model_register.datanets = NULL;
+        tx->body.model_register.ndatanets = 0;
+        break;
     case CHAIN_TX_ATTRIBUTE:
         free(tx->body.attribute.entries);
         tx->body.attribute.entries = NULL;

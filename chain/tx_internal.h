@@ -17,14 +17,16 @@ int chain_tx_type_known(uint8_t type);
 void chain_tx_body_encode(const chain_tx *tx, util_buf *out);
 /* Bytes chain_tx_body_encode appends. */
 size_t chain_tx_body_len(const chain_tx *tx);
-/* Reads and validates the body of tx->type. On failure nothing stays
- * allocated (the owned pointers are NULL). */
+/* Reads and validates the body of tx->type, allocating its owned parts at
+ * their exact sizes. On failure nothing stays allocated (the owned pointers
+ * are NULL). */
 int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err);
 /* Validates the body of a transaction built in memory, with the decoder's
  * rules and messages. */
 int chain_tx_body_check(const chain_tx *tx, util_err *err);
 /* Deep-copies the owned parts of src's body into dst (which holds a shallow
- * copy of src). On failure dst's owned pointers are NULL. */
+ * copy of src). On failure dst's owned pointers are NULL (partial copies are
+ * freed). */
 int chain_tx_body_copy(chain_tx *dst, const chain_tx *src);
 void chain_tx_body_free(chain_tx *tx);
 

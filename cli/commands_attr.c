@@ -61,11 +61,27 @@ static int parse_hash_opt(cli_ctx *ctx, const cli_args *a, int opt, uint8_t out[
     return 0;
 }
 
-static int text_fits(cli_ctx *ctx, const char *what, const char *s, size_t max)
+/* Sets a body string (owned by the tx, see chain/tx.h). */
+static int set_text(cli_ctx *ctx, const char *what, char **dst, const char *s, size_t max)
 {
-    if (strlen(s) > max)
+    int rc = chain_tx_set_str(dst, s, max);
+    if (rc == UTIL_ELIMIT)
         return cli_fail(ctx, "%s is too long (%zu bytes, at most %zu)", what, strlen(s), max);
+    if (rc) return cli_fail(ctx, "out of memory");
     return 0;
+}
+
+/* Runs a command that builds tx, then releases what the tx owns on every
+ * path. */
+static int with_tx(cli_ctx *ctx, const cli_args *a, uint8_t type,
+                   int (*cmd)(cli_ctx *, const cli_args *, chain_tx *))
+{
+    chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.type = type;
+    int rc = cmd(ctx, a, &tx);
+    chain_tx_free(&tx);
+    return rc;
 }
 
 /* Prints the created object (text) or {"tx": ..., key: object} (--json),
@@ -124,20 +140,14 @@ static int from_address(cli_ctx *ctx, const cli_args *a, char str[CHAIN_ADDR_STR
     return 0;
 }
 
-int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a)
+static int datanet_create(cli_ctx *ctx, const cli_args *a, chain_tx *tx)
 {
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = CHAIN_TX_DATANET_CREATE;
-    chain_tx_datanet_create *b = &tx.body.datanet_create;
+    chain_tx_datanet_create *b = &tx->body.datanet_create;
     const char *name = a->pos[0], *v;
     int rc;
-    if ((rc = text_fits(ctx, "the name", name, CHAIN_NAME_MAX))) return rc;
-    snprintf(b->name, sizeof b->name, "%s", name);
-    if ((v = a->opt[CLI_OPT_URI])) {
-        if ((rc = text_fits(ctx, "--uri", v, CHAIN_URI_MAX))) return rc;
-        snprintf(b->meta_uri, sizeof b->meta_uri, "%s", v);
-    }
+    if ((rc = set_text(ctx, "the name", &b->name, name, CHAIN_NAME_MAX))) return rc;
+    if ((v = a->opt[CLI_OPT_URI]) && (rc = set_text(ctx, "--uri", &b->meta_uri, v, CHAIN_URI_MAX)))
+        return rc;
     if ((v = a->opt[CLI_OPT_BOND]) && util_amount_parse_open(v, &b->bond))
         return cli_usage_fail(ctx, "--bond '%s' is not an OPEN amount (e.g. 0.5)", v);
     b->review = a->opt[CLI_OPT_REVIEW] != NULL;
@@ -147,13 +157,18 @@ int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a)
     if ((rc = from_address(ctx, a, owner))) return rc;
 
     cli_submit s = {0};
-    if ((rc = cli_tx_submit(ctx, a, &tx, &s)) || !s.result) return rc;
+    if ((rc = cli_tx_submit(ctx, a, tx, &s)) || !s.result) return rc;
     json_t *d = NULL;
     match_created m = {owner, name, 0};
     util_err e = {0};
     if (s.included_ok && block_height(&s, &m.height) == 0)
         d = cli_attr_find(ctx, "datanet_list", NULL, match_created_fn, &m, FIND_PAGES, &e);
     return finish(ctx, &s, "datanet", d, cli_attr_print_datanet);
+}
+
+int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a)
+{
+    return with_tx(ctx, a, CHAIN_TX_DATANET_CREATE, datanet_create);
 }
 
 /* ---- contribute ---- */
@@ -171,19 +186,14 @@ static int match_content_fn(const json_t *it, void *arg)
            (uint64_t)json_integer_value(json_object_get(it, "datanet")) == m->datanet;
 }
 
-int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a)
+static int contribute(cli_ctx *ctx, const cli_args *a, chain_tx *tx)
 {
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = CHAIN_TX_CONTRIBUTE;
-    chain_tx_contribute *b = &tx.body.contribute;
+    chain_tx_contribute *b = &tx->body.contribute;
     int rc;
     const char *v;
     if ((rc = parse_id(ctx, "--datanet", a->opt[CLI_OPT_DATANET], &b->datanet))) return rc;
-    if ((v = a->opt[CLI_OPT_URI])) {
-        if ((rc = text_fits(ctx, "--uri", v, CHAIN_URI_MAX))) return rc;
-        snprintf(b->uri, sizeof b->uri, "%s", v);
-    }
+    if ((v = a->opt[CLI_OPT_URI]) && (rc = set_text(ctx, "--uri", &b->uri, v, CHAIN_URI_MAX)))
+        return rc;
     if ((rc = hash_file(ctx, a->pos[0], b->content_hash, &b->size))) return rc;
     char who[CHAIN_ADDR_STR_LEN + 1];
     if ((rc = from_address(ctx, a, who))) return rc;
@@ -197,7 +207,7 @@ int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a)
     }
 
     cli_submit s = {0};
-    if ((rc = cli_tx_submit(ctx, a, &tx, &s)) || !s.result) return rc;
+    if ((rc = cli_tx_submit(ctx, a, tx, &s)) || !s.result) return rc;
     json_t *c = NULL;
     util_err e = {0};
     if (s.included_ok) {
@@ -206,6 +216,11 @@ int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a)
         json_decref(f);
     }
     return finish(ctx, &s, "contribution", c, cli_attr_print_contribution);
+}
+
+int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a)
+{
+    return with_tx(ctx, a, CHAIN_TX_CONTRIBUTE, contribute);
 }
 
 /* ---- review ---- */
@@ -298,22 +313,19 @@ bad:
                           s);
 }
 
-int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a)
+static int model_register(cli_ctx *ctx, const cli_args *a, chain_tx *tx)
 {
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.type = CHAIN_TX_MODEL_REGISTER;
-    chain_tx_model_register *b = &tx.body.model_register;
+    chain_tx_model_register *b = &tx->body.model_register;
     const char *name = a->pos[0], *ds[CLI_MAX_REPEAT];
+    uint64_t ids[CHAIN_MODEL_MAX_DATANETS];
     int rc;
-    if ((rc = text_fits(ctx, "the name", name, CHAIN_NAME_MAX))) return rc;
-    snprintf(b->name, sizeof b->name, "%s", name);
+    if ((rc = set_text(ctx, "the name", &b->name, name, CHAIN_NAME_MAX))) return rc;
     int nd = cli_args_values(a, CLI_OPT_DATANET, ds, CLI_MAX_REPEAT);
     if (nd > CHAIN_MODEL_MAX_DATANETS)
         return cli_usage_fail(ctx, "a model has at most %d datanets", CHAIN_MODEL_MAX_DATANETS);
     for (int i = 0; i < nd; i++)
-        if ((rc = parse_id(ctx, "--datanet", ds[i], &b->datanets[i]))) return rc;
-    b->ndatanets = (uint32_t)nd;
+        if ((rc = parse_id(ctx, "--datanet", ds[i], &ids[i]))) return rc;
+    if (chain_tx_set_datanets(b, ids, (uint32_t)nd)) return cli_fail(ctx, "out of memory");
     if ((rc = parse_split(ctx, a->opt[CLI_OPT_SPLIT], b))) return rc;
     if ((rc = attestor_key(ctx, a, b->attestor))) return rc;
     const char *rcv = a->opt[CLI_OPT_REWARD_CONTRACT];
@@ -324,7 +336,7 @@ int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a)
     if ((rc = from_address(ctx, a, owner))) return rc;
 
     cli_submit s = {0};
-    if ((rc = cli_tx_submit(ctx, a, &tx, &s)) || !s.result) return rc;
+    if ((rc = cli_tx_submit(ctx, a, tx, &s)) || !s.result) return rc;
     json_t *m = NULL;
     match_created mc = {owner, name, 0};
     if (s.included_ok && block_height(&s, &mc.height) == 0) {
@@ -333,6 +345,11 @@ int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a)
         json_decref(f);
     }
     return finish(ctx, &s, "model", m, cli_attr_print_model);
+}
+
+int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a)
+{
+    return with_tx(ctx, a, CHAIN_TX_MODEL_REGISTER, model_register);
 }
 
 /* ---- attribute ---- */

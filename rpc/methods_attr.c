@@ -142,9 +142,9 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
     switch (tx->type) {
     case CHAIN_TX_DATANET_CREATE: {
         const chain_tx_datanet_create *b = &tx->body.datanet_create;
-        rc = set(o, "name", json_string(b->name)) |
+        rc = set(o, "name", json_string(chain_tx_str(b->name))) |
              set(o, "metaHash", rpc_json_hex(b->meta_hash, 32)) |
-             set(o, "metaUri", json_string(b->meta_uri)) |
+             set(o, "metaUri", json_string(chain_tx_str(b->meta_uri))) |
              set(o, "bond", rpc_json_u64str(b->bond)) | set(o, "review", json_boolean(b->review));
         break;
     }
@@ -152,7 +152,8 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
         const chain_tx_contribute *b = &tx->body.contribute;
         rc = set(o, "datanet", json_integer((json_int_t)b->datanet)) |
              set(o, "contentHash", rpc_json_hex(b->content_hash, 32)) |
-             set(o, "size", rpc_json_u64str(b->size)) | set(o, "uri", json_string(b->uri));
+             set(o, "size", rpc_json_u64str(b->size)) |
+             set(o, "uri", json_string(chain_tx_str(b->uri)));
         break;
     }
     case CHAIN_TX_REVIEW: {
@@ -164,7 +165,7 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
     case CHAIN_TX_MODEL_REGISTER: {
         const chain_tx_model_register *b = &tx->body.model_register;
         int dflt = memcmp(b->reward_contract.b, zero.b, CHAIN_ADDR_LEN) == 0;
-        rc = set(o, "name", json_string(b->name)) |
+        rc = set(o, "name", json_string(chain_tx_str(b->name))) |
              set(o, "datanets", id_array(b->datanets, b->ndatanets)) |
              set(o, "attestor", rpc_json_hex(b->attestor, 32)) |
              set(o, "rewardContract", dflt ? json_null() : rpc_json_addr(&b->reward_contract)) |

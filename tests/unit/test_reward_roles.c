@@ -153,9 +153,11 @@ static uint64_t model(const chain_addr *contract, uint16_t obp, uint16_t vbp)
 {
     chain_tx tx = mk(MOWNER, CHAIN_TX_MODEL_REGISTER);
     chain_tx_model_register *b = &tx.body.model_register;
-    snprintf(b->name, sizeof b->name, "m%llu", (unsigned long long)g_models + 1);
-    b->ndatanets = 1;
-    b->datanets[0] = 1;
+    char name[32];
+    snprintf(name, sizeof name, "m%llu", (unsigned long long)g_models + 1);
+    static const uint64_t ds[] = {1};
+    assert_int_equal(chain_tx_set_str(&b->name, name, CHAIN_NAME_MAX), 0);
+    assert_int_equal(chain_tx_set_datanets(b, ds, 1), 0);
     chain_keypair kp;
     chain_keypair_dev(&kp, ATTESTOR);
     memcpy(b->attestor, kp.pubkey, 32);
@@ -187,7 +189,7 @@ static chain_receipt attribute(uint64_t m, uint64_t fee, uint32_t n, const chain
 static void story(void)
 {
     chain_tx tx = mk(OWNER, CHAIN_TX_DATANET_CREATE);
-    snprintf(tx.body.datanet_create.name, sizeof tx.body.datanet_create.name, "open");
+    assert_int_equal(chain_tx_set_str(&tx.body.datanet_create.name, "open", CHAIN_NAME_MAX), 0);
     run_ok(tx, OWNER);
     for (uint32_t dev = C1; dev <= C2; dev++) {
         tx = mk(dev, CHAIN_TX_CONTRIBUTE);

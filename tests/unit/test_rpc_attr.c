@@ -72,9 +72,10 @@ static chain_tx sign(chain_tx tx, uint32_t dev)
 static chain_tx datanet(uint32_t dev, const char *name, uint64_t bond, int review)
 {
     chain_tx tx = mk(dev, CHAIN_TX_DATANET_CREATE);
-    snprintf(tx.body.datanet_create.name, sizeof tx.body.datanet_create.name, "%s", name);
-    snprintf(tx.body.datanet_create.meta_uri, sizeof tx.body.datanet_create.meta_uri, "ipfs://%s",
-             name);
+    char uri[CHAIN_URI_MAX + 1];
+    snprintf(uri, sizeof uri, "ipfs://%s", name);
+    assert_int_equal(chain_tx_set_str(&tx.body.datanet_create.name, name, CHAIN_NAME_MAX), 0);
+    assert_int_equal(chain_tx_set_str(&tx.body.datanet_create.meta_uri, uri, CHAIN_URI_MAX), 0);
     memset(tx.body.datanet_create.meta_hash, 0xab, 32);
     tx.body.datanet_create.bond = bond;
     tx.body.datanet_create.review = (uint8_t)review;
@@ -87,7 +88,9 @@ static chain_tx contribute(uint32_t dev, uint64_t ds, uint8_t fill)
     tx.body.contribute.datanet = ds;
     memset(tx.body.contribute.content_hash, fill, 32);
     tx.body.contribute.size = 1000u + fill;
-    snprintf(tx.body.contribute.uri, sizeof tx.body.contribute.uri, "file://%u", fill);
+    char uri[32];
+    snprintf(uri, sizeof uri, "file://%u", fill);
+    assert_int_equal(chain_tx_set_str(&tx.body.contribute.uri, uri, CHAIN_URI_MAX), 0);
     return sign(tx, dev);
 }
 
@@ -104,10 +107,9 @@ static chain_tx model(uint32_t dev, const char *name, uint64_t d1, uint64_t d2)
 {
     chain_tx tx = mk(dev, CHAIN_TX_MODEL_REGISTER);
     chain_tx_model_register *b = &tx.body.model_register;
-    snprintf(b->name, sizeof b->name, "%s", name);
-    b->ndatanets = d2 ? 2 : 1;
-    b->datanets[0] = d1;
-    b->datanets[1] = d2;
+    const uint64_t ds[] = {d1, d2};
+    assert_int_equal(chain_tx_set_str(&b->name, name, CHAIN_NAME_MAX), 0);
+    assert_int_equal(chain_tx_set_datanets(b, ds, d2 ? 2 : 1), 0);
     chain_keypair kp;
     chain_keypair_dev(&kp, ATTESTOR);
     memcpy(b->attestor, kp.pubkey, 32);

@@ -496,7 +496,7 @@ static void test_batch_outcomes_stay_in_their_batch(void **state)
     c.body.contribute.datanet = 1;
     memset(c.body.contribute.content_hash, 0x5a, 32);
     c.body.contribute.size = 1234;
-    snprintf(c.body.contribute.uri, sizeof c.body.contribute.uri, "file://c");
+    assert_int_equal(chain_tx_set_str(&c.body.contribute.uri, "file://c", CHAIN_URI_MAX), 0);
     char *chex = signed_hex(&c, 3, 0);
 
     /* 16 transfers and the contribution: enough for the hook to run. The
@@ -541,8 +541,9 @@ static void test_batch_outcomes_stay_in_their_batch(void **state)
     chain_tx dn;
     memset(&dn, 0, sizeof dn);
     dn.type = CHAIN_TX_DATANET_CREATE;
-    snprintf(dn.body.datanet_create.name, sizeof dn.body.datanet_create.name, "open");
-    snprintf(dn.body.datanet_create.meta_uri, sizeof dn.body.datanet_create.meta_uri, "ipfs://x");
+    assert_int_equal(chain_tx_set_str(&dn.body.datanet_create.name, "open", CHAIN_NAME_MAX), 0);
+    assert_int_equal(chain_tx_set_str(&dn.body.datanet_create.meta_uri, "ipfs://x", CHAIN_URI_MAX),
+                     0);
     dn.body.datanet_create.review = 0;
     char *dhex = signed_hex(&dn, 2, 0);
     send_tx(n, dhex);

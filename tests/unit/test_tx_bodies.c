@@ -50,6 +50,24 @@ static void *dup(const void *p, size_t n)
     return q;
 }
 
+/* Sets an owned body string, bypassing chain_tx_set_str's length limit so
+ * the checks can be tested: n copies of c (n = 0: NULL). */
+static void fill(char **dst, char c, size_t n)
+{
+    free(*dst);
+    *dst = NULL;
+    if (n == 0) return;
+    *dst = malloc(n + 1);
+    assert_non_null(*dst);
+    memset(*dst, c, n);
+    (*dst)[n] = 0;
+}
+
+static void set(char **dst, const char *s)
+{
+    assert_int_equal(chain_tx_set_str(dst, s, SIZE_MAX - 1), 0);
+}
+
 /* A valid transaction of each type with typical values. */
 static void make(chain_tx *tx, uint8_t type)
 {
@@ -60,9 +78,9 @@ static void make(chain_tx *tx, uint8_t type)
         tx->body.transfer.amount = 99;
         break;
     case CHAIN_TX_DATANET_CREATE:
-        strcpy(tx->body.datanet_create.name, "Medical Q&A v1");
+        set(&tx->body.datanet_create.name, "Medical Q&A v1");
         memset(tx->body.datanet_create.meta_hash, 0x10, 32);
-        strcpy(tx->body.datanet_create.meta_uri, "ipfs://bafy/meta.json");
+        set(&tx->body.datanet_create.meta_uri, "ipfs://bafy/meta.json");
         tx->body.datanet_create.bond = 1000000000;
         tx->body.datanet_create.review = 1;
         break;
@@ -70,7 +88,7 @@ static void make(chain_tx *tx, uint8_t type)
         tx->body.contribute.datanet = 1;
         memset(tx->body.contribute.content_hash, 0x20, 32);
         tx->body.contribute.size = 4096;
-        strcpy(tx->body.contribute.uri, "ar://c1");
+        set(&tx->body.contribute.uri, "ar://c1");
         break;
     case CHAIN_TX_REVIEW:
         tx->body.review.contribution = 5;
@@ -78,11 +96,10 @@ static void make(chain_tx *tx, uint8_t type)
         tx->body.review.reason = 3;
         break;
     case CHAIN_TX_MODEL_REGISTER: {
+        static const uint64_t ds[] = {1, 3};
         chain_tx_model_register *m = &tx->body.model_register;
-        strcpy(m->name, "med-llm");
-        m->ndatanets = 2;
-        m->datanets[0] = 1;
-        m->datanets[1] = 3;
+        set(&m->name, "med-llm");
+        assert_int_equal(chain_tx_set_datanets(m, ds, 2), 0);
         memset(m->attestor, 0x30, 32);
         m->owner_bp = 1000;
         m->validators_bp = 500;
@@ -191,24 +208,23 @@ static void test_boundaries(void **state)
     chain_tx tx;
     /* Longest name: 64 bytes, space and '~' included; longest URI. */
     make(&tx, CHAIN_TX_DATANET_CREATE);
-    memset(tx.body.datanet_create.name, ' ', CHAIN_NAME_MAX);
+    fill(&tx.body.datanet_create.name, ' ', CHAIN_NAME_MAX);
     tx.body.datanet_create.name[0] = '~';
-    tx.body.datanet_create.name[CHAIN_NAME_MAX] = 0;
-    memset(tx.body.datanet_create.meta_uri, '!', CHAIN_URI_MAX);
-    tx.body.datanet_create.meta_uri[CHAIN_URI_MAX] = 0;
+    fill(&tx.body.datanet_create.meta_uri, '!', CHAIN_URI_MAX);
     tx.body.datanet_create.review = 0;
     roundtrip(&tx);
-    /* One-byte name, empty URI. */
+    /* One-byte name, empty URI (NULL, the one form of an empty string; ""
+     * encodes the same). */
     make(&tx, CHAIN_TX_DATANET_CREATE);
-    strcpy(tx.body.datanet_create.name, "x");
-    tx.body.datanet_create.meta_uri[0] = 0;
+    set(&tx.body.datanet_create.name, "x");
+    set(&tx.body.datanet_create.meta_uri, "");
+    assert_null(tx.body.datanet_create.meta_uri);
     roundtrip(&tx);
     make(&tx, CHAIN_TX_CONTRIBUTE);
-    memset(tx.body.contribute.uri, '~', CHAIN_URI_MAX);
-    tx.body.contribute.uri[CHAIN_URI_MAX] = 0;
+    fill(&tx.body.contribute.uri, '~', CHAIN_URI_MAX);
     roundtrip(&tx);
     make(&tx, CHAIN_TX_CONTRIBUTE);
-    tx.body.contribute.uri[0] = 0;
+    fill(&tx.body.contribute.uri, 0, 0);
     roundtrip(&tx);
     make(&tx, CHAIN_TX_REVIEW);
     tx.body.review.accept = 1;
@@ -219,16 +235,18 @@ static void test_boundaries(void **state)
     roundtrip(&tx);
     /* 16 datanets; a split all to one party. */
     make(&tx, CHAIN_TX_MODEL_REGISTER);
-    tx.body.model_register.ndatanets = CHAIN_MODEL_MAX_DATANETS;
+    uint64_t ds[CHAIN_MODEL_MAX_DATANETS];
     for (int i = 0; i < CHAIN_MODEL_MAX_DATANETS; i++)
-        tx.body.model_register.datanets[i] = UINT64_MAX - (uint64_t)i;
+        ds[i] = UINT64_MAX - (uint64_t)i;
+    assert_int_equal(chain_tx_set_datanets(&tx.body.model_register, ds, CHAIN_MODEL_MAX_DATANETS),
+                     0);
     tx.body.model_register.owner_bp = 0;
     tx.body.model_register.validators_bp = 0;
     tx.body.model_register.contributors_bp = CHAIN_BP_TOTAL;
     assert_int_equal(chain_tx_intrinsic_gas(&tx), 5000 + 16 * 200);
     roundtrip(&tx);
     make(&tx, CHAIN_TX_MODEL_REGISTER);
-    tx.body.model_register.ndatanets = 1;
+    assert_int_equal(chain_tx_set_datanets(&tx.body.model_register, ds, 1), 0);
     roundtrip(&tx);
     /* 256 entries; no entries. */
     make(&tx, CHAIN_TX_ATTRIBUTE);
@@ -560,19 +578,25 @@ static void test_finalize_rules(void **state)
     (void)state;
     chain_tx tx;
     make(&tx, CHAIN_TX_DATANET_CREATE);
-    tx.body.datanet_create.name[0] = 0;
+    set(&tx.body.datanet_create.name, "");
     expect_finalize(&tx, "transaction: name is empty");
     make(&tx, CHAIN_TX_DATANET_CREATE);
-    memset(tx.body.datanet_create.name, 'a', sizeof tx.body.datanet_create.name);
+    fill(&tx.body.datanet_create.name, 'a', CHAIN_NAME_MAX + 1);
     expect_finalize(&tx, "transaction: name too long (65 bytes, at most 64)");
     make(&tx, CHAIN_TX_DATANET_CREATE);
-    strcpy(tx.body.datanet_create.name, "tab\there");
+    fill(&tx.body.datanet_create.name, 'a', CHAIN_NAME_MAX + 100); /* counted up to max + 1 */
+    expect_finalize(&tx, "transaction: name too long (65 bytes, at most 64)");
+    make(&tx, CHAIN_TX_MODEL_REGISTER);
+    fill(&tx.body.model_register.name, 0, 0);
+    expect_finalize(&tx, "transaction: name is empty");
+    make(&tx, CHAIN_TX_DATANET_CREATE);
+    set(&tx.body.datanet_create.name, "tab\there");
     expect_finalize(&tx, "transaction: name has byte 0x09 at position 3 (allowed 0x20..0x7e)");
     make(&tx, CHAIN_TX_DATANET_CREATE);
     tx.body.datanet_create.review = 7;
     expect_finalize(&tx, "transaction: review flag must be 0 or 1, got 7");
     make(&tx, CHAIN_TX_CONTRIBUTE);
-    memset(tx.body.contribute.uri, 'a', sizeof tx.body.contribute.uri);
+    fill(&tx.body.contribute.uri, 'a', CHAIN_URI_MAX + 1);
     expect_finalize(&tx, "transaction: uri too long (257 bytes, at most 256)");
     make(&tx, CHAIN_TX_REVIEW);
     tx.body.review.accept = 1;
@@ -583,6 +607,10 @@ static void test_finalize_rules(void **state)
     make(&tx, CHAIN_TX_MODEL_REGISTER);
     tx.body.model_register.datanets[1] = 1;
     expect_finalize(&tx, "transaction: duplicate datanet 1");
+    make(&tx, CHAIN_TX_MODEL_REGISTER);
+    free(tx.body.model_register.datanets);
+    tx.body.model_register.datanets = NULL;
+    expect_finalize(&tx, "transaction: 2 datanets but no datanet array");
     make(&tx, CHAIN_TX_MODEL_REGISTER);
     tx.body.model_register.owner_bp = 0;
     expect_finalize(&tx, "transaction: split must sum to 10000 basis points, got 9000");
@@ -679,11 +707,66 @@ static void test_copy_and_free(void **state)
     memset(&z, 0, sizeof z);
     chain_tx_free(&z);
     chain_tx_free(NULL);
-    /* Plain types own nothing; copy is a value copy. */
+    /* Names, URIs and the datanet list are owned too: deep copies. */
     make(&tx, CHAIN_TX_MODEL_REGISTER);
+    assert_int_equal(chain_tx_copy(&c, &tx), 0);
+    assert_ptr_not_equal(c.body.model_register.name, tx.body.model_register.name);
+    assert_ptr_not_equal(c.body.model_register.datanets, tx.body.model_register.datanets);
+    chain_tx_free(&tx);
+    assert_null(tx.body.model_register.name);
+    assert_null(tx.body.model_register.datanets);
+    assert_int_equal(tx.body.model_register.ndatanets, 0);
+    assert_string_equal(c.body.model_register.name, "med-llm");
+    assert_int_equal(c.body.model_register.datanets[1], 3);
+    chain_tx_free(&c);
+    make(&tx, CHAIN_TX_DATANET_CREATE);
+    assert_int_equal(chain_tx_copy(&c, &tx), 0);
+    chain_tx_free(&tx);
+    assert_string_equal(c.body.datanet_create.name, "Medical Q&A v1");
+    assert_string_equal(c.body.datanet_create.meta_uri, "ipfs://bafy/meta.json");
+    chain_tx_free(&c);
+    assert_null(c.body.datanet_create.name);
+    assert_null(c.body.datanet_create.meta_uri);
+    make(&tx, CHAIN_TX_CONTRIBUTE);
+    set(&tx.body.contribute.uri, NULL); /* empty: copies as NULL */
+    assert_int_equal(chain_tx_copy(&c, &tx), 0);
+    assert_null(c.body.contribute.uri);
+    chain_tx_free(&c);
+    set(&tx.body.contribute.uri, "x");
+    assert_int_equal(chain_tx_copy(&c, &tx), 0);
+    assert_ptr_not_equal(c.body.contribute.uri, tx.body.contribute.uri);
+    chain_tx_free(&tx);
+    assert_string_equal(c.body.contribute.uri, "x");
+    chain_tx_free(&c);
+    /* Plain types own nothing; copy is a value copy. */
+    make(&tx, CHAIN_TX_REVIEW);
     assert_int_equal(chain_tx_copy(&c, &tx), 0);
     assert_memory_equal(&c, &tx, sizeof tx);
     chain_tx_free(&c);
+    chain_tx_free(&tx);
+
+    /* The setters: limits leave the old value, "" and NULL store NULL. */
+    make(&tx, CHAIN_TX_MODEL_REGISTER);
+    char long_name[CHAIN_NAME_MAX + 2];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[CHAIN_NAME_MAX + 1] = 0;
+    assert_int_equal(chain_tx_set_str(&tx.body.model_register.name, long_name, CHAIN_NAME_MAX),
+                     UTIL_ELIMIT);
+    assert_string_equal(tx.body.model_register.name, "med-llm");
+    long_name[CHAIN_NAME_MAX] = 0;
+    assert_int_equal(chain_tx_set_str(&tx.body.model_register.name, long_name, CHAIN_NAME_MAX), 0);
+    assert_int_equal(strlen(tx.body.model_register.name), CHAIN_NAME_MAX);
+    assert_int_equal(chain_tx_set_str(&tx.body.model_register.name, "", CHAIN_NAME_MAX), 0);
+    assert_null(tx.body.model_register.name);
+    assert_string_equal(chain_tx_str(tx.body.model_register.name), "");
+    uint64_t many[CHAIN_MODEL_MAX_DATANETS + 1] = {0};
+    assert_int_equal(
+        chain_tx_set_datanets(&tx.body.model_register, many, CHAIN_MODEL_MAX_DATANETS + 1),
+        UTIL_ELIMIT);
+    assert_int_equal(tx.body.model_register.ndatanets, 2);
+    assert_int_equal(chain_tx_set_datanets(&tx.body.model_register, many, 0), 0);
+    assert_null(tx.body.model_register.datanets);
+    assert_int_equal(tx.body.model_register.ndatanets, 0);
     chain_tx_free(&tx);
 }
 
