@@ -17,9 +17,9 @@
 #include <jansson.h>
 
 #include "bench/bench_rpc.h"
-#include "chain/address.h"
-#include "chain/keys.h"
-#include "chain/tx.h"
+#include "chain/crypto/address.h"
+#include "chain/crypto/keys.h"
+#include "chain/types/tx.h"
 #include "cli/http_client.h"
 #include "util/bytes.h"
 #include "util/hex.h"

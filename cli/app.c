@@ -6,7 +6,7 @@
 
 #include <openssl/crypto.h>
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/commands_rpc.h"
 #include "util/amount.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/tx_submit.h"
 

@@ -12,8 +12,8 @@
 
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/keys.h"
+#include "chain/crypto/address.h"
+#include "chain/crypto/keys.h"
 #include "util/err.h"
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_ERR = 1, CLI_EXIT_USAGE = 2 };

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "cli/commands_attr.h"
 #include "cli/keystore.h"
 #include "cli/tx_submit.h"
@@ -61,7 +61,7 @@ static int parse_hash_opt(cli_ctx *ctx, const cli_args *a, int opt, uint8_t out[
     return 0;
 }
 
-/* Sets a body string (owned by the tx, see chain/tx.h). */
+/* Sets a body string (owned by the tx, see chain/types/tx.h). */
 static int set_text(cli_ctx *ctx, const char *what, char **dst, const char *s, size_t max)
 {
     int rc = chain_tx_set_str(dst, s, max);

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/hash.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
 #include "cli/cli.h"
 #include "cli/tx_submit.h"
 #include "util/amount.h"
@@ -211,7 +211,7 @@ int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a)
     rc = cli_tx_submit(ctx, a, &tx, &s);
     if (rc == CLI_EXIT_OK && !s.result) {
         /* --no-wait: the address is known before inclusion, from the sender
-         * and the nonce just signed (chain/exec_contract.c). */
+         * and the nonce just signed (chain/exec/exec_contract.c). */
         chain_addr ca;
         char str[CHAIN_ADDR_STR_LEN + 1];
         chain_contract_addr(&ca, &tx.from, tx.nonce);

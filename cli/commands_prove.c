@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/smt.h"
-#include "chain/store.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/smt.h"
+#include "chain/state/store.h"
 #include "cli/cli.h"
 #include "util/amount.h"
 #include "util/hex.h"

@@ -1,7 +1,7 @@
 /* send: a TRANSFER, signed, submitted and waited for through cli_tx_submit. */
 #include <string.h>
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/tx_submit.h"
 #include "util/amount.h"

@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "chain/address.h"
-#include "chain/keys.h"
+#include "chain/crypto/address.h"
+#include "chain/crypto/keys.h"
 #include "util/err.h"
 
 #define CLI_KEYSTORE_VERSION 1

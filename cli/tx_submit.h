@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 
 /* VM gas a command allows on top of the intrinsic gas when --gas-limit is not

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/blockexec.h"
-#include "chain/hash.h"
+#include "chain/exec/blockexec.h"
+#include "chain/crypto/hash.h"
 #include "node/node.h"
 #include "util/hex.h"
 #include "util/time.h"

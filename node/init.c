@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/genesis.h"
-#include "chain/hash.h"
-#include "chain/store.h"
+#include "chain/types/genesis.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/store.h"
 #include "node/node.h"
 #include "node/validator_key.h"
 #include "util/hex.h"

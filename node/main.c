@@ -7,7 +7,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "export-blocks") == 0 || strcmp(argv[1], "import-blocks") == 0))
+    if (argc > 1 &&
+        (strcmp(argv[1], "export-blocks") == 0 || strcmp(argv[1], "import-blocks") == 0))
         return node_blockio_main(argv[1], argc - 1, argv + 1);
     node_cfg cfg;
     util_err err = {0};

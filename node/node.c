@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "node/node_internal.h"
 #include "node/validator_key.h"
 #include "rpc/addrtab.h"

@@ -17,7 +17,7 @@
 #define NODE_MAX_TOKEN 256 /* RPC_HTTP_MAX_TOKEN */
 #define NODE_MAX_RPC_THREADS 64
 /* File descriptors that are not RPC connections: LevelDB's table files
- * (max_open_files in chain/store.c) and a margin for the log, the store's
+ * (max_open_files in chain/state/store.c) and a margin for the log, the store's
  * own files, listeners and each loop's epoll and wake-up descriptors. */
 #define NODE_FD_LEVELDB 512
 #define NODE_FD_MARGIN 64

@@ -5,10 +5,10 @@
 #include <stdatomic.h>
 #include <uv.h>
 
-#include "chain/genesis.h"
-#include "chain/keys.h"
-#include "chain/mempool.h"
-#include "chain/store.h"
+#include "chain/types/genesis.h"
+#include "chain/crypto/keys.h"
+#include "chain/mempool/mempool.h"
+#include "chain/state/store.h"
 #include "node/node.h"
 #include "rpc/methods.h"
 #include "rpc/methods_more.h"

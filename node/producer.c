@@ -1,10 +1,10 @@
 /* Block production on a single validator: propose, validate, sign, apply.
  * The block this node builds goes through the same validate as a block from
- * anywhere else (chain/blockexec.h): one path for every block. */
+ * anywhere else (chain/exec/blockexec.h): one path for every block. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blockexec.h"
+#include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -19,8 +19,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     uint64_t t0 = util_mono_ns();
     uint64_t now = util_wall_ms();
     chain_block b;
-    int built, rc = chain_blockexec_propose(&bx, n->mempool, &proposer, now, allow_empty, &b,
-                                            &built, err);
+    int built,
+        rc = chain_blockexec_propose(&bx, n->mempool, &proposer, now, allow_empty, &b, &built, err);
     if (rc || !built) return rc;
 
     chain_block_result res;
@@ -28,8 +28,8 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     if ((rc = chain_blockexec_validate(&bx, &b, now, &res, &reason, err))) {
         /* Our own proposal breaking a rule is a bug in propose; committing it
          * would fork us from every honest validator. */
-        util_err_prefix(err, "own block %llu refused by validate: ",
-                        (unsigned long long)b.h.height);
+        util_err_prefix(err,
+                        "own block %llu refused by validate: ", (unsigned long long)b.h.height);
         chain_block_free(&b);
         return rc;
     }

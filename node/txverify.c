@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "chain/state.h"
-#include "chain/tx.h"
+#include "chain/state/state.h"
+#include "chain/types/tx.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
 

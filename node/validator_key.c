@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/address.h"
+#include "chain/crypto/address.h"
 #include "util/hex.h"
 
 #define KEY_FILE_MAX 4096

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "chain/keys.h"
+#include "chain/crypto/keys.h"
 #include "util/err.h"
 
 #define NODE_KEY_FILE "validator_key.json"

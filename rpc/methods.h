@@ -10,10 +10,10 @@
 
 #include <jansson.h>
 
-#include "chain/block.h"
-#include "chain/genesis.h"
-#include "chain/mempool.h"
-#include "chain/store.h"
+#include "chain/types/block.h"
+#include "chain/types/genesis.h"
+#include "chain/mempool/mempool.h"
+#include "chain/state/store.h"
 #include "rpc/jsonrpc.h"
 
 typedef struct rpc_chain_api {

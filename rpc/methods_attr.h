@@ -2,7 +2,7 @@
  * contribution_get, contribution_list, model_get, model_list,
  * attribution_get, attribution_list and contributor_impact.
  *
- * They read committed state (chain/attr.h entries) and the explorer indexes
+ * They read committed state (chain/types/attr.h entries) and the explorer indexes
  * (store prefix 'x') through the store only; they never write. Lists are
  * paged: a cursor (opaque string, the "nextCursor" of the previous page) and a
  * limit (default RPC_ATTR_LIMIT_DEFAULT, at most RPC_ATTR_LIMIT_MAX). Shapes
@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "chain/attr.h"
+#include "chain/types/attr.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods.h"
 

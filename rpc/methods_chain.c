@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "rpc/methods.h"
 #include "rpc/methods_attr.h"
 #include "rpc/params.h"

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/hash.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
 #include "rpc/methods.h"
 #include "rpc/params.h"
 

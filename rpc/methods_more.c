@@ -361,15 +361,13 @@ static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
     if (rpc_param_count(params, 0, 0, e)) return NULL;
     chain_mempool *mp = api->chain->mempool;
     const chain_mempool_cfg *c = &api->mempool;
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I}", "count",
-                     (json_int_t)chain_mempool_count(mp), "queued",
-                     (json_int_t)chain_mempool_queued(mp), "bytes",
-                     (json_int_t)chain_mempool_bytes(mp), "maxCount", (json_int_t)c->max_txs,
-                     "maxBytes", (json_int_t)c->max_bytes, "minGasPrice",
-                     rpc_json_u64str(c->min_gas_price), "maxNonceAhead",
-                     (json_int_t)c->max_nonce_ahead, "maxQueuedPerSender",
-                     (json_int_t)c->max_queued_per_sender, "queuedLifetimeS",
-                     (json_int_t)c->queued_lifetime_s);
+    return json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I}", "count", (json_int_t)chain_mempool_count(mp),
+        "queued", (json_int_t)chain_mempool_queued(mp), "bytes",
+        (json_int_t)chain_mempool_bytes(mp), "maxCount", (json_int_t)c->max_txs, "maxBytes",
+        (json_int_t)c->max_bytes, "minGasPrice", rpc_json_u64str(c->min_gas_price), "maxNonceAhead",
+        (json_int_t)c->max_nonce_ahead, "maxQueuedPerSender", (json_int_t)c->max_queued_per_sender,
+        "queuedLifetimeS", (json_int_t)c->queued_lifetime_s);
 }
 
 static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)

@@ -6,7 +6,7 @@
 #ifndef OL_RPC_METHODS_MORE_H
 #define OL_RPC_METHODS_MORE_H
 
-#include "chain/mempool.h"
+#include "chain/mempool/mempool.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods.h"
 

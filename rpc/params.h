@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "chain/address.h"
+#include "chain/crypto/address.h"
 #include "rpc/jsonrpc.h"
 
 /* min <= size(params) <= max. */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/attr.h"
+#include "chain/types/attr.h"
 #include "rpc/methods.h"
 #include "rpc/params.h"
 #include "rpc/ws.h"

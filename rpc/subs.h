@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
+#include "chain/types/block.h"
 #include "rpc/jsonrpc.h"
 
 #define RPC_SUBS_MAX_PER_SESSION 64

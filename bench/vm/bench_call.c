@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chain/contract.h"
-#include "chain/hash.h"
-#include "chain/keys.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
+#include "chain/crypto/keys.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "util/bytes.h"
 #include "vm/host_mem.h"
 #include "vm/vm.h"

@@ -1,9 +1,9 @@
-#include "chain/address.h"
+#include "chain/crypto/address.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 
 #define BECH32_MAX_LEN 90 /* BIP-173 limit on the whole string */
 #define BECH32_CHECKSUM_LEN 6

@@ -1,4 +1,4 @@
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>

@@ -1,4 +1,4 @@
-#include "chain/keys.h"
+#include "chain/crypto/keys.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "util/bytes.h"
 
 static secp256k1_context *g_ctx;

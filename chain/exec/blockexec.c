@@ -1,12 +1,12 @@
-/* The block executor (chain/blockexec.h). The rules, in the order validate
+/* The block executor (chain/exec/blockexec.h). The rules, in the order validate
  * checks them, are docs/blocks.md; keep the two in step. */
-#include "chain/blockexec.h"
+#include "chain/exec/blockexec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/state.h"
+#include "chain/state/state.h"
 #include "util/hex.h"
 
 static const char *const TOKENS[CHAIN_BLOCK_REASON_COUNT] = {
@@ -129,8 +129,8 @@ static int check_header(const chain_blockexec *bx, const chain_block *b, uint64_
         char want[65], got[65];
         util_hex_encode(want, head_id, 32);
         util_hex_encode(got, h->parent, 32);
-        return REFUSE(reason, CHAIN_BLOCK_WRONG_PARENT, err, "parent 0x%.16s..., head is 0x%.16s...",
-                      got, want);
+        return REFUSE(reason, CHAIN_BLOCK_WRONG_PARENT, err,
+                      "parent 0x%.16s..., head is 0x%.16s...", got, want);
     }
     if (h->time_ms <= parent->time_ms)
         return REFUSE(reason, CHAIN_BLOCK_TIME_NOT_AFTER_PARENT, err,
@@ -341,8 +341,7 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
     b.h.time_ms = now_ms > parent->time_ms ? now_ms : parent->time_ms + 1;
     b.h.proposer = *proposer;
     memcpy(b.h.validators_hash, bx->g->validators_hash, 32);
-    if (parent->height > 0 &&
-        chain_store_get_commit(bx->st, parent->height, &b.h.last_commit, err))
+    if (parent->height > 0 && chain_store_get_commit(bx->st, parent->height, &b.h.last_commit, err))
         return util_err_prefix(err, "loading the parent's commit: ");
     uint64_t hdr;
     int rc = header_bytes(&b.h, &hdr, err);

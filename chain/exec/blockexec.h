@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
-#include "chain/genesis.h"
-#include "chain/mempool.h"
-#include "chain/store.h"
+#include "chain/types/block.h"
+#include "chain/types/genesis.h"
+#include "chain/mempool/mempool.h"
+#include "chain/state/store.h"
 #include "util/err.h"
 
 enum chain_block_reason {
@@ -50,10 +50,10 @@ enum chain_block_reason {
     CHAIN_BLOCK_GAS_EXCEEDED,          /* "block_gas_exceeded": sum of gas limits */
     CHAIN_BLOCK_DUPLICATE_TX,          /* "duplicate_tx" */
     CHAIN_BLOCK_WRONG_TX_ROOT,         /* "wrong_tx_root" */
-    CHAIN_BLOCK_INVALID_TX,            /* "invalid_tx": cannot be included (signature, nonce, ...) */
-    CHAIN_BLOCK_WRONG_STATE_ROOT,      /* "wrong_state_root" */
-    CHAIN_BLOCK_WRONG_RECEIPTS_ROOT,   /* "wrong_receipts_root" */
-    CHAIN_BLOCK_BAD_COMMIT,            /* "bad_commit": apply's commit does not finalise it */
+    CHAIN_BLOCK_INVALID_TX,          /* "invalid_tx": cannot be included (signature, nonce, ...) */
+    CHAIN_BLOCK_WRONG_STATE_ROOT,    /* "wrong_state_root" */
+    CHAIN_BLOCK_WRONG_RECEIPTS_ROOT, /* "wrong_receipts_root" */
+    CHAIN_BLOCK_BAD_COMMIT,          /* "bad_commit": apply's commit does not finalise it */
     CHAIN_BLOCK_REASON_COUNT
 };
 

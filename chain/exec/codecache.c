@@ -1,14 +1,14 @@
 /* Verified programs by code hash: a chained hash table plus an LRU list,
  * and a table of hints (address -> hash of the code last run there), under
  * one mutex. */
-#include "chain/codecache.h"
+#include "chain/exec/codecache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "util/bytes.h"
 
 typedef struct entry {

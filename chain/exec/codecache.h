@@ -16,7 +16,7 @@
  * without hashing. The address is only a hint; a hit always means the same
  * bytes. Consensus gas must never depend on it: different
  * nodes have different cache contents (the code-load gas a call pays is
- * charged per byte of code, hit or miss, chain/contract.h).
+ * charged per byte of code, hit or miss, chain/exec/contract.h).
  *
  * Bounded by bytes: the sum of vm_program_mem of the cached programs, their
  * code and CHAIN_CODE_CACHE_ENTRY_BYTES each stays at or below max_bytes; the least recently

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/crypto/address.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 
 /* Gas of every run of a contract's code (a CALL, an ATTRIBUTE's reward
  * contract), on top of the transaction's intrinsic gas and the VM's gas:
@@ -23,7 +23,7 @@
  *                                zeroed, the data segment copied, the result);
  *   CHAIN_GAS_CODE_LOAD_PER_BYTE per byte of the stored code: reading it from
  *                                the state and hashing it to find its verified
- *                                program (chain/codecache.h).
+ *                                program (chain/exec/codecache.h).
  * Charged the same whether the program was cached or not (nodes' caches
  * differ); verification itself is paid once, by the DEPLOY
  * (CHAIN_GAS_DEPLOY_PER_BYTE). Chosen at 2 gas per ns measured

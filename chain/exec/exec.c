@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chain/exec_internal.h"
+#include "chain/exec/exec_internal.h"
 #include "util/amount.h"
 
 static int invalid(util_err *err, const char *what, uint64_t x, uint64_t y)

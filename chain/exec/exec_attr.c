@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec_internal.h"
-#include "chain/hash.h"
+#include "chain/exec/exec_internal.h"
+#include "chain/crypto/hash.h"
 #include "util/amount.h"
 
 #define FAIL(err, code, ...) util_err_set(err, code, __VA_ARGS__)

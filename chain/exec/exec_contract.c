@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/codecache.h"
-#include "chain/contract.h"
-#include "chain/exec_internal.h"
-#include "chain/hash.h"
-#include "chain/store_internal.h"
+#include "chain/exec/codecache.h"
+#include "chain/exec/contract.h"
+#include "chain/exec/exec_internal.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/store_internal.h"
 #include "vm/vm.h"
 
 void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce)

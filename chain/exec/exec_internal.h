@@ -2,7 +2,7 @@
 #ifndef OL_CHAIN_EXEC_INTERNAL_H
 #define OL_CHAIN_EXEC_INTERNAL_H
 
-#include "chain/state.h"
+#include "chain/state/state.h"
 
 /* A transaction body. Runs after the nonce was taken and before the fee is
  * paid. Returns 0 (success), a "failed" code (UTIL_EINVAL, UTIL_ELIMIT,
@@ -13,14 +13,14 @@ typedef int (*chain_body_fn)(chain_exec *ex, const chain_tx *tx, chain_receipt *
 
 #endif
 
-#include "chain/attr.h"
+#include "chain/types/attr.h"
 
 /* chain_exec_transfer for a transaction body: its failures carry a reason
  * token ("insufficient_funds: ...", "balance_overflow: ..."). */
 int chain_exec_transfer_coded(chain_exec *ex, const chain_addr *from, const chain_addr *to,
                               uint64_t amount, util_err *err);
 
-/* Attribution bodies (chain/exec_attr.c). Failure messages start with a
+/* Attribution bodies (chain/exec/exec_attr.c). Failure messages start with a
  * stable reason token ("not_attestor: ..."), which the RPC reports as
  * data.reason. */
 int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
@@ -29,7 +29,7 @@ int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util
 int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 
-/* Contract bodies (chain/exec_contract.c). */
+/* Contract bodies (chain/exec/exec_contract.c). */
 int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
 /* Settles a record by running the reward contract's code in the VM. */

@@ -19,9 +19,9 @@
  * contract to: the same payouts, roles and order for every record. */
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/exec_internal.h"
-#include "chain/hash.h"
+#include "chain/exec/contract.h"
+#include "chain/exec/exec_internal.h"
+#include "chain/crypto/hash.h"
 #include "util/amount.h"
 
 void chain_default_reward_addr(chain_addr *a)

@@ -1,7 +1,7 @@
 /* The mempool's policy: admission, the choice of eviction victims, block
  * selection, cleanup after a block, expiry. The indexes it works on are in
- * chain/mempool_index.c; their layout is in chain/mempool_internal.h. */
-#include "chain/mempool_internal.h"
+ * chain/mempool/mempool_index.c; their layout is in chain/mempool/mempool_internal.h. */
+#include "chain/mempool/mempool_internal.h"
 
 #include <openssl/rand.h>
 #include <stdarg.h>

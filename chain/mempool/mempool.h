@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
-#include "chain/tx.h"
+#include "chain/types/block.h"
+#include "chain/types/tx.h"
 #include "util/err.h"
 
 #define CHAIN_MEMPOOL_REPLACE_BUMP_PCT 10

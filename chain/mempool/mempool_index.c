@@ -1,10 +1,10 @@
 /* The mempool's indexes: keyed hash tables by id and by sender, the eviction
  * heap, per-sender nonce arrays and the expiry list of queued entries. The
- * layout is described in chain/mempool_internal.h. */
+ * layout is described in chain/mempool/mempool_internal.h. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/mempool_internal.h"
+#include "chain/mempool/mempool_internal.h"
 #include "util/bytes.h"
 
 /* ---- hashing and tables ---- */

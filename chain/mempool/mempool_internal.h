@@ -1,5 +1,5 @@
-/* Mempool internals shared by chain/mempool.c (policy: admission, eviction
- * choice, selection, block cleanup, expiry) and chain/mempool_index.c (the
+/* Mempool internals shared by chain/mempool/mempool.c (policy: admission, eviction
+ * choice, selection, block cleanup, expiry) and chain/mempool/mempool_index.c (the
  * indexes they work on). Not part of the module's API.
  *
  * - by id: chained hash table of entries (intrusive next pointer);
@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/mempool.h"
+#include "chain/mempool/mempool.h"
 
 #define NPOS ((size_t)-1)
 #define INITIAL_BUCKETS 1024

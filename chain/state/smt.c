@@ -1,9 +1,9 @@
-#include "chain/smt.h"
+#include "chain/state/smt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "util/hex.h"
 
 static const uint8_t ZERO[32];

@@ -1,13 +1,13 @@
 /* The block overlay: a journaled key-value cache over the committed state. */
-#include "chain/state.h"
+#include "chain/state/state.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/smt.h"
-#include "chain/store_internal.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/smt.h"
+#include "chain/state/store_internal.h"
 
 /* One state key touched by the block. Iteration order of the table never
  * reaches the state root: the tree sorts its updates by path. */

@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
-#include "chain/store.h"
+#include "chain/types/block.h"
+#include "chain/state/store.h"
 #include "util/err.h"
 
 #define CHAIN_STATE_KEY_MAX 64

@@ -1,14 +1,14 @@
-#include "chain/store.h"
+#include "chain/state/store.h"
 
 #include <leveldb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/hash.h"
-#include "chain/state.h"
-#include "chain/store_internal.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/state.h"
+#include "chain/state/store_internal.h"
 #include "util/hex.h"
 
 struct chain_store {

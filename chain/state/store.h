@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/block.h"
-#include "chain/codecache.h"
-#include "chain/genesis.h"
-#include "chain/smt.h"
+#include "chain/types/block.h"
+#include "chain/exec/codecache.h"
+#include "chain/types/genesis.h"
+#include "chain/state/smt.h"
 #include "util/bytes.h"
 #include "util/err.h"
 
@@ -45,7 +45,7 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
 
 /* The verified contract programs of this store's code, shared by every
- * execution on it (blocks, dry runs, read-only calls); chain/codecache.h. */
+ * execution on it (blocks, dry runs, read-only calls); chain/exec/codecache.h. */
 chain_code_cache *chain_store_code_cache(chain_store *st);
 
 /* Writes the genesis state and block 0 if the store is empty; otherwise checks
@@ -94,7 +94,7 @@ int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen, const 
 
 /* --- block commit ------------------------------------------------------ */
 
-/* A block's pending state changes, built by chain_exec (chain/state.h). */
+/* A block's pending state changes, built by chain_exec (chain/state/state.h). */
 typedef struct chain_exec chain_exec;
 
 /* Commits block b (already executed by ex into receipts rs; b->h.state_root

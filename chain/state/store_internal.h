@@ -1,9 +1,9 @@
-/* Private glue between chain/store.c and chain/state.c; not a public interface. */
+/* Private glue between chain/state/store.c and chain/state/state.c; not a public interface. */
 #ifndef OL_CHAIN_STORE_INTERNAL_H
 #define OL_CHAIN_STORE_INTERNAL_H
 
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 
 typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen);
@@ -18,7 +18,7 @@ void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* 1 once chain_exec_finish computed a root that is still current. */
 int chain_exec_finished(const chain_exec *ex, uint8_t root[32]);
 
-/* The store an overlay reads (its code cache, chain/exec_contract.c). */
+/* The store an overlay reads (its code cache, chain/exec/exec_contract.c). */
 chain_store *chain_exec_store(const chain_exec *ex);
 
 /* The store's tree-node reader, for chain_smt_apply / chain_smt_prove. */

@@ -1,11 +1,11 @@
 /* Canonical encodings of the attribution state entries. */
-#include "chain/attr.h"
+#include "chain/types/attr.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
 
 void chain_bond_escrow_addr(chain_addr *a)
 {

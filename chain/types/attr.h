@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/tx.h"
+#include "chain/crypto/address.h"
+#include "chain/types/tx.h"
 #include "util/bytes.h"
 #include "util/err.h"
 

@@ -1,9 +1,9 @@
-#include "chain/block.h"
+#include "chain/types/block.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 
 /* Smallest possible transaction encoding: version, a 1-byte chain id with its
  * length, type, sender, nonce, gas limit, gas price and signature (empty

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/receipt_code.h"
-#include "chain/tx.h"
+#include "chain/types/receipt_code.h"
+#include "chain/types/tx.h"
 
 #define CHAIN_BLOCK_VERSION 1
 #define CHAIN_MAX_VALIDATORS 64

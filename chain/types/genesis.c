@@ -1,4 +1,4 @@
-#include "chain/genesis.h"
+#include "chain/types/genesis.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "util/bytes.h"
 #include "util/hex.h"
 #include "vm/vm.h"
@@ -27,9 +27,11 @@ extern const unsigned char ol_devnet_genesis_json[];
 
 static const char *const TOP_FIELDS[] = {"chainId", "genesisTime", "params", "validators",
                                          "alloc",   "contracts",   NULL};
-static const char *const PARAM_FIELDS[] = {
-    "blockGasLimit",    "blockMaxBytes",      "txMaxBytes",     "minGasPrice", "timeoutProposeMs",
-    "timeoutPrevoteMs", "timeoutPrecommitMs", "timeoutDeltaMs", "maxClockDriftMs", NULL};
+static const char *const PARAM_FIELDS[] = {"blockGasLimit",      "blockMaxBytes",
+                                           "txMaxBytes",         "minGasPrice",
+                                           "timeoutProposeMs",   "timeoutPrevoteMs",
+                                           "timeoutPrecommitMs", "timeoutDeltaMs",
+                                           "maxClockDriftMs",    NULL};
 static const char *const VAL_FIELDS[] = {"name", "pubkey", "power", NULL};
 static const char *const ALLOC_FIELDS[] = {"address", "balance", NULL};
 static const char *const CONTRACT_FIELDS[] = {"address", "code", NULL};

@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/block.h"
+#include "chain/crypto/address.h"
+#include "chain/types/block.h"
 #include "util/err.h"
 
 #define CHAIN_GENESIS_MAX_ALLOC 100000

@@ -1,4 +1,4 @@
-#include "chain/receipt_code.h"
+#include "chain/types/receipt_code.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/tx_internal.h"
+#include "chain/crypto/hash.h"
+#include "chain/types/tx_internal.h"
 #include "util/amount.h"
 
 int chain_id_valid(const char *s)

@@ -34,8 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/address.h"
-#include "chain/keys.h"
+#include "chain/crypto/address.h"
+#include "chain/crypto/keys.h"
 #include "util/bytes.h"
 #include "util/err.h"
 

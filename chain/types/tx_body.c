@@ -1,10 +1,10 @@
 /* Bodies of the attribution and contract transaction types: canonical
  * encoding, decoding with stateless validation, deep copy and free. Layouts
- * are in chain/tx.h; rules and messages in docs/transactions.md. */
+ * are in chain/types/tx.h; rules and messages in docs/transactions.md. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/tx_internal.h"
+#include "chain/types/tx_internal.h"
 
 #define ENTRY_SIZE 16 /* contribution u64 | weight u64 */
 

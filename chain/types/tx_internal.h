@@ -1,8 +1,8 @@
-/* Private to chain/tx.c and chain/tx_body.c: the per-type body codec. */
+/* Private to chain/types/tx.c and chain/types/tx_body.c: the per-type body codec. */
 #ifndef OL_CHAIN_TX_INTERNAL_H
 #define OL_CHAIN_TX_INTERNAL_H
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 
 /* Error for a failed reader, with the offset relative to the transaction's
  * first byte (start). */

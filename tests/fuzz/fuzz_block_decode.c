@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
+#include "chain/types/block.h"
 
 static void same(const util_buf *b, const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/smt.h"
+#include "chain/state/smt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

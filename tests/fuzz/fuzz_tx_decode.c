@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/tx.h"
+#include "chain/types/tx.h"
 
 static void same_bytes(const chain_tx *tx, const uint8_t *data, size_t size)
 {

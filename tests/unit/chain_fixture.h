@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/genesis.h"
-#include "chain/keys.h"
+#include "chain/crypto/address.h"
+#include "chain/types/genesis.h"
+#include "chain/crypto/keys.h"
 
 static inline int fx_rm_entry(const char *p, const struct stat *sb, int f, struct FTW *ftw)
 {

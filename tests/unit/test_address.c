@@ -9,9 +9,9 @@
 
 #include <string.h>
 
-#include "chain/address.h"
-#include "chain/hash.h"
-#include "chain/keys.h"
+#include "chain/crypto/address.h"
+#include "chain/crypto/hash.h"
+#include "chain/crypto/keys.h"
 
 /* BIP-350 "valid Bech32m" test vectors. */
 static const char *const valid_m[] = {

@@ -1,4 +1,4 @@
-/* The canonical encodings of the attribution state entries (chain/attr.h):
+/* The canonical encodings of the attribution state entries (chain/types/attr.h):
  * each round-trips, and every truncation, trailing byte or out-of-range
  * field is rejected (these bytes come from storage, and a corrupt entry must
  * be an error, never a crash). */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/attr.h"
+#include "chain/types/attr.h"
 
 typedef int (*dec_fn)(void *obj, const uint8_t *p, size_t n);
 typedef void (*free_fn)(void *obj);

@@ -1,6 +1,6 @@
 /* Headers, blocks, Merkle roots and vote digests (receipts: test_receipt.c). Hex known answers were
- * computed independently (Python hashlib) from the layouts in chain/block.h; the hand-built roots
- * below restate RFC 6962 in C. */
+ * computed independently (Python hashlib) from the layouts in chain/types/block.h; the hand-built
+ * roots below restate RFC 6962 in C. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
 #include "util/hex.h"
 
 /* The genesis hash transactions are signed for (their signing domain). */

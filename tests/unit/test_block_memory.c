@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
+#include "chain/types/block.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_HOOKS 1

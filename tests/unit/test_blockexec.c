@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/blockexec.h"
-#include "chain/hash.h"
-#include "chain/mempool.h"
-#include "chain/store.h"
+#include "chain/exec/blockexec.h"
+#include "chain/crypto/hash.h"
+#include "chain/mempool/mempool.h"
+#include "chain/state/store.h"
 
 #define VALIDATOR_KEY 1000 /* the devnet validator (docs/devnet.md) */
 
@@ -216,15 +216,27 @@ static void expect_refused(node_fx *n, chain_block *b, int want, const char *wha
 
 typedef void (*mutate_fn)(node_fx *n, chain_block *b);
 
-static void m_version(node_fx *n, chain_block *b) { (void)n, b->h.version = 2; }
+static void m_version(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.version = 2;
+}
 static void m_chain(node_fx *n, chain_block *b)
 {
     (void)n;
     strcpy(b->h.chain_id, "openledger-other");
 }
-static void m_height_up(node_fx *n, chain_block *b) { (void)n, b->h.height++; }
-static void m_height_down(node_fx *n, chain_block *b) { (void)n, b->h.height--; }
-static void m_parent(node_fx *n, chain_block *b) { (void)n, b->h.parent[7] ^= 1; }
+static void m_height_up(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.height++;
+}
+static void m_height_down(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.height--;
+}
+static void m_parent(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.parent[7] ^= 1;
+}
 static void m_time_same(node_fx *n, chain_block *b)
 {
     b->h.time_ms = chain_store_head_header(n->st)->time_ms;
@@ -238,15 +250,27 @@ static void m_proposer(node_fx *n, chain_block *b)
     (void)n;
     fx_dev_addr(&b->h.proposer, 3);
 }
-static void m_valhash(node_fx *n, chain_block *b) { (void)n, b->h.validators_hash[0] ^= 1; }
-static void m_commit_sig(node_fx *n, chain_block *b) { (void)n, b->h.last_commit.sigs[0].sig[5] ^= 1; }
-static void m_commit_empty(node_fx *n, chain_block *b) { (void)n, b->h.last_commit.n = 0; }
+static void m_valhash(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.validators_hash[0] ^= 1;
+}
+static void m_commit_sig(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.last_commit.sigs[0].sig[5] ^= 1;
+}
+static void m_commit_empty(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.last_commit.n = 0;
+}
 static void m_commit_unknown(node_fx *n, chain_block *b)
 {
     (void)n;
     b->h.last_commit.sigs[0].validator = 1;
 }
-static void m_commit_round(node_fx *n, chain_block *b) { (void)n, b->h.last_commit.round = 1; }
+static void m_commit_round(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.last_commit.round = 1;
+}
 static void m_too_large(node_fx *n, chain_block *b)
 {
     /* Six transfers fit the gas (6 x 400) but not the bytes; their gas
@@ -299,7 +323,10 @@ static void m_duplicate(node_fx *n, chain_block *b)
     chain_tx_free(&t[0]);
     chain_tx_free(&t[1]);
 }
-static void m_tx_root(node_fx *n, chain_block *b) { (void)n, b->h.tx_root[31] ^= 1; }
+static void m_tx_root(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.tx_root[31] ^= 1;
+}
 static void m_bad_sig(node_fx *n, chain_block *b)
 {
     (void)n;
@@ -318,8 +345,14 @@ static void m_unfunded(node_fx *n, chain_block *b)
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }
-static void m_state_root(node_fx *n, chain_block *b) { (void)n, b->h.state_root[0] ^= 1; }
-static void m_receipts_root(node_fx *n, chain_block *b) { (void)n, b->h.receipts_root[0] ^= 1; }
+static void m_state_root(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.state_root[0] ^= 1;
+}
+static void m_receipts_root(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.receipts_root[0] ^= 1;
+}
 
 static const struct {
     const char *what;
@@ -375,8 +408,8 @@ static void test_malformed_blocks(void **state)
     chain_block base;
     int built;
     util_err err = {0};
-    assert_int_equal(
-        chain_blockexec_propose(&n.bx, n.mp, &proposer, n.now, 0, &base, &built, &err), 0);
+    assert_int_equal(chain_blockexec_propose(&n.bx, n.mp, &proposer, n.now, 0, &base, &built, &err),
+                     0);
     assert_int_equal(built, 1);
     assert_int_equal(base.ntx, 2);
     util_buf enc;

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/tx.h"
+#include "chain/crypto/hash.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "util/hex.h"
 #include "vm/vm.h"

@@ -19,11 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/smt.h"
-#include "chain/store.h"
-#include "chain/tx.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/smt.h"
+#include "chain/state/store.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/http_client.h"
 #include "util/hex.h"

@@ -12,8 +12,8 @@
 
 #include "tests/unit/rpc_http_test_util.h"
 
-#include "chain/contract.h"
-#include "chain/tx.h"
+#include "chain/exec/contract.h"
+#include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/commands_rpc.h"
 #include "util/hex.h"

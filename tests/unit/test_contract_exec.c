@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/exec_internal.h" /* chain_default_reward_addr */
-#include "chain/hash.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/exec/contract.h"
+#include "chain/exec/exec_internal.h" /* chain_default_reward_addr */
+#include "chain/crypto/hash.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "vm/vm.h"
 
 #define PROPOSER 1000

@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/codecache.h"
-#include "chain/contract.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/exec/codecache.h"
+#include "chain/exec/contract.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "vm/isa.h"
 #include "vm/vm.h"
 

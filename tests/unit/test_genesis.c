@@ -9,9 +9,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "chain/genesis.h"
-#include "chain/hash.h"
-#include "chain/keys.h"
+#include "chain/types/genesis.h"
+#include "chain/crypto/hash.h"
+#include "chain/crypto/keys.h"
 #include "util/bytes.h"
 #include "util/hex.h"
 #include "vm/vm.h"

@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "chain/mempool.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/mempool/mempool.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "node/validator_key.h"
 #include "util/hex.h"
 

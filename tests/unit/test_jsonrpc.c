@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "chain/address.h"
+#include "chain/crypto/address.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/params.h"
 #include "util/err.h"

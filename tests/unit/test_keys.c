@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/keys.h"
+#include "chain/crypto/hash.h"
+#include "chain/crypto/keys.h"
 #include "util/bytes.h"
 #include "util/hex.h"
 

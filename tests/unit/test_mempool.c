@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "chain/keys.h"
-#include "chain/mempool.h"
+#include "chain/crypto/keys.h"
+#include "chain/mempool/mempool.h"
 
 /* The genesis hash transactions are signed for (their signing domain). */
 static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "chain/keys.h"
-#include "chain/mempool.h"
+#include "chain/crypto/keys.h"
+#include "chain/mempool/mempool.h"
 
 #define CHAIN "test-chain"
 #define NKEYS 96

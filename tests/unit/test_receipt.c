@@ -2,7 +2,7 @@
  * code, return data, revert data, events; never the message), the stored
  * form with the message, the limits, the failure tokens and the UTF-8 rules
  * that keep every reply valid JSON. Hex known answers were computed
- * independently (Python hashlib) from the layout in chain/block.h. */
+ * independently (Python hashlib) from the layout in chain/types/block.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
 #include "util/hex.h"
 
 static void hexeq(const uint8_t *p, size_t n, const char *want)

@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/attr.h"
-#include "chain/contract.h"
-#include "chain/exec_internal.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/types/attr.h"
+#include "chain/exec/contract.h"
+#include "chain/exec/exec_internal.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 
 #define ITERATIONS 600
 #define EXTRA_MAX 1000000 /* balance the contract held before the record */

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/attr.h"
-#include "chain/contract.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/types/attr.h"
+#include "chain/exec/contract.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "vm/vm.h"
 
 #define OWNER 0  /* datanet owner */

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/contract.h"
+#include "chain/exec/contract.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
 #include "util/time.h"

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/attr.h"
-#include "chain/contract.h"
-#include "chain/hash.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/types/attr.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "rpc/methods_attr.h"
 #include "rpc/params.h"
 #include "vm/vm.h"

@@ -15,7 +15,7 @@
 
 #include "chain_fixture.h"
 
-#include "chain/hash.h"
+#include "chain/crypto/hash.h"
 #include "node/node_internal.h"
 #include "rpc/metrics.h"
 #include "rpc/params.h"

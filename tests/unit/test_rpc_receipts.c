@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/exec/contract.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 #include "rpc/methods.h"
 #include "rpc/methods_more.h"
 #include "util/hex.h"

@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "chain/attr.h"
-#include "chain/hash.h"
+#include "chain/types/attr.h"
+#include "chain/crypto/hash.h"
 #include "rpc/params.h"
 #include "rpc/subs.h"
 #include "rpc_ws_test_util.h"

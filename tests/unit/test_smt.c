@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/smt.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/smt.h"
 
 /* ---- in-memory store --------------------------------------------------- */
 

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/contract.h"
-#include "chain/hash.h"
-#include "chain/state.h"
-#include "chain/store.h"
+#include "chain/exec/contract.h"
+#include "chain/crypto/hash.h"
+#include "chain/state/state.h"
+#include "chain/state/store.h"
 
 static char g_dir[256];
 

@@ -1,7 +1,7 @@
 /* Transaction encoding, signing and decoding; the bodies of the other types
  * are in test_tx_bodies.c. The known answers were computed
  * independently (a from-scratch Python BIP-340 that reproduces the official
- * vectors, plus hashlib) from the layout in chain/tx.h; scripts/ol_txlib.py
+ * vectors, plus hashlib) from the layout in chain/types/tx.h; scripts/ol_txlib.py
  * (run it) reproduces the signing-domain ones, which docs/encoding.md lists. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/hash.h"
-#include "chain/tx.h"
+#include "chain/crypto/hash.h"
+#include "chain/types/tx.h"
 #include "util/hex.h"
 
 #define KAT_ENC                                                                                    \

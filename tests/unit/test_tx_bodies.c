@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/block.h"
-#include "chain/hash.h"
-#include "chain/tx.h"
+#include "chain/types/block.h"
+#include "chain/crypto/hash.h"
+#include "chain/types/tx.h"
 #include "util/hex.h"
 
 /* The genesis hash transactions are signed for (their signing domain). */
