@@ -9,15 +9,15 @@
 #include "chain/crypto/hash.h"
 #include "node/node_internal.h"
 #include "node/validator_key.h"
-#include "rpc/addrtab.h"
-#include "rpc/explorer.h"
-#include "rpc/http.h"
+#include "rpc/transport/addrtab.h"
+#include "rpc/explorer/explorer.h"
+#include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
-#include "rpc/methods.h"
-#include "rpc/methods_more.h"
-#include "rpc/metrics.h"
-#include "rpc/openrpc.h"
-#include "rpc/subs.h"
+#include "rpc/methods/methods.h"
+#include "rpc/methods/queries.h"
+#include "rpc/methods/metrics.h"
+#include "rpc/methods/openrpc.h"
+#include "rpc/methods/subs.h"
 #include "util/amount.h"
 #include "util/hex.h"
 #include "util/log.h"
@@ -103,9 +103,9 @@ static size_t flush_mempool(void *ctx)
 
 int node_register_rpc(node *n, rpc_dispatch *d)
 {
-    if (rpc_methods_chain_register(d, &n->api) || rpc_methods_more_register(d, &n->more_api) ||
-        rpc_subs_register(d, n->subs) || rpc_methods_admin_register(d, &n->admin_api) ||
-        rpc_openrpc_register(d))
+    if (rpc_methods_chain_register(d, &n->api) ||
+        rpc_methods_queries_register(d, &n->queries_api) || rpc_subs_register(d, n->subs) ||
+        rpc_methods_admin_register(d, &n->admin_api) || rpc_openrpc_register(d))
         return -1;
     return 0;
 }
@@ -324,7 +324,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                              .vm_begin = node_vm_begin,
                              .vm_end = node_vm_end,
                              .ctx = n};
-    n->more_api = (rpc_more_api){.chain = &n->api, .mempool = n->mempool_cfg};
+    n->queries_api = (rpc_queries_api){.chain = &n->api, .mempool = n->mempool_cfg};
     n->admin_api = (rpc_admin_api){.mempool_flush = flush_mempool, .ctx = n};
     n->subs = rpc_subs_new();
     if (!n->subs || node_register_rpc(n, n->dispatch) ||

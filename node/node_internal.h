@@ -10,8 +10,8 @@
 #include "chain/mempool/mempool.h"
 #include "chain/state/store.h"
 #include "node/node.h"
-#include "rpc/methods.h"
-#include "rpc/methods_more.h"
+#include "rpc/methods/methods.h"
+#include "rpc/methods/queries.h"
 
 /* The dry run of a transaction on admission (node/txverify.c) stops after
  * this much gas beyond the transaction's intrinsic gas. It is a node
@@ -52,7 +52,7 @@ struct node {
     struct rpc_subs *subs;
     struct rpc_metrics *metrics;
     rpc_chain_api api;
-    rpc_more_api more_api;
+    rpc_queries_api queries_api;
     rpc_admin_api admin_api;
     chain_mempool_cfg mempool_cfg;
     uint64_t last_commit_ns; /* monotonic time of the last commit, 0 before the first */
@@ -114,7 +114,7 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
 void node_tx_admitted(node *n, const chain_tx *tx);
 
 /* Registers every JSON-RPC method family the node serves on d (the chain,
- * contract, subscription, admin and discovery methods). n->api, n->more_api,
+ * contract, subscription, admin and discovery methods). n->api, n->queries_api,
  * n->admin_api and n->subs must be set up. 0 or -1. The unit test of
  * rpc_discover and docs/rpc.md iterates the table this builds. */
 int node_register_rpc(node *n, struct rpc_dispatch *d);

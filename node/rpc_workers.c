@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "node/node_internal.h"
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 #include "util/log.h"
 
 typedef struct ho_item {

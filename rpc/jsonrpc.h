@@ -61,7 +61,7 @@ void rpc_error_clear(rpc_error *e);
 
 typedef struct rpc_dispatch rpc_dispatch;
 
-/* A WebSocket connection seen by methods (rpc/ws.h); opaque here. */
+/* A WebSocket connection seen by methods (rpc/transport/ws.h); opaque here. */
 typedef struct rpc_session rpc_session;
 
 /* Budgets of VM work, in gas (docs/rpc-protocol.md, "Budgets of work").

@@ -1,4 +1,4 @@
-#include "rpc/explorer.h"
+#include "rpc/explorer/explorer.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Admin methods. Registered with RPC_METHOD_ADMIN, so the dispatcher refuses
  * them (-32004) unless the transport granted admin rights: a loopback bind
  * without a token, or the configured token (docs/rpc-protocol.md). */
-#include "rpc/methods_more.h"
+#include "rpc/methods/queries.h"
 #include "rpc/params.h"
 #include "util/log.h"
 

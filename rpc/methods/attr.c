@@ -3,7 +3,7 @@
  * explorer index ('x' kind ...) whose keys end with the listed object's id;
  * the cursor is the store key of the last item returned, so a page never
  * skips or repeats entries however the store grows in between. */
-#include "rpc/methods_attr.h"
+#include "rpc/methods/attr.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 
 #include "chain/types/attr.h"
 #include "rpc/jsonrpc.h"
-#include "rpc/methods.h"
+#include "rpc/methods/methods.h"
 
 #define RPC_ATTR_LIMIT_DEFAULT 30
 #define RPC_ATTR_LIMIT_MAX 100
@@ -39,7 +39,7 @@ const char *rpc_attr_method_name(uint8_t method); /* "gradient", "suffix-array",
 int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
 
 /* Private to the rpc attribution files. */
-int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods_attr_spec.c) */
+int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods/attr_spec.c) */
 json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e);
 /* Loads state entry kind|id (chain_key_id) into *val (malloc'd). 0,
  * UTIL_ENOTFOUND, or an error with *e filled. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/methods_attr.h"
+#include "rpc/methods/attr.h"
 #include "rpc/params.h"
 
 #define IMPACT_RECENT_MAX 100

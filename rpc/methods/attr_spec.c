@@ -1,6 +1,6 @@
 /* OpenRPC descriptions of the attribution methods (rpc_discover), attached
  * with rpc_dispatch_describe. Shapes: docs/attribution.md. */
-#include "rpc/methods_attr.h"
+#include "rpc/methods/attr.h"
 
 /* clang-format off: the JSON fragments read better laid out by hand. */
 // clang-format off

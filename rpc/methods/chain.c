@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "chain/crypto/hash.h"
-#include "rpc/methods.h"
-#include "rpc/methods_attr.h"
+#include "rpc/methods/methods.h"
+#include "rpc/methods/attr.h"
 #include "rpc/params.h"
 #include "util/hex.h"
 

@@ -4,7 +4,7 @@
 
 #include "chain/exec/contract.h"
 #include "chain/crypto/hash.h"
-#include "rpc/methods.h"
+#include "rpc/methods/methods.h"
 #include "rpc/params.h"
 
 static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)

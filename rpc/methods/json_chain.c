@@ -1,7 +1,7 @@
 #include <string.h>
 
-#include "rpc/methods.h"
-#include "rpc/methods_attr.h"
+#include "rpc/methods/methods.h"
+#include "rpc/methods/attr.h"
 #include "rpc/params.h"
 
 json_t *rpc_json_header(const chain_header *h)

@@ -1,4 +1,4 @@
-#include "rpc/metrics.h"
+#include "rpc/methods/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
 
 typedef struct rpc_metrics rpc_metrics;

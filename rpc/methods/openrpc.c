@@ -1,4 +1,4 @@
-#include "rpc/openrpc.h"
+#include "rpc/methods/openrpc.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * methods registered by any family appear without a list to keep in sync.
  *
  * A method's params and result come from the spec attached with
- * rpc_dispatch_describe, else from the built-in specs in rpc/openrpc.c (the
+ * rpc_dispatch_describe, else from the built-in specs in rpc/methods/openrpc.c (the
  * chain, contract, subscription and admin methods), else the method is
  * listed with "summary": "" and no params (tests/unit/test_rpc_discover.c
  * fails on such a method). */

@@ -1,4 +1,4 @@
-#include "rpc/methods_more.h"
+#include "rpc/methods/queries.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +81,7 @@ static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
 
 static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_more_api *api = ctx;
+    rpc_queries_api *api = ctx;
     chain_store *st = api->chain->store;
     rpc_block_ref ref;
     size_t limit;
@@ -129,7 +129,7 @@ static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_more_api *api = ctx;
+    rpc_queries_api *api = ctx;
     chain_store *st = api->chain->store;
     uint8_t txid[32];
     if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
@@ -235,7 +235,7 @@ static int cache_load(chain_store *st, block_cache *c, uint64_t height, util_err
 
 static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_more_api *api = ctx;
+    rpc_queries_api *api = ctx;
     chain_store *st = api->chain->store;
     chain_addr a;
     size_t limit;
@@ -357,7 +357,7 @@ static json_t *m_estimate_gas(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_more_api *api = ctx;
+    rpc_queries_api *api = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
     chain_mempool *mp = api->chain->mempool;
     const chain_mempool_cfg *c = &api->mempool;
@@ -378,7 +378,7 @@ static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_more_api *api = ctx;
+    rpc_queries_api *api = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
     const chain_genesis *g = api->chain->genesis;
     char when[32] = "";
@@ -409,7 +409,7 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         rpc_json_u64str(supply));
 }
 
-int rpc_methods_more_register(rpc_dispatch *d, rpc_more_api *api)
+int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api)
 {
     static const struct {
         const char *name;

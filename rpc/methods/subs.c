@@ -1,13 +1,13 @@
-#include "rpc/subs.h"
+#include "rpc/methods/subs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chain/types/attr.h"
-#include "rpc/methods.h"
+#include "rpc/methods/methods.h"
 #include "rpc/params.h"
-#include "rpc/ws.h"
+#include "rpc/transport/ws.h"
 #include "util/bytes.h"
 
 enum { SUB_BLOCKS, SUB_EVENTS, SUB_PENDING };

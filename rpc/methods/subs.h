@@ -7,7 +7,7 @@
  *   {"jsonrpc":"2.0","method":"subscription",
  *    "params":{"subscription":"0x<16 hex>","result":...}}
  * Each notification's JSON is built once and shared by its subscribers.
- * A session that cannot keep up is closed by rpc/ws.c (send limit); its
+ * A session that cannot keep up is closed by rpc/transport/ws.c (send limit); its
  * subscriptions go when rpc_subs_session_closed is called.
  *
  * Shapes and filters: docs/rpc.md ("Subscriptions"). Loop thread only. */

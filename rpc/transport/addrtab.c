@@ -1,4 +1,4 @@
-#include "rpc/addrtab.h"
+#include "rpc/transport/addrtab.h"
 
 #include <netinet/in.h>
 #include <stdatomic.h>

@@ -1,4 +1,4 @@
-/* What the RPC server knows per client address (used by rpc/http.c; the
+/* What the RPC server knows per client address (used by rpc/transport/http.c; the
  * node makes one table for all its loops, rpc_http_cfg.addrtab), for the
  * per-address connection limit and the per-address rate limit
  * (docs/rpc-protocol.md, "Limits").

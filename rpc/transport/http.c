@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rpc/http_conn.h"
+#include "rpc/transport/http_conn.h"
 #include "util/log.h"
 #include "util/time.h"
 

@@ -83,7 +83,7 @@ typedef struct rpc_http_cfg {
     void *lock_ctx;
     void (*ws_handoff)(void *ctx, int fd, int admin, uint8_t *buf, size_t len);
     void *handoff_ctx;
-    /* The per-address table (rpc/addrtab.h) shared by the servers of several
+    /* The per-address table (rpc/transport/addrtab.h) shared by the servers of several
      * loops, so connection and rate limits hold per address across them; the
      * server takes a reference. NULL: the server makes its own, sized for
      * max_conns; then max_conns_per_ip applies per server. */

@@ -1,4 +1,4 @@
-/* Internal to rpc/http.c and rpc/http_server.c: the RPC server's state and
+/* Internal to rpc/transport/http.c and rpc/transport/http_server.c: the RPC server's state and
  * its connections. http.c drives a connection (reads, writes, timers,
  * backpressure, WebSocket glue); http_server.c owns the listener, accepts and
  * refuses connections, and starts and stops the server. */
@@ -10,10 +10,10 @@
 
 #include <uv.h>
 
-#include "rpc/addrtab.h"
-#include "rpc/http.h"
-#include "rpc/http_proto.h"
-#include "rpc/ws.h"
+#include "rpc/transport/addrtab.h"
+#include "rpc/transport/http.h"
+#include "rpc/transport/http_proto.h"
+#include "rpc/transport/ws.h"
 
 #define READ_CHUNK (64 * 1024)
 #define LINGER_MS 1000

@@ -2,7 +2,7 @@
  * admin rights, the Origin and Content-Type rules and the explorer's CSP
  * header (docs/rpc-protocol.md, "Admin methods" and "Limits"). Split from
  * http_proto.c, the request state machine that applies them. */
-#include "rpc/http_proto.h"
+#include "rpc/transport/http_proto.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

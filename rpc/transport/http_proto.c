@@ -1,4 +1,4 @@
-#include "rpc/http_proto.h"
+#include "rpc/transport/http_proto.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "rpc/ws.h"
+#include "rpc/transport/ws.h"
 #include "util/time.h"
 
 enum {

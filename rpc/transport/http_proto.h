@@ -1,6 +1,6 @@
 /* Internal to rpc/: the per-connection HTTP/1.1 state machine of the RPC
  * server, without sockets. Bytes go in through http_proto_feed; complete
- * responses come out through the emit callback, in request order. rpc/http.c
+ * responses come out through the emit callback, in request order. rpc/transport/http.c
  * drives it from libuv; rpc_http_process_bytes drives it from a buffer. */
 #ifndef OL_RPC_HTTP_PROTO_H
 #define OL_RPC_HTTP_PROTO_H
@@ -10,8 +10,8 @@
 
 #include <http_parser.h>
 
-#include "rpc/addrtab.h"
-#include "rpc/http.h"
+#include "rpc/transport/addrtab.h"
+#include "rpc/transport/http.h"
 #include "util/bytes.h"
 
 /* Counters shared by the connections of a server (loop thread only). */
@@ -43,7 +43,7 @@ typedef struct http_routes {
     http_counters *counters;
 } http_routes;
 
-/* A connection's view of the rate limit (rpc/addrtab.h, a generic cell rate
+/* A connection's view of the rate limit (rpc/transport/addrtab.h, a generic cell rate
  * algorithm): charged to its client address in tab, or, without a table
  * (rpc_http_process_bytes, tests), to tat. */
 typedef struct http_rate {
@@ -155,7 +155,7 @@ int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, r
  * [":" port]), -1 when it is repeated, too long or malformed. */
 int http_origin(const http_proto *p, const char **v, size_t *len);
 
-/* The rest is in rpc/http_policy.c. */
+/* The rest is in rpc/transport/http_policy.c. */
 
 /* A captured header's value (HDR_*), or NULL when absent, repeated or too
  * long. */

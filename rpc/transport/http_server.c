@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rpc/http_conn.h"
-#include "rpc/listen.h"
+#include "rpc/transport/http_conn.h"
+#include "rpc/transport/listen.h"
 #include "util/log.h"
 
 #define BUSY_BODY                                                                                  \

@@ -1,4 +1,4 @@
-#include "rpc/listen.h"
+#include "rpc/transport/listen.h"
 
 #include <errno.h>
 #include <netdb.h>

@@ -1,4 +1,4 @@
-#include "rpc/ws.h"
+#include "rpc/transport/ws.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* WebSocket sessions carrying JSON-RPC (RFC 6455, framing by wslay).
  *
- * A session starts when rpc/http_proto.c answered a handshake on GET /ws
+ * A session starts when rpc/transport/http_proto.c answered a handshake on GET /ws
  * with 101. Every text message is one JSON-RPC body (a request or a batch),
  * answered with one text message; methods see the session in
  * rpc_call.session, so subscription methods can keep it and push
@@ -16,7 +16,7 @@
  * can never grow the node's memory without bound. Above RPC_WS_HIGH_WATER the
  * session stops reading requests from that client until it reads its answers.
  *
- * Loop thread only. The session is transport-neutral: rpc/http.c drives it
+ * Loop thread only. The session is transport-neutral: rpc/transport/http.c drives it
  * from a socket, rpc_http_process_bytes from a buffer. */
 #ifndef OL_RPC_WS_H
 #define OL_RPC_WS_H
@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rpc/http_proto.h"
+#include "rpc/transport/http_proto.h"
 #include "rpc/jsonrpc.h"
 
 #define RPC_WS_HIGH_WATER (256 * 1024)
@@ -40,7 +40,7 @@ int rpc_session_send(rpc_session *s, const char *text, size_t len);
 /* Process-unique, never 0. */
 uint64_t rpc_session_id(const rpc_session *s);
 
-/* --- for the transport (rpc/http.c) --------------------------------------- */
+/* --- for the transport (rpc/transport/http.c) --------------------------------------- */
 
 typedef struct ws_io {
     /* Sends bytes to the client; takes data (malloc'd). Nonzero: the

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/http.h"
-#include "rpc/http_proto.h"
+#include "rpc/transport/http.h"
+#include "rpc/transport/http_proto.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/params.h"
-#include "rpc/subs.h"
-#include "rpc/ws.h"
+#include "rpc/methods/subs.h"
+#include "rpc/transport/ws.h"
 #include "util/bytes.h"
 
 static json_t *m_echo(void *ctx, json_t *params, rpc_error *e)

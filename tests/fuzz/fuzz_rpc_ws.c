@@ -1,5 +1,5 @@
 /* libFuzzer target: arbitrary bytes as the frames a WebSocket client sends
- * after the handshake, into a session (rpc/ws.c) that runs JSON-RPC with the
+ * after the handshake, into a session (rpc/transport/ws.c) that runs JSON-RPC with the
  * subscription methods registered. The first byte picks the options (admin
  * rights, a small send limit, how the bytes are split); the rest are frames.
  *
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rpc/http_proto.h"
+#include "rpc/transport/http_proto.h"
 #include "rpc/jsonrpc.h"
-#include "rpc/subs.h"
-#include "rpc/ws.h"
+#include "rpc/methods/subs.h"
+#include "rpc/transport/ws.h"
 #include "util/bytes.h"
 
 static json_t *m_echo(void *ctx, json_t *params, rpc_error *e)

@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
 #include "util/bytes.h"
 

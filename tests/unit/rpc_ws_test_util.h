@@ -1,4 +1,4 @@
-/* An in-memory WebSocket connection for tests: a server session (rpc/ws.h)
+/* An in-memory WebSocket connection for tests: a server session (rpc/transport/ws.h)
  * whose transport is a buffer, and a wslay client context reading that
  * buffer and writing into the session. Deterministic: no sockets, no
  * threads. A test can also hold the "socket" (bytes written but not taken)
@@ -12,8 +12,8 @@
 #include <jansson.h>
 #include <wslay/wslay.h>
 
-#include "rpc/http_proto.h"
-#include "rpc/ws.h"
+#include "rpc/transport/http_proto.h"
+#include "rpc/transport/ws.h"
 #include "util/bytes.h"
 
 #define WP_HELPER static __attribute__((unused))

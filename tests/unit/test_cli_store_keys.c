@@ -22,7 +22,7 @@
 
 #include "cli/cli.h"
 #include "node/node_internal.h"
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 
 static node *the_node;
 static pthread_t node_thread;

@@ -11,8 +11,8 @@
 #include <cmocka.h>
 
 #include "node/node_internal.h"
-#include "rpc/explorer.h"
-#include "rpc/http.h"
+#include "rpc/explorer/explorer.h"
+#include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
 
 /* Runs one request through the HTTP parser and router with the node's GET

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "rpc/addrtab.h"
+#include "rpc/transport/addrtab.h"
 #include "rpc_http_test_util.h"
 
 static char *batch_of(int n, const char *method, const char *params)

@@ -21,7 +21,7 @@
 #include "chain/crypto/hash.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
-#include "rpc/methods_attr.h"
+#include "rpc/methods/attr.h"
 #include "rpc/params.h"
 #include "vm/vm.h"
 

@@ -16,7 +16,7 @@
 #include "cli/commands_rpc.h"
 #include "cli/ws_client.h"
 #include "node/node_internal.h"
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 
 static void test_params(void **state)
 {

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "rpc/metrics.h"
+#include "rpc/methods/metrics.h"
 
 static json_t *m_ok(void *ctx, json_t *params, rpc_error *e)
 {

@@ -17,9 +17,9 @@
 
 #include "chain/crypto/hash.h"
 #include "node/node_internal.h"
-#include "rpc/metrics.h"
+#include "rpc/methods/metrics.h"
 #include "rpc/params.h"
-#include "rpc/subs.h"
+#include "rpc/methods/subs.h"
 #include "rpc_ws_test_util.h"
 #include "util/hex.h"
 #include "util/log.h"

@@ -25,8 +25,8 @@
 #include "chain/exec/contract.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
-#include "rpc/methods.h"
-#include "rpc/methods_more.h"
+#include "rpc/methods/methods.h"
+#include "rpc/methods/queries.h"
 #include "util/hex.h"
 #include "vm/vm.h"
 
@@ -36,7 +36,7 @@ static char g_dir[256];
 static chain_store *g_st;
 static rpc_dispatch *g_d;
 static rpc_chain_api g_api;
-static rpc_more_api g_more;
+static rpc_queries_api g_more;
 static uint64_t g_nonce[16];
 
 static int setup(void **state)
@@ -56,7 +56,7 @@ static int setup(void **state)
     memset(&g_more, 0, sizeof g_more);
     g_more.chain = &g_api;
     assert_int_equal(rpc_methods_chain_register(g_d, &g_api), 0);
-    assert_int_equal(rpc_methods_more_register(g_d, &g_more), 0);
+    assert_int_equal(rpc_methods_queries_register(g_d, &g_more), 0);
     return 0;
 }
 

@@ -1,4 +1,4 @@
-/* Subscriptions (rpc/subs.c): event filters by contract, topic, attribution
+/* Subscriptions (rpc/methods/subs.c): event filters by contract, topic, attribution
  * model and recipient on receipt events, the payout event layout, limits,
  * unsubscribe rules, and sessions that go away. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 #include "chain/types/attr.h"
 #include "chain/crypto/hash.h"
 #include "rpc/params.h"
-#include "rpc/subs.h"
+#include "rpc/methods/subs.h"
 #include "rpc_ws_test_util.h"
 #include "util/hex.h"
 

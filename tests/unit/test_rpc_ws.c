@@ -1,4 +1,4 @@
-/* WebSocket sessions (rpc/ws.c) over an in-memory transport: JSON-RPC over
+/* WebSocket sessions (rpc/transport/ws.c) over an in-memory transport: JSON-RPC over
  * text messages, frame abuse (unmasked, oversized, reserved bits and
  * opcodes, bad UTF-8, binary, fragmented control frames), the slow-consumer
  * limit, backpressure, rate limiting, and the handshake through the HTTP
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "rpc/http.h"
+#include "rpc/transport/http.h"
 #include "rpc/params.h"
 #include "rpc_ws_test_util.h"
 #include "util/time.h"

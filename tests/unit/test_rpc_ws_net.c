@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "cli/ws_client.h"
-#include "rpc/ws.h"
+#include "rpc/transport/ws.h"
 #include "rpc_http_test_util.h"
 
 static _Atomic int sessions_closed;
