@@ -4,7 +4,7 @@
  * spends most of a small reply's time in per-fragment callbacks. This writer
  * produces byte for byte what json_dumpb(v, JSON_COMPACT | JSON_ENCODE_ANY)
  * produces (same escapes, same key order, reals through jansson itself), so a
- * reply reads the same whichever wrote it (tests/unit/test_json_write.c and
+ * reply reads the same whichever wrote it (tests/unit/rpc/test_json_write.c and
  * tests/fuzz/fuzz_json_write.c compare the two). Parsing stays with jansson.
  *
  * The buffer is the caller's; a failed allocation latches b->oom. */

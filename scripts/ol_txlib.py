@@ -369,7 +369,7 @@ class Rpc:
                 return
 
 
-# ---- known answer (docs/encoding.md, tests/unit/test_tx.c) -------------------
+# ---- known answer (docs/encoding.md, tests/unit/chain/test_tx.c) -------------------
 
 KAT_GENESIS = bytes(range(32))
 

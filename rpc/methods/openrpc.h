@@ -5,7 +5,7 @@
  * A method's params and result come from the spec attached with
  * rpc_dispatch_describe, else from the built-in specs in rpc/methods/openrpc.c (the
  * chain, contract, subscription and admin methods), else the method is
- * listed with "summary": "" and no params (tests/unit/test_rpc_discover.c
+ * listed with "summary": "" and no params (tests/unit/rpc/test_rpc_discover.c
  * fails on such a method). */
 #ifndef OL_RPC_OPENRPC_H
 #define OL_RPC_OPENRPC_H

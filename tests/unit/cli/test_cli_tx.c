@@ -46,7 +46,7 @@ static json_t *m_account(void *ctx, json_t *params, rpc_error *e)
 }
 
 /* Decodes and keeps the transaction; the signature is not checked here (its
- * domain is the business of tests/unit/test_tx.c). */
+ * domain is the business of tests/unit/chain/test_tx.c). */
 static json_t *m_send(void *ctx, json_t *params, rpc_error *e)
 {
     uint8_t *raw;

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 
 #include "node/node.h"
-#include "rpc_http_test_util.h"
+#include "tests/unit/rpc_http_test_util.h"
 
 static int parse(node_cfg *cfg, util_err *err, const char *a1, const char *a2)
 {

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "rpc/transport/addrtab.h"
-#include "rpc_http_test_util.h"
+#include "tests/unit/rpc_http_test_util.h"
 
 static char *batch_of(int n, const char *method, const char *params)
 {

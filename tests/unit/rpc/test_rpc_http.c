@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "rpc_http_test_util.h"
+#include "tests/unit/rpc_http_test_util.h"
 
 static void test_post_and_keepalive(void **state)
 {

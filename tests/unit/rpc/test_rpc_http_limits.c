@@ -10,7 +10,7 @@
 
 #include <sys/resource.h>
 
-#include "rpc_http_test_util.h"
+#include "tests/unit/rpc_http_test_util.h"
 
 static void test_body_too_large(void **state)
 {

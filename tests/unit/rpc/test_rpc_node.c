@@ -13,14 +13,14 @@
 
 #include <cmocka.h>
 
-#include "chain_fixture.h"
+#include "tests/unit/chain_fixture.h"
 
 #include "chain/crypto/hash.h"
 #include "node/node_internal.h"
 #include "rpc/methods/metrics.h"
 #include "rpc/params.h"
 #include "rpc/methods/subs.h"
-#include "rpc_ws_test_util.h"
+#include "tests/unit/rpc_ws_test_util.h"
 #include "util/hex.h"
 #include "util/log.h"
 

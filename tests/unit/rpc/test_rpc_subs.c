@@ -12,7 +12,7 @@
 #include "chain/crypto/hash.h"
 #include "rpc/params.h"
 #include "rpc/methods/subs.h"
-#include "rpc_ws_test_util.h"
+#include "tests/unit/rpc_ws_test_util.h"
 #include "util/hex.h"
 
 typedef struct fixture {

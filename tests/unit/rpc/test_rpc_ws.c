@@ -13,7 +13,7 @@
 
 #include "rpc/transport/http.h"
 #include "rpc/params.h"
-#include "rpc_ws_test_util.h"
+#include "tests/unit/rpc_ws_test_util.h"
 #include "util/time.h"
 
 static json_t *m_echo(void *ctx, json_t *params, rpc_error *e)

@@ -10,7 +10,7 @@
 
 #include "cli/ws_client.h"
 #include "rpc/transport/ws.h"
-#include "rpc_http_test_util.h"
+#include "tests/unit/rpc_http_test_util.h"
 
 static _Atomic int sessions_closed;
 static rpc_session *target; /* loop thread only */
