@@ -1,3 +1,5 @@
+/* openledger-cli's generic commands: rpc (any method), methods, watch
+ * (cli/commands_rpc.h). */
 #include "cli/commands_rpc.h"
 
 #include <stdio.h>

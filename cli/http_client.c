@@ -1,3 +1,4 @@
+/* The CLI's HTTP/1.1 client for JSON-RPC over plain TCP (cli/http_client.h). */
 #include "cli/http_client.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The CLI's WebSocket client, for `watch` and subscriptions
+ * (cli/ws_client.h). */
 #include "cli/ws_client.h"
 
 #include <errno.h>

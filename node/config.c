@@ -1,3 +1,5 @@
+/* openledgerd's command line: flags, their checks, --help, and fitting the
+ * RPC connection cap to the open-files limit (node/node.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

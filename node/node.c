@@ -1,3 +1,5 @@
+/* openledgerd start-up and shutdown: genesis, store, key, mempool, RPC and
+ * the block timer wired on one libuv loop (node/node.h). */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* The validator key file in the data directory: created 0600, never replaced,
+ * checked on load (node/validator_key.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "node/validator_key.h"
 

@@ -1,3 +1,5 @@
+/* A JSON writer for replies, byte for byte what jansson's compact dump writes
+ * (rpc/json_write.h). */
 #include "rpc/json_write.h"
 
 #include <string.h>

@@ -1,3 +1,5 @@
+/* The JSON-RPC 2.0 dispatcher: parsing, batches, ids, errors, work budgets
+ * and the reply cap (rpc/jsonrpc.h). */
 #include "rpc/jsonrpc.h"
 
 #include <stdarg.h>

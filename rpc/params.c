@@ -1,3 +1,5 @@
+/* Checked readers of JSON-RPC parameters (counts, strings, hex, addresses,
+ * block references) with -32602 errors (rpc/params.h). */
 #include "rpc/params.h"
 
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* OPEN amounts: decimal strings to and from base units, without floating
+ * point (util/amount.h). */
 #include "util/amount.h"
 
 #include <stdio.h>

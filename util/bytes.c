@@ -1,3 +1,5 @@
+/* Byte buffers, fixed-width integers and LEB128 varints with strict readers
+ * (util/bytes.h). */
 #include "util/bytes.h"
 #include "util/err.h"
 

@@ -1,3 +1,4 @@
+/* Error codes with messages the caller can show (util/err.h). */
 #include "util/err.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* Hex encoding and strict decoding (util/hex.h). */
 #include "util/hex.h"
 
 #include <stdlib.h>

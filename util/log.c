@@ -1,3 +1,4 @@
+/* Timestamped log lines to stderr with a level threshold (util/log.h). */
 #include "util/log.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* Wall-clock milliseconds and monotonic nanoseconds (util/time.h). */
 #include "util/time.h"
 
 #include <time.h>

@@ -1,3 +1,5 @@
+/* Addresses: the first 20 bytes of SHA-256(pubkey), shown as bech32m with hrp
+ * "ol" (chain/crypto/address.h). */
 #include "chain/crypto/address.h"
 
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* SHA-256 through OpenSSL EVP with one-byte domain tags
+ * (chain/crypto/hash.h). */
 #include "chain/crypto/hash.h"
 
 #include <openssl/evp.h>

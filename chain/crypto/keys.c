@@ -1,3 +1,5 @@
+/* BIP-340 keys and signatures over libsecp256k1, and the public devnet keys
+ * (chain/crypto/keys.h). */
 #include "chain/crypto/keys.h"
 
 #include <openssl/crypto.h>

@@ -1,3 +1,5 @@
+/* The compressed sparse Merkle tree over state keys: updates, roots, proofs
+ * and their verification (chain/state/smt.h). */
 #include "chain/state/smt.h"
 
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* Headers, blocks, commits and receipts: their canonical encodings, hashes
+ * and list Merkle roots, and vote digests (chain/types/block.h). */
 #include "chain/types/block.h"
 
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* The genesis document: JSON parsing, every validation rule, and its
+ * canonical hash (chain/types/genesis.h). */
 #include "chain/types/genesis.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The table of receipt failure codes and their stable tokens
+ * (chain/types/receipt_code.h). */
 #include "chain/types/receipt_code.h"
 
 #include <string.h>

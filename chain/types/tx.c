@@ -1,3 +1,5 @@
+/* The transaction envelope: encoding, decoding, signing for one genesis, and
+ * intrinsic gas (chain/types/tx.h). */
 #include "chain/types/tx.h"
 
 #include <openssl/crypto.h>

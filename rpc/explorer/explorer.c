@@ -1,3 +1,5 @@
+/* The block explorer page, served from the binary with its security headers
+ * (rpc/explorer/explorer.h). */
 #include "rpc/explorer/explorer.h"
 
 #include <stdlib.h>

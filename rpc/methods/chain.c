@@ -1,3 +1,5 @@
+/* The core chain methods: node_status, chain_getBlock, chain_getTransaction,
+ * tx_send, account_get, state_getProof (rpc/methods/methods.h). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,3 +1,5 @@
+/* JSON shapes of chain objects (headers, blocks, transactions, receipts)
+ * shared by the methods (rpc/methods/methods.h). */
 #include <string.h>
 
 #include "rpc/methods/methods.h"

@@ -1,3 +1,5 @@
+/* Prometheus metrics of the RPC service and the chain, rendered for /metrics
+ * (rpc/methods/metrics.h). */
 #include "rpc/methods/metrics.h"
 
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* rpc_discover: the OpenRPC document of every registered method
+ * (rpc/methods/openrpc.h). */
 #include "rpc/methods/openrpc.h"
 
 #include <string.h>

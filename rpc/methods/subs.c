@@ -1,3 +1,5 @@
+/* WebSocket subscriptions: new heads, pending transactions, events, and their
+ * fan-out (rpc/methods/subs.h). */
 #include "rpc/methods/subs.h"
 
 #include <stdio.h>

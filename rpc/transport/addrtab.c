@@ -1,3 +1,5 @@
+/* The per-client-address table behind the RPC rate limit and connection limit
+ * (rpc/transport/addrtab.h). */
 #include "rpc/transport/addrtab.h"
 
 #include <netinet/in.h>

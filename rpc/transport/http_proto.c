@@ -1,3 +1,5 @@
+/* HTTP/1.1 request parsing and answering for one connection, independent of
+ * sockets (rpc/transport/http_proto.h). */
 #include "rpc/transport/http_proto.h"
 
 #include <limits.h>

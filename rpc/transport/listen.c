@@ -1,3 +1,5 @@
+/* The listening socket of the RPC server, with SO_REUSEPORT for several
+ * loops (rpc/transport/listen.h). */
 #include "rpc/transport/listen.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* WebSocket sessions over wslay: frames checked before wslay sees them, JSON-
+ * RPC messages, backpressure (rpc/transport/ws.h). */
 #include "rpc/transport/ws.h"
 
 #include <stdlib.h>
