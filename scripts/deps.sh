@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   libsecp256k1-dev libleveldb-dev libuv1-dev libssl-dev libcmocka-dev
   libjansson-dev libhttp-parser-dev libwslay-dev libzstd-dev
   python3 curl
