@@ -2,13 +2,16 @@
  * (gcc, ASan+UBSan) test build exercises every fuzz target on each run:
  * first every file given on the command line (seed corpus, past crashes),
  * then OL_FUZZ_RANDOM_RUNS pseudo-random inputs from a fixed seed, some of
- * them mutations of the seed files. Deterministic: no clock, fixed seed. */
+ * them mutations of the seed files. Deterministic: a fixed seed unless
+ * OL_TEST_SEED says otherwise (tests/seed.h); the seed is printed. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "tests/seed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,6 +75,7 @@ static void run_path(const char *path)
 
 int main(int argc, char **argv)
 {
+    rng = ol_test_seed("fuzz replay", rng);
     for (int i = 1; i < argc; i++)
         run_path(argv[i]);
     const char *env = getenv("OL_FUZZ_RANDOM_RUNS");

@@ -10,6 +10,7 @@
 
 #include "chain/crypto/keys.h"
 #include "chain/mempool/mempool.h"
+#include "tests/seed.h"
 
 /* The genesis hash transactions are signed for (their signing domain). */
 static const uint8_t GH[32] = {0x6f, 0x6c, 0x2d, 0x74, 0x65, 0x73, 0x74};
@@ -774,6 +775,7 @@ static void test_random_small_pool(void **state)
 
 int main(void)
 {
+    g_rng = ol_test_seed("test_mempool", g_rng);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_reason_strings, setup),
         cmocka_unit_test_setup(test_ordering, setup),

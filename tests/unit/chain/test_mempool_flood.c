@@ -14,6 +14,7 @@
 
 #include "chain/crypto/keys.h"
 #include "chain/mempool/mempool.h"
+#include "tests/seed.h"
 
 #define CHAIN "test-chain"
 #define NKEYS 96
@@ -763,6 +764,7 @@ static void test_random_against_model(void **state)
 
 int main(void)
 {
+    g_rng = ol_test_seed("test_mempool_flood", g_rng);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_gapped_flood_cannot_block_a_transfer, setup),
         cmocka_unit_test_setup(test_queued_limit_per_sender, setup),

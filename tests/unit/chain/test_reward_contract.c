@@ -24,6 +24,7 @@
 #include "chain/exec/exec_internal.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
+#include "tests/seed.h"
 
 #define ITERATIONS 600
 #define EXTRA_MAX 1000000 /* balance the contract held before the record */
@@ -359,6 +360,7 @@ static void test_no_contract(void **state)
 
 int main(void)
 {
+    rng = ol_test_seed("test_reward_contract", rng);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_records),
         cmocka_unit_test(test_fixed_records),

@@ -12,6 +12,7 @@
 
 #include "chain/crypto/hash.h"
 #include "chain/state/smt.h"
+#include "tests/seed.h"
 
 /* ---- in-memory store --------------------------------------------------- */
 
@@ -759,6 +760,7 @@ static void test_corruption(void **state)
 
 int main(void)
 {
+    rng = ol_test_seed("test_smt", rng);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_single_and_two),
