@@ -23,7 +23,7 @@
  *                                zeroed, the data segment copied, the result);
  *   CHAIN_GAS_CODE_LOAD_PER_BYTE per byte of the stored code: reading it from
  *                                the state and hashing it to find its verified
- *                                program (chain/exec/codecache.h).
+ *                                program (chain/state/codecache.h).
  * Charged the same whether the program was cached or not (nodes' caches
  * differ); verification itself is paid once, by the DEPLOY
  * (CHAIN_GAS_DEPLOY_PER_BYTE). Chosen at 2 gas per ns measured

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 #include "chain/exec/contract.h"
 #include "chain/exec/exec_internal.h"
 #include "chain/crypto/hash.h"

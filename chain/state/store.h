@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "chain/types/block.h"
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 #include "chain/types/genesis.h"
 #include "chain/state/smt.h"
 #include "util/bytes.h"
@@ -45,7 +45,7 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
 
 /* The verified contract programs of this store's code, shared by every
- * execution on it (blocks, dry runs, read-only calls); chain/exec/codecache.h. */
+ * execution on it (blocks, dry runs, read-only calls); chain/state/codecache.h. */
 chain_code_cache *chain_store_code_cache(chain_store *st);
 
 /* Writes the genesis state and block 0 if the store is empty; otherwise checks
