@@ -66,7 +66,7 @@ const char *vm_status_name(int status);
 /* ---- Verification ---- */
 
 /* Opaque and immutable once built, so one program can be run by several
- * threads at once (chain/exec/codecache.h shares them). Reference-counted:
+ * threads at once (chain/state/codecache.h shares them). Reference-counted:
  * vm_verify returns one reference, vm_program_ref adds one, vm_program_free
  * drops one and frees the program with the last; both are thread-safe. */
 typedef struct vm_program vm_program;

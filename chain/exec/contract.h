@@ -1,10 +1,8 @@
 /* Contracts on chain: accounts with VM code (DEPLOY, CALL) and the host table
  * through which the VM reaches the state (docs/contracts.md).
  *
- * State keys:
- *   'k' addr[20]           -> code blob (verified when deployed)
- *   'S' addr[20] key[32]   -> storage value[32] (absent = 32 zero bytes)
- * A contract's address is the first 20 bytes of
+ * A contract's code and storage slots are state entries (chain_key_code,
+ * chain_key_storage in chain/state/dbkey.h). A contract's address is the first 20 bytes of
  * SHA-256("openledger:contract" || deployer addr[20] || deployer nonce u64le),
  * the nonce being the one of the DEPLOY transaction. */
 #ifndef OL_CHAIN_CONTRACT_H
@@ -14,6 +12,7 @@
 #include <stdint.h>
 
 #include "chain/crypto/address.h"
+#include "chain/state/dbkey.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
 
@@ -23,7 +22,7 @@
  *                                zeroed, the data segment copied, the result);
  *   CHAIN_GAS_CODE_LOAD_PER_BYTE per byte of the stored code: reading it from
  *                                the state and hashing it to find its verified
- *                                program (chain/exec/codecache.h).
+ *                                program (chain/state/codecache.h).
  * Charged the same whether the program was cached or not (nodes' caches
  * differ); verification itself is paid once, by the DEPLOY
  * (CHAIN_GAS_DEPLOY_PER_BYTE). Chosen at 2 gas per ns measured
@@ -32,8 +31,6 @@
 #define CHAIN_GAS_CODE_LOAD_PER_BYTE 2u
 
 void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t nonce);
-size_t chain_key_code(uint8_t out[21], const chain_addr *a);
-size_t chain_key_storage(uint8_t out[53], const chain_addr *a, const uint8_t key[32]);
 
 /* Topic of the event recorded for every VM PAY: SHA-256("pay"); data = to[20] | amount u64le. */
 void chain_pay_topic(uint8_t out[32]);

@@ -6,6 +6,7 @@
 
 #include "chain/exec/exec_internal.h"
 #include "chain/crypto/hash.h"
+#include "chain/state/dbkey.h"
 #include "util/amount.h"
 
 #define FAIL(err, code, ...) util_err_set(err, code, __VA_ARGS__)
@@ -69,14 +70,17 @@ static int save(chain_exec *ex, char kind, uint64_t id, const void *obj, encode_
 }
 
 #define LOAD_DATANET(ex, id, d, err)                                                               \
-    load(ex, 'd', id, d, (decode_fn)chain_datanet_decode, "datanet", err)
+    load(ex, CHAIN_SK_DATANET, id, d, (decode_fn)chain_datanet_decode, "datanet", err)
 #define LOAD_CONTRIB(ex, id, c, err)                                                               \
-    load(ex, 'c', id, c, (decode_fn)chain_contribution_decode, "contribution", err)
-#define LOAD_MODEL(ex, id, m, err) load(ex, 'm', id, m, (decode_fn)chain_model_decode, "model", err)
-#define SAVE_DATANET(ex, d, err) save(ex, 'd', (d)->id, d, (encode_fn)chain_datanet_encode, err)
+    load(ex, CHAIN_SK_CONTRIB, id, c, (decode_fn)chain_contribution_decode, "contribution", err)
+#define LOAD_MODEL(ex, id, m, err)                                                                 \
+    load(ex, CHAIN_SK_MODEL, id, m, (decode_fn)chain_model_decode, "model", err)
+#define SAVE_DATANET(ex, d, err)                                                                   \
+    save(ex, CHAIN_SK_DATANET, (d)->id, d, (encode_fn)chain_datanet_encode, err)
 #define SAVE_CONTRIB(ex, c, err)                                                                   \
-    save(ex, 'c', (c)->id, c, (encode_fn)chain_contribution_encode, err)
-#define SAVE_MODEL(ex, m, err) save(ex, 'm', (m)->id, m, (encode_fn)chain_model_encode, err)
+    save(ex, CHAIN_SK_CONTRIB, (c)->id, c, (encode_fn)chain_contribution_encode, err)
+#define SAVE_MODEL(ex, m, err)                                                                     \
+    save(ex, CHAIN_SK_MODEL, (m)->id, m, (encode_fn)chain_model_encode, err)
 
 static int load_contributor(chain_exec *ex, const chain_addr *a, chain_contributor *c,
                             util_err *err)
@@ -101,20 +105,15 @@ static int save_contributor(chain_exec *ex, const chain_addr *a, const chain_con
     return chain_exec_put(ex, k, sizeof k, v, sizeof v, err);
 }
 
-/* Index entry 'x' kind | a (8 or 20 bytes) | id u64be [| extra] -> val. */
+/* An attribution index entry (chain_ixkey_attr): kind | a (an id u64be or an
+ * address) | id u64be [| tail] -> val. */
 static int index_put(chain_exec *ex, char kind, const uint8_t *a, size_t alen, uint64_t id,
                      const uint8_t *tail, size_t tlen, const uint8_t *val, size_t vlen,
                      util_err *err)
 {
-    uint8_t k[64];
-    size_t n = 0;
-    k[n++] = (uint8_t)kind;
-    memcpy(k + n, a, alen);
-    n += alen;
-    util_put_u64be(k + n, id);
-    n += 8;
-    if (tlen) memcpy(k + n, tail, tlen);
-    n += tlen;
+    uint8_t k[CHAIN_IXKEY_MAX];
+    size_t n = chain_ixkey_attr(k, kind, a, alen, id, tail, tlen);
+    if (!n) return util_err_set(err, UTIL_EINVAL, "index key too long");
     return chain_exec_index_put(ex, k, n, val, vlen, err);
 }
 
@@ -130,7 +129,7 @@ int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt 
     chain_datanet d;
     memset(&d, 0, sizeof d);
     int rc;
-    if ((rc = next_id(ex, 'd', &d.id, err))) return rc;
+    if ((rc = next_id(ex, CHAIN_SK_DATANET, &d.id, err))) return rc;
     d.owner = tx->from;
     snprintf(d.name, sizeof d.name, "%s", chain_tx_str(b->name));
     memcpy(d.meta_hash, b->meta_hash, 32);
@@ -171,7 +170,7 @@ int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, 
     }
     chain_contribution c;
     memset(&c, 0, sizeof c);
-    if ((rc = next_id(ex, 'c', &c.id, err))) return rc;
+    if ((rc = next_id(ex, CHAIN_SK_CONTRIB, &c.id, err))) return rc;
     c.datanet = d.id;
     c.contributor = tx->from;
     memcpy(c.content_hash, b->content_hash, 32);
@@ -262,7 +261,7 @@ int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt 
     chain_datanet ds[CHAIN_MODEL_MAX_DATANETS];
     for (uint32_t i = 0; i < b->ndatanets; i++)
         if ((rc = LOAD_DATANET(ex, b->datanets[i], &ds[i], err))) return rc;
-    if ((rc = next_id(ex, 'm', &m.id, err))) return rc;
+    if ((rc = next_id(ex, CHAIN_SK_MODEL, &m.id, err))) return rc;
     m.owner = tx->from;
     snprintf(m.name, sizeof m.name, "%s", chain_tx_str(b->name));
     m.ndatanets = b->ndatanets;
@@ -360,7 +359,7 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
         goto out;
     }
     if ((rc = chain_exec_get_account(ex, &m.reward_contract, &before, err))) goto out;
-    if ((rc = next_id(ex, 'r', &rec.id, err))) goto out;
+    if ((rc = next_id(ex, CHAIN_SK_RECORD, &rec.id, err))) goto out;
     rec.model = m.id;
     rec.attestor = tx->from;
     rec.owner = m.owner;
@@ -438,7 +437,7 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
     }
     for (uint32_t i = 0; i < rec.nentries; i++)
         if ((rc = SAVE_CONTRIB(ex, &cs[i], err))) goto out;
-    rc = save(ex, 'r', rec.id, &rec, (encode_fn)chain_record_encode, err);
+    rc = save(ex, CHAIN_SK_RECORD, rec.id, &rec, (encode_fn)chain_record_encode, err);
 out:
     free(cs);
     chain_record_free(&rec);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 #include "chain/exec/contract.h"
 #include "chain/exec/exec_internal.h"
 #include "chain/crypto/hash.h"
@@ -20,21 +20,6 @@ void chain_contract_addr(chain_addr *out, const chain_addr *deployer, uint64_t n
     memcpy(buf + sizeof tag - 1, deployer->b, CHAIN_ADDR_LEN);
     util_put_u64le(buf + sizeof tag - 1 + CHAIN_ADDR_LEN, nonce);
     chain_addr_from_hash_of(out, buf, sizeof buf);
-}
-
-size_t chain_key_code(uint8_t out[21], const chain_addr *a)
-{
-    out[0] = 'k';
-    memcpy(out + 1, a->b, CHAIN_ADDR_LEN);
-    return 21;
-}
-
-size_t chain_key_storage(uint8_t out[53], const chain_addr *a, const uint8_t key[32])
-{
-    out[0] = 'S';
-    memcpy(out + 1, a->b, CHAIN_ADDR_LEN);
-    memcpy(out + 21, key, 32);
-    return 53;
 }
 
 void chain_pay_topic(uint8_t out[32])

@@ -48,7 +48,8 @@ int chain_exec_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_
 int chain_exec_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
                    util_err *err);
 int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err);
-/* An index entry (store prefix 'x'), written with the block, outside the state root. */
+/* An index entry (an index key of chain/state/dbkey.h), written with the block, outside the state
+ * root. */
 int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
                          size_t vlen, util_err *err);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec/contract.h"
 #include "chain/crypto/hash.h"
+#include "chain/state/dbkey.h"
 #include "chain/state/state.h"
 #include "chain/state/store_internal.h"
 #include "util/hex.h"
@@ -23,7 +23,7 @@ struct chain_store {
     uint8_t head_id[32];
     chain_header head;
     uint8_t genesis_hash[32];
-    int has_genesis; /* a valid 'G' record was read or written */
+    int has_genesis; /* a valid genesis record was read or written */
     uint64_t write_bytes;
     chain_code_cache *code_cache;
 };
@@ -31,12 +31,6 @@ struct chain_store {
 /* 2: receipts carry a failure code and revert data, and the human message is
  * stored after the receipt encoding instead of inside it. */
 #define DB_FORMAT_VERSION 2
-
-void chain_account_key(uint8_t key[CHAIN_ACCOUNT_KEY_LEN], const chain_addr *a)
-{
-    key[0] = 'a';
-    memcpy(key + 1, a->b, CHAIN_ADDR_LEN);
-}
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -78,25 +72,13 @@ static int db_get(chain_store *st, const uint8_t *k, size_t kl, uint8_t **v, siz
     return 0;
 }
 
-static void key_h(uint8_t k[9], char prefix, uint64_t height)
-{
-    k[0] = (uint8_t)prefix;
-    util_put_u64be(k + 1, height);
-}
-
-static void key_id(uint8_t k[33], char prefix, const uint8_t id[32])
-{
-    k[0] = (uint8_t)prefix;
-    memcpy(k + 1, id, 32);
-}
-
-/* The 'G' record: genesis hash[32] | format version u8. Written with block 0,
+/* The genesis record: genesis hash[32] | format version u8. Written with block 0,
  * so a store without it is empty or was not written by this program. */
 static int load_meta(chain_store *st, const char *dir, util_err *err)
 {
-    uint8_t *v = NULL;
+    uint8_t k[1], *v = NULL;
     size_t vl = 0;
-    int rc = db_get(st, (const uint8_t *)"G", 1, &v, &vl, err);
+    int rc = db_get(st, k, chain_dbkey_genesis(k), &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return 0;
     if (rc) return rc;
     if (vl != 33) {
@@ -119,14 +101,14 @@ static int load_meta(chain_store *st, const char *dir, util_err *err)
     return 0;
 }
 
-/* Loads the head named by 'H' and checks that the block stored there really
+/* Loads the head named by the head record and checks that the block stored there really
  * is that head: a block that does not hash to its id means the store was
  * damaged or edited, and building on it would fork from every other node. */
 static int load_head(chain_store *st, const char *dir, util_err *err)
 {
-    uint8_t *v = NULL;
+    uint8_t k[1], *v = NULL;
     size_t vl = 0;
-    int rc = db_get(st, (const uint8_t *)"H", 1, &v, &vl, err);
+    int rc = db_get(st, k, chain_dbkey_head(k), &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) {
         if (st->has_genesis)
             return util_err_set(err, UTIL_EIO,
@@ -265,8 +247,8 @@ void chain_store_head_root(const chain_store *st, uint8_t root[32])
 int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
 {
     chain_store *st = store;
-    uint8_t k[33];
-    key_id(k, 'n', hash);
+    uint8_t k[CHAIN_DBKEY_ID_LEN];
+    chain_dbkey_node(k, hash);
     char *e = NULL;
     size_t n = 0;
     char *val = leveldb_get(st->db, st->ropts, (const char *)k, sizeof k, &n, &e);
@@ -289,9 +271,9 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
     if (!st->has_head || height > st->height)
         return util_err_set(err, UTIL_ENOTFOUND, "no block at height %llu",
                             (unsigned long long)height);
-    uint8_t k[9], *v = NULL;
+    uint8_t k[CHAIN_DBKEY_HEIGHT_LEN], *v = NULL;
     size_t vl = 0;
-    key_h(k, 'h', height);
+    chain_dbkey_height(k, height);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND)
         return util_err_set(err, rc, "no block at height %llu", (unsigned long long)height);
@@ -307,9 +289,9 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
 int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
                           util_err *err)
 {
-    uint8_t k[33], *v = NULL;
+    uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
-    key_id(k, 'B', id);
+    chain_dbkey_block(k, id);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
     if (rc) return rc;
@@ -320,12 +302,21 @@ int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b,
     return rc;
 }
 
+int chain_store_get_block_bytes(chain_store *st, const uint8_t id[32], uint8_t **enc, size_t *len,
+                                util_err *err)
+{
+    uint8_t k[CHAIN_DBKEY_ID_LEN];
+    int rc = db_get(st, k, chain_dbkey_block(k, id), enc, len, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
+    return rc;
+}
+
 int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
                              util_err *err)
 {
-    uint8_t k[33], *v = NULL;
+    uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
-    key_id(k, 'R', id);
+    chain_dbkey_receipts(k, id);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "receipts not found");
     if (rc) return rc;
@@ -365,9 +356,9 @@ corrupt:
 
 int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err)
 {
-    uint8_t k[9], *v = NULL;
+    uint8_t k[CHAIN_DBKEY_HEIGHT_LEN], *v = NULL;
     size_t vl = 0;
-    key_h(k, 'c', height);
+    chain_dbkey_commit(k, height);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "no commit for that height");
     if (rc) return rc;
@@ -383,9 +374,9 @@ int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, ut
 int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
                             uint32_t *index, util_err *err)
 {
-    uint8_t k[33], *v = NULL;
+    uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
-    key_id(k, 't', txid);
+    chain_dbkey_txloc(k, txid);
     int rc = db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "transaction not found");
     if (rc) return rc;
@@ -402,11 +393,10 @@ int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *h
 int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint8_t **val,
                           size_t *vlen, util_err *err)
 {
-    uint8_t k[1 + 256];
-    if (klen > 256) return util_err_set(err, UTIL_EINVAL, "state key too long");
-    k[0] = 's';
-    memcpy(k + 1, key, klen);
-    return db_get(st, k, klen + 1, val, vlen, err);
+    uint8_t k[CHAIN_DBKEY_MAX];
+    size_t n = chain_dbkey_state(k, key, klen);
+    if (!n) return util_err_set(err, UTIL_EINVAL, "state key too long");
+    return db_get(st, k, n, val, vlen, err);
 }
 
 int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc, util_err *err)
@@ -500,11 +490,48 @@ check:
     return 0;
 }
 
+typedef struct addr_txs {
+    chain_addr_tx_fn fn;
+    void *ctx;
+    int bad;
+} addr_txs;
+
+static int visit_addr_tx(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen)
+{
+    addr_txs *at = ctx;
+    uint64_t height;
+    uint32_t index;
+    if (klen < 1 || vlen != 32 ||
+        chain_ixkey_tx_by_addr_parse(key + 1, klen - 1, &height, &index)) {
+        at->bad = 1;
+        return 1;
+    }
+    return at->fn(at->ctx, height, index, val);
+}
+
+int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint64_t before_height,
+                         uint32_t before_index, size_t limit, chain_addr_tx_fn fn, void *ctx,
+                         util_err *err)
+{
+    uint8_t prefix[2 + CHAIN_ADDR_LEN], ix[CHAIN_IXKEY_TX_LEN], cursor[CHAIN_DBKEY_MAX];
+    size_t plen = chain_dbkey_index_prefix(prefix, CHAIN_IX_TX_BY_ADDR, a->b, CHAIN_ADDR_LEN);
+    size_t clen = 0;
+    if (before)
+        clen = chain_dbkey_index(cursor, ix,
+                                 chain_ixkey_tx_by_addr(ix, a, before_height, before_index));
+    addr_txs at = {.fn = fn, .ctx = ctx};
+    int rc = chain_store_scan(st, prefix, plen, before ? cursor : NULL, clen, 1, limit,
+                              visit_addr_tx, &at, err);
+    if (!rc && at.bad) rc = util_err_set(err, UTIL_EIO, "malformed transaction index entry");
+    return rc;
+}
+
 /* --- commit --------------------------------------------------------------- */
 
 typedef struct batch_ctx {
     leveldb_writebatch_t *wb;
-    char prefix;
+    size_t (*key)(uint8_t out[CHAIN_DBKEY_MAX], const uint8_t *key, size_t klen);
     uint64_t bytes;
 } batch_ctx;
 
@@ -517,31 +544,29 @@ static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t 
 static void put_tx_index(batch_ctx *bc, const chain_addr *a, uint64_t height, uint32_t index,
                          const uint8_t txid[32])
 {
-    uint8_t k[2 + CHAIN_ADDR_LEN + 8 + 4];
-    k[0] = 'x';
-    k[1] = 'A';
-    memcpy(k + 2, a->b, CHAIN_ADDR_LEN);
-    util_put_u64be(k + 22, height);
-    k[30] = (uint8_t)(index >> 24);
-    k[31] = (uint8_t)(index >> 16);
-    k[32] = (uint8_t)(index >> 8);
-    k[33] = (uint8_t)index;
-    batch_put(bc, k, sizeof k, txid, 32);
+    uint8_t ix[CHAIN_IXKEY_TX_LEN], k[CHAIN_DBKEY_MAX];
+    size_t n = chain_dbkey_index(k, ix, chain_ixkey_tx_by_addr(ix, a, height, index));
+    batch_put(bc, k, n, txid, 32);
 }
 
 static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     batch_ctx *bc = ctx;
-    uint8_t k[1 + 256];
-    if (klen > 256) return; /* state keys are bounded by construction */
-    k[0] = (uint8_t)bc->prefix;
-    memcpy(k + 1, key, klen);
+    uint8_t k[CHAIN_DBKEY_MAX];
+    size_t n = bc->key(k, key, klen);
+    if (!n) return; /* state and index keys are bounded by construction */
     if (!val && vlen == SIZE_MAX) {
-        leveldb_writebatch_delete(bc->wb, (const char *)k, klen + 1);
-        bc->bytes += klen + 1;
+        leveldb_writebatch_delete(bc->wb, (const char *)k, n);
+        bc->bytes += n;
         return;
     }
-    batch_put(bc, k, klen + 1, val, vlen);
+    batch_put(bc, k, n, val, vlen);
+}
+
+/* Tree nodes come with their 32-byte hash as key. */
+static size_t node_key(uint8_t out[CHAIN_DBKEY_MAX], const uint8_t *hash, size_t len)
+{
+    return len == 32 ? chain_dbkey_node(out, hash) : 0;
 }
 
 static int commit_batch(chain_store *st, const chain_block *b, const chain_receipt *rs,
@@ -569,13 +594,11 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     util_buf_init(&tmp);
     batch_ctx bc = {.wb = leveldb_writebatch_create()};
     int rc = 0;
-    uint8_t k[33];
+    uint8_t k[CHAIN_DBKEY_ID_LEN];
 
     if (chain_block_encode(b, &enc)) goto oom;
-    key_id(k, 'B', id);
-    batch_put(&bc, k, 33, enc.data, enc.len);
-    key_h(k, 'h', b->h.height);
-    batch_put(&bc, k, 9, id, 32);
+    batch_put(&bc, k, chain_dbkey_block(k, id), enc.data, enc.len);
+    batch_put(&bc, k, chain_dbkey_height(k, b->h.height), id, 32);
 
     util_buf_reset(&enc);
     util_buf_varint(&enc, b->ntx);
@@ -591,38 +614,35 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         uint8_t loc[12];
         util_put_u64le(loc, b->h.height);
         util_put_u32le(loc + 8, (uint32_t)i);
-        key_id(k, 't', b->txs[i].id);
-        batch_put(&bc, k, 33, loc, 12);
+        batch_put(&bc, k, chain_dbkey_txloc(k, b->txs[i].id), loc, 12);
         put_tx_index(&bc, &b->txs[i].from, b->h.height, (uint32_t)i, b->txs[i].id);
         if (b->txs[i].type == CHAIN_TX_TRANSFER &&
             memcmp(b->txs[i].body.transfer.to.b, b->txs[i].from.b, CHAIN_ADDR_LEN) != 0)
             put_tx_index(&bc, &b->txs[i].body.transfer.to, b->h.height, (uint32_t)i, b->txs[i].id);
     }
     if (enc.oom) goto oom;
-    key_id(k, 'R', id);
-    batch_put(&bc, k, 33, enc.data, enc.len);
+    batch_put(&bc, k, chain_dbkey_receipts(k, id), enc.data, enc.len);
 
     util_buf_reset(&enc);
     if (chain_commit_encode(commit, &enc)) goto oom;
-    key_h(k, 'c', b->h.height);
-    batch_put(&bc, k, 9, enc.data, enc.len);
+    batch_put(&bc, k, chain_dbkey_commit(k, b->h.height), enc.data, enc.len);
 
-    bc.prefix = 's';
+    bc.key = chain_dbkey_state;
     chain_exec_visit_changes(ex, visit_put, &bc);
-    bc.prefix = 'x';
+    bc.key = chain_dbkey_index;
     chain_exec_visit_index(ex, visit_put, &bc);
-    bc.prefix = 'n';
+    bc.key = node_key;
     chain_exec_visit_nodes(ex, visit_put, &bc);
 
     uint8_t head[40];
     util_put_u64le(head, b->h.height);
     memcpy(head + 8, id, 32);
-    batch_put(&bc, (const uint8_t *)"H", 1, head, 40);
+    batch_put(&bc, k, chain_dbkey_head(k), head, 40);
     if (genesis_hash) {
         uint8_t meta[33];
         memcpy(meta, genesis_hash, 32);
         meta[32] = DB_FORMAT_VERSION;
-        batch_put(&bc, (const uint8_t *)"G", 1, meta, 33);
+        batch_put(&bc, k, chain_dbkey_genesis(k), meta, 33);
     }
 
     char *e = NULL;

@@ -1,9 +1,8 @@
 /* Storage of the chain on LevelDB: blocks, receipts, the tx index, commits,
  * state entries and the state tree's nodes, and the head pointer.
  *
- * The key layout (a one-byte prefix per kind of entry, every prefix this
- * module writes, and the state and index keys under 's' and 'x') is in
- * docs/storage.md, the one place that lists it.
+ * Every key is built by chain/state/dbkey.h, the registry of prefixes and
+ * layouts; docs/storage.md describes them and their values.
  *
  * Every block is written with its receipts, index entries, state changes, new
  * tree nodes and the new head as ONE synced write batch: after a crash the
@@ -18,7 +17,8 @@
 #include <stdint.h>
 
 #include "chain/types/block.h"
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
+#include "chain/state/dbkey.h"
 #include "chain/types/genesis.h"
 #include "chain/state/smt.h"
 #include "util/bytes.h"
@@ -31,10 +31,8 @@ typedef struct chain_account {
     uint64_t nonce;
 } chain_account;
 
-#define CHAIN_ACCOUNT_KEY_LEN 21 /* 'a' | addr[20] */
 #define CHAIN_ACCOUNT_VALUE_LEN 16
 
-void chain_account_key(uint8_t key[CHAIN_ACCOUNT_KEY_LEN], const chain_addr *a);
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc);
 int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
 
@@ -45,7 +43,7 @@ int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
 
 /* The verified contract programs of this store's code, shared by every
- * execution on it (blocks, dry runs, read-only calls); chain/exec/codecache.h. */
+ * execution on it (blocks, dry runs, read-only calls); chain/state/codecache.h. */
 chain_code_cache *chain_store_code_cache(chain_store *st);
 
 /* Writes the genesis state and block 0 if the store is empty; otherwise checks
@@ -64,6 +62,10 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
 /* Block by id; *size gets the encoded size when non-NULL. */
 int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
                           util_err *err);
+/* A block's stored encoding (malloc'd into *enc), for readers that decode only
+ * part of it. 0, UTIL_ENOTFOUND or UTIL_EIO. */
+int chain_store_get_block_bytes(chain_store *st, const uint8_t id[32], uint8_t **enc, size_t *len,
+                                util_err *err);
 int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
                              util_err *err);
 int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err);
@@ -81,8 +83,18 @@ int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account 
 int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_smt_proof *proof,
                       util_err *err);
 
+/* The transactions of address a (sent, or received by transfer), newest first:
+ * fn gets each one's block height, index in the block and id, and returns 0
+ * to continue, 1 to stop. With before non-NULL, starts after the position
+ * (*before_height, *before_index), the last one of the previous page. At most
+ * limit are visited. 0, or UTIL_EIO (also for a malformed index entry). */
+typedef int (*chain_addr_tx_fn)(void *ctx, uint64_t height, uint32_t index, const uint8_t txid[32]);
+int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint64_t before_height,
+                         uint32_t before_index, size_t limit, chain_addr_tx_fn fn, void *ctx,
+                         util_err *err);
+
 /* Index and range scans. Visits the entries whose store key starts with
- * prefix (including its one-byte kind, e.g. "xA" + addr), in key order, after
+ * prefix (built by chain/state/dbkey.h, e.g. chain_dbkey_index_prefix), in key order, after
  * `after` when it is non-NULL (a full store key, the cursor of the previous
  * page), or in reverse order when reverse is set (then `after` means before).
  * The callback returns 0 to continue, 1 to stop. Returns 0 or UTIL_EIO. */

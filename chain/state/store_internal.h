@@ -8,10 +8,10 @@
 typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen);
 
-/* Visits every changed state entry (key without the 's' prefix); a deleted
+/* Visits every changed state entry (its state key, without CHAIN_DB_STATE); a deleted
  * key comes with val NULL and vlen SIZE_MAX. */
 void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
-/* Visits every index entry (key without the 'x' prefix), in write order. */
+/* Visits every index entry (its index key, without CHAIN_DB_INDEX), in write order. */
 void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* Visits every new tree node produced by chain_exec_finish (key = node hash). */
 void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);

@@ -39,35 +39,6 @@ int chain_record_add_payout(chain_record *rec, chain_receipt *r, const chain_add
     return 0;
 }
 
-size_t chain_key_id(uint8_t out[9], char kind, uint64_t id)
-{
-    out[0] = (uint8_t)kind;
-    util_put_u64be(out + 1, id);
-    return 9;
-}
-
-size_t chain_key_next(uint8_t out[2], char kind)
-{
-    out[0] = 'N';
-    out[1] = (uint8_t)kind;
-    return 2;
-}
-
-size_t chain_key_content(uint8_t out[41], uint64_t datanet, const uint8_t hash[32])
-{
-    out[0] = 'h';
-    util_put_u64be(out + 1, datanet);
-    memcpy(out + 9, hash, 32);
-    return 41;
-}
-
-size_t chain_key_contributor(uint8_t out[21], const chain_addr *a)
-{
-    out[0] = 'p';
-    memcpy(out + 1, a->b, CHAIN_ADDR_LEN);
-    return 21;
-}
-
 static void put_str(util_buf *b, const char *s)
 {
     util_buf_lenbytes(b, s, strlen(s));

@@ -1,18 +1,10 @@
 /* Attribution state: datanets, contributions, models, attribution records and
  * contributor totals, their state keys and canonical encodings
  * (docs/attribution.md). These are state entries: committed by the state
- * root and provable like accounts.
- *
- * State keys (one-byte kind, ids big-endian so key order is id order):
- *   'N' kind                -> next id u64le (kind: 'd', 'c', 'm', 'r')
- *   'd' id                  -> datanet
- *   'c' id                  -> contribution
- *   'h' datanet id | hash32 -> contribution id u64le (duplicate check)
- *   'm' id                  -> model
- *   'r' id                  -> attribution record with its payouts
- *   'p' addr[20]            -> contributor totals
- * Explorer indexes (store prefix 'x', outside the state root): see
- * CHAIN_IX_* below. Structs with pointers own them (chain_*_free). */
+ * root and provable like accounts. Their state keys (chain_key_id and its
+ * kinds CHAIN_SK_*) and the explorer indexes (CHAIN_IX_*) are in the key
+ * registry, chain/state/dbkey.h. Structs with pointers own them
+ * (chain_*_free). */
 #ifndef OL_CHAIN_ATTR_H
 #define OL_CHAIN_ATTR_H
 
@@ -120,12 +112,6 @@ typedef struct chain_contributor {
     uint64_t payouts;
 } chain_contributor;
 
-/* State keys. */
-size_t chain_key_id(uint8_t out[9], char kind, uint64_t id);
-size_t chain_key_next(uint8_t out[2], char kind);
-size_t chain_key_content(uint8_t out[41], uint64_t datanet, const uint8_t hash[32]);
-size_t chain_key_contributor(uint8_t out[21], const chain_addr *a);
-
 /* Encodings (docs/attribution.md); decoders reject trailing bytes. */
 int chain_datanet_encode(const chain_datanet *d, util_buf *out);
 int chain_datanet_decode(chain_datanet *d, const uint8_t *p, size_t n);
@@ -138,17 +124,6 @@ int chain_record_decode(chain_record *r, const uint8_t *p, size_t n);
 void chain_record_free(chain_record *r);
 void chain_contributor_encode(uint8_t out[40], const chain_contributor *c);
 int chain_contributor_decode(chain_contributor *c, const uint8_t *p, size_t n);
-
-/* Explorer indexes: store keys 'x' + kind + ... -> value. */
-#define CHAIN_IX_CONTRIB_BY_DATANET 'D'     /* datanet u64be | contribution u64be -> "" */
-#define CHAIN_IX_CONTRIB_BY_CONTRIBUTOR 'C' /* addr[20] | contribution u64be -> "" */
-#define CHAIN_IX_MODEL_BY_DATANET 'M'       /* datanet u64be | model u64be -> "" */
-#define CHAIN_IX_MODEL_BY_OWNER 'O'         /* addr[20] | model u64be -> "" */
-#define CHAIN_IX_RECORD_BY_MODEL 'R'        /* model u64be | record u64be -> "" */
-#define CHAIN_IX_RECORD_BY_CONTRIB 'Q'      /* contribution u64be | record u64be -> "" */
-#define CHAIN_IX_PAYOUT_BY_RECIPIENT                                                               \
-    'P' /* addr[20] | record u64be | seq u16be ->                                                  \
-           model u64le | contribution u64le | role u8 | amount u64le */
 
 /* Topic of payout events: SHA-256("payout"). Event data: model u64le |
  * contribution u64le | recipient[20] | role u8 | amount u64le | record u64le. */

@@ -130,9 +130,9 @@ int chain_receipt_encode(const chain_receipt *r, util_buf *out);
  * receipt owns ret, revert and events: release it with chain_receipt_free.
  * The message is left empty. */
 int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
-/* Stored form (the store's 'R' entries): the encoding above, then the message
- * as lenbytes(<=CHAIN_RECEIPT_ERR_MAX) (well-formed UTF-8, empty when OK).
- * At most CHAIN_RECEIPT_STORED_MAX bytes. */
+/* Stored form (the store's receipts entries, CHAIN_DB_RECEIPTS): the encoding
+ * above, then the message as lenbytes(<=CHAIN_RECEIPT_ERR_MAX) (well-formed
+ * UTF-8, empty when OK). At most CHAIN_RECEIPT_STORED_MAX bytes. */
 int chain_receipt_encode_stored(const chain_receipt *r, util_buf *out);
 int chain_receipt_decode_stored(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
 /* SHA-256(0x08 || the bytes chain_receipt_encode writes). */

@@ -1,6 +1,7 @@
 /* Attribution JSON-RPC methods: single objects and paged lists. Lists walk
- * either the state entries themselves ('s' 'd' ... for every datanet) or an
- * explorer index ('x' kind ...) whose keys end with the listed object's id;
+ * either the state entries of one kind themselves (chain_dbkey_state_kind) or
+ * an explorer index (chain_dbkey_index_prefix) whose keys end with the listed
+ * object's id;
  * the cursor is the store key of the last item returned, so a page never
  * skips or repeats entries however the store grows in between. */
 #include "rpc/methods/attr.h"
@@ -254,10 +255,10 @@ typedef struct kind {
     value_fn val;
 } kind;
 
-static const kind K_DATANET = {'d', "datanet", datanet_value};
-static const kind K_CONTRIB = {'c', "contribution", contribution_value};
-static const kind K_MODEL = {'m', "model", model_value};
-static const kind K_RECORD = {'r', "attribution record", record_value};
+static const kind K_DATANET = {CHAIN_SK_DATANET, "datanet", datanet_value};
+static const kind K_CONTRIB = {CHAIN_SK_CONTRIB, "contribution", contribution_value};
+static const kind K_MODEL = {CHAIN_SK_MODEL, "model", model_value};
+static const kind K_RECORD = {CHAIN_SK_RECORD, "attribution record", record_value};
 
 /* The object, or NULL with *e set: -32001 when absent. */
 static json_t *get_one(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error *e)
@@ -306,7 +307,7 @@ static json_t *m_attribution_get(void *ctx, json_t *params, rpc_error *e)
 typedef struct list_req {
     uint8_t prefix[KEY_MAX];
     size_t plen;
-    int from_state; /* keys are 's' kind id and values the objects; else index keys end in id */
+    int from_state; /* state entries of one kind, values the objects; else index keys end in id */
     const kind *k;
     uint8_t cursor[KEY_MAX];
     size_t clen; /* 0: from the start */
@@ -425,18 +426,13 @@ static int page_params(json_t *params, size_t i, list_req *q, rpc_error *e)
 
 static void state_prefix(list_req *q, char k)
 {
-    q->prefix[0] = 's';
-    q->prefix[1] = (uint8_t)k;
-    q->plen = 2;
+    q->plen = chain_dbkey_state_kind(q->prefix, k);
     q->from_state = 1;
 }
 
 static void index_prefix(list_req *q, char ix, const uint8_t *a, size_t alen)
 {
-    q->prefix[0] = 'x';
-    q->prefix[1] = (uint8_t)ix;
-    memcpy(q->prefix + 2, a, alen);
-    q->plen = 2 + alen;
+    q->plen = chain_dbkey_index_prefix(q->prefix, ix, a, alen);
     q->from_state = 0;
 }
 
@@ -497,7 +493,7 @@ static int must_exist(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error 
 static json_t *m_datanet_list(void *ctx, json_t *params, rpc_error *e)
 {
     list_req q = {.k = &K_DATANET};
-    state_prefix(&q, 'd');
+    state_prefix(&q, CHAIN_SK_DATANET);
     if (rpc_param_count(params, 0, 3, e) || page_params(params, 0, &q, e)) return NULL;
     return run_list(ctx, &q, e);
 }
@@ -540,7 +536,7 @@ static json_t *m_model_list(void *ctx, json_t *params, rpc_error *e)
     } else if (which == 1) {
         index_prefix(&q, CHAIN_IX_MODEL_BY_OWNER, a.b, CHAIN_ADDR_LEN);
     } else {
-        state_prefix(&q, 'm');
+        state_prefix(&q, CHAIN_SK_MODEL);
     }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);

@@ -46,8 +46,8 @@ static int add_row(scan *s, const void *row)
     return 0;
 }
 
-/* 'x' 'P' addr | record u64be | seq u16be -> model u64le | contribution u64le | role u8 | amount
- * u64le */
+/* CHAIN_IX_PAYOUT_BY_RECIPIENT: addr | record u64be | seq u16be -> model u64le |
+ * contribution u64le | role u8 | amount u64le */
 static int visit_payout(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
 {
     scan *s = ctx;
@@ -74,7 +74,7 @@ typedef struct contrib_scan {
     rpc_error *e;
 } contrib_scan;
 
-/* 'x' 'C' addr | contribution u64be -> "" */
+/* CHAIN_IX_CONTRIB_BY_CONTRIBUTOR: addr | contribution u64be -> "" */
 static int visit_contrib(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                          size_t vlen)
 {
@@ -89,7 +89,7 @@ static int visit_contrib(void *ctx, const uint8_t *key, size_t klen, const uint8
     uint8_t *v;
     size_t n;
     chain_contribution c;
-    int rc = rpc_attr_load(cs->api, 'c', id, &v, &n, cs->e);
+    int rc = rpc_attr_load(cs->api, CHAIN_SK_CONTRIB, id, &v, &n, cs->e);
     if (rc == 0 && chain_contribution_decode(&c, v, n)) rc = UTIL_EIO;
     free(v);
     if (rc) {
@@ -129,7 +129,7 @@ static void name_of(rpc_chain_api *api, char kind, uint64_t id, char out[CHAIN_N
     rpc_error e = {0};
     out[0] = 0;
     if (rpc_attr_load(api, kind, id, &v, &n, &e) == 0) {
-        if (kind == 'm') {
+        if (kind == CHAIN_SK_MODEL) {
             chain_model m;
             if (chain_model_decode(&m, v, n) == 0) memcpy(out, m.name, sizeof m.name);
         } else {
@@ -168,7 +168,7 @@ static json_t *by_model(rpc_chain_api *api, payout_row *rows, size_t n, uint64_t
             last_record = c[j].record;
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, 'm', c[i].model, name);
+        name_of(api, CHAIN_SK_MODEL, c[i].model, name);
         if (json_array_append_new(
                 out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)c[i].model, "name",
                                name, "records", (json_int_t)records, "payouts", (json_int_t)(j - i),
@@ -198,7 +198,7 @@ static json_t *by_datanet(rpc_chain_api *api, contrib_row *rows, size_t n)
             earned = sat_add(earned, rows[j].earned);
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, 'd', rows[i].datanet, name);
+        name_of(api, CHAIN_SK_DATANET, rows[i].datanet, name);
         if (json_array_append_new(out,
                                   json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "datanet",
                                             (json_int_t)rows[i].datanet, "name", name,
@@ -262,23 +262,20 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "contributor totals: %s",
                         ue.msg[0] ? ue.msg : "corrupt");
 
-    uint8_t prefix[22];
-    prefix[0] = 'x';
-    memcpy(prefix + 2, a.b, CHAIN_ADDR_LEN);
+    uint8_t pp[2 + CHAIN_ADDR_LEN], cp[2 + CHAIN_ADDR_LEN];
+    size_t ppl = chain_dbkey_index_prefix(pp, CHAIN_IX_PAYOUT_BY_RECIPIENT, a.b, CHAIN_ADDR_LEN);
+    size_t cpl = chain_dbkey_index_prefix(cp, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, a.b, CHAIN_ADDR_LEN);
     json_t *out = NULL, *jm = NULL, *jd = NULL, *jr = NULL;
 
-    scan ps = {.plen = sizeof prefix, .rowsize = sizeof(payout_row)};
-    prefix[1] = CHAIN_IX_PAYOUT_BY_RECIPIENT;
+    scan ps = {.plen = ppl, .rowsize = sizeof(payout_row)};
     /* Newest first: record ids grow with time. One more than the cap tells
      * whether older payouts exist. */
-    rc = chain_store_scan(api->store, prefix, sizeof prefix, NULL, 0, 1,
-                          RPC_ATTR_IMPACT_SCAN_MAX + 1, visit_payout, &ps, &ue);
-    contrib_scan cs = {
-        .s = {.plen = sizeof prefix, .rowsize = sizeof(contrib_row)}, .api = api, .e = e};
-    prefix[1] = CHAIN_IX_CONTRIB_BY_CONTRIBUTOR;
+    rc = chain_store_scan(api->store, pp, ppl, NULL, 0, 1, RPC_ATTR_IMPACT_SCAN_MAX + 1,
+                          visit_payout, &ps, &ue);
+    contrib_scan cs = {.s = {.plen = cpl, .rowsize = sizeof(contrib_row)}, .api = api, .e = e};
     if (!rc && !ps.bad)
-        rc = chain_store_scan(api->store, prefix, sizeof prefix, NULL, 0, 0,
-                              RPC_ATTR_IMPACT_SCAN_MAX + 1, visit_contrib, &cs, &ue);
+        rc = chain_store_scan(api->store, cp, cpl, NULL, 0, 0, RPC_ATTR_IMPACT_SCAN_MAX + 1,
+                              visit_contrib, &cs, &ue);
     if (rc) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
         goto out;

@@ -33,36 +33,22 @@ static int page_limit(json_t *params, size_t i, size_t *out, rpc_error *e)
 
 /* --- chain_getBlockRange ------------------------------------------------ */
 
-typedef struct raw_block {
-    uint8_t *p;
-    size_t n;
-} raw_block;
-
-static int grab_raw(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
-{
-    raw_block *r = ctx;
-    r->p = malloc(vlen ? vlen : 1);
-    if (r->p) {
-        memcpy(r->p, val, vlen);
-        r->n = vlen;
-    }
-    return 1;
-}
-
 /* A block's summary from its stored bytes: only the header and the tx count
  * are decoded, so a page of large blocks stays cheap. */
 static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
 {
-    uint8_t id[33];
+    uint8_t id[32];
     util_err ue = {0};
-    if (chain_store_block_id_at(st, height, id + 1, &ue)) return store_fail(e, &ue);
-    id[0] = 'B';
-    raw_block raw = {0};
-    if (chain_store_scan(st, id, sizeof id, NULL, 0, 0, 1, grab_raw, &raw, &ue))
-        return store_fail(e, &ue);
-    if (!raw.p)
+    if (chain_store_block_id_at(st, height, id, &ue)) return store_fail(e, &ue);
+    struct {
+        uint8_t *p;
+        size_t n;
+    } raw = {0};
+    int rc = chain_store_get_block_bytes(st, id, &raw.p, &raw.n, &ue);
+    if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu missing from the store",
                         (unsigned long long)height);
+    if (rc) return store_fail(e, &ue);
     util_rd r;
     util_rd_init(&r, raw.p, raw.n);
     chain_header h;
@@ -72,7 +58,7 @@ static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "stored block %llu does not decode",
                  (unsigned long long)height);
     else
-        out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id + 1, 32), "height",
+        out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id, 32), "height",
                         (json_int_t)height, "txCount", (json_int_t)ntx, "size", (json_int_t)raw.n,
                         "header", rpc_json_header(&h));
     free(raw.p);
@@ -174,25 +160,23 @@ static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
 
 /* --- tx_list ------------------------------------------------------------------ */
 
-#define TXIX_PREFIX 22 /* 'x' 'A' addr[20] */
-#define TXIX_KEY (TXIX_PREFIX + 12)
+/* The cursor of tx_list: the position of the last transaction of the
+ * previous page, height u64be | index u32be (12 bytes, in hex). */
+#define TX_CURSOR_LEN 12
 
 typedef struct tx_page {
     size_t n, want;
-    uint8_t keys[RPC_PAGE_MAX + 1][TXIX_KEY];
+    uint64_t heights[RPC_PAGE_MAX + 1];
+    uint32_t indexes[RPC_PAGE_MAX + 1];
     uint8_t ids[RPC_PAGE_MAX + 1][32];
-    int bad;
 } tx_page;
 
-static int collect_tx(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+static int collect_tx(void *ctx, uint64_t height, uint32_t index, const uint8_t txid[32])
 {
     tx_page *p = ctx;
-    if (klen != TXIX_KEY || vlen != 32) {
-        p->bad = 1;
-        return 1;
-    }
-    memcpy(p->keys[p->n], key, TXIX_KEY);
-    memcpy(p->ids[p->n], val, 32);
+    p->heights[p->n] = height;
+    p->indexes[p->n] = index;
+    memcpy(p->ids[p->n], txid, 32);
     return ++p->n >= p->want;
 }
 
@@ -239,40 +223,34 @@ static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
     chain_store *st = api->chain->store;
     chain_addr a;
     size_t limit;
-    uint8_t after[TXIX_KEY];
+    uint8_t cursor[TX_CURSOR_LEN] = {0};
     int have_cursor = 0;
     if (rpc_param_count(params, 1, 3, e) || rpc_param_addr(params, 0, "address", &a, e) ||
         page_limit(params, 2, &limit, e))
         return NULL;
-    after[0] = 'x';
-    after[1] = 'A';
-    memcpy(after + 2, a.b, CHAIN_ADDR_LEN);
     if (rpc_param_present(params, 1)) {
-        if (rpc_param_hex_exact(params, 1, "cursor", after + TXIX_PREFIX, 12, e)) return NULL;
+        if (rpc_param_hex_exact(params, 1, "cursor", cursor, TX_CURSOR_LEN, e)) return NULL;
         have_cursor = 1;
     }
+    uint64_t after_height = util_get_u64be(cursor);
+    uint32_t after_index = (uint32_t)cursor[8] << 24 | (uint32_t)cursor[9] << 16 |
+                           (uint32_t)cursor[10] << 8 | cursor[11];
     tx_page *pg = calloc(1, sizeof *pg);
     if (!pg) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     pg->want = limit + 1; /* one more tells whether another page exists */
     util_err ue = {0};
-    if (chain_store_scan(st, after, TXIX_PREFIX, have_cursor ? after : NULL,
-                         have_cursor ? TXIX_KEY : 0, 1, pg->want, collect_tx, pg, &ue)) {
+    if (chain_store_addr_txs(st, &a, have_cursor, after_height, after_index, pg->want, collect_tx,
+                             pg, &ue)) {
         free(pg);
         return store_fail(e, &ue);
-    }
-    if (pg->bad) {
-        free(pg);
-        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "malformed transaction index entry");
     }
     json_t *txs = json_array();
     if (!txs) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     block_cache cache = {0};
     size_t shown = pg->n < limit ? pg->n : limit;
     for (size_t i = 0; txs && i < shown; i++) {
-        uint64_t height = util_get_u64be(pg->keys[i] + TXIX_PREFIX);
-        const uint8_t *ib = pg->keys[i] + TXIX_PREFIX + 8;
-        uint32_t index =
-            (uint32_t)ib[0] << 24 | (uint32_t)ib[1] << 16 | (uint32_t)ib[2] << 8 | ib[3];
+        uint64_t height = pg->heights[i];
+        uint32_t index = pg->indexes[i];
         if (cache_load(st, &cache, height, &ue)) {
             json_decref(txs);
             txs = NULL;
@@ -303,8 +281,16 @@ static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
     cache_drop(&cache);
     json_t *out = NULL;
     if (txs) {
-        json_t *next =
-            pg->n > limit ? rpc_json_hex(pg->keys[limit - 1] + TXIX_PREFIX, 12) : json_null();
+        json_t *next = json_null();
+        if (pg->n > limit) {
+            util_put_u64be(cursor, pg->heights[limit - 1]);
+            uint32_t ix = pg->indexes[limit - 1];
+            cursor[8] = (uint8_t)(ix >> 24);
+            cursor[9] = (uint8_t)(ix >> 16);
+            cursor[10] = (uint8_t)(ix >> 8);
+            cursor[11] = (uint8_t)ix;
+            next = rpc_json_hex(cursor, TX_CURSOR_LEN);
+        }
         out = json_pack("{s:o,s:o}", "txs", txs, "nextCursor", next);
         if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     }

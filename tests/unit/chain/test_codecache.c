@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 #include "vm/host_mem.h"
 #include "vm/vm.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 #include "chain/exec/contract.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"

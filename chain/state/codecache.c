@@ -1,7 +1,7 @@
 /* Verified programs by code hash: a chained hash table plus an LRU list,
  * and a table of hints (address -> hash of the code last run there), under
  * one mutex. */
-#include "chain/exec/codecache.h"
+#include "chain/state/codecache.h"
 
 #include <pthread.h>
 #include <stdlib.h>
