@@ -1,3 +1,6 @@
+/* The chain on LevelDB: opening and checking a store, reads of blocks, receipts,
+ * commits and state, scans, and the one synced batch per block
+ * (chain/state/store.h). */
 #include "chain/state/store.h"
 
 #include <leveldb/c.h>

@@ -1,3 +1,6 @@
+/* Query methods for wallets and explorers: block ranges, receipts, the genesis,
+ * transactions by address, gas estimates, the mempool and peers
+ * (rpc/methods/queries.h). */
 #include "rpc/methods/queries.h"
 
 #include <stdio.h>
