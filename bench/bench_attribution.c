@@ -225,9 +225,9 @@ static void setup(const opts *o, world *w)
     uint64_t att_fund = per_att * (FEE + gas_max * PRICE) + 1000000000ull;
     chain_keypair dev0;
     chain_addr dev0_addr;
-    chain_keypair_dev(&dev0, 0);
+    if (chain_keypair_dev(&dev0, 0) || chain_keypair_dev(&w->owner, 1))
+        bench_die("deriving the dev keys");
     chain_addr_from_pubkey(&dev0_addr, dev0.pubkey);
-    chain_keypair_dev(&w->owner, 1);
     chain_addr_from_pubkey(&w->owner_addr, w->owner.pubkey);
 
     /* Fund attestors and contributors. */
@@ -336,8 +336,9 @@ static void setup(const opts *o, world *w)
                 w->model_of[a] = (uint64_t)json_integer_value(json_object_get(it, "id"));
         }
         util_err e = {0};
-        chain_addr_decode(&w->contract, json_string_value(json_object_get(it, "rewardContract")),
-                          &e);
+        if (chain_addr_decode(&w->contract,
+                              json_string_value(json_object_get(it, "rewardContract")), &e))
+            bench_die("rewardContract: %s", e.msg);
     }
     json_decref(ms);
     for (size_t a = 0; a < A; a++) {

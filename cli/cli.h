@@ -126,17 +126,18 @@ typedef struct cli_ctx {
 
 /* Whole program: parses argv, runs the command, returns the exit code.
  * cli/main.c is only a call to this. */
-int cli_main(int argc, char **argv, FILE *out, FILE *err);
+OL_MUST_CHECK int cli_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* Parses argv[from..argc) into a. Unknown options and repeated options are
  * usage errors. Accepts "--opt value", "--opt=value" and "--" to end options. */
-int cli_args_parse(cli_args *a, int argc, char **argv, int from, util_err *err);
+OL_MUST_CHECK int cli_args_parse(cli_args *a, int argc, char **argv, int from, util_err *err);
 /* Values of a repeatable option, in the order given; returns how many (<= max). */
-int cli_args_values(const cli_args *a, int opt, const char **out, int max);
+OL_MUST_CHECK int cli_args_values(const cli_args *a, int opt, const char **out, int max);
 /* Looks a command up by its leading positionals; *used = words consumed. */
-const cli_command *cli_command_find(const cli_args *a, int *used);
+OL_MUST_CHECK const cli_command *cli_command_find(const cli_args *a, int *used);
 /* Checks the parsed options and positional count against cmd's spec. */
-int cli_args_check(const cli_command *cmd, const cli_args *a, int used, util_err *err);
+OL_MUST_CHECK int cli_args_check(const cli_command *cmd, const cli_args *a, int used,
+                                 util_err *err);
 void cli_print_help(FILE *f, const cli_command *cmd); /* cmd NULL: program help */
 
 /* Output helpers. cli_fail prints "error: ..." and returns CLI_EXIT_ERR;
@@ -145,12 +146,12 @@ int cli_fail(cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2
 int cli_fail_err(cli_ctx *ctx, const util_err *err);
 int cli_usage_fail(cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Pretty JSON (any value) to ctx->out, for --json. */
-int cli_print_json(cli_ctx *ctx, const json_t *v);
+OL_MUST_CHECK int cli_print_json(cli_ctx *ctx, const json_t *v);
 /* "1.25 OPEN (1250000000 base units)" into out (>= 96 bytes). */
 void cli_format_amount(char *out, size_t cap, uint64_t base);
 
 /* Strict unsigned decimal (no sign, no spaces, no overflow). */
-int cli_parse_u64(const char *s, uint64_t *out);
+OL_MUST_CHECK int cli_parse_u64(const char *s, uint64_t *out);
 
 /* --- JSON-RPC (cli/rpc_client.c) ------------------------------------------ */
 
@@ -163,30 +164,32 @@ typedef struct cli_rpc_error {
  * new reference. A JSON-RPC error answer returns UTIL_ENOTFOUND for -32001 and
  * UTIL_ESTATE otherwise, err->msg holding the node's message and reason, and
  * rerr (optional) the code and reason. Transport problems return UTIL_EIO. */
-int cli_rpc_call(cli_ctx *ctx, const char *method, json_t *params, json_t **result,
-                 cli_rpc_error *rerr, util_err *err);
+OL_MUST_CHECK int cli_rpc_call(cli_ctx *ctx, const char *method, json_t *params, json_t **result,
+                               cli_rpc_error *rerr, util_err *err);
 
 /* Typed field getters for node answers; fail with a message naming the field. */
-int cli_json_u64(const json_t *obj, const char *key, uint64_t *out, util_err *err);
-int cli_json_amount(const json_t *obj, const char *key, uint64_t *out, util_err *err);
+OL_MUST_CHECK int cli_json_u64(const json_t *obj, const char *key, uint64_t *out, util_err *err);
+OL_MUST_CHECK int cli_json_amount(const json_t *obj, const char *key, uint64_t *out, util_err *err);
 const char *cli_json_str(const json_t *obj, const char *key, util_err *err);
-int cli_json_hex32(const json_t *obj, const char *key, uint8_t out[32], util_err *err);
+OL_MUST_CHECK int cli_json_hex32(const json_t *obj, const char *key, uint8_t out[32],
+                                 util_err *err);
 
 /* --- key references (cli/keyref.c) ---------------------------------------- */
 
 /* 0..9 for "dev0".."dev9", else -1. */
-int cli_dev_index(const char *s);
+OL_MUST_CHECK int cli_dev_index(const char *s);
 /* The address of development key idx (0..9). */
-int cli_dev_address(int idx, chain_addr *a, util_err *err);
+OL_MUST_CHECK int cli_dev_address(int idx, chain_addr *a, util_err *err);
 /* Resolves the keystore directory: --keystore, $OPENLEDGER_KEYSTORE, or
  * $HOME/.openledger/keystore. */
-int cli_keystore_dir(const cli_ctx *ctx, char *out, size_t cap, util_err *err);
+OL_MUST_CHECK int cli_keystore_dir(const cli_ctx *ctx, char *out, size_t cap, util_err *err);
 /* "ol1..." address, devN, or a keystore name -> address (no passphrase). */
-int cli_resolve_address(cli_ctx *ctx, const char *s, chain_addr *a,
-                        char str[CHAIN_ADDR_STR_LEN + 1], util_err *err);
+OL_MUST_CHECK int cli_resolve_address(cli_ctx *ctx, const char *s, chain_addr *a,
+                                      char str[CHAIN_ADDR_STR_LEN + 1], util_err *err);
 /* devN or a keystore name -> key pair (asks for the passphrase). The caller
  * wipes kp with chain_keypair_clear. */
-int cli_resolve_signer(cli_ctx *ctx, const char *name, chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int cli_resolve_signer(cli_ctx *ctx, const char *name, chain_keypair *kp,
+                                     util_err *err);
 
 /* --- passphrases (cli/passphrase.c) --------------------------------------- */
 
@@ -194,13 +197,13 @@ int cli_resolve_signer(cli_ctx *ctx, const char *name, chain_keypair *kp, util_e
  * prompt on /dev/tty without echo. confirm = a new passphrase: asked twice on
  * the terminal and must not be empty. Caller releases with
  * cli_passphrase_free, which wipes it. */
-int cli_passphrase_get(const cli_ctx *ctx, const char *prompt, int confirm, char **out, size_t *len,
-                       util_err *err);
+OL_MUST_CHECK int cli_passphrase_get(const cli_ctx *ctx, const char *prompt, int confirm,
+                                     char **out, size_t *len, util_err *err);
 void cli_passphrase_free(char *p, size_t len);
 
 /* Prints the committed/pending state of a chain_getTransaction result: status,
  * block, gas used, fee, error. Returns 0, or UTIL_EIO if the answer is malformed. */
-int cli_print_tx_outcome(cli_ctx *ctx, const json_t *res, util_err *err);
+OL_MUST_CHECK int cli_print_tx_outcome(cli_ctx *ctx, const json_t *res, util_err *err);
 /* The structured failure of a receipt or contract_call result, when present:
  * "failure:" (failureCode), "revert data:" (revertData, 0x hex) and "revert
  * text:" (revertText, sent only when the data is valid UTF-8). */
@@ -213,33 +216,33 @@ void cli_format_time_ms(char *out, size_t cap, uint64_t ms);
 
 /* --- commands ------------------------------------------------------------- */
 
-int cli_cmd_key_new(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_key_list(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_key_show(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_key_import(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_balance(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_status(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_tx(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_block(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_send(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_prove(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_key_new(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_key_list(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_key_show(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_key_import(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_balance(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_status(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_tx(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_block(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_send(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_prove(cli_ctx *ctx, const cli_args *a);
 /* attribution (cli/commands_attr.c, cli/commands_attr_query.c) */
-int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_datanet_show(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_datanet_list(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_review(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_model_show(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_model_list(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_attribute(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_impact(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_datanet_create(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_datanet_show(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_datanet_list(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_contribute(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_review(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_model_register(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_model_show(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_model_list(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_attribute(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_impact(cli_ctx *ctx, const cli_args *a);
 /* contracts (cli/commands_contract.c) */
-int cli_cmd_asm(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_disasm(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_contract_call(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_contract_show(cli_ctx *ctx, const cli_args *a);
-int cli_cmd_contract_storage(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_asm(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_disasm(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_contract_call(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_contract_show(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_contract_storage(cli_ctx *ctx, const cli_args *a);
 
 #endif

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "util/err.h"
 
 /* Text renderings of the JSON shapes of docs/attribution.md. */
 void cli_attr_print_datanet(cli_ctx *ctx, const json_t *d);
@@ -20,8 +21,8 @@ void cli_attr_open(char *out, size_t cap, const json_t *obj, const char *key);
  * returns a new reference to the first item for which match() returns 1;
  * stops at match() returning -1 (too old) or after max_pages. NULL when not
  * found or on error (err set then). */
-json_t *cli_attr_find(cli_ctx *ctx, const char *method, json_t *filter,
-                      int (*match)(const json_t *item, void *arg), void *arg, int max_pages,
-                      util_err *err);
+OL_MUST_CHECK json_t *cli_attr_find(cli_ctx *ctx, const char *method, json_t *filter,
+                                    int (*match)(const json_t *item, void *arg), void *arg,
+                                    int max_pages, util_err *err);
 
 #endif

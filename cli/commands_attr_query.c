@@ -295,8 +295,10 @@ static void print_impact(cli_ctx *ctx, const json_t *im)
     }
     const json_t *roles = json_object_get(im, "scannedByRole");
     uint64_t own = 0, val = 0;
-    util_amount_parse_base(s_(roles, "owner"), &own);
-    util_amount_parse_base(s_(roles, "validator"), &val);
+    /* A field missing or malformed in the node's reply counts as nothing
+     * earned: the line is left out, as for zero. */
+    if (util_amount_parse_base(s_(roles, "owner"), &own)) own = 0;
+    if (util_amount_parse_base(s_(roles, "validator"), &val)) val = 0;
     if (own || val) {
         fprintf(o, "\nother payouts:\n");
         cli_attr_open(amt, sizeof amt, roles, "owner");

@@ -298,7 +298,8 @@ int cli_cmd_block(cli_ctx *ctx, const cli_args *a)
             uint64_t amt, nonce = 0;
             char as[UTIL_AMOUNT_STR_MAX] = "";
             if (!cli_json_amount(tx, "amount", &amt, NULL)) util_amount_format_open(as, amt);
-            cli_json_u64(tx, "nonce", &nonce, NULL);
+            /* A listing line: a nonce the node left out prints as 0. */
+            if (cli_json_u64(tx, "nonce", &nonce, NULL)) nonce = 0;
             fprintf(o, "  %zu. %s %s from %s nonce %llu", i, th ? th : "?", ty ? ty : "?",
                     fr ? fr : "?", (unsigned long long)nonce);
             if (to) fprintf(o, " to %s", to);

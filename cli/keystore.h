@@ -38,41 +38,46 @@ typedef struct cli_keyinfo {
 
 /* 1..64 chars of [A-Za-z0-9._-], not starting with '.' or '-', not dev0..dev9
  * (reserved for the development keys), not starting with "ol1" (an address). */
-int cli_key_name_valid(const char *name, util_err *err);
+OL_MUST_CHECK int cli_key_name_valid(const char *name, util_err *err);
 
 /* scrypt N for new keys: CLI_SCRYPT_N_DEFAULT, or $OPENLEDGER_SCRYPT_N (tests
  * only: a power of two in 2..2^20). */
-int cli_scrypt_n_for_new(uint64_t *n, util_err *err);
+OL_MUST_CHECK int cli_scrypt_n_for_new(uint64_t *n, util_err *err);
 
 /* scrypt through OpenSSL's EVP_KDF, with the memory cap raised to what N and
  * r need (exposed for known-answer tests). */
-int cli_scrypt(uint8_t *out, size_t outlen, const char *pass, size_t passlen, const uint8_t *salt,
-               size_t saltlen, uint64_t n, uint32_t r, uint32_t p, util_err *err);
+OL_MUST_CHECK int cli_scrypt(uint8_t *out, size_t outlen, const char *pass, size_t passlen,
+                             const uint8_t *salt, size_t saltlen, uint64_t n, uint32_t r,
+                             uint32_t p, util_err *err);
 
 /* Builds the keystore document of kp (new reference in *out). */
-int cli_keystore_encrypt(const chain_keypair *kp, const char *name, const char *pass,
-                         size_t passlen, uint64_t scrypt_n, json_t **out, util_err *err);
+OL_MUST_CHECK int cli_keystore_encrypt(const chain_keypair *kp, const char *name, const char *pass,
+                                       size_t passlen, uint64_t scrypt_n, json_t **out,
+                                       util_err *err);
 /* Checks the document's structure and reads its clear part. Errors name the
  * offending field. */
-int cli_keystore_check(const json_t *doc, cli_keyinfo *info, util_err *err);
+OL_MUST_CHECK int cli_keystore_check(const json_t *doc, cli_keyinfo *info, util_err *err);
 /* Decrypts doc into kp. A wrong passphrase (or any tampering) gives
  * UTIL_ECRYPTO "wrong passphrase or corrupted keystore". */
-int cli_keystore_decrypt(const json_t *doc, const char *pass, size_t passlen, chain_keypair *kp,
-                         util_err *err);
+OL_MUST_CHECK int cli_keystore_decrypt(const json_t *doc, const char *pass, size_t passlen,
+                                       chain_keypair *kp, util_err *err);
 
 /* DIR/NAME.json */
-int cli_keystore_path(char *out, size_t cap, const char *dir, const char *name, util_err *err);
+OL_MUST_CHECK int cli_keystore_path(char *out, size_t cap, const char *dir, const char *name,
+                                    util_err *err);
 /* Writes doc as DIR/NAME.json, mode 0600, creating DIR (and missing parents)
  * with mode 0700. Never overwrites: UTIL_EEXIST if the name is taken. */
-int cli_keystore_write(const char *dir, const char *name, const json_t *doc, util_err *err);
+OL_MUST_CHECK int cli_keystore_write(const char *dir, const char *name, const json_t *doc,
+                                     util_err *err);
 /* Reads and checks DIR/NAME.json. doc may be NULL when only info is wanted.
  * UTIL_ENOTFOUND if there is no such key. */
-int cli_keystore_load(const char *dir, const char *name, json_t **doc, cli_keyinfo *info,
-                      util_err *err);
+OL_MUST_CHECK int cli_keystore_load(const char *dir, const char *name, json_t **doc,
+                                    cli_keyinfo *info, util_err *err);
 /* All keys of DIR, sorted by name (malloc'd array, caller frees). A missing
  * DIR is an empty list; unreadable or malformed files are reported through
  * warn (may be NULL) and skipped. */
-int cli_keystore_list(const char *dir, cli_keyinfo **out, size_t *n,
-                      void (*warn)(void *ctx, const char *msg), void *warn_ctx, util_err *err);
+OL_MUST_CHECK int cli_keystore_list(const char *dir, cli_keyinfo **out, size_t *n,
+                                    void (*warn)(void *ctx, const char *msg), void *warn_ctx,
+                                    util_err *err);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "chain/types/tx.h"
 #include "cli/cli.h"
+#include "util/err.h"
 
 /* VM gas a command allows on top of the intrinsic gas when --gas-limit is not
  * given (unused gas is refunded). ATTRIBUTE runs the model's reward contract:
@@ -38,8 +39,8 @@ typedef struct cli_submit {
  * included but failed, which s->included_ok tells (the caller reports it
  * after its own output with cli_tx_report_failure). Release s->result with
  * json_decref. */
-int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s);
+OL_MUST_CHECK int cli_tx_submit(cli_ctx *ctx, const cli_args *a, chain_tx *tx, cli_submit *s);
 /* Prints "error: transaction failed: <receipt error>" and returns CLI_EXIT_ERR. */
-int cli_tx_report_failure(cli_ctx *ctx, const cli_submit *s);
+OL_MUST_CHECK int cli_tx_report_failure(cli_ctx *ctx, const cli_submit *s);
 
 #endif

@@ -14,12 +14,13 @@ typedef struct cli_ws cli_ws;
 
 /* Connects to the node's /ws endpoint derived from an http:// RPC URL
  * ("http://h:p" -> ws path "/ws"; "http://h:p/x" -> "/x/ws"). */
-int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *err);
-int cli_ws_send_text(cli_ws *w, const char *text, size_t len, util_err *err);
+OL_MUST_CHECK int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *err);
+OL_MUST_CHECK int cli_ws_send_text(cli_ws *w, const char *text, size_t len, util_err *err);
 /* Next text message (malloc'd, NUL-terminated). timeout_ms < 0 waits
  * forever. UTIL_ESTATE on timeout; UTIL_EIO when the connection ended, with
  * the close code and reason in err. */
-int cli_ws_recv_text(cli_ws *w, int timeout_ms, char **msg, size_t *len, util_err *err);
+OL_MUST_CHECK int cli_ws_recv_text(cli_ws *w, int timeout_ms, char **msg, size_t *len,
+                                   util_err *err);
 void cli_ws_close(cli_ws *w);
 
 #endif

@@ -49,34 +49,34 @@ enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };
 
 /* Parses argv. Returns NODE_CFG_RUN, NODE_CFG_EXIT_OK (--help/--version
  * printed) or NODE_CFG_USAGE (err says what is wrong). */
-int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err);
+OL_MUST_CHECK int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err);
 void node_print_help(const char *argv0);
 /* `openledgerd init ARGS` (argv[0] is "init"): creates the validator key of a
  * data directory (docs/node.md). Returns 0, NODE_CFG_EXIT_OK (help printed),
  * NODE_CFG_USAGE or another UTIL_E* code with err set. */
-int node_init_main(int argc, char **argv, util_err *err);
+OL_MUST_CHECK int node_init_main(int argc, char **argv, util_err *err);
 
 /* The per-loop connection cap that fits in fd_limit descriptors with
  * `loops` loops, leaving NODE_FD_LEVELDB + NODE_FD_MARGIN + NODE_FD_PER_LOOP
  * per loop for the rest: max_conns when it fits, else the largest cap that
  * does, or 0 when not even one connection per loop does. */
-int node_fd_conn_cap(uint64_t fd_limit, unsigned loops, int max_conns);
+OL_MUST_CHECK int node_fd_conn_cap(uint64_t fd_limit, unsigned loops, int max_conns);
 /* At start: raises the soft RLIMIT_NOFILE to the hard limit, then lowers
  * *max_conns (per loop) with node_fd_conn_cap so that the descriptor limit
  * cannot be reached before the connection cap; logs the outcome. Returns 0,
  * or UTIL_ELIMIT with err filled when no connection fits. */
-int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err);
+OL_MUST_CHECK int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err);
 
 typedef struct node node;
 
 /* `openledgerd export-blocks` / `import-blocks` (node/blockio.c): argv
  * without the program and the command name's position is argv[0]. Returns
  * the process exit status. */
-int node_blockio_main(const char *cmd, int argc, char **argv);
+OL_MUST_CHECK int node_blockio_main(const char *cmd, int argc, char **argv);
 
-int node_start(node **out, const node_cfg *cfg, util_err *err);
+OL_MUST_CHECK int node_start(node **out, const node_cfg *cfg, util_err *err);
 /* Runs the loop until SIGINT/SIGTERM. Returns 0 on a clean stop. */
-int node_run(node *n);
+OL_MUST_CHECK int node_run(node *n);
 void node_free(node *n);
 
 #endif

@@ -12,6 +12,7 @@
 #include "node/node.h"
 #include "rpc/methods/methods.h"
 #include "rpc/methods/queries.h"
+#include "util/err.h"
 
 /* The dry run of a transaction on admission (node/txverify.c) stops after
  * this much gas beyond the transaction's intrinsic gas. It is a node
@@ -75,10 +76,10 @@ struct node {
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and
  * the wake handle on n->loop, and sets cfg's reuseport and lock hooks. */
-int node_rpc_workers_prepare(node *n, struct rpc_http_cfg *cfg, util_err *err);
+OL_MUST_CHECK int node_rpc_workers_prepare(node *n, struct rpc_http_cfg *cfg, util_err *err);
 /* After the main server listens: N-1 loops on threads, each with its own
  * server on the same port (SO_REUSEPORT), handing WebSocket upgrades back. */
-int node_rpc_workers_start(node *n, const struct rpc_http_cfg *cfg, util_err *err);
+OL_MUST_CHECK int node_rpc_workers_start(node *n, const struct rpc_http_cfg *cfg, util_err *err);
 /* Stops and joins the worker loops; closes the sockets still queued for the
  * main loop. The main loop's handles are left to node_free. */
 void node_rpc_workers_stop(node *n);
@@ -91,18 +92,18 @@ void node_unlock(node *n);
  * the store is safe to read from any thread): releases the lock however
  * deeply this thread holds it, and returns that depth for node_relock. The
  * caller must hold the lock (with one loop both are no-ops). */
-unsigned node_unlock_all(node *n);
+OL_MUST_CHECK unsigned node_unlock_all(node *n);
 void node_relock(node *n, unsigned depth);
 
 /* node_http_get with the connection gauges of server srv (the loop serving
  * the scrape). */
-int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *status,
-                      const char **content_type, char **body, size_t *len);
+OL_MUST_CHECK int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *status,
+                                    const char **content_type, char **body, size_t *len);
 
 /* Builds, executes, signs and commits the next block from the mempool. With
  * allow_empty = 0 and nothing to include, does nothing. *produced is set to 1
  * when a block was committed. */
-int node_produce_block(node *n, int allow_empty, int *produced, util_err *err);
+OL_MUST_CHECK int node_produce_block(node *n, int allow_empty, int *produced, util_err *err);
 
 /* Called after each block is committed (subscriptions, metrics). The block
  * and receipts are borrowed for the call only. */
@@ -117,12 +118,12 @@ void node_tx_admitted(node *n, const chain_tx *tx);
  * contract, subscription, admin and discovery methods). n->api, n->queries_api,
  * n->admin_api and n->subs must be set up. 0 or -1. The unit test of
  * rpc_discover and docs/rpc.md iterates the table this builds. */
-int node_register_rpc(node *n, struct rpc_dispatch *d);
+OL_MUST_CHECK int node_register_rpc(node *n, struct rpc_dispatch *d);
 
 /* The node's GET routes (rpc_http_get_fn): /health (200 once the loop runs,
  * else 503) and /metrics (Prometheus text). */
-int node_http_get(void *ctx, const char *path, int *status, const char **content_type, char **body,
-                  size_t *len);
+OL_MUST_CHECK int node_http_get(void *ctx, const char *path, int *status, const char **content_type,
+                                char **body, size_t *len);
 
 /* Batch preparation of tx_send entries on worker threads, in the admission
  * order of node_submit_tx (stateless limits and signatures, then the pool's
@@ -132,12 +133,12 @@ void node_batch_hook(void *ctx, const rpc_call *call, json_t *batch);
 void node_batch_end(void *ctx);
 /* The transaction the current batch's hook decoded from this tx_send param
  * (the same json_t), or NULL; valid until node_batch_end. */
-chain_tx *node_batch_tx(void *ctx, const json_t *param);
+OL_MUST_CHECK chain_tx *node_batch_tx(void *ctx, const json_t *param);
 /* Admits a decoded transaction (docs/mempool.md, "Admission order"); its VM
  * work is charged to call's budgets. Returns a chain_mempool reason. */
-int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err);
+OL_MUST_CHECK int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err);
 /* rpc_chain_api.vm_begin / vm_end: node_unlock_all / node_relock. */
-unsigned node_vm_begin(void *ctx);
+OL_MUST_CHECK unsigned node_vm_begin(void *ctx);
 void node_vm_end(void *ctx, unsigned token);
 
 #endif

@@ -125,9 +125,17 @@ static int dry_run(node *n, const chain_exec_ctx *ctx, const chain_tx *tx, uint6
     copy.gas_limit = limit;
     atomic_fetch_add(&n->dry_runs.runs, 1);
     atomic_fetch_add(&n->dry_runs.active, 1);
-    if (chain_exec_get_account(ex, &tx->from, &acc, &e) == 0) {
+    int arc = chain_exec_get_account(ex, &tx->from, &acc, &e);
+    if (!arc) {
         acc.nonce = tx->nonce;
-        chain_exec_set_account(ex, &tx->from, &acc, &e);
+        arc = chain_exec_set_account(ex, &tx->from, &acc, &e);
+    }
+    if (arc) {
+        /* The store could not be read or the overlay written. Going on would
+         * admit the transaction unchecked or refuse it for a nonce it does
+         * not have, and lose the storage error either way. */
+        reason = util_err_set(err, CHAIN_MP_INTERNAL, "dry run: %s", e.msg);
+    } else {
         int rc = chain_exec_apply_tx(ex, &copy, &r, &e);
         *used = r.gas_used;
         if (rc) {

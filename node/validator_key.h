@@ -21,13 +21,13 @@
 #define NODE_KEY_VERSION 1
 
 /* Writes DATADIR/validator_key.json path into out. UTIL_ELIMIT if too long. */
-int node_key_path(char *out, size_t n, const char *datadir, util_err *err);
+OL_MUST_CHECK int node_key_path(char *out, size_t n, const char *datadir, util_err *err);
 /* Creates a fresh key in path (mode 0600). Never replaces a file: UTIL_EEXIST
  * when path exists. kp gets the key (clear it after use). */
-int node_key_create(const char *path, chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int node_key_create(const char *path, chain_keypair *kp, util_err *err);
 /* Loads and checks the key in path: UTIL_ENOTFOUND when absent,
  * UTIL_ESTATE when group or others may read it, UTIL_EINVAL when the file is
  * not a well-formed key of this version or its public parts do not match. */
-int node_key_load(const char *path, chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int node_key_load(const char *path, chain_keypair *kp, util_err *err);
 
 #endif

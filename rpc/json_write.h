@@ -14,12 +14,13 @@
 #include <jansson.h>
 
 #include "util/bytes.h"
+#include "util/err.h"
 
 /* Appends v. Returns 0, or -1 when memory ran out (b->oom) or v nests deeper
  * than RPC_JSON_WRITE_MAX_DEPTH (the depth jansson parses; replies are built
  * by methods and never come near it). */
 #define RPC_JSON_WRITE_MAX_DEPTH 2048
-int rpc_json_write(util_buf *b, const json_t *v);
+OL_MUST_CHECK int rpc_json_write(util_buf *b, const json_t *v);
 
 /* Appends s (n bytes, UTF-8 as jansson holds it) as a JSON string literal. */
 void rpc_json_write_string(util_buf *b, const char *s, size_t n);

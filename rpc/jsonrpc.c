@@ -234,9 +234,11 @@ static void put_id_end(util_buf *b, const json_t *id, const rawtok *raw)
      * fails only when memory runs out, which b->oom latches. */
     if (raw)
         util_buf_put(b, raw->p, raw->n);
-    else if (id)
-        rpc_json_write(b, id);
-    else
+    else if (id) {
+        if (rpc_json_write(b, id)) {
+            /* Out of memory: b->oom latched it for the caller. */
+        }
+    } else
         PUT_LIT(b, "null");
     util_buf_u8(b, '}');
 }

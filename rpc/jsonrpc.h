@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include "util/err.h"
 
 #define RPC_MAX_BATCH 1000
 #define RPC_MAX_DEPTH 64 /* arrays/objects, counting the request object itself */
@@ -109,7 +110,7 @@ typedef struct rpc_call {
  * returns it, or returns 0 and takes nothing when less than `want` is left
  * in either. want must be > 0. Not thread-safe: one body is handled by one
  * thread at a time. */
-uint64_t rpc_budget_take(const rpc_call *call, uint64_t want);
+OL_MUST_CHECK uint64_t rpc_budget_take(const rpc_call *call, uint64_t want);
 /* Gives back the unused part of a take. */
 void rpc_budget_give_back(const rpc_call *call, uint64_t unused);
 /* Gas the call could take now: the smaller of what its budgets hold. */
@@ -130,17 +131,18 @@ typedef struct rpc_method_spec {
     const char *result; /* one content descriptor: {"name","schema"} */
 } rpc_method_spec;
 
-rpc_dispatch *rpc_dispatch_new(void);
+OL_MUST_CHECK rpc_dispatch *rpc_dispatch_new(void);
 void rpc_dispatch_free(rpc_dispatch *d);
 /* Returns 0, UTIL_EEXIST for a name already added, UTIL_EINVAL for an empty
  * name, UTIL_ENOMEM. The name is copied. */
-int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx);
+OL_MUST_CHECK int rpc_dispatch_add(rpc_dispatch *d, const char *name, rpc_method_fn fn, void *ctx);
 /* Same, for a method that needs the call context or RPC_METHOD_* flags. */
-int rpc_dispatch_add_ex(rpc_dispatch *d, const char *name, rpc_method_ex_fn fn, void *ctx,
-                        unsigned flags);
+OL_MUST_CHECK int rpc_dispatch_add_ex(rpc_dispatch *d, const char *name, rpc_method_ex_fn fn,
+                                      void *ctx, unsigned flags);
 /* Attaches a description (borrowed, must be static) to a registered method.
  * Returns 0 or UTIL_ENOTFOUND. */
-int rpc_dispatch_describe(rpc_dispatch *d, const char *name, const rpc_method_spec *spec);
+OL_MUST_CHECK int rpc_dispatch_describe(rpc_dispatch *d, const char *name,
+                                        const rpc_method_spec *spec);
 
 /* Called after every call of a registered method (also notifications and
  * batch entries): method index, duration in ns, 0 or the error code. Unknown
@@ -172,23 +174,26 @@ void rpc_dispatch_set_lock(rpc_dispatch *d, void (*lock)(void *ctx), void (*unlo
 /* Handles one request body. Returns malloc'd compact JSON text (free() it)
  * and its length in *out_len, or NULL when nothing is to be sent back (the
  * body held only notifications, or memory ran out). */
-char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len, size_t *out_len);
+OL_MUST_CHECK char *rpc_dispatch_handle(rpc_dispatch *d, const char *body, size_t len,
+                                        size_t *out_len);
 /* Same with the transport's call context (NULL: no admin, no session). */
-char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len, size_t *out_len,
-                               rpc_call *call);
+OL_MUST_CHECK char *rpc_dispatch_handle_call(rpc_dispatch *d, const char *body, size_t len,
+                                             size_t *out_len, rpc_call *call);
 
 /* Calls one method directly, as a request with that name and params would
  * (params NULL means []; a non-array gets -32602). Returns a new reference or
  * NULL with *e filled. For in-process callers and tests. */
-json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params, rpc_error *e);
+OL_MUST_CHECK json_t *rpc_dispatch_call(rpc_dispatch *d, const char *method, json_t *params,
+                                        rpc_error *e);
 /* Same with a call context (NULL: no admin, no session). */
-json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call, const char *method,
-                             json_t *params, rpc_error *e);
+OL_MUST_CHECK json_t *rpc_dispatch_call_ex(rpc_dispatch *d, const rpc_call *call,
+                                           const char *method, json_t *params, rpc_error *e);
 
 /* Registered methods, in the order they were added. */
 size_t rpc_dispatch_count(const rpc_dispatch *d);
 const char *rpc_dispatch_name(const rpc_dispatch *d, size_t i); /* NULL when i >= count */
 unsigned rpc_dispatch_flags(const rpc_dispatch *d, size_t i);
-const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d, size_t i); /* NULL: none */
+OL_MUST_CHECK const rpc_method_spec *rpc_dispatch_spec(const rpc_dispatch *d,
+                                                       size_t i); /* NULL: none */
 
 #endif

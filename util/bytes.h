@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/err.h"
 
 #define UTIL_VARINT_MAX 10
 
@@ -22,8 +23,8 @@ typedef struct util_buf {
 
 void util_buf_init(util_buf *b);
 void util_buf_free(util_buf *b);
-void util_buf_reset(util_buf *b);                /* len = 0, keeps capacity */
-int util_buf_reserve(util_buf *b, size_t extra); /* 0 or UTIL_ENOMEM */
+void util_buf_reset(util_buf *b);                              /* len = 0, keeps capacity */
+OL_MUST_CHECK int util_buf_reserve(util_buf *b, size_t extra); /* 0 or UTIL_ENOMEM */
 void util_buf_put(util_buf *b, const void *p, size_t n);
 void util_buf_u8(util_buf *b, uint8_t v);
 void util_buf_u16(util_buf *b, uint16_t v);
@@ -33,7 +34,7 @@ void util_buf_varint(util_buf *b, uint64_t v);
 /* varint length, then the bytes */
 void util_buf_lenbytes(util_buf *b, const void *p, size_t n);
 /* Moves the data out: caller frees *out with free(). Returns UTIL_ENOMEM if oom latched. */
-int util_buf_take(util_buf *b, uint8_t **out, size_t *len);
+OL_MUST_CHECK int util_buf_take(util_buf *b, uint8_t **out, size_t *len);
 
 size_t util_varint_len(uint64_t v);
 /* Writes v to out (>= UTIL_VARINT_MAX bytes); returns the length. */
@@ -70,7 +71,7 @@ int util_rd_copy(util_rd *r, void *out, size_t n);
 /* varint length <= max, then borrows that many bytes */
 int util_rd_lenbytes(util_rd *r, const uint8_t **p, size_t *n, size_t max);
 /* Fails with "trailing bytes" unless everything was consumed. */
-int util_rd_end(util_rd *r);
+OL_MUST_CHECK int util_rd_end(util_rd *r);
 size_t util_rd_left(const util_rd *r);
 
 #endif

@@ -5,13 +5,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/err.h"
 
 /* Writes 2*n chars plus a NUL to out. */
 void util_hex_encode(char *out, const uint8_t *p, size_t n);
 /* Decodes exactly `n` bytes from a string of 2*n hex digits (after an optional
  * 0x). Returns 0 or -1. */
-int util_hex_decode_exact(uint8_t *out, size_t n, const char *s);
+OL_MUST_CHECK int util_hex_decode_exact(uint8_t *out, size_t n, const char *s);
 /* Decodes into a malloc'd buffer (caller frees); rejects more than max bytes. */
-int util_hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *n);
+OL_MUST_CHECK int util_hex_decode_alloc(const char *s, size_t max, uint8_t **out, size_t *n);
 
 #endif

@@ -3,12 +3,13 @@
 #ifndef OL_UTIL_LOG_H
 #define OL_UTIL_LOG_H
 
+#include "util/err.h"
 enum { UTIL_LOG_DEBUG = 0, UTIL_LOG_INFO = 1, UTIL_LOG_WARN = 2, UTIL_LOG_ERROR = 3 };
 
 void util_log_set_level(int level);
-int util_log_level(void);
+OL_MUST_CHECK int util_log_level(void);
 /* Parses "debug", "info", "warn", "error"; returns -1 if unknown. */
-int util_log_parse_level(const char *s);
+OL_MUST_CHECK int util_log_parse_level(const char *s);
 void util_log(int level, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

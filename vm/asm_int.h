@@ -53,21 +53,21 @@ typedef struct asm_state {
 /* Sets err to "name:line:col: message"; returns UTIL_EINVAL. */
 int asm_error(asm_state *a, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Splits one line into tokens (comments dropped). */
-int asm_lex(asm_state *a, const char *p, size_t n);
+OL_MUST_CHECK int asm_lex(asm_state *a, const char *p, size_t n);
 /* The current token, and consuming helpers. */
-const asm_tok *asm_peek(asm_state *a);
-int asm_is_punct(const asm_tok *t, char c);
-int asm_expect(asm_state *a, char c);
+OL_MUST_CHECK const asm_tok *asm_peek(asm_state *a);
+OL_MUST_CHECK int asm_is_punct(const asm_tok *t, char c);
+OL_MUST_CHECK int asm_expect(asm_state *a, char c);
 /* Register r0..r15: 1 and *r set if t names one, else 0. */
-int asm_reg_name(const asm_tok *t, uint8_t *r);
-int asm_reg(asm_state *a, uint8_t *r);
+OL_MUST_CHECK int asm_reg_name(const asm_tok *t, uint8_t *r);
+OL_MUST_CHECK int asm_reg(asm_state *a, uint8_t *r);
 /* Evaluates an expression (u64 wrapping arithmetic: + - * unary -, parens,
  * numbers, names). *known is 0 when a name is not defined yet (pass 1 only;
  * in pass 2 that is an error). */
-int asm_expr(asm_state *a, uint64_t *v, int *known);
-asm_sym *asm_find(asm_state *a, const char *s, size_t n);
-int asm_define(asm_state *a, const asm_tok *t, uint64_t val, int kind);
+OL_MUST_CHECK int asm_expr(asm_state *a, uint64_t *v, int *known);
+OL_MUST_CHECK asm_sym *asm_find(asm_state *a, const char *s, size_t n);
+OL_MUST_CHECK int asm_define(asm_state *a, const asm_tok *t, uint64_t val, int kind);
 /* Decodes a string token's escapes into out. */
-int asm_string(asm_state *a, const asm_tok *t, util_buf *out);
+OL_MUST_CHECK int asm_string(asm_state *a, const asm_tok *t, util_buf *out);
 
 #endif

@@ -12,22 +12,25 @@
 #include <stdint.h>
 
 #include "vm/vm.h"
+#include "util/err.h"
 
 typedef struct vm_memhost vm_memhost;
 
-vm_memhost *vm_memhost_new(const uint8_t self[VM_ADDR_LEN]);
+OL_MUST_CHECK vm_memhost *vm_memhost_new(const uint8_t self[VM_ADDR_LEN]);
 void vm_memhost_free(vm_memhost *h);
 
 /* Fills a host table whose callbacks act on h. */
 void vm_memhost_table(vm_memhost *h, vm_host *out);
 
 /* Direct state access (not journaled). */
-int vm_memhost_set_balance(vm_memhost *h, const uint8_t addr[VM_ADDR_LEN], uint64_t amount);
+OL_MUST_CHECK int vm_memhost_set_balance(vm_memhost *h, const uint8_t addr[VM_ADDR_LEN],
+                                         uint64_t amount);
 uint64_t vm_memhost_balance(const vm_memhost *h, const uint8_t addr[VM_ADDR_LEN]);
 /* Sum of all balances, saturating at UINT64_MAX. */
 uint64_t vm_memhost_total(const vm_memhost *h);
 /* 1 and val filled if the slot is non-empty, else 0. */
-int vm_memhost_sget(const vm_memhost *h, const uint8_t key[VM_KEY_LEN], uint8_t val[VM_KEY_LEN]);
+OL_MUST_CHECK int vm_memhost_sget(const vm_memhost *h, const uint8_t key[VM_KEY_LEN],
+                                  uint8_t val[VM_KEY_LEN]);
 /* Non-empty storage slots. */
 size_t vm_memhost_slots(const vm_memhost *h);
 
@@ -37,7 +40,7 @@ void vm_memhost_fail_after(vm_memhost *h, long n);
 
 /* Runs prog with env->self as the contract and rolls every change back
  * unless the result is VM_OK (or vm_call failed). Same returns as vm_call. */
-int vm_memhost_call(vm_memhost *h, const vm_program *prog, const vm_env *env, uint64_t gas_limit,
-                    vm_result *res, util_err *err);
+OL_MUST_CHECK int vm_memhost_call(vm_memhost *h, const vm_program *prog, const vm_env *env,
+                                  uint64_t gas_limit, vm_result *res, util_err *err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vm/vm.h"
+#include "util/err.h"
 
 /* One decoded instruction. Control transfers carry the static gas of the
  * block they enter, so the interpreter charges a block with no lookup:
@@ -78,7 +79,7 @@ typedef struct vm_run {
 /* Runs host function `no` with the registers and memory of the call; charges
  * its dynamic gas from *gas. Returns VM_OK, a fault status (detail filled),
  * or VM_RUN_EIO / VM_RUN_ENOMEM. */
-int vm_syscall(vm_run *run, uint64_t *reg, int64_t no, uint64_t *gas);
+OL_MUST_CHECK int vm_syscall(vm_run *run, uint64_t *reg, int64_t no, uint64_t *gas);
 
 static inline int vm_range_ok(uint64_t p, uint64_t n)
 {

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/err.h"
 
 #define VM_MAGIC "OLVM"
 #define VM_VERSION 1
@@ -184,7 +185,8 @@ static inline int vm_fmt_has_target(uint8_t fmt)
  * encoding of the instruction at code offset `at` (0 = first instruction)
  * in a code section of code_len bytes. Returns 0 if valid, else -1 with the
  * reason in why. */
-int vm_insn_check(const uint8_t ins[8], uint32_t at, uint32_t code_len, char *why, size_t whylen);
+OL_MUST_CHECK int vm_insn_check(const uint8_t ins[8], uint32_t at, uint32_t code_len, char *why,
+                                size_t whylen);
 
 static inline int32_t vm_insn_imm(const uint8_t ins[8])
 {

@@ -75,13 +75,14 @@ typedef struct vm_program vm_program;
  * blob is rejected: err says "offset N: reason" and *err_off, if given, is
  * N, a byte offset into the blob) or UTIL_ENOMEM. The program does not
  * borrow code. */
-int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_off, util_err *err);
+OL_MUST_CHECK int vm_verify(const uint8_t *code, size_t len, vm_program **out, uint32_t *err_off,
+                            util_err *err);
 vm_program *vm_program_ref(vm_program *p);
 void vm_program_free(vm_program *p);
 /* Bytes of memory the program holds (what a cache of programs counts). */
 size_t vm_program_mem(const vm_program *p);
 /* 1 when a and b are the same program: what verifying the same blob gives. */
-int vm_program_equal(const vm_program *a, const vm_program *b);
+OL_MUST_CHECK int vm_program_equal(const vm_program *a, const vm_program *b);
 /* Counts, for tools and tests. */
 uint32_t vm_program_insns(const vm_program *p);
 uint32_t vm_program_blocks(const vm_program *p);
@@ -181,8 +182,8 @@ void vm_result_free(vm_result *r);
  * then res holds no receipt. Memory starts zeroed with the data segment at
  * address 0, and every register starts at 0. res is always safe to
  * vm_result_free. */
-int vm_call(const vm_program *prog, const vm_host *host, const vm_env *env, uint64_t gas_limit,
-            vm_result *res, util_err *err);
+OL_MUST_CHECK int vm_call(const vm_program *prog, const vm_host *host, const vm_env *env,
+                          uint64_t gas_limit, vm_result *res, util_err *err);
 
 /* ---- Assembler and disassembler ---- */
 
@@ -190,10 +191,10 @@ int vm_call(const vm_program *prog, const vm_host *host, const vm_env *env, uint
  * *out is malloc'ed. Returns 0, UTIL_EINVAL or UTIL_ENOMEM. Unless the source
  * says .unverified, the output is also verified, and verifier errors point
  * at the offending line. */
-int vm_asm_source(const char *name, const char *text, size_t len, uint8_t **out, size_t *out_len,
-                  util_err *err);
+OL_MUST_CHECK int vm_asm_source(const char *name, const char *text, size_t len, uint8_t **out,
+                                size_t *out_len, util_err *err);
 /* Reads and assembles a file (UTIL_EIO if it cannot be read). */
-int vm_asm_file(const char *path, uint8_t **out, size_t *out_len, util_err *err);
+OL_MUST_CHECK int vm_asm_file(const char *path, uint8_t **out, size_t *out_len, util_err *err);
 
 /* Appends assembler text to out (NUL-terminated, the NUL not counted in
  * out->len). Reassembling the text gives back exactly the same bytes. Needs a
@@ -201,6 +202,6 @@ int vm_asm_file(const char *path, uint8_t **out, size_t *out_len, util_err *err)
  * one instruction, within VM_CODE_MAX); a blob that does not verify is
  * written with .unverified and its invalid instructions as .insn lines.
  * Returns 0, UTIL_EINVAL or UTIL_ENOMEM. */
-int vm_disasm(const uint8_t *code, size_t len, util_buf *out, util_err *err);
+OL_MUST_CHECK int vm_disasm(const uint8_t *code, size_t len, util_buf *out, util_err *err);
 
 #endif

@@ -108,7 +108,7 @@ static double vm_split(const vm_program *p, split_rec *s, int reps, unsigned lon
     if (!h) exit(1);
     double total = 0;
     for (int r = 0; r < reps; r++) {
-        vm_memhost_set_balance(h, SELF, s->rec.fee);
+        if (vm_memhost_set_balance(h, SELF, s->rec.fee)) exit(1);
         vm_result res;
         util_err err;
         double t0 = now();

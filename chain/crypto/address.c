@@ -200,8 +200,11 @@ void chain_addr_encode(char out[CHAIN_ADDR_STR_LEN + 1], const chain_addr *a)
             d5[n++] = (uint8_t)(acc >> bits & 31);
         }
     }
-    /* Cannot fail: fixed hrp, valid groups, exact buffer size. */
-    chain_bech32m_encode(out, CHAIN_ADDR_STR_LEN + 1, CHAIN_ADDR_HRP, d5, n);
+    if (chain_bech32m_encode(out, CHAIN_ADDR_STR_LEN + 1, CHAIN_ADDR_HRP, d5, n)) {
+        /* Cannot happen: fixed hrp, valid groups, exact buffer size. Were it
+         * to, an empty string is refused by every decoder, garbage might not. */
+        out[0] = 0;
+    }
 }
 
 int chain_addr_decode(chain_addr *a, const char *s, util_err *err)

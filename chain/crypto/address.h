@@ -26,13 +26,13 @@ void chain_addr_encode(char out[CHAIN_ADDR_STR_LEN + 1], const chain_addr *a);
 /* Accepts all-lowercase or all-uppercase; rejects a wrong hrp, wrong length,
  * bad characters, mixed case, and a bad bech32m checksum (including a bech32,
  * non-m, checksum), each with its own message. */
-int chain_addr_decode(chain_addr *a, const char *s, util_err *err);
+OL_MUST_CHECK int chain_addr_decode(chain_addr *a, const char *s, util_err *err);
 
 /* Generic bech32m, for tests and other human-readable parts. data5 is 5-bit
  * groups. Returns 0 or -1. */
-int chain_bech32m_encode(char *out, size_t outcap, const char *hrp, const uint8_t *data5,
-                         size_t n5);
-int chain_bech32m_decode(char *hrp_out, size_t hrpcap, uint8_t *data5, size_t *n5, size_t data5cap,
-                         const char *s, util_err *err);
+OL_MUST_CHECK int chain_bech32m_encode(char *out, size_t outcap, const char *hrp,
+                                       const uint8_t *data5, size_t n5);
+OL_MUST_CHECK int chain_bech32m_decode(char *hrp_out, size_t hrpcap, uint8_t *data5, size_t *n5,
+                                       size_t data5cap, const char *s, util_err *err);
 
 #endif

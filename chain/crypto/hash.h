@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/err.h"
 
 #define CHAIN_HASH_LEN 32
 
@@ -41,7 +42,7 @@ void chain_hash_tagged2(uint8_t out[32], uint8_t tag, const void *a, size_t an, 
                         size_t bn);
 
 /* Streaming; ctx must be freed with chain_sha256_free after final or on abort. */
-int chain_sha256_begin(chain_sha256_ctx *c);
+OL_MUST_CHECK int chain_sha256_begin(chain_sha256_ctx *c);
 void chain_sha256_update(chain_sha256_ctx *c, const void *p, size_t n);
 void chain_sha256_final(chain_sha256_ctx *c, uint8_t out[32]);
 void chain_sha256_free(chain_sha256_ctx *c);

@@ -20,23 +20,25 @@ typedef struct chain_keypair {
 } chain_keypair;
 
 /* Fails (UTIL_ECRYPTO) if seckey is zero or >= the curve order. */
-int chain_keypair_from_seckey(chain_keypair *kp, const uint8_t seckey[32], util_err *err);
+OL_MUST_CHECK int chain_keypair_from_seckey(chain_keypair *kp, const uint8_t seckey[32],
+                                            util_err *err);
 /* Fresh key from the OS CSPRNG (OpenSSL RAND_bytes). */
-int chain_keypair_generate(chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int chain_keypair_generate(chain_keypair *kp, util_err *err);
 /* Deterministic development key i: seckey = SHA-256("openledger devnet key" || le32(i)),
  * replaced by SHA-256(seckey) until valid in the (negligible) case it is not a
  * valid key. Returns 0, or -1 if no valid key was found (never in practice).
  * The derivation is published in docs/devnet.md. */
-int chain_keypair_dev(chain_keypair *kp, uint32_t index);
+OL_MUST_CHECK int chain_keypair_dev(chain_keypair *kp, uint32_t index);
 /* Wipes the secret key. */
 void chain_keypair_clear(chain_keypair *kp);
 
 /* BIP-340 sign of a 32-byte message with the caller's auxiliary randomness
  * aux32 (32 fresh random bytes are recommended); aux may be NULL for the
  * deterministic all-zero aux of the spec. Returns 0 or -1. */
-int chain_sign(uint8_t sig[64], const uint8_t msg[32], const chain_keypair *kp,
-               const uint8_t *aux32);
+OL_MUST_CHECK int chain_sign(uint8_t sig[64], const uint8_t msg[32], const chain_keypair *kp,
+                             const uint8_t *aux32);
 /* 1 if valid, 0 otherwise (including a pubkey that is not on the curve). */
-int chain_verify(const uint8_t sig[64], const uint8_t msg[32], const uint8_t pubkey[32]);
+OL_MUST_CHECK int chain_verify(const uint8_t sig[64], const uint8_t msg[32],
+                               const uint8_t pubkey[32]);
 
 #endif

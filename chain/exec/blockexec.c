@@ -396,8 +396,11 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
     }
     free(sel);
     sel = NULL; /* borrowed pointers die with the pool changes below */
-    for (size_t i = 0; i < nbad; i++)
-        chain_mempool_remove(mp, bad[i]);
+    for (size_t i = 0; i < nbad; i++) {
+        if (chain_mempool_remove(mp, bad[i])) {
+            /* UTIL_ENOTFOUND: already gone, which is all this loop wants. */
+        }
+    }
     if (b.ntx == 0 && !allow_empty) goto out;
     if ((rc = chain_exec_finish(ex, b.h.state_root, err))) goto out;
     if ((rc = receipts_root(rs, b.ntx, b.h.receipts_root, err))) goto out;

@@ -83,9 +83,10 @@ void chain_block_result_free(chain_block_result *res);
  * executed to fill its roots; its time is max(now_ms, parent + 1).
  * *built = 0 (and *out untouched) when the pool offers nothing and
  * allow_empty is 0. On success the caller owns *out (chain_block_free). */
-int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
-                            const chain_addr *proposer, uint64_t now_ms, int allow_empty,
-                            chain_block *out, int *built, util_err *err);
+OL_MUST_CHECK int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
+                                          const chain_addr *proposer, uint64_t now_ms,
+                                          int allow_empty, chain_block *out, int *built,
+                                          util_err *err);
 
 /* Checks every consensus rule on b as the next block after the store's head,
  * with now_ms the validator's clock. Returns 0 (valid; *res owns its
@@ -93,22 +94,24 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
  * "wrong_parent: ..."), or another UTIL_E* for a local failure (storage,
  * memory) that says nothing about the block. Nothing is written; *res is
  * empty on failure. b's transactions get their signature-checked flag set. */
-int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b, uint64_t now_ms,
-                             chain_block_result *res, int *reason, util_err *err);
+OL_MUST_CHECK int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b,
+                                           uint64_t now_ms, chain_block_result *res, int *reason,
+                                           util_err *err);
 
 /* Checks that commit finalises block `id` at `height`: precommit signatures
  * (chain_vote_digest, bound to the genesis) by distinct validators of the
  * set holding more than 2/3 of the voting power. 0 or UTIL_EINVAL. */
-int chain_blockexec_verify_commit(const chain_genesis *g, uint64_t height, const uint8_t id[32],
-                                  const chain_commit *commit, util_err *err);
+OL_MUST_CHECK int chain_blockexec_verify_commit(const chain_genesis *g, uint64_t height,
+                                                const uint8_t id[32], const chain_commit *commit,
+                                                util_err *err);
 
 /* Commits a block validate accepted (res from that call), after checking
  * that commit finalises it (reason CHAIN_BLOCK_BAD_COMMIT otherwise). One
  * synced batch: the block, its receipts, the state changes, the commit and
  * the new head. res stays the caller's (its receipts are what subscribers
  * are told); free it after. */
-int chain_blockexec_apply(const chain_blockexec *bx, const chain_block *b,
-                          const chain_block_result *res, const chain_commit *commit, int *reason,
-                          util_err *err);
+OL_MUST_CHECK int chain_blockexec_apply(const chain_blockexec *bx, const chain_block *b,
+                                        const chain_block_result *res, const chain_commit *commit,
+                                        int *reason, util_err *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include "chain/state/dbkey.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
+#include "util/err.h"
 
 /* Gas of every run of a contract's code (a CALL, an ATTRIBUTE's reward
  * contract), on top of the transaction's intrinsic gas and the VM's gas:
@@ -37,8 +38,9 @@ void chain_pay_topic(uint8_t out[32]);
 
 /* Runs a read-only call of contract `to` against the committed head state
  * (contract_call): nothing is kept. Fills status/gas/ret/events of r. */
-int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx, const chain_addr *from,
-                                 const chain_addr *to, uint64_t value, const uint8_t *input,
-                                 size_t len, uint64_t gas_limit, chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_contract_call_readonly(chain_store *st, const chain_exec_ctx *ctx,
+                                               const chain_addr *from, const chain_addr *to,
+                                               uint64_t value, const uint8_t *input, size_t len,
+                                               uint64_t gas_limit, chain_receipt *r, util_err *err);
 
 #endif

@@ -14,41 +14,49 @@ typedef int (*chain_body_fn)(chain_exec *ex, const chain_tx *tx, chain_receipt *
 #endif
 
 #include "chain/types/attr.h"
+#include "util/err.h"
 
 /* chain_exec_transfer for a transaction body: its failures carry a reason
  * token ("insufficient_funds: ...", "balance_overflow: ..."). */
-int chain_exec_transfer_coded(chain_exec *ex, const chain_addr *from, const chain_addr *to,
-                              uint64_t amount, util_err *err);
+OL_MUST_CHECK int chain_exec_transfer_coded(chain_exec *ex, const chain_addr *from,
+                                            const chain_addr *to, uint64_t amount, util_err *err);
 
 /* Attribution bodies (chain/exec/exec_attr.c). Failure messages start with a
  * stable reason token ("not_attestor: ..."), which the RPC reports as
  * data.reason. */
-int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
-int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
-int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
-int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
-int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                            util_err *err);
+OL_MUST_CHECK int chain_body_contribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                        util_err *err);
+OL_MUST_CHECK int chain_body_review(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                    util_err *err);
+OL_MUST_CHECK int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                            util_err *err);
+OL_MUST_CHECK int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                       util_err *err);
 
 /* Contract bodies (chain/exec/exec_contract.c). */
-int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
-int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                    util_err *err);
+OL_MUST_CHECK int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                  util_err *err);
 /* Settles a record by running the reward contract's code in the VM. */
-int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
-                        chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                                      chain_record *rec, chain_receipt *r, util_err *err);
 
 /* Settles a record through the model's reward contract: the fee is already in
  * the contract's account. Fills rec->payouts (and moves the funds), adds a
  * payout event per payout to r, may raise r->gas_used. Conservation (payouts +
  * retained == fee) is checked by the caller. */
-int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m, chain_record *rec,
-                     chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_reward_run(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                                   chain_record *rec, chain_receipt *r, util_err *err);
 
 /* The same rules as genesis/contracts/proportional_split.olasm, in C: the
  * reference the tests hold the VM contract to (same payouts, roles, order and
  * failures). Not used by the chain: chain_reward_run fails a model whose
  * reward contract has no code with "no_contract". */
-int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
-                            chain_record *rec, chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_reward_run_native(chain_exec *ex, const chain_tx *tx, const chain_model *m,
+                                          chain_record *rec, chain_receipt *r, util_err *err);
 
 /* The default reward contract's address (genesis): docs/attribution.md. */
 void chain_default_reward_addr(chain_addr *a);

@@ -80,7 +80,8 @@ typedef int (*chain_account_fn)(void *ctx, const chain_addr *a, uint64_t *balanc
 
 typedef struct chain_mempool chain_mempool;
 
-chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn acct, void *ctx);
+OL_MUST_CHECK chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn acct,
+                                               void *ctx);
 void chain_mempool_free(chain_mempool *mp);
 
 /* Admits tx (copied in). Verifies the signature unless tx->sig_checked is
@@ -92,12 +93,12 @@ void chain_mempool_free(chain_mempool *mp);
  * First drops expired queued transactions (as chain_mempool_expire); apart
  * from that, nothing changes on rejection.
  * Order of checks and eviction rules: docs/mempool.md. */
-int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
+OL_MUST_CHECK int chain_mempool_add(chain_mempool *mp, const chain_tx *tx, util_err *err);
 /* The checks of chain_mempool_add before the signature (1-15 of
  * docs/mempool.md), without changing the pool: the node runs them before
  * anything expensive that follows the signature (a dry run). The add checks
  * them again. */
-int chain_mempool_precheck(chain_mempool *mp, const chain_tx *tx, util_err *err);
+OL_MUST_CHECK int chain_mempool_precheck(chain_mempool *mp, const chain_tx *tx, util_err *err);
 
 /* Fills out[] with up to max_out borrowed pointers for the next block, in
  * execution order: each sender's transactions in consecutive nonce order from
@@ -106,8 +107,8 @@ int chain_mempool_precheck(chain_mempool *mp, const chain_tx *tx, util_err *err)
  * A transaction that does not fit ends its own sender's run; other senders'
  * smaller ones may still be taken. Pointers stay valid until the next mutating
  * call. */
-size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_bytes,
-                            const chain_tx **out, size_t max_out);
+OL_MUST_CHECK size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, size_t max_bytes,
+                                          const chain_tx **out, size_t max_out);
 
 /* After a block commits: drops the block's transactions and every pooled
  * transaction whose nonce is now below its sender's committed nonce,
@@ -121,8 +122,8 @@ size_t chain_mempool_expire(chain_mempool *mp);
 
 /* Removes one transaction by id (e.g. invalid at execution); the sender's
  * later transactions become queued. 0 or UTIL_ENOTFOUND. */
-int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32]);
-const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32]);
+OL_MUST_CHECK int chain_mempool_remove(chain_mempool *mp, const uint8_t id[32]);
+OL_MUST_CHECK const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32]);
 size_t chain_mempool_count(const chain_mempool *mp);
 size_t chain_mempool_bytes(const chain_mempool *mp);
 /* How many of the pooled transactions are queued (behind a nonce gap). */

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "chain/mempool/mempool.h"
+#include "util/err.h"
 
 #define NPOS ((size_t)-1)
 #define INITIAL_BUCKETS 1024
@@ -97,11 +98,11 @@ struct chain_mempool {
 uint64_t chain_mp_mix(uint64_t a, uint64_t b);
 
 /* By id and by sender. The *_maybe_grow calls are best effort. */
-mp_entry *chain_mp_id_find(const chain_mempool *mp, const uint8_t id[32]);
+OL_MUST_CHECK mp_entry *chain_mp_id_find(const chain_mempool *mp, const uint8_t id[32]);
 void chain_mp_id_insert(chain_mempool *mp, mp_entry *e);
 void chain_mp_id_remove(chain_mempool *mp, mp_entry *e);
 void chain_mp_id_maybe_grow(chain_mempool *mp);
-mp_sender *chain_mp_snd_find(const chain_mempool *mp, const chain_addr *a);
+OL_MUST_CHECK mp_sender *chain_mp_snd_find(const chain_mempool *mp, const chain_addr *a);
 void chain_mp_snd_insert(chain_mempool *mp, mp_sender *s);
 void chain_mp_snd_remove(chain_mempool *mp, mp_sender *s);
 void chain_mp_snd_maybe_grow(chain_mempool *mp);
@@ -109,16 +110,16 @@ void chain_mp_snd_maybe_grow(chain_mempool *mp);
 /* Eviction heap over senders, keyed by their tail (s->n > 0). push needs
  * capacity reserved by heap_reserve; fix after any change to a sender's tail
  * or pending run. */
-const mp_entry *chain_mp_tail(const mp_sender *s);
-int chain_mp_tail_queued(const mp_sender *s);
+OL_MUST_CHECK const mp_entry *chain_mp_tail(const mp_sender *s);
+OL_MUST_CHECK int chain_mp_tail_queued(const mp_sender *s);
 void chain_mp_heap_push(chain_mempool *mp, mp_sender *s);
 void chain_mp_heap_fix(chain_mempool *mp, mp_sender *s);
 void chain_mp_heap_del(chain_mempool *mp, mp_sender *s);
-int chain_mp_heap_reserve(chain_mempool *mp);
+OL_MUST_CHECK int chain_mp_heap_reserve(chain_mempool *mp);
 
 /* Senders and entries. */
 size_t chain_mp_lower_bound(const mp_sender *s, uint64_t nonce);
-int chain_mp_txs_reserve(mp_sender *s);
+OL_MUST_CHECK int chain_mp_txs_reserve(mp_sender *s);
 void chain_mp_entry_free(mp_entry *e);
 void chain_mp_sender_free(mp_sender *s);
 

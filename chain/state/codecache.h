@@ -48,7 +48,7 @@
 typedef struct chain_code_cache chain_code_cache;
 
 /* NULL when out of memory. */
-chain_code_cache *chain_code_cache_new(size_t max_bytes);
+OL_MUST_CHECK chain_code_cache *chain_code_cache_new(size_t max_bytes);
 /* Drops the cache's references; programs still held by callers stay valid. */
 void chain_code_cache_free(chain_code_cache *c);
 
@@ -61,8 +61,9 @@ void chain_code_cache_free(chain_code_cache *c);
  * releases with vm_program_free. Returns 0, or vm_verify's error (UTIL_EINVAL
  * with its message: the code does not verify; UTIL_ENOMEM). c may be NULL:
  * then it only verifies. */
-int chain_code_cache_get(chain_code_cache *c, const uint8_t *where, const uint8_t *code, size_t len,
-                         vm_program **out, util_err *err);
+OL_MUST_CHECK int chain_code_cache_get(chain_code_cache *c, const uint8_t *where,
+                                       const uint8_t *code, size_t len, vm_program **out,
+                                       util_err *err);
 
 /* Empties the cache (tests: a cold cache). */
 void chain_code_cache_clear(chain_code_cache *c);

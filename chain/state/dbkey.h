@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "chain/crypto/address.h"
+#include "util/err.h"
 
 /* --- store prefixes (first byte of every LevelDB key) --------------------- */
 
@@ -108,8 +109,8 @@ size_t chain_ixkey_tx_by_addr(uint8_t out[CHAIN_IXKEY_TX_LEN], const chain_addr 
                               uint32_t index);
 /* Reads back the position of an address's transaction from its index key; -1
  * when the key is not CHAIN_IXKEY_TX_LEN bytes of that index. */
-int chain_ixkey_tx_by_addr_parse(const uint8_t *key, size_t klen, uint64_t *height,
-                                 uint32_t *index);
+OL_MUST_CHECK int chain_ixkey_tx_by_addr_parse(const uint8_t *key, size_t klen, uint64_t *height,
+                                               uint32_t *index);
 /* An attribution index entry: ix | a (alen bytes: an id u64be or an
  * address) | id u64be | tail (tlen bytes). 0 when it would not fit in
  * CHAIN_IXKEY_MAX. */

@@ -350,7 +350,9 @@ int chain_smt_proof_decode(chain_smt_proof *p, const uint8_t *b, size_t n, util_
             util_rd_fail(&r, "has_leaf is not 0 or 1");
         else if (has && util_rd_copy(&r, p->leaf_path, 32) == 0)
             util_rd_copy(&r, p->leaf_value_hash, 32);
-        util_rd_end(&r);
+        if (util_rd_end(&r)) {
+            /* The reader latched the reason: r.err, reported below. */
+        }
     }
     if (r.err) {
         memset(p, 0, sizeof *p);

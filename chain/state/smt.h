@@ -46,8 +46,9 @@ typedef struct chain_smt_update {
  * ups may be reordered in place. A node referenced but missing or malformed in
  * the store is UTIL_EIO ("state corrupted"); other get errors pass through. On
  * error some nodes may already have been put: discard the batch. */
-int chain_smt_apply(const chain_smt_store *st, const uint8_t root[32], chain_smt_update *ups,
-                    size_t n, uint8_t new_root[32], util_err *err);
+OL_MUST_CHECK int chain_smt_apply(const chain_smt_store *st, const uint8_t root[32],
+                                  chain_smt_update *ups, size_t n, uint8_t new_root[32],
+                                  util_err *err);
 
 /* Proof for path under root. siblings[0] is the sibling at depth 0 (just below
  * the root), siblings[nsib-1] the deepest. The path ends at `leaf` (has_leaf):
@@ -61,16 +62,18 @@ typedef struct chain_smt_proof {
     uint8_t leaf_value_hash[32];
 } chain_smt_proof;
 
-int chain_smt_prove(const chain_smt_store *st, const uint8_t root[32], const uint8_t path[32],
-                    chain_smt_proof *proof, util_err *err);
+OL_MUST_CHECK int chain_smt_prove(const chain_smt_store *st, const uint8_t root[32],
+                                  const uint8_t path[32], chain_smt_proof *proof, util_err *err);
 /* Checks proof against root. value_hash non-NULL: proves path maps to it;
  * NULL: proves path is absent. Returns 0 if the proof holds, UTIL_EINVAL with a
  * reason otherwise. */
-int chain_smt_verify(const uint8_t root[32], const uint8_t path[32], const uint8_t *value_hash,
-                     const chain_smt_proof *proof, util_err *err);
+OL_MUST_CHECK int chain_smt_verify(const uint8_t root[32], const uint8_t path[32],
+                                   const uint8_t *value_hash, const chain_smt_proof *proof,
+                                   util_err *err);
 
 /* Proof encoding: nsib varint(<=256) | nsib x [32] | has_leaf u8 | [path[32] | value_hash[32]] */
-int chain_smt_proof_encode(const chain_smt_proof *p, util_buf *out);
-int chain_smt_proof_decode(chain_smt_proof *p, const uint8_t *b, size_t n, util_err *err);
+OL_MUST_CHECK int chain_smt_proof_encode(const chain_smt_proof *p, util_buf *out);
+OL_MUST_CHECK int chain_smt_proof_decode(chain_smt_proof *p, const uint8_t *b, size_t n,
+                                         util_err *err);
 
 #endif

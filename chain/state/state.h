@@ -38,31 +38,32 @@ typedef struct chain_exec_ctx {
     uint64_t min_gas_price;
 } chain_exec_ctx;
 
-chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx);
+OL_MUST_CHECK chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx);
 void chain_exec_free(chain_exec *ex);
-const chain_exec_ctx *chain_exec_context(const chain_exec *ex);
+OL_MUST_CHECK const chain_exec_ctx *chain_exec_context(const chain_exec *ex);
 
 /* Generic state access. get returns 0 (found), UTIL_ENOTFOUND, or an error. */
-int chain_exec_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t **val,
-                   size_t *vlen, util_err *err);
-int chain_exec_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen,
-                   util_err *err);
-int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err);
+OL_MUST_CHECK int chain_exec_get(chain_exec *ex, const uint8_t *key, size_t klen,
+                                 const uint8_t **val, size_t *vlen, util_err *err);
+OL_MUST_CHECK int chain_exec_put(chain_exec *ex, const uint8_t *key, size_t klen,
+                                 const uint8_t *val, size_t vlen, util_err *err);
+OL_MUST_CHECK int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err);
 /* An index entry (an index key of chain/state/dbkey.h), written with the block, outside the state
  * root. */
-int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
-                         size_t vlen, util_err *err);
+OL_MUST_CHECK int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen,
+                                       const uint8_t *val, size_t vlen, util_err *err);
 
 size_t chain_exec_checkpoint(chain_exec *ex);
 void chain_exec_revert(chain_exec *ex, size_t checkpoint);
 
-int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc, util_err *err);
-int chain_exec_set_account(chain_exec *ex, const chain_addr *a, const chain_account *acc,
-                           util_err *err);
+OL_MUST_CHECK int chain_exec_get_account(chain_exec *ex, const chain_addr *a, chain_account *acc,
+                                         util_err *err);
+OL_MUST_CHECK int chain_exec_set_account(chain_exec *ex, const chain_addr *a,
+                                         const chain_account *acc, util_err *err);
 /* Moves amount between accounts with checked arithmetic; UTIL_EINVAL (and no
  * change) when from cannot afford it or to would overflow. */
-int chain_exec_transfer(chain_exec *ex, const chain_addr *from, const chain_addr *to,
-                        uint64_t amount, util_err *err);
+OL_MUST_CHECK int chain_exec_transfer(chain_exec *ex, const chain_addr *from, const chain_addr *to,
+                                      uint64_t amount, util_err *err);
 
 /* Applies one transaction. Returns 0 when the transaction is included (receipt
  * r filled; status success or failed, fee charged and nonce incremented either
@@ -70,10 +71,11 @@ int chain_exec_transfer(chain_exec *ex, const chain_addr *from, const chain_addr
  * signature, wrong nonce, gas limit below intrinsic gas, price below minimum,
  * or the sender cannot pay gas_limit * gas_price): then nothing changed and
  * err says why. Signatures with tx->sig_checked set are not verified again. */
-int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err);
+OL_MUST_CHECK int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r,
+                                      util_err *err);
 
 /* Computes the state root after all applied changes. Idempotent until the
  * next change. */
-int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err);
+OL_MUST_CHECK int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err);
 
 #endif

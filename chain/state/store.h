@@ -34,54 +34,56 @@ typedef struct chain_account {
 #define CHAIN_ACCOUNT_VALUE_LEN 16
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc);
-int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n);
 
 /* Opens (creating if needed) the store in dir. Refuses a store of another
  * format version, one whose genesis record is missing or malformed, and one
  * whose head block does not hash to the head record's id (docs/storage.md). */
-int chain_store_open(chain_store **out, const char *dir, util_err *err);
+OL_MUST_CHECK int chain_store_open(chain_store **out, const char *dir, util_err *err);
 void chain_store_close(chain_store *st);
 
 /* The verified contract programs of this store's code, shared by every
  * execution on it (blocks, dry runs, read-only calls); chain/state/codecache.h. */
-chain_code_cache *chain_store_code_cache(chain_store *st);
+OL_MUST_CHECK chain_code_cache *chain_store_code_cache(chain_store *st);
 
 /* Writes the genesis state and block 0 if the store is empty; otherwise checks
  * that the store belongs to this genesis (same genesis hash) and fails with a
  * clear message if not. */
-int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err);
+OL_MUST_CHECK int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err);
 
 /* Committed head. */
 uint64_t chain_store_height(const chain_store *st);
 void chain_store_head_id(const chain_store *st, uint8_t id[32]);
-const chain_header *chain_store_head_header(const chain_store *st);
+OL_MUST_CHECK const chain_header *chain_store_head_header(const chain_store *st);
 void chain_store_genesis_hash(const chain_store *st, uint8_t out[32]);
 uint64_t chain_store_write_bytes(const chain_store *st); /* total bytes of committed batches */
 
-int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], util_err *err);
+OL_MUST_CHECK int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32],
+                                          util_err *err);
 /* Block by id; *size gets the encoded size when non-NULL. */
-int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b, size_t *size,
-                          util_err *err);
+OL_MUST_CHECK int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b,
+                                        size_t *size, util_err *err);
 /* A block's stored encoding (malloc'd into *enc), for readers that decode only
  * part of it. 0, UTIL_ENOTFOUND or UTIL_EIO. */
-int chain_store_get_block_bytes(chain_store *st, const uint8_t id[32], uint8_t **enc, size_t *len,
-                                util_err *err);
-int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receipt **rs, size_t *n,
-                             util_err *err);
-int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, util_err *err);
+OL_MUST_CHECK int chain_store_get_block_bytes(chain_store *st, const uint8_t id[32], uint8_t **enc,
+                                              size_t *len, util_err *err);
+OL_MUST_CHECK int chain_store_get_receipts(chain_store *st, const uint8_t id[32],
+                                           chain_receipt **rs, size_t *n, util_err *err);
+OL_MUST_CHECK int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c,
+                                         util_err *err);
 /* Locates a committed transaction. */
-int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
-                            uint32_t *index, util_err *err);
+OL_MUST_CHECK int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
+                                          uint32_t *index, util_err *err);
 
 /* Committed state value (malloc'd into *val) or UTIL_ENOTFOUND. */
-int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint8_t **val,
-                          size_t *vlen, util_err *err);
+OL_MUST_CHECK int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen,
+                                        uint8_t **val, size_t *vlen, util_err *err);
 /* Committed account; an absent account reads as zero balance and nonce. */
-int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc,
-                            util_err *err);
+OL_MUST_CHECK int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc,
+                                          util_err *err);
 /* Proof of a state key against the head's state root. */
-int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_smt_proof *proof,
-                      util_err *err);
+OL_MUST_CHECK int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen,
+                                    chain_smt_proof *proof, util_err *err);
 
 /* The transactions of address a (sent, or received by transfer), newest first:
  * fn gets each one's block height, index in the block and id, and returns 0
@@ -89,9 +91,9 @@ int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen, chain_sm
  * (*before_height, *before_index), the last one of the previous page. At most
  * limit are visited. 0, or UTIL_EIO (also for a malformed index entry). */
 typedef int (*chain_addr_tx_fn)(void *ctx, uint64_t height, uint32_t index, const uint8_t txid[32]);
-int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint64_t before_height,
-                         uint32_t before_index, size_t limit, chain_addr_tx_fn fn, void *ctx,
-                         util_err *err);
+OL_MUST_CHECK int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before,
+                                       uint64_t before_height, uint32_t before_index, size_t limit,
+                                       chain_addr_tx_fn fn, void *ctx, util_err *err);
 
 /* Index and range scans. Visits the entries whose store key starts with
  * prefix (built by chain/state/dbkey.h, e.g. chain_dbkey_index_prefix), in key order, after
@@ -100,9 +102,9 @@ int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint6
  * The callback returns 0 to continue, 1 to stop. Returns 0 or UTIL_EIO. */
 typedef int (*chain_scan_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                              size_t vlen);
-int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen, const uint8_t *after,
-                     size_t alen, int reverse, size_t limit, chain_scan_fn fn, void *ctx,
-                     util_err *err);
+OL_MUST_CHECK int chain_store_scan(chain_store *st, const uint8_t *prefix, size_t plen,
+                                   const uint8_t *after, size_t alen, int reverse, size_t limit,
+                                   chain_scan_fn fn, void *ctx, util_err *err);
 
 /* --- block commit ------------------------------------------------------ */
 
@@ -112,7 +114,8 @@ typedef struct chain_exec chain_exec;
 /* Commits block b (already executed by ex into receipts rs; b->h.state_root
  * must equal the exec's root) together with `commit`, the signatures that
  * committed it. One synced batch. On success the head moves to b. */
-int chain_store_commit_block(chain_store *st, const chain_block *b, const chain_receipt *rs,
-                             chain_exec *ex, const chain_commit *commit, util_err *err);
+OL_MUST_CHECK int chain_store_commit_block(chain_store *st, const chain_block *b,
+                                           const chain_receipt *rs, chain_exec *ex,
+                                           const chain_commit *commit, util_err *err);
 
 #endif

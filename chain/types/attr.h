@@ -113,17 +113,17 @@ typedef struct chain_contributor {
 } chain_contributor;
 
 /* Encodings (docs/attribution.md); decoders reject trailing bytes. */
-int chain_datanet_encode(const chain_datanet *d, util_buf *out);
-int chain_datanet_decode(chain_datanet *d, const uint8_t *p, size_t n);
-int chain_contribution_encode(const chain_contribution *c, util_buf *out);
-int chain_contribution_decode(chain_contribution *c, const uint8_t *p, size_t n);
-int chain_model_encode(const chain_model *m, util_buf *out);
-int chain_model_decode(chain_model *m, const uint8_t *p, size_t n);
-int chain_record_encode(const chain_record *r, util_buf *out);
-int chain_record_decode(chain_record *r, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_datanet_encode(const chain_datanet *d, util_buf *out);
+OL_MUST_CHECK int chain_datanet_decode(chain_datanet *d, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_contribution_encode(const chain_contribution *c, util_buf *out);
+OL_MUST_CHECK int chain_contribution_decode(chain_contribution *c, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_model_encode(const chain_model *m, util_buf *out);
+OL_MUST_CHECK int chain_model_decode(chain_model *m, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_record_encode(const chain_record *r, util_buf *out);
+OL_MUST_CHECK int chain_record_decode(chain_record *r, const uint8_t *p, size_t n);
 void chain_record_free(chain_record *r);
 void chain_contributor_encode(uint8_t out[40], const chain_contributor *c);
-int chain_contributor_decode(chain_contributor *c, const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_contributor_decode(chain_contributor *c, const uint8_t *p, size_t n);
 
 /* Topic of payout events: SHA-256("payout"). Event data: model u64le |
  * contribution u64le | recipient[20] | role u8 | amount u64le | record u64le. */
@@ -134,8 +134,9 @@ struct chain_receipt;
  * contract) to receipt r. The funds must already have moved. Returns 0, or
  * UTIL_ELIMIT / UTIL_ENOMEM with err set ("too_many_payouts: ...",
  * "too_many_events: ..."). */
-int chain_record_add_payout(chain_record *rec, struct chain_receipt *r, const chain_addr *emitter,
-                            const chain_payout *p, util_err *err);
+OL_MUST_CHECK int chain_record_add_payout(chain_record *rec, struct chain_receipt *r,
+                                          const chain_addr *emitter, const chain_payout *p,
+                                          util_err *err);
 #define CHAIN_PAYOUT_EVENT_LEN 53
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "chain/types/receipt_code.h"
 #include "chain/types/tx.h"
+#include "util/err.h"
 
 #define CHAIN_BLOCK_VERSION 1
 #define CHAIN_MAX_VALIDATORS 64
@@ -105,16 +106,16 @@ typedef struct chain_receipt {
 /* The commit alone (as in the header and in the store):
  * round u32 | count varint | count x (validator varint | sig[64]), indexes
  * strictly increasing and below CHAIN_MAX_VALIDATORS. */
-int chain_commit_encode(const chain_commit *c, util_buf *out);
-int chain_commit_read(chain_commit *c, util_rd *r, util_err *err);
+OL_MUST_CHECK int chain_commit_encode(const chain_commit *c, util_buf *out);
+OL_MUST_CHECK int chain_commit_read(chain_commit *c, util_rd *r, util_err *err);
 
-int chain_header_encode(const chain_header *h, util_buf *out);
-int chain_header_read(chain_header *h, util_rd *r, util_err *err);
-int chain_header_decode(chain_header *h, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int chain_header_encode(const chain_header *h, util_buf *out);
+OL_MUST_CHECK int chain_header_read(chain_header *h, util_rd *r, util_err *err);
+OL_MUST_CHECK int chain_header_decode(chain_header *h, const uint8_t *p, size_t n, util_err *err);
 void chain_header_hash(const chain_header *h, uint8_t out[32]);
 
-int chain_block_encode(const chain_block *b, util_buf *out);
-int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int chain_block_encode(const chain_block *b, util_buf *out);
+OL_MUST_CHECK int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err);
 void chain_block_free(chain_block *b);
 
 /* Receipt encoding (docs/encoding.md), the bytes the receipts root commits to:
@@ -125,21 +126,22 @@ void chain_block_free(chain_block *b);
  * status OK <=> code CHAIN_FAIL_NONE; revert data only with CHAIN_FAIL_REVERTED.
  * The human message is not in it. */
 /* 0, UTIL_ENOMEM, or UTIL_EINVAL if r breaks a rule above (nothing written). */
-int chain_receipt_encode(const chain_receipt *r, util_buf *out);
+OL_MUST_CHECK int chain_receipt_encode(const chain_receipt *r, util_buf *out);
 /* r is overwritten (free it first); on failure it owns nothing. A decoded
  * receipt owns ret, revert and events: release it with chain_receipt_free.
  * The message is left empty. */
-int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int chain_receipt_decode(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
 /* Stored form (the store's receipts entries, CHAIN_DB_RECEIPTS): the encoding
  * above, then the message as lenbytes(<=CHAIN_RECEIPT_ERR_MAX) (well-formed
  * UTF-8, empty when OK). At most CHAIN_RECEIPT_STORED_MAX bytes. */
-int chain_receipt_encode_stored(const chain_receipt *r, util_buf *out);
-int chain_receipt_decode_stored(chain_receipt *r, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int chain_receipt_encode_stored(const chain_receipt *r, util_buf *out);
+OL_MUST_CHECK int chain_receipt_decode_stored(chain_receipt *r, const uint8_t *p, size_t n,
+                                              util_err *err);
 /* SHA-256(0x08 || the bytes chain_receipt_encode writes). */
 void chain_receipt_hash(const chain_receipt *r, uint8_t out[32]);
 /* Appends an event (data copied). UTIL_ELIMIT past the limits, UTIL_ENOMEM. */
-int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter, const uint8_t topic[32],
-                            const uint8_t *data, size_t len);
+OL_MUST_CHECK int chain_receipt_add_event(chain_receipt *r, const chain_addr *emitter,
+                                          const uint8_t topic[32], const uint8_t *data, size_t len);
 /* Marks r failed with msg: code = the token msg starts with
  * (chain_fail_from_msg), error = msg made well-formed UTF-8 and cut to
  * CHAIN_RECEIPT_ERR_MAX bytes at a character boundary. A failed receipt has

@@ -86,8 +86,9 @@ typedef struct chain_genesis {
  * params present and within sane bounds (gas limit >= CHAIN_GAS_TRANSFER,
  * tx max <= CHAIN_TX_MAX_SIZE, tx max <= block max <= CHAIN_BLOCK_MAX_SIZE);
  * unknown fields rejected. */
-int chain_genesis_parse(chain_genesis *g, const char *json, size_t len, util_err *err);
-int chain_genesis_load_file(chain_genesis *g, const char *path, util_err *err);
+OL_MUST_CHECK int chain_genesis_parse(chain_genesis *g, const char *json, size_t len,
+                                      util_err *err);
+OL_MUST_CHECK int chain_genesis_load_file(chain_genesis *g, const char *path, util_err *err);
 void chain_genesis_free(chain_genesis *g);
 
 /* The devnet genesis compiled into the binary (same bytes as genesis/devnet.json). */

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "util/err.h"
 
 enum chain_fail {
     CHAIN_FAIL_NONE = 0,   /* success */
@@ -51,7 +52,7 @@ uint8_t chain_fail_from_msg(const char *msg);
 
 /* 1 when p[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or
  * code points past U+10FFFF) with no NUL byte. */
-int chain_utf8_valid(const uint8_t *p, size_t n);
+OL_MUST_CHECK int chain_utf8_valid(const uint8_t *p, size_t n);
 /* Copies at most cap-1 bytes of src[0..n) into dst as well-formed UTF-8: each
  * byte of an ill-formed sequence and each NUL becomes '?', and a character
  * that would not fit whole is left out. Always NUL-terminates (cap >= 1).

@@ -188,11 +188,11 @@ typedef struct chain_tx {
 } chain_tx;
 
 /* Validates a chain id string: 1..32 chars of [a-z0-9-]. */
-int chain_id_valid(const char *s);
+OL_MUST_CHECK int chain_id_valid(const char *s);
 const char *chain_tx_type_name(uint8_t type); /* "transfer", ... or "unknown" */
 
 /* Appends the full encoding to out. Returns 0 or UTIL_ENOMEM. */
-int chain_tx_encode(const chain_tx *tx, util_buf *out);
+OL_MUST_CHECK int chain_tx_encode(const chain_tx *tx, util_buf *out);
 /* Length in bytes of chain_tx_encode's output, computed without encoding. */
 size_t chain_tx_encoded_len(const chain_tx *tx);
 /* Decodes exactly n bytes; rejects trailing bytes, unknown version or type,
@@ -200,27 +200,28 @@ size_t chain_tx_encoded_len(const chain_tx *tx);
  * body rule (docs/transactions.md). Fills the derived fields; does not verify
  * the signature. tx is overwritten (free it first if it owns memory); on
  * failure it is all zero and owns nothing. */
-int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int chain_tx_decode(chain_tx *tx, const uint8_t *p, size_t n, util_err *err);
 /* Reads one transaction from r (used inside block decoding); same rules. */
-int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err);
+OL_MUST_CHECK int chain_tx_read(chain_tx *tx, util_rd *r, util_err *err);
 /* The message the sender signs for the chain whose genesis hash is
  * genesis_hash: SHA-256(0x02 || genesis_hash || encoding without the
  * signature). Returns 0 or UTIL_ENOMEM. */
-int chain_tx_sighash(const chain_tx *tx, const uint8_t genesis_hash[32], uint8_t out[32]);
+OL_MUST_CHECK int chain_tx_sighash(const chain_tx *tx, const uint8_t genesis_hash[32],
+                                   uint8_t out[32]);
 /* Sets sender from kp, signs for the chain of genesis_hash, fills derived
  * fields. */
-int chain_tx_sign(chain_tx *tx, const chain_keypair *kp, const uint8_t genesis_hash[32],
-                  util_err *err);
+OL_MUST_CHECK int chain_tx_sign(chain_tx *tx, const chain_keypair *kp,
+                                const uint8_t genesis_hash[32], util_err *err);
 /* Recomputes derived fields (id, from, size) from the content, after checking
  * it with the decoder's rules (so what is signed also decodes). */
-int chain_tx_finalize(chain_tx *tx, util_err *err);
+OL_MUST_CHECK int chain_tx_finalize(chain_tx *tx, util_err *err);
 /* Verifies the BIP-340 signature over the sighash for genesis_hash; a valid
  * result is cached in sig_checked (= 1) and later calls return it without
  * verifying again. An invalid result is not cached (sig_checked stays 0, since
  * other modules read a non-zero flag as "verified"). Returns 1 valid, 0
  * invalid (also when genesis_hash is NULL or memory runs out: never "valid"
  * without a check). */
-int chain_tx_check_sig(chain_tx *tx, const uint8_t genesis_hash[32]);
+OL_MUST_CHECK int chain_tx_check_sig(chain_tx *tx, const uint8_t genesis_hash[32]);
 /* Gas charged regardless of outcome (CHAIN_GAS_*); metered VM gas is extra. */
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);
 /* Value moved out of the sender besides the fee: TRANSFER amount, ATTRIBUTE
@@ -228,10 +229,10 @@ uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);
  * depends on the datanet, which only execution can read. */
 uint64_t chain_tx_value(const chain_tx *tx);
 /* gas_limit*gas_price + value, checked. Returns 0 or -1 on overflow. */
-int chain_tx_max_cost(const chain_tx *tx, uint64_t *cost);
+OL_MUST_CHECK int chain_tx_max_cost(const chain_tx *tx, uint64_t *cost);
 /* Deep copy (dst is overwritten, not freed). 0 or UTIL_ENOMEM; on failure dst
  * is zeroed and owns nothing. */
-int chain_tx_copy(chain_tx *dst, const chain_tx *src);
+OL_MUST_CHECK int chain_tx_copy(chain_tx *dst, const chain_tx *src);
 /* Frees the owned body memory and sets its pointers NULL and counts 0. Safe on
  * a zeroed tx, NULL, and twice. */
 void chain_tx_free(chain_tx *tx);
@@ -240,13 +241,14 @@ void chain_tx_free(chain_tx *tx);
  * the old one; s NULL or "" stores NULL (the empty string). UTIL_ELIMIT when s
  * is longer than max bytes, UTIL_ENOMEM; on failure *dst is unchanged. The
  * characters are checked later, by chain_tx_sign/finalize. */
-int chain_tx_set_str(char **dst, const char *s, size_t max);
+OL_MUST_CHECK int chain_tx_set_str(char **dst, const char *s, size_t max);
 /* A body string for reading: s, or "" when s is NULL. */
 const char *chain_tx_str(const char *s);
 /* Sets a MODEL_REGISTER body's datanet list to a copy of ids[0..n), freeing
  * the old one (n = 0 stores NULL). UTIL_ELIMIT when n >
  * CHAIN_MODEL_MAX_DATANETS, UTIL_ENOMEM; on failure the body is unchanged. */
-int chain_tx_set_datanets(chain_tx_model_register *b, const uint64_t *ids, uint32_t n);
+OL_MUST_CHECK int chain_tx_set_datanets(chain_tx_model_register *b, const uint64_t *ids,
+                                        uint32_t n);
 /* Bytes of heap the tx's body owns, as requested from malloc (without the
  * allocator's own overhead): what decoding it allocates besides the chain_tx
  * itself. */

@@ -3,13 +3,14 @@
 #define OL_CHAIN_TX_INTERNAL_H
 
 #include "chain/types/tx.h"
+#include "util/err.h"
 
 /* Error for a failed reader, with the offset relative to the transaction's
  * first byte (start). */
-int chain_tx_rd_error(const util_rd *r, size_t start, util_err *err);
+OL_MUST_CHECK int chain_tx_rd_error(const util_rd *r, size_t start, util_err *err);
 
 /* 1 for the types this build encodes and decodes. */
-int chain_tx_type_known(uint8_t type);
+OL_MUST_CHECK int chain_tx_type_known(uint8_t type);
 
 /* Appends the body of tx (its type decides the layout). Never reads past the
  * struct: counts above their limits are clamped, so a corrupt struct can only
@@ -20,14 +21,14 @@ size_t chain_tx_body_len(const chain_tx *tx);
 /* Reads and validates the body of tx->type, allocating its owned parts at
  * their exact sizes. On failure nothing stays allocated (the owned pointers
  * are NULL). */
-int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err);
+OL_MUST_CHECK int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err);
 /* Validates the body of a transaction built in memory, with the decoder's
  * rules and messages. */
-int chain_tx_body_check(const chain_tx *tx, util_err *err);
+OL_MUST_CHECK int chain_tx_body_check(const chain_tx *tx, util_err *err);
 /* Deep-copies the owned parts of src's body into dst (which holds a shallow
  * copy of src). On failure dst's owned pointers are NULL (partial copies are
  * freed). */
-int chain_tx_body_copy(chain_tx *dst, const chain_tx *src);
+OL_MUST_CHECK int chain_tx_body_copy(chain_tx *dst, const chain_tx *src);
 void chain_tx_body_free(chain_tx *tx);
 
 #endif

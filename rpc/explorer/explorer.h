@@ -6,6 +6,7 @@
 #define OL_RPC_EXPLORER_H
 
 #include <stddef.h>
+#include "util/err.h"
 
 #define RPC_EXPLORER_CONTENT_TYPE "text/html; charset=utf-8"
 
@@ -16,12 +17,12 @@ extern const size_t rpc_explorer_html_len;
 
 /* Nonzero when path (without query string) is one the page is served at:
  * "/" and "/explorer" (also with a trailing slash). */
-int rpc_explorer_path(const char *path);
+OL_MUST_CHECK int rpc_explorer_path(const char *path);
 
 /* An rpc_http_get_fn-shaped route: for an explorer path fills 200, the
  * content type and a malloc'd copy of the page and returns 0 (*status 500
  * and a NULL body when out of memory); returns 1 for any other path. */
-int rpc_explorer_get(const char *path, int *status, const char **content_type, char **body,
-                     size_t *len);
+OL_MUST_CHECK int rpc_explorer_get(const char *path, int *status, const char **content_type,
+                                   char **body, size_t *len);
 
 #endif

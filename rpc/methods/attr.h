@@ -17,6 +17,7 @@
 #include "chain/types/attr.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods/methods.h"
+#include "util/err.h"
 
 #define RPC_ATTR_LIMIT_DEFAULT 30
 #define RPC_ATTR_LIMIT_MAX 100
@@ -26,26 +27,26 @@
 #define RPC_ATTR_IMPACT_RECENT_DEFAULT 10
 
 /* Registers the methods; api is borrowed and must outlive d. 0 or -1. */
-int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api);
+OL_MUST_CHECK int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api);
 
 /* JSON shapes (new references, NULL when memory runs out). */
-json_t *rpc_json_datanet(const chain_datanet *d);
-json_t *rpc_json_contribution(const chain_contribution *c);
-json_t *rpc_json_model(const chain_model *m);
-json_t *rpc_json_record(const chain_record *r);
+OL_MUST_CHECK json_t *rpc_json_datanet(const chain_datanet *d);
+OL_MUST_CHECK json_t *rpc_json_contribution(const chain_contribution *c);
+OL_MUST_CHECK json_t *rpc_json_model(const chain_model *m);
+OL_MUST_CHECK json_t *rpc_json_record(const chain_record *r);
 const char *rpc_attr_role_name(uint8_t role);     /* "owner", "validator", "contributor" */
 const char *rpc_attr_method_name(uint8_t method); /* "gradient", "suffix-array", "other" */
 /* Adds the body fields of an attribution transaction (DATANET_CREATE ..
  * ATTRIBUTE) to a transaction object such as rpc_json_tx's. Other types are
  * left alone. 0, or -1 when memory runs out. */
-int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
+OL_MUST_CHECK int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
 
 /* Private to the rpc attribution files. */
-int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods/attr_spec.c) */
-json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e);
+OL_MUST_CHECK int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods/attr_spec.c) */
+OL_MUST_CHECK json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e);
 /* Loads state entry kind|id (chain_key_id, kind a CHAIN_SK_*) into *val (malloc'd). 0,
  * UTIL_ENOTFOUND, or an error with *e filled. */
-int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val, size_t *vlen,
-                  rpc_error *e);
+OL_MUST_CHECK int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val,
+                                size_t *vlen, rpc_error *e);
 
 #endif

@@ -15,6 +15,7 @@
 #include "chain/mempool/mempool.h"
 #include "chain/state/store.h"
 #include "rpc/jsonrpc.h"
+#include "util/err.h"
 
 typedef struct rpc_chain_api {
     chain_store *store;
@@ -38,13 +39,14 @@ typedef struct rpc_chain_api {
 
 /* Registers the chain methods and the other families that read the same
  * store (contracts, attribution). */
-int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api);
-int rpc_methods_contract_register(rpc_dispatch *d, rpc_chain_api *api);
+OL_MUST_CHECK int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api);
+OL_MUST_CHECK int rpc_methods_contract_register(rpc_dispatch *d, rpc_chain_api *api);
 
 /* JSON shapes shared by method families (new references, NULL on OOM). */
-json_t *rpc_json_header(const chain_header *h);
-json_t *rpc_json_tx(const chain_tx *tx);
-json_t *rpc_json_receipt(const chain_receipt *r); /* with events, return data, created */
-json_t *rpc_json_event(const chain_event *ev);
+OL_MUST_CHECK json_t *rpc_json_header(const chain_header *h);
+OL_MUST_CHECK json_t *rpc_json_tx(const chain_tx *tx);
+OL_MUST_CHECK json_t *
+rpc_json_receipt(const chain_receipt *r); /* with events, return data, created */
+OL_MUST_CHECK json_t *rpc_json_event(const chain_event *ev);
 
 #endif

@@ -18,12 +18,13 @@
 
 #include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
+#include "util/err.h"
 
 typedef struct rpc_metrics rpc_metrics;
 
 /* Observes every call of d (rpc_dispatch_set_observer); d must outlive m.
  * NULL when memory runs out. */
-rpc_metrics *rpc_metrics_new(rpc_dispatch *d);
+OL_MUST_CHECK rpc_metrics *rpc_metrics_new(rpc_dispatch *d);
 void rpc_metrics_free(rpc_metrics *m);
 
 /* A block was committed. interval_ns: since the previous commit (0 for the
@@ -43,7 +44,8 @@ typedef struct rpc_metrics_gauges {
 } rpc_metrics_gauges;
 
 /* The exposition text (malloc'd, *len bytes, NUL-terminated), NULL on OOM. */
-char *rpc_metrics_render(const rpc_metrics *m, const rpc_metrics_gauges *g, size_t *len);
+OL_MUST_CHECK char *rpc_metrics_render(const rpc_metrics *m, const rpc_metrics_gauges *g,
+                                       size_t *len);
 
 #define RPC_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 

@@ -11,9 +11,10 @@
 #define OL_RPC_OPENRPC_H
 
 #include "rpc/jsonrpc.h"
+#include "util/err.h"
 
 /* Registers rpc_discover on d (which it describes). 0 or -1. */
-int rpc_openrpc_register(rpc_dispatch *d);
+OL_MUST_CHECK int rpc_openrpc_register(rpc_dispatch *d);
 
 /* The built-in spec of a method name, or NULL. */
 const rpc_method_spec *rpc_openrpc_builtin(const char *name);

@@ -9,6 +9,7 @@
 #include "chain/mempool/mempool.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods/methods.h"
+#include "util/err.h"
 
 #define RPC_PAGE_DEFAULT 30
 #define RPC_PAGE_MAX 100
@@ -19,7 +20,7 @@ typedef struct rpc_queries_api {
 } rpc_queries_api;
 
 /* api is borrowed and must outlive d. 0 or -1. */
-int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api);
+OL_MUST_CHECK int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api);
 
 /* Admin methods (RPC_METHOD_ADMIN): admin_mempoolFlush, admin_setLogLevel. */
 typedef struct rpc_admin_api {
@@ -28,6 +29,6 @@ typedef struct rpc_admin_api {
     void *ctx;
 } rpc_admin_api;
 
-int rpc_methods_admin_register(rpc_dispatch *d, rpc_admin_api *api);
+OL_MUST_CHECK int rpc_methods_admin_register(rpc_dispatch *d, rpc_admin_api *api);
 
 #endif

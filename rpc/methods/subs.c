@@ -130,9 +130,10 @@ static void note_send(note *nt, const sub *x)
     char id[ID_LEN + 1];
     snprintf(id, sizeof id, "0x%016llx", (unsigned long long)x->id);
     memcpy(nt->text + nt->id_off, id, ID_LEN);
-    /* A refusal means the session is closing (slow consumer); it is dropped
-     * from the hub when its connection goes. */
-    rpc_session_send(x->s, nt->text, nt->len);
+    if (rpc_session_send(x->s, nt->text, nt->len)) {
+        /* A refusal means the session is closing (slow consumer); it is
+         * dropped from the hub when its connection goes. */
+    }
 }
 
 static int is_payout(const chain_event *ev)

@@ -19,6 +19,7 @@
 
 #include "chain/types/block.h"
 #include "rpc/jsonrpc.h"
+#include "util/err.h"
 
 #define RPC_SUBS_MAX_PER_SESSION 64
 #define RPC_SUBS_MAX_TOTAL 65536
@@ -26,11 +27,11 @@
 
 typedef struct rpc_subs rpc_subs;
 
-rpc_subs *rpc_subs_new(void);
+OL_MUST_CHECK rpc_subs *rpc_subs_new(void);
 void rpc_subs_free(rpc_subs *h);
 
 /* Registers the four methods (WebSocket only: -32601 over HTTP). */
-int rpc_subs_register(rpc_dispatch *d, rpc_subs *h);
+OL_MUST_CHECK int rpc_subs_register(rpc_dispatch *d, rpc_subs *h);
 
 /* For rpc_http_cfg.session_closed (ctx is the hub). */
 void rpc_subs_session_closed(void *hub, rpc_session *s);

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <sys/socket.h>
+#include "util/err.h"
 
 #define RPC_ADDRTAB_IDLE_ENTRIES 4096
 
@@ -36,12 +37,12 @@ typedef struct rpc_addrtab rpc_addrtab;
 
 /* Fills *k from a peer address. Returns 0, or -1 for an address family
  * other than IPv4/IPv6 (the caller then does not count the connection). */
-int rpc_addr_key_from(const struct sockaddr *sa, rpc_addr_key *k);
+OL_MUST_CHECK int rpc_addr_key_from(const struct sockaddr *sa, rpc_addr_key *k);
 
 /* A table for up to max_conns connections in total; per_addr connections
  * per address (0: no per-address limit). NULL when memory runs out. The
  * creator holds one reference. */
-rpc_addrtab *rpc_addrtab_new(size_t max_conns, unsigned per_addr);
+OL_MUST_CHECK rpc_addrtab *rpc_addrtab_new(size_t max_conns, unsigned per_addr);
 void rpc_addrtab_ref(rpc_addrtab *t);
 void rpc_addrtab_unref(rpc_addrtab *t); /* frees at the last reference; NULL: no-op */
 
@@ -49,7 +50,7 @@ void rpc_addrtab_unref(rpc_addrtab *t); /* frees at the last reference; NULL: no
  * per_addr connections (or, should every entry hold connections, the table
  * is full). force skips the per-address limit: a connection moving from one
  * loop to another is counted on both for a moment. */
-int rpc_addrtab_conn_open(rpc_addrtab *t, const rpc_addr_key *k, int force);
+OL_MUST_CHECK int rpc_addrtab_conn_open(rpc_addrtab *t, const rpc_addr_key *k, int force);
 /* A connection counted by rpc_addrtab_conn_open closes. */
 void rpc_addrtab_conn_close(rpc_addrtab *t, const rpc_addr_key *k);
 /* Open connections of k (for tests and logs). */
@@ -60,12 +61,12 @@ unsigned rpc_addrtab_conns(rpc_addrtab *t, const rpc_addr_key *k);
  * rpc_addrtab_rate_take charges n requests when all n fit and returns 1;
  * otherwise charges nothing and returns 0. n == 0 only asks whether one
  * more request would fit, without charging. */
-int rpc_addrtab_rate_take(rpc_addrtab *t, const rpc_addr_key *k, uint64_t now_ns,
-                          uint64_t interval_ns, uint64_t tolerance_ns, size_t n);
+OL_MUST_CHECK int rpc_addrtab_rate_take(rpc_addrtab *t, const rpc_addr_key *k, uint64_t now_ns,
+                                        uint64_t interval_ns, uint64_t tolerance_ns, size_t n);
 
 /* The same rule on one theoretical arrival time (*tat), for a connection
  * without a table. */
-int rpc_gcra_take(uint64_t *tat, uint64_t now_ns, uint64_t interval_ns, uint64_t tolerance_ns,
-                  size_t n);
+OL_MUST_CHECK int rpc_gcra_take(uint64_t *tat, uint64_t now_ns, uint64_t interval_ns,
+                                uint64_t tolerance_ns, size_t n);
 
 #endif

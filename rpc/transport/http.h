@@ -113,17 +113,18 @@ typedef struct rpc_http rpc_http;
  * failure leaves nothing to release (the socket is made without libuv); only
  * if libuv then refuses the bound socket is a closing handle left for the
  * loop's next run to free. d must outlive the server. */
-int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg, rpc_dispatch *d,
-                   rpc_http_get_fn get, void *get_ctx, util_err *err);
-int rpc_http_port(const rpc_http *s);          /* the bound port */
-size_t rpc_http_conn_count(const rpc_http *s); /* open client connections */
+OL_MUST_CHECK int rpc_http_start(rpc_http **out, uv_loop_t *loop, const rpc_http_cfg *cfg,
+                                 rpc_dispatch *d, rpc_http_get_fn get, void *get_ctx,
+                                 util_err *err);
+OL_MUST_CHECK int rpc_http_port(const rpc_http *s); /* the bound port */
+size_t rpc_http_conn_count(const rpc_http *s);      /* open client connections */
 void rpc_http_get_stats(const rpc_http *s, rpc_http_stats *st);
 
 /* Takes over a connected socket whose WebSocket handshake another server
  * already answered (see ws_handoff): the session starts with `admin` rights
  * and the bytes in buf (copied). Call on s's loop thread. fd is owned by s
  * afterwards (closed on any failure). Returns 0, UTIL_ENOMEM or UTIL_EIO. */
-int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len);
+OL_MUST_CHECK int rpc_http_adopt_ws(rpc_http *s, int fd, int admin, const uint8_t *buf, size_t len);
 
 /* Closes the listener and every connection (pending responses are dropped).
  * The server's memory is released by the close callbacks, so the caller must
@@ -138,8 +139,8 @@ void rpc_http_stop(rpc_http *s);
  * session as frames. *out receives every response byte the connection
  * would write (malloc'd, free() it; may be empty), *closed whether the
  * connection would be closed afterwards. Returns 0 or UTIL_ENOMEM. */
-int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
-                           void *get_ctx, const uint8_t *in, size_t len, char **out,
-                           size_t *out_len, int *closed);
+OL_MUST_CHECK int rpc_http_process_bytes(const rpc_http_cfg *cfg, rpc_dispatch *d,
+                                         rpc_http_get_fn get, void *get_ctx, const uint8_t *in,
+                                         size_t len, char **out, size_t *out_len, int *closed);
 
 #endif

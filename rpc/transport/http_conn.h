@@ -14,6 +14,7 @@
 #include "rpc/transport/http.h"
 #include "rpc/transport/http_proto.h"
 #include "rpc/transport/ws.h"
+#include "util/err.h"
 
 #define READ_CHUNK (64 * 1024)
 #define LINGER_MS 1000
@@ -98,10 +99,13 @@ static inline void http_unlk(rpc_http *s)
 }
 
 /* http.c */
-conn *http_conn_new(rpc_http *s); /* linked into s, handles initialised */
-void http_conn_close(conn *c);    /* idempotent; freed by the close callbacks */
-void http_conn_finish(conn *c);   /* no more requests: write what is pending, then close */
-int http_conn_emit(void *sink, const char *head, size_t head_len, char *body, size_t body_len);
+OL_MUST_CHECK conn *http_conn_new(rpc_http *s); /* linked into s, handles initialised */
+void http_conn_close(conn *c);                  /* idempotent; freed by the close callbacks */
+void http_conn_finish(conn *c); /* no more requests: write what is pending, then close */
+/* Writes or queues a response (body is taken). 0, or 1 when the connection
+ * closed (c->closing) or its queued bytes passed RPC_HTTP_WRITE_HIGH_WATER. */
+OL_MUST_CHECK int http_conn_emit(void *sink, const char *head, size_t head_len, char *body,
+                                 size_t body_len);
 void http_conn_start_reading(conn *c);
 void http_conn_ws_start(conn *c); /* the rest of the input is WebSocket frames */
 void http_conn_on_timer(uv_timer_t *t);

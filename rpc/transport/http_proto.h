@@ -13,6 +13,7 @@
 #include "rpc/transport/addrtab.h"
 #include "rpc/transport/http.h"
 #include "util/bytes.h"
+#include "util/err.h"
 
 /* Counters shared by the connections of a server (loop thread only). */
 typedef struct http_counters {
@@ -54,7 +55,7 @@ typedef struct http_rate {
 
 /* 1 when one more request would be admitted now (always when the limit is
  * off); counts a refusal. Charges nothing. */
-int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns);
+OL_MUST_CHECK int http_rate_allow(const http_routes *r, http_rate *rt, uint64_t now_ns);
 
 /* rpc_call.admit for a connection: charges a body's n requests before it
  * runs, or refuses it whole (counted in rate_limited). */
@@ -62,14 +63,14 @@ typedef struct http_admit {
     const http_routes *r;
     http_rate *rt;
 } http_admit;
-int http_rate_admit(void *http_admit_ctx, size_t n);
+OL_MUST_CHECK int http_rate_admit(void *http_admit_ctx, size_t n);
 
 /* Whether a request gets admin rights: auth is the Authorization value (or
  * NULL), origin the Origin value (NULL only when there is no Origin header:
  * callers refuse a request whose Origin cannot be read, see
  * http_origin). */
-int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len, const char *origin,
-                       size_t origin_len);
+OL_MUST_CHECK int http_admin_allowed(const http_routes *r, const char *auth, size_t auth_len,
+                                     const char *origin, size_t origin_len);
 
 enum { HTTP_PHASE_IDLE, HTTP_PHASE_HEADERS, HTTP_PHASE_BODY };
 
@@ -147,13 +148,14 @@ void http_proto_resume(http_proto *p);
 
 /* Fills r from cfg with defaults applied; checks cors_origin and the auth
  * token. counters may be NULL. Strings are borrowed from cfg. */
-int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d, rpc_http_get_fn get,
-                     void *get_ctx, http_counters *counters, util_err *err);
+OL_MUST_CHECK int http_routes_init(http_routes *r, const rpc_http_cfg *cfg, rpc_dispatch *d,
+                                   rpc_http_get_fn get, void *get_ctx, http_counters *counters,
+                                   util_err *err);
 
 /* The request's Origin: 0 when absent, 1 with *v and *len set when it is one
  * well-formed serialized origin (RFC 6454: "null", or scheme "://" host
  * [":" port]), -1 when it is repeated, too long or malformed. */
-int http_origin(const http_proto *p, const char **v, size_t *len);
+OL_MUST_CHECK int http_origin(const http_proto *p, const char **v, size_t *len);
 
 /* The rest is in rpc/transport/http_policy.c. */
 
@@ -161,13 +163,13 @@ int http_origin(const http_proto *p, const char **v, size_t *len);
  * long. */
 const char *http_hdr_get(const http_proto *p, int id, size_t *len);
 /* s is 1..max printable ASCII characters: safe to print in a header. */
-int http_header_safe(const char *s, size_t max);
+OL_MUST_CHECK int http_header_safe(const char *s, size_t max);
 /* The Content-Type's media type is application/json or application/...+json. */
-int http_json_content_type(const http_proto *p);
+OL_MUST_CHECK int http_json_content_type(const http_proto *p);
 /* The Content-Type is one a browser sends without a CORS preflight
  * (text/plain, application/x-www-form-urlencoded, multipart/form-data), or
  * is repeated or unreadable. */
-int http_simple_content_type(const http_proto *p);
+OL_MUST_CHECK int http_simple_content_type(const http_proto *p);
 /* For a text/html answer: the Content-Security-Policy header line (in out)
  * that allows connections to the page's own origin only, ws:// and wss://
  * included; NULL for other types. */

@@ -88,7 +88,10 @@ static void refuse_conn(conn *c)
     }
     c->refusing = 1;
     s->nrefusing++;
-    http_conn_emit(c, http_busy_reply, sizeof http_busy_reply - 1, NULL, 0);
+    if (http_conn_emit(c, http_busy_reply, sizeof http_busy_reply - 1, NULL, 0)) {
+        /* Closed (tested next) or past the high-water mark, which matters only
+         * to a connection that goes on reading: this one is finished. */
+    }
     if (!c->closing) http_conn_finish(c);
 }
 

@@ -12,6 +12,7 @@
 /* A non-blocking, close-on-exec socket bound to host:port (numeric; also
  * "localhost") and listening. Returns 0 with *fd_out set (the caller owns
  * it), or UTIL_EINVAL (bad address) / UTIL_EIO with err filled. */
-int rpc_listen_open(const char *host, int port, int reuseport, int *fd_out, util_err *err);
+OL_MUST_CHECK int rpc_listen_open(const char *host, int port, int reuseport, int *fd_out,
+                                  util_err *err);
 
 #endif

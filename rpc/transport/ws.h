@@ -26,6 +26,7 @@
 
 #include "rpc/transport/http_proto.h"
 #include "rpc/jsonrpc.h"
+#include "util/err.h"
 
 #define RPC_WS_HIGH_WATER (256 * 1024)
 #define RPC_WS_CLOSE_SLOW 1008 /* policy violation: "send buffer limit exceeded" */
@@ -36,7 +37,7 @@
  * UTIL_ESTATE when the session is closing; UTIL_ELIMIT when the message
  * would pass the send limit (the session is then being closed as a slow
  * consumer); UTIL_ENOMEM. The text is copied. */
-int rpc_session_send(rpc_session *s, const char *text, size_t len);
+OL_MUST_CHECK int rpc_session_send(rpc_session *s, const char *text, size_t len);
 /* Process-unique, never 0. */
 uint64_t rpc_session_id(const rpc_session *s);
 
@@ -51,20 +52,20 @@ typedef struct ws_io {
 } ws_io;
 
 /* NULL when memory runs out. rate is the connection's limiter (kept). */
-rpc_session *ws_session_new(const http_routes *r, int admin, const ws_io *io, void *io_ctx,
-                            http_rate *rate);
+OL_MUST_CHECK rpc_session *ws_session_new(const http_routes *r, int admin, const ws_io *io,
+                                          void *io_ctx, http_rate *rate);
 /* Bytes from the client (copied); runs the messages they complete. */
 void ws_session_feed(rpc_session *s, const uint8_t *data, size_t len);
 /* Call when written bytes left the process: sends what waits, and resumes
  * reading below the high-water mark. */
 void ws_session_drained(rpc_session *s);
 /* 0 while the session wants no more input (backpressure or closing). */
-int ws_session_reading(const rpc_session *s);
+OL_MUST_CHECK int ws_session_reading(const rpc_session *s);
 /* 1 once the connection should be closed after its pending writes. */
-int ws_session_finished(const rpc_session *s);
+OL_MUST_CHECK int ws_session_finished(const rpc_session *s);
 /* 1 once the server started closing (slow consumer, bad frame, idle): the
  * transport should cut the connection if the close does not get out soon. */
-int ws_session_closing(const rpc_session *s);
+OL_MUST_CHECK int ws_session_closing(const rpc_session *s);
 /* Periodic: pings the client, and closes a session that sent nothing for
  * three intervals. */
 void ws_session_tick(rpc_session *s, uint64_t now_ns, uint64_t interval_ns);

@@ -42,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(id, tx.id, 32);
     if (chain_tx_sighash(&tx, genesis, sighash) != 0) abort();
     uint64_t gas = chain_tx_intrinsic_gas(&tx), value = chain_tx_value(&tx), cost;
-    (void)chain_tx_max_cost(&tx, &cost);
+    if (chain_tx_max_cost(&tx, &cost)) {
+        /* Overflow is a right answer for fuzzed amounts: only memory safety is checked. */
+    }
     chain_tx_free(&tx);
     chain_tx_free(&tx); /* idempotent */
     same_bytes(&copy, data, size);

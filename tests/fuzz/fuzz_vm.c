@@ -45,8 +45,8 @@ static void run_once(const vm_program *p, const uint8_t *input, size_t ilen, vm_
     memcpy(env.self, self, VM_ADDR_LEN);
     vm_memhost *h = vm_memhost_new(self);
     check(h != NULL);
-    vm_memhost_set_balance(h, self, 100000);
-    vm_memhost_set_balance(h, rec.owner, 7);
+    check(vm_memhost_set_balance(h, self, 100000) == 0);
+    check(vm_memhost_set_balance(h, rec.owner, 7) == 0);
     util_err err;
     int rc = vm_memhost_call(h, p, &env, GAS, res, &err);
     check(rc == 0);

@@ -316,7 +316,7 @@ static void test_expiry(void **state)
     /* Demoted (its predecessor removed, e.g. invalid at execution): the
      * lifetime runs from the demotion. */
     t0 = g_now;
-    chain_mempool_remove(mp, s0.id);
+    assert_int_equal(chain_mempool_remove(mp, s0.id), 0);
     assert_int_equal(chain_mempool_queued(mp), 1);
     g_now = t0 + 59 * SEC;
     assert_int_equal(chain_mempool_expire(mp), 0);
@@ -413,7 +413,7 @@ static void test_eviction_order(void **state)
     assert_false(pooled(mp, &k0)); /* price 2 < L's 3 */
     assert_true(pooled(mp, &l0) && pooled(mp, &l1));
     /* Queued against queued: only a strictly cheaper one goes. */
-    chain_mempool_remove(mp, o0.id);
+    assert_int_equal(chain_mempool_remove(mp, o0.id), 0);
     chain_tx x3 = mk(5, 3, 3), y3 = mk(6, 3, 3), y3b = mk(6, 3, 4);
     add_ok(mp, &x3);
     add_no(mp, &y3, CHAIN_MP_POOL_FULL);

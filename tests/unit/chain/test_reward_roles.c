@@ -159,7 +159,7 @@ static uint64_t model(const chain_addr *contract, uint16_t obp, uint16_t vbp)
     assert_int_equal(chain_tx_set_str(&b->name, name, CHAIN_NAME_MAX), 0);
     assert_int_equal(chain_tx_set_datanets(b, ds, 1), 0);
     chain_keypair kp;
-    chain_keypair_dev(&kp, ATTESTOR);
+    assert_int_equal(chain_keypair_dev(&kp, ATTESTOR), 0);
     memcpy(b->attestor, kp.pubkey, 32);
     chain_keypair_clear(&kp);
     if (contract) b->reward_contract = *contract;

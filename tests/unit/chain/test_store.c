@@ -180,7 +180,7 @@ static void test_transfer_and_reopen(void **state)
     chain_account_key(key, &to);
     chain_sha256(path, key, sizeof key);
     assert_int_equal(chain_store_prove(st, key, sizeof key, p, &err), 0);
-    chain_store_get_account(st, &to, &a, NULL);
+    assert_int_equal(chain_store_get_account(st, &to, &a, NULL), 0);
     chain_account_encode(val, &a);
     chain_sha256(vh, val, sizeof val);
     assert_int_equal(chain_smt_verify(root, path, vh, p, &err), 0);
@@ -224,8 +224,8 @@ static void test_invalid_txs_change_nothing(void **state)
     chain_tx wrong_chain = transfer(0, &to, 1, 0);
     snprintf(wrong_chain.chain_id, sizeof wrong_chain.chain_id, "other-chain");
     chain_keypair kp;
-    chain_keypair_dev(&kp, 0);
-    chain_tx_sign(&wrong_chain, &kp, fx_devnet()->hash, &err);
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    assert_int_equal(chain_tx_sign(&wrong_chain, &kp, fx_devnet()->hash, &err), 0);
     assert_int_equal(chain_exec_apply_tx(ex, &wrong_chain, &r, &err), UTIL_EINVAL);
     assert_non_null(strstr(err.msg, "wrong chain"));
 
@@ -236,7 +236,7 @@ static void test_invalid_txs_change_nothing(void **state)
 
     chain_tx low_gas = transfer(0, &to, 1, 0);
     low_gas.gas_limit = 10;
-    chain_tx_sign(&low_gas, &kp, fx_devnet()->hash, &err);
+    assert_int_equal(chain_tx_sign(&low_gas, &kp, fx_devnet()->hash, &err), 0);
     assert_int_equal(chain_exec_apply_tx(ex, &low_gas, &r, &err), UTIL_EINVAL);
 
     /* An unfunded sender cannot pay for gas. */
@@ -248,7 +248,7 @@ static void test_invalid_txs_change_nothing(void **state)
     chain_tx ovf = transfer(0, &to, 1, 0);
     ovf.gas_limit = UINT64_MAX / 2;
     ovf.gas_price = 3;
-    chain_tx_sign(&ovf, &kp, fx_devnet()->hash, &err);
+    assert_int_equal(chain_tx_sign(&ovf, &kp, fx_devnet()->hash, &err), 0);
     assert_int_equal(chain_exec_apply_tx(ex, &ovf, &r, &err), UTIL_EINVAL);
 
     assert_int_equal(chain_exec_finish(ex, root1, &err), 0);

@@ -80,11 +80,12 @@ static void test_watch_line(void **state)
 
 static node *the_node;
 static pthread_t node_thread;
+static int node_rc = -1; /* node_run's result, checked on the main thread after the join */
 static char url[64];
 
 static void *run_node(void *arg)
 {
-    node_run(the_node);
+    node_rc = node_run(the_node);
     return NULL;
 }
 
@@ -108,6 +109,7 @@ static int stop(void **state)
     kill(getpid(), SIGTERM); /* the node's signal handler stops its loop */
     pthread_join(node_thread, NULL);
     node_free(the_node);
+    assert_int_equal(node_rc, 0);
     return 0;
 }
 

@@ -28,11 +28,12 @@
 
 static node *the_node;
 static pthread_t node_thread;
+static int node_rc = -1; /* node_run's result, checked on the main thread after the join */
 static char url[64], dir[64];
 
 static void *run_node(void *arg)
 {
-    node_run(the_node);
+    node_rc = node_run(the_node);
     return NULL;
 }
 
@@ -115,6 +116,7 @@ static void stop(void)
     kill(getpid(), SIGTERM); /* the node's signal handler stops its loop */
     pthread_join(node_thread, NULL);
     node_free(the_node);
+    assert_int_equal(node_rc, 0);
 }
 
 /* The text of docs/storage.md from the heading `from` (NULL: the start) to

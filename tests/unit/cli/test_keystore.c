@@ -57,15 +57,19 @@ static void test_scrypt_rfc7914(void **state)
 {
     uint8_t out[64], want[64];
     assert_int_equal(cli_scrypt(out, 64, "", 0, (const uint8_t *)"", 0, 16, 1, 1, NULL), 0);
-    util_hex_decode_exact(want, 64,
-                          "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069d"
-                          "ed0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906");
+    assert_int_equal(util_hex_decode_exact(
+                         want, 64,
+                         "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442fcd0069d"
+                         "ed0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"),
+                     0);
     assert_memory_equal(out, want, 64);
     assert_int_equal(
         cli_scrypt(out, 64, "password", 8, (const uint8_t *)"NaCl", 4, 1024, 8, 16, NULL), 0);
-    util_hex_decode_exact(want, 64,
-                          "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d9"
-                          "2e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640");
+    assert_int_equal(util_hex_decode_exact(
+                         want, 64,
+                         "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d9"
+                         "2e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"),
+                     0);
     assert_memory_equal(out, want, 64);
 }
 

@@ -44,7 +44,7 @@ static node *start_node(int threads)
 static chain_addr dev_addr(uint32_t i)
 {
     chain_keypair kp;
-    chain_keypair_dev(&kp, i);
+    assert_int_equal(chain_keypair_dev(&kp, i), 0);
     chain_addr a;
     chain_addr_from_pubkey(&a, kp.pubkey);
     chain_keypair_clear(&kp);
@@ -55,7 +55,7 @@ static chain_addr dev_addr(uint32_t i)
 static void sign_tx(node *n, chain_tx *tx, uint32_t dev)
 {
     chain_keypair kp;
-    chain_keypair_dev(&kp, dev);
+    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
     util_err err = {0};
     if (chain_tx_sign(tx, &kp, n->genesis.hash, &err)) fail_msg("sign: %s", err.msg);
     chain_keypair_clear(&kp);

@@ -33,8 +33,8 @@ static void expect(rpc_dispatch *d, const char *body, const char *want)
 static void test_fraction_ids(void **state)
 {
     rpc_dispatch *d = rpc_dispatch_new();
-    rpc_dispatch_add(d, "echo", m_echo, NULL);
-    rpc_dispatch_add(d, "fail", m_fail, NULL);
+    assert_int_equal(rpc_dispatch_add(d, "echo", m_echo, NULL), 0);
+    assert_int_equal(rpc_dispatch_add(d, "fail", m_fail, NULL), 0);
     expect(d, "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":0.1}",
            "{\"jsonrpc\":\"2.0\",\"result\":[],\"id\":0.1}");
     const char *ids[] = {"1.50", "-0.0", "1e2", "1E+2", "2.5e-3", "0.30000000000000004", "7"};

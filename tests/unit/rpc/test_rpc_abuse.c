@@ -332,13 +332,13 @@ static void test_addrtab(void **state)
     struct sockaddr_in a4 = {.sin_family = AF_INET};
     rpc_addr_key held;
     a4.sin_addr.s_addr = htonl(0x0a000001);
-    rpc_addr_key_from((struct sockaddr *)&a4, &held);
+    assert_int_equal(rpc_addr_key_from((struct sockaddr *)&a4, &held), 0);
     assert_int_equal(rpc_addrtab_conn_open(t, &held, 0), 0);
     for (uint32_t i = 0; i < 2 * RPC_ADDRTAB_IDLE_ENTRIES; i++) {
         rpc_addr_key k;
         a4.sin_addr.s_addr = htonl(0x0b000000 + i);
-        rpc_addr_key_from((struct sockaddr *)&a4, &k);
-        rpc_addrtab_rate_take(t, &k, 2 * s, s, 3 * s, 1);
+        assert_int_equal(rpc_addr_key_from((struct sockaddr *)&a4, &k), 0);
+        assert_true(rpc_addrtab_rate_take(t, &k, 2 * s, s, 3 * s, 1)); /* a new address */
     }
     assert_int_equal(rpc_addrtab_conns(t, &held), 1); /* never evicted */
     rpc_addrtab_conn_close(t, &held);

@@ -111,7 +111,7 @@ static chain_tx model(uint32_t dev, const char *name, uint64_t d1, uint64_t d2)
     assert_int_equal(chain_tx_set_str(&b->name, name, CHAIN_NAME_MAX), 0);
     assert_int_equal(chain_tx_set_datanets(b, ds, d2 ? 2 : 1), 0);
     chain_keypair kp;
-    chain_keypair_dev(&kp, ATTESTOR);
+    assert_int_equal(chain_keypair_dev(&kp, ATTESTOR), 0);
     memcpy(b->attestor, kp.pubkey, 32);
     b->owner_bp = 2000;
     b->validators_bp = 1000;

@@ -329,7 +329,7 @@ static void test_stop_inside_request(void **state)
 static void test_process_bytes(void **state)
 {
     rpc_dispatch *d = rpc_dispatch_new();
-    rpc_dispatch_add(d, "echo", m_echo, NULL);
+    assert_int_equal(rpc_dispatch_add(d, "echo", m_echo, NULL), 0);
     rpc_http_cfg cfg = {0};
     const char *in = "POST / HTTP/1.1\r\nContent-Length: 44\r\n\r\n"
                      "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":1}    "

@@ -133,9 +133,9 @@ static void test_exposition(void **state)
     rpc_error e;
     for (int i = 0; i < 3; i++)
         json_decref(rpc_dispatch_call(d, "ok", NULL, &e));
-    rpc_dispatch_call(d, "err", NULL, &e);
+    assert_null(rpc_dispatch_call(d, "err", NULL, &e));
     rpc_error_clear(&e);
-    rpc_dispatch_call(d, "zzz", NULL, &e);
+    assert_null(rpc_dispatch_call(d, "zzz", NULL, &e));
     rpc_error_clear(&e);
     rpc_metrics_block(m, 0, 2000000, 3000000, 4);            /* first block: no interval */
     rpc_metrics_block(m, 1000000000, 500000, 7000000000, 6); /* 1 s, 0.5 ms, 7 s */

@@ -39,7 +39,7 @@ static node *start_node(void)
 static chain_addr dev_addr(uint32_t i)
 {
     chain_keypair kp;
-    chain_keypair_dev(&kp, i);
+    assert_int_equal(chain_keypair_dev(&kp, i), 0);
     chain_addr a;
     chain_addr_from_pubkey(&a, kp.pubkey);
     chain_keypair_clear(&kp);
@@ -67,7 +67,7 @@ static char *transfer_hex(uint32_t from, uint32_t to, uint64_t amount, uint64_t 
     tx.body.transfer.to = dev_addr(to);
     tx.body.transfer.amount = amount;
     chain_keypair kp;
-    chain_keypair_dev(&kp, from);
+    assert_int_equal(chain_keypair_dev(&kp, from), 0);
     assert_int_equal(chain_tx_sign(&tx, &kp, fx_devnet()->hash, NULL), 0);
     chain_keypair_clear(&kp);
     if (txid) memcpy(txid, tx.id, 32);
@@ -471,7 +471,7 @@ static char *signed_hex(chain_tx *tx, uint32_t dev, uint64_t nonce)
     tx->gas_limit = 1000000;
     tx->gas_price = 1;
     chain_keypair kp;
-    chain_keypair_dev(&kp, dev);
+    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
     assert_int_equal(chain_tx_sign(tx, &kp, fx_devnet()->hash, NULL), 0);
     chain_keypair_clear(&kp);
     util_buf b;

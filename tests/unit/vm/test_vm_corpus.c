@@ -164,7 +164,7 @@ static void run_program(const prog *pg, char *line, size_t cap)
     memcpy(env.caller, CALLER, VM_ADDR_LEN);
 
     vm_memhost *h = vm_memhost_new(SELF);
-    vm_memhost_set_balance(h, SELF, 1000000 + s.value);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, 1000000 + s.value), 0);
     vm_result res;
     assert_int_equal(vm_memhost_call(h, p, &env, s.gas, &res, &err), 0);
 

@@ -50,8 +50,8 @@ static void world_init(world *w)
     w->env.value = 42;
     w->env.height = 1234;
     w->env.time_ms = 1700000000123ull;
-    vm_memhost_set_balance(w->h, SELF, 1000);
-    vm_memhost_set_balance(w->h, BOB, 5);
+    assert_int_equal(vm_memhost_set_balance(w->h, SELF, 1000), 0);
+    assert_int_equal(vm_memhost_set_balance(w->h, BOB, 5), 0);
     for (int i = 0; i < 3; i++) {
         w->entries[i].contribution = 100 + (uint64_t)i;
         memset(w->entries[i].addr, 0xe0 + i, VM_ADDR_LEN);
@@ -449,7 +449,7 @@ static void test_events_and_limits(void **state)
     p = build(".data\nbob: .hex \"b0b0000000000000000000000000000000000000\"\n.code\n"
               "ldi r1, 0\nldi r2, 1\nli r4, 4097\nloop:\nsys pay\naddi r4, r4, -1\n"
               "bnez r4, loop\nstop\n");
-    vm_memhost_set_balance(w.h, SELF, 5000);
+    assert_int_equal(vm_memhost_set_balance(w.h, SELF, 5000), 0);
     assert_int_equal(call(&w, p, 10000000, &res), VM_E_EVENTS);
     assert_int_equal(vm_memhost_balance(w.h, SELF), 5000);
     vm_result_free(&res);

@@ -91,7 +91,7 @@ static void test_worked_example(void **state)
     add_entry(&f, 900, 10, 1);
     add_entry(&f, 901, 11, 1);
     add_entry(&f, 902, 12, 1);
-    vm_memhost_set_balance(h, SELF, 1000);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, 1000), 0);
     vm_result res;
     util_err err;
     assert_int_equal(vm_memhost_call(h, p, &f.env, 1000000, &res, &err), 0);
@@ -162,7 +162,7 @@ static void run_random(vm_program *p, int iter)
     uint64_t extra = next() % 3 == 0 ? next() % 1000000 : 0; /* held before the record */
     vm_memhost *h = vm_memhost_new(SELF);
     assert_non_null(h);
-    vm_memhost_set_balance(h, SELF, fee + extra);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, fee + extra), 0);
 
     vm_result res;
     util_err err;
@@ -223,7 +223,7 @@ static void test_zero_total_weight(void **state)
     fixture_init(&f, 999, 2000, 1000, 7000);
     add_entry(&f, 1, 10, 0);
     add_entry(&f, 2, 11, 0);
-    vm_memhost_set_balance(h, SELF, 999);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, 999), 0);
     vm_result res;
     util_err err;
     assert_int_equal(vm_memhost_call(h, p, &f.env, 1000000, &res, &err), 0);
@@ -238,7 +238,7 @@ static void test_zero_total_weight(void **state)
 
     /* No entries at all: the same. */
     f.rec.n_entries = 0;
-    vm_memhost_set_balance(h, SELF, 999);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, 999), 0);
     assert_int_equal(vm_memhost_call(h, p, &f.env, 1000000, &res, &err), 0);
     assert_int_equal(res.status, VM_OK);
     assert_int_equal(vm_memhost_balance(h, SELF), 0);
@@ -251,7 +251,7 @@ static void expect_unchanged_failure(vm_program *p, rec_fixture *f, uint64_t bal
                                      const char *msg)
 {
     vm_memhost *h = vm_memhost_new(SELF);
-    vm_memhost_set_balance(h, SELF, balance);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, balance), 0);
     vm_result res;
     util_err err;
     assert_int_equal(vm_memhost_call(h, p, &f->env, 1000000, &res, &err), 0);
@@ -304,7 +304,7 @@ static void test_hundred_entries_gas(void **state)
     fixture_init(&f, 1000000000000ull, 1000, 500, 8500);
     for (int i = 0; i < 100; i++)
         add_entry(&f, (uint64_t)i, 100 + (uint32_t)i, 1 + (uint64_t)i);
-    vm_memhost_set_balance(h, SELF, f.rec.fee);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, f.rec.fee), 0);
     vm_result res;
     util_err err;
     assert_int_equal(vm_memhost_call(h, p, &f.env, 1000000, &res, &err), 0);
@@ -317,11 +317,11 @@ static void test_hundred_entries_gas(void **state)
     uint64_t used = res.gas_used;
     vm_result_free(&res);
     /* Exactly the gas it needs succeeds; one less runs out. */
-    vm_memhost_set_balance(h, SELF, f.rec.fee);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, f.rec.fee), 0);
     assert_int_equal(vm_memhost_call(h, p, &f.env, used, &res, &err), 0);
     assert_int_equal(res.status, VM_OK);
     vm_result_free(&res);
-    vm_memhost_set_balance(h, SELF, f.rec.fee);
+    assert_int_equal(vm_memhost_set_balance(h, SELF, f.rec.fee), 0);
     uint64_t before = vm_memhost_total(h);
     assert_int_equal(vm_memhost_call(h, p, &f.env, used - 1, &res, &err), 0);
     assert_int_equal(res.status, VM_E_GAS);
