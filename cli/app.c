@@ -260,6 +260,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
     ctx.rpc_url = a.opt[CLI_OPT_RPC]      ? a.opt[CLI_OPT_RPC]
                   : (env_rpc && *env_rpc) ? env_rpc
                                           : CLI_DEFAULT_RPC;
+    ctx.cacert = a.opt[CLI_OPT_CACERT];
     ctx.json = a.opt[CLI_OPT_JSON] != NULL;
     ctx.keystore_opt = a.opt[CLI_OPT_KEYSTORE];
     ctx.password_file = a.opt[CLI_OPT_PASSWORD_FILE];
@@ -307,6 +308,7 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
     memmove(own.pos, a.pos + used, (size_t)(a.npos - used) * sizeof a.pos[0]);
     own.npos = a.npos - used;
     int rc = cmd->fn(&ctx, &own);
+    cli_rpc_close(&ctx);
     fflush(out);
     return rc;
 }

@@ -13,7 +13,11 @@
 const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_RPC] =
         {"rpc", "URL",
-         "node JSON-RPC endpoint, http:// only (default $OPENLEDGER_RPC or " CLI_DEFAULT_RPC ")"},
+         "node JSON-RPC endpoint, http:// or https:// (default $OPENLEDGER_RPC or " CLI_DEFAULT_RPC
+         ")"},
+    [CLI_OPT_CACERT] = {"cacert", "FILE",
+                        "trust the CA certificates in FILE (PEM) for an https:// node, instead "
+                        "of the system's"},
     [CLI_OPT_JSON] = {"json", NULL, "print the node's JSON result (pretty) instead of text"},
     [CLI_OPT_KEYSTORE] = {"keystore", "DIR",
                           "keystore directory (default $OPENLEDGER_KEYSTORE or "
@@ -316,7 +320,7 @@ void cli_print_help(FILE *f, const cli_command *cmd)
     }
     fputs("usage: openledger-cli [GLOBAL OPTIONS] COMMAND [ARGUMENTS] [OPTIONS]\n"
           "\n"
-          "Wallet and query client for an OpenLedger node (JSON-RPC over plain http://).\n"
+          "Wallet and query client for an OpenLedger node (JSON-RPC over http:// or https://).\n"
           "\n"
           "Commands:\n",
           f);
@@ -338,6 +342,8 @@ void cli_print_help(FILE *f, const cli_command *cmd)
           "  OPENLEDGER_PASSWORD   passphrase when --password-file is not given\n"
           "  OPENLEDGER_SCRYPT_N   scrypt cost of new keys; for tests only (weakens the "
           "keystore)\n"
+          "  https_proxy, http_proxy, all_proxy, no_proxy\n"
+          "                        proxy for the node (never used for a loopback node)\n"
           "\n"
           "Exit codes: 0 success, 1 error, 2 usage error.\n"
           "Run 'openledger-cli COMMAND --help' for the options of one command.\n",

@@ -25,6 +25,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_ERR = 1, CLI_EXIT_USAGE = 2 };
 /* Every option any command knows. Global options are accepted anywhere. */
 enum cli_opt {
     CLI_OPT_RPC,
+    CLI_OPT_CACERT,
     CLI_OPT_JSON,
     CLI_OPT_KEYSTORE,
     CLI_OPT_PASSWORD_FILE,
@@ -68,8 +69,9 @@ enum cli_opt {
 /* Option masks are 64-bit: there are more than 32 options. */
 #define CLI_OPTBIT(o) ((uint64_t)1 << (o))
 #define CLI_GLOBAL_OPTS                                                                            \
-    (CLI_OPTBIT(CLI_OPT_RPC) | CLI_OPTBIT(CLI_OPT_JSON) | CLI_OPTBIT(CLI_OPT_KEYSTORE) |           \
-     CLI_OPTBIT(CLI_OPT_PASSWORD_FILE) | CLI_OPTBIT(CLI_OPT_HELP) | CLI_OPTBIT(CLI_OPT_VERSION))
+    (CLI_OPTBIT(CLI_OPT_RPC) | CLI_OPTBIT(CLI_OPT_CACERT) | CLI_OPTBIT(CLI_OPT_JSON) |             \
+     CLI_OPTBIT(CLI_OPT_KEYSTORE) | CLI_OPTBIT(CLI_OPT_PASSWORD_FILE) | CLI_OPTBIT(CLI_OPT_HELP) | \
+     CLI_OPTBIT(CLI_OPT_VERSION))
 
 typedef struct cli_optdef {
     const char *name; /* without the leading "--" */
@@ -115,6 +117,7 @@ extern const size_t cli_ncommands;
 
 typedef struct cli_ctx {
     const char *rpc_url;
+    const char *cacert; /* --cacert: CAs for an https:// node, or NULL for the system's */
     int json;
     const char *keystore_opt; /* --keystore, or NULL */
     const char *password_file;
@@ -122,6 +125,9 @@ typedef struct cli_ctx {
     FILE *out;
     FILE *err;
     const cli_command *cmd; /* the command being run */
+    /* The JSON-RPC connection, opened by the first cli_rpc_call and kept
+     * alive for the next ones; closed by cli_rpc_close. */
+    struct util_net_client *net;
 } cli_ctx;
 
 /* Whole program: parses argv, runs the command, returns the exit code.
@@ -166,6 +172,9 @@ typedef struct cli_rpc_error {
  * rerr (optional) the code and reason. Transport problems return UTIL_EIO. */
 OL_MUST_CHECK int cli_rpc_call(cli_ctx *ctx, const char *method, json_t *params, json_t **result,
                                cli_rpc_error *rerr, util_err *err);
+/* Closes the connection cli_rpc_call keeps in ctx (cli_main does it after the
+ * command). */
+void cli_rpc_close(cli_ctx *ctx);
 
 /* Typed field getters for node answers; fail with a message naming the field. */
 OL_MUST_CHECK int cli_json_u64(const json_t *obj, const char *key, uint64_t *out, util_err *err);

@@ -1,4 +1,5 @@
-/* JSON-RPC 2.0 over cli_http_post, and typed readers for the node's answers. */
+/* JSON-RPC 2.0 over util/net (http:// or https://, one kept-alive
+ * connection per run), and typed readers for the node's answers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,6 +7,42 @@
 #include "cli/http_client.h"
 #include "util/amount.h"
 #include "util/hex.h"
+#include "util/net.h"
+
+/* The first call opens the client; the following ones reuse it, and with it
+ * the connection (and TLS session) to the node. */
+static int net_client(cli_ctx *ctx, util_err *err)
+{
+    if (ctx->net) return 0;
+    util_net_opts o = {.ca_file = ctx->cacert,
+                       .timeout_ms = ctx->rpc_timeout_ms > 0 ? ctx->rpc_timeout_ms : 1,
+                       .connect_timeout_ms = CLI_HTTP_CONNECT_TIMEOUT_MS,
+                       .user_agent = "openledger-cli/" OL_VERSION,
+                       .peer_name = "node"};
+    int rc = util_net_client_new(&ctx->net, &o, err);
+    if (rc && ctx->cacert) util_err_prefix(err, "--cacert: ");
+    return rc;
+}
+
+void cli_rpc_close(cli_ctx *ctx)
+{
+    util_net_client_free(ctx->net);
+    ctx->net = NULL;
+}
+
+/* The transport error, with what the user can do about an untrusted
+ * certificate. */
+static void transport_error(const cli_ctx *ctx, const util_net_resp *r, util_err *err)
+{
+    if (!err || r->fail != UTIL_NET_FAIL_CERT) return;
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    if (ctx->cacert)
+        util_err_fill(err, err->code, "%s (not issued by a CA in %s)", msg, ctx->cacert);
+    else
+        util_err_fill(err, err->code, "%s (give the node's CA certificate with --cacert FILE)",
+                      msg);
+}
 
 static void fill_rpc_error(const json_t *e, cli_rpc_error *rerr, util_err *err, int *rc)
 {
@@ -42,16 +79,23 @@ int cli_rpc_call(cli_ctx *ctx, const char *method, json_t *params, json_t **resu
     json_decref(req);
     if (!body) return util_err_set(err, UTIL_ENOMEM, "out of memory building the request");
 
-    char *resp = NULL;
-    size_t rlen = 0;
-    int rc = cli_http_post(ctx->rpc_url, "application/json", body, strlen(body),
-                           ctx->rpc_timeout_ms, &resp, &rlen, err);
+    int rc = net_client(ctx, err);
+    if (rc) {
+        free(body);
+        return rc;
+    }
+    util_net_resp hr;
+    rc = util_net_post_json(ctx->net, ctx->rpc_url, body, strlen(body), &hr, err);
     free(body);
-    if (rc) return rc;
+    if (rc) {
+        transport_error(ctx, &hr, err);
+        util_net_resp_free(&hr);
+        return rc;
+    }
 
     json_error_t je;
-    json_t *doc = json_loadb(resp, rlen, 0, &je);
-    free(resp);
+    json_t *doc = json_loadb(hr.body, hr.len, 0, &je);
+    util_net_resp_free(&hr);
     if (!doc)
         return util_err_set(err, UTIL_EIO, "node answered %s with invalid JSON: %s", method,
                             je.text);
