@@ -145,12 +145,12 @@ static int instruction(asm_state *a, uint8_t op, int col)
     }
     if (rv || end_of_line(a)) return UTIL_EINVAL;
     if (a->pass == 2) {
-        if (vm_fmt_has_target(fmt)) v -= (uint64_t)VM_HEADER_SIZE + a->code_off;
+        if (vm_fmt_has_target((uint8_t)fmt)) v -= (uint64_t)VM_HEADER_SIZE + a->code_off;
         if (fmt == FMT_RU)
             rv = range(a, vcol, v, INT32_MIN, UINT32_MAX, "immediate");
         else if (fmt == FMT_RRS)
             rv = range(a, vcol, v, 0, 63, "shift amount");
-        else if (vm_fmt_has_target(fmt))
+        else if (vm_fmt_has_target((uint8_t)fmt))
             rv = range(a, vcol, v, INT32_MIN, INT32_MAX, "jump distance");
         else
             rv = range(a, vcol, v, INT32_MIN, INT32_MAX, "immediate");

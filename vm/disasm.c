@@ -117,7 +117,8 @@ int vm_disasm(const uint8_t *code, size_t len, util_buf *out, util_err *err)
     util_err verr;
     int verified = vm_verify(code, len, &p, NULL, &verr) == 0;
     if (verified) vm_program_free(p);
-    out_fmt(out, "; OLVM version %u: %u instructions, %u data bytes\n", VM_VERSION, n, dlen);
+    out_fmt(out, "; OLVM version %u: %u instructions, %u data bytes\n", (unsigned)VM_VERSION, n,
+            dlen);
     if (!verified) {
         out_fmt(out, "; does not verify: %s\n", verr.msg);
         out_fmt(out, ".unverified\n");

@@ -42,7 +42,8 @@ static int check_header(const uint8_t *code, size_t len, uint32_t *entry_i, uint
     if (memcmp(code, VM_MAGIC, 4) != 0)
         return reject(err, err_off, 0, "bad magic: not an OLVM code blob");
     if (code[4] != VM_VERSION)
-        return reject(err, err_off, 4, "unsupported version %u (expected %u)", code[4], VM_VERSION);
+        return reject(err, err_off, 4, "unsupported version %u (expected %u)", code[4],
+                      (unsigned)VM_VERSION);
     if (code[5] != 0) return reject(err, err_off, 5, "flags must be 0, got 0x%02x", code[5]);
     uint32_t entry = (uint32_t)code[6] | (uint32_t)code[7] << 8;
     uint32_t clen = util_get_u32le(code + 8), dlen = util_get_u32le(code + 12);

@@ -254,8 +254,8 @@ static void parts(chain_store *st, const chain_addr *contract, const uint8_t *co
     double load = (now() - t0) / (reps * 4);
     printf("parts: %zu-byte code: vm_verify %.1f us (%.2f ns/byte, a %zu-byte program), SHA-256 "
            "%.1f us (%.2f ns/byte), load into a fresh overlay %.1f us (%.2f ns/byte)\n",
-           len, verify * 1e6, verify / len * 1e9, mem, sha * 1e6, sha / len * 1e9, load * 1e6,
-           load / len * 1e9);
+           len, verify * 1e6, verify / (double)len * 1e9, mem, sha * 1e6, sha / (double)len * 1e9,
+           load * 1e6, load / (double)len * 1e9);
 
     /* The VM's own fixed cost: a call of `stop` on the in-memory host. */
     size_t slen;

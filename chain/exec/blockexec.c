@@ -118,7 +118,7 @@ static int check_header(const chain_blockexec *bx, const chain_block *b, uint64_
 
     if (h->version != CHAIN_BLOCK_VERSION)
         return REFUSE(reason, CHAIN_BLOCK_BAD_VERSION, err, "version %u, this node knows %u",
-                      h->version, CHAIN_BLOCK_VERSION);
+                      h->version, (unsigned)CHAIN_BLOCK_VERSION);
     if (strcmp(h->chain_id, g->chain_id) != 0)
         return REFUSE(reason, CHAIN_BLOCK_WRONG_CHAIN, err, "block is for '%s', this is '%s'",
                       h->chain_id, g->chain_id);

@@ -254,7 +254,7 @@ int chain_body_model_register(chain_exec *ex, const chain_tx *tx, chain_receipt 
     const chain_tx_model_register *b = &tx->body.model_register;
     if ((uint32_t)b->owner_bp + b->validators_bp + b->contributors_bp != CHAIN_BP_TOTAL)
         return FAIL(err, UTIL_EINVAL, "bad_split: split must sum to %u basis points",
-                    CHAIN_BP_TOTAL);
+                    (unsigned)CHAIN_BP_TOTAL);
     chain_model m;
     memset(&m, 0, sizeof m);
     int rc;

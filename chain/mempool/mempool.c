@@ -64,7 +64,8 @@ chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn 
          * that protection, it does not break correctness. */
         uint64_t t = util_mono_ns() ^ (uint64_t)(uintptr_t)mp;
         for (int i = 0; i < 4; i++)
-            k[i] = t = chain_mp_mix(t ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull + (uint64_t)i);
+            k[i] = t = chain_mp_mix(t ^ (uint64_t)0x9e3779b97f4a7c15ull,
+                                    (uint64_t)0xbf58476d1ce4e5b9ull + (uint64_t)i);
     }
     mp->k0 = k[0] | 1;
     mp->k1 = k[1] | 1;

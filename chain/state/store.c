@@ -99,7 +99,7 @@ static int load_meta(chain_store *st, const char *dir, util_err *err)
                             "database in %s has format version %u, this openledgerd needs "
                             "version %u: there is no migration, so move the data directory away "
                             "(or use a matching openledgerd) and start again to rebuild it",
-                            dir, version, DB_FORMAT_VERSION);
+                            dir, version, (unsigned)DB_FORMAT_VERSION);
     st->has_genesis = 1;
     return 0;
 }

@@ -201,7 +201,7 @@ static int parse_params(chain_params *p, json_t *o, util_err *err)
                             CHAIN_GAS_TRANSFER);
     if (p->tx_max_bytes < GENESIS_MIN_TX_BYTES || p->tx_max_bytes > CHAIN_TX_MAX_SIZE)
         return util_err_set(err, UTIL_EINVAL, "params.txMaxBytes: out of range (%u..%u)",
-                            GENESIS_MIN_TX_BYTES, (unsigned)CHAIN_TX_MAX_SIZE);
+                            (unsigned)GENESIS_MIN_TX_BYTES, (unsigned)CHAIN_TX_MAX_SIZE);
     if (p->block_max_bytes > CHAIN_BLOCK_MAX_SIZE)
         return util_err_set(err, UTIL_EINVAL,
                             "params.blockMaxBytes: above the block size limit (%u)",

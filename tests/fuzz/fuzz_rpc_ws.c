@@ -118,7 +118,7 @@ static size_t last_frame(const util_buf *b)
             if (off + 10 > b->len) break;
             n = 0;
             for (int i = 0; i < 8; i++)
-                n = n << 8 | b->data[off + 2 + i];
+                n = n << 8 | b->data[off + 2 + (size_t)i];
             h = 10;
         }
         if (n > b->len - off - h) break;

@@ -681,19 +681,20 @@ static void test_bulk_against_reference(void **state)
         for (int s = 0; s < S; s++) {
             size_t k = next[s];
             if (k >= PER || (s % 10 == 0 && k == 3)) continue;
-            const chain_tx *t = &txs[s * PER + k];
+            const chain_tx *t = &txs[(size_t)s * PER + k];
             if (best < 0) {
                 best = s;
                 continue;
             }
-            const chain_tx *b = &txs[best * PER + next[best]];
+            const chain_tx *b = &txs[(size_t)best * PER + next[best]];
             if (t->gas_price > b->gas_price ||
-                (t->gas_price == b->gas_price && rank[s * PER + k] < rank[best * PER + next[best]]))
+                (t->gas_price == b->gas_price &&
+                 rank[(size_t)s * PER + k] < rank[(size_t)best * PER + next[best]]))
                 best = s;
         }
         if (best < 0) break;
         assert_true(ref < got);
-        assert_memory_equal(out[ref]->id, txs[best * PER + next[best]].id, 32);
+        assert_memory_equal(out[ref]->id, txs[(size_t)best * PER + next[best]].id, 32);
         ref++;
         next[best]++;
     }

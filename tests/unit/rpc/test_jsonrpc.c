@@ -763,7 +763,7 @@ static void test_param_hex(void **state)
 
     char h[70] = "0x";
     for (int i = 0; i < 32; i++)
-        sprintf(h + 2 + 2 * i, "%02x", i);
+        sprintf(h + 2 + 2 * i, "%02x", (unsigned)i);
     p = json_pack("[s,s]", h, "0x1234");
     uint8_t hash[32];
     assert_int_equal(rpc_param_hash32(p, 0, "hash", hash, &e), 0);
@@ -806,7 +806,7 @@ static void test_param_block_ref(void **state)
 {
     char h[70] = "0x";
     for (int i = 0; i < 32; i++)
-        sprintf(h + 2 + 2 * i, "%02x", 255 - i);
+        sprintf(h + 2 + 2 * i, "%02x", (unsigned)(255 - i));
     json_t *p = json_pack("[i,s,s,s,s,s,s,i,f]", 12, "34", "latest", "finalized", h, "0x12",
                           "earliest", -1, 1.5);
     rpc_error e = {0};

@@ -146,7 +146,7 @@ static void test_chain_methods(void **state)
     uint8_t ids[4][32];
     char *hex[4];
     for (int i = 0; i < 3; i++)
-        hex[i] = transfer_hex(0, 1, 1000 + i, (uint64_t)i, ids[i], 0);
+        hex[i] = transfer_hex(0, 1, 1000 + (uint64_t)i, (uint64_t)i, ids[i], 0);
     hex[3] = transfer_hex(1, 2, 5, 0, ids[3], 0);
     for (int i = 0; i < 4; i++)
         send_tx(n, hex[i]);
