@@ -94,7 +94,7 @@ int node_init_main(int argc, char **argv, util_err *err)
     char path[PATH_MAX + 32];
     chain_keypair kp;
     int rc = node_key_path(path, sizeof path, datadir, err);
-    if (!rc) rc = node_key_create(path, &kp, err);
+    if (!rc) rc = node_key_create(NULL, path, &kp, err);
     if (rc) return rc;
     char pk[65], addr[CHAIN_ADDR_STR_LEN + 1];
     chain_addr a;

@@ -21,6 +21,7 @@
 #include "rpc/methods/openrpc.h"
 #include "rpc/methods/subs.h"
 #include "util/amount.h"
+#include "util/env.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -159,8 +160,9 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
 static void on_block_timer(uv_timer_t *t)
 {
     node *n = t->data;
-    int allow_empty = n->cfg.empty_block_ms &&
-                      util_mono_ns() - n->last_block_mono_ns >= n->cfg.empty_block_ms * 1000000ull;
+    int allow_empty =
+        n->cfg.empty_block_ms &&
+        util_env_mono_ns(n->cfg.env) - n->last_block_mono_ns >= n->cfg.empty_block_ms * 1000000ull;
     int produced;
     util_err err = {0};
     node_lock(n);
@@ -198,7 +200,7 @@ static int load_validator_key(node *n, util_err *err)
     }
     char path[PATH_MAX + 32];
     int rc = node_key_path(path, sizeof path, n->cfg.datadir, err);
-    if (!rc) rc = node_key_load(path, &n->validator, err);
+    if (!rc) rc = node_key_load(n->cfg.env, path, &n->validator, err);
     if (rc == UTIL_ENOTFOUND)
         return util_err_set(err, rc,
                             "no validator key in %s: create one with `openledgerd init --datadir "
@@ -304,6 +306,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
     memcpy(mcfg.genesis_hash, n->genesis.hash, 32);
+    if ((rc = util_env_random(n->cfg.env, &mcfg.hash_seed, sizeof mcfg.hash_seed, err))) goto fail;
     n->mempool_cfg = mcfg;
     n->mempool = chain_mempool_new(&mcfg, account_cb, n);
     if (!n->mempool) {
@@ -385,7 +388,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     n->sig_int.data = n->sig_term.data = n;
     uv_signal_start(&n->sig_int, on_signal, SIGINT);
     uv_signal_start(&n->sig_term, on_signal, SIGTERM);
-    n->last_block_mono_ns = util_mono_ns();
+    n->last_block_mono_ns = util_env_mono_ns(n->cfg.env);
 
     if (n->cfg.dev && !n->cfg.quiet_accounts) print_dev_accounts(n);
     const char *lb = strchr(n->cfg.rpc_host, ':') ? "[" : "", *rb = *lb ? "]" : "";

@@ -43,6 +43,9 @@ typedef struct node_cfg {
     uint64_t rpc_ws_send_limit;              /* bytes; 0: the server default */
     uint64_t rpc_max_body;                   /* bytes; 0: the server default */
     unsigned rpc_threads;                    /* loops serving HTTP JSON-RPC; 0 or 1: one */
+    /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
+     * tests, never by the command line; borrowed for the node's life. */
+    const struct util_env *env;
 } node_cfg;
 
 enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };

@@ -7,6 +7,7 @@
 #include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
+#include "util/env.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -16,8 +17,9 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     chain_blockexec bx = {.g = &n->genesis, .st = n->store};
     chain_addr proposer;
     chain_addr_from_pubkey(&proposer, n->validator.pubkey);
-    uint64_t t0 = util_mono_ns();
-    uint64_t now = util_wall_ms();
+    const util_env *env = n->cfg.env;
+    uint64_t t0 = util_env_mono_ns(env);
+    uint64_t now = util_env_wall_ms(env);
     chain_block b;
     int built,
         rc = chain_blockexec_propose(&bx, n->mempool, &proposer, now, allow_empty, &b, &built, err);
@@ -33,7 +35,7 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
         chain_block_free(&b);
         return rc;
     }
-    uint64_t t1 = util_mono_ns();
+    uint64_t t1 = util_env_mono_ns(env);
 
     uint8_t digest[32];
     chain_vote_digest(digest, b.h.chain_id, n->genesis.hash, b.h.height, 0, CHAIN_VOTE_PRECOMMIT,
@@ -49,11 +51,11 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     }
     rc = chain_blockexec_apply(&bx, &b, &res, &commit, &reason, err);
     if (rc == 0) {
-        uint64_t t2 = util_mono_ns();
+        uint64_t t2 = util_env_mono_ns(env);
         chain_mempool_on_block(n->mempool, &b);
         node_block_committed(n, &b, res.id, res.rs, t1 - t0, t2 - t1);
         n->blocks_produced++;
-        n->last_block_mono_ns = util_mono_ns();
+        n->last_block_mono_ns = util_env_mono_ns(env);
         *produced = 1;
         char hex[65];
         util_hex_encode(hex, res.id, 32);

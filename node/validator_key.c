@@ -26,20 +26,6 @@ int node_key_path(char *out, size_t n, const char *datadir, util_err *err)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static char *key_text(const chain_keypair *kp)
 {
     char pk[67] = "0x", sk[67] = "0x", addr[CHAIN_ADDR_STR_LEN + 1];
@@ -58,16 +44,8 @@ static char *key_text(const chain_keypair *kp)
     return text;
 }
 
-int node_key_create(const char *path, chain_keypair *kp, util_err *err)
+int node_key_create(const util_env *env, const char *path, chain_keypair *kp, util_err *err)
 {
-    if (access(path, F_OK) == 0)
-        return util_err_set(err, UTIL_EEXIST,
-                            "%s already exists: refusing to replace a validator key (move it "
-                            "away first if you really mean to)",
-                            path);
-    char tmp[4200];
-    int w = snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    if (w < 0 || (size_t)w >= sizeof tmp) return util_err_set(err, UTIL_ELIMIT, "path too long");
     int rc = chain_keypair_generate(kp, err);
     if (rc) return rc;
     char *text = key_text(kp);
@@ -75,86 +53,37 @@ int node_key_create(const char *path, chain_keypair *kp, util_err *err)
         chain_keypair_clear(kp);
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        rc = util_err_set(err, UTIL_EIO, "cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    /* The umask can only remove bits; fchmod makes 0600 explicit anyway. */
-    int bad = fchmod(fd, 0600) || write_all(fd, text, strlen(text)) || fsync(fd);
-    int e = errno;
-    if (close(fd) && !bad) {
-        bad = 1;
-        e = errno;
-    }
-    if (bad) {
-        unlink(tmp);
-        rc = util_err_set(err, UTIL_EIO, "cannot write %s: %s", tmp, strerror(e));
-        goto out;
-    }
-    /* link() refuses an existing name, so a key created meanwhile is never
-     * replaced, and no reader sees a half-written file. */
-    if (link(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        rc = e == EEXIST
-                 ? util_err_set(err, UTIL_EEXIST,
-                                "%s already exists: refusing to replace a validator key", path)
-                 : util_err_set(err, UTIL_EIO, "cannot create %s: %s", path, strerror(e));
-        goto out;
-    }
-    unlink(tmp);
-out:
+    rc = util_env_create_file(env, path, text, strlen(text), 0600, err);
+    if (rc == UTIL_EEXIST)
+        util_err_set(err, UTIL_EEXIST,
+                     "%s already exists: refusing to replace a validator key (move it away "
+                     "first if you really mean to)",
+                     path);
     OPENSSL_cleanse(text, strlen(text));
     free(text);
     if (rc) chain_keypair_clear(kp);
     return rc;
 }
 
-static int read_small(const char *path, char **out, util_err *err)
+/* Reads the key file; a secret readable by others may already be copied:
+ * refuse it rather than sign with it, as ssh does. */
+static int read_small(const util_env *env, const char *path, char **out, util_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return util_err_set(err, UTIL_ENOTFOUND, "%s does not exist", path);
-        return util_err_set(err, UTIL_EIO, "cannot open %s: %s", path, strerror(errno));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return util_err_set(err, UTIL_EINVAL, "%s is not a regular file", path);
-    }
-    /* A secret readable by others may already be copied: refuse it rather
-     * than sign with it, as ssh does. */
-    if (sb.st_mode & 077) {
-        close(fd);
+    size_t n;
+    unsigned mode;
+    int rc = util_env_read_file(env, path, KEY_FILE_MAX, out, &n, &mode, err);
+    if (rc == UTIL_EINVAL && err && strstr(err->msg, "too large"))
+        return util_err_set(err, UTIL_EINVAL, "%s is not a validator key (over %d bytes)", path,
+                            KEY_FILE_MAX);
+    if (rc) return rc;
+    if (mode & 077) {
+        OPENSSL_cleanse(*out, n);
+        free(*out);
+        *out = NULL;
         return util_err_set(err, UTIL_ESTATE,
                             "%s is accessible by group or others (mode %03o): run chmod 600 %s",
-                            path, (unsigned)(sb.st_mode & 0777), path);
+                            path, mode & 0777, path);
     }
-    if (sb.st_size > KEY_FILE_MAX) {
-        close(fd);
-        return util_err_set(err, UTIL_EINVAL, "%s is not a validator key (%lld bytes)", path,
-                            (long long)sb.st_size);
-    }
-    char *buf = calloc(1, KEY_FILE_MAX + 1);
-    if (!buf) {
-        close(fd);
-        return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    }
-    size_t n = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + n, KEY_FILE_MAX - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            free(buf);
-            return util_err_set(err, UTIL_EIO, "cannot read %s: %s", path, strerror(e));
-        }
-        if (r == 0 || (n += (size_t)r) == KEY_FILE_MAX) break;
-    }
-    close(fd);
-    *out = buf;
     return 0;
 }
 
@@ -163,10 +92,10 @@ static int bad_key(util_err *err, const char *path, const char *what)
     return util_err_set(err, UTIL_EINVAL, "%s is not a valid validator key file: %s", path, what);
 }
 
-int node_key_load(const char *path, chain_keypair *kp, util_err *err)
+int node_key_load(const util_env *env, const char *path, chain_keypair *kp, util_err *err)
 {
     char *text = NULL;
-    int rc = read_small(path, &text, err);
+    int rc = read_small(env, path, &text, err);
     if (rc) return rc;
     json_error_t je;
     json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "chain/crypto/keys.h"
+#include "util/env.h"
 #include "util/err.h"
 
 #define NODE_KEY_FILE "validator_key.json"
@@ -22,12 +23,15 @@
 
 /* Writes DATADIR/validator_key.json path into out. UTIL_ELIMIT if too long. */
 OL_MUST_CHECK int node_key_path(char *out, size_t n, const char *datadir, util_err *err);
-/* Creates a fresh key in path (mode 0600). Never replaces a file: UTIL_EEXIST
- * when path exists. kp gets the key (clear it after use). */
-OL_MUST_CHECK int node_key_create(const char *path, chain_keypair *kp, util_err *err);
+/* Creates a fresh key in path (mode 0600) through env (NULL: the default).
+ * Never replaces a file: UTIL_EEXIST when path exists. kp gets the key (clear
+ * it after use). */
+OL_MUST_CHECK int node_key_create(const util_env *env, const char *path, chain_keypair *kp,
+                                  util_err *err);
 /* Loads and checks the key in path: UTIL_ENOTFOUND when absent,
  * UTIL_ESTATE when group or others may read it, UTIL_EINVAL when the file is
  * not a well-formed key of this version or its public parts do not match. */
-OL_MUST_CHECK int node_key_load(const char *path, chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int node_key_load(const util_env *env, const char *path, chain_keypair *kp,
+                                util_err *err);
 
 #endif

@@ -59,7 +59,12 @@ chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn 
     mp->acct = acct;
     mp->ctx = ctx;
     uint64_t k[4];
-    if (RAND_bytes((unsigned char *)k, sizeof k) != 1) {
+    if (cfg->hash_seed) {
+        uint64_t t = cfg->hash_seed;
+        for (int i = 0; i < 4; i++)
+            k[i] = t = chain_mp_mix(t ^ (uint64_t)0x9e3779b97f4a7c15ull,
+                                    (uint64_t)0xbf58476d1ce4e5b9ull + (uint64_t)i);
+    } else if (RAND_bytes((unsigned char *)k, sizeof k) != 1) {
         /* Keys only protect against bucket flooding; a weak seed degrades
          * that protection, it does not break correctness. */
         uint64_t t = util_mono_ns() ^ (uint64_t)(uintptr_t)mp;

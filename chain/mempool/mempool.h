@@ -73,6 +73,10 @@ typedef struct chain_mempool_cfg {
     /* Monotonic clock in nanoseconds (the node passes util_mono_ns). The pool
      * reads time only through it, so tests can drive it. NULL: no expiry. */
     uint64_t (*clock_ns)(void);
+    /* Seed of the pool's hash keys (bucket flooding protection). 0: drawn
+     * from OpenSSL's RAND_bytes; the node passes one from its util_env so a
+     * test can make the layout repeatable. */
+    uint64_t hash_seed;
 } chain_mempool_cfg;
 
 /* Returns the committed balance and nonce of an address (0, 0 if absent). */

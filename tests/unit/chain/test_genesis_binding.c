@@ -319,23 +319,23 @@ static void test_key_create_and_load(void **state)
     key_path(path, sizeof path);
     chain_keypair made, loaded, again;
     util_err err = {0};
-    assert_int_equal(node_key_create(path, &made, &err), 0);
+    assert_int_equal(node_key_create(NULL, path, &made, &err), 0);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
-    assert_int_equal(node_key_load(path, &loaded, &err), 0);
+    assert_int_equal(node_key_load(NULL, path, &loaded, &err), 0);
     assert_memory_equal(loaded.pubkey, made.pubkey, 32);
     assert_memory_equal(loaded.seckey, made.seckey, 32);
     /* Never replaced: the second create fails and the key is unchanged. */
-    assert_int_equal(node_key_create(path, &again, &err), UTIL_EEXIST);
+    assert_int_equal(node_key_create(NULL, path, &again, &err), UTIL_EEXIST);
     assert_non_null(strstr(err.msg, "refusing to replace"));
-    assert_int_equal(node_key_load(path, &loaded, &err), 0);
+    assert_int_equal(node_key_load(NULL, path, &loaded, &err), 0);
     assert_memory_equal(loaded.pubkey, made.pubkey, 32);
     /* Even with a umask that would leave it world-readable. */
     mode_t old = umask(0);
     char path2[600];
     snprintf(path2, sizeof path2, "%s/second.json", g_dir);
-    assert_int_equal(node_key_create(path2, &again, &err), 0);
+    assert_int_equal(node_key_create(NULL, path2, &again, &err), 0);
     umask(old);
     assert_int_equal(stat(path2, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -346,7 +346,7 @@ static void expect_load_fails(const char *path, int code, const char *needle)
 {
     chain_keypair kp;
     util_err err = {0};
-    int rc = node_key_load(path, &kp, &err);
+    int rc = node_key_load(NULL, path, &kp, &err);
     if (rc != code) fail_msg("load gave %d (%s), expected %d", rc, err.msg, code);
     if (!strstr(err.msg, needle)) fail_msg("error '%s' lacks '%s'", err.msg, needle);
 }
@@ -359,12 +359,12 @@ static void test_key_bad_files(void **state)
     expect_load_fails(path, UTIL_ENOTFOUND, "does not exist");
     chain_keypair kp;
     util_err err = {0};
-    assert_int_equal(node_key_create(path, &kp, &err), 0);
+    assert_int_equal(node_key_create(NULL, path, &kp, &err), 0);
     /* Readable by others: refused, and the message says how to fix it. */
     assert_int_equal(chmod(path, 0644), 0);
     expect_load_fails(path, UTIL_ESTATE, "chmod 600");
     assert_int_equal(chmod(path, 0600), 0);
-    assert_int_equal(node_key_load(path, &kp, &err), 0);
+    assert_int_equal(node_key_load(NULL, path, &kp, &err), 0);
 
     char pk[65], sk[65], good[1024];
     util_hex_encode(pk, kp.pubkey, 32);
@@ -377,7 +377,7 @@ static void test_key_bad_files(void **state)
                       "\"address\": \"%s\", \"secretKey\": \"0x%s\"%s}";
     snprintf(good, sizeof good, fmt, NODE_KEY_TYPE, 1, pk, addr, sk, "");
     write_file(path, good, 0600);
-    assert_int_equal(node_key_load(path, &kp, &err), 0);
+    assert_int_equal(node_key_load(NULL, path, &kp, &err), 0);
 
     char bad[1024];
     write_file(path, "not json at all", 0600);
