@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/exec/dryrun.h"
 #include "chain/state/state.h"
 #include "chain/types/tx.h"
 #include "node/node_internal.h"
@@ -85,72 +86,23 @@ static void head_ctx(node *n, chain_exec_ctx *ctx)
                             .min_gas_price = n->genesis.params.min_gas_price};
 }
 
-/* The gas a dry run of tx may use: the transaction's own limit, or its
- * intrinsic gas (fixed, proportional to its size) plus the cap. */
 static uint64_t dry_run_limit(const chain_tx *tx)
 {
-    uint64_t ig = chain_tx_intrinsic_gas(tx), lim;
-    if (__builtin_add_overflow(ig, NODE_DRY_RUN_GAS_MAX, &lim)) lim = UINT64_MAX;
-    return tx->gas_limit < lim ? tx->gas_limit : lim;
+    return chain_dry_run_limit(tx, NODE_DRY_RUN_GAS_MAX);
 }
 
-/* Attribution and contract transactions depend on state the pool cannot see
- * (who attests a model, which contributions are accepted, what a contract
- * does). They are run once against the head state in a throwaway overlay,
- * with the sender's nonce set to the transaction's and at most `limit` gas,
- * so a body that would fail is refused at the door with its reason and
- * changes nothing. A run stopped by the cap below the transaction's own
- * limit says nothing about the outcome: the transaction is admitted (the
- * cap is this node's policy, not a consensus rule) and pays for its gas in
- * its block. A transaction can still fail in its block if the state moves
- * in between; then it has a receipt saying why. Reads only the store: safe
- * without the node lock, from any thread. *used gets the gas used. */
+/* chain_dry_run (chain/exec/dryrun.h) with the node's counters around it.
+ * Reads only the store: safe without the node lock, from any thread. */
 static int dry_run(node *n, const chain_exec_ctx *ctx, const chain_tx *tx, uint64_t limit,
                    uint64_t *used, util_err *err)
 {
-    *used = 0;
-    chain_exec *ex = chain_exec_new(n->store, ctx);
-    if (!ex) return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
-    chain_tx copy;
-    chain_receipt r;
-    memset(&r, 0, sizeof r);
-    int reason = CHAIN_MP_OK;
-    chain_account acc;
-    util_err e = {0};
-    if (chain_tx_copy(&copy, tx)) {
-        chain_exec_free(ex);
-        return util_err_set(err, CHAIN_MP_INTERNAL, "out of memory");
-    }
-    copy.sig_checked = 1; /* verified before (step 3) */
-    copy.gas_limit = limit;
+    chain_dry_run_out out;
     atomic_fetch_add(&n->dry_runs.runs, 1);
     atomic_fetch_add(&n->dry_runs.active, 1);
-    int arc = chain_exec_get_account(ex, &tx->from, &acc, &e);
-    if (!arc) {
-        acc.nonce = tx->nonce;
-        arc = chain_exec_set_account(ex, &tx->from, &acc, &e);
-    }
-    if (arc) {
-        /* The store could not be read or the overlay written. Going on would
-         * admit the transaction unchecked or refuse it for a nonce it does
-         * not have, and lose the storage error either way. */
-        reason = util_err_set(err, CHAIN_MP_INTERNAL, "dry run: %s", e.msg);
-    } else {
-        int rc = chain_exec_apply_tx(ex, &copy, &r, &e);
-        *used = r.gas_used;
-        if (rc) {
-            reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", e.msg);
-        } else if (r.status != CHAIN_RECEIPT_OK) {
-            if (limit < tx->gas_limit && r.gas_used >= limit)
-                atomic_fetch_add(&n->dry_runs.capped, 1);
-            else
-                reason = util_err_set(err, CHAIN_MP_EXEC_FAILED, "%s", r.error);
-        }
-    }
+    int reason = chain_dry_run(n->store, ctx, tx, limit, &out, err);
     atomic_fetch_sub(&n->dry_runs.active, 1);
-    chain_receipt_free(&r);
-    chain_tx_free(&copy);
-    chain_exec_free(ex);
+    if (out.capped) atomic_fetch_add(&n->dry_runs.capped, 1);
+    *used = out.gas_used;
     return reason;
 }
 
