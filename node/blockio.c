@@ -1,7 +1,8 @@
 /* `openledgerd export-blocks` and `openledgerd import-blocks`: committed
  * blocks with their commits, written to a file by one node and applied by
  * another through the block executor's validate and apply, the path every
- * block takes. The file format is in docs/blocks.md ("Block files"). */
+ * block takes. The file format is chain/types/blockfile.h (docs/blocks.md,
+ * "Block files"); this file is the commands' wiring. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,12 +13,11 @@
 
 #include "chain/exec/blockexec.h"
 #include "chain/crypto/hash.h"
+#include "chain/types/blockfile.h"
 #include "node/node.h"
 #include "util/hex.h"
 #include "util/time.h"
 
-#define MAGIC "OLBLOCK1"
-#define MAGIC_LEN 8
 #define PROGRESS_EVERY 1000
 
 typedef struct blockio_args {
@@ -134,13 +134,6 @@ static int open_chain(const blockio_args *a, int import, chain_genesis *g, chain
     return rc;
 }
 
-static void put_record(FILE *f, const util_buf *b)
-{
-    uint8_t v[10];
-    fwrite(v, 1, util_varint_put(v, b->len), f);
-    fwrite(b->data, 1, b->len, f);
-}
-
 static void print_head(FILE *out, const char *what, chain_store *st)
 {
     uint8_t id[32];
@@ -166,26 +159,19 @@ static int do_export(const blockio_args *a, chain_genesis *g, chain_store *st, u
     FILE *f = to_stdout ? stdout : fopen(a->file, "wb");
     if (!f) return util_err_set(err, UTIL_EIO, "cannot create %s: %s", a->file, strerror(errno));
     FILE *log = to_stdout ? stderr : stdout;
-    fwrite(MAGIC, 1, MAGIC_LEN, f);
-    fwrite(g->hash, 1, 32, f);
     util_buf b;
     util_buf_init(&b);
-    int rc = 0;
+    int rc = chain_blockfile_write_header(f, g->hash, err);
     for (uint64_t h = from; h <= to && !rc; h++) {
         uint8_t id[32];
         chain_block blk;
         chain_commit c;
         if ((rc = chain_store_block_id_at(st, h, id, err)) ||
+            (rc = chain_store_get_commit(st, h, &c, err)) ||
             (rc = chain_store_get_block(st, id, &blk, NULL, err)))
             break;
-        util_buf_reset(&b);
-        rc = chain_block_encode(&blk, &b);
+        rc = chain_blockfile_write(f, &blk, &c, &b, err);
         chain_block_free(&blk);
-        if (!rc) put_record(f, &b);
-        util_buf_reset(&b);
-        if (!rc && !(rc = chain_store_get_commit(st, h, &c, err))) rc = chain_commit_encode(&c, &b);
-        if (!rc) put_record(f, &b);
-        if (rc && !err->msg[0]) util_err_set(err, rc, "encoding block %llu", (unsigned long long)h);
         if (!rc && (h - from + 1) % PROGRESS_EVERY == 0)
             fprintf(log, "exported %llu blocks (height %llu of %llu)\n",
                     (unsigned long long)(h - from + 1), (unsigned long long)h,
@@ -203,69 +189,30 @@ static int do_export(const blockio_args *a, chain_genesis *g, chain_store *st, u
     return rc;
 }
 
-/* Reads one record (varint length, bytes) of at most max bytes into *buf.
- * 1 at a clean end of file, 0 on success. */
-static int get_record(FILE *f, uint64_t max, util_buf *buf, const char *what, util_err *err)
-{
-    uint8_t v[10];
-    size_t n = 0;
-    int ch;
-    while (n < sizeof v && (ch = fgetc(f)) != EOF) {
-        v[n++] = (uint8_t)ch;
-        if (!(ch & 0x80)) break;
-    }
-    if (n == 0) return 1;
-    util_rd r;
-    util_rd_init(&r, v, n);
-    uint64_t len;
-    if (util_rd_varint(&r, &len, max) || util_rd_end(&r))
-        return util_err_set(err, UTIL_EINVAL, "%s: bad length prefix (%s)", what,
-                            r.err ? r.err : "malformed");
-    util_buf_reset(buf);
-    if (util_buf_reserve(buf, (size_t)len)) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    if (fread(buf->data, 1, (size_t)len, f) != len)
-        return util_err_set(err, UTIL_EINVAL, "%s: truncated", what);
-    buf->len = (size_t)len;
-    return 0;
-}
-
 /* One block from the file: skipped when the store already has it, else
  * validated and applied. */
-static int import_one(const chain_blockexec *bx, const util_buf *bb, const util_buf *cb,
+static int import_one(const chain_blockexec *bx, chain_block *blk, const chain_commit *c,
                       int *applied, util_err *err)
 {
-    chain_block blk;
-    chain_commit c;
-    util_rd r;
+    int rc;
     *applied = 0;
-    if (chain_block_decode(&blk, bb->data, bb->len, err))
-        return util_err_prefix(err, "%s: ", chain_block_reason_token(CHAIN_BLOCK_MALFORMED));
-    util_rd_init(&r, cb->data, cb->len);
-    int rc = chain_commit_read(&c, &r, err);
-    if (!rc && util_rd_end(&r)) rc = util_err_set(err, UTIL_EINVAL, "commit: trailing bytes");
-    if (rc) {
-        chain_block_free(&blk);
-        return util_err_prefix(err, "block %llu: ", (unsigned long long)blk.h.height);
-    }
     uint64_t head = chain_store_height(bx->st);
-    if (blk.h.height <= head) {
+    if (blk->h.height <= head) {
         uint8_t have[32], id[32];
-        chain_header_hash(&blk.h, id);
-        rc = chain_store_block_id_at(bx->st, blk.h.height, have, err);
+        chain_header_hash(&blk->h, id);
+        rc = chain_store_block_id_at(bx->st, blk->h.height, have, err);
         if (!rc && memcmp(have, id, 32) != 0)
             rc = util_err_set(err, UTIL_EINVAL, "block %llu differs from the one this store holds",
-                              (unsigned long long)blk.h.height);
-        chain_block_free(&blk);
+                              (unsigned long long)blk->h.height);
         return rc;
     }
     chain_block_result res;
     int reason;
-    rc = chain_blockexec_validate(bx, &blk, util_wall_ms(), &res, &reason, err);
-    if (!rc) rc = chain_blockexec_apply(bx, &blk, &res, &c, &reason, err);
-    if (rc) util_err_prefix(err, "block %llu: ", (unsigned long long)blk.h.height);
+    rc = chain_blockexec_validate(bx, blk, util_wall_ms(), &res, &reason, err);
+    if (!rc) rc = chain_blockexec_apply(bx, blk, &res, c, &reason, err);
+    if (rc) util_err_prefix(err, "block %llu: ", (unsigned long long)blk->h.height);
     *applied = rc == 0;
     chain_block_result_free(&res);
-    chain_block_free(&blk);
     return rc;
 }
 
@@ -274,41 +221,26 @@ static int do_import(const blockio_args *a, chain_genesis *g, chain_store *st, u
     int from_stdin = strcmp(a->file, "-") == 0;
     FILE *f = from_stdin ? stdin : fopen(a->file, "rb");
     if (!f) return util_err_set(err, UTIL_EIO, "cannot open %s: %s", a->file, strerror(errno));
-    uint8_t head[MAGIC_LEN + 32];
-    int rc = 0;
-    if (fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, MAGIC, MAGIC_LEN) != 0)
-        rc = util_err_set(err, UTIL_EINVAL, "%s is not a block file (export-blocks writes one)",
-                          a->file);
-    else if (memcmp(head + MAGIC_LEN, g->hash, 32) != 0) {
-        char want[65], got[65];
-        util_hex_encode(want, g->hash, 32);
-        util_hex_encode(got, head + MAGIC_LEN, 32);
-        rc = util_err_set(err, UTIL_EINVAL,
-                          "%s holds blocks of genesis 0x%s, this chain's genesis is 0x%s", a->file,
-                          got, want);
-    }
+    int rc = chain_blockfile_read_header(f, g->hash, a->file, err);
     chain_blockexec bx = {.g = g, .st = st};
-    util_buf bb, cb;
+    util_buf bb;
     util_buf_init(&bb);
-    util_buf_init(&cb);
     uint64_t applied = 0, seen = 0;
     while (!rc) {
-        int end = get_record(f, CHAIN_BLOCK_MAX_SIZE, &bb, "block", err);
-        if (end == 1) break;
-        if ((rc = end)) break;
-        if ((rc = get_record(f, 8 + 10 + CHAIN_MAX_VALIDATORS * 80, &cb, "commit", err))) {
-            if (rc == 1) rc = util_err_set(err, UTIL_EINVAL, "commit: truncated");
-            break;
-        }
+        chain_block blk;
+        chain_commit c;
+        int eof;
+        if ((rc = chain_blockfile_read(f, &blk, &c, &bb, &eof, err)) || eof) break;
         int ok;
-        if ((rc = import_one(&bx, &bb, &cb, &ok, err))) break;
+        rc = import_one(&bx, &blk, &c, &ok, err);
+        chain_block_free(&blk);
+        if (rc) break;
         applied += (uint64_t)ok;
         if (++seen % PROGRESS_EVERY == 0)
             printf("imported %llu blocks, head %llu\n", (unsigned long long)applied,
                    (unsigned long long)chain_store_height(st));
     }
     util_buf_free(&bb);
-    util_buf_free(&cb);
     if (!from_stdin) fclose(f);
     printf("applied %llu blocks (%llu already held)\n", (unsigned long long)applied,
            (unsigned long long)(seen - applied));

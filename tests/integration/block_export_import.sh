@@ -69,3 +69,13 @@ if out=$("$OPENLEDGERD" import-blocks --datadir "$C" --in "$T_DIR/other.bin" 2>&
 fi
 grep -q 'genesis' <<<"$out" || fail "foreign file: $out"
 pass "a file of another genesis is refused"
+
+# A file cut short inside its last record is refused with the cut named;
+# the blocks before it are applied.
+size=$(stat -c %s "$T_DIR/blocks.bin")
+head -c $((size - 10)) "$T_DIR/blocks.bin" >"$T_DIR/cut.bin"
+if out=$("$OPENLEDGERD" import-blocks --datadir "$T_DIR/d" --in "$T_DIR/cut.bin" 2>&1); then
+  fail "truncated file imported: $out"
+fi
+grep -q 'truncated' <<<"$out" || fail "truncated file: $out"
+pass "a truncated file is refused ($(grep -o 'block [0-9]*: commit: truncated\|block: truncated' <<<"$out" | head -1))"
