@@ -15,6 +15,7 @@
 #include "chain/crypto/hash.h"
 #include "chain/types/blockfile.h"
 #include "node/node.h"
+#include "util/amount.h"
 #include "util/hex.h"
 #include "util/time.h"
 
@@ -42,17 +43,6 @@ static void usage(const char *cmd)
                "validate and apply (docs/blocks.md). Blocks the store already holds are\n"
                "skipped if identical. Stops at the first invalid block, with its reason.\n");
     printf("\nWithout --genesis the embedded devnet genesis is used (as with --dev).\n");
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-') return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return -1;
-    *out = v;
-    return 0;
 }
 
 static int parse_args(blockio_args *a, const char *cmd, int argc, char **argv, util_err *err)
@@ -86,7 +76,7 @@ static int parse_args(blockio_args *a, const char *cmd, int argc, char **argv, u
         case O_FROM:
         case O_TO:
             if (!is_export) return util_err_set(err, 2, "--from/--to belong to export-blocks");
-            if (parse_u64(v, c == O_FROM ? &a->from : &a->to))
+            if (util_amount_parse_base(v, c == O_FROM ? &a->from : &a->to))
                 return util_err_set(err, 2, "expected a block height, got '%s'", v);
             if (c == O_TO) a->have_to = 1;
             break;

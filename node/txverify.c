@@ -36,8 +36,8 @@
 #define MIN_PARALLEL 16
 #define MAX_THREADS 4
 
-/* One place for the signature check, so the change of its signature (the
- * genesis hash in the signing domain) touches one line. */
+/* Signatures are checked for this node's genesis (the signing domain,
+ * docs/encoding.md). */
 static int sig_ok(node *n, chain_tx *tx)
 {
     return chain_tx_check_sig(tx, n->genesis.hash) == 1;

@@ -49,7 +49,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The one place that signs (its API is about to take the genesis hash). */
+/* The one place that signs: for the devnet genesis. */
 static void sign(chain_tx *tx, uint32_t dev)
 {
     chain_keypair kp;

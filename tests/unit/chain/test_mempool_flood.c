@@ -89,7 +89,7 @@ static chain_mempool_cfg small_cfg(size_t max_txs, size_t max_queued, uint64_t l
     return c;
 }
 
-/* The only place that signs: a change to the signing API is a one-line fix. */
+/* The only place that signs: for the test genesis GH. */
 static void sign(chain_tx *tx, const chain_keypair *kp)
 {
     util_err err = {0};
