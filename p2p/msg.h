@@ -1,0 +1,121 @@
+/* The messages peers exchange inside a session (p2p/session.h), with one
+ * canonical encoding each and a hard size limit per type (docs/p2p.md,
+ * "Messages"). Decoders take untrusted bytes: they check every length
+ * against its limit before allocating, refuse trailing bytes, and fill err
+ * with what was wrong. Blocks and transactions travel as their canonical
+ * chain encodings; decoding them (chain_block_decode, chain_tx_decode) is
+ * the receiver's next step, not this module's.
+ *
+ * Memory: a decoded message points into the payload it was decoded from
+ * (borrowed: keep the payload alive while using it), except the arrays
+ * p2p_msg_free releases. Encoders append to a util_buf. */
+#ifndef OL_P2P_MSG_H
+#define OL_P2P_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "p2p/session.h"
+#include "util/bytes.h"
+#include "util/err.h"
+
+enum p2p_msg_type {
+    P2P_MSG_AUTH = 0x00,       /* handshake only (p2p/session.c) */
+    P2P_MSG_STATUS = 0x01,     /* height, head id: sent on open and after each new head */
+    P2P_MSG_TXS = 0x02,        /* gossiped transactions */
+    P2P_MSG_GET_BLOCKS = 0x03, /* from height, count */
+    P2P_MSG_BLOCKS = 0x04,     /* response: blocks with the commits that finalised them */
+    P2P_MSG_GET_PEERS = 0x05,
+    P2P_MSG_PEERS = 0x06,
+    P2P_MSG_PING = 0x07,
+    P2P_MSG_PONG = 0x08,
+    /* 0x20..0x2f: consensus (proposal, block part, prevote, precommit, vote
+     * set bits, ...), reserved for the consensus engine. */
+    P2P_MSG_CONSENSUS_FIRST = 0x20,
+    P2P_MSG_CONSENSUS_LAST = 0x2f,
+};
+
+/* Limits (docs/p2p.md). */
+#define P2P_TXS_MAX_COUNT 256
+#define P2P_TXS_MAX_LEN (1024u * 1024u)
+#define P2P_GET_BLOCKS_MAX_COUNT 64
+#define P2P_BLOCKS_MAX_LEN P2P_FRAME_MAX /* one block may be blockMaxBytes (8 MiB) */
+#define P2P_PEERS_MAX_COUNT 32
+#define P2P_HOST_MAX 63 /* an IP literal or a host name */
+
+/* Largest payload of a type, 0 for unknown types (reserved consensus types
+ * get 0 until the engine defines them). A receiver that did not ask for
+ * BLOCKS should answer 0 for that type itself (p2p_max_len_fn). */
+size_t p2p_msg_max_len(uint8_t type);
+/* "status", "txs", ..., "consensus", "unknown". */
+const char *p2p_msg_name(uint8_t type);
+
+typedef struct p2p_status {
+    uint64_t height; /* committed head height (0: genesis only) */
+    uint8_t head[32];
+} p2p_status;
+
+typedef struct p2p_bytes {
+    const uint8_t *p;
+    size_t n;
+} p2p_bytes;
+
+typedef struct p2p_txs {
+    p2p_bytes *txs; /* each a canonical chain_tx encoding; array owned */
+    size_t n;
+} p2p_txs;
+
+typedef struct p2p_get_blocks {
+    uint64_t from;
+    uint32_t count; /* 1..P2P_GET_BLOCKS_MAX_COUNT */
+} p2p_get_blocks;
+
+typedef struct p2p_block_item {
+    p2p_bytes block;  /* canonical chain_block encoding */
+    p2p_bytes commit; /* canonical chain_commit that finalised it */
+} p2p_block_item;
+
+typedef struct p2p_blocks {
+    uint64_t from;         /* height of items[0] */
+    p2p_block_item *items; /* consecutive heights; array owned; n = 0: none served */
+    size_t n;
+} p2p_blocks;
+
+typedef struct p2p_peer_addr {
+    uint8_t id[P2P_NODE_ID_LEN];
+    char host[P2P_HOST_MAX + 1];
+    uint16_t port;
+} p2p_peer_addr;
+
+typedef struct p2p_peers {
+    p2p_peer_addr addrs[P2P_PEERS_MAX_COUNT];
+    size_t n;
+} p2p_peers;
+
+/* Encoders append; they return UTIL_ELIMIT when the result would pass the
+ * type's limit (nothing appended). */
+OL_MUST_CHECK int p2p_status_encode(const p2p_status *m, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_status_decode(p2p_status *m, const uint8_t *p, size_t n, util_err *err);
+OL_MUST_CHECK int p2p_txs_encode(const p2p_bytes *txs, size_t n, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_txs_decode(p2p_txs *m, const uint8_t *p, size_t n, util_err *err);
+void p2p_txs_free(p2p_txs *m);
+OL_MUST_CHECK int p2p_get_blocks_encode(const p2p_get_blocks *m, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_get_blocks_decode(p2p_get_blocks *m, const uint8_t *p, size_t n,
+                                        util_err *err);
+OL_MUST_CHECK int p2p_blocks_encode(uint64_t from, const p2p_block_item *items, size_t n,
+                                    util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_blocks_decode(p2p_blocks *m, const uint8_t *p, size_t n, util_err *err);
+void p2p_blocks_free(p2p_blocks *m);
+OL_MUST_CHECK int p2p_peers_encode(const p2p_peers *m, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, util_err *err);
+/* PING and PONG carry a le64 nonce. */
+OL_MUST_CHECK int p2p_ping_encode(uint64_t nonce, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, util_err *err);
+
+/* Parses "ID@HOST:PORT" (ID 40 hex digits; HOST an IPv4 literal, [IPv6] or
+ * a name) into a; 0 or UTIL_EINVAL with err saying what is wrong. */
+OL_MUST_CHECK int p2p_peer_addr_parse(const char *s, p2p_peer_addr *a, util_err *err);
+/* Writes "ID@HOST:PORT" (IPv6 hosts in brackets); out of at least 128 bytes. */
+void p2p_peer_addr_format(const p2p_peer_addr *a, char *out, size_t n);
+
+#endif
