@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/exec/exec_ctx.h"
 #include "chain/state/state.h"
 #include "util/hex.h"
 
@@ -235,14 +236,12 @@ static int check_body(const chain_blockexec *bx, const chain_block *b, int *reas
     return 0;
 }
 
+/* h is the header of the block after the head: validate checked its height
+ * and parent, propose built it so. */
 static chain_exec *new_exec(const chain_blockexec *bx, const chain_header *h)
 {
-    chain_exec_ctx ctx = {.chain_id = bx->g->chain_id,
-                          .genesis_hash = bx->g->hash,
-                          .height = h->height,
-                          .time_ms = h->time_ms,
-                          .proposer = h->proposer,
-                          .min_gas_price = bx->g->params.min_gas_price};
+    chain_exec_ctx ctx =
+        chain_exec_ctx_next(bx->g, chain_store_head_header(bx->st), h->time_ms, &h->proposer);
     return chain_exec_new(bx->st, &ctx);
 }
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chain/exec/contract.h"
+#include "chain/exec/exec_ctx.h"
 #include "chain/crypto/hash.h"
 #include "rpc/methods/methods.h"
 #include "rpc/params.h"
@@ -90,12 +91,9 @@ static json_t *m_contract_call(void *ctx, const rpc_call *call, json_t *params, 
     }
     /* The head is copied while the node's lock is held: a commit replaces it. */
     const chain_header *h = chain_store_head_header(api->store);
-    chain_exec_ctx cx = {.chain_id = api->genesis->chain_id,
-                         .genesis_hash = api->genesis->hash,
-                         .height = h->height + 1,
-                         .time_ms = h->time_ms,
-                         .proposer = h->proposer,
-                         .min_gas_price = 0};
+    /* As the next block would run it. Its minimum gas price matters only to
+     * transactions, and a read-only call is none. */
+    chain_exec_ctx cx = chain_exec_ctx_next(api->genesis, h, h->time_ms, &h->proposer);
     chain_receipt r;
     memset(&r, 0, sizeof r);
     util_err ue = {0};
