@@ -14,7 +14,7 @@
 #include "rpc/methods/queries.h"
 #include "util/err.h"
 
-/* The dry run of a transaction on admission (node/txverify.c) stops after
+/* The dry run of a transaction on admission (chain/exec/admit.h) stops after
  * this much gas beyond the transaction's intrinsic gas. It is a node
  * policy, not a consensus rule: a transaction whose dry run reaches it is
  * admitted with an unknown outcome and runs in its block with its own gas

@@ -13,7 +13,7 @@
  *
  * Reads only the store: safe from any thread without the node's lock; the
  * caller owns tx and ctx, nothing is kept. The admission order around it is
- * in docs/mempool.md ("Admission order"); node/txverify.c wires it. */
+ * chain/exec/admit.h (docs/mempool.md, "Admission order"). */
 #ifndef OL_CHAIN_EXEC_DRYRUN_H
 #define OL_CHAIN_EXEC_DRYRUN_H
 

@@ -593,6 +593,11 @@ const chain_tx *chain_mempool_get(chain_mempool *mp, const uint8_t id[32])
     return e ? &e->tx : NULL;
 }
 
+const chain_mempool_cfg *chain_mempool_config(const chain_mempool *mp)
+{
+    return &mp->cfg;
+}
+
 size_t chain_mempool_count(const chain_mempool *mp)
 {
     return mp->count;

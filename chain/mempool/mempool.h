@@ -87,6 +87,8 @@ typedef struct chain_mempool chain_mempool;
 OL_MUST_CHECK chain_mempool *chain_mempool_new(const chain_mempool_cfg *cfg, chain_account_fn acct,
                                                void *ctx);
 void chain_mempool_free(chain_mempool *mp);
+/* The configuration the pool was created with (its copy). */
+const chain_mempool_cfg *chain_mempool_config(const chain_mempool *mp);
 
 /* Admits tx (copied in). Verifies the signature unless tx->sig_checked is
  * already 1: callers must set it only after verifying, the pool trusts it (and

@@ -109,7 +109,7 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     return out;
 }
 
-/* Admission order and the dry run: node/txverify.c, docs/mempool.md. */
+/* Admission order and the dry run: chain/exec/admit.h, docs/mempool.md. */
 static json_t *m_tx_send(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
 {
     rpc_chain_api *api = ctx;
