@@ -302,7 +302,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         .max_nonce_ahead = 4096,
         .max_queued_per_sender = 64,
         .queued_lifetime_s = 600,
-        .clock_ns = util_mono_ns,
+        .env = n->cfg.env,
     };
     snprintf(mcfg.chain_id, sizeof mcfg.chain_id, "%s", n->genesis.chain_id);
     memcpy(mcfg.genesis_hash, n->genesis.hash, 32);

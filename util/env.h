@@ -4,7 +4,8 @@
  * the model. Production uses util_env_default().
  *
  * Who uses it today: the node's block timer and block timestamps, the
- * mempool's hash seed, and the validator key file. LevelDB's own files do not
+ * mempool's hash seed and its expiry clock (chain_mempool_cfg.env), and the
+ * validator key file. LevelDB's own files do not
  * go through it (its C API takes no custom Env); crash tests inject faults
  * below it instead (tests/fault/unsynced.c).
  *

@@ -567,7 +567,7 @@ void chain_mempool_on_block(chain_mempool *mp, const chain_block *b)
 
 size_t chain_mempool_expire(chain_mempool *mp)
 {
-    if (!mp->cfg.clock_ns || !mp->cfg.queued_lifetime_s || !mp->qhead) return 0;
+    if (!mp->cfg.queued_lifetime_s || !mp->qhead) return 0;
     uint64_t now = chain_mp_pool_now(mp), life;
     if (util_mul_u64(mp->cfg.queued_lifetime_s, 1000000000ull, &life)) life = UINT64_MAX;
     size_t n = 0;

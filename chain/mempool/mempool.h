@@ -22,6 +22,7 @@
 
 #include "chain/types/block.h"
 #include "chain/types/tx.h"
+#include "util/env.h"
 #include "util/err.h"
 
 #define CHAIN_MEMPOOL_REPLACE_BUMP_PCT 10
@@ -68,11 +69,13 @@ typedef struct chain_mempool_cfg {
     /* Queued (behind a nonce gap) transactions per sender; a new one past it
      * is refused with "too many queued". 0: no per-sender limit. */
     size_t max_queued_per_sender;
-    /* A transaction queued for this long is dropped. 0, or no clock: never. */
+    /* A transaction queued for this long is dropped. 0: never. */
     uint64_t queued_lifetime_s;
-    /* Monotonic clock in nanoseconds (the node passes util_mono_ns). The pool
-     * reads time only through it, so tests can drive it. NULL: no expiry. */
-    uint64_t (*clock_ns)(void);
+    /* The environment whose monotonic clock (mono_ns) times the queued
+     * transactions: the pool reads time only through it, so a test drives
+     * expiry with its own clock. NULL: util_env_default(). Borrowed: it must
+     * outlive the pool. */
+    const util_env *env;
     /* Seed of the pool's hash keys (bucket flooding protection). 0: drawn
      * from OpenSSL's RAND_bytes; the node passes one from its util_env so a
      * test can make the layout repeatable. */
@@ -123,7 +126,7 @@ OL_MUST_CHECK size_t chain_mempool_select(chain_mempool *mp, uint64_t max_gas, s
 void chain_mempool_on_block(chain_mempool *mp, const chain_block *b);
 
 /* Drops every transaction queued for at least queued_lifetime_s by the
- * configured clock; returns how many. add and on_block call it too. */
+ * env's monotonic clock; returns how many. add and on_block call it too. */
 size_t chain_mempool_expire(chain_mempool *mp);
 
 /* Removes one transaction by id (e.g. invalid at execution); the sender's

@@ -247,11 +247,11 @@ void chain_mp_sender_free(mp_sender *s)
 
 /* ---- queued entries: the expiry list ---- */
 
-/* The injected clock, clamped so that times handed out never decrease: the
- * expiry list stays sorted even if the clock misbehaves. */
+/* The env's monotonic clock, clamped so that times handed out never
+ * decrease: the expiry list stays sorted even if the clock misbehaves. */
 uint64_t chain_mp_pool_now(chain_mempool *mp)
 {
-    uint64_t t = mp->cfg.clock_ns ? mp->cfg.clock_ns() : 0;
+    uint64_t t = util_env_mono_ns(mp->cfg.env);
     if (t > mp->now) mp->now = t;
     return mp->now;
 }

@@ -14,6 +14,7 @@
 
 #include "chain/crypto/keys.h"
 #include "chain/mempool/mempool.h"
+#include "util/env.h"
 #include "tests/seed.h"
 
 #define CHAIN "test-chain"
@@ -48,18 +49,23 @@ static void set_nonce(int k, uint64_t nonce)
         if (memcmp(g_acc[i].a.b, g_addrs[k].b, CHAIN_ADDR_LEN) == 0) g_acc[i].nonce = nonce;
 }
 
-/* The injected clock. */
+/* The test env: its monotonic clock is the uint64_t at ctx, moved by hand
+ * (g_now for the pools of small_cfg). */
 static uint64_t g_now;
-static uint64_t fake_clock(void)
+static uint64_t test_mono_ns(void *ctx)
 {
-    return g_now;
+    return *(const uint64_t *)ctx;
 }
+static util_env g_env;
 
 static int setup(void **state)
 {
     (void)state;
     g_nacc = 0;
     g_now = 1000 * SEC;
+    g_env = *util_env_default();
+    g_env.ctx = &g_now;
+    g_env.mono_ns = test_mono_ns;
     for (uint32_t i = 0; i < NKEYS; i++) {
         if (chain_keypair_dev(&g_keys[i], 200 + i)) return -1;
         chain_addr_from_pubkey(&g_addrs[i], g_keys[i].pubkey);
@@ -85,7 +91,7 @@ static chain_mempool_cfg small_cfg(size_t max_txs, size_t max_queued, uint64_t l
     c.max_nonce_ahead = 64;
     c.max_queued_per_sender = max_queued;
     c.queued_lifetime_s = lifetime_s;
-    c.clock_ns = fake_clock;
+    c.env = &g_env;
     return c;
 }
 
@@ -348,19 +354,28 @@ static void test_expiry(void **state)
     assert_int_equal(chain_mempool_count(mp), 1); /* p0 */
     chain_mempool_free(mp);
 
-    /* No lifetime, or no clock: nothing expires. */
+    /* No lifetime: nothing expires. */
     c.queued_lifetime_s = 0;
     mp = chain_mempool_new(&c, acct_fn, NULL);
     add_ok(mp, &q2);
     g_now += 1000000 * SEC;
     assert_int_equal(chain_mempool_expire(mp), 0);
     chain_mempool_free(mp);
+    /* Each pool times expiry by its own env's clock, called with that env's
+     * ctx: one that stands still expires nothing while g_now moves on. */
     c.queued_lifetime_s = 60;
-    c.clock_ns = NULL;
+    uint64_t still = g_now;
+    util_env frozen = g_env;
+    frozen.ctx = &still;
+    c.env = &frozen;
     mp = chain_mempool_new(&c, acct_fn, NULL);
     add_ok(mp, &q2);
+    g_now += 1000 * SEC;
     assert_int_equal(chain_mempool_expire(mp), 0);
     assert_true(pooled(mp, &q2));
+    still += 60 * SEC;
+    assert_int_equal(chain_mempool_expire(mp), 1);
+    assert_false(pooled(mp, &q2));
     chain_mempool_free(mp);
 }
 

@@ -106,6 +106,45 @@ static void test_clock_and_seed(void **state)
     node_free(n);
 }
 
+/* The node's pool times queued transactions by the env's clock: one behind
+ * a nonce gap is dropped once the test clock passes the lifetime (600 s),
+ * while the machine's clock has hardly moved. */
+static void test_mempool_expiry(void **state)
+{
+    (void)state;
+    fake f = {.wall_ms = fx_devnet()->genesis_time_ms + 1000, .mono_ns = 1000, .rnd = 1};
+    util_env env = {.ctx = &f,
+                    .wall_ms = f_wall,
+                    .mono_ns = f_mono,
+                    .random = f_random,
+                    .create_file = f_create,
+                    .read_file = f_read};
+    node *n = start(&env);
+    chain_keypair kp;
+    assert_int_equal(chain_keypair_dev(&kp, 0), 0);
+    chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.version = CHAIN_TX_VERSION;
+    strcpy(tx.chain_id, n->genesis.chain_id);
+    tx.type = CHAIN_TX_TRANSFER;
+    tx.nonce = 5; /* behind a gap: queued */
+    tx.gas_limit = CHAIN_GAS_TRANSFER;
+    tx.gas_price = 1;
+    tx.body.transfer.amount = 1;
+    util_err err = {0};
+    assert_int_equal(chain_tx_sign(&tx, &kp, n->genesis.hash, &err), 0);
+    chain_keypair_clear(&kp);
+    assert_int_equal(chain_mempool_add(n->mempool, &tx, &err), CHAIN_MP_OK);
+    chain_tx_free(&tx);
+    assert_int_equal(chain_mempool_queued(n->mempool), 1);
+    f.mono_ns += 599 * 1000000000ull;
+    assert_int_equal(chain_mempool_expire(n->mempool), 0);
+    f.mono_ns += 1000000000ull;
+    assert_int_equal(chain_mempool_expire(n->mempool), 1);
+    assert_int_equal(chain_mempool_count(n->mempool), 0);
+    node_free(n);
+}
+
 static void test_key_files(void **state)
 {
     (void)state;
@@ -140,6 +179,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock_and_seed),
+        cmocka_unit_test(test_mempool_expiry),
         cmocka_unit_test(test_key_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
