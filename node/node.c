@@ -287,7 +287,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     }
     char dbdir[PATH_MAX + 8];
     snprintf(dbdir, sizeof dbdir, "%s/chain", n->cfg.datadir);
-    if ((rc = chain_store_open(&n->store, dbdir, err))) goto fail;
+    chain_store_opts sopts = {.env = n->cfg.env};
+    if ((rc = chain_store_open_opts(&n->store, dbdir, &sopts, err))) goto fail;
     if ((rc = chain_store_init_genesis(n->store, &n->genesis, err))) goto fail;
     LOG_INFO("node", "data directory %s%s, head at height %llu", n->cfg.datadir,
              n->remove_datadir ? " (temporary)" : "",

@@ -4,10 +4,18 @@
  * the model. Production uses util_env_default().
  *
  * Who uses it today: the node's block timer and block timestamps, the
- * mempool's hash seed and its expiry clock (chain_mempool_cfg.env), and the
- * validator key file. LevelDB's own files do not
- * go through it (its C API takes no custom Env); crash tests inject faults
- * below it instead (tests/fault/unsynced.c).
+ * mempool's hash seed and its expiry clock (chain_mempool_cfg.env), the
+ * validator key file, and the store (chain_store_open_opts) for the one
+ * thing it does outside LevelDB, the seed of its code cache.
+ *
+ * What does not go through it: LevelDB's own files, its lock and its
+ * directory (its C API takes no custom Env). The store keeps no file of its
+ * own beside them: its format version and genesis record are LevelDB
+ * records. Crash tests therefore inject faults below LevelDB instead
+ * (tests/fault/unsynced.c, an LD_PRELOAD shim). Nor do the node's making
+ * of its data directory at start-up (mkdir, mkdtemp: the env has no
+ * directory operations yet) and the offline commands (init, export-blocks,
+ * import-blocks), which open their stores with the default env.
  *
  * An env is borrowed: it must outlive whatever was given it. The default's
  * functions are thread-safe; a test's need only be as safe as its use. */

@@ -6,7 +6,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "chain/crypto/hash.h"
 #include "util/bytes.h"
@@ -49,6 +48,11 @@ struct chain_code_cache {
 
 chain_code_cache *chain_code_cache_new(size_t max_bytes)
 {
+    return chain_code_cache_new_env(max_bytes, NULL);
+}
+
+chain_code_cache *chain_code_cache_new_env(size_t max_bytes, const util_env *env)
+{
     chain_code_cache *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->nbuckets = 64;
@@ -62,7 +66,7 @@ chain_code_cache *chain_code_cache_new(size_t max_bytes)
     }
     /* Not consensus: any value works, an unpredictable one resists chains
      * of colliding keys (code can be ground to any low bits of its hash). */
-    if (getrandom(&c->seed, sizeof c->seed, GRND_NONBLOCK) != sizeof c->seed)
+    if (util_env_random(env, &c->seed, sizeof c->seed, NULL))
         c->seed = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ull;
     c->max_bytes = max_bytes;
     return c;

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/env.h"
 #include "util/err.h"
 #include "vm/vm.h"
 
@@ -47,7 +48,10 @@
 
 typedef struct chain_code_cache chain_code_cache;
 
-/* NULL when out of memory. */
+/* NULL when out of memory. The seed of the cache's bucket hash is drawn
+ * from env's randomness (NULL: util_env_default()). */
+OL_MUST_CHECK chain_code_cache *chain_code_cache_new_env(size_t max_bytes, const util_env *env);
+/* chain_code_cache_new_env with the default environment. */
 OL_MUST_CHECK chain_code_cache *chain_code_cache_new(size_t max_bytes);
 /* Drops the cache's references; programs still held by callers stay valid. */
 void chain_code_cache_free(chain_code_cache *c);

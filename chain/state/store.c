@@ -159,9 +159,15 @@ static int load_head(chain_store *st, const char *dir, util_err *err)
 
 int chain_store_open(chain_store **out, const char *dir, util_err *err)
 {
+    return chain_store_open_opts(out, dir, NULL, err);
+}
+
+int chain_store_open_opts(chain_store **out, const char *dir, const chain_store_opts *opts,
+                          util_err *err)
+{
     chain_store *st = calloc(1, sizeof *st);
     if (!st) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    st->code_cache = chain_code_cache_new(CHAIN_CODE_CACHE_BYTES);
+    st->code_cache = chain_code_cache_new_env(CHAIN_CODE_CACHE_BYTES, opts ? opts->env : NULL);
     if (!st->code_cache) {
         free(st);
         return util_err_set(err, UTIL_ENOMEM, "out of memory");

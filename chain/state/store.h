@@ -22,6 +22,7 @@
 #include "chain/types/genesis.h"
 #include "chain/state/smt.h"
 #include "util/bytes.h"
+#include "util/env.h"
 #include "util/err.h"
 
 typedef struct chain_store chain_store;
@@ -40,6 +41,19 @@ OL_MUST_CHECK int chain_account_decode(chain_account *acc, const uint8_t *p, siz
  * format version, one whose genesis record is missing or malformed, and one
  * whose head block does not hash to the head record's id (docs/storage.md). */
 OL_MUST_CHECK int chain_store_open(chain_store **out, const char *dir, util_err *err);
+
+typedef struct chain_store_opts {
+    /* The environment of what the store does outside LevelDB: LevelDB keeps
+     * the directory, the lock, the version (a record of its own, see
+     * docs/storage.md) and every file, and its C API takes no custom Env, so
+     * what is left is the randomness of the code cache's hash seed. NULL:
+     * util_env_default(). Borrowed: it must outlive the store. */
+    const util_env *env;
+} chain_store_opts;
+
+/* chain_store_open with options (opts NULL: the defaults, as chain_store_open). */
+OL_MUST_CHECK int chain_store_open_opts(chain_store **out, const char *dir,
+                                        const chain_store_opts *opts, util_err *err);
 void chain_store_close(chain_store *st);
 
 /* The verified contract programs of this store's code, shared by every
