@@ -14,17 +14,20 @@
  *      the dry run, since the head may have moved meanwhile.
  *
  * The caller wires it in (node/txverify.c): its lock, its counters, its
- * threads. A caller that ran steps 2, 3 and 5 of many transactions ahead of
- * time, on threads (a JSON-RPC batch), passes what it found as a
- * chain_admit_prior and those steps are not repeated.
+ * budget, its threads. A caller that gets many transactions at once (a
+ * JSON-RPC batch) prepares them with chain_admit_prepare, which runs steps 2,
+ * 3 and 5 of all of them on the caller's threads, and then admits each with
+ * chain_admit_tx and what the preparation found (a chain_admit_prior): those
+ * steps are not repeated, step 4 always is.
  *
  * Threads: chain_admit_check and chain_dry_run read no shared mutable state
- * and may run on any thread; chain_admit_tx uses the pool, which is
- * single-threaded, so its caller serialises it with every other use of the
- * pool and of the store's head. */
+ * and may run on any thread; chain_admit_tx and chain_admit_prepare use the
+ * pool, which is single-threaded, so their caller serialises them with
+ * every other use of the pool and of the store's head. */
 #ifndef OL_CHAIN_EXEC_ADMIT_H
 #define OL_CHAIN_EXEC_ADMIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "chain/crypto/address.h"
@@ -44,7 +47,7 @@ typedef struct chain_admit {
     uint64_t dry_run_cap;   /* gas a dry run may use beyond the intrinsic gas */
 } chain_admit;
 
-/* How the caller surrounds step 5. Any member may be NULL. */
+/* What the caller puts around the dry runs. Any member may be NULL. */
 typedef struct chain_admit_hooks {
     void *ctx;
     /* The caller's work budget: take returns 1 when `gas` was taken, 0 when
@@ -53,11 +56,16 @@ typedef struct chain_admit_hooks {
      * give_back returns what the run did not use. take NULL: no budget. */
     int (*take)(void *ctx, uint64_t gas);
     void (*give_back)(void *ctx, uint64_t gas);
-    /* Around the run, after the head was read: the run reads only the
-     * store, so the caller may release its lock in between. begin's result
-     * is handed to end. */
-    unsigned (*begin)(void *ctx);
-    void (*end)(void *ctx, unsigned token);
+    /* Around work that reads only the store (a dry run, a batch's parallel
+     * phases), after the head was read: the caller may release its lock in
+     * between. unlock's result is handed to relock. */
+    unsigned (*unlock)(void *ctx);
+    void (*relock)(void *ctx, unsigned token);
+    /* Each dry run, from whichever thread runs it (so thread-safe): started
+     * as it begins, then done with its CHAIN_ADMIT_DRY_* outcome; a skipped
+     * one is only reported done. For the caller's counters. */
+    void (*dry_started)(void *ctx);
+    void (*dry_done)(void *ctx, int dry);
 } chain_admit_hooks;
 
 /* What a caller found for a transaction ahead of time. */
@@ -69,12 +77,11 @@ typedef struct chain_admit_prior {
     char msg[160];    /* the message of whichever refused */
 } chain_admit_prior;
 
-/* What chain_admit_tx did about step 5. */
+/* What happened to a dry run (chain_admit_hooks.dry_done). */
 enum chain_admit_dry {
-    CHAIN_ADMIT_DRY_NONE = 0, /* none: refused before it, a TRANSFER, or known from the prior */
-    CHAIN_ADMIT_DRY_RAN,      /* ran to its outcome */
-    CHAIN_ADMIT_DRY_CAPPED,   /* stopped by the cap: the outcome is unknown */
-    CHAIN_ADMIT_DRY_SKIPPED   /* the budget could not cover it: not run */
+    CHAIN_ADMIT_DRY_RAN = 1, /* ran to its outcome */
+    CHAIN_ADMIT_DRY_CAPPED,  /* stopped by the cap: the outcome is unknown */
+    CHAIN_ADMIT_DRY_SKIPPED  /* the budget could not cover it: not run */
 };
 
 /* Steps 2 and 3. Returns CHAIN_MP_OK or the reason, with err's message
@@ -89,9 +96,29 @@ chain_exec_ctx chain_admit_exec_ctx(const chain_admit *a);
 
 /* Steps 2 to 6 for tx, minus what prior (NULL: nothing) says was done.
  * Returns CHAIN_MP_OK once the pool holds a copy of tx, or the reason of
- * the first step that refused it (err says why; nothing changed). *dry
- * (may be NULL) says what happened to step 5. */
+ * the first step that refused it (err says why; nothing changed). */
 OL_MUST_CHECK int chain_admit_tx(const chain_admit *a, const chain_admit_hooks *h, chain_tx *tx,
-                                 const chain_admit_prior *prior, int *dry, util_err *err);
+                                 const chain_admit_prior *prior, util_err *err);
+
+/* Runs fn(arg, i) for every i in [0, n) on as many threads as the caller
+ * likes, itself included, and returns when all are done. */
+typedef void (*chain_admit_each_fn)(void *arg, size_t i);
+typedef void (*chain_admit_parallel_fn)(void *ctx, size_t n, chain_admit_each_fn fn, void *arg);
+
+/* Prepares txs[0..n) for chain_admit_tx, filling prior[i] for each: steps 2
+ * and 3 of all of them on `parallel`; then step 4 here, to find which want
+ * a dry run (not kept: chain_admit_tx repeats it, since the entries admitted
+ * before change the pool); then their dry runs on `parallel`, in waves: each
+ * wave takes from the budget the gas of as many entries as it holds, in
+ * entry order (so which entries get a dry run does not depend on thread
+ * timing), and gives back what they did not use before the next. Once the
+ * budget cannot cover the next entry, it and those after it are skipped.
+ * The hooks' unlock and relock surround each parallel phase. 0, or
+ * UTIL_ENOMEM with nothing prepared (each transaction is then checked in
+ * full on admission). */
+OL_MUST_CHECK int chain_admit_prepare(const chain_admit *a, const chain_admit_hooks *h,
+                                      chain_admit_parallel_fn parallel, void *parallel_ctx,
+                                      chain_tx *txs, chain_admit_prior *prior, size_t n,
+                                      util_err *err);
 
 #endif

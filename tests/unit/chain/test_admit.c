@@ -40,17 +40,21 @@ typedef struct fx {
     uint64_t now;
 } fx;
 
-/* What the hooks saw. */
+/* What the hooks saw. Single-threaded here (the parallel function below
+ * runs in order), so plain counters do. */
 typedef struct seen {
     uint64_t budget; /* what take may still take */
-    int takes, gives, begins, ends;
+    int takes, gives, unlocks, relocks, started, ran, capped, skipped;
     uint64_t taken, given;
-    unsigned token; /* what begin returned, checked by end */
+    int locked;       /* 1 while the caller's lock is held */
+    int run_unlocked; /* every dry run started with the lock released */
+    unsigned token;   /* what unlock returned, checked by relock */
 } seen;
 
 static int h_take(void *ctx, uint64_t gas)
 {
     seen *s = ctx;
+    assert_true(s->locked);
     s->takes++;
     if (gas > s->budget) return 0;
     s->budget -= gas;
@@ -61,31 +65,64 @@ static int h_take(void *ctx, uint64_t gas)
 static void h_give(void *ctx, uint64_t gas)
 {
     seen *s = ctx;
+    assert_true(s->locked);
     s->gives++;
     s->budget += gas;
     s->given += gas;
 }
 
-static unsigned h_begin(void *ctx)
+static unsigned h_unlock(void *ctx)
 {
     seen *s = ctx;
-    s->begins++;
-    return s->token = 40u + (unsigned)s->begins;
+    assert_true(s->locked);
+    s->locked = 0;
+    s->unlocks++;
+    return s->token = 40u + (unsigned)s->unlocks;
 }
 
-static void h_end(void *ctx, unsigned token)
+static void h_relock(void *ctx, unsigned token)
 {
     seen *s = ctx;
+    assert_false(s->locked);
     assert_int_equal(token, s->token);
-    s->ends++;
+    s->locked = 1;
+    s->relocks++;
+}
+
+static void h_started(void *ctx)
+{
+    seen *s = ctx;
+    s->started++;
+    if (s->locked) s->run_unlocked = 0;
+}
+
+static void h_done(void *ctx, int dry)
+{
+    seen *s = ctx;
+    if (dry == CHAIN_ADMIT_DRY_RAN) s->ran++;
+    if (dry == CHAIN_ADMIT_DRY_CAPPED) s->capped++;
+    if (dry == CHAIN_ADMIT_DRY_SKIPPED) s->skipped++;
 }
 
 static chain_admit_hooks hooks(seen *s, uint64_t budget)
 {
     memset(s, 0, sizeof *s);
     s->budget = budget;
-    return (chain_admit_hooks){
-        .ctx = s, .take = h_take, .give_back = h_give, .begin = h_begin, .end = h_end};
+    s->locked = 1;
+    s->run_unlocked = 1;
+    return (chain_admit_hooks){.ctx = s,
+                               .take = h_take,
+                               .give_back = h_give,
+                               .unlock = h_unlock,
+                               .relock = h_relock,
+                               .dry_started = h_started,
+                               .dry_done = h_done};
+}
+
+/* What nothing before the dry run may have touched. */
+static int paid(const seen *s)
+{
+    return s->takes + s->unlocks + s->started + s->skipped;
 }
 
 static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
@@ -232,11 +269,14 @@ static int teardown(void **state)
 
 /* Admits tx with the hooks and the prior, returns the reason; frees tx. */
 static int admit(fx *f, chain_tx *tx, seen *s, uint64_t budget, const chain_admit_prior *prior,
-                 int *dry, util_err *err)
+                 util_err *err)
 {
     chain_admit_hooks h = hooks(s, budget);
-    int rc = chain_admit_tx(&f->a, &h, tx, prior, dry, err);
+    int rc = chain_admit_tx(&f->a, &h, tx, prior, err);
     chain_tx_free(tx);
+    assert_true(s->locked);
+    assert_true(s->run_unlocked);
+    assert_int_equal(s->started, s->ran + s->capped);
     return rc;
 }
 
@@ -244,9 +284,8 @@ static void expect(fx *f, chain_tx tx, int want, const char *msg_prefix)
 {
     seen s;
     util_err err = {0};
-    int dry = -1;
     size_t before = chain_mempool_count(f->mp);
-    int rc = admit(f, &tx, &s, UINT64_MAX, NULL, &dry, &err);
+    int rc = admit(f, &tx, &s, UINT64_MAX, NULL, &err);
     if (rc != want)
         fail_msg("got %s (%s), want %s", chain_mempool_reason_token(rc), err.msg,
                  chain_mempool_reason_token(want));
@@ -254,10 +293,7 @@ static void expect(fx *f, chain_tx tx, int want, const char *msg_prefix)
         fail_msg("message \"%s\" does not start with \"%s\"", err.msg, msg_prefix);
     assert_int_equal(chain_mempool_count(f->mp), before + (want == CHAIN_MP_OK));
     /* A refusal before step 5 paid nothing and ran nothing. */
-    if (want != CHAIN_MP_OK && want != CHAIN_MP_EXEC_FAILED) {
-        assert_int_equal(dry, CHAIN_ADMIT_DRY_NONE);
-        assert_int_equal(s.takes + s.begins, 0);
-    }
+    if (want != CHAIN_MP_OK && want != CHAIN_MP_EXEC_FAILED) assert_int_equal(paid(&s), 0);
 }
 
 /* Each step's reasons, in the message shape of the pool. */
@@ -310,7 +346,7 @@ static void test_order(void **state)
 
 /* A dry run stopped by the cap admits with an unknown outcome; the budget is
  * taken before (intrinsic gas + cap), what was not used is given back, and
- * the caller's hooks surround the run. */
+ * the run happens with the caller's lock released. */
 static void test_dry_run_budget(void **state)
 {
     fx *f = *state;
@@ -319,23 +355,22 @@ static void test_dry_run_budget(void **state)
     assert_int_equal(want, CHAIN_GAS_CALL + CAP);
     seen s;
     util_err err = {0};
-    int dry;
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &dry, &err), CHAIN_MP_OK);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_CAPPED);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &err), CHAIN_MP_OK);
+    assert_int_equal(s.capped, 1);
     assert_int_equal(s.takes, 1);
     assert_int_equal(s.taken, want);
-    assert_int_equal(s.begins, 1);
-    assert_int_equal(s.ends, 1);
+    assert_int_equal(s.unlocks, 1);
+    assert_int_equal(s.relocks, 1);
     assert_int_equal(s.gives, 1);
     assert_true(s.given < want); /* the capped run used (nearly) all of it */
     assert_int_equal(chain_mempool_count(f->mp), 1);
 
     /* A budget that cannot cover the next: skipped, admitted, nothing run. */
     tx = call(f, &f->loop, 2, 10000000, 0);
-    assert_int_equal(admit(f, &tx, &s, want - 1, NULL, &dry, &err), CHAIN_MP_OK);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_SKIPPED);
+    assert_int_equal(admit(f, &tx, &s, want - 1, NULL, &err), CHAIN_MP_OK);
+    assert_int_equal(s.skipped, 1);
     assert_int_equal(s.takes, 1);
-    assert_int_equal(s.begins + s.ends + s.gives, 0);
+    assert_int_equal(s.started + s.unlocks + s.gives, 0);
     assert_int_equal(s.budget, want - 1);
     assert_int_equal(chain_mempool_count(f->mp), 2);
 
@@ -344,22 +379,21 @@ static void test_dry_run_budget(void **state)
     chain_addr nowhere;
     fx_dev_addr(&nowhere, 3);
     tx = call(f, &nowhere, 3, 50000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &dry, &err), CHAIN_MP_EXEC_FAILED);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_RAN);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &err), CHAIN_MP_EXEC_FAILED);
+    assert_int_equal(s.ran, 1);
     assert_int_equal(s.taken, 50000);
     assert_int_equal(s.gives, 1);
     assert_true(s.given > 0 && s.taken - s.given >= CHAIN_GAS_CALL);
 
     /* A TRANSFER has no dry run. */
     tx = transfer(f, 3);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &dry, &err), CHAIN_MP_OK);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_NONE);
-    assert_int_equal(s.takes + s.begins, 0);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, NULL, &err), CHAIN_MP_OK);
+    assert_int_equal(paid(&s), 0);
 
     /* No hooks at all: no budget, no lock; the run still happens. */
     tx = call(f, &nowhere, 4, 50000, 0);
-    assert_int_equal(chain_admit_tx(&f->a, NULL, &tx, NULL, &dry, &err), CHAIN_MP_EXEC_FAILED);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_RAN);
+    assert_int_equal(chain_admit_tx(&f->a, NULL, &tx, NULL, &err), CHAIN_MP_EXEC_FAILED);
+    assert_non_null(strstr(err.msg, "no_contract"));
     chain_tx_free(&tx);
 }
 
@@ -369,39 +403,117 @@ static void test_prior(void **state)
     fx *f = *state;
     seen s;
     util_err err = {0};
-    int dry;
     /* Steps 2-3 refused earlier: that reason and message, nothing checked. */
     chain_admit_prior p = {.checked = 1, .check_reason = CHAIN_MP_BAD_SIGNATURE};
     snprintf(p.msg, sizeof p.msg, "bad signature (earlier)");
     chain_tx tx = call(f, &f->loop, 1, 50000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &dry, &err), CHAIN_MP_BAD_SIGNATURE);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &err), CHAIN_MP_BAD_SIGNATURE);
     assert_string_equal(err.msg, "bad signature (earlier)");
 
     /* The dry run refused earlier: its outcome, without a new run. */
     p = (chain_admit_prior){.checked = 1, .dry_done = 1, .dry_reason = CHAIN_MP_EXEC_FAILED};
     snprintf(p.msg, sizeof p.msg, "out_of_gas: earlier");
     tx = call(f, &f->loop, 1, 50000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &dry, &err), CHAIN_MP_EXEC_FAILED);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &err), CHAIN_MP_EXEC_FAILED);
     assert_string_equal(err.msg, "out_of_gas: earlier");
-    assert_int_equal(s.takes + s.begins, 0);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_NONE);
+    assert_int_equal(paid(&s), 0);
 
     /* It passed earlier: admitted with no run, but a stale nonce is still
      * refused by step 4. */
     p = (chain_admit_prior){.checked = 1, .dry_done = 1};
     tx = call(f, &f->loop, 0, 50000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &dry, &err), CHAIN_MP_NONCE_TOO_LOW);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &err), CHAIN_MP_NONCE_TOO_LOW);
     tx = call(f, &f->loop, 1, 10000000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &dry, &err), CHAIN_MP_OK);
-    assert_int_equal(s.takes + s.begins, 0);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &err), CHAIN_MP_OK);
+    assert_int_equal(paid(&s), 0);
 
     /* Checked but no dry run yet: step 5 runs. */
     p = (chain_admit_prior){.checked = 1};
     tx = call(f, &f->loop, 2, 10000000, 0);
-    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &dry, &err), CHAIN_MP_OK);
-    assert_int_equal(dry, CHAIN_ADMIT_DRY_CAPPED);
-    assert_int_equal(s.begins, 1);
+    assert_int_equal(admit(f, &tx, &s, UINT64_MAX, &p, &err), CHAIN_MP_OK);
+    assert_int_equal(s.capped, 1);
     assert_int_equal(chain_mempool_count(f->mp), 2);
+}
+
+/* chain_admit_parallel_fn of the tests: in order, on this thread, and
+ * counting its phases. */
+static void in_order(void *ctx, size_t n, chain_admit_each_fn fn, void *arg)
+{
+    (*(int *)ctx)++;
+    for (size_t i = 0; i < n; i++)
+        fn(arg, i);
+}
+
+/* A batch prepared ahead of time: steps 2-3 of every entry, step 4 to find
+ * which want a dry run, and the dry runs in waves the budget pays for in
+ * entry order; those it cannot pay for are skipped. Admitting each with its
+ * prior then runs nothing more. */
+static void test_prepare(void **state)
+{
+    fx *f = *state;
+    chain_addr nowhere;
+    fx_dev_addr(&nowhere, 3);
+    enum { N = 7 };
+    chain_tx txs[N] = {
+        call(f, &f->loop, 1, 10000000, 1), /* bad signature */
+        transfer(f, 1),                    /* no dry run */
+        call(f, &f->loop, 2, 10000000, 0), /* capped */
+        call(f, &f->loop, 0, 50000, 0),    /* nonce too low: step 4, no dry run */
+        call(f, &nowhere, 3, 50000, 0),    /* execution fails */
+        call(f, &f->loop, 4, 10000000, 0), /* past the budget: skipped */
+        call(f, &nowhere, 5, 50000, 0),    /* after it, also skipped */
+    };
+    chain_admit_prior prior[N];
+    memset(prior, 0, sizeof prior);
+    uint64_t capped_want = chain_dry_run_limit(&txs[2], CAP);
+    seen s;
+    /* Room for entries 2 and 4, not 5. */
+    chain_admit_hooks h = hooks(&s, capped_want + 50000);
+    int phases = 0;
+    util_err err = {0};
+    assert_int_equal(chain_admit_prepare(&f->a, &h, in_order, &phases, txs, prior, N, &err), 0);
+    assert_true(s.locked);
+    assert_true(s.run_unlocked);
+    /* One phase for steps 2-3, one wave of dry runs; each with the lock
+     * released. */
+    assert_int_equal(phases, 2);
+    assert_int_equal(s.unlocks, 2);
+    assert_int_equal(s.relocks, 2);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(prior[i].checked, 1);
+    assert_int_equal(prior[0].check_reason, CHAIN_MP_BAD_SIGNATURE);
+    assert_string_equal(prior[0].msg, "bad signature");
+    for (int i = 1; i < N; i++)
+        assert_int_equal(prior[i].check_reason, CHAIN_MP_OK);
+    assert_false(prior[0].dry_done || prior[1].dry_done || prior[3].dry_done);
+    assert_true(prior[2].dry_done && prior[2].dry_reason == CHAIN_MP_OK);
+    assert_true(prior[4].dry_done && prior[4].dry_reason == CHAIN_MP_EXEC_FAILED);
+    assert_true(strncmp(prior[4].msg, "no_contract", 11) == 0);
+    assert_true(prior[5].dry_done && prior[5].dry_reason == CHAIN_MP_OK);
+    assert_true(prior[6].dry_done && prior[6].dry_reason == CHAIN_MP_OK);
+    assert_int_equal(s.capped, 1);
+    assert_int_equal(s.ran, 1);
+    assert_int_equal(s.skipped, 2);
+    /* Entries 2 and 4 were paid; entry 5 was refused, once before the wave
+     * and once after the wave gave back what it did not use; entry 6, after
+     * it, was never asked for (entry order). */
+    assert_int_equal(s.takes, 4);
+    assert_int_equal(s.taken, capped_want + 50000);
+    assert_int_equal(s.gives, 2);
+    assert_int_equal(chain_mempool_count(f->mp), 0);
+
+    /* Admission with the priors: no new dry run, step 4 again. */
+    /* Entries 5 and 6 follow a gap (entry 4 was refused): queued. */
+    int want[N] = {CHAIN_MP_BAD_SIGNATURE, CHAIN_MP_OK, CHAIN_MP_OK, CHAIN_MP_NONCE_TOO_LOW,
+                   CHAIN_MP_EXEC_FAILED,   CHAIN_MP_OK, CHAIN_MP_OK};
+    for (int i = 0; i < N; i++) {
+        int rc = admit(f, &txs[i], &s, UINT64_MAX, &prior[i], &err);
+        if (rc != want[i])
+            fail_msg("entry %d: got %s (%s), want %s", i, chain_mempool_reason_token(rc), err.msg,
+                     chain_mempool_reason_token(want[i]));
+        assert_int_equal(paid(&s), 0);
+    }
+    assert_int_equal(chain_mempool_count(f->mp), 4);
 }
 
 /* chain_admit_check alone: the steps a caller may run on threads. */
@@ -448,6 +560,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dry_run_budget, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prior, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prepare, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_ctx, setup, teardown),
     };
