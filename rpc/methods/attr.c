@@ -200,14 +200,13 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
 
 /* ---- loading --------------------------------------------------------- */
 
-int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val, size_t *vlen,
-                  rpc_error *e)
+int rpc_attr_load(rpc_env *env, char kind, uint64_t id, uint8_t **val, size_t *vlen, rpc_error *e)
 {
     uint8_t k[9];
     chain_key_id(k, kind, id);
     util_err ue = {0};
     *val = NULL;
-    int rc = chain_store_state_get(api->store, k, sizeof k, val, vlen, &ue);
+    int rc = chain_store_state_get(env->store, k, sizeof k, val, vlen, &ue);
     if (rc && rc != UTIL_ENOTFOUND) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     return rc;
 }
@@ -261,11 +260,11 @@ static const kind K_MODEL = {CHAIN_SK_MODEL, "model", model_value};
 static const kind K_RECORD = {CHAIN_SK_RECORD, "attribution record", record_value};
 
 /* The object, or NULL with *e set: -32001 when absent. */
-static json_t *get_one(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error *e)
+static json_t *get_one(rpc_env *env, const kind *k, uint64_t id, rpc_error *e)
 {
     uint8_t *v;
     size_t n;
-    int rc = rpc_attr_load(api, k->k, id, &v, &n, e);
+    int rc = rpc_attr_load(env, k->k, id, &v, &n, e);
     if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s %llu not found", k->what,
                         (unsigned long long)id);
@@ -316,7 +315,7 @@ typedef struct list_req {
 } list_req;
 
 typedef struct pager {
-    rpc_chain_api *api;
+    rpc_env *env;
     const list_req *q;
     size_t n;
     json_t *items;
@@ -339,7 +338,7 @@ static int page_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t 
         item = p->q->k->val(val, vlen, p->e);
     } else {
         uint64_t id = util_get_u64be(key + klen - 8);
-        item = get_one(p->api, p->q->k, id, p->e);
+        item = get_one(p->env, p->q->k, id, p->e);
         if (!item && p->e->code == RPC_NOT_FOUND)
             rpc_fail(p->e, RPC_INTERNAL_ERROR, NULL, "index names %s %llu, which does not exist",
                      p->q->k->what, (unsigned long long)id);
@@ -355,13 +354,13 @@ static int page_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t 
     return 0;
 }
 
-static json_t *run_list(rpc_chain_api *api, const list_req *q, rpc_error *e)
+static json_t *run_list(rpc_env *env, const list_req *q, rpc_error *e)
 {
-    pager p = {.api = api, .q = q, .items = json_array(), .e = e};
+    pager p = {.env = env, .q = q, .items = json_array(), .e = e};
     if (!p.items) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     util_err ue = {0};
     /* One more than the page, to know whether a next page exists. */
-    int rc = chain_store_scan(api->store, q->prefix, q->plen, q->clen ? q->cursor : NULL, q->clen,
+    int rc = chain_store_scan(env->store, q->prefix, q->plen, q->clen ? q->cursor : NULL, q->clen,
                               q->desc, q->limit + 1, page_visit, &p, &ue);
     if (rc || p.failed) {
         json_decref(p.items);
@@ -479,11 +478,11 @@ bad:;
 }
 
 /* -32001 unless the object exists, so a typo in a filter is not an empty list. */
-static int must_exist(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error *e)
+static int must_exist(rpc_env *env, const kind *k, uint64_t id, rpc_error *e)
 {
     uint8_t *v;
     size_t n;
-    int rc = rpc_attr_load(api, k->k, id, &v, &n, e);
+    int rc = rpc_attr_load(env, k->k, id, &v, &n, e);
     free(v);
     if (rc == UTIL_ENOTFOUND)
         rpc_fail(e, RPC_NOT_FOUND, NULL, "%s %llu not found", k->what, (unsigned long long)id);
@@ -563,7 +562,7 @@ static json_t *m_contributor_impact(void *ctx, json_t *params, rpc_error *e)
     return rpc_attr_impact(ctx, params, e);
 }
 
-int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api)
+int rpc_methods_attr_register(rpc_dispatch *d, rpc_env *env)
 {
     static const struct {
         const char *name;
@@ -580,6 +579,6 @@ int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api)
         {"contributor_impact", m_contributor_impact},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;
     return rpc_attr_describe(d);
 }

@@ -70,7 +70,7 @@ static int visit_payout(void *ctx, const uint8_t *key, size_t klen, const uint8_
 
 typedef struct contrib_scan {
     scan s;
-    rpc_chain_api *api;
+    rpc_env *env;
     rpc_error *e;
 } contrib_scan;
 
@@ -89,7 +89,7 @@ static int visit_contrib(void *ctx, const uint8_t *key, size_t klen, const uint8
     uint8_t *v;
     size_t n;
     chain_contribution c;
-    int rc = rpc_attr_load(cs->api, CHAIN_SK_CONTRIB, id, &v, &n, cs->e);
+    int rc = rpc_attr_load(cs->env, CHAIN_SK_CONTRIB, id, &v, &n, cs->e);
     if (rc == 0 && chain_contribution_decode(&c, v, n)) rc = UTIL_EIO;
     free(v);
     if (rc) {
@@ -122,13 +122,13 @@ static int cmp_contrib_datanet(const void *a, const void *b)
     return x->datanet < y->datanet ? -1 : x->datanet > y->datanet;
 }
 
-static void name_of(rpc_chain_api *api, char kind, uint64_t id, char out[CHAIN_NAME_MAX + 1])
+static void name_of(rpc_env *env, char kind, uint64_t id, char out[CHAIN_NAME_MAX + 1])
 {
     uint8_t *v;
     size_t n;
     rpc_error e = {0};
     out[0] = 0;
-    if (rpc_attr_load(api, kind, id, &v, &n, &e) == 0) {
+    if (rpc_attr_load(env, kind, id, &v, &n, &e) == 0) {
         if (kind == CHAIN_SK_MODEL) {
             chain_model m;
             if (chain_model_decode(&m, v, n) == 0) memcpy(out, m.name, sizeof m.name);
@@ -147,7 +147,7 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-static json_t *by_model(rpc_chain_api *api, payout_row *rows, size_t n, uint64_t role_sum[3])
+static json_t *by_model(rpc_env *env, payout_row *rows, size_t n, uint64_t role_sum[3])
 {
     payout_row *c = malloc((n ? n : 1) * sizeof *c);
     json_t *out = json_array();
@@ -168,7 +168,7 @@ static json_t *by_model(rpc_chain_api *api, payout_row *rows, size_t n, uint64_t
             last_record = c[j].record;
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, CHAIN_SK_MODEL, c[i].model, name);
+        name_of(env, CHAIN_SK_MODEL, c[i].model, name);
         if (json_array_append_new(
                 out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)c[i].model, "name",
                                name, "records", (json_int_t)records, "payouts", (json_int_t)(j - i),
@@ -184,7 +184,7 @@ oom:
     return NULL;
 }
 
-static json_t *by_datanet(rpc_chain_api *api, contrib_row *rows, size_t n)
+static json_t *by_datanet(rpc_env *env, contrib_row *rows, size_t n)
 {
     json_t *out = json_array();
     if (!out) return NULL;
@@ -198,7 +198,7 @@ static json_t *by_datanet(rpc_chain_api *api, contrib_row *rows, size_t n)
             earned = sat_add(earned, rows[j].earned);
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, CHAIN_SK_DATANET, rows[i].datanet, name);
+        name_of(env, CHAIN_SK_DATANET, rows[i].datanet, name);
         if (json_array_append_new(out,
                                   json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "datanet",
                                             (json_int_t)rows[i].datanet, "name", name,
@@ -235,7 +235,7 @@ static json_t *recent(const payout_row *rows, size_t n, size_t max)
     return out;
 }
 
-json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
+json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
 {
     chain_addr a;
     uint64_t nrecent = RPC_ATTR_IMPACT_RECENT_DEFAULT;
@@ -255,7 +255,7 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
     memset(&ct, 0, sizeof ct);
     chain_key_contributor(k, &a);
     util_err ue = {0};
-    int rc = chain_store_state_get(api->store, k, sizeof k, &v, &vl, &ue);
+    int rc = chain_store_state_get(env->store, k, sizeof k, &v, &vl, &ue);
     if (rc == 0 && chain_contributor_decode(&ct, v, vl)) rc = UTIL_EIO;
     free(v);
     if (rc && rc != UTIL_ENOTFOUND)
@@ -270,11 +270,11 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
     scan ps = {.plen = ppl, .rowsize = sizeof(payout_row)};
     /* Newest first: record ids grow with time. One more than the cap tells
      * whether older payouts exist. */
-    rc = chain_store_scan(api->store, pp, ppl, NULL, 0, 1, RPC_ATTR_IMPACT_SCAN_MAX + 1,
+    rc = chain_store_scan(env->store, pp, ppl, NULL, 0, 1, RPC_ATTR_IMPACT_SCAN_MAX + 1,
                           visit_payout, &ps, &ue);
-    contrib_scan cs = {.s = {.plen = cpl, .rowsize = sizeof(contrib_row)}, .api = api, .e = e};
+    contrib_scan cs = {.s = {.plen = cpl, .rowsize = sizeof(contrib_row)}, .env = env, .e = e};
     if (!rc && !ps.bad)
-        rc = chain_store_scan(api->store, cp, cpl, NULL, 0, 0, RPC_ATTR_IMPACT_SCAN_MAX + 1,
+        rc = chain_store_scan(env->store, cp, cpl, NULL, 0, 0, RPC_ATTR_IMPACT_SCAN_MAX + 1,
                               visit_contrib, &cs, &ue);
     if (rc) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
@@ -287,8 +287,8 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
 
     uint64_t role_sum[3] = {0, 0, 0};
     jr = recent(ps.rows, ps.n, (size_t)nrecent);
-    jm = by_model(api, ps.rows, ps.n, role_sum);
-    jd = by_datanet(api, cs.s.rows, cs.s.n);
+    jm = by_model(env, ps.rows, ps.n, role_sum);
+    jd = by_datanet(env, cs.s.rows, cs.s.n);
     if (!jr || !jm || !jd) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rpc/methods/methods.h"
 #include "rpc/params.h"
 #include "util/bytes.h"
 #include "util/hex.h"
@@ -70,8 +71,8 @@ static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
 
 static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     rpc_block_ref ref;
     size_t limit;
     const char *order = "asc";
@@ -118,8 +119,8 @@ static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     uint8_t txid[32];
     if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
         return NULL;
@@ -128,7 +129,7 @@ static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
     util_err ue = {0};
     int rc = chain_store_tx_location(st, txid, &height, &index, &ue);
     if (rc == UTIL_ENOTFOUND) {
-        int pending = chain_mempool_get(api->chain->mempool, txid) != NULL;
+        int pending = chain_mempool_get(env->mempool, txid) != NULL;
         return rpc_fail(e, RPC_NOT_FOUND,
                         json_pack("{s:s}", "reason", pending ? "pending" : "unknown"),
                         pending ? "no receipt yet: the transaction is in the mempool"
@@ -222,8 +223,8 @@ static int cache_load(chain_store *st, block_cache *c, uint64_t height, util_err
 
 static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     chain_addr a;
     size_t limit;
     uint8_t cursor[TX_CURSOR_LEN] = {0};
@@ -346,10 +347,10 @@ static json_t *m_estimate_gas(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    chain_mempool *mp = api->chain->mempool;
-    const chain_mempool_cfg *c = &api->mempool;
+    chain_mempool *mp = env->mempool;
+    const chain_mempool_cfg *c = &env->mempool_cfg;
     return json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I}", "count", (json_int_t)chain_mempool_count(mp),
         "queued", (json_int_t)chain_mempool_queued(mp), "bytes",
@@ -367,9 +368,9 @@ static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    const chain_genesis *g = api->chain->genesis;
+    const chain_genesis *g = env->genesis;
     char when[32] = "";
     time_t t = (time_t)(g->genesis_time_ms / 1000);
     struct tm tm;
@@ -398,7 +399,7 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         rpc_json_u64str(supply));
 }
 
-int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api)
+int rpc_methods_queries_register(rpc_dispatch *d, rpc_env *env)
 {
     static const struct {
         const char *name;
@@ -410,6 +411,6 @@ int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api)
         {"node_peers", m_node_peers},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;
     return 0;
 }
