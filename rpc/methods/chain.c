@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/crypto/hash.h"
+#include "chain/state/objects.h"
 #include "rpc/methods/methods.h"
 #include "rpc/methods/attr.h"
 #include "rpc/params.h"
@@ -179,50 +179,39 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
     chain_addr a;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
-    uint8_t key[CHAIN_ACCOUNT_KEY_LEN], path[32], *val = NULL;
-    size_t vl = 0;
-    chain_account_key(key, &a);
-    chain_sha256(path, key, sizeof key);
-    util_err ue = {0};
-    int rc = chain_store_state_get(env->store, key, sizeof key, &val, &vl, &ue);
-    if (rc && rc != UTIL_ENOTFOUND) return fail_err(e, &ue);
-    chain_smt_proof *proof = malloc(sizeof *proof);
-    if (!proof) {
-        free(val);
-        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-    }
+    chain_account_proof *ap = malloc(sizeof *ap); /* about 8 KiB of siblings */
+    if (!ap) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     json_t *out = NULL;
     util_buf pb, hb;
     util_buf_init(&pb);
     util_buf_init(&hb);
+    util_err ue = {0};
     const chain_header *h = chain_store_head_header(env->store);
     uint8_t hid[32];
     chain_store_head_id(env->store, hid);
-    if (chain_store_prove(env->store, key, sizeof key, proof, &ue)) {
+    if (chain_store_prove_account(env->store, &a, ap, &ue)) {
         fail_err(e, &ue);
         goto out;
     }
-    if (chain_smt_proof_encode(proof, &pb) || chain_header_encode(h, &hb)) {
+    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb)) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
-    chain_account acc;
     json_t *jacc = json_null(), *jval = json_null();
-    if (val && chain_account_decode(&acc, val, vl) == 0) {
-        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(acc.balance), "nonce",
-                         (json_int_t)acc.nonce);
-        jval = rpc_json_hex(val, vl);
+    if (ap->exists) {
+        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(ap->account.balance), "nonce",
+                         (json_int_t)ap->account.nonce);
+        jval = rpc_json_hex(ap->value, sizeof ap->value);
     }
     out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
-                    "stateKey", rpc_json_hex(key, sizeof key), "path", rpc_json_hex(path, 32),
-                    "account", jacc, "value", jval, "proof", rpc_json_hex(pb.data, pb.len),
-                    "header", rpc_json_header(h), "headerRaw", rpc_json_hex(hb.data, hb.len),
-                    "headerHash", rpc_json_hex(hid, 32));
+                    "stateKey", rpc_json_hex(ap->key, sizeof ap->key), "path",
+                    rpc_json_hex(ap->path, 32), "account", jacc, "value", jval, "proof",
+                    rpc_json_hex(pb.data, pb.len), "header", rpc_json_header(h), "headerRaw",
+                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32));
 out:
     util_buf_free(&pb);
     util_buf_free(&hb);
-    free(proof);
-    free(val);
+    free(ap);
     return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "chain/exec/contract.h"
 #include "chain/crypto/hash.h"
+#include "chain/state/objects.h"
 #include "rpc/methods/methods.h"
 #include "rpc/params.h"
 
@@ -13,11 +14,10 @@ static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)
     chain_addr a;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
-    uint8_t k[21], *code = NULL, h[32];
+    uint8_t *code = NULL, h[32];
     size_t len = 0;
     util_err ue = {0};
-    chain_key_code(k, &a);
-    int rc = chain_store_state_get(env->store, k, sizeof k, &code, &len, &ue);
+    int rc = chain_store_get_code(env->store, &a, &code, &len, &ue);
     if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_NOT_FOUND, NULL, "no contract at that address");
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
@@ -128,20 +128,15 @@ static json_t *m_contract_storage(void *ctx, json_t *params, rpc_error *e)
 {
     rpc_env *env = ctx;
     chain_addr a;
-    uint8_t key[32], k[53], *v = NULL;
-    size_t vl = 0;
+    uint8_t key[32], val[32];
     if (rpc_param_count(params, 2, 2, e) || rpc_param_addr(params, 0, "address", &a, e) ||
         rpc_param_hash32(params, 1, "key", key, e))
         return NULL;
-    chain_key_storage(k, &a, key);
     util_err ue = {0};
-    int rc = chain_store_state_get(env->store, k, sizeof k, &v, &vl, &ue);
-    uint8_t zero[32] = {0};
-    if (rc == UTIL_ENOTFOUND) return rpc_json_hex(zero, 32);
-    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
-    json_t *out = rpc_json_hex(v, vl);
-    free(v);
-    return out;
+    /* An absent word reads as zero. */
+    if (chain_store_get_storage(env->store, &a, key, val, &ue))
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    return rpc_json_hex(val, 32);
 }
 
 int rpc_methods_contract_register(rpc_dispatch *d, rpc_env *env)
