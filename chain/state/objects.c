@@ -10,6 +10,28 @@
 #include "chain/crypto/hash.h"
 #include "util/bytes.h"
 
+/* --- blocks ------------------------------------------------------------------ */
+
+int chain_store_get_block_summary(chain_store *st, const uint8_t id[32], chain_header *h,
+                                  uint64_t *ntx, size_t *size, util_err *err)
+{
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    int rc = chain_store_get_block_bytes(st, id, &raw, &n, err);
+    if (rc) return rc;
+    /* A block's encoding: header | ntx varint | transactions. */
+    util_rd r;
+    util_rd_init(&r, raw, n);
+    util_err ue = {0};
+    *ntx = 0;
+    if (chain_header_read(h, &r, &ue) || util_rd_varint(&r, ntx, CHAIN_BLOCK_MAX_TXS))
+        rc = util_err_set(err, UTIL_EIO, "stored block does not decode");
+    else
+        *size = n;
+    free(raw);
+    return rc;
+}
+
 /* --- accounts and contracts ------------------------------------------------ */
 
 int chain_store_prove_account(chain_store *st, const chain_addr *a, chain_account_proof *out,

@@ -3,7 +3,7 @@
  * or storage word, a datanet, a contribution, a model, an attribution record,
  * a contributor's totals, a page of one attribution list or an address's
  * payouts, and get structs back; the keys are built and the values decoded
- * here, through chain/state/dbkey.h and chain/types/attr.h, never by them.
+ * here, through chain/state/dbkey.h and chain/types/, never by them.
  *
  * All of these read the committed head and are safe from any thread, like
  * the store's other reads. Missing objects are UTIL_ENOTFOUND (with a
@@ -21,6 +21,15 @@
 #include "chain/state/store.h"
 #include "chain/types/attr.h"
 #include "util/err.h"
+
+/* --- blocks ------------------------------------------------------------------ */
+
+/* A block's header, transaction count and encoded size, decoding only the
+ * header, so a page of large blocks stays cheap. 0, UTIL_ENOTFOUND, UTIL_EIO
+ * ("stored block does not decode"), or an error of the store. */
+OL_MUST_CHECK int chain_store_get_block_summary(chain_store *st, const uint8_t id[32],
+                                                chain_header *h, uint64_t *ntx, size_t *size,
+                                                util_err *err);
 
 /* --- accounts and contracts ------------------------------------------------ */
 

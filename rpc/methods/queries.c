@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain/state/objects.h"
 #include "rpc/methods/methods.h"
 #include "rpc/params.h"
 #include "util/bytes.h"
@@ -37,36 +38,27 @@ static int page_limit(json_t *params, size_t i, size_t *out, rpc_error *e)
 
 /* --- chain_getBlockRange ------------------------------------------------ */
 
-/* A block's summary from its stored bytes: only the header and the tx count
- * are decoded, so a page of large blocks stays cheap. */
+/* A block's summary: only the header and the tx count are decoded, so a page
+ * of large blocks stays cheap. */
 static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
 {
     uint8_t id[32];
     util_err ue = {0};
     if (chain_store_block_id_at(st, height, id, &ue)) return store_fail(e, &ue);
-    struct {
-        uint8_t *p;
-        size_t n;
-    } raw = {0};
-    int rc = chain_store_get_block_bytes(st, id, &raw.p, &raw.n, &ue);
+    chain_header h;
+    uint64_t ntx = 0;
+    size_t size = 0;
+    int rc = chain_store_get_block_summary(st, id, &h, &ntx, &size, &ue);
     if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu missing from the store",
                         (unsigned long long)height);
-    if (rc) return store_fail(e, &ue);
-    util_rd r;
-    util_rd_init(&r, raw.p, raw.n);
-    chain_header h;
-    uint64_t ntx = 0;
-    json_t *out = NULL;
-    if (chain_header_read(&h, &r, &ue) || util_rd_varint(&r, &ntx, CHAIN_BLOCK_MAX_TXS))
-        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "stored block %llu does not decode",
-                 (unsigned long long)height);
-    else
-        out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id, 32), "height",
-                        (json_int_t)height, "txCount", (json_int_t)ntx, "size", (json_int_t)raw.n,
-                        "header", rpc_json_header(&h));
-    free(raw.p);
-    return out;
+    if (rc)
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu: %s", (unsigned long long)height,
+                        ue.msg);
+    json_t *out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id, 32), "height",
+                            (json_int_t)height, "txCount", (json_int_t)ntx, "size",
+                            (json_int_t)size, "header", rpc_json_header(&h));
+    return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
 static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)

@@ -3,7 +3,8 @@
  * writes them), then read back as objects: attribution objects and their
  * absence or corruption, contributor totals, the paged lists with their
  * cursors and "more" flag, an address's payouts newest first, contract code
- * and storage, and an account's proof against the committed root. */
+ * and storage, a block's summary, and an account's proof against the
+ * committed root. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -474,6 +475,37 @@ static void test_contract_reads(void **state)
     assert_int_equal(chain_store_get_storage(g_st, &g_contract, key, val, &err), UTIL_EIO);
 }
 
+/* The summary agrees with the whole block, for the genesis block (which
+ * holds no transactions here either) and the head. */
+static void test_block_summary(void **state)
+{
+    (void)state;
+    util_err err = {0};
+    for (uint64_t height = 0; height <= 1; height++) {
+        uint8_t id[32];
+        assert_int_equal(chain_store_block_id_at(g_st, height, id, &err), 0);
+        chain_block b;
+        size_t size = 0, ssize = 0;
+        assert_int_equal(chain_store_get_block(g_st, id, &b, &size, &err), 0);
+        chain_header h;
+        uint64_t ntx = 99;
+        assert_int_equal(chain_store_get_block_summary(g_st, id, &h, &ntx, &ssize, &err), 0);
+        assert_int_equal(h.height, height);
+        assert_memory_equal(h.state_root, b.h.state_root, 32);
+        assert_memory_equal(h.parent, b.h.parent, 32);
+        assert_int_equal(ntx, b.ntx);
+        assert_int_equal(ssize, size);
+        chain_block_free(&b);
+    }
+    uint8_t nope[32];
+    memset(nope, 0x5a, sizeof nope);
+    chain_header h;
+    uint64_t ntx;
+    size_t size;
+    assert_int_equal(chain_store_get_block_summary(g_st, nope, &h, &ntx, &size, &err),
+                     UTIL_ENOTFOUND);
+}
+
 static void test_account_proof(void **state)
 {
     (void)state;
@@ -518,6 +550,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lists_broken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payouts_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contract_reads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_block_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_account_proof, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
