@@ -15,10 +15,8 @@
 #include "rpc/explorer/explorer.h"
 #include "rpc/transport/http.h"
 #include "rpc/jsonrpc.h"
-#include "rpc/methods/methods.h"
-#include "rpc/methods/queries.h"
+#include "rpc/methods/env.h"
 #include "rpc/methods/metrics.h"
-#include "rpc/methods/openrpc.h"
 #include "rpc/methods/subs.h"
 #include "util/amount.h"
 #include "util/env.h"
@@ -100,17 +98,13 @@ static size_t flush_mempool(void *ctx)
     size_t dropped = chain_mempool_count(n->mempool);
     chain_mempool_free(n->mempool);
     n->mempool = fresh;
-    n->api.mempool = fresh;
+    n->rpc_env.mempool = fresh;
     return dropped;
 }
 
 int node_register_rpc(node *n, rpc_dispatch *d)
 {
-    if (rpc_methods_chain_register(d, &n->api) ||
-        rpc_methods_queries_register(d, &n->queries_api) || rpc_subs_register(d, n->subs) ||
-        rpc_methods_admin_register(d, &n->admin_api) || rpc_openrpc_register(d))
-        return -1;
-    return 0;
+    return rpc_methods_register(d, &n->rpc_env);
 }
 
 static char *dup_text(const char *s, size_t *len)
@@ -322,17 +316,19 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto fail;
     }
-    n->api = (rpc_chain_api){.store = n->store,
-                             .genesis = &n->genesis,
-                             .mempool = n->mempool,
-                             .submit_tx = node_submit_tx,
-                             .batch_tx = node_batch_tx,
-                             .vm_begin = node_vm_begin,
-                             .vm_end = node_vm_end,
-                             .ctx = n};
-    n->queries_api = (rpc_queries_api){.chain = &n->api, .mempool = n->mempool_cfg};
-    n->admin_api = (rpc_admin_api){.mempool_flush = flush_mempool, .ctx = n};
     n->subs = rpc_subs_new();
+    /* No peer-to-peer layer yet: p2p_status and p2p_peers stay NULL. */
+    n->rpc_env = (rpc_env){.store = n->store,
+                           .genesis = &n->genesis,
+                           .mempool = n->mempool,
+                           .mempool_cfg = n->mempool_cfg,
+                           .subs = n->subs,
+                           .submit_tx = node_submit_tx,
+                           .batch_tx = node_batch_tx,
+                           .vm_begin = node_vm_begin,
+                           .vm_end = node_vm_end,
+                           .mempool_flush = flush_mempool,
+                           .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
         rc = util_err_set(err, UTIL_ENOMEM, "registering RPC methods failed");

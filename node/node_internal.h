@@ -10,8 +10,7 @@
 #include "chain/mempool/mempool.h"
 #include "chain/state/store.h"
 #include "node/node.h"
-#include "rpc/methods/methods.h"
-#include "rpc/methods/queries.h"
+#include "rpc/methods/env.h"
 #include "util/err.h"
 
 /* The dry run of a transaction on admission (chain/exec/admit.h) stops after
@@ -52,9 +51,7 @@ struct node {
     struct rpc_http *http;
     struct rpc_subs *subs;
     struct rpc_metrics *metrics;
-    rpc_chain_api api;
-    rpc_queries_api queries_api;
-    rpc_admin_api admin_api;
+    rpc_env rpc_env; /* what the RPC methods see of this node */
     chain_mempool_cfg mempool_cfg;
     uint64_t last_commit_ns; /* monotonic time of the last commit, 0 before the first */
     atomic_int running;      /* the loop runs: /health answers 200 */
@@ -115,9 +112,9 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
 void node_tx_admitted(node *n, const chain_tx *tx);
 
 /* Registers every JSON-RPC method family the node serves on d (the chain,
- * contract, subscription, admin and discovery methods). n->api, n->queries_api,
- * n->admin_api and n->subs must be set up. 0 or -1. The unit test of
- * rpc_discover and docs/rpc.md iterates the table this builds. */
+ * contract, subscription, admin and discovery methods) with n->rpc_env,
+ * which must be set up. 0 or -1. The unit test of rpc_discover and
+ * docs/rpc.md iterates the table this builds. */
 OL_MUST_CHECK int node_register_rpc(node *n, struct rpc_dispatch *d);
 
 /* The node's GET routes (rpc_http_get_fn): /health (200 once the loop runs,
@@ -137,7 +134,7 @@ OL_MUST_CHECK chain_tx *node_batch_tx(void *ctx, const json_t *param);
 /* Admits a decoded transaction (docs/mempool.md, "Admission order"); its VM
  * work is charged to call's budgets. Returns a chain_mempool reason. */
 OL_MUST_CHECK int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, util_err *err);
-/* rpc_chain_api.vm_begin / vm_end: node_unlock_all / node_relock. */
+/* rpc_env.vm_begin / vm_end: node_unlock_all / node_relock. */
 OL_MUST_CHECK unsigned node_vm_begin(void *ctx);
 void node_vm_end(void *ctx, unsigned token);
 

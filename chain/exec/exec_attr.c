@@ -7,6 +7,7 @@
 #include "chain/exec/exec_internal.h"
 #include "chain/crypto/hash.h"
 #include "chain/state/dbkey.h"
+#include "chain/state/objects.h"
 #include "util/amount.h"
 
 #define FAIL(err, code, ...) util_err_set(err, code, __VA_ARGS__)
@@ -426,11 +427,10 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
             }
             if ((rc = save_contributor(ex, &p->recipient, &ct, err))) goto out;
         }
-        uint8_t seq[2] = {(uint8_t)(i >> 8), (uint8_t)i}, val[25];
-        util_put_u64le(val, m.id);
-        util_put_u64le(val + 8, p->contribution);
-        val[16] = p->role;
-        util_put_u64le(val + 17, p->amount);
+        uint8_t seq[2] = {(uint8_t)(i >> 8), (uint8_t)i}, val[CHAIN_PAYOUT_IXVAL_LEN];
+        chain_payout_entry pe = {
+            .model = m.id, .contribution = p->contribution, .role = p->role, .amount = p->amount};
+        chain_payout_ixval_encode(val, &pe);
         if ((rc = index_put(ex, CHAIN_IX_PAYOUT_BY_RECIPIENT, p->recipient.b, CHAIN_ADDR_LEN,
                             rec.id, seq, 2, val, sizeof val, err)))
             goto out;

@@ -13,9 +13,9 @@ static const char *level_name(int l)
 
 static json_t *m_flush(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
 {
-    rpc_admin_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    size_t n = api->mempool_flush(api->ctx);
+    size_t n = env->mempool_flush(env->ctx);
     LOG_WARN("rpc", "admin_mempoolFlush: %zu transactions dropped", n);
     return json_pack("{s:I}", "removed", (json_int_t)n);
 }
@@ -35,10 +35,10 @@ static json_t *m_log_level(void *ctx, const rpc_call *call, json_t *params, rpc_
     return json_pack("{s:s,s:s}", "previous", level_name(prev), "level", level_name(l));
 }
 
-int rpc_methods_admin_register(rpc_dispatch *d, rpc_admin_api *api)
+int rpc_methods_admin_register(rpc_dispatch *d, rpc_env *env)
 {
-    if (rpc_dispatch_add_ex(d, "admin_mempoolFlush", m_flush, api, RPC_METHOD_ADMIN) ||
-        rpc_dispatch_add_ex(d, "admin_setLogLevel", m_log_level, api, RPC_METHOD_ADMIN))
+    if (rpc_dispatch_add_ex(d, "admin_mempoolFlush", m_flush, env, RPC_METHOD_ADMIN) ||
+        rpc_dispatch_add_ex(d, "admin_setLogLevel", m_log_level, env, RPC_METHOD_ADMIN))
         return -1;
     return 0;
 }

@@ -1,9 +1,8 @@
-/* Attribution JSON-RPC methods: single objects and paged lists. Lists walk
- * either the state entries of one kind themselves (chain_dbkey_state_kind) or
- * an explorer index (chain_dbkey_index_prefix) whose keys end with the listed
- * object's id;
- * the cursor is the store key of the last item returned, so a page never
- * skips or repeats entries however the store grows in between. */
+/* Attribution JSON-RPC methods: single objects and paged lists, read through
+ * chain/state/objects.h. A list is every object of one kind or the objects an
+ * explorer index names (chain_attr_list); the cursor is the position of the
+ * last item returned, so a page never skips or repeats entries however the
+ * store grows in between. */
 #include "rpc/methods/attr.h"
 
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "rpc/params.h"
 #include "util/hex.h"
 
+/* A cursor as clients send it: longer ones are refused before decoding. */
 #define KEY_MAX 64
 
 static const char *status_name(uint8_t s)
@@ -200,177 +200,104 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
 
 /* ---- loading --------------------------------------------------------- */
 
-int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val, size_t *vlen,
-                  rpc_error *e)
+/* The JSON of an object read by chain/state/objects.h. */
+static json_t *obj_json(const chain_attr_obj *o)
 {
-    uint8_t k[9];
-    chain_key_id(k, kind, id);
-    util_err ue = {0};
-    *val = NULL;
-    int rc = chain_store_state_get(api->store, k, sizeof k, val, vlen, &ue);
-    if (rc && rc != UTIL_ENOTFOUND) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
-    return rc;
+    switch (o->kind) {
+    case CHAIN_SK_DATANET: return rpc_json_datanet(&o->u.datanet);
+    case CHAIN_SK_CONTRIB: return rpc_json_contribution(&o->u.contribution);
+    case CHAIN_SK_MODEL: return rpc_json_model(&o->u.model);
+    case CHAIN_SK_RECORD: return rpc_json_record(&o->u.record);
+    default: return NULL;
+    }
 }
-
-typedef json_t *(*value_fn)(const uint8_t *v, size_t n, rpc_error *e);
-
-static json_t *corrupt(rpc_error *e, const char *what)
-{
-    return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "stored %s does not decode", what);
-}
-
-static json_t *datanet_value(const uint8_t *v, size_t n, rpc_error *e)
-{
-    chain_datanet d;
-    if (chain_datanet_decode(&d, v, n)) return corrupt(e, "datanet");
-    return rpc_json_datanet(&d);
-}
-
-static json_t *contribution_value(const uint8_t *v, size_t n, rpc_error *e)
-{
-    chain_contribution c;
-    if (chain_contribution_decode(&c, v, n)) return corrupt(e, "contribution");
-    return rpc_json_contribution(&c);
-}
-
-static json_t *model_value(const uint8_t *v, size_t n, rpc_error *e)
-{
-    chain_model m;
-    if (chain_model_decode(&m, v, n)) return corrupt(e, "model");
-    return rpc_json_model(&m);
-}
-
-static json_t *record_value(const uint8_t *v, size_t n, rpc_error *e)
-{
-    chain_record r;
-    if (chain_record_decode(&r, v, n)) return corrupt(e, "attribution record");
-    json_t *out = rpc_json_record(&r);
-    chain_record_free(&r);
-    return out;
-}
-
-typedef struct kind {
-    char k;
-    const char *what;
-    value_fn val;
-} kind;
-
-static const kind K_DATANET = {CHAIN_SK_DATANET, "datanet", datanet_value};
-static const kind K_CONTRIB = {CHAIN_SK_CONTRIB, "contribution", contribution_value};
-static const kind K_MODEL = {CHAIN_SK_MODEL, "model", model_value};
-static const kind K_RECORD = {CHAIN_SK_RECORD, "attribution record", record_value};
 
 /* The object, or NULL with *e set: -32001 when absent. */
-static json_t *get_one(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error *e)
+static json_t *get_one(rpc_env *env, char kind, uint64_t id, rpc_error *e)
 {
-    uint8_t *v;
-    size_t n;
-    int rc = rpc_attr_load(api, k->k, id, &v, &n, e);
-    if (rc == UTIL_ENOTFOUND)
-        return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s %llu not found", k->what,
-                        (unsigned long long)id);
-    if (rc) return NULL;
-    json_t *out = k->val(v, n, e);
-    free(v);
-    return out;
+    chain_attr_obj o;
+    util_err ue = {0};
+    int rc = chain_store_get_attr(env->store, kind, id, &o, &ue);
+    if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
+    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    json_t *out = obj_json(&o);
+    chain_attr_obj_free(&o);
+    return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
-static json_t *get_method(void *ctx, json_t *params, rpc_error *e, const kind *k)
+static json_t *get_method(void *ctx, json_t *params, rpc_error *e, char kind)
 {
     uint64_t id;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_u64(params, 0, "id", &id, e)) return NULL;
-    return get_one(ctx, k, id, e);
+    return get_one(ctx, kind, id, e);
 }
 
 static json_t *m_datanet_get(void *ctx, json_t *params, rpc_error *e)
 {
-    return get_method(ctx, params, e, &K_DATANET);
+    return get_method(ctx, params, e, CHAIN_SK_DATANET);
 }
 
 static json_t *m_contribution_get(void *ctx, json_t *params, rpc_error *e)
 {
-    return get_method(ctx, params, e, &K_CONTRIB);
+    return get_method(ctx, params, e, CHAIN_SK_CONTRIB);
 }
 
 static json_t *m_model_get(void *ctx, json_t *params, rpc_error *e)
 {
-    return get_method(ctx, params, e, &K_MODEL);
+    return get_method(ctx, params, e, CHAIN_SK_MODEL);
 }
 
 static json_t *m_attribution_get(void *ctx, json_t *params, rpc_error *e)
 {
-    return get_method(ctx, params, e, &K_RECORD);
+    return get_method(ctx, params, e, CHAIN_SK_RECORD);
 }
 
 /* ---- paged lists ----------------------------------------------------- */
 
 typedef struct list_req {
-    uint8_t prefix[KEY_MAX];
-    size_t plen;
-    int from_state; /* state entries of one kind, values the objects; else index keys end in id */
-    const kind *k;
-    uint8_t cursor[KEY_MAX];
+    chain_attr_list list;
+    uint8_t cursor[CHAIN_ATTR_CURSOR_MAX];
     size_t clen; /* 0: from the start */
     size_t limit;
     int desc;
 } list_req;
 
 typedef struct pager {
-    rpc_chain_api *api;
-    const list_req *q;
-    size_t n;
     json_t *items;
-    uint8_t last[KEY_MAX];
+    uint8_t last[CHAIN_ATTR_CURSOR_MAX];
     size_t lastlen;
-    int more, failed;
-    rpc_error *e;
+    int failed;
 } pager;
 
-static int page_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+static int page_visit(void *ctx, const chain_attr_obj *o, const uint8_t *cursor, size_t clen)
 {
     pager *p = ctx;
-    if (klen != p->q->plen + 8) return 0; /* not an entry of this list */
-    if (p->n == p->q->limit) {
-        p->more = 1;
-        return 1;
-    }
-    json_t *item;
-    if (p->q->from_state) {
-        item = p->q->k->val(val, vlen, p->e);
-    } else {
-        uint64_t id = util_get_u64be(key + klen - 8);
-        item = get_one(p->api, p->q->k, id, p->e);
-        if (!item && p->e->code == RPC_NOT_FOUND)
-            rpc_fail(p->e, RPC_INTERNAL_ERROR, NULL, "index names %s %llu, which does not exist",
-                     p->q->k->what, (unsigned long long)id);
-    }
-    if (!item || json_array_append_new(p->items, item)) {
-        if (!p->e->code) rpc_fail(p->e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    json_t *item = obj_json(o);
+    if (!item || json_array_append_new(p->items, item) || clen > sizeof p->last) {
         p->failed = 1;
         return 1;
     }
-    memcpy(p->last, key, klen);
-    p->lastlen = klen;
-    p->n++;
+    memcpy(p->last, cursor, clen);
+    p->lastlen = clen;
     return 0;
 }
 
-static json_t *run_list(rpc_chain_api *api, const list_req *q, rpc_error *e)
+static json_t *run_list(rpc_env *env, const list_req *q, rpc_error *e)
 {
-    pager p = {.api = api, .q = q, .items = json_array(), .e = e};
+    pager p = {.items = json_array()};
     if (!p.items) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     util_err ue = {0};
-    /* One more than the page, to know whether a next page exists. */
-    int rc = chain_store_scan(api->store, q->prefix, q->plen, q->clen ? q->cursor : NULL, q->clen,
-                              q->desc, q->limit + 1, page_visit, &p, &ue);
+    int more = 0;
+    int rc = chain_store_attr_list(env->store, &q->list, q->clen ? q->cursor : NULL, q->clen,
+                                   q->desc, q->limit, page_visit, &p, &more, &ue);
     if (rc || p.failed) {
         json_decref(p.items);
         if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
-        return NULL;
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     }
     json_t *next = json_null();
-    if (p.more) {
-        char hex[2 * KEY_MAX + 1];
+    if (more) {
+        char hex[2 * CHAIN_ATTR_CURSOR_MAX + 1];
         util_hex_encode(hex, p.last, p.lastlen);
         next = json_string(hex);
     }
@@ -388,8 +315,8 @@ static int page_params(json_t *params, size_t i, list_req *q, rpc_error *e)
         uint8_t *raw = NULL;
         size_t n = 0;
         if (rpc_param_str(params, i, "cursor", 2 * KEY_MAX, &c, e)) return -1;
-        if (util_hex_decode_alloc(c, KEY_MAX, &raw, &n) || n != q->plen + 8 ||
-            memcmp(raw, q->prefix, q->plen) != 0) {
+        if (util_hex_decode_alloc(c, KEY_MAX, &raw, &n) ||
+            !chain_attr_list_cursor_ok(&q->list, raw, n)) {
             free(raw);
             rpc_fail(e, RPC_INVALID_PARAMS, NULL,
                      "param %zu (cursor): not a cursor of this list (use the nextCursor of the "
@@ -422,18 +349,6 @@ static int page_params(json_t *params, size_t i, list_req *q, rpc_error *e)
         }
     }
     return 0;
-}
-
-static void state_prefix(list_req *q, char k)
-{
-    q->plen = chain_dbkey_state_kind(q->prefix, k);
-    q->from_state = 1;
-}
-
-static void index_prefix(list_req *q, char ix, const uint8_t *a, size_t alen)
-{
-    q->plen = chain_dbkey_index_prefix(q->prefix, ix, a, alen);
-    q->from_state = 0;
 }
 
 /* A list filter: params[0], an object with one of the keys named in keys
@@ -479,21 +394,23 @@ bad:;
 }
 
 /* -32001 unless the object exists, so a typo in a filter is not an empty list. */
-static int must_exist(rpc_chain_api *api, const kind *k, uint64_t id, rpc_error *e)
+static int must_exist(rpc_env *env, char kind, uint64_t id, rpc_error *e)
 {
-    uint8_t *v;
-    size_t n;
-    int rc = rpc_attr_load(api, k->k, id, &v, &n, e);
-    free(v);
+    chain_attr_obj o;
+    util_err ue = {0};
+    int rc = chain_store_get_attr(env->store, kind, id, &o, &ue);
+    chain_attr_obj_free(&o);
     if (rc == UTIL_ENOTFOUND)
-        rpc_fail(e, RPC_NOT_FOUND, NULL, "%s %llu not found", k->what, (unsigned long long)id);
+        rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
+    else if (rc)
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     return rc ? -1 : 0;
 }
 
 static json_t *m_datanet_list(void *ctx, json_t *params, rpc_error *e)
 {
-    list_req q = {.k = &K_DATANET};
-    state_prefix(&q, CHAIN_SK_DATANET);
+    list_req q;
+    chain_attr_list_all(&q.list, CHAIN_SK_DATANET);
     if (rpc_param_count(params, 0, 3, e) || page_params(params, 0, &q, e)) return NULL;
     return run_list(ctx, &q, e);
 }
@@ -501,19 +418,17 @@ static json_t *m_datanet_list(void *ctx, json_t *params, rpc_error *e)
 static json_t *m_contribution_list(void *ctx, json_t *params, rpc_error *e)
 {
     static const char *const keys[] = {"datanet", "@contributor", NULL};
-    list_req q = {.k = &K_CONTRIB};
+    list_req q;
     int which;
     uint64_t id = 0;
     chain_addr a;
-    uint8_t be[8];
     if (rpc_param_count(params, 1, 4, e) || parse_filter(params, keys, 0, &which, &id, &a, e))
         return NULL;
     if (which == 0) {
-        if (must_exist(ctx, &K_DATANET, id, e)) return NULL;
-        util_put_u64be(be, id);
-        index_prefix(&q, CHAIN_IX_CONTRIB_BY_DATANET, be, 8);
+        if (must_exist(ctx, CHAIN_SK_DATANET, id, e)) return NULL;
+        chain_attr_list_by_id(&q.list, CHAIN_IX_CONTRIB_BY_DATANET, id);
     } else {
-        index_prefix(&q, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, a.b, CHAIN_ADDR_LEN);
+        chain_attr_list_by_addr(&q.list, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, &a);
     }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);
@@ -522,21 +437,19 @@ static json_t *m_contribution_list(void *ctx, json_t *params, rpc_error *e)
 static json_t *m_model_list(void *ctx, json_t *params, rpc_error *e)
 {
     static const char *const keys[] = {"datanet", "@owner", NULL};
-    list_req q = {.k = &K_MODEL};
+    list_req q;
     int which;
     uint64_t id = 0;
     chain_addr a;
-    uint8_t be[8];
     if (rpc_param_count(params, 0, 4, e) || parse_filter(params, keys, 1, &which, &id, &a, e))
         return NULL;
     if (which == 0) {
-        if (must_exist(ctx, &K_DATANET, id, e)) return NULL;
-        util_put_u64be(be, id);
-        index_prefix(&q, CHAIN_IX_MODEL_BY_DATANET, be, 8);
+        if (must_exist(ctx, CHAIN_SK_DATANET, id, e)) return NULL;
+        chain_attr_list_by_id(&q.list, CHAIN_IX_MODEL_BY_DATANET, id);
     } else if (which == 1) {
-        index_prefix(&q, CHAIN_IX_MODEL_BY_OWNER, a.b, CHAIN_ADDR_LEN);
+        chain_attr_list_by_addr(&q.list, CHAIN_IX_MODEL_BY_OWNER, &a);
     } else {
-        state_prefix(&q, CHAIN_SK_MODEL);
+        chain_attr_list_all(&q.list, CHAIN_SK_MODEL);
     }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);
@@ -545,15 +458,14 @@ static json_t *m_model_list(void *ctx, json_t *params, rpc_error *e)
 static json_t *m_attribution_list(void *ctx, json_t *params, rpc_error *e)
 {
     static const char *const keys[] = {"model", "contribution", NULL};
-    list_req q = {.k = &K_RECORD};
+    list_req q;
     int which;
     uint64_t id = 0;
-    uint8_t be[8];
     if (rpc_param_count(params, 1, 4, e) || parse_filter(params, keys, 0, &which, &id, NULL, e))
         return NULL;
-    if (must_exist(ctx, which == 0 ? &K_MODEL : &K_CONTRIB, id, e)) return NULL;
-    util_put_u64be(be, id);
-    index_prefix(&q, which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB, be, 8);
+    if (must_exist(ctx, which == 0 ? CHAIN_SK_MODEL : CHAIN_SK_CONTRIB, id, e)) return NULL;
+    chain_attr_list_by_id(&q.list,
+                          which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB, id);
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);
 }
@@ -563,7 +475,7 @@ static json_t *m_contributor_impact(void *ctx, json_t *params, rpc_error *e)
     return rpc_attr_impact(ctx, params, e);
 }
 
-int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api)
+int rpc_methods_attr_register(rpc_dispatch *d, rpc_env *env)
 {
     static const struct {
         const char *name;
@@ -580,6 +492,6 @@ int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api)
         {"contributor_impact", m_contributor_impact},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;
     return rpc_attr_describe(d);
 }

@@ -2,9 +2,9 @@
  * contribution_get, contribution_list, model_get, model_list,
  * attribution_get, attribution_list and contributor_impact.
  *
- * They read committed state (chain/types/attr.h entries) and the explorer indexes
- * through the store only, with keys built by chain/state/dbkey.h; they never
- * write. Lists are
+ * They read committed state (chain/types/attr.h entries) and the explorer
+ * indexes through chain/state/objects.h, as objects, never keys or bytes;
+ * they never write. Lists are
  * paged: a cursor (opaque string, the "nextCursor" of the previous page) and a
  * limit (default RPC_ATTR_LIMIT_DEFAULT, at most RPC_ATTR_LIMIT_MAX). Shapes
  * and parameters are documented in docs/attribution.md ("JSON-RPC"). */
@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "chain/state/dbkey.h"
+#include "chain/state/objects.h"
 #include "chain/types/attr.h"
 #include "rpc/jsonrpc.h"
 #include "rpc/methods/methods.h"
@@ -26,8 +26,8 @@
 #define RPC_ATTR_IMPACT_SCAN_MAX 10000
 #define RPC_ATTR_IMPACT_RECENT_DEFAULT 10
 
-/* Registers the methods; api is borrowed and must outlive d. 0 or -1. */
-OL_MUST_CHECK int rpc_methods_attr_register(rpc_dispatch *d, rpc_chain_api *api);
+/* Registers the methods; env is borrowed and must outlive d. 0 or -1. */
+OL_MUST_CHECK int rpc_methods_attr_register(rpc_dispatch *d, rpc_env *env);
 
 /* JSON shapes (new references, NULL when memory runs out). */
 OL_MUST_CHECK json_t *rpc_json_datanet(const chain_datanet *d);
@@ -43,10 +43,6 @@ OL_MUST_CHECK int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
 
 /* Private to the rpc attribution files. */
 OL_MUST_CHECK int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods/attr_spec.c) */
-OL_MUST_CHECK json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e);
-/* Loads state entry kind|id (chain_key_id, kind a CHAIN_SK_*) into *val (malloc'd). 0,
- * UTIL_ENOTFOUND, or an error with *e filled. */
-OL_MUST_CHECK int rpc_attr_load(rpc_chain_api *api, char kind, uint64_t id, uint8_t **val,
-                                size_t *vlen, rpc_error *e);
+OL_MUST_CHECK json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e);
 
 #endif

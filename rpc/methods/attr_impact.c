@@ -26,7 +26,7 @@ typedef struct contrib_row {
 } contrib_row;
 
 typedef struct scan {
-    size_t plen, n, cap;
+    size_t n, cap;
     int more, bad;
     void *rows;
     size_t rowsize;
@@ -46,21 +46,14 @@ static int add_row(scan *s, const void *row)
     return 0;
 }
 
-/* CHAIN_IX_PAYOUT_BY_RECIPIENT: addr | record u64be | seq u16be -> model u64le |
- * contribution u64le | role u8 | amount u64le */
-static int visit_payout(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+static int visit_payout(void *ctx, const chain_payout_entry *p)
 {
     scan *s = ctx;
-    if (klen != s->plen + 10 || vlen != 25) return 0;
-    if (s->n == RPC_ATTR_IMPACT_SCAN_MAX) {
-        s->more = 1;
-        return 1;
-    }
-    payout_row r = {.record = util_get_u64be(key + s->plen),
-                    .model = util_get_u64le(val),
-                    .contribution = util_get_u64le(val + 8),
-                    .role = val[16],
-                    .amount = util_get_u64le(val + 17)};
+    payout_row r = {.record = p->record,
+                    .model = p->model,
+                    .contribution = p->contribution,
+                    .role = p->role,
+                    .amount = p->amount};
     if (add_row(s, &r)) {
         s->bad = 1;
         return 1;
@@ -68,41 +61,17 @@ static int visit_payout(void *ctx, const uint8_t *key, size_t klen, const uint8_
     return 0;
 }
 
-typedef struct contrib_scan {
-    scan s;
-    rpc_chain_api *api;
-    rpc_error *e;
-} contrib_scan;
-
-/* CHAIN_IX_CONTRIB_BY_CONTRIBUTOR: addr | contribution u64be -> "" */
-static int visit_contrib(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
-                         size_t vlen)
+static int visit_contrib(void *ctx, const chain_attr_obj *o, const uint8_t *cursor, size_t clen)
 {
-    (void)val, (void)vlen;
-    contrib_scan *cs = ctx;
-    if (klen != cs->s.plen + 8) return 0;
-    if (cs->s.n == RPC_ATTR_IMPACT_SCAN_MAX) {
-        cs->s.more = 1;
-        return 1;
-    }
-    uint64_t id = util_get_u64be(key + cs->s.plen);
-    uint8_t *v;
-    size_t n;
-    chain_contribution c;
-    int rc = rpc_attr_load(cs->api, CHAIN_SK_CONTRIB, id, &v, &n, cs->e);
-    if (rc == 0 && chain_contribution_decode(&c, v, n)) rc = UTIL_EIO;
-    free(v);
-    if (rc) {
-        if (!cs->e->code)
-            rpc_fail(cs->e, RPC_INTERNAL_ERROR, NULL, "contribution %llu missing or corrupt",
-                     (unsigned long long)id);
-        cs->s.bad = 1;
-        return 1;
-    }
-    contrib_row r = {
-        .datanet = c.datanet, .times_used = c.times_used, .earned = c.earned, .status = c.status};
-    if (add_row(&cs->s, &r)) {
-        cs->s.bad = 1;
+    (void)cursor, (void)clen;
+    scan *s = ctx;
+    const chain_contribution *c = &o->u.contribution;
+    contrib_row r = {.datanet = c->datanet,
+                     .times_used = c->times_used,
+                     .earned = c->earned,
+                     .status = c->status};
+    if (add_row(s, &r)) {
+        s->bad = 1;
         return 1;
     }
     return 0;
@@ -122,23 +91,19 @@ static int cmp_contrib_datanet(const void *a, const void *b)
     return x->datanet < y->datanet ? -1 : x->datanet > y->datanet;
 }
 
-static void name_of(rpc_chain_api *api, char kind, uint64_t id, char out[CHAIN_NAME_MAX + 1])
+/* The name of a model (is_model) or datanet, "" when it cannot be read. */
+static void name_of(rpc_env *env, int is_model, uint64_t id, char out[CHAIN_NAME_MAX + 1])
 {
-    uint8_t *v;
-    size_t n;
-    rpc_error e = {0};
+    util_err ue = {0};
     out[0] = 0;
-    if (rpc_attr_load(api, kind, id, &v, &n, &e) == 0) {
-        if (kind == CHAIN_SK_MODEL) {
-            chain_model m;
-            if (chain_model_decode(&m, v, n) == 0) memcpy(out, m.name, sizeof m.name);
-        } else {
-            chain_datanet d;
-            if (chain_datanet_decode(&d, v, n) == 0) memcpy(out, d.name, sizeof d.name);
-        }
+    if (is_model) {
+        chain_model m;
+        if (chain_store_get_model(env->store, id, &m, &ue) == 0) memcpy(out, m.name, sizeof m.name);
+    } else {
+        chain_datanet d;
+        if (chain_store_get_datanet(env->store, id, &d, &ue) == 0)
+            memcpy(out, d.name, sizeof d.name);
     }
-    free(v);
-    rpc_error_clear(&e);
 }
 
 /* Saturating: a breakdown must never wrap around. */
@@ -147,7 +112,7 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-static json_t *by_model(rpc_chain_api *api, payout_row *rows, size_t n, uint64_t role_sum[3])
+static json_t *by_model(rpc_env *env, payout_row *rows, size_t n, uint64_t role_sum[3])
 {
     payout_row *c = malloc((n ? n : 1) * sizeof *c);
     json_t *out = json_array();
@@ -168,7 +133,7 @@ static json_t *by_model(rpc_chain_api *api, payout_row *rows, size_t n, uint64_t
             last_record = c[j].record;
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, CHAIN_SK_MODEL, c[i].model, name);
+        name_of(env, 1, c[i].model, name);
         if (json_array_append_new(
                 out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)c[i].model, "name",
                                name, "records", (json_int_t)records, "payouts", (json_int_t)(j - i),
@@ -184,7 +149,7 @@ oom:
     return NULL;
 }
 
-static json_t *by_datanet(rpc_chain_api *api, contrib_row *rows, size_t n)
+static json_t *by_datanet(rpc_env *env, contrib_row *rows, size_t n)
 {
     json_t *out = json_array();
     if (!out) return NULL;
@@ -198,7 +163,7 @@ static json_t *by_datanet(rpc_chain_api *api, contrib_row *rows, size_t n)
             earned = sat_add(earned, rows[j].earned);
         }
         char name[CHAIN_NAME_MAX + 1];
-        name_of(api, CHAIN_SK_DATANET, rows[i].datanet, name);
+        name_of(env, 0, rows[i].datanet, name);
         if (json_array_append_new(out,
                                   json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "datanet",
                                             (json_int_t)rows[i].datanet, "name", name,
@@ -235,7 +200,7 @@ static json_t *recent(const payout_row *rows, size_t n, size_t max)
     return out;
 }
 
-json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
+json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
 {
     chain_addr a;
     uint64_t nrecent = RPC_ATTR_IMPACT_RECENT_DEFAULT;
@@ -249,46 +214,35 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
     }
 
     /* Exact totals, from state. */
-    uint8_t k[21], *v = NULL;
-    size_t vl = 0;
     chain_contributor ct;
-    memset(&ct, 0, sizeof ct);
-    chain_key_contributor(k, &a);
     util_err ue = {0};
-    int rc = chain_store_state_get(api->store, k, sizeof k, &v, &vl, &ue);
-    if (rc == 0 && chain_contributor_decode(&ct, v, vl)) rc = UTIL_EIO;
-    free(v);
-    if (rc && rc != UTIL_ENOTFOUND)
-        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "contributor totals: %s",
-                        ue.msg[0] ? ue.msg : "corrupt");
+    if (chain_store_get_contributor(env->store, &a, &ct, &ue))
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "contributor totals: %s", ue.msg);
 
-    uint8_t pp[2 + CHAIN_ADDR_LEN], cp[2 + CHAIN_ADDR_LEN];
-    size_t ppl = chain_dbkey_index_prefix(pp, CHAIN_IX_PAYOUT_BY_RECIPIENT, a.b, CHAIN_ADDR_LEN);
-    size_t cpl = chain_dbkey_index_prefix(cp, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, a.b, CHAIN_ADDR_LEN);
     json_t *out = NULL, *jm = NULL, *jd = NULL, *jr = NULL;
-
-    scan ps = {.plen = ppl, .rowsize = sizeof(payout_row)};
-    /* Newest first: record ids grow with time. One more than the cap tells
-     * whether older payouts exist. */
-    rc = chain_store_scan(api->store, pp, ppl, NULL, 0, 1, RPC_ATTR_IMPACT_SCAN_MAX + 1,
-                          visit_payout, &ps, &ue);
-    contrib_scan cs = {.s = {.plen = cpl, .rowsize = sizeof(contrib_row)}, .api = api, .e = e};
-    if (!rc && !ps.bad)
-        rc = chain_store_scan(api->store, cp, cpl, NULL, 0, 0, RPC_ATTR_IMPACT_SCAN_MAX + 1,
-                              visit_contrib, &cs, &ue);
+    scan ps = {.rowsize = sizeof(payout_row)}, cs = {.rowsize = sizeof(contrib_row)};
+    /* Newest first. */
+    int rc = chain_store_payouts_of(env->store, &a, RPC_ATTR_IMPACT_SCAN_MAX, visit_payout, &ps,
+                                    &ps.more, &ue);
+    if (!rc && !ps.bad) {
+        chain_attr_list q;
+        chain_attr_list_by_addr(&q, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, &a);
+        rc = chain_store_attr_list(env->store, &q, NULL, 0, 0, RPC_ATTR_IMPACT_SCAN_MAX,
+                                   visit_contrib, &cs, &cs.more, &ue);
+    }
     if (rc) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
         goto out;
     }
-    if (ps.bad || cs.s.bad) {
-        if (!e->code) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    if (ps.bad || cs.bad) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
 
     uint64_t role_sum[3] = {0, 0, 0};
     jr = recent(ps.rows, ps.n, (size_t)nrecent);
-    jm = by_model(api, ps.rows, ps.n, role_sum);
-    jd = by_datanet(api, cs.s.rows, cs.s.n);
+    jm = by_model(env, ps.rows, ps.n, role_sum);
+    jd = by_datanet(env, cs.rows, cs.n);
     if (!jr || !jm || !jd) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
@@ -303,7 +257,7 @@ json_t *rpc_attr_impact(rpc_chain_api *api, json_t *params, rpc_error *e)
                     rpc_json_u64str(role_sum[CHAIN_ROLE_OWNER]), "validator",
                     rpc_json_u64str(role_sum[CHAIN_ROLE_VALIDATOR]), "byModel", jm, "byDatanet", jd,
                     "recentPayouts", jr, "scanLimit", (json_int_t)RPC_ATTR_IMPACT_SCAN_MAX,
-                    "payoutsTruncated", ps.more, "contributionsTruncated", cs.s.more);
+                    "payoutsTruncated", ps.more, "contributionsTruncated", cs.more);
     jm = jd = jr = NULL; /* stolen by json_pack, also on its failure */
     if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 out:
@@ -311,6 +265,6 @@ out:
     json_decref(jd);
     json_decref(jr);
     free(ps.rows);
-    free(cs.s.rows);
+    free(cs.rows);
     return out;
 }

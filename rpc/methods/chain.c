@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain/crypto/hash.h"
+#include "chain/state/objects.h"
 #include "rpc/methods/methods.h"
 #include "rpc/methods/attr.h"
 #include "rpc/params.h"
@@ -17,17 +17,23 @@ static json_t *fail_err(rpc_error *e, const util_err *ue)
 
 static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
     uint8_t gh[32], head[32];
-    chain_store_genesis_hash(api->store, gh);
-    chain_store_head_id(api->store, head);
-    const chain_header *h = chain_store_head_header(api->store);
-    return json_pack("{s:s,s:o,s:I,s:o,s:I,s:s,s:I}", "chainId", api->genesis->chain_id,
-                     "genesisHash", rpc_json_hex(gh, 32), "height", (json_int_t)h->height,
-                     "headHash", rpc_json_hex(head, 32), "headTime", (json_int_t)h->time_ms,
-                     "version", OL_VERSION, "mempoolSize",
-                     (json_int_t)chain_mempool_count(api->mempool));
+    chain_store_genesis_hash(env->store, gh);
+    chain_store_head_id(env->store, head);
+    const chain_header *h = chain_store_head_header(env->store);
+    json_t *out =
+        json_pack("{s:s,s:o,s:I,s:o,s:I,s:s,s:I}", "chainId", env->genesis->chain_id, "genesisHash",
+                  rpc_json_hex(gh, 32), "height", (json_int_t)h->height, "headHash",
+                  rpc_json_hex(head, 32), "headTime", (json_int_t)h->time_ms, "version", OL_VERSION,
+                  "mempoolSize", (json_int_t)chain_mempool_count(env->mempool));
+    /* The peer-to-peer layer adds its own fields (rpc_env.p2p_status). */
+    if (out && env->p2p_status && env->p2p_status(env->ctx, out)) {
+        json_decref(out);
+        out = NULL;
+    }
+    return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
 static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t size)
@@ -41,7 +47,7 @@ static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t siz
 
 static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     rpc_block_ref ref;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_block_ref(params, 0, "block", &ref, e))
         return NULL;
@@ -50,16 +56,16 @@ static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
     switch (ref.kind) {
     case RPC_BLOCK_LATEST:
     case RPC_BLOCK_FINALIZED: /* single validator: every committed block is final */
-        chain_store_head_id(api->store, id);
+        chain_store_head_id(env->store, id);
         break;
     case RPC_BLOCK_NUMBER:
-        if (chain_store_block_id_at(api->store, ref.number, id, &ue)) return fail_err(e, &ue);
+        if (chain_store_block_id_at(env->store, ref.number, id, &ue)) return fail_err(e, &ue);
         break;
     case RPC_BLOCK_HASH: memcpy(id, ref.hash, 32); break;
     }
     chain_block b;
     size_t size;
-    if (chain_store_get_block(api->store, id, &b, &size, &ue)) return fail_err(e, &ue);
+    if (chain_store_get_block(env->store, id, &b, &size, &ue)) return fail_err(e, &ue);
     json_t *r = block_json(id, &b, size);
     chain_block_free(&b);
     return r;
@@ -67,16 +73,16 @@ static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     uint8_t txid[32];
     if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
         return NULL;
     uint64_t height;
     uint32_t index;
     util_err ue = {0};
-    int rc = chain_store_tx_location(api->store, txid, &height, &index, &ue);
+    int rc = chain_store_tx_location(env->store, txid, &height, &index, &ue);
     if (rc == UTIL_ENOTFOUND) {
-        const chain_tx *p = chain_mempool_get(api->mempool, txid);
+        const chain_tx *p = chain_mempool_get(env->mempool, txid);
         if (!p) return rpc_fail(e, RPC_NOT_FOUND, NULL, "transaction not found");
         json_t *out = json_pack("{s:o,s:n,s:b}", "tx", rpc_json_tx(p), "receipt", "pending", 1);
         return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
@@ -86,11 +92,11 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
     chain_block b;
     chain_receipt *rs = NULL;
     size_t nr = 0;
-    if (chain_store_block_id_at(api->store, height, id, &ue) ||
-        chain_store_get_block(api->store, id, &b, NULL, &ue))
+    if (chain_store_block_id_at(env->store, height, id, &ue) ||
+        chain_store_get_block(env->store, id, &b, NULL, &ue))
         return fail_err(e, &ue);
     json_t *out = NULL;
-    if (chain_store_get_receipts(api->store, id, &rs, &nr, &ue)) {
+    if (chain_store_get_receipts(env->store, id, &rs, &nr, &ue)) {
         fail_err(e, &ue);
     } else if (index >= b.ntx || index >= nr) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "transaction index is inconsistent with its block");
@@ -112,11 +118,11 @@ static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
 /* Admission order and the dry run: chain/exec/admit.h, docs/mempool.md. */
 static json_t *m_tx_send(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 1, 1, e)) return NULL;
     util_err ue = {0};
     chain_tx own;
-    chain_tx *tx = api->batch_tx ? api->batch_tx(api->ctx, json_array_get(params, 0)) : NULL;
+    chain_tx *tx = env->batch_tx ? env->batch_tx(env->ctx, json_array_get(params, 0)) : NULL;
     if (!tx) {
         uint8_t *raw;
         size_t n;
@@ -126,7 +132,7 @@ static json_t *m_tx_send(void *ctx, const rpc_call *call, json_t *params, rpc_er
         if (rc) return rpc_fail(e, RPC_INVALID_PARAMS, NULL, "param 0 (tx): %s", ue.msg);
         tx = &own;
     }
-    int reason = api->submit_tx(api->ctx, call, tx, &ue);
+    int reason = env->submit_tx(env->ctx, call, tx, &ue);
     json_t *out = NULL;
     if (reason == CHAIN_MP_OK) {
         out = rpc_json_hex(tx->id, 32);
@@ -153,14 +159,14 @@ static json_t *m_tx_send(void *ctx, const rpc_call *call, json_t *params, rpc_er
 
 static json_t *m_account_get(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     chain_addr a;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
     chain_account acc;
     util_err ue = {0};
-    if (chain_store_get_account(api->store, &a, &acc, &ue)) return fail_err(e, &ue);
-    uint64_t pending = chain_mempool_next_nonce(api->mempool, &a);
+    if (chain_store_get_account(env->store, &a, &acc, &ue)) return fail_err(e, &ue);
+    uint64_t pending = chain_mempool_next_nonce(env->mempool, &a);
     if (pending < acc.nonce) pending = acc.nonce;
     return json_pack("{s:o,s:o,s:I,s:I}", "address", rpc_json_addr(&a), "balance",
                      rpc_json_u64str(acc.balance), "nonce", (json_int_t)acc.nonce, "pendingNonce",
@@ -169,58 +175,47 @@ static json_t *m_account_get(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     chain_addr a;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
-    uint8_t key[CHAIN_ACCOUNT_KEY_LEN], path[32], *val = NULL;
-    size_t vl = 0;
-    chain_account_key(key, &a);
-    chain_sha256(path, key, sizeof key);
-    util_err ue = {0};
-    int rc = chain_store_state_get(api->store, key, sizeof key, &val, &vl, &ue);
-    if (rc && rc != UTIL_ENOTFOUND) return fail_err(e, &ue);
-    chain_smt_proof *proof = malloc(sizeof *proof);
-    if (!proof) {
-        free(val);
-        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-    }
+    chain_account_proof *ap = malloc(sizeof *ap); /* about 8 KiB of siblings */
+    if (!ap) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     json_t *out = NULL;
     util_buf pb, hb;
     util_buf_init(&pb);
     util_buf_init(&hb);
-    const chain_header *h = chain_store_head_header(api->store);
+    util_err ue = {0};
+    const chain_header *h = chain_store_head_header(env->store);
     uint8_t hid[32];
-    chain_store_head_id(api->store, hid);
-    if (chain_store_prove(api->store, key, sizeof key, proof, &ue)) {
+    chain_store_head_id(env->store, hid);
+    if (chain_store_prove_account(env->store, &a, ap, &ue)) {
         fail_err(e, &ue);
         goto out;
     }
-    if (chain_smt_proof_encode(proof, &pb) || chain_header_encode(h, &hb)) {
+    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb)) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
-    chain_account acc;
     json_t *jacc = json_null(), *jval = json_null();
-    if (val && chain_account_decode(&acc, val, vl) == 0) {
-        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(acc.balance), "nonce",
-                         (json_int_t)acc.nonce);
-        jval = rpc_json_hex(val, vl);
+    if (ap->exists) {
+        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(ap->account.balance), "nonce",
+                         (json_int_t)ap->account.nonce);
+        jval = rpc_json_hex(ap->value, sizeof ap->value);
     }
     out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
-                    "stateKey", rpc_json_hex(key, sizeof key), "path", rpc_json_hex(path, 32),
-                    "account", jacc, "value", jval, "proof", rpc_json_hex(pb.data, pb.len),
-                    "header", rpc_json_header(h), "headerRaw", rpc_json_hex(hb.data, hb.len),
-                    "headerHash", rpc_json_hex(hid, 32));
+                    "stateKey", rpc_json_hex(ap->key, sizeof ap->key), "path",
+                    rpc_json_hex(ap->path, 32), "account", jacc, "value", jval, "proof",
+                    rpc_json_hex(pb.data, pb.len), "header", rpc_json_header(h), "headerRaw",
+                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32));
 out:
     util_buf_free(&pb);
     util_buf_free(&hb);
-    free(proof);
-    free(val);
+    free(ap);
     return out;
 }
 
-int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
+int rpc_methods_chain_register(rpc_dispatch *d, rpc_env *env)
 {
     /* tx_send sees its call: its dry run is charged to the call's budgets. */
     static const struct {
@@ -233,9 +228,9 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
         {"account_get", m_account_get, NULL},     {"state_getProof", m_get_proof, NULL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, api)
-                    : rpc_dispatch_add_ex(d, m[i].name, m[i].fn_ex, api, 0))
+        if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, env)
+                    : rpc_dispatch_add_ex(d, m[i].name, m[i].fn_ex, env, 0))
             return -1;
-    if (rpc_methods_contract_register(d, api)) return -1;
-    return rpc_methods_attr_register(d, api);
+    if (rpc_methods_contract_register(d, env)) return -1;
+    return rpc_methods_attr_register(d, env);
 }

@@ -5,32 +5,32 @@
 #include "chain/exec/contract.h"
 #include "chain/exec/exec_ctx.h"
 #include "chain/crypto/hash.h"
+#include "chain/state/objects.h"
 #include "rpc/methods/methods.h"
 #include "rpc/params.h"
 
 static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     chain_addr a;
     if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
-    uint8_t k[21], *code = NULL, h[32];
+    uint8_t *code = NULL, h[32];
     size_t len = 0;
     util_err ue = {0};
-    chain_key_code(k, &a);
-    int rc = chain_store_state_get(api->store, k, sizeof k, &code, &len, &ue);
+    int rc = chain_store_get_code(env->store, &a, &code, &len, &ue);
     if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_NOT_FOUND, NULL, "no contract at that address");
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     chain_sha256(h, code, len);
     free(code);
     chain_account acc;
-    if (chain_store_get_account(api->store, &a, &acc, &ue))
+    if (chain_store_get_account(env->store, &a, &acc, &ue))
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
     return json_pack("{s:o,s:o,s:I,s:o,s:I}", "address", rpc_json_addr(&a), "codeHash",
                      rpc_json_hex(h, 32), "codeSize", (json_int_t)len, "balance",
                      rpc_json_u64str(acc.balance), "height",
-                     (json_int_t)chain_store_height(api->store));
+                     (json_int_t)chain_store_height(env->store));
 }
 
 /* A read-only call runs at most CALL_GAS_MAX gas (a larger gasLimit is
@@ -45,7 +45,7 @@ static json_t *m_contract_get(void *ctx, json_t *params, rpc_error *e)
 /* params: [to, inputHex, options?] options: {from, value, gasLimit} */
 static json_t *m_contract_call(void *ctx, const rpc_call *call, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     chain_addr to, from;
     memset(&from, 0, sizeof from);
     uint8_t *input = NULL;
@@ -90,19 +90,19 @@ static json_t *m_contract_call(void *ctx, const rpc_call *call, json_t *params, 
                         (unsigned long long)gas, (unsigned long long)left);
     }
     /* The head is copied while the node's lock is held: a commit replaces it. */
-    const chain_header *h = chain_store_head_header(api->store);
+    const chain_header *h = chain_store_head_header(env->store);
     /* As the next block would run it. Its minimum gas price matters only to
      * transactions, and a read-only call is none. */
-    chain_exec_ctx cx = chain_exec_ctx_next(api->genesis, h, h->time_ms, &h->proposer);
+    chain_exec_ctx cx = chain_exec_ctx_next(env->genesis, h, h->time_ms, &h->proposer);
     chain_receipt r;
     memset(&r, 0, sizeof r);
     util_err ue = {0};
     /* The VM reads only the store, which any thread may read: other
      * requests and block production go on meanwhile. */
-    unsigned tok = api->vm_begin ? api->vm_begin(api->ctx) : 0;
+    unsigned tok = env->vm_begin ? env->vm_begin(env->ctx) : 0;
     int rc =
-        chain_contract_call_readonly(api->store, &cx, &from, &to, value, input, len, gas, &r, &ue);
-    if (api->vm_end) api->vm_end(api->ctx, tok);
+        chain_contract_call_readonly(env->store, &cx, &from, &to, value, input, len, gas, &r, &ue);
+    if (env->vm_end) env->vm_end(env->ctx, tok);
     free(input);
     rpc_budget_give_back(call, r.gas_used >= gas ? 0 : gas - r.gas_used);
     if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
@@ -124,29 +124,24 @@ static json_t *m_contract_call(void *ctx, const rpc_call *call, json_t *params, 
 
 static json_t *m_contract_storage(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_chain_api *api = ctx;
+    rpc_env *env = ctx;
     chain_addr a;
-    uint8_t key[32], k[53], *v = NULL;
-    size_t vl = 0;
+    uint8_t key[32], val[32];
     if (rpc_param_count(params, 2, 2, e) || rpc_param_addr(params, 0, "address", &a, e) ||
         rpc_param_hash32(params, 1, "key", key, e))
         return NULL;
-    chain_key_storage(k, &a, key);
     util_err ue = {0};
-    int rc = chain_store_state_get(api->store, k, sizeof k, &v, &vl, &ue);
-    uint8_t zero[32] = {0};
-    if (rc == UTIL_ENOTFOUND) return rpc_json_hex(zero, 32);
-    if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
-    json_t *out = rpc_json_hex(v, vl);
-    free(v);
-    return out;
+    /* An absent word reads as zero. */
+    if (chain_store_get_storage(env->store, &a, key, val, &ue))
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+    return rpc_json_hex(val, 32);
 }
 
-int rpc_methods_contract_register(rpc_dispatch *d, rpc_chain_api *api)
+int rpc_methods_contract_register(rpc_dispatch *d, rpc_env *env)
 {
-    if (rpc_dispatch_add(d, "contract_get", m_contract_get, api) ||
-        rpc_dispatch_add_ex(d, "contract_call", m_contract_call, api, 0) ||
-        rpc_dispatch_add(d, "contract_getStorage", m_contract_storage, api))
+    if (rpc_dispatch_add(d, "contract_get", m_contract_get, env) ||
+        rpc_dispatch_add_ex(d, "contract_call", m_contract_call, env, 0) ||
+        rpc_dispatch_add(d, "contract_getStorage", m_contract_storage, env))
         return -1;
     return 0;
 }

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "chain/state/objects.h"
+#include "rpc/methods/methods.h"
 #include "rpc/params.h"
 #include "util/bytes.h"
 #include "util/hex.h"
@@ -36,42 +38,33 @@ static int page_limit(json_t *params, size_t i, size_t *out, rpc_error *e)
 
 /* --- chain_getBlockRange ------------------------------------------------ */
 
-/* A block's summary from its stored bytes: only the header and the tx count
- * are decoded, so a page of large blocks stays cheap. */
+/* A block's summary: only the header and the tx count are decoded, so a page
+ * of large blocks stays cheap. */
 static json_t *block_summary(chain_store *st, uint64_t height, rpc_error *e)
 {
     uint8_t id[32];
     util_err ue = {0};
     if (chain_store_block_id_at(st, height, id, &ue)) return store_fail(e, &ue);
-    struct {
-        uint8_t *p;
-        size_t n;
-    } raw = {0};
-    int rc = chain_store_get_block_bytes(st, id, &raw.p, &raw.n, &ue);
+    chain_header h;
+    uint64_t ntx = 0;
+    size_t size = 0;
+    int rc = chain_store_get_block_summary(st, id, &h, &ntx, &size, &ue);
     if (rc == UTIL_ENOTFOUND)
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu missing from the store",
                         (unsigned long long)height);
-    if (rc) return store_fail(e, &ue);
-    util_rd r;
-    util_rd_init(&r, raw.p, raw.n);
-    chain_header h;
-    uint64_t ntx = 0;
-    json_t *out = NULL;
-    if (chain_header_read(&h, &r, &ue) || util_rd_varint(&r, &ntx, CHAIN_BLOCK_MAX_TXS))
-        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "stored block %llu does not decode",
-                 (unsigned long long)height);
-    else
-        out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id, 32), "height",
-                        (json_int_t)height, "txCount", (json_int_t)ntx, "size", (json_int_t)raw.n,
-                        "header", rpc_json_header(&h));
-    free(raw.p);
-    return out;
+    if (rc)
+        return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu: %s", (unsigned long long)height,
+                        ue.msg);
+    json_t *out = json_pack("{s:o,s:I,s:I,s:I,s:o}", "hash", rpc_json_hex(id, 32), "height",
+                            (json_int_t)height, "txCount", (json_int_t)ntx, "size",
+                            (json_int_t)size, "header", rpc_json_header(&h));
+    return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
 static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     rpc_block_ref ref;
     size_t limit;
     const char *order = "asc";
@@ -118,8 +111,8 @@ static json_t *m_block_range(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     uint8_t txid[32];
     if (rpc_param_count(params, 1, 1, e) || rpc_param_hash32(params, 0, "hash", txid, e))
         return NULL;
@@ -128,7 +121,7 @@ static json_t *m_get_receipt(void *ctx, json_t *params, rpc_error *e)
     util_err ue = {0};
     int rc = chain_store_tx_location(st, txid, &height, &index, &ue);
     if (rc == UTIL_ENOTFOUND) {
-        int pending = chain_mempool_get(api->chain->mempool, txid) != NULL;
+        int pending = chain_mempool_get(env->mempool, txid) != NULL;
         return rpc_fail(e, RPC_NOT_FOUND,
                         json_pack("{s:s}", "reason", pending ? "pending" : "unknown"),
                         pending ? "no receipt yet: the transaction is in the mempool"
@@ -222,8 +215,8 @@ static int cache_load(chain_store *st, block_cache *c, uint64_t height, util_err
 
 static json_t *m_tx_list(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
-    chain_store *st = api->chain->store;
+    rpc_env *env = ctx;
+    chain_store *st = env->store;
     chain_addr a;
     size_t limit;
     uint8_t cursor[TX_CURSOR_LEN] = {0};
@@ -346,10 +339,10 @@ static json_t *m_estimate_gas(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    chain_mempool *mp = api->chain->mempool;
-    const chain_mempool_cfg *c = &api->mempool;
+    chain_mempool *mp = env->mempool;
+    const chain_mempool_cfg *c = &env->mempool_cfg;
     return json_pack(
         "{s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:I}", "count", (json_int_t)chain_mempool_count(mp),
         "queued", (json_int_t)chain_mempool_queued(mp), "bytes",
@@ -367,9 +360,9 @@ static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
 {
-    rpc_queries_api *api = ctx;
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    const chain_genesis *g = api->chain->genesis;
+    const chain_genesis *g = env->genesis;
     char when[32] = "";
     time_t t = (time_t)(g->genesis_time_ms / 1000);
     struct tm tm;
@@ -398,7 +391,7 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         rpc_json_u64str(supply));
 }
 
-int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api)
+int rpc_methods_queries_register(rpc_dispatch *d, rpc_env *env)
 {
     static const struct {
         const char *name;
@@ -410,6 +403,6 @@ int rpc_methods_queries_register(rpc_dispatch *d, rpc_queries_api *api)
         {"node_peers", m_node_peers},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-        if (rpc_dispatch_add(d, m[i].name, m[i].fn, api)) return -1;
+        if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;
     return 0;
 }

@@ -28,7 +28,7 @@
 static char g_dir[256];
 static chain_store *g_st;
 static rpc_dispatch *g_d;
-static rpc_chain_api g_api;
+static rpc_env g_api;
 static uint64_t g_nonce[16];
 
 #define PROPOSER 1000

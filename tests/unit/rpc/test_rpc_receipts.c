@@ -35,8 +35,7 @@
 static char g_dir[256];
 static chain_store *g_st;
 static rpc_dispatch *g_d;
-static rpc_chain_api g_api;
-static rpc_queries_api g_more;
+static rpc_env g_api;
 static uint64_t g_nonce[16];
 
 static int setup(void **state)
@@ -53,10 +52,8 @@ static int setup(void **state)
     memset(&g_api, 0, sizeof g_api);
     g_api.store = g_st;
     g_api.genesis = fx_devnet();
-    memset(&g_more, 0, sizeof g_more);
-    g_more.chain = &g_api;
     assert_int_equal(rpc_methods_chain_register(g_d, &g_api), 0);
-    assert_int_equal(rpc_methods_queries_register(g_d, &g_more), 0);
+    assert_int_equal(rpc_methods_queries_register(g_d, &g_api), 0);
     return 0;
 }
 
