@@ -543,14 +543,19 @@ struct util_net_stream {
 };
 
 int util_net_stream_open(util_net_stream **out, const char *url, const util_net_opts *opts,
-                         util_err *err)
+                         util_net_fail *fail, util_err *err)
 {
     *out = NULL;
+    util_net_fail dummy;
+    if (!fail) fail = &dummy;
+    *fail = UTIL_NET_FAIL_OTHER;
     util_net_stream *s = calloc(1, sizeof *s);
     if (!s) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     s->fd = CURL_SOCKET_BAD;
     int rc = util_net_cfg_init(&s->cfg, opts, err);
     if (rc) {
+        /* util_net_cfg_init refuses input only for the CA file. */
+        if (rc == UTIL_EINVAL) *fail = UTIL_NET_FAIL_CA_FILE;
         free(s);
         return rc;
     }
@@ -559,7 +564,10 @@ int util_net_stream_open(util_net_stream **out, const char *url, const util_net_
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = util_net_xfer_prepare(&s->x, url, NULL, 0, NULL, err))) goto out;
+    if ((rc = util_net_xfer_prepare(&s->x, url, NULL, 0, NULL, err))) {
+        *fail = UTIL_NET_FAIL_URL;
+        goto out;
+    }
     /* libcurl connects (through a proxy's CONNECT tunnel for http:// too: a
      * proxy would not forward an Upgrade request) and does the TLS handshake
      * with its checks, then hands the connection over. */
@@ -573,6 +581,7 @@ int util_net_stream_open(util_net_stream **out, const char *url, const util_net_
     if (cc != CURLE_OK) {
         util_net_resp r = {0};
         rc = util_net_xfer_finish(&s->x, url, cc, &r, err);
+        *fail = r.fail;
         util_net_resp_free(&r);
         if (rc == 0) rc = util_err_set(err, UTIL_EIO, "cannot reach %s at %s", s->cfg.peer, url);
         goto out;
@@ -582,6 +591,7 @@ int util_net_stream_open(util_net_stream **out, const char *url, const util_net_
         rc = util_err_set(err, UTIL_EIO, "no connection to %s at %s", s->cfg.peer, url);
         goto out;
     }
+    *fail = UTIL_NET_OK;
     *out = s;
     return 0;
 out:

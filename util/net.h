@@ -103,9 +103,11 @@ typedef struct util_net_stream util_net_stream;
 /* Connects to url's server (http:// or https://; the path is not used) within
  * opts.timeout_ms, with the TLS handshake and certificate checks for
  * https://, through a proxy from the environment (a CONNECT tunnel) unless
- * the host is loopback. Errors are those of util_net_post_json. */
+ * the host is loopback. Errors are those of util_net_post_json, and *fail
+ * (when fail is not NULL) their kind. */
 OL_MUST_CHECK int util_net_stream_open(util_net_stream **out, const char *url,
-                                       const util_net_opts *opts, util_err *err);
+                                       const util_net_opts *opts, util_net_fail *fail,
+                                       util_err *err);
 /* The socket, to poll for readability. Over TLS, data may already wait
  * decrypted inside the stream: call util_net_stream_recv until it gives 0
  * bytes before polling. */
