@@ -54,18 +54,19 @@ typedef struct util_net_opts {
 /* What failed, for callers that react differently (retry, hint, give up). */
 typedef enum util_net_fail {
     UTIL_NET_OK = 0,
-    UTIL_NET_FAIL_URL,      /* not an http(s) URL, or malformed */
-    UTIL_NET_FAIL_RESOLVE,  /* host name did not resolve */
-    UTIL_NET_FAIL_CONNECT,  /* refused, unreachable, connect timeout; also via the proxy */
-    UTIL_NET_FAIL_TIMEOUT,  /* connected, but no complete answer in time */
-    UTIL_NET_FAIL_TLS,      /* TLS handshake failed or timed out (e.g. not a TLS server) */
-    UTIL_NET_FAIL_CERT,     /* the certificate is not trusted (unknown CA, expired, ...) */
-    UTIL_NET_FAIL_HOSTNAME, /* the certificate is trusted but for another host name */
-    UTIL_NET_FAIL_CA_FILE,  /* opts.ca_file cannot be used */
-    UTIL_NET_FAIL_HTTP,     /* an answer whose status is not 2xx (status and body kept) */
-    UTIL_NET_FAIL_TOO_BIG,  /* the body is larger than opts.max_response */
-    UTIL_NET_FAIL_PROTOCOL, /* malformed HTTP, or the connection ended mid-answer */
-    UTIL_NET_FAIL_OTHER,    /* out of memory, libcurl internals */
+    UTIL_NET_FAIL_URL,       /* not an http(s) URL, or malformed */
+    UTIL_NET_FAIL_RESOLVE,   /* host name did not resolve */
+    UTIL_NET_FAIL_CONNECT,   /* refused, unreachable, connect timeout; also via the proxy */
+    UTIL_NET_FAIL_TIMEOUT,   /* connected, but no complete answer in time */
+    UTIL_NET_FAIL_TLS,       /* TLS handshake failed or timed out (e.g. not a TLS server) */
+    UTIL_NET_FAIL_CERT,      /* the certificate is not trusted (unknown CA, expired, ...) */
+    UTIL_NET_FAIL_HOSTNAME,  /* the certificate is trusted but for another host name */
+    UTIL_NET_FAIL_CA_FILE,   /* opts.ca_file cannot be used */
+    UTIL_NET_FAIL_HTTP,      /* an answer whose status is not 2xx (status and body kept) */
+    UTIL_NET_FAIL_TOO_BIG,   /* the body is larger than opts.max_response */
+    UTIL_NET_FAIL_PROTOCOL,  /* malformed HTTP, or the connection ended mid-answer */
+    UTIL_NET_FAIL_OTHER,     /* out of memory, libcurl internals */
+    UTIL_NET_FAIL_CANCELLED, /* util/net_uv.h: cancelled, or the client closed, first */
 } util_net_fail;
 
 typedef struct util_net_resp {
