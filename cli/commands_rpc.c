@@ -151,7 +151,8 @@ int cli_cmd_watch(cli_ctx *ctx, const cli_args *a)
         return cli_usage_fail(ctx, "COUNT must be a positive number of blocks");
     util_err e;
     cli_ws *w;
-    if (cli_ws_connect(&w, ctx->rpc_url, ctx->rpc_timeout_ms, &e)) return cli_fail_err(ctx, &e);
+    if (cli_ws_connect(&w, ctx->rpc_url, ctx->cacert, ctx->rpc_timeout_ms, &e))
+        return cli_fail_err(ctx, &e);
     if (subscribe(ctx, w, &e)) {
         cli_ws_close(w);
         return cli_fail_err(ctx, &e);

@@ -1,34 +1,26 @@
-/* The WebSocket client's URL parsing and TCP connect, and a one-shot POST
- * on util/net (cli/http_client.h). */
+/* The WebSocket client's URL parsing, and a one-shot POST on util/net
+ * (cli/http_client.h). */
 #include "cli/http_client.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "util/net.h"
-#include "util/time.h"
 
 int cli_url_parse(cli_url *u, const char *url, util_err *err)
 {
     memset(u, 0, sizeof *u);
-    if (strncmp(url, "http://", 7) != 0) {
-        if (strncmp(url, "https://", 8) == 0)
-            return util_err_set(err, UTIL_EINVAL,
-                                "https:// is not supported by watch (no WebSocket over TLS "
-                                "yet), only http:// URLs (got '%s')",
-                                url);
-        return util_err_set(err, UTIL_EINVAL, "node URL must start with http:// (got '%s')", url);
-    }
-    const char *h = url + 7;
+    size_t skip;
+    if (strncmp(url, "http://", 7) == 0)
+        skip = 7;
+    else if (strncmp(url, "https://", 8) == 0)
+        skip = 8, u->tls = 1;
+    else
+        return util_err_set(err, UTIL_EINVAL,
+                            "node URL must start with http:// or https:// (got '%s')", url);
+    const char *h = url + skip, *h0 = h;
     const char *end = h + strcspn(h, "/?#");
     if (*end == '#') return util_err_set(err, UTIL_EINVAL, "bad node URL '%s'", url);
     const char *hend, *pstart = NULL;
@@ -63,7 +55,7 @@ int cli_url_parse(cli_url *u, const char *url, util_err *err)
             return util_err_set(err, UTIL_EINVAL, "bad port in '%s'", url);
         snprintf(u->port, sizeof u->port, "%lu", port);
     } else {
-        strcpy(u->port, "80");
+        strcpy(u->port, u->tls ? "443" : "80");
     }
     const char *path = *end ? end : "/";
     if (*path == '?') {
@@ -80,92 +72,8 @@ int cli_url_parse(cli_url *u, const char *url, util_err *err)
     for (const char *p = u->path; *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f)
             return util_err_set(err, UTIL_EINVAL, "bad character in node URL '%s'", url);
-    snprintf(u->hosthdr, sizeof u->hosthdr, "%.*s", (int)(end - (url + 7)), url + 7);
+    snprintf(u->hosthdr, sizeof u->hosthdr, "%.*s", (int)(end - h0), h0);
     return 0;
-}
-
-/* Milliseconds left before deadline (ns), at least 0. */
-static int left_ms(uint64_t deadline)
-{
-    uint64_t now = util_mono_ns();
-    if (now >= deadline) return 0;
-    uint64_t ms = (deadline - now + 999999) / 1000000;
-    return ms > INT_MAX ? INT_MAX : (int)ms;
-}
-
-/* Waits for ev on fd; 0 ready, -1 timeout or poll failure (errno set). */
-static int wait_fd(int fd, short ev, uint64_t deadline)
-{
-    for (;;) {
-        int ms = left_ms(deadline);
-        if (ms == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        struct pollfd p = {.fd = fd, .events = ev};
-        int r = poll(&p, 1, ms);
-        if (r > 0) return 0;
-        if (r == 0) {
-            errno = ETIMEDOUT;
-            return -1;
-        }
-        if (errno != EINTR) return -1;
-    }
-}
-
-static int connect_one(const struct addrinfo *ai, uint64_t deadline)
-{
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-    if (fd < 0) return -1;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return fd;
-    if (errno != EINPROGRESS) goto fail;
-    if (wait_fd(fd, POLLOUT, deadline)) goto fail;
-    int soerr = 0;
-    socklen_t sl = sizeof soerr;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl)) goto fail;
-    if (soerr) {
-        errno = soerr;
-        goto fail;
-    }
-    return fd;
-fail:;
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-}
-
-static int dial(const cli_url *u, const char *url, uint64_t deadline, util_err *err)
-{
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    int gr = getaddrinfo(u->host, u->port, &hints, &res);
-    if (gr) {
-        util_err_set(err, UTIL_EIO, "cannot reach node at %s: cannot resolve '%s': %s", url,
-                     u->host, gai_strerror(gr));
-        return -1;
-    }
-    uint64_t cdeadline = util_mono_ns() + (uint64_t)CLI_HTTP_CONNECT_TIMEOUT_MS * 1000000u;
-    if (cdeadline > deadline) cdeadline = deadline;
-    int fd = -1, e = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
-        fd = connect_one(ai, cdeadline);
-        if (fd < 0) e = errno;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        if (e == ETIMEDOUT)
-            util_err_set(err, UTIL_EIO, "cannot reach node at %s: connection timed out", url);
-        else
-            util_err_set(err, UTIL_EIO, "cannot reach node at %s: %s", url, strerror(e));
-    }
-    return fd;
-}
-
-int cli_http_connect(const cli_url *u, const char *url, int timeout_ms, util_err *err)
-{
-    uint64_t deadline = util_mono_ns() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000000u;
-    return dial(u, url, deadline, err);
 }
 
 int cli_http_post(const char *url, const char *content_type, const char *body, size_t len,

@@ -1,13 +1,14 @@
-/* What is left of the CLI's own HTTP code: the URL parsing and TCP connect
- * of the WebSocket client (cli/ws_client.c, http:// URLs only, no TLS), and a
- * one-shot POST for programs without a cli_ctx (bench/). JSON-RPC requests go
- * through util/net (libcurl), which also speaks https://. */
+/* What is left of the CLI's own HTTP code: the URL parsing of the WebSocket
+ * client (cli/ws_client.c), and a one-shot POST for programs without a
+ * cli_ctx (bench/). JSON-RPC requests, and the WebSocket's connection, go
+ * through util/net (libcurl). */
 #ifndef OL_CLI_HTTP_CLIENT_H
 #define OL_CLI_HTTP_CLIENT_H
 
 #include <stddef.h>
 
 #include "util/err.h"
+#include "util/net.h"
 
 #define CLI_HTTP_CONNECT_TIMEOUT_MS 5000
 
@@ -16,16 +17,12 @@ typedef struct cli_url {
     char port[6];
     char path[1024];
     char hosthdr[270]; /* Host header value: host[:port], brackets kept */
+    int tls;           /* https:// (the WebSocket is wss://) */
 } cli_url;
 
-/* Parses "http://host[:port][/path]" for the WebSocket client; host may be
- * "[v6addr]". Port defaults to 80, path to "/". https:// is refused: there is
- * no WebSocket over TLS. */
+/* Parses "http[s]://host[:port][/path]" for the WebSocket client; host may be
+ * "[v6addr]". Port defaults to 80 (443 for https://), path to "/". */
 int cli_url_parse(cli_url *u, const char *url, util_err *err);
-
-/* Opens a TCP connection to u's host and port (non-blocking socket), within
- * timeout_ms. Returns the fd, or -1 with err naming url. */
-int cli_http_connect(const cli_url *u, const char *url, int timeout_ms, util_err *err);
 
 /* POSTs body to url (http:// or https://, system CAs) on a connection of its
  * own, through util/net, and returns the body of a 2xx answer (malloc'd,
@@ -37,5 +34,10 @@ int cli_http_connect(const cli_url *u, const char *url, int timeout_ms, util_err
 OL_MUST_CHECK int cli_http_post(const char *url, const char *content_type, const char *body,
                                 size_t len, int timeout_ms, char **resp, size_t *resp_len,
                                 util_err *err);
+
+/* For an untrusted certificate (fail UTIL_NET_FAIL_CERT), appends to err
+ * what the user can do: give --cacert, or (cacert set) that it is the wrong
+ * CA. Other failures are left alone. */
+void cli_cert_hint(const char *cacert, util_net_fail fail, util_err *err);
 
 #endif

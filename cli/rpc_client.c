@@ -30,18 +30,23 @@ void cli_rpc_close(cli_ctx *ctx)
     ctx->net = NULL;
 }
 
+void cli_cert_hint(const char *cacert, util_net_fail fail, util_err *err)
+{
+    if (!err || fail != UTIL_NET_FAIL_CERT) return;
+    char msg[sizeof err->msg];
+    memcpy(msg, err->msg, sizeof msg);
+    if (cacert)
+        util_err_fill(err, err->code, "%s (not issued by a CA in %s)", msg, cacert);
+    else
+        util_err_fill(err, err->code, "%s (give the node's CA certificate with --cacert FILE)",
+                      msg);
+}
+
 /* The transport error, with what the user can do about an untrusted
  * certificate. */
 static void transport_error(const cli_ctx *ctx, const util_net_resp *r, util_err *err)
 {
-    if (!err || r->fail != UTIL_NET_FAIL_CERT) return;
-    char msg[sizeof err->msg];
-    memcpy(msg, err->msg, sizeof msg);
-    if (ctx->cacert)
-        util_err_fill(err, err->code, "%s (not issued by a CA in %s)", msg, ctx->cacert);
-    else
-        util_err_fill(err, err->code, "%s (give the node's CA certificate with --cacert FILE)",
-                      msg);
+    cli_cert_hint(ctx->cacert, r->fail, err);
 }
 
 static void fill_rpc_error(const json_t *e, cli_rpc_error *rerr, util_err *err, int *rc)

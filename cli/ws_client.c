@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <http_parser.h>
 #include <openssl/evp.h>
@@ -18,6 +16,7 @@
 #include <wslay/wslay.h>
 
 #include "cli/http_client.h"
+#include "util/net.h"
 #include "util/time.h"
 
 typedef struct qmsg {
@@ -26,7 +25,8 @@ typedef struct qmsg {
 } qmsg;
 
 struct cli_ws {
-    int fd;
+    util_net_stream *s; /* libcurl's connection: TCP, or TLS for wss:// */
+    int fd;             /* its socket, for poll */
     wslay_event_context_ptr ctx;
     uint8_t *pre; /* bytes that arrived with the handshake answer */
     size_t pre_len, pre_off;
@@ -48,32 +48,56 @@ static ssize_t recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         w->pre_off += n;
         return (ssize_t)n;
     }
-    ssize_t r = recv(w->fd, buf, len, 0);
-    if (r > 0) return r;
-    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    size_t n;
+    util_err e;
+    if (util_net_stream_recv(w->s, buf, len, &n, &e)) {
+        w->eof = 1;
+        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+        return -1;
+    }
+    if (n == 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
-    w->eof = 1;
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
+    return (ssize_t)n;
+}
+
+/* Waits until fd is ready for ev or deadline (ns) passes; 0 when ready. */
+static int wait_fd(int fd, short ev, uint64_t deadline)
+{
+    for (;;) {
+        uint64_t now = util_mono_ns();
+        if (now >= deadline) return -1;
+        struct pollfd pf = {.fd = fd, .events = ev};
+        uint64_t ms = (deadline - now) / 1000000 + 1;
+        int r = poll(&pf, 1, ms > 60000 ? 60000 : (int)ms);
+        if (r > 0) return 0;
+        if (r < 0 && errno != EINTR) return -1;
+    }
+}
+
+/* Sends all of p before deadline (ns), waiting when the socket is full. */
+static int send_all(cli_ws *w, const uint8_t *p, size_t n, uint64_t deadline, util_err *err)
+{
+    while (n) {
+        size_t k;
+        if (util_net_stream_send(w->s, p, n, &k, err)) return -1;
+        p += k;
+        n -= k;
+        if (n && k == 0 && wait_fd(w->fd, POLLOUT, deadline)) {
+            util_err_set(err, UTIL_EIO, "timed out sending to the node");
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user)
 {
     cli_ws *w = user;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t r = send(w->fd, data + off, len - off, MSG_NOSIGNAL);
-        if (r > 0) {
-            off += (size_t)r;
-            continue;
-        }
-        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-            struct pollfd p = {.fd = w->fd, .events = POLLOUT};
-            if (poll(&p, 1, 10000) > 0) continue;
-        }
+    util_err e;
+    if (send_all(w, data, len, util_mono_ns() + 10000u * 1000000u, &e)) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -167,25 +191,6 @@ static int hs_message_done(http_parser *p)
     return 0;
 }
 
-static int send_all(int fd, const char *p, size_t n, uint64_t deadline)
-{
-    while (n) {
-        ssize_t r = send(fd, p, n, MSG_NOSIGNAL);
-        if (r > 0) {
-            p += r;
-            n -= (size_t)r;
-            continue;
-        }
-        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-            uint64_t now = util_mono_ns();
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
-            if (now < deadline && poll(&pf, 1, (int)((deadline - now) / 1000000 + 1)) > 0) continue;
-        }
-        return -1;
-    }
-    return 0;
-}
-
 static int handshake(cli_ws *w, const cli_url *u, const char *url, int timeout_ms, util_err *err)
 {
     uint64_t deadline = util_mono_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -203,9 +208,10 @@ static int handshake(cli_ws *w, const cli_url *u, const char *url, int timeout_m
                      "Sec-WebSocket-Version: 13\r\n\r\n",
                      path, u->hosthdr, key);
     if (n < 0 || (size_t)n >= sizeof req) return util_err_set(err, UTIL_EINVAL, "URL too long");
-    if (send_all(w->fd, req, (size_t)n, deadline))
-        return util_err_set(err, UTIL_EIO, "sending the WebSocket handshake to %s: %s", url,
-                            strerror(errno));
+    if (send_all(w, (const uint8_t *)req, (size_t)n, deadline, err)) {
+        util_err_prefix(err, "sending the WebSocket handshake: ");
+        return err ? err->code : UTIL_EIO;
+    }
 
     http_parser_settings s;
     http_parser_settings_init(&s);
@@ -222,24 +228,27 @@ static int handshake(cli_ws *w, const cli_url *u, const char *url, int timeout_m
     while (!h.done) {
         if (have == sizeof buf)
             return util_err_set(err, UTIL_EIO, "WebSocket handshake answer too long");
-        struct pollfd pf = {.fd = w->fd, .events = POLLIN};
-        uint64_t now = util_mono_ns();
-        if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000000 + 1)) <= 0)
-            return util_err_set(err, UTIL_EIO, "timed out waiting for the WebSocket handshake");
-        ssize_t r = recv(w->fd, buf + have, sizeof buf - have, 0);
-        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (r <= 0)
+        /* Read first, then wait: over TLS, decrypted bytes may already wait
+         * in the stream, and poll would not see them. */
+        size_t r;
+        util_err e2;
+        if (util_net_stream_recv(w->s, buf + have, sizeof buf - have, &r, &e2))
             return util_err_set(err, UTIL_EIO,
                                 "node at %s closed the connection during the "
                                 "WebSocket handshake",
                                 url);
-        size_t k = http_parser_execute(&p, &s, buf + have, (size_t)r);
+        if (r == 0) {
+            if (wait_fd(w->fd, POLLIN, deadline))
+                return util_err_set(err, UTIL_EIO, "timed out waiting for the WebSocket handshake");
+            continue;
+        }
+        size_t k = http_parser_execute(&p, &s, buf + have, r);
         enum http_errno e = HTTP_PARSER_ERRNO(&p);
         if (e != HPE_OK)
             return util_err_set(err, UTIL_EIO, "malformed WebSocket handshake answer: %s",
                                 http_errno_description(e));
         used = have + k;
-        have += (size_t)r;
+        have += r;
     }
     if (p.status_code != 101)
         return util_err_set(err, UTIL_EIO, "node at %s refused the WebSocket upgrade: HTTP %u", url,
@@ -264,7 +273,8 @@ static int handshake(cli_ws *w, const cli_url *u, const char *url, int timeout_m
     return 0;
 }
 
-int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *err)
+int cli_ws_connect(cli_ws **out, const char *rpc_url, const char *ca_file, int timeout_ms,
+                   util_err *err)
 {
     *out = NULL;
     cli_url u;
@@ -272,11 +282,20 @@ int cli_ws_connect(cli_ws **out, const char *rpc_url, int timeout_ms, util_err *
     if (rc) return rc;
     cli_ws *w = calloc(1, sizeof *w);
     if (!w) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    w->fd = cli_http_connect(&u, rpc_url, timeout_ms, err);
-    if (w->fd < 0) {
+    w->fd = -1;
+    util_net_opts o = {.ca_file = ca_file,
+                       .timeout_ms = timeout_ms > 0 ? timeout_ms : 1,
+                       .connect_timeout_ms = CLI_HTTP_CONNECT_TIMEOUT_MS,
+                       .user_agent = "openledger-cli/" OL_VERSION,
+                       .peer_name = "node"};
+    util_net_fail fail;
+    if ((rc = util_net_stream_open(&w->s, rpc_url, &o, &fail, err))) {
+        if (fail == UTIL_NET_FAIL_CA_FILE && ca_file) util_err_prefix(err, "--cacert: ");
+        cli_cert_hint(ca_file, fail, err);
         free(w);
-        return UTIL_EIO;
+        return rc;
     }
+    w->fd = util_net_stream_fd(w->s);
     if ((rc = handshake(w, &u, rpc_url, timeout_ms, err))) {
         cli_ws_close(w);
         return rc;
@@ -329,23 +348,25 @@ int cli_ws_recv_text(cli_ws *w, int timeout_ms, char **msg, size_t *len, util_er
             wslay_event_send(w->ctx); /* the close reply, if any */
             return ended(w, err);
         }
-        if (w->pre_off >= w->pre_len) {
-            struct pollfd pf = {.fd = w->fd, .events = POLLIN};
-            int ms = -1;
-            if (deadline != UINT64_MAX) {
-                uint64_t now = util_mono_ns();
-                if (now >= deadline) return util_err_set(err, UTIL_ESTATE, "timed out");
-                ms = (int)((deadline - now) / 1000000 + 1);
-            }
-            int r = poll(&pf, 1, ms);
-            if (r == 0) return util_err_set(err, UTIL_ESTATE, "timed out");
-            if (r < 0 && errno != EINTR)
-                return util_err_set(err, UTIL_EIO, "poll: %s", strerror(errno));
-            if (r < 0) continue;
-        }
+        /* Read everything already there (the handshake's leftover, bytes
+         * decrypted inside the TLS stream, the socket) before waiting:
+         * wslay reads until the stream has nothing more, so poll is then
+         * the only way more can come. */
         if (wslay_event_recv(w->ctx) != 0 && !w->eof)
             return util_err_set(err, UTIL_EIO, "WebSocket protocol error from the node");
         wslay_event_send(w->ctx);
+        if (w->qn || w->eof || w->closed || !wslay_event_want_read(w->ctx)) continue;
+        struct pollfd pf = {.fd = w->fd, .events = POLLIN};
+        int ms = -1;
+        if (deadline != UINT64_MAX) {
+            uint64_t now = util_mono_ns();
+            if (now >= deadline) return util_err_set(err, UTIL_ESTATE, "timed out");
+            ms = (int)((deadline - now) / 1000000 + 1);
+        }
+        int r = poll(&pf, 1, ms);
+        if (r == 0) return util_err_set(err, UTIL_ESTATE, "timed out");
+        if (r < 0 && errno != EINTR)
+            return util_err_set(err, UTIL_EIO, "poll: %s", strerror(errno));
     }
 }
 
@@ -363,6 +384,6 @@ void cli_ws_close(cli_ws *w)
         free(w->q[w->qhead + i].text);
     free(w->q);
     free(w->pre);
-    if (w->fd >= 0) close(w->fd);
+    util_net_stream_close(w->s);
     free(w);
 }

@@ -1,4 +1,5 @@
-/* HTTP(S) client on libcurl's easy interface (util/net.h). */
+/* HTTP(S) client on libcurl's easy interface (util/net.h), and the set-up
+ * and finish of a transfer shared with util/net_uv.c (util/net_xfer.h). */
 #include "util/net.h"
 
 #include <arpa/inet.h>
@@ -14,19 +15,14 @@
 
 #include <curl/curl.h>
 
+#include "util/net_xfer.h"
+
 #define EXCERPT_MAX 160
 
 struct util_net_client {
-    CURL *h;
+    util_net_cfg cfg;
+    util_net_xfer x;
     struct curl_slist *hdr_post, *hdr_get;
-    char *ca_file, *peer;
-    size_t max_response;
-    char errbuf[CURL_ERROR_SIZE];
-    /* The transfer in progress. */
-    char *body;
-    size_t len, cap;
-    int too_big, oom;
-    char reason[64]; /* reason phrase of the last status line */
 };
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
@@ -41,9 +37,9 @@ static void global_init(void)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    util_net_client *c = ud;
+    util_net_xfer *c = ud;
     size_t len = size * n;
-    if (len > c->max_response - c->len) {
+    if (len > c->cfg->max_response - c->len) {
         c->too_big = 1;
         return 0;
     }
@@ -69,7 +65,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
  * another status line, which overwrites it. */
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    util_net_client *c = ud;
+    util_net_xfer *c = ud;
     size_t len = size * n;
     if (len < 5 || memcmp(p, "HTTP/", 5) != 0) return len;
     size_t i = 5;
@@ -111,9 +107,9 @@ static int check_ca_file(const char *path, util_err *err)
     return 0;
 }
 
-int util_net_client_new(util_net_client **out, const util_net_opts *opts, util_err *err)
+int util_net_cfg_init(util_net_cfg *cfg, const util_net_opts *opts, util_err *err)
 {
-    *out = NULL;
+    memset(cfg, 0, sizeof *cfg);
     util_net_opts o = {0};
     if (opts) o = *opts;
     if (o.timeout_ms <= 0) o.timeout_ms = UTIL_NET_TIMEOUT_MS_DEFAULT;
@@ -126,31 +122,60 @@ int util_net_client_new(util_net_client **out, const util_net_opts *opts, util_e
         int rc = check_ca_file(o.ca_file, err);
         if (rc) return rc;
     }
-
     pthread_once(&g_once, global_init);
     if (g_init_rc != CURLE_OK)
         return util_err_set(err, UTIL_EIO, "libcurl failed to start: %s",
                             curl_easy_strerror(g_init_rc));
+    cfg->max_response = o.max_response;
+    cfg->timeout_ms = o.timeout_ms;
+    cfg->connect_timeout_ms = o.connect_timeout_ms;
+    cfg->ca_file = dup_or_null(o.ca_file);
+    cfg->peer = strdup(o.peer_name);
+    cfg->user_agent = strdup(o.user_agent);
+    if (!cfg->peer || !cfg->user_agent || (o.ca_file && !cfg->ca_file)) {
+        util_net_cfg_free(cfg);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    return 0;
+}
 
-    util_net_client *c = calloc(1, sizeof *c);
-    if (!c) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    c->max_response = o.max_response;
-    c->ca_file = dup_or_null(o.ca_file);
-    c->peer = strdup(o.peer_name);
-    c->h = curl_easy_init();
+void util_net_cfg_free(util_net_cfg *cfg)
+{
+    free(cfg->ca_file);
+    free(cfg->peer);
+    free(cfg->user_agent);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+struct curl_slist *util_net_json_headers(int post, const char *const *extra)
+{
     /* "Expect:" removes libcurl's "Expect: 100-continue" on large bodies: a
      * JSON server need not support it, and it costs a round trip. */
     static const char *const post_hdrs[] = {"Content-Type: application/json",
-                                            "Accept: application/json", "Expect:"};
-    for (size_t i = 0; i < sizeof post_hdrs / sizeof *post_hdrs && c->h; i++) {
-        struct curl_slist *l = curl_slist_append(c->hdr_post, post_hdrs[i]);
-        if (!l) goto nomem;
-        c->hdr_post = l;
+                                            "Accept: application/json", "Expect:", NULL};
+    static const char *const get_hdrs[] = {"Accept: application/json", NULL};
+    struct curl_slist *l = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *const *v = pass == 0 ? (post ? post_hdrs : get_hdrs) : extra;
+        for (; v && *v; v++) {
+            struct curl_slist *n = curl_slist_append(l, *v);
+            if (!n) {
+                curl_slist_free_all(l);
+                return NULL;
+            }
+            l = n;
+        }
     }
-    c->hdr_get = curl_slist_append(NULL, "Accept: application/json");
-    if (!c->h || !c->peer || (o.ca_file && !c->ca_file) || !c->hdr_post || !c->hdr_get) goto nomem;
+    return l;
+}
 
-    CURL *h = c->h;
+int util_net_xfer_init(util_net_xfer *x, const util_net_cfg *cfg, util_err *err)
+{
+    memset(x, 0, sizeof *x);
+    x->cfg = cfg;
+    x->h = curl_easy_init();
+    if (!x->h) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    CURL *h = x->h;
     CURLcode cc = CURLE_OK;
 #define SET(opt, val)                                                                              \
     if (cc == CURLE_OK) cc = curl_easy_setopt(h, opt, val)
@@ -161,45 +186,72 @@ int util_net_client_new(util_net_client **out, const util_net_opts *opts, util_e
     SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     SET(CURLOPT_FOLLOWLOCATION, 0L);
-    SET(CURLOPT_TIMEOUT_MS, (long)o.timeout_ms);
-    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)o.connect_timeout_ms);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o.max_response);
+    SET(CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_response);
     SET(CURLOPT_WRITEFUNCTION, on_body);
-    SET(CURLOPT_WRITEDATA, c);
+    SET(CURLOPT_WRITEDATA, x);
     SET(CURLOPT_HEADERFUNCTION, on_header);
-    SET(CURLOPT_HEADERDATA, c);
-    SET(CURLOPT_ERRORBUFFER, c->errbuf);
-    SET(CURLOPT_USERAGENT, o.user_agent);
+    SET(CURLOPT_HEADERDATA, x);
+    SET(CURLOPT_ERRORBUFFER, x->errbuf);
+    SET(CURLOPT_USERAGENT, cfg->user_agent);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
-    if (c->ca_file) {
+    SET(CURLOPT_PRIVATE, x);
+    if (cfg->ca_file) {
         /* Only these CAs: also drop the built-in CA directory. */
-        SET(CURLOPT_CAINFO, c->ca_file);
+        SET(CURLOPT_CAINFO, cfg->ca_file);
         SET(CURLOPT_CAPATH, (char *)NULL);
     }
 #undef SET
     if (cc != CURLE_OK) {
         util_err_fill(err, UTIL_EIO, "libcurl refused an option: %s", curl_easy_strerror(cc));
-        util_net_client_free(c);
+        util_net_xfer_cleanup(x);
         return UTIL_EIO;
+    }
+    return 0;
+}
+
+void util_net_xfer_cleanup(util_net_xfer *x)
+{
+    if (x->h) curl_easy_cleanup(x->h);
+    free(x->body);
+    memset(x, 0, sizeof *x);
+}
+
+int util_net_client_new(util_net_client **out, const util_net_opts *opts, util_err *err)
+{
+    *out = NULL;
+    util_net_client *c = calloc(1, sizeof *c);
+    if (!c) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    int rc = util_net_cfg_init(&c->cfg, opts, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    if ((rc = util_net_xfer_init(&c->x, &c->cfg, err))) {
+        util_net_cfg_free(&c->cfg);
+        free(c);
+        return rc;
+    }
+    c->hdr_post = util_net_json_headers(1, NULL);
+    c->hdr_get = util_net_json_headers(0, NULL);
+    if (!c->hdr_post || !c->hdr_get) {
+        util_net_client_free(c);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
     *out = c;
     return 0;
-nomem:
-    util_net_client_free(c);
-    return util_err_set(err, UTIL_ENOMEM, "out of memory");
 }
 
 void util_net_client_free(util_net_client *c)
 {
     if (!c) return;
-    if (c->h) curl_easy_cleanup(c->h);
+    util_net_xfer_cleanup(&c->x);
     curl_slist_free_all(c->hdr_post);
     curl_slist_free_all(c->hdr_get);
-    free(c->ca_file);
-    free(c->peer);
-    free(c->body);
+    util_net_cfg_free(&c->cfg);
     free(c);
 }
 
@@ -230,14 +282,9 @@ static int is_loopback(const char *host)
     return 0;
 }
 
-typedef struct target {
-    int https;
-    int loopback;
-} target;
-
 /* Checks the URL before libcurl sees it, so a wrong scheme gets a plain
  * message, and learns whether its host is loopback. */
-static int check_url(util_net_client *c, const char *url, target *t, util_err *err)
+static int check_url(util_net_xfer *x, const char *url, util_err *err)
 {
     CURLU *u = curl_url();
     if (!u) return util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -248,18 +295,18 @@ static int check_url(util_net_client *c, const char *url, target *t, util_err *e
     if (uc == CURLUE_OK) uc = curl_url_get(u, CURLUPART_HOST, &host, 0);
     if (uc != CURLUE_OK) {
         if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-            rc =
-                util_err_set(err, UTIL_EINVAL,
-                             "%s URL must start with http:// or https:// (got '%s')", c->peer, url);
+            rc = util_err_set(err, UTIL_EINVAL,
+                              "%s URL must start with http:// or https:// (got '%s')", x->cfg->peer,
+                              url);
         else
-            rc = util_err_set(err, UTIL_EINVAL, "bad %s URL '%s': %s", c->peer, url,
+            rc = util_err_set(err, UTIL_EINVAL, "bad %s URL '%s': %s", x->cfg->peer, url,
                               curl_url_strerror(uc));
     } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         rc = util_err_set(err, UTIL_EINVAL, "%s URL must start with http:// or https:// (got '%s')",
-                          c->peer, url);
+                          x->cfg->peer, url);
     } else {
-        t->https = strcmp(scheme, "https") == 0;
-        t->loopback = is_loopback(host);
+        x->https = strcmp(scheme, "https") == 0;
+        x->loopback = is_loopback(host);
     }
     curl_free(scheme);
     curl_free(host);
@@ -267,31 +314,30 @@ static int check_url(util_net_client *c, const char *url, target *t, util_err *e
     return rc;
 }
 
-/* Sets up the handle for one request. A multi-interface client will prepare
- * each of its handles the same way. */
-static int prepare(util_net_client *c, const char *url, const char *body, size_t len, target *t,
-                   util_err *err)
+int util_net_xfer_prepare(util_net_xfer *x, const char *url, const char *body, size_t len,
+                          struct curl_slist *headers, util_err *err)
 {
-    int rc = check_url(c, url, t, err);
+    int rc = check_url(x, url, err);
     if (rc) return rc;
-    c->len = 0;
-    c->too_big = c->oom = 0;
-    c->reason[0] = 0;
-    c->errbuf[0] = 0;
-    CURL *h = c->h;
+    free(x->body);
+    x->body = NULL;
+    x->len = x->cap = 0;
+    x->too_big = x->oom = 0;
+    x->reason[0] = 0;
+    x->errbuf[0] = 0;
+    CURL *h = x->h;
     CURLcode cc = curl_easy_setopt(h, CURLOPT_URL, url);
     /* "" disables proxies for this request; NULL restores libcurl's default,
      * which reads the environment. */
-    if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_PROXY, t->loopback ? "" : (char *)NULL);
+    if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_PROXY, x->loopback ? "" : (char *)NULL);
     if (body) {
         if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_POST, 1L);
         if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr_post);
     } else {
         if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-        if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr_get);
     }
+    if (cc == CURLE_OK) cc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     if (cc != CURLE_OK)
         return util_err_set(err, UTIL_EINVAL, "cannot request %s: %s", url, curl_easy_strerror(cc));
     return 0;
@@ -299,7 +345,7 @@ static int prepare(util_net_client *c, const char *url, const char *body, size_t
 
 /* The proxy variable libcurl will use for this request, for the message of
  * a failed connection; NULL when none applies or no_proxy may exempt it. */
-static const char *proxy_env(const target *t)
+static const char *proxy_env(const util_net_xfer *t)
 {
     if (t->loopback || getenv("no_proxy") || getenv("NO_PROXY")) return NULL;
     static const char *const https_vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
@@ -313,7 +359,7 @@ static const char *proxy_env(const target *t)
     return NULL;
 }
 
-static const char *detail(util_net_client *c, CURLcode cc)
+static const char *detail(util_net_xfer *c, CURLcode cc)
 {
     return c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc);
 }
@@ -324,12 +370,11 @@ static int fail(util_net_resp *resp, util_net_fail kind, int code)
     return code;
 }
 
-/* Turns a finished transfer into resp and a message. A multi-interface
- * client will finish each transfer the same way. */
-static int finish(util_net_client *c, const char *url, const target *t, CURLcode cc,
-                  util_net_resp *resp, util_err *err)
+int util_net_xfer_finish(util_net_xfer *c, const char *url, CURLcode cc, util_net_resp *resp,
+                         util_err *err)
 {
-    const char *P = c->peer;
+    const util_net_xfer *t = c;
+    const char *P = c->cfg->peer;
     long status = 0;
     curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
     resp->status = status;
@@ -408,7 +453,7 @@ static int finish(util_net_client *c, const char *url, const target *t, CURLcode
         return fail(resp, UTIL_NET_FAIL_CERT, UTIL_EIO);
     case CURLE_SSL_CACERT_BADFILE:
         util_err_fill(err, UTIL_EINVAL, "cannot use CA file '%s': %s",
-                      c->ca_file ? c->ca_file : "(system)", d);
+                      c->cfg->ca_file ? c->cfg->ca_file : "(system)", d);
         return fail(resp, UTIL_NET_FAIL_CA_FILE, UTIL_EINVAL);
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
@@ -427,12 +472,12 @@ static int finish(util_net_client *c, const char *url, const target *t, CURLcode
     case CURLE_FILESIZE_EXCEEDED:
     case CURLE_WRITE_ERROR:
         if (cc == CURLE_WRITE_ERROR && !c->too_big) break;
-        if (c->max_response % (1u << 20) == 0)
+        if (c->cfg->max_response % (1u << 20) == 0)
             util_err_fill(err, UTIL_ELIMIT, "answer from %s at %s is larger than %zu MiB", P, url,
-                          c->max_response >> 20);
+                          c->cfg->max_response >> 20);
         else
             util_err_fill(err, UTIL_ELIMIT, "answer from %s at %s is larger than %zu bytes", P, url,
-                          c->max_response);
+                          c->cfg->max_response);
         return fail(resp, UTIL_NET_FAIL_TOO_BIG, UTIL_ELIMIT);
     case CURLE_UNSUPPORTED_PROTOCOL: /* the scheme was checked: an HTTP/0.9 answer */
     case CURLE_WEIRD_SERVER_REPLY:
@@ -470,11 +515,10 @@ static int perform(util_net_client *c, const char *url, const char *body, size_t
                    util_net_resp *resp, util_err *err)
 {
     memset(resp, 0, sizeof *resp);
-    target t = {0};
-    int rc = prepare(c, url, body, len, &t, err);
+    int rc = util_net_xfer_prepare(&c->x, url, body, len, body ? c->hdr_post : c->hdr_get, err);
     if (rc) return fail(resp, UTIL_NET_FAIL_URL, rc);
-    CURLcode cc = curl_easy_perform(c->h);
-    return finish(c, url, &t, cc, resp, err);
+    CURLcode cc = curl_easy_perform(c->x.h);
+    return util_net_xfer_finish(&c->x, url, cc, resp, err);
 }
 
 int util_net_post_json(util_net_client *c, const char *url, const char *body, size_t len,
@@ -487,4 +531,116 @@ int util_net_post_json(util_net_client *c, const char *url, const char *body, si
 int util_net_get(util_net_client *c, const char *url, util_net_resp *resp, util_err *err)
 {
     return perform(c, url, NULL, 0, resp, err);
+}
+
+/* --- raw streams ---------------------------------------------------------- */
+
+struct util_net_stream {
+    util_net_cfg cfg;
+    util_net_xfer x;
+    curl_socket_t fd;
+    char *url;
+};
+
+int util_net_stream_open(util_net_stream **out, const char *url, const util_net_opts *opts,
+                         util_net_fail *fail, util_err *err)
+{
+    *out = NULL;
+    util_net_fail dummy;
+    if (!fail) fail = &dummy;
+    *fail = UTIL_NET_FAIL_OTHER;
+    util_net_stream *s = calloc(1, sizeof *s);
+    if (!s) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    s->fd = CURL_SOCKET_BAD;
+    int rc = util_net_cfg_init(&s->cfg, opts, err);
+    if (rc) {
+        /* util_net_cfg_init refuses input only for the CA file. */
+        if (rc == UTIL_EINVAL) *fail = UTIL_NET_FAIL_CA_FILE;
+        free(s);
+        return rc;
+    }
+    if ((rc = util_net_xfer_init(&s->x, &s->cfg, err))) goto out;
+    if (!(s->url = strdup(url))) {
+        rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = util_net_xfer_prepare(&s->x, url, NULL, 0, NULL, err))) {
+        *fail = UTIL_NET_FAIL_URL;
+        goto out;
+    }
+    /* libcurl connects (through a proxy's CONNECT tunnel for http:// too: a
+     * proxy would not forward an Upgrade request) and does the TLS handshake
+     * with its checks, then hands the connection over. */
+    CURLcode cc = curl_easy_setopt(s->x.h, CURLOPT_CONNECT_ONLY, 1L);
+    if (cc == CURLE_OK) cc = curl_easy_setopt(s->x.h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    if (cc != CURLE_OK) {
+        rc = util_err_set(err, UTIL_EIO, "libcurl refused an option: %s", curl_easy_strerror(cc));
+        goto out;
+    }
+    cc = curl_easy_perform(s->x.h);
+    if (cc != CURLE_OK) {
+        util_net_resp r = {0};
+        rc = util_net_xfer_finish(&s->x, url, cc, &r, err);
+        *fail = r.fail;
+        util_net_resp_free(&r);
+        if (rc == 0) rc = util_err_set(err, UTIL_EIO, "cannot reach %s at %s", s->cfg.peer, url);
+        goto out;
+    }
+    cc = curl_easy_getinfo(s->x.h, CURLINFO_ACTIVESOCKET, &s->fd);
+    if (cc != CURLE_OK || s->fd == CURL_SOCKET_BAD) {
+        rc = util_err_set(err, UTIL_EIO, "no connection to %s at %s", s->cfg.peer, url);
+        goto out;
+    }
+    *fail = UTIL_NET_OK;
+    *out = s;
+    return 0;
+out:
+    util_net_stream_close(s);
+    return rc;
+}
+
+int util_net_stream_fd(const util_net_stream *s)
+{
+    return (int)s->fd;
+}
+
+int util_net_stream_send(util_net_stream *s, const void *buf, size_t len, size_t *n, util_err *err)
+{
+    *n = 0;
+    s->x.errbuf[0] = 0;
+    CURLcode cc = curl_easy_send(s->x.h, buf, len, n);
+    if (cc == CURLE_AGAIN) {
+        *n = 0;
+        return 0;
+    }
+    if (cc != CURLE_OK)
+        return util_err_set(err, UTIL_EIO, "sending to %s at %s: %s", s->cfg.peer, s->url,
+                            detail(&s->x, cc));
+    return 0;
+}
+
+int util_net_stream_recv(util_net_stream *s, void *buf, size_t len, size_t *n, util_err *err)
+{
+    *n = 0;
+    s->x.errbuf[0] = 0;
+    CURLcode cc = curl_easy_recv(s->x.h, buf, len, n);
+    if (cc == CURLE_AGAIN) {
+        *n = 0;
+        return 0;
+    }
+    if (cc != CURLE_OK)
+        return util_err_set(err, UTIL_EIO, "reading from %s at %s: %s", s->cfg.peer, s->url,
+                            detail(&s->x, cc));
+    if (*n == 0 && len > 0)
+        return util_err_set(err, UTIL_EIO, "%s at %s closed the connection", s->cfg.peer, s->url);
+    return 0;
+}
+
+void util_net_stream_close(util_net_stream *s)
+{
+    if (!s) return;
+    util_net_xfer_cleanup(&s->x);
+    util_net_cfg_free(&s->cfg);
+    free(s->url);
+    free(s);
 }

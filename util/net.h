@@ -22,12 +22,15 @@
  *     trusted: ...", "node at URL answered HTTP 503 Service Unavailable: ...".
  *     resp->fail classifies them for callers that retry or add hints.
  *
- * Later (the rollup): a libuv loop will run many requests at once through
- * libcurl's multi interface. That will be a util_net_multi next to this
- * client, taking the same util_net_opts and filling the same util_net_resp
- * with the same errors; the code that prepares an easy handle and the code
- * that turns a finished transfer into a util_net_resp are already separate
- * for it. Not built yet. */
+ * A libuv loop runs many requests at once through libcurl's multi interface
+ * with util/net_uv.h (library util_net_uv), which takes the same
+ * util_net_opts and reports the same errors: both set up and finish their
+ * transfers with the code of util/net_xfer.h.
+ *
+ * util_net_stream is a raw byte connection for protocols libcurl does not
+ * speak here (the CLI's WebSocket client: Debian 12's libcurl has no
+ * WebSocket support): libcurl connects, through the proxy and TLS with the
+ * same checks, then the caller sends and receives bytes. */
 #ifndef OL_UTIL_NET_H
 #define OL_UTIL_NET_H
 
@@ -51,18 +54,19 @@ typedef struct util_net_opts {
 /* What failed, for callers that react differently (retry, hint, give up). */
 typedef enum util_net_fail {
     UTIL_NET_OK = 0,
-    UTIL_NET_FAIL_URL,      /* not an http(s) URL, or malformed */
-    UTIL_NET_FAIL_RESOLVE,  /* host name did not resolve */
-    UTIL_NET_FAIL_CONNECT,  /* refused, unreachable, connect timeout; also via the proxy */
-    UTIL_NET_FAIL_TIMEOUT,  /* connected, but no complete answer in time */
-    UTIL_NET_FAIL_TLS,      /* TLS handshake failed or timed out (e.g. not a TLS server) */
-    UTIL_NET_FAIL_CERT,     /* the certificate is not trusted (unknown CA, expired, ...) */
-    UTIL_NET_FAIL_HOSTNAME, /* the certificate is trusted but for another host name */
-    UTIL_NET_FAIL_CA_FILE,  /* opts.ca_file cannot be used */
-    UTIL_NET_FAIL_HTTP,     /* an answer whose status is not 2xx (status and body kept) */
-    UTIL_NET_FAIL_TOO_BIG,  /* the body is larger than opts.max_response */
-    UTIL_NET_FAIL_PROTOCOL, /* malformed HTTP, or the connection ended mid-answer */
-    UTIL_NET_FAIL_OTHER,    /* out of memory, libcurl internals */
+    UTIL_NET_FAIL_URL,       /* not an http(s) URL, or malformed */
+    UTIL_NET_FAIL_RESOLVE,   /* host name did not resolve */
+    UTIL_NET_FAIL_CONNECT,   /* refused, unreachable, connect timeout; also via the proxy */
+    UTIL_NET_FAIL_TIMEOUT,   /* connected, but no complete answer in time */
+    UTIL_NET_FAIL_TLS,       /* TLS handshake failed or timed out (e.g. not a TLS server) */
+    UTIL_NET_FAIL_CERT,      /* the certificate is not trusted (unknown CA, expired, ...) */
+    UTIL_NET_FAIL_HOSTNAME,  /* the certificate is trusted but for another host name */
+    UTIL_NET_FAIL_CA_FILE,   /* opts.ca_file cannot be used */
+    UTIL_NET_FAIL_HTTP,      /* an answer whose status is not 2xx (status and body kept) */
+    UTIL_NET_FAIL_TOO_BIG,   /* the body is larger than opts.max_response */
+    UTIL_NET_FAIL_PROTOCOL,  /* malformed HTTP, or the connection ended mid-answer */
+    UTIL_NET_FAIL_OTHER,     /* out of memory, libcurl internals */
+    UTIL_NET_FAIL_CANCELLED, /* util/net_uv.h: cancelled, or the client closed, first */
 } util_net_fail;
 
 typedef struct util_net_resp {
@@ -94,5 +98,30 @@ OL_MUST_CHECK int util_net_get(util_net_client *c, const char *url, util_net_res
                                util_err *err);
 
 void util_net_resp_free(util_net_resp *resp);
+
+typedef struct util_net_stream util_net_stream;
+
+/* Connects to url's server (http:// or https://; the path is not used) within
+ * opts.timeout_ms, with the TLS handshake and certificate checks for
+ * https://, through a proxy from the environment (a CONNECT tunnel) unless
+ * the host is loopback. Errors are those of util_net_post_json, and *fail
+ * (when fail is not NULL) their kind. */
+OL_MUST_CHECK int util_net_stream_open(util_net_stream **out, const char *url,
+                                       const util_net_opts *opts, util_net_fail *fail,
+                                       util_err *err);
+/* The socket, to poll for readability. Over TLS, data may already wait
+ * decrypted inside the stream: call util_net_stream_recv until it gives 0
+ * bytes before polling. */
+int util_net_stream_fd(const util_net_stream *s);
+/* Non-blocking: *n bytes were sent (0: the socket is full, poll for
+ * writability). UTIL_EIO when the connection failed. */
+OL_MUST_CHECK int util_net_stream_send(util_net_stream *s, const void *buf, size_t len, size_t *n,
+                                       util_err *err);
+/* Non-blocking: *n bytes were read (0: nothing yet). UTIL_EIO when the
+ * connection ended ("closed the connection") or failed. */
+OL_MUST_CHECK int util_net_stream_recv(util_net_stream *s, void *buf, size_t len, size_t *n,
+                                       util_err *err);
+/* Closes the connection. NULL is allowed. */
+void util_net_stream_close(util_net_stream *s);
 
 #endif

@@ -5,6 +5,7 @@
 # the node's plain HTTP port. The CLI works with --cacert, refuses without it
 # (or with the wrong CA, or a certificate for another host) with a clear
 # message, and keeps one connection alive across a command's requests.
+# `watch` follows blocks over wss:// through the same terminator.
 source "$(dirname "$0")/lib/common.sh"
 
 # Proxies from the machine's environment are never used for loopback, but
@@ -162,11 +163,50 @@ check_refusal "TLS handshake with node at https://127.0.0.1:$T_PORT failed" "htt
 pass "a missing CA file, and https:// to the plain HTTP port: refused"
 grep -q "handshake failed" "$PROXY_LOG" || fail "the proxy saw no refused handshake"
 
-# watch needs ws:// (no WebSocket over TLS yet): it says so.
+# --- watch over wss:// ------------------------------------------------------------
+# The WebSocket goes through the same terminator (the proxy relays bytes both
+# ways): the upgrade, the subscription and a new-block notification over TLS.
+# watch_blocks OUT URL ARGS...: runs `watch` in the background, sends
+# transfers over plain HTTP (a block holds at least one transaction) until it
+# exits, and fails unless it exits 0.
+watch_blocks() {
+  local out=$1; shift
+  tcli "$@" >"$out" 2>&1 &
+  local wpid=$! st=0
+  T_PIDS+=("$wpid")
+  for _ in $(seq 1 30); do
+    kill -0 "$wpid" 2>/dev/null || break
+    cli send --from dev3 --to dev4 --amount 0.1 >/dev/null
+    sleep 0.2
+  done
+  wait "$wpid" || st=$?
+  [[ $st -eq 0 ]] || fail "watch $*: exit $st: $(cat "$out")"
+}
+before=$(connections)
+watch_blocks "$T_DIR/watch1.out" "$TLS_URL" --cacert "$T_DIR/cert.pem" --json watch 1
+out=$(cat "$T_DIR/watch1.out")
+[[ $(jget "$out" 'int(j["height"]) > 0 and len(j["hash"]) == 66') == True ]] \
+  || fail "watch over wss://: no block notification: $out"
+[[ $(($(connections) - before)) -eq 1 ]] || fail "watch did not go through the TLS terminator"
+pass "watch over wss:// (--rpc $TLS_URL) receives a new block"
+watch_blocks "$T_DIR/watch2.out" "$TLS_URL" --cacert "$T_DIR/cert.pem" watch 2
+out=$(cat "$T_DIR/watch2.out")
+[[ $(grep -c '^#[0-9]' <<<"$out") -eq 2 ]] || fail "watch 2 over wss://: $out"
+[[ "$out" == "watching new blocks at $TLS_URL"* ]] || fail "watch 2 over wss://: $out"
+pass "watch 2 over wss:// prints two block lines"
 st=0
-err=$(tcli "$TLS_URL" --cacert "$T_DIR/cert.pem" watch 1 2>&1 >/dev/null) || st=$?
-[[ $st -eq 1 && "$err" == *"https:// is not supported by watch"* ]] || fail "watch over https: $st $err"
-pass "watch over https:// refused with a clear message"
+err=$(tcli "$TLS_URL" watch 1 2>&1 >/dev/null) || st=$?
+[[ $st -eq 1 && "$err" == *"TLS certificate of node at $TLS_URL is not trusted"*"--cacert FILE"* ]] \
+  || fail "watch over wss:// without --cacert: $st $err"
+st=0
+err=$(tcli "$OTHER_URL" --cacert "$T_DIR/other.pem" watch 1 2>&1 >/dev/null) || st=$?
+[[ $st -eq 1 && "$err" == *"is for another host"* ]] || fail "watch, certificate for another host: $st $err"
+pass "watch over wss://: an untrusted certificate, or one for another host, is refused"
+# ws:// still works, straight to the node.
+watch_blocks "$T_DIR/watch3.out" "$T_RPC" --json watch 1
+out=$(cat "$T_DIR/watch3.out")
+[[ $(jget "$out" 'int(j["height"]) > 0') == True ]] || fail "watch over ws://: $out"
+pass "watch over ws:// (--rpc http://) still works"
 
 stop_node
 pass "cli_tls"

@@ -214,15 +214,23 @@ static void test_url(void **state)
     assert_int_equal(cli_url_parse(&u, "http://h?a=1", &e), 0);
     assert_string_equal(u.path, "/?a=1");
 
-    assert_int_equal(cli_url_parse(&u, "https://h", &e), UTIL_EINVAL);
-    assert_non_null(strstr(e.msg, "only http://"));
-    static const char *const bad[] = {"ftp://h",        "127.0.0.1:8545",
-                                      "http://",        "http://:80",
-                                      "http://h:0",     "http://h:65536",
-                                      "http://h:8x",    "http://h:",
-                                      "http://[::1",    "http://u@h/",
-                                      "http://h/a b",   "http://h#frag",
-                                      "http://[::1]x/", ""};
+    assert_int_equal(cli_url_parse(&u, "http://h?a=1", &e), 0);
+    assert_int_equal(u.tls, 0);
+    /* https:// is the node behind TLS: its WebSocket is wss://. */
+    assert_int_equal(cli_url_parse(&u, "https://node.example/x", &e), 0);
+    assert_int_equal(u.tls, 1);
+    assert_string_equal(u.port, "443");
+    assert_string_equal(u.path, "/x");
+    assert_string_equal(u.hosthdr, "node.example");
+    assert_int_equal(cli_url_parse(&u, "https://[::1]:9443", &e), 0);
+    assert_string_equal(u.hosthdr, "[::1]:9443");
+    assert_int_equal(cli_url_parse(&u, "ws://h", &e), UTIL_EINVAL);
+    assert_non_null(strstr(e.msg, "http:// or https://"));
+    static const char *const bad[] = {
+        "ftp://h",      "127.0.0.1:8545", "https://",       "https://h:0",
+        "http://",      "http://:80",     "http://h:0",     "http://h:65536",
+        "http://h:8x",  "http://h:",      "http://[::1",    "http://u@h/",
+        "http://h/a b", "http://h#frag",  "http://[::1]x/", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (cli_url_parse(&u, bad[i], &e) == 0) fail_msg("URL '%s' accepted", bad[i]);
 }

@@ -86,7 +86,7 @@ static cli_ws *ws_open(server *s)
     snprintf(url, sizeof url, "http://127.0.0.1:%d", s->port);
     cli_ws *w;
     util_err e;
-    if (cli_ws_connect(&w, url, WAIT_MS, &e)) fail_msg("connect: %s", e.msg);
+    if (cli_ws_connect(&w, url, NULL, WAIT_MS, &e)) fail_msg("connect: %s", e.msg);
     return w;
 }
 

@@ -2,8 +2,9 @@
  * headers sent, the response cap (announced and streamed), statuses, URL
  * checks, timeouts, refused connections, a TLS handshake with a plain HTTP
  * server, the CA file check, and proxies from the environment (used for other
- * hosts, never for loopback). Certificates are checked end to end by
- * tests/integration/cli_tls.sh. */
+ * hosts, never for loopback); raw streams (util_net_stream): bytes both
+ * ways, a CONNECT tunnel through a proxy. Certificates are checked end to end
+ * by tests/integration/cli_tls.sh and test_net_uv. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -339,6 +340,62 @@ static void test_proxy_from_environment(void **state)
     clear_proxy_env();
 }
 
+/* util_net_stream: a raw connection libcurl made, then bytes both ways;
+ * through a proxy it is a CONNECT tunnel; a refused connection has the
+ * message of a request. */
+static void test_stream(void **state)
+{
+    clear_proxy_env();
+    server_start(OK_HELLO);
+    util_net_stream *st;
+    util_net_fail fail;
+    util_err e;
+    util_net_opts o = {.timeout_ms = 5000};
+    if (util_net_stream_open(&st, S.url, &o, &fail, &e)) fail_msg("open: %s", e.msg);
+    assert_int_equal(fail, UTIL_NET_OK);
+    assert_true(util_net_stream_fd(st) >= 0);
+    static const char req[] = "POST /raw HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+    size_t off = 0, n;
+    while (off < sizeof req - 1) {
+        assert_int_equal(util_net_stream_send(st, req + off, sizeof req - 1 - off, &n, &e), 0);
+        off += n;
+    }
+    char got[256];
+    size_t have = 0;
+    for (int i = 0; i < 500 && have < strlen(OK_HELLO); i++) {
+        assert_int_equal(util_net_stream_recv(st, got + have, sizeof got - 1 - have, &n, &e), 0);
+        have += n;
+        if (n == 0) {
+            struct pollfd p = {.fd = util_net_stream_fd(st), .events = POLLIN};
+            poll(&p, 1, 10);
+        }
+    }
+    got[have] = 0;
+    assert_string_equal(got, OK_HELLO);
+    assert_true(strncmp(S.last, "POST /raw HTTP/1.1\r\n", 20) == 0);
+    util_net_stream_close(st);
+
+    /* Another host through the proxy: libcurl asks it for a tunnel. */
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", S.port);
+    setenv("http_proxy", proxy, 1);
+    S.last[0] = 0;
+    if (util_net_stream_open(&st, "http://node.invalid:8545/ws", &o, &fail, &e) == 0)
+        util_net_stream_close(st);
+    clear_proxy_env();
+    if (strncmp(S.last, "CONNECT node.invalid:8545 HTTP/1.1\r\n", 36) != 0)
+        fail_msg("through the proxy: %s", S.last);
+    server_stop();
+
+    /* Nobody listens now. */
+    assert_int_equal(util_net_stream_open(&st, S.url, &o, &fail, &e), UTIL_EIO);
+    assert_null(st);
+    assert_int_equal(fail, UTIL_NET_FAIL_CONNECT);
+    assert_non_null(strstr(e.msg, "cannot reach server at http://127.0.0.1:"));
+    assert_int_equal(util_net_stream_open(&st, "ws://127.0.0.1:1/", &o, &fail, &e), UTIL_EINVAL);
+    assert_int_equal(fail, UTIL_NET_FAIL_URL);
+}
+
 int main(void)
 {
     /* Whatever proxy the machine running the tests has must not interfere. */
@@ -348,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_limits_and_statuses),
         cmocka_unit_test(test_urls_and_options),
         cmocka_unit_test(test_proxy_from_environment),
+        cmocka_unit_test(test_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
