@@ -34,6 +34,12 @@ typedef struct rpc_chain_api {
      * result. */
     unsigned (*vm_begin)(void *ctx);
     void (*vm_end)(void *ctx, unsigned token);
+    /* Optional, the peer-to-peer layer: p2p_status adds nodeId, p2pListen,
+     * syncing, syncTarget and peers to node_status's object; p2p_peers
+     * returns node_peers' array (a new reference, NULL on OOM). NULL: a
+     * node without the layer (no such fields, no peers). */
+    void (*p2p_status)(void *ctx, json_t *status);
+    json_t *(*p2p_peers)(void *ctx);
     void *ctx;
 } rpc_chain_api;
 
