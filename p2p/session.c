@@ -358,19 +358,15 @@ static int check_header(p2p_session *s, p2p_max_len_fn max_len, void *ctx, util_
     return 0;
 }
 
-int p2p_session_recv(p2p_session *s, const uint8_t *p, size_t n, size_t *used,
+static int recv_step(p2p_session *s, const uint8_t *p, size_t n, size_t *used,
                      p2p_max_len_fn max_len, void *max_ctx, util_buf *out, int *got, p2p_frame *msg,
                      util_err *err)
 {
     size_t pos = 0;
-    *used = 0;
-    *got = 0;
-    if (s->state == ST_DEAD)
-        return util_err_set(err, UTIL_ESTATE, "p2p session: closed after an error");
     if (s->state == ST_HELLO) {
         size_t take = P2P_HELLO_LEN - s->peer_hello_n;
         if (take > n) take = n;
-        memcpy(s->peer_hello + s->peer_hello_n, p, take);
+        if (take) memcpy(s->peer_hello + s->peer_hello_n, p, take);
         s->peer_hello_n += take;
         pos = take;
         *used = pos;
@@ -421,4 +417,17 @@ int p2p_session_recv(p2p_session *s, const uint8_t *p, size_t n, size_t *used,
         return 0;
     }
     return 0;
+}
+
+int p2p_session_recv(p2p_session *s, const uint8_t *p, size_t n, size_t *used,
+                     p2p_max_len_fn max_len, void *max_ctx, util_buf *out, int *got, p2p_frame *msg,
+                     util_err *err)
+{
+    *used = 0;
+    *got = 0;
+    if (s->state == ST_DEAD)
+        return util_err_set(err, UTIL_ESTATE, "p2p session: closed after an error");
+    int rc = recv_step(s, p, n, used, max_len, max_ctx, out, got, msg, err);
+    if (rc) s->state = ST_DEAD; /* also after a local failure, e.g. no memory for our AUTH */
+    return rc;
 }
