@@ -314,7 +314,9 @@ static int name_char(char c)
 
 int p2p_host_valid(const char *host)
 {
-    size_t n = strnlen(host, P2P_HOST_MAX + 1);
+    size_t n = 0;
+    while (n <= P2P_HOST_MAX && host[n])
+        n++;
     if (n == 0 || n > P2P_HOST_MAX) return 0;
     unsigned char addr[16];
     if (strchr(host, ':')) return inet_pton(AF_INET6, host, addr) == 1;
@@ -389,8 +391,8 @@ int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, util_err *err)
         }
         memcpy(a->host, host, hl);
         a->host[hl] = 0;
-        /* A NUL inside the host would make it shorter than hl, so the
-         * strnlen in p2p_host_valid catches it with the character check. */
+        /* A NUL inside would cut the host short: the re-encoding would
+         * differ, so it is refused like any other byte outside the set. */
         if (memchr(host, 0, hl) || !p2p_host_valid(a->host))
             rc = util_err_set(err, UTIL_EINVAL, "peers: address %zu: invalid host", i);
         else if (a->port == 0)
