@@ -54,7 +54,7 @@ enum p2p_msg_type {
  * reserved consensus types until the engine defines them, and for every
  * other type. A receiver refuses (and bans for) a frame of a type that is
  * not known, whatever its length. */
-int p2p_msg_known(uint8_t type);
+OL_MUST_CHECK int p2p_msg_known(uint8_t type);
 /* Largest payload of a known type. 0 is a real limit here, not a refusal:
  * GET_PEERS carries an empty payload. So a frame is acceptable iff
  * p2p_msg_len_ok(type, len), i.e. p2p_msg_known(type) && len <=
@@ -64,7 +64,7 @@ int p2p_msg_known(uint8_t type);
  * p2p_msg_known. A receiver that did not ask for BLOCKS should answer 0 for
  * that type itself (p2p_max_len_fn). */
 size_t p2p_msg_max_len(uint8_t type);
-int p2p_msg_len_ok(uint8_t type, size_t len);
+OL_MUST_CHECK int p2p_msg_len_ok(uint8_t type, size_t len);
 /* "status", "txs", ..., "consensus", "unknown". */
 const char *p2p_msg_name(uint8_t type);
 
@@ -114,8 +114,10 @@ typedef struct p2p_peers {
  * type's limit, UTIL_EINVAL for what the decoder would refuse (an empty tx,
  * block or commit, no txs, a count out of range, an invalid host, port 0),
  * UTIL_ENOMEM when out ran out of memory (then latched in out); nothing is
- * appended on the other failures.
- * Whatever decodes re-encodes to the same bytes. */
+ * appended on the other failures. Decoders return UTIL_EINVAL for a
+ * malformed payload, UTIL_ELIMIT for one longer than the type's limit (both
+ * the peer's fault), UTIL_ENOMEM. Whatever decodes re-encodes to the same
+ * bytes. */
 OL_MUST_CHECK int p2p_status_encode(const p2p_status *m, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_status_decode(p2p_status *m, const uint8_t *p, size_t n, util_err *err);
 OL_MUST_CHECK int p2p_txs_encode(const p2p_bytes *txs, size_t n, util_buf *out, util_err *err);
@@ -138,7 +140,7 @@ OL_MUST_CHECK int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, u
  * IPv4 literal, an IPv6 literal (without brackets), or a name of letters,
  * digits, '.', '-' and '_' not starting with '.' or '-'. PEERS decoding and
  * p2p_peer_addr_parse apply it. */
-int p2p_host_valid(const char *host);
+OL_MUST_CHECK int p2p_host_valid(const char *host);
 
 /* Parses "ID@HOST:PORT" (ID 40 hex digits; HOST an IPv4 literal, [IPv6] or
  * a name) into a; 0 or UTIL_EINVAL with err saying what is wrong. */
