@@ -119,6 +119,7 @@ typedef struct p2p_net_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t msgs_in[256], msgs_out[256]; /* by type */
     uint64_t bans, handshake_failures, dropped_slow;
+    uint64_t inbound_refused; /* closed at accept: over max_inbound */
 } p2p_net_stats;
 void p2p_net_get_stats(const p2p_net *n, p2p_net_stats *out);
 
