@@ -56,7 +56,7 @@ typedef struct p2p_net_cfg {
     uint16_t listen_port;               /* 0 with a host: any free port (tests) */
     const p2p_peer_addr *persistent;    /* dialled and re-dialled forever */
     size_t n_persistent;
-    int pex;                       /* ask peers for addresses and dial them (default on) */
+    int pex;                       /* 1: ask peers for addresses and dial them */
     int max_inbound;               /* 0: 40 */
     int max_outbound;              /* 0: 10 (persistent peers count, and are always dialled) */
     size_t send_queue_max;         /* bytes; 0: 32 MiB */

@@ -308,6 +308,10 @@ static void on_timer(uv_timer_t *t)
 {
     p2p_peer *p = t->data;
     p2p_net *n = p->net;
+    if (p->state == P2P_CONN_RESOLVING || p->state == P2P_CONN_CONNECTING) {
+        p2p_conn_close(p, "connect timeout");
+        return;
+    }
     if (p->state != P2P_CONN_OPEN) {
         n->stats.handshake_failures++;
         LOG_INFO("p2p", "handshake with %s timed out", p->addr);
@@ -427,6 +431,9 @@ void p2p_conn_dial(p2p_peer *p)
     const char *host = p->target.host;
     if (strcmp(host, "localhost") == 0) host = "127.0.0.1";
     snprintf(p->addr, sizeof p->addr, "%s:%u", p->target.host, (unsigned)p->target.port);
+    /* A connect to a black hole would otherwise wait for the kernel's SYN
+     * retries (minutes); the handshake's own timeout replaces this one. */
+    uv_timer_start(&p->timer, on_timer, n->cfg.handshake_timeout_ms, 0);
     struct sockaddr_in a4;
     struct sockaddr_in6 a6;
     if (uv_ip4_addr(host, p->target.port, &a4) == 0) {

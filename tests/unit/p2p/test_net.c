@@ -279,7 +279,8 @@ static void raw_connected(uv_connect_t *c, int status)
     assert_int_equal(uv_read_start((uv_stream_t *)&r->tcp, raw_alloc, raw_read), 0);
 }
 
-static void raw_connect(raw_peer *r, uint32_t key_index, uint16_t port, int keep_reading)
+static void raw_connect_ex(raw_peer *r, uint32_t key_index, uint16_t port, int keep_reading,
+                           int send_hello)
 {
     memset(r, 0, sizeof *r);
     r->keep_reading = keep_reading;
@@ -299,8 +300,13 @@ static void raw_connect(raw_peer *r, uint32_t key_index, uint16_t port, int keep
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", port, &sa);
     assert_int_equal(uv_tcp_connect(&r->conn, &r->tcp, (struct sockaddr *)&sa, raw_connected), 0);
-    raw_write(r, &hello);
+    if (send_hello) raw_write(r, &hello);
     util_buf_free(&hello);
+}
+
+static void raw_connect(raw_peer *r, uint32_t key_index, uint16_t port, int keep_reading)
+{
+    raw_connect_ex(r, key_index, port, keep_reading, 1);
 }
 
 static void raw_send(raw_peer *r, uint8_t type, const uint8_t *p, size_t n)
@@ -600,6 +606,26 @@ static void test_ping_timeout(void **state)
     loop_close();
 }
 
+/* A connection that never completes its handshake is closed after
+ * handshake_timeout_ms. */
+static void test_handshake_timeout(void **state)
+{
+    (void)state;
+    loop_open();
+    tnode a;
+    node_init(&a, 1);
+    a.cfg.handshake_timeout_ms = 200;
+    node_start(&a);
+    raw_peer r;
+    raw_connect_ex(&r, 5, p2p_net_listen_port(a.net), 1, 0);
+    WAIT_FOR(r.eof);
+    assert_int_equal(stats_of(&a).handshake_failures, 1);
+    assert_int_equal(a.ups, 0);
+    raw_close(&r);
+    node_stop(&a);
+    loop_close();
+}
+
 /* Peer exchange: C knows only A, learns B's address from A and dials it. */
 static void test_peer_exchange(void **state)
 {
@@ -797,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_oversized_frame_bans),
         cmocka_unit_test(test_slow_peer_dropped),
         cmocka_unit_test(test_ping_timeout),
+        cmocka_unit_test(test_handshake_timeout),
         cmocka_unit_test(test_peer_exchange),
         cmocka_unit_test(test_one_connection_per_id),
         cmocka_unit_test(test_ban_survives_restart),
