@@ -56,7 +56,7 @@ typedef struct p2p_net_cfg {
     uint16_t listen_port;               /* 0 with a host: any free port (tests) */
     const p2p_peer_addr *persistent;    /* dialled and re-dialled forever */
     size_t n_persistent;
-    int pex;                       /* ask peers for addresses and dial them (default on) */
+    int pex;                       /* 1: ask peers for addresses and dial them */
     int max_inbound;               /* 0: 40 */
     int max_outbound;              /* 0: 10 (persistent peers count, and are always dialled) */
     size_t send_queue_max;         /* bytes; 0: 32 MiB */
@@ -119,6 +119,7 @@ typedef struct p2p_net_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t msgs_in[256], msgs_out[256]; /* by type */
     uint64_t bans, handshake_failures, dropped_slow;
+    uint64_t inbound_refused; /* closed at accept: over max_inbound */
 } p2p_net_stats;
 void p2p_net_get_stats(const p2p_net *n, p2p_net_stats *out);
 
