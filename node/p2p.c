@@ -80,7 +80,6 @@ static void on_peer_up(void *ctx, p2p_peer *p)
     p2p_peer_set_user(p, (void *)(uintptr_t)pp->token);
     char id[2 * P2P_NODE_ID_LEN + 1];
     p2p_node_id_hex(p2p_peer_get_info(p)->id, id);
-    LOG_INFO("p2p", "peer %s connected", id);
     node_p2p_send_status(np, p);
     refresh_snapshot(np);
 }
@@ -97,7 +96,6 @@ static void on_peer_down(void *ctx, p2p_peer *p)
     if (token) p2p_sync_peer_remove(np->sync, token);
     char id[2 * P2P_NODE_ID_LEN + 1];
     p2p_node_id_hex(p2p_peer_get_info(p)->id, id);
-    LOG_INFO("p2p", "peer %s disconnected", id);
     refresh_snapshot(np);
     node_p2p_sync_pump(np);
 }
@@ -410,13 +408,12 @@ int node_p2p_start(node *n, util_err *err)
     free(peers);
     if (rc)
         return util_err_prefix(err, "peer-to-peer on %s:%d: ", n->cfg.p2p_host, n->cfg.p2p_port);
+    /* The net logs "node id ID listening on HOST:PORT". */
     uint16_t port = p2p_net_listen_port(np->net);
     if (port) {
         const char *lb = strchr(n->cfg.p2p_host, ':') ? "[" : "", *rb = *lb ? "]" : "";
         snprintf(np->listen, sizeof np->listen, "%s%s%s:%u", lb, n->cfg.p2p_host, rb, port);
-        LOG_INFO("node", "node id %s listening on %s", np->id_hex, np->listen);
-    } else
-        LOG_INFO("node", "node id %s not listening", np->id_hex);
+    }
 
     uv_timer_init(&n->loop, &np->tick);
     uv_async_init(&n->loop, &np->wake, on_wake);

@@ -1,4 +1,4 @@
-/* The core chain methods: node_status, node_peers, chain_getBlock, chain_getTransaction,
+/* The core chain methods: node_status, chain_getBlock, chain_getTransaction,
  * tx_send, account_get, state_getProof (rpc/methods/methods.h). */
 #include <stdlib.h>
 #include <string.h>
@@ -30,15 +30,6 @@ static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
                   "mempoolSize", (json_int_t)chain_mempool_count(api->mempool));
     if (st && api->p2p_status) api->p2p_status(api->ctx, st);
     return st;
-}
-
-static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
-{
-    rpc_chain_api *api = ctx;
-    if (rpc_param_count(params, 0, 0, e)) return NULL;
-    json_t *peers = api->p2p_peers ? api->p2p_peers(api->ctx) : json_array();
-    if (!peers) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-    return peers;
 }
 
 static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t size)
@@ -239,10 +230,9 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_chain_api *api)
         rpc_method_fn fn;
         rpc_method_ex_fn fn_ex;
     } m[] = {
-        {"node_status", m_node_status, NULL},  {"node_peers", m_node_peers, NULL},
-        {"chain_getBlock", m_get_block, NULL}, {"chain_getTransaction", m_get_tx, NULL},
-        {"tx_send", NULL, m_tx_send},          {"account_get", m_account_get, NULL},
-        {"state_getProof", m_get_proof, NULL},
+        {"node_status", m_node_status, NULL},     {"chain_getBlock", m_get_block, NULL},
+        {"chain_getTransaction", m_get_tx, NULL}, {"tx_send", NULL, m_tx_send},
+        {"account_get", m_account_get, NULL},     {"state_getProof", m_get_proof, NULL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, api)

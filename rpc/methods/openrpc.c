@@ -170,9 +170,6 @@ static const builtin builtins[] = {
       R("mempool", OBJ(F("count", INT) "," F("bytes", INT) "," F("maxCount", INT) ","
                        F("maxBytes", INT) "," F("minGasPrice", REF("Amount")) ","
                        F("maxNonceAhead", INT)))}},
-    {"node_peers",
-     {"Connected peers (empty until the peer-to-peer layer exists).", NONE,
-      R("peers", ARR("{\"type\":\"object\"}"))}},
     {"admin_mempoolFlush",
      {"Admin: drops every transaction from the mempool.", NONE,
       R("result", OBJ(F("removed", INT)))}},

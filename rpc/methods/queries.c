@@ -361,8 +361,12 @@ static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
 {
+    rpc_queries_api *api = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    return json_array(); /* no peer-to-peer layer yet */
+    const rpc_chain_api *c = api->chain;
+    json_t *peers = c->p2p_peers ? c->p2p_peers(c->ctx) : json_array();
+    if (!peers) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    return peers;
 }
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
