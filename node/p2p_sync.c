@@ -14,7 +14,7 @@
 #include "util/hex.h"
 #include "util/log.h"
 
-#define PROGRESS_EVERY_MS 3000
+#define PROGRESS_EVERY_MS 2000
 #define SYNC_LAG 2        /* blocks behind the target that count as syncing */
 #define SERVE_MARGIN 4096 /* room for the BLOCKS header and lengths */
 #define SIGS_PER_SLICE 64 /* below this, one thread checks a range */
