@@ -25,6 +25,15 @@ grep -q 'sync .*syncing' "$T_DIR/f.log" || fail "no sync start in the log"
 line=$(grep -m1 'caught up at height' "$T_DIR/f.log") || fail "no catch-up line in the log"
 pass "follower caught up $H blocks in $secs s: ${line#*INFO  }"
 
+# node-id prints the id the running node proves to its peers; on a new
+# directory it creates the key, mode 0600, and prints the same id twice.
+[[ $("$OPENLEDGERD" node-id --datadir "$T_DIR/f" 2>/dev/null) == "$ID_f" ]] || fail "node-id of f"
+id1=$("$OPENLEDGERD" node-id --datadir "$T_DIR/new" 2>/dev/null) || fail "node-id on a new dir"
+[[ $id1 =~ ^[0-9a-f]{40}$ && $(stat -c %a "$T_DIR/new/node_key.json") == 600 ]] || fail "new key $id1"
+[[ $("$OPENLEDGERD" node-id --datadir "$T_DIR/new") == "$id1" ]] || fail "node-id changed"
+grep -q "node id $ID_f listening on 127.0.0.1:" "$T_DIR/f.log" || fail "no node id line in the log"
+pass "openledgerd node-id (existing and new key, mode 0600) and the start log line"
+
 for h in 1 $(( H / 2 )) "$H"; do
   [[ $(block_of v "$h") == "$(block_of f "$h")" ]] || fail "block $h differs"
 done
