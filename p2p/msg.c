@@ -124,7 +124,7 @@ int p2p_txs_encode(const p2p_bytes *txs, size_t n, util_buf *out, util_err *err)
 int p2p_txs_decode(p2p_txs *m, const uint8_t *p, size_t n, util_err *err)
 {
     if (n > P2P_TXS_MAX_LEN)
-        return util_err_set(err, UTIL_ELIMIT, "txs: %zu bytes, at most %u", n, P2P_TXS_MAX_LEN);
+        return util_err_set(err, UTIL_EINVAL, "txs: %zu bytes, at most %u", n, P2P_TXS_MAX_LEN);
     util_rd r;
     uint16_t count = 0;
     util_rd_init(&r, p, n);
@@ -256,7 +256,7 @@ static int read_part(util_rd *r, p2p_bytes *b, const char *what, size_t i, util_
 int p2p_blocks_decode(p2p_blocks *m, const uint8_t *p, size_t n, util_err *err)
 {
     if (n > P2P_BLOCKS_MAX_LEN)
-        return util_err_set(err, UTIL_ELIMIT, "blocks: %zu bytes, at most %u", n,
+        return util_err_set(err, UTIL_EINVAL, "blocks: %zu bytes, at most %u", n,
                             P2P_BLOCKS_MAX_LEN);
     util_rd r;
     uint64_t from = 0;
@@ -358,7 +358,7 @@ int p2p_peers_encode(const p2p_peers *m, util_buf *out, util_err *err)
 int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, util_err *err)
 {
     if (n > P2P_PEERS_MAX_LEN)
-        return util_err_set(err, UTIL_ELIMIT, "peers: %zu bytes, at most %u", n, P2P_PEERS_MAX_LEN);
+        return util_err_set(err, UTIL_EINVAL, "peers: %zu bytes, at most %u", n, P2P_PEERS_MAX_LEN);
     util_rd r;
     uint16_t count = 0;
     util_rd_init(&r, p, n);

@@ -114,10 +114,10 @@ typedef struct p2p_peers {
  * type's limit, UTIL_EINVAL for what the decoder would refuse (an empty tx,
  * block or commit, no txs, a count out of range, an invalid host, port 0),
  * UTIL_ENOMEM when out ran out of memory (then latched in out); nothing is
- * appended on the other failures. Decoders return UTIL_EINVAL for a
- * malformed payload, UTIL_ELIMIT for one longer than the type's limit (both
- * the peer's fault), UTIL_ENOMEM. Whatever decodes re-encodes to the same
- * bytes. */
+ * appended on the other failures. Decoders return UTIL_EINVAL for
+ * anything the peer got wrong, a payload past the type's limit included (so
+ * a p2p_net_handler can return their code as is: EINVAL bans), or
+ * UTIL_ENOMEM. Whatever decodes re-encodes to the same bytes. */
 OL_MUST_CHECK int p2p_status_encode(const p2p_status *m, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_status_decode(p2p_status *m, const uint8_t *p, size_t n, util_err *err);
 OL_MUST_CHECK int p2p_txs_encode(const p2p_bytes *txs, size_t n, util_buf *out, util_err *err);

@@ -229,7 +229,7 @@ static void test_txs(void **state)
         util_buf_put(&b, pool, lens[i]);
     }
     assert_int_equal(b.len, P2P_TXS_MAX_LEN + 1);
-    assert_int_equal(decode(P2P_MSG_TXS, b.data, b.len), UTIL_ELIMIT);
+    assert_int_equal(decode(P2P_MSG_TXS, b.data, b.len), UTIL_EINVAL);
     free(pool);
     util_buf_free(&b);
 }
@@ -352,7 +352,7 @@ static void test_blocks(void **state)
     util_buf_u32(&b, sizeof com);
     util_buf_put(&b, com, sizeof com);
     assert_int_equal(b.len, P2P_BLOCKS_MAX_LEN + 1);
-    assert_int_equal(decode(P2P_MSG_BLOCKS, b.data, b.len), UTIL_ELIMIT);
+    assert_int_equal(decode(P2P_MSG_BLOCKS, b.data, b.len), UTIL_EINVAL);
     free(large);
     util_buf_free(&b);
 }
