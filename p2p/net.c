@@ -340,7 +340,8 @@ void p2p_net_on_closed(p2p_peer *p, int was_open)
     for (size_t i = 0; i < n->n_pers; i++)
         if (memcmp(n->pers[i].a.id, id, P2P_NODE_ID_LEN) == 0 && !find_live(n, id, p))
             pers_schedule(n, i);
-    if (p->persistent < 0 && p->outbound) pex_dial(n);
+    /* Peer exchange refills the outbound slot on its next tick, not here: a
+     * dial that fails at once would otherwise recurse through the book. */
 }
 
 void p2p_net_disconnect(p2p_peer *p, const char *reason)
