@@ -618,6 +618,10 @@ static void test_replay_and_reorder(void **state)
     assert_token(&b, "bad_tag");
     assert_int_equal(b.nmsgs, 1);
     assert_dead(&b);
+    assert_false(p2p_session_open(b.s));
+    /* Dead, but it still says who misbehaved. */
+    assert_non_null(p2p_session_peer(b.s));
+    assert_memory_equal(p2p_session_peer(b.s)->pubkey, a.kp.pubkey, 32);
     peer_free(&a);
     peer_free(&b);
 
