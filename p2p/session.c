@@ -153,6 +153,12 @@ void p2p_session_free(p2p_session *s)
     free(s);
 }
 
+void p2p_session_set_counters(p2p_session *s, uint64_t tx, uint64_t rx)
+{
+    s->tx_ctr = tx;
+    s->rx_ctr = rx;
+}
+
 int p2p_session_open(const p2p_session *s)
 {
     return s->state == ST_OPEN;

@@ -741,6 +741,37 @@ static void test_oversized_header(void **state)
     }
 }
 
+/* The last nonce of a direction is never used: sealing stops before it, and
+ * a receiver that got that far refuses rather than wrap. */
+static void test_nonce_exhaustion(void **state)
+{
+    (void)state;
+    peer a, b;
+    open_pair(&a, &b, 1, 2);
+    p2p_session_set_counters(a.s, UINT64_MAX - 1, 1);
+    p2p_session_set_counters(b.s, 1, UINT64_MAX - 1);
+    seal(&a, 3, (const uint8_t *)"last", 4);
+    pump(&a, &b);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(b.nmsgs, 1); /* nonce 2^64 - 2, agreed by both sides */
+    assert_int_equal(p2p_session_seal(a.s, 3, (const uint8_t *)"x", 1, &a.out, NULL), UTIL_ELIMIT);
+    assert_int_equal(a.out.len, 0);
+    assert_dead(&a);
+    /* A receiver at the last nonce refuses whatever comes. */
+    uint8_t fr[64];
+    p2p_session_set_counters(b.s, 1, UINT64_MAX);
+    peer c, d;
+    open_pair(&c, &d, 3, 4);
+    seal(&c, 3, (const uint8_t *)"y", 1);
+    size_t n = take(&c, fr, sizeof fr);
+    assert_int_equal(feed(&b, fr, n), UTIL_ELIMIT);
+    assert_dead(&b);
+    peer_free(&a);
+    peer_free(&b);
+    peer_free(&c);
+    peer_free(&d);
+}
+
 static void handshake_fails(p2p_session_cfg *ca, uint32_t da, p2p_session_cfg *cb, uint32_t db,
                             const char *ta, const char *tb)
 {
@@ -884,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_flipped_bits),      cmocka_unit_test(test_oversized_header),
         cmocka_unit_test(test_wrong_network),     cmocka_unit_test(test_expected_id),
         cmocka_unit_test(test_self_connection),   cmocka_unit_test(test_garbage_hello),
+        cmocka_unit_test(test_nonce_exhaustion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
