@@ -199,6 +199,17 @@ static int has_peer(tnode *t, const uint8_t *id)
     return 0;
 }
 
+/* How many open peers of t have id. */
+static int count_peer(tnode *t, const uint8_t *id)
+{
+    p2p_peer *ps[16];
+    size_t n = p2p_net_peers(t->net, ps, 16);
+    int k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += memcmp(p2p_peer_get_info(ps[i])->id, id, P2P_NODE_ID_LEN) == 0;
+    return k;
+}
+
 /* A raw peer: one session driven by hand over a uv socket, to send what a
  * correct net never would. */
 typedef struct raw_peer {
@@ -678,6 +689,65 @@ static void test_one_connection_per_id(void **state)
     loop_close();
 }
 
+/* Duplicates with the tie-break: A dialled B; then "B" (a raw peer with B's
+ * key) connects to A. Opposite directions: A keeps the connection dialled by
+ * the lower id. Then two inbound sessions with one id: the older stays. */
+static void duplicate_case(uint32_t ka, uint32_t kb)
+{
+    loop_open();
+    tnode a, b;
+    node_init(&b, kb);
+    node_start(&b);
+    node_init(&a, ka);
+    dial_to(&a, &b);
+    node_start(&a);
+    WAIT_FOR(a.ups == 1 && b.ups == 1);
+    int a_lower = memcmp(p2p_net_node_id(a.net), p2p_net_node_id(b.net), P2P_NODE_ID_LEN) < 0;
+    raw_peer r;
+    raw_connect(&r, kb, p2p_net_listen_port(a.net), 1);
+    if (a_lower) {
+        /* A dialled B and has the lower id: its outbound connection stays. */
+        WAIT_FOR(r.eof);
+        assert_int_equal(a.ups, 1);
+        assert_int_equal(a.downs, 0);
+    } else {
+        /* B has the lower id: the connection B dialled (the raw one) stays. */
+        WAIT_FOR(a.downs == 1 && a.ups == 2);
+        run_for(100);
+        assert_false(r.eof);
+        p2p_peer_stats st;
+        assert_non_null(a.last_up);
+        p2p_peer_get_stats(a.last_up, &st);
+        assert_int_equal(st.outbound, 0);
+    }
+    assert_int_equal(npeers(&a), 1);
+    raw_close(&r);
+
+    /* Same direction (two inbound with key 7): the older stays. */
+    raw_peer r1, r2;
+    raw_connect(&r1, 7, p2p_net_listen_port(a.net), 1);
+    uint8_t id7[P2P_NODE_ID_LEN];
+    p2p_node_id(r1.key.pubkey, id7);
+    WAIT_FOR(r1.open && count_peer(&a, id7) == 1);
+    raw_connect(&r2, 7, p2p_net_listen_port(a.net), 1);
+    WAIT_FOR(r2.eof);
+    run_for(50);
+    assert_false(r1.eof);
+    assert_int_equal(count_peer(&a, id7), 1);
+    raw_close(&r2);
+    raw_close(&r1);
+    node_stop(&a);
+    node_stop(&b);
+    loop_close();
+}
+
+static void test_duplicate_connections(void **state)
+{
+    (void)state;
+    duplicate_case(1, 2);
+    duplicate_case(2, 1);
+}
+
 static char tmpdir[256];
 
 static void make_tmpdir(void)
@@ -826,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_handshake_timeout),
         cmocka_unit_test(test_peer_exchange),
         cmocka_unit_test(test_one_connection_per_id),
+        cmocka_unit_test(test_duplicate_connections),
         cmocka_unit_test(test_ban_survives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
