@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -748,6 +750,44 @@ static void test_duplicate_connections(void **state)
     duplicate_case(2, 1);
 }
 
+/* Host names go through getaddrinfo (on the loop's thread pool); a stop
+ * while a name is being resolved still closes everything. */
+static void test_dial_by_name(void **state)
+{
+    (void)state;
+    loop_open();
+    tnode a, b, c;
+    node_init(&a, 1);
+    node_start(&a);
+    char host[256] = "";
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    int named = gethostname(host, sizeof host) == 0 && strlen(host) <= P2P_HOST_MAX &&
+                getaddrinfo(host, NULL, &hints, &res) == 0 && res &&
+                ((struct sockaddr_in *)res->ai_addr)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+    if (res) freeaddrinfo(res);
+    if (named) {
+        node_init(&b, 2);
+        dial_to(&b, &a);
+        snprintf(b.persistent[0].host, sizeof b.persistent[0].host, "%s", host);
+        node_start(&b);
+        WAIT_FOR(b.ups == 1);
+        node_stop(&b);
+    } else {
+        printf("test_dial_by_name: %s does not resolve to 127.0.0.1; only the stop is tested\n",
+               host);
+    }
+    node_init(&c, 3);
+    dial_to(&c, &a);
+    snprintf(c.persistent[0].host, sizeof c.persistent[0].host, "nothing.invalid");
+    node_start(&c);
+    node_stop(&c);
+    node_stop(&a);
+    loop_close();
+}
+
 static char tmpdir[256];
 
 static void make_tmpdir(void)
@@ -897,6 +937,7 @@ int main(void)
         cmocka_unit_test(test_peer_exchange),
         cmocka_unit_test(test_one_connection_per_id),
         cmocka_unit_test(test_duplicate_connections),
+        cmocka_unit_test(test_dial_by_name),
         cmocka_unit_test(test_ban_survives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
