@@ -1,7 +1,7 @@
 /* The peer-to-peer transport (p2p/net.h) with real sockets on 127.0.0.1:
  * two or three nets on one libuv loop, plus a "raw" peer that drives a
  * session by hand to misbehave. Every wait is bounded by a deadline timer,
- * so a test fails instead of hanging. Also the peer book (p2p/book.h). */
+ * so a test fails instead of hanging. The book alone: test_book.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -845,100 +845,16 @@ static void test_ban_survives_restart(void **state)
     rm_tmpdir();
 }
 
-static void test_book_file(void **state)
-{
-    (void)state;
-    make_tmpdir();
-    char path[300];
-    snprintf(path, sizeof path, "%s/peers.json", tmpdir);
-    p2p_book *b = p2p_book_new(NULL, path);
-    assert_non_null(b);
-    assert_int_equal(p2p_book_load(b, 1000, NULL), 0); /* absent: empty */
-    p2p_peer_addr x;
-    memset(&x, 0, sizeof x);
-    memset(x.id, 0x11, P2P_NODE_ID_LEN);
-    snprintf(x.host, sizeof x.host, "10.0.0.1");
-    x.port = 26656;
-    p2p_book_add(b, &x);
-    p2p_book_mark_ok(b, x.id, 5000);
-    uint8_t id2[P2P_NODE_ID_LEN], id3[P2P_NODE_ID_LEN];
-    memset(id2, 0x22, sizeof id2);
-    memset(id3, 0x33, sizeof id3);
-    p2p_book_ban(b, id2, 100000, "bad_block: \"quoted\"");
-    p2p_book_ban(b, id3, 2000, "short");
-    assert_int_equal(p2p_book_save(b, NULL), 0);
-    assert_int_equal(p2p_book_dirty(b), 0);
-    p2p_book_free(b);
-
-    b = p2p_book_new(NULL, path);
-    assert_int_equal(p2p_book_load(b, 3000, NULL), 0);
-    assert_int_equal(p2p_book_count(b), 1);
-    const p2p_book_addr *e = p2p_book_find(b, x.id);
-    assert_non_null(e);
-    assert_string_equal(e->a.host, "10.0.0.1");
-    assert_int_equal(e->a.port, 26656);
-    assert_int_equal(e->last_ok_ms, 5000);
-    assert_int_equal(p2p_book_ban_count(b), 1); /* id3's ban expired at 2000 */
-    const p2p_ban *ban = p2p_book_banned(b, id2, 3000);
-    assert_non_null(ban);
-    assert_string_equal(ban->reason, "bad_block: \"quoted\"");
-    assert_null(p2p_book_banned(b, id2, 100000));
-    p2p_book_free(b);
-
-    /* Not a book: refused with a reason, not half-loaded. */
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("{\"version\": 1, \"addrs\": [{\"id\": \"zz\"}], \"bans\": []}", f);
-    fclose(f);
-    b = p2p_book_new(NULL, path);
-    util_err err;
-    assert_int_equal(p2p_book_load(b, 0, &err), UTIL_EINVAL);
-    assert_non_null(strstr(err.msg, "addrs[0]"));
-    assert_int_equal(p2p_book_count(b), 0);
-    p2p_book_free(b);
-    rm_tmpdir();
-}
-
-static void test_book_bounded(void **state)
-{
-    (void)state;
-    p2p_book *b = p2p_book_new(NULL, NULL);
-    assert_non_null(b);
-    p2p_peer_addr x;
-    memset(&x, 0, sizeof x);
-    snprintf(x.host, sizeof x.host, "127.0.0.1");
-    x.port = 1;
-    for (uint32_t i = 0; i < P2P_BOOK_MAX_ADDRS + 10; i++) {
-        memcpy(x.id, &i, sizeof i);
-        p2p_book_add(b, &x);
-        if (i == 0) p2p_book_mark_ok(b, x.id, 1);
-    }
-    assert_int_equal(p2p_book_count(b), P2P_BOOK_MAX_ADDRS);
-    uint32_t zero = 0;
-    memcpy(x.id, &zero, sizeof zero);
-    assert_non_null(p2p_book_find(b, x.id)); /* the one reached stays */
-    p2p_book_free(b);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_book_file),
-        cmocka_unit_test(test_book_bounded),
-        cmocka_unit_test(test_handshake_and_messages),
-        cmocka_unit_test(test_wrong_expected_id),
-        cmocka_unit_test(test_persistent_reconnect),
-        cmocka_unit_test(test_inbound_limit),
-        cmocka_unit_test(test_invalid_message_bans),
-        cmocka_unit_test(test_oversized_frame_bans),
-        cmocka_unit_test(test_slow_peer_dropped),
-        cmocka_unit_test(test_ping_timeout),
-        cmocka_unit_test(test_handshake_timeout),
-        cmocka_unit_test(test_peer_exchange),
-        cmocka_unit_test(test_one_connection_per_id),
-        cmocka_unit_test(test_duplicate_connections),
-        cmocka_unit_test(test_dial_by_name),
-        cmocka_unit_test(test_ban_survives_restart),
+        cmocka_unit_test(test_handshake_and_messages), cmocka_unit_test(test_wrong_expected_id),
+        cmocka_unit_test(test_persistent_reconnect),   cmocka_unit_test(test_inbound_limit),
+        cmocka_unit_test(test_invalid_message_bans),   cmocka_unit_test(test_oversized_frame_bans),
+        cmocka_unit_test(test_slow_peer_dropped),      cmocka_unit_test(test_ping_timeout),
+        cmocka_unit_test(test_handshake_timeout),      cmocka_unit_test(test_peer_exchange),
+        cmocka_unit_test(test_one_connection_per_id),  cmocka_unit_test(test_duplicate_connections),
+        cmocka_unit_test(test_dial_by_name),           cmocka_unit_test(test_ban_survives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
