@@ -235,12 +235,9 @@ int p2p_net_on_open(p2p_peer *p)
         a.port = p->info.listen_port;
         p2p_book_add(n->book, &a);
     }
-    if (p->persistent >= 0) n->pers[p->persistent].backoff_ms = n->cfg.backoff_min_ms;
     for (size_t i = 0; i < n->n_pers; i++)
-        if (memcmp(n->pers[i].a.id, p->info.id, P2P_NODE_ID_LEN) == 0) {
-            p->persistent = (int)i;
-            n->pers[i].backoff_ms = n->cfg.backoff_min_ms;
-        }
+        if (memcmp(n->pers[i].a.id, p->info.id, P2P_NODE_ID_LEN) == 0) p->persistent = (int)i;
+    p->open_ns = util_env_mono_ns(n->env);
     LOG_INFO("p2p", "peer %s (%s, %s) connected", hex, p->addr,
              p->outbound ? "outbound" : "inbound");
     p2p_conn_start_ticker(p);
@@ -337,10 +334,18 @@ void p2p_net_on_closed(p2p_peer *p, int was_open)
                              n->cfg.backoff_max_ms);
     const uint8_t *id = was_open ? p->info.id : p->has_target ? p->target.id : NULL;
     if (!id) return;
-    for (size_t i = 0; i < n->n_pers; i++)
-        if (memcmp(n->pers[i].a.id, id, P2P_NODE_ID_LEN) == 0 && !find_live(n, id, p))
-            pers_schedule(n, i);
-    if (p->persistent < 0 && p->outbound) pex_dial(n);
+    /* Only a session that lasted resets the backoff: a peer that accepts and
+     * then drops us at once (full, or banning us) is not redialled at the
+     * minimum delay forever. */
+    int lasted =
+        was_open && util_env_mono_ns(n->env) - p->open_ns >= (uint64_t)P2P_STABLE_MS * 1000000u;
+    for (size_t i = 0; i < n->n_pers; i++) {
+        if (memcmp(n->pers[i].a.id, id, P2P_NODE_ID_LEN) != 0 || find_live(n, id, p)) continue;
+        if (lasted) n->pers[i].backoff_ms = n->cfg.backoff_min_ms;
+        pers_schedule(n, i);
+    }
+    /* Peer exchange refills the outbound slot on its next tick, not here: a
+     * dial that fails at once would otherwise recurse through the book. */
 }
 
 void p2p_net_disconnect(p2p_peer *p, const char *reason)

@@ -37,7 +37,8 @@ typedef struct p2p_net_handler {
     void (*peer_up)(void *ctx, p2p_peer *p);
     void (*peer_down)(void *ctx, p2p_peer *p);
     /* Largest payload accepted now for this type from this peer, 0 to refuse
-     * it (a BLOCKS nobody asked for). NULL: p2p_msg_max_len. */
+     * it (a BLOCKS nobody asked for; the peer is then banned). NULL:
+     * p2p_msg_max_len. Not asked for the types the net handles itself. */
     size_t (*max_len)(void *ctx, p2p_peer *p, uint8_t type);
     /* A message other than the ones the net handles itself. Returns 0, or
      * UTIL_EINVAL with err set when the peer misbehaved (the net bans it,
@@ -72,8 +73,9 @@ typedef struct p2p_net_cfg {
 
 /* Binds the listener (when asked) and starts dialling. */
 OL_MUST_CHECK int p2p_net_start(p2p_net **out, const p2p_net_cfg *cfg, util_err *err);
-/* Closes every connection and handle; cb(arg) is called on the loop once
- * all are closed (then p2p_net_free). Saves the peer book. */
+/* Closes every connection (peer_down for each open one) and handle; cb(arg)
+ * is called on the loop once all are closed, and only then may the net be
+ * freed with p2p_net_free. Saves the peer book. */
 void p2p_net_stop(p2p_net *n, void (*cb)(void *arg), void *arg);
 void p2p_net_free(p2p_net *n);
 
@@ -82,7 +84,9 @@ const uint8_t *p2p_net_node_id(const p2p_net *n);
 uint16_t p2p_net_listen_port(const p2p_net *n);
 
 /* Queues one message to a peer. A peer whose queue would pass
- * send_queue_max is disconnected ("slow peer") and UTIL_ELIMIT returned. */
+ * send_queue_max is disconnected ("slow peer") and UTIL_ELIMIT returned (so
+ * send_queue_max must exceed the largest frame). UTIL_ESTATE when the peer
+ * is not open (e.g. inside peer_down). */
 OL_MUST_CHECK int p2p_net_send(p2p_peer *p, uint8_t type, const uint8_t *payload, size_t len,
                                util_err *err);
 /* Sends to every open peer except `except` (may be NULL). */

@@ -14,6 +14,8 @@
 #define P2P_TICK_MS 1000
 #define P2P_BOOK_SAVE_MS 30000
 #define P2P_PEX_ASK_MS 60000
+/* A persistent peer's session that lasted this long resets its backoff. */
+#define P2P_STABLE_MS 10000
 
 enum p2p_conn_state {
     P2P_CONN_RESOLVING, /* outbound, waiting for getaddrinfo */
@@ -53,6 +55,7 @@ struct p2p_peer {
     void *user;
     uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
     uint64_t connected_ms;
+    uint64_t open_ns;
     uint64_t last_rx_ns, last_ping_ns, last_pex_ns;
     size_t queued; /* bytes in writes not yet completed */
     int asked_peers;

@@ -165,6 +165,10 @@ int p2p_net_send(p2p_peer *p, uint8_t type, const uint8_t *payload, size_t len, 
         return util_err_set(err, UTIL_ESTATE, "peer %s is not connected", p->addr);
     util_buf b;
     util_buf_init(&b);
+    /* One allocation of the exact size: growing by doubling would copy the
+     * frame and, past glibc's mmap threshold, fault in fresh pages. */
+    if (util_buf_reserve(&b, len + P2P_FRAME_HDR_LEN + P2P_TAG_LEN) != 0)
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
     int rc = p2p_session_seal(p->s, type, payload, len, &b, err);
     if (rc != 0) {
         util_buf_free(&b);

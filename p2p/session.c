@@ -51,6 +51,7 @@ struct p2p_session {
     size_t cap, body_n;
 
     p2p_peer_info peer;
+    int authed; /* peer is valid: kept after a later error, to name whom to ban */
 };
 
 void p2p_node_id(const uint8_t pubkey[CHAIN_PUBKEY_LEN], uint8_t id[P2P_NODE_ID_LEN])
@@ -152,6 +153,12 @@ void p2p_session_free(p2p_session *s)
     free(s);
 }
 
+void p2p_session_set_counters(p2p_session *s, uint64_t tx, uint64_t rx)
+{
+    s->tx_ctr = tx;
+    s->rx_ctr = rx;
+}
+
 int p2p_session_open(const p2p_session *s)
 {
     return s->state == ST_OPEN;
@@ -159,7 +166,7 @@ int p2p_session_open(const p2p_session *s)
 
 const p2p_peer_info *p2p_session_peer(const p2p_session *s)
 {
-    return s->state == ST_OPEN ? &s->peer : NULL;
+    return s->authed ? &s->peer : NULL;
 }
 
 /* Appends header || ciphertext || tag sealed with the next send nonce. */
@@ -312,6 +319,7 @@ static int on_auth(p2p_session *s, const uint8_t *a, size_t n, util_err *err)
     memcpy(s->peer.id, id, P2P_NODE_ID_LEN);
     s->peer.version = (uint16_t)v;
     s->peer.listen_port = (uint16_t)(a[34] | a[35] << 8);
+    s->authed = 1;
     s->state = ST_OPEN;
     return 0;
 }

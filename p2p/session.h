@@ -72,7 +72,9 @@ OL_MUST_CHECK int p2p_session_new(p2p_session **out, const p2p_session_cfg *cfg,
                                   util_err *err);
 void p2p_session_free(p2p_session *s);
 
-/* 1 once both AUTHs were exchanged and checked; then info is the peer's. */
+/* 1 once both AUTHs were exchanged and checked, 0 again once dead. The peer
+ * is known from then on, also after a later error (to name whom to ban);
+ * NULL before. */
 int p2p_session_open(const p2p_session *s);
 const p2p_peer_info *p2p_session_peer(const p2p_session *s);
 

@@ -41,4 +41,9 @@ OL_MUST_CHECK int p2p_aead_seal(p2p_aead *a, uint64_t ctr, const uint8_t hdr[5],
 OL_MUST_CHECK int p2p_aead_open(p2p_aead *a, uint64_t ctr, const uint8_t hdr[5], uint8_t *pt,
                                 size_t n, const uint8_t tag[16]);
 
+/* For tests only: moves a session's nonce counters (send, receive), so the
+ * refusal to wrap past 2^64 - 1 can be reached. */
+typedef struct p2p_session p2p_session;
+void p2p_session_set_counters(p2p_session *s, uint64_t tx, uint64_t rx);
+
 #endif

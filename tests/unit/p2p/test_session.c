@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <secp256k1.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,6 +314,94 @@ static void test_seal_rules(void **state)
     peer_free(&b);
 }
 
+static void hmac256(uint8_t out[32], const uint8_t *key, size_t kn, const uint8_t *d, size_t n)
+{
+    unsigned int len = 32;
+    assert_non_null(HMAC(EVP_sha256(), key, (int)kn, d, n, out, &len));
+    assert_int_equal(len, 32);
+}
+
+/* The key schedule and a frame rebuilt from docs/p2p.md with other code
+ * paths: ECDH as a tweak multiplication, HKDF as RFC 5869's two HMAC steps,
+ * the AEAD straight from EVP. */
+static void test_schedule_as_documented(void **state)
+{
+    (void)state;
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    assert_non_null(ctx);
+    uint8_t sa[32], pa[33], sb[32], pb[33];
+    assert_int_equal(p2p_eph_generate(sa, pa, NULL), 0);
+    assert_int_equal(p2p_eph_generate(sb, pb, NULL), 0);
+    uint8_t ha[39] = "OLP2\x01\x00", hb[39] = "OLP2\x01\x00";
+    memcpy(ha + 6, pa, 33);
+    memcpy(hb + 6, pb, 33);
+    int a_lo = memcmp(ha, hb, 39) < 0;
+    const uint8_t *lo = a_lo ? ha : hb, *hi = a_lo ? hb : ha;
+    uint8_t th[32], k1[32], k2[32];
+    assert_int_equal(p2p_key_schedule(sa, pb, lo, hi, th, k1, k2, NULL), 0);
+    /* The other side derives the same. */
+    uint8_t th2[32], k1b[32], k2b[32];
+    assert_int_equal(p2p_key_schedule(sb, pa, lo, hi, th2, k1b, k2b, NULL), 0);
+    assert_memory_equal(th, th2, 32);
+    assert_memory_equal(k1, k1b, 32);
+    assert_memory_equal(k2, k2b, 32);
+
+    /* th = SHA-256("openledger/p2p/hs/v1" || lo || hi) */
+    uint8_t pre[20 + 78], want[32];
+    memcpy(pre, "openledger/p2p/hs/v1", 20);
+    memcpy(pre + 20, lo, 39);
+    memcpy(pre + 59, hi, 39);
+    chain_sha256(want, pre, sizeof pre);
+    assert_memory_equal(th, want, 32);
+
+    /* shared = SHA-256(compressed(sa * B)) */
+    secp256k1_pubkey pt;
+    uint8_t ser[33], shared[32];
+    size_t sl = 33;
+    assert_true(secp256k1_ec_pubkey_parse(ctx, &pt, pb, 33));
+    assert_true(secp256k1_ec_pubkey_tweak_mul(ctx, &pt, sa));
+    assert_true(secp256k1_ec_pubkey_serialize(ctx, ser, &sl, &pt, SECP256K1_EC_COMPRESSED));
+    chain_sha256(shared, ser, 33);
+
+    /* HKDF-SHA-256: PRK = HMAC(th, shared); T1 = HMAC(PRK, info || 1);
+     * T2 = HMAC(PRK, T1 || info || 2); k1 = T1, k2 = T2. */
+    static const char info[] = "openledger/p2p/keys/v1";
+    uint8_t prk[32], t[32 + sizeof info], t1[32], t2[32];
+    hmac256(prk, th, 32, shared, 32);
+    memcpy(t, info, sizeof info - 1);
+    t[sizeof info - 1] = 1;
+    hmac256(t1, prk, 32, t, sizeof info);
+    memcpy(t, t1, 32);
+    memcpy(t + 32, info, sizeof info - 1);
+    t[32 + sizeof info - 1] = 2;
+    hmac256(t2, prk, 32, t, 32 + sizeof info);
+    assert_memory_equal(k1, t1, 32);
+    assert_memory_equal(k2, t2, 32);
+
+    /* A frame: le32(len + 16) || type || ChaCha20-Poly1305(k, 0000 || le64 ctr,
+     * aad = header) || tag. */
+    p2p_aead *ae = p2p_aead_new(k1, 1);
+    assert_non_null(ae);
+    uint8_t fr[5 + 5 + 16], ct[5], tag[16], nonce[12] = {0};
+    util_put_u32le(fr, 5 + 16);
+    fr[4] = 7;
+    assert_int_equal(p2p_aead_seal(ae, 0x0102030405ull, fr, (const uint8_t *)"hello", 5, fr + 5),
+                     0);
+    util_put_u64le(nonce + 4, 0x0102030405ull);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int l;
+    assert_int_equal(EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, k1, nonce), 1);
+    assert_int_equal(EVP_EncryptUpdate(c, NULL, &l, fr, 5), 1);
+    assert_int_equal(EVP_EncryptUpdate(c, ct, &l, (const uint8_t *)"hello", 5), 1);
+    assert_int_equal(EVP_EncryptFinal_ex(c, ct + 5, &l), 1);
+    assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag), 1);
+    assert_memory_equal(fr + 5, ct, 5);
+    assert_memory_equal(fr + 10, tag, 16);
+    EVP_CIPHER_CTX_free(c);
+    p2p_aead_free(ae);
+    secp256k1_context_destroy(ctx);
+}
+
 /* The attacker's half of a session, built from docs/p2p.md. */
 typedef struct fake {
     uint8_t sec[32], hello[P2P_HELLO_LEN], th[32];
@@ -527,6 +618,10 @@ static void test_replay_and_reorder(void **state)
     assert_token(&b, "bad_tag");
     assert_int_equal(b.nmsgs, 1);
     assert_dead(&b);
+    assert_false(p2p_session_open(b.s));
+    /* Dead, but it still says who misbehaved. */
+    assert_non_null(p2p_session_peer(b.s));
+    assert_memory_equal(p2p_session_peer(b.s)->pubkey, a.kp.pubkey, 32);
     peer_free(&a);
     peer_free(&b);
 
@@ -644,6 +739,37 @@ static void test_oversized_header(void **state)
         peer_free(&a);
         peer_free(&b);
     }
+}
+
+/* The last nonce of a direction is never used: sealing stops before it, and
+ * a receiver that got that far refuses rather than wrap. */
+static void test_nonce_exhaustion(void **state)
+{
+    (void)state;
+    peer a, b;
+    open_pair(&a, &b, 1, 2);
+    p2p_session_set_counters(a.s, UINT64_MAX - 1, 1);
+    p2p_session_set_counters(b.s, 1, UINT64_MAX - 1);
+    seal(&a, 3, (const uint8_t *)"last", 4);
+    pump(&a, &b);
+    assert_int_equal(b.rc, 0);
+    assert_int_equal(b.nmsgs, 1); /* nonce 2^64 - 2, agreed by both sides */
+    assert_int_equal(p2p_session_seal(a.s, 3, (const uint8_t *)"x", 1, &a.out, NULL), UTIL_ELIMIT);
+    assert_int_equal(a.out.len, 0);
+    assert_dead(&a);
+    /* A receiver at the last nonce refuses whatever comes. */
+    uint8_t fr[64];
+    p2p_session_set_counters(b.s, 1, UINT64_MAX);
+    peer c, d;
+    open_pair(&c, &d, 3, 4);
+    seal(&c, 3, (const uint8_t *)"y", 1);
+    size_t n = take(&c, fr, sizeof fr);
+    assert_int_equal(feed(&b, fr, n), UTIL_ELIMIT);
+    assert_dead(&b);
+    peer_free(&a);
+    peer_free(&b);
+    peer_free(&c);
+    peer_free(&d);
 }
 
 static void handshake_fails(p2p_session_cfg *ca, uint32_t da, p2p_session_cfg *cb, uint32_t db,
@@ -783,17 +909,13 @@ int main(void)
 {
     rng_state = ol_test_seed("test_session", 0x5e55104c0ffee123ull);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_node_id),
-        cmocka_unit_test(test_messages_both_ways),
-        cmocka_unit_test(test_seal_rules),
-        cmocka_unit_test(test_man_in_the_middle),
-        cmocka_unit_test(test_replay_and_reorder),
-        cmocka_unit_test(test_flipped_bits),
-        cmocka_unit_test(test_oversized_header),
-        cmocka_unit_test(test_wrong_network),
-        cmocka_unit_test(test_expected_id),
-        cmocka_unit_test(test_self_connection),
-        cmocka_unit_test(test_garbage_hello),
+        cmocka_unit_test(test_node_id),           cmocka_unit_test(test_messages_both_ways),
+        cmocka_unit_test(test_seal_rules),        cmocka_unit_test(test_schedule_as_documented),
+        cmocka_unit_test(test_man_in_the_middle), cmocka_unit_test(test_replay_and_reorder),
+        cmocka_unit_test(test_flipped_bits),      cmocka_unit_test(test_oversized_header),
+        cmocka_unit_test(test_wrong_network),     cmocka_unit_test(test_expected_id),
+        cmocka_unit_test(test_self_connection),   cmocka_unit_test(test_garbage_hello),
+        cmocka_unit_test(test_nonce_exhaustion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
