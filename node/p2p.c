@@ -345,6 +345,22 @@ static int parse_peers(const char *list, p2p_peer_addr **out, size_t *n, util_er
     return 0;
 }
 
+static void destroy(node_p2p *np)
+{
+    if (np->net) p2p_net_free(np->net);
+    if (np->applying) node_p2p_range_free(np->applying);
+    p2p_sync_free(np->sync);
+    p2p_gossip_free(np->gossip);
+    util_buf_free(&np->out_txs);
+    free(np->out_len);
+    uv_mutex_destroy(&np->out_lock);
+    uv_mutex_destroy(&np->snap_lock);
+    chain_keypair_clear(&np->key);
+    free(np);
+}
+
+static int start(node *n, node_p2p *np, util_err *err);
+
 int node_p2p_start(node *n, util_err *err)
 {
     if (!n->cfg.p2p_host[0]) return 0;
@@ -354,7 +370,21 @@ int node_p2p_start(node *n, util_err *err)
     uv_mutex_init(&np->out_lock);
     uv_mutex_init(&np->snap_lock);
     util_buf_init(&np->out_txs);
+    int rc = start(n, np, err);
+    if (rc) {
+        destroy(np);
+        return rc;
+    }
+    /* RPC worker threads read n->p2p under the lock (node_tx_admitted):
+     * publish it only now that its handles exist, and under the lock. */
+    node_lock(n);
     n->p2p = np;
+    node_unlock(n);
+    return 0;
+}
+
+static int start(node *n, node_p2p *np, util_err *err)
+{
     int created, rc;
     rc = node_keyfile_load_or_create(&node_node_key_kind, n->cfg.env, n->cfg.datadir, &np->key,
                                      &created, err);
@@ -448,18 +478,8 @@ void node_p2p_stop(node *n)
 
 void node_p2p_free(node *n)
 {
-    node_p2p *np = n->p2p;
-    if (!np) return;
-    if (np->net) p2p_net_free(np->net);
-    if (np->applying) node_p2p_range_free(np->applying);
-    p2p_sync_free(np->sync);
-    p2p_gossip_free(np->gossip);
-    util_buf_free(&np->out_txs);
-    free(np->out_len);
-    uv_mutex_destroy(&np->out_lock);
-    uv_mutex_destroy(&np->snap_lock);
-    chain_keypair_clear(&np->key);
-    free(np);
+    if (!n->p2p) return;
+    destroy(n->p2p);
     n->p2p = NULL;
 }
 
