@@ -15,8 +15,12 @@
 #include "util/log.h"
 
 #define PROGRESS_EVERY_MS 2000
-#define SYNC_LAG 2        /* blocks behind the target that count as syncing */
-#define SERVE_MARGIN 4096 /* room for the BLOCKS header and lengths */
+#define SYNC_LAG 2 /* blocks behind the target that count as syncing */
+/* A BLOCKS answer stops before this many bytes (it always holds at least
+ * one block): with two requests in flight per peer, the answers stay well
+ * inside the net's 32 MiB send queue, past which the asker would be dropped
+ * as a slow peer. */
+#define SERVE_MAX (8u << 20)
 #define SIGS_PER_SLICE 64 /* below this, one thread checks a range */
 
 static uint64_t now_ms(const node_p2p *np)
@@ -57,7 +61,7 @@ int node_p2p_on_get_blocks(node_p2p *np, node_peer *pp, const uint8_t *payload, 
             break;
         }
         size_t add = blen + commits[k].len + 32;
-        if (k > 0 && total + add > P2P_BLOCKS_MAX_LEN - SERVE_MARGIN) {
+        if (k > 0 && total + add > SERVE_MAX) {
             free(blocks[k]);
             util_buf_free(&commits[k]);
             break; /* the rest in the next request */
