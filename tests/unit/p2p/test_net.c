@@ -74,8 +74,9 @@ typedef struct tnode {
     int ups, downs, msgs, stopped;
     uint8_t last_type;
     size_t last_len;
-    int einval_type; /* the handler calls this type invalid; -1: none */
-    size_t txs_max;  /* max_len for TXS; 0: the default */
+    int einval_type;   /* the handler calls this type invalid; -1: none */
+    int penalize_type; /* the handler adds 60 points for this type; -1: none */
+    size_t txs_max;    /* max_len for TXS; 0: the default */
     p2p_peer *last_up;
 } tnode;
 
@@ -105,11 +106,11 @@ static int h_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *payloa
                      util_err *err)
 {
     tnode *t = ctx;
-    (void)p;
     (void)payload;
     t->msgs++;
     t->last_type = type;
     t->last_len = len;
+    if (t->penalize_type == type) p2p_peer_penalize(p, 60, "bad_status: the test penalizes it");
     if (t->einval_type == type)
         return util_err_set(err, UTIL_EINVAL, "bad_tx: the test calls every TXS invalid");
     return 0;
@@ -120,6 +121,7 @@ static void node_init(tnode *t, uint32_t key_index)
     memset(t, 0, sizeof *t);
     assert_int_equal(chain_keypair_dev(&t->key, key_index), 0);
     t->einval_type = -1;
+    t->penalize_type = -1;
     p2p_net_cfg *c = &t->cfg;
     c->loop = &loop;
     c->node_key = &t->key;
@@ -510,6 +512,34 @@ static void test_invalid_message_bans(void **state)
     loop_close();
 }
 
+/* Points from p2p_peer_penalize add up; at P2P_BAN_SCORE the peer is
+ * banned. */
+static void test_penalize_to_ban(void **state)
+{
+    (void)state;
+    loop_open();
+    make_status();
+    tnode a, b;
+    node_init(&a, 1);
+    a.penalize_type = P2P_MSG_STATUS;
+    node_start(&a);
+    node_init(&b, 2);
+    dial_to(&b, &a);
+    node_start(&b);
+    WAIT_FOR(a.ups == 1 && b.ups == 1);
+    assert_int_equal(p2p_net_send(b.last_up, P2P_MSG_STATUS, status_payload, status_len, NULL), 0);
+    WAIT_FOR(a.msgs == 1);
+    p2p_peer_stats st;
+    p2p_peer_get_stats(a.last_up, &st);
+    assert_int_equal(st.score, 60);
+    assert_int_equal(stats_of(&a).bans, 0);
+    assert_int_equal(p2p_net_send(b.last_up, P2P_MSG_STATUS, status_payload, status_len, NULL), 0);
+    WAIT_FOR(stats_of(&a).bans == 1 && a.downs == 1);
+    node_stop(&b);
+    node_stop(&a);
+    loop_close();
+}
+
 /* A frame longer than its type allows (checked on the header) bans. */
 static void test_oversized_frame_bans(void **state)
 {
@@ -832,6 +862,11 @@ static void test_ban_survives_restart(void **state)
     const p2p_ban *ban = p2p_book_banned(bk, p2p_net_node_id(b.net), util_env_wall_ms(NULL));
     assert_non_null(ban);
     assert_non_null(strstr(ban->reason, "bad_tx"));
+    /* B's address too: the socket's IP with the port B announced. */
+    const p2p_book_addr *ba = p2p_book_find(bk, p2p_net_node_id(b.net));
+    assert_non_null(ba);
+    assert_string_equal(ba->a.host, "127.0.0.1");
+    assert_int_equal(ba->a.port, p2p_net_listen_port(b.net));
     p2p_book_free(bk);
 
     a.cfg.listen_port = port;
@@ -850,11 +885,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_handshake_and_messages), cmocka_unit_test(test_wrong_expected_id),
         cmocka_unit_test(test_persistent_reconnect),   cmocka_unit_test(test_inbound_limit),
-        cmocka_unit_test(test_invalid_message_bans),   cmocka_unit_test(test_oversized_frame_bans),
-        cmocka_unit_test(test_slow_peer_dropped),      cmocka_unit_test(test_ping_timeout),
-        cmocka_unit_test(test_handshake_timeout),      cmocka_unit_test(test_peer_exchange),
-        cmocka_unit_test(test_one_connection_per_id),  cmocka_unit_test(test_duplicate_connections),
-        cmocka_unit_test(test_dial_by_name),           cmocka_unit_test(test_ban_survives_restart),
+        cmocka_unit_test(test_invalid_message_bans),   cmocka_unit_test(test_penalize_to_ban),
+        cmocka_unit_test(test_oversized_frame_bans),   cmocka_unit_test(test_slow_peer_dropped),
+        cmocka_unit_test(test_ping_timeout),           cmocka_unit_test(test_handshake_timeout),
+        cmocka_unit_test(test_peer_exchange),          cmocka_unit_test(test_one_connection_per_id),
+        cmocka_unit_test(test_duplicate_connections),  cmocka_unit_test(test_dial_by_name),
+        cmocka_unit_test(test_ban_survives_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
