@@ -51,6 +51,7 @@ typedef struct node_range {
     uv_work_t work[NODE_P2P_SIG_SLICES];
     size_t slice_from[NODE_P2P_SIG_SLICES + 1]; /* flattened tx indexes */
     int pending;
+    uint64_t queued_ns; /* monotonic, when its signature checks were queued */
 } node_range;
 
 typedef struct node_p2p {
