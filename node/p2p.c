@@ -348,7 +348,8 @@ static int parse_peers(const char *list, p2p_peer_addr **out, size_t *n, util_er
 static void destroy(node_p2p *np)
 {
     if (np->net) p2p_net_free(np->net);
-    if (np->applying) node_p2p_range_free(np->applying);
+    for (size_t i = 0; i < np->npipe; i++)
+        node_p2p_range_free(np->pipe[i]);
     p2p_sync_free(np->sync);
     p2p_gossip_free(np->gossip);
     util_buf_free(&np->out_txs);

@@ -39,6 +39,9 @@ typedef struct node_peer_snap {
 
 #define NODE_P2P_MAX_PEERS 128
 #define NODE_P2P_SIG_SLICES 4
+/* Ranges popped at once: the next ones have their signatures checked on
+ * the pool while the first executes on the loop. */
+#define NODE_P2P_PIPELINE 3
 
 /* A range of blocks received for sync: decoded on arrival, signatures
  * checked on the libuv pool, then applied in order on the loop. */
@@ -50,7 +53,9 @@ typedef struct node_range {
     chain_commit *commits;
     uv_work_t work[NODE_P2P_SIG_SLICES];
     size_t slice_from[NODE_P2P_SIG_SLICES + 1]; /* flattened tx indexes */
-    int pending;
+    int pending;                                /* slices not yet checked */
+    int verified;                               /* every slice checked: ready to apply in turn */
+    int aborted;        /* an earlier range failed: dropped, never applied */
     uint64_t queued_ns; /* monotonic, when its signature checks were queued */
 } node_range;
 
@@ -68,11 +73,12 @@ typedef struct node_p2p {
     uint64_t next_token;
     uv_timer_t tick;
     uv_async_t wake;
-    int handles;  /* tick and wake initialised */
-    int stopping; /* node shutting down: ranges in flight are dropped */
-    int stopped;  /* the net called back from p2p_net_stop */
-    int pumping;  /* inside node_p2p_sync_pump */
-    node_range *applying;
+    int handles;                         /* tick and wake initialised */
+    int stopping;                        /* node shutting down: ranges in flight are dropped */
+    int stopped;                         /* the net called back from p2p_net_stop */
+    int pumping;                         /* inside node_p2p_sync_pump */
+    node_range *pipe[NODE_P2P_PIPELINE]; /* popped ranges, in height order */
+    size_t npipe;
     int was_syncing;
     uint64_t progress_ms, progress_height, progress_start_ms, progress_start_height;
     /* outbox: transactions admitted (any thread) waiting to be gossiped */

@@ -182,7 +182,9 @@ static void sig_work(uv_work_t *w)
     }
 }
 
-static void apply_range(node_p2p *np, node_range *r)
+/* Returns 1 when a block was bad (the peer is banned), -1 on a local
+ * failure (the node stops), else 0. */
+static int apply_range(node_p2p *np, node_range *r)
 {
     node *n = np->n;
     chain_blockexec bx = {.g = &n->genesis, .st = n->store};
@@ -233,7 +235,7 @@ static void apply_range(node_p2p *np, node_range *r)
          * going on would only fail again (as block production does). */
         LOG_ERROR("p2p", "applying synced blocks failed: %s; stopping", err.msg);
         uv_stop(&n->loop);
-        return;
+        return -1;
     }
     if (bad) {
         node_peer *pp = node_p2p_find(np, r->peer);
@@ -243,31 +245,51 @@ static void apply_range(node_p2p *np, node_range *r)
                  (unsigned long long)bad_height, id, err.msg);
         np->sync_bans++;
         if (pp) p2p_net_ban(pp->p, err.msg);
+        return 1;
     }
+    return 0;
 }
 
-static void finish_range(node_p2p *np, node_range *r)
+/* Applies the verified ranges at the head of the pipeline, in order. A bad
+ * block drops the ranges behind it (their heights are asked again). Called
+ * from the pump only, so a ban's peer_down cannot re-enter it. */
+static void drain(node_p2p *np)
 {
-    np->applying = NULL;
-    uint64_t t0 = util_env_mono_ns(np->n->cfg.env);
-    if (!np->stopping) apply_range(np, r);
-    uint64_t t1 = util_env_mono_ns(np->n->cfg.env);
-    size_t ntx = r->slice_from[NODE_P2P_SIG_SLICES];
-    LOG_DEBUG("sync", "blocks %llu..%llu: %zu txs, signatures %.1f ms, validate+apply %.1f ms",
-              (unsigned long long)r->from, (unsigned long long)(r->from + r->n - 1), ntx,
-              (double)(t0 - r->queued_ns) / 1e6, (double)(t1 - t0) / 1e6);
-    node_p2p_range_free(r);
-    if (!np->stopping) uv_async_send(&np->wake); /* pump again, not recursively */
+    while (np->npipe && np->pipe[0]->verified) {
+        node_range *r = np->pipe[0];
+        memmove(np->pipe, np->pipe + 1, (np->npipe - 1) * sizeof *np->pipe);
+        np->npipe--;
+        if (!np->stopping && !r->aborted) {
+            uint64_t t0 = util_env_mono_ns(np->n->cfg.env);
+            int rc = apply_range(np, r);
+            uint64_t t1 = util_env_mono_ns(np->n->cfg.env);
+            LOG_DEBUG("sync",
+                      "blocks %llu..%llu: %zu txs, signatures %.1f ms, validate+apply "
+                      "%.1f ms",
+                      (unsigned long long)r->from, (unsigned long long)(r->from + r->n - 1),
+                      r->slice_from[NODE_P2P_SIG_SLICES], (double)(t0 - r->queued_ns) / 1e6,
+                      (double)(t1 - t0) / 1e6);
+            if (rc == 1) {
+                for (size_t i = 0; i < np->npipe; i++)
+                    np->pipe[i]->aborted = 1;
+                p2p_sync_abandon(np->sync);
+            }
+        }
+        node_p2p_range_free(r);
+    }
 }
 
 static void sig_done(uv_work_t *w, int status)
 {
     (void)status;
     node_range *r = w->data;
-    if (--r->pending == 0) finish_range(r->np, r);
+    if (--r->pending > 0) return;
+    r->verified = 1;
+    if (!r->np->stopping) node_p2p_sync_pump(r->np);
 }
 
-static void start_apply(node_p2p *np, node_range *r)
+/* Queues the range's signature checks on the pool, in slices. */
+static void start_verify(node_p2p *np, node_range *r)
 {
     size_t total = 0;
     for (uint32_t i = 0; i < r->n; i++)
@@ -280,7 +302,7 @@ static void start_apply(node_p2p *np, node_range *r)
     for (size_t s = k + 1; s <= NODE_P2P_SIG_SLICES; s++)
         r->slice_from[s] = total;
     r->queued_ns = util_env_mono_ns(np->n->cfg.env);
-    np->applying = r;
+    np->pipe[np->npipe++] = r;
     r->pending = (int)k + 1; /* + 1 until every slice is queued */
     for (size_t s = 0; s < k; s++) {
         r->work[s].data = r;
@@ -289,7 +311,7 @@ static void start_apply(node_p2p *np, node_range *r)
             r->pending--;
         }
     }
-    if (--r->pending == 0) finish_range(np, r);
+    if (--r->pending == 0) r->verified = 1; /* drained by the pump */
 }
 
 static void log_progress(node_p2p *np, uint64_t now)
@@ -330,6 +352,7 @@ void node_p2p_sync_pump(node_p2p *np)
     /* Banning inside the pump calls peer_down, which pumps. */
     if (np->stopping || np->pumping) return;
     np->pumping = 1;
+    drain(np);
     uint64_t now = now_ms(np), token, from;
     util_err err = {0};
     while (p2p_sync_expired(np->sync, now, &token, &err)) {
@@ -361,8 +384,10 @@ void node_p2p_sync_pump(node_p2p *np)
     uint64_t peer;
     uint32_t n;
     void *user;
-    if (!np->applying && p2p_sync_pop_ready(np->sync, &peer, &from, &n, &user))
-        start_apply(np, user);
+    while (np->npipe < NODE_P2P_PIPELINE && p2p_sync_pop_ready(np->sync, &peer, &from, &n, &user))
+        start_verify(np, user);
+    if (np->npipe && np->pipe[0]->verified && !np->stopping)
+        uv_async_send(&np->wake); /* verified without the pool: drain next turn */
     log_progress(np, now);
     np->pumping = 0;
 }

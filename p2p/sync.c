@@ -267,10 +267,21 @@ int p2p_sync_expired(p2p_sync *s, uint64_t now_ms, uint64_t *out_peer, util_err 
 
 int p2p_sync_pop_ready(p2p_sync *s, uint64_t *out_peer, uint64_t *from, uint32_t *n, void **user)
 {
+    /* The lowest height not yet handed out: past the head and past the
+     * ranges being applied, which follow it in order. */
     uint64_t want = s->height + 1;
+    for (int moved = 1; moved;) {
+        moved = 0;
+        for (size_t i = 0; i < s->nsl; i++) {
+            const slot *x = &s->sl[i];
+            if (x->state == S_APPLYING && x->from <= want && want < x->end) {
+                want = x->end;
+                moved = 1;
+            }
+        }
+    }
     for (size_t i = 0; i < s->nsl; i++) {
         slot *x = &s->sl[i];
-        if (x->state == S_APPLYING && x->from <= want && want < x->end) return 0;
         if (x->state != S_ARR || x->from > want || x->end <= want) continue;
         x->state = S_APPLYING;
         *out_peer = x->peer;
@@ -288,9 +299,15 @@ void p2p_sync_applied(p2p_sync *s, uint64_t height)
     if (height > s->height) s->height = height;
     for (size_t i = s->nsl; i-- > 0;) {
         slot *x = &s->sl[i];
-        if (x->state == S_APPLYING || (x->state == S_ARR && x->end - 1 <= s->height))
+        if ((x->state == S_APPLYING || x->state == S_ARR) && x->end - 1 <= s->height)
             remove_slot(s, i);
     }
+}
+
+void p2p_sync_abandon(p2p_sync *s)
+{
+    for (size_t i = s->nsl; i-- > 0;)
+        if (s->sl[i].state == S_APPLYING) remove_slot(s, i);
 }
 
 uint64_t p2p_sync_height(const p2p_sync *s)

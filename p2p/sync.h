@@ -77,15 +77,21 @@ OL_MUST_CHECK int p2p_sync_on_blocks(p2p_sync *s, uint64_t peer, uint64_t from, 
  * bans it; err says why), or 0. The request is dropped. Call until 0. */
 OL_MUST_CHECK int p2p_sync_expired(p2p_sync *s, uint64_t now_ms, uint64_t *peer, util_err *err);
 
-/* The arrived range that holds height + 1, if any: 1 with *peer (who served
- * it), *from, *n and *user (now the caller's), or 0. The range stays marked
- * as being applied (not asked again) until p2p_sync_applied. */
+/* The next arrived range to apply: the one holding the lowest height above
+ * the head that no popped range covers (height + 1 when none is being
+ * applied). 1 with *peer (who served it), *from, *n and *user (now the
+ * caller's), or 0. Popped ranges are not asked again; several may be popped
+ * ahead (their signatures checked while an earlier one executes), and are
+ * applied in the order popped. */
 OL_MUST_CHECK int p2p_sync_pop_ready(p2p_sync *s, uint64_t *peer, uint64_t *from, uint32_t *n,
                                      void **user);
-/* The head is now at height: after applying a popped range (fully, or up to
- * a bad block whose heights are then asked again), or after a block arrived
- * by other means. Releases ranges the head passed. */
+/* The head is now at height (blocks applied from popped ranges, or arrived
+ * by other means): releases the ranges it passed. */
 void p2p_sync_applied(p2p_sync *s, uint64_t height);
+/* A popped range failed (a bad block): forgets every popped range not yet
+ * passed by the head, whose heights are then asked again. The caller drops
+ * those ranges. */
+void p2p_sync_abandon(p2p_sync *s);
 
 uint64_t p2p_sync_height(const p2p_sync *s);
 /* The highest height a connected peer claimed (at least the height). */

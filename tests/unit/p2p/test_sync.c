@@ -87,12 +87,14 @@ static void test_ranges_spread_over_peers(void **state)
     assert_int_equal(f, 1);
     assert_int_equal(n, 64);
     assert_ptr_equal(u, &U);
-    /* While it is applied it is not asked again, nor popped twice. */
-    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 0);
-    p2p_sync_applied(s, 64);
+    /* While it is applied it is not asked again; the next range can be
+     * popped ahead of it (its signatures checked meanwhile). */
     assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 1);
     assert_int_equal(f, 65);
     assert_int_equal(p, 2);
+    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 0); /* 129.. not here */
+    p2p_sync_applied(s, 64);
+    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 0);
     p2p_sync_applied(s, 128);
     assert_int_equal(freed, 0); /* both ranges were handed over */
     /* Peer 1 has a slot free again: nothing left to ask below 200. */
@@ -176,17 +178,30 @@ static void test_bad_block_heights_go_elsewhere(void **state)
     expect_req(s, 0, 2, 21, 20);
     util_err err;
     assert_int_equal(p2p_sync_on_blocks(s, 1, 1, 20, &U, &err), P2P_SYNC_ACCEPTED);
+    assert_int_equal(p2p_sync_on_blocks(s, 2, 21, 20, &U, &err), P2P_SYNC_ACCEPTED);
     uint64_t p, f;
     uint32_t n;
     void *u;
+    /* Both popped: 21..40 has its signatures checked while 1..20 executes. */
     assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 1);
     assert_int_equal(p, 1);
+    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 1);
+    assert_int_equal(f, 21);
+    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 0);
     /* Block 8 fails validation: 1..7 applied, peer 1 banned. */
     p2p_sync_applied(s, 7);
+    expect_no_req(s, 0); /* both ranges are still the caller's */
+    p2p_sync_abandon(s);
     p2p_sync_peer_remove(s, 1);
     assert_int_equal(p2p_sync_height(s), 7);
-    assert_int_equal(p2p_sync_on_blocks(s, 2, 21, 20, &U, &err), P2P_SYNC_ACCEPTED);
-    expect_req(s, 0, 2, 8, 13); /* the gap 8..20 */
+    expect_req(s, 0, 2, 8, 20); /* 8..40 again, from peer 2 */
+    expect_no_req(s, 0);
+    assert_int_equal(p2p_sync_on_blocks(s, 2, 8, 20, &U, &err), P2P_SYNC_ACCEPTED);
+    expect_req(s, 0, 2, 28, 13);
+    assert_int_equal(p2p_sync_pop_ready(s, &p, &f, &n, &u), 1);
+    assert_int_equal(f, 8);
+    p2p_sync_applied(s, 27);
+    assert_int_equal(freed, 0);
     p2p_sync_free(s);
 }
 
@@ -306,6 +321,10 @@ static void test_random_network(void **state)
         memset(q, 0, sizeof q);
         uint64_t now = 0, height = 0;
         live_users = 0;
+        size_t depth = (size_t)(xs(&seed) % 3 + 1), nq = 0;
+        uint64_t q_peer[4], q_from[4];
+        uint32_t q_n[4];
+        void *q_user[4];
         for (int step = 0; step < 200000 && height < TARGET; step++) {
             now++;
             uint64_t p, f;
@@ -348,17 +367,33 @@ static void test_random_network(void **state)
                 banned[bad] = 1;
                 p2p_sync_peer_remove(s, bad);
             }
+            /* A pipeline of up to `depth` popped ranges, applied in order. */
             void *u;
-            while (p2p_sync_pop_ready(s, &p, &f, &n, &u)) {
-                assert_true(f <= height + 1 && f + n > height + 1);
+            while (nq < depth && p2p_sync_pop_ready(s, &p, &f, &n, &u)) {
+                uint64_t due = nq ? q_from[nq - 1] + q_n[nq - 1] : height + 1;
+                assert_true(f <= due && f + n > due);
                 assert_int_equal(*(uint64_t *)u, p);
-                free_cell(u);
-                if (kind[p] == 3) { /* the first new block fails validation */
+                q_peer[nq] = p, q_from[nq] = f, q_n[nq] = n, q_user[nq] = u;
+                nq++;
+            }
+            if (nq && xs(&seed) % 2) {
+                p = q_peer[0], f = q_from[0], n = q_n[0];
+                free_cell(q_user[0]);
+                memmove(q_peer, q_peer + 1, (nq - 1) * sizeof *q_peer);
+                memmove(q_from, q_from + 1, (nq - 1) * sizeof *q_from);
+                memmove(q_n, q_n + 1, (nq - 1) * sizeof *q_n);
+                memmove(q_user, q_user + 1, (nq - 1) * sizeof *q_user);
+                nq--;
+                if (kind[p] == 3) { /* its first new block fails validation */
                     banned[p] = 1;
                     p2p_sync_applied(s, height);
+                    p2p_sync_abandon(s);
+                    for (size_t k = 0; k < nq; k++)
+                        free_cell(q_user[k]);
+                    nq = 0;
                     p2p_sync_peer_remove(s, p);
                 } else {
-                    height = f + n - 1;
+                    if (f + n - 1 > height) height = f + n - 1;
                     p2p_sync_applied(s, height);
                 }
             }
