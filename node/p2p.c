@@ -78,8 +78,6 @@ static void on_peer_up(void *ctx, p2p_peer *p)
     pp->token = ++np->next_token;
     pp->p = p;
     p2p_peer_set_user(p, (void *)(uintptr_t)pp->token);
-    char id[2 * P2P_NODE_ID_LEN + 1];
-    p2p_node_id_hex(p2p_peer_get_info(p)->id, id);
     node_p2p_send_status(np, p);
     refresh_snapshot(np);
 }
@@ -94,8 +92,6 @@ static void on_peer_down(void *ctx, p2p_peer *p)
             break;
         }
     if (token) p2p_sync_peer_remove(np->sync, token);
-    char id[2 * P2P_NODE_ID_LEN + 1];
-    p2p_node_id_hex(p2p_peer_get_info(p)->id, id);
     refresh_snapshot(np);
     node_p2p_sync_pump(np);
 }
