@@ -440,7 +440,8 @@ static int start(node *n, node_p2p *np, util_err *err)
     if (port) {
         const char *lb = strchr(n->cfg.p2p_host, ':') ? "[" : "", *rb = *lb ? "]" : "";
         snprintf(np->listen, sizeof np->listen, "%s%s%s:%u", lb, n->cfg.p2p_host, rb, port);
-    }
+    } else
+        LOG_INFO("p2p", "node id %s, not accepting peers", np->id_hex);
 
     uv_timer_init(&n->loop, &np->tick);
     uv_async_init(&n->loop, &np->wake, on_wake);
