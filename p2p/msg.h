@@ -55,14 +55,13 @@ enum p2p_msg_type {
  * other type. A receiver refuses (and bans for) a frame of a type that is
  * not known, whatever its length. */
 OL_MUST_CHECK int p2p_msg_known(uint8_t type);
-/* Largest payload of a known type. 0 is a real limit here, not a refusal:
- * GET_PEERS carries an empty payload. So a frame is acceptable iff
- * p2p_msg_len_ok(type, len), i.e. p2p_msg_known(type) && len <=
- * p2p_msg_max_len(type); unknown types also answer 0, which keeps
- * "len > max" callers (p2p_max_len_fn) from buffering anything for them, but
- * a 0-length frame of an unknown type still has to be refused with
- * p2p_msg_known. A receiver that did not ask for BLOCKS should answer 0 for
- * that type itself (p2p_max_len_fn). */
+/* Largest payload of a known type; 0 for the others. For GET_PEERS, 0 is a
+ * real limit (its payload is empty), not a refusal, so the rule is
+ * p2p_msg_len_ok: p2p_msg_known(type) && len <= p2p_msg_max_len(type).
+ * A p2p_max_len_fn cannot say "0 bytes allowed" (0 refuses the type in
+ * p2p_session_recv): it answers at least 1 for GET_PEERS, and the receiver
+ * refuses a non-empty one on delivery (p2p/net.c does both). A receiver that
+ * did not ask for BLOCKS answers 0 for that type itself. */
 size_t p2p_msg_max_len(uint8_t type);
 OL_MUST_CHECK int p2p_msg_len_ok(uint8_t type, size_t len);
 /* "status", "txs", ..., "consensus", "unknown". */

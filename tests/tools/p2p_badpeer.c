@@ -21,7 +21,8 @@
  *   2  the node did not disconnect us within --wait-ms (default 10 s);
  *   3  the handshake was refused, or the node closed the session right
  *      after it before sending anything (a banned id);
- *   4  the node did not do its part: no STATUS, or no GET_BLOCKS, in time.
+ *   4  the node did not do its part: no STATUS, or no GET_BLOCKS, in time,
+ *      or (forged-block) it hung up when asked for its head block.
  *
  * Built as a program of the test tree (never installed). With
  * BADPEER_NO_MAIN, the file is a library for the self test. */
@@ -89,6 +90,11 @@ typedef struct bp {
     int have_status;
     p2p_status status;
     int asked; /* GET_BLOCKS answered */
+    /* forged-block: the node's head block, asked of the node itself, so the
+     * forged block carries a real last commit and a later time. */
+    int parent_state; /* 0 not asked, 1 asked, 2 have it, 3 refused */
+    uint64_t parent_height, parent_time_ms;
+    chain_commit parent_commit;
 } bp;
 
 static uint64_t now_ms(void)
@@ -186,7 +192,16 @@ static int forged_blocks(bp *b, const p2p_get_blocks *req, util_buf *payload)
     blk.h.height = req->from;
     if (b->have_status && req->from == b->status.height + 1)
         memcpy(blk.h.parent, b->status.head, 32);
-    blk.h.time_ms = g->genesis_time_ms + req->from * 1000u;
+    /* Now (a test tool may read the clock): after any parent, within the
+     * drift allowed, so validation goes on to the roots. */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    blk.h.time_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    if (blk.h.time_ms <= g->genesis_time_ms) blk.h.time_ms = g->genesis_time_ms + 1;
+    if (b->parent_state == 2 && req->from == b->parent_height + 1) {
+        if (blk.h.time_ms <= b->parent_time_ms) blk.h.time_ms = b->parent_time_ms + 1;
+        blk.h.last_commit = b->parent_commit;
+    }
     if (g->nval) blk.h.proposer = g->vals[0].addr;
     memset(blk.h.state_root, 0xee, 32); /* the wrong state root */
     memset(blk.h.receipts_root, 0xee, 32);
@@ -208,6 +223,29 @@ static int forged_blocks(bp *b, const p2p_get_blocks *req, util_buf *payload)
     util_buf_free(&eb);
     util_buf_free(&ec);
     return rc;
+}
+
+/* The node's answer to our GET_BLOCKS for its head: the head's time and the
+ * commit that finalised it. */
+static void on_parent(bp *b)
+{
+    if (b->parent_state != 1) return;
+    p2p_blocks m = {0};
+    chain_block blk;
+    memset(&blk, 0, sizeof blk);
+    b->parent_state = 3;
+    if (p2p_blocks_decode(&m, b->msg.payload, b->msg.len, &b->err) == 0 && m.n >= 1 &&
+        m.from == b->parent_height &&
+        chain_block_decode(&blk, m.items[0].block.p, m.items[0].block.n, &b->err) == 0) {
+        util_rd r;
+        util_rd_init(&r, m.items[0].commit.p, m.items[0].commit.n);
+        if (chain_commit_read(&b->parent_commit, &r, &b->err) == 0 && util_rd_end(&r) == 0) {
+            b->parent_time_ms = blk.h.time_ms;
+            b->parent_state = 2;
+        }
+    }
+    chain_block_free(&blk);
+    p2p_blocks_free(&m);
 }
 
 /* What a real peer does with the node's messages; answers GET_BLOCKS per
@@ -252,6 +290,7 @@ static int on_frame(bp *b)
         rc = seal_send(b, P2P_MSG_BLOCKS, &pl);
         break;
     }
+    case P2P_MSG_BLOCKS: on_parent(b); break;
     default: break;
     }
     util_buf_free(&pl);
@@ -278,6 +317,11 @@ static int has_status(const bp *b)
 static int was_asked(const bp *b)
 {
     return b->asked;
+}
+
+static int parent_done(const bp *b)
+{
+    return b->parent_state >= 2;
 }
 
 /* The bad act of the simple modes. 0, or -1 when the node is already gone. */
@@ -387,6 +431,28 @@ static int bp_run(bp_cfg *cfg)
             util_buf_free(&pl);
             code = finish(cfg, BP_NODE_SILENT, "no STATUS from the node in time", NULL);
             goto out;
+        }
+        if (cfg->mode == MODE_FORGED_BLOCK && b->status.height >= 1) {
+            /* The head block and its commit, from the node: a forged block
+             * that passes the parent, time and last-commit checks is refused
+             * only for what execution finds (its roots). Without them it is
+             * still invalid, just caught earlier. */
+            p2p_get_blocks g = {b->status.height, 1};
+            b->parent_height = g.from;
+            b->parent_state = 1;
+            if (p2p_get_blocks_encode(&g, &pl, &b->err) == 0)
+                gone = seal_send(b, P2P_MSG_GET_BLOCKS, &pl);
+            util_buf_reset(&pl);
+            if (!gone) {
+                ev = pump(b, now_ms() + cfg->wait_ms, parent_done);
+                gone = ev == EV_EOF || ev == EV_ERROR;
+            }
+            if (gone) {
+                util_buf_free(&pl);
+                code = finish(cfg, BP_NODE_SILENT, "the node hung up when asked for its head block",
+                              NULL);
+                goto out;
+            }
         }
         p2p_status claim = b->status;
         claim.height += 5;

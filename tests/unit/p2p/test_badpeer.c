@@ -35,11 +35,14 @@ typedef struct node_seen {
     int block_decoded;
     uint64_t claimed; /* the height of the peer's STATUS */
     char why[256];    /* the session's refusal */
+    int asked_head;   /* the peer asked for our head block */
 } node_seen;
 
 static chain_genesis genesis;
 static const uint8_t node_head[32] = {7, 7, 7};
 #define NODE_HEIGHT 3
+/* Far ahead of the wall clock: the forged block must still come after it. */
+#define NODE_HEAD_TIME 4102444800000ull
 
 static size_t node_max_len(void *ctx, uint8_t type)
 {
@@ -87,6 +90,33 @@ static int node_frame(int fd, p2p_session *s, const node_script *sc, node_seen *
             assert_int_equal(p2p_get_blocks_encode(&g, &pl, NULL), 0);
             node_send(fd, s, P2P_MSG_GET_BLOCKS, &pl);
         }
+    } else if (f->type == P2P_MSG_GET_BLOCKS) {
+        /* The peer asks for our head, to build on it: a block and the
+         * commit that finalised it. */
+        p2p_get_blocks g;
+        assert_int_equal(p2p_get_blocks_decode(&g, f->payload, f->len, NULL), 0);
+        assert_true(g.from == NODE_HEIGHT && g.count == 1);
+        seen->asked_head = 1;
+        chain_block head;
+        memset(&head, 0, sizeof head);
+        head.h.version = CHAIN_BLOCK_VERSION;
+        strcpy(head.h.chain_id, genesis.chain_id);
+        head.h.height = NODE_HEIGHT;
+        head.h.time_ms = NODE_HEAD_TIME;
+        chain_commit c;
+        memset(&c, 0, sizeof c);
+        c.round = 7;
+        c.n = 1;
+        util_buf eb, ec;
+        util_buf_init(&eb);
+        util_buf_init(&ec);
+        assert_int_equal(chain_block_encode(&head, &eb), 0);
+        assert_int_equal(chain_commit_encode(&c, &ec), 0);
+        p2p_block_item it = {{eb.data, eb.len}, {ec.data, ec.len}};
+        assert_int_equal(p2p_blocks_encode(NODE_HEIGHT, &it, 1, &pl, NULL), 0);
+        node_send(fd, s, P2P_MSG_BLOCKS, &pl);
+        util_buf_free(&eb);
+        util_buf_free(&ec);
     } else if (f->type == P2P_MSG_BLOCKS) {
         p2p_blocks m = {0};
         assert_int_equal(p2p_blocks_decode(&m, f->payload, f->len, NULL), 0);
@@ -269,6 +299,11 @@ static void test_forged_block(void **state)
     assert_memory_equal(seen.block.h.parent, node_head, 32);
     assert_string_equal(seen.block.h.chain_id, genesis.chain_id);
     assert_int_equal(seen.block.h.state_root[0], 0xee);
+    /* It builds on the head it asked us for: its commit, a later time. */
+    assert_true(seen.asked_head);
+    assert_int_equal(seen.block.h.last_commit.round, 7);
+    assert_int_equal(seen.block.h.last_commit.n, 1);
+    assert_true(seen.block.h.time_ms > NODE_HEAD_TIME);
     chain_block_free(&seen.block);
 
     assert_int_equal(run(MODE_FORGED_BLOCK, &lenient, &seen, 300), BP_NOT_DROPPED);
