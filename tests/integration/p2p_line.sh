@@ -13,7 +13,8 @@ SRC=${OL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 P=(--p2p 127.0.0.1:0 --p2p-pex off)
 p2p_start v "${P[@]}" --block-time 100
 p2p_start f1 "${P[@]}" --follower --peers "$ADDR_v"
-p2p_start f2 "${P[@]}" --follower --peers "$ADDR_f1"
+# f2 serves RPC on 2 loops: gossip from RPC worker threads, p2p under the node lock.
+p2p_start f2 "${P[@]}" --follower --rpc-threads 2 --peers "$ADDR_f1"
 p2p_start f3 "${P[@]}" --follower --peers "$ADDR_f2"
 [[ $ID_v =~ ^[0-9a-f]{40}$ && $ID_v != "$ID_f1" ]] || fail "node ids: $ID_v $ID_f1"
 pass "v, f1, f2, f3 started (v listens at $ADDR_v)"
@@ -49,11 +50,17 @@ done
 grep -q "txs=1" "$T_DIR/v.log" || fail "the validator did not produce the block"
 pass "tx_send to f3 committed at height $h, visible on all four"
 
-# The attribution demo, every transaction sent to f3.
+# The attribution demo, every transaction sent to f3, except that f2 (two RPC
+# loops) gets a transfer meanwhile.
+( timeout 30 "$OPENLEDGER_CLI" --rpc "$RPC_f2" send --from dev9 --to dev8 --amount 1 >"$T_DIR/f2send.out" 2>&1 ) &
+f2send=$!
 out=$(timeout 120 "$SRC/scripts/demo-attribution" --small --rpc "$RPC_f3" 2>&1) ||
   fail "demo-attribution through f3: $out"
 grep -q 'all checks passed' <<<"$out" || fail "demo through f3: $out"
 pass "attribution demo through f3: all checks passed"
+wait "$f2send" || fail "send via f2: $(cat "$T_DIR/f2send.out")"
+grep -qi success "$T_DIR/f2send.out" || fail "send via f2: $(cat "$T_DIR/f2send.out")"
+pass "a transfer sent to f2 (--rpc-threads 2) committed too"
 
 H=$(height_of v)
 for n in f1 f2 f3; do wait_height "$n" "$H" 20; done
