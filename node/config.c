@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 
 #include "node/node.h"
+#include "p2p/msg.h"
 #include "util/log.h"
 
 void node_print_help(const char *argv0)
@@ -15,12 +16,15 @@ void node_print_help(const char *argv0)
     printf("Usage: %s --dev [options]\n"
            "       %s --datadir DIR [--genesis FILE] [options]\n"
            "       %s init --datadir DIR [--genesis FILE]\n"
+           "       %s node-id --datadir DIR\n"
            "\n"
            "OpenLedger node: orders attribution transactions into blocks and serves JSON-RPC.\n"
            "\n"
            "Commands:\n"
            "  init                       create DIR/validator_key.json (mode 0600, never\n"
            "                             replaced) and print its public key and address\n"
+           "  node-id                    print the node id of DIR/node_key.json (created,\n"
+           "                             mode 0600, if absent)\n"
            "  export-blocks --datadir DIR --out FILE\n"
            "                             write committed blocks and their commits to FILE\n"
            "  import-blocks --datadir DIR --in FILE\n"
@@ -43,6 +47,23 @@ void node_print_help(const char *argv0)
            "                             for MS milliseconds (default 0: never)\n"
            "  --log-level LEVEL          debug, info, warn or error (default info)\n"
            "  --quiet-accounts           with --dev, do not print the development accounts\n"
+           "\n"
+           "Peers (docs/node.md, \"Peers and followers\"; docs/p2p.md):\n"
+           "  --p2p HOST:PORT            peer-to-peer listen address (default %s:%d;\n"
+           "                             if that default is taken the node runs without\n"
+           "                             accepting peers); --p2p off disables the layer\n"
+           "  --peers ID@HOST:PORT,...   persistent peers, dialled and re-dialled with backoff\n"
+           "                             (ID: 40 hex digits, see node-id and the start log)\n"
+           "  --p2p-pex on|off           exchange peer addresses and dial them (default on)\n"
+           "  --follower                 never produce blocks: receive, verify and execute\n"
+           "                             the chain from peers. With --dev: a follower of a\n"
+           "                             devnet (embedded genesis, temporary datadir unless\n"
+           "                             --datadir). Without --dev, a data directory with\n"
+           "                             no validator key is a follower's when --peers is\n"
+           "                             given. Follow `make devnet` on this machine with\n"
+           "                               openledgerd --dev --follower --rpc 127.0.0.1:8546 \\\n"
+           "                                 --p2p 127.0.0.1:26666 --peers ID@127.0.0.1:26656\n"
+           "                             where ID is from the devnet's \"node id ID\" log line\n"
            "\n"
            "JSON-RPC service (docs/rpc-protocol.md):\n"
            "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
@@ -67,8 +88,8 @@ void node_print_help(const char *argv0)
            "                             sessions stay on the main loop\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
-           argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
-           NODE_DEFAULT_BLOCK_TIME_MS);
+           argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
+           NODE_DEFAULT_BLOCK_TIME_MS, NODE_DEFAULT_P2P_HOST, NODE_DEFAULT_P2P_PORT);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -100,34 +121,58 @@ static int read_token_file(node_cfg *cfg, const char *path, util_err *err)
 }
 
 /* HOST:PORT, or [IPV6]:PORT (RFC 3986 brackets); the host is stored
- * without the brackets. */
-static int parse_hostport(node_cfg *cfg, const char *s, util_err *err)
+ * without the brackets. flag names the option in messages. */
+static int parse_hostport(const char *flag, const char *s, char *host_out, size_t host_cap,
+                          int *port_out, util_err *err)
 {
     const char *host = s, *colon;
     size_t hl;
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
         if (!close || close[1] != ':' || close == s + 1)
-            return util_err_set(err, UTIL_EINVAL, "--rpc: expected [IPV6]:PORT, got '%s'", s);
+            return util_err_set(err, UTIL_EINVAL, "%s: expected [IPV6]:PORT, got '%s'", flag, s);
         host = s + 1;
         hl = (size_t)(close - host);
         colon = close + 1;
     } else {
         colon = strrchr(s, ':');
         if (!colon || colon == s)
-            return util_err_set(err, UTIL_EINVAL, "--rpc: expected HOST:PORT, got '%s'", s);
+            return util_err_set(err, UTIL_EINVAL, "%s: expected HOST:PORT, got '%s'", flag, s);
         hl = (size_t)(colon - s);
         if (memchr(s, ':', hl))
-            return util_err_set(err, UTIL_EINVAL,
-                                "--rpc: an IPv6 address needs brackets: [%.*s]:PORT", (int)hl, s);
+            return util_err_set(err, UTIL_EINVAL, "%s: an IPv6 address needs brackets: [%.*s]:PORT",
+                                flag, (int)hl, s);
     }
-    if (hl >= sizeof cfg->rpc_host) return util_err_set(err, UTIL_EINVAL, "--rpc: host too long");
+    if (hl >= host_cap) return util_err_set(err, UTIL_EINVAL, "%s: host too long", flag);
     uint64_t port;
     if (parse_u64(colon + 1, &port) || port > 65535)
-        return util_err_set(err, UTIL_EINVAL, "--rpc: bad port '%s'", colon + 1);
-    memcpy(cfg->rpc_host, host, hl);
-    cfg->rpc_host[hl] = 0;
-    cfg->rpc_port = (int)port;
+        return util_err_set(err, UTIL_EINVAL, "%s: bad port '%s'", flag, colon + 1);
+    memcpy(host_out, host, hl);
+    host_out[hl] = 0;
+    *port_out = (int)port;
+    return 0;
+}
+
+/* id@host:port,... : each entry checked now so a typo stops the start. */
+static int check_peers(node_cfg *cfg, const char *list, util_err *err)
+{
+    if (strlen(list) >= sizeof cfg->p2p_peers)
+        return util_err_set(err, NODE_CFG_USAGE, "--peers: list too long");
+    char copy[NODE_MAX_PEERS_ARG];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    size_t n = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        p2p_peer_addr a;
+        if (p2p_peer_addr_parse(tok, &a, err)) {
+            util_err_prefix(err, "--peers: ");
+            if (err) err->code = NODE_CFG_USAGE;
+            return NODE_CFG_USAGE;
+        }
+        n++;
+    }
+    if (n == 0) return util_err_set(err, NODE_CFG_USAGE, "--peers: expected ID@HOST:PORT[,...]");
+    snprintf(cfg->p2p_peers, sizeof cfg->p2p_peers, "%s", list);
     return 0;
 }
 
@@ -138,6 +183,9 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     cfg->rpc_port = NODE_DEFAULT_RPC_PORT;
     cfg->block_time_ms = NODE_DEFAULT_BLOCK_TIME_MS;
     cfg->log_level = UTIL_LOG_INFO;
+    snprintf(cfg->p2p_host, sizeof cfg->p2p_host, "%s", NODE_DEFAULT_P2P_HOST);
+    cfg->p2p_port = NODE_DEFAULT_P2P_PORT;
+    cfg->p2p_default = 1;
     enum {
         O_DEV = 256,
         O_DATADIR,
@@ -158,6 +206,10 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_THREADS,
         O_CONNS_PER_IP,
         O_MAX_REPLY,
+        O_P2P,
+        O_PEERS,
+        O_PEX,
+        O_FOLLOWER,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -178,6 +230,10 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"rpc-threads", required_argument, 0, O_THREADS},
         {"rpc-max-conns-per-ip", required_argument, 0, O_CONNS_PER_IP},
         {"rpc-max-reply", required_argument, 0, O_MAX_REPLY},
+        {"p2p", required_argument, 0, O_P2P},
+        {"peers", required_argument, 0, O_PEERS},
+        {"p2p-pex", required_argument, 0, O_PEX},
+        {"follower", no_argument, 0, O_FOLLOWER},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -200,8 +256,29 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
             snprintf(cfg->genesis_path, sizeof cfg->genesis_path, "%s", optarg);
             break;
         case O_RPC:
-            if (parse_hostport(cfg, optarg, err)) return err ? (err->code = NODE_CFG_USAGE) : 2;
+            if (parse_hostport("--rpc", optarg, cfg->rpc_host, sizeof cfg->rpc_host, &cfg->rpc_port,
+                               err))
+                return err ? (err->code = NODE_CFG_USAGE) : 2;
             break;
+        case O_P2P:
+            cfg->p2p_default = 0;
+            if (strcmp(optarg, "off") == 0) {
+                cfg->p2p_host[0] = 0;
+                break;
+            }
+            if (parse_hostport("--p2p", optarg, cfg->p2p_host, sizeof cfg->p2p_host, &cfg->p2p_port,
+                               err))
+                return err ? (err->code = NODE_CFG_USAGE) : 2;
+            break;
+        case O_PEERS:
+            if (check_peers(cfg, optarg, err)) return NODE_CFG_USAGE;
+            break;
+        case O_PEX:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0)
+                return util_err_set(err, NODE_CFG_USAGE, "--p2p-pex: expected on or off");
+            cfg->p2p_no_pex = strcmp(optarg, "off") == 0;
+            break;
+        case O_FOLLOWER: cfg->follower = 1; break;
         case O_BT:
             if (parse_u64(optarg, &v) || v < 1 || v > 3600000)
                 return util_err_set(err, NODE_CFG_USAGE,
@@ -295,6 +372,9 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     if (optind < argc)
         return util_err_set(err, NODE_CFG_USAGE, "unexpected argument '%s' (see --help)",
                             argv[optind]);
+    if (cfg->p2p_peers[0] && !cfg->p2p_host[0])
+        return util_err_set(err, NODE_CFG_USAGE,
+                            "--peers needs the peer-to-peer layer (not --p2p off)");
     if (!cfg->dev && !cfg->datadir[0])
         return util_err_set(err, NODE_CFG_USAGE,
                             "--datadir DIR is needed (its key made by `openledgerd init --datadir "

@@ -1,5 +1,6 @@
 /* `openledgerd init`: creates a data directory's validator key, and with
- * --genesis binds the directory to that genesis by writing block 0. */
+ * --genesis binds the directory to that genesis by writing block 0.
+ * `openledgerd node-id`: prints (creating if needed) the node key's id. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "chain/state/store.h"
 #include "node/node.h"
 #include "node/validator_key.h"
+#include "p2p/session.h"
 #include "util/hex.h"
 
 static void init_help(const char *argv0)
@@ -109,4 +111,56 @@ int node_init_main(int argc, char **argv, util_err *err)
     chain_keypair_clear(&kp);
     fflush(stdout);
     return rc;
+}
+
+int node_node_id_main(int argc, char **argv, util_err *err)
+{
+    static const struct option opts[] = {
+        {"datadir", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *datadir = NULL;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': datadir = optarg; break;
+        case 'h':
+            printf("Usage: openledgerd node-id --datadir DIR\n\n"
+                   "Prints the node id (40 hex digits) of DIR/" NODE_NODE_KEY_FILE
+                   ", the key that\nauthenticates this node to its peers; creates the key (mode "
+                   "0600) when absent.\nPeers name this node ID@HOST:PORT in --peers.\n");
+            return NODE_CFG_EXIT_OK;
+        case ':': return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
+        default:
+            return util_err_set(err, NODE_CFG_USAGE,
+                                "node-id: unknown option '%s' (see node-id --help)",
+                                argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return util_err_set(err, NODE_CFG_USAGE, "node-id: unexpected argument '%s'", argv[optind]);
+    if (!datadir || !*datadir)
+        return util_err_set(err, NODE_CFG_USAGE, "node-id: --datadir DIR is required");
+    if (strlen(datadir) >= PATH_MAX)
+        return util_err_set(err, NODE_CFG_USAGE, "--datadir: path too long");
+    if (mkdir(datadir, 0700) && errno != EEXIST)
+        return util_err_set(err, UTIL_EIO, "cannot create data directory %s: %s", datadir,
+                            strerror(errno));
+    chain_hash_init();
+    chain_keypair kp;
+    int created;
+    int rc = node_keyfile_load_or_create(&node_node_key_kind, NULL, datadir, &kp, &created, err);
+    if (rc) return rc;
+    uint8_t id[P2P_NODE_ID_LEN];
+    char hex[2 * P2P_NODE_ID_LEN + 1];
+    p2p_node_id(kp.pubkey, id);
+    p2p_node_id_hex(id, hex);
+    chain_keypair_clear(&kp);
+    printf("%s\n", hex);
+    if (created) fprintf(stderr, "created %s/%s (mode 0600)\n", datadir, NODE_NODE_KEY_FILE);
+    fflush(stdout);
+    return 0;
 }

@@ -12,8 +12,9 @@ int main(int argc, char **argv)
         return node_blockio_main(argv[1], argc - 1, argv + 1);
     node_cfg cfg;
     util_err err = {0};
-    if (argc > 1 && strcmp(argv[1], "init") == 0) {
-        int rc = node_init_main(argc - 1, argv + 1, &err);
+    if (argc > 1 && (strcmp(argv[1], "init") == 0 || strcmp(argv[1], "node-id") == 0)) {
+        int rc = strcmp(argv[1], "init") == 0 ? node_init_main(argc - 1, argv + 1, &err)
+                                              : node_node_id_main(argc - 1, argv + 1, &err);
         if (rc == NODE_CFG_EXIT_OK || rc == 0) return 0;
         fprintf(stderr, "openledgerd: %s\n", err.msg);
         return rc == NODE_CFG_USAGE ? 2 : 1;

@@ -10,6 +10,7 @@
 
 #include "chain/crypto/hash.h"
 #include "node/node_internal.h"
+#include "node/p2p.h"
 #include "node/validator_key.h"
 #include "rpc/transport/addrtab.h"
 #include "rpc/explorer/explorer.h"
@@ -81,12 +82,25 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
                       commit_ns, b->ntx);
     n->last_commit_ns = now;
     rpc_subs_block(n->subs, b, id, rs);
+    node_p2p_head_changed(n);
 }
 
 void node_tx_admitted(node *n, const chain_tx *tx)
 {
     rpc_metrics_tx_admitted(n->metrics);
     rpc_subs_pending_tx(n->subs, tx);
+    node_p2p_tx_admitted(n, tx);
+}
+
+static int p2p_status_hook(void *ctx, json_t *status)
+{
+    node_p2p_status_json(ctx, status);
+    return 0;
+}
+
+static json_t *p2p_peers_hook(void *ctx)
+{
+    return node_p2p_peers_json(ctx);
 }
 
 /* admin_mempoolFlush: a fresh, empty pool replaces the old one. */
@@ -142,6 +156,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
                                 .subscriptions = rpc_subs_count(n->subs)};
         rpc_http_get_stats(srv, &g.http);
         *body = rpc_metrics_render(n->metrics, &g, len);
+        node_p2p_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -187,14 +202,24 @@ static void on_signal(uv_signal_t *s, int signum)
  * that `openledgerd init` left in its data directory. */
 static int load_validator_key(node *n, util_err *err)
 {
+    /* A follower signs nothing: it needs no validator key. */
+    if (n->cfg.follower) return 0;
     if (n->cfg.dev) {
         if (chain_keypair_dev(&n->validator, DEV_VALIDATOR_INDEX))
             return util_err_set(err, UTIL_ECRYPTO, "no development key");
+        n->has_validator_key = 1;
         return 0;
     }
     char path[PATH_MAX + 32];
     int rc = node_key_path(path, sizeof path, n->cfg.datadir, err);
     if (!rc) rc = node_key_load(n->cfg.env, path, &n->validator, err);
+    if (rc == 0) n->has_validator_key = 1;
+    /* With peers to follow, a data directory without a validator key is a
+     * follower's (docs/node.md, "Followers"). */
+    if (rc == UTIL_ENOTFOUND && n->cfg.p2p_peers[0] && n->cfg.p2p_host[0]) {
+        LOG_INFO("node", "no validator key in %s: following the peers", n->cfg.datadir);
+        return 0;
+    }
     if (rc == UTIL_ENOTFOUND)
         return util_err_set(err, rc,
                             "no validator key in %s: create one with `openledgerd init --datadir "
@@ -210,6 +235,12 @@ static void decide_producing(node *n)
 {
     uint64_t total = 0, mine = 0;
     n->validator_index = UINT32_MAX;
+    if (!n->has_validator_key) {
+        n->producing = 0;
+        LOG_INFO("node", "follower: this node produces no blocks; it verifies and executes "
+                         "the blocks of its peers");
+        return;
+    }
     for (size_t i = 0; i < n->genesis.nval; i++) {
         total += n->genesis.vals[i].power; /* the genesis checked that the sum fits */
         if (memcmp(n->genesis.vals[i].pubkey, n->validator.pubkey, 32) == 0) {
@@ -228,14 +259,13 @@ static void decide_producing(node *n)
     if (n->validator_index == UINT32_MAX)
         LOG_WARN("node",
                  "key %s (0x%s) is not in the genesis validator set: this node does not produce "
-                 "blocks; it serves JSON-RPC read-only (no peer-to-peer sync yet, so its chain "
-                 "stays at its current head)",
+                 "blocks; it follows its peers (--peers) and serves JSON-RPC",
                  addr, pk);
     else if (!n->producing)
         LOG_WARN("node",
                  "key %s is validator %s with power %llu of %llu: producing alone needs more "
                  "than 2/3, and consensus between validators does not exist yet; this node "
-                 "does not produce blocks and serves JSON-RPC read-only",
+                 "does not produce blocks, follows its peers and serves JSON-RPC",
                  addr, n->genesis.vals[n->validator_index].name, (unsigned long long)mine,
                  (unsigned long long)total);
     else
@@ -317,7 +347,6 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         goto fail;
     }
     n->subs = rpc_subs_new();
-    /* No peer-to-peer layer yet: p2p_status and p2p_peers stay NULL. */
     n->rpc_env = (rpc_env){.store = n->store,
                            .genesis = &n->genesis,
                            .mempool = n->mempool,
@@ -328,6 +357,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .vm_begin = node_vm_begin,
                            .vm_end = node_vm_end,
                            .mempool_flush = flush_mempool,
+                           .p2p_status = p2p_status_hook,
+                           .p2p_peers = p2p_peers_hook,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -375,6 +406,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
         strcmp(n->cfg.rpc_host, "localhost") != 0 && strcmp(n->cfg.rpc_host, "::1") != 0)
         LOG_WARN("node", "JSON-RPC on %s without --rpc-auth-token: admin methods are disabled",
                  n->cfg.rpc_host);
+
+    if ((rc = node_p2p_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -425,10 +458,12 @@ void node_free(node *n)
     if (n->http) rpc_http_stop(n->http);
     n->http = NULL;
     if (n->loop_inited) {
+        node_p2p_stop(n); /* the net closes its own handles first */
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_p2p_free(n);
     node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);
     rpc_subs_free(n->subs);

@@ -14,7 +14,10 @@
 #define NODE_DEFAULT_RPC_HOST "127.0.0.1"
 #define NODE_DEFAULT_RPC_PORT 8545
 #define NODE_DEFAULT_BLOCK_TIME_MS 1000
-#define NODE_MAX_TOKEN 256 /* RPC_HTTP_MAX_TOKEN */
+#define NODE_DEFAULT_P2P_HOST "127.0.0.1"
+#define NODE_DEFAULT_P2P_PORT 26656
+#define NODE_MAX_PEERS_ARG 4096 /* --peers: bytes */
+#define NODE_MAX_TOKEN 256      /* RPC_HTTP_MAX_TOKEN */
 #define NODE_MAX_RPC_THREADS 64
 /* File descriptors that are not RPC connections: LevelDB's table files
  * (max_open_files in chain/state/store.c) and a margin for the log, the store's
@@ -43,6 +46,14 @@ typedef struct node_cfg {
     uint64_t rpc_ws_send_limit;              /* bytes; 0: the server default */
     uint64_t rpc_max_body;                   /* bytes; 0: the server default */
     unsigned rpc_threads;                    /* loops serving HTTP JSON-RPC; 0 or 1: one */
+    /* Peer-to-peer (docs/node.md, "Peers"). p2p_host "" : the layer is off
+     * (--p2p off, and a zeroed cfg in tests). */
+    char p2p_host[64];
+    int p2p_port;
+    int p2p_default; /* the address is the default: taken, the node runs without listening */
+    int p2p_no_pex;  /* --p2p-pex off */
+    char p2p_peers[NODE_MAX_PEERS_ARG]; /* --peers, as given (checked by node_cfg_parse) */
+    int follower;                       /* --follower: never produce blocks */
     /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
      * tests, never by the command line; borrowed for the node's life. */
     const struct util_env *env;
@@ -54,6 +65,9 @@ enum { NODE_CFG_RUN = 0, NODE_CFG_EXIT_OK = 1, NODE_CFG_USAGE = 2 };
  * printed) or NODE_CFG_USAGE (err says what is wrong). */
 OL_MUST_CHECK int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err);
 void node_print_help(const char *argv0);
+/* `openledgerd node-id --datadir DIR`: prints the node id of DIR's node
+ * key, creating the key when absent. Same returns as node_init_main. */
+OL_MUST_CHECK int node_node_id_main(int argc, char **argv, util_err *err);
 /* `openledgerd init ARGS` (argv[0] is "init"): creates the validator key of a
  * data directory (docs/node.md). Returns 0, NODE_CFG_EXIT_OK (help printed),
  * NODE_CFG_USAGE or another UTIL_E* code with err set. */

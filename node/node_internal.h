@@ -35,6 +35,7 @@ struct rpc_subs;
 struct rpc_metrics;
 struct rpc_http_cfg;
 typedef struct node_rpc_workers node_rpc_workers;
+struct node_p2p;
 
 struct node {
     node_cfg cfg;
@@ -69,6 +70,8 @@ struct node {
     uv_async_t rpc_wake;
     node_rpc_workers *workers;
     node_dry_run_stats dry_runs; /* node/txverify.c */
+    struct node_p2p *p2p;        /* node/p2p.c; NULL with --p2p off */
+    int has_validator_key;       /* 0: a follower without a key */
 };
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and

@@ -1,4 +1,8 @@
-/* The validator key of a node: one file in its data directory.
+/* The key files of a node's data directory: the validator key that signs
+ * blocks and the node key that authenticates peer-to-peer sessions
+ * (docs/node.md, "Keys"). One code path writes and checks both; a kind
+ * (node_key_kind) names the file, its "type" and the public field derived
+ * from the key beside the secret.
  *
  * DATADIR/validator_key.json (docs/node.md, "Validator key"):
  *   { "type": "openledger-validator-key", "version": 1,
@@ -7,11 +11,17 @@
  * is created with mode 0600 and a key readable by group or others is refused,
  * as ssh does. The public key and address are stored beside the secret so a
  * damaged or mismatched file is caught at load, and an operator can read
- * them without tools. */
+ * them without tools.
+ *
+ * DATADIR/node_key.json (docs/node.md, "Node key") has the same layout with
+ *   "type": "openledger-node-key" and "nodeId": "<40 hex digits>" (p2p_node_id)
+ * in place of "address"; it is created on the first start of a node that
+ * runs the peer-to-peer layer, or by `openledgerd node-id`. */
 #ifndef OL_NODE_VALIDATOR_KEY_H
 #define OL_NODE_VALIDATOR_KEY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chain/crypto/keys.h"
 #include "util/env.h"
@@ -20,6 +30,32 @@
 #define NODE_KEY_FILE "validator_key.json"
 #define NODE_KEY_TYPE "openledger-validator-key"
 #define NODE_KEY_VERSION 1
+#define NODE_NODE_KEY_FILE "node_key.json"
+#define NODE_NODE_KEY_TYPE "openledger-node-key"
+
+typedef struct node_key_kind {
+    const char *file;  /* name in the data directory */
+    const char *type;  /* the file's "type" */
+    const char *what;  /* "validator key", in messages */
+    const char *field; /* the derived public field: "address", "nodeId" */
+    /* Writes the field's value for pubkey into out (at least 96 bytes). */
+    void (*derive)(const uint8_t pubkey[CHAIN_PUBKEY_LEN], char *out);
+} node_key_kind;
+
+extern const node_key_kind node_validator_key_kind, node_node_key_kind;
+
+/* The generic forms; node_key_path/create/load below are these with
+ * node_validator_key_kind. */
+OL_MUST_CHECK int node_keyfile_path(const node_key_kind *k, char *out, size_t n,
+                                    const char *datadir, util_err *err);
+OL_MUST_CHECK int node_keyfile_create(const node_key_kind *k, const util_env *env, const char *path,
+                                      chain_keypair *kp, util_err *err);
+OL_MUST_CHECK int node_keyfile_load(const node_key_kind *k, const util_env *env, const char *path,
+                                    chain_keypair *kp, util_err *err);
+/* Loads DATADIR/node_key.json, creating it first when absent (*created = 1). */
+OL_MUST_CHECK int node_keyfile_load_or_create(const node_key_kind *k, const util_env *env,
+                                              const char *datadir, chain_keypair *kp, int *created,
+                                              util_err *err);
 
 /* Writes DATADIR/validator_key.json path into out. UTIL_ELIMIT if too long. */
 OL_MUST_CHECK int node_key_path(char *out, size_t n, const char *datadir, util_err *err);

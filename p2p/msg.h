@@ -8,7 +8,9 @@
  *
  * Memory: a decoded message points into the payload it was decoded from
  * (borrowed: keep the payload alive while using it), except the arrays
- * p2p_msg_free releases. Encoders append to a util_buf. */
+ * p2p_txs_free and p2p_blocks_free release (safe on a zeroed struct and
+ * twice). A failed decode leaves its output as it was and owns nothing.
+ * Encoders append to a util_buf. */
 #ifndef OL_P2P_MSG_H
 #define OL_P2P_MSG_H
 
@@ -38,15 +40,30 @@ enum p2p_msg_type {
 /* Limits (docs/p2p.md). */
 #define P2P_TXS_MAX_COUNT 256
 #define P2P_TXS_MAX_LEN (1024u * 1024u)
+/* One gossiped tx: the default genesis txMaxBytes. The receiver re-checks
+ * each tx against its own genesis (chain_tx_decode, admission). */
+#define P2P_TX_MAX_LEN 131072u
 #define P2P_GET_BLOCKS_MAX_COUNT 64
 #define P2P_BLOCKS_MAX_LEN P2P_FRAME_MAX /* one block may be blockMaxBytes (8 MiB) */
 #define P2P_PEERS_MAX_COUNT 32
 #define P2P_HOST_MAX 63 /* an IP literal or a host name */
+#define P2P_PEERS_MAX_LEN (2u + P2P_PEERS_MAX_COUNT * (P2P_NODE_ID_LEN + 1u + P2P_HOST_MAX + 2u))
 
-/* Largest payload of a type, 0 for unknown types (reserved consensus types
- * get 0 until the engine defines them). A receiver that did not ask for
- * BLOCKS should answer 0 for that type itself (p2p_max_len_fn). */
+/* 1 when a peer may send this type on an open session (STATUS .. PONG);
+ * 0 for AUTH (the session's own, during the handshake only), for the
+ * reserved consensus types until the engine defines them, and for every
+ * other type. A receiver refuses (and bans for) a frame of a type that is
+ * not known, whatever its length. */
+OL_MUST_CHECK int p2p_msg_known(uint8_t type);
+/* Largest payload of a known type; 0 for the others. For GET_PEERS, 0 is a
+ * real limit (its payload is empty), not a refusal, so the rule is
+ * p2p_msg_len_ok: p2p_msg_known(type) && len <= p2p_msg_max_len(type).
+ * A p2p_max_len_fn cannot say "0 bytes allowed" (0 refuses the type in
+ * p2p_session_recv): it answers at least 1 for GET_PEERS, and the receiver
+ * refuses a non-empty one on delivery (p2p/net.c does both). A receiver that
+ * did not ask for BLOCKS answers 0 for that type itself. */
 size_t p2p_msg_max_len(uint8_t type);
+OL_MUST_CHECK int p2p_msg_len_ok(uint8_t type, size_t len);
 /* "status", "txs", ..., "consensus", "unknown". */
 const char *p2p_msg_name(uint8_t type);
 
@@ -93,7 +110,13 @@ typedef struct p2p_peers {
 } p2p_peers;
 
 /* Encoders append; they return UTIL_ELIMIT when the result would pass the
- * type's limit (nothing appended). */
+ * type's limit, UTIL_EINVAL for what the decoder would refuse (an empty tx,
+ * block or commit, no txs, a count out of range, an invalid host, port 0),
+ * UTIL_ENOMEM when out ran out of memory (then latched in out); nothing is
+ * appended on the other failures. Decoders return UTIL_EINVAL for
+ * anything the peer got wrong, a payload past the type's limit included (so
+ * a p2p_net_handler can return their code as is: EINVAL bans), or
+ * UTIL_ENOMEM. Whatever decodes re-encodes to the same bytes. */
 OL_MUST_CHECK int p2p_status_encode(const p2p_status *m, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_status_decode(p2p_status *m, const uint8_t *p, size_t n, util_err *err);
 OL_MUST_CHECK int p2p_txs_encode(const p2p_bytes *txs, size_t n, util_buf *out, util_err *err);
@@ -111,6 +134,12 @@ OL_MUST_CHECK int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, uti
 /* PING and PONG carry a le64 nonce. */
 OL_MUST_CHECK int p2p_ping_encode(uint64_t nonce, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, util_err *err);
+
+/* 1 when host may be announced and dialled: 1..P2P_HOST_MAX characters, an
+ * IPv4 literal, an IPv6 literal (without brackets), or a name of letters,
+ * digits, '.', '-' and '_' not starting with '.' or '-'. PEERS decoding and
+ * p2p_peer_addr_parse apply it. */
+OL_MUST_CHECK int p2p_host_valid(const char *host);
 
 /* Parses "ID@HOST:PORT" (ID 40 hex digits; HOST an IPv4 literal, [IPv6] or
  * a name) into a; 0 or UTIL_EINVAL with err saying what is wrong. */

@@ -37,7 +37,8 @@ typedef struct p2p_net_handler {
     void (*peer_up)(void *ctx, p2p_peer *p);
     void (*peer_down)(void *ctx, p2p_peer *p);
     /* Largest payload accepted now for this type from this peer, 0 to refuse
-     * it (a BLOCKS nobody asked for). NULL: p2p_msg_max_len. */
+     * it (a BLOCKS nobody asked for; the peer is then banned). NULL:
+     * p2p_msg_max_len. Not asked for the types the net handles itself. */
     size_t (*max_len)(void *ctx, p2p_peer *p, uint8_t type);
     /* A message other than the ones the net handles itself. Returns 0, or
      * UTIL_EINVAL with err set when the peer misbehaved (the net bans it,
@@ -56,7 +57,7 @@ typedef struct p2p_net_cfg {
     uint16_t listen_port;               /* 0 with a host: any free port (tests) */
     const p2p_peer_addr *persistent;    /* dialled and re-dialled forever */
     size_t n_persistent;
-    int pex;                       /* ask peers for addresses and dial them (default on) */
+    int pex;                       /* 1: ask peers for addresses and dial them */
     int max_inbound;               /* 0: 40 */
     int max_outbound;              /* 0: 10 (persistent peers count, and are always dialled) */
     size_t send_queue_max;         /* bytes; 0: 32 MiB */
@@ -72,8 +73,9 @@ typedef struct p2p_net_cfg {
 
 /* Binds the listener (when asked) and starts dialling. */
 OL_MUST_CHECK int p2p_net_start(p2p_net **out, const p2p_net_cfg *cfg, util_err *err);
-/* Closes every connection and handle; cb(arg) is called on the loop once
- * all are closed (then p2p_net_free). Saves the peer book. */
+/* Closes every connection (peer_down for each open one) and handle; cb(arg)
+ * is called on the loop once all are closed, and only then may the net be
+ * freed with p2p_net_free. Saves the peer book. */
 void p2p_net_stop(p2p_net *n, void (*cb)(void *arg), void *arg);
 void p2p_net_free(p2p_net *n);
 
@@ -82,7 +84,9 @@ const uint8_t *p2p_net_node_id(const p2p_net *n);
 uint16_t p2p_net_listen_port(const p2p_net *n);
 
 /* Queues one message to a peer. A peer whose queue would pass
- * send_queue_max is disconnected ("slow peer") and UTIL_ELIMIT returned. */
+ * send_queue_max is disconnected ("slow peer") and UTIL_ELIMIT returned (so
+ * send_queue_max must exceed the largest frame). UTIL_ESTATE when the peer
+ * is not open (e.g. inside peer_down). */
 OL_MUST_CHECK int p2p_net_send(p2p_peer *p, uint8_t type, const uint8_t *payload, size_t len,
                                util_err *err);
 /* Sends to every open peer except `except` (may be NULL). */
@@ -119,6 +123,7 @@ typedef struct p2p_net_stats {
     uint64_t bytes_in, bytes_out;
     uint64_t msgs_in[256], msgs_out[256]; /* by type */
     uint64_t bans, handshake_failures, dropped_slow;
+    uint64_t inbound_refused; /* closed at accept: over max_inbound */
 } p2p_net_stats;
 void p2p_net_get_stats(const p2p_net *n, p2p_net_stats *out);
 

@@ -72,7 +72,9 @@ OL_MUST_CHECK int p2p_session_new(p2p_session **out, const p2p_session_cfg *cfg,
                                   util_err *err);
 void p2p_session_free(p2p_session *s);
 
-/* 1 once both AUTHs were exchanged and checked; then info is the peer's. */
+/* 1 once both AUTHs were exchanged and checked, 0 again once dead. The peer
+ * is known from then on, also after a later error (to name whom to ban);
+ * NULL before. */
 int p2p_session_open(const p2p_session *s);
 const p2p_peer_info *p2p_session_peer(const p2p_session *s);
 
@@ -100,14 +102,17 @@ typedef size_t (*p2p_max_len_fn)(void *ctx, uint8_t type);
  * chain or genesis, bad signature, unexpected id, bad tag, replayed or
  * reordered frame, oversized or unexpected frame type): err starts with a
  * stable token ("wrong_genesis: ...", docs/p2p.md lists them) and the session
- * is dead. Other UTIL_E* codes are local failures. */
+ * is dead. Other UTIL_E* codes are local failures; they end the session too,
+ * and a dead session answers every call with UTIL_ESTATE. max_len may be NULL:
+ * then every type but AUTH may carry up to P2P_FRAME_MAX (tests, benchmarks). */
 OL_MUST_CHECK int p2p_session_recv(p2p_session *s, const uint8_t *p, size_t n, size_t *used,
                                    p2p_max_len_fn max_len, void *max_ctx, util_buf *out, int *got,
                                    p2p_frame *msg, util_err *err);
 
 /* Seals one message into *out (appended): header, ciphertext, tag. Only
- * once open. UTIL_ELIMIT past P2P_FRAME_MAX payload or when the nonce
- * counter would wrap. */
+ * once open (UTIL_ESTATE before, and once dead). UTIL_EINVAL for type 0
+ * (AUTH) and UTIL_ELIMIT past P2P_FRAME_MAX payload, the session unharmed;
+ * UTIL_ELIMIT when the nonce counter would wrap, which ends it. */
 #define P2P_FRAME_MAX (16u * 1024u * 1024u + 65536u)
 OL_MUST_CHECK int p2p_session_seal(p2p_session *s, uint8_t type, const uint8_t *payload, size_t len,
                                    util_buf *out, util_err *err);

@@ -2,9 +2,9 @@
  * libsecp256k1's src/bench*.c: hashing, BIP-340 signing and verification,
  * the genesis-bound transaction signature check, sparse Merkle tree updates,
  * proofs and their verification, transaction decoding, mempool admission,
- * and the VM's dispatch loop. Each line gives the mean over a fixed number of
- * operations, timed with the thread's CPU clock (other processes do not
- * count, but a loaded machine still slows caches).
+ * the VM's dispatch loop, and the p2p session's handshake and frames. Each line gives the mean over
+ * a fixed number of operations, timed with the thread's CPU clock (other processes do not count,
+ * but a loaded machine still slows caches).
  *
  *   build/bench/bench_micro [NAME...]     (no NAME: all)
  *
@@ -20,6 +20,7 @@
 #include "chain/mempool/mempool.h"
 #include "chain/state/smt.h"
 #include "chain/types/tx.h"
+#include "p2p/session.h"
 #include "vm/host_mem.h"
 #include "vm/vm.h"
 
@@ -271,12 +272,91 @@ static void b_vm(void)
     free(code);
 }
 
+/* Feeds everything `from` queued into `to`; dies on any refusal. */
+static void p2p_deliver(util_buf *from, p2p_session *to, util_buf *to_out, int *opened,
+                        p2p_frame *last)
+{
+    size_t off = 0;
+    util_err err = {0};
+    while (off < from->len) {
+        size_t used;
+        int got;
+        if (p2p_session_recv(to, from->data + off, from->len - off, &used, NULL, NULL, to_out, &got,
+                             last, &err))
+            die("p2p recv", &err);
+        off += used;
+        if (got == 1) *opened = 1;
+        if (!used && !got) break;
+    }
+    util_buf_reset(from);
+}
+
+static void p2p_pair(p2p_session **a, p2p_session **b, util_buf *oa, util_buf *ob,
+                     const chain_keypair *ka, const chain_keypair *kb)
+{
+    util_err err = {0};
+    p2p_session_cfg c;
+    memset(&c, 0, sizeof c);
+    c.chain_id = "openledger-devnet";
+    memcpy(c.genesis_hash, GENESIS, 32);
+    c.node_key = ka;
+    if (p2p_session_new(a, &c, oa, &err)) die("p2p new", &err);
+    c.node_key = kb;
+    if (p2p_session_new(b, &c, ob, &err)) die("p2p new", &err);
+    int opa = 0, opb = 0;
+    p2p_frame f;
+    for (int i = 0; i < 4 && (oa->len || ob->len); i++) {
+        p2p_deliver(oa, *b, ob, &opb, &f);
+        p2p_deliver(ob, *a, oa, &opa, &f);
+    }
+    if (!opa || !opb) die("p2p handshake did not complete", NULL);
+}
+
+static void b_p2p(void)
+{
+    chain_keypair ka, kb;
+    if (chain_keypair_dev(&ka, 0) || chain_keypair_dev(&kb, 1)) die("dev key", NULL);
+    util_buf oa, ob;
+    util_buf_init(&oa);
+    util_buf_init(&ob);
+    p2p_session *a, *b;
+    long n = 2000;
+    double t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        p2p_pair(&a, &b, &oa, &ob, &ka, &kb);
+        p2p_session_free(a);
+        p2p_session_free(b);
+    }
+    report("p2p_handshake_2sides", cpu_ns() - t0, n, "op");
+
+    p2p_pair(&a, &b, &oa, &ob, &ka, &kb);
+    uint8_t payload[1024] = {1};
+    util_err err = {0};
+    int dummy = 0;
+    p2p_frame f;
+    n = 200000;
+    t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        if (p2p_session_seal(a, 0x01, payload, sizeof payload, &oa, &err)) die("p2p seal", &err);
+        p2p_deliver(&oa, b, &ob, &dummy, &f);
+        if (f.len != sizeof payload) die("p2p frame lost", NULL);
+    }
+    double ns = cpu_ns() - t0;
+    report("p2p_seal_open_1KiB", ns, n, "frame");
+    printf("%-22s %10.1f MB/s of payload\n", "p2p_seal_open_rate",
+           (double)n * 1024.0 / (ns / 1e9) / 1e6);
+    p2p_session_free(a);
+    p2p_session_free(b);
+    util_buf_free(&oa);
+    util_buf_free(&ob);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } BENCHES[] = {
-    {"hash", b_sha256}, {"sig", b_sign_verify}, {"tx", b_tx},
-    {"smt", b_smt},     {"mempool", b_mempool}, {"vm", b_vm},
+    {"hash", b_sha256},     {"sig", b_sign_verify}, {"tx", b_tx},   {"smt", b_smt},
+    {"mempool", b_mempool}, {"vm", b_vm},           {"p2p", b_p2p},
 };
 
 int main(int argc, char **argv)
@@ -288,7 +368,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nb; i++)
             found |= strcmp(argv[a], BENCHES[i].name) == 0;
         if (!found) {
-            fprintf(stderr, "usage: bench_micro [hash|sig|tx|smt|mempool|vm]...\n");
+            fprintf(stderr, "usage: bench_micro [hash|sig|tx|smt|mempool|vm|p2p]...\n");
             return 2;
         }
     }

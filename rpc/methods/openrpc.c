@@ -70,10 +70,22 @@ typedef struct builtin {
 
 static const builtin builtins[] = {
     {"node_status",
-     {"Chain id, genesis hash, head and mempool size of the node.", NONE,
+     {"Chain id, genesis hash, head and mempool size of the node, its node id and sync state.",
+      NONE,
       R("status", OBJ(F("chainId", STR) "," F("genesisHash", REF("Hash")) "," F("height", INT) ","
                       F("headHash", REF("Hash")) "," F("headTime", INT) "," F("version", STR) ","
-                      F("mempoolSize", INT)))}},
+                      F("mempoolSize", INT) ","
+                      F("nodeId", "{\"type\":[\"string\",\"null\"],\"pattern\":\"^[0-9a-f]{40}$\"}") ","
+                      F("p2pListen", "{\"type\":[\"string\",\"null\"]}") ","
+                      F("syncing", BOOL) "," F("syncTarget", INT) "," F("peers", INT)))}},
+    {"node_peers",
+     {"The connected peers: id, address, direction, claimed height, misbehaviour score, bytes.",
+      NONE,
+      R("peers", ARR(OBJ(F("id", "{\"type\":\"string\",\"pattern\":\"^[0-9a-f]{40}$\"}") ","
+                         F("address", STR) ","
+                         F("direction", "{\"enum\":[\"inbound\",\"outbound\"]}") ","
+                         F("height", INT) "," F("score", INT) "," F("bytesIn", INT) ","
+                         F("bytesOut", INT))))}},
     {"chain_getBlock",
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},
@@ -158,9 +170,6 @@ static const builtin builtins[] = {
       R("mempool", OBJ(F("count", INT) "," F("bytes", INT) "," F("maxCount", INT) ","
                        F("maxBytes", INT) "," F("minGasPrice", REF("Amount")) ","
                        F("maxNonceAhead", INT)))}},
-    {"node_peers",
-     {"Connected peers (empty until the peer-to-peer layer exists).", NONE,
-      R("peers", ARR("{\"type\":\"object\"}"))}},
     {"admin_mempoolFlush",
      {"Admin: drops every transaction from the mempool.", NONE,
       R("result", OBJ(F("removed", INT)))}},

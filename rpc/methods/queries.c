@@ -354,8 +354,11 @@ static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 
 static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
 {
+    rpc_env *env = ctx;
     if (rpc_param_count(params, 0, 0, e)) return NULL;
-    return json_array(); /* no peer-to-peer layer yet */
+    json_t *peers = env->p2p_peers ? env->p2p_peers(env->ctx) : json_array();
+    if (!peers) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    return peers;
 }
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)

@@ -1,0 +1,133 @@
+/* The node's peer-to-peer wiring (docs/p2p.md, docs/node.md "Peers"): the
+ * transport (p2p/net.h) on the node's loop, transaction gossip
+ * (p2p/gossip.h) through the node's own admission, and block sync
+ * (p2p/sync.h) through the block executor, exactly as import-blocks does.
+ * Not a public interface: node/ only.
+ *
+ * Threads: the net and every callback run on the main loop and take
+ * node_lock around store and mempool work. node_p2p_tx_admitted and the
+ * RPC/metrics readers may run on RPC worker threads: they only touch the
+ * outbox and the snapshot, each under its own mutex. */
+#ifndef OL_NODE_P2P_H
+#define OL_NODE_P2P_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "chain/crypto/keys.h"
+#include "chain/types/block.h"
+#include "chain/types/tx.h"
+#include "p2p/gossip.h"
+#include "p2p/net.h"
+#include "p2p/sync.h"
+#include "util/err.h"
+
+struct node;
+
+/* One connected peer, as the node knows it. */
+typedef struct node_peer {
+    uint64_t token; /* connection serial, never 0, never reused */
+    p2p_peer *p;
+} node_peer;
+
+/* A snapshot for readers on other threads (refreshed on the main loop). */
+typedef struct node_peer_snap {
+    p2p_peer_stats st;
+    uint64_t height;
+} node_peer_snap;
+
+#define NODE_P2P_MAX_PEERS 128
+#define NODE_P2P_SIG_SLICES 4
+/* Ranges popped at once: the next ones have their signatures checked on
+ * the pool while the first executes on the loop. */
+#define NODE_P2P_PIPELINE 3
+
+/* A range of blocks received for sync: decoded on arrival, signatures
+ * checked on the libuv pool, then applied in order on the loop. */
+typedef struct node_range {
+    struct node_p2p *np;
+    uint64_t peer, from;
+    uint32_t n;
+    chain_block *blocks;
+    chain_commit *commits;
+    uv_work_t work[NODE_P2P_SIG_SLICES];
+    size_t slice_from[NODE_P2P_SIG_SLICES + 1]; /* flattened tx indexes */
+    int pending;                                /* slices not yet checked */
+    int verified;                               /* every slice checked: ready to apply in turn */
+    int aborted;        /* an earlier range failed: dropped, never applied */
+    uint64_t queued_ns; /* monotonic, when its signature checks were queued */
+} node_range;
+
+typedef struct node_p2p {
+    struct node *n;
+    p2p_net *net;
+    chain_keypair key;
+    uint8_t id[P2P_NODE_ID_LEN];
+    char id_hex[2 * P2P_NODE_ID_LEN + 1];
+    char listen[P2P_HOST_MAX + 8]; /* "host:port", "" when not listening */
+    p2p_gossip *gossip;
+    p2p_sync *sync;
+    node_peer peers[NODE_P2P_MAX_PEERS];
+    size_t npeers;
+    uint64_t next_token;
+    uv_timer_t tick;
+    uv_async_t wake;
+    int handles;                         /* tick and wake initialised */
+    int stopping;                        /* node shutting down: ranges in flight are dropped */
+    int stopped;                         /* the net called back from p2p_net_stop */
+    int pumping;                         /* inside node_p2p_sync_pump */
+    node_range *pipe[NODE_P2P_PIPELINE]; /* popped ranges, in height order */
+    size_t npipe;
+    int was_syncing;
+    uint64_t progress_ms, progress_height, progress_start_ms, progress_start_height;
+    /* outbox: transactions admitted (any thread) waiting to be gossiped */
+    uv_mutex_t out_lock;
+    util_buf out_txs; /* concatenated encodings */
+    size_t *out_len;  /* their lengths */
+    size_t out_n, out_cap;
+    int announce; /* the head moved: send STATUS */
+    /* snapshot for RPC and metrics */
+    uv_mutex_t snap_lock;
+    node_peer_snap snap[NODE_P2P_MAX_PEERS];
+    size_t nsnap;
+    p2p_net_stats net_stats;
+    uint64_t snap_height, snap_target;
+    int snap_syncing;
+    uint64_t snap_blocks;
+    /* counters (main loop; copied into the snapshot) */
+    uint64_t blocks_synced, sync_bans, txs_in, txs_relayed, ranges_served;
+} node_p2p;
+
+/* Starts the layer when cfg asks for it (n->p2p stays NULL with --p2p
+ * off). Loads or creates the node key, logs "node id ID listening on
+ * HOST:PORT". */
+OL_MUST_CHECK int node_p2p_start(struct node *n, util_err *err);
+/* Closes every connection, runs the loop until the net has closed. */
+void node_p2p_stop(struct node *n);
+/* After the loop is closed. */
+void node_p2p_free(struct node *n);
+
+/* Hooks from node.c (any thread for tx_admitted; main loop for the head). */
+void node_p2p_tx_admitted(struct node *n, const chain_tx *tx);
+void node_p2p_head_changed(struct node *n);
+
+/* RPC and metrics (any thread). */
+void node_p2p_status_json(struct node *n, json_t *status);
+OL_MUST_CHECK json_t *node_p2p_peers_json(struct node *n);
+/* Appends the Prometheus lines of the layer to *body (realloc'd). */
+void node_p2p_metrics(struct node *n, char **body, size_t *len);
+
+/* node/p2p_sync.c: sync's side of the message handler and its timer work. */
+OL_MUST_CHECK int node_p2p_on_get_blocks(node_p2p *np, node_peer *pp, const uint8_t *payload,
+                                         size_t len, util_err *err);
+OL_MUST_CHECK int node_p2p_on_blocks(node_p2p *np, node_peer *pp, const uint8_t *payload,
+                                     size_t len, util_err *err);
+/* Sends due requests, bans expired peers, applies what is ready, logs
+ * progress. */
+void node_p2p_sync_pump(node_p2p *np);
+void node_p2p_range_free(void *range);
+node_peer *node_p2p_find(node_p2p *np, uint64_t token);
+void node_p2p_send_status(node_p2p *np, p2p_peer *to);
+
+#endif
