@@ -1,5 +1,5 @@
 /* The peer book: known addresses and bans by node id, kept as JSON in the
- * datadir and replaced atomically (p2p/book.h, docs/p2p_peers.md). */
+ * datadir and replaced atomically (p2p/book.h, docs/p2p.md). */
 #include "p2p/book.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Internal to p2p/: the peer book, what the transport remembers about other
  * nodes across restarts: addresses it learned (configuration, peer exchange,
  * inbound peers' announced ports) and bans by node id with their expiry and
- * reason. Kept as JSON at one path in the datadir (docs/p2p_peers.md, "Peer
+ * reason. Kept as JSON at one path in the datadir (docs/p2p.md, "Peer
  * book"), replaced atomically on save; without a path it lives in memory.
  *
  * Bounded: at most P2P_BOOK_MAX_ADDRS addresses and P2P_BOOK_MAX_BANS bans;
