@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chain/crypto/keys.h"
@@ -431,6 +432,40 @@ static void test_encode_decode(void **state)
     assert_int_equal(cons_signer_decode(buf, sizeof buf - 1, &back, &err), UTIL_EINVAL);
 }
 
+static int fake_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64], util_err *err)
+{
+    (void)ctx;
+    (void)err;
+    memcpy(sig, digest, 32);
+    memcpy(sig + 32, digest, 32);
+    return 0;
+}
+
+/* Not a timing assertion: prints what recording the signer state costs on
+ * this disk (write, fsync, rename, directory fsync), without the signing. */
+static void test_report_state_write_latency(void **state)
+{
+    (void)state;
+    cons_signer *s = open_signer(NULL, CONS_SIGNER_CREATE);
+    enum { N = 100 };
+    uint8_t d[32] = {0}, sig[64];
+    util_err err = {0};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (uint32_t i = 0; i < N; i++) {
+        util_put_u32le(d, i);
+        assert_int_equal(
+            cons_signer_sign(s, 1 + i / 3, 0, (uint8_t)(1 + i % 3), d, fake_sign, NULL, sig, &err),
+            0);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long long us =
+        ((long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec)) / 1000 / N;
+    printf("signer state recorded (write, fsync, rename, dir fsync): %lld us per signature (%d)\n",
+           us, N);
+    cons_signer_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +476,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_write_failure_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_failure_signs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_wal_and_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_state_write_latency, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
