@@ -22,7 +22,9 @@
 #include "consensus/signer.h"
 #include "consensus/wal.h"
 #include "tests/unit/consensus/cons_fault_env.h"
+#include "tests/seed.h"
 #include "util/bytes.h"
+#include "util/env_mem.h"
 
 static char g_dir[64], g_state[128], g_wal_cur[128], g_wal_prev[128];
 
@@ -432,6 +434,157 @@ static void test_encode_decode(void **state)
     assert_int_equal(cons_signer_decode(buf, sizeof buf - 1, &back, &err), UTIL_EINVAL);
 }
 
+/* A validator over the in-memory env, killed (util_memfs_crash: synced
+ * bytes stay, a random prefix of the rest) or out of disk at random points,
+ * and restarted from its WAL and signer state each time. After a restart
+ * it redoes its last recorded vote, with the same digest or, to stand for
+ * an engine that rebuilt a different block, another one. Property: at no
+ * height/round/step do two signatures that went out cover different
+ * digests, and a re-sent one is the very same signature. */
+enum { H = 6, R = 2, STEPS = 3, SLOTS = (H + 1) * R * (STEPS + 1) };
+
+typedef struct sent {
+    int any;
+    uint8_t d[32], sig[64];
+} sent;
+
+typedef struct last_own {
+    int any;
+    uint64_t h;
+    uint32_t r;
+    uint8_t step;
+} last_own;
+
+static int last_own_fn(void *ctx, uint8_t type, const uint8_t *data, size_t n, util_err *err)
+{
+    (void)err;
+    last_own *o = ctx;
+    if (type != CONS_WAL_OWN || n != 45) return 0;
+    o->any = 1;
+    o->h = util_get_u64le(data);
+    o->r = util_get_u32le(data + 8);
+    o->step = data[12];
+    return 0;
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_crash_anywhere_never_equivocates(void **state)
+{
+    (void)state;
+    uint64_t seed = ol_test_seed("test_crash_anywhere_never_equivocates", 0xfeedbeef);
+    long total_sent = 0, total_crashes = 0, total_refused = 0;
+    for (int run = 0; run < 100; run++) {
+        uint64_t x = seed + (uint64_t)run * UINT64_C(0x9e3779b97f4a7c15);
+        util_memfs *m = util_memfs_new(NULL, x);
+        assert_non_null(m);
+        const util_env *env = util_memfs_env(m);
+        key k;
+        key_init(&k);
+        sent table[SLOTS];
+        memset(table, 0, sizeof table);
+        util_err err = {0};
+        cons_wal *w = NULL;
+        cons_signer *s = NULL;
+        uint64_t h = 1;
+        uint32_t r = 0;
+        uint8_t step = CONS_SIGN_PROPOSAL;
+        int restarted = 1;
+        while (h <= H) {
+            if (!w) {
+                /* (Re)start: the WAL says where we were. */
+                if (cons_wal_open(env, "wal", &w, &err) != 0) fail_msg("open: %s", err.msg);
+                if (cons_signer_open(env, "signer", CONS_SIGNER_CREATE, &s, &err) != 0)
+                    fail_msg("signer: %s", err.msg);
+                cons_wal_info info;
+                cons_wal_get_info(w, &info);
+                last_own o = {0};
+                assert_int_equal(cons_wal_replay(w, last_own_fn, &o, &err), 0);
+                if (o.any) {
+                    h = o.h;
+                    r = o.r;
+                    step = o.step;
+                } else {
+                    h = info.end_height + 1;
+                    r = 0;
+                    step = CONS_SIGN_PROPOSAL;
+                }
+                restarted = 1;
+                if (h > H) break;
+            }
+            /* The block voted for: fixed per height and round, unless a
+             * restart rebuilt it differently. */
+            uint8_t d[32] = {0};
+            util_put_u64le(d, h);
+            util_put_u32le(d + 8, r);
+            d[12] = step;
+            d[13] = restarted && (rnd(&x) & 1);
+            restarted = 0;
+            int crash_at = (int)(rnd(&x) % 8); /* 0..2: crash there; else none */
+            int full = rnd(&x) % 16 == 0;
+            util_memfs_set_full(m, full);
+            uint8_t rec[45], sig[64];
+            util_put_u64le(rec, h);
+            util_put_u32le(rec + 8, r);
+            rec[12] = step;
+            memcpy(rec + 13, d, 32);
+            int rc =
+                crash_at == 0 ? -1 : cons_wal_append(w, CONS_WAL_OWN, rec, sizeof rec, 1, &err);
+            if (rc == 0 && crash_at != 1)
+                rc = cons_signer_sign(s, h, r, step, d, sign_with, &k, sig, &err);
+            else if (rc == 0)
+                rc = -1;
+            util_memfs_set_full(m, 0);
+            if (rc == 0 && crash_at != 2) {
+                /* Sent. */
+                sent *t = &table[(h * R + r) * (STEPS + 1) + step];
+                if (t->any && memcmp(t->d, d, 32) != 0)
+                    fail_msg("run %d: equivocation at height %llu round %u step %u", run,
+                             (unsigned long long)h, (unsigned)r, (unsigned)step);
+                if (t->any) assert_memory_equal(t->sig, sig, 64);
+                t->any = 1;
+                memcpy(t->d, d, 32);
+                memcpy(t->sig, sig, 64);
+                total_sent++;
+            } else if (rc == UTIL_ESTATE) {
+                total_refused++; /* this step is not voted; move on */
+            } else {
+                /* Crashed, or the disk filled and the node stopped. */
+                total_crashes++;
+                util_memfs_crash(m);
+                cons_wal_close(w);
+                cons_signer_close(s);
+                w = NULL;
+                s = NULL;
+                continue;
+            }
+            if (step < STEPS) {
+                step++;
+            } else if (r + 1 < R && (rnd(&x) & 1)) {
+                r++;
+                step = CONS_SIGN_PROPOSAL;
+            } else {
+                if (cons_wal_end_height(w, h, &err) != 0) fail_msg("end: %s", err.msg);
+                h++;
+                r = 0;
+                step = CONS_SIGN_PROPOSAL;
+            }
+        }
+        cons_wal_close(w);
+        cons_signer_close(s);
+        util_memfs_free(m);
+    }
+    printf("%ld votes sent, %ld crashes or full disks, %ld conflicting votes refused\n", total_sent,
+           total_crashes, total_refused);
+    assert_true(total_sent > 0 && total_crashes > 0 && total_refused > 0);
+}
+
 static int fake_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64], util_err *err)
 {
     (void)ctx;
@@ -476,6 +629,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_write_failure_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_failure_signs_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_between_wal_and_send, setup, teardown),
+        cmocka_unit_test(test_crash_anywhere_never_equivocates),
         cmocka_unit_test_setup_teardown(test_report_state_write_latency, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
