@@ -5,9 +5,10 @@
  *
  * Who uses it today: the node's block timer and block timestamps, the
  * mempool's hash seed and its expiry clock (chain_mempool_cfg.env), the
- * validator key file, the consensus WAL and signer state (consensus/wal.h,
- * consensus/signer.h: every write, sync, truncation and rename), and the store
- * (chain_store_open_opts) for the one thing it does outside LevelDB, the seed of its code cache.
+ * validator key file, and the store (chain_store_open_opts) for the one
+ * thing it does outside LevelDB, the seed of its code cache. The consensus
+ * WAL and signer state (consensus/wal.h, consensus/signer.h) do every write,
+ * sync, truncation and rename through its file operations.
  *
  * What does not go through it: LevelDB's own files, its lock and its
  * directory (its C API takes no custom Env). The store keeps no file of its
