@@ -32,8 +32,10 @@ struct chain_store {
 };
 
 /* 2: receipts carry a failure code and revert data, and the human message is
- * stored after the receipt encoding instead of inside it. */
-#define DB_FORMAT_VERSION 2
+ * stored after the receipt encoding instead of inside it.
+ * 3: stored headers (block version 2) carry the next validator set's hash and
+ * the consensus parameters hash. */
+#define DB_FORMAT_VERSION 3
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -735,7 +737,7 @@ int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *
      * documents then disagree on block 0's id, not at some later block. */
     memcpy(b.h.parent, g->hash, 32);
     b.h.time_ms = g->genesis_time_ms;
-    memcpy(b.h.validators_hash, g->validators_hash, 32);
+    chain_header_fill_sets(&b.h, g);
     if (!rc) rc = chain_exec_finish(ex, b.h.state_root, err);
     chain_commit none;
     memset(&none, 0, sizeof none);

@@ -18,7 +18,7 @@
 
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
-#define DEVNET_GENESIS_HASH "e337b5105beb3baa2d1152e301fc382f4bbfb687535a359c148512b622e8fcac"
+#define DEVNET_GENESIS_HASH "10d8287306b6cb4bfd9351ef452c21721f91bb41a569e115a3b6e1c7f688197a"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -61,9 +61,12 @@ static void test_devnet_content(void **state)
     assert_int_equal(g.params.tx_max_bytes, 131072);
     assert_int_equal(g.params.min_gas_price, 1);
     assert_int_equal(g.params.timeout_propose_ms, 3000);
+    assert_int_equal(g.params.timeout_propose_delta_ms, 500);
     assert_int_equal(g.params.timeout_prevote_ms, 1000);
+    assert_int_equal(g.params.timeout_prevote_delta_ms, 500);
     assert_int_equal(g.params.timeout_precommit_ms, 1000);
-    assert_int_equal(g.params.timeout_delta_ms, 500);
+    assert_int_equal(g.params.timeout_precommit_delta_ms, 500);
+    assert_int_equal(g.params.timeout_commit_ms, 1000);
     assert_int_equal(g.params.max_clock_drift_ms, 10000);
 
     chain_keypair kp;
@@ -195,10 +198,28 @@ static void test_hash_ignores_formatting(void **state)
     assert_memory_not_equal(g1.hash, g2.hash, 32);
     assert_memory_equal(g1.validators_hash, g2.validators_hash, 32);
     chain_genesis_free(&g2);
-    set_param(d, "timeoutDeltaMs", json_integer(501));
+    /* Every consensus parameter is hashed: into the genesis hash and into
+     * the consensus parameters hash headers carry. */
+    static const char *const timeouts[] = {
+        "timeoutProposeMs",      "timeoutProposeDeltaMs", "timeoutPrevoteMs",
+        "timeoutPrevoteDeltaMs", "timeoutPrecommitMs",    "timeoutPrecommitDeltaMs",
+        "timeoutCommitMs",       "maxClockDriftMs",
+    };
     set_str(at(d, "alloc", 9), "balance", "10000000000000000");
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        json_t *params = json_object_get(d, "params");
+        json_int_t old = json_integer_value(json_object_get(params, timeouts[i]));
+        set_param(d, timeouts[i], json_integer(old + 1));
+        assert_int_equal(parse_doc(d, &g2, &err), 0);
+        assert_memory_not_equal(g1.hash, g2.hash, 32);
+        assert_memory_not_equal(g1.params_hash, g2.params_hash, 32);
+        assert_memory_equal(g1.validators_hash, g2.validators_hash, 32);
+        chain_genesis_free(&g2);
+        set_param(d, timeouts[i], json_integer(old));
+    }
+    set_param(d, "minGasPrice", json_string("2"));
     assert_int_equal(parse_doc(d, &g2, &err), 0);
-    assert_memory_not_equal(g1.hash, g2.hash, 32);
+    assert_memory_not_equal(g1.params_hash, g2.params_hash, 32);
     chain_genesis_free(&g2);
     chain_genesis_free(&g1);
     json_decref(d);
@@ -209,11 +230,18 @@ static void test_valid_variants(void **state)
     (void)state;
     chain_genesis g;
     util_err err = {0};
-    /* Empty alloc, leap day, several validators, delta 0. */
+    /* Empty alloc, leap day, several validators, deltas and commit wait 0,
+     * the smallest step timeouts. */
     json_t *d = devnet_doc();
     json_object_set_new(d, "alloc", json_array());
     set_str(d, "genesisTime", "2024-02-29T12:34:56Z");
-    set_param(d, "timeoutDeltaMs", json_integer(0));
+    set_param(d, "timeoutProposeDeltaMs", json_integer(0));
+    set_param(d, "timeoutPrevoteDeltaMs", json_integer(0));
+    set_param(d, "timeoutPrecommitDeltaMs", json_integer(0));
+    set_param(d, "timeoutCommitMs", json_integer(0));
+    set_param(d, "timeoutProposeMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
+    set_param(d, "timeoutPrevoteMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
+    set_param(d, "timeoutPrecommitMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
     json_t *vs = json_object_get(d, "validators");
     json_array_append_new(vs, validator(1001, 5));
     json_array_append_new(vs, validator(1002, 7));
@@ -355,12 +383,41 @@ static void test_bad_params(void **state)
     d = devnet_doc();
     set_param(d, "timeoutPrecommitMs", json_real(1000.0));
     expect_reject(d, "params.timeoutPrecommitMs: not an integer");
+    /* A step timeout of 0, or below the floor, would spin through rounds. */
+    static const char *const steps[] = {"timeoutProposeMs", "timeoutPrevoteMs",
+                                        "timeoutPrecommitMs"};
+    for (size_t i = 0; i < 3; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "params.%s: out of range (10..600000)", steps[i]);
+        d = devnet_doc();
+        set_param(d, steps[i], json_integer(0));
+        expect_reject(d, want);
+        d = devnet_doc();
+        set_param(d, steps[i], json_integer(CHAIN_TIMEOUT_MIN_MS - 1));
+        expect_reject(d, want);
+        d = devnet_doc();
+        set_param(d, steps[i], json_integer(CHAIN_TIMEOUT_MAX_MS + 1));
+        expect_reject(d, want);
+    }
+    static const char *const waits[] = {"timeoutProposeDeltaMs", "timeoutPrevoteDeltaMs",
+                                        "timeoutPrecommitDeltaMs", "timeoutCommitMs"};
+    for (size_t i = 0; i < 4; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "params.%s: out of range (0..600000)", waits[i]);
+        d = devnet_doc();
+        set_param(d, waits[i], json_integer(-1));
+        expect_reject(d, want);
+        d = devnet_doc();
+        set_param(d, waits[i], json_integer(600001));
+        expect_reject(d, want);
+        d = devnet_doc();
+        json_object_del(json_object_get(d, "params"), waits[i]);
+        snprintf(want, sizeof want, "params.%s: missing", waits[i]);
+        expect_reject(d, want);
+    }
     d = devnet_doc();
-    set_param(d, "timeoutDeltaMs", json_integer(-1));
-    expect_reject(d, "params.timeoutDeltaMs: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutDeltaMs", json_integer(600001));
-    expect_reject(d, "params.timeoutDeltaMs: out of range");
+    set_param(d, "timeoutDeltaMs", json_integer(500));
+    expect_reject(d, "params.timeoutDeltaMs: unknown field");
     d = devnet_doc();
     set_param(d, "maxClockDriftMs", json_integer(0));
     expect_reject(d, "params.maxClockDriftMs: out of range");
@@ -533,18 +590,29 @@ static void test_devnet_contracts(void **state)
      * field by field rather than by the parser's encoder. */
     util_buf b;
     util_buf_init(&b);
-    util_buf_u8(&b, 3); /* encoding version */
+    util_buf_u8(&b, 4); /* encoding version */
     util_buf_lenbytes(&b, "openledger-devnet", 17);
     util_buf_u64(&b, 1767225600000ull);
+    size_t params_at = b.len;
     util_buf_u64(&b, 50000000);
     util_buf_u64(&b, 8388608);
     util_buf_u64(&b, 131072);
     util_buf_u64(&b, 1);
-    util_buf_u32(&b, 3000);
-    util_buf_u32(&b, 1000);
-    util_buf_u32(&b, 1000);
-    util_buf_u32(&b, 500);
-    util_buf_u32(&b, 10000);
+    util_buf_u32(&b, 3000);  /* propose */
+    util_buf_u32(&b, 500);   /* propose delta */
+    util_buf_u32(&b, 1000);  /* prevote */
+    util_buf_u32(&b, 500);   /* prevote delta */
+    util_buf_u32(&b, 1000);  /* precommit */
+    util_buf_u32(&b, 500);   /* precommit delta */
+    util_buf_u32(&b, 1000);  /* commit */
+    util_buf_u32(&b, 10000); /* max clock drift */
+    /* The consensus parameters hash: tag 0x10, version 1, the same 64 bytes. */
+    assert_int_equal(b.len - params_at, 64);
+    uint8_t pe[65], ph[32];
+    pe[0] = 1;
+    memcpy(pe + 1, b.data + params_at, 64);
+    chain_hash_tagged(ph, 0x10, pe, sizeof pe);
+    assert_memory_equal(ph, g.params_hash, 32);
     util_buf_varint(&b, 1);
     util_buf_lenbytes(&b, "devnet-validator", 16);
     util_buf_put(&b, g.vals[0].pubkey, 32);
