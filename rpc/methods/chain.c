@@ -182,9 +182,10 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
     chain_account_proof *ap = malloc(sizeof *ap); /* about 8 KiB of siblings */
     if (!ap) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     json_t *out = NULL;
-    util_buf pb, hb;
+    util_buf pb, hb, cb;
     util_buf_init(&pb);
     util_buf_init(&hb);
+    util_buf_init(&cb);
     util_err ue = {0};
     const chain_header *h = chain_store_head_header(env->store);
     uint8_t hid[32];
@@ -193,7 +194,16 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
         fail_err(e, &ue);
         goto out;
     }
-    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb)) {
+    /* The commit that finalised the head: with it a client checks the header
+     * against the validator set instead of trusting this node for it. Block 0
+     * has none (no one votes on it): its stored commit is empty. */
+    chain_commit commit;
+    if (chain_store_get_commit(env->store, h->height, &commit, &ue)) {
+        fail_err(e, &ue);
+        goto out;
+    }
+    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb) ||
+        chain_commit_encode(&commit, &cb)) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
@@ -203,14 +213,16 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
                          (json_int_t)ap->account.nonce);
         jval = rpc_json_hex(ap->value, sizeof ap->value);
     }
-    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
+    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
                     "stateKey", rpc_json_hex(ap->key, sizeof ap->key), "path",
                     rpc_json_hex(ap->path, 32), "account", jacc, "value", jval, "proof",
                     rpc_json_hex(pb.data, pb.len), "header", rpc_json_header(h), "headerRaw",
-                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32));
+                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32), "commit",
+                    rpc_json_commit(&commit), "commitRaw", rpc_json_hex(cb.data, cb.len));
 out:
     util_buf_free(&pb);
     util_buf_free(&hb);
+    util_buf_free(&cb);
     free(ap);
     return out;
 }
