@@ -24,6 +24,7 @@
 #include "chain/crypto/hash.h"
 #include "chain/state/smt.h"
 #include "chain/state/store.h"
+#include "chain/types/genesis.h"
 #include "chain/types/tx.h"
 #include "cli/cli.h"
 #include "cli/http_client.h"
@@ -601,11 +602,23 @@ enum {
     T_CLAIM_ABSENT,
     T_OTHER_ROOT,
     T_ADDRESS,
+    /* the header is not the chain's: the commit does not back it */
+    T_NO_COMMIT,
+    T_COMMIT_RAW,
+    T_COMMIT_FORGED,
+    T_COMMIT_EMPTY,
+    T_COMMIT_OTHER_HEIGHT,
+    T_FORGED_SET,
+    T_PARAMS,
+    T_BLOCK0,
     T_COUNT
 };
 
 static int g_tamper;
 static uint8_t g_root[32];
+/* The genesis whose validator (dev key g_val_key) signs the fake's commits. */
+static chain_genesis g_gen;
+static uint32_t g_val_key = 1000;
 static chain_account g_accs[3] = {{1250000000, 3}, {7000000000, 0}, {100, 9}}; /* dev1..dev3 */
 
 static void account_path(const chain_addr *a, uint8_t path[32])
@@ -647,22 +660,52 @@ static char *h_proof(const char *m, json_t *params)
     account_path(&a, path);
     chain_header hd;
     memset(&hd, 0, sizeof hd);
-    hd.version = 1;
-    strcpy(hd.chain_id, "openledger-devnet");
-    hd.height = 12;
+    hd.version = CHAIN_BLOCK_VERSION;
+    strcpy(hd.chain_id, g_gen.chain_id);
+    hd.height = g_tamper == T_BLOCK0 ? 0 : 12;
     memcpy(hd.state_root, g_root, 32);
+    chain_header_fill_sets(&hd, &g_gen);
     if (g_tamper == T_OTHER_ROOT) hd.state_root[0] ^= 1;
+    uint32_t signer = g_val_key;
+    if (g_tamper == T_FORGED_SET || g_tamper == T_COMMIT_FORGED) {
+        /* A forger signs with its own key; in T_FORGED_SET it also puts its
+         * own one-validator set in the header. */
+        chain_validator v = g_gen.vals[0];
+        chain_keypair fk;
+        assert_int_equal(chain_keypair_dev(&fk, 7), 0);
+        memcpy(v.pubkey, fk.pubkey, 32);
+        if (g_tamper == T_FORGED_SET) chain_validators_hash(&v, 1, hd.validators_hash);
+        signer = 7;
+    }
+    if (g_tamper == T_PARAMS) hd.consensus_params_hash[3] ^= 1;
+    /* The commit: a precommit of the header by the genesis validator. */
+    uint8_t hid[32], digest[32];
+    chain_header_hash(&hd, hid);
+    chain_vote_digest(digest, g_gen.chain_id, g_gen.hash,
+                      hd.height + (g_tamper == T_COMMIT_OTHER_HEIGHT), 0, CHAIN_VOTE_PRECOMMIT,
+                      hid);
+    chain_commit cm;
+    memset(&cm, 0, sizeof cm);
+    if (g_tamper != T_COMMIT_EMPTY && g_tamper != T_BLOCK0) {
+        chain_keypair vk;
+        assert_int_equal(chain_keypair_dev(&vk, signer), 0);
+        assert_int_equal(chain_sign(cm.sigs[0].sig, digest, &vk, NULL), 0);
+        cm.n = 1;
+    }
     chain_smt_proof *pr = calloc(1, sizeof *pr);
     assert_int_equal(chain_smt_prove(&g_st, g_root, path, pr, NULL), 0);
     if (g_tamper == T_PROOF) {
         assert_true(pr->nsib > 0);
         pr->siblings[pr->nsib - 1][5] ^= 0x40;
     }
-    util_buf pb, hb;
+    util_buf pb, hb, cb;
     util_buf_init(&pb);
     util_buf_init(&hb);
+    util_buf_init(&cb);
     assert_int_equal(chain_smt_proof_encode(pr, &pb), 0);
     assert_int_equal(chain_header_encode(&hd, &hb), 0);
+    assert_int_equal(chain_commit_encode(&cm, &cb), 0);
+    if (g_tamper == T_COMMIT_RAW) cb.len--;
     free(pr);
     uint8_t hh[32];
     chain_header_hash(&hd, hh);
@@ -693,15 +736,17 @@ static char *h_proof(const char *m, json_t *params)
         json_object_set_new(r, "value", json_null());
     }
     set_hex(r, "proof", pb.data, pb.len);
-    json_t *jh = json_pack("{s:i, s:I}", "version", 1, "height",
-                           (json_int_t)(g_tamper == T_HEIGHT ? 13 : 12));
+    json_t *jh = json_pack("{s:i, s:I}", "version", CHAIN_BLOCK_VERSION, "height",
+                           (json_int_t)(g_tamper == T_HEIGHT ? 13 : hd.height));
     set_hex(jh, "stateRoot", hd.state_root, 32);
     json_object_set_new(r, "header", jh);
     if (g_tamper == T_HEADER_RAW) hb.len -= 3;
     set_hex(r, "headerRaw", hb.data, hb.len);
     set_hex(r, "headerHash", hh, 32);
+    if (g_tamper != T_NO_COMMIT) set_hex(r, "commitRaw", cb.data, cb.len);
     util_buf_free(&pb);
     util_buf_free(&hb);
+    util_buf_free(&cb);
     return ok(r);
 }
 
@@ -721,6 +766,10 @@ static void test_prove(void **state)
     }
     uint8_t zero[32] = {0};
     assert_int_equal(chain_smt_apply(&g_st, zero, ups, 3, g_root, NULL), 0);
+    util_err ge = {0};
+    const char *dj = chain_genesis_devnet_json();
+    assert_int_equal(chain_genesis_parse(&g_gen, dj, strlen(dj), &ge), 0);
+    g_val_key = 1000;
     fake_start(h_proof);
     char *out, *err, want[256], root[67] = "0x";
     util_hex_encode(root + 2, g_root, 32);
@@ -757,6 +806,14 @@ static void test_prove(void **state)
         [T_CLAIM_ABSENT] = "does not hold against the state root",
         [T_OTHER_ROOT] = "does not hold against the state root",
         [T_ADDRESS] = "the proof is for",
+        [T_NO_COMMIT] = "the node sent no commit for the header",
+        [T_COMMIT_RAW] = "commitRaw does not decode",
+        [T_COMMIT_FORGED] = "no valid commit by more than 2/3 of the validators",
+        [T_COMMIT_EMPTY] = "0 of 10 voting power, more than 2/3 is needed",
+        [T_COMMIT_OTHER_HEIGHT] = "signature of validator 0 (devnet-validator) does not verify",
+        [T_FORGED_SET] = "validatorsHash is not the trusted genesis validator set's",
+        [T_PARAMS] = "consensusParamsHash is not the trusted genesis parameters'",
+        [T_BLOCK0] = "block 0",
     };
     for (g_tamper = T_HEADER_HASH; g_tamper < T_COUNT; g_tamper++) {
         assert_int_equal(RUN("prove", "dev1"), 1);
@@ -770,6 +827,40 @@ static void test_prove(void **state)
     g_tamper = T_OTHER_ROOT;
     assert_int_equal(RUN("prove", "dev5"), 1);
     DROP();
+
+    /* Another network: its genesis, given with --genesis, is what the
+     * header must be signed under; the built-in devnet genesis refuses it. */
+    char gpath[] = "/tmp/ol-test-genesis-XXXXXX";
+    int fd = mkstemp(gpath);
+    assert_true(fd >= 0);
+    json_t *doc = json_loads(dj, 0, NULL);
+    chain_keypair vk;
+    char pk[67] = "0x";
+    assert_int_equal(chain_keypair_dev(&vk, 2000), 0);
+    util_hex_encode(pk + 2, vk.pubkey, 32);
+    json_object_set_new(doc, "chainId", json_string("openledger-other"));
+    json_object_set_new(doc, "validators",
+                        json_pack("[{s:s,s:s,s:i}]", "name", "other", "pubkey", pk, "power", 3));
+    char *gj = json_dumps(doc, 0);
+    json_decref(doc);
+    assert_int_equal(write(fd, gj, strlen(gj)), (ssize_t)strlen(gj));
+    close(fd);
+    chain_genesis_free(&g_gen);
+    assert_int_equal(chain_genesis_parse(&g_gen, gj, strlen(gj), &ge), 0);
+    free(gj);
+    g_val_key = 2000;
+    g_tamper = T_NONE;
+    assert_int_equal(RUN("prove", "--genesis", gpath, "dev1"), 0);
+    assert_non_null(strstr(out, "proof OK"));
+    DROP();
+    assert_int_equal(RUN("prove", "dev1"), 1);
+    assert_non_null(strstr(err, "the header is for chain 'openledger-other'"));
+    DROP();
+    assert_int_equal(RUN("prove", "--genesis", "/nonexistent/g.json", "dev1"), 1);
+    assert_non_null(strstr(err, "trusted genesis: /nonexistent/g.json"));
+    DROP();
+    unlink(gpath);
+    chain_genesis_free(&g_gen);
     fake_stop();
 }
 
