@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain/exec/blockexec.h"
+#include "chain/state/store.h"
 #include "util/hex.h"
 
 int cli_light_genesis(chain_genesis *g, const char *path, util_err *err)
@@ -34,12 +35,22 @@ int cli_light_verify(const chain_genesis *g, const chain_header *h, const chain_
         return util_err_set(err, UTIL_EINVAL,
                             "the header's consensusParamsHash is not the trusted genesis "
                             "parameters'");
-    if (h->height == 0)
-        return util_err_set(err, UTIL_EINVAL,
-                            "the header is block 0, which no commit finalises (its state is the "
-                            "genesis'): ask again once the chain has block 1");
     uint8_t id[32];
     chain_header_hash(h, id);
+    if (h->height == 0) {
+        /* Nobody signs block 0: the genesis defines it, state root included,
+         * so it is rebuilt here and compared whole. */
+        chain_header b0;
+        uint8_t want[32];
+        int rc = chain_genesis_block0(g, &b0, err);
+        if (rc) return rc;
+        chain_header_hash(&b0, want);
+        if (memcmp(id, want, 32) != 0)
+            return util_err_set(err, UTIL_EINVAL,
+                                "the header claims to be block 0 but is not the trusted "
+                                "genesis' block 0 (its state root or another field differs)");
+        return 0;
+    }
     util_err e = {0};
     if (chain_blockexec_verify_commit(g, h->height, id, commit, &e)) {
         char hex[65];

@@ -6,8 +6,9 @@
  * never changes yet) and consensus parameters, and a commit signed by more
  * than 2/3 of that set's voting power finalises its id at its height
  * (chain_blockexec_verify_commit, the node's own check). Block 0 has no
- * commit (no one votes on it) and is refused: its state is defined by the
- * genesis, which the CLI does not execute. docs/cli.md, "prove". */
+ * commit (no one votes on it): it is accepted when it is exactly the block 0
+ * the genesis defines (chain_genesis_block0, state root included), whatever
+ * commit comes with it. docs/cli.md, "prove". */
 #ifndef OL_CLI_LIGHT_H
 #define OL_CLI_LIGHT_H
 
@@ -22,7 +23,8 @@
 OL_MUST_CHECK int cli_light_genesis(chain_genesis *g, const char *path, util_err *err);
 
 /* 0 when commit finalises header h (whose id is SHA-256(0x04 || encoding))
- * under genesis g; UTIL_EINVAL with a message saying which check failed. */
+ * under genesis g, or h is g's block 0; UTIL_EINVAL with a message saying
+ * which check failed, UTIL_ENOMEM. */
 OL_MUST_CHECK int cli_light_verify(const chain_genesis *g, const chain_header *h,
                                    const chain_commit *commit, util_err *err);
 

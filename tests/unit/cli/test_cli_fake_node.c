@@ -813,7 +813,7 @@ static void test_prove(void **state)
         [T_COMMIT_OTHER_HEIGHT] = "signature of validator 0 (devnet-validator) does not verify",
         [T_FORGED_SET] = "validatorsHash is not the trusted genesis validator set's",
         [T_PARAMS] = "consensusParamsHash is not the trusted genesis parameters'",
-        [T_BLOCK0] = "block 0",
+        [T_BLOCK0] = "the header claims to be block 0 but is not the trusted genesis' block 0",
     };
     for (g_tamper = T_HEADER_HASH; g_tamper < T_COUNT; g_tamper++) {
         assert_int_equal(RUN("prove", "dev1"), 1);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "chain/crypto/keys.h"
+#include "chain/state/store.h"
 #include "cli/light.h"
 #include "util/hex.h"
 
@@ -159,11 +160,20 @@ static void test_header_claims(void **state)
     sign(&c, &g, &h, v0, 1, 0, h.height);
     expect(&g, &h, &c, "consensusParamsHash is not the trusted genesis parameters'");
 
-    /* Block 0: nobody signs it. */
+    /* Block 0: nobody signs it; it must be the genesis's block 0, which the
+     * genesis alone defines, state root included. */
+    assert_int_equal(chain_genesis_block0(&g, &h, &e), 0);
+    c.n = 0;
+    expect(&g, &h, &c, NULL);
+    h.state_root[0] ^= 1;
+    expect(&g, &h, &c, "is not the trusted genesis' block 0");
     header(&h, &g);
     h.height = 0;
-    c.n = 0;
-    expect(&g, &h, &c, "block 0");
+    expect(&g, &h, &c, "is not the trusted genesis' block 0");
+    /* Another genesis's block 0. */
+    assert_int_equal(chain_genesis_block0(&g4, &h, &e), 0);
+    expect(&g4, &h, &c, NULL);
+    expect(&g, &h, &c, "validatorsHash");
 
     /* A header of the 4-validator chain checked against the devnet genesis. */
     header(&h, &g4);

@@ -638,6 +638,14 @@ static void test_proof_commit(void **state)
     r = call(n, "state_getProof", p, 0);
     assert_int_equal(iget(json_object_get(r, "header"), "height"), 0);
     assert_string_equal(sget(r, "commitRaw"), "0x0000000000");
+    /* ... and it is the block 0 a light client rebuilds from the genesis. */
+    chain_header b0;
+    uint8_t b0id[32];
+    util_err e0 = {0};
+    assert_int_equal(chain_genesis_block0(g, &b0, &e0), 0);
+    chain_header_hash(&b0, b0id);
+    util_hex_encode(hex + 2, b0id, 32);
+    assert_string_equal(sget(r, "headerHash"), hex);
     assert_int_equal(json_array_size(json_object_get(json_object_get(r, "commit"), "signatures")),
                      0);
     json_decref(r);
