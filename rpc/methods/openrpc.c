@@ -79,6 +79,12 @@ static const builtin builtins[] = {
     {"chain_getBlock",
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},
+    {"chain_getCommit",
+     {"A block's header with the commit that finalised it (empty for block 0).",
+      "[" P("block", "true", REF("BlockRef")) "]",
+      R("commit", OBJ(F("height", INT) "," F("blockHash", REF("Hash")) ","
+                      F("header", REF("Header")) "," F("headerRaw", REF("Bytes")) ","
+                      F("commit", REF("Commit")) "," F("commitRaw", REF("Bytes"))))}},
     {"chain_getTransaction",
      {"A transaction with its receipt and location, or pending from the mempool.",
       "[" P("hash", "true", REF("Hash")) "]",

@@ -682,7 +682,38 @@ static void test_proof_commit(void **state)
     if (chain_blockexec_verify_commit(g, 2, id, &c, &e)) fail_msg("commit: %s", e.msg);
     /* It is the commit of that header, not of another height. */
     assert_int_equal(chain_blockexec_verify_commit(g, 1, id, &c, &e), UTIL_EINVAL);
+
+    /* chain_getCommit serves the same for the head, and block 1's commit,
+     * which block 2 carries as its lastCommit. */
+    json_t *gc = call(n, "chain_getCommit", "[\"latest\"]", 0);
+    assert_int_equal(iget(gc, "height"), 2);
+    assert_string_equal(sget(gc, "blockHash"), sget(r, "headerHash"));
+    assert_string_equal(sget(gc, "commitRaw"), sget(r, "commitRaw"));
+    assert_string_equal(sget(gc, "headerRaw"), sget(r, "headerRaw"));
+    json_decref(gc);
     json_decref(r);
+    gc = call(n, "chain_getCommit", "[1]", 0);
+    json_t *b2 = call(n, "chain_getBlock", "[2]", 0);
+    json_t *b1 = call(n, "chain_getBlock", "[1]", 0);
+    assert_string_equal(sget(gc, "blockHash"), sget(b1, "hash"));
+    assert_true(json_equal(json_object_get(gc, "commit"),
+                           json_object_get(json_object_get(b2, "header"), "lastCommit")));
+    assert_int_equal(util_hex_decode_exact(id, 32, sget(gc, "blockHash")), 0);
+    assert_int_equal(util_hex_decode_alloc(sget(gc, "commitRaw"), 1024, &raw, &rn), 0);
+    util_rd_init(&rd, raw, rn);
+    assert_int_equal(chain_commit_read(&c, &rd, NULL), 0);
+    free(raw);
+    if (chain_blockexec_verify_commit(g, 1, id, &c, &e)) fail_msg("commit 1: %s", e.msg);
+    json_decref(b1);
+    json_decref(b2);
+    json_decref(gc);
+    gc = call(n, "chain_getCommit", "[0]", 0);
+    assert_string_equal(sget(gc, "commitRaw"), "0x0000000000");
+    json_decref(gc);
+    call(n, "chain_getCommit", "[3]", RPC_NOT_FOUND);
+    call(n, "chain_getCommit",
+         "[\"0x0000000000000000000000000000000000000000000000000000000000000001\"]", RPC_NOT_FOUND);
+    call(n, "chain_getCommit", "[]", RPC_INVALID_PARAMS);
     node_free(n);
 }
 
