@@ -16,6 +16,8 @@
 #include "util/hex.h"
 #include "vm/vm.h"
 
+#include "tests/unit/genesis_doc.h"
+
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
 #define DEVNET_GENESIS_HASH "10d8287306b6cb4bfd9351ef452c21721f91bb41a569e115a3b6e1c7f688197a"
@@ -121,66 +123,7 @@ static void test_load_file(void **state)
     assert_null(g.vals);
 }
 
-/* ---- mutations of the devnet document ---- */
-
-static json_t *devnet_doc(void)
-{
-    const char *j = chain_genesis_devnet_json();
-    json_t *r = json_loadb(j, strlen(j), 0, NULL);
-    assert_non_null(r);
-    return r;
-}
-
-/* Parses the dumped document; returns the rc and fills err. */
-static int parse_doc(json_t *doc, chain_genesis *g, util_err *err)
-{
-    char *s = json_dumps(doc, JSON_COMPACT);
-    assert_non_null(s);
-    int rc = chain_genesis_parse(g, s, strlen(s), err);
-    free(s);
-    return rc;
-}
-
-static void expect_reject(json_t *doc, const char *want)
-{
-    chain_genesis g;
-    util_err err = {0};
-    int rc = parse_doc(doc, &g, &err);
-    if (rc == 0 || strstr(err.msg, want) == NULL)
-        fail_msg("want error containing \"%s\", got rc %d \"%s\"", want, rc, err.msg);
-    assert_null(g.vals);
-    assert_null(g.alloc);
-    assert_null(g.contracts);
-    assert_int_equal(g.nval, 0);
-    assert_int_equal(g.ncontracts, 0);
-    json_decref(doc);
-}
-
-static json_t *at(json_t *doc, const char *arr, size_t i)
-{
-    json_t *o = json_array_get(json_object_get(doc, arr), i);
-    assert_non_null(o);
-    return o;
-}
-
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    assert_int_equal(json_object_set_new(o, k, json_string(v)), 0);
-}
-
-static void set_param(json_t *doc, const char *k, json_t *v)
-{
-    assert_int_equal(json_object_set_new(json_object_get(doc, "params"), k, v), 0);
-}
-
-static json_t *validator(uint32_t dev, json_int_t power)
-{
-    chain_keypair kp;
-    char hex[67] = "0x";
-    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
-    util_hex_encode(hex + 2, kp.pubkey, 32);
-    return json_pack("{s:s,s:s,s:I}", "name", "v", "pubkey", hex, "power", power);
-}
+/* ---- mutations of the devnet document (tests/unit/genesis_doc.h) ---- */
 
 static void test_hash_ignores_formatting(void **state)
 {
@@ -335,92 +278,6 @@ static void test_bad_time(void **state)
     d = devnet_doc();
     json_object_del(d, "genesisTime");
     expect_reject(d, "genesisTime: missing");
-}
-
-static void test_bad_params(void **state)
-{
-    (void)state;
-    json_t *d;
-    d = devnet_doc();
-    set_param(d, "blockGasLimt", json_string("1"));
-    expect_reject(d, "params.blockGasLimt: unknown field");
-    d = devnet_doc();
-    json_object_del(json_object_get(d, "params"), "blockGasLimit");
-    expect_reject(d, "params.blockGasLimit: missing");
-    d = devnet_doc();
-    set_param(d, "blockGasLimit", json_integer(50000000));
-    expect_reject(d, "params.blockGasLimit: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "blockGasLimit", json_string("999"));
-    expect_reject(d, "params.blockGasLimit: below the gas of one transfer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("-1"));
-    expect_reject(d, "params.minGasPrice: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("01"));
-    expect_reject(d, "params.minGasPrice: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("18446744073709551616"));
-    expect_reject(d, "params.minGasPrice: out of range");
-    d = devnet_doc();
-    set_param(d, "blockMaxBytes", json_string("16777217"));
-    expect_reject(d, "params.blockMaxBytes: above the block size limit");
-    d = devnet_doc();
-    set_param(d, "blockMaxBytes", json_string("100000"));
-    expect_reject(d, "params.blockMaxBytes: below params.txMaxBytes");
-    d = devnet_doc();
-    set_param(d, "txMaxBytes", json_string("131073"));
-    expect_reject(d, "params.txMaxBytes: out of range");
-    d = devnet_doc();
-    set_param(d, "txMaxBytes", json_string("100"));
-    expect_reject(d, "params.txMaxBytes: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutProposeMs", json_string("3000"));
-    expect_reject(d, "params.timeoutProposeMs: not an integer");
-    d = devnet_doc();
-    set_param(d, "timeoutPrevoteMs", json_integer(0));
-    expect_reject(d, "params.timeoutPrevoteMs: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutPrecommitMs", json_real(1000.0));
-    expect_reject(d, "params.timeoutPrecommitMs: not an integer");
-    /* A step timeout of 0, or below the floor, would spin through rounds. */
-    static const char *const steps[] = {"timeoutProposeMs", "timeoutPrevoteMs",
-                                        "timeoutPrecommitMs"};
-    for (size_t i = 0; i < 3; i++) {
-        char want[96];
-        snprintf(want, sizeof want, "params.%s: out of range (10..600000)", steps[i]);
-        d = devnet_doc();
-        set_param(d, steps[i], json_integer(0));
-        expect_reject(d, want);
-        d = devnet_doc();
-        set_param(d, steps[i], json_integer(CHAIN_TIMEOUT_MIN_MS - 1));
-        expect_reject(d, want);
-        d = devnet_doc();
-        set_param(d, steps[i], json_integer(CHAIN_TIMEOUT_MAX_MS + 1));
-        expect_reject(d, want);
-    }
-    static const char *const waits[] = {"timeoutProposeDeltaMs", "timeoutPrevoteDeltaMs",
-                                        "timeoutPrecommitDeltaMs", "timeoutCommitMs"};
-    for (size_t i = 0; i < 4; i++) {
-        char want[96];
-        snprintf(want, sizeof want, "params.%s: out of range (0..600000)", waits[i]);
-        d = devnet_doc();
-        set_param(d, waits[i], json_integer(-1));
-        expect_reject(d, want);
-        d = devnet_doc();
-        set_param(d, waits[i], json_integer(600001));
-        expect_reject(d, want);
-        d = devnet_doc();
-        json_object_del(json_object_get(d, "params"), waits[i]);
-        snprintf(want, sizeof want, "params.%s: missing", waits[i]);
-        expect_reject(d, want);
-    }
-    d = devnet_doc();
-    set_param(d, "timeoutDeltaMs", json_integer(500));
-    expect_reject(d, "params.timeoutDeltaMs: unknown field");
-    d = devnet_doc();
-    set_param(d, "maxClockDriftMs", json_integer(0));
-    expect_reject(d, "params.maxClockDriftMs: out of range");
 }
 
 static void test_bad_validators(void **state)
@@ -821,7 +678,6 @@ int main(void)
         cmocka_unit_test(test_valid_variants),
         cmocka_unit_test(test_bad_top_level),
         cmocka_unit_test(test_bad_time),
-        cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_bad_validators),
         cmocka_unit_test(test_bad_alloc),
         cmocka_unit_test(test_bad_json),
