@@ -25,6 +25,8 @@ enum {
     CHAIN_TAG_RECEIPT = 0x08,     /* receipt hash */
     CHAIN_TAG_VALSET = 0x09,      /* validator set hash */
     CHAIN_TAG_GENESIS = 0x0a,     /* genesis document hash */
+    /* 0x0b..0x0f are left to the consensus messages (proposals, evidence). */
+    CHAIN_TAG_PARAMS = 0x10, /* consensus parameters hash (header) */
 };
 
 typedef struct chain_sha256_ctx {
