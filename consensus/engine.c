@@ -243,6 +243,8 @@ static int step_once(cons_engine *e)
     }
 
     const cons_proposal *p = proposal_of(e, r);
+    if (p && p->pol_round != CONS_POL_NONE)
+        cons_voteset_pin(&e->votes, p->pol_round); /* line 28 needs that round's prevotes */
     if (e->step == CONS_STEP_PROPOSE && p && !e->sent_prevote) {
         int ready = p->pol_round == CONS_POL_NONE                       /* line 22 */
                     || cons_voteset_pol(vs, p->pol_round, p->block_id); /* line 28 */
@@ -429,6 +431,32 @@ int cons_engine_on_timeout(cons_engine *e, uint64_t h, uint32_t round, uint8_t s
         return 0;
     }
     progress(e);
+    return 0;
+}
+
+int cons_engine_on_commit(cons_engine *e, uint64_t h, const uint8_t id[32], const chain_commit *c,
+                          util_err *err)
+{
+    if (!running(e, h)) return 0;
+    int rc = room(e, err);
+    if (rc) return rc;
+    if (cons_id_is_nil(id)) return util_err_set(err, UTIL_EINVAL, "commit: nil block id");
+    uint64_t power = 0;
+    for (uint32_t k = 0; k < c->n; k++) {
+        uint32_t v = c->sigs[k].validator;
+        if (v >= e->vs.n || (k > 0 && v <= c->sigs[k - 1].validator))
+            return util_err_set(err, UTIL_EINVAL, "commit: validator indexes not increasing");
+        power += e->vs.v[v].power;
+    }
+    if (c->n > CONS_MAX_VALIDATORS || !cons_valset_has_quorum(&e->vs, power))
+        return util_err_set(err, UTIL_EINVAL, "commit: less than 2/3 of the power");
+    e->commit = *c;
+    e->step = CONS_STEP_DECIDED;
+    e->decided_round = c->round;
+    memcpy(e->decided_id, id, 32);
+    cons_output *o = push(e, CONS_OUT_DECIDE);
+    o->round = c->round;
+    memcpy(o->block_id, id, 32);
     return 0;
 }
 

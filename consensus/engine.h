@@ -20,6 +20,9 @@
  *     cons_engine_on_validated  the answer to CONS_OUT_VALIDATE
  *     cons_engine_on_built      the answer to CONS_OUT_BUILD
  *     cons_engine_on_timeout    a timer set by CONS_OUT_TIMEOUT fired
+ *     cons_engine_on_commit     a commit of the current height that the host
+ *                               got from a peer (block sync) and whose
+ *                               signatures it checked: decides at once
  *
  *   Outputs (cons_engine_next; drain the queue after every input):
  *     CONS_OUT_BUILD     our turn to propose a new block at (height, round):
@@ -168,6 +171,14 @@ OL_MUST_CHECK int cons_engine_on_built(cons_engine *e, uint64_t h, uint32_t roun
                                        const uint8_t id[32], util_err *err);
 OL_MUST_CHECK int cons_engine_on_timeout(cons_engine *e, uint64_t h, uint32_t round, uint8_t step,
                                          util_err *err);
+
+/* A verified commit of height h for id (the host checked every signature
+ * against the set with chain_vote_digest): decides if its validators hold
+ * 2/3+ of the power. The way out for a node whose peers moved on: the
+ * precommits of an old round may be outside its vote window.
+ * UTIL_EINVAL: indexes not increasing or outside the set, or less than 2/3+. */
+OL_MUST_CHECK int cons_engine_on_commit(cons_engine *e, uint64_t h, const uint8_t id[32],
+                                        const chain_commit *c, util_err *err);
 
 /* Pops the next output: 1 and *o filled, or 0 when the queue is empty. */
 OL_MUST_CHECK int cons_engine_next(cons_engine *e, cons_output *o);

@@ -14,16 +14,21 @@ static int in_window(const cons_voteset *s, uint32_t r)
     return r >= s->base && r - s->base < CONS_VS_ROUNDS;
 }
 
+static int stored(const cons_voteset *s, uint32_t r)
+{
+    return in_window(s, r) || (s->pin != CONS_POL_NONE && r == s->pin);
+}
+
 static const cons_vs_round *slot_get(const cons_voteset *s, uint32_t r)
 {
-    if (!in_window(s, r)) return NULL;
-    const cons_vs_round *x = &s->r[r % CONS_VS_ROUNDS];
+    if (!stored(s, r)) return NULL;
+    const cons_vs_round *x = in_window(s, r) ? &s->r[r % CONS_VS_ROUNDS] : &s->r[CONS_VS_ROUNDS];
     return x->used && x->round == r ? x : NULL;
 }
 
 static cons_vs_round *slot_take(cons_voteset *s, uint32_t r)
 {
-    cons_vs_round *x = &s->r[r % CONS_VS_ROUNDS];
+    cons_vs_round *x = in_window(s, r) ? &s->r[r % CONS_VS_ROUNDS] : &s->r[CONS_VS_ROUNDS];
     if (!x->used || x->round != r) {
         memset(x, 0, sizeof *x);
         x->used = 1;
@@ -37,6 +42,15 @@ void cons_voteset_init(cons_voteset *s, const cons_valset *vs, uint64_t height)
     memset(s, 0, sizeof *s);
     s->vs = vs;
     s->height = height;
+    s->pin = CONS_POL_NONE;
+}
+
+void cons_voteset_pin(cons_voteset *s, uint32_t r)
+{
+    if (r == s->pin) return;
+    if (r != CONS_POL_NONE && in_window(s, r)) r = CONS_POL_NONE; /* kept anyway */
+    s->pin = r;
+    s->r[CONS_VS_ROUNDS].used = 0;
 }
 
 void cons_voteset_set_round(cons_voteset *s, uint32_t round)
@@ -46,6 +60,10 @@ void cons_voteset_set_round(cons_voteset *s, uint32_t round)
     s->base = base;
     for (int i = 0; i < CONS_VS_ROUNDS; i++)
         if (s->r[i].used && !in_window(s, s->r[i].round)) s->r[i].used = 0;
+    /* A pinned round the window caught up with moves into it: its votes
+     * are dropped here and re-gossiped (rounds only move up, so this is
+     * rare: the pin is below the round by definition). */
+    if (s->pin != CONS_POL_NONE && in_window(s, s->pin)) cons_voteset_pin(s, CONS_POL_NONE);
 }
 
 void cons_voteset_note_round(cons_voteset *s, uint32_t validator, uint32_t round)
@@ -78,7 +96,7 @@ int cons_voteset_add(cons_voteset *s, const cons_vote *v, cons_evidence *ev)
     int k = kind_of(v->type);
     if (k < 0 || v->height != s->height || v->validator >= s->vs->n) return CONS_VS_BAD;
     cons_voteset_note_round(s, v->validator, v->round);
-    if (!in_window(s, v->round)) return CONS_VS_WINDOW;
+    if (!stored(s, v->round)) return CONS_VS_WINDOW;
     cons_vs_kind *x = &slot_take(s, v->round)->k[k];
     uint64_t bit = 1ull << v->validator;
     if (x->have & bit) {

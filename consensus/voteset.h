@@ -70,7 +70,8 @@ typedef struct cons_voteset {
     const cons_valset *vs; /* borrowed: outlives the set */
     uint64_t height;
     uint32_t base; /* the window is [base, base + CONS_VS_ROUNDS) */
-    cons_vs_round r[CONS_VS_ROUNDS];
+    cons_vs_round r[CONS_VS_ROUNDS + 1]; /* the last one: the pinned round */
+    uint32_t pin;                         /* CONS_POL_NONE: none */
     uint32_t npol;
     cons_vs_pol pol[CONS_VS_POLS];
     uint64_t seen; /* bit i: max_round[i] is set */
@@ -80,6 +81,10 @@ typedef struct cons_voteset {
 void cons_voteset_init(cons_voteset *s, const cons_valset *vs, uint64_t height);
 /* Moves the window for the current round; rounds leaving it are dropped. */
 void cons_voteset_set_round(cons_voteset *s, uint32_t round);
+
+/* Keeps the votes of round r (below the window) from now on, in place of
+ * the previous pinned round; CONS_POL_NONE unpins. */
+void cons_voteset_pin(cons_voteset *s, uint32_t r);
 
 /* Adds a vote (enum cons_vs_result); ev is filled on CONS_VS_CONFLICT. */
 OL_MUST_CHECK int cons_voteset_add(cons_voteset *s, const cons_vote *v, cons_evidence *ev);
