@@ -243,8 +243,8 @@ static int step_once(cons_engine *e)
     }
 
     const cons_proposal *p = proposal_of(e, r);
-    if (p && p->pol_round != CONS_POL_NONE)
-        cons_voteset_pin(&e->votes, p->pol_round); /* line 28 needs that round's prevotes */
+    /* Line 28 needs the prevotes of the proposal's POL round. */
+    cons_voteset_keep(&e->votes, 1, p ? p->pol_round : CONS_POL_NONE);
     if (e->step == CONS_STEP_PROPOSE && p && !e->sent_prevote) {
         int ready = p->pol_round == CONS_POL_NONE                       /* line 22 */
                     || cons_voteset_pol(vs, p->pol_round, p->block_id); /* line 28 */
@@ -281,6 +281,9 @@ static int step_once(cons_engine *e)
             }
             e->valid_round = r;
             memcpy(e->valid_id, p->block_id, 32);
+            /* Peers that missed them need these prevotes to accept our
+             * re-proposal (line 28): keep them after the window moves. */
+            cons_voteset_keep(&e->votes, 0, r);
             return 1;
         }
         if (v == CONS_BLK_INVALID) e->pol_seen = 1; /* never fires for this round */

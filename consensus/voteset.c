@@ -14,21 +14,27 @@ static int in_window(const cons_voteset *s, uint32_t r)
     return r >= s->base && r - s->base < CONS_VS_ROUNDS;
 }
 
-static int stored(const cons_voteset *s, uint32_t r)
+/* The slot that holds round r, or NULL if it is neither in the window nor
+ * kept. */
+static cons_vs_round *slot_for(const cons_voteset *s, uint32_t r)
 {
-    return in_window(s, r) || (s->pin != CONS_POL_NONE && r == s->pin);
+    cons_voteset *m = (cons_voteset *)s; /* the same lookup serves get and take */
+    if (in_window(s, r)) return &m->r[r % CONS_VS_ROUNDS];
+    for (int k = 0; k < 2; k++)
+        if (s->keep[k] == r && r != CONS_POL_NONE) return &m->r[CONS_VS_ROUNDS + k];
+    return NULL;
 }
 
 static const cons_vs_round *slot_get(const cons_voteset *s, uint32_t r)
 {
-    if (!stored(s, r)) return NULL;
-    const cons_vs_round *x = in_window(s, r) ? &s->r[r % CONS_VS_ROUNDS] : &s->r[CONS_VS_ROUNDS];
-    return x->used && x->round == r ? x : NULL;
+    const cons_vs_round *x = slot_for(s, r);
+    return x && x->used && x->round == r ? x : NULL;
 }
 
 static cons_vs_round *slot_take(cons_voteset *s, uint32_t r)
 {
-    cons_vs_round *x = in_window(s, r) ? &s->r[r % CONS_VS_ROUNDS] : &s->r[CONS_VS_ROUNDS];
+    cons_vs_round *x = slot_for(s, r);
+    if (!x) return NULL;
     if (!x->used || x->round != r) {
         memset(x, 0, sizeof *x);
         x->used = 1;
@@ -42,15 +48,20 @@ void cons_voteset_init(cons_voteset *s, const cons_valset *vs, uint64_t height)
     memset(s, 0, sizeof *s);
     s->vs = vs;
     s->height = height;
-    s->pin = CONS_POL_NONE;
+    s->keep[0] = s->keep[1] = CONS_POL_NONE;
 }
 
-void cons_voteset_pin(cons_voteset *s, uint32_t r)
+void cons_voteset_keep(cons_voteset *s, int k, uint32_t r)
 {
-    if (r == s->pin) return;
-    if (r != CONS_POL_NONE && in_window(s, r)) r = CONS_POL_NONE; /* kept anyway */
-    s->pin = r;
-    s->r[CONS_VS_ROUNDS].used = 0;
+    if (s->keep[k] == r) return;
+    cons_vs_round *x = &s->r[CONS_VS_ROUNDS + k];
+    const cons_vs_round *have = r == CONS_POL_NONE ? NULL : slot_get(s, r);
+    if (have && have != x) {
+        *x = *have; /* the other kept place, if it holds r */
+    } else {
+        x->used = 0;
+    }
+    s->keep[k] = r;
 }
 
 void cons_voteset_set_round(cons_voteset *s, uint32_t round)
@@ -58,12 +69,13 @@ void cons_voteset_set_round(cons_voteset *s, uint32_t round)
     uint32_t base = round > CONS_VS_BEHIND ? round - CONS_VS_BEHIND : 0;
     if (base < s->base) return; /* the window never moves back */
     s->base = base;
-    for (int i = 0; i < CONS_VS_ROUNDS; i++)
-        if (s->r[i].used && !in_window(s, s->r[i].round)) s->r[i].used = 0;
-    /* A pinned round the window caught up with moves into it: its votes
-     * are dropped here and re-gossiped (rounds only move up, so this is
-     * rare: the pin is below the round by definition). */
-    if (s->pin != CONS_POL_NONE && in_window(s, s->pin)) cons_voteset_pin(s, CONS_POL_NONE);
+    for (int i = 0; i < CONS_VS_ROUNDS; i++) {
+        cons_vs_round *x = &s->r[i];
+        if (!x->used || in_window(s, x->round)) continue;
+        for (int k = 0; k < 2; k++) /* a kept round leaving the window moves to its place */
+            if (s->keep[k] == x->round) s->r[CONS_VS_ROUNDS + k] = *x;
+        x->used = 0;
+    }
 }
 
 void cons_voteset_note_round(cons_voteset *s, uint32_t validator, uint32_t round)
@@ -96,8 +108,9 @@ int cons_voteset_add(cons_voteset *s, const cons_vote *v, cons_evidence *ev)
     int k = kind_of(v->type);
     if (k < 0 || v->height != s->height || v->validator >= s->vs->n) return CONS_VS_BAD;
     cons_voteset_note_round(s, v->validator, v->round);
-    if (!stored(s, v->round)) return CONS_VS_WINDOW;
-    cons_vs_kind *x = &slot_take(s, v->round)->k[k];
+    cons_vs_round *slot = slot_take(s, v->round);
+    if (!slot) return CONS_VS_WINDOW;
+    cons_vs_kind *x = &slot->k[k];
     uint64_t bit = 1ull << v->validator;
     if (x->have & bit) {
         if (memcmp(x->ids[v->validator], v->block_id, 32) == 0) return CONS_VS_DUP;
@@ -216,7 +229,9 @@ int cons_voteset_get(const cons_voteset *s, uint32_t r, uint8_t type, uint32_t i
 int cons_voteset_commit(const cons_voteset *s, uint32_t r, const uint8_t id[32], chain_commit *c)
 {
     if (cons_id_is_nil(id) || !cons_voteset_quorum_for(s, r, CHAIN_VOTE_PRECOMMIT, id)) return 0;
-    const cons_vs_kind *x = &slot_get(s, r)->k[1];
+    const cons_vs_round *slot = slot_get(s, r);
+    if (!slot) return 0;
+    const cons_vs_kind *x = &slot->k[1];
     c->round = r;
     c->n = 0;
     for (uint32_t i = 0; i < s->vs->n; i++) {

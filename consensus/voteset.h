@@ -70,8 +70,8 @@ typedef struct cons_voteset {
     const cons_valset *vs; /* borrowed: outlives the set */
     uint64_t height;
     uint32_t base; /* the window is [base, base + CONS_VS_ROUNDS) */
-    cons_vs_round r[CONS_VS_ROUNDS + 1]; /* the last one: the pinned round */
-    uint32_t pin;                         /* CONS_POL_NONE: none */
+    cons_vs_round r[CONS_VS_ROUNDS + 2]; /* the last two: the kept rounds */
+    uint32_t keep[2];                     /* CONS_POL_NONE: none */
     uint32_t npol;
     cons_vs_pol pol[CONS_VS_POLS];
     uint64_t seen; /* bit i: max_round[i] is set */
@@ -82,9 +82,9 @@ void cons_voteset_init(cons_voteset *s, const cons_valset *vs, uint64_t height);
 /* Moves the window for the current round; rounds leaving it are dropped. */
 void cons_voteset_set_round(cons_voteset *s, uint32_t round);
 
-/* Keeps the votes of round r (below the window) from now on, in place of
- * the previous pinned round; CONS_POL_NONE unpins. */
-void cons_voteset_pin(cons_voteset *s, uint32_t r);
+/* Keeps the votes of round r in place k (0 or 1) even below the window,
+ * instead of the round kept there before; CONS_POL_NONE frees the place. */
+void cons_voteset_keep(cons_voteset *s, int k, uint32_t r);
 
 /* Adds a vote (enum cons_vs_result); ev is filled on CONS_VS_CONFLICT. */
 OL_MUST_CHECK int cons_voteset_add(cons_voteset *s, const cons_vote *v, cons_evidence *ev);

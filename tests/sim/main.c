@@ -37,7 +37,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--seed") && more) {
             from = num(argv[++i]);
             count = 1;
-            o.verbose = 1;
+            if (!o.verbose) o.verbose = 1;
         } else if (!strcmp(a, "--nodes") && more) {
             o.nodes = (int)num(argv[++i]);
             if (o.nodes != 4 && o.nodes != 7 && o.nodes != 10) {
@@ -54,6 +54,8 @@ int main(int argc, char **argv)
             expect = 1;
         } else if (!strcmp(a, "-v")) {
             o.verbose = 1;
+        } else if (!strcmp(a, "-vv")) {
+            o.verbose = 2;
         } else {
             fprintf(stderr, "usage: cons_sim [--seeds N] [--from F] [--seed S] [--nodes 4|7|10] "
                             "[--heights H] [--expect-violation] [-v]\n");

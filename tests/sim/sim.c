@@ -391,6 +391,11 @@ static void drain(sim *s, int i)
             if (nd->kind != HONEST) (void)signer_ok(nd, 0, &o.proposal, NULL);
             block *b = block_find(s, o.proposal.block_id);
             if (b) b->proposed = 1;
+            if (s->verbose > 1)
+                printf("  t=%llu node %d proposes h=%llu r=%u block %d pol %d\n",
+                       (unsigned long long)s->now, i, (unsigned long long)o.proposal.height,
+                       (unsigned)o.proposal.round, o.proposal.block_id[0],
+                       (int)o.proposal.pol_round);
             if (nd->kind == EQUIVOCATE && o.proposal.pol_round == CONS_POL_NONE) {
                 /* A second block for half of the network. */
                 cons_proposal p2 = o.proposal;
@@ -406,6 +411,12 @@ static void drain(sim *s, int i)
             break;
         }
         case CONS_OUT_VOTE:
+            if (s->verbose > 1)
+                printf("  t=%llu node %d votes %s h=%llu r=%u block %d\n",
+                       (unsigned long long)s->now, i,
+                       o.vote.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit",
+                       (unsigned long long)o.vote.height, (unsigned)o.vote.round,
+                       o.vote.block_id[0]);
             if (nd->kind == HONEST && !signer_ok(nd, 1, NULL, &o.vote)) {
                 fail(s, &s->res->safety_other,
                      "signer: node %d asked to sign a conflicting vote at h=%llu", i,
