@@ -69,9 +69,9 @@ typedef struct cons_vs_pol {
 typedef struct cons_voteset {
     const cons_valset *vs; /* borrowed: outlives the set */
     uint64_t height;
-    uint32_t base; /* the window is [base, base + CONS_VS_ROUNDS) */
+    uint32_t base;                       /* the window is [base, base + CONS_VS_ROUNDS) */
     cons_vs_round r[CONS_VS_ROUNDS + 2]; /* the last two: the kept rounds */
-    uint32_t keep[2];                     /* CONS_POL_NONE: none */
+    uint32_t keep[2];                    /* CONS_POL_NONE: none */
     uint32_t npol;
     cons_vs_pol pol[CONS_VS_POLS];
     uint64_t seen; /* bit i: max_round[i] is set */

@@ -1,9 +1,10 @@
 /* tests/sim: runs the consensus simulation over a range of seeds and reports
  * the first failing one, which replays exactly with --seed.
  *   cons_sim [--seeds N] [--from F] [--seed S] [--nodes 4|7|10] [--heights H]
- *            [--expect-violation] [-v]
+ *            [--expect-violation [--keep-going]] [-v|-vv]
  * --expect-violation (the mutant build): succeed when some seed shows an
- * agreement violation, fail when none of the seeds does. */
+ * agreement violation, fail when none of the seeds does; it stops at the
+ * first unless --keep-going (to count them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static uint64_t num(const char *s)
 int main(int argc, char **argv)
 {
     uint64_t from = 1, count = 100;
-    int expect = 0;
+    int expect = 0, keep_going = 0;
     sim_opts o = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "cons_sim: --heights takes 1..60\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--keep-going")) {
+            keep_going = 1;
         } else if (!strcmp(a, "--expect-violation")) {
             expect = 1;
         } else if (!strcmp(a, "-v")) {
@@ -84,20 +87,20 @@ int main(int argc, char **argv)
         if (expect && r.agreement_violation) {
             printf("seed %llu (%d validators, %d byzantine): %s\n", (unsigned long long)seed, r.n,
                    r.byz, r.what);
-            break;
+            if (!keep_going) break;
         }
     }
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("cons_sim: seeds %llu..%llu: %llu failed; %llu events, %llu decisions, %llu evidence, "
            "max round %llu; %.2f s CPU\n",
            (unsigned long long)from, (unsigned long long)(from + count - 1),
-           (unsigned long long)failures, (unsigned long long)events,
-           (unsigned long long)decisions, (unsigned long long)evidence,
-           (unsigned long long)rounds, secs);
+           (unsigned long long)failures, (unsigned long long)events, (unsigned long long)decisions,
+           (unsigned long long)evidence, (unsigned long long)rounds, secs);
     if (expect) {
         if (violations) {
-            printf("cons_sim: agreement violation found at seed %llu, as expected of this build\n",
-                   (unsigned long long)first_violation);
+            printf("cons_sim: agreement violation found at seed %llu (%llu seeds with one), as "
+                   "expected of this build\n",
+                   (unsigned long long)first_violation, (unsigned long long)violations);
             return 0;
         }
         printf("cons_sim: no agreement violation in %llu seeds: the simulation missed the broken "

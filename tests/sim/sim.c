@@ -23,10 +23,20 @@
 
 #define MAXN 10
 #define GOSSIP_MS 250
+#define SYNC_DELAY_MS 2000
 #define TIMEOUT_AFTER_HEAL_MS 60000
 
-enum { EV_PROPOSAL = 1, EV_VOTE, EV_TIMEOUT, EV_VALIDATED, EV_BUILT, EV_COMMIT, EV_GOSSIP,
-       EV_CRASH, EV_RESTART };
+enum {
+    EV_PROPOSAL = 1,
+    EV_VOTE,
+    EV_TIMEOUT,
+    EV_VALIDATED,
+    EV_BUILT,
+    EV_COMMIT,
+    EV_GOSSIP,
+    EV_CRASH,
+    EV_RESTART
+};
 enum { HONEST = 0, SILENT, EQUIVOCATE, DOUBLE_VOTE };
 
 typedef struct event {
@@ -56,7 +66,8 @@ typedef struct node {
     uint64_t decided;         /* last decided height */
     uint8_t ids[64][32];      /* decided ids by height */
     chain_commit commits[64]; /* by height: what block sync serves */
-    event *wal; /* inputs of the current height */
+    uint64_t decided_at[64];  /* sim time of each decision */
+    event *wal;               /* inputs of the current height */
     size_t nwal, capwal;
     signed_msg *sig; /* every message signed (the signer state) */
     size_t nsig, capsig;
@@ -204,8 +215,7 @@ static int partitioned(sim *s, int a, int b)
     return ((s->part_mask >> a) & 1) != ((s->part_mask >> b) & 1);
 }
 
-static void send_to(sim *s, int from, int to, int kind, const cons_proposal *p,
-                    const cons_vote *v)
+static void send_to(sim *s, int from, int to, int kind, const cons_proposal *p, const cons_vote *v)
 {
     if (to == from || partitioned(s, from, to)) return;
     int healed = s->now >= s->heal;
@@ -245,8 +255,7 @@ static int signer_ok(node *nd, int is_vote, const cons_proposal *p, const cons_v
     for (size_t i = 0; i < nd->nsig; i++) {
         signed_msg *m = &nd->sig[i];
         if (m->is_vote != is_vote) continue;
-        if (is_vote && m->v.height == v->height && m->v.round == v->round &&
-            m->v.type == v->type)
+        if (is_vote && m->v.height == v->height && m->v.round == v->round && m->v.type == v->type)
             return memcmp(m->v.block_id, v->block_id, 32) == 0;
         if (!is_vote && m->p.height == p->height && m->p.round == p->round)
             return memcmp(m->p.block_id, p->block_id, 32) == 0 && m->p.pol_round == p->pol_round;
@@ -287,10 +296,12 @@ static void check_decision(sim *s, int i, uint64_t h, const uint8_t id[32], uint
                (unsigned long long)(id[0] | (uint64_t)id[1] << 8));
     block *b = block_find(s, id);
     if (!b || !b->proposed || !b->valid)
-    if (s->nodes[i].kind != HONEST || h >= 64) return;
+        if (s->nodes[i].kind != HONEST || h >= 64) return;
     if (!b || !b->proposed || !b->valid)
         fail(s, &r->validity_violation, "validity: %s decided at h=%llu by node %d",
-             !b ? "unknown block" : !b->valid ? "invalid block" : "unproposed block",
+             !b          ? "unknown block"
+             : !b->valid ? "invalid block"
+                         : "unproposed block",
              (unsigned long long)h, i);
     if (!s->agreed_set[h]) {
         s->agreed_set[h] = 1;
@@ -316,16 +327,19 @@ static void start_height(sim *s, int i, uint64_t h)
 
 static void byz_vote(sim *s, int i, const cons_vote *v)
 {
-    /* Each peer independently gets the engine's vote, nil, or a vote for a
-     * proposal of that round: conflicting votes, split across the network. */
+    /* Split the network: a random part of it gets a vote for the round's
+     * proposal (or the engine's own choice), the rest a vote for nil. This
+     * is the vote pattern that lets one honest node decide while the others
+     * lock or not, the situation the lock rule exists for. */
     cons_proposal p;
+    uint32_t mask = (uint32_t)rnd(s);
     int has = cons_engine_proposal(s->nodes[i].e, v->round, &p);
     for (int to = 0; to < s->n; to++) {
         cons_vote x = *v;
-        uint32_t pick = below(s, 3);
-        if (pick == 1) memset(x.block_id, 0, 32);
-        if (pick == 2 && has) memcpy(x.block_id, p.block_id, 32);
-        if (pick == 2 && !has && s->nblocks) memcpy(x.block_id, s->blocks[s->nblocks - 1].id, 32);
+        if ((mask >> to) & 1)
+            memcpy(x.block_id, has ? p.block_id : v->block_id, 32);
+        else
+            memset(x.block_id, 0, 32);
         send_to(s, i, to, EV_VOTE, NULL, &x);
     }
 }
@@ -412,11 +426,10 @@ static void drain(sim *s, int i)
         }
         case CONS_OUT_VOTE:
             if (s->verbose > 1)
-                printf("  t=%llu node %d votes %s h=%llu r=%u block %d\n",
-                       (unsigned long long)s->now, i,
-                       o.vote.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit",
-                       (unsigned long long)o.vote.height, (unsigned)o.vote.round,
-                       o.vote.block_id[0]);
+                printf(
+                    "  t=%llu node %d votes %s h=%llu r=%u block %d\n", (unsigned long long)s->now,
+                    i, o.vote.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit",
+                    (unsigned long long)o.vote.height, (unsigned)o.vote.round, o.vote.block_id[0]);
             if (nd->kind == HONEST && !signer_ok(nd, 1, NULL, &o.vote)) {
                 fail(s, &s->res->safety_other,
                      "signer: node %d asked to sign a conflicting vote at h=%llu", i,
@@ -445,6 +458,7 @@ static void drain(sim *s, int i)
             if (o.height < 64) {
                 memcpy(nd->ids[o.height], o.block_id, 32);
                 nd->commits[o.height] = *c;
+                nd->decided_at[o.height] = s->now;
             }
             check_decision(s, i, o.height, o.block_id, o.round);
             if (o.height < (uint64_t)s->heights) start_height(s, i, o.height + 1);
@@ -472,6 +486,10 @@ static void gossip(sim *s, int i)
     for (int to = 0; to < s->n; to++) {
         uint64_t h = s->nodes[to].height;
         if (to == i || h > nd->decided || h == 0 || h >= 64) continue;
+        /* Block sync is slower than consensus gossip: a peer asks for blocks
+         * only once it sees it is behind. This leaves the others rounds
+         * to decide on their own, which is where a broken lock shows. */
+        if (s->now < nd->decided_at[h] + SYNC_DELAY_MS) continue;
         if (partitioned(s, i, to) || chance(s, s->now >= s->heal ? 50 : s->drop_pm)) continue;
         event ev = ev_at(s, 1 + below(s, 50), EV_COMMIT, to);
         ev.h = h;
@@ -494,8 +512,8 @@ static void gossip(sim *s, int i)
             continue;
         cons_state ps;
         cons_engine_state_get(pe->e, &ps);
-        uint32_t rounds[6] = {st.round, ps.round, st.valid_round, st.locked_round, CONS_POL_NONE,
-                              CONS_POL_NONE};
+        uint32_t rounds[6] = {st.round,        ps.round,      st.valid_round,
+                              st.locked_round, CONS_POL_NONE, CONS_POL_NONE};
         cons_proposal p;
         if (cons_engine_proposal(nd->e, st.round, &p)) rounds[4] = p.pol_round;
         if (cons_engine_proposal(nd->e, ps.round, &p)) rounds[5] = p.pol_round;
@@ -575,12 +593,13 @@ static void setup(sim *s, uint64_t seed, const sim_opts *o, sim_result *res)
     s->params.timeout_delta_ms = 50;
     /* Byzantine validators: random ones while their power stays below 1/3. */
     uint64_t byz = 0;
-    int want = (int)below(s, 4);
+    int want = chance(s, 200) ? 0 : 4;
     for (int k = 0; k < want; k++) {
         int i = (int)below(s, (uint32_t)s->n);
         if (s->nodes[i].kind != HONEST || 3 * (byz + powers[i]) >= s->vs.total) continue;
         byz += powers[i];
-        s->nodes[i].kind = 1 + (int)below(s, 3);
+        uint32_t pick = below(s, 10);
+        s->nodes[i].kind = pick < 2 ? SILENT : pick < 5 ? EQUIVOCATE : DOUBLE_VOTE;
         s->res->byz++;
     }
     s->drop_pm = below(s, 250);
@@ -701,9 +720,8 @@ void sim_run(uint64_t seed, const sim_opts *o, sim_result *r)
                    i, s->nodes[i].crashed ? " (crashed)" : "", (unsigned long long)st.height,
                    (unsigned)st.round, cons_step_name(st.step), st.locked_id[0],
                    (unsigned)st.locked_round, st.valid_id[0], (unsigned)st.valid_round,
-                   st.has_proposal ? st.proposal_id[0] : -1,
-                   (unsigned long long)st.prevote_power, (unsigned long long)st.precommit_power,
-                   (unsigned long long)st.total_power);
+                   st.has_proposal ? st.proposal_id[0] : -1, (unsigned long long)st.prevote_power,
+                   (unsigned long long)st.precommit_power, (unsigned long long)st.total_power);
         }
     for (int i = 0; i < s->n; i++) {
         free(s->nodes[i].e);

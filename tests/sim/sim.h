@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 typedef struct sim_opts {
-    int nodes;      /* 0: chosen by the seed among 4, 7, 10 */
-    int verbose;    /* print the run's configuration and each decision */
-    int heights;    /* heights every honest node must decide */
+    int nodes;   /* 0: chosen by the seed among 4, 7, 10 */
+    int verbose; /* print the run's configuration and each decision */
+    int heights; /* heights every honest node must decide */
 } sim_opts;
 
 typedef struct sim_result {
