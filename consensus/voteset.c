@@ -54,13 +54,17 @@ void cons_voteset_init(cons_voteset *s, const cons_valset *vs, uint64_t height)
 void cons_voteset_keep(cons_voteset *s, int k, uint32_t r)
 {
     if (s->keep[k] == r) return;
+    int o = 1 - k;
     cons_vs_round *x = &s->r[CONS_VS_ROUNDS + k];
+    /* When both places keep one round, place 0 holds its votes (slot_for
+     * looks there first): hand them over before place 0 moves on. */
+    if (k == 0 && s->keep[o] == s->keep[0] && s->keep[0] != CONS_POL_NONE)
+        s->r[CONS_VS_ROUNDS + o] = *x;
     const cons_vs_round *have = r == CONS_POL_NONE ? NULL : slot_get(s, r);
-    if (have && have != x) {
-        *x = *have; /* the other kept place, if it holds r */
-    } else {
+    if (have && have != x)
+        *x = *have;
+    else
         x->used = 0;
-    }
     s->keep[k] = r;
 }
 
