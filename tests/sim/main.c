@@ -66,7 +66,8 @@ int main(int argc, char **argv)
         }
     }
     clock_t t0 = clock();
-    uint64_t failures = 0, violations = 0, events = 0, decisions = 0, rounds = 0, evidence = 0;
+    uint64_t failures = 0, violations = 0, events = 0, decisions = 0, rounds = 0, evidence = 0,
+             restarts = 0;
     uint64_t first_violation = 0;
     for (uint64_t seed = from; seed < from + count; seed++) {
         sim_result r;
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         events += r.events;
         decisions += r.decisions;
         evidence += r.evidence;
+        restarts += r.restarts;
         if (r.rounds_max > rounds) rounds = r.rounds_max;
         int bad = r.agreement_violation || r.validity_violation || r.termination_failure ||
                   r.safety_other;
@@ -92,10 +94,11 @@ int main(int argc, char **argv)
     }
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("cons_sim: seeds %llu..%llu: %llu failed; %llu events, %llu decisions, %llu evidence, "
-           "max round %llu; %.2f s CPU\n",
+           "%llu restarts from the WAL, max round %llu; %.2f s CPU\n",
            (unsigned long long)from, (unsigned long long)(from + count - 1),
            (unsigned long long)failures, (unsigned long long)events, (unsigned long long)decisions,
-           (unsigned long long)evidence, (unsigned long long)rounds, secs);
+           (unsigned long long)evidence, (unsigned long long)restarts, (unsigned long long)rounds,
+           secs);
     if (expect) {
         if (violations) {
             printf("cons_sim: agreement violation found at seed %llu (%llu seeds with one), as "

@@ -687,7 +687,10 @@ void sim_run(uint64_t seed, const sim_opts *o, sim_result *r)
             continue;
         }
         if (ev.kind == EV_RESTART) {
-            if (nd->crashed) restart(s, ev.node);
+            if (nd->crashed) {
+                restart(s, ev.node);
+                r->restarts++;
+            }
             continue;
         }
         if (nd->crashed || ev.epoch != nd->epoch) continue;

@@ -19,7 +19,7 @@ typedef struct sim_result {
     int termination_failure; /* not every honest node decided in time after healing */
     int safety_other;        /* an honest validator signed conflicting messages */
     char what[256];          /* the first violation, for the report */
-    uint64_t events, decisions, rounds_max, evidence, sim_ms;
+    uint64_t events, decisions, rounds_max, evidence, sim_ms, restarts;
     int n, byz;
 } sim_result;
 
