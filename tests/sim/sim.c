@@ -95,6 +95,7 @@ typedef struct sim {
     uint32_t part_mask; /* side of each node while partitioned */
     int heights;
     int verbose;
+    int no_wal;
     uint8_t agreed[64][32];
     int agreed_set[64];
     sim_result *res;
@@ -397,9 +398,11 @@ static void drain(sim *s, int i)
         }
         case CONS_OUT_PROPOSAL: {
             if (nd->kind == HONEST && !signer_ok(nd, 0, &o.proposal, NULL)) {
-                fail(s, &s->res->safety_other,
-                     "signer: node %d asked to sign a second proposal at h=%llu", i,
-                     (unsigned long long)o.proposal.height);
+                s->res->refused++;
+                if (!s->no_wal)
+                    fail(s, &s->res->safety_other,
+                         "signer: node %d asked to sign a second proposal at h=%llu", i,
+                         (unsigned long long)o.proposal.height);
                 break;
             }
             if (nd->kind != HONEST) (void)signer_ok(nd, 0, &o.proposal, NULL);
@@ -431,9 +434,11 @@ static void drain(sim *s, int i)
                     i, o.vote.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit",
                     (unsigned long long)o.vote.height, (unsigned)o.vote.round, o.vote.block_id[0]);
             if (nd->kind == HONEST && !signer_ok(nd, 1, NULL, &o.vote)) {
-                fail(s, &s->res->safety_other,
-                     "signer: node %d asked to sign a conflicting vote at h=%llu", i,
-                     (unsigned long long)o.vote.height);
+                s->res->refused++;
+                if (!s->no_wal)
+                    fail(s, &s->res->safety_other,
+                         "signer: node %d asked to sign a conflicting vote at h=%llu", i,
+                         (unsigned long long)o.vote.height);
                 break;
             }
             if (nd->kind != HONEST) (void)signer_ok(nd, 1, NULL, &o.vote);
@@ -562,7 +567,7 @@ static void restart(sim *s, int i)
     start_height(s, i, nd->decided + 1);
     drain(s, i);
     uint64_t h = nd->height;
-    for (size_t k = 0; k < n && nd->height == h; k++)
+    for (size_t k = 0; k < n && nd->height == h && !s->no_wal; k++)
         feed(s, i, &wal[k]);
     free(wal);
 }
@@ -576,6 +581,7 @@ static void setup(sim *s, uint64_t seed, const sim_opts *o, sim_result *res)
     s->n = o->nodes ? o->nodes : sizes[below(s, 3)];
     s->heights = o->heights ? o->heights : 4;
     s->verbose = o->verbose;
+    s->no_wal = o->no_wal;
     uint8_t keys[MAXN][32];
     uint64_t powers[MAXN];
     int weighted = chance(s, 400);
