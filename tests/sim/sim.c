@@ -5,9 +5,10 @@
  * Hosts here do what the node will do: record every input of the current
  * height (the WAL), keep a signer state that refuses to sign a different
  * message for a height/round/step it already signed, sign only after both,
- * feed their own messages back, and re-gossip their own messages of the
- * height (and the commit of the previous one) so that a message dropped
- * before the partitions healed is eventually delivered. Signatures are not
+ * feed their own messages back, relay to each peer the votes and proposals
+ * it lacks (so that a message dropped before the partitions healed is
+ * eventually delivered), and serve a decided height's commit to peers still
+ * on it (block sync, 2 s after the decision). Signatures are not
  * computed: engines take votes already checked, and the checks here are on
  * ids. A crash loses the engine; a restart replays the node's recorded
  * inputs into a fresh engine, which is what the real WAL (consensus/wal*)
