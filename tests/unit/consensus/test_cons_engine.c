@@ -355,6 +355,32 @@ static void test_late_build_not_proposed(void **state)
     free(e);
 }
 
+static void test_observer_never_votes(void **state)
+{
+    (void)state;
+    make_set(4);
+    cons_engine *e = malloc(sizeof *e);
+    assert_non_null(e);
+    cons_engine_init(e, &params, NULL); /* a follower: no key */
+    start(e, 1);
+    drain(e);
+    assert_null(find(CONS_OUT_BUILD));
+    proposal_from(e, 0, 0xaa, CONS_POL_NONE);
+    uint8_t id[32];
+    id_of(id, 0xaa);
+    assert_int_equal(cons_engine_on_validated(e, 1, id, 1, NULL), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        vote_from(e, i, CHAIN_VOTE_PREVOTE, 0, 0xaa);
+    drain(e);
+    assert_null(find(CONS_OUT_VOTE));
+    for (uint32_t i = 1; i < 4; i++)
+        vote_from(e, i, CHAIN_VOTE_PRECOMMIT, 0, 0xaa);
+    drain(e);
+    assert_null(find(CONS_OUT_VOTE));
+    assert_non_null(find(CONS_OUT_DECIDE));
+    free(e);
+}
+
 static void test_round_skip(void **state)
 {
     (void)state;
@@ -528,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_lock_released_by_newer_pol),
         cmocka_unit_test(test_valid_value_reproposed),
         cmocka_unit_test(test_late_build_not_proposed),
+        cmocka_unit_test(test_observer_never_votes),
         cmocka_unit_test(test_round_skip),
         cmocka_unit_test(test_timeouts_grow),
         cmocka_unit_test(test_decide_in_any_round_and_by_commit),
