@@ -17,7 +17,13 @@
 #include "consensus/engine.h"
 
 static cons_valset vs;
-static cons_params params = {300, 100, 100, 50};
+/* Deltas differ per step so that the test sees each one used. */
+static cons_params params = {.timeout_propose_ms = 300,
+                             .timeout_propose_delta_ms = 50,
+                             .timeout_prevote_ms = 100,
+                             .timeout_prevote_delta_ms = 20,
+                             .timeout_precommit_ms = 100,
+                             .timeout_precommit_delta_ms = 30};
 static cons_output outs[256];
 static size_t nout;
 
@@ -427,7 +433,7 @@ static void test_timeouts_grow(void **state)
         t = find(CONS_OUT_TIMEOUT);
         assert_non_null(t);
         assert_int_equal(t->step, CONS_STEP_PREVOTE);
-        assert_int_equal(t->ms, 100 + 50 * r);
+        assert_int_equal(t->ms, 100 + 20 * r);
         assert_int_equal(cons_engine_on_timeout(e, 1, r, CONS_STEP_PREVOTE, NULL), 0);
         drain(e);
         assert_true(cons_id_is_nil(find(CONS_OUT_VOTE)->vote.block_id));
@@ -436,7 +442,7 @@ static void test_timeouts_grow(void **state)
         drain(e);
         t = find(CONS_OUT_TIMEOUT);
         assert_int_equal(t->step, CONS_STEP_PRECOMMIT);
-        assert_int_equal(t->ms, 100 + 50 * r);
+        assert_int_equal(t->ms, 100 + 30 * r);
         assert_int_equal(cons_engine_on_timeout(e, 1, r, CONS_STEP_PRECOMMIT, NULL), 0);
         drain(e);
         t = find(CONS_OUT_TIMEOUT);
