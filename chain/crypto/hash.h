@@ -25,7 +25,8 @@ enum {
     CHAIN_TAG_RECEIPT = 0x08,     /* receipt hash */
     CHAIN_TAG_VALSET = 0x09,      /* validator set hash */
     CHAIN_TAG_GENESIS = 0x0a,     /* genesis document hash */
-    /* 0x0b..0x0f are left to the consensus messages (proposals, evidence). */
+    /* 0x0b: consensus proposal digest (consensus/msg.h, CONS_TAG_PROPOSAL);
+     * 0x0c..0x0f are left to later consensus messages. */
     CHAIN_TAG_PARAMS = 0x10, /* consensus parameters hash (header) */
 };
 
