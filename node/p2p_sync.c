@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/crypto/keys.h"
 #include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -28,6 +29,9 @@
  * that queueing costs nothing (~15 ms of checks). */
 #define SIG_CHUNK 256
 #define SIG_WORKERS_MAX 16
+/* Parsed sender keys per worker (direct-mapped): a chain's senders recur,
+ * and parsing a key is ~15% of checking its signature. */
+#define KEY_CACHE 4096
 
 static uint64_t now_ms(const node_p2p *np)
 {
@@ -196,6 +200,31 @@ static uint32_t block_of(const node_range *r, size_t at)
     return lo;
 }
 
+typedef struct key_slot {
+    uint8_t raw[32];
+    int state; /* 0 empty, 1 parsed, -1 not a key */
+    chain_xonly pk;
+} key_slot;
+
+/* chain_tx_check_sig (same message, same verdict, same flag), with the
+ * sender's parsed key taken from the cache when it is there. */
+static int check_sig(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
+{
+    if (tx->sig_checked == 1) return 1;
+    if (!cache) return chain_tx_check_sig(tx, gh);
+    uint8_t msg[32];
+    if (chain_tx_sighash(tx, gh, msg)) return 0;
+    /* Collisions (even chosen ones) only cost a parse. */
+    key_slot *k = &cache[(tx->sender[0] | (unsigned)tx->sender[1] << 8) % KEY_CACHE];
+    if (k->state == 0 || memcmp(k->raw, tx->sender, 32) != 0) {
+        memcpy(k->raw, tx->sender, 32);
+        k->state = chain_xonly_parse(&k->pk, tx->sender) ? 1 : -1;
+    }
+    if (k->state != 1 || !chain_verify_xonly(tx->sig, msg, &k->pk)) return 0;
+    tx->sig_checked = 1;
+    return 1;
+}
+
 /* A pool worker: claims chunks of the pipeline's ranges, earliest heights
  * first, and checks their signatures until none is left. It takes the next
  * chunk itself rather than wait for the loop, which may be executing a
@@ -206,6 +235,7 @@ static void sig_work(uv_work_t *w)
 {
     node_p2p *np = w->data;
     const uint8_t *gh = np->n->genesis.hash;
+    key_slot *cache = calloc(KEY_CACHE, sizeof *cache); /* none: parse each key */
     uv_mutex_lock(&np->sig_lock);
     while (!np->sig_stop) {
         node_range *r = NULL;
@@ -221,7 +251,7 @@ static void sig_work(uv_work_t *w)
         for (size_t at = lo; at < hi; at++) {
             while (at >= r->tx_at[b + 1])
                 b++;
-            if (chain_tx_check_sig(&r->blocks[b].txs[at - r->tx_at[b]], gh)) {
+            if (check_sig(&r->blocks[b].txs[at - r->tx_at[b]], gh, cache)) {
                 /* valid: cached in sig_checked */
             }
         }
@@ -235,6 +265,7 @@ static void sig_work(uv_work_t *w)
         if (ready && !np->sig_stop) uv_async_send(&np->wake);
     }
     uv_mutex_unlock(&np->sig_lock);
+    free(cache);
 }
 
 /* Frees the ranges out of the pipeline that no worker checks any more. */
