@@ -91,6 +91,7 @@ typedef struct node_p2p {
     int sig_workers, sig_max;
     int sig_stop; /* stopping: workers take no more chunks, send no wake */
     node_range *graves;
+    void *loop_keys; /* the loop's parsed-key cache when it checks a chunk itself */
     int was_syncing;
     uint64_t progress_ms, progress_height, progress_start_ms, progress_start_height;
     /* outbox: transactions admitted (any thread) waiting to be gossiped */

@@ -231,41 +231,60 @@ static int check_sig(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
  * large block meanwhile. The flag each check sets lets validate skip it; a
  * bad one stays unset and validate refuses the block. A block whose last
  * chunk is done wakes the loop to apply it. */
+/* Claims, checks and releases one chunk, sig_lock held on entry and exit.
+ * 0 when no chunk is left to claim. */
+static int check_chunk(node_p2p *np, key_slot *cache, int wake)
+{
+    node_range *r = NULL;
+    for (size_t i = 0; i < np->npipe && !r; i++)
+        if (np->pipe[i]->next_tx < np->pipe[i]->tx_at[np->pipe[i]->n]) r = np->pipe[i];
+    if (!r || np->sig_stop) return 0;
+    const uint8_t *gh = np->n->genesis.hash;
+    size_t lo = r->next_tx, total = r->tx_at[r->n];
+    size_t hi = total - lo > SIG_CHUNK ? lo + SIG_CHUNK : total;
+    r->next_tx = hi;
+    r->inflight++;
+    uv_mutex_unlock(&np->sig_lock);
+    uint32_t b = block_of(r, lo);
+    for (size_t at = lo; at < hi; at++) {
+        while (at >= r->tx_at[b + 1])
+            b++;
+        if (check_sig(&r->blocks[b].txs[at - r->tx_at[b]], gh, cache)) {
+            /* valid: cached in sig_checked */
+        }
+    }
+    uv_mutex_lock(&np->sig_lock);
+    int ready = 0;
+    for (b = block_of(r, lo); b < r->n && r->tx_at[b] < hi; b++)
+        if (r->tx_at[b + 1] > r->tx_at[b]) ready |= --r->pending[b] == 0;
+    r->inflight--;
+    if (r->next_tx == total && r->inflight == 0) r->checked_ns = util_env_mono_ns(np->n->cfg.env);
+    if (wake && ready && !np->sig_stop) uv_async_send(&np->wake);
+    return 1;
+}
+
 static void sig_work(uv_work_t *w)
 {
     node_p2p *np = w->data;
-    const uint8_t *gh = np->n->genesis.hash;
     key_slot *cache = calloc(KEY_CACHE, sizeof *cache); /* none: parse each key */
     uv_mutex_lock(&np->sig_lock);
-    while (!np->sig_stop) {
-        node_range *r = NULL;
-        for (size_t i = 0; i < np->npipe && !r; i++)
-            if (np->pipe[i]->next_tx < np->pipe[i]->tx_at[np->pipe[i]->n]) r = np->pipe[i];
-        if (!r) break;
-        size_t lo = r->next_tx, total = r->tx_at[r->n];
-        size_t hi = total - lo > SIG_CHUNK ? lo + SIG_CHUNK : total;
-        r->next_tx = hi;
-        r->inflight++;
-        uv_mutex_unlock(&np->sig_lock);
-        uint32_t b = block_of(r, lo);
-        for (size_t at = lo; at < hi; at++) {
-            while (at >= r->tx_at[b + 1])
-                b++;
-            if (check_sig(&r->blocks[b].txs[at - r->tx_at[b]], gh, cache)) {
-                /* valid: cached in sig_checked */
-            }
-        }
-        uv_mutex_lock(&np->sig_lock);
-        int ready = 0;
-        for (b = block_of(r, lo); b < r->n && r->tx_at[b] < hi; b++)
-            if (r->tx_at[b + 1] > r->tx_at[b]) ready |= --r->pending[b] == 0;
-        r->inflight--;
-        if (r->next_tx == total && r->inflight == 0)
-            r->checked_ns = util_env_mono_ns(np->n->cfg.env);
-        if (ready && !np->sig_stop) uv_async_send(&np->wake);
+    while (check_chunk(np, cache, 1)) {
     }
     uv_mutex_unlock(&np->sig_lock);
     free(cache);
+}
+
+/* The loop, waiting for the next block's signatures, checks one chunk
+ * itself (then serves I/O and comes back): with one worker per core but
+ * one, the loop thread and the workers never contend for the cores, and no
+ * core idles while the loop waits. 1 when it checked a chunk. */
+static int help(node_p2p *np)
+{
+    if (!np->loop_keys) np->loop_keys = calloc(KEY_CACHE, sizeof(key_slot));
+    uv_mutex_lock(&np->sig_lock);
+    int did = check_chunk(np, np->loop_keys, 0);
+    uv_mutex_unlock(&np->sig_lock);
+    return did;
 }
 
 /* Frees the ranges out of the pipeline that no worker checks any more. */
@@ -300,14 +319,14 @@ static void sig_done(uv_work_t *w, int status)
     if (!np->stopping) node_p2p_sync_pump(np);
 }
 
-/* Starts workers while the pipeline has unclaimed chunks, about one per
- * core: more would only take CPU from the loop thread, which executes the
- * checked blocks. */
+/* Starts workers while the pipeline has unclaimed chunks, one per core but
+ * one (at least one): the loop thread executes the checked blocks, and
+ * checks chunks itself while it waits (help). */
 static void feed(node_p2p *np)
 {
     if (!np->sig_max) {
         unsigned c = uv_available_parallelism();
-        np->sig_max = c < 1 ? 1 : c > SIG_WORKERS_MAX ? SIG_WORKERS_MAX : (int)c;
+        np->sig_max = c <= 2 ? 1 : c - 1 > SIG_WORKERS_MAX ? SIG_WORKERS_MAX : (int)c - 1;
     }
     while (np->sig_workers < np->sig_max) {
         int work = 0;
@@ -420,7 +439,12 @@ static void drain(node_p2p *np)
             uv_mutex_lock(&np->sig_lock);
             uint32_t pending = r->pending[r->next];
             uv_mutex_unlock(&np->sig_lock);
-            if (pending > 0) return; /* checks under way: a worker wakes the loop */
+            if (pending > 0) {
+                /* Checks under way: a worker wakes the loop when the block is
+                 * ready; meanwhile the loop checks a chunk and comes back. */
+                if (help(np)) uv_async_send(&np->wake);
+                return;
+            }
             uint64_t t0 = util_env_mono_ns(env);
             int rc = apply_block(np, r, r->next++);
             r->exec_ns += util_env_mono_ns(env) - t0;
