@@ -346,6 +346,13 @@ static void destroy(node_p2p *np)
     if (np->net) p2p_net_free(np->net);
     for (size_t i = 0; i < np->npipe; i++)
         node_p2p_range_free(np->pipe[i]);
+    while (np->graves) {
+        node_range *r = np->graves;
+        np->graves = r->grave_next;
+        node_p2p_range_free(r);
+    }
+    uv_mutex_destroy(&np->sig_lock);
+    free(np->loop_keys);
     p2p_sync_free(np->sync);
     p2p_gossip_free(np->gossip);
     util_buf_free(&np->out_txs);
@@ -366,6 +373,7 @@ int node_p2p_start(node *n, util_err *err)
     np->n = n;
     uv_mutex_init(&np->out_lock);
     uv_mutex_init(&np->snap_lock);
+    uv_mutex_init(&np->sig_lock);
     util_buf_init(&np->out_txs);
     int rc = start(n, np, err);
     if (rc) {
@@ -463,6 +471,9 @@ void node_p2p_stop(node *n)
     node_p2p *np = n->p2p;
     if (!np || !np->net || np->stopping) return;
     np->stopping = 1;
+    uv_mutex_lock(&np->sig_lock);
+    np->sig_stop = 1; /* before wake closes */
+    uv_mutex_unlock(&np->sig_lock);
     if (np->handles) {
         uv_timer_stop(&np->tick);
         uv_close((uv_handle_t *)&np->tick, NULL);

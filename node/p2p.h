@@ -38,25 +38,29 @@ typedef struct node_peer_snap {
 } node_peer_snap;
 
 #define NODE_P2P_MAX_PEERS 128
-#define NODE_P2P_SIG_SLICES 4
 /* Ranges popped at once: the next ones have their signatures checked on
  * the pool while the first executes on the loop. */
 #define NODE_P2P_PIPELINE 3
 
-/* A range of blocks received for sync: decoded on arrival, signatures
- * checked on the libuv pool, then applied in order on the loop. */
+/* A range of blocks received for sync: decoded on arrival, its signatures
+ * checked on the libuv pool in chunks (in height order), and each block
+ * applied on the loop, in order, as soon as its own signatures are checked. */
 typedef struct node_range {
     struct node_p2p *np;
     uint64_t peer, from;
     uint32_t n;
     chain_block *blocks;
     chain_commit *commits;
-    uv_work_t work[NODE_P2P_SIG_SLICES];
-    size_t slice_from[NODE_P2P_SIG_SLICES + 1]; /* flattened tx indexes */
-    int pending;                                /* slices not yet checked */
-    int verified;                               /* every slice checked: ready to apply in turn */
-    int aborted;        /* an earlier range failed: dropped, never applied */
-    uint64_t queued_ns; /* monotonic, when its signature checks were queued */
+    size_t *tx_at;     /* n + 1 prefix sums of the blocks' tx counts */
+    uint32_t *pending; /* per block: chunks touching it not yet checked */
+    /* under np->sig_lock (pool workers claim chunks from the pipeline): */
+    size_t next_tx; /* first transaction not yet claimed for checking */
+    int inflight;   /* chunks being checked */
+    /* loop only: */
+    uint32_t next;      /* next block to apply */
+    uint64_t queued_ns; /* monotonic, when it entered the pipeline */
+    uint64_t checked_ns, exec_ns;
+    struct node_range *grave_next;
 } node_range;
 
 typedef struct node_p2p {
@@ -79,6 +83,15 @@ typedef struct node_p2p {
     int pumping;                         /* inside node_p2p_sync_pump */
     node_range *pipe[NODE_P2P_PIPELINE]; /* popped ranges, in height order */
     size_t npipe;
+    /* Signature checks: up to sig_max workers on the pool take chunks of
+     * the pipeline's ranges (pipe, npipe, and the ranges' claim fields are
+     * under sig_lock); ranges out of the pipeline while a worker still
+     * checks a chunk of theirs wait in graves. */
+    uv_mutex_t sig_lock;
+    int sig_workers, sig_max;
+    int sig_stop; /* stopping: workers take no more chunks, send no wake */
+    node_range *graves;
+    void *loop_keys; /* the loop's parsed-key cache when it checks a chunk itself */
     int was_syncing;
     uint64_t progress_ms, progress_height, progress_start_ms, progress_start_height;
     /* outbox: transactions admitted (any thread) waiting to be gossiped */

@@ -1,12 +1,15 @@
 /* Block sync on the node (node/p2p.h): serving GET_BLOCKS from the store,
- * receiving BLOCKS for the scheduler (p2p/sync.h), checking a range's
- * transaction signatures on the libuv pool, then validating and applying
- * its blocks in order through the block executor, exactly as import-blocks
- * does (node/blockio.c), and logging progress. */
+ * receiving BLOCKS for the scheduler (p2p/sync.h), checking the popped
+ * ranges' transaction signatures on the libuv pool in chunks, and
+ * validating and applying each block, in order, through the block executor
+ * (exactly as import-blocks does, node/blockio.c) as soon as its own
+ * signatures are checked, while later blocks' checks go on; and logging
+ * progress. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/crypto/keys.h"
 #include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -21,7 +24,14 @@
  * inside the net's 32 MiB send queue, past which the asker would be dropped
  * as a slow peer. */
 #define SERVE_MAX (8u << 20)
-#define SIGS_PER_SLICE 64 /* below this, one thread checks a range */
+/* Transactions per pool job: small enough that the first block of a range
+ * starts executing early and the cores stay busy to the end, large enough
+ * that queueing costs nothing (~15 ms of checks). */
+#define SIG_CHUNK 256
+#define SIG_WORKERS_MAX 16
+/* Parsed sender keys per worker (direct-mapped): a chain's senders recur,
+ * and parsing a key is ~15% of checking its signature. */
+#define KEY_CACHE 4096
 
 static uint64_t now_ms(const node_p2p *np)
 {
@@ -103,6 +113,8 @@ void node_p2p_range_free(void *user)
         if (r->blocks) chain_block_free(&r->blocks[i]);
     free(r->blocks);
     free(r->commits);
+    free(r->tx_at);
+    free(r->pending);
     free(r);
 }
 
@@ -110,7 +122,10 @@ static int decode_range(node_range *r, const p2p_blocks *m, util_err *err)
 {
     r->blocks = calloc(m->n ? m->n : 1, sizeof *r->blocks);
     r->commits = calloc(m->n ? m->n : 1, sizeof *r->commits);
-    if (!r->blocks || !r->commits) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    r->tx_at = calloc(m->n + 1, sizeof *r->tx_at);
+    r->pending = calloc(m->n ? m->n : 1, sizeof *r->pending);
+    if (!r->blocks || !r->commits || !r->tx_at || !r->pending)
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n; i++) {
         util_err e = {0};
         if (chain_block_decode(&r->blocks[i], m->items[i].block.p, m->items[i].block.n, &e))
@@ -127,6 +142,12 @@ static int decode_range(node_range *r, const p2p_blocks *m, util_err *err)
             return util_err_set(err, UTIL_EINVAL, "bad_block: commit of block %llu: %s",
                                 (unsigned long long)(m->from + i),
                                 e.msg[0] ? e.msg : "trailing bytes");
+        size_t ntx = r->blocks[i].ntx;
+        r->tx_at[i + 1] = r->tx_at[i] + ntx;
+        /* The chunks (SIG_CHUNK-aligned in the range) touching block i. */
+        if (ntx)
+            r->pending[i] =
+                (uint32_t)((r->tx_at[i + 1] - 1) / SIG_CHUNK - r->tx_at[i] / SIG_CHUNK + 1);
     }
     return 0;
 }
@@ -164,50 +185,190 @@ int node_p2p_on_blocks(node_p2p *np, node_peer *pp, const uint8_t *payload, size
 
 /* ---- applying ---- */
 
-/* Signatures of one slice of the range's transactions, on a pool thread:
- * the flag each check sets lets validate skip it; a bad one stays unset
- * and validate refuses the block. */
+/* The block holding flattened transaction `at` (blocks without any hold
+ * none). */
+static uint32_t block_of(const node_range *r, size_t at)
+{
+    uint32_t lo = 0, hi = r->n; /* tx_at[lo] <= at < tx_at[hi] */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r->tx_at[mid] <= at)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+typedef struct key_slot {
+    uint8_t raw[32];
+    int state; /* 0 empty, 1 parsed, -1 not a key */
+    chain_xonly pk;
+} key_slot;
+
+/* chain_tx_check_sig (same message, same verdict, same flag), with the
+ * sender's parsed key taken from the cache when it is there. */
+static int check_sig(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
+{
+    if (tx->sig_checked == 1) return 1;
+    if (!cache) return chain_tx_check_sig(tx, gh);
+    uint8_t msg[32];
+    if (chain_tx_sighash(tx, gh, msg)) return 0;
+    /* Collisions (even chosen ones) only cost a parse. */
+    key_slot *k = &cache[(tx->sender[0] | (unsigned)tx->sender[1] << 8) % KEY_CACHE];
+    if (k->state == 0 || memcmp(k->raw, tx->sender, 32) != 0) {
+        memcpy(k->raw, tx->sender, 32);
+        k->state = chain_xonly_parse(&k->pk, tx->sender) ? 1 : -1;
+    }
+    if (k->state != 1 || !chain_verify_xonly(tx->sig, msg, &k->pk)) return 0;
+    tx->sig_checked = 1;
+    return 1;
+}
+
+/* A pool worker: claims chunks of the pipeline's ranges, earliest heights
+ * first, and checks their signatures until none is left. It takes the next
+ * chunk itself rather than wait for the loop, which may be executing a
+ * large block meanwhile. The flag each check sets lets validate skip it; a
+ * bad one stays unset and validate refuses the block. A block whose last
+ * chunk is done wakes the loop to apply it. */
+/* Claims, checks and releases one chunk, sig_lock held on entry and exit.
+ * 0 when no chunk is left to claim. */
+static int check_chunk(node_p2p *np, key_slot *cache, int wake)
+{
+    node_range *r = NULL;
+    for (size_t i = 0; i < np->npipe && !r; i++)
+        if (np->pipe[i]->next_tx < np->pipe[i]->tx_at[np->pipe[i]->n]) r = np->pipe[i];
+    if (!r || np->sig_stop) return 0;
+    const uint8_t *gh = np->n->genesis.hash;
+    size_t lo = r->next_tx, total = r->tx_at[r->n];
+    size_t hi = total - lo > SIG_CHUNK ? lo + SIG_CHUNK : total;
+    r->next_tx = hi;
+    r->inflight++;
+    uv_mutex_unlock(&np->sig_lock);
+    uint32_t b = block_of(r, lo);
+    for (size_t at = lo; at < hi; at++) {
+        while (at >= r->tx_at[b + 1])
+            b++;
+        if (check_sig(&r->blocks[b].txs[at - r->tx_at[b]], gh, cache)) {
+            /* valid: cached in sig_checked */
+        }
+    }
+    uv_mutex_lock(&np->sig_lock);
+    int ready = 0;
+    for (b = block_of(r, lo); b < r->n && r->tx_at[b] < hi; b++)
+        if (r->tx_at[b + 1] > r->tx_at[b]) ready |= --r->pending[b] == 0;
+    r->inflight--;
+    if (r->next_tx == total && r->inflight == 0) r->checked_ns = util_env_mono_ns(np->n->cfg.env);
+    if (wake && ready && !np->sig_stop) uv_async_send(&np->wake);
+    return 1;
+}
+
 static void sig_work(uv_work_t *w)
 {
-    node_range *r = w->data;
-    size_t slice = (size_t)(w - r->work);
-    size_t lo = r->slice_from[slice], hi = r->slice_from[slice + 1], at = 0;
-    const uint8_t *gh = r->np->n->genesis.hash;
-    for (uint32_t b = 0; b < r->n && at < hi; b++) {
-        chain_block *blk = &r->blocks[b];
-        for (size_t t = 0; t < blk->ntx; t++, at++)
-            if (at >= lo && at < hi && chain_tx_check_sig(&blk->txs[t], gh)) {
-                /* valid: cached in sig_checked */
-            }
+    node_p2p *np = w->data;
+    key_slot *cache = calloc(KEY_CACHE, sizeof *cache); /* none: parse each key */
+    uv_mutex_lock(&np->sig_lock);
+    while (check_chunk(np, cache, 1)) {
+    }
+    uv_mutex_unlock(&np->sig_lock);
+    free(cache);
+}
+
+/* The loop, waiting for the next block's signatures, checks one chunk
+ * itself (then serves I/O and comes back): with one worker per core but
+ * one, the loop thread and the workers never contend for the cores, and no
+ * core idles while the loop waits. 1 when it checked a chunk. */
+static int help(node_p2p *np)
+{
+    if (!np->loop_keys) np->loop_keys = calloc(KEY_CACHE, sizeof(key_slot));
+    uv_mutex_lock(&np->sig_lock);
+    int did = check_chunk(np, np->loop_keys, 0);
+    uv_mutex_unlock(&np->sig_lock);
+    return did;
+}
+
+/* Frees the ranges out of the pipeline that no worker checks any more. */
+static void bury(node_p2p *np)
+{
+    node_range *free_list = NULL;
+    uv_mutex_lock(&np->sig_lock);
+    for (node_range **pr = &np->graves; *pr;) {
+        node_range *r = *pr;
+        if (r->inflight == 0) {
+            *pr = r->grave_next;
+            r->grave_next = free_list;
+            free_list = r;
+        } else
+            pr = &r->grave_next;
+    }
+    uv_mutex_unlock(&np->sig_lock);
+    while (free_list) {
+        node_range *r = free_list;
+        free_list = r->grave_next;
+        node_p2p_range_free(r);
     }
 }
 
-/* Returns 1 when a block was bad (the peer is banned), -1 on a local
- * failure (the node stops), else 0. */
-static int apply_range(node_p2p *np, node_range *r)
+static void sig_done(uv_work_t *w, int status)
+{
+    (void)status;
+    node_p2p *np = w->data;
+    free(w);
+    np->sig_workers--;
+    bury(np);
+    if (!np->stopping) node_p2p_sync_pump(np);
+}
+
+/* Starts workers while the pipeline has unclaimed chunks, one per core but
+ * one (at least one): the loop thread executes the checked blocks, and
+ * checks chunks itself while it waits (help). */
+static void feed(node_p2p *np)
+{
+    if (!np->sig_max) {
+        unsigned c = uv_available_parallelism();
+        np->sig_max = c <= 2 ? 1 : c - 1 > SIG_WORKERS_MAX ? SIG_WORKERS_MAX : (int)c - 1;
+    }
+    while (np->sig_workers < np->sig_max) {
+        int work = 0;
+        uv_mutex_lock(&np->sig_lock);
+        for (size_t i = 0; i < np->npipe && !work; i++)
+            work = np->pipe[i]->next_tx < np->pipe[i]->tx_at[np->pipe[i]->n];
+        uv_mutex_unlock(&np->sig_lock);
+        if (!work) return;
+        uv_work_t *w = malloc(sizeof *w);
+        if (!w) return; /* the next pump tries again */
+        w->data = np;
+        if (uv_queue_work(&np->n->loop, w, sig_work, sig_done)) {
+            sig_work(w); /* no pool: this thread checks them all */
+            free(w);
+            return;
+        }
+        np->sig_workers++;
+    }
+}
+
+/* Validates and applies block i of r. Returns 1 when it was bad (the peer
+ * is banned), -1 on a local failure (the node stops), else 0. */
+static int apply_block(node_p2p *np, node_range *r, uint32_t i)
 {
     node *n = np->n;
     chain_blockexec bx = {.g = &n->genesis, .st = n->store};
     util_err err = {0};
     int bad = 0, fatal = 0;
-    uint64_t bad_height = 0;
+    chain_block *b = &r->blocks[i];
     node_lock(n);
-    for (uint32_t i = 0; i < r->n && !bad && !fatal; i++) {
-        chain_block *b = &r->blocks[i];
-        uint64_t head = chain_store_height(n->store);
-        if (b->h.height <= head) {
-            uint8_t have[32], id[32];
-            chain_header_hash(&b->h, id);
-            if (chain_store_block_id_at(n->store, b->h.height, have, &err)) {
-                fatal = 1;
-            } else if (memcmp(have, id, 32) != 0) {
-                bad = 1;
-                bad_height = b->h.height;
-                util_err_set(&err, UTIL_EINVAL, "wrong_block: block %llu differs from ours",
-                             (unsigned long long)b->h.height);
-            }
-            continue;
+    uint64_t head = chain_store_height(n->store);
+    if (b->h.height <= head) {
+        uint8_t have[32], id[32];
+        chain_header_hash(&b->h, id);
+        if (chain_store_block_id_at(n->store, b->h.height, have, &err)) {
+            fatal = 1;
+        } else if (memcmp(have, id, 32) != 0) {
+            bad = 1;
+            util_err_set(&err, UTIL_EINVAL, "wrong_block: block %llu differs from ours",
+                         (unsigned long long)b->h.height);
         }
+    } else {
         const util_env *env = n->cfg.env;
         uint64_t t0 = util_env_mono_ns(env);
         chain_block_result res;
@@ -220,10 +381,9 @@ static int apply_range(node_p2p *np, node_range *r)
             chain_mempool_on_block(n->mempool, b);
             node_block_committed(n, b, res.id, res.rs, t1 - t0, t2 - t1);
             np->blocks_synced++;
-        } else if (rc == UTIL_EINVAL) {
+        } else if (rc == UTIL_EINVAL)
             bad = 1;
-            bad_height = b->h.height;
-        } else
+        else
             fatal = 1;
         chain_block_result_free(&res);
     }
@@ -242,7 +402,7 @@ static int apply_range(node_p2p *np, node_range *r)
         char id[2 * P2P_NODE_ID_LEN + 1] = "(gone)";
         if (pp) p2p_node_id_hex(p2p_peer_get_info(pp->p)->id, id);
         LOG_WARN("p2p", "block %llu from peer %s refused: %s; banning the peer",
-                 (unsigned long long)bad_height, id, err.msg);
+                 (unsigned long long)b->h.height, id, err.msg);
         np->sync_bans++;
         if (pp) p2p_net_ban(pp->p, err.msg);
         return 1;
@@ -250,68 +410,74 @@ static int apply_range(node_p2p *np, node_range *r)
     return 0;
 }
 
-/* Applies the verified ranges at the head of the pipeline, in order. A bad
- * block drops the ranges behind it (their heights are asked again). Called
- * from the pump only, so a ban's peer_down cannot re-enter it. */
+/* Takes the first range out of the pipeline; a worker still checking a
+ * chunk of it leaves it in the graves until bury. */
+static void pipe_shift(node_p2p *np)
+{
+    uv_mutex_lock(&np->sig_lock);
+    node_range *r = np->pipe[0];
+    memmove(np->pipe, np->pipe + 1, (np->npipe - 1) * sizeof *np->pipe);
+    np->npipe--;
+    int busy = r->inflight > 0;
+    if (busy) {
+        r->grave_next = np->graves;
+        np->graves = r;
+    }
+    uv_mutex_unlock(&np->sig_lock);
+    if (!busy) node_p2p_range_free(r);
+}
+
+/* Applies the checked blocks at the head of the pipeline, in order. A bad
+ * block drops every range of the pipeline (their heights are asked again).
+ * Called from the pump only, so a ban's peer_down cannot re-enter it. */
 static void drain(node_p2p *np)
 {
-    while (np->npipe && np->pipe[0]->verified) {
+    const util_env *env = np->n->cfg.env;
+    while (np->npipe && !np->stopping) {
         node_range *r = np->pipe[0];
-        memmove(np->pipe, np->pipe + 1, (np->npipe - 1) * sizeof *np->pipe);
-        np->npipe--;
-        if (!np->stopping && !r->aborted) {
-            uint64_t t0 = util_env_mono_ns(np->n->cfg.env);
-            int rc = apply_range(np, r);
-            uint64_t t1 = util_env_mono_ns(np->n->cfg.env);
-            LOG_DEBUG("sync",
-                      "blocks %llu..%llu: %zu txs, signatures %.1f ms, validate+apply "
-                      "%.1f ms",
-                      (unsigned long long)r->from, (unsigned long long)(r->from + r->n - 1),
-                      r->slice_from[NODE_P2P_SIG_SLICES], (double)(t0 - r->queued_ns) / 1e6,
-                      (double)(t1 - t0) / 1e6);
-            if (rc == 1) {
-                for (size_t i = 0; i < np->npipe; i++)
-                    np->pipe[i]->aborted = 1;
-                p2p_sync_abandon(np->sync);
+        if (r->next < r->n) {
+            uv_mutex_lock(&np->sig_lock);
+            uint32_t pending = r->pending[r->next];
+            uv_mutex_unlock(&np->sig_lock);
+            if (pending > 0) {
+                /* Checks under way: a worker wakes the loop when the block is
+                 * ready; meanwhile the loop checks a chunk and comes back. */
+                if (help(np)) uv_async_send(&np->wake);
+                return;
             }
+            uint64_t t0 = util_env_mono_ns(env);
+            int rc = apply_block(np, r, r->next++);
+            r->exec_ns += util_env_mono_ns(env) - t0;
+            if (rc == 1) {
+                while (np->npipe)
+                    pipe_shift(np);
+                p2p_sync_abandon(np->sync);
+                return;
+            }
+            if (rc < 0) return; /* stopping */
+            continue;
         }
-        node_p2p_range_free(r);
+        uv_mutex_lock(&np->sig_lock);
+        uint64_t checked = r->checked_ns;
+        uv_mutex_unlock(&np->sig_lock);
+        LOG_DEBUG("sync",
+                  "blocks %llu..%llu: %zu txs, signatures checked %.1f ms after popping, "
+                  "validate+apply %.1f ms, done %.1f ms after popping",
+                  (unsigned long long)r->from, (unsigned long long)(r->from + r->n - 1),
+                  r->tx_at[r->n], (double)(checked - r->queued_ns) / 1e6, (double)r->exec_ns / 1e6,
+                  (double)(util_env_mono_ns(env) - r->queued_ns) / 1e6);
+        pipe_shift(np);
     }
 }
 
-static void sig_done(uv_work_t *w, int status)
-{
-    (void)status;
-    node_range *r = w->data;
-    if (--r->pending > 0) return;
-    r->verified = 1;
-    if (!r->np->stopping) node_p2p_sync_pump(r->np);
-}
-
-/* Queues the range's signature checks on the pool, in slices. */
+/* Enters a popped range into the pipeline, where workers claim its chunks. */
 static void start_verify(node_p2p *np, node_range *r)
 {
-    size_t total = 0;
-    for (uint32_t i = 0; i < r->n; i++)
-        total += r->blocks[i].ntx;
-    size_t k = (total + SIGS_PER_SLICE - 1) / SIGS_PER_SLICE;
-    if (k > NODE_P2P_SIG_SLICES) k = NODE_P2P_SIG_SLICES;
-    if (k == 0) k = 1;
-    for (size_t s = 0; s <= k; s++)
-        r->slice_from[s] = total * s / k;
-    for (size_t s = k + 1; s <= NODE_P2P_SIG_SLICES; s++)
-        r->slice_from[s] = total;
     r->queued_ns = util_env_mono_ns(np->n->cfg.env);
+    r->checked_ns = r->queued_ns;
+    uv_mutex_lock(&np->sig_lock);
     np->pipe[np->npipe++] = r;
-    r->pending = (int)k + 1; /* + 1 until every slice is queued */
-    for (size_t s = 0; s < k; s++) {
-        r->work[s].data = r;
-        if (uv_queue_work(&np->n->loop, &r->work[s], sig_work, sig_done)) {
-            sig_work(&r->work[s]); /* no pool: this thread checks the slice */
-            r->pending--;
-        }
-    }
-    if (--r->pending == 0) r->verified = 1; /* drained by the pump */
+    uv_mutex_unlock(&np->sig_lock);
 }
 
 static void log_progress(node_p2p *np, uint64_t now)
@@ -384,10 +550,17 @@ void node_p2p_sync_pump(node_p2p *np)
     uint64_t peer;
     uint32_t n;
     void *user;
-    while (np->npipe < NODE_P2P_PIPELINE && p2p_sync_pop_ready(np->sync, &peer, &from, &n, &user))
+    while (np->npipe < NODE_P2P_PIPELINE && p2p_sync_pop_ready(np->sync, &peer, &from, &n, &user)) {
         start_verify(np, user);
-    if (np->npipe && np->pipe[0]->verified && !np->stopping)
-        uv_async_send(&np->wake); /* verified without the pool: drain next turn */
+    }
+    feed(np);
+    if (np->npipe && !np->stopping) {
+        node_range *r = np->pipe[0];
+        uv_mutex_lock(&np->sig_lock);
+        int ready = r->next == r->n || r->pending[r->next] == 0;
+        uv_mutex_unlock(&np->sig_lock);
+        if (ready) uv_async_send(&np->wake); /* checked without the pool: drain next turn */
+    }
     log_progress(np, now);
     np->pumping = 0;
 }

@@ -121,3 +121,20 @@ int chain_verify(const uint8_t sig[64], const uint8_t msg[32], const uint8_t pub
     if (!secp256k1_xonly_pubkey_parse(ctx(), &pk, pubkey)) return 0;
     return secp256k1_schnorrsig_verify(ctx(), sig, msg, 32, &pk) == 1;
 }
+
+_Static_assert(sizeof(chain_xonly) == sizeof(secp256k1_xonly_pubkey), "chain_xonly holds one key");
+
+int chain_xonly_parse(chain_xonly *out, const uint8_t pubkey[32])
+{
+    secp256k1_xonly_pubkey pk;
+    if (!secp256k1_xonly_pubkey_parse(ctx(), &pk, pubkey)) return 0;
+    memcpy(out->data, &pk, sizeof pk);
+    return 1;
+}
+
+int chain_verify_xonly(const uint8_t sig[64], const uint8_t msg[32], const chain_xonly *k)
+{
+    secp256k1_xonly_pubkey pk;
+    memcpy(&pk, k->data, sizeof pk);
+    return secp256k1_schnorrsig_verify(ctx(), sig, msg, 32, &pk) == 1;
+}

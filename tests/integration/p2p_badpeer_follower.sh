@@ -20,7 +20,7 @@ wait_height f 1 10
 listen_f=${ADDR_f#*@}
 
 bans=0
-for mode in garbage oversized unknown forged-block no-serve; do
+for mode in garbage oversized unknown forged-block bad-sig no-serve; do
   idf="$T_DIR/id-$mode"
   st=0
   out=$(timeout 30 "$BADPEER" --connect "$listen_f" --genesis-dev --mode "$mode" --id-file "$idf" 2>&1) || st=$?
@@ -34,6 +34,9 @@ for mode in garbage oversized unknown forged-block no-serve; do
     # block sync's own verdicts, in the follower's log with the peer's id
     forged-block) grep -q "from peer $id refused: wrong_state_root" "$T_DIR/f.log" ||
       fail "no wrong_state_root refusal of $id's block" ;;
+    # the signature check on the pool leaves the flag unset: validate refuses
+    bad-sig) grep -q "from peer $id refused: .*bad signature" "$T_DIR/f.log" ||
+      fail "no bad signature refusal of $id's block" ;;
     no-serve) grep -q "$id.*not_served" "$T_DIR/f.log" || fail "no not_served ban of $id" ;;
   esac
   pass "$mode: disconnected ($out), reconnection refused"

@@ -11,7 +11,9 @@
  * consensus type), forged-block (claims the node's height + 5, answers
  * GET_BLOCKS with a decodable block whose roots are wrong), no-serve (claims
  * the node's height + 5, answers GET_BLOCKS with no blocks), probe (only the
- * handshake). --id-file keeps the node key (hex) so a second run is the same
+ * handshake), bad-sig (as forged-block, the block holding one transfer whose
+ * signature is flipped: block sync's signature checks on the pool must leave
+ * it for validate to refuse). --id-file keeps the node key (hex) so a second run is the same
  * node id, as a ban check needs.
  *
  * Exit codes (one line on stdout says what happened):
@@ -61,10 +63,11 @@ typedef enum {
     MODE_FORGED_BLOCK,
     MODE_NO_SERVE,
     MODE_PROBE,
+    MODE_BAD_SIG,
 } bp_mode;
 
-static const char *const mode_names[] = {"garbage",      "oversized", "unknown",
-                                         "forged-block", "no-serve",  "probe"};
+static const char *const mode_names[] = {"garbage",  "oversized", "unknown", "forged-block",
+                                         "no-serve", "probe",     "bad-sig"};
 
 typedef struct bp_cfg {
     int fd; /* a connected socket (closed by bp_run) */
@@ -206,6 +209,23 @@ static int forged_blocks(bp *b, const p2p_get_blocks *req, util_buf *payload)
     memset(blk.h.state_root, 0xee, 32); /* the wrong state root */
     memset(blk.h.receipts_root, 0xee, 32);
     chain_header_fill_sets(&blk.h, g); /* the sets and parameters it commits to */
+    chain_tx tx;
+    chain_keypair kp;
+    memset(&tx, 0, sizeof tx);
+    if (b->cfg->mode == MODE_BAD_SIG) {
+        tx.version = CHAIN_TX_VERSION;
+        memcpy(tx.chain_id, g->chain_id, sizeof tx.chain_id);
+        tx.type = CHAIN_TX_TRANSFER;
+        tx.gas_limit = CHAIN_GAS_TRANSFER;
+        tx.gas_price = g->params.min_gas_price;
+        tx.body.transfer.amount = 1;
+        if (chain_keypair_dev(&kp, 0) || chain_tx_sign(&tx, &kp, g->hash, &b->err)) return -1;
+        chain_keypair_clear(&kp);
+        tx.sig[0] ^= 1;
+        if (chain_tx_finalize(&tx, &b->err)) return -1; /* the id covers the signature */
+        blk.txs = &tx;
+        blk.ntx = 1;
+    }
     chain_block_tx_root(&blk, blk.h.tx_root);
     chain_commit c;
     memset(&c, 0, sizeof c);
@@ -281,7 +301,7 @@ static int on_frame(bp *b)
         p2p_get_blocks req;
         if (p2p_get_blocks_decode(&req, b->msg.payload, b->msg.len, &b->err) != 0) break;
         int enc = 0;
-        if (b->cfg->mode == MODE_FORGED_BLOCK)
+        if (b->cfg->mode == MODE_FORGED_BLOCK || b->cfg->mode == MODE_BAD_SIG)
             enc = forged_blocks(b, &req, &pl);
         else
             enc = p2p_blocks_encode(req.from, NULL, 0, &pl, &b->err);
@@ -426,13 +446,14 @@ static int bp_run(bp_cfg *cfg)
     util_buf pl;
     util_buf_init(&pl);
     int gone = 0;
-    if (cfg->mode == MODE_FORGED_BLOCK || cfg->mode == MODE_NO_SERVE) {
+    if (cfg->mode == MODE_FORGED_BLOCK || cfg->mode == MODE_NO_SERVE || cfg->mode == MODE_BAD_SIG) {
         if (!b->have_status) {
             util_buf_free(&pl);
             code = finish(cfg, BP_NODE_SILENT, "no STATUS from the node in time", NULL);
             goto out;
         }
-        if (cfg->mode == MODE_FORGED_BLOCK && b->status.height >= 1) {
+        if ((cfg->mode == MODE_FORGED_BLOCK || cfg->mode == MODE_BAD_SIG) &&
+            b->status.height >= 1) {
             /* The head block and its commit, from the node: a forged block
              * that passes the parent, time and last-commit checks is refused
              * only for what execution finds (its roots). Without them it is
@@ -560,7 +581,7 @@ static int dial(const char *hostport, int *out, util_err *err)
 static int usage(void)
 {
     fprintf(stderr, "usage: p2p_badpeer --connect HOST:PORT (--genesis-dev | --genesis FILE)\n"
-                    "       --mode garbage|oversized|unknown|forged-block|no-serve|probe\n"
+                    "       --mode garbage|oversized|unknown|forged-block|no-serve|probe|bad-sig\n"
                     "       [--id-file FILE] [--wait-ms N]\n");
     return BP_LOCAL;
 }
