@@ -52,13 +52,13 @@ const cli_command cli_commands[] = {
      "Show a block header and its transactions (default: latest).", NULL, cli_cmd_block, 0},
     {"status", "", 0, 0, 0, 0, "Show the node's chain id, height, head hash and version.", NULL,
      cli_cmd_status, 0},
-    {"prove", "ADDRESS|KEYNAME", 1, 1, 0, 0,
+    {"prove", "ADDRESS|KEYNAME", 1, 1, CLI_OPTBIT(CLI_OPT_GENESIS), 0,
      "Fetch a state proof of an account and verify it locally.",
-     "Checks that the header decodes and hashes to the header hash the node gave, then\n"
-     "verifies the sparse Merkle proof of the account (or of its absence) against the\n"
-     "header's state root, and that the proven value is the balance and nonce shown. It\n"
-     "does not check the validators' signatures on the header: compare the header hash\n"
-     "with another source to trust it.",
+     "Checks that the header decodes and hashes to the header hash the node gave, that\n"
+     "validators holding more than 2/3 of the voting power of a trusted genesis (the\n"
+     "devnet's, or --genesis FILE) signed it, then verifies the sparse Merkle proof of\n"
+     "the account (or of its absence) against the header's state root, and that the\n"
+     "proven value is the balance and nonce shown. A node alone cannot fool it.",
      cli_cmd_prove, 0},
     /* attribution: cli/commands_attr.c, cli/commands_attr_query.c, docs/attribution.md */
     {"datanet create", "NAME [FILE]", 1, 2,

@@ -69,6 +69,9 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_READ] = {"read", NULL,
                       "read-only call against the latest state (contract_call): nothing is "
                       "signed or changed"},
+    [CLI_OPT_GENESIS] = {"genesis", "FILE",
+                         "trusted genesis of the network whose validators must have signed the "
+                         "header (default: the devnet genesis built in)"},
 };
 
 static int find_opt(const char *name, size_t n)

@@ -63,6 +63,8 @@ enum cli_opt {
     CLI_OPT_INPUT,
     CLI_OPT_VALUE,
     CLI_OPT_READ,
+    /* light-client checks (cli/light.h) */
+    CLI_OPT_GENESIS,
     CLI_OPT_COUNT
 };
 

@@ -1,5 +1,7 @@
-/* prove: fetch an account's state proof and check it here, trusting only the
- * header hash (docs/cli.md says what that does and does not prove). */
+/* prove: fetch an account's state proof and check it here, trusting only a
+ * genesis: the header must be finalised by a commit of more than 2/3 of its
+ * validators (cli/light.h), the proof must hold against its state root
+ * (docs/cli.md says what that does and does not prove). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +10,14 @@
 #include "chain/state/smt.h"
 #include "chain/state/store.h"
 #include "cli/cli.h"
+#include "cli/light.h"
 #include "util/amount.h"
 #include "util/hex.h"
 
 #define HEADER_RAW_MAX (64 * 1024)
 #define PROOF_MAX (CHAIN_SMT_MAX_DEPTH * 32 + 128)
+/* round, count and CHAIN_MAX_VALIDATORS x (index varint, signature). */
+#define COMMIT_RAW_MAX (4 + 1 + CHAIN_MAX_VALIDATORS * (1 + 64))
 
 typedef struct proven {
     uint64_t height;
@@ -119,8 +124,34 @@ static int check_value(const json_t *res, const chain_addr *addr, uint8_t path[3
     return 0;
 }
 
-static int verify(const json_t *res, const char *addrstr, const chain_addr *addr, proven *pv,
-                  util_err *err)
+/* The commit the node says finalised the header: decoded from commitRaw and
+ * checked against the trusted genesis's validators, not the node's word. */
+static int check_commit(const json_t *res, const chain_genesis *g, const chain_header *h,
+                        util_err *err)
+{
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (!json_object_get(res, "commitRaw"))
+        return util_err_set(err, UTIL_EINVAL,
+                            "the node sent no commit for the header (no 'commitRaw'), so nothing "
+                            "shows that the validators signed it");
+    int rc = get_bytes(res, "commitRaw", COMMIT_RAW_MAX, &raw, &n, err);
+    if (rc) return rc;
+    chain_commit c;
+    util_rd r;
+    util_rd_init(&r, raw, n);
+    rc = chain_commit_read(&c, &r, err);
+    if (!rc && util_rd_end(&r)) rc = util_err_set(err, UTIL_EINVAL, "trailing bytes");
+    free(raw);
+    if (rc) {
+        util_err_prefix(err, "commitRaw does not decode: ");
+        return UTIL_EINVAL;
+    }
+    return cli_light_verify(g, h, &c, err);
+}
+
+static int verify(const json_t *res, const chain_genesis *g, const char *addrstr,
+                  const chain_addr *addr, proven *pv, util_err *err)
 {
     const char *ra = cli_json_str(res, "address", err);
     if (!ra) return UTIL_EIO;
@@ -129,6 +160,7 @@ static int verify(const json_t *res, const char *addrstr, const chain_addr *addr
     chain_header h;
     int rc = check_header(res, &h, err);
     if (rc) return rc;
+    if ((rc = check_commit(res, g, &h, err))) return rc;
     pv->height = h.height;
     memcpy(pv->state_root, h.state_root, 32);
 
@@ -160,16 +192,26 @@ int cli_cmd_prove(cli_ctx *ctx, const cli_args *a)
     chain_addr addr;
     char addrstr[CHAIN_ADDR_STR_LEN + 1];
     if (cli_resolve_address(ctx, a->pos[0], &addr, addrstr, &e)) return cli_fail_err(ctx, &e);
-    json_t *res;
-    if (cli_rpc_call(ctx, "state_getProof", json_pack("[s]", addrstr), &res, NULL, &e))
+    chain_genesis g;
+    if (cli_light_genesis(&g, a->opt[CLI_OPT_GENESIS], &e)) {
+        util_err_prefix(&e, "trusted genesis: ");
         return cli_fail_err(ctx, &e);
+    }
+    json_t *res;
+    if (cli_rpc_call(ctx, "state_getProof", json_pack("[s]", addrstr), &res, NULL, &e)) {
+        chain_genesis_free(&g);
+        return cli_fail_err(ctx, &e);
+    }
     proven pv;
     memset(&pv, 0, sizeof pv);
     if (!json_is_object(res)) {
         json_decref(res);
+        chain_genesis_free(&g);
         return cli_fail(ctx, "node answer to state_getProof is not an object");
     }
-    if (verify(res, addrstr, &addr, &pv, &e)) {
+    int vrc = verify(res, &g, addrstr, &addr, &pv, &e);
+    chain_genesis_free(&g);
+    if (vrc) {
         json_decref(res);
         return cli_fail(ctx, "proof verification FAILED for %s: %s", addrstr, e.msg);
     }

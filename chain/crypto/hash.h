@@ -25,6 +25,7 @@ enum {
     CHAIN_TAG_RECEIPT = 0x08,     /* receipt hash */
     CHAIN_TAG_VALSET = 0x09,      /* validator set hash */
     CHAIN_TAG_GENESIS = 0x0a,     /* genesis document hash */
+    CHAIN_TAG_PARAMS = 0x10,      /* consensus parameters hash (header) */
     CHAIN_TAG_PROPOSAL = 0x20,    /* consensus proposal sign bytes (consensus/msg.h) */
 };
 

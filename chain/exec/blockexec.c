@@ -21,6 +21,8 @@ static const char *const TOKENS[CHAIN_BLOCK_REASON_COUNT] = {
     [CHAIN_BLOCK_TIME_TOO_FAR_AHEAD] = "time_too_far_ahead",
     [CHAIN_BLOCK_UNKNOWN_PROPOSER] = "unknown_proposer",
     [CHAIN_BLOCK_WRONG_VALIDATORS_HASH] = "wrong_validators_hash",
+    [CHAIN_BLOCK_WRONG_NEXT_VALIDATORS_HASH] = "wrong_next_validators_hash",
+    [CHAIN_BLOCK_WRONG_CONSENSUS_PARAMS_HASH] = "wrong_consensus_params_hash",
     [CHAIN_BLOCK_BAD_LAST_COMMIT] = "bad_last_commit",
     [CHAIN_BLOCK_TOO_LARGE] = "block_too_large",
     [CHAIN_BLOCK_TX_TOO_LARGE] = "tx_too_large",
@@ -154,6 +156,16 @@ static int check_header(const chain_blockexec *bx, const chain_block *b, uint64_
     if (memcmp(h->validators_hash, g->validators_hash, 32) != 0)
         return REFUSE(reason, CHAIN_BLOCK_WRONG_VALIDATORS_HASH, err,
                       "the header's validator set hash is not the genesis set's");
+    /* The set never changes yet, so the next block's signers are this
+     * block's: a header that announces another set would send a light
+     * client after validators the chain does not have. */
+    if (memcmp(h->next_validators_hash, g->validators_hash, 32) != 0)
+        return REFUSE(reason, CHAIN_BLOCK_WRONG_NEXT_VALIDATORS_HASH, err,
+                      "the header's next validator set hash is not the genesis set's (the set "
+                      "does not change)");
+    if (memcmp(h->consensus_params_hash, g->params_hash, 32) != 0)
+        return REFUSE(reason, CHAIN_BLOCK_WRONG_CONSENSUS_PARAMS_HASH, err,
+                      "the header's consensus parameters hash is not the genesis parameters'");
     return 0;
 }
 
@@ -339,7 +351,7 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
     chain_store_head_id(bx->st, b.h.parent);
     b.h.time_ms = now_ms > parent->time_ms ? now_ms : parent->time_ms + 1;
     b.h.proposer = *proposer;
-    memcpy(b.h.validators_hash, bx->g->validators_hash, 32);
+    chain_header_fill_sets(&b.h, bx->g);
     if (parent->height > 0 && chain_store_get_commit(bx->st, parent->height, &b.h.last_commit, err))
         return util_err_prefix(err, "loading the parent's commit: ");
     uint64_t hdr;

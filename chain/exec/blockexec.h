@@ -34,22 +34,24 @@
 
 enum chain_block_reason {
     CHAIN_BLOCK_OK = 0,
-    CHAIN_BLOCK_MALFORMED,             /* "malformed": the bytes do not decode */
-    CHAIN_BLOCK_BAD_VERSION,           /* "bad_version" */
-    CHAIN_BLOCK_WRONG_CHAIN,           /* "wrong_chain" */
-    CHAIN_BLOCK_WRONG_HEIGHT,          /* "wrong_height": not head + 1 */
-    CHAIN_BLOCK_WRONG_PARENT,          /* "wrong_parent": parent is not the head's id */
-    CHAIN_BLOCK_TIME_NOT_AFTER_PARENT, /* "time_not_after_parent" */
-    CHAIN_BLOCK_TIME_TOO_FAR_AHEAD,    /* "time_too_far_ahead": past clock + maxClockDriftMs */
-    CHAIN_BLOCK_UNKNOWN_PROPOSER,      /* "unknown_proposer": not in the validator set */
-    CHAIN_BLOCK_WRONG_VALIDATORS_HASH, /* "wrong_validators_hash" */
-    CHAIN_BLOCK_BAD_LAST_COMMIT,       /* "bad_last_commit": not 2/3+ of the power for the parent */
-    CHAIN_BLOCK_TOO_LARGE,             /* "block_too_large": encoded size > blockMaxBytes */
-    CHAIN_BLOCK_TX_TOO_LARGE,          /* "tx_too_large": a tx > txMaxBytes */
-    CHAIN_BLOCK_TX_GAS_TOO_HIGH,       /* "tx_gas_above_block_limit" */
-    CHAIN_BLOCK_GAS_EXCEEDED,          /* "block_gas_exceeded": sum of gas limits */
-    CHAIN_BLOCK_DUPLICATE_TX,          /* "duplicate_tx" */
-    CHAIN_BLOCK_WRONG_TX_ROOT,         /* "wrong_tx_root" */
+    CHAIN_BLOCK_MALFORMED,                  /* "malformed": the bytes do not decode */
+    CHAIN_BLOCK_BAD_VERSION,                /* "bad_version" */
+    CHAIN_BLOCK_WRONG_CHAIN,                /* "wrong_chain" */
+    CHAIN_BLOCK_WRONG_HEIGHT,               /* "wrong_height": not head + 1 */
+    CHAIN_BLOCK_WRONG_PARENT,               /* "wrong_parent": parent is not the head's id */
+    CHAIN_BLOCK_TIME_NOT_AFTER_PARENT,      /* "time_not_after_parent" */
+    CHAIN_BLOCK_TIME_TOO_FAR_AHEAD,         /* "time_too_far_ahead": past clock + maxClockDriftMs */
+    CHAIN_BLOCK_UNKNOWN_PROPOSER,           /* "unknown_proposer": not in the validator set */
+    CHAIN_BLOCK_WRONG_VALIDATORS_HASH,      /* "wrong_validators_hash" */
+    CHAIN_BLOCK_WRONG_NEXT_VALIDATORS_HASH, /* "wrong_next_validators_hash" */
+    CHAIN_BLOCK_WRONG_CONSENSUS_PARAMS_HASH, /* "wrong_consensus_params_hash" */
+    CHAIN_BLOCK_BAD_LAST_COMMIT,     /* "bad_last_commit": not 2/3+ of the power for the parent */
+    CHAIN_BLOCK_TOO_LARGE,           /* "block_too_large": encoded size > blockMaxBytes */
+    CHAIN_BLOCK_TX_TOO_LARGE,        /* "tx_too_large": a tx > txMaxBytes */
+    CHAIN_BLOCK_TX_GAS_TOO_HIGH,     /* "tx_gas_above_block_limit" */
+    CHAIN_BLOCK_GAS_EXCEEDED,        /* "block_gas_exceeded": sum of gas limits */
+    CHAIN_BLOCK_DUPLICATE_TX,        /* "duplicate_tx" */
+    CHAIN_BLOCK_WRONG_TX_ROOT,       /* "wrong_tx_root" */
     CHAIN_BLOCK_INVALID_TX,          /* "invalid_tx": cannot be included (signature, nonce, ...) */
     CHAIN_BLOCK_WRONG_STATE_ROOT,    /* "wrong_state_root" */
     CHAIN_BLOCK_WRONG_RECEIPTS_ROOT, /* "wrong_receipts_root" */

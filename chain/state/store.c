@@ -32,8 +32,10 @@ struct chain_store {
 };
 
 /* 2: receipts carry a failure code and revert data, and the human message is
- * stored after the receipt encoding instead of inside it. */
-#define DB_FORMAT_VERSION 2
+ * stored after the receipt encoding instead of inside it.
+ * 3: stored headers (block version 2) carry the next validator set's hash and
+ * the consensus parameters hash. */
+#define DB_FORMAT_VERSION 3
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -726,17 +728,15 @@ int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *
     }
     chain_block b;
     memset(&b, 0, sizeof b);
-    b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", g->chain_id);
-    b.h.height = 0;
-    /* Block 0 has no parent block; its parent field holds the genesis hash,
-     * which covers the chain id, time, every param, the validators, the
-     * allocations and contracts. Nodes started from different genesis
-     * documents then disagree on block 0's id, not at some later block. */
-    memcpy(b.h.parent, g->hash, 32);
-    b.h.time_ms = g->genesis_time_ms;
-    memcpy(b.h.validators_hash, g->validators_hash, 32);
-    if (!rc) rc = chain_exec_finish(ex, b.h.state_root, err);
+    /* The header a light client rebuilds from the genesis alone; the state
+     * written here must have its root, or the client would refuse our block 0. */
+    if (!rc) rc = chain_genesis_block0(g, &b.h, err);
+    uint8_t root[32];
+    if (!rc) rc = chain_exec_finish(ex, root, err);
+    if (!rc && memcmp(root, b.h.state_root, 32) != 0)
+        rc = util_err_set(err, UTIL_ESTATE,
+                          "the genesis state written has another root than the genesis "
+                          "computes (a bug)");
     chain_commit none;
     memset(&none, 0, sizeof none);
     if (!rc) rc = commit_batch(st, &b, NULL, ex, &none, g->hash, err);

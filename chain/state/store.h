@@ -65,6 +65,13 @@ OL_MUST_CHECK chain_code_cache *chain_store_code_cache(chain_store *st);
  * clear message if not. */
 OL_MUST_CHECK int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err);
 
+/* The state root of the genesis state (its allocations and contracts), and
+ * the header of block 0 (chain_store_init_genesis stores exactly this one),
+ * computed from the genesis alone, without a store: what a light client
+ * holding a trusted genesis compares a served block 0 with. 0 or UTIL_ENOMEM. */
+OL_MUST_CHECK int chain_genesis_state_root(const chain_genesis *g, uint8_t root[32], util_err *err);
+OL_MUST_CHECK int chain_genesis_block0(const chain_genesis *g, chain_header *h, util_err *err);
+
 /* Committed head. */
 uint64_t chain_store_height(const chain_store *st);
 void chain_store_head_id(const chain_store *st, uint8_t id[32]);

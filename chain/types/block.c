@@ -108,6 +108,8 @@ static void put_header(const chain_header *h, util_buf *out)
     util_buf_put(out, h->state_root, 32);
     util_buf_put(out, h->receipts_root, 32);
     util_buf_put(out, h->validators_hash, 32);
+    util_buf_put(out, h->next_validators_hash, 32);
+    util_buf_put(out, h->consensus_params_hash, 32);
     put_commit(&h->last_commit, n, out);
 }
 
@@ -141,7 +143,9 @@ int chain_header_read(chain_header *h, util_rd *r, util_err *err)
     if (util_rd_u64(r, &h->height) || util_rd_copy(r, h->parent, 32) ||
         util_rd_u64(r, &h->time_ms) || util_rd_copy(r, h->proposer.b, CHAIN_ADDR_LEN) ||
         util_rd_copy(r, h->tx_root, 32) || util_rd_copy(r, h->state_root, 32) ||
-        util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32))
+        util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32) ||
+        util_rd_copy(r, h->next_validators_hash, 32) ||
+        util_rd_copy(r, h->consensus_params_hash, 32))
         return rd_error(r, start, "header", err);
     if (chain_commit_read(&h->last_commit, r, err)) {
         /* A reader failure is reported like the rest of the header, with the

@@ -3,7 +3,8 @@
  * Header encoding (docs/encoding.md):
  *   version u8 | chain_id lenbytes | height u64 | parent[32] | time_ms u64 |
  *   proposer[20] | tx_root[32] | state_root[32] | receipts_root[32] |
- *   validators_hash[32] | last_commit
+ *   validators_hash[32] | next_validators_hash[32] | consensus_params_hash[32] |
+ *   last_commit
  * last_commit: round u32 | count varint(<=CHAIN_MAX_VALIDATORS) |
  *   count x (validator index varint | sig[64]), indexes strictly increasing.
  * Block id = SHA-256(0x04 || header encoding).
@@ -20,7 +21,9 @@
 #include "chain/types/tx.h"
 #include "util/err.h"
 
-#define CHAIN_BLOCK_VERSION 1
+/* 2: the header commits to the next validator set and the consensus
+ * parameters (a light client follows the chain with headers and commits). */
+#define CHAIN_BLOCK_VERSION 2
 #define CHAIN_MAX_VALIDATORS 64
 #define CHAIN_BLOCK_MAX_TXS 100000
 #define CHAIN_BLOCK_MAX_SIZE (16u * 1024 * 1024) /* hard decoding limit; genesis caps lower */
@@ -48,7 +51,13 @@ typedef struct chain_header {
     uint8_t tx_root[32];
     uint8_t state_root[32];
     uint8_t receipts_root[32];
+    /* The validator set that signs this block's commit (chain_validators_hash),
+     * the set that signs the next block's, and the consensus parameters
+     * (chain_params_hash) this block was validated under. The set never
+     * changes yet: next_validators_hash = validators_hash = the genesis set's. */
     uint8_t validators_hash[32];
+    uint8_t next_validators_hash[32];
+    uint8_t consensus_params_hash[32];
     chain_commit last_commit; /* commit of block height-1; empty at height 1 */
 } chain_header;
 

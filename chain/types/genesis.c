@@ -21,19 +21,26 @@ extern const unsigned char ol_devnet_genesis_json[];
 
 /* Version byte at the start of the canonical encoding hashed into the genesis
  * hash, so a later schema can never hash to the same bytes as this one. */
-#define GENESIS_ENCODING_VERSION 3
+#define GENESIS_ENCODING_VERSION 4
 /* Bounds on params: below these a chain cannot carry a transfer or make progress. */
 #define GENESIS_MIN_TX_BYTES 1024
-#define GENESIS_MAX_TIMEOUT_MS 600000
 #define GENESIS_NAME_MAX 63
 
 static const char *const TOP_FIELDS[] = {"chainId", "genesisTime", "params", "validators",
                                          "alloc",   "contracts",   NULL};
-static const char *const PARAM_FIELDS[] = {"blockGasLimit",      "blockMaxBytes",
-                                           "txMaxBytes",         "minGasPrice",
-                                           "timeoutProposeMs",   "timeoutPrevoteMs",
-                                           "timeoutPrecommitMs", "timeoutDeltaMs",
-                                           "maxClockDriftMs",    NULL};
+static const char *const PARAM_FIELDS[] = {"blockGasLimit",
+                                           "blockMaxBytes",
+                                           "txMaxBytes",
+                                           "minGasPrice",
+                                           "timeoutProposeMs",
+                                           "timeoutProposeDeltaMs",
+                                           "timeoutPrevoteMs",
+                                           "timeoutPrevoteDeltaMs",
+                                           "timeoutPrecommitMs",
+                                           "timeoutPrecommitDeltaMs",
+                                           "timeoutCommitMs",
+                                           "maxClockDriftMs",
+                                           NULL};
 static const char *const VAL_FIELDS[] = {"name", "pubkey", "power", NULL};
 static const char *const ALLOC_FIELDS[] = {"address", "balance", NULL};
 static const char *const CONTRACT_FIELDS[] = {"address", "code", NULL};
@@ -168,15 +175,22 @@ static int parse_params(chain_params *p, json_t *o, util_err *err)
         {"txMaxBytes", offsetof(chain_params, tx_max_bytes)},
         {"minGasPrice", offsetof(chain_params, min_gas_price)},
     };
+    /* A step timeout of 0 would let a validator leave the step before any
+     * message can arrive, round after round: it spins. A delta of 0 is
+     * allowed (fixed timeouts); so is a commit wait of 0 (the next height
+     * starts as soon as the block is stored). */
     static const struct {
         const char *key;
         size_t off;
         uint32_t lo;
     } u32s[] = {
-        {"timeoutProposeMs", offsetof(chain_params, timeout_propose_ms), 1},
-        {"timeoutPrevoteMs", offsetof(chain_params, timeout_prevote_ms), 1},
-        {"timeoutPrecommitMs", offsetof(chain_params, timeout_precommit_ms), 1},
-        {"timeoutDeltaMs", offsetof(chain_params, timeout_delta_ms), 0},
+        {"timeoutProposeMs", offsetof(chain_params, timeout_propose_ms), CHAIN_TIMEOUT_MIN_MS},
+        {"timeoutProposeDeltaMs", offsetof(chain_params, timeout_propose_delta_ms), 0},
+        {"timeoutPrevoteMs", offsetof(chain_params, timeout_prevote_ms), CHAIN_TIMEOUT_MIN_MS},
+        {"timeoutPrevoteDeltaMs", offsetof(chain_params, timeout_prevote_delta_ms), 0},
+        {"timeoutPrecommitMs", offsetof(chain_params, timeout_precommit_ms), CHAIN_TIMEOUT_MIN_MS},
+        {"timeoutPrecommitDeltaMs", offsetof(chain_params, timeout_precommit_delta_ms), 0},
+        {"timeoutCommitMs", offsetof(chain_params, timeout_commit_ms), 0},
         {"maxClockDriftMs", offsetof(chain_params, max_clock_drift_ms), 1},
     };
     char path[64];
@@ -191,7 +205,7 @@ static int parse_params(chain_params *p, json_t *o, util_err *err)
         snprintf(path, sizeof path, "params.%s", u32s[i].key);
         json_t *v = need(o, u32s[i].key, path, err);
         uint32_t x = 0;
-        if (!v || parse_u32_num(v, u32s[i].lo, GENESIS_MAX_TIMEOUT_MS, &x, path, err))
+        if (!v || parse_u32_num(v, u32s[i].lo, CHAIN_TIMEOUT_MAX_MS, &x, path, err))
             return UTIL_EINVAL;
         memcpy((char *)p + u32s[i].off, &x, sizeof x);
     }
@@ -419,6 +433,41 @@ void chain_validators_hash(const chain_validator *v, size_t n, uint8_t out[32])
     chain_sha256_free(&c);
 }
 
+void chain_params_write(const chain_params *p, util_buf *out)
+{
+    util_buf_u64(out, p->block_gas_limit);
+    util_buf_u64(out, p->block_max_bytes);
+    util_buf_u64(out, p->tx_max_bytes);
+    util_buf_u64(out, p->min_gas_price);
+    util_buf_u32(out, p->timeout_propose_ms);
+    util_buf_u32(out, p->timeout_propose_delta_ms);
+    util_buf_u32(out, p->timeout_prevote_ms);
+    util_buf_u32(out, p->timeout_prevote_delta_ms);
+    util_buf_u32(out, p->timeout_precommit_ms);
+    util_buf_u32(out, p->timeout_precommit_delta_ms);
+    util_buf_u32(out, p->timeout_commit_ms);
+    util_buf_u32(out, p->max_clock_drift_ms);
+}
+
+void chain_params_hash(const chain_params *p, uint8_t out[32])
+{
+    util_buf b;
+    util_buf_init(&b);
+    util_buf_u8(&b, CHAIN_PARAMS_ENCODING_VERSION);
+    chain_params_write(p, &b);
+    /* 65 bytes: failing to allocate them leaves no hash to return. */
+    if (b.oom) abort();
+    chain_hash_tagged(out, CHAIN_TAG_PARAMS, b.data, b.len);
+    util_buf_free(&b);
+}
+
+void chain_header_fill_sets(chain_header *h, const chain_genesis *g)
+{
+    memcpy(h->validators_hash, g->validators_hash, 32);
+    memcpy(h->next_validators_hash, g->validators_hash, 32);
+    memcpy(h->consensus_params_hash, g->params_hash, 32);
+}
+
 /* The canonical encoding, documented in docs/genesis.md. */
 static int genesis_hash(chain_genesis *g, util_err *err)
 {
@@ -428,15 +477,7 @@ static int genesis_hash(chain_genesis *g, util_err *err)
     util_buf_u8(&b, GENESIS_ENCODING_VERSION);
     util_buf_lenbytes(&b, g->chain_id, strlen(g->chain_id));
     util_buf_u64(&b, g->genesis_time_ms);
-    util_buf_u64(&b, g->params.block_gas_limit);
-    util_buf_u64(&b, g->params.block_max_bytes);
-    util_buf_u64(&b, g->params.tx_max_bytes);
-    util_buf_u64(&b, g->params.min_gas_price);
-    util_buf_u32(&b, g->params.timeout_propose_ms);
-    util_buf_u32(&b, g->params.timeout_prevote_ms);
-    util_buf_u32(&b, g->params.timeout_precommit_ms);
-    util_buf_u32(&b, g->params.timeout_delta_ms);
-    util_buf_u32(&b, g->params.max_clock_drift_ms);
+    chain_params_write(&g->params, &b);
     util_buf_varint(&b, g->nval);
     for (size_t i = 0; i < g->nval; i++) {
         util_buf_lenbytes(&b, g->vals[i].name, strlen(g->vals[i].name));
@@ -491,6 +532,7 @@ static int parse_doc(chain_genesis *g, json_t *root, util_err *err)
     if ((x = json_object_get(root, "contracts")) && (rc = parse_contracts(g, x, err))) return rc;
 
     chain_validators_hash(g->vals, g->nval, g->validators_hash);
+    chain_params_hash(&g->params, g->params_hash);
     return genesis_hash(g, err);
 }
 

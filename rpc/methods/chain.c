@@ -1,5 +1,6 @@
-/* The core chain methods: node_status, chain_getBlock, chain_getTransaction,
- * tx_send, account_get, state_getProof (rpc/methods/methods.h). */
+/* The core chain methods: node_status, chain_getBlock, chain_getCommit,
+ * chain_getTransaction, tx_send, account_get, state_getProof
+ * (rpc/methods/methods.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,49 @@ static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)
     json_t *r = block_json(id, &b, size);
     chain_block_free(&b);
     return r;
+}
+
+/* The header of a block with the commit that finalised it: what a light
+ * client follows the chain with, headers and commits alone. */
+static json_t *m_get_commit(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_env *env = ctx;
+    rpc_block_ref ref;
+    if (rpc_param_count(params, 1, 1, e) || rpc_param_block_ref(params, 0, "block", &ref, e))
+        return NULL;
+    uint8_t id[32];
+    util_err ue = {0};
+    switch (ref.kind) {
+    case RPC_BLOCK_LATEST:
+    case RPC_BLOCK_FINALIZED: chain_store_head_id(env->store, id); break;
+    case RPC_BLOCK_NUMBER:
+        if (chain_store_block_id_at(env->store, ref.number, id, &ue)) return fail_err(e, &ue);
+        break;
+    case RPC_BLOCK_HASH: memcpy(id, ref.hash, 32); break;
+    }
+    chain_block b;
+    chain_commit c;
+    if (chain_store_get_block(env->store, id, &b, NULL, &ue)) return fail_err(e, &ue);
+    int rc = chain_store_get_commit(env->store, b.h.height, &c, &ue);
+    util_buf hb, cb;
+    util_buf_init(&hb);
+    util_buf_init(&cb);
+    json_t *out = NULL;
+    if (rc) {
+        fail_err(e, &ue);
+    } else if (chain_header_encode(&b.h, &hb) || chain_commit_encode(&c, &cb)) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    } else {
+        out = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "height", (json_int_t)b.h.height, "blockHash",
+                        rpc_json_hex(id, 32), "header", rpc_json_header(&b.h), "headerRaw",
+                        rpc_json_hex(hb.data, hb.len), "commit", rpc_json_commit(&c), "commitRaw",
+                        rpc_json_hex(cb.data, cb.len));
+        if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    }
+    util_buf_free(&hb);
+    util_buf_free(&cb);
+    chain_block_free(&b);
+    return out;
 }
 
 static json_t *m_get_tx(void *ctx, json_t *params, rpc_error *e)
@@ -182,9 +226,10 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
     chain_account_proof *ap = malloc(sizeof *ap); /* about 8 KiB of siblings */
     if (!ap) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     json_t *out = NULL;
-    util_buf pb, hb;
+    util_buf pb, hb, cb;
     util_buf_init(&pb);
     util_buf_init(&hb);
+    util_buf_init(&cb);
     util_err ue = {0};
     const chain_header *h = chain_store_head_header(env->store);
     uint8_t hid[32];
@@ -193,7 +238,16 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
         fail_err(e, &ue);
         goto out;
     }
-    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb)) {
+    /* The commit that finalised the head: with it a client checks the header
+     * against the validator set instead of trusting this node for it. Block 0
+     * has none (no one votes on it): its stored commit is empty. */
+    chain_commit commit;
+    if (chain_store_get_commit(env->store, h->height, &commit, &ue)) {
+        fail_err(e, &ue);
+        goto out;
+    }
+    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb) ||
+        chain_commit_encode(&commit, &cb)) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
@@ -203,14 +257,16 @@ static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
                          (json_int_t)ap->account.nonce);
         jval = rpc_json_hex(ap->value, sizeof ap->value);
     }
-    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
+    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
                     "stateKey", rpc_json_hex(ap->key, sizeof ap->key), "path",
                     rpc_json_hex(ap->path, 32), "account", jacc, "value", jval, "proof",
                     rpc_json_hex(pb.data, pb.len), "header", rpc_json_header(h), "headerRaw",
-                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32));
+                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32), "commit",
+                    rpc_json_commit(&commit), "commitRaw", rpc_json_hex(cb.data, cb.len));
 out:
     util_buf_free(&pb);
     util_buf_free(&hb);
+    util_buf_free(&cb);
     free(ap);
     return out;
 }
@@ -226,6 +282,7 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_env *env)
         {"node_status", m_node_status, NULL},     {"chain_getBlock", m_get_block, NULL},
         {"chain_getTransaction", m_get_tx, NULL}, {"tx_send", NULL, m_tx_send},
         {"account_get", m_account_get, NULL},     {"state_getProof", m_get_proof, NULL},
+        {"chain_getCommit", m_get_commit, NULL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, env)

@@ -6,20 +6,27 @@
 #include "rpc/methods/attr.h"
 #include "rpc/params.h"
 
-json_t *rpc_json_header(const chain_header *h)
+json_t *rpc_json_commit(const chain_commit *c)
 {
     json_t *sigs = json_array();
-    for (uint32_t i = 0; i < h->last_commit.n; i++)
-        json_array_append_new(
-            sigs, json_pack("{s:I,s:o}", "validator", (json_int_t)h->last_commit.sigs[i].validator,
-                            "signature", rpc_json_hex(h->last_commit.sigs[i].sig, 64)));
+    uint32_t n = c->n <= CHAIN_MAX_VALIDATORS ? c->n : CHAIN_MAX_VALIDATORS;
+    for (uint32_t i = 0; i < n; i++)
+        json_array_append_new(sigs,
+                              json_pack("{s:I,s:o}", "validator", (json_int_t)c->sigs[i].validator,
+                                        "signature", rpc_json_hex(c->sigs[i].sig, 64)));
+    return json_pack("{s:I,s:o}", "round", (json_int_t)c->round, "signatures", sigs);
+}
+
+json_t *rpc_json_header(const chain_header *h)
+{
     return json_pack(
-        "{s:i,s:s,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:{s:I,s:o}}", "version", h->version, "chainId",
+        "{s:i,s:s,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "version", h->version, "chainId",
         h->chain_id, "height", (json_int_t)h->height, "parentHash", rpc_json_hex(h->parent, 32),
         "timestamp", (json_int_t)h->time_ms, "proposer", rpc_json_addr(&h->proposer), "txRoot",
         rpc_json_hex(h->tx_root, 32), "stateRoot", rpc_json_hex(h->state_root, 32), "receiptsRoot",
         rpc_json_hex(h->receipts_root, 32), "validatorsHash", rpc_json_hex(h->validators_hash, 32),
-        "lastCommit", "round", (json_int_t)h->last_commit.round, "signatures", sigs);
+        "nextValidatorsHash", rpc_json_hex(h->next_validators_hash, 32), "consensusParamsHash",
+        rpc_json_hex(h->consensus_params_hash, 32), "lastCommit", rpc_json_commit(&h->last_commit));
 }
 
 json_t *rpc_json_tx(const chain_tx *tx)

@@ -20,6 +20,8 @@ OL_MUST_CHECK int rpc_methods_contract_register(rpc_dispatch *d, rpc_env *env);
 
 /* JSON shapes shared by method families (new references, NULL on OOM). */
 OL_MUST_CHECK json_t *rpc_json_header(const chain_header *h);
+/* {round, signatures: [{validator, signature}]}, as in a header's lastCommit. */
+OL_MUST_CHECK json_t *rpc_json_commit(const chain_commit *c);
 OL_MUST_CHECK json_t *rpc_json_tx(const chain_tx *tx);
 OL_MUST_CHECK json_t *
 rpc_json_receipt(const chain_receipt *r); /* with events, return data, created */

@@ -32,10 +32,12 @@ static const char components[] = "{\"schemas\":{"
                     F("parentHash", REF("Hash")) "," F("timestamp", INT) ","
                     F("proposer", REF("Address")) "," F("txRoot", REF("Hash")) ","
                     F("stateRoot", REF("Hash")) "," F("receiptsRoot", REF("Hash")) ","
-                    F("validatorsHash", REF("Hash")) ","
-                    F("lastCommit", OBJ(F("round", INT) "," F("signatures", ARR(OBJ(
-                        F("validator", INT) "," F("signature", REF("Bytes")))))))))
+                    F("validatorsHash", REF("Hash")) "," F("nextValidatorsHash", REF("Hash")) ","
+                    F("consensusParamsHash", REF("Hash")) ","
+                    F("lastCommit", REF("Commit"))))
     ","
+    F("Commit", OBJ(F("round", INT) "," F("signatures", ARR(OBJ(
+                        F("validator", INT) "," F("signature", REF("Bytes"))))))) ","
     F("Tx", OBJ(F("hash", REF("Hash")) "," F("type", STR) "," F("chainId", STR) ","
                 F("from", REF("Address")) "," F("senderPubkey", REF("Hash")) ","
                 F("nonce", INT) "," F("gasLimit", INT) "," F("gasPrice", REF("Amount")) ","
@@ -89,6 +91,12 @@ static const builtin builtins[] = {
     {"chain_getBlock",
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},
+    {"chain_getCommit",
+     {"A block's header with the commit that finalised it (empty for block 0).",
+      "[" P("block", "true", REF("BlockRef")) "]",
+      R("commit", OBJ(F("height", INT) "," F("blockHash", REF("Hash")) ","
+                      F("header", REF("Header")) "," F("headerRaw", REF("Bytes")) ","
+                      F("commit", REF("Commit")) "," F("commitRaw", REF("Bytes"))))}},
     {"chain_getTransaction",
      {"A transaction with its receipt and location, or pending from the mempool.",
       "[" P("hash", "true", REF("Hash")) "]",
@@ -104,14 +112,16 @@ static const builtin builtins[] = {
       R("account", OBJ(F("address", REF("Address")) "," F("balance", REF("Amount")) ","
                        F("nonce", INT) "," F("pendingNonce", INT)))}},
     {"state_getProof",
-     {"Merkle proof of an account against the head's state root.",
+     {"Merkle proof of an account against the head's state root, with the head's header "
+      "and the commit that finalised it.",
       "[" P("address", "true", REF("Address")) "]",
       R("proof", OBJ(F("address", REF("Address")) "," F("stateKey", REF("Bytes")) ","
                      F("path", REF("Hash")) ","
                      F("account", OBJ(F("balance", REF("Amount")) "," F("nonce", INT))) ","
                      F("value", REF("Bytes")) "," F("proof", REF("Bytes")) ","
                      F("header", REF("Header")) "," F("headerRaw", REF("Bytes")) ","
-                     F("headerHash", REF("Hash"))))}},
+                     F("headerHash", REF("Hash")) "," F("commit", REF("Commit")) ","
+                     F("commitRaw", REF("Bytes"))))}},
     {"contract_get",
      {"Code hash, code size and balance of a deployed contract.",
       "[" P("address", "true", REF("Address")) "]",
@@ -148,7 +158,8 @@ static const builtin builtins[] = {
                        F("validators", ARR(OBJ(F("name", STR) "," F("pubkey", REF("Hash")) ","
                                                F("address", REF("Address")) ","
                                                F("power", INT)))) ","
-                       F("validatorsHash", REF("Hash")) "," F("allocCount", INT) ","
+                       F("validatorsHash", REF("Hash")) ","
+                       F("consensusParamsHash", REF("Hash")) "," F("allocCount", INT) ","
                        F("allocTotal", REF("Amount"))))}},
     {"tx_list",
      {"Transactions sent or received by an address, newest first, paged.",

@@ -381,17 +381,22 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         supply += g->alloc[i].balance; /* the genesis parser checked it fits u64 */
     const chain_params *p = &g->params;
     return json_pack(
-        "{s:o,s:s,s:s,s:I,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:I,s:o}", "hash",
-        rpc_json_hex(g->hash, 32), "chainId", g->chain_id, "genesisTime", when, "genesisTimeMs",
-        (json_int_t)g->genesis_time_ms, "params", "blockGasLimit",
+        "{s:o,s:s,s:s,s:I,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:I,"
+        "s:o}",
+        "hash", rpc_json_hex(g->hash, 32), "chainId", g->chain_id, "genesisTime", when,
+        "genesisTimeMs", (json_int_t)g->genesis_time_ms, "params", "blockGasLimit",
         rpc_json_u64str(p->block_gas_limit), "blockMaxBytes", rpc_json_u64str(p->block_max_bytes),
         "txMaxBytes", rpc_json_u64str(p->tx_max_bytes), "minGasPrice",
         rpc_json_u64str(p->min_gas_price), "timeoutProposeMs", (json_int_t)p->timeout_propose_ms,
-        "timeoutPrevoteMs", (json_int_t)p->timeout_prevote_ms, "timeoutPrecommitMs",
-        (json_int_t)p->timeout_precommit_ms, "timeoutDeltaMs", (json_int_t)p->timeout_delta_ms,
-        "maxClockDriftMs", (json_int_t)p->max_clock_drift_ms, "validators", vals, "validatorsHash",
-        rpc_json_hex(g->validators_hash, 32), "allocCount", (json_int_t)g->nalloc, "allocTotal",
-        rpc_json_u64str(supply));
+        "timeoutProposeDeltaMs", (json_int_t)p->timeout_propose_delta_ms, "timeoutPrevoteMs",
+        (json_int_t)p->timeout_prevote_ms, "timeoutPrevoteDeltaMs",
+        (json_int_t)p->timeout_prevote_delta_ms, "timeoutPrecommitMs",
+        (json_int_t)p->timeout_precommit_ms, "timeoutPrecommitDeltaMs",
+        (json_int_t)p->timeout_precommit_delta_ms, "timeoutCommitMs",
+        (json_int_t)p->timeout_commit_ms, "maxClockDriftMs", (json_int_t)p->max_clock_drift_ms,
+        "validators", vals, "validatorsHash", rpc_json_hex(g->validators_hash, 32),
+        "consensusParamsHash", rpc_json_hex(g->params_hash, 32), "allocCount",
+        (json_int_t)g->nalloc, "allocTotal", rpc_json_u64str(supply));
 }
 
 int rpc_methods_queries_register(rpc_dispatch *d, rpc_env *env)

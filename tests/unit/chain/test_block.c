@@ -39,6 +39,8 @@ static void make_header(chain_header *h)
     memset(h->state_root, 0x44, 32);
     memset(h->receipts_root, 0x55, 32);
     memset(h->validators_hash, 0x66, 32);
+    memset(h->next_validators_hash, 0x67, 32);
+    memset(h->consensus_params_hash, 0x68, 32);
     h->last_commit.round = 1;
     h->last_commit.n = 3;
     static const uint32_t idx[3] = {0, 2, 63};
@@ -65,9 +67,9 @@ static void test_header_roundtrip(void **state)
     util_err err;
     make_header(&h);
     encode_header(&h, &p, &n);
-    assert_int_equal(n, 415);
+    assert_int_equal(n, 479);
     chain_header_hash(&h, id);
-    hexeq(id, 32, "5a127694df1e5522e4de3c238f181c923002c3c8e65c7159b67a835366e283fa");
+    hexeq(id, 32, "f394bc06c49be104e084cec708ee9fda189ae43ecf9841f04ee2ed505867af3a");
     chain_hash_tagged(want, CHAIN_TAG_BLOCK_ID, p, n);
     assert_memory_equal(id, want, 32);
 
@@ -82,7 +84,7 @@ static void test_header_roundtrip(void **state)
     h.last_commit.n = 0;
     free(p);
     encode_header(&h, &p, &n);
-    assert_int_equal(n, 415 - 3 * 65);
+    assert_int_equal(n, 479 - 3 * 65);
     assert_int_equal(chain_header_decode(&d, p, n, &err), 0);
     assert_int_equal(d.last_commit.n, 0);
     free(p);
@@ -103,8 +105,8 @@ static void expect_header_err(const uint8_t *p, size_t n, const char *msg)
     if (strcmp(err.msg, msg) != 0) fail_msg("got \"%s\", want \"%s\"", err.msg, msg);
 }
 
-/* Offsets in the encoding of make_header(): commit round at 215, count 219,
- * then (index, sig) pairs of 65 bytes from 220. */
+/* Offsets in the encoding of make_header(): commit round at 279, count 283,
+ * then (index, sig) pairs of 65 bytes from 284. */
 static void test_header_rejections(void **state)
 {
     (void)state;
@@ -115,8 +117,10 @@ static void test_header_rejections(void **state)
     encode_header(&h, &p, &n);
 
     memcpy(buf, p, n);
-    buf[0] = 2;
-    expect_header_err(buf, n, "header: unsupported version 2");
+    buf[0] = 3;
+    expect_header_err(buf, n, "header: unsupported version 3");
+    buf[0] = 1; /* before the next validator set and consensus params hashes */
+    expect_header_err(buf, n, "header: unsupported version 1");
     memcpy(buf, p, n);
     buf[5] = 'X';
     expect_header_err(buf, n, "header: bad chain id (1..32 characters of a-z, 0-9, '-')");
@@ -124,24 +128,24 @@ static void test_header_rejections(void **state)
     expect_header_err(buf, n, "header: bad chain id (1..32 characters of a-z, 0-9, '-')");
 
     memcpy(buf, p, n);
-    assert_int_equal(buf[219], 3);
-    buf[219] = CHAIN_MAX_VALIDATORS + 1;
+    assert_int_equal(buf[283], 3);
+    buf[283] = CHAIN_MAX_VALIDATORS + 1;
     expect_header_err(buf, n, "header: commit has 65 signatures, at most 64");
     memcpy(buf, p, n);
-    buf[220 + 65] = 0; /* second index equal to the first */
+    buf[284 + 65] = 0; /* second index equal to the first */
     expect_header_err(buf, n, "header: commit validator indexes not strictly increasing");
     memcpy(buf, p, n);
-    buf[220 + 130] = 1; /* third below second */
+    buf[284 + 130] = 1; /* third below second */
     expect_header_err(buf, n, "header: commit validator indexes not strictly increasing");
     memcpy(buf, p, n);
-    buf[220 + 130] = 64;
+    buf[284 + 130] = 64;
     expect_header_err(buf, n, "header: commit validator index 64 out of range");
     /* A non-minimal index varint (0x80 0x00 for 0) is malformed. */
-    memcpy(buf, p, 220);
-    buf[220] = 0x80;
-    buf[221] = 0x00;
-    memcpy(buf + 222, p + 221, n - 221);
-    expect_header_err(buf, n + 1, "header: non-minimal varint at byte 220");
+    memcpy(buf, p, 284);
+    buf[284] = 0x80;
+    buf[285] = 0x00;
+    memcpy(buf + 286, p + 285, n - 285);
+    expect_header_err(buf, n + 1, "header: non-minimal varint at byte 284");
 
     for (size_t k = 0; k < n; k++) {
         chain_header d;
@@ -151,7 +155,7 @@ static void test_header_rejections(void **state)
     }
     memcpy(buf, p, n);
     buf[n] = 0;
-    expect_header_err(buf, n + 1, "header: trailing bytes at byte 415");
+    expect_header_err(buf, n + 1, "header: trailing bytes at byte 479");
     free(p);
 }
 
@@ -203,7 +207,7 @@ static void test_block_roundtrip(void **state)
         util_err err;
         make_block(&b, sizes[s]);
         encode_block(&b, &p, &n);
-        assert_int_equal(n, 415 + 1 + sizes[s] * (2 + 168)); /* 168 = 0xa8 0x01 */
+        assert_int_equal(n, 479 + 1 + sizes[s] * (2 + 168)); /* 168 = 0xa8 0x01 */
         assert_int_equal(chain_block_decode(&d, p, n, &err), 0);
         assert_int_equal(d.ntx, sizes[s]);
         assert_memory_equal(&d.h, &b.h, sizeof b.h);
@@ -271,36 +275,36 @@ static void test_block_rejections(void **state)
     uint8_t *buf = calloc(1, CHAIN_BLOCK_MAX_SIZE + 1);
     assert_non_null(buf);
 
-    /* Tx count is at 415; tx 0 length at 416..417, tx 0 at 418, tx 1 at 588. */
+    /* Tx count is at 479; tx 0 length at 480..481, tx 0 at 482, tx 1 at 652. */
     memcpy(buf, p, n);
     buf[n] = 0;
-    expect_block_err(buf, n + 1, UTIL_EINVAL, "block: trailing bytes at byte 756");
+    expect_block_err(buf, n + 1, UTIL_EINVAL, "block: trailing bytes at byte 820");
     memcpy(buf, p, n);
-    buf[418] = 9; /* tx 0 version */
+    buf[482] = 9; /* tx 0 version */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: unsupported version 9");
     memcpy(buf, p, n);
-    buf[588 + 19] = 9; /* tx 1 type */
+    buf[652 + 19] = 9; /* tx 1 type */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 9");
     /* A tx length one short leaves a truncated tx and a stray byte. */
     memcpy(buf, p, n);
-    buf[416] = 0xa7; /* 167 */
+    buf[480] = 0xa7; /* 167 */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: truncated at byte 104");
     /* Tx count claims more than the bytes can hold. */
     memcpy(buf, p, n);
-    buf[415] = 3;
+    buf[479] = 3;
     expect_block_err(buf, n, UTIL_EINVAL, "block: 3 transactions cannot fit in 340 bytes");
     /* Tx count over the limit: 100001 = 0xa1 0x8d 0x06. */
-    memcpy(buf, p, 415);
-    buf[415] = 0xa1;
-    buf[416] = 0x8d;
-    buf[417] = 0x06;
-    expect_block_err(buf, 418, UTIL_ELIMIT, "block has 100001 transactions, at most 100000");
+    memcpy(buf, p, 479);
+    buf[479] = 0xa1;
+    buf[480] = 0x8d;
+    buf[481] = 0x06;
+    expect_block_err(buf, 482, UTIL_ELIMIT, "block has 100001 transactions, at most 100000");
     /* Tx length over CHAIN_TX_MAX_SIZE: 131073 = 0x81 0x80 0x08. */
-    memcpy(buf, p, 416);
-    buf[416] = 0x81;
-    buf[417] = 0x80;
-    buf[418] = 0x08;
-    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: value above its limit at byte 416");
+    memcpy(buf, p, 480);
+    buf[480] = 0x81;
+    buf[481] = 0x80;
+    buf[482] = 0x08;
+    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: value above its limit at byte 480");
 
     for (size_t k = 0; k < n; k++) {
         chain_block d;
@@ -312,7 +316,7 @@ static void test_block_rejections(void **state)
     memcpy(buf, p, n);
     expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE + 1, UTIL_ELIMIT,
                      "block too large: 16777217 bytes, at most 16777216");
-    expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE, UTIL_EINVAL, "block: trailing bytes at byte 756");
+    expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE, UTIL_EINVAL, "block: trailing bytes at byte 820");
     free(buf);
     free(p);
     chain_block_free(&b);

@@ -218,7 +218,12 @@ typedef void (*mutate_fn)(node_fx *n, chain_block *b);
 
 static void m_version(node_fx *n, chain_block *b)
 {
-    (void)n, b->h.version = 2;
+    (void)n, b->h.version = CHAIN_BLOCK_VERSION + 1;
+}
+/* A version 1 header (before the next set and params hashes) is refused. */
+static void m_version_old(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.version = 1;
 }
 static void m_chain(node_fx *n, chain_block *b)
 {
@@ -253,6 +258,18 @@ static void m_proposer(node_fx *n, chain_block *b)
 static void m_valhash(node_fx *n, chain_block *b)
 {
     (void)n, b->h.validators_hash[0] ^= 1;
+}
+/* Another next set: the set does not change, so it must be this one. */
+static void m_next_valhash(node_fx *n, chain_block *b)
+{
+    (void)n, b->h.next_validators_hash[31] ^= 1;
+}
+/* The hash of other parameters (one more ms of commit timeout). */
+static void m_params_hash(node_fx *n, chain_block *b)
+{
+    chain_params p = n->g->params;
+    p.timeout_commit_ms++;
+    chain_params_hash(&p, b->h.consensus_params_hash);
 }
 static void m_commit_sig(node_fx *n, chain_block *b)
 {
@@ -359,7 +376,8 @@ static const struct {
     mutate_fn fn;
     int reason;
 } CASES[] = {
-    {"version 2", m_version, CHAIN_BLOCK_BAD_VERSION},
+    {"version 3", m_version, CHAIN_BLOCK_BAD_VERSION},
+    {"version 1", m_version_old, CHAIN_BLOCK_BAD_VERSION},
     {"another chain id", m_chain, CHAIN_BLOCK_WRONG_CHAIN},
     {"height skips one", m_height_up, CHAIN_BLOCK_WRONG_HEIGHT},
     {"height of the head", m_height_down, CHAIN_BLOCK_WRONG_HEIGHT},
@@ -368,6 +386,8 @@ static const struct {
     {"time past the clock drift", m_time_ahead, CHAIN_BLOCK_TIME_TOO_FAR_AHEAD},
     {"proposer not a validator", m_proposer, CHAIN_BLOCK_UNKNOWN_PROPOSER},
     {"validator set hash", m_valhash, CHAIN_BLOCK_WRONG_VALIDATORS_HASH},
+    {"next validator set hash", m_next_valhash, CHAIN_BLOCK_WRONG_NEXT_VALIDATORS_HASH},
+    {"consensus params hash", m_params_hash, CHAIN_BLOCK_WRONG_CONSENSUS_PARAMS_HASH},
     {"last commit signature flipped", m_commit_sig, CHAIN_BLOCK_BAD_LAST_COMMIT},
     {"last commit without signatures", m_commit_empty, CHAIN_BLOCK_BAD_LAST_COMMIT},
     {"last commit by an unknown validator", m_commit_unknown, CHAIN_BLOCK_BAD_LAST_COMMIT},

@@ -16,9 +16,11 @@
 #include "util/hex.h"
 #include "vm/vm.h"
 
+#include "tests/unit/genesis_doc.h"
+
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
-#define DEVNET_GENESIS_HASH "e337b5105beb3baa2d1152e301fc382f4bbfb687535a359c148512b622e8fcac"
+#define DEVNET_GENESIS_HASH "10d8287306b6cb4bfd9351ef452c21721f91bb41a569e115a3b6e1c7f688197a"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -61,9 +63,12 @@ static void test_devnet_content(void **state)
     assert_int_equal(g.params.tx_max_bytes, 131072);
     assert_int_equal(g.params.min_gas_price, 1);
     assert_int_equal(g.params.timeout_propose_ms, 3000);
+    assert_int_equal(g.params.timeout_propose_delta_ms, 500);
     assert_int_equal(g.params.timeout_prevote_ms, 1000);
+    assert_int_equal(g.params.timeout_prevote_delta_ms, 500);
     assert_int_equal(g.params.timeout_precommit_ms, 1000);
-    assert_int_equal(g.params.timeout_delta_ms, 500);
+    assert_int_equal(g.params.timeout_precommit_delta_ms, 500);
+    assert_int_equal(g.params.timeout_commit_ms, 1000);
     assert_int_equal(g.params.max_clock_drift_ms, 10000);
 
     chain_keypair kp;
@@ -118,66 +123,7 @@ static void test_load_file(void **state)
     assert_null(g.vals);
 }
 
-/* ---- mutations of the devnet document ---- */
-
-static json_t *devnet_doc(void)
-{
-    const char *j = chain_genesis_devnet_json();
-    json_t *r = json_loadb(j, strlen(j), 0, NULL);
-    assert_non_null(r);
-    return r;
-}
-
-/* Parses the dumped document; returns the rc and fills err. */
-static int parse_doc(json_t *doc, chain_genesis *g, util_err *err)
-{
-    char *s = json_dumps(doc, JSON_COMPACT);
-    assert_non_null(s);
-    int rc = chain_genesis_parse(g, s, strlen(s), err);
-    free(s);
-    return rc;
-}
-
-static void expect_reject(json_t *doc, const char *want)
-{
-    chain_genesis g;
-    util_err err = {0};
-    int rc = parse_doc(doc, &g, &err);
-    if (rc == 0 || strstr(err.msg, want) == NULL)
-        fail_msg("want error containing \"%s\", got rc %d \"%s\"", want, rc, err.msg);
-    assert_null(g.vals);
-    assert_null(g.alloc);
-    assert_null(g.contracts);
-    assert_int_equal(g.nval, 0);
-    assert_int_equal(g.ncontracts, 0);
-    json_decref(doc);
-}
-
-static json_t *at(json_t *doc, const char *arr, size_t i)
-{
-    json_t *o = json_array_get(json_object_get(doc, arr), i);
-    assert_non_null(o);
-    return o;
-}
-
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    assert_int_equal(json_object_set_new(o, k, json_string(v)), 0);
-}
-
-static void set_param(json_t *doc, const char *k, json_t *v)
-{
-    assert_int_equal(json_object_set_new(json_object_get(doc, "params"), k, v), 0);
-}
-
-static json_t *validator(uint32_t dev, json_int_t power)
-{
-    chain_keypair kp;
-    char hex[67] = "0x";
-    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
-    util_hex_encode(hex + 2, kp.pubkey, 32);
-    return json_pack("{s:s,s:s,s:I}", "name", "v", "pubkey", hex, "power", power);
-}
+/* ---- mutations of the devnet document (tests/unit/genesis_doc.h) ---- */
 
 static void test_hash_ignores_formatting(void **state)
 {
@@ -195,10 +141,28 @@ static void test_hash_ignores_formatting(void **state)
     assert_memory_not_equal(g1.hash, g2.hash, 32);
     assert_memory_equal(g1.validators_hash, g2.validators_hash, 32);
     chain_genesis_free(&g2);
-    set_param(d, "timeoutDeltaMs", json_integer(501));
+    /* Every consensus parameter is hashed: into the genesis hash and into
+     * the consensus parameters hash headers carry. */
+    static const char *const timeouts[] = {
+        "timeoutProposeMs",      "timeoutProposeDeltaMs", "timeoutPrevoteMs",
+        "timeoutPrevoteDeltaMs", "timeoutPrecommitMs",    "timeoutPrecommitDeltaMs",
+        "timeoutCommitMs",       "maxClockDriftMs",
+    };
     set_str(at(d, "alloc", 9), "balance", "10000000000000000");
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        json_t *params = json_object_get(d, "params");
+        json_int_t old = json_integer_value(json_object_get(params, timeouts[i]));
+        set_param(d, timeouts[i], json_integer(old + 1));
+        assert_int_equal(parse_doc(d, &g2, &err), 0);
+        assert_memory_not_equal(g1.hash, g2.hash, 32);
+        assert_memory_not_equal(g1.params_hash, g2.params_hash, 32);
+        assert_memory_equal(g1.validators_hash, g2.validators_hash, 32);
+        chain_genesis_free(&g2);
+        set_param(d, timeouts[i], json_integer(old));
+    }
+    set_param(d, "minGasPrice", json_string("2"));
     assert_int_equal(parse_doc(d, &g2, &err), 0);
-    assert_memory_not_equal(g1.hash, g2.hash, 32);
+    assert_memory_not_equal(g1.params_hash, g2.params_hash, 32);
     chain_genesis_free(&g2);
     chain_genesis_free(&g1);
     json_decref(d);
@@ -209,11 +173,18 @@ static void test_valid_variants(void **state)
     (void)state;
     chain_genesis g;
     util_err err = {0};
-    /* Empty alloc, leap day, several validators, delta 0. */
+    /* Empty alloc, leap day, several validators, deltas and commit wait 0,
+     * the smallest step timeouts. */
     json_t *d = devnet_doc();
     json_object_set_new(d, "alloc", json_array());
     set_str(d, "genesisTime", "2024-02-29T12:34:56Z");
-    set_param(d, "timeoutDeltaMs", json_integer(0));
+    set_param(d, "timeoutProposeDeltaMs", json_integer(0));
+    set_param(d, "timeoutPrevoteDeltaMs", json_integer(0));
+    set_param(d, "timeoutPrecommitDeltaMs", json_integer(0));
+    set_param(d, "timeoutCommitMs", json_integer(0));
+    set_param(d, "timeoutProposeMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
+    set_param(d, "timeoutPrevoteMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
+    set_param(d, "timeoutPrecommitMs", json_integer(CHAIN_TIMEOUT_MIN_MS));
     json_t *vs = json_object_get(d, "validators");
     json_array_append_new(vs, validator(1001, 5));
     json_array_append_new(vs, validator(1002, 7));
@@ -307,63 +278,6 @@ static void test_bad_time(void **state)
     d = devnet_doc();
     json_object_del(d, "genesisTime");
     expect_reject(d, "genesisTime: missing");
-}
-
-static void test_bad_params(void **state)
-{
-    (void)state;
-    json_t *d;
-    d = devnet_doc();
-    set_param(d, "blockGasLimt", json_string("1"));
-    expect_reject(d, "params.blockGasLimt: unknown field");
-    d = devnet_doc();
-    json_object_del(json_object_get(d, "params"), "blockGasLimit");
-    expect_reject(d, "params.blockGasLimit: missing");
-    d = devnet_doc();
-    set_param(d, "blockGasLimit", json_integer(50000000));
-    expect_reject(d, "params.blockGasLimit: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "blockGasLimit", json_string("999"));
-    expect_reject(d, "params.blockGasLimit: below the gas of one transfer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("-1"));
-    expect_reject(d, "params.minGasPrice: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("01"));
-    expect_reject(d, "params.minGasPrice: not a decimal integer");
-    d = devnet_doc();
-    set_param(d, "minGasPrice", json_string("18446744073709551616"));
-    expect_reject(d, "params.minGasPrice: out of range");
-    d = devnet_doc();
-    set_param(d, "blockMaxBytes", json_string("16777217"));
-    expect_reject(d, "params.blockMaxBytes: above the block size limit");
-    d = devnet_doc();
-    set_param(d, "blockMaxBytes", json_string("100000"));
-    expect_reject(d, "params.blockMaxBytes: below params.txMaxBytes");
-    d = devnet_doc();
-    set_param(d, "txMaxBytes", json_string("131073"));
-    expect_reject(d, "params.txMaxBytes: out of range");
-    d = devnet_doc();
-    set_param(d, "txMaxBytes", json_string("100"));
-    expect_reject(d, "params.txMaxBytes: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutProposeMs", json_string("3000"));
-    expect_reject(d, "params.timeoutProposeMs: not an integer");
-    d = devnet_doc();
-    set_param(d, "timeoutPrevoteMs", json_integer(0));
-    expect_reject(d, "params.timeoutPrevoteMs: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutPrecommitMs", json_real(1000.0));
-    expect_reject(d, "params.timeoutPrecommitMs: not an integer");
-    d = devnet_doc();
-    set_param(d, "timeoutDeltaMs", json_integer(-1));
-    expect_reject(d, "params.timeoutDeltaMs: out of range");
-    d = devnet_doc();
-    set_param(d, "timeoutDeltaMs", json_integer(600001));
-    expect_reject(d, "params.timeoutDeltaMs: out of range");
-    d = devnet_doc();
-    set_param(d, "maxClockDriftMs", json_integer(0));
-    expect_reject(d, "params.maxClockDriftMs: out of range");
 }
 
 static void test_bad_validators(void **state)
@@ -533,18 +447,29 @@ static void test_devnet_contracts(void **state)
      * field by field rather than by the parser's encoder. */
     util_buf b;
     util_buf_init(&b);
-    util_buf_u8(&b, 3); /* encoding version */
+    util_buf_u8(&b, 4); /* encoding version */
     util_buf_lenbytes(&b, "openledger-devnet", 17);
     util_buf_u64(&b, 1767225600000ull);
+    size_t params_at = b.len;
     util_buf_u64(&b, 50000000);
     util_buf_u64(&b, 8388608);
     util_buf_u64(&b, 131072);
     util_buf_u64(&b, 1);
-    util_buf_u32(&b, 3000);
-    util_buf_u32(&b, 1000);
-    util_buf_u32(&b, 1000);
-    util_buf_u32(&b, 500);
-    util_buf_u32(&b, 10000);
+    util_buf_u32(&b, 3000);  /* propose */
+    util_buf_u32(&b, 500);   /* propose delta */
+    util_buf_u32(&b, 1000);  /* prevote */
+    util_buf_u32(&b, 500);   /* prevote delta */
+    util_buf_u32(&b, 1000);  /* precommit */
+    util_buf_u32(&b, 500);   /* precommit delta */
+    util_buf_u32(&b, 1000);  /* commit */
+    util_buf_u32(&b, 10000); /* max clock drift */
+    /* The consensus parameters hash: tag 0x10, version 1, the same 64 bytes. */
+    assert_int_equal(b.len - params_at, 64);
+    uint8_t pe[65], ph[32];
+    pe[0] = 1;
+    memcpy(pe + 1, b.data + params_at, 64);
+    chain_hash_tagged(ph, 0x10, pe, sizeof pe);
+    assert_memory_equal(ph, g.params_hash, 32);
     util_buf_varint(&b, 1);
     util_buf_lenbytes(&b, "devnet-validator", 16);
     util_buf_put(&b, g.vals[0].pubkey, 32);
@@ -753,7 +678,6 @@ int main(void)
         cmocka_unit_test(test_valid_variants),
         cmocka_unit_test(test_bad_top_level),
         cmocka_unit_test(test_bad_time),
-        cmocka_unit_test(test_bad_params),
         cmocka_unit_test(test_bad_validators),
         cmocka_unit_test(test_bad_alloc),
         cmocka_unit_test(test_bad_json),

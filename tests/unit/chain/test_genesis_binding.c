@@ -255,6 +255,11 @@ static void test_wrong_format_version_refused(void **state)
     db_put("G", 1, meta, n);
     expect_open_fails("format version");
     expect_open_fails("move the data directory away");
+    /* A data directory of the release before: version 1 headers, without
+     * the next validator set and consensus params hashes. */
+    meta[32] = 2;
+    db_put("G", 1, meta, n);
+    expect_open_fails("has format version 2, this openledgerd needs version 3");
     /* A record of another layout is refused too. */
     db_put("G", 1, meta, 32);
     expect_open_fails("genesis record");

@@ -16,6 +16,7 @@
 #include "tests/unit/chain_fixture.h"
 
 #include "chain/crypto/hash.h"
+#include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "rpc/methods/metrics.h"
 #include "rpc/params.h"
@@ -612,10 +613,115 @@ static void test_batch_junk_entries(void **state)
     node_free(n);
 }
 
+/* state_getProof carries the commit that finalised the header it proves
+ * against, and headers carry the genesis set and parameters hashes: with
+ * the genesis alone a client checks the node's answer. */
+static void test_proof_commit(void **state)
+{
+    (void)state;
+    node *n = start_node();
+    const chain_genesis *g = fx_devnet();
+    char a[CHAIN_ADDR_STR_LEN + 1], p[128], hex[67] = "0x";
+    addr_str(a, 1);
+    snprintf(p, sizeof p, "[\"%s\"]", a);
+
+    json_t *r = call(n, "chain_getGenesis", "[]", 0);
+    util_hex_encode(hex + 2, g->params_hash, 32);
+    assert_string_equal(sget(r, "consensusParamsHash"), hex);
+    json_t *jp = json_object_get(r, "params");
+    assert_int_equal(iget(jp, "timeoutProposeDeltaMs"), 500);
+    assert_int_equal(iget(jp, "timeoutCommitMs"), 1000);
+    assert_null(json_object_get(jp, "timeoutDeltaMs"));
+    json_decref(r);
+
+    /* Block 0: nobody votes on it, its commit is empty. */
+    r = call(n, "state_getProof", p, 0);
+    assert_int_equal(iget(json_object_get(r, "header"), "height"), 0);
+    assert_string_equal(sget(r, "commitRaw"), "0x0000000000");
+    /* ... and it is the block 0 a light client rebuilds from the genesis. */
+    chain_header b0;
+    uint8_t b0id[32];
+    util_err e0 = {0};
+    assert_int_equal(chain_genesis_block0(g, &b0, &e0), 0);
+    chain_header_hash(&b0, b0id);
+    util_hex_encode(hex + 2, b0id, 32);
+    assert_string_equal(sget(r, "headerHash"), hex);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r, "commit"), "signatures")),
+                     0);
+    json_decref(r);
+
+    produce(n, 1);
+    produce(n, 1);
+    r = call(n, "state_getProof", p, 0);
+    json_t *jh = json_object_get(r, "header");
+    assert_int_equal(iget(jh, "height"), 2);
+    assert_int_equal(iget(jh, "version"), CHAIN_BLOCK_VERSION);
+    util_hex_encode(hex + 2, g->validators_hash, 32);
+    assert_string_equal(sget(jh, "validatorsHash"), hex);
+    assert_string_equal(sget(jh, "nextValidatorsHash"), hex);
+    util_hex_encode(hex + 2, g->params_hash, 32);
+    assert_string_equal(sget(jh, "consensusParamsHash"), hex);
+
+    uint8_t id[32], *raw = NULL;
+    size_t rn = 0;
+    assert_int_equal(util_hex_decode_alloc(sget(r, "commitRaw"), 1024, &raw, &rn), 0);
+    assert_int_equal(util_hex_decode_exact(id, 32, sget(r, "headerHash")), 0);
+    chain_commit c;
+    util_rd rd;
+    util_rd_init(&rd, raw, rn);
+    assert_int_equal(chain_commit_read(&c, &rd, NULL), 0);
+    assert_int_equal(util_rd_end(&rd), 0);
+    free(raw);
+    assert_int_equal(c.n, 1);
+    json_t *js = json_array_get(json_object_get(json_object_get(r, "commit"), "signatures"), 0);
+    assert_int_equal(iget(js, "validator"), 0);
+    char sig[131] = "0x";
+    util_hex_encode(sig + 2, c.sigs[0].sig, 64);
+    assert_string_equal(sget(js, "signature"), sig);
+    util_err e = {0};
+    if (chain_blockexec_verify_commit(g, 2, id, &c, &e)) fail_msg("commit: %s", e.msg);
+    /* It is the commit of that header, not of another height. */
+    assert_int_equal(chain_blockexec_verify_commit(g, 1, id, &c, &e), UTIL_EINVAL);
+
+    /* chain_getCommit serves the same for the head, and block 1's commit,
+     * which block 2 carries as its lastCommit. */
+    json_t *gc = call(n, "chain_getCommit", "[\"latest\"]", 0);
+    assert_int_equal(iget(gc, "height"), 2);
+    assert_string_equal(sget(gc, "blockHash"), sget(r, "headerHash"));
+    assert_string_equal(sget(gc, "commitRaw"), sget(r, "commitRaw"));
+    assert_string_equal(sget(gc, "headerRaw"), sget(r, "headerRaw"));
+    json_decref(gc);
+    json_decref(r);
+    gc = call(n, "chain_getCommit", "[1]", 0);
+    json_t *b2 = call(n, "chain_getBlock", "[2]", 0);
+    json_t *b1 = call(n, "chain_getBlock", "[1]", 0);
+    assert_string_equal(sget(gc, "blockHash"), sget(b1, "hash"));
+    assert_true(json_equal(json_object_get(gc, "commit"),
+                           json_object_get(json_object_get(b2, "header"), "lastCommit")));
+    assert_int_equal(util_hex_decode_exact(id, 32, sget(gc, "blockHash")), 0);
+    assert_int_equal(util_hex_decode_alloc(sget(gc, "commitRaw"), 1024, &raw, &rn), 0);
+    util_rd_init(&rd, raw, rn);
+    assert_int_equal(chain_commit_read(&c, &rd, NULL), 0);
+    free(raw);
+    if (chain_blockexec_verify_commit(g, 1, id, &c, &e)) fail_msg("commit 1: %s", e.msg);
+    json_decref(b1);
+    json_decref(b2);
+    json_decref(gc);
+    gc = call(n, "chain_getCommit", "[0]", 0);
+    assert_string_equal(sget(gc, "commitRaw"), "0x0000000000");
+    json_decref(gc);
+    call(n, "chain_getCommit", "[3]", RPC_NOT_FOUND);
+    call(n, "chain_getCommit",
+         "[\"0x0000000000000000000000000000000000000000000000000000000000000001\"]", RPC_NOT_FOUND);
+    call(n, "chain_getCommit", "[]", RPC_INVALID_PARAMS);
+    node_free(n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_methods),
+        cmocka_unit_test(test_proof_commit),
         cmocka_unit_test(test_admin),
         cmocka_unit_test(test_block_notifications),
         cmocka_unit_test(test_health_and_metrics),
