@@ -401,7 +401,12 @@ int cons_engine_on_validated(cons_engine *e, uint64_t h, const uint8_t id[32], i
 int cons_engine_on_built(cons_engine *e, uint64_t h, uint32_t round, const uint8_t id[32],
                          util_err *err)
 {
-    if (!running(e, h) || round != e->round || !e->asked_build || e->sent_proposal) return 0;
+    /* Too late once we prevoted (the propose timeout fired): a proposal
+     * signed after our prevote of the round would be refused by a signer
+     * that keeps the steps in order (consensus/signer.h). */
+    if (!running(e, h) || round != e->round || !e->asked_build || e->sent_proposal ||
+        e->step != CONS_STEP_PROPOSE)
+        return 0;
     int rc = room(e, err);
     if (rc) return rc;
     if (cons_id_is_nil(id)) return 0;

@@ -150,7 +150,8 @@ void cons_params_from_chain(cons_params *p, const chain_params *cp);
 uint64_t cons_timeout_ms(const cons_params *p, uint8_t step, uint32_t round);
 
 /* self_key: our validator key (NULL: observe only, never vote). The engine
- * struct is large (the vote set): allocate it once. */
+ * struct is large (about 220 KB, the vote set): allocate it once, and do not
+ * copy it (its vote set points at its validator set). */
 void cons_engine_init(cons_engine *e, const cons_params *p, const uint8_t *self_key);
 
 /* Starts height h (>= 1; above the current one) with its set and params:
@@ -166,7 +167,8 @@ OL_MUST_CHECK int cons_engine_on_vote(cons_engine *e, const cons_vote *v, util_e
 OL_MUST_CHECK int cons_engine_on_validated(cons_engine *e, uint64_t h, const uint8_t id[32],
                                            int valid, util_err *err);
 /* The block built for (h, round) after CONS_OUT_BUILD (nil id: could not
- * build; the round then times out). */
+ * build; the round then times out). Ignored once the round's propose
+ * timeout made us prevote: a proposal must precede our prevote. */
 OL_MUST_CHECK int cons_engine_on_built(cons_engine *e, uint64_t h, uint32_t round,
                                        const uint8_t id[32], util_err *err);
 OL_MUST_CHECK int cons_engine_on_timeout(cons_engine *e, uint64_t h, uint32_t round, uint8_t step,

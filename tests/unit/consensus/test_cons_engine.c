@@ -334,6 +334,27 @@ static void test_valid_value_reproposed(void **state)
     free(e);
 }
 
+static void test_late_build_not_proposed(void **state)
+{
+    (void)state;
+    make_set(4);
+    uint32_t me = cons_valset_proposer(&vs, 1, 0);
+    cons_engine *e = engine_for(me);
+    start(e, 1);
+    drain(e);
+    assert_non_null(find(CONS_OUT_BUILD));
+    /* The host was slow: the propose timeout fires first, we prevote nil. */
+    assert_int_equal(cons_engine_on_timeout(e, 1, 0, CONS_STEP_PROPOSE, NULL), 0);
+    drain(e);
+    assert_true(cons_id_is_nil(find(CONS_OUT_VOTE)->vote.block_id));
+    uint8_t id[32];
+    id_of(id, 0x42);
+    assert_int_equal(cons_engine_on_built(e, 1, 0, id, NULL), 0);
+    drain(e);
+    assert_null(find(CONS_OUT_PROPOSAL)); /* no proposal after our prevote */
+    free(e);
+}
+
 static void test_round_skip(void **state)
 {
     (void)state;
@@ -506,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_lock_prevents_other_value),
         cmocka_unit_test(test_lock_released_by_newer_pol),
         cmocka_unit_test(test_valid_value_reproposed),
+        cmocka_unit_test(test_late_build_not_proposed),
         cmocka_unit_test(test_round_skip),
         cmocka_unit_test(test_timeouts_grow),
         cmocka_unit_test(test_decide_in_any_round_and_by_commit),
