@@ -13,7 +13,9 @@ void cons_params_from_chain(cons_params *p, const chain_params *cp)
     p->timeout_propose_ms = cp->timeout_propose_ms;
     p->timeout_prevote_ms = cp->timeout_prevote_ms;
     p->timeout_precommit_ms = cp->timeout_precommit_ms;
-    p->timeout_delta_ms = cp->timeout_delta_ms;
+    p->timeout_propose_delta_ms = cp->timeout_propose_delta_ms;
+    p->timeout_prevote_delta_ms = cp->timeout_prevote_delta_ms;
+    p->timeout_precommit_delta_ms = cp->timeout_precommit_delta_ms;
 }
 
 uint64_t cons_timeout_ms(const cons_params *p, uint8_t step, uint32_t round)
@@ -21,8 +23,11 @@ uint64_t cons_timeout_ms(const cons_params *p, uint8_t step, uint32_t round)
     uint64_t base = step == CONS_STEP_PROPOSE   ? p->timeout_propose_ms
                     : step == CONS_STEP_PREVOTE ? p->timeout_prevote_ms
                                                 : p->timeout_precommit_ms;
+    uint64_t delta = step == CONS_STEP_PROPOSE   ? p->timeout_propose_delta_ms
+                     : step == CONS_STEP_PREVOTE ? p->timeout_prevote_delta_ms
+                                                 : p->timeout_precommit_delta_ms;
     /* u32 * u32 fits u64; the sum can only overflow by a u32, far from 2^64. */
-    return base + (uint64_t)p->timeout_delta_ms * round;
+    return base + delta * round;
 }
 
 const char *cons_step_name(uint8_t step)

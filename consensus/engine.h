@@ -54,12 +54,15 @@
 #include "consensus/valset.h"
 #include "consensus/voteset.h"
 
-/* Timeouts of round r: base + delta * r, in ms, for every step. */
+/* Timeouts of round r: base + delta * r, in ms, each step with its own
+ * base and delta (genesis params). */
 typedef struct cons_params {
     uint32_t timeout_propose_ms;
     uint32_t timeout_prevote_ms;
     uint32_t timeout_precommit_ms;
-    uint32_t timeout_delta_ms;
+    uint32_t timeout_propose_delta_ms;
+    uint32_t timeout_prevote_delta_ms;
+    uint32_t timeout_precommit_delta_ms;
 } cons_params;
 
 enum cons_step {

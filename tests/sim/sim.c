@@ -590,7 +590,8 @@ static void setup(sim *s, uint64_t seed, const sim_opts *o, sim_result *res)
     s->params.timeout_propose_ms = 300;
     s->params.timeout_prevote_ms = 100;
     s->params.timeout_precommit_ms = 100;
-    s->params.timeout_delta_ms = 50;
+    s->params.timeout_propose_delta_ms = s->params.timeout_prevote_delta_ms =
+        s->params.timeout_precommit_delta_ms = 50;
     /* Byzantine validators: random ones while their power stays below 1/3. */
     uint64_t byz = 0;
     int want = chance(s, 200) ? 0 : 4;

@@ -17,7 +17,7 @@
 #include "consensus/engine.h"
 
 static cons_valset vs;
-static cons_params params = {300, 100, 100, 50};
+static cons_params params = {300, 100, 100, 50, 50, 50};
 static cons_output outs[256];
 static size_t nout;
 
