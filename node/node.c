@@ -432,8 +432,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                  n->cfg.rpc_host, rb, rpc_http_port(n->http),
                  (unsigned long long)n->cfg.block_time_ms);
     else
-        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, not producing blocks", lb,
-                 n->cfg.rpc_host, rb, rpc_http_port(n->http));
+        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, %s", lb, n->cfg.rpc_host, rb,
+                 rpc_http_port(n->http), n->cons ? "blocks by consensus" : "not producing blocks");
     *out = n;
     return 0;
 fail:
