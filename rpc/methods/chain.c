@@ -34,8 +34,8 @@ static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
         json_decref(out);
         out = NULL;
     }
-    if (out && (env->cons_status ? env->cons_status(env->ctx, out)
-                                 : json_object_set_new(out, "consensus", json_null()))) {
+    /* And the consensus engine's (rpc_env.cons_status). */
+    if (out && env->cons_status && env->cons_status(env->ctx, out)) {
         json_decref(out);
         out = NULL;
     }

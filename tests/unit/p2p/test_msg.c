@@ -74,7 +74,8 @@ static void test_types(void **state)
 {
     (void)state;
     for (int t = 0; t < 256; t++) {
-        int known = t >= P2P_MSG_STATUS && t <= P2P_MSG_PONG;
+        int known = (t >= P2P_MSG_STATUS && t <= P2P_MSG_PONG) ||
+                    (t >= P2P_MSG_PROPOSAL && t <= P2P_MSG_EVIDENCE);
         assert_int_equal(p2p_msg_known((uint8_t)t), known);
         if (!known) {
             assert_int_equal(p2p_msg_max_len((uint8_t)t), 0);
