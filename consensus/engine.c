@@ -8,26 +8,17 @@
 
 static const uint8_t NIL[32];
 
-void cons_params_from_chain(cons_params *p, const chain_params *cp)
-{
-    p->timeout_propose_ms = cp->timeout_propose_ms;
-    p->timeout_prevote_ms = cp->timeout_prevote_ms;
-    p->timeout_precommit_ms = cp->timeout_precommit_ms;
-    p->timeout_propose_delta_ms = cp->timeout_propose_delta_ms;
-    p->timeout_prevote_delta_ms = cp->timeout_prevote_delta_ms;
-    p->timeout_precommit_delta_ms = cp->timeout_precommit_delta_ms;
-}
-
 uint64_t cons_timeout_ms(const cons_params *p, uint8_t step, uint32_t round)
 {
-    uint64_t base = step == CONS_STEP_PROPOSE   ? p->timeout_propose_ms
-                    : step == CONS_STEP_PREVOTE ? p->timeout_prevote_ms
-                                                : p->timeout_precommit_ms;
-    uint64_t delta = step == CONS_STEP_PROPOSE   ? p->timeout_propose_delta_ms
-                     : step == CONS_STEP_PREVOTE ? p->timeout_prevote_delta_ms
-                                                 : p->timeout_precommit_delta_ms;
-    /* u32 * u32 fits u64; the sum can only overflow by a u32, far from 2^64. */
-    return base + delta * round;
+    uint32_t base = p->timeout_precommit_ms, delta = p->timeout_precommit_delta_ms;
+    if (step == CONS_STEP_PROPOSE) {
+        base = p->timeout_propose_ms;
+        delta = p->timeout_propose_delta_ms;
+    } else if (step == CONS_STEP_PREVOTE) {
+        base = p->timeout_prevote_ms;
+        delta = p->timeout_prevote_delta_ms;
+    }
+    return base + (uint64_t)delta * round;
 }
 
 const char *cons_step_name(uint8_t step)

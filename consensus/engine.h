@@ -49,20 +49,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "chain/types/genesis.h"
 #include "consensus/msg.h"
 #include "consensus/valset.h"
 #include "consensus/voteset.h"
 
-/* Timeouts of round r: base + delta * r, in ms, each step with its own
- * base and delta (genesis params). */
+/* The step timeouts: in round r, base + delta * r ms. The host fills them
+ * from the genesis parameters of the same names (chain_params:
+ * timeout_propose_ms, timeout_propose_delta_ms, ...), the same for every
+ * validator. timeoutCommitMs, the wait after a decision before the next
+ * height, is the host's: it calls start_height when it has passed. */
 typedef struct cons_params {
-    uint32_t timeout_propose_ms;
-    uint32_t timeout_prevote_ms;
-    uint32_t timeout_precommit_ms;
-    uint32_t timeout_propose_delta_ms;
-    uint32_t timeout_prevote_delta_ms;
-    uint32_t timeout_precommit_delta_ms;
+    uint32_t timeout_propose_ms, timeout_propose_delta_ms;
+    uint32_t timeout_prevote_ms, timeout_prevote_delta_ms;
+    uint32_t timeout_precommit_ms, timeout_precommit_delta_ms;
 } cons_params;
 
 enum cons_step {
@@ -147,9 +146,8 @@ typedef struct cons_engine {
     uint32_t out_head, out_len;
 } cons_engine;
 
-/* From genesis params. */
-void cons_params_from_chain(cons_params *p, const chain_params *cp);
-/* Duration of the step's timeout in round r: base + delta * r (saturating). */
+/* Duration of the step's timeout in round r: base + delta * r (a u32 times
+ * a u32 plus a u32: no overflow in u64). */
 uint64_t cons_timeout_ms(const cons_params *p, uint8_t step, uint32_t round);
 
 /* self_key: our validator key (NULL: observe only, never vote). The engine

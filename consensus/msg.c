@@ -47,7 +47,7 @@ void cons_proposal_digest(const cons_chain *c, const cons_proposal *p, uint8_t o
     k += 4;
     memcpy(buf + k, p->block_id, 32);
     k += 32;
-    chain_hash_tagged(out, CHAIN_TAG_PROPOSAL, buf, k);
+    chain_hash_tagged(out, CONS_TAG_PROPOSAL, buf, k);
 }
 
 static int vote_check(const cons_vote *v, util_err *err)

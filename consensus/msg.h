@@ -19,8 +19,9 @@
  *   vote:     chain_vote_digest (chain/types/block.h), the digest block commits
  *             verify: H(0x05 || lenbytes(chain_id) || genesis_hash || height ||
  *             round || type || block_id).
- *   proposal: H(0x20 || lenbytes(chain_id) || genesis_hash || height u64 ||
- *             round u32 || pol_round u32 || block_id[32]).
+ *   proposal: H(0x0b || lenbytes(chain_id) || genesis_hash || height u64 ||
+ *             round u32 || pol_round u32 || block_id[32]); 0x0b is the first
+ *             of the tags chain/crypto/hash.h leaves to consensus messages.
  * Both are bound to one network by its chain id and genesis hash, and
  * separated from each other and from transactions by their first byte.
  *
@@ -40,6 +41,10 @@ enum cons_msg_type {
     CONS_MSG_VOTE = 0x21,
     CONS_MSG_EVIDENCE = 0x22,
 };
+
+/* Domain tag of the proposal digest (chain/crypto/hash.h keeps 0x0b..0x0f
+ * for the consensus messages). */
+#define CONS_TAG_PROPOSAL 0x0b
 
 #define CONS_POL_NONE 0xffffffffu
 #define CONS_VOTE_LEN (1 + 8 + 4 + 1 + 32 + 64)

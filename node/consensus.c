@@ -728,7 +728,15 @@ int node_cons_start(node *n, util_err *err)
         free(c);
         return rc;
     }
-    cons_params_from_chain(&c->params, &n->genesis.params);
+    const chain_params *gp = &n->genesis.params;
+    c->params = (cons_params){
+        .timeout_propose_ms = gp->timeout_propose_ms,
+        .timeout_propose_delta_ms = gp->timeout_propose_delta_ms,
+        .timeout_prevote_ms = gp->timeout_prevote_ms,
+        .timeout_prevote_delta_ms = gp->timeout_prevote_delta_ms,
+        .timeout_precommit_ms = gp->timeout_precommit_ms,
+        .timeout_precommit_delta_ms = gp->timeout_precommit_delta_ms,
+    };
     c->commit_ms = n->genesis.params.timeout_commit_ms;
     snprintf(c->chain.chain_id, sizeof c->chain.chain_id, "%s", n->genesis.chain_id);
     memcpy(c->chain.genesis_hash, n->genesis.hash, 32);

@@ -25,8 +25,9 @@ enum {
     CHAIN_TAG_RECEIPT = 0x08,     /* receipt hash */
     CHAIN_TAG_VALSET = 0x09,      /* validator set hash */
     CHAIN_TAG_GENESIS = 0x0a,     /* genesis document hash */
-    CHAIN_TAG_PARAMS = 0x10,      /* consensus parameters hash (header) */
-    CHAIN_TAG_PROPOSAL = 0x20,    /* consensus proposal sign bytes (consensus/msg.h) */
+    /* 0x0b: consensus proposal digest (consensus/msg.h, CONS_TAG_PROPOSAL);
+     * 0x0c..0x0f are left to later consensus messages. */
+    CHAIN_TAG_PARAMS = 0x10, /* consensus parameters hash (header) */
 };
 
 typedef struct chain_sha256_ctx {

@@ -27,7 +27,7 @@ static cons_engine *engine(void)
         e = malloc(sizeof *e);
         if (!e) abort();
     }
-    cons_params prm = {300, 100, 100, 50, 50, 50};
+    cons_params prm = {300, 50, 100, 50, 100, 50};
     cons_engine_init(e, &prm, vs.v[0].pubkey);
     if (cons_engine_start_height(e, 1, &vs, &prm, NULL)) abort();
     return e;

@@ -1,7 +1,10 @@
 /* tests/sim: runs the consensus simulation over a range of seeds and reports
  * the first failing one, which replays exactly with --seed.
  *   cons_sim [--seeds N] [--from F] [--seed S] [--nodes 4|7|10] [--heights H]
- *            [--expect-violation [--keep-going]] [-v|-vv]
+ *            [--expect-violation [--keep-going]] [--no-wal] [-v|-vv]
+ * --no-wal: restarted validators lose their engine's state (lock included)
+ * and keep only the signer state, an experiment that shows what the WAL is
+ * for; failures it finds are expected, not bugs.
  * --expect-violation (the mutant build): succeed when some seed shows an
  * agreement violation, fail when none of the seeds does; it stops at the
  * first unless --keep-going (to count them). */
@@ -51,6 +54,8 @@ int main(int argc, char **argv)
                 fprintf(stderr, "cons_sim: --heights takes 1..60\n");
                 return 2;
             }
+        } else if (!strcmp(a, "--no-wal")) {
+            o.no_wal = 1;
         } else if (!strcmp(a, "--keep-going")) {
             keep_going = 1;
         } else if (!strcmp(a, "--expect-violation")) {
@@ -60,13 +65,15 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "-vv")) {
             o.verbose = 2;
         } else {
-            fprintf(stderr, "usage: cons_sim [--seeds N] [--from F] [--seed S] [--nodes 4|7|10] "
-                            "[--heights H] [--expect-violation] [-v]\n");
+            fprintf(stderr,
+                    "usage: cons_sim [--seeds N] [--from F] [--seed S] [--nodes 4|7|10] "
+                    "[--heights H] [--expect-violation [--keep-going]] [--no-wal] [-v|-vv]\n");
             return 2;
         }
     }
     clock_t t0 = clock();
-    uint64_t failures = 0, violations = 0, events = 0, decisions = 0, rounds = 0, evidence = 0;
+    uint64_t failures = 0, violations = 0, events = 0, decisions = 0, rounds = 0, evidence = 0,
+             restarts = 0, refused = 0;
     uint64_t first_violation = 0;
     for (uint64_t seed = from; seed < from + count; seed++) {
         sim_result r;
@@ -74,6 +81,8 @@ int main(int argc, char **argv)
         events += r.events;
         decisions += r.decisions;
         evidence += r.evidence;
+        restarts += r.restarts;
+        refused += r.refused;
         if (r.rounds_max > rounds) rounds = r.rounds_max;
         int bad = r.agreement_violation || r.validity_violation || r.termination_failure ||
                   r.safety_other;
@@ -92,10 +101,12 @@ int main(int argc, char **argv)
     }
     double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
     printf("cons_sim: seeds %llu..%llu: %llu failed; %llu events, %llu decisions, %llu evidence, "
-           "max round %llu; %.2f s CPU\n",
+           "%llu restarts%s, %llu signatures refused, max round %llu; %.2f s CPU\n",
            (unsigned long long)from, (unsigned long long)(from + count - 1),
            (unsigned long long)failures, (unsigned long long)events, (unsigned long long)decisions,
-           (unsigned long long)evidence, (unsigned long long)rounds, secs);
+           (unsigned long long)evidence, (unsigned long long)restarts,
+           o.no_wal ? " without WAL replay" : " from the WAL", (unsigned long long)refused,
+           (unsigned long long)rounds, secs);
     if (expect) {
         if (violations) {
             printf("cons_sim: agreement violation found at seed %llu (%llu seeds with one), as "

@@ -5,9 +5,10 @@
  * Hosts here do what the node will do: record every input of the current
  * height (the WAL), keep a signer state that refuses to sign a different
  * message for a height/round/step it already signed, sign only after both,
- * feed their own messages back, and re-gossip their own messages of the
- * height (and the commit of the previous one) so that a message dropped
- * before the partitions healed is eventually delivered. Signatures are not
+ * feed their own messages back, relay to each peer the votes and proposals
+ * it lacks (so that a message dropped before the partitions healed is
+ * eventually delivered), and serve a decided height's commit to peers still
+ * on it (block sync, 2 s after the decision). Signatures are not
  * computed: engines take votes already checked, and the checks here are on
  * ids. A crash loses the engine; a restart replays the node's recorded
  * inputs into a fresh engine, which is what the real WAL (consensus/wal*)
@@ -95,6 +96,7 @@ typedef struct sim {
     uint32_t part_mask; /* side of each node while partitioned */
     int heights;
     int verbose;
+    int no_wal;
     uint8_t agreed[64][32];
     int agreed_set[64];
     sim_result *res;
@@ -397,9 +399,11 @@ static void drain(sim *s, int i)
         }
         case CONS_OUT_PROPOSAL: {
             if (nd->kind == HONEST && !signer_ok(nd, 0, &o.proposal, NULL)) {
-                fail(s, &s->res->safety_other,
-                     "signer: node %d asked to sign a second proposal at h=%llu", i,
-                     (unsigned long long)o.proposal.height);
+                s->res->refused++;
+                if (!s->no_wal)
+                    fail(s, &s->res->safety_other,
+                         "signer: node %d asked to sign a second proposal at h=%llu", i,
+                         (unsigned long long)o.proposal.height);
                 break;
             }
             if (nd->kind != HONEST) (void)signer_ok(nd, 0, &o.proposal, NULL);
@@ -431,9 +435,11 @@ static void drain(sim *s, int i)
                     i, o.vote.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit",
                     (unsigned long long)o.vote.height, (unsigned)o.vote.round, o.vote.block_id[0]);
             if (nd->kind == HONEST && !signer_ok(nd, 1, NULL, &o.vote)) {
-                fail(s, &s->res->safety_other,
-                     "signer: node %d asked to sign a conflicting vote at h=%llu", i,
-                     (unsigned long long)o.vote.height);
+                s->res->refused++;
+                if (!s->no_wal)
+                    fail(s, &s->res->safety_other,
+                         "signer: node %d asked to sign a conflicting vote at h=%llu", i,
+                         (unsigned long long)o.vote.height);
                 break;
             }
             if (nd->kind != HONEST) (void)signer_ok(nd, 1, NULL, &o.vote);
@@ -562,7 +568,7 @@ static void restart(sim *s, int i)
     start_height(s, i, nd->decided + 1);
     drain(s, i);
     uint64_t h = nd->height;
-    for (size_t k = 0; k < n && nd->height == h; k++)
+    for (size_t k = 0; k < n && nd->height == h && !s->no_wal; k++)
         feed(s, i, &wal[k]);
     free(wal);
 }
@@ -576,6 +582,7 @@ static void setup(sim *s, uint64_t seed, const sim_opts *o, sim_result *res)
     s->n = o->nodes ? o->nodes : sizes[below(s, 3)];
     s->heights = o->heights ? o->heights : 4;
     s->verbose = o->verbose;
+    s->no_wal = o->no_wal;
     uint8_t keys[MAXN][32];
     uint64_t powers[MAXN];
     int weighted = chance(s, 400);
@@ -590,8 +597,9 @@ static void setup(sim *s, uint64_t seed, const sim_opts *o, sim_result *res)
     s->params.timeout_propose_ms = 300;
     s->params.timeout_prevote_ms = 100;
     s->params.timeout_precommit_ms = 100;
-    s->params.timeout_propose_delta_ms = s->params.timeout_prevote_delta_ms =
-        s->params.timeout_precommit_delta_ms = 50;
+    s->params.timeout_propose_delta_ms = 50;
+    s->params.timeout_prevote_delta_ms = 50;
+    s->params.timeout_precommit_delta_ms = 50;
     /* Byzantine validators: random ones while their power stays below 1/3. */
     uint64_t byz = 0;
     int want = chance(s, 200) ? 0 : 4;
@@ -688,7 +696,10 @@ void sim_run(uint64_t seed, const sim_opts *o, sim_result *r)
             continue;
         }
         if (ev.kind == EV_RESTART) {
-            if (nd->crashed) restart(s, ev.node);
+            if (nd->crashed) {
+                restart(s, ev.node);
+                r->restarts++;
+            }
             continue;
         }
         if (nd->crashed || ev.epoch != nd->epoch) continue;

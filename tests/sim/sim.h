@@ -11,6 +11,8 @@ typedef struct sim_opts {
     int nodes;   /* 0: chosen by the seed among 4, 7, 10 */
     int verbose; /* print the run's configuration and each decision */
     int heights; /* heights every honest node must decide */
+    int no_wal;  /* restarts lose the engine's state too (no WAL replay): the
+                  * signer refuses what conflicts, as it must; an experiment */
 } sim_opts;
 
 typedef struct sim_result {
@@ -19,7 +21,7 @@ typedef struct sim_result {
     int termination_failure; /* not every honest node decided in time after healing */
     int safety_other;        /* an honest validator signed conflicting messages */
     char what[256];          /* the first violation, for the report */
-    uint64_t events, decisions, rounds_max, evidence, sim_ms;
+    uint64_t events, decisions, rounds_max, evidence, sim_ms, restarts, refused;
     int n, byz;
 } sim_result;
 

@@ -17,7 +17,13 @@
 #include "consensus/engine.h"
 
 static cons_valset vs;
-static cons_params params = {300, 100, 100, 50, 50, 50};
+/* Deltas differ per step so that the test sees each one used. */
+static cons_params params = {.timeout_propose_ms = 300,
+                             .timeout_propose_delta_ms = 50,
+                             .timeout_prevote_ms = 100,
+                             .timeout_prevote_delta_ms = 20,
+                             .timeout_precommit_ms = 100,
+                             .timeout_precommit_delta_ms = 30};
 static cons_output outs[256];
 static size_t nout;
 
@@ -355,6 +361,32 @@ static void test_late_build_not_proposed(void **state)
     free(e);
 }
 
+static void test_observer_never_votes(void **state)
+{
+    (void)state;
+    make_set(4);
+    cons_engine *e = malloc(sizeof *e);
+    assert_non_null(e);
+    cons_engine_init(e, &params, NULL); /* a follower: no key */
+    start(e, 1);
+    drain(e);
+    assert_null(find(CONS_OUT_BUILD));
+    proposal_from(e, 0, 0xaa, CONS_POL_NONE);
+    uint8_t id[32];
+    id_of(id, 0xaa);
+    assert_int_equal(cons_engine_on_validated(e, 1, id, 1, NULL), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        vote_from(e, i, CHAIN_VOTE_PREVOTE, 0, 0xaa);
+    drain(e);
+    assert_null(find(CONS_OUT_VOTE));
+    for (uint32_t i = 1; i < 4; i++)
+        vote_from(e, i, CHAIN_VOTE_PRECOMMIT, 0, 0xaa);
+    drain(e);
+    assert_null(find(CONS_OUT_VOTE));
+    assert_non_null(find(CONS_OUT_DECIDE));
+    free(e);
+}
+
 static void test_round_skip(void **state)
 {
     (void)state;
@@ -401,7 +433,7 @@ static void test_timeouts_grow(void **state)
         t = find(CONS_OUT_TIMEOUT);
         assert_non_null(t);
         assert_int_equal(t->step, CONS_STEP_PREVOTE);
-        assert_int_equal(t->ms, 100 + 50 * r);
+        assert_int_equal(t->ms, 100 + 20 * r);
         assert_int_equal(cons_engine_on_timeout(e, 1, r, CONS_STEP_PREVOTE, NULL), 0);
         drain(e);
         assert_true(cons_id_is_nil(find(CONS_OUT_VOTE)->vote.block_id));
@@ -410,7 +442,7 @@ static void test_timeouts_grow(void **state)
         drain(e);
         t = find(CONS_OUT_TIMEOUT);
         assert_int_equal(t->step, CONS_STEP_PRECOMMIT);
-        assert_int_equal(t->ms, 100 + 50 * r);
+        assert_int_equal(t->ms, 100 + 30 * r);
         assert_int_equal(cons_engine_on_timeout(e, 1, r, CONS_STEP_PRECOMMIT, NULL), 0);
         drain(e);
         t = find(CONS_OUT_TIMEOUT);
@@ -528,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_lock_released_by_newer_pol),
         cmocka_unit_test(test_valid_value_reproposed),
         cmocka_unit_test(test_late_build_not_proposed),
+        cmocka_unit_test(test_observer_never_votes),
         cmocka_unit_test(test_round_skip),
         cmocka_unit_test(test_timeouts_grow),
         cmocka_unit_test(test_decide_in_any_round_and_by_commit),

@@ -133,10 +133,10 @@ static void test_digests(void **state)
     cons_proposal p = a_proposal();
     uint8_t d[32], d2[32];
     cons_proposal_digest(&c, &p, d);
-    hexeq(d, 32, "250f0fcfb6cfa909653de94b767e50cc9dfc55f4034d3c4535934454a0880190");
+    hexeq(d, 32, "652bcb89095fea77a31e5f8f2949f47dce7ff86f5ac6905ae053f7e8a0c7d50c");
     p.pol_round = CONS_POL_NONE;
     cons_proposal_digest(&c, &p, d);
-    hexeq(d, 32, "165219dedfbbbfaa36e7ee86163a63b0059ad6220fd48840ed856dd5231012b4");
+    hexeq(d, 32, "397f1500da01b53becb3b7aebeb924a57848b6433514cdcd4e7b8f0ea5670072");
     /* The signature and proposer index are not signed over. */
     p.proposer = 0;
     memset(p.sig, 0, 64);
