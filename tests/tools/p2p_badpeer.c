@@ -205,7 +205,7 @@ static int forged_blocks(bp *b, const p2p_get_blocks *req, util_buf *payload)
     if (g->nval) blk.h.proposer = g->vals[0].addr;
     memset(blk.h.state_root, 0xee, 32); /* the wrong state root */
     memset(blk.h.receipts_root, 0xee, 32);
-    chain_header_fill_sets(&blk.h, g); /* the sets' hashes, as every header has them */
+    chain_header_fill_sets(&blk.h, g); /* the sets and parameters it commits to */
     chain_block_tx_root(&blk, blk.h.tx_root);
     chain_commit c;
     memset(&c, 0, sizeof c);
