@@ -43,6 +43,13 @@ tn_up() {
   tn_collect_pids
 }
 
+# tn_start N: starts nodeN alone (as testnet.sh up does for each).
+tn_start() {
+  "$OPENLEDGERD" --datadir "$TN/node$1" >>"$TN/node$1/node.log" 2>&1 &
+  echo $! >"$TN/node$1/node.pid"
+  T_PIDS+=("$!")
+}
+
 tn_url() { echo "http://127.0.0.1:$((RPC_BASE + $1))"; }
 tn_call() {
   curl -s --max-time 5 -H 'Content-Type: application/json' \
