@@ -376,6 +376,15 @@ static void drain(node_cons *c)
     if (c->waiting)
         while (cons_engine_next(c->e, &o)) {
         }
+    /* Time per step, for /metrics: charged to a step when it is left. */
+    uint8_t step = c->waiting ? CONS_STEP_DECIDED : c->e->step;
+    if (step != c->cur_step) {
+        uint64_t now = util_env_mono_ns(c->n->cfg.env);
+        if (c->cur_step && c->cur_step <= CONS_STEP_DECIDED)
+            c->step_ns[c->cur_step] += now - c->step_since_ns;
+        c->cur_step = step;
+        c->step_since_ns = now;
+    }
 }
 
 /* ---- inputs ---- */
@@ -632,6 +641,25 @@ static int collect(void *ctx, uint8_t type, const uint8_t *data, size_t n, util_
     return 0;
 }
 
+/* 1 when the signer state is past this own message: it was signed and sent
+ * before the crash, and is not signed again (peers' gossip brings it back). */
+static int signed_before(node_cons *c, const cons_output *o)
+{
+    uint8_t d[32], step;
+    uint64_t h;
+    uint32_t r;
+    if (o->kind == CONS_OUT_PROPOSAL) {
+        cons_proposal_digest(&c->chain, &o->proposal, d);
+        step = CONS_SIGN_PROPOSAL, h = o->proposal.height, r = o->proposal.round;
+    } else {
+        cons_vote_digest(&c->chain, &o->vote, d);
+        step = o->vote.type == CHAIN_VOTE_PREVOTE ? CONS_SIGN_PREVOTE : CONS_SIGN_PRECOMMIT;
+        h = o->vote.height, r = o->vote.round;
+    }
+    return cons_signer_allow(cons_signer_get(c->signer), h, r, step, d, NULL) ==
+           CONS_SIGNER_REGRESSION;
+}
+
 /* Feeds the records of height h to the engine: what it received, its
  * timeouts, and the blocks of its own proposals (for BUILD). Own messages
  * it asks for are signed after the replay, unless a signed copy was among
@@ -674,6 +702,7 @@ static void replay(node_cons *c, replay_ctx *rx, uint64_t h)
     c->ndeferred = 0;
     for (uint32_t i = 0; i < nd && !c->waiting; i++) {
         const cons_output *o = &c->deferred[i];
+        if (signed_before(c, o)) continue;
         if (o->kind == CONS_OUT_PROPOSAL) {
             cons_proposal have;
             if (!cons_engine_proposal(c->e, o->proposal.round, &have)) own_proposal(c, o->proposal);

@@ -69,6 +69,9 @@ typedef struct node_cons {
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
     uint64_t missed_proposals[CONS_MAX_VALIDATORS], missed_votes[CONS_MAX_VALIDATORS];
     uint64_t height_start_ns, last_height_ns;
+    uint8_t cur_step;       /* as drain last saw it (CONS_STEP_DECIDED while waiting) */
+    uint64_t step_since_ns; /* when cur_step began */
+    uint64_t step_ns[CONS_STEP_DECIDED + 1]; /* time spent in each step, by enum cons_step */
 } node_cons;
 
 #endif

@@ -130,6 +130,13 @@ void node_cons_metrics(node *n, char **body, size_t *len)
             (unsigned long long)c->signed_msgs, (unsigned long long)c->sign_failures,
             !c->signing_off);
     appendf(body, len,
+            "# HELP openledger_consensus_step_seconds_total Time spent in each step (decided: "
+            "the wait of timeoutCommitMs).\n"
+            "# TYPE openledger_consensus_step_seconds_total counter\n");
+    for (uint8_t st = CONS_STEP_PROPOSE; st <= CONS_STEP_DECIDED; st++)
+        appendf(body, len, "openledger_consensus_step_seconds_total{step=\"%s\"} %.3f\n",
+                cons_step_name(st), (double)c->step_ns[st] / 1e9);
+    appendf(body, len,
             "# HELP openledger_consensus_missed_proposals_total Propose timeouts with no "
             "proposal, by the round's proposer.\n"
             "# TYPE openledger_consensus_missed_proposals_total counter\n");
