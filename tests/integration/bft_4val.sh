@@ -49,6 +49,11 @@ EOF
 tn_wait_all "$tx_height" 10 0 1 2 3
 pass "a transfer was committed in block $tx_height"
 
+# The light client checks the head against a commit of 2/3+ of the four.
+out=$(cli --genesis "$TN/genesis.json" prove ol1mszdr2vj8cmpan9d23486tal7m9vdm4xmfgxw8) || fail "prove: $out"
+grep -q 'proof OK' <<<"$out" || fail "prove output: $out"
+pass "openledger-cli prove verifies against the validators' commit"
+
 # One validator down: 3/4 of the power is more than 2/3, blocks go on.
 tn_kill 3
 h=$(tn_height 0)
