@@ -442,7 +442,9 @@ static int feed_vote(node_cons *c, const uint8_t *payload, size_t len, int check
 
 static void save_future(node_cons *c, uint8_t type, const uint8_t *p, size_t len)
 {
-    if (c->nfut == NODE_CONS_FUTURE) return; /* gossip repeats what is lost */
+    /* Unverified yet: bounded in count and bytes; gossip repeats what is lost. */
+    if (c->nfut == NODE_CONS_FUTURE || c->fut_bytes + len > NODE_CONS_FUTURE_BYTES) return;
+    c->fut_bytes += len;
     util_buf_init(&c->fut[c->nfut].b);
     util_buf_put(&c->fut[c->nfut].b, p, len);
     c->fut[c->nfut++].type = type;
@@ -492,6 +494,7 @@ static void start_height(node_cons *c, uint64_t h)
     /* Messages of this height that came during the wait. */
     uint32_t nf = c->nfut;
     c->nfut = 0;
+    c->fut_bytes = 0;
     for (uint32_t i = 0; i < nf; i++) {
         util_err e2 = {0};
         if (!c->waiting) {

@@ -16,6 +16,7 @@
 #define NODE_CONS_BLOCKS 16
 /* Messages of the next height received while waiting timeout_commit. */
 #define NODE_CONS_FUTURE 256
+#define NODE_CONS_FUTURE_BYTES (32u << 20)
 #define NODE_CONS_GOSSIP_MS 500
 
 typedef struct node_cons_blk {
@@ -64,6 +65,7 @@ typedef struct node_cons {
         util_buf b;
     } fut[NODE_CONS_FUTURE];
     uint32_t nfut;
+    size_t fut_bytes;
     uint64_t gossip_key; /* (height, round, step) at the last gossip tick */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
