@@ -25,208 +25,6 @@ int node_cons_wanted(const node *n)
            n->validator_index != UINT32_MAX && !n->producing;
 }
 
-/* ---- blocks of the height ---- */
-
-static node_cons_blk *blk_find(node_cons *c, const uint8_t id[32])
-{
-    for (size_t i = 0; i < NODE_CONS_BLOCKS; i++)
-        if (c->blks[i].used && memcmp(c->blks[i].id, id, 32) == 0) return &c->blks[i];
-    return NULL;
-}
-
-static void blk_release(node_cons_blk *k)
-{
-    if (!k->used) return;
-    if (k->checked == 1) chain_block_result_free(&k->res);
-    chain_block_free(&k->b);
-    util_buf_free(&k->enc);
-    memset(k, 0, sizeof *k);
-}
-
-static void blks_clear(node_cons *c)
-{
-    for (size_t i = 0; i < NODE_CONS_BLOCKS; i++)
-        blk_release(&c->blks[i]);
-}
-
-/* Takes b (and its encoding) into the cache; the oldest entry makes room. */
-static node_cons_blk *blk_add(node_cons *c, chain_block *b, const uint8_t id[32])
-{
-    node_cons_blk *k = blk_find(c, id);
-    if (k) {
-        chain_block_free(b);
-        return k;
-    }
-    k = &c->blks[c->blk_next++ % NODE_CONS_BLOCKS];
-    blk_release(k);
-    k->used = 1;
-    memcpy(k->id, id, 32);
-    k->b = *b;
-    util_buf_init(&k->enc);
-    if (chain_block_encode(&k->b, &k->enc) || k->enc.oom) util_buf_free(&k->enc);
-    return k;
-}
-
-/* Validates k on the head (once); 1 valid, 0 not. */
-static int blk_check(node_cons *c, node_cons_blk *k)
-{
-    if (k->checked) return k->checked == 1;
-    node *n = c->n;
-    chain_blockexec bx = {.g = &n->genesis, .st = n->store};
-    util_err err = {0};
-    int reason;
-    int rc =
-        chain_blockexec_validate(&bx, &k->b, util_env_wall_ms(n->cfg.env), &k->res, &reason, &err);
-    k->checked = rc == 0 ? 1 : 2;
-    if (rc)
-        LOG_WARN("consensus", "block %llu proposed in this height refused: %s",
-                 (unsigned long long)k->b.h.height, err.msg);
-    return rc == 0;
-}
-
-/* ---- signing: WAL first, then the signer state, then the key ---- */
-
-static void signing_stop(node_cons *c, const char *why)
-{
-    if (c->signing_off) return;
-    c->signing_off = 1;
-    snprintf(c->signing_off_why, sizeof c->signing_off_why, "%s", why);
-    LOG_ERROR("consensus",
-              "this validator stops signing: %s; it keeps following the chain, and a restart "
-              "(after the cause is fixed) lets it sign again",
-              why);
-}
-
-static int wal_put(node_cons *c, uint8_t wtype, uint8_t tag, const uint8_t *a, size_t an,
-                   const uint8_t *b, size_t bn, int sync)
-{
-    if (c->replaying || !c->wal) return 0;
-    util_buf buf;
-    util_buf_init(&buf);
-    util_buf_u8(&buf, tag);
-    util_buf_put(&buf, a, an);
-    if (bn) util_buf_put(&buf, b, bn);
-    util_err err = {0};
-    int rc = buf.oom ? util_err_set(&err, UTIL_ENOMEM, "out of memory")
-                     : cons_wal_append(c->wal, wtype, buf.data, buf.len, sync, &err);
-    util_buf_free(&buf);
-    if (rc) signing_stop(c, err.msg);
-    return rc;
-}
-
-static int sign_cb(void *ctx, const uint8_t digest[32], uint8_t sig[64], util_err *err)
-{
-    node *n = ctx;
-    if (chain_sign(sig, digest, &n->validator, NULL))
-        return util_err_set(err, UTIL_ECRYPTO, "signing failed");
-    return 0;
-}
-
-static int sign_digest(node_cons *c, uint64_t h, uint32_t r, uint8_t step, const uint8_t d[32],
-                       uint8_t sig[64])
-{
-    util_err err = {0};
-    if (cons_signer_sign(c->signer, h, r, step, d, sign_cb, c->n, sig, &err)) {
-        c->sign_failures++;
-        if (err.code == UTIL_ESTATE) {
-            /* The signer refused a conflict: safe, and a restart would not
-             * change its mind; this message is simply not sent. */
-            LOG_WARN("consensus", "signer refused: %s", err.msg);
-            return -1;
-        }
-        signing_stop(c, err.msg);
-        return -1;
-    }
-    c->signed_msgs++;
-    return 0;
-}
-
-static void send_proposal(node_cons *c, p2p_peer *to, const cons_proposal *p, node_cons_blk *k)
-{
-    node_p2p *np = c->n->p2p;
-    if (!np || !k->enc.len) return;
-    util_buf b;
-    util_buf_init(&b);
-    util_err err = {0};
-    if (cons_proposal_encode(p, &b, &err) == 0) {
-        util_buf_put(&b, k->enc.data, k->enc.len);
-        if (b.oom) { /* nothing to send */
-        } else if (to) {
-            if (p2p_net_send(to, P2P_MSG_PROPOSAL, b.data, b.len, &err)) { /* slow peer: dropped */
-            }
-        } else
-            p2p_net_broadcast(np->net, NULL, P2P_MSG_PROPOSAL, b.data, b.len);
-    }
-    util_buf_free(&b);
-}
-
-static void send_vote(node_cons *c, p2p_peer *to, const cons_vote *v)
-{
-    node_p2p *np = c->n->p2p;
-    if (!np) return;
-    util_buf b;
-    util_buf_init(&b);
-    util_err err = {0};
-    if (cons_vote_encode(v, &b, &err) == 0 && !b.oom) {
-        if (to) {
-            if (p2p_net_send(to, P2P_MSG_VOTE, b.data, b.len, &err)) { /* slow peer: dropped */
-            }
-        } else
-            p2p_net_broadcast(np->net, NULL, P2P_MSG_VOTE, b.data, b.len);
-    }
-    util_buf_free(&b);
-}
-
-static void own_proposal(node_cons *c, cons_proposal p)
-{
-    util_err err = {0};
-    node_cons_blk *k = blk_find(c, p.block_id);
-    if (!k || !k->enc.len || c->signing_off) return;
-    uint8_t enc[CONS_PROPOSAL_LEN], d[32];
-    util_buf pb;
-    util_buf_init(&pb);
-    if (cons_proposal_encode(&p, &pb, &err) || pb.len != CONS_PROPOSAL_LEN) {
-        util_buf_free(&pb);
-        return;
-    }
-    memcpy(enc, pb.data, CONS_PROPOSAL_LEN);
-    util_buf_free(&pb);
-    if (wal_put(c, CONS_WAL_OWN, P2P_MSG_PROPOSAL, enc, sizeof enc, k->enc.data, k->enc.len, 1))
-        return;
-    cons_proposal_digest(&c->chain, &p, d);
-    if (sign_digest(c, p.height, p.round, CONS_SIGN_PROPOSAL, d, p.sig)) return;
-    send_proposal(c, NULL, &p, k);
-    if (cons_engine_on_proposal(c->e, &p, &err))
-        LOG_WARN("consensus", "own proposal refused by the engine: %s", err.msg);
-}
-
-static void own_vote(node_cons *c, cons_vote v)
-{
-    util_err err = {0};
-    if (c->signing_off) return;
-    util_buf vb;
-    util_buf_init(&vb);
-    if (cons_vote_encode(&v, &vb, &err) || vb.oom) {
-        util_buf_free(&vb);
-        return;
-    }
-    int rc = wal_put(c, CONS_WAL_OWN, P2P_MSG_VOTE, vb.data, vb.len, NULL, 0, 1);
-    util_buf_free(&vb);
-    if (rc) return;
-    uint8_t d[32];
-    cons_vote_digest(&c->chain, &v, d);
-    uint8_t step = v.type == CHAIN_VOTE_PREVOTE ? CONS_SIGN_PREVOTE : CONS_SIGN_PRECOMMIT;
-    if (sign_digest(c, v.height, v.round, step, d, v.sig)) return;
-    /* The signed copy, so a replay feeds it back with its signature. */
-    util_buf_init(&vb);
-    if (cons_vote_encode(&v, &vb, &err) == 0 && !vb.oom)
-        (void)wal_put(c, CONS_WAL_MSG, P2P_MSG_VOTE, vb.data, vb.len, NULL, 0, 0);
-    util_buf_free(&vb);
-    send_vote(c, NULL, &v);
-    if (cons_engine_on_vote(c->e, &v, &err))
-        LOG_WARN("consensus", "own vote refused by the engine: %s", err.msg);
-}
-
 /* ---- outputs ---- */
 
 static void on_step_timer(uv_timer_t *t);
@@ -256,8 +54,8 @@ static void do_build(node_cons *c, const cons_output *o)
             built) {
             uint8_t bid[32];
             chain_header_hash(&b.h, bid);
-            node_cons_blk *k = blk_add(c, &b, bid);
-            if (blk_check(c, k) && k->enc.len) memcpy(id, bid, 32);
+            node_cons_blk *k = node_cons_blk_add(c, &b, bid);
+            if (node_cons_blk_check(c, k) && k->enc.len) memcpy(id, bid, 32);
         } else if (err.msg[0])
             LOG_ERROR("consensus", "building block %llu failed: %s", (unsigned long long)o->height,
                       err.msg);
@@ -271,7 +69,7 @@ static void do_decide(node_cons *c, const cons_output *o)
     node *n = c->n;
     util_err err = {0};
     const chain_commit *commit = cons_engine_commit(c->e);
-    node_cons_blk *k = blk_find(c, o->block_id);
+    node_cons_blk *k = node_cons_blk_find(c, o->block_id);
     uint64_t now = util_env_mono_ns(n->cfg.env);
     c->heights++;
     c->rounds += o->round + 1;
@@ -286,7 +84,7 @@ static void do_decide(node_cons *c, const cons_output *o)
 
     if (chain_store_height(n->store) >= o->height) {
         /* Block sync applied it meanwhile. */
-    } else if (!k || !commit || !blk_check(c, k)) {
+    } else if (!k || !commit || !node_cons_blk_check(c, k)) {
         LOG_WARN("consensus", "height %llu decided without its block here; block sync fetches it",
                  (unsigned long long)o->height);
         return; /* the head moves by sync, which restarts the engine */
@@ -310,8 +108,8 @@ static void do_decide(node_cons *c, const cons_output *o)
                  (unsigned long long)o->height, k->b.ntx, o->round, commit->n, c->vs.n, hex);
     }
     if (c->wal && !c->signing_off && cons_wal_end_height(c->wal, o->height, &err))
-        signing_stop(c, err.msg);
-    blks_clear(c);
+        node_cons_signing_stop(c, err.msg);
+    node_cons_blks_clear(c);
     for (int i = 0; i < 3; i++)
         uv_timer_stop(&c->tmr[i].t);
     c->waiting = 1;
@@ -325,8 +123,8 @@ static void handle(node_cons *c, const cons_output *o)
     switch (o->kind) {
     case CONS_OUT_BUILD: do_build(c, o); break;
     case CONS_OUT_VALIDATE: {
-        node_cons_blk *k = blk_find(c, o->block_id);
-        int ok = k && blk_check(c, k);
+        node_cons_blk *k = node_cons_blk_find(c, o->block_id);
+        int ok = k && node_cons_blk_check(c, k);
         if (cons_engine_on_validated(c->e, o->height, o->block_id, ok, &err))
             LOG_WARN("consensus", "on_validated: %s", err.msg);
         break;
@@ -337,9 +135,9 @@ static void handle(node_cons *c, const cons_output *o)
             if (c->ndeferred < sizeof c->deferred / sizeof c->deferred[0])
                 c->deferred[c->ndeferred++] = *o;
         } else if (o->kind == CONS_OUT_PROPOSAL)
-            own_proposal(c, o->proposal);
+            node_cons_own_proposal(c, o->proposal);
         else
-            own_vote(c, o->vote);
+            node_cons_own_vote(c, o->vote);
         break;
     case CONS_OUT_TIMEOUT: {
         if (o->step < CONS_STEP_PROPOSE || o->step > CONS_STEP_PRECOMMIT) break;
@@ -413,10 +211,10 @@ static int feed_proposal(node_cons *c, const uint8_t *payload, size_t len, int c
         chain_block_free(&b);
         return util_err_set(err, UTIL_EINVAL, "bad_proposal: the block is not the one signed");
     }
-    blk_add(c, &b, id);
+    node_cons_blk_add(c, &b, id);
     if (rec)
-        (void)wal_put(c, CONS_WAL_MSG, P2P_MSG_PROPOSAL, payload, CONS_PROPOSAL_LEN,
-                      payload + CONS_PROPOSAL_LEN, len - CONS_PROPOSAL_LEN, 0);
+        (void)node_cons_wal_put(c, CONS_WAL_MSG, P2P_MSG_PROPOSAL, payload, CONS_PROPOSAL_LEN,
+                                payload + CONS_PROPOSAL_LEN, len - CONS_PROPOSAL_LEN, 0);
     util_err e2 = {0};
     if (cons_engine_on_proposal(c->e, &p, &e2)) LOG_DEBUG("consensus", "proposal: %s", e2.msg);
     return 0;
@@ -434,7 +232,7 @@ static int feed_vote(node_cons *c, const uint8_t *payload, size_t len, int check
         memcmp(have.block_id, v.block_id, 32) == 0)
         return 0;
     if (check && (rc = cons_vote_verify(&c->chain, &c->vs, &v, err))) return rc;
-    if (rec) (void)wal_put(c, CONS_WAL_MSG, P2P_MSG_VOTE, payload, len, NULL, 0, 0);
+    if (rec) (void)node_cons_wal_put(c, CONS_WAL_MSG, P2P_MSG_VOTE, payload, len, NULL, 0, 0);
     util_err e2 = {0};
     if (cons_engine_on_vote(c->e, &v, &e2)) LOG_DEBUG("consensus", "vote: %s", e2.msg);
     return 0;
@@ -530,7 +328,7 @@ static void on_step_timer(uv_timer_t *t)
     for (int i = 0; i < 4; i++)
         rec[8 + i] = (uint8_t)(ct->r >> (8 * i));
     rec[12] = ct->step;
-    (void)wal_put(c, CONS_WAL_TIMEOUT, WAL_TIMEOUT_TAG, rec, sizeof rec, NULL, 0, 0);
+    (void)node_cons_wal_put(c, CONS_WAL_TIMEOUT, WAL_TIMEOUT_TAG, rec, sizeof rec, NULL, 0, 0);
     if (ct->step == CONS_STEP_PROPOSE && ct->h == c->e->height && ct->r == c->e->round &&
         c->e->step == CONS_STEP_PROPOSE) {
         cons_state s;
@@ -552,15 +350,15 @@ static void gossip_to(node_cons *c, p2p_peer *to)
     cons_engine_state_get(c->e, &s);
     cons_proposal p;
     if (cons_engine_proposal(c->e, s.round, &p)) {
-        node_cons_blk *k = blk_find(c, p.block_id);
-        if (k) send_proposal(c, to, &p, k);
+        node_cons_blk *k = node_cons_blk_find(c, p.block_id);
+        if (k) node_cons_send_proposal(c, to, &p, k);
     }
     const cons_voteset *vs = cons_engine_votes(c->e);
     for (uint32_t r = s.round ? s.round - 1 : 0; r <= s.round; r++)
         for (uint8_t type = CHAIN_VOTE_PREVOTE; type <= CHAIN_VOTE_PRECOMMIT; type++)
             for (uint32_t i = 0; i < c->vs.n; i++) {
                 cons_vote v;
-                if (cons_voteset_get(vs, r, type, i, &v)) send_vote(c, to, &v);
+                if (cons_voteset_get(vs, r, type, i, &v)) node_cons_send_vote(c, to, &v);
             }
 }
 
@@ -598,8 +396,8 @@ static void on_kick(uv_timer_t *t)
         LOG_INFO("consensus", "head %llu reached by block sync: consensus resumes at %llu",
                  (unsigned long long)head, (unsigned long long)head + 1);
         if (c->wal && !c->signing_off && cons_wal_end_height(c->wal, head, &err))
-            signing_stop(c, err.msg);
-        blks_clear(c);
+            node_cons_signing_stop(c, err.msg);
+        node_cons_blks_clear(c);
         for (int i = 0; i < 3; i++)
             uv_timer_stop(&c->tmr[i].t);
         start_height(c, head + 1);
@@ -681,7 +479,7 @@ static void replay(node_cons *c, replay_ctx *rx, uint64_t h)
             cons_proposal_decode(&pr, p + 1, CONS_PROPOSAL_LEN, &err) || pr.height != h ||
             chain_block_decode(&b, p + 1 + CONS_PROPOSAL_LEN, len - 1 - CONS_PROPOSAL_LEN, &err))
             continue;
-        node_cons_blk *k = blk_add(c, &b, pr.block_id);
+        node_cons_blk *k = node_cons_blk_add(c, &b, pr.block_id);
         k->own = 1;
         k->own_round = pr.round;
     }
@@ -708,12 +506,13 @@ static void replay(node_cons *c, replay_ctx *rx, uint64_t h)
         if (signed_before(c, o)) continue;
         if (o->kind == CONS_OUT_PROPOSAL) {
             cons_proposal have;
-            if (!cons_engine_proposal(c->e, o->proposal.round, &have)) own_proposal(c, o->proposal);
+            if (!cons_engine_proposal(c->e, o->proposal.round, &have))
+                node_cons_own_proposal(c, o->proposal);
         } else {
             cons_vote have;
             if (!cons_voteset_get(cons_engine_votes(c->e), o->vote.round, o->vote.type,
                                   o->vote.validator, &have))
-                own_vote(c, o->vote);
+                node_cons_own_vote(c, o->vote);
         }
         drain(c);
     }
@@ -831,7 +630,7 @@ void node_cons_free(node *n)
 {
     node_cons *c = n->cons;
     if (!c) return;
-    blks_clear(c);
+    node_cons_blks_clear(c);
     for (uint32_t i = 0; i < c->nfut; i++)
         util_buf_free(&c->fut[i].b);
     cons_wal_close(c->wal);

@@ -76,4 +76,22 @@ typedef struct node_cons {
     uint64_t step_ns[CONS_STEP_DECIDED + 1]; /* time spent in each step, by enum cons_step */
 } node_cons;
 
+/* node/consensus_sign.c: the blocks of the height. blk_add takes b (the
+ * oldest entry makes room); blk_check validates once on the head and keeps
+ * the result (1 valid, 0 not). */
+node_cons_blk *node_cons_blk_find(node_cons *c, const uint8_t id[32]);
+node_cons_blk *node_cons_blk_add(node_cons *c, chain_block *b, const uint8_t id[32]);
+OL_MUST_CHECK int node_cons_blk_check(node_cons *c, node_cons_blk *k);
+void node_cons_blks_clear(node_cons *c);
+/* Signing: stop for good (logged once); a WAL record (0, or the failure,
+ * after which signing stops); sending; an own proposal or vote through
+ * WAL, signer state, key, broadcast and back to the engine. */
+void node_cons_signing_stop(node_cons *c, const char *why);
+int node_cons_wal_put(node_cons *c, uint8_t wtype, uint8_t tag, const uint8_t *a, size_t an,
+                      const uint8_t *b, size_t bn, int sync);
+void node_cons_send_proposal(node_cons *c, p2p_peer *to, const cons_proposal *p, node_cons_blk *k);
+void node_cons_send_vote(node_cons *c, p2p_peer *to, const cons_vote *v);
+void node_cons_own_proposal(node_cons *c, cons_proposal p);
+void node_cons_own_vote(node_cons *c, cons_vote v);
+
 #endif
