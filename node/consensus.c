@@ -117,6 +117,24 @@ static void do_decide(node_cons *c, const cons_output *o)
     uv_timer_start(&c->commit_timer, on_commit_timer, c->replaying ? 0 : c->commit_ms, 0);
 }
 
+/* Evidence of equivocation: kept (the last NODE_CONS_EVIDENCE, for
+ * consensus_state) and gossiped once. Blocks do not carry it yet. */
+static void keep_evidence(node_cons *c, const cons_evidence *ev, const char *how)
+{
+    for (uint32_t i = 0; i < c->nevidence && i < NODE_CONS_EVIDENCE; i++)
+        if (memcmp(&c->evidence[i], ev, sizeof *ev) == 0) return;
+    c->evidence[c->nevidence++ % NODE_CONS_EVIDENCE] = *ev;
+    LOG_WARN("consensus", "evidence (%s): validator %u signed two %s at height %llu round %u", how,
+             ev->a.validator, ev->a.type == CHAIN_VOTE_PREVOTE ? "prevotes" : "precommits",
+             (unsigned long long)ev->a.height, ev->a.round);
+    util_buf b;
+    util_buf_init(&b);
+    util_err err = {0};
+    if (c->n->p2p && cons_evidence_encode(ev, &b, &err) == 0 && !b.oom)
+        p2p_net_broadcast(c->n->p2p->net, NULL, P2P_MSG_EVIDENCE, b.data, b.len);
+    util_buf_free(&b);
+}
+
 static void handle(node_cons *c, const cons_output *o)
 {
     util_err err = {0};
@@ -149,18 +167,7 @@ static void handle(node_cons *c, const cons_output *o)
         break;
     }
     case CONS_OUT_DECIDE: do_decide(c, o); break;
-    case CONS_OUT_EVIDENCE: {
-        LOG_WARN("consensus", "validator %u signed two %s at height %llu round %u (evidence)",
-                 o->evidence.a.validator,
-                 o->evidence.a.type == CHAIN_VOTE_PREVOTE ? "prevotes" : "precommits",
-                 (unsigned long long)o->evidence.a.height, o->evidence.a.round);
-        util_buf b;
-        util_buf_init(&b);
-        if (c->n->p2p && cons_evidence_encode(&o->evidence, &b, &err) == 0 && !b.oom)
-            p2p_net_broadcast(c->n->p2p->net, NULL, P2P_MSG_EVIDENCE, b.data, b.len);
-        util_buf_free(&b);
-        break;
-    }
+    case CONS_OUT_EVIDENCE: keep_evidence(c, &o->evidence, "seen here"); break;
     default: break;
     }
 }
@@ -269,8 +276,7 @@ int node_cons_on_message(node *n, p2p_peer *from, uint8_t type, const uint8_t *p
         cons_evidence ev;
         if (!(rc = cons_evidence_decode(&ev, payload, len, err)) &&
             !(rc = cons_evidence_verify(&c->chain, &c->vs, &ev, err)))
-            LOG_WARN("consensus", "evidence from a peer: validator %u equivocated at height %llu",
-                     ev.a.validator, (unsigned long long)ev.a.height);
+            keep_evidence(c, &ev, "from a peer");
     } else
         rc = util_err_set(err, UTIL_EINVAL, "unexpected_type: message type 0x%02x", type);
     if (rc == 0) drain(c);

@@ -18,6 +18,7 @@
 #define NODE_CONS_FUTURE 256
 #define NODE_CONS_FUTURE_BYTES (32u << 20)
 #define NODE_CONS_GOSSIP_MS 500
+#define NODE_CONS_EVIDENCE 16
 
 typedef struct node_cons_blk {
     int used;
@@ -66,7 +67,9 @@ typedef struct node_cons {
     } fut[NODE_CONS_FUTURE];
     uint32_t nfut;
     size_t fut_bytes;
-    uint64_t gossip_key; /* (height, round, step) at the last gossip tick */
+    cons_evidence evidence[NODE_CONS_EVIDENCE]; /* a ring: the last ones kept */
+    uint32_t nevidence;                         /* kept in all */
+    uint64_t gossip_key;                        /* (height, round, step) at the last gossip tick */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
     uint64_t missed_proposals[CONS_MAX_VALIDATORS], missed_votes[CONS_MAX_VALIDATORS];

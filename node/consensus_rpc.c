@@ -58,15 +58,28 @@ json_t *node_cons_state_json(void *ctx)
                                      "validator", (int)i, "blockHash",
                                      cons_id_is_nil(v.block_id) ? json_null() : hex32(v.block_id)));
             }
+    json_t *evs = json_array();
+    for (uint32_t i = 0; evs && i < c->nevidence && i < NODE_CONS_EVIDENCE; i++) {
+        const cons_evidence *ev = &c->evidence[i];
+        json_array_append_new(
+            evs, json_pack("{s:I,s:i,s:s,s:i,s:o,s:o}", "height", (json_int_t)ev->a.height, "round",
+                           (int)ev->a.round, "type",
+                           ev->a.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit", "validator",
+                           (int)ev->a.validator, "blockHashA",
+                           cons_id_is_nil(ev->a.block_id) ? json_null() : hex32(ev->a.block_id),
+                           "blockHashB",
+                           cons_id_is_nil(ev->b.block_id) ? json_null() : hex32(ev->b.block_id)));
+    }
     json_t *o = json_pack(
-        "{s:b,s:I,s:i,s:s,s:i,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:b,s:o}", "running", 1, "height",
+        "{s:b,s:I,s:i,s:s,s:i,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:b,s:o,s:o}", "running", 1, "height",
         (json_int_t)s.height, "round", (int)s.round, "step", cons_step_name(s.step), "proposer",
         (int)s.proposer, "self", (int)c->self, "lockedRound",
         round_json(s.locked_round == CONS_POL_NONE ? -1 : (int)s.locked_round), "validRound",
         round_json(s.valid_round == CONS_POL_NONE ? -1 : (int)s.valid_round), "proposal",
         s.has_proposal ? hex32(s.proposal_id) : json_null(), "prevotePower",
         (json_int_t)s.prevote_power, "precommitPower", (json_int_t)s.precommit_power, "totalPower",
-        (json_int_t)s.total_power, "signing", !c->signing_off, "votes", votes);
+        (json_int_t)s.total_power, "signing", !c->signing_off, "votes", votes, "evidence",
+        evs ? evs : json_array());
     return o;
 }
 

@@ -93,7 +93,8 @@ static const builtin builtins[] = {
      {"The consensus engine's height, round, step, lock, proposal and the votes of the round.",
       NONE,
       R("state", OBJ(F("running", BOOL) "," F("height", INT) "," F("round", INT) ","
-                     F("step", STR) "," F("votes", ARR("{\"type\":\"object\"}"))))}},
+                     F("step", STR) "," F("votes", ARR("{\"type\":\"object\"}")) ","
+                     F("evidence", ARR("{\"type\":\"object\"}"))))}},
     {"chain_getBlock",
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},
