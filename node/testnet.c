@@ -93,11 +93,15 @@ int node_testnet_main(int argc, char **argv, util_err *err)
     int c;
     char *end;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        long *num = c == 'n' ? &nval : c == 'r' ? &rpc_port : c == 'p' ? &p2p_port : NULL;
+        if (num && ((*num = strtol(optarg, &end, 10)), *end || end == optarg))
+            return util_err_set(err, NODE_CFG_USAGE, "testnet: expected a number, got '%s'",
+                                optarg);
         switch (c) {
-        case 'n': nval = strtol(optarg, &end, 10); break;
+        case 'n':
+        case 'r':
+        case 'p': break;
         case 'o': out = optarg; break;
-        case 'r': rpc_port = strtol(optarg, &end, 10); break;
-        case 'p': p2p_port = strtol(optarg, &end, 10); break;
         case 'h': testnet_help("openledgerd"); return NODE_CFG_EXIT_OK;
         case ':': return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
         default:
