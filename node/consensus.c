@@ -121,8 +121,15 @@ static void do_decide(node_cons *c, const cons_output *o)
  * consensus_state) and gossiped once. Blocks do not carry it yet. */
 static void keep_evidence(node_cons *c, const cons_evidence *ev, const char *how)
 {
-    for (uint32_t i = 0; i < c->nevidence && i < NODE_CONS_EVIDENCE; i++)
-        if (memcmp(&c->evidence[i], ev, sizeof *ev) == 0) return;
+    /* Field by field: the structs' padding is not defined. */
+    for (uint32_t i = 0; i < c->nevidence && i < NODE_CONS_EVIDENCE; i++) {
+        const cons_evidence *k = &c->evidence[i];
+        if (k->a.validator == ev->a.validator && k->a.height == ev->a.height &&
+            k->a.round == ev->a.round && k->a.type == ev->a.type &&
+            memcmp(k->a.block_id, ev->a.block_id, 32) == 0 &&
+            memcmp(k->b.block_id, ev->b.block_id, 32) == 0)
+            return;
+    }
     c->evidence[c->nevidence++ % NODE_CONS_EVIDENCE] = *ev;
     LOG_WARN("consensus", "evidence (%s): validator %u signed two %s at height %llu round %u", how,
              ev->a.validator, ev->a.type == CHAIN_VOTE_PREVOTE ? "prevotes" : "precommits",
