@@ -85,7 +85,7 @@ static void do_decide(node_cons *c, const cons_output *o)
     if (chain_store_height(n->store) >= o->height) {
         /* Block sync applied it meanwhile. */
     } else if (!k || !commit || !node_cons_blk_check(c, k)) {
-        LOG_WARN("consensus", "height %llu decided without its block here; block sync fetches it",
+        LOG_INFO("consensus", "height %llu decided without its block here; block sync fetches it",
                  (unsigned long long)o->height);
         return; /* the head moves by sync, which restarts the engine */
     } else {
@@ -273,7 +273,10 @@ int node_cons_on_message(node *n, p2p_peer *from, uint8_t type, const uint8_t *p
     uint64_t h = 0;
     if (len >= 8 && type == P2P_MSG_PROPOSAL) h = util_get_u64le(payload);
     if (len >= 9 && type == P2P_MSG_VOTE) h = util_get_u64le(payload + 1);
-    if (c->waiting && h == c->next_height && type != P2P_MSG_EVIDENCE)
+    /* The next height's messages wait for it (peers that decided first, or
+     * a block sync about to move the head). */
+    uint64_t next = c->waiting ? c->next_height : c->e->height + 1;
+    if (h == next && type != P2P_MSG_EVIDENCE)
         save_future(c, type, payload, len);
     else if (type == P2P_MSG_PROPOSAL)
         rc = feed_proposal(c, payload, len, 1, 1, err);
