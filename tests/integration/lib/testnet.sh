@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for tests of a local testnet (openledgerd testnet + scripts/testnet.sh):
 # real validators on 127.0.0.1. Source after lib/common.sh; its trap kills
 # every pid the helpers record.
