@@ -17,6 +17,7 @@ void node_print_help(const char *argv0)
            "       %s --datadir DIR [--genesis FILE] [options]\n"
            "       %s init --datadir DIR [--genesis FILE]\n"
            "       %s node-id --datadir DIR\n"
+           "       %s testnet --validators N --out DIR\n"
            "\n"
            "OpenLedger node: orders attribution transactions into blocks and serves JSON-RPC.\n"
            "\n"
@@ -25,6 +26,11 @@ void node_print_help(const char *argv0)
            "                             replaced) and print its public key and address\n"
            "  node-id                    print the node id of DIR/node_key.json (created,\n"
            "                             mode 0600, if absent)\n"
+           "  testnet --validators N --out DIR [--rpc-port P] [--p2p-port Q]\n"
+           "                             write a local network of N validators:\n"
+           "                             DIR/genesis.json, DIR/nodeI (keys, config.json),\n"
+           "                             DIR/nodes.json; start them with\n"
+           "                             scripts/testnet.sh up DIR (docs/node.md)\n"
            "  export-blocks --datadir DIR --out FILE\n"
            "                             write committed blocks and their commits to FILE\n"
            "  import-blocks --datadir DIR --in FILE\n"
@@ -35,11 +41,15 @@ void node_print_help(const char *argv0)
            "                             validator key, prefunded accounts dev0..dev9\n"
            "  --datadir DIR              data directory (default with --dev: a new temporary\n"
            "                             directory, removed on exit); without --dev the node\n"
-           "                             signs with DIR/validator_key.json (see init)\n"
+           "                             signs with DIR/validator_key.json (see init), and\n"
+           "                             reads DIR/config.json first when present (its keys\n"
+           "                             genesis, rpc, p2p, peers, logLevel, blockTime are\n"
+           "                             these flags; the command line overrides them)\n"
            "  --genesis FILE             genesis JSON to use instead of the embedded devnet one;\n"
-           "                             a node whose key is not a genesis validator holding\n"
-           "                             more than 2/3 of the power produces no blocks and\n"
-           "                             serves JSON-RPC read-only\n"
+           "                             a validator holding more than 2/3 of the power\n"
+           "                             produces blocks alone; validators sharing the power\n"
+           "                             decide them by BFT consensus with their peers\n"
+           "                             (docs/consensus.md); other nodes follow\n"
            "  --rpc HOST:PORT            JSON-RPC listen address (default %s:%d); an IPv6\n"
            "                             address in brackets: [::1]:8545\n"
            "  --block-time MS            block interval in milliseconds (default %d)\n"
@@ -88,7 +98,7 @@ void node_print_help(const char *argv0)
            "                             sessions stay on the main loop\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
-           argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
+           argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
            NODE_DEFAULT_BLOCK_TIME_MS, NODE_DEFAULT_P2P_HOST, NODE_DEFAULT_P2P_PORT);
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "chain/crypto/hash.h"
+#include "node/consensus.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
 #include "node/validator_key.h"
@@ -83,6 +84,7 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
     n->last_commit_ns = now;
     rpc_subs_block(n->subs, b, id, rs);
     node_p2p_head_changed(n);
+    node_cons_head_changed(n);
 }
 
 void node_tx_admitted(node *n, const chain_tx *tx)
@@ -157,6 +159,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
         rpc_http_get_stats(srv, &g.http);
         *body = rpc_metrics_render(n->metrics, &g, len);
         node_p2p_metrics(n, body, len);
+        node_cons_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -262,11 +265,10 @@ static void decide_producing(node *n)
                  "blocks; it follows its peers (--peers) and serves JSON-RPC",
                  addr, pk);
     else if (!n->producing)
-        LOG_WARN("node",
-                 "key %s is validator %s with power %llu of %llu: producing alone needs more "
-                 "than 2/3, and consensus between validators does not exist yet; this node "
-                 "does not produce blocks, follows its peers and serves JSON-RPC",
-                 addr, n->genesis.vals[n->validator_index].name, (unsigned long long)mine,
+        LOG_INFO("node",
+                 "validator %s, key %s (0x%s), power %llu of %llu: blocks are decided by "
+                 "consensus with the other validators",
+                 n->genesis.vals[n->validator_index].name, addr, pk, (unsigned long long)mine,
                  (unsigned long long)total);
     else
         LOG_INFO("node", "validator %s, key %s (0x%s)", n->genesis.vals[n->validator_index].name,
@@ -359,6 +361,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .mempool_flush = flush_mempool,
                            .p2p_status = p2p_status_hook,
                            .p2p_peers = p2p_peers_hook,
+                           .cons_status = node_cons_status_json,
+                           .cons_state = node_cons_state_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -408,6 +412,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                  n->cfg.rpc_host);
 
     if ((rc = node_p2p_start(n, err))) goto fail;
+    if ((rc = node_cons_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -427,8 +432,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                  n->cfg.rpc_host, rb, rpc_http_port(n->http),
                  (unsigned long long)n->cfg.block_time_ms);
     else
-        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, not producing blocks", lb,
-                 n->cfg.rpc_host, rb, rpc_http_port(n->http));
+        LOG_INFO("node", "JSON-RPC listening on http://%s%s%s:%d, %s", lb, n->cfg.rpc_host, rb,
+                 rpc_http_port(n->http), n->cons ? "blocks by consensus" : "not producing blocks");
     *out = n;
     return 0;
 fail:
@@ -458,11 +463,13 @@ void node_free(node *n)
     if (n->http) rpc_http_stop(n->http);
     n->http = NULL;
     if (n->loop_inited) {
+        node_cons_stop(n);
         node_p2p_stop(n); /* the net closes its own handles first */
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_cons_free(n);
     node_p2p_free(n);
     node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);

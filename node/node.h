@@ -84,6 +84,18 @@ OL_MUST_CHECK int node_fd_conn_cap(uint64_t fd_limit, unsigned loops, int max_co
  * or UTIL_ELIMIT with err filled when no connection fits. */
 OL_MUST_CHECK int node_fit_fd_limit(unsigned loops, int *max_conns, util_err *err);
 
+/* `openledgerd testnet ARGS` (argv[0] is "testnet"): a local network's
+ * keys, genesis and configs (node/testnet.c). Same returns as
+ * node_init_main. */
+OL_MUST_CHECK int node_testnet_main(int argc, char **argv, util_err *err);
+/* With --datadir DIR in argv and DIR/config.json present: *out_argv is argv
+ * with the file's settings inserted as flags before the command line's (so
+ * flags override the file); otherwise *out_argv stays NULL. 0 or
+ * NODE_CFG_USAGE (the file is malformed) / UTIL_ENOMEM with err set. */
+OL_MUST_CHECK int node_cfg_file_args(int argc, char **argv, int *out_argc, char ***out_argv,
+                                     util_err *err);
+void node_cfg_file_args_free(int argc, char **argv);
+
 typedef struct node node;
 
 /* `openledgerd export-blocks` / `import-blocks` (node/blockio.c): argv

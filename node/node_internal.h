@@ -72,6 +72,7 @@ struct node {
     node_dry_run_stats dry_runs; /* node/txverify.c */
     struct node_p2p *p2p;        /* node/p2p.c; NULL with --p2p off */
     int has_validator_key;       /* 0: a follower without a key */
+    struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
 };
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/consensus.h"
 #include "node/node_internal.h"
 #include "node/validator_key.h"
 #include "rpc/jsonrpc.h"
@@ -79,6 +80,7 @@ static void on_peer_up(void *ctx, p2p_peer *p)
     pp->p = p;
     p2p_peer_set_user(p, (void *)(uintptr_t)pp->token);
     node_p2p_send_status(np, p);
+    node_cons_peer_up(np->n, p);
     refresh_snapshot(np);
 }
 
@@ -178,6 +180,9 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
     case P2P_MSG_TXS: return on_txs(np, pp, payload, len, err);
     case P2P_MSG_GET_BLOCKS: return node_p2p_on_get_blocks(np, pp, payload, len, err);
     case P2P_MSG_BLOCKS: return node_p2p_on_blocks(np, pp, payload, len, err);
+    case P2P_MSG_PROPOSAL:
+    case P2P_MSG_VOTE:
+    case P2P_MSG_EVIDENCE: return node_cons_on_message(np->n, p, type, payload, len, err);
     default: return util_err_set(err, UTIL_EINVAL, "unexpected_type: message type 0x%02x", type);
     }
 }

@@ -20,7 +20,8 @@
 
 int p2p_msg_known(uint8_t type)
 {
-    return type >= P2P_MSG_STATUS && type <= P2P_MSG_PONG;
+    return (type >= P2P_MSG_STATUS && type <= P2P_MSG_PONG) ||
+           (type >= P2P_MSG_PROPOSAL && type <= P2P_MSG_EVIDENCE);
 }
 
 size_t p2p_msg_max_len(uint8_t type)
@@ -34,6 +35,9 @@ size_t p2p_msg_max_len(uint8_t type)
     case P2P_MSG_PEERS: return P2P_PEERS_MAX_LEN;
     case P2P_MSG_PING:
     case P2P_MSG_PONG: return PING_LEN;
+    case P2P_MSG_PROPOSAL: return P2P_PROPOSAL_MAX_LEN;
+    case P2P_MSG_VOTE:
+    case P2P_MSG_EVIDENCE: return cons_msg_max_len(type);
     default: return 0;
     }
 }
@@ -55,6 +59,9 @@ const char *p2p_msg_name(uint8_t type)
     case P2P_MSG_PEERS: return "peers";
     case P2P_MSG_PING: return "ping";
     case P2P_MSG_PONG: return "pong";
+    case P2P_MSG_PROPOSAL: return "proposal";
+    case P2P_MSG_VOTE: return "vote";
+    case P2P_MSG_EVIDENCE: return "evidence";
     default:
         if (type >= P2P_MSG_CONSENSUS_FIRST && type <= P2P_MSG_CONSENSUS_LAST) return "consensus";
         return "unknown";

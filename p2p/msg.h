@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/types/block.h"
+#include "consensus/msg.h"
 #include "p2p/session.h"
 #include "util/bytes.h"
 #include "util/err.h"
@@ -31,9 +33,12 @@ enum p2p_msg_type {
     P2P_MSG_PEERS = 0x06,
     P2P_MSG_PING = 0x07,
     P2P_MSG_PONG = 0x08,
-    /* 0x20..0x2f: consensus (proposal, block part, prevote, precommit, vote
-     * set bits, ...), reserved for the consensus engine. */
+    /* 0x20..0x2f: consensus. The first three are consensus/msg.h's
+     * encodings (docs/p2p.md, "Consensus messages"); the rest is reserved. */
     P2P_MSG_CONSENSUS_FIRST = 0x20,
+    P2P_MSG_PROPOSAL = 0x20, /* signed proposal (CONS_PROPOSAL_LEN) then the block's encoding */
+    P2P_MSG_VOTE = 0x21,     /* one signed prevote or precommit */
+    P2P_MSG_EVIDENCE = 0x22, /* two conflicting signed votes */
     P2P_MSG_CONSENSUS_LAST = 0x2f,
 };
 
@@ -45,14 +50,16 @@ enum p2p_msg_type {
 #define P2P_TX_MAX_LEN 131072u
 #define P2P_GET_BLOCKS_MAX_COUNT 64
 #define P2P_BLOCKS_MAX_LEN P2P_FRAME_MAX /* one block may be blockMaxBytes (8 MiB) */
+/* A proposal carries its block: the block's hard decoding limit. */
+#define P2P_PROPOSAL_MAX_LEN (CONS_PROPOSAL_LEN + CHAIN_BLOCK_MAX_SIZE)
 #define P2P_PEERS_MAX_COUNT 32
 #define P2P_HOST_MAX 63 /* an IP literal or a host name */
 #define P2P_PEERS_MAX_LEN (2u + P2P_PEERS_MAX_COUNT * (P2P_NODE_ID_LEN + 1u + P2P_HOST_MAX + 2u))
 
-/* 1 when a peer may send this type on an open session (STATUS .. PONG);
- * 0 for AUTH (the session's own, during the handshake only), for the
- * reserved consensus types until the engine defines them, and for every
- * other type. A receiver refuses (and bans for) a frame of a type that is
+/* 1 when a peer may send this type on an open session (STATUS .. PONG,
+ * PROPOSAL .. EVIDENCE); 0 for AUTH (the session's own, during the
+ * handshake only), for the rest of the consensus range (0x23..0x2f,
+ * reserved), and for every other type. A receiver refuses (and bans for) a frame of a type that is
  * not known, whatever its length. */
 OL_MUST_CHECK int p2p_msg_known(uint8_t type);
 /* Largest payload of a known type; 0 for the others. For GET_PEERS, 0 is a

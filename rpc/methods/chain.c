@@ -34,6 +34,11 @@ static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
         json_decref(out);
         out = NULL;
     }
+    /* And the consensus engine's (rpc_env.cons_status). */
+    if (out && env->cons_status && env->cons_status(env->ctx, out)) {
+        json_decref(out);
+        out = NULL;
+    }
     return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 

@@ -62,6 +62,14 @@ typedef struct rpc_env {
     int (*p2p_status)(void *ctx, json_t *status);
     json_t *(*p2p_peers)(void *ctx);
 
+    /* The consensus engine's view (node/consensus.c). Both optional.
+     * cons_status adds "consensus" ({height, round, step} or null when the
+     * node runs no engine) to node_status's object: 0, or -1 out of memory.
+     * cons_state returns consensus_state's answer (a new reference), or NULL
+     * when memory runs out. */
+    int (*cons_status)(void *ctx, json_t *status);
+    json_t *(*cons_state)(void *ctx);
+
     void *ctx; /* every hook's first argument */
 } rpc_env;
 

@@ -79,7 +79,8 @@ static const builtin builtins[] = {
                       F("mempoolSize", INT) ","
                       F("nodeId", "{\"type\":[\"string\",\"null\"],\"pattern\":\"^[0-9a-f]{40}$\"}") ","
                       F("p2pListen", "{\"type\":[\"string\",\"null\"]}") ","
-                      F("syncing", BOOL) "," F("syncTarget", INT) "," F("peers", INT)))}},
+                      F("syncing", BOOL) "," F("syncTarget", INT) "," F("peers", INT) ","
+                      F("consensus", "{\"type\":[\"object\",\"null\"]}")))}},
     {"node_peers",
      {"The connected peers: id, address, direction, claimed height, misbehaviour score, bytes.",
       NONE,
@@ -88,6 +89,12 @@ static const builtin builtins[] = {
                          F("direction", "{\"enum\":[\"inbound\",\"outbound\"]}") ","
                          F("height", INT) "," F("score", INT) "," F("bytesIn", INT) ","
                          F("bytesOut", INT))))}},
+    {"consensus_state",
+     {"The consensus engine's height, round, step, lock, proposal and the votes of the round.",
+      NONE,
+      R("state", OBJ(F("running", BOOL) "," F("height", INT) "," F("round", INT) ","
+                     F("step", STR) "," F("votes", ARR("{\"type\":\"object\"}")) ","
+                     F("evidence", ARR("{\"type\":\"object\"}"))))}},
     {"chain_getBlock",
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},

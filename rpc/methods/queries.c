@@ -335,7 +335,7 @@ static json_t *m_estimate_gas(void *ctx, json_t *params, rpc_error *e)
     return out;
 }
 
-/* --- mempool_status, node_peers, chain_getGenesis ---------------------------- */
+/* --- mempool_status, node_peers, consensus_state, chain_getGenesis ---------------------------- */
 
 static json_t *m_mempool_status(void *ctx, json_t *params, rpc_error *e)
 {
@@ -359,6 +359,15 @@ static json_t *m_node_peers(void *ctx, json_t *params, rpc_error *e)
     json_t *peers = env->p2p_peers ? env->p2p_peers(env->ctx) : json_array();
     if (!peers) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     return peers;
+}
+
+static json_t *m_consensus_state(void *ctx, json_t *params, rpc_error *e)
+{
+    rpc_env *env = ctx;
+    if (rpc_param_count(params, 0, 0, e)) return NULL;
+    json_t *st = env->cons_state ? env->cons_state(env->ctx) : json_pack("{s:b}", "running", 0);
+    if (!st) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    return st;
 }
 
 static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
@@ -408,7 +417,7 @@ int rpc_methods_queries_register(rpc_dispatch *d, rpc_env *env)
         {"chain_getBlockRange", m_block_range}, {"chain_getReceipt", m_get_receipt},
         {"chain_getGenesis", m_genesis},        {"tx_list", m_tx_list},
         {"tx_estimateGas", m_estimate_gas},     {"mempool_status", m_mempool_status},
-        {"node_peers", m_node_peers},
+        {"node_peers", m_node_peers},           {"consensus_state", m_consensus_state},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;

@@ -99,10 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     default: {
-        /* No decoder (AUTH, GET_PEERS, unknown): the length rule alone, and
-         * the reserved consensus range is never known. */
+        /* No decoder here (AUTH, GET_PEERS, consensus: fuzz_cons_msg,
+         * unknown): the length rule alone, and the reserved part of the
+         * consensus range is never known. */
         if (p2p_msg_len_ok(data[0], n) && !p2p_msg_known(data[0])) abort();
-        if (data[0] >= P2P_MSG_CONSENSUS_FIRST && data[0] <= P2P_MSG_CONSENSUS_LAST &&
+        if (data[0] > P2P_MSG_EVIDENCE && data[0] <= P2P_MSG_CONSENSUS_LAST &&
             p2p_msg_known(data[0]))
             abort();
         /* An ID@HOST:PORT string must parse to something that formats back

@@ -370,7 +370,7 @@ static int bad_act(bp *b)
     }
     case MODE_UNKNOWN:
         util_buf_u8(&pl, 0);
-        rc = seal_send(b, P2P_MSG_CONSENSUS_FIRST, &pl);
+        rc = seal_send(b, P2P_MSG_CONSENSUS_LAST, &pl); /* reserved: unknown */
         break;
     default: break;
     }

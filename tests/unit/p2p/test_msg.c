@@ -74,7 +74,8 @@ static void test_types(void **state)
 {
     (void)state;
     for (int t = 0; t < 256; t++) {
-        int known = t >= P2P_MSG_STATUS && t <= P2P_MSG_PONG;
+        int known = (t >= P2P_MSG_STATUS && t <= P2P_MSG_PONG) ||
+                    (t >= P2P_MSG_PROPOSAL && t <= P2P_MSG_EVIDENCE);
         assert_int_equal(p2p_msg_known((uint8_t)t), known);
         if (!known) {
             assert_int_equal(p2p_msg_max_len((uint8_t)t), 0);
@@ -95,10 +96,17 @@ static void test_types(void **state)
     assert_false(p2p_msg_len_ok(P2P_MSG_PING, 9));
     assert_true(p2p_msg_len_ok(P2P_MSG_BLOCKS, P2P_BLOCKS_MAX_LEN));
     assert_false(p2p_msg_len_ok(P2P_MSG_BLOCKS, P2P_BLOCKS_MAX_LEN + 1));
-    /* AUTH belongs to the handshake; consensus types are reserved. */
+    /* AUTH belongs to the handshake; past evidence, consensus types are
+     * reserved. */
     assert_false(p2p_msg_len_ok(P2P_MSG_AUTH, 0));
-    assert_false(p2p_msg_len_ok(P2P_MSG_CONSENSUS_FIRST, 0));
+    assert_true(p2p_msg_len_ok(P2P_MSG_VOTE, CONS_VOTE_LEN));
+    assert_false(p2p_msg_len_ok(P2P_MSG_VOTE, CONS_VOTE_LEN + 1));
+    assert_true(p2p_msg_len_ok(P2P_MSG_PROPOSAL, CONS_PROPOSAL_LEN + 1000));
+    assert_false(p2p_msg_len_ok(P2P_MSG_PROPOSAL, P2P_PROPOSAL_MAX_LEN + 1));
+    assert_true(p2p_msg_len_ok(P2P_MSG_EVIDENCE, CONS_EVIDENCE_LEN));
+    assert_false(p2p_msg_len_ok(P2P_MSG_EVIDENCE + 1, 0));
     assert_false(p2p_msg_len_ok(P2P_MSG_CONSENSUS_LAST, 1));
+    assert_string_equal(p2p_msg_name(P2P_MSG_VOTE), "vote");
     assert_string_equal(p2p_msg_name(P2P_MSG_TXS), "txs");
     assert_string_equal(p2p_msg_name(0x25), "consensus");
     assert_string_equal(p2p_msg_name(0x30), "unknown");
