@@ -142,6 +142,12 @@ static void test_chain_methods(void **state)
     r = call(n, "node_peers", "[]", 0);
     assert_true(json_is_array(r) && json_array_size(r) == 0);
     json_decref(r);
+    call(n, "node_peers", "[1]", RPC_INVALID_PARAMS);
+    /* A single-validator node runs no consensus engine. */
+    r = call(n, "consensus_state", "[]", 0);
+    assert_true(json_is_false(json_object_get(r, "running")));
+    json_decref(r);
+    call(n, "consensus_state", "[\"x\"]", RPC_INVALID_PARAMS);
 
     /* dev0 -> dev1 three times, dev1 -> dev2 once */
     uint8_t ids[4][32];
