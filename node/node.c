@@ -94,17 +94,6 @@ void node_tx_admitted(node *n, const chain_tx *tx)
     node_p2p_tx_admitted(n, tx);
 }
 
-static int p2p_status_hook(void *ctx, json_t *status)
-{
-    node_p2p_status_json(ctx, status);
-    return 0;
-}
-
-static json_t *p2p_peers_hook(void *ctx)
-{
-    return node_p2p_peers_json(ctx);
-}
-
 /* admin_mempoolFlush: a fresh, empty pool replaces the old one. */
 static size_t flush_mempool(void *ctx)
 {
@@ -359,8 +348,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .vm_begin = node_vm_begin,
                            .vm_end = node_vm_end,
                            .mempool_flush = flush_mempool,
-                           .p2p_status = p2p_status_hook,
-                           .p2p_peers = p2p_peers_hook,
+                           .p2p_status = node_p2p_status_json,
+                           .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
                            .cons_state = node_cons_state_json,
                            .ctx = n};

@@ -499,8 +499,9 @@ void node_p2p_free(node *n)
 
 /* ---- RPC and metrics (any thread) ---- */
 
-void node_p2p_status_json(node *n, json_t *st)
+int node_p2p_status_json(void *ctx, json_t *st)
 {
+    node *n = ctx;
     node_p2p *np = n->p2p;
     if (!np) {
         json_object_set_new(st, "nodeId", json_null());
@@ -509,7 +510,7 @@ void node_p2p_status_json(node *n, json_t *st)
         json_object_set_new(st, "syncTarget",
                             json_integer((json_int_t)chain_store_height(n->store)));
         json_object_set_new(st, "peers", json_integer(0));
-        return;
+        return 0;
     }
     uv_mutex_lock(&np->snap_lock);
     json_object_set_new(st, "nodeId", json_string(np->id_hex));
@@ -520,10 +521,12 @@ void node_p2p_status_json(node *n, json_t *st)
                         json_integer((json_int_t)(np->snap_target > h ? np->snap_target : h)));
     json_object_set_new(st, "peers", json_integer((json_int_t)np->nsnap));
     uv_mutex_unlock(&np->snap_lock);
+    return 0;
 }
 
-json_t *node_p2p_peers_json(node *n)
+json_t *node_p2p_peers_json(void *ctx)
 {
+    node *n = ctx;
     json_t *arr = json_array();
     node_p2p *np = n->p2p;
     if (!np || !arr) return arr;

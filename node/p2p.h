@@ -125,9 +125,10 @@ void node_p2p_free(struct node *n);
 void node_p2p_tx_admitted(struct node *n, const chain_tx *tx);
 void node_p2p_head_changed(struct node *n);
 
-/* RPC and metrics (any thread). */
-void node_p2p_status_json(struct node *n, json_t *status);
-OL_MUST_CHECK json_t *node_p2p_peers_json(struct node *n);
+/* RPC hooks (rpc_env.p2p_status, rpc_env.p2p_peers; ctx is the node), any
+ * thread. */
+int node_p2p_status_json(void *ctx, json_t *status);
+OL_MUST_CHECK json_t *node_p2p_peers_json(void *ctx);
 /* Appends the Prometheus lines of the layer to *body (realloc'd). */
 void node_p2p_metrics(struct node *n, char **body, size_t *len);
 
