@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config clang clang-format
   libsecp256k1-dev libleveldb-dev libuv1-dev libssl-dev libcmocka-dev
-  libjansson-dev libhttp-parser-dev libwslay-dev libzstd-dev libcurl4-openssl-dev
+  libjansson-dev libhttp-parser-dev libwslay-dev libzstd-dev libcurl4-openssl-dev nettle-dev
   python3 curl
 )
 # Benchmarks only: installed by `make bench` (OL_DEPS_BENCH=1).

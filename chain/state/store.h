@@ -49,6 +49,13 @@ typedef struct chain_store_opts {
      * what is left is the randomness of the code cache's hash seed. NULL:
      * util_env_default(). Borrowed: it must outlive the store. */
     const util_env *env;
+    /* Keep undo records for the last undo_blocks blocks (0: none, the
+     * default): each block's batch then also holds what it overwrote, so
+     * chain_store_rollback can take those blocks back. A node deriving from
+     * the L1 needs them when an L1 reorganisation drops data it derived
+     * from (docs/rollup.md). Older records are deleted in the same batch
+     * that commits a new block. */
+    uint32_t undo_blocks;
 } chain_store_opts;
 
 /* chain_store_open with options (opts NULL: the defaults, as chain_store_open). */
@@ -138,5 +145,20 @@ typedef struct chain_exec chain_exec;
 OL_MUST_CHECK int chain_store_commit_block(chain_store *st, const chain_block *b,
                                            const chain_receipt *rs, chain_exec *ex,
                                            const chain_commit *commit, util_err *err);
+
+/* --- rollback (undo records, opts.undo_blocks) -------------------------- */
+
+/* The lowest height chain_store_rollback can return to: the head minus the
+ * blocks whose undo records are kept (the head itself without any). */
+uint64_t chain_store_rollback_floor(const chain_store *st);
+
+/* Takes back every block above `height`, newest first, as ONE synced batch:
+ * state entries, blocks, receipts, commits, the tx and address indexes and
+ * the head return to what they were when `height` was the head (tree nodes,
+ * addressed by content, may stay). A crash leaves the store before or after
+ * the whole rollback. UTIL_EINVAL when height is above the head or below
+ * chain_store_rollback_floor; UTIL_EIO on a storage failure or a malformed
+ * undo record. */
+OL_MUST_CHECK int chain_store_rollback(chain_store *st, uint64_t height, util_err *err);
 
 #endif

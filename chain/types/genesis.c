@@ -21,26 +21,20 @@ extern const unsigned char ol_devnet_genesis_json[];
 
 /* Version byte at the start of the canonical encoding hashed into the genesis
  * hash, so a later schema can never hash to the same bytes as this one. */
-#define GENESIS_ENCODING_VERSION 4
+#define GENESIS_ENCODING_VERSION 5
 /* Bounds on params: below these a chain cannot carry a transfer or make progress. */
 #define GENESIS_MIN_TX_BYTES 1024
 #define GENESIS_NAME_MAX 63
 
 static const char *const TOP_FIELDS[] = {"chainId", "genesisTime", "params", "validators",
                                          "alloc",   "contracts",   NULL};
-static const char *const PARAM_FIELDS[] = {"blockGasLimit",
-                                           "blockMaxBytes",
-                                           "txMaxBytes",
-                                           "minGasPrice",
-                                           "timeoutProposeMs",
-                                           "timeoutProposeDeltaMs",
-                                           "timeoutPrevoteMs",
-                                           "timeoutPrevoteDeltaMs",
-                                           "timeoutPrecommitMs",
-                                           "timeoutPrecommitDeltaMs",
-                                           "timeoutCommitMs",
-                                           "maxClockDriftMs",
-                                           NULL};
+static const char *const PARAM_FIELDS[] = {"blockGasLimit",        "blockMaxBytes",
+                                           "txMaxBytes",           "minGasPrice",
+                                           "timeoutProposeMs",     "timeoutProposeDeltaMs",
+                                           "timeoutPrevoteMs",     "timeoutPrevoteDeltaMs",
+                                           "timeoutPrecommitMs",   "timeoutPrecommitDeltaMs",
+                                           "timeoutCommitMs",      "maxClockDriftMs",
+                                           "outputIntervalBlocks", NULL};
 static const char *const VAL_FIELDS[] = {"name", "pubkey", "power", NULL};
 static const char *const ALLOC_FIELDS[] = {"address", "balance", NULL};
 static const char *const CONTRACT_FIELDS[] = {"address", "code", NULL};
@@ -192,6 +186,9 @@ static int parse_params(chain_params *p, json_t *o, util_err *err)
         {"timeoutPrecommitDeltaMs", offsetof(chain_params, timeout_precommit_delta_ms), 0},
         {"timeoutCommitMs", offsetof(chain_params, timeout_commit_ms), 0},
         {"maxClockDriftMs", offsetof(chain_params, max_clock_drift_ms), 1},
+        /* Every this many blocks the validators sign an output root for the
+         * L1 (docs/rollup.md); 0 would never commit the chain to the L1. */
+        {"outputIntervalBlocks", offsetof(chain_params, output_interval_blocks), 1},
     };
     char path[64];
     for (size_t i = 0; i < sizeof u64s / sizeof u64s[0]; i++) {
@@ -447,6 +444,7 @@ void chain_params_write(const chain_params *p, util_buf *out)
     util_buf_u32(out, p->timeout_precommit_delta_ms);
     util_buf_u32(out, p->timeout_commit_ms);
     util_buf_u32(out, p->max_clock_drift_ms);
+    util_buf_u32(out, p->output_interval_blocks);
 }
 
 void chain_params_hash(const chain_params *p, uint8_t out[32])
@@ -455,7 +453,7 @@ void chain_params_hash(const chain_params *p, uint8_t out[32])
     util_buf_init(&b);
     util_buf_u8(&b, CHAIN_PARAMS_ENCODING_VERSION);
     chain_params_write(p, &b);
-    /* 65 bytes: failing to allocate them leaves no hash to return. */
+    /* 69 bytes: failing to allocate them leaves no hash to return. */
     if (b.oom) abort();
     chain_hash_tagged(out, CHAIN_TAG_PARAMS, b.data, b.len);
     util_buf_free(&b);

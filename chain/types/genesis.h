@@ -8,7 +8,8 @@
  *               "timeoutProposeMs": 3000, "timeoutProposeDeltaMs": 500,
  *               "timeoutPrevoteMs": 1000, "timeoutPrevoteDeltaMs": 500,
  *               "timeoutPrecommitMs": 1000, "timeoutPrecommitDeltaMs": 500,
- *               "timeoutCommitMs": 1000, "maxClockDriftMs": 10000 },
+ *               "timeoutCommitMs": 1000, "maxClockDriftMs": 10000,
+ *               "outputIntervalBlocks": 10 },
  *   "validators": [ { "name": "v0", "pubkey": "0x<32 bytes hex>", "power": 10 } ],
  *   "alloc": [ { "address": "ol1...", "balance": "1000000000000000" } ],
  *   "contracts": [ { "address": "ol1...", "code": "0x<VM code blob>" } ]   optional
@@ -54,6 +55,9 @@ typedef struct chain_params {
     uint32_t timeout_precommit_delta_ms;
     uint32_t timeout_commit_ms;  /* wait after a decision before the next height */
     uint32_t max_clock_drift_ms; /* a block may be this far ahead of a validator's clock */
+    /* The rollup: validators sign the output root of every height that is a
+     * multiple of this (docs/rollup.md). */
+    uint32_t output_interval_blocks;
 } chain_params;
 
 typedef struct chain_validator {
@@ -117,11 +121,12 @@ void chain_validators_hash(const chain_validator *v, size_t n, uint8_t out[32]);
  * min_gas_price u64 | timeout_propose_ms u32 | timeout_propose_delta_ms u32 |
  * timeout_prevote_ms u32 | timeout_prevote_delta_ms u32 |
  * timeout_precommit_ms u32 | timeout_precommit_delta_ms u32 |
- * timeout_commit_ms u32 | max_clock_drift_ms u32 (64 bytes). Part of the
+ * timeout_commit_ms u32 | max_clock_drift_ms u32 | output_interval_blocks u32
+ * (68 bytes). Part of the
  * genesis hash and of the consensus parameters hash. Sets out->oom on
  * allocation failure, as util_buf does. */
 void chain_params_write(const chain_params *p, util_buf *out);
-#define CHAIN_PARAMS_ENCODING_VERSION 1
+#define CHAIN_PARAMS_ENCODING_VERSION 2
 /* The consensus parameters hash every header carries (docs/blocks.md):
  * H(0x10 || CHAIN_PARAMS_ENCODING_VERSION u8 || chain_params_write). The
  * version byte keeps a later layout from ever hashing like this one. */

@@ -39,6 +39,19 @@ static json_t *m_node_status(void *ctx, json_t *params, rpc_error *e)
         json_decref(out);
         out = NULL;
     }
+    /* And the rollup's heads (rpc_env.l1_status); without an L1 they are null. */
+    if (out && env->l1_status) {
+        if (env->l1_status(env->ctx, out)) {
+            json_decref(out);
+            out = NULL;
+        }
+    } else if (out && (json_object_set_new(out, "l1Head", json_null()) ||
+                       json_object_set_new(out, "safe", json_null()) ||
+                       json_object_set_new(out, "finalized", json_null()) ||
+                       json_object_set_new(out, "l1", json_null()))) {
+        json_decref(out);
+        out = NULL;
+    }
     return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 

@@ -70,6 +70,13 @@ typedef struct rpc_env {
     int (*cons_status)(void *ctx, json_t *status);
     json_t *(*cons_state)(void *ctx);
 
+    /* The rollup's view (node/rollup.c, docs/rollup.md). Optional.
+     * l1_status adds "l1Head", "safe" and "finalized" (numbers, or null when
+     * the node has no L1) and "l1" (details: endpoint, contracts, latest
+     * batch and output with their L1 transactions, or null) to node_status's
+     * object: 0, or -1 out of memory. */
+    int (*l1_status)(void *ctx, json_t *status);
+
     void *ctx; /* every hook's first argument */
 } rpc_env;
 

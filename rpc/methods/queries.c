@@ -390,7 +390,7 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         supply += g->alloc[i].balance; /* the genesis parser checked it fits u64 */
     const chain_params *p = &g->params;
     return json_pack(
-        "{s:o,s:s,s:s,s:I,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:I,"
+        "{s:o,s:s,s:s,s:I,s:{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o,s:o,s:I,"
         "s:o}",
         "hash", rpc_json_hex(g->hash, 32), "chainId", g->chain_id, "genesisTime", when,
         "genesisTimeMs", (json_int_t)g->genesis_time_ms, "params", "blockGasLimit",
@@ -403,9 +403,10 @@ static json_t *m_genesis(void *ctx, json_t *params, rpc_error *e)
         (json_int_t)p->timeout_precommit_ms, "timeoutPrecommitDeltaMs",
         (json_int_t)p->timeout_precommit_delta_ms, "timeoutCommitMs",
         (json_int_t)p->timeout_commit_ms, "maxClockDriftMs", (json_int_t)p->max_clock_drift_ms,
-        "validators", vals, "validatorsHash", rpc_json_hex(g->validators_hash, 32),
-        "consensusParamsHash", rpc_json_hex(g->params_hash, 32), "allocCount",
-        (json_int_t)g->nalloc, "allocTotal", rpc_json_u64str(supply));
+        "outputIntervalBlocks", (json_int_t)p->output_interval_blocks, "validators", vals,
+        "validatorsHash", rpc_json_hex(g->validators_hash, 32), "consensusParamsHash",
+        rpc_json_hex(g->params_hash, 32), "allocCount", (json_int_t)g->nalloc, "allocTotal",
+        rpc_json_u64str(supply));
 }
 
 int rpc_methods_queries_register(rpc_dispatch *d, rpc_env *env)

@@ -20,7 +20,7 @@
 
 /* The devnet genesis hash, committed so that any change to the encoding, the
  * hash rule or genesis/devnet.json is noticed. */
-#define DEVNET_GENESIS_HASH "10d8287306b6cb4bfd9351ef452c21721f91bb41a569e115a3b6e1c7f688197a"
+#define DEVNET_GENESIS_HASH "2f607e74a2b60a3bc0cfc0d71d01c49986c3e95bcb3267beead3060b5905d032"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -447,7 +447,7 @@ static void test_devnet_contracts(void **state)
      * field by field rather than by the parser's encoder. */
     util_buf b;
     util_buf_init(&b);
-    util_buf_u8(&b, 4); /* encoding version */
+    util_buf_u8(&b, 5); /* encoding version */
     util_buf_lenbytes(&b, "openledger-devnet", 17);
     util_buf_u64(&b, 1767225600000ull);
     size_t params_at = b.len;
@@ -463,11 +463,12 @@ static void test_devnet_contracts(void **state)
     util_buf_u32(&b, 500);   /* precommit delta */
     util_buf_u32(&b, 1000);  /* commit */
     util_buf_u32(&b, 10000); /* max clock drift */
-    /* The consensus parameters hash: tag 0x10, version 1, the same 64 bytes. */
-    assert_int_equal(b.len - params_at, 64);
-    uint8_t pe[65], ph[32];
-    pe[0] = 1;
-    memcpy(pe + 1, b.data + params_at, 64);
+    util_buf_u32(&b, 10);    /* output interval */
+    /* The consensus parameters hash: tag 0x10, version 2, the same 68 bytes. */
+    assert_int_equal(b.len - params_at, 68);
+    uint8_t pe[69], ph[32];
+    pe[0] = 2;
+    memcpy(pe + 1, b.data + params_at, 68);
     chain_hash_tagged(ph, 0x10, pe, sizeof pe);
     assert_memory_equal(ph, g.params_hash, 32);
     util_buf_varint(&b, 1);

@@ -98,6 +98,12 @@ static void test_bad_params(void **state)
     d = devnet_doc();
     set_param(d, "maxClockDriftMs", json_integer(0));
     expect_reject(d, "params.maxClockDriftMs: out of range");
+    d = devnet_doc();
+    set_param(d, "outputIntervalBlocks", json_integer(0));
+    expect_reject(d, "params.outputIntervalBlocks: out of range");
+    d = devnet_doc();
+    json_object_del(json_object_get(d, "params"), "outputIntervalBlocks");
+    expect_reject(d, "params.outputIntervalBlocks");
 }
 
 int main(void)
