@@ -14,10 +14,13 @@
 
 #include "tests/unit/chain_fixture.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "chain/crypto/hash.h"
 #include "chain/exec/blockexec.h"
@@ -577,6 +580,66 @@ static void test_undo_off(void **state)
     node_free(&n);
 }
 
+/* A rollback under the unsynced-write shim (tests/fault/unsynced.c), the
+ * process killed right after it returns: what a power cut leaves is the
+ * store after the whole rollback, so its one batch was synced with
+ * everything in it. The child is this program, re-executed with the shim
+ * preloaded; skipped when the shim is not built next to it. */
+static void test_rollback_survives_power_cut(void **state)
+{
+    (void)state;
+    char exe[512], shim[600];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(len > 0);
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    assert_non_null(slash);
+    *slash = 0;
+    snprintf(shim, sizeof shim, "%s/libol_fault_unsynced.so", exe);
+    *slash = '/';
+    if (access(shim, R_OK) != 0) {
+        print_message("no %s: build ol_fault_unsynced to run this test\n", shim);
+        skip();
+    }
+    node_fx n;
+    node_copy(&n, 64);
+    chain_store_close(n.st); /* the child takes the store's lock */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("LD_PRELOAD", shim, 1);
+        setenv("OL_FAULT_DIR", n.dir, 1);
+        setenv("ASAN_OPTIONS", "verify_asan_link_order=0:detect_leaks=0", 1);
+        setenv("OL_UNDO_CHILD_DIR", n.dir, 1);
+        setenv("OL_UNDO_CHILD_TO", "12", 1);
+        execl(exe, exe, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
+        fail_msg("the child did not die by SIGKILL after its rollback (status %d)", status);
+    store_open(&n, 64);
+    expect_at(n.st, 12);
+    reapply(&n, 13, NBLOCKS, NULL);
+    expect_at(n.st, NBLOCKS);
+    node_free(&n);
+}
+
+/* The child of test_rollback_survives_power_cut. */
+static int child_rollback(const char *dir, uint64_t to)
+{
+    chain_store *st;
+    util_err err = {0};
+    chain_store_opts o = {.undo_blocks = 64};
+    if (chain_store_open_opts(&st, dir, &o, &err) || chain_store_rollback(st, to, &err)) {
+        fprintf(stderr, "child: %s\n", err.msg);
+        return 1;
+    }
+    kill(getpid(), SIGKILL);
+    return 1;
+}
+
 /* The same chain, from block 0, on a store with records off and one with
  * them on: the bytes written and the time of apply (which includes the
  * synced write). Printed only. */
@@ -607,10 +670,13 @@ static void test_measure(void **state)
 
 int main(void)
 {
+    const char *child = getenv("OL_UNDO_CHILD_DIR");
+    if (child) return child_rollback(child, strtoull(getenv("OL_UNDO_CHILD_TO"), NULL, 10));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollback_and_reapply),
         cmocka_unit_test(test_floor_and_pruning),
         cmocka_unit_test(test_undo_off),
+        cmocka_unit_test(test_rollback_survives_power_cut),
         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
