@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <leveldb/c.h>
+
 #include "chain/crypto/hash.h"
 #include "chain/exec/blockexec.h"
 #include "chain/mempool/mempool.h"
@@ -291,9 +293,16 @@ static void expect_at(chain_store *st, uint64_t h)
     assert_int_equal(chain_store_prove(st, key, sizeof key, &proof, &err), 0);
 }
 
+static uint64_t elapsed(const struct timespec *a, const struct timespec *b)
+{
+    return (uint64_t)(b->tv_sec - a->tv_sec) * 1000000000u + (uint64_t)b->tv_nsec -
+           (uint64_t)a->tv_nsec;
+}
+
 /* Validates and applies the recorded blocks from..to, checking the same ids
- * and roots come back; *ns gets the time spent in apply (the commit). */
-static void reapply(node_fx *n, uint64_t from, uint64_t to, uint64_t *ns)
+ * and roots come back; *ns and *cpu (when not NULL) grow by the wall and
+ * thread CPU time spent in apply (the commit). */
+static void reapply(node_fx *n, uint64_t from, uint64_t to, uint64_t *ns, uint64_t *cpu)
 {
     util_err err = {0};
     for (uint64_t h = from; h <= to; h++) {
@@ -306,14 +315,15 @@ static void reapply(node_fx *n, uint64_t from, uint64_t to, uint64_t *ns)
         if (chain_blockexec_validate(&n->bx, &b, now, &res, &reason, &err))
             fail_msg("height %llu refused on re-apply: %s", (unsigned long long)h, err.msg);
         assert_memory_equal(res.id, g_snap[h].id, 32);
-        struct timespec t0, t1;
+        struct timespec t0, t1, c0, c1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         if (chain_blockexec_apply(&n->bx, &b, &res, &g_snap[h].commit, &reason, &err))
             fail_msg("apply: %s", err.msg);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (ns)
-            *ns += (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u + (uint64_t)t1.tv_nsec -
-                   (uint64_t)t0.tv_nsec;
+        if (ns) *ns += elapsed(&t0, &t1);
+        if (cpu) *cpu += elapsed(&c0, &c1);
         chain_block_result_free(&res);
         chain_block_free(&b);
         assert_memory_equal(chain_store_head_header(n->st)->state_root, g_snap[h].root, 32);
@@ -489,7 +499,7 @@ static void test_rollback_and_reapply(void **state)
         if (chain_store_rollback(n.st, to[i], &err)) fail_msg("rollback: %s", err.msg);
         expect_at(n.st, to[i]);
         assert_int_equal(undo_records(n.st), to[i]);
-        reapply(&n, to[i] + 1, NBLOCKS, NULL);
+        reapply(&n, to[i] + 1, NBLOCKS, NULL, NULL);
         expect_at(n.st, NBLOCKS);
         assert_int_equal(undo_records(n.st), NBLOCKS);
     }
@@ -498,7 +508,7 @@ static void test_rollback_and_reapply(void **state)
     assert_int_equal(chain_store_rollback(n.st, 20, &err), 0);
     assert_int_equal(chain_store_rollback(n.st, 10, &err), 0);
     expect_at(n.st, 10);
-    reapply(&n, 11, 15, NULL);
+    reapply(&n, 11, 15, NULL, NULL);
     expect_at(n.st, 15);
     assert_int_equal(chain_store_rollback(n.st, 5, &err), 0);
     expect_at(n.st, 5);
@@ -510,7 +520,7 @@ static void test_rollback_and_reapply(void **state)
     assert_int_equal(chain_store_rollback(n.st, 4, &err), 0);
     node_reopen(&n, 64);
     expect_at(n.st, 4);
-    reapply(&n, 5, NBLOCKS, NULL);
+    reapply(&n, 5, NBLOCKS, NULL, NULL);
     expect_at(n.st, NBLOCKS);
     node_free(&n);
 }
@@ -541,7 +551,7 @@ static void test_floor_and_pruning(void **state)
     node_reopen(&n, 5);
     assert_int_equal(undo_records(n.st), 5);
     for (uint64_t h = 11; h <= NBLOCKS; h++) {
-        reapply(&n, h, h, NULL);
+        reapply(&n, h, h, NULL, NULL);
         assert_int_equal(undo_records(n.st), 5);
         assert_int_equal(chain_store_rollback_floor(n.st), h - 5);
     }
@@ -562,7 +572,7 @@ static void test_undo_off(void **state)
      * left from before stay untouched. */
     node_reopen(&n, 0);
     assert_int_equal(chain_store_rollback_floor(n.st), 20);
-    reapply(&n, 21, 25, NULL);
+    reapply(&n, 21, 25, NULL, NULL);
     expect_at(n.st, 25);
     assert_int_equal(undo_records(n.st), 20);
     assert_int_equal(chain_store_rollback_floor(n.st), 25);
@@ -572,12 +582,64 @@ static void test_undo_off(void **state)
     node_reopen(&n, 64);
     assert_int_equal(undo_records(n.st), 0);
     assert_int_equal(chain_store_rollback_floor(n.st), 25);
-    reapply(&n, 26, NBLOCKS, NULL);
+    reapply(&n, 26, NBLOCKS, NULL, NULL);
     assert_int_equal(undo_records(n.st), 5);
     assert_int_equal(chain_store_rollback_floor(n.st), 25);
     assert_int_equal(chain_store_rollback(n.st, 25, &err), 0);
     expect_at(n.st, 25);
     node_free(&n);
+}
+
+/* Writes v under the undo record key of height h, straight into LevelDB (the
+ * store closed), as damage would. */
+static void damage_undo(const char *dir, uint64_t h, const char *v, size_t vl)
+{
+    leveldb_options_t *o = leveldb_options_create();
+    char *e = NULL;
+    leveldb_t *db = leveldb_open(o, dir, &e);
+    assert_null(e);
+    leveldb_writeoptions_t *wo = leveldb_writeoptions_create();
+    uint8_t k[CHAIN_DBKEY_HEIGHT_LEN];
+    leveldb_put(db, wo, (const char *)k, chain_dbkey_undo(k, h), v, vl, &e);
+    assert_null(e);
+    leveldb_writeoptions_destroy(wo);
+    leveldb_close(db);
+    leveldb_options_destroy(o);
+}
+
+/* A malformed record anywhere in the range refuses the whole rollback with
+ * its height, and nothing is written. */
+static void test_malformed_record(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *v;
+        size_t len;
+    } bad[] = {
+        {"", 0},                  /* empty */
+        {"\x02\x00", 2},          /* another version */
+        {"\x01\x05", 2},          /* entries missing */
+        {"\x01\x01\x01H\x02", 5}, /* a presence byte of 2 */
+        {"\x01\x00\x00", 3},      /* trailing bytes */
+        {"\x01\x01\x00\x00", 4},  /* an empty key */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        node_fx n;
+        node_copy(&n, 64);
+        chain_store_close(n.st);
+        damage_undo(n.dir, 27, bad[i].v, bad[i].len);
+        store_open(&n, 64);
+        util_err err = {0};
+        uint64_t wb = chain_store_write_bytes(n.st);
+        assert_int_equal(chain_store_rollback(n.st, 20, &err), UTIL_EIO);
+        assert_non_null(strstr(err.msg, "malformed undo record at height 27"));
+        assert_int_equal(chain_store_write_bytes(n.st), wb);
+        expect_at(n.st, NBLOCKS);
+        /* Above the damage, the records still work. */
+        assert_int_equal(chain_store_rollback(n.st, 27, &err), 0);
+        expect_at(n.st, 27);
+        node_free(&n);
+    }
 }
 
 /* A rollback under the unsynced-write shim (tests/fault/unsynced.c), the
@@ -621,7 +683,7 @@ static void test_rollback_survives_power_cut(void **state)
         fail_msg("the child did not die by SIGKILL after its rollback (status %d)", status);
     store_open(&n, 64);
     expect_at(n.st, 12);
-    reapply(&n, 13, NBLOCKS, NULL);
+    reapply(&n, 13, NBLOCKS, NULL, NULL);
     expect_at(n.st, NBLOCKS);
     node_free(&n);
 }
@@ -656,7 +718,8 @@ static int cmp_u64(const void *a, const void *b)
 static void test_measure(void **state)
 {
     (void)state;
-    uint64_t bytes[2] = {0}, ns[2][MEASURE_ROUNDS * NBLOCKS], rb_ns[MEASURE_ROUNDS];
+    uint64_t bytes[2] = {0}, ns[2][MEASURE_ROUNDS * NBLOCKS], cpu[2][MEASURE_ROUNDS * NBLOCKS],
+             rb_ns[MEASURE_ROUNDS];
     for (int round = 0; round < MEASURE_ROUNDS; round++)
         for (int k = 0; k < 2; k++) {
             int on = (round + k) % 2;
@@ -664,9 +727,9 @@ static void test_measure(void **state)
             node_new(&n, on ? 64 : 0);
             uint64_t b0 = chain_store_write_bytes(n.st);
             for (uint64_t h = 1; h <= NBLOCKS; h++) {
-                uint64_t *t = &ns[on][(size_t)round * NBLOCKS + h - 1];
-                *t = 0;
-                reapply(&n, h, h, t);
+                size_t at = (size_t)round * NBLOCKS + h - 1;
+                ns[on][at] = cpu[on][at] = 0;
+                reapply(&n, h, h, &ns[on][at], &cpu[on][at]);
             }
             bytes[on] = chain_store_write_bytes(n.st) - b0;
             expect_at(n.st, NBLOCKS);
@@ -677,22 +740,20 @@ static void test_measure(void **state)
                 clock_gettime(CLOCK_MONOTONIC, &t0);
                 assert_int_equal(chain_store_rollback(n.st, 0, &err), 0);
                 clock_gettime(CLOCK_MONOTONIC, &t1);
-                rb_ns[round] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
-                               (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+                rb_ns[round] = elapsed(&t0, &t1);
                 expect_at(n.st, 0);
             }
             node_free(&n);
         }
     size_t m = MEASURE_ROUNDS * NBLOCKS;
-    for (int on = 0; on < 2; on++)
+    for (int on = 0; on < 2; on++) {
         qsort(ns[on], m, sizeof ns[on][0], cmp_u64);
-    print_message("undo off: %llu bytes/block, apply median %llu us\n",
-                  (unsigned long long)(bytes[0] / NBLOCKS),
-                  (unsigned long long)(ns[0][m / 2] / 1000));
-    print_message("undo on:  %llu bytes/block (+%llu), apply median %llu us\n",
-                  (unsigned long long)(bytes[1] / NBLOCKS),
-                  (unsigned long long)((bytes[1] - bytes[0]) / NBLOCKS),
-                  (unsigned long long)(ns[1][m / 2] / 1000));
+        qsort(cpu[on], m, sizeof cpu[on][0], cmp_u64);
+        print_message("undo %s: %llu bytes/block, apply median %llu us wall, %llu us CPU\n",
+                      on ? "on " : "off", (unsigned long long)(bytes[on] / NBLOCKS),
+                      (unsigned long long)(ns[on][m / 2] / 1000),
+                      (unsigned long long)(cpu[on][m / 2] / 1000));
+    }
     qsort(rb_ns, MEASURE_ROUNDS, sizeof rb_ns[0], cmp_u64);
     print_message("rollback of %d blocks: median %llu us\n", NBLOCKS,
                   (unsigned long long)(rb_ns[MEASURE_ROUNDS / 2] / 1000));
@@ -708,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_floor_and_pruning),
         cmocka_unit_test(test_undo_off),
         cmocka_unit_test(test_rollback_survives_power_cut),
+        cmocka_unit_test(test_malformed_record),
         cmocka_unit_test(test_measure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
