@@ -378,8 +378,7 @@ static void add_block_txs(chain_mempool *mp, uint64_t h)
     }
 }
 
-/* Produces the chain on a store with undo records on, snapshotting every height. */
-static void produce_chain(node_fx *n)
+static chain_mempool *new_pool(node_fx *n)
 {
     const chain_genesis *g = fx_devnet();
     chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
@@ -392,6 +391,14 @@ static void produce_chain(node_fx *n)
     memcpy(c.genesis_hash, g->hash, 32);
     chain_mempool *mp = chain_mempool_new(&c, acct_fn, n);
     assert_non_null(mp);
+    return mp;
+}
+
+/* Produces the chain on a store with undo records on, snapshotting every height. */
+static void produce_chain(node_fx *n)
+{
+    const chain_genesis *g = fx_devnet();
+    chain_mempool *mp = new_pool(n);
     chain_addr proposer;
     fx_dev_addr(&proposer, VALIDATOR_KEY);
     util_err err = {0};
@@ -521,6 +528,46 @@ static void test_rollback_and_reapply(void **state)
     node_reopen(&n, 64);
     expect_at(n.st, 4);
     reapply(&n, 5, NBLOCKS, NULL, NULL);
+    expect_at(n.st, NBLOCKS);
+    node_free(&n);
+}
+
+/* An L1 reorganisation's case: after a rollback, other blocks (here empty
+ * ones, with a later time) take the heights; they roll back in turn, and the
+ * first chain re-applies. */
+static void test_other_fork(void **state)
+{
+    (void)state;
+    node_fx n;
+    node_copy(&n, 64);
+    util_err err = {0};
+    assert_int_equal(chain_store_rollback(n.st, 15, &err), 0);
+    chain_mempool *mp = new_pool(&n);
+    chain_addr proposer;
+    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    uint64_t now = chain_store_head_header(n.st)->time_ms;
+    for (int i = 0; i < 4; i++) {
+        now += 1500;
+        chain_block b;
+        int built, reason;
+        assert_int_equal(chain_blockexec_propose(&n.bx, mp, &proposer, now, 1, &b, &built, &err),
+                         0);
+        assert_int_equal(built, 1);
+        chain_block_result res;
+        assert_int_equal(chain_blockexec_validate(&n.bx, &b, now, &res, &reason, &err), 0);
+        assert_memory_not_equal(res.id, g_snap[b.h.height].id, 32);
+        chain_commit c;
+        sign_commit(&b, res.id, &c);
+        assert_int_equal(chain_blockexec_apply(&n.bx, &b, &res, &c, &reason, &err), 0);
+        chain_block_result_free(&res);
+        chain_block_free(&b);
+    }
+    chain_mempool_free(mp);
+    assert_int_equal(chain_store_height(n.st), 19);
+    assert_int_equal(undo_records(n.st), 19);
+    assert_int_equal(chain_store_rollback(n.st, 15, &err), 0);
+    expect_at(n.st, 15);
+    reapply(&n, 16, NBLOCKS, NULL, NULL);
     expect_at(n.st, NBLOCKS);
     node_free(&n);
 }
@@ -766,6 +813,7 @@ int main(void)
     if (child) return child_rollback(child, strtoull(getenv("OL_UNDO_CHILD_TO"), NULL, 10));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollback_and_reapply),
+        cmocka_unit_test(test_other_fork),
         cmocka_unit_test(test_floor_and_pruning),
         cmocka_unit_test(test_undo_off),
         cmocka_unit_test(test_rollback_survives_power_cut),
