@@ -139,7 +139,7 @@ int rollup_config_save(const rollup_config *c, const char *path, util_err *err)
     if (c->l1_chain_id > INT64_MAX || c->deploy_block > INT64_MAX ||
         c->finalization_period_s > INT64_MAX)
         return util_err_set(err, UTIL_EINVAL, "rollup config: value too large for JSON");
-    json_t *o = json_pack("{sI sS sS sS sS sI sI sI sI}", FIELDS[F_CHAIN],
+    json_t *o = json_pack("{sI ss ss ss ss sI sI sI sI}", FIELDS[F_CHAIN],
                           (json_int_t)c->l1_chain_id, FIELDS[F_GENESIS], gh, FIELDS[F_INBOX], inbox,
                           FIELDS[F_ORACLE], oracle, FIELDS[F_BATCHER], batcher, FIELDS[F_DEPLOY],
                           (json_int_t)c->deploy_block, FIELDS[F_CONF], (json_int_t)c->confirmations,
