@@ -39,6 +39,9 @@ int rollup_batch_encode(const uint8_t genesis_hash[32], const chain_block *block
                             ROLLUP_BATCH_MAX_BLOCKS);
     if (level < 1 || level > 19)
         return util_err_set(err, UTIL_EINVAL, "batch: zstd level %d outside 1..19", level);
+    if (blocks[0].h.height == 0 || blocks[0].h.height > UINT64_MAX - n)
+        return util_err_set(err, UTIL_EINVAL, "batch: first height %llu out of range",
+                            (unsigned long long)blocks[0].h.height);
     for (size_t i = 1; i < n; i++)
         if (blocks[i].h.height != blocks[0].h.height + i)
             return util_err_set(err, UTIL_EINVAL, "batch: block %zu has height %llu, not %llu", i,

@@ -277,6 +277,11 @@ static void test_encode_refusals(void **state)
     assert_non_null(strstr(err.msg, "height"));
     assert_int_equal(rollup_batch_encode(gh, g_blocks, 1, &g_commits[0], 0, &chan, &len, &err),
                      UTIL_EINVAL);
+    chain_block zero = g_blocks[0];
+    zero.h.height = 0;
+    assert_int_equal(rollup_batch_encode(gh, &zero, 1, &g_commits[0], 3, &chan, &len, &err),
+                     UTIL_EINVAL);
+    assert_non_null(strstr(err.msg, "first height 0"));
     assert_null(chan);
 }
 
