@@ -22,6 +22,7 @@ typedef struct l1_call {
 
 struct rollup_l1 {
     util_net_uv *net;
+    uv_loop_t *loop;
     char *url;
     uint64_t next_id;
     l1_call *calls; /* callback not run yet */
@@ -50,6 +51,7 @@ int rollup_l1_new(rollup_l1 **out, uv_loop_t *loop, const char *url, const util_
         return rc;
     }
     c->next_id = 1;
+    c->loop = loop;
     *out = c;
     return 0;
 }
@@ -57,6 +59,11 @@ int rollup_l1_new(rollup_l1 **out, uv_loop_t *loop, const char *url, const util_
 const char *rollup_l1_url(const rollup_l1 *c)
 {
     return c->url;
+}
+
+uv_loop_t *rollup_l1_loop(const rollup_l1 *c)
+{
+    return c->loop;
 }
 
 size_t rollup_l1_pending(const rollup_l1 *c)

@@ -48,6 +48,8 @@ OL_MUST_CHECK int rollup_l1_new(rollup_l1 **out, uv_loop_t *loop, const char *ur
  * the loop runs again. NULL is allowed. */
 void rollup_l1_close(rollup_l1 *c);
 const char *rollup_l1_url(const rollup_l1 *c);
+/* The loop the client runs on (for timers of its users: the tx manager). */
+uv_loop_t *rollup_l1_loop(const rollup_l1 *c);
 /* Calls whose callback has not run yet. */
 size_t rollup_l1_pending(const rollup_l1 *c);
 
