@@ -45,6 +45,7 @@ typedef struct treq {
     uint64_t sent_at, next_poll; /* loop time, ms */
     size_t poll_idx;
     int nonce_low; /* the node said "nonce too low" */
+    int capped;    /* the fee cap stopped a replacement (logged once) */
     int has_rcpt;
     rollup_l1_receipt rcpt;
 } treq;
@@ -161,7 +162,8 @@ static void finish_head(rollup_txmgr *m, int rc, const rollup_l1_receipt *r, con
 static void transient(rollup_txmgr *m, const util_err *err)
 {
     uint64_t now = now_ms(m);
-    LOG_WARN(MOD, "%s", err->msg);
+    /* The first failure in a row is worth a warning; its repeats are not. */
+    util_log(m->fail_since ? UTIL_LOG_DEBUG : UTIL_LOG_WARN, MOD, "%s", err->msg);
     if (!m->fail_since) m->fail_since = now;
     if (now - m->fail_since >= m->o.give_up_ms && m->head) {
         util_err e = *err;
@@ -273,8 +275,10 @@ static void on_fees(rollup_txmgr *m, treq *q, const rollup_l1_fees *f)
     if (q->nh && (q->nh == MAX_ATTEMPTS || maxf < bump(q->max_fee) || tip < bump(q->tip))) {
         /* A replacement must pay 12.5% more on both fees; under the cap it
          * cannot: keep waiting for what was sent. */
-        LOG_WARN(MOD, "nonce %" PRIu64 ": fee cap %" PRIu64 " wei reached, not replacing", q->nonce,
-                 m->o.max_fee_wei);
+        if (!q->capped)
+            LOG_WARN(MOD, "nonce %" PRIu64 ": fee cap %" PRIu64 " wei reached, not replacing",
+                     q->nonce, m->o.max_fee_wei);
+        q->capped = 1;
         q->sent_at = now_ms(m);
         wait_poll(m, q);
         return;
