@@ -367,11 +367,15 @@ static void on_receipt(rollup_txmgr *m, treq *q, json_t *result)
 {
     util_err err = {0};
     if (!json_is_null(result)) {
-        int rc = rollup_l1_parse_receipt(result, &q->rcpt, &err);
+        rollup_l1_receipt r;
+        int rc = rollup_l1_parse_receipt(result, &r, &err);
+        if (!rc && memcmp(r.tx_hash, q->hashes[q->poll_idx], 32) != 0)
+            rc = util_err_set(&err, UTIL_EIO, "L1 answer: a receipt of another transaction");
         if (rc) {
             transient(m, &err);
             return;
         }
+        q->rcpt = r;
         q->has_rcpt = 1;
         call(m, K_HEAD, "eth_blockNumber", json_array());
         return;
@@ -409,6 +413,8 @@ static void on_recheck(rollup_txmgr *m, treq *q, json_t *result)
         return;
     }
     int rc = rollup_l1_parse_receipt(result, &r, &err);
+    if (!rc && memcmp(r.tx_hash, q->rcpt.tx_hash, 32) != 0)
+        rc = util_err_set(&err, UTIL_EIO, "L1 answer: a receipt of another transaction");
     if (rc) {
         transient(m, &err);
         return;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #include "rollup/l1/txmgr.h"
@@ -97,6 +98,7 @@ struct harness {
     int stage, ticks, bumped, dropped;
     uint64_t fee0, base_head, snap;
     char hash0[67];
+    json_t *raw0;
 };
 
 static void on_done(void *ctx, int rc, const rollup_l1_receipt *r, const util_err *err)
@@ -447,6 +449,222 @@ static void test_reorg_resend(void **state)
     h_close(&h);
 }
 
+/* --- an earlier attempt mined; the nonce taken by another sender ---------- */
+
+static void tick_earlier(harness *h)
+{
+    char hash[67] = "", params[160];
+    uint64_t fee = pool_fee(0, hash);
+    if (h->stage == 0) {
+        if (!fee) return;
+        /* Keep the first attempt's bytes. */
+        snprintf(h->hash0, sizeof h->hash0, "%s", hash);
+        snprintf(params, sizeof params, "[\"%s\"]", hash);
+        json_t *raw = rpc("eth_getRawTransactionByHash", params);
+        assert_true(json_is_string(raw));
+        h->raw0 = raw;
+        h->stage = 1;
+        return;
+    }
+    if (h->stage == 1) {
+        if (!fee || !strcmp(hash, h->hash0)) return;
+        /* The bumped attempt is out; the first one gets mined instead. */
+        snprintf(params, sizeof params, "[\"%s\"]", hash);
+        rpc_ok("anvil_dropTransaction", params);
+        json_t *p = json_pack("[O]", h->raw0);
+        json_t *r = NULL;
+        assert_int_equal(rollup_l1_call_sync(anvil.url, "eth_sendRawTransaction", p, &r, NULL), 0);
+        json_decref(p);
+        json_decref(r);
+        rpc_ok("evm_mine", "[]");
+        h->stage = 2;
+    }
+}
+
+static void test_earlier_attempt_mined(void **state)
+{
+    (void)state;
+    rpc_ok("evm_setAutomine", "[false]");
+    harness h;
+    rollup_txmgr_opts o = {.chain_id = 31337, .poll_ms = 50, .resubmit_ms = 300};
+    h_open(&h, &o, tick_earlier);
+    rollup_eth_addr to = acct1();
+    util_err err = {0};
+    assert_int_equal(rollup_txmgr_send(h.m, &to, NULL, 0, 21000, on_done, &h, &err), 0);
+    h_run(&h);
+    assert_int_equal(h.rc, 0);
+    assert_int_equal(h.stage, 2);
+    json_t *hj = rollup_l1_data(h.r.tx_hash, 32);
+    assert_string_equal(json_string_value(hj), h.hash0);
+    json_decref(hj);
+    json_decref(h.raw0);
+    h_close(&h);
+}
+
+static void test_nonce_taken(void **state)
+{
+    (void)state;
+    harness h;
+    rollup_txmgr_opts o = {.chain_id = 31337, .poll_ms = 50};
+    h_open(&h, &o, NULL);
+    /* Let the manager read its nonce (0), then use it from outside. */
+    uint64_t until = uv_now(&h.loop) + 500;
+    while (uv_now(&h.loop) < until)
+        uv_run(&h.loop, UV_RUN_ONCE);
+    rpc_ok("eth_sendTransaction",
+           "[{\"from\":\"" ACCT0 "\",\"to\":\"" ACCT1 "\",\"value\":\"0x1\"}]");
+    rollup_eth_addr to = acct1();
+    util_err err = {0};
+    assert_int_equal(rollup_txmgr_send(h.m, &to, NULL, 0, 21000, on_done, &h, &err), 0);
+    h_run(&h);
+    assert_int_equal(h.rc, 0);
+    json_t *hj = rollup_l1_data(h.r.tx_hash, 32);
+    char params[128];
+    snprintf(params, sizeof params, "[\"%s\"]", json_string_value(hj));
+    json_decref(hj);
+    json_t *tx = rpc("eth_getTransactionByHash", params);
+    assert_string_equal(json_string_value(json_object_get(tx, "nonce")), "0x1");
+    json_decref(tx);
+    h_close(&h);
+}
+
+/* --- "already known" after a lost answer (a scripted endpoint) ------------- */
+
+/* A one-thread JSON-RPC endpoint: eth_sendRawTransaction first drops the
+ * connection without answering, then says the transaction is already known;
+ * receipts appear on the third poll. */
+typedef struct fake {
+    int fd, port;
+    pthread_t th;
+    char url[64];
+    int n_send, n_receipt, same_raw;
+    char raw1[512];
+} fake;
+
+static json_t *fake_result(fake *f, const char *method, json_t *params, int *drop, json_t **error)
+{
+    if (!strcmp(method, "eth_chainId")) return json_string("0x7a69");
+    if (!strcmp(method, "eth_getTransactionCount")) return json_string("0x0");
+    if (!strcmp(method, "eth_blockNumber")) return json_string("0x5");
+    if (!strcmp(method, "eth_feeHistory"))
+        return json_loads(
+            "{\"baseFeePerGas\":[\"0x3b9aca00\",\"0x3b9aca00\"],\"reward\":[[\"0x1\"]]}", 0, NULL);
+    if (!strcmp(method, "eth_sendRawTransaction")) {
+        const char *raw = json_string_value(json_array_get(params, 0));
+        if (++f->n_send == 1) {
+            snprintf(f->raw1, sizeof f->raw1, "%s", raw ? raw : "");
+            *drop = 1;
+            return NULL;
+        }
+        f->same_raw = raw && !strcmp(raw, f->raw1);
+        *error = json_pack("{s:i,s:s}", "code", -32003, "message", "transaction already imported");
+        return NULL;
+    }
+    if (!strcmp(method, "eth_getTransactionReceipt")) {
+        if (++f->n_receipt < 3) return json_null();
+        return json_pack("{s:O,s:s,s:s,s:s,s:s,s:s,s:n}", "transactionHash",
+                         json_array_get(params, 0), "status", "0x1", "blockNumber", "0x5",
+                         "blockHash",
+                         "0x1111111111111111111111111111111111111111111111111111111111111111",
+                         "gasUsed", "0x5208", "effectiveGasPrice", "0x1", "contractAddress");
+    }
+    *error = json_pack("{s:i,s:s}", "code", -32601, "message", "Method not found");
+    return NULL;
+}
+
+static void fake_serve(fake *f, int c)
+{
+    char buf[8192];
+    size_t n = 0;
+    char *body = NULL;
+    size_t want = 0;
+    for (;;) {
+        ssize_t r = read(c, buf + n, sizeof buf - 1 - n);
+        if (r <= 0) return;
+        n += (size_t)r;
+        buf[n] = 0;
+        char *end = strstr(buf, "\r\n\r\n");
+        if (!end) continue;
+        char *cl = strcasestr(buf, "content-length:");
+        if (!cl) return;
+        want = (size_t)strtoul(cl + 15, NULL, 10);
+        body = end + 4;
+        if ((size_t)(buf + n - body) >= want) break;
+    }
+    json_t *req = json_loadb(body, want, 0, NULL);
+    const char *method = json_string_value(json_object_get(req, "method"));
+    int drop = 0;
+    json_t *error = NULL;
+    json_t *result =
+        method ? fake_result(f, method, json_object_get(req, "params"), &drop, &error) : NULL;
+    if (!drop) {
+        json_t *ans = json_pack("{s:s,s:O}", "jsonrpc", "2.0", "id", json_object_get(req, "id"));
+        json_object_set_new(ans, error ? "error" : "result", error ? error : result);
+        char *txt = json_dumps(ans, JSON_COMPACT);
+        char head[256];
+        int hl = snprintf(head, sizeof head,
+                          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                          "%zu\r\nConnection: close\r\n\r\n",
+                          strlen(txt));
+        if (write(c, head, (size_t)hl) < 0 || write(c, txt, strlen(txt)) < 0) {
+            /* the client went away: nothing to tell it */
+        }
+        free(txt);
+        json_decref(ans);
+    } else {
+        json_decref(result);
+    }
+    json_decref(req);
+}
+
+static void *fake_main(void *arg)
+{
+    fake *f = arg;
+    for (;;) {
+        int c = accept(f->fd, NULL, NULL);
+        if (c < 0) return NULL;
+        fake_serve(f, c);
+        close(c);
+    }
+}
+
+static void fake_start(fake *f)
+{
+    memset(f, 0, sizeof *f);
+    f->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(f->fd, 16), 0);
+    assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &l), 0);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(fake *f)
+{
+    shutdown(f->fd, SHUT_RDWR);
+    pthread_join(f->th, NULL);
+    close(f->fd);
+}
+
+static void test_already_known(void **state)
+{
+    (void)state;
+    fake f;
+    fake_start(&f);
+    rollup_txmgr_opts o = {.chain_id = 31337, .poll_ms = 20};
+    rollup_eth_addr to = acct1();
+    rollup_l1_receipt r;
+    util_err err = {0};
+    int rc = rollup_txmgr_send_sync(f.url, SK0, &o, &to, NULL, 0, 21000, &r, &err);
+    fake_stop(&f);
+    assert_int_equal(rc, 0);
+    assert_int_equal(f.n_send, 2);
+    assert_true(f.same_raw);
+    assert_int_equal(r.block_number, 5);
+}
+
 /* --- wrong chain, endpoint down ---------------------------------------------- */
 
 static void test_wrong_chain(void **state)
@@ -509,6 +727,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reverted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reorg_resend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_earlier_attempt_mined, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nonce_taken, setup, teardown),
+        cmocka_unit_test(test_already_known),
         cmocka_unit_test_setup_teardown(test_wrong_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_sync, setup, teardown),
     };
