@@ -292,7 +292,11 @@ static void test_fee_cap(void **state)
     rollup_eth_addr to = acct1();
     util_err err = {0};
     assert_int_equal(rollup_txmgr_send(h.m, &to, NULL, 0, 21000, on_done, &h, &err), 0);
-    uint64_t until = uv_now(&h.loop) + 1500;
+    uint64_t until = uv_now(&h.loop) + 30000;
+    while (!pool_fee(0, NULL) && uv_now(&h.loop) < until)
+        uv_run(&h.loop, UV_RUN_NOWAIT);
+    /* Ten resubmission periods: none may go over the cap. */
+    until = uv_now(&h.loop) + 1000;
     while (uv_now(&h.loop) < until)
         uv_run(&h.loop, UV_RUN_ONCE);
     char hash[67];
@@ -400,7 +404,7 @@ static void tick_reorg(harness *h)
         if (n <= h->base_head) return;
         /* Mined, one block deep of the three asked: let the manager see the
          * receipt, then take the block away. */
-        if (++h->ticks < 5) return;
+        if (++h->ticks < 10) return;
         char params[64];
         snprintf(params, sizeof params, "[\"0x%llx\"]", (unsigned long long)h->snap);
         json_t *ok = rpc("evm_revert", params);
