@@ -523,11 +523,56 @@ static void test_parse_structs(void **state)
     }
 }
 
+/* The fuzz seeds are real anvil answers: each parses with its parser. */
+static json_t *corpus(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_l1_parse/%s", OL_SOURCE_DIR, name);
+    json_t *doc = json_load_file(path, 0, NULL);
+    assert_non_null(doc);
+    json_t *r = json_incref(json_object_get(doc, "result"));
+    json_decref(doc);
+    assert_non_null(r);
+    return r;
+}
+
+static void test_parse_corpus(void **state)
+{
+    (void)state;
+    util_err err = {0};
+    json_t *j = corpus("block_full.json");
+    rollup_l1_block b;
+    assert_int_equal(rollup_l1_parse_block(j, 1, 1024, &b, &err), 0);
+    assert_int_equal(b.ntx, 1);
+    rollup_l1_block_free(&b);
+    json_decref(j);
+    j = corpus("block_hashes.json");
+    assert_int_equal(rollup_l1_parse_block(j, 0, 0, &b, &err), 0);
+    json_decref(j);
+    j = corpus("logs.json");
+    rollup_l1_log *logs = NULL;
+    size_t n = 0;
+    assert_int_equal(rollup_l1_parse_logs(j, 8, 64, &logs, &n, &err), 0);
+    assert_int_equal(n, 1);
+    rollup_l1_logs_free(logs, n);
+    json_decref(j);
+    j = corpus("receipt_create.json");
+    rollup_l1_receipt r;
+    assert_int_equal(rollup_l1_parse_receipt(j, &r, &err), 0);
+    assert_true(r.has_contract);
+    json_decref(j);
+    j = corpus("fee_history.json");
+    rollup_l1_fees f;
+    assert_int_equal(rollup_l1_parse_fee_history(j, &f, &err), 0);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_quantities),
         cmocka_unit_test(test_parse_structs),
+        cmocka_unit_test(test_parse_corpus),
         cmocka_unit_test(test_endpoint_down),
         cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_calls, setup, teardown),

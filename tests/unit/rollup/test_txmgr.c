@@ -669,6 +669,56 @@ static void test_already_known(void **state)
     assert_int_equal(r.block_number, 5);
 }
 
+/* --- closing from inside a callback ---------------------------------------- */
+
+typedef struct closer {
+    rollup_txmgr *m;
+    int n, rc;
+} closer;
+
+static void on_close_cb(void *ctx, int rc, const rollup_l1_receipt *r, const util_err *err)
+{
+    (void)r;
+    (void)err;
+    closer *c = ctx;
+    c->n++;
+    c->rc = rc;
+    if (c->m) {
+        rollup_txmgr *m = c->m;
+        c->m = NULL;
+        rollup_txmgr_close(m);
+    }
+}
+
+static void test_close_in_callback(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    rollup_l1 *l1 = NULL;
+    rollup_txmgr *m = NULL;
+    util_err err = {0};
+    assert_int_equal(rollup_l1_new(&l1, &loop, anvil.url, NULL, &err), 0);
+    rollup_txmgr_opts o = {.chain_id = 5, .poll_ms = 50}; /* refused: fails fast */
+    assert_int_equal(rollup_txmgr_new(&m, l1, SK0, &o, &err), 0);
+    closer a = {.m = m}, b = {0};
+    rollup_eth_addr to = acct1();
+    assert_int_equal(rollup_txmgr_send(m, &to, NULL, 0, 21000, on_close_cb, &a, &err), 0);
+    assert_int_equal(rollup_txmgr_send(m, &to, NULL, 0, 21000, on_close_cb, &b, &err), 0);
+    uint64_t until = uv_now(&loop) + 30000;
+    while (!a.n && uv_now(&loop) < until)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(a.rc, UTIL_EINVAL);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(b.rc, UTIL_ESTATE);
+    rollup_l1_close(l1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(a.n, 1);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* --- wrong chain, endpoint down ---------------------------------------------- */
 
 static void test_wrong_chain(void **state)
@@ -734,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_earlier_attempt_mined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonce_taken, setup, teardown),
         cmocka_unit_test(test_already_known),
+        cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_sync, setup, teardown),
     };
