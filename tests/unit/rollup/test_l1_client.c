@@ -44,6 +44,21 @@ static uint64_t rpc_u64(const char *method, const char *params)
     return v;
 }
 
+/* anvil mines right after answering a send: the receipt may lag a moment. */
+static json_t *wait_receipt(const char *params)
+{
+    for (int i = 0; i < 200; i++) {
+        json_t *r = l1_rpc(anvil.url, "eth_getTransactionReceipt", params);
+        assert_non_null(r);
+        if (!json_is_null(r)) return r;
+        json_decref(r);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("no receipt for %s", params);
+    return NULL;
+}
+
 /* Sends from an unlocked anvil account; returns the receipt. */
 static void send_and_receipt(const char *txjson, rollup_l1_receipt *rc_out)
 {
@@ -53,7 +68,7 @@ static void send_and_receipt(const char *txjson, rollup_l1_receipt *rc_out)
     assert_non_null(h);
     snprintf(params, sizeof params, "[\"%s\"]", json_string_value(h));
     json_decref(h);
-    json_t *r = l1_rpc(anvil.url, "eth_getTransactionReceipt", params);
+    json_t *r = wait_receipt(params);
     assert_non_null(r);
     util_err err = {0};
     assert_int_equal(rollup_l1_parse_receipt(r, rc_out, &err), 0);
@@ -170,7 +185,7 @@ static void test_methods(void **state)
     snprintf(params, sizeof params, "[%s]", hs);
     free(hs);
     json_decref(hj);
-    json_t *rj = l1_rpc(anvil.url, "eth_getTransactionReceipt", params);
+    json_t *rj = wait_receipt(params);
     rollup_l1_receipt r;
     assert_int_equal(rollup_l1_parse_receipt(rj, &r, &err), 0);
     assert_memory_equal(r.tx_hash, h, 32);

@@ -517,6 +517,10 @@ static void test_nonce_taken(void **state)
         uv_run(&h.loop, UV_RUN_ONCE);
     rpc_ok("eth_sendTransaction",
            "[{\"from\":\"" ACCT0 "\",\"to\":\"" ACCT1 "\",\"value\":\"0x1\"}]");
+    until = uv_now(&h.loop) + 30000;
+    while (rpc_u64("eth_getTransactionCount", "[\"" ACCT0 "\",\"latest\"]") < 1 &&
+           uv_now(&h.loop) < until)
+        uv_run(&h.loop, UV_RUN_NOWAIT);
     rollup_eth_addr to = acct1();
     util_err err = {0};
     assert_int_equal(rollup_txmgr_send(h.m, &to, NULL, 0, 21000, on_done, &h, &err), 0);
