@@ -256,7 +256,9 @@ static void expect_revert(const uint8_t sk[32], const rollup_eth_addr *to, const
     json_object_set_new(tx, "to", rollup_l1_address(to));
     json_object_set_new(tx, "data", rollup_l1_data(data->data, data->len));
     json_t *res = NULL;
-    int rc = rollup_l1_call_sync(g_url, "eth_call", json_pack("[o,s]", tx, "latest"), &res, &err);
+    json_t *params = json_pack("[o,s]", tx, "latest");
+    int rc = rollup_l1_call_sync(g_url, "eth_call", params, &res, &err);
+    json_decref(params);
     json_decref(res);
     if (rc == 0) fail_msg("eth_call succeeded, want revert %s", error_sig);
     if (!strstr(err.msg, want))
