@@ -20,17 +20,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -44,6 +36,7 @@
 #include "rollup/l1/txmgr.h"
 #include "rollup/output.h"
 #include "tests/unit/genesis_doc.h"
+#include "tests/unit/rollup/l1_anvil.h"
 #include "util/bytes.h"
 #include "util/hex.h"
 
@@ -55,7 +48,7 @@
 static const char *DEPLOYER_SK = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 static const char *BATCHER_SK = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
-static pid_t g_anvil = -1;
+static l1_anvil g_anvil;
 static char g_url[64];
 static uint8_t g_deployer[32], g_batcher_sk[32];
 static chain_genesis g_gen;
@@ -64,68 +57,21 @@ static rollup_txmgr_opts g_txo;
 
 /* ---- anvil ---------------------------------------------------------------- */
 
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
-        if (s >= 0) close(s);
-        return -1;
-    }
-    close(s);
-    return ntohs(a.sin_port);
-}
-
 static void stop_anvil(void)
 {
-    if (g_anvil > 0) {
-        kill(g_anvil, SIGKILL);
-        waitpid(g_anvil, NULL, 0);
-        g_anvil = -1;
-    }
+    l1_anvil_stop(&g_anvil);
 }
 
 static int start_anvil(void)
 {
-    int port = free_port();
-    if (port <= 0) return -1;
-    char ps[16];
-    snprintf(ps, sizeof ps, "%d", port);
-    snprintf(g_url, sizeof g_url, "http://127.0.0.1:%d", port);
-    pid_t parent = getpid();
-    g_anvil = fork();
-    if (g_anvil < 0) return -1;
-    if (g_anvil == 0) {
-        /* anvil dies with this test, however the test ends. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) _exit(1);
-        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(1);
-        execl(OL_ANVIL, "anvil", "-q", "--host", "127.0.0.1", "--port", ps, "--chain-id", "31337",
-              (char *)NULL);
-        _exit(127);
+    if (l1_anvil_start(&g_anvil)) {
+        fprintf(stderr, "anvil (%s) did not start\n", OL_ANVIL);
+        return -1;
     }
+    /* Also on an early exit (a failed check in setup). */
     atexit(stop_anvil);
-    for (int i = 0; i < 300; i++) {
-        json_t *res = NULL;
-        util_err err = {0};
-        if (rollup_l1_call_sync(g_url, "eth_chainId", NULL, &res, &err) == 0) {
-            json_decref(res);
-            return 0;
-        }
-        int st;
-        if (waitpid(g_anvil, &st, WNOHANG) == g_anvil) {
-            g_anvil = -1;
-            fprintf(stderr, "anvil (%s) exited\n", OL_ANVIL);
-            return -1;
-        }
-        struct timespec ts = {0, 50 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    fprintf(stderr, "anvil does not answer at %s\n", g_url);
-    return -1;
+    snprintf(g_url, sizeof g_url, "%s", g_anvil.url);
+    return 0;
 }
 
 /* ---- L1 helpers ------------------------------------------------------------ */
