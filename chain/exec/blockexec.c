@@ -458,11 +458,14 @@ static int header_bytes(const chain_header *h, uint64_t *n, util_err *err)
     return rc ? util_err_set(err, UTIL_ENOMEM, "out of memory") : 0;
 }
 
-/* Fills b->ev with the first items of evs that validate accepts. */
+/* Fills b->ev with the first items of evs that validate accepts, as many as
+ * `room` bytes hold (with their count). */
 static int pick_evidence(const chain_blockexec *bx, chain_block *b, const chain_evidence *evs,
-                         size_t nev, util_err *err)
+                         size_t nev, uint64_t room, util_err *err)
 {
-    for (size_t i = 0; i < nev && b->nev < CHAIN_BLOCK_MAX_EVIDENCE; i++) {
+    for (size_t i = 0; i < nev && b->nev < CHAIN_BLOCK_MAX_EVIDENCE &&
+                       1 + (b->nev + 1) * (uint64_t)CHAIN_EVIDENCE_LEN <= room;
+         i++) {
         const chain_evidence *e = &evs[i];
         int reason, dup = 0;
         util_err skip = {0};
@@ -508,10 +511,14 @@ int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
     chain_header_fill_sets(&b.h, bx->g);
     if (parent->height > 0 && chain_store_get_commit(bx->st, parent->height, &b.h.last_commit, err))
         return util_err_prefix(err, "loading the parent's commit: ");
-    int rc = pick_evidence(bx, &b, evs, nev, err);
-    if (rc) return rc;
     uint64_t hdr;
-    if ((rc = header_bytes(&b.h, &hdr, err))) return rc;
+    int rc = header_bytes(&b.h, &hdr, err);
+    if (rc) return rc;
+    /* Evidence first: it is rare and small, and a block that leaves it out
+     * for transactions would let a busy chain forget a double vote. */
+    if ((rc = pick_evidence(bx, &b, evs, nev,
+                            p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0, err)))
+        return rc;
     hdr += util_varint_len(b.nev) + (uint64_t)b.nev * CHAIN_EVIDENCE_LEN;
     uint64_t max_bytes = p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0;
 

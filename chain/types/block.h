@@ -41,7 +41,7 @@ enum { CHAIN_VOTE_PREVOTE = 1, CHAIN_VOTE_PRECOMMIT = 2 };
  * (3.5 KB in all, counted in blockMaxBytes), for votes at most
  * CHAIN_EVIDENCE_MAX_AGE heights below the block. */
 #define CHAIN_BLOCK_MAX_EVIDENCE 16
-#define CHAIN_EVIDENCE_MAX_AGE 10000
+#define CHAIN_EVIDENCE_MAX_AGE 1000
 #define CHAIN_VOTE_LEN (1 + 8 + 4 + 1 + 32 + 64)
 #define CHAIN_EVIDENCE_LEN (2 * CHAIN_VOTE_LEN)
 
