@@ -525,6 +525,38 @@ static void test_block_evidence_rejections(void **state)
     chain_block_free(&b);
 }
 
+/* The fuzz seeds of block decoding are blocks of this version, one with
+ * evidence, so the fuzzer starts from inputs that reach the evidence. */
+static void test_fuzz_seeds_decode(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"block_evidence", "block_empty"};
+    static const size_t want_nev[] = {2, 0};
+    for (size_t i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_block_decode/%s", OL_SOURCE_DIR,
+                 names[i]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static uint8_t buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        chain_block b;
+        util_err err = {0};
+        if (chain_block_decode(&b, buf, n, &err)) fail_msg("%s: %s", names[i], err.msg);
+        assert_int_equal(b.nev, want_nev[i]);
+        chain_block_free(&b);
+    }
+    FILE *f = fopen(OL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_block_decode/header", "rb");
+    assert_non_null(f);
+    static uint8_t hb[1024];
+    size_t n = fread(hb, 1, sizeof hb, f);
+    fclose(f);
+    chain_header h;
+    util_err err = {0};
+    if (chain_header_decode(&h, hb, n, &err)) fail_msg("header seed: %s", err.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_block_rejections),
         cmocka_unit_test(test_block_evidence_roundtrip),
         cmocka_unit_test(test_block_evidence_rejections),
+        cmocka_unit_test(test_fuzz_seeds_decode),
         cmocka_unit_test(test_merkle),
         cmocka_unit_test(test_vote_digest),
     };
