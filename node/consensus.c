@@ -30,6 +30,54 @@ int node_cons_wanted(const node *n)
 static void on_step_timer(uv_timer_t *t);
 static void on_commit_timer(uv_timer_t *t);
 
+static void vote_to_chain(chain_vote *out, const cons_vote *in)
+{
+    out->type = in->type;
+    out->height = in->height;
+    out->round = in->round;
+    out->validator = in->validator;
+    memcpy(out->block_id, in->block_id, 32);
+    memcpy(out->sig, in->sig, 64);
+}
+
+void node_cons_evidence_to_chain(chain_evidence *out, const cons_evidence *in)
+{
+    memset(out, 0, sizeof *out);
+    vote_to_chain(&out->a, &in->a);
+    vote_to_chain(&out->b, &in->b);
+}
+
+/* Drops from the pool the evidence a committed block included (this node's
+ * commit or block sync's): the store's evidence records say which. */
+static void evidence_prune(node_cons *c)
+{
+    uint32_t lo = c->nevidence > NODE_CONS_EVIDENCE ? c->nevidence - NODE_CONS_EVIDENCE : 0;
+    for (uint32_t k = lo; k < c->nevidence; k++) {
+        uint32_t i = k % NODE_CONS_EVIDENCE;
+        if (c->evidence_in[i]) continue;
+        chain_evidence ce;
+        uint64_t at = 0;
+        util_err err = {0};
+        node_cons_evidence_to_chain(&ce, &c->evidence[i]);
+        if (chain_store_evidence_included(c->n->store, &ce, &at, &err) == 0 && at)
+            c->evidence_in[i] = at;
+    }
+}
+
+/* The pending evidence, oldest first, at most CHAIN_BLOCK_MAX_EVIDENCE
+ * (propose skips what it cannot include). */
+static size_t evidence_pending(node_cons *c, chain_evidence *out)
+{
+    size_t n = 0;
+    evidence_prune(c);
+    uint32_t lo = c->nevidence > NODE_CONS_EVIDENCE ? c->nevidence - NODE_CONS_EVIDENCE : 0;
+    for (uint32_t k = lo; k < c->nevidence && n < CHAIN_BLOCK_MAX_EVIDENCE; k++) {
+        uint32_t i = k % NODE_CONS_EVIDENCE;
+        if (!c->evidence_in[i]) node_cons_evidence_to_chain(&out[n++], &c->evidence[i]);
+    }
+    return n;
+}
+
 static void do_build(node_cons *c, const cons_output *o)
 {
     node *n = c->n;
@@ -49,8 +97,10 @@ static void do_build(node_cons *c, const cons_output *o)
         chain_mempool_expire(n->mempool);
         chain_block b;
         int built = 0;
-        if (chain_blockexec_propose(&bx, n->mempool, &proposer, util_env_wall_ms(n->cfg.env), 1, &b,
-                                    &built, &err) == 0 &&
+        chain_evidence evs[CHAIN_BLOCK_MAX_EVIDENCE];
+        size_t nev = evidence_pending(c, evs);
+        if (chain_blockexec_propose_ev(&bx, n->mempool, evs, nev, &proposer,
+                                       util_env_wall_ms(n->cfg.env), 1, &b, &built, &err) == 0 &&
             built) {
             uint8_t bid[32];
             chain_header_hash(&b.h, bid);
@@ -100,12 +150,14 @@ static void do_decide(node_cons *c, const cons_output *o)
         }
         uint64_t t2 = util_env_mono_ns(n->cfg.env);
         chain_mempool_on_block(n->mempool, &k->b);
+        if (k->b.nev) evidence_prune(c);
         node_block_committed(n, &k->b, k->id, k->res.rs, 0, t2 - t1);
         n->blocks_produced++;
         char hex[65];
         util_hex_encode(hex, k->id, 32);
-        LOG_INFO("consensus", "block %llu txs=%zu round=%u commit=%u/%u hash=0x%.16s",
-                 (unsigned long long)o->height, k->b.ntx, o->round, commit->n, c->vs.n, hex);
+        LOG_INFO("consensus", "block %llu txs=%zu evidence=%zu round=%u commit=%u/%u hash=0x%.16s",
+                 (unsigned long long)o->height, k->b.ntx, k->b.nev, o->round, commit->n, c->vs.n,
+                 hex);
     }
     if (c->wal && !c->signing_off && cons_wal_end_height(c->wal, o->height, &err))
         node_cons_signing_stop(c, err.msg);
@@ -118,7 +170,8 @@ static void do_decide(node_cons *c, const cons_output *o)
 }
 
 /* Evidence of equivocation: kept (the last NODE_CONS_EVIDENCE, for
- * consensus_state) and gossiped once. Blocks do not carry it yet. */
+ * consensus_state and as the pool proposals take evidence from) and
+ * gossiped once. */
 static void keep_evidence(node_cons *c, const cons_evidence *ev, const char *how)
 {
     /* Field by field: the structs' padding is not defined. */
@@ -130,6 +183,7 @@ static void keep_evidence(node_cons *c, const cons_evidence *ev, const char *how
             memcmp(k->b.block_id, ev->b.block_id, 32) == 0)
             return;
     }
+    c->evidence_in[c->nevidence % NODE_CONS_EVIDENCE] = 0;
     c->evidence[c->nevidence++ % NODE_CONS_EVIDENCE] = *ev;
     LOG_WARN("consensus", "evidence (%s): validator %u signed two %s at height %llu round %u", how,
              ev->a.validator, ev->a.type == CHAIN_VOTE_PREVOTE ? "prevotes" : "precommits",

@@ -69,7 +69,10 @@ typedef struct node_cons {
     size_t fut_bytes;
     cons_evidence evidence[NODE_CONS_EVIDENCE]; /* a ring: the last ones kept */
     uint32_t nevidence;                         /* kept in all */
-    uint64_t gossip_key;                        /* (height, round, step) at the last gossip tick */
+    /* By ring slot: 0 while the evidence is pending (the pool proposals take
+     * it from), else the height of the block that included it. */
+    uint64_t evidence_in[NODE_CONS_EVIDENCE];
+    uint64_t gossip_key; /* (height, round, step) at the last gossip tick */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
     uint64_t missed_proposals[CONS_MAX_VALIDATORS], missed_votes[CONS_MAX_VALIDATORS];
@@ -96,5 +99,7 @@ void node_cons_send_proposal(node_cons *c, p2p_peer *to, const cons_proposal *p,
 void node_cons_send_vote(node_cons *c, p2p_peer *to, const cons_vote *v);
 void node_cons_own_proposal(node_cons *c, cons_proposal p);
 void node_cons_own_vote(node_cons *c, cons_vote v);
+/* The chain's form of a consensus evidence (same fields, same encoding). */
+void node_cons_evidence_to_chain(chain_evidence *out, const cons_evidence *in);
 
 #endif

@@ -61,14 +61,22 @@ json_t *node_cons_state_json(void *ctx)
     json_t *evs = json_array();
     for (uint32_t i = 0; evs && i < c->nevidence && i < NODE_CONS_EVIDENCE; i++) {
         const cons_evidence *ev = &c->evidence[i];
+        /* Asked of the store, not of the pool: block sync may have applied
+         * the including block since the pool last looked. */
+        chain_evidence ce;
+        uint64_t at = 0;
+        util_err e = {0};
+        node_cons_evidence_to_chain(&ce, ev);
+        int in = chain_store_evidence_included(n->store, &ce, &at, &e) == 0;
         json_array_append_new(
-            evs, json_pack("{s:I,s:i,s:s,s:i,s:o,s:o}", "height", (json_int_t)ev->a.height, "round",
-                           (int)ev->a.round, "type",
+            evs, json_pack("{s:I,s:i,s:s,s:i,s:o,s:o,s:o}", "height", (json_int_t)ev->a.height,
+                           "round", (int)ev->a.round, "type",
                            ev->a.type == CHAIN_VOTE_PREVOTE ? "prevote" : "precommit", "validator",
                            (int)ev->a.validator, "blockHashA",
                            cons_id_is_nil(ev->a.block_id) ? json_null() : hex32(ev->a.block_id),
                            "blockHashB",
-                           cons_id_is_nil(ev->b.block_id) ? json_null() : hex32(ev->b.block_id)));
+                           cons_id_is_nil(ev->b.block_id) ? json_null() : hex32(ev->b.block_id),
+                           "includedAt", in ? json_integer((json_int_t)at) : json_null()));
     }
     json_t *o = json_pack(
         "{s:b,s:I,s:i,s:s,s:i,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:b,s:o,s:o}", "running", 1, "height",

@@ -34,6 +34,17 @@ static const char *const TOKENS[CHAIN_BLOCK_REASON_COUNT] = {
     [CHAIN_BLOCK_WRONG_STATE_ROOT] = "wrong_state_root",
     [CHAIN_BLOCK_WRONG_RECEIPTS_ROOT] = "wrong_receipts_root",
     [CHAIN_BLOCK_BAD_COMMIT] = "bad_commit",
+    [CHAIN_BLOCK_TOO_MUCH_EVIDENCE] = "too_much_evidence",
+    [CHAIN_BLOCK_WRONG_EVIDENCE_HASH] = "wrong_evidence_hash",
+    [CHAIN_BLOCK_EVIDENCE_VOTES_DIFFER] = "evidence_votes_differ",
+    [CHAIN_BLOCK_EVIDENCE_NOT_CONFLICTING] = "evidence_not_conflicting",
+    [CHAIN_BLOCK_EVIDENCE_NOT_CANONICAL] = "evidence_not_canonical",
+    [CHAIN_BLOCK_EVIDENCE_UNKNOWN_VALIDATOR] = "evidence_unknown_validator",
+    [CHAIN_BLOCK_EVIDENCE_BAD_HEIGHT] = "evidence_bad_height",
+    [CHAIN_BLOCK_EVIDENCE_TOO_OLD] = "evidence_too_old",
+    [CHAIN_BLOCK_DUPLICATE_EVIDENCE] = "duplicate_evidence",
+    [CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED] = "evidence_already_included",
+    [CHAIN_BLOCK_EVIDENCE_BAD_SIGNATURE] = "evidence_bad_signature",
 };
 
 const char *chain_block_reason_token(int reason)
@@ -202,7 +213,12 @@ static int check_body(const chain_blockexec *bx, const chain_block *b, int *reas
         util_buf_free(&hb);
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
-    uint64_t size = hb.len + util_varint_len(b->ntx), gas = 0;
+    /* The evidence count past its limit is refused later (too_much_evidence);
+     * clamped here so the sum cannot wrap. */
+    uint64_t nev = b->nev <= CHAIN_BLOCK_MAX_EVIDENCE ? b->nev : CHAIN_BLOCK_MAX_EVIDENCE + 1;
+    uint64_t size =
+                 hb.len + util_varint_len(b->ntx) + util_varint_len(nev) + nev * CHAIN_EVIDENCE_LEN,
+             gas = 0;
     util_buf_free(&hb);
     for (size_t i = 0; i < b->ntx; i++) {
         const chain_tx *tx = &b->txs[i];
@@ -248,6 +264,110 @@ static int check_body(const chain_blockexec *bx, const chain_block *b, int *reas
     return 0;
 }
 
+/* The rules of one evidence item that need no signature and no store, for a
+ * block at height h. */
+static int evidence_rules(const chain_genesis *g, uint64_t h, const chain_evidence *e, size_t i,
+                          int *reason, util_err *err)
+{
+    const chain_vote *a = &e->a, *b = &e->b;
+    if (a->type != b->type || a->height != b->height || a->round != b->round ||
+        a->validator != b->validator ||
+        (a->type != CHAIN_VOTE_PREVOTE && a->type != CHAIN_VOTE_PRECOMMIT))
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_VOTES_DIFFER, err,
+                      "evidence %zu: the votes are not two prevotes or two precommits of one "
+                      "validator at one height and round",
+                      i);
+    int c = memcmp(a->block_id, b->block_id, 32);
+    if (c == 0)
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_NOT_CONFLICTING, err,
+                      "evidence %zu: both votes are for the same block", i);
+    if (c > 0)
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_NOT_CANONICAL, err,
+                      "evidence %zu: the first vote's block id is not below the second's", i);
+    /* The set never changes yet: the genesis set is the set of every height. */
+    if (a->validator >= g->nval)
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_UNKNOWN_VALIDATOR, err,
+                      "evidence %zu: validator %u, the set has %zu", i, a->validator, g->nval);
+    if (a->height == 0 || a->height >= h)
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_BAD_HEIGHT, err,
+                      "evidence %zu: votes at height %llu, the block is at %llu", i,
+                      (unsigned long long)a->height, (unsigned long long)h);
+    if (h - a->height > CHAIN_EVIDENCE_MAX_AGE)
+        return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_TOO_OLD, err,
+                      "evidence %zu: votes at height %llu, more than %d below the block's %llu", i,
+                      (unsigned long long)a->height, CHAIN_EVIDENCE_MAX_AGE, (unsigned long long)h);
+    return 0;
+}
+
+static int same_offence(const chain_evidence *x, const chain_evidence *y)
+{
+    return x->a.height == y->a.height && x->a.round == y->a.round && x->a.type == y->a.type &&
+           x->a.validator == y->a.validator;
+}
+
+/* Both votes verify against the validator's key (the vote digest, bound to
+ * the genesis, as in commits). The caller checked the validator index. */
+static int evidence_sigs_ok(const chain_genesis *g, const chain_evidence *e)
+{
+    const chain_vote *v[2] = {&e->a, &e->b};
+    for (int k = 0; k < 2; k++) {
+        uint8_t d[32];
+        chain_vote_digest(d, g->chain_id, g->hash, v[k]->height, v[k]->round, v[k]->type,
+                          v[k]->block_id);
+        if (!chain_verify(v[k]->sig, d, g->vals[v[k]->validator].pubkey)) return 0;
+    }
+    return 1;
+}
+
+/* 0 when no committed block included the same double vote, UTIL_EEXIST (and
+ * *at) when one did, another code on a storage failure. */
+static int evidence_seen(chain_store *st, const chain_evidence *e, uint64_t *at, util_err *err)
+{
+    util_err e2 = {0};
+    int rc = chain_store_evidence_included(st, e, at, &e2);
+    if (rc == UTIL_ENOTFOUND) return 0;
+    if (rc == 0) return UTIL_EEXIST;
+    return util_err_set(err, rc, "reading the evidence records: %s", e2.msg);
+}
+
+/* The evidence the body carries: cheap rules of every item first, then the
+ * store, then the signatures. */
+static int check_evidence(const chain_blockexec *bx, const chain_block *b, int *reason,
+                          util_err *err)
+{
+    if (b->nev > CHAIN_BLOCK_MAX_EVIDENCE)
+        return REFUSE(reason, CHAIN_BLOCK_TOO_MUCH_EVIDENCE, err, "%zu evidence items, at most %d",
+                      b->nev, CHAIN_BLOCK_MAX_EVIDENCE);
+    uint8_t root[32];
+    chain_block_evidence_hash(b, root);
+    if (memcmp(root, b->h.evidence_hash, 32) != 0)
+        return REFUSE(reason, CHAIN_BLOCK_WRONG_EVIDENCE_HASH, err,
+                      "the header's evidence hash is not the root of the block's evidence");
+    int rc;
+    for (size_t i = 0; i < b->nev; i++)
+        if ((rc = evidence_rules(bx->g, b->h.height, &b->ev[i], i, reason, err))) return rc;
+    for (size_t i = 0; i < b->nev; i++)
+        for (size_t j = 0; j < i; j++)
+            if (same_offence(&b->ev[i], &b->ev[j]))
+                return REFUSE(reason, CHAIN_BLOCK_DUPLICATE_EVIDENCE, err,
+                              "evidence %zu and %zu prove the same double vote", j, i);
+    for (size_t i = 0; i < b->nev; i++) {
+        uint64_t at = 0;
+        rc = evidence_seen(bx->st, &b->ev[i], &at, err);
+        if (rc == UTIL_EEXIST)
+            return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED, err,
+                          "evidence %zu: block %llu already included this double vote", i,
+                          (unsigned long long)at);
+        if (rc) return rc;
+    }
+    for (size_t i = 0; i < b->nev; i++)
+        if (!evidence_sigs_ok(bx->g, &b->ev[i]))
+            return REFUSE(reason, CHAIN_BLOCK_EVIDENCE_BAD_SIGNATURE, err,
+                          "evidence %zu: a vote's signature by validator %u (%s) does not verify",
+                          i, b->ev[i].a.validator, bx->g->vals[b->ev[i].a.validator].name);
+    return 0;
+}
+
 /* h is the header of the block after the head: validate checked its height
  * and parent, propose built it so. */
 static chain_exec *new_exec(const chain_blockexec *bx, const chain_header *h)
@@ -266,6 +386,7 @@ int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b, uint64_t
     if ((rc = check_header(bx, b, now_ms, reason, err))) return rc;
     if ((rc = check_last_commit(bx, b, reason, err))) return rc;
     if ((rc = check_body(bx, b, reason, err))) return rc;
+    if ((rc = check_evidence(bx, b, reason, err))) return rc;
 
     res->ex = new_exec(bx, &b->h);
     res->rs = calloc(b->ntx ? b->ntx : 1, sizeof *res->rs);
@@ -325,7 +446,8 @@ int chain_blockexec_apply(const chain_blockexec *bx, const chain_block *b,
     return chain_store_commit_block(bx->st, b, res->rs, res->ex, commit, err);
 }
 
-/* Bytes the block's header and tx count take, with the commit it carries. */
+/* Bytes the block's header and tx count take, with the commit it carries
+ * (the evidence is added by the caller). */
 static int header_bytes(const chain_header *h, uint64_t *n, util_err *err)
 {
     util_buf hb;
@@ -336,9 +458,44 @@ static int header_bytes(const chain_header *h, uint64_t *n, util_err *err)
     return rc ? util_err_set(err, UTIL_ENOMEM, "out of memory") : 0;
 }
 
+/* Fills b->ev with the first items of evs that validate accepts, as many as
+ * `room` bytes hold (with their count). */
+static int pick_evidence(const chain_blockexec *bx, chain_block *b, const chain_evidence *evs,
+                         size_t nev, uint64_t room, util_err *err)
+{
+    for (size_t i = 0; i < nev && b->nev < CHAIN_BLOCK_MAX_EVIDENCE &&
+                       1 + (b->nev + 1) * (uint64_t)CHAIN_EVIDENCE_LEN <= room;
+         i++) {
+        const chain_evidence *e = &evs[i];
+        int reason, dup = 0;
+        util_err skip = {0};
+        if (evidence_rules(bx->g, b->h.height, e, i, &reason, &skip)) continue;
+        for (size_t j = 0; j < b->nev && !dup; j++)
+            dup = same_offence(e, &b->ev[j]);
+        if (dup) continue;
+        uint64_t at;
+        int rc = evidence_seen(bx->st, e, &at, err);
+        if (rc == UTIL_EEXIST) continue;
+        if (rc) return rc;
+        if (!evidence_sigs_ok(bx->g, e)) continue;
+        b->ev[b->nev++] = *e;
+    }
+    chain_block_evidence_hash(b, b->h.evidence_hash);
+    return 0;
+}
+
 int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
                             const chain_addr *proposer, uint64_t now_ms, int allow_empty,
                             chain_block *out, int *built, util_err *err)
+{
+    return chain_blockexec_propose_ev(bx, mp, NULL, 0, proposer, now_ms, allow_empty, out, built,
+                                      err);
+}
+
+int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
+                               const chain_evidence *evs, size_t nev, const chain_addr *proposer,
+                               uint64_t now_ms, int allow_empty, chain_block *out, int *built,
+                               util_err *err)
 {
     *built = 0;
     const chain_params *p = &bx->g->params;
@@ -357,13 +514,19 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
     uint64_t hdr;
     int rc = header_bytes(&b.h, &hdr, err);
     if (rc) return rc;
+    /* Evidence first: it is rare and small, and a block that leaves it out
+     * for transactions would let a busy chain forget a double vote. */
+    if ((rc = pick_evidence(bx, &b, evs, nev,
+                            p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0, err)))
+        return rc;
+    hdr += util_varint_len(b.nev) + (uint64_t)b.nev * CHAIN_EVIDENCE_LEN;
     uint64_t max_bytes = p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0;
 
     size_t cap = chain_mempool_count(mp);
     const chain_tx **sel = malloc((cap ? cap : 1) * sizeof *sel);
     if (!sel) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     size_t nsel = chain_mempool_select(mp, p->block_gas_limit, (size_t)max_bytes, sel, cap);
-    if (nsel == 0 && !allow_empty) {
+    if (nsel == 0 && b.nev == 0 && !allow_empty) {
         free(sel);
         return 0;
     }
@@ -412,7 +575,7 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
             /* UTIL_ENOTFOUND: already gone, which is all this loop wants. */
         }
     }
-    if (b.ntx == 0 && !allow_empty) goto out;
+    if (b.ntx == 0 && b.nev == 0 && !allow_empty) goto out;
     if ((rc = chain_exec_finish(ex, b.h.state_root, err))) goto out;
     if ((rc = receipts_root(rs, b.ntx, b.h.receipts_root, err))) goto out;
     chain_block_tx_root(&b, b.h.tx_root);

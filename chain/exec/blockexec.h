@@ -56,6 +56,19 @@ enum chain_block_reason {
     CHAIN_BLOCK_WRONG_STATE_ROOT,    /* "wrong_state_root" */
     CHAIN_BLOCK_WRONG_RECEIPTS_ROOT, /* "wrong_receipts_root" */
     CHAIN_BLOCK_BAD_COMMIT,          /* "bad_commit": apply's commit does not finalise it */
+    /* Evidence rules (checked after wrong_tx_root, before invalid_tx; the
+     * values follow the older reasons so that those keep their numbers). */
+    CHAIN_BLOCK_TOO_MUCH_EVIDENCE,     /* "too_much_evidence": > CHAIN_BLOCK_MAX_EVIDENCE */
+    CHAIN_BLOCK_WRONG_EVIDENCE_HASH,   /* "wrong_evidence_hash" */
+    CHAIN_BLOCK_EVIDENCE_VOTES_DIFFER, /* "evidence_votes_differ": type, height, round, validator */
+    CHAIN_BLOCK_EVIDENCE_NOT_CONFLICTING,   /* "evidence_not_conflicting": same block id */
+    CHAIN_BLOCK_EVIDENCE_NOT_CANONICAL,     /* "evidence_not_canonical": a's id not below b's */
+    CHAIN_BLOCK_EVIDENCE_UNKNOWN_VALIDATOR, /* "evidence_unknown_validator" */
+    CHAIN_BLOCK_EVIDENCE_BAD_HEIGHT,        /* "evidence_bad_height": 0 or not below the block's */
+    CHAIN_BLOCK_EVIDENCE_TOO_OLD,           /* "evidence_too_old": past CHAIN_EVIDENCE_MAX_AGE */
+    CHAIN_BLOCK_DUPLICATE_EVIDENCE,         /* "duplicate_evidence": same double vote twice */
+    CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED,  /* "evidence_already_included": in an earlier block */
+    CHAIN_BLOCK_EVIDENCE_BAD_SIGNATURE,     /* "evidence_bad_signature" */
     CHAIN_BLOCK_REASON_COUNT
 };
 
@@ -77,6 +90,17 @@ typedef struct chain_block_result {
 } chain_block_result;
 
 void chain_block_result_free(chain_block_result *res);
+
+/* As chain_blockexec_propose, and the block also carries evidence: the
+ * first items of evs[0..nev) (the caller's pool, oldest first) that
+ * validate would accept, at most CHAIN_BLOCK_MAX_EVIDENCE; the others (already
+ * included, too old, bad) are skipped. Evidence alone is enough to build a
+ * block when allow_empty is 0. */
+OL_MUST_CHECK int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
+                                             const chain_evidence *evs, size_t nev,
+                                             const chain_addr *proposer, uint64_t now_ms,
+                                             int allow_empty, chain_block *out, int *built,
+                                             util_err *err);
 
 /* Builds the next block on the head from the mempool: transactions in the
  * pool's order while the block's gas (sum of gas limits) and byte limits

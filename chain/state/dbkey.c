@@ -62,6 +62,19 @@ size_t chain_dbkey_undo(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height)
     return by_height(out, CHAIN_DB_UNDO, height);
 }
 
+size_t chain_dbkey_evidence(uint8_t out[CHAIN_DBKEY_EVIDENCE_LEN], uint64_t height, uint32_t round,
+                            uint8_t type, uint32_t validator)
+{
+    by_height(out, CHAIN_DB_EVIDENCE, height);
+    out[9] = (uint8_t)(round >> 24);
+    out[10] = (uint8_t)(round >> 16);
+    out[11] = (uint8_t)(round >> 8);
+    out[12] = (uint8_t)round;
+    out[13] = type;
+    out[14] = (uint8_t)validator;
+    return CHAIN_DBKEY_EVIDENCE_LEN;
+}
+
 size_t chain_dbkey_block(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32])
 {
     return by_id(out, CHAIN_DB_BLOCK, id);
@@ -200,6 +213,7 @@ const chain_dbkey_row chain_dbkey_registry[] = {
     {0, CHAIN_DB_NODE, "state tree node", "hash [32]"},
     {0, CHAIN_DB_INDEX, "index entry", "indexkey"},
     {0, CHAIN_DB_UNDO, "undo record", "height u64be"},
+    {0, CHAIN_DB_EVIDENCE, "included evidence", "height u64be round u32be type u8 validator u8"},
     {CHAIN_DB_STATE, CHAIN_SK_ACCOUNT, "account", "addr [20]"},
     {CHAIN_DB_STATE, CHAIN_SK_CODE, "contract code", "addr [20]"},
     {CHAIN_DB_STATE, CHAIN_SK_STORAGE, "contract storage", "addr [20] key [32]"},

@@ -37,10 +37,15 @@
 #define CHAIN_DB_NODE 'n'     /* hash[32] -> state tree node */
 #define CHAIN_DB_INDEX 'x'    /* index key -> index value */
 #define CHAIN_DB_UNDO 'u'     /* height u64be -> undo record of that block */
+/* height u64be | round u32be | type u8 | validator u8 -> height u64le of the
+ * block that included evidence of that double vote (one inclusion each). */
+#define CHAIN_DB_EVIDENCE 'e'
 
 #define CHAIN_DBKEY_ID_LEN 33     /* prefix | id[32] */
 #define CHAIN_DBKEY_HEIGHT_LEN 9  /* prefix | height u64be */
 #define CHAIN_DBKEY_MAX (1 + 256) /* longest store key: prefix | state or index key */
+#define CHAIN_DBKEY_EVIDENCE_LEN                                                                   \
+    15 /* prefix | height u64be | round u32be | type u8 | validator u8 */
 
 /* Single-byte records. */
 size_t chain_dbkey_head(uint8_t out[1]);
@@ -49,6 +54,10 @@ size_t chain_dbkey_genesis(uint8_t out[1]);
 size_t chain_dbkey_height(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
 size_t chain_dbkey_commit(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
 size_t chain_dbkey_undo(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
+/* The double vote an evidence item proves: validator (an index in the set
+ * of that height, below 256) at height, round and vote type. */
+size_t chain_dbkey_evidence(uint8_t out[CHAIN_DBKEY_EVIDENCE_LEN], uint64_t height, uint32_t round,
+                            uint8_t type, uint32_t validator);
 /* Keyed by a 32-byte id. */
 size_t chain_dbkey_block(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32]);
 size_t chain_dbkey_receipts(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32]);

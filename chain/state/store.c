@@ -17,8 +17,10 @@
 /* 2: receipts carry a failure code and revert data, and the human message is
  * stored after the receipt encoding instead of inside it.
  * 3: stored headers (block version 2) carry the next validator set's hash and
- * the consensus parameters hash. */
-#define DB_FORMAT_VERSION 3
+ * the consensus parameters hash.
+ * 4: block version 3 (the header commits to the evidence the body carries)
+ * and the included-evidence records (CHAIN_DB_EVIDENCE). */
+#define DB_FORMAT_VERSION 4
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -385,6 +387,23 @@ int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *h
     return rc;
 }
 
+int chain_store_evidence_included(chain_store *st, const chain_evidence *e, uint64_t *height,
+                                  util_err *err)
+{
+    uint8_t k[CHAIN_DBKEY_EVIDENCE_LEN], *v = NULL;
+    size_t vl = 0;
+    chain_dbkey_evidence(k, e->a.height, e->a.round, e->a.type, e->a.validator);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
+    if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "evidence not included");
+    if (rc) return rc;
+    if (vl != 8)
+        rc = util_err_set(err, UTIL_EIO, "corrupt evidence record");
+    else if (height)
+        *height = util_get_u64le(v);
+    free(v);
+    return rc;
+}
+
 int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint8_t **val,
                           size_t *vlen, util_err *err)
 {
@@ -617,6 +636,14 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     }
     if (enc.oom) goto oom;
     batch_put(&bc, k, chain_dbkey_receipts(k, id), enc.data, enc.len);
+
+    for (size_t i = 0; i < b->nev; i++) {
+        const chain_vote *v = &b->ev[i].a;
+        uint8_t ek[CHAIN_DBKEY_EVIDENCE_LEN], at[8];
+        util_put_u64le(at, b->h.height);
+        batch_put(&bc, ek, chain_dbkey_evidence(ek, v->height, v->round, v->type, v->validator), at,
+                  8);
+    }
 
     util_buf_reset(&enc);
     if (chain_commit_encode(commit, &enc)) goto oom;

@@ -103,6 +103,12 @@ OL_MUST_CHECK int chain_store_get_commit(chain_store *st, uint64_t height, chain
 OL_MUST_CHECK int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *height,
                                           uint32_t *index, util_err *err);
 
+/* Whether a committed block included evidence of the same double vote as e
+ * (validator, height, round, type): 0 and that block's height in *height
+ * (may be NULL), UTIL_ENOTFOUND, or UTIL_EIO. */
+OL_MUST_CHECK int chain_store_evidence_included(chain_store *st, const chain_evidence *e,
+                                                uint64_t *height, util_err *err);
+
 /* Committed state value (malloc'd into *val) or UTIL_ENOTFOUND. */
 OL_MUST_CHECK int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen,
                                         uint8_t **val, size_t *vlen, util_err *err);

@@ -96,6 +96,12 @@ int chain_store_undo_capture(chain_store *st, const chain_block *b, const uint8_
             memcmp(tx->body.transfer.to.b, tx->from.b, CHAIN_ADDR_LEN) != 0)
             rec_absent_tx_index(&u, &tx->body.transfer.to, h, (uint32_t)i);
     }
+    /* Validate refused evidence already included, so the records are new;
+     * read anyway, as for tx locations: the record must restore exactly. */
+    for (size_t i = 0; i < b->nev; i++) {
+        const chain_vote *v = &b->ev[i].a;
+        rec_read(&u, k, chain_dbkey_evidence(k, v->height, v->round, v->type, v->validator));
+    }
     chain_exec_visit_originals(ex, visit_state, &u);
     /* Attribution index keys hold fresh ids today, but nothing in their
      * layout promises it: one read each (mostly a bloom filter miss). */

@@ -110,6 +110,7 @@ static void put_header(const chain_header *h, util_buf *out)
     util_buf_put(out, h->validators_hash, 32);
     util_buf_put(out, h->next_validators_hash, 32);
     util_buf_put(out, h->consensus_params_hash, 32);
+    util_buf_put(out, h->evidence_hash, 32);
     put_commit(&h->last_commit, n, out);
 }
 
@@ -145,7 +146,7 @@ int chain_header_read(chain_header *h, util_rd *r, util_err *err)
         util_rd_copy(r, h->tx_root, 32) || util_rd_copy(r, h->state_root, 32) ||
         util_rd_copy(r, h->receipts_root, 32) || util_rd_copy(r, h->validators_hash, 32) ||
         util_rd_copy(r, h->next_validators_hash, 32) ||
-        util_rd_copy(r, h->consensus_params_hash, 32))
+        util_rd_copy(r, h->consensus_params_hash, 32) || util_rd_copy(r, h->evidence_hash, 32))
         return rd_error(r, start, "header", err);
     if (chain_commit_read(&h->last_commit, r, err)) {
         /* A reader failure is reported like the rest of the header, with the
@@ -190,7 +191,75 @@ int chain_block_encode(const chain_block *b, util_buf *out)
         rc = chain_tx_encode(&b->txs[i], out);
         if (rc) return rc;
     }
+    if (b->nev > CHAIN_BLOCK_MAX_EVIDENCE) return UTIL_EINVAL;
+    util_buf_varint(out, b->nev);
+    for (size_t i = 0; i < b->nev; i++) {
+        uint8_t e[CHAIN_EVIDENCE_LEN];
+        chain_evidence_encode(&b->ev[i], e);
+        util_buf_put(out, e, sizeof e);
+    }
     return out->oom ? UTIL_ENOMEM : 0;
+}
+
+static size_t vote_put(const chain_vote *v, uint8_t *p)
+{
+    size_t k = 0;
+    p[k++] = v->type;
+    util_put_u64le(p + k, v->height);
+    k += 8;
+    util_put_u32le(p + k, v->round);
+    k += 4;
+    /* One byte on the wire: a struct built in memory with a larger index
+     * encodes as another validator, which validate then refuses. */
+    p[k++] = (uint8_t)v->validator;
+    memcpy(p + k, v->block_id, 32);
+    k += 32;
+    memcpy(p + k, v->sig, 64);
+    return k + 64;
+}
+
+static size_t vote_get(chain_vote *v, const uint8_t *p)
+{
+    size_t k = 0;
+    v->type = p[k++];
+    v->height = util_get_u64le(p + k);
+    k += 8;
+    v->round = util_get_u32le(p + k);
+    k += 4;
+    v->validator = p[k++];
+    memcpy(v->block_id, p + k, 32);
+    k += 32;
+    memcpy(v->sig, p + k, 64);
+    return k + 64;
+}
+
+void chain_evidence_encode(const chain_evidence *e, uint8_t out[CHAIN_EVIDENCE_LEN])
+{
+    size_t k = vote_put(&e->a, out);
+    vote_put(&e->b, out + k);
+}
+
+void chain_evidence_decode(chain_evidence *e, const uint8_t in[CHAIN_EVIDENCE_LEN])
+{
+    memset(e, 0, sizeof *e);
+    size_t k = vote_get(&e->a, in);
+    vote_get(&e->b, in + k);
+}
+
+void chain_evidence_id(const chain_evidence *e, uint8_t out[32])
+{
+    uint8_t enc[CHAIN_EVIDENCE_LEN];
+    chain_evidence_encode(e, enc);
+    chain_sha256(out, enc, sizeof enc);
+}
+
+void chain_block_evidence_hash(const chain_block *b, uint8_t out[32])
+{
+    uint8_t ids[CHAIN_BLOCK_MAX_EVIDENCE][32];
+    size_t n = b->nev < CHAIN_BLOCK_MAX_EVIDENCE ? b->nev : CHAIN_BLOCK_MAX_EVIDENCE;
+    for (size_t i = 0; i < n; i++)
+        chain_evidence_id(&b->ev[i], ids[i]);
+    chain_merkle_root((const uint8_t(*)[32])ids, n, out);
 }
 
 void chain_block_free(chain_block *b)
@@ -201,6 +270,7 @@ void chain_block_free(chain_block *b)
     free(b->txs);
     b->txs = NULL;
     b->ntx = 0;
+    b->nev = 0;
 }
 
 int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err)
@@ -252,6 +322,25 @@ int chain_block_decode(chain_block *b, const uint8_t *p, size_t n, util_err *err
         }
         b->txs[i] = tx; /* moves ownership of the body into the array */
         b->ntx = i + 1;
+    }
+    if (util_rd_varint(&r, &cnt, UINT64_MAX)) {
+        rc = rd_error(&r, 0, "block", err);
+        goto fail;
+    }
+    if (cnt > CHAIN_BLOCK_MAX_EVIDENCE) {
+        rc = util_err_set(err, UTIL_ELIMIT, "block has %llu evidence items, at most %d",
+                          (unsigned long long)cnt, CHAIN_BLOCK_MAX_EVIDENCE);
+        goto fail;
+    }
+    for (size_t i = 0; i < cnt; i++) {
+        const uint8_t *ep;
+        if (util_rd_bytes(&r, &ep, CHAIN_EVIDENCE_LEN)) {
+            rc = util_err_set(err, UTIL_EINVAL, "block: evidence %zu: %s at byte %zu", i, r.err,
+                              r.err_at);
+            goto fail;
+        }
+        chain_evidence_decode(&b->ev[i], ep);
+        b->nev = i + 1;
     }
     if (util_rd_end(&r)) {
         rc = rd_error(&r, 0, "block", err);

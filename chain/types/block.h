@@ -4,11 +4,17 @@
  *   version u8 | chain_id lenbytes | height u64 | parent[32] | time_ms u64 |
  *   proposer[20] | tx_root[32] | state_root[32] | receipts_root[32] |
  *   validators_hash[32] | next_validators_hash[32] | consensus_params_hash[32] |
- *   last_commit
+ *   evidence_hash[32] | last_commit
  * last_commit: round u32 | count varint(<=CHAIN_MAX_VALIDATORS) |
  *   count x (validator index varint | sig[64]), indexes strictly increasing.
  * Block id = SHA-256(0x04 || header encoding).
- * Block encoding: header | tx count varint | count x lenbytes(tx).
+ * Block encoding: header | tx count varint | count x lenbytes(tx) |
+ *   evidence count varint(<=CHAIN_BLOCK_MAX_EVIDENCE) | count x evidence.
+ * Evidence (CHAIN_EVIDENCE_LEN bytes, the payload of the consensus EVIDENCE
+ * message): vote a | vote b, each
+ *   type u8 | height u64 | round u32 | validator u8 | block_id[32] | sig[64].
+ * Decoding checks counts and lengths only; chain_blockexec_validate checks
+ * what the votes say (docs/blocks.md).
  *
  * A chain_block owns its txs array (chain_block_free). */
 #ifndef OL_CHAIN_BLOCK_H
@@ -23,12 +29,38 @@
 
 /* 2: the header commits to the next validator set and the consensus
  * parameters (a light client follows the chain with headers and commits). */
-#define CHAIN_BLOCK_VERSION 2
+/* 3: the header commits to the block's evidence (evidence_hash). */
+#define CHAIN_BLOCK_VERSION 3
 #define CHAIN_MAX_VALIDATORS 64
 #define CHAIN_BLOCK_MAX_TXS 100000
 #define CHAIN_BLOCK_MAX_SIZE (16u * 1024 * 1024) /* hard decoding limit; genesis caps lower */
 
 enum { CHAIN_VOTE_PREVOTE = 1, CHAIN_VOTE_PRECOMMIT = 2 };
+
+/* Evidence a block may carry: at most this many items, each of a fixed size
+ * (3.5 KB in all, counted in blockMaxBytes), for votes at most
+ * CHAIN_EVIDENCE_MAX_AGE heights below the block. */
+#define CHAIN_BLOCK_MAX_EVIDENCE 16
+#define CHAIN_EVIDENCE_MAX_AGE 1000
+#define CHAIN_VOTE_LEN (1 + 8 + 4 + 1 + 32 + 64)
+#define CHAIN_EVIDENCE_LEN (2 * CHAIN_VOTE_LEN)
+
+/* A signed vote as evidence carries it (consensus/msg.h has the same
+ * encoding): validator is an index in the validator set. */
+typedef struct chain_vote {
+    uint8_t type; /* CHAIN_VOTE_PREVOTE or CHAIN_VOTE_PRECOMMIT */
+    uint64_t height;
+    uint32_t round;
+    uint32_t validator; /* < 256 once decoded (one byte) */
+    uint8_t block_id[32];
+    uint8_t sig[64];
+} chain_vote;
+
+/* Two votes of one validator for the same type, height and round and
+ * different blocks, a's block id below b's (one encoding per pair). */
+typedef struct chain_evidence {
+    chain_vote a, b;
+} chain_evidence;
 
 typedef struct chain_commit_sig {
     uint32_t validator; /* index in the validator set */
@@ -58,13 +90,16 @@ typedef struct chain_header {
     uint8_t validators_hash[32];
     uint8_t next_validators_hash[32];
     uint8_t consensus_params_hash[32];
-    chain_commit last_commit; /* commit of block height-1; empty at height 1 */
+    uint8_t evidence_hash[32]; /* chain_block_evidence_hash of the body's evidence */
+    chain_commit last_commit;  /* commit of block height-1; empty at height 1 */
 } chain_header;
 
 typedef struct chain_block {
     chain_header h;
     size_t ntx;
     chain_tx *txs; /* owned, malloc'd array */
+    size_t nev;
+    chain_evidence ev[CHAIN_BLOCK_MAX_EVIDENCE];
 } chain_block;
 
 enum { CHAIN_RECEIPT_OK = 0, CHAIN_RECEIPT_FAILED = 1 };
@@ -167,6 +202,15 @@ void chain_receipt_free(chain_receipt *r);
 void chain_merkle_root(const uint8_t (*items)[32], size_t n, uint8_t out[32]);
 /* tx_root of a block: Merkle root over the tx ids. */
 void chain_block_tx_root(const chain_block *b, uint8_t out[32]);
+
+/* One evidence item: its encoding (CHAIN_EVIDENCE_LEN bytes; no rule is
+ * checked) and its id, SHA-256 of that encoding. */
+void chain_evidence_encode(const chain_evidence *e, uint8_t out[CHAIN_EVIDENCE_LEN]);
+void chain_evidence_decode(chain_evidence *e, const uint8_t in[CHAIN_EVIDENCE_LEN]);
+void chain_evidence_id(const chain_evidence *e, uint8_t out[32]);
+/* evidence_hash of a block: Merkle root over the evidence ids (32 zero bytes
+ * when there is none). n is clamped to CHAIN_BLOCK_MAX_EVIDENCE. */
+void chain_block_evidence_hash(const chain_block *b, uint8_t out[32]);
 
 /* 32-byte digest a validator signs for a vote:
  * H(0x05 || lenbytes(chain_id) || genesis_hash[32] || height u64 || round u32 || type u8 ||

@@ -60,8 +60,12 @@ static json_t *block_json(const uint8_t id[32], const chain_block *b, size_t siz
     json_t *txs = json_array();
     for (size_t i = 0; i < b->ntx; i++)
         json_array_append_new(txs, rpc_json_tx(&b->txs[i]));
-    return json_pack("{s:o,s:I,s:o,s:o}", "hash", rpc_json_hex(id, 32), "size", (json_int_t)size,
-                     "header", rpc_json_header(&b->h), "txs", txs);
+    json_t *evs = json_array();
+    for (size_t i = 0; i < b->nev && i < CHAIN_BLOCK_MAX_EVIDENCE; i++)
+        json_array_append_new(evs, rpc_json_evidence(&b->ev[i]));
+    return json_pack("{s:o,s:I,s:o,s:o,s:o}", "hash", rpc_json_hex(id, 32), "size",
+                     (json_int_t)size, "header", rpc_json_header(&b->h), "txs", txs, "evidence",
+                     evs);
 }
 
 static json_t *m_get_block(void *ctx, json_t *params, rpc_error *e)

@@ -17,9 +17,28 @@ json_t *rpc_json_commit(const chain_commit *c)
     return json_pack("{s:I,s:o}", "round", (json_int_t)c->round, "signatures", sigs);
 }
 
+static json_t *vote_id(const uint8_t id[32])
+{
+    static const uint8_t nil[32];
+    return memcmp(id, nil, 32) ? rpc_json_hex(id, 32) : json_null();
+}
+
+json_t *rpc_json_evidence(const chain_evidence *e)
+{
+    const chain_vote *a = &e->a;
+    const char *type = a->type == CHAIN_VOTE_PREVOTE     ? "prevote"
+                       : a->type == CHAIN_VOTE_PRECOMMIT ? "precommit"
+                                                         : "unknown";
+    return json_pack("{s:I,s:I,s:I,s:s,s:o,s:o,s:o,s:o}", "validator", (json_int_t)a->validator,
+                     "height", (json_int_t)a->height, "round", (json_int_t)a->round, "type", type,
+                     "blockHashA", vote_id(a->block_id), "blockHashB", vote_id(e->b.block_id),
+                     "signatureA", rpc_json_hex(a->sig, 64), "signatureB",
+                     rpc_json_hex(e->b.sig, 64));
+}
+
 json_t *rpc_json_header(const chain_header *h)
 {
-    return json_pack(
+    json_t *o = json_pack(
         "{s:i,s:s,s:I,s:o,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "version", h->version, "chainId",
         h->chain_id, "height", (json_int_t)h->height, "parentHash", rpc_json_hex(h->parent, 32),
         "timestamp", (json_int_t)h->time_ms, "proposer", rpc_json_addr(&h->proposer), "txRoot",
@@ -27,6 +46,11 @@ json_t *rpc_json_header(const chain_header *h)
         rpc_json_hex(h->receipts_root, 32), "validatorsHash", rpc_json_hex(h->validators_hash, 32),
         "nextValidatorsHash", rpc_json_hex(h->next_validators_hash, 32), "consensusParamsHash",
         rpc_json_hex(h->consensus_params_hash, 32), "lastCommit", rpc_json_commit(&h->last_commit));
+    if (o && json_object_set_new(o, "evidenceHash", rpc_json_hex(h->evidence_hash, 32))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 json_t *rpc_json_tx(const chain_tx *tx)

@@ -22,6 +22,9 @@ OL_MUST_CHECK int rpc_methods_contract_register(rpc_dispatch *d, rpc_env *env);
 OL_MUST_CHECK json_t *rpc_json_header(const chain_header *h);
 /* {round, signatures: [{validator, signature}]}, as in a header's lastCommit. */
 OL_MUST_CHECK json_t *rpc_json_commit(const chain_commit *c);
+/* One evidence item of a block: validator, height, round, type and the two
+ * votes' block hashes (null for nil) with their signatures. */
+OL_MUST_CHECK json_t *rpc_json_evidence(const chain_evidence *e);
 OL_MUST_CHECK json_t *rpc_json_tx(const chain_tx *tx);
 OL_MUST_CHECK json_t *
 rpc_json_receipt(const chain_receipt *r); /* with events, return data, created */

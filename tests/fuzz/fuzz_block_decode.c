@@ -24,9 +24,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(&b, data, size);
         util_buf_free(&b);
         chain_block_tx_root(&blk, h);
+        chain_block_evidence_hash(&blk, h);
+        if (blk.nev > CHAIN_BLOCK_MAX_EVIDENCE) abort();
         chain_header_hash(&blk.h, h);
         chain_block_free(&blk);
-    } else if (blk.txs || blk.ntx) {
+    } else if (blk.txs || blk.ntx || blk.nev) {
         abort(); /* a failed decode owns nothing */
     }
 

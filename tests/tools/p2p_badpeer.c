@@ -13,12 +13,17 @@
  * the node's height + 5, answers GET_BLOCKS with no blocks), probe (only the
  * handshake), bad-sig (as forged-block, the block holding one transfer whose
  * signature is flipped: block sync's signature checks on the pool must leave
- * it for validate to refuse). --id-file keeps the node key (hex) so a second run is the same
- * node id, as a ban check needs.
+ * it for validate to refuse), equivocate (with --validator-key FILE, a
+ * validator_key.json of the genesis set: signs two prevotes of that validator
+ * for different blocks at the node's consensus height (its head + 1), round
+ * 0, and sends both; they are valid votes, so the node keeps the session and
+ * turns them into evidence). --id-file keeps the node key (hex) so a second
+ * run is the same node id, as a ban check needs.
  *
  * Exit codes (one line on stdout says what happened):
  *   0  bad modes: the node disconnected us after the bad act; probe: the
- *      node accepted the session;
+ *      node accepted the session; equivocate: both votes sent and the
+ *      session still up a moment later;
  *   1  local failure or usage error (includes: could not connect);
  *   2  the node did not disconnect us within --wait-ms (default 10 s);
  *   3  the handshake was refused, or the node closed the session right
@@ -64,18 +69,22 @@ typedef enum {
     MODE_NO_SERVE,
     MODE_PROBE,
     MODE_BAD_SIG,
+    MODE_EQUIVOCATE,
 } bp_mode;
 
 static const char *const mode_names[] = {"garbage",  "oversized", "unknown", "forged-block",
-                                         "no-serve", "probe",     "bad-sig"};
+                                         "no-serve", "probe",     "bad-sig", "equivocate"};
 
 typedef struct bp_cfg {
     int fd; /* a connected socket (closed by bp_run) */
     bp_mode mode;
     const chain_keypair *key;
     const chain_genesis *genesis;
-    uint64_t wait_ms; /* for each step the node must take */
-    char line[512];   /* what happened, filled by bp_run */
+    const chain_keypair *vkey; /* equivocate: the validator's key */
+    uint32_t vindex;           /* and its index in the genesis set */
+    uint64_t vheight;          /* filled: the height the votes are for */
+    uint64_t wait_ms;          /* for each step the node must take */
+    char line[512];            /* what happened, filled by bp_run */
 } bp_cfg;
 
 /* Events of next_event. */
@@ -344,6 +353,43 @@ static int parent_done(const bp *b)
     return b->parent_state >= 2;
 }
 
+/* A prevote of cfg->vkey's validator at (height, round 0) for block_id, in
+ * the consensus vote encoding (consensus/msg.h): type u8 | height u64 |
+ * round u32 | validator u8 | block_id[32] | sig[64]. */
+static int put_prevote(bp *b, uint64_t height, const uint8_t block_id[32], util_buf *out)
+{
+    const chain_genesis *g = b->cfg->genesis;
+    uint8_t d[32], sig[64];
+    chain_vote_digest(d, g->chain_id, g->hash, height, 0, CHAIN_VOTE_PREVOTE, block_id);
+    if (chain_sign(sig, d, b->cfg->vkey, NULL)) return -1;
+    util_buf_u8(out, CHAIN_VOTE_PREVOTE);
+    util_buf_u64(out, height);
+    util_buf_u32(out, 0);
+    util_buf_u8(out, (uint8_t)b->cfg->vindex);
+    util_buf_put(out, block_id, 32);
+    util_buf_put(out, sig, 64);
+    return out->oom ? -1 : 0;
+}
+
+/* Two conflicting prevotes: the node's engine keeps the first and reports
+ * the second as evidence. 0, -1 when the node is gone, -2 on a local
+ * failure. */
+static int equivocate(bp *b)
+{
+    uint8_t x[32], y[32];
+    memset(x, 0xe1, 32);
+    memset(y, 0xe2, 32);
+    uint64_t h = b->status.height + 1;
+    b->cfg->vheight = h;
+    util_buf pl;
+    util_buf_init(&pl);
+    int rc = put_prevote(b, h, x, &pl) ? -2 : seal_send(b, P2P_MSG_VOTE, &pl);
+    util_buf_reset(&pl);
+    if (!rc) rc = put_prevote(b, h, y, &pl) ? -2 : seal_send(b, P2P_MSG_VOTE, &pl);
+    util_buf_free(&pl);
+    return rc;
+}
+
 /* The bad act of the simple modes. 0, or -1 when the node is already gone. */
 static int bad_act(bp *b)
 {
@@ -499,6 +545,28 @@ static int bp_run(bp_cfg *cfg)
         if (b->have_status && p2p_status_encode(&b->status, &pl, &b->err) == 0)
             gone = seal_send(b, P2P_MSG_STATUS, &pl);
         util_buf_free(&pl);
+        if (!gone && cfg->mode == MODE_EQUIVOCATE) {
+            if (!b->have_status) {
+                code = finish(cfg, BP_NODE_SILENT, "no STATUS from the node in time", NULL);
+                goto out;
+            }
+            int erc = equivocate(b);
+            if (erc == -2) {
+                code = finish(cfg, BP_LOCAL, "signing the votes", b->err.msg);
+                goto out;
+            }
+            /* Valid votes: the node must keep the session. Answer like a
+             * peer for a while (a second at most) and leave. */
+            if (!erc) ev = pump(b, now_ms() + (cfg->wait_ms < 1000 ? cfg->wait_ms : 1000), NULL);
+            char what[96];
+            snprintf(what, sizeof what, "validator %u, height %llu", cfg->vindex,
+                     (unsigned long long)cfg->vheight);
+            if (erc || ev == EV_EOF || ev == EV_ERROR)
+                code = finish(cfg, BP_REFUSED, "the node hung up after the two prevotes", what);
+            else
+                code = finish(cfg, BP_OK, "sent two conflicting prevotes", what);
+            goto out;
+        }
         if (!gone) gone = bad_act(b);
     }
 
@@ -578,17 +646,48 @@ static int dial(const char *hostport, int *out, util_err *err)
     return 0;
 }
 
+/* The secret key of a validator_key.json (its "secretKey": "0x<64 hex>")
+ * and the validator's index in the genesis set. */
+static int load_validator_key(const char *path, const chain_genesis *g, chain_keypair *kp,
+                              uint32_t *index, util_err *err)
+{
+    char text[2048] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f) return util_err_set(err, UTIL_EIO, "%s: %s", path, strerror(errno));
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    const char *k = strstr(text, "\"secretKey\"");
+    const char *x = k ? strstr(k, "\"0x") : NULL;
+    char hex[65] = {0};
+    if (!x || strlen(x) < 3 + 64) return util_err_set(err, UTIL_EINVAL, "%s: no secretKey", path);
+    memcpy(hex, x + 3, 64);
+    uint8_t sk[32];
+    if (util_hex_decode_exact(sk, 32, hex))
+        return util_err_set(err, UTIL_EINVAL, "%s: secretKey is not 64 hex digits", path);
+    int rc = chain_keypair_from_seckey(kp, sk, err);
+    if (rc) return rc;
+    for (size_t i = 0; i < g->nval; i++)
+        if (memcmp(g->vals[i].pubkey, kp->pubkey, 32) == 0) {
+            *index = (uint32_t)i;
+            return 0;
+        }
+    return util_err_set(err, UTIL_EINVAL, "%s: not a validator of the genesis", path);
+}
+
 static int usage(void)
 {
     fprintf(stderr, "usage: p2p_badpeer --connect HOST:PORT (--genesis-dev | --genesis FILE)\n"
-                    "       --mode garbage|oversized|unknown|forged-block|no-serve|probe|bad-sig\n"
+                    "       --mode garbage|oversized|unknown|forged-block|no-serve|probe|bad-sig|\n"
+                    "              equivocate [--validator-key FILE]\n"
                     "       [--id-file FILE] [--wait-ms N]\n");
     return BP_LOCAL;
 }
 
 int main(int argc, char **argv)
 {
-    const char *connect_to = NULL, *genesis_file = NULL, *id_file = NULL, *mode = NULL;
+    const char *connect_to = NULL, *genesis_file = NULL, *id_file = NULL, *mode = NULL,
+               *vkey_file = NULL;
     int dev = 0;
     uint64_t wait_ms = 10000;
     for (int i = 1; i < argc; i++) {
@@ -606,6 +705,8 @@ int main(int argc, char **argv)
             mode = v;
         else if (!strcmp(a, "--id-file"))
             id_file = v;
+        else if (!strcmp(a, "--validator-key"))
+            vkey_file = v;
         else if (!strcmp(a, "--wait-ms"))
             wait_ms = strtoull(v, NULL, 10);
         else
@@ -621,6 +722,7 @@ int main(int argc, char **argv)
     if (m == sizeof mode_names / sizeof *mode_names) return usage();
     cfg.mode = (bp_mode)m;
     cfg.wait_ms = wait_ms;
+    if ((cfg.mode == MODE_EQUIVOCATE) != !!vkey_file) return usage();
 
     util_err err = {0};
     chain_genesis g;
@@ -628,8 +730,9 @@ int main(int argc, char **argv)
     int rc = dev ? chain_genesis_parse(&g, chain_genesis_devnet_json(),
                                        strlen(chain_genesis_devnet_json()), &err)
                  : chain_genesis_load_file(&g, genesis_file, &err);
-    chain_keypair kp;
+    chain_keypair kp, vkp;
     if (!rc) rc = load_key(id_file, &kp, &err);
+    if (!rc && vkey_file) rc = load_validator_key(vkey_file, &g, &vkp, &cfg.vindex, &err);
     if (!rc) rc = dial(connect_to, &cfg.fd, &err);
     if (rc) {
         printf("p2p_badpeer %s: %s\n", mode, err.msg);
@@ -642,9 +745,11 @@ int main(int argc, char **argv)
     p2p_node_id_hex(id, idhex);
     cfg.key = &kp;
     cfg.genesis = &g;
+    cfg.vkey = vkey_file ? &vkp : NULL;
     int code = bp_run(&cfg);
     printf("%s (id %s, exit %d)\n", cfg.line, idhex, code);
     chain_keypair_clear(&kp);
+    if (vkey_file) chain_keypair_clear(&vkp);
     chain_genesis_free(&g);
     return code;
 }

@@ -66,10 +66,11 @@ static void test_header_roundtrip(void **state)
     size_t n, n2;
     util_err err;
     make_header(&h);
+    memset(h.evidence_hash, 0x69, 32);
     encode_header(&h, &p, &n);
-    assert_int_equal(n, 479);
+    assert_int_equal(n, 511);
     chain_header_hash(&h, id);
-    hexeq(id, 32, "f394bc06c49be104e084cec708ee9fda189ae43ecf9841f04ee2ed505867af3a");
+    hexeq(id, 32, "c6060fb13f4fd44475dc6dbce51df91acc05387bba5bbdd1df48c6ab5d3b5144");
     chain_hash_tagged(want, CHAIN_TAG_BLOCK_ID, p, n);
     assert_memory_equal(id, want, 32);
 
@@ -84,7 +85,7 @@ static void test_header_roundtrip(void **state)
     h.last_commit.n = 0;
     free(p);
     encode_header(&h, &p, &n);
-    assert_int_equal(n, 479 - 3 * 65);
+    assert_int_equal(n, 511 - 3 * 65);
     assert_int_equal(chain_header_decode(&d, p, n, &err), 0);
     assert_int_equal(d.last_commit.n, 0);
     free(p);
@@ -105,8 +106,8 @@ static void expect_header_err(const uint8_t *p, size_t n, const char *msg)
     if (strcmp(err.msg, msg) != 0) fail_msg("got \"%s\", want \"%s\"", err.msg, msg);
 }
 
-/* Offsets in the encoding of make_header(): commit round at 279, count 283,
- * then (index, sig) pairs of 65 bytes from 284. */
+/* Offsets in the encoding of make_header(): evidence hash at 279, commit
+ * round at 311, count 315, then (index, sig) pairs of 65 bytes from 316. */
 static void test_header_rejections(void **state)
 {
     (void)state;
@@ -117,8 +118,10 @@ static void test_header_rejections(void **state)
     encode_header(&h, &p, &n);
 
     memcpy(buf, p, n);
-    buf[0] = 3;
-    expect_header_err(buf, n, "header: unsupported version 3");
+    buf[0] = 4;
+    expect_header_err(buf, n, "header: unsupported version 4");
+    buf[0] = 2; /* before the evidence hash */
+    expect_header_err(buf, n, "header: unsupported version 2");
     buf[0] = 1; /* before the next validator set and consensus params hashes */
     expect_header_err(buf, n, "header: unsupported version 1");
     memcpy(buf, p, n);
@@ -128,24 +131,24 @@ static void test_header_rejections(void **state)
     expect_header_err(buf, n, "header: bad chain id (1..32 characters of a-z, 0-9, '-')");
 
     memcpy(buf, p, n);
-    assert_int_equal(buf[283], 3);
-    buf[283] = CHAIN_MAX_VALIDATORS + 1;
+    assert_int_equal(buf[315], 3);
+    buf[315] = CHAIN_MAX_VALIDATORS + 1;
     expect_header_err(buf, n, "header: commit has 65 signatures, at most 64");
     memcpy(buf, p, n);
-    buf[284 + 65] = 0; /* second index equal to the first */
+    buf[316 + 65] = 0; /* second index equal to the first */
     expect_header_err(buf, n, "header: commit validator indexes not strictly increasing");
     memcpy(buf, p, n);
-    buf[284 + 130] = 1; /* third below second */
+    buf[316 + 130] = 1; /* third below second */
     expect_header_err(buf, n, "header: commit validator indexes not strictly increasing");
     memcpy(buf, p, n);
-    buf[284 + 130] = 64;
+    buf[316 + 130] = 64;
     expect_header_err(buf, n, "header: commit validator index 64 out of range");
     /* A non-minimal index varint (0x80 0x00 for 0) is malformed. */
-    memcpy(buf, p, 284);
-    buf[284] = 0x80;
-    buf[285] = 0x00;
-    memcpy(buf + 286, p + 285, n - 285);
-    expect_header_err(buf, n + 1, "header: non-minimal varint at byte 284");
+    memcpy(buf, p, 316);
+    buf[316] = 0x80;
+    buf[317] = 0x00;
+    memcpy(buf + 318, p + 317, n - 317);
+    expect_header_err(buf, n + 1, "header: non-minimal varint at byte 316");
 
     for (size_t k = 0; k < n; k++) {
         chain_header d;
@@ -155,7 +158,7 @@ static void test_header_rejections(void **state)
     }
     memcpy(buf, p, n);
     buf[n] = 0;
-    expect_header_err(buf, n + 1, "header: trailing bytes at byte 479");
+    expect_header_err(buf, n + 1, "header: trailing bytes at byte 511");
     free(p);
 }
 
@@ -207,7 +210,7 @@ static void test_block_roundtrip(void **state)
         util_err err;
         make_block(&b, sizes[s]);
         encode_block(&b, &p, &n);
-        assert_int_equal(n, 479 + 1 + sizes[s] * (2 + 168)); /* 168 = 0xa8 0x01 */
+        assert_int_equal(n, 511 + 1 + sizes[s] * (2 + 168) + 1); /* 168 = 0xa8 0x01; no evidence */
         assert_int_equal(chain_block_decode(&d, p, n, &err), 0);
         assert_int_equal(d.ntx, sizes[s]);
         assert_memory_equal(&d.h, &b.h, sizeof b.h);
@@ -262,6 +265,7 @@ static void expect_block_err(const uint8_t *p, size_t n, int code, const char *m
     if (msg && strcmp(err.msg, msg) != 0) fail_msg("got \"%s\", want \"%s\"", err.msg, msg);
     assert_null(d.txs);
     assert_int_equal(d.ntx, 0);
+    assert_int_equal(d.nev, 0);
 }
 
 static void test_block_rejections(void **state)
@@ -275,36 +279,37 @@ static void test_block_rejections(void **state)
     uint8_t *buf = calloc(1, CHAIN_BLOCK_MAX_SIZE + 1);
     assert_non_null(buf);
 
-    /* Tx count is at 479; tx 0 length at 480..481, tx 0 at 482, tx 1 at 652. */
+    /* Tx count is at 511; tx 0 length at 512..513, tx 0 at 514, tx 1 at 684,
+     * evidence count at 852. */
     memcpy(buf, p, n);
     buf[n] = 0;
-    expect_block_err(buf, n + 1, UTIL_EINVAL, "block: trailing bytes at byte 820");
+    expect_block_err(buf, n + 1, UTIL_EINVAL, "block: trailing bytes at byte 853");
     memcpy(buf, p, n);
-    buf[482] = 9; /* tx 0 version */
+    buf[514] = 9; /* tx 0 version */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: unsupported version 9");
     memcpy(buf, p, n);
-    buf[652 + 19] = 9; /* tx 1 type */
+    buf[684 + 19] = 9; /* tx 1 type */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 9");
     /* A tx length one short leaves a truncated tx and a stray byte. */
     memcpy(buf, p, n);
-    buf[480] = 0xa7; /* 167 */
+    buf[512] = 0xa7; /* 167 */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: truncated at byte 104");
     /* Tx count claims more than the bytes can hold. */
     memcpy(buf, p, n);
-    buf[479] = 3;
-    expect_block_err(buf, n, UTIL_EINVAL, "block: 3 transactions cannot fit in 340 bytes");
+    buf[511] = 3;
+    expect_block_err(buf, n, UTIL_EINVAL, "block: 3 transactions cannot fit in 341 bytes");
     /* Tx count over the limit: 100001 = 0xa1 0x8d 0x06. */
-    memcpy(buf, p, 479);
-    buf[479] = 0xa1;
-    buf[480] = 0x8d;
-    buf[481] = 0x06;
-    expect_block_err(buf, 482, UTIL_ELIMIT, "block has 100001 transactions, at most 100000");
+    memcpy(buf, p, 511);
+    buf[511] = 0xa1;
+    buf[512] = 0x8d;
+    buf[513] = 0x06;
+    expect_block_err(buf, 514, UTIL_ELIMIT, "block has 100001 transactions, at most 100000");
     /* Tx length over CHAIN_TX_MAX_SIZE: 131073 = 0x81 0x80 0x08. */
-    memcpy(buf, p, 480);
-    buf[480] = 0x81;
-    buf[481] = 0x80;
-    buf[482] = 0x08;
-    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: value above its limit at byte 480");
+    memcpy(buf, p, 512);
+    buf[512] = 0x81;
+    buf[513] = 0x80;
+    buf[514] = 0x08;
+    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: value above its limit at byte 512");
 
     for (size_t k = 0; k < n; k++) {
         chain_block d;
@@ -316,7 +321,7 @@ static void test_block_rejections(void **state)
     memcpy(buf, p, n);
     expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE + 1, UTIL_ELIMIT,
                      "block too large: 16777217 bytes, at most 16777216");
-    expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE, UTIL_EINVAL, "block: trailing bytes at byte 820");
+    expect_block_err(buf, CHAIN_BLOCK_MAX_SIZE, UTIL_EINVAL, "block: trailing bytes at byte 853");
     free(buf);
     free(p);
     chain_block_free(&b);
@@ -399,6 +404,159 @@ static void test_vote_digest(void **state)
     assert_memory_not_equal(d, d2, 32);
 }
 
+static void make_evidence(chain_evidence *e, uint64_t height, uint32_t validator, uint8_t fill)
+{
+    memset(e, 0, sizeof *e);
+    e->a.type = e->b.type = CHAIN_VOTE_PREVOTE;
+    e->a.height = e->b.height = height;
+    e->a.round = e->b.round = 2;
+    e->a.validator = e->b.validator = validator;
+    memset(e->a.block_id, fill, 32);
+    memset(e->b.block_id, fill + 1, 32);
+    memset(e->a.sig, 0xa0, 64);
+    memset(e->b.sig, 0xb0, 64);
+}
+
+/* Evidence items round-trip at their fixed size, after the transactions,
+ * and the evidence hash is the list root of their ids. */
+static void test_block_evidence_roundtrip(void **state)
+{
+    (void)state;
+    for (size_t nev = 0; nev <= CHAIN_BLOCK_MAX_EVIDENCE; nev += 4) {
+        chain_block b, d;
+        uint8_t *p, *p2;
+        size_t n, n2;
+        util_err err = {0};
+        make_block(&b, 1);
+        for (size_t i = 0; i < nev; i++)
+            make_evidence(&b.ev[i], 3 + i, (uint32_t)i, (uint8_t)(2 * i));
+        b.nev = nev;
+        chain_block_evidence_hash(&b, b.h.evidence_hash);
+        encode_block(&b, &p, &n);
+        assert_int_equal(n, 511 + 1 + (2 + 168) + 1 + nev * CHAIN_EVIDENCE_LEN);
+        assert_int_equal(CHAIN_EVIDENCE_LEN, 220);
+        if (chain_block_decode(&d, p, n, &err)) fail_msg("decode: %s", err.msg);
+        assert_int_equal(d.nev, nev);
+        for (size_t i = 0; i < nev; i++) {
+            assert_int_equal(d.ev[i].a.height, 3 + i);
+            assert_int_equal(d.ev[i].b.validator, i);
+            assert_int_equal(d.ev[i].a.round, 2);
+            assert_memory_equal(d.ev[i].b.block_id, b.ev[i].b.block_id, 32);
+            assert_memory_equal(d.ev[i].b.sig, b.ev[i].b.sig, 64);
+        }
+        uint8_t root[32];
+        chain_block_evidence_hash(&d, root);
+        assert_memory_equal(root, d.h.evidence_hash, 32);
+        if (nev == 0) {
+            static const uint8_t zero[32];
+            assert_memory_equal(root, zero, 32);
+        } else {
+            /* One item's id is SHA-256 of its bytes, which are where the
+             * layout says: after the tx list and the count. */
+            uint8_t id[32], want[32];
+            chain_evidence_id(&d.ev[0], id);
+            chain_sha256(want, p + 511 + 1 + 170 + 1, CHAIN_EVIDENCE_LEN);
+            assert_memory_equal(id, want, 32);
+            assert_int_equal(p[511 + 1 + 170 + 1], CHAIN_VOTE_PREVOTE);
+        }
+        encode_block(&d, &p2, &n2);
+        assert_int_equal(n2, n);
+        assert_memory_equal(p2, p, n);
+        free(p);
+        free(p2);
+        chain_block_free(&d);
+        chain_block_free(&b);
+    }
+}
+
+/* Bad counts and sizes: over the limit, more than the bytes hold, a cut
+ * item, a stray byte; an encoder refuses a count over the limit. */
+static void test_block_evidence_rejections(void **state)
+{
+    (void)state;
+    chain_block b;
+    uint8_t *p;
+    size_t n;
+    make_block(&b, 0);
+    make_evidence(&b.ev[0], 4, 1, 7);
+    make_evidence(&b.ev[1], 4, 2, 7);
+    b.nev = 2;
+    encode_block(&b, &p, &n);
+    size_t at = 511 + 1; /* the evidence count */
+    assert_int_equal(n, at + 1 + 2 * CHAIN_EVIDENCE_LEN);
+    uint8_t *buf = calloc(1, n + 16 * CHAIN_EVIDENCE_LEN);
+    assert_non_null(buf);
+
+    memcpy(buf, p, n);
+    buf[at] = CHAIN_BLOCK_MAX_EVIDENCE + 1;
+    expect_block_err(buf, n, UTIL_ELIMIT, "block has 17 evidence items, at most 16");
+    memcpy(buf, p, n);
+    buf[at] = 0x80; /* a varint cut short */
+    expect_block_err(buf, at + 1, UTIL_EINVAL, NULL);
+    memcpy(buf, p, n);
+    buf[at] = 3;
+    expect_block_err(buf, n, UTIL_EINVAL, NULL);
+    memcpy(buf, p, n);
+    expect_block_err(buf, n - 1, UTIL_EINVAL, NULL);
+    buf[n] = 0;
+    expect_block_err(buf, n + 1, UTIL_EINVAL, NULL);
+    memcpy(buf, p, n);
+    buf[at] = 1; /* one item announced, two present */
+    expect_block_err(buf, n, UTIL_EINVAL, NULL);
+    /* The decoder is structural: an item whose votes do not conflict still
+     * decodes (validate refuses it, test_blockexec). */
+    memcpy(buf, p, n);
+    buf[at + 1] = 9;
+    chain_block d;
+    util_err err = {0};
+    assert_int_equal(chain_block_decode(&d, buf, n, &err), 0);
+    assert_int_equal(d.ev[0].a.type, 9);
+    chain_block_free(&d);
+    assert_int_equal(d.nev, 0);
+
+    b.nev = CHAIN_BLOCK_MAX_EVIDENCE + 1;
+    util_buf out;
+    util_buf_init(&out);
+    assert_int_equal(chain_block_encode(&b, &out), UTIL_EINVAL);
+    util_buf_free(&out);
+    b.nev = 2;
+    free(buf);
+    free(p);
+    chain_block_free(&b);
+}
+
+/* The fuzz seeds of block decoding are blocks of this version, one with
+ * evidence, so the fuzzer starts from inputs that reach the evidence. */
+static void test_fuzz_seeds_decode(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"block_evidence", "block_empty"};
+    static const size_t want_nev[] = {2, 0};
+    for (size_t i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_block_decode/%s", OL_SOURCE_DIR,
+                 names[i]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static uint8_t buf[4096];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        chain_block b;
+        util_err err = {0};
+        if (chain_block_decode(&b, buf, n, &err)) fail_msg("%s: %s", names[i], err.msg);
+        assert_int_equal(b.nev, want_nev[i]);
+        chain_block_free(&b);
+    }
+    FILE *f = fopen(OL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_block_decode/header", "rb");
+    assert_non_null(f);
+    static uint8_t hb[1024];
+    size_t n = fread(hb, 1, sizeof hb, f);
+    fclose(f);
+    chain_header h;
+    util_err err = {0};
+    if (chain_header_decode(&h, hb, n, &err)) fail_msg("header seed: %s", err.msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +565,9 @@ int main(void)
         cmocka_unit_test(test_block_roundtrip),
         cmocka_unit_test(test_block_decode_skips_signatures),
         cmocka_unit_test(test_block_rejections),
+        cmocka_unit_test(test_block_evidence_roundtrip),
+        cmocka_unit_test(test_block_evidence_rejections),
+        cmocka_unit_test(test_fuzz_seeds_decode),
         cmocka_unit_test(test_merkle),
         cmocka_unit_test(test_vote_digest),
     };

@@ -146,6 +146,7 @@ static size_t block_of(util_buf *out, const util_buf *txs, size_t ntypes, size_t
     util_buf_varint(out, cnt);
     for (size_t i = 0; i < cnt; i++)
         util_buf_lenbytes(out, txs[i % ntypes].data, txs[i % ntypes].len);
+    util_buf_varint(out, 0); /* no evidence */
     assert_false(out->oom);
     return cnt;
 }
@@ -251,6 +252,7 @@ static void test_hostile_count_allocates_nothing(void **state)
     for (size_t i = 0; i < cnt; i++)
         util_buf_lenbytes(&enc, tx.data, tx.len);
     size_t first = enc.len - cnt * (1 + tx.len); /* offset of tx 0's prefix */
+    util_buf_varint(&enc, 0);                    /* no evidence */
     chain_block b;
     heap_use u;
     util_err err = {0};

@@ -255,11 +255,15 @@ static void test_wrong_format_version_refused(void **state)
     db_put("G", 1, meta, n);
     expect_open_fails("format version");
     expect_open_fails("move the data directory away");
-    /* A data directory of the release before: version 1 headers, without
+    /* A data directory of a release before: version 1 headers, without
      * the next validator set and consensus params hashes. */
     meta[32] = 2;
     db_put("G", 1, meta, n);
-    expect_open_fails("has format version 2, this openledgerd needs version 3");
+    expect_open_fails("has format version 2, this openledgerd needs version 4");
+    /* The release just before: version 2 headers, without the evidence hash. */
+    meta[32] = 3;
+    db_put("G", 1, meta, n);
+    expect_open_fails("has format version 3, this openledgerd needs version 4");
     /* A record of another layout is refused too. */
     db_put("G", 1, meta, 32);
     expect_open_fails("genesis record");

@@ -115,6 +115,14 @@ static void test_devnet(void **state)
     h.state_root[0] ^= 1;
     expect(&g, &h, &c, "does not verify");
     expect(&g, &h, &c, "no valid commit by more than 2/3 of the validators");
+    /* A header of version 3 with evidence: the commit covers its evidence
+     * hash like any other field. */
+    header(&h, &g);
+    memset(h.evidence_hash, 0x5e, 32);
+    sign(&c, &g, &h, v0, 1, 0, h.height);
+    expect(&g, &h, &c, NULL);
+    h.evidence_hash[31] ^= 1;
+    expect(&g, &h, &c, "does not verify");
     chain_genesis_free(&g);
 
     assert_int_equal(cli_light_genesis(&g, "/nonexistent/genesis.json", &e), UTIL_EIO);
