@@ -11,6 +11,7 @@
 #include "chain/crypto/hash.h"
 #include "node/consensus.h"
 #include "node/node_internal.h"
+#include "node/output_sigs.h"
 #include "node/p2p.h"
 #include "node/validator_key.h"
 #include "rpc/transport/addrtab.h"
@@ -83,6 +84,7 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
                       commit_ns, b->ntx);
     n->last_commit_ns = now;
     rpc_subs_block(n->subs, b, id, rs);
+    node_outsig_block_committed(n, b, id);
     node_p2p_head_changed(n);
     node_cons_head_changed(n);
 }
@@ -109,7 +111,8 @@ static size_t flush_mempool(void *ctx)
 
 int node_register_rpc(node *n, rpc_dispatch *d)
 {
-    return rpc_methods_register(d, &n->rpc_env);
+    if (rpc_methods_register(d, &n->rpc_env)) return -1;
+    return node_outsig_register(n, d);
 }
 
 static char *dup_text(const char *s, size_t *len)
@@ -332,6 +335,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     uv_loop_init(&n->loop);
     n->loop_inited = 1;
+    if ((rc = node_outsig_start(n, err))) goto fail;
     n->dispatch = rpc_dispatch_new();
     if (!n->dispatch) {
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -351,7 +355,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .p2p_status = node_p2p_status_json,
                            .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
-                           .cons_state = node_cons_state_json,
+                           .cons_state = node_outsig_cons_state_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -460,6 +464,7 @@ void node_free(node *n)
     }
     node_cons_free(n);
     node_p2p_free(n);
+    node_outsig_free(n);
     node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);
     rpc_subs_free(n->subs);

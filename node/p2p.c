@@ -11,6 +11,7 @@
 
 #include "node/consensus.h"
 #include "node/node_internal.h"
+#include "node/output_sigs.h"
 #include "node/validator_key.h"
 #include "rpc/jsonrpc.h"
 #include "util/hex.h"
@@ -81,6 +82,7 @@ static void on_peer_up(void *ctx, p2p_peer *p)
     p2p_peer_set_user(p, (void *)(uintptr_t)pp->token);
     node_p2p_send_status(np, p);
     node_cons_peer_up(np->n, p);
+    node_outsig_peer_up(np->n, p);
     refresh_snapshot(np);
 }
 
@@ -183,6 +185,7 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
     case P2P_MSG_PROPOSAL:
     case P2P_MSG_VOTE:
     case P2P_MSG_EVIDENCE: return node_cons_on_message(np->n, p, type, payload, len, err);
+    case P2P_MSG_OUTPUT_SIG: return node_outsig_on_message(np->n, p, payload, len, err);
     default: return util_err_set(err, UTIL_EINVAL, "unexpected_type: message type 0x%02x", type);
     }
 }
