@@ -328,14 +328,14 @@ int node_outsig_on_message(node *n, p2p_peer *from, const uint8_t *payload, size
     return rc;
 }
 
-void node_outsig_peer_up(node *n, p2p_peer *p)
+void node_outsig_peer_status(node *n, p2p_peer *p, uint64_t from, uint64_t to)
 {
     node_outsig *o = get(n);
     if (!o) return;
     node_lock(n);
     for (size_t k = 0; k < NODE_OUTSIG_SLOTS; k++) {
         const outsig_slot *s = &o->slots[k];
-        if (!s->height || !in_window(o, s->height)) continue;
+        if (!s->height || s->height <= from || s->height > to || !in_window(o, s->height)) continue;
         for (uint32_t i = 0; i < n->genesis.nval; i++)
             if (s->v[i].has) send_sig(o, p, NULL, s->height, i, s->v[i].root, s->v[i].sig);
     }

@@ -51,8 +51,10 @@ void node_outsig_block_committed(struct node *n, const chain_block *b, const uin
  * for what a correct relayer never sends (the peer is banned). */
 OL_MUST_CHECK int node_outsig_on_message(struct node *n, p2p_peer *from, const uint8_t *payload,
                                          size_t len, util_err *err);
-/* A new peer gets the signatures of the window. */
-void node_outsig_peer_up(struct node *n, p2p_peer *p);
+/* A peer's STATUS moved its head from `from` to `to`: it gets the
+ * signatures this node holds for the output heights in (from, to], so a
+ * node that was down or syncing collects those it missed. */
+void node_outsig_peer_status(struct node *n, p2p_peer *p, uint64_t from, uint64_t to);
 
 /* Registers rollup_outputSignatures on d. 0 or -1. */
 OL_MUST_CHECK int node_outsig_register(struct node *n, rpc_dispatch *d);

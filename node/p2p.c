@@ -82,7 +82,6 @@ static void on_peer_up(void *ctx, p2p_peer *p)
     p2p_peer_set_user(p, (void *)(uintptr_t)pp->token);
     node_p2p_send_status(np, p);
     node_cons_peer_up(np->n, p);
-    node_outsig_peer_up(np->n, p);
     refresh_snapshot(np);
 }
 
@@ -174,8 +173,10 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
         p2p_status st;
         int rc = p2p_status_decode(&st, payload, len, err);
         if (rc) return rc;
+        uint64_t before = p2p_sync_peer_height(np->sync, pp->token);
         if (p2p_sync_peer_status(np->sync, pp->token, st.height))
             return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        if (st.height > before) node_outsig_peer_status(np->n, p, before, st.height);
         node_p2p_sync_pump(np);
         return 0;
     }
