@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Output signatures between four validators (docs/rollup.md, "Output
-# signatures between validators"): with outputIntervalBlocks 5, each
-# validator signs the output root of heights 5, 10, 15, ... and sends it to
+# signatures between validators"): with outputIntervalBlocks 8, each
+# validator signs the output root of heights 8, 16, 24, ... and sends it to
 # its peers (p2p OUTPUT_SIG); every node's rollup_outputSignatures then holds
 # more than 2/3 of the power for the same root, which is the output root
 # recomputed here from the block (SHA-256 of 0x11, version 0, state root,
@@ -12,19 +12,21 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/testnet.sh"
 SECONDS=0
-INTERVAL=5
+INTERVAL=8
 tn_make "$T_DIR/tn" 4
 sed -i "s/\"outputIntervalBlocks\": *[0-9]*/\"outputIntervalBlocks\": $INTERVAL/" "$TN/genesis.json"
 grep -q "\"outputIntervalBlocks\": $INTERVAL" "$TN/genesis.json" || fail "genesis edit"
 tn_up
 
 # check_outputs NODES... : every output height from INTERVAL up to the
-# lowest head (at most the window of 12) has a quorum of >= 3 signers on
-# every node, for the same root, which is the block's output root.
+# lowest head (at most the window of 12; or the heights in $HEIGHTS, a
+# comma-separated list) has a quorum of >= 3 signers on every node, for the
+# same root, which is the block's output root.
 check_outputs() {
   local urls=()
   for n in "$@"; do urls+=("$(tn_url "$n")"); done
-  python3 - "$INTERVAL" "${urls[@]}" <<'PY'
+  HEIGHTS=${HEIGHTS:-} python3 - "$INTERVAL" "${urls[@]}" <<'PY'
+import os
 import hashlib, json, sys, urllib.request
 def call(u, m, p):
     r = urllib.request.Request(u, json.dumps({"jsonrpc":"2.0","id":1,"method":m,"params":p}).encode(),
@@ -33,6 +35,8 @@ def call(u, m, p):
 interval, urls = int(sys.argv[1]), sys.argv[2:]
 top = min(call(u, "node_status", [])["result"]["height"] for u in urls) // interval * interval
 heights = [h for h in range(interval, top + 1, interval)][-12:]
+if os.environ["HEIGHTS"]:
+    heights = [int(x) for x in os.environ["HEIGHTS"].split(",")]
 assert heights, "no output height yet"
 for h in heights:
     b = call(urls[0], "chain_getBlock", [h])["result"]
@@ -80,20 +84,31 @@ cs=$(tn_call 0 consensus_state '[]')
 pass "all four signed height $INTERVAL; [] is the latest output height ($h); 7 refused; no evidence"
 
 # node3 down for a few output heights, then back: it syncs, signs those
-# heights itself and receives the others' signatures from its peers.
+# heights itself and receives the others' signatures of them from its peers
+# as its STATUS passes them (they were sent while it was down). Checked on
+# node3 alone, right after it caught up, while they are in its window.
 tn_kill 3
 h=$(tn_height 0)
-tn_wait_all $((h + 2 * INTERVAL + 1)) 60 0 1 2
+first=$(((h / INTERVAL + 1) * INTERVAL))
+tn_wait_all $((first + INTERVAL + 1)) 60 0 1 2
 tn_start 3
-target=$(tn_height 0)
-tn_wait_all "$target" 60 3
+tn_wait_all $((first + INTERVAL)) 60 3
+ok=0
+for _ in $(seq 1 50); do
+  if HEIGHTS="$first,$((first + INTERVAL))" check_outputs 3 >"$T_DIR/check.out" 2>&1; then ok=1; break; fi
+  sleep 0.2
+done
+((ok)) || fail "after node3's restart: $(cat "$T_DIR/check.out")"
+r=$(tn_call 3 rollup_outputSignatures "[$first]")
+[[ $(jget "$r" 'len(j["result"]["signers"])') == 4 ]] || fail "node3, height $first: $r"
+pass "node3 restarted: it holds all four signatures of heights $first and $((first + INTERVAL)), signed while it was down"
 ok=0
 for _ in $(seq 1 50); do
   if check_outputs 0 1 2 3 >"$T_DIR/check.out" 2>&1; then ok=1; break; fi
   sleep 0.2
 done
 ((ok)) || fail "after node3's restart: $(cat "$T_DIR/check.out")"
-pass "node3 restarted: $(cat "$T_DIR/check.out")"
+pass "after the restart: $(cat "$T_DIR/check.out")"
 
 tn_down
 grep -q 'signed two output roots\|signed output root' "$TN"/node*/node.log && fail "evidence logged"
