@@ -203,6 +203,75 @@ static void to_sink(node_outsig *o, uint64_t h, const uint8_t root[32],
 
 /* ---- own root and signature ---- */
 
+/* On a validator: signs the slot's own root, unless its key already
+ * signed another one for this height. */
+static void sign_own(node_outsig *o, outsig_slot *s)
+{
+    node *n = o->n;
+    uint32_t self = n->validator_index;
+    if (!n->has_validator_key || n->cfg.follower || self >= n->genesis.nval) return;
+    outsig_entry *e = &s->v[self];
+    if (e->has && memcmp(e->root, s->own, 32) == 0) return;
+    if (e->has) {
+        /* Our own earlier signature (echoed back by a peer after a restart)
+         * names another root: the store diverged from what this key
+         * signed. Signing again would be equivocation. */
+        LOG_ERROR("rollup",
+                  "height %llu: this validator signed another output root before; not signing "
+                  "again",
+                  (unsigned long long)s->height);
+        return;
+    }
+    uint8_t digest[32], sig[ROLLUP_ETH_SIG_LEN];
+    util_err err = {0};
+    rollup_output_digest(digest, n->genesis.hash, s->height, s->own);
+    if (rollup_output_sign(sig, digest, n->validator.seckey, &err)) {
+        LOG_ERROR("rollup", "signing the output root of height %llu: %s",
+                  (unsigned long long)s->height, err.msg);
+        return;
+    }
+    e->has = 1;
+    memcpy(e->root, s->own, 32);
+    memcpy(e->sig, sig, ROLLUP_ETH_SIG_LEN);
+    o->signed_own++;
+    send_sig(o, NULL, NULL, s->height, self, s->own, sig);
+    to_sink(o, s->height, s->own, sig);
+}
+
+/* This node's root of the slot's height: each signature already there now
+ * agrees or is evidence, and a validator signs it. */
+static void set_own(node_outsig *o, outsig_slot *s, const uint8_t root[32])
+{
+    s->has_own = 1;
+    memcpy(s->own, root, 32);
+    for (uint32_t i = 0; i < o->n->genesis.nval; i++)
+        if (s->v[i].has && memcmp(s->v[i].root, root, 32) != 0 &&
+            !evidence_find(o, s->height, i, s->v[i].root))
+            evidence_add(o, s->height, i, 0, root, NULL, s->v[i].root, s->v[i].sig);
+    sign_own(o, s);
+}
+
+/* A slot made for a height the store already holds (committed before a
+ * restart, or in a part of the window the slot had left): its root from the
+ * stored block, once. */
+static void load_own(node_outsig *o, outsig_slot *s)
+{
+    if (s->has_own || s->height > chain_store_height(o->n->store)) return;
+    uint8_t id[32], root[32], zero[32] = {0};
+    chain_block b;
+    memset(&b, 0, sizeof b);
+    util_err err = {0};
+    if (chain_store_block_id_at(o->n->store, s->height, id, &err) ||
+        chain_store_get_block(o->n->store, id, &b, NULL, &err)) {
+        LOG_WARN("rollup", "output root of height %llu: %s", (unsigned long long)s->height,
+                 err.msg);
+        return;
+    }
+    rollup_output_root(root, b.h.state_root, id, zero);
+    chain_block_free(&b);
+    set_own(o, s, root);
+}
+
 void node_outsig_block_committed(node *n, const chain_block *b, const uint8_t id[32])
 {
     node_outsig *o = get(n);
@@ -211,43 +280,7 @@ void node_outsig_block_committed(node *n, const chain_block *b, const uint8_t id
     node_lock(n);
     uint8_t root[32], zero[32] = {0};
     rollup_output_root(root, b->h.state_root, id, zero);
-    outsig_slot *s = slot_for(o, h);
-    s->has_own = 1;
-    memcpy(s->own, root, 32);
-    /* Signatures that came before the block: each now agrees or is evidence. */
-    for (uint32_t i = 0; i < n->genesis.nval; i++)
-        if (s->v[i].has && memcmp(s->v[i].root, root, 32) != 0 &&
-            !evidence_find(o, h, i, s->v[i].root))
-            evidence_add(o, h, i, 0, root, NULL, s->v[i].root, s->v[i].sig);
-
-    uint32_t self = n->validator_index;
-    if (n->has_validator_key && !n->cfg.follower && self < n->genesis.nval) {
-        outsig_entry *e = &s->v[self];
-        if (e->has && memcmp(e->root, root, 32) != 0) {
-            /* Our own earlier signature (echoed back by a peer after a
-             * restart) names another root: the store diverged from what
-             * this key signed. Signing again would be equivocation. */
-            LOG_ERROR("rollup",
-                      "height %llu: this validator signed another output root before; "
-                      "not signing again",
-                      (unsigned long long)h);
-        } else if (!e->has) {
-            uint8_t digest[32], sig[ROLLUP_ETH_SIG_LEN];
-            util_err err = {0};
-            rollup_output_digest(digest, n->genesis.hash, h, root);
-            if (rollup_output_sign(sig, digest, n->validator.seckey, &err)) {
-                LOG_ERROR("rollup", "signing the output root of height %llu: %s",
-                          (unsigned long long)h, err.msg);
-            } else {
-                e->has = 1;
-                memcpy(e->root, root, 32);
-                memcpy(e->sig, sig, ROLLUP_ETH_SIG_LEN);
-                o->signed_own++;
-                send_sig(o, NULL, NULL, h, self, root, sig);
-                to_sink(o, h, root, sig);
-            }
-        }
-    }
+    set_own(o, slot_for(o, h), root);
     node_unlock(n);
 }
 
@@ -295,6 +328,7 @@ static int on_message_locked(node_outsig *o, p2p_peer *from, const p2p_output_si
                             (unsigned long long)h, idx, rerr.msg[0] ? ": " : "", rerr.msg);
     }
     s = slot_for(o, h);
+    load_own(o, s);
     outsig_entry *w = &s->v[idx];
     if (w->has) {
         /* A valid signature of another root by the same validator. */
@@ -395,6 +429,11 @@ static json_t *m_output_signatures(void *ctx, json_t *params, rpc_error *e)
         if (rpc_param_u64(params, 0, "height", &h, e)) goto out;
     } else {
         h = chain_store_height(n->store) / o->interval * o->interval;
+        if (h == 0) {
+            res = rpc_fail(e, RPC_NOT_FOUND, NULL, "no output height yet (the first is %llu)",
+                           (unsigned long long)o->interval);
+            goto out;
+        }
     }
     if (h == 0 || h % o->interval) {
         res = rpc_fail(e, RPC_INVALID_PARAMS, NULL,
@@ -408,9 +447,8 @@ static json_t *m_output_signatures(void *ctx, json_t *params, rpc_error *e)
                        (unsigned long long)h, (unsigned long long)lo, (unsigned long long)hi);
         goto out;
     }
-    const outsig_slot *s = slot_find(o, h);
-    outsig_slot empty = {.height = h};
-    if (!s) s = &empty;
+    outsig_slot *s = slot_for(o, h);
+    load_own(o, s);
     uint8_t root[32] = {0};
     int own = pick_root(o, s, root);
     /* The signatures were checked on arrival: the set is filled directly,
