@@ -7,8 +7,10 @@
 # recomputed here from the block (SHA-256 of 0x11, version 0, state root,
 # block hash, 32 zero bytes), and the packed signatures are sorted by signer.
 # A validator killed and restarted gets the signatures of the heights it
-# missed from its peers (sent to each new peer) and signs the heights it
-# syncs.
+# missed from its peers (sent as its STATUS passes them) and signs the
+# heights it syncs. Last, an OutputOracle deployed on anvil for this chain
+# accepts an output posted with the gathered signatures as
+# rollup_outputSignatures returns them, and refuses two of four.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/testnet.sh"
 SECONDS=0
@@ -109,6 +111,90 @@ for _ in $(seq 1 50); do
 done
 ((ok)) || fail "after node3's restart: $(cat "$T_DIR/check.out")"
 pass "after the restart: $(cat "$T_DIR/check.out")"
+
+# End to end on an L1: OutputOracle deployed on anvil for this chain (its
+# genesis hash, interval 8, the four validators' addresses and powers)
+# accepts an output posted with the signatures gathered over p2p, taken from
+# rollup_outputSignatures as they are; two of four signatures are refused,
+# three accepted (eth_call), and the root is then the oracle's.
+[[ -x ${OL_ANVIL:-} ]] || fail "anvil not found (OL_ANVIL=${OL_ANVIL:-}; run scripts/deps.sh)"
+L1_PORT=$(free_port)
+"$OL_ANVIL" -q --host 127.0.0.1 --port "$L1_PORT" --chain-id 31337 >"$T_DIR/anvil.log" 2>&1 &
+T_PIDS+=("$!")
+python3 - "http://127.0.0.1:$L1_PORT" "$(tn_url 0)" "$INTERVAL" \
+  "$TN_ROOT/rollup/contracts/artifacts/OutputOracle.json" >"$T_DIR/l1.out" 2>&1 <<'PY' ||
+import json, sys, time, urllib.request
+l1, l2, interval, artifact = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+def rpc(u, m, p):
+    r = urllib.request.Request(u, json.dumps({"jsonrpc":"2.0","id":1,"method":m,"params":p}).encode(),
+                               {"Content-Type":"application/json"})
+    return json.load(urllib.request.urlopen(r, timeout=10))
+def ok(u, m, p):
+    r = rpc(u, m, p)
+    if "result" not in r: sys.exit("%s %s: %s" % (m, p, r))
+    return r["result"]
+for _ in range(100):
+    try: ok(l1, "eth_chainId", []); break
+    except Exception: time.sleep(0.1)
+acct = ok(l1, "eth_accounts", [])[0]
+word = lambda v: v.to_bytes(32, "big")
+def selector(sig): return bytes.fromhex(ok(l1, "web3_sha3", ["0x" + sig.encode().hex()])[2:10])
+def send(data, to=None):
+    tx = {"from": acct, "data": "0x" + data.hex(), "gas": hex(8000000)}
+    if to: tx["to"] = to
+    h = ok(l1, "eth_sendTransaction", [tx])
+    for _ in range(100):
+        rc = ok(l1, "eth_getTransactionReceipt", [h])
+        if rc: return rc
+        time.sleep(0.1)
+    sys.exit("no receipt for %s" % h)
+
+g = ok(l2, "chain_getGenesis", [])
+# The latest output height that all four signed (the newest may still be
+# on its way), well inside the window.
+H = ok(l2, "rollup_outputSignatures", [])["height"]
+for _ in range(4):
+    full = ok(l2, "rollup_outputSignatures", [H])
+    if len(full["signers"]) == 4: break
+    H -= interval
+addrs = [None] * len(g["validators"])
+for s in full["signers"]: addrs[s["validator"]] = int(s["address"], 16)
+assert None not in addrs, full
+powers = [int(v["power"]) for v in g["validators"]]
+n = len(addrs)
+# constructor(bytes32 l2Genesis, uint64 outputInterval, uint64 finalizationPeriodSeconds,
+#             address[] validators, uint64[] powers)
+args = bytes.fromhex(g["hash"][2:]) + word(interval) + word(60) + word(5 * 32) + word(5 * 32 + 32 + 32 * n)
+args += word(n) + b"".join(word(a) for a in addrs) + word(n) + b"".join(word(p) for p in powers)
+code = bytes.fromhex(json.load(open(artifact))["bytecode"].removeprefix("0x"))
+rc = send(code + args)
+assert rc["status"] == "0x1", rc
+oracle = rc["contractAddress"]
+
+def propose(h, root, sigs):
+    tail = word(len(sigs)) + sigs + bytes(-len(sigs) % 32)
+    return selector("proposeOutput(uint64,bytes32,bytes)") + word(h) + bytes.fromhex(root[2:]) + word(96) + tail
+def call(data):
+    return rpc(l1, "eth_call", [{"from": acct, "to": oracle, "data": "0x" + data.hex()}, "latest"])
+
+out = full
+sigs = bytes.fromhex(out["sigs"][2:])
+assert out["quorum"] and len(sigs) == 65 * 4, out
+r2 = call(propose(H, out["outputRoot"], sigs[:130]))
+assert "error" in r2, "two of four signatures accepted: %s" % r2
+r3 = call(propose(H, out["outputRoot"], sigs[:195]))
+assert "result" in r3, "three of four signatures refused: %s" % r3
+rc = send(propose(H, out["outputRoot"], sigs), oracle)
+assert rc["status"] == "0x1", rc
+got = ok(l1, "eth_call", [{"to": oracle, "data": "0x" + (selector("getOutput(uint64)") + word(H)).hex()}, "latest"])
+assert got[2:66] == out["outputRoot"][2:], (got, out["outputRoot"])
+latest = ok(l1, "eth_call", [{"to": oracle, "data": "0x" + selector("latestOutputHeight()").hex()}, "latest"])
+assert int(latest, 16) == H, latest
+print("OutputOracle %s: output %d (root %s...) accepted with the 4 gathered signatures (gas %d); "
+      "2 of 4 refused, 3 of 4 accepted" % (oracle, H, out["outputRoot"][:18], int(rc["gasUsed"], 16)))
+PY
+  fail "L1: $(cat "$T_DIR/l1.out")"
+pass "$(cat "$T_DIR/l1.out")"
 
 tn_down
 grep -q 'signed two output roots\|signed output root' "$TN"/node*/node.log && fail "evidence logged"
