@@ -18,6 +18,7 @@
 
 typedef struct outsig_entry {
     uint8_t has;
+    uint8_t fed; /* the sink took it */
     uint8_t root[32];
     uint8_t sig[ROLLUP_ETH_SIG_LEN];
 } outsig_entry;
@@ -195,10 +196,25 @@ static void send_sig(node_outsig *o, p2p_peer *to, p2p_peer *except, uint64_t h,
     util_buf_free(&b);
 }
 
-static void to_sink(node_outsig *o, uint64_t h, const uint8_t root[32],
-                    const uint8_t sig[ROLLUP_ETH_SIG_LEN])
+/* Offers the slot's signatures of its own root that the sink has not
+ * taken. */
+static void to_sink(node_outsig *o, outsig_slot *s)
 {
-    if (o->sink) o->sink(o->sink_ctx, h, root, sig);
+    if (!o->sink || !s->has_own) return;
+    for (uint32_t i = 0; i < o->n->genesis.nval; i++) {
+        outsig_entry *e = &s->v[i];
+        if (!e->has || e->fed || memcmp(e->root, s->own, 32) != 0) continue;
+        if (o->sink(o->sink_ctx, s->height, e->root, e->sig) != UTIL_ESTATE) e->fed = 1;
+    }
+}
+
+/* After a block: the sink may await heights it refused before (a proposer
+ * that posted the output before them). */
+static void refeed(node_outsig *o)
+{
+    if (!o->sink) return;
+    for (size_t k = 0; k < NODE_OUTSIG_SLOTS; k++)
+        if (o->slots[k].height && in_window(o, o->slots[k].height)) to_sink(o, &o->slots[k]);
 }
 
 /* ---- own root and signature ---- */
@@ -235,7 +251,7 @@ static void sign_own(node_outsig *o, outsig_slot *s)
     memcpy(e->sig, sig, ROLLUP_ETH_SIG_LEN);
     o->signed_own++;
     send_sig(o, NULL, NULL, s->height, self, s->own, sig);
-    to_sink(o, s->height, s->own, sig);
+    to_sink(o, s);
 }
 
 /* This node's root of the slot's height: each signature already there now
@@ -249,6 +265,7 @@ static void set_own(node_outsig *o, outsig_slot *s, const uint8_t root[32])
             !evidence_find(o, s->height, i, s->v[i].root))
             evidence_add(o, s->height, i, 0, root, NULL, s->v[i].root, s->v[i].sig);
     sign_own(o, s);
+    to_sink(o, s);
 }
 
 /* A slot made for a height the store already holds (committed before a
@@ -276,11 +293,14 @@ void node_outsig_block_committed(node *n, const chain_block *b, const uint8_t id
 {
     node_outsig *o = get(n);
     uint64_t h = b->h.height;
-    if (!o || h == 0 || h % o->interval) return;
+    if (!o) return;
     node_lock(n);
-    uint8_t root[32], zero[32] = {0};
-    rollup_output_root(root, b->h.state_root, id, zero);
-    set_own(o, slot_for(o, h), root);
+    if (h && h % o->interval == 0) {
+        uint8_t root[32], zero[32] = {0};
+        rollup_output_root(root, b->h.state_root, id, zero);
+        set_own(o, slot_for(o, h), root);
+    }
+    refeed(o);
     node_unlock(n);
 }
 
@@ -343,7 +363,7 @@ static int on_message_locked(node_outsig *o, p2p_peer *from, const p2p_output_si
     if (s->has_own && memcmp(s->own, m->root, 32) != 0)
         evidence_add(o, h, idx, 0, s->own, NULL, m->root, m->sig);
     else
-        to_sink(o, h, m->root, m->sig);
+        to_sink(o, s);
     send_sig(o, NULL, from, h, idx, m->root, m->sig);
     return 0;
 }

@@ -35,10 +35,14 @@ struct node;
 #define NODE_OUTSIG_SLOTS (NODE_OUTSIG_BEHIND + NODE_OUTSIG_AHEAD)
 #define NODE_OUTSIG_EVIDENCE 16
 
-/* Where accepted signatures go besides the node's own set (the proposer's
- * rollup_proposer_add_sig). Called under node_lock on the main loop. */
-typedef void (*node_outsig_sink_fn)(void *ctx, uint64_t height, const uint8_t root[32],
-                                    const uint8_t sig[65]);
+/* Where signatures go besides the node's own set (the proposer's
+ * rollup_proposer_add_sig): only those of the node's own root, once it has
+ * the block. Returns UTIL_ESTATE for "not now" (a height the sink does not
+ * await yet): the signature is offered again after each committed block
+ * while it is in the window; any other value takes it (or drops it) for
+ * good. Called under node_lock on the main loop. */
+typedef int (*node_outsig_sink_fn)(void *ctx, uint64_t height, const uint8_t root[32],
+                                   const uint8_t sig[65]);
 
 OL_MUST_CHECK int node_outsig_start(struct node *n, util_err *err);
 void node_outsig_free(struct node *n);

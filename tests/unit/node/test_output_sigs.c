@@ -250,6 +250,51 @@ static void test_messages(void **state)
     node_free(n);
 }
 
+/* The sink (the proposer's add_sig) gets each signature of the node's own
+ * root once it takes it; "not now" (UTIL_ESTATE) offers it again after the
+ * next block. */
+typedef struct sink_rec {
+    uint64_t limit; /* heights above: not now */
+    uint64_t taken[8], calls;
+    size_t ntaken;
+} sink_rec;
+
+static int sink(void *ctx, uint64_t height, const uint8_t root[32], const uint8_t sig[65])
+{
+    sink_rec *r = ctx;
+    (void)root, (void)sig;
+    r->calls++;
+    if (height > r->limit) return UTIL_ESTATE;
+    assert_true(r->ntaken < 8);
+    r->taken[r->ntaken++] = height;
+    return 0;
+}
+
+static void test_sink(void **state)
+{
+    (void)state;
+    node *n = start_node();
+    sink_rec r = {.limit = 10};
+    node_outsig_set_sink(n, sink, &r);
+    produce_to(n, 10);
+    assert_int_equal(r.ntaken, 1);
+    assert_int_equal(r.taken[0], 10);
+    produce_to(n, 20);
+    assert_int_equal(r.ntaken, 1); /* 20: not now */
+    uint64_t calls = r.calls;
+    produce_to(n, 21);
+    assert_true(r.calls > calls); /* offered again */
+    assert_int_equal(r.ntaken, 1);
+    r.limit = 1000;
+    produce_to(n, 22);
+    assert_int_equal(r.ntaken, 2);
+    assert_int_equal(r.taken[1], 20);
+    calls = r.calls;
+    produce_to(n, 29);
+    assert_int_equal(r.calls, calls); /* taken: never offered again */
+    node_free(n);
+}
+
 /* After a restart the slots are empty: asked for a height the store holds,
  * the node takes its root from the stored block and, as a validator, signs
  * it again (the same signature: RFC 6979). */
@@ -286,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_own_signature),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_sink),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
