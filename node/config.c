@@ -77,7 +77,7 @@ void node_print_help(const char *argv0)
            "                             --datadir). Without --dev, a data directory with\n"
            "                             no validator key is a follower's when --peers is\n"
            "                             given. Follow `make devnet` on this machine with\n"
-           "                               openledgerd --dev --follower --rpc 127.0.0.1:8546 \\\n"
+           "                               openledgerd --dev --follower --rpc 127.0.0.1:8547 \\\n"
            "                                 --p2p 127.0.0.1:26666 --peers ID@127.0.0.1:26656\n"
            "                             where ID is from the devnet's \"node id ID\" log line\n"
            "\n"
