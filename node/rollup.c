@@ -154,10 +154,11 @@ int node_rollup_status_json(void *ctx, json_t *status)
     if (r && r->prop) rollup_proposer_get_info(r->prop, &pi);
     json_t *l1 = json_null();
     if (r)
-        l1 = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "endpoint", r->endpoint,
-                       "l1ChainId", (json_int_t)r->cfg.l1_chain_id, "batchInbox",
-                       addr_json(&r->cfg.batch_inbox), "outputOracle",
-                       addr_json(&r->cfg.output_oracle), "account", addr_json(&r->addr), "explorer",
+        l1 = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "mode",
+                       r->batcher ? "post" : "follow", "endpoint", r->endpoint, "l1ChainId",
+                       (json_int_t)r->cfg.l1_chain_id, "batchInbox", addr_json(&r->cfg.batch_inbox),
+                       "outputOracle", addr_json(&r->cfg.output_oracle), "account",
+                       addr_json(&r->addr), "explorer",
                        n->cfg.l1_explorer[0] ? json_string(n->cfg.l1_explorer) : json_null(),
                        "batcher", r->batcher ? batcher_json(&bi) : json_null(), "proposer",
                        r->prop ? proposer_json(&pi) : json_null());
