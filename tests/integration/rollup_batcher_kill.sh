@@ -20,7 +20,7 @@ senders() {
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  start_node "round$round" --datadir "$DATA" --quiet-accounts --block-time 100 --l1 "$L1_URL" \
+  start_node "round$round" --datadir "$DATA" --quiet-accounts --p2p off --block-time 100 --l1 "$L1_URL" \
     --rollup-config "$ROLLUP_CFG" --batch-max-blocks 4 --batch-max-delay 300
   senders
   wait_status 's["l1"]["batcher"]["batches"] >= 2' 60 "round $round: two batches posted"
@@ -33,7 +33,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # The last run catches up with the chain and posts everything.
-start_node final --datadir "$DATA" --quiet-accounts --block-time 100 --l1 "$L1_URL" \
+start_node final --datadir "$DATA" --quiet-accounts --p2p off --block-time 100 --l1 "$L1_URL" \
   --rollup-config "$ROLLUP_CFG" --batch-max-blocks 4 --batch-max-delay 300
 height=$(status 's["height"]')
 wait_status "s['l1']['batcher']['posted'] >= $height" 120 "posted up to $height"

@@ -11,7 +11,8 @@ start_anvil
 deploy_rollup "$DATA" --finalization-period 3 --confirmations 2
 pass "contracts deployed: inbox $INBOX, oracle $ORACLE"
 
-start_node node --datadir "$DATA" --quiet-accounts --block-time 200 --l1 "$L1_URL" \
+start_node node --datadir "$DATA" --quiet-accounts --p2p off --block-time 200 --empty-blocks-interval 300 \
+  --l1 "$L1_URL" \
   --rollup-config "$ROLLUP_CFG" --batch-max-delay 2000
 [[ $(status 's["l1"]["account"].lower()') == "${L1_ADDR,,}" ]] || fail "node_status l1.account"
 

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib/rollup.sh"
 DATA="$T_DIR/data"
 start_anvil
 deploy_rollup "$DATA" --finalization-period 3600 --confirmations 1
-start_node node --datadir "$DATA" --quiet-accounts --block-time 200 --l1 "$L1_URL" \
+start_node node --datadir "$DATA" --quiet-accounts --p2p off --block-time 200 --l1 "$L1_URL" \
   --rollup-config "$ROLLUP_CFG" --batch-max-blocks 5 --batch-max-delay 500
 ( while :; do
     cli send --from dev1 --to dev2 --amount 0.001 --no-wait >/dev/null 2>&1 || true
