@@ -431,7 +431,7 @@ static void on_tick(uv_timer_t *t)
     rollup_batcher *b = t->data;
     if (b->closed || b->busy) return;
     if (b->state == S_NEED_SCAN) {
-        if (b->active || rollup_txmgr_pending(b->tx) > 0) return;
+        if (b->active) return;
         b->nonce_stage = 0;
         nonce_query(b, "pending");
         return;
