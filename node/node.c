@@ -13,6 +13,7 @@
 #include "node/node_internal.h"
 #include "node/output_sigs.h"
 #include "node/p2p.h"
+#include "node/rollup.h"
 #include "node/validator_key.h"
 #include "rpc/transport/addrtab.h"
 #include "rpc/explorer/explorer.h"
@@ -152,6 +153,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
         *body = rpc_metrics_render(n->metrics, &g, len);
         node_p2p_metrics(n, body, len);
         node_cons_metrics(n, body, len);
+        node_rollup_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -356,6 +358,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
                            .cons_state = node_outsig_cons_state_json,
+                           .l1_status = node_rollup_status_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -406,6 +409,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     if ((rc = node_p2p_start(n, err))) goto fail;
     if ((rc = node_cons_start(n, err))) goto fail;
+    if ((rc = node_rollup_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -456,12 +460,14 @@ void node_free(node *n)
     if (n->http) rpc_http_stop(n->http);
     n->http = NULL;
     if (n->loop_inited) {
+        node_rollup_stop(n);
         node_cons_stop(n);
         node_p2p_stop(n); /* the net closes its own handles first */
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_rollup_free(n);
     node_cons_free(n);
     node_p2p_free(n);
     node_outsig_free(n);

@@ -74,6 +74,7 @@ struct node {
     int has_validator_key;       /* 0: a follower without a key */
     struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
     struct node_outsig *outsig;  /* node/output_sigs.c; set from node_start on */
+    struct node_rollup *rollup;  /* node/rollup.c; NULL without --l1 */
 };
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and
