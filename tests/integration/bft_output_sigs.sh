@@ -8,16 +8,28 @@
 # block hash, 32 zero bytes), and the packed signatures are sorted by signer.
 # A validator killed and restarted gets the signatures of the heights it
 # missed from its peers (sent as its STATUS passes them) and signs the
-# heights it syncs. Last, an OutputOracle deployed on anvil for this chain
-# accepts an output posted with the gathered signatures as
-# rollup_outputSignatures returns them, and refuses two of four.
+# heights it syncs. On the L1 (anvil): node0 runs with --l1, and its
+# proposer posts outputs with the signatures it gathered from the others
+# (at least 3 of 4 in each proposeOutput); and a second OutputOracle accepts
+# an output posted by hand with rollup_outputSignatures' answer as it is,
+# and refuses two of four.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/testnet.sh"
+source "$(dirname "$0")/lib/rollup.sh"
 SECONDS=0
 INTERVAL=8
 tn_make "$T_DIR/tn" 4
 sed -i "s/\"outputIntervalBlocks\": *[0-9]*/\"outputIntervalBlocks\": $INTERVAL/" "$TN/genesis.json"
 grep -q "\"outputIntervalBlocks\": $INTERVAL" "$TN/genesis.json" || fail "genesis edit"
+
+# The L1 first: the contracts for this genesis, deployed from node0's L1
+# account, which is then the batcher and the one proposer that posts.
+start_anvil
+deploy_rollup "$TN/node0" --genesis "$TN/genesis.json" --finalization-period 60
+"$OPENLEDGERD" --datadir "$TN/node0" --l1 "$L1_URL" --rollup-config "$ROLLUP_CFG" \
+  >>"$TN/node0/node.log" 2>&1 &
+echo $! >"$TN/node0/node.pid"
+T_PIDS+=("$!")
 tn_up
 
 # check_outputs NODES... : every output height from INTERVAL up to the
@@ -112,16 +124,46 @@ done
 ((ok)) || fail "after node3's restart: $(cat "$T_DIR/check.out")"
 pass "after the restart: $(cat "$T_DIR/check.out")"
 
-# End to end on an L1: OutputOracle deployed on anvil for this chain (its
+# The proposer in node0 posts outputs with the signatures node0 gathered
+# from the other validators: each output on the oracle is the chain's root
+# and its proposeOutput carries at least 3 of the 4 signatures (the oracle
+# refuses fewer; node0 alone holds one).
+python3 - "$L1_URL" "$(tn_url 0)" "$ORACLE" "$INTERVAL" >"$T_DIR/posted.out" 2>&1 <<'PY' ||
+import hashlib, json, sys, time, urllib.request
+l1, l2, oracle, interval = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def ok(u, m, p):
+    r = urllib.request.Request(u, json.dumps({"jsonrpc":"2.0","id":1,"method":m,"params":p}).encode(),
+                               {"Content-Type":"application/json"})
+    r = json.load(urllib.request.urlopen(r, timeout=10))
+    if "result" not in r: sys.exit("%s %s: %s" % (m, p, r))
+    return r["result"]
+topic = ok(l1, "web3_sha3", ["0x" + b"OutputProposed(uint64,bytes32,uint64)".hex()])
+logs = []
+for _ in range(300):
+    logs = ok(l1, "eth_getLogs", [{"address": oracle, "fromBlock": "0x0", "toBlock": "latest", "topics": [topic]}])
+    if len(logs) >= 3: break
+    time.sleep(0.2)
+if len(logs) < 3: sys.exit("%d outputs posted in 60 s" % len(logs))
+for lg in logs:
+    h = int(lg["topics"][1], 16)
+    b = ok(l2, "chain_getBlock", [h])
+    m = bytes([0x11, 0]) + bytes.fromhex(b["header"]["stateRoot"][2:]) + bytes.fromhex(b["hash"][2:]) + bytes(32)
+    if lg["data"][2:66] != hashlib.sha256(m).hexdigest(): sys.exit("output %d: %s" % (h, lg))
+    data = bytes.fromhex(ok(l1, "eth_getTransactionByHash", [lg["transactionHash"]])["input"][2:])
+    nsig = int.from_bytes(data[4 + 96:4 + 128], "big") // 65
+    if nsig < 3: sys.exit("output %d posted with %d signatures" % (h, nsig))
+print("node0's proposer posted outputs %s, each the chain's root with >= 3 of 4 signatures"
+      % [int(lg["topics"][1], 16) for lg in logs])
+PY
+  fail "proposer: $(cat "$T_DIR/posted.out") $(grep -i 'rollup' "$TN/node0/node.log" | tail -5)"
+pass "$(cat "$T_DIR/posted.out")"
+
+# By hand, as an operator would: another OutputOracle for this chain (its
 # genesis hash, interval 8, the four validators' addresses and powers)
 # accepts an output posted with the signatures gathered over p2p, taken from
 # rollup_outputSignatures as they are; two of four signatures are refused,
 # three accepted (eth_call), and the root is then the oracle's.
-[[ -x ${OL_ANVIL:-} ]] || fail "anvil not found (OL_ANVIL=${OL_ANVIL:-}; run scripts/deps.sh)"
-L1_PORT=$(free_port)
-"$OL_ANVIL" -q --host 127.0.0.1 --port "$L1_PORT" --chain-id 31337 >"$T_DIR/anvil.log" 2>&1 &
-T_PIDS+=("$!")
-python3 - "http://127.0.0.1:$L1_PORT" "$(tn_url 0)" "$INTERVAL" \
+python3 - "$L1_URL" "$(tn_url 1)" "$INTERVAL" \
   "$TN_ROOT/rollup/contracts/artifacts/OutputOracle.json" >"$T_DIR/l1.out" 2>&1 <<'PY' ||
 import json, sys, time, urllib.request
 l1, l2, interval, artifact = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
