@@ -28,6 +28,7 @@ typedef struct outsig_entry {
 typedef struct outsig_slot {
     uint64_t height; /* 0: free */
     int has_own;
+    int diverged; /* our key signed another root: never sign here (logged once) */
     uint8_t own[32];
     outsig_entry v[CHAIN_MAX_VALIDATORS];
 } outsig_slot;
@@ -208,15 +209,6 @@ static void to_sink(node_outsig *o, outsig_slot *s)
     }
 }
 
-/* After a block: the sink may await heights it refused before (a proposer
- * that posted the output before them). */
-static void refeed(node_outsig *o)
-{
-    if (!o->sink) return;
-    for (size_t k = 0; k < NODE_OUTSIG_SLOTS; k++)
-        if (o->slots[k].height && in_window(o, o->slots[k].height)) to_sink(o, &o->slots[k]);
-}
-
 /* ---- own root and signature ---- */
 
 /* On a validator: signs the slot's own root, unless its key already
@@ -227,8 +219,9 @@ static void sign_own(node_outsig *o, outsig_slot *s)
     uint32_t self = n->validator_index;
     if (!n->has_validator_key || n->cfg.follower || self >= n->genesis.nval) return;
     outsig_entry *e = &s->v[self];
-    if (e->has && memcmp(e->root, s->own, 32) == 0) return;
+    if (s->diverged || (e->has && memcmp(e->root, s->own, 32) == 0)) return;
     if (e->has) {
+        s->diverged = 1;
         /* Our own earlier signature (echoed back by a peer after a restart)
          * names another root: the store diverged from what this key
          * signed. Signing again would be equivocation. */
@@ -251,11 +244,20 @@ static void sign_own(node_outsig *o, outsig_slot *s)
     memcpy(e->sig, sig, ROLLUP_ETH_SIG_LEN);
     o->signed_own++;
     send_sig(o, NULL, NULL, s->height, self, s->own, sig);
+}
+
+/* What needs the network or the proposer, so only ever on the main loop
+ * (RPC methods may run on worker loops): the validator's signature and the
+ * sink. */
+static void settle(node_outsig *o, outsig_slot *s)
+{
+    if (!s->has_own) return;
+    sign_own(o, s);
     to_sink(o, s);
 }
 
 /* This node's root of the slot's height: each signature already there now
- * agrees or is evidence, and a validator signs it. */
+ * agrees or is evidence. */
 static void set_own(node_outsig *o, outsig_slot *s, const uint8_t root[32])
 {
     s->has_own = 1;
@@ -264,8 +266,6 @@ static void set_own(node_outsig *o, outsig_slot *s, const uint8_t root[32])
         if (s->v[i].has && memcmp(s->v[i].root, root, 32) != 0 &&
             !evidence_find(o, s->height, i, s->v[i].root))
             evidence_add(o, s->height, i, 0, root, NULL, s->v[i].root, s->v[i].sig);
-    sign_own(o, s);
-    to_sink(o, s);
 }
 
 /* A slot made for a height the store already holds (committed before a
@@ -300,7 +300,17 @@ void node_outsig_block_committed(node *n, const chain_block *b, const uint8_t id
         rollup_output_root(root, b->h.state_root, id, zero);
         set_own(o, slot_for(o, h), root);
     }
-    refeed(o);
+    /* Every output height of the window the store holds: after a restart
+     * the validator signs them again (the same bytes), and the sink is
+     * offered what it refused before (a proposer that had not posted the
+     * output before them). */
+    uint64_t lo, hi, head = chain_store_height(n->store);
+    window(o, &lo, &hi);
+    for (uint64_t x = lo; x <= hi && x <= head; x += o->interval) {
+        outsig_slot *s = slot_for(o, x);
+        load_own(o, s);
+        settle(o, s);
+    }
     node_unlock(n);
 }
 
@@ -363,7 +373,7 @@ static int on_message_locked(node_outsig *o, p2p_peer *from, const p2p_output_si
     if (s->has_own && memcmp(s->own, m->root, 32) != 0)
         evidence_add(o, h, idx, 0, s->own, NULL, m->root, m->sig);
     else
-        to_sink(o, s);
+        settle(o, s);
     send_sig(o, NULL, from, h, idx, m->root, m->sig);
     return 0;
 }
