@@ -11,7 +11,9 @@
 #include "chain/crypto/hash.h"
 #include "node/consensus.h"
 #include "node/node_internal.h"
+#include "node/output_sigs.h"
 #include "node/p2p.h"
+#include "node/rollup.h"
 #include "node/validator_key.h"
 #include "rpc/transport/addrtab.h"
 #include "rpc/explorer/explorer.h"
@@ -83,6 +85,7 @@ void node_block_committed(node *n, const chain_block *b, const uint8_t id[32],
                       commit_ns, b->ntx);
     n->last_commit_ns = now;
     rpc_subs_block(n->subs, b, id, rs);
+    node_outsig_block_committed(n, b, id);
     node_p2p_head_changed(n);
     node_cons_head_changed(n);
 }
@@ -109,7 +112,8 @@ static size_t flush_mempool(void *ctx)
 
 int node_register_rpc(node *n, rpc_dispatch *d)
 {
-    return rpc_methods_register(d, &n->rpc_env);
+    if (rpc_methods_register(d, &n->rpc_env)) return -1;
+    return node_outsig_register(n, d);
 }
 
 static char *dup_text(const char *s, size_t *len)
@@ -149,6 +153,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
         *body = rpc_metrics_render(n->metrics, &g, len);
         node_p2p_metrics(n, body, len);
         node_cons_metrics(n, body, len);
+        node_rollup_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -332,6 +337,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     uv_loop_init(&n->loop);
     n->loop_inited = 1;
+    if ((rc = node_outsig_start(n, err))) goto fail;
     n->dispatch = rpc_dispatch_new();
     if (!n->dispatch) {
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -351,7 +357,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .p2p_status = node_p2p_status_json,
                            .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
-                           .cons_state = node_cons_state_json,
+                           .cons_state = node_outsig_cons_state_json,
+                           .l1_status = node_rollup_status_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -402,6 +409,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     if ((rc = node_p2p_start(n, err))) goto fail;
     if ((rc = node_cons_start(n, err))) goto fail;
+    if ((rc = node_rollup_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -452,14 +460,17 @@ void node_free(node *n)
     if (n->http) rpc_http_stop(n->http);
     n->http = NULL;
     if (n->loop_inited) {
+        node_rollup_stop(n);
         node_cons_stop(n);
         node_p2p_stop(n); /* the net closes its own handles first */
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_rollup_free(n);
     node_cons_free(n);
     node_p2p_free(n);
+    node_outsig_free(n);
     node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);
     rpc_subs_free(n->subs);

@@ -73,6 +73,8 @@ struct node {
     struct node_p2p *p2p;        /* node/p2p.c; NULL with --p2p off */
     int has_validator_key;       /* 0: a follower without a key */
     struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
+    struct node_outsig *outsig;  /* node/output_sigs.c; set from node_start on */
+    struct node_rollup *rollup;  /* node/rollup.c; NULL without --l1 */
 };
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and

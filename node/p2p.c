@@ -11,6 +11,7 @@
 
 #include "node/consensus.h"
 #include "node/node_internal.h"
+#include "node/output_sigs.h"
 #include "node/validator_key.h"
 #include "rpc/jsonrpc.h"
 #include "util/hex.h"
@@ -172,8 +173,10 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
         p2p_status st;
         int rc = p2p_status_decode(&st, payload, len, err);
         if (rc) return rc;
+        uint64_t before = p2p_sync_peer_height(np->sync, pp->token);
         if (p2p_sync_peer_status(np->sync, pp->token, st.height))
             return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        if (st.height > before) node_outsig_peer_status(np->n, p, before, st.height);
         node_p2p_sync_pump(np);
         return 0;
     }
@@ -183,6 +186,7 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
     case P2P_MSG_PROPOSAL:
     case P2P_MSG_VOTE:
     case P2P_MSG_EVIDENCE: return node_cons_on_message(np->n, p, type, payload, len, err);
+    case P2P_MSG_OUTPUT_SIG: return node_outsig_on_message(np->n, p, payload, len, err);
     default: return util_err_set(err, UTIL_EINVAL, "unexpected_type: message type 0x%02x", type);
     }
 }

@@ -34,11 +34,14 @@ enum p2p_msg_type {
     P2P_MSG_PING = 0x07,
     P2P_MSG_PONG = 0x08,
     /* 0x20..0x2f: consensus. The first three are consensus/msg.h's
-     * encodings (docs/p2p.md, "Consensus messages"); the rest is reserved. */
+     * encodings (docs/p2p.md, "Consensus messages"), 0x23 carries output
+     * signatures (p2p_output_sig); the rest is reserved. */
     P2P_MSG_CONSENSUS_FIRST = 0x20,
     P2P_MSG_PROPOSAL = 0x20, /* signed proposal (CONS_PROPOSAL_LEN) then the block's encoding */
     P2P_MSG_VOTE = 0x21,     /* one signed prevote or precommit */
     P2P_MSG_EVIDENCE = 0x22, /* two conflicting signed votes */
+    /* a validator's ECDSA signature of an L2 output root (docs/rollup.md) */
+    P2P_MSG_OUTPUT_SIG = 0x23,
     P2P_MSG_CONSENSUS_LAST = 0x2f,
 };
 
@@ -55,10 +58,15 @@ enum p2p_msg_type {
 #define P2P_PEERS_MAX_COUNT 32
 #define P2P_HOST_MAX 63 /* an IP literal or a host name */
 #define P2P_PEERS_MAX_LEN (2u + P2P_PEERS_MAX_COUNT * (P2P_NODE_ID_LEN + 1u + P2P_HOST_MAX + 2u))
+/* OUTPUT_SIG: le64 height | [32] root | le16 validator | [65] r|s|v. The
+ * signature layout is rollup/eth/ecdsa.h's (v is 27 or 28); p2p/ does not
+ * include rollup/, so the length is restated here. */
+#define P2P_OUTPUT_SIG_SIG_LEN 65u
+#define P2P_OUTPUT_SIG_LEN (8u + 32u + 2u + P2P_OUTPUT_SIG_SIG_LEN)
 
 /* 1 when a peer may send this type on an open session (STATUS .. PONG,
- * PROPOSAL .. EVIDENCE); 0 for AUTH (the session's own, during the
- * handshake only), for the rest of the consensus range (0x23..0x2f,
+ * PROPOSAL .. OUTPUT_SIG); 0 for AUTH (the session's own, during the
+ * handshake only), for the rest of the consensus range (0x24..0x2f,
  * reserved), and for every other type. A receiver refuses (and bans for) a frame of a type that is
  * not known, whatever its length. */
 OL_MUST_CHECK int p2p_msg_known(uint8_t type);
@@ -105,6 +113,17 @@ typedef struct p2p_blocks {
     size_t n;
 } p2p_blocks;
 
+/* One validator's signature of the output root of an L2 height. The
+ * decoder checks the form only (height >= 1, validator <
+ * CHAIN_MAX_VALIDATORS, v 27 or 28); the receiver checks the interval, the
+ * validator set and the signature (node/output_sigs.c). */
+typedef struct p2p_output_sig {
+    uint64_t height;
+    uint8_t root[32];
+    uint16_t validator; /* index in the genesis validator set */
+    uint8_t sig[P2P_OUTPUT_SIG_SIG_LEN];
+} p2p_output_sig;
+
 typedef struct p2p_peer_addr {
     uint8_t id[P2P_NODE_ID_LEN];
     char host[P2P_HOST_MAX + 1];
@@ -141,6 +160,10 @@ OL_MUST_CHECK int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, uti
 /* PING and PONG carry a le64 nonce. */
 OL_MUST_CHECK int p2p_ping_encode(uint64_t nonce, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, util_err *err);
+
+OL_MUST_CHECK int p2p_output_sig_encode(const p2p_output_sig *m, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_output_sig_decode(p2p_output_sig *m, const uint8_t *p, size_t n,
+                                        util_err *err);
 
 /* 1 when host may be announced and dialled: 1..P2P_HOST_MAX characters, an
  * IPv4 literal, an IPv6 literal (without brackets), or a name of letters,

@@ -1,6 +1,7 @@
 /* libFuzzer target: the peer-to-peer message decoders (p2p/msg.h). The first
  * byte picks the message type (its low 4 bits, so every decoder is reached
- * often, including the types without a decoder), the rest is the payload.
+ * often, including the types without a decoder; 0x23 and a low nibble of
+ * 0xe pick OUTPUT_SIG), the rest is the payload.
  * No decoder may crash or read past the payload; whatever decodes re-encodes
  * to the identical bytes (one encoding per message) and fits its type's
  * limit; a peer address survives format and parse. Leaks are caught by the
@@ -40,7 +41,8 @@ static void fuzz_peers(const uint8_t *p, size_t n, util_buf *b)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
-    uint8_t type = data[0] & 0x0f;
+    uint8_t type = data[0] == P2P_MSG_OUTPUT_SIG || (data[0] & 0x0f) == 0x0e ? P2P_MSG_OUTPUT_SIG
+                                                                             : data[0] & 0x0f;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
     util_buf b;
@@ -89,6 +91,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     case P2P_MSG_PEERS: fuzz_peers(p, n, &b); break;
+    case P2P_MSG_OUTPUT_SIG: {
+        p2p_output_sig m;
+        if ((ok = p2p_output_sig_decode(&m, p, n, &err) == 0)) {
+            if (p2p_output_sig_encode(&m, &b, &err) != 0) abort();
+            same(&b, p, n);
+        }
+        break;
+    }
     case P2P_MSG_PING:
     case P2P_MSG_PONG: {
         uint64_t v;
@@ -103,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * unknown): the length rule alone, and the reserved part of the
          * consensus range is never known. */
         if (p2p_msg_len_ok(data[0], n) && !p2p_msg_known(data[0])) abort();
-        if (data[0] > P2P_MSG_EVIDENCE && data[0] <= P2P_MSG_CONSENSUS_LAST &&
+        if (data[0] > P2P_MSG_OUTPUT_SIG && data[0] <= P2P_MSG_CONSENSUS_LAST &&
             p2p_msg_known(data[0]))
             abort();
         /* An ID@HOST:PORT string must parse to something that formats back

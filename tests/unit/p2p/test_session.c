@@ -19,6 +19,7 @@
 
 #include "chain/crypto/hash.h"
 #include "chain/crypto/keys.h"
+#include "p2p/msg.h"
 #include "p2p/session.h"
 #include "p2p/session_crypto.h"
 #include "tests/seed.h"
@@ -46,6 +47,12 @@ static size_t max_len(void *ctx, uint8_t type)
     case 3: return 100;
     default: return 0;
     }
+}
+
+static size_t msg_max_len(void *ctx, uint8_t type)
+{
+    (void)ctx;
+    return p2p_msg_max_len(type);
 }
 
 typedef struct msg_rec {
@@ -726,6 +733,36 @@ static void test_oversized_header(void **state)
     assert_int_equal(feed(&b, h, 5), 0);
     peer_free(&a);
     peer_free(&b);
+
+    /* With the node's table (p2p_msg_max_len): OUTPUT_SIG (0x23) is known,
+     * with its 107-byte limit checked on the header; 0x24 stays reserved. */
+    struct {
+        uint32_t len;
+        uint8_t type;
+        int ok;
+    } real[] = {
+        {P2P_OUTPUT_SIG_LEN + 16, P2P_MSG_OUTPUT_SIG, 1},
+        {P2P_OUTPUT_SIG_LEN + 17, P2P_MSG_OUTPUT_SIG, 0},
+        {20, P2P_MSG_OUTPUT_SIG + 1, 0},
+    };
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        open_pair(&a, &b, 1, 2);
+        util_put_u32le(h, real[i].len);
+        h[4] = real[i].type;
+        size_t used;
+        int got;
+        p2p_frame f;
+        int rc = p2p_session_recv(b.s, h, 5, &used, msg_max_len, NULL, &b.out, &got, &f, &b.err);
+        if (real[i].ok) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, UTIL_EINVAL);
+            b.rc = UTIL_EINVAL;
+            assert_token(&b, i == 1 ? "frame_too_large" : "unexpected_type");
+        }
+        peer_free(&a);
+        peer_free(&b);
+    }
 
     /* During the handshake only AUTH, at most P2P_AUTH_MAX. */
     for (int k = 0; k < 2; k++) {
