@@ -3,6 +3,7 @@
  * admission, and what RPC and /metrics show of peers. Block sync is
  * node/p2p_sync.c. */
 #include "node/p2p.h"
+#include "node/rollup.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,6 +184,7 @@ static int on_message(void *ctx, p2p_peer *p, uint8_t type, const uint8_t *paylo
     case P2P_MSG_PROPOSAL:
     case P2P_MSG_VOTE:
     case P2P_MSG_EVIDENCE: return node_cons_on_message(np->n, p, type, payload, len, err);
+    case P2P_MSG_OUTPUT_SIG: return node_rollup_on_output_sig(np->n, payload, len, err);
     default: return util_err_set(err, UTIL_EINVAL, "unexpected_type: message type 0x%02x", type);
     }
 }

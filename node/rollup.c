@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "node/node_internal.h"
+#include "node/p2p.h"
+#include "p2p/msg.h"
 #include "rollup/batcher.h"
 #include "rollup/config.h"
 #include "rollup/l1/client.h"
@@ -36,6 +38,23 @@ static void url_origin(char *out, size_t n, const char *url)
     const char *at = strchr(p, '@'), *end = p + strcspn(p, "/?#");
     const char *host = at && at < end ? at + 1 : p;
     snprintf(out, n, "%.*s%.*s", (int)(p - url), url, (int)(end - host), host);
+}
+
+/* The proposer's own signatures go to every peer; the node whose L1 account
+ * posts collects them (docs/rollup.md, "Proposer"). */
+static void on_own_sig(void *ctx, uint64_t height, const uint8_t root[32],
+                       const uint8_t sig[ROLLUP_ETH_SIG_LEN])
+{
+    node *n = ctx;
+    if (!n->p2p || !n->p2p->net) return;
+    p2p_output_sig m = {.height = height};
+    memcpy(m.root, root, 32);
+    memcpy(m.sig, sig, ROLLUP_ETH_SIG_LEN);
+    util_buf b;
+    util_buf_init(&b);
+    if (p2p_output_sig_encode(&m, &b, NULL) == 0)
+        p2p_net_broadcast(n->p2p->net, NULL, P2P_MSG_OUTPUT_SIG, b.data, b.len);
+    util_buf_free(&b);
 }
 
 int node_rollup_start(node *n, util_err *err)
@@ -76,10 +95,23 @@ int node_rollup_start(node *n, util_err *err)
         rc = rollup_proposer_new(&r->prop, &n->loop, r->l1, r->tx, n->store, &n->genesis, &r->cfg,
                                  n->has_validator_key ? n->validator.seckey : NULL, NULL, err);
     if (rc) return util_err_prefix(err, "rollup: "), rc;
+    rollup_proposer_on_sig(r->prop, on_own_sig, n);
     LOG_INFO("rollup", "L1 %s, L1 account %s: %s", r->endpoint, hex,
              r->batcher ? "posting batches and outputs"
              : r->tx    ? "posting outputs"
                         : "not the config's batcher: following the oracle only");
+    return 0;
+}
+
+int node_rollup_on_output_sig(node *n, const uint8_t *payload, size_t len, util_err *err)
+{
+    p2p_output_sig m;
+    int rc = p2p_output_sig_decode(&m, payload, len, err);
+    if (rc) return rc;
+    node_rollup *r = n->rollup;
+    util_err e = {0};
+    if (r && r->prop && rollup_proposer_add_sig(r->prop, m.height, m.root, m.sig, &e))
+        LOG_DEBUG("rollup", "output signature from a peer dropped: %s", e.msg);
     return 0;
 }
 

@@ -41,6 +41,12 @@ int node_rollup_status_json(void *ctx, json_t *status);
 /* Appends the rollup's metrics to a /metrics body. */
 void node_rollup_metrics(node *n, char **body, size_t *len);
 
+/* An OUTPUT_SIG message from a peer (p2p/msg.h): handed to the proposer.
+ * UTIL_EINVAL (the peer is banned) only when it does not decode; a
+ * signature the proposer cannot use is dropped. */
+OL_MUST_CHECK int node_rollup_on_output_sig(node *n, const uint8_t *payload, size_t len,
+                                            util_err *err);
+
 /* The commands (argv[0] is the command's name); returns as node_init_main. */
 OL_MUST_CHECK int node_l1_address_main(int argc, char **argv, util_err *err);
 OL_MUST_CHECK int node_rollup_deploy_main(int argc, char **argv, util_err *err);

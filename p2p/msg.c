@@ -21,7 +21,7 @@
 int p2p_msg_known(uint8_t type)
 {
     return (type >= P2P_MSG_STATUS && type <= P2P_MSG_PONG) ||
-           (type >= P2P_MSG_PROPOSAL && type <= P2P_MSG_EVIDENCE);
+           (type >= P2P_MSG_PROPOSAL && type <= P2P_MSG_OUTPUT_SIG);
 }
 
 size_t p2p_msg_max_len(uint8_t type)
@@ -38,6 +38,7 @@ size_t p2p_msg_max_len(uint8_t type)
     case P2P_MSG_PROPOSAL: return P2P_PROPOSAL_MAX_LEN;
     case P2P_MSG_VOTE:
     case P2P_MSG_EVIDENCE: return cons_msg_max_len(type);
+    case P2P_MSG_OUTPUT_SIG: return P2P_OUTPUT_SIG_LEN;
     default: return 0;
     }
 }
@@ -62,6 +63,7 @@ const char *p2p_msg_name(uint8_t type)
     case P2P_MSG_PROPOSAL: return "proposal";
     case P2P_MSG_VOTE: return "vote";
     case P2P_MSG_EVIDENCE: return "evidence";
+    case P2P_MSG_OUTPUT_SIG: return "output_sig";
     default:
         if (type >= P2P_MSG_CONSENSUS_FIRST && type <= P2P_MSG_CONSENSUS_LAST) return "consensus";
         return "unknown";
@@ -430,6 +432,26 @@ int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, util_err *err)
     util_rd_u64(&r, &v);
     if (util_rd_end(&r)) return rd_fail(&r, "ping", err);
     *nonce = v;
+    return 0;
+}
+
+int p2p_output_sig_encode(const p2p_output_sig *m, util_buf *out, util_err *err)
+{
+    util_buf_u64(out, m->height);
+    util_buf_put(out, m->root, 32);
+    util_buf_put(out, m->sig, 65);
+    if (out->oom) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    return 0;
+}
+
+int p2p_output_sig_decode(p2p_output_sig *m, const uint8_t *p, size_t n, util_err *err)
+{
+    if (n != P2P_OUTPUT_SIG_LEN)
+        return util_err_set(err, UTIL_EINVAL, "output_sig: %zu bytes, expected %u", n,
+                            P2P_OUTPUT_SIG_LEN);
+    m->height = util_get_u64le(p);
+    memcpy(m->root, p + 8, 32);
+    memcpy(m->sig, p + 40, 65);
     return 0;
 }
 

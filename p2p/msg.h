@@ -39,6 +39,8 @@ enum p2p_msg_type {
     P2P_MSG_PROPOSAL = 0x20, /* signed proposal (CONS_PROPOSAL_LEN) then the block's encoding */
     P2P_MSG_VOTE = 0x21,     /* one signed prevote or precommit */
     P2P_MSG_EVIDENCE = 0x22, /* two conflicting signed votes */
+    /* a validator's signature of an L2 output root (docs/rollup.md, "Proposer") */
+    P2P_MSG_OUTPUT_SIG = 0x23,
     P2P_MSG_CONSENSUS_LAST = 0x2f,
 };
 
@@ -56,9 +58,12 @@ enum p2p_msg_type {
 #define P2P_HOST_MAX 63 /* an IP literal or a host name */
 #define P2P_PEERS_MAX_LEN (2u + P2P_PEERS_MAX_COUNT * (P2P_NODE_ID_LEN + 1u + P2P_HOST_MAX + 2u))
 
+/* OUTPUT_SIG: height u64 | output root[32] | ECDSA signature[65]. */
+#define P2P_OUTPUT_SIG_LEN (8u + 32u + 65u)
+
 /* 1 when a peer may send this type on an open session (STATUS .. PONG,
- * PROPOSAL .. EVIDENCE); 0 for AUTH (the session's own, during the
- * handshake only), for the rest of the consensus range (0x23..0x2f,
+ * PROPOSAL .. OUTPUT_SIG); 0 for AUTH (the session's own, during the
+ * handshake only), for the rest of the consensus range (0x24..0x2f,
  * reserved), and for every other type. A receiver refuses (and bans for) a frame of a type that is
  * not known, whatever its length. */
 OL_MUST_CHECK int p2p_msg_known(uint8_t type);
@@ -138,6 +143,14 @@ OL_MUST_CHECK int p2p_blocks_decode(p2p_blocks *m, const uint8_t *p, size_t n, u
 void p2p_blocks_free(p2p_blocks *m);
 OL_MUST_CHECK int p2p_peers_encode(const p2p_peers *m, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_peers_decode(p2p_peers *m, const uint8_t *p, size_t n, util_err *err);
+typedef struct p2p_output_sig {
+    uint64_t height;
+    uint8_t root[32];
+    uint8_t sig[65];
+} p2p_output_sig;
+OL_MUST_CHECK int p2p_output_sig_encode(const p2p_output_sig *m, util_buf *out, util_err *err);
+OL_MUST_CHECK int p2p_output_sig_decode(p2p_output_sig *m, const uint8_t *p, size_t n,
+                                        util_err *err);
 /* PING and PONG carry a le64 nonce. */
 OL_MUST_CHECK int p2p_ping_encode(uint64_t nonce, util_buf *out, util_err *err);
 OL_MUST_CHECK int p2p_ping_decode(uint64_t *nonce, const uint8_t *p, size_t n, util_err *err);

@@ -11,12 +11,15 @@
 #include "rollup/output.h"
 #include "util/bytes.h"
 #include "util/log.h"
+#include "util/time.h"
 
 typedef struct slot {
     int used;
     uint64_t height;
     uint8_t root[32];
     int own; /* our signature is in */
+    uint8_t own_sig[ROLLUP_ETH_SIG_LEN];
+    uint64_t own_sent_ns; /* last handed to the sig hook */
     rollup_sigset set;
 } slot;
 
@@ -239,7 +242,15 @@ static void propose(rollup_proposer *p)
             return;
         }
         s->own = 1;
-        if (p->sig_fn) p->sig_fn(p->sig_ctx, h, root, sig);
+        memcpy(s->own_sig, sig, sizeof sig);
+    }
+    /* Out to the other validators, and again while the output waits: a
+     * validator that was not connected, or not ready, gets it later. */
+    uint64_t now = util_mono_ns();
+    if (s->own && p->sig_fn &&
+        (!s->own_sent_ns || now - s->own_sent_ns >= ROLLUP_PROPOSER_RESEND_MS * 1000000ull)) {
+        s->own_sent_ns = now;
+        p->sig_fn(p->sig_ctx, h, s->root, s->own_sig);
     }
     if (p->tx && s->own && rollup_sigset_quorum(&s->set)) send_output(p, s);
 }

@@ -34,6 +34,8 @@
 #include "util/err.h"
 
 #define ROLLUP_PROPOSER_POLL_MS 1000
+/* The node's own signature of a waiting output goes out again this often. */
+#define ROLLUP_PROPOSER_RESEND_MS 5000
 /* Output heights for which signatures are kept (the next and a few after). */
 #define ROLLUP_PROPOSER_SLOTS 8
 
@@ -57,7 +59,8 @@ typedef struct rollup_proposer_info {
 } rollup_proposer_info;
 
 /* Called with the node's own signature of (height, root), for a transport
- * to the other validators. */
+ * to the other validators (node/rollup.c: p2p OUTPUT_SIG), and again every
+ * ROLLUP_PROPOSER_RESEND_MS while that output is not on the L1. */
 typedef void (*rollup_proposer_sig_fn)(void *ctx, uint64_t height, const uint8_t root[32],
                                        const uint8_t sig[ROLLUP_ETH_SIG_LEN]);
 

@@ -75,7 +75,7 @@ static void test_types(void **state)
     (void)state;
     for (int t = 0; t < 256; t++) {
         int known = (t >= P2P_MSG_STATUS && t <= P2P_MSG_PONG) ||
-                    (t >= P2P_MSG_PROPOSAL && t <= P2P_MSG_EVIDENCE);
+                    (t >= P2P_MSG_PROPOSAL && t <= P2P_MSG_OUTPUT_SIG);
         assert_int_equal(p2p_msg_known((uint8_t)t), known);
         if (!known) {
             assert_int_equal(p2p_msg_max_len((uint8_t)t), 0);
@@ -96,15 +96,17 @@ static void test_types(void **state)
     assert_false(p2p_msg_len_ok(P2P_MSG_PING, 9));
     assert_true(p2p_msg_len_ok(P2P_MSG_BLOCKS, P2P_BLOCKS_MAX_LEN));
     assert_false(p2p_msg_len_ok(P2P_MSG_BLOCKS, P2P_BLOCKS_MAX_LEN + 1));
-    /* AUTH belongs to the handshake; past evidence, consensus types are
-     * reserved. */
+    /* AUTH belongs to the handshake; past evidence and output signatures,
+     * consensus types are reserved. */
     assert_false(p2p_msg_len_ok(P2P_MSG_AUTH, 0));
     assert_true(p2p_msg_len_ok(P2P_MSG_VOTE, CONS_VOTE_LEN));
     assert_false(p2p_msg_len_ok(P2P_MSG_VOTE, CONS_VOTE_LEN + 1));
     assert_true(p2p_msg_len_ok(P2P_MSG_PROPOSAL, CONS_PROPOSAL_LEN + 1000));
     assert_false(p2p_msg_len_ok(P2P_MSG_PROPOSAL, P2P_PROPOSAL_MAX_LEN + 1));
     assert_true(p2p_msg_len_ok(P2P_MSG_EVIDENCE, CONS_EVIDENCE_LEN));
-    assert_false(p2p_msg_len_ok(P2P_MSG_EVIDENCE + 1, 0));
+    assert_true(p2p_msg_len_ok(P2P_MSG_OUTPUT_SIG, P2P_OUTPUT_SIG_LEN));
+    assert_false(p2p_msg_len_ok(P2P_MSG_OUTPUT_SIG, P2P_OUTPUT_SIG_LEN + 1));
+    assert_false(p2p_msg_len_ok(P2P_MSG_OUTPUT_SIG + 1, 0));
     assert_false(p2p_msg_len_ok(P2P_MSG_CONSENSUS_LAST, 1));
     assert_string_equal(p2p_msg_name(P2P_MSG_VOTE), "vote");
     assert_string_equal(p2p_msg_name(P2P_MSG_TXS), "txs");
@@ -153,6 +155,30 @@ static int txs_encode_lens(const size_t *lens, size_t n, util_buf *b, uint8_t *p
     int rc = p2p_txs_encode(txs, n, b, &err);
     free(txs);
     return rc;
+}
+
+/* OUTPUT_SIG: fixed size, round trip, anything else refused. */
+static void test_output_sig(void **state)
+{
+    (void)state;
+    p2p_output_sig m = {.height = 0x0102030405060708ull}, d = {0};
+    for (int i = 0; i < 32; i++)
+        m.root[i] = (uint8_t)i;
+    for (int i = 0; i < 65; i++)
+        m.sig[i] = (uint8_t)(100 + i);
+    util_buf b;
+    util_buf_init(&b);
+    assert_int_equal(p2p_output_sig_encode(&m, &b, NULL), 0);
+    assert_int_equal(b.len, P2P_OUTPUT_SIG_LEN);
+    assert_int_equal(b.data[0], 0x08); /* little-endian height */
+    int ok = p2p_output_sig_decode(&d, b.data, b.len, NULL);
+    int short_rc = p2p_output_sig_decode(&d, b.data, b.len - 1, NULL);
+    util_buf_free(&b);
+    assert_int_equal(ok, 0);
+    assert_int_equal(short_rc, UTIL_EINVAL);
+    assert_int_equal(d.height, m.height);
+    assert_memory_equal(d.root, m.root, 32);
+    assert_memory_equal(d.sig, m.sig, 65);
 }
 
 static void test_txs(void **state)
@@ -556,7 +582,7 @@ int main(void)
         cmocka_unit_test(test_types),      cmocka_unit_test(test_status_ping),
         cmocka_unit_test(test_txs),        cmocka_unit_test(test_get_blocks),
         cmocka_unit_test(test_blocks),     cmocka_unit_test(test_peers),
-        cmocka_unit_test(test_addr_parse),
+        cmocka_unit_test(test_addr_parse), cmocka_unit_test(test_output_sig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
