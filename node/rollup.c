@@ -196,9 +196,11 @@ int node_rollup_status_json(void *ctx, json_t *status)
                        r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
     int bad = json_object_set_new(status, "l1", l1);
-    bad |= json_object_set_new(status, "l1Head",
-                               r && r->batcher && bi.ready ? json_integer((json_int_t)bi.l1_head)
-                                                           : json_null());
+    /* The batcher's view of the L1 head when it runs, else the proposer's. */
+    json_t *head = r && r->batcher && bi.ready  ? json_integer((json_int_t)bi.l1_head)
+                   : r && r->prop && pi.l1_head ? json_integer((json_int_t)pi.l1_head)
+                                                : json_null();
+    bad |= json_object_set_new(status, "l1Head", head);
     bad |= json_object_set_new(status, "safe",
                                r && r->batcher && bi.ready ? json_integer((json_int_t)bi.safe)
                                                            : json_null());

@@ -310,12 +310,32 @@ static void on_latest(void *ctx, int rc, json_t *result, const util_err *err)
     propose(p);
 }
 
+static void on_head(void *ctx, int rc, json_t *result, const util_err *err)
+{
+    rollup_proposer *p = ctx;
+    if (unref_closed(p)) return;
+    p->busy = 0;
+    uint64_t v;
+    if (rc || rollup_l1_parse_u64(result, &v, "eth_blockNumber", NULL)) {
+        LOG_DEBUG("rollup", "proposer: eth_blockNumber: %s", rc && err ? err->msg : "bad answer");
+        return;
+    }
+    p->info.l1_head = v;
+    if (eth_call(p, "latestOutputHeight()", NULL, 0, on_latest)) { /* next tick */
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     rollup_proposer *p = t->data;
     if (p->closed || p->busy) return;
-    if (eth_call(p, "latestOutputHeight()", NULL, 0, on_latest)) { /* next tick */
+    util_err e = {0};
+    if (rollup_l1_call(p->l1, "eth_blockNumber", NULL, on_head, p, &e)) {
+        LOG_DEBUG("rollup", "proposer: %s", e.msg);
+        return;
     }
+    p->refs++;
+    p->busy = 1;
 }
 
 static void on_timer_closed(uv_handle_t *h)

@@ -2,8 +2,8 @@
  * L2 height and posts it, with more than 2/3 of the validators' signatures,
  * to OutputOracle.proposeOutput (docs/rollup.md, "Proposer").
  *
- * Every opts.poll_ms, on the node's loop, it reads the oracle's
- * latestOutputHeight (eth_call; a value going back, after an L1
+ * Every opts.poll_ms, on the node's loop, it reads the L1 head and the
+ * oracle's latestOutputHeight (eth_call; a value going back, after an L1
  * reorganisation, is followed), and when the store holds the next output
  * height H = latest + interval, computes
  *   root = rollup_output_root(state root of block H, id of block H, zero)
@@ -48,6 +48,7 @@ typedef struct rollup_proposer_opts {
 typedef struct rollup_proposer_info {
     int ready;          /* latestOutputHeight was read once */
     uint64_t interval;  /* params.outputIntervalBlocks */
+    uint64_t l1_head;   /* last L1 block number seen (0: none yet) */
     uint64_t posted;    /* the oracle's latestOutputHeight */
     uint64_t finalized; /* highest posted height that isFinalized (0: none) */
     int has_latest;     /* the fields below: the latest output this process posted */

@@ -36,8 +36,11 @@ wait_status "s['l1']['proposer']['posted'] >= $base + 20" 120 "outputs posted wi
 pass "with node3 down, outputs still posted (3 of 4 signatures): up to $(status 's["l1"]["proposer"]["posted"]')"
 
 # Everyone sees the same oracle.
-p1=$(jget "$(tn_call 1 node_status '[]')" 'j["result"]["l1"]["proposer"]["posted"]')
+st1=$(tn_call 1 node_status '[]')
+p1=$(jget "$st1" 'j["result"]["l1"]["proposer"]["posted"]')
 (( p1 >= base )) || fail "node1 reads the oracle at $p1"
+[[ $(jget "$st1" 'j["result"]["l1Head"] > 0 and j["result"]["safe"] is None') == True ]] ||
+  fail "node1's heads: $st1"
 next=$(inbox_check) || fail "inbox: $next"
 pass "the inbox holds heights 1..$((next - 1)) exactly once; node1 reads outputs up to $p1"
 for i in 0 1 2; do
