@@ -88,7 +88,8 @@ int node_rollup_start(node *n, util_err *err)
     OPENSSL_cleanse(sk, sizeof sk);
     if (!rc && posts) {
         rollup_batcher_opts bo = {.max_blocks = n->cfg.batch_max_blocks,
-                                  .max_delay_ms = n->cfg.batch_max_delay_ms};
+                                  .max_delay_ms = n->cfg.batch_max_delay_ms,
+                                  .frame_max = n->cfg.batch_frame_max};
         rc = rollup_batcher_new(&r->batcher, &n->loop, r->l1, r->tx, n->store, &r->cfg, &bo, err);
     }
     if (!rc)

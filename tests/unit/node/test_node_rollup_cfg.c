@@ -56,6 +56,13 @@ static void test_rollup_flags(void **state)
     assert_int_equal(parse(&cfg, 2, big), NODE_CFG_USAGE);
     char *delay[] = {"--batch-max-delay", "x"};
     assert_int_equal(parse(&cfg, 2, delay), NODE_CFG_USAGE);
+    char *frame[] = {"--batch-frame-max", "1000"};
+    assert_int_equal(parse(&cfg, 2, frame), NODE_CFG_RUN);
+    assert_int_equal(cfg.batch_frame_max, 1000);
+    char *small[] = {"--batch-frame-max", "255"};
+    assert_int_equal(parse(&cfg, 2, small), NODE_CFG_USAGE);
+    char *large[] = {"--batch-frame-max", "122881"};
+    assert_int_equal(parse(&cfg, 2, large), NODE_CFG_USAGE);
 }
 
 int main(void)
