@@ -17,7 +17,8 @@ typedef struct slot {
     int used;
     uint64_t height;
     uint8_t root[32];
-    int own; /* our signature is in */
+    int checked; /* root is the one this node computed */
+    int own;     /* our signature is in */
     uint8_t own_sig[ROLLUP_ETH_SIG_LEN];
     uint64_t own_sent_ns; /* last handed to the sig hook */
     rollup_sigset set;
@@ -39,8 +40,8 @@ struct rollup_proposer {
     int inflight; /* a proposeOutput in flight */
     uint64_t sent_height;
     uint8_t sent_root[32];
-    uint64_t fin_h; /* the height whose isFinalized is asked */
-    int warned;
+    uint64_t fin_h;    /* the height whose isFinalized is asked */
+    int not_validator; /* the key's signature recovers to no validator */
     rollup_proposer_sig_fn sig_fn;
     void *sig_ctx;
     slot slots[ROLLUP_PROPOSER_SLOTS];
@@ -121,6 +122,7 @@ static void set_root(rollup_proposer *p, slot *s, const uint8_t root[32])
     rollup_output_digest(digest, p->cfg.l2_genesis_hash, s->height, root);
     rollup_sigset_init(&s->set, digest, p->g);
     s->own = 0;
+    s->own_sent_ns = 0;
 }
 
 int rollup_proposer_add_sig(rollup_proposer *p, uint64_t height, const uint8_t root[32],
@@ -212,8 +214,9 @@ static void propose(rollup_proposer *p)
     if (p->inflight || chain_store_height(p->store) < h) return;
     slot *s = find_slot(p, h, 1);
     if (!s) return;
-    if (!s->own && p->has_sk) {
-        uint8_t id[32], root[32], zero[32] = {0}, sig[ROLLUP_ETH_SIG_LEN];
+    /* Our own root decides which signatures count, signing or not. */
+    if (!s->checked) {
+        uint8_t id[32], root[32], zero[32] = {0};
         chain_block blk;
         memset(&blk, 0, sizeof blk);
         util_err e = {0};
@@ -233,16 +236,22 @@ static void propose(rollup_proposer *p)
                          (unsigned long long)h);
             set_root(p, s, root);
         }
-        if ((rc = rollup_output_sign(sig, s->set.digest, p->sk, &e)) ||
-            (rc = rollup_sigset_add(&s->set, p->g, sig, &e))) {
-            if (!p->warned)
-                LOG_WARN("rollup", "proposer: cannot sign output %llu: %s", (unsigned long long)h,
-                         e.msg);
-            p->warned = 1;
-            return;
+        s->checked = 1;
+    }
+    /* A key outside the validator set cannot sign; the node may still post
+     * what the validators signed. */
+    if (!s->own && p->has_sk && !p->not_validator) {
+        uint8_t sig[ROLLUP_ETH_SIG_LEN];
+        util_err e = {0};
+        if (rollup_output_sign(sig, s->set.digest, p->sk, &e) ||
+            rollup_sigset_add(&s->set, p->g, sig, &e)) {
+            LOG_WARN("rollup", "proposer: cannot sign output %llu: %s; signing no outputs",
+                     (unsigned long long)h, e.msg);
+            p->not_validator = 1;
+        } else {
+            s->own = 1;
+            memcpy(s->own_sig, sig, sizeof sig);
         }
-        s->own = 1;
-        memcpy(s->own_sig, sig, sizeof sig);
     }
     /* Out to the other validators, and again while the output waits: a
      * validator that was not connected, or not ready, gets it later. */
@@ -252,7 +261,7 @@ static void propose(rollup_proposer *p)
         s->own_sent_ns = now;
         p->sig_fn(p->sig_ctx, h, s->root, s->own_sig);
     }
-    if (p->tx && s->own && rollup_sigset_quorum(&s->set)) send_output(p, s);
+    if (p->tx && rollup_sigset_quorum(&s->set)) send_output(p, s);
 }
 
 static void check_fin(rollup_proposer *p, uint64_t h);
