@@ -9,6 +9,7 @@
 
 #include "node/node.h"
 #include "p2p/msg.h"
+#include "rollup/batch.h"
 #include "util/log.h"
 
 void node_print_help(const char *argv0)
@@ -90,6 +91,8 @@ void node_print_help(const char *argv0)
            "                             to URL/tx/HASH\n"
            "  --batch-max-blocks N       L2 blocks per batch (default 100)\n"
            "  --batch-max-delay MS       post pending blocks after MS at most (default 5000)\n"
+           "  --batch-frame-max BYTES    batch bytes per L1 transaction (256..122880,\n"
+           "                             default 122880); a batch is split into frames\n"
            "\n"
            "JSON-RPC service (docs/rpc-protocol.md):\n"
            "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
@@ -205,8 +208,12 @@ static int check_peers(node_cfg *cfg, const char *list, util_err *err)
 /* The rollup's flags, in the order of their option codes from O_L1. */
 static int parse_rollup_flag(node_cfg *cfg, int which, const char *v, util_err *err)
 {
-    static const char *const names[] = {"--l1", "--rollup-config", "--l1-explorer",
-                                        "--batch-max-blocks", "--batch-max-delay"};
+    static const char *const names[] = {"--l1",
+                                        "--rollup-config",
+                                        "--l1-explorer",
+                                        "--batch-max-blocks",
+                                        "--batch-max-delay",
+                                        "--batch-frame-max"};
     char *dst[] = {cfg->l1_url, cfg->rollup_config_path, cfg->l1_explorer};
     size_t cap[] = {sizeof cfg->l1_url, sizeof cfg->rollup_config_path, sizeof cfg->l1_explorer};
     if (which < 3) {
@@ -220,11 +227,13 @@ static int parse_rollup_flag(node_cfg *cfg, int which, const char *v, util_err *
         return 0;
     }
     uint64_t n;
-    uint64_t max = which == 3 ? 10000 : 3600000;
-    if (parse_u64(v, &n) || n < 1 || n > max)
-        return util_err_set(err, NODE_CFG_USAGE, "%s: expected 1..%llu, got '%s'", names[which],
-                            (unsigned long long)max, v);
-    *(which == 3 ? &cfg->batch_max_blocks : &cfg->batch_max_delay_ms) = (uint32_t)n;
+    static const uint64_t lo[] = {1, 1, 256}, hi[] = {10000, 3600000, ROLLUP_FRAME_MAX};
+    uint32_t *dst_n[] = {&cfg->batch_max_blocks, &cfg->batch_max_delay_ms, &cfg->batch_frame_max};
+    if (parse_u64(v, &n) || n < lo[which - 3] || n > hi[which - 3])
+        return util_err_set(err, NODE_CFG_USAGE, "%s: expected %llu..%llu, got '%s'", names[which],
+                            (unsigned long long)lo[which - 3], (unsigned long long)hi[which - 3],
+                            v);
+    *dst_n[which - 3] = (uint32_t)n;
     return 0;
 }
 
@@ -267,6 +276,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_L1_EXPLORER,
         O_BATCH_BLOCKS,
         O_BATCH_DELAY,
+        O_BATCH_FRAME,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -296,6 +306,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"l1-explorer", required_argument, 0, O_L1_EXPLORER},
         {"batch-max-blocks", required_argument, 0, O_BATCH_BLOCKS},
         {"batch-max-delay", required_argument, 0, O_BATCH_DELAY},
+        {"batch-frame-max", required_argument, 0, O_BATCH_FRAME},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -346,6 +357,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         case O_L1_EXPLORER:
         case O_BATCH_BLOCKS:
         case O_BATCH_DELAY:
+        case O_BATCH_FRAME:
             if (parse_rollup_flag(cfg, c - O_L1, optarg, err)) return NODE_CFG_USAGE;
             break;
         case O_BT:

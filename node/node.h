@@ -55,12 +55,14 @@ typedef struct node_cfg {
     char p2p_peers[NODE_MAX_PEERS_ARG]; /* --peers, as given (checked by node_cfg_parse) */
     int follower;                       /* --follower: never produce blocks */
     /* The rollup (docs/rollup.md, "Operating"): --l1, --rollup-config,
-     * --l1-explorer, --batch-max-blocks, --batch-max-delay; 0 or "": unset. */
+     * --l1-explorer, --batch-max-blocks, --batch-max-delay,
+     * --batch-frame-max; 0 or "": unset. */
     char l1_url[512];
     char rollup_config_path[PATH_MAX];
     char l1_explorer[256];
     uint32_t batch_max_blocks;
     uint32_t batch_max_delay_ms;
+    uint32_t batch_frame_max; /* --batch-frame-max: payload bytes per L1 transaction */
     /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
      * tests, never by the command line; borrowed for the node's life. */
     const struct util_env *env;

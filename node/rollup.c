@@ -82,7 +82,8 @@ int node_rollup_start(node *n, util_err *err)
     OPENSSL_cleanse(sk, sizeof sk);
     if (!rc && posts) {
         rollup_batcher_opts bo = {.max_blocks = n->cfg.batch_max_blocks,
-                                  .max_delay_ms = n->cfg.batch_max_delay_ms};
+                                  .max_delay_ms = n->cfg.batch_max_delay_ms,
+                                  .frame_max = n->cfg.batch_frame_max};
         rc = rollup_batcher_new(&r->batcher, &n->loop, r->l1, r->tx, n->store, &r->cfg, &bo, err);
     }
     if (!rc)
@@ -179,9 +180,11 @@ int node_rollup_status_json(void *ctx, json_t *status)
                        r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
     int bad = json_object_set_new(status, "l1", l1);
-    bad |= json_object_set_new(status, "l1Head",
-                               r && r->batcher && bi.ready ? json_integer((json_int_t)bi.l1_head)
-                                                           : json_null());
+    /* The batcher's view of the L1 head when it runs, else the proposer's. */
+    json_t *head = r && r->batcher && bi.ready  ? json_integer((json_int_t)bi.l1_head)
+                   : r && r->prop && pi.l1_head ? json_integer((json_int_t)pi.l1_head)
+                                                : json_null();
+    bad |= json_object_set_new(status, "l1Head", head);
     bad |= json_object_set_new(status, "safe",
                                r && r->batcher && bi.ready ? json_integer((json_int_t)bi.safe)
                                                            : json_null());
@@ -219,39 +222,41 @@ void node_rollup_metrics(node *n, char **body, size_t *len)
 {
     node_rollup *r = n->rollup;
     if (!r) return;
+    rollup_batcher_info b;
+    rollup_proposer_info p;
+    if (r->batcher) rollup_batcher_get_info(r->batcher, &b);
+    if (r->prop) rollup_proposer_get_info(r->prop, &p);
+    /* One block per family: Prometheus wants a family's lines together. */
+    appendf(body, len,
+            "# HELP openledger_rollup_l1_gas_total L1 gas spent by this process.\n"
+            "# TYPE openledger_rollup_l1_gas_total counter\n");
+    if (r->batcher)
+        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"batch\"} %llu\n",
+                (unsigned long long)b.gas_used);
+    if (r->prop)
+        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"output\"} %llu\n",
+                (unsigned long long)p.gas_used);
     if (r->batcher) {
-        rollup_batcher_info i;
-        rollup_batcher_get_info(r->batcher, &i);
         appendf(body, len,
                 "# HELP openledger_rollup_batches_total Batches posted to the L1 inbox.\n"
                 "# TYPE openledger_rollup_batches_total counter\n"
-                "openledger_rollup_batches_total %llu\n",
-                (unsigned long long)i.batches);
-        appendf(body, len,
+                "openledger_rollup_batches_total %llu\n"
                 "# TYPE openledger_rollup_batch_bytes_total counter\n"
                 "openledger_rollup_batch_bytes_total %llu\n",
-                (unsigned long long)i.bytes);
-        appendf(body, len,
-                "# HELP openledger_rollup_l1_gas_total L1 gas spent.\n"
-                "# TYPE openledger_rollup_l1_gas_total counter\n"
-                "openledger_rollup_l1_gas_total{kind=\"batch\"} %llu\n",
-                (unsigned long long)i.gas_used);
+                (unsigned long long)b.batches, (unsigned long long)b.bytes);
         appendf(body, len,
                 "# TYPE openledger_rollup_l2_height gauge\n"
                 "openledger_rollup_l2_height{head=\"posted\"} %llu\n"
                 "openledger_rollup_l2_height{head=\"safe\"} %llu\n"
-                "# TYPE openledger_rollup_l1_head gauge\nopenledger_rollup_l1_head %llu\n"
                 "# TYPE openledger_rollup_l1_reorgs_total counter\n"
                 "openledger_rollup_l1_reorgs_total %llu\n",
-                (unsigned long long)i.posted, (unsigned long long)i.safe,
-                (unsigned long long)i.l1_head, (unsigned long long)i.reorgs);
+                (unsigned long long)b.posted, (unsigned long long)b.safe,
+                (unsigned long long)b.reorgs);
     }
-    if (r->prop) {
-        rollup_proposer_info i;
-        rollup_proposer_get_info(r->prop, &i);
-        if (!r->batcher) appendf(body, len, "# TYPE openledger_rollup_l1_gas_total counter\n");
-        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"output\"} %llu\n",
-                (unsigned long long)i.gas_used);
+    uint64_t head = r->batcher ? b.l1_head : r->prop ? p.l1_head : 0;
+    appendf(body, len, "# TYPE openledger_rollup_l1_head gauge\nopenledger_rollup_l1_head %llu\n",
+            (unsigned long long)head);
+    if (r->prop)
         appendf(body, len,
                 "# HELP openledger_rollup_output_height Output heights on the L1 oracle.\n"
                 "# TYPE openledger_rollup_output_height gauge\n"
@@ -259,7 +264,6 @@ void node_rollup_metrics(node *n, char **body, size_t *len)
                 "openledger_rollup_output_height{state=\"finalized\"} %llu\n"
                 "# TYPE openledger_rollup_outputs_total counter\n"
                 "openledger_rollup_outputs_total %llu\n",
-                (unsigned long long)i.posted, (unsigned long long)i.finalized,
-                (unsigned long long)i.outputs);
-    }
+                (unsigned long long)p.posted, (unsigned long long)p.finalized,
+                (unsigned long long)p.outputs);
 }

@@ -294,23 +294,39 @@ static int read_blocks(rollup_batcher *b, uint64_t first, size_t *count, chain_b
     return 0;
 }
 
+/* Blocks from b->next, at most *count, encoded and split into frames. A
+ * batch the limits refuse (a channel needing more than ROLLUP_CHANNEL_MAX
+ * frames of frame_max bytes, or over the size limits) is tried again with
+ * half the blocks. */
+static int build_frames(rollup_batcher *b, size_t *count, uint8_t ***frames, size_t **lens,
+                        size_t *nframes, util_err *err)
+{
+    for (;;) {
+        chain_block *blocks = NULL;
+        chain_commit commit;
+        uint8_t *chan = NULL;
+        size_t chan_len = 0;
+        int rc = read_blocks(b, b->next, count, &blocks, &commit, err);
+        if (rc) return rc;
+        rc = rollup_batch_encode(b->cfg.l2_genesis_hash, blocks, *count, &commit, b->o.zstd_level,
+                                 &chan, &chan_len, err);
+        free_blocks(blocks, *count);
+        if (!rc)
+            rc = rollup_frames_split(chan, chan_len, b->o.frame_max, frames, lens, nframes, err);
+        free(chan);
+        if (rc != UTIL_EINVAL || *count == 1) return rc;
+        *count /= 2;
+    }
+}
+
 static void post_batch(rollup_batcher *b, uint64_t head)
 {
     size_t count = (size_t)(head - b->next + 1);
     if (count > b->o.max_blocks) count = b->o.max_blocks;
-    chain_block *blocks = NULL;
-    chain_commit commit;
     util_err e = {0};
-    uint8_t *chan = NULL, **frames = NULL;
-    size_t chan_len = 0, *lens = NULL, nframes = 0;
-    int rc = read_blocks(b, b->next, &count, &blocks, &commit, &e);
-    if (!rc) {
-        rc = rollup_batch_encode(b->cfg.l2_genesis_hash, blocks, count, &commit, b->o.zstd_level,
-                                 &chan, &chan_len, &e);
-        free_blocks(blocks, count);
-    }
-    if (!rc) rc = rollup_frames_split(chan, chan_len, b->o.frame_max, &frames, &lens, &nframes, &e);
-    free(chan);
+    uint8_t **frames = NULL;
+    size_t *lens = NULL, nframes = 0;
+    int rc = build_frames(b, &count, &frames, &lens, &nframes, &e);
     if (rc) {
         LOG_ERROR("rollup", "batcher: batch from %llu: %s", (unsigned long long)b->next, e.msg);
         b->info.failures++;

@@ -11,12 +11,16 @@
 #include "rollup/output.h"
 #include "util/bytes.h"
 #include "util/log.h"
+#include "util/time.h"
 
 typedef struct slot {
     int used;
     uint64_t height;
     uint8_t root[32];
-    int own; /* our signature is in */
+    int checked; /* root is the one this node computed */
+    int own;     /* our signature is in */
+    uint8_t
+        own_sig[ROLLUP_ETH_SIG_LEN]; /* kept for the record; peers get it from node/output_sigs.c */
     rollup_sigset set;
 } slot;
 
@@ -36,10 +40,8 @@ struct rollup_proposer {
     int inflight; /* a proposeOutput in flight */
     uint64_t sent_height;
     uint8_t sent_root[32];
-    uint64_t fin_h; /* the height whose isFinalized is asked */
-    int warned;
-    rollup_proposer_sig_fn sig_fn;
-    void *sig_ctx;
+    uint64_t fin_h;    /* the height whose isFinalized is asked */
+    int not_validator; /* the key's signature recovers to no validator */
     slot slots[ROLLUP_PROPOSER_SLOTS];
     rollup_proposer_info info;
 };
@@ -209,8 +211,9 @@ static void propose(rollup_proposer *p)
     if (p->inflight || chain_store_height(p->store) < h) return;
     slot *s = find_slot(p, h, 1);
     if (!s) return;
-    if (!s->own && p->has_sk) {
-        uint8_t id[32], root[32], zero[32] = {0}, sig[ROLLUP_ETH_SIG_LEN];
+    /* Our own root decides which signatures count, signing or not. */
+    if (!s->checked) {
+        uint8_t id[32], root[32], zero[32] = {0};
         chain_block blk;
         memset(&blk, 0, sizeof blk);
         util_err e = {0};
@@ -230,18 +233,24 @@ static void propose(rollup_proposer *p)
                          (unsigned long long)h);
             set_root(p, s, root);
         }
-        if ((rc = rollup_output_sign(sig, s->set.digest, p->sk, &e)) ||
-            (rc = rollup_sigset_add(&s->set, p->g, sig, &e))) {
-            if (!p->warned)
-                LOG_WARN("rollup", "proposer: cannot sign output %llu: %s", (unsigned long long)h,
-                         e.msg);
-            p->warned = 1;
-            return;
-        }
-        s->own = 1;
-        if (p->sig_fn) p->sig_fn(p->sig_ctx, h, root, sig);
+        s->checked = 1;
     }
-    if (p->tx && s->own && rollup_sigset_quorum(&s->set)) send_output(p, s);
+    /* A key outside the validator set cannot sign; the node may still post
+     * what the validators signed. */
+    if (!s->own && p->has_sk && !p->not_validator) {
+        uint8_t sig[ROLLUP_ETH_SIG_LEN];
+        util_err e = {0};
+        if (rollup_output_sign(sig, s->set.digest, p->sk, &e) ||
+            rollup_sigset_add(&s->set, p->g, sig, &e)) {
+            LOG_WARN("rollup", "proposer: cannot sign output %llu: %s; signing no outputs",
+                     (unsigned long long)h, e.msg);
+            p->not_validator = 1;
+        } else {
+            s->own = 1;
+            memcpy(s->own_sig, sig, sizeof sig);
+        }
+    }
+    if (p->tx && rollup_sigset_quorum(&s->set)) send_output(p, s);
 }
 
 static void check_fin(rollup_proposer *p, uint64_t h);
@@ -299,12 +308,32 @@ static void on_latest(void *ctx, int rc, json_t *result, const util_err *err)
     propose(p);
 }
 
+static void on_head(void *ctx, int rc, json_t *result, const util_err *err)
+{
+    rollup_proposer *p = ctx;
+    if (unref_closed(p)) return;
+    p->busy = 0;
+    uint64_t v;
+    if (rc || rollup_l1_parse_u64(result, &v, "eth_blockNumber", NULL)) {
+        LOG_DEBUG("rollup", "proposer: eth_blockNumber: %s", rc && err ? err->msg : "bad answer");
+        return;
+    }
+    p->info.l1_head = v;
+    if (eth_call(p, "latestOutputHeight()", NULL, 0, on_latest)) { /* next tick */
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     rollup_proposer *p = t->data;
     if (p->closed || p->busy) return;
-    if (eth_call(p, "latestOutputHeight()", NULL, 0, on_latest)) { /* next tick */
+    util_err e = {0};
+    if (rollup_l1_call(p->l1, "eth_blockNumber", NULL, on_head, p, &e)) {
+        LOG_DEBUG("rollup", "proposer: %s", e.msg);
+        return;
     }
+    p->refs++;
+    p->busy = 1;
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -349,12 +378,6 @@ void rollup_proposer_close(rollup_proposer *p)
     p->closed = 1;
     uv_timer_stop(&p->timer);
     uv_close((uv_handle_t *)&p->timer, on_timer_closed);
-}
-
-void rollup_proposer_on_sig(rollup_proposer *p, rollup_proposer_sig_fn fn, void *ctx)
-{
-    p->sig_fn = fn;
-    p->sig_ctx = ctx;
 }
 
 void rollup_proposer_get_info(const rollup_proposer *p, rollup_proposer_info *out)

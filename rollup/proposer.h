@@ -2,8 +2,8 @@
  * L2 height and posts it, with more than 2/3 of the validators' signatures,
  * to OutputOracle.proposeOutput (docs/rollup.md, "Proposer").
  *
- * Every opts.poll_ms, on the node's loop, it reads the oracle's
- * latestOutputHeight (eth_call; a value going back, after an L1
+ * Every opts.poll_ms, on the node's loop, it reads the L1 head and the
+ * oracle's latestOutputHeight (eth_call; a value going back, after an L1
  * reorganisation, is followed), and when the store holds the next output
  * height H = latest + interval, computes
  *   root = rollup_output_root(state root of block H, id of block H, zero)
@@ -46,6 +46,7 @@ typedef struct rollup_proposer_opts {
 typedef struct rollup_proposer_info {
     int ready;          /* latestOutputHeight was read once */
     uint64_t interval;  /* params.outputIntervalBlocks */
+    uint64_t l1_head;   /* last L1 block number seen (0: none yet) */
     uint64_t posted;    /* the oracle's latestOutputHeight */
     uint64_t finalized; /* highest posted height that isFinalized (0: none) */
     int has_latest;     /* the fields below: the latest output this process posted */
@@ -56,11 +57,6 @@ typedef struct rollup_proposer_info {
     uint64_t outputs, gas_used, fee_wei, failures; /* of this process */
 } rollup_proposer_info;
 
-/* Called with the node's own signature of (height, root), for a transport
- * to the other validators. */
-typedef void (*rollup_proposer_sig_fn)(void *ctx, uint64_t height, const uint8_t root[32],
-                                       const uint8_t sig[ROLLUP_ETH_SIG_LEN]);
-
 /* validator_sk: the node's BIP-340 validator secret (copied, wiped on
  * close); NULL for a node that signs nothing. */
 OL_MUST_CHECK int rollup_proposer_new(rollup_proposer **out, uv_loop_t *loop, rollup_l1 *l1,
@@ -70,7 +66,6 @@ OL_MUST_CHECK int rollup_proposer_new(rollup_proposer **out, uv_loop_t *loop, ro
                                       util_err *err);
 /* As rollup_batcher_close. NULL is allowed. */
 void rollup_proposer_close(rollup_proposer *p);
-void rollup_proposer_on_sig(rollup_proposer *p, rollup_proposer_sig_fn fn, void *ctx);
 
 /* A validator's signature of (height, root). Kept when height is an output
  * height not yet posted, within ROLLUP_PROPOSER_SLOTS intervals of the next

@@ -116,6 +116,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (data[0] > P2P_MSG_OUTPUT_SIG && data[0] <= P2P_MSG_CONSENSUS_LAST &&
             p2p_msg_known(data[0]))
             abort();
+        /* OUTPUT_SIG (its type has the low bits of GET_BLOCKS): a high
+         * nibble of 4 picks it here. */
+        p2p_output_sig os;
+        if ((data[0] & 0xf0) == 0x40 && p2p_output_sig_decode(&os, p, n, &err) == 0) {
+            if (p2p_output_sig_encode(&os, &b, &err) != 0) abort();
+            same(&b, p, n);
+            util_buf_reset(&b);
+        }
         /* An ID@HOST:PORT string must parse to something that formats back
          * to an address that parses the same. */
         char s[256];

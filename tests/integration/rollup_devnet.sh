@@ -88,5 +88,18 @@ PY
 curl -s "$T_RPC/metrics" | grep -q '^openledger_rollup_batches_total [1-9]' || fail "metrics: no batches"
 curl -s "$T_RPC/metrics" | grep -q 'openledger_rollup_output_height{state="finalized"} [1-9]' ||
   fail "metrics: no finalized output height"
-pass "/metrics shows batches and output heights"
+# The exposition format: each family's samples together, after its TYPE.
+curl -s "$T_RPC/metrics" | python3 -c '
+import re, sys
+done, cur = set(), None
+for line in sys.stdin:
+    if line.startswith("# TYPE "):
+        fam = line.split()[2]
+        if fam in done: sys.exit("family %s twice" % fam)
+        done.add(fam); cur = fam
+    elif line.strip() and not line.startswith("#"):
+        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+        if name != cur and not (cur and name.startswith(cur + "_")): sys.exit("%s outside its family (in %s)" % (name, cur))
+' || fail "/metrics: families interleaved"
+pass "/metrics shows batches and output heights, one block per family"
 stop_node
