@@ -96,14 +96,32 @@ static int call_u64(json_t *result, uint64_t *v)
     return rc ? -1 : 0;
 }
 
+/* The next output height to post: the one after the oracle's latest, unless
+ * that lies more than ROLLUP_PROPOSER_SLOTS output heights below the store's
+ * head. Validators keep their signatures of recent output heights only
+ * (node/output_sigs.c), so a proposer that far behind (a new oracle on an old
+ * chain, an L1 down for long) would wait forever for the others'; it moves
+ * on to the oldest of the last ROLLUP_PROPOSER_SLOTS instead. The oracle
+ * takes heights in any order, and a later final output covers the heights
+ * below it. */
+static uint64_t next_height(const rollup_proposer *p)
+{
+    uint64_t iv = p->info.interval, h = p->info.posted + iv;
+    uint64_t top = chain_store_height(p->store) / iv * iv;
+    uint64_t span = iv * (ROLLUP_PROPOSER_SLOTS - 1);
+    if (top > span && top - span > h) h = top - span;
+    return h;
+}
+
 static slot *find_slot(rollup_proposer *p, uint64_t height, int create)
 {
+    uint64_t next = next_height(p);
     slot *free_s = NULL;
     for (size_t i = 0; i < ROLLUP_PROPOSER_SLOTS; i++) {
         slot *s = &p->slots[i];
         if (s->used && s->height == height) return s;
-        /* a slot of a posted height is free again */
-        if (s->used && s->height <= p->info.posted) s->used = 0;
+        /* a slot of a posted or skipped height is free again */
+        if (s->used && s->height < next) s->used = 0;
         if (!s->used && !free_s) free_s = s;
     }
     if (!create || !free_s) return NULL;
@@ -129,7 +147,8 @@ int rollup_proposer_add_sig(rollup_proposer *p, uint64_t height, const uint8_t r
     if (height == 0 || height % iv)
         return util_err_set(err, UTIL_EINVAL, "output signature: %llu is not an output height",
                             (unsigned long long)height);
-    if (height <= p->info.posted || height > p->info.posted + iv * ROLLUP_PROPOSER_SLOTS)
+    uint64_t next = next_height(p);
+    if (height < next || height >= next + iv * ROLLUP_PROPOSER_SLOTS)
         return util_err_set(err, UTIL_ESTATE, "output signature: height %llu not awaited",
                             (unsigned long long)height);
     slot *s = find_slot(p, height, 1);
@@ -207,7 +226,7 @@ static void send_output(rollup_proposer *p, slot *s)
  * signatures suffice. */
 static void propose(rollup_proposer *p)
 {
-    uint64_t h = p->info.posted + p->info.interval;
+    uint64_t h = next_height(p);
     if (p->inflight || chain_store_height(p->store) < h) return;
     slot *s = find_slot(p, h, 1);
     if (!s) return;
