@@ -96,6 +96,13 @@ void node_print_help(const char *argv0)
            "                             before it is disconnected (default 4 MiB)\n"
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
            "                             sessions stay on the main loop\n"
+           "\n"
+           "Rollup (docs/rollup.md):\n"
+           "  --derive-from-l1 URL       build the chain from the L1 alone (needs\n"
+           "                             --rollup-config): no peers, no block production;\n"
+           "                             the L2 genesis is --genesis FILE (or the embedded\n"
+           "                             devnet one with --dev) and must match the config\n"
+           "  --rollup-config FILE       rollup.json (written by rollup-deploy)\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
            argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
@@ -220,6 +227,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_PEERS,
         O_PEX,
         O_FOLLOWER,
+        O_DERIVE,
+        O_ROLLUP_CFG,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -244,6 +253,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"peers", required_argument, 0, O_PEERS},
         {"p2p-pex", required_argument, 0, O_PEX},
         {"follower", no_argument, 0, O_FOLLOWER},
+        {"derive-from-l1", required_argument, 0, O_DERIVE},
+        {"rollup-config", required_argument, 0, O_ROLLUP_CFG},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -289,6 +300,15 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
             cfg->p2p_no_pex = strcmp(optarg, "off") == 0;
             break;
         case O_FOLLOWER: cfg->follower = 1; break;
+        case O_DERIVE:
+        case O_ROLLUP_CFG: {
+            char *dst = c == O_DERIVE ? cfg->derive_l1_url : cfg->rollup_config_path;
+            size_t cap = c == O_DERIVE ? sizeof cfg->derive_l1_url : sizeof cfg->rollup_config_path;
+            if (!optarg[0] || strlen(optarg) >= cap)
+                return util_err_set(err, NODE_CFG_USAGE, "%s: empty or too long", argv[optind - 1]);
+            snprintf(dst, cap, "%s", optarg);
+            break;
+        }
         case O_BT:
             if (parse_u64(optarg, &v) || v < 1 || v > 3600000)
                 return util_err_set(err, NODE_CFG_USAGE,
@@ -385,6 +405,18 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     if (cfg->p2p_peers[0] && !cfg->p2p_host[0])
         return util_err_set(err, NODE_CFG_USAGE,
                             "--peers needs the peer-to-peer layer (not --p2p off)");
+    if (cfg->derive_l1_url[0]) {
+        /* The chain comes from the L1 alone: nothing to sign, nobody to
+         * talk to; one loop, so the deriver's status is read where it is
+         * written. */
+        if (!cfg->rollup_config_path[0])
+            return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1 needs --rollup-config FILE");
+        if (cfg->p2p_peers[0] || cfg->rpc_threads > 1)
+            return util_err_set(err, NODE_CFG_USAGE,
+                                "--derive-from-l1 runs without --peers and with one RPC loop");
+        cfg->follower = 1;
+        cfg->p2p_host[0] = 0;
+    }
     if (!cfg->dev && !cfg->datadir[0])
         return util_err_set(err, NODE_CFG_USAGE,
                             "--datadir DIR is needed (its key made by `openledgerd init --datadir "

@@ -73,7 +73,16 @@ struct node {
     struct node_p2p *p2p;        /* node/p2p.c; NULL with --p2p off */
     int has_validator_key;       /* 0: a follower without a key */
     struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
+    struct node_derive *derive;  /* node/derive.c; NULL unless --derive-from-l1 */
 };
+
+/* --derive-from-l1 (node/derive.c): start after the RPC server, stop before
+ * the loop's handles are closed, free after the loop is closed. The status
+ * hook is rpc_env.l1_status. */
+OL_MUST_CHECK int node_derive_start(node *n, util_err *err);
+void node_derive_stop(node *n);
+void node_derive_free(node *n);
+OL_MUST_CHECK int node_derive_status_json(void *ctx, json_t *status);
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and
  * the wake handle on n->loop, and sets cfg's reuseport and lock hooks. */
