@@ -48,7 +48,7 @@ post invalid 1 20
 ROLLUP_CFG=$T_DIR/rollup-invalid.json start_deriver dv
 wait_for "$D_URL" 'r["height"] == 20' 60 "derived 1..20"
 post invalid 21 25 --tamper
-tx=$(awk '/^frame/ {print $12; exit}' "$T_DIR/post-invalid.out")
+tx=$(awk '/^frame/ {print $13; exit}' "$T_DIR/post-invalid.out")
 wait_for "$D_URL" 'r["l1"]["halted"]' 60 "halt on an invalid block"
 reason=$(status "$D_URL" 'r["l1"]["haltReason"]')
 [[ $reason == *"L2 block 21"* && $reason == *"$tx"* && $reason == *wrong_state_root* ]] ||
