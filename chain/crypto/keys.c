@@ -37,6 +37,11 @@ static const secp256k1_context *ctx(void)
     return g_ctx;
 }
 
+const secp256k1_context *chain_secp_ctx(void)
+{
+    return ctx();
+}
+
 /* Signing only reads the context after randomization, which libsecp256k1
  * documents as safe to share between threads. */
 static int make_keypair(chain_keypair *kp, const uint8_t seckey[32])

@@ -29,6 +29,11 @@ OL_MUST_CHECK int chain_keypair_generate(chain_keypair *kp, util_err *err);
  * valid key. Returns 0, or -1 if no valid key was found (never in practice).
  * The derivation is published in docs/devnet.md. */
 OL_MUST_CHECK int chain_keypair_dev(chain_keypair *kp, uint32_t index);
+/* The shared, randomized libsecp256k1 context, for other users of the
+ * library (the rollup's ECDSA): one context per process. */
+struct secp256k1_context_struct;
+const struct secp256k1_context_struct *chain_secp_ctx(void);
+
 /* Wipes the secret key. */
 void chain_keypair_clear(chain_keypair *kp);
 
