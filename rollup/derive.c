@@ -184,7 +184,7 @@ static void on_tx_block(void *ctx, int rc, json_t *res, const util_err *err)
         start_reorg(d); /* the block went away between the logs and now */
         return;
     }
-    if (rollup_l1_parse_block(res, 1, ROLLUP_FRAME_MAX + 1024, &d->blk, &e)) {
+    if (rollup_l1_parse_block(res, 1, ROLLUP_L1_MAX_BODY, &d->blk, &e)) {
         fail_call(d, &e, "eth_getBlockByNumber (full)");
         return;
     }

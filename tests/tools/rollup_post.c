@@ -97,7 +97,7 @@ static int post_frame(const args *a, const rollup_config *c, const uint8_t sk[32
     rollup_abi_val v = {.kind = ROLLUP_ABI_BYTES, .p = frame, .n = n};
     rollup_abi_encode_call(&call, "post(bytes)", &v, 1);
     int rc = call.oom ? util_err_set(err, UTIL_ENOMEM, "out of memory")
-                      : send(a, c, sk, &c->batch_inbox, call.p, call.len, r, err);
+                      : send(a, c, sk, &c->batch_inbox, call.data, call.len, r, err);
     util_buf_free(&call);
     return rc;
 }
@@ -134,7 +134,8 @@ static int load_blocks(chain_store *st, uint64_t from, uint64_t n, chain_block *
         uint8_t id[32];
         if (chain_store_block_id_at(st, from + i, id, err) ||
             chain_store_get_block(st, id, &bs[i], NULL, err)) {
-            for (uint64_t j = 0; j < i; j++) chain_block_free(&bs[j]);
+            for (uint64_t j = 0; j < i; j++)
+                chain_block_free(&bs[j]);
             return UTIL_EIO;
         }
     }
@@ -189,7 +190,8 @@ static int cmd_post(const args *a, const rollup_config *c, const uint8_t sk[32])
         if (rc) rc = die("posting: %s", err.msg);
         rollup_frames_free(frames, lens, nf);
         free(chan);
-        for (uint64_t i = 0; i < n; i++) chain_block_free(&bs[i]);
+        for (uint64_t i = 0; i < n; i++)
+            chain_block_free(&bs[i]);
         free(bs);
     }
     chain_store_close(st);
@@ -243,7 +245,7 @@ static int cmd_outputs(const args *a, const rollup_config *c, const uint8_t sk[3
         memcpy(v[1].word, root, 32);
         rollup_abi_encode_call(&call, "proposeOutput(uint64,bytes32,bytes)", v, 3);
         rollup_l1_receipt r;
-        rc = send(a, c, sk, &c->output_oracle, call.p, call.len, &r, &err);
+        rc = send(a, c, sk, &c->output_oracle, call.data, call.len, &r, &err);
         util_buf_free(&call);
         if (rc) {
             rc = die("proposeOutput: %s", err.msg);
@@ -337,7 +339,8 @@ int main(int argc, char **argv)
     util_err err = {0};
     rollup_config c;
     uint8_t sk[32];
-    if (!a.l1 || !a.config || parse_key(sk, a.key)) return die("%s", "--l1, --config, --key needed");
+    if (!a.l1 || !a.config || parse_key(sk, a.key))
+        return die("%s", "--l1, --config, --key needed");
     if (rollup_config_load(&c, a.config, &err)) return die("config: %s", err.msg);
     if (strcmp(cmd, "post") == 0) return cmd_post(&a, &c, sk);
     if (strcmp(cmd, "outputs") == 0) return cmd_outputs(&a, &c, sk);
