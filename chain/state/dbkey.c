@@ -57,6 +57,11 @@ size_t chain_dbkey_commit(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height)
     return by_height(out, CHAIN_DB_COMMIT, height);
 }
 
+size_t chain_dbkey_undo(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height)
+{
+    return by_height(out, CHAIN_DB_UNDO, height);
+}
+
 size_t chain_dbkey_block(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32])
 {
     return by_id(out, CHAIN_DB_BLOCK, id);
@@ -201,6 +206,7 @@ const chain_dbkey_row chain_dbkey_registry[] = {
     {0, CHAIN_DB_STATE, "state entry", "statekey"},
     {0, CHAIN_DB_NODE, "state tree node", "hash [32]"},
     {0, CHAIN_DB_INDEX, "index entry", "indexkey"},
+    {0, CHAIN_DB_UNDO, "undo record", "height u64be"},
     {CHAIN_DB_STATE, CHAIN_SK_ACCOUNT, "account", "addr [20]"},
     {CHAIN_DB_STATE, CHAIN_SK_CODE, "contract code", "addr [20]"},
     {CHAIN_DB_STATE, CHAIN_SK_STORAGE, "contract storage", "addr [20] key [32]"},

@@ -36,6 +36,7 @@
 #define CHAIN_DB_STATE 's'    /* state key -> state value */
 #define CHAIN_DB_NODE 'n'     /* hash[32] -> state tree node */
 #define CHAIN_DB_INDEX 'x'    /* index key -> index value */
+#define CHAIN_DB_UNDO 'u'     /* height u64be -> undo record of that block */
 
 #define CHAIN_DBKEY_ID_LEN 33     /* prefix | id[32] */
 #define CHAIN_DBKEY_HEIGHT_LEN 9  /* prefix | height u64be */
@@ -47,6 +48,7 @@ size_t chain_dbkey_genesis(uint8_t out[1]);
 /* Keyed by height (big-endian). */
 size_t chain_dbkey_height(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
 size_t chain_dbkey_commit(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
+size_t chain_dbkey_undo(uint8_t out[CHAIN_DBKEY_HEIGHT_LEN], uint64_t height);
 /* Keyed by a 32-byte id. */
 size_t chain_dbkey_block(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32]);
 size_t chain_dbkey_receipts(uint8_t out[CHAIN_DBKEY_ID_LEN], const uint8_t id[32]);

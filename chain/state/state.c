@@ -385,6 +385,19 @@ void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
     }
 }
 
+/* A changed slot's first journal entry is the only one taken while it was
+ * clean (the next writes see it dirty, and a revert to clean pops that entry),
+ * and it holds the value loaded from the committed state: no store read. */
+void chain_exec_visit_originals(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < ex->nj; i++) {
+        const undo *u = &ex->journal[i];
+        if (u->slot == UINT32_MAX || u->dirty) continue;
+        const slot *s = &ex->slots[u->slot];
+        fn(ctx, s->key, s->klen, u->present ? u->val : NULL, u->present ? u->vlen : SIZE_MAX);
+    }
+}
+
 void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
 {
     size_t off = 0;

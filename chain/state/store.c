@@ -14,23 +14,6 @@
 #include "chain/state/store_internal.h"
 #include "util/hex.h"
 
-struct chain_store {
-    leveldb_t *db;
-    leveldb_options_t *opts;
-    leveldb_cache_t *cache;
-    leveldb_filterpolicy_t *filter;
-    leveldb_readoptions_t *ropts;
-    leveldb_writeoptions_t *wopts_sync;
-    int has_head;
-    uint64_t height;
-    uint8_t head_id[32];
-    chain_header head;
-    uint8_t genesis_hash[32];
-    int has_genesis; /* a valid genesis record was read or written */
-    uint64_t write_bytes;
-    chain_code_cache *code_cache;
-};
-
 /* 2: receipts carry a failure code and revert data, and the human message is
  * stored after the receipt encoding instead of inside it.
  * 3: stored headers (block version 2) carry the next validator set's hash and
@@ -51,9 +34,8 @@ int chain_account_decode(chain_account *acc, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Reads key; returns 0 with a malloc'd value, UTIL_ENOTFOUND, or UTIL_EIO. */
-static int db_get(chain_store *st, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl,
-                  util_err *err)
+int chain_store_db_get(chain_store *st, const uint8_t *k, size_t kl, uint8_t **v, size_t *vl,
+                       util_err *err)
 {
     char *e = NULL;
     size_t n = 0;
@@ -83,7 +65,7 @@ static int load_meta(chain_store *st, const char *dir, util_err *err)
 {
     uint8_t k[1], *v = NULL;
     size_t vl = 0;
-    int rc = db_get(st, k, chain_dbkey_genesis(k), &v, &vl, err);
+    int rc = chain_store_db_get(st, k, chain_dbkey_genesis(k), &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return 0;
     if (rc) return rc;
     if (vl != 33) {
@@ -113,7 +95,7 @@ static int load_head(chain_store *st, const char *dir, util_err *err)
 {
     uint8_t k[1], *v = NULL;
     size_t vl = 0;
-    int rc = db_get(st, k, chain_dbkey_head(k), &v, &vl, err);
+    int rc = chain_store_db_get(st, k, chain_dbkey_head(k), &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) {
         if (st->has_genesis)
             return util_err_set(err, UTIL_EIO,
@@ -193,8 +175,10 @@ int chain_store_open_opts(chain_store **out, const char *dir, const chain_store_
         chain_store_close(st);
         return UTIL_EIO;
     }
+    st->undo_blocks = opts ? opts->undo_blocks : 0;
     int rc = load_meta(st, dir, err);
     if (!rc) rc = load_head(st, dir, err);
+    if (!rc && st->undo_blocks && st->has_head) rc = chain_store_undo_open(st, err);
     if (rc) {
         chain_store_close(st);
         return rc;
@@ -285,7 +269,7 @@ int chain_store_block_id_at(chain_store *st, uint64_t height, uint8_t id[32], ut
     uint8_t k[CHAIN_DBKEY_HEIGHT_LEN], *v = NULL;
     size_t vl = 0;
     chain_dbkey_height(k, height);
-    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND)
         return util_err_set(err, rc, "no block at height %llu", (unsigned long long)height);
     if (rc) return rc;
@@ -303,7 +287,7 @@ int chain_store_get_block(chain_store *st, const uint8_t id[32], chain_block *b,
     uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
     chain_dbkey_block(k, id);
-    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
     if (rc) return rc;
     rc = chain_block_decode(b, v, vl, err);
@@ -317,7 +301,7 @@ int chain_store_get_block_bytes(chain_store *st, const uint8_t id[32], uint8_t *
                                 util_err *err)
 {
     uint8_t k[CHAIN_DBKEY_ID_LEN];
-    int rc = db_get(st, k, chain_dbkey_block(k, id), enc, len, err);
+    int rc = chain_store_db_get(st, k, chain_dbkey_block(k, id), enc, len, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "block not found");
     return rc;
 }
@@ -328,7 +312,7 @@ int chain_store_get_receipts(chain_store *st, const uint8_t id[32], chain_receip
     uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
     chain_dbkey_receipts(k, id);
-    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "receipts not found");
     if (rc) return rc;
     util_rd r;
@@ -370,7 +354,7 @@ int chain_store_get_commit(chain_store *st, uint64_t height, chain_commit *c, ut
     uint8_t k[CHAIN_DBKEY_HEIGHT_LEN], *v = NULL;
     size_t vl = 0;
     chain_dbkey_commit(k, height);
-    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "no commit for that height");
     if (rc) return rc;
     util_rd r;
@@ -388,7 +372,7 @@ int chain_store_tx_location(chain_store *st, const uint8_t txid[32], uint64_t *h
     uint8_t k[CHAIN_DBKEY_ID_LEN], *v = NULL;
     size_t vl = 0;
     chain_dbkey_txloc(k, txid);
-    int rc = db_get(st, k, sizeof k, &v, &vl, err);
+    int rc = chain_store_db_get(st, k, sizeof k, &v, &vl, err);
     if (rc == UTIL_ENOTFOUND) return util_err_set(err, rc, "transaction not found");
     if (rc) return rc;
     if (vl != 12)
@@ -407,7 +391,7 @@ int chain_store_state_get(chain_store *st, const uint8_t *key, size_t klen, uint
     uint8_t k[CHAIN_DBKEY_MAX];
     size_t n = chain_dbkey_state(k, key, klen);
     if (!n) return util_err_set(err, UTIL_EINVAL, "state key too long");
-    return db_get(st, k, n, val, vlen, err);
+    return chain_store_db_get(st, k, n, val, vlen, err);
 }
 
 int chain_store_get_account(chain_store *st, const chain_addr *a, chain_account *acc, util_err *err)
@@ -649,6 +633,11 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     util_put_u64le(head, b->h.height);
     memcpy(head + 8, id, 32);
     batch_put(&bc, k, chain_dbkey_head(k), head, 40);
+    /* Block 0 has nothing to return to: it gets no undo record. */
+    uint64_t undo_low = st->undo_low;
+    if (st->undo_blocks && !genesis_hash &&
+        (rc = chain_store_undo_capture(st, b, id, ex, bc.wb, &bc.bytes, &undo_low, err)))
+        goto out;
     if (genesis_hash) {
         uint8_t meta[33];
         memcpy(meta, genesis_hash, 32);
@@ -664,6 +653,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         goto out;
     }
     st->write_bytes += bc.bytes;
+    st->undo_low = undo_low;
     st->has_head = 1;
     st->height = b->h.height;
     memcpy(st->head_id, id, 32);

@@ -2,9 +2,53 @@
 #ifndef OL_CHAIN_STORE_INTERNAL_H
 #define OL_CHAIN_STORE_INTERNAL_H
 
+#include <leveldb/c.h>
+
 #include "chain/state/state.h"
 #include "chain/state/store.h"
 #include "util/err.h"
+
+/* Shared by store.c (open, reads, commit) and store_undo.c (undo records,
+ * rollback). */
+struct chain_store {
+    leveldb_t *db;
+    leveldb_options_t *opts;
+    leveldb_cache_t *cache;
+    leveldb_filterpolicy_t *filter;
+    leveldb_readoptions_t *ropts;
+    leveldb_writeoptions_t *wopts_sync;
+    int has_head;
+    uint64_t height;
+    uint8_t head_id[32];
+    chain_header head;
+    uint8_t genesis_hash[32];
+    int has_genesis; /* a valid genesis record was read or written */
+    uint64_t write_bytes;
+    chain_code_cache *code_cache;
+    uint32_t undo_blocks; /* chain_store_opts.undo_blocks */
+    /* The lowest height of the unbroken run of undo records ending at the
+     * head (0: none; block 0 never has one). */
+    uint64_t undo_low;
+};
+
+/* Reads key; returns 0 with a malloc'd value, UTIL_ENOTFOUND, or UTIL_EIO. */
+OL_MUST_CHECK int chain_store_db_get(chain_store *st, const uint8_t *k, size_t kl, uint8_t **v,
+                                     size_t *vl, util_err *err);
+
+/* With undo records on (store_undo.c): after the head is loaded, finds the run
+ * of records ending at the head and deletes the others (left by a run with
+ * undo records off, or beyond a smaller undo_blocks). */
+OL_MUST_CHECK int chain_store_undo_open(chain_store *st, util_err *err);
+/* Adds to wb the undo record of block b (id) about to be committed on the
+ * head by executing ex, and the deletion of records that fall out of
+ * undo_blocks; *bytes grows by what was added, *undo_low gets the run's new
+ * lowest height (for after the write). Reads the old values of the keys that
+ * are not new by construction (tx locations, index entries); state values
+ * come from ex. */
+OL_MUST_CHECK int chain_store_undo_capture(chain_store *st, const chain_block *b,
+                                           const uint8_t id[32], chain_exec *ex,
+                                           leveldb_writebatch_t *wb, uint64_t *bytes,
+                                           uint64_t *undo_low, util_err *err);
 
 typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen);
@@ -12,6 +56,10 @@ typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, co
 /* Visits every changed state entry (its state key, without CHAIN_DB_STATE); a deleted
  * key comes with val NULL and vlen SIZE_MAX. */
 void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
+/* Visits every changed state entry with its committed value from before the
+ * block (val NULL and vlen SIZE_MAX: it was absent), each key once: what an
+ * undo record keeps (chain_store_rollback). */
+void chain_exec_visit_originals(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* Visits every index entry (its index key, without CHAIN_DB_INDEX), in write order. */
 void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* Visits every new tree node produced by chain_exec_finish (key = node hash). */
