@@ -28,6 +28,8 @@ enum {
     /* 0x0b: consensus proposal digest (consensus/msg.h, CONS_TAG_PROPOSAL);
      * 0x0c..0x0f are left to later consensus messages. */
     CHAIN_TAG_PARAMS = 0x10, /* consensus parameters hash (header) */
+    /* 0x11: rollup output root (rollup/output.h, ROLLUP_TAG_OUTPUT), also
+     * computed by the L1 contracts, so it never changes. */
 };
 
 typedef struct chain_sha256_ctx {
