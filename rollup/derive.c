@@ -631,6 +631,7 @@ int rollup_derive_status_json(const rollup_derive *d, json_t *status)
     bad |= json_object_set_new(l1, "blocksSkipped", json_integer((json_int_t)s->blocks_skipped));
     bad |= json_object_set_new(l1, "batches", json_integer((json_int_t)s->batches));
     bad |= json_object_set_new(l1, "frames", json_integer((json_int_t)s->frames));
+    bad |= json_object_set_new(l1, "framesRefused", json_integer((json_int_t)s->frames_refused));
     bad |= json_object_set_new(l1, "outputsSeen", json_integer((json_int_t)s->outputs_seen));
     bad |= json_object_set_new(l1, "outputsChecked", json_integer((json_int_t)s->outputs_checked));
     bad |= json_object_set_new(l1, "reorgs", json_integer((json_int_t)s->reorgs));

@@ -18,10 +18,13 @@
  *     at a known height halts derivation;
  *   - a block above head + 1 is skipped with the rest of its batch (blocks
  *     are applied in strict order; the batcher re-posts from the gap);
- *   - a frame, channel or batch from the batcher that does not parse or
- *     decode, and a block that validate or apply refuses, halt derivation
+ *   - a frame or batch from the batcher that does not parse or decode, and
+ *     a block that validate or apply refuses, halt derivation
  *     with a message naming the L1 transaction, the L2 height and the reason;
- *   - a posted output root that differs from ours halts with the height.
+ *   - a posted output root that differs from ours halts with the height;
+ *   - a frame the assembler refuses (it contradicts its channel, or completes
+ *     a channel whose bytes do not hash to its id) is ignored, as its rules
+ *     say (docs/rollup.md, "Reassembly").
  * A halted deriver stays halted (the node keeps serving RPC from its last
  * good block): rollup_derive_status says why.
  *
@@ -111,6 +114,7 @@ typedef struct rollup_derive_status {
     int has_finalized;
     uint64_t finalized; /* highest L2 height with a final, matching output */
     uint64_t blocks_derived, blocks_skipped, batches, frames;
+    uint64_t frames_refused; /* by the assembler's rules: ignored, not a halt */
     uint64_t outputs_seen, outputs_checked;
     uint64_t reorgs;             /* L1 reorganisations seen */
     uint64_t rollbacks;          /* of those, the ones that took L2 blocks back */

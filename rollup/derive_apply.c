@@ -173,6 +173,14 @@ int derive_post(rollup_derive *d, const rollup_l1_log *log)
     uint8_t *chan = NULL;
     size_t clen = 0;
     int rc = rollup_asm_add(d->as, log->block_number, &f, &chan, &clen, &e);
+    if (rc == UTIL_EINVAL) {
+        /* The assembler's rule (docs/rollup.md, "Reassembly"): a frame that
+         * contradicts its channel is ignored, a channel whose bytes do not
+         * hash to its id is dropped; every node does the same. */
+        LOG_WARN("derive", "L1 tx %s: %s: ignored", txh, e.msg);
+        d->s.frames_refused++;
+        return 0;
+    }
     if (rc) {
         derive_halt(d, "L1 tx %s: %s", txh, e.msg);
         return 0;
