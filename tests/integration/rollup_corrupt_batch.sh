@@ -7,7 +7,7 @@ source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/derive.sh"
 
 start_anvil
-start_at l2 --dev --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
+start_at l2 --dev --p2p off --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
 L2_PID=$R_PID
 "$OL_BUILD_DIR/bench/bench_transfers" --rpc "$R_URL" --txs 100 --senders 5 \
   >"$T_DIR/load.out" 2>&1 || { cat "$T_DIR/load.out"; fail "transfers"; }

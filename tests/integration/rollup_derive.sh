@@ -12,14 +12,15 @@ start_anvil
 deploy --finalization 4 --confirmations 2 --channel-timeout 50
 pass "contracts deployed"
 
-start_at l2 --dev --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
+start_at l2 --dev --p2p off --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
 L2_URL=$R_URL
 L2_PID=$R_PID
 "$OL_BUILD_DIR/bench/bench_transfers" --rpc "$L2_URL" --txs 2000 --senders 20 \
   >"$T_DIR/load.out" 2>&1 || { cat "$T_DIR/load.out"; fail "transfers"; }
 wait_for "$L2_URL" 'r["height"] >= 500' 180 "500 L2 blocks"
-stop_pid "$L2_PID" # its data directory is what rollup_post reads
-start_at l2b --dev --datadir "$T_DIR/l2" --block-time 3600000
+stop_pid "$L2_PID"
+cp -r "$T_DIR/l2" "$T_DIR/l2posted" # what rollup_post reads (the restarted node locks l2)
+start_at l2b --dev --p2p off --datadir "$T_DIR/l2" --block-time 3600000
 L2_URL=$R_URL
 H=$(status "$L2_URL" 'r["height"]')
 TXS=$(python3 - "$L2_URL" "$H" <<'PY'
@@ -37,9 +38,9 @@ PY
 ((TXS >= 2000)) || fail "the L2 chain holds $TXS transactions"
 pass "L2 devnet: $H blocks, $TXS transactions"
 
-"$POST" post --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2" \
+"$POST" post --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2posted" \
   --from 1 --to "$H" --per-batch 100 >"$T_DIR/post.out" || fail "posting batches"
-"$POST" outputs --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2" \
+"$POST" outputs --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2posted" \
   --from 1 --to "$H" --dev-validator >"$T_DIR/outputs.out" || fail "posting outputs"
 NOUT=$(grep -c '^output' "$T_DIR/outputs.out")
 ((NOUT == H / 10)) || fail "$NOUT outputs posted for $H blocks"

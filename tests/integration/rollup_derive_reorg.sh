@@ -9,16 +9,17 @@ source "$(dirname "$0")/lib/derive.sh"
 
 start_anvil
 deploy --finalization 4 --confirmations 2 --channel-timeout 50
-start_at l2 --dev --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
+start_at l2 --dev --p2p off --datadir "$T_DIR/l2" --block-time 20 --empty-blocks-interval 20
 L2_PID=$R_PID
 "$OL_BUILD_DIR/bench/bench_transfers" --rpc "$R_URL" --txs 300 --senders 10 \
   >"$T_DIR/load.out" 2>&1 || { cat "$T_DIR/load.out"; fail "transfers"; }
 wait_for "$R_URL" 'r["height"] >= 60' 120 "60 L2 blocks"
 stop_pid "$L2_PID"
-start_at l2b --dev --datadir "$T_DIR/l2" --block-time 3600000
+cp -r "$T_DIR/l2" "$T_DIR/l2posted" # what rollup_post reads (the restarted node locks l2)
+start_at l2b --dev --p2p off --datadir "$T_DIR/l2" --block-time 3600000
 L2_URL=$R_URL
 post() {
-  "$POST" post --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2" \
+  "$POST" post --l1 "$T_L1" --config "$T_DIR/rollup.json" --key "$L1_KEY" --datadir "$T_DIR/l2posted" \
     --from "$1" --to "$2" --per-batch "$3" >>"$T_DIR/post.out" || fail "posting $1..$2"
 }
 

@@ -81,9 +81,9 @@ static void hex32(char out[67], const uint8_t *p)
 }
 
 /* Sends data to `to` and waits for the receipt. */
-static int send(const args *a, const rollup_config *c, const uint8_t sk[32],
-                const rollup_eth_addr *to, const uint8_t *data, size_t len, rollup_l1_receipt *r,
-                util_err *err)
+static int l1_send(const args *a, const rollup_config *c, const uint8_t sk[32],
+                   const rollup_eth_addr *to, const uint8_t *data, size_t len, rollup_l1_receipt *r,
+                   util_err *err)
 {
     rollup_txmgr_opts o = {.chain_id = c->l1_chain_id, .poll_ms = 100};
     return rollup_txmgr_send_sync(a->l1, sk, &o, to, data, len, 0, r, err);
@@ -97,7 +97,7 @@ static int post_frame(const args *a, const rollup_config *c, const uint8_t sk[32
     rollup_abi_val v = {.kind = ROLLUP_ABI_BYTES, .p = frame, .n = n};
     rollup_abi_encode_call(&call, "post(bytes)", &v, 1);
     int rc = call.oom ? util_err_set(err, UTIL_ENOMEM, "out of memory")
-                      : send(a, c, sk, &c->batch_inbox, call.data, call.len, r, err);
+                      : l1_send(a, c, sk, &c->batch_inbox, call.data, call.len, r, err);
     util_buf_free(&call);
     return rc;
 }
@@ -245,7 +245,7 @@ static int cmd_outputs(const args *a, const rollup_config *c, const uint8_t sk[3
         memcpy(v[1].word, root, 32);
         rollup_abi_encode_call(&call, "proposeOutput(uint64,bytes32,bytes)", v, 3);
         rollup_l1_receipt r;
-        rc = send(a, c, sk, &c->output_oracle, call.data, call.len, &r, &err);
+        rc = l1_send(a, c, sk, &c->output_oracle, call.data, call.len, &r, &err);
         util_buf_free(&call);
         if (rc) {
             rc = die("proposeOutput: %s", err.msg);
