@@ -4,8 +4,12 @@
  * The client sends one request per call (no batching: endpoints differ in
  * what they accept) and keeps connections alive. An answer is refused, with
  * a message naming the method, when it is not JSON, has no result, carries a
- * JSON-RPC error, or is larger than opts.max_body (util_net_opts); the
- * JSON-RPC error's code and message are kept in the util_err text.
+ * JSON-RPC error, or is larger than opts.max_response (util_net_opts); the
+ * JSON-RPC error's code and message are kept in the util_err text
+ * ("METHOD: L1 error CODE: MESSAGE"). Codes: UTIL_EINVAL when the endpoint
+ * answered with a JSON-RPC error (it refused the request), UTIL_ELIMIT for
+ * an answer over the cap, UTIL_ESTATE when cancelled by rollup_l1_close,
+ * UTIL_EIO for everything else (unreachable, timeout, not a JSON-RPC answer).
  *
  * The typed parsers below turn a result into C structs; they are pure (no
  * I/O), check every field and are fuzzed. Quantities ("0x1a") must be
@@ -35,13 +39,17 @@
 typedef struct rollup_l1 rollup_l1;
 
 /* A client for url (http:// or https://). opts NULL: defaults, with
- * max_body ROLLUP_L1_MAX_BODY. */
+ * max_response ROLLUP_L1_MAX_BODY (also when opts->max_response is 0) and
+ * peer_name "L1 endpoint". */
 OL_MUST_CHECK int rollup_l1_new(rollup_l1 **out, uv_loop_t *loop, const char *url,
                                 const util_net_opts *opts, util_err *err);
-/* Cancels pending calls (their callbacks run with UTIL_ESTATE) and frees the
- * client once the loop has closed its handles. NULL is allowed. */
+/* Cancels pending calls (their callbacks run with UTIL_ESTATE, inside this
+ * call) and frees the client; the HTTP client's handles are released once
+ * the loop runs again. NULL is allowed. */
 void rollup_l1_close(rollup_l1 *c);
 const char *rollup_l1_url(const rollup_l1 *c);
+/* The loop the client runs on (for timers of its users: the tx manager). */
+uv_loop_t *rollup_l1_loop(const rollup_l1 *c);
 /* Calls whose callback has not run yet. */
 size_t rollup_l1_pending(const rollup_l1 *c);
 
@@ -139,9 +147,13 @@ typedef struct rollup_l1_receipt {
 /* A result of eth_getTransactionReceipt that is not null. */
 OL_MUST_CHECK int rollup_l1_parse_receipt(json_t *v, rollup_l1_receipt *out, util_err *err);
 
-/* What eth_feeHistory says about the next block: its base fee and a tip
- * (the given reward percentile of the last blocks, at least 1 wei... see
- * the implementation for the exact rule). */
+/* What eth_feeHistory says about the next block. next_base_fee is the last
+ * entry of baseFeePerGas (the block after the newest one asked for). tip is
+ * the median (the lower of the two middle values) of the first requested
+ * reward percentile over the blocks whose reward is not 0 (empty blocks
+ * report 0 and say nothing about the going tip); 1 wei when there is none or
+ * no "reward" field. reward must have one non-empty entry per block (one
+ * fewer than baseFeePerGas); at most 1024 blocks. */
 typedef struct rollup_l1_fees {
     uint64_t next_base_fee;
     uint64_t tip;
