@@ -130,7 +130,10 @@ static void on_resp(void *ctx, int rc, util_net_resp *resp, const util_err *nerr
     json_t *doc = NULL, *result = NULL;
     if (resp->body) {
         json_error_t je;
-        doc = json_loadb(resp->body, resp->len, JSON_DECODE_ANY, &je);
+        /* anvil and geth put a revert's raw data, NUL bytes included, in
+         * the error message ("\u0000"): without JSON_ALLOW_NUL every revert
+         * would read as an answer that is not JSON. */
+        doc = json_loadb(resp->body, resp->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     }
     if (rc) {
         /* Some endpoints carry a JSON-RPC error in a non-2xx answer: its
