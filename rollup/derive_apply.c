@@ -3,8 +3,10 @@
  * compared with our own, and the safe and finalized heads
  * (rollup/derive.h). Every rule here is deterministic: what a node derives
  * depends on the L1's canonical chain only. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chain/exec/blockexec.h"
 #include "chain/state/state.h"
@@ -71,6 +73,60 @@ static int derive_block(rollup_derive *d, chain_block *b, const chain_commit *co
     return 0;
 }
 
+/* Signature checks of the blocks a batch will apply, spread over the cores
+ * before the blocks run one by one: each valid signature is cached in the
+ * transaction (sig_checked), so validate does not verify it again; an
+ * invalid one stays unchecked and validate refuses its block as it would
+ * anyway. Checking is most of a block's cost (docs/rollup.md, "Derivation"). */
+#define SIG_CHUNK 64
+#define SIG_THREADS_MAX 16
+
+typedef struct sig_job {
+    chain_tx **txs;
+    size_t n;
+    atomic_size_t next;
+    const uint8_t *genesis_hash;
+} sig_job;
+
+static void sig_worker(void *arg)
+{
+    sig_job *j = arg;
+    for (;;) {
+        size_t at = atomic_fetch_add(&j->next, SIG_CHUNK);
+        if (at >= j->n) return;
+        size_t end = at + SIG_CHUNK < j->n ? at + SIG_CHUNK : j->n;
+        for (size_t i = at; i < end; i++)
+            if (!chain_tx_check_sig(j->txs[i], j->genesis_hash))
+                continue; /* left unchecked: validate refuses the block with its reason */
+    }
+}
+
+static void check_sigs(rollup_derive *d, rollup_batch *bt)
+{
+    uint64_t head = chain_store_height(d->st);
+    size_t n = 0;
+    for (size_t i = 0; i < bt->count; i++)
+        if (bt->blocks[i].h.height > head) n += bt->blocks[i].ntx;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 2 * SIG_CHUNK || cores < 2) return; /* validate checks them */
+    sig_job j = {.txs = malloc(n * sizeof *j.txs), .n = n, .genesis_hash = d->g->hash};
+    if (!j.txs) return;
+    size_t k = 0;
+    for (size_t i = 0; i < bt->count; i++)
+        if (bt->blocks[i].h.height > head)
+            for (size_t t = 0; t < bt->blocks[i].ntx; t++)
+                j.txs[k++] = &bt->blocks[i].txs[t];
+    atomic_init(&j.next, 0);
+    uv_thread_t th[SIG_THREADS_MAX];
+    int nth = 0;
+    for (long c = 1; c < cores && nth < SIG_THREADS_MAX; c++)
+        if (uv_thread_create(&th[nth], sig_worker, &j) == 0) nth++;
+    sig_worker(&j);
+    for (int i = 0; i < nth; i++)
+        uv_thread_join(&th[i]);
+    free(j.txs);
+}
+
 static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log *log,
                          const char *txh)
 {
@@ -84,6 +140,7 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
     d->s.last_batch_l1_block = log->block_number;
     d->s.last_batch_first = bt->first;
     d->s.last_batch_count = bt->count;
+    check_sigs(d, bt);
     for (size_t i = 0; i < bt->count && !d->s.halted; i++) {
         chain_block *b = &bt->blocks[i];
         uint64_t h = b->h.height, head = chain_store_height(d->st);
