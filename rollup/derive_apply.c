@@ -140,7 +140,9 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
     d->s.last_batch_l1_block = log->block_number;
     d->s.last_batch_first = bt->first;
     d->s.last_batch_count = bt->count;
+    uint64_t t0 = uv_hrtime();
     check_sigs(d, bt);
+    uint64_t t1 = uv_hrtime();
     for (size_t i = 0; i < bt->count && !d->s.halted; i++) {
         chain_block *b = &bt->blocks[i];
         uint64_t h = b->h.height, head = chain_store_height(d->st);
@@ -178,10 +180,14 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
         if (derive_block(d, b, commit, log, txh)) return;
         derive_check_outputs(d);
     }
-    LOG_INFO("derive", "L1 block %llu tx %s: L2 blocks %llu..%llu, head %llu",
+    uint64_t t2 = uv_hrtime();
+    LOG_INFO("derive",
+             "L1 block %llu tx %s: L2 blocks %llu..%llu, head %llu (signatures %.1f ms, blocks "
+             "%.1f ms)",
              (unsigned long long)log->block_number, txh, (unsigned long long)bt->first,
              (unsigned long long)(bt->first + bt->count - 1),
-             (unsigned long long)chain_store_height(d->st));
+             (unsigned long long)chain_store_height(d->st), (double)(t1 - t0) / 1e6,
+             (double)(t2 - t1) / 1e6);
 }
 
 int derive_post(rollup_derive *d, const rollup_l1_log *log)
