@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the derivation tests (rollup_derive*.sh, rollup_corrupt_batch.sh):
 # anvil as the L1, the contracts deployed by tests/tools/rollup_post, an L2
 # devnet, and a node deriving from the L1. Source after lib/common.sh; every
@@ -61,7 +62,9 @@ start_deriver() {
   local name=$1
   shift
   start_at "$name" --dev --derive-from-l1 "$T_L1" --rollup-config "${ROLLUP_CFG:-$T_DIR/rollup.json}" "$@"
+  # shellcheck disable=SC2034 # read by the tests that source this file
   D_URL=$R_URL
+  # shellcheck disable=SC2034
   D_PID=$R_PID
 }
 
