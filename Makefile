@@ -3,6 +3,9 @@ BUILD      ?= build
 TESTBUILD  ?= build-test
 JOBS       ?= $(shell nproc)
 DEVNET_ARGS ?=
+# `make devnet` runs an L1 (anvil) with the rollup's contracts beside the
+# node; L1=none runs the L2 alone.
+L1         ?= anvil
 # A user's build does not stop on warnings; `make test` (and CI) always does.
 WERROR     ?= OFF
 
@@ -18,7 +21,11 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 devnet: build
+ifeq ($(L1),none)
 	$(BUILD)/openledgerd --dev $(DEVNET_ARGS)
+else
+	OPENLEDGERD=$(BUILD)/openledgerd scripts/devnet.sh $(DEVNET_ARGS)
+endif
 
 # The test build: ASan + UBSan, any report aborts the test that triggered it.
 test: deps

@@ -31,6 +31,12 @@ void node_print_help(const char *argv0)
            "                             DIR/genesis.json, DIR/nodeI (keys, config.json),\n"
            "                             DIR/nodes.json; start them with\n"
            "                             scripts/testnet.sh up DIR (docs/node.md)\n"
+           "  l1-address --datadir DIR   print the Ethereum address of DIR/l1_key.json\n"
+           "                             (created, mode 0600, if absent)\n"
+           "  rollup-deploy --l1 URL --datadir DIR --out FILE\n"
+           "                             deploy the L1 contracts, write rollup.json\n"
+           "  l1-inbox --l1 URL --rollup-config FILE\n"
+           "                             print the L2 heights posted to the L1 inbox\n"
            "  export-blocks --datadir DIR --out FILE\n"
            "                             write committed blocks and their commits to FILE\n"
            "  import-blocks --datadir DIR --in FILE\n"
@@ -71,9 +77,19 @@ void node_print_help(const char *argv0)
            "                             --datadir). Without --dev, a data directory with\n"
            "                             no validator key is a follower's when --peers is\n"
            "                             given. Follow `make devnet` on this machine with\n"
-           "                               openledgerd --dev --follower --rpc 127.0.0.1:8546 \\\n"
+           "                               openledgerd --dev --follower --rpc 127.0.0.1:8547 \\\n"
            "                                 --p2p 127.0.0.1:26666 --peers ID@127.0.0.1:26656\n"
            "                             where ID is from the devnet's \"node id ID\" log line\n"
+           "\n"
+           "Rollup (docs/rollup.md, \"Operating\"):\n"
+           "  --l1 URL                   the L1's JSON-RPC endpoint (http or https)\n"
+           "  --rollup-config FILE       rollup.json written by rollup-deploy; with --l1 the\n"
+           "                             node posts batches and outputs when its L1 account\n"
+           "                             (DIR/l1_key.json, see l1-address) is the batcher\n"
+           "  --l1-explorer URL          L1 block explorer: the explorer links transactions\n"
+           "                             to URL/tx/HASH\n"
+           "  --batch-max-blocks N       L2 blocks per batch (default 100)\n"
+           "  --batch-max-delay MS       post pending blocks after MS at most (default 5000)\n"
            "\n"
            "JSON-RPC service (docs/rpc-protocol.md):\n"
            "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
@@ -193,6 +209,32 @@ static int check_peers(node_cfg *cfg, const char *list, util_err *err)
     return 0;
 }
 
+/* The rollup's flags, in the order of their option codes from O_L1. */
+static int parse_rollup_flag(node_cfg *cfg, int which, const char *v, util_err *err)
+{
+    static const char *const names[] = {"--l1", "--rollup-config", "--l1-explorer",
+                                        "--batch-max-blocks", "--batch-max-delay"};
+    char *dst[] = {cfg->l1_url, cfg->rollup_config_path, cfg->l1_explorer};
+    size_t cap[] = {sizeof cfg->l1_url, sizeof cfg->rollup_config_path, sizeof cfg->l1_explorer};
+    if (which < 3) {
+        if (!v[0] || strlen(v) >= cap[which])
+            return util_err_set(err, NODE_CFG_USAGE, "%s: 1 to %zu characters", names[which],
+                                cap[which] - 1);
+        if (which != 1 && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+            return util_err_set(err, NODE_CFG_USAGE, "%s: expected an http:// or https:// URL",
+                                names[which]);
+        snprintf(dst[which], cap[which], "%s", v);
+        return 0;
+    }
+    uint64_t n;
+    uint64_t max = which == 3 ? 10000 : 3600000;
+    if (parse_u64(v, &n) || n < 1 || n > max)
+        return util_err_set(err, NODE_CFG_USAGE, "%s: expected 1..%llu, got '%s'", names[which],
+                            (unsigned long long)max, v);
+    *(which == 3 ? &cfg->batch_max_blocks : &cfg->batch_max_delay_ms) = (uint32_t)n;
+    return 0;
+}
+
 int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -227,8 +269,12 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_PEERS,
         O_PEX,
         O_FOLLOWER,
-        O_DERIVE,
+        O_L1,
         O_ROLLUP_CFG,
+        O_L1_EXPLORER,
+        O_BATCH_BLOCKS,
+        O_BATCH_DELAY,
+        O_DERIVE,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -253,8 +299,12 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"peers", required_argument, 0, O_PEERS},
         {"p2p-pex", required_argument, 0, O_PEX},
         {"follower", no_argument, 0, O_FOLLOWER},
-        {"derive-from-l1", required_argument, 0, O_DERIVE},
+        {"l1", required_argument, 0, O_L1},
         {"rollup-config", required_argument, 0, O_ROLLUP_CFG},
+        {"l1-explorer", required_argument, 0, O_L1_EXPLORER},
+        {"batch-max-blocks", required_argument, 0, O_BATCH_BLOCKS},
+        {"batch-max-delay", required_argument, 0, O_BATCH_DELAY},
+        {"derive-from-l1", required_argument, 0, O_DERIVE},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -300,15 +350,18 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
             cfg->p2p_no_pex = strcmp(optarg, "off") == 0;
             break;
         case O_FOLLOWER: cfg->follower = 1; break;
-        case O_DERIVE:
-        case O_ROLLUP_CFG: {
-            char *dst = c == O_DERIVE ? cfg->derive_l1_url : cfg->rollup_config_path;
-            size_t cap = c == O_DERIVE ? sizeof cfg->derive_l1_url : sizeof cfg->rollup_config_path;
-            if (!optarg[0] || strlen(optarg) >= cap)
-                return util_err_set(err, NODE_CFG_USAGE, "%s: empty or too long", argv[optind - 1]);
-            snprintf(dst, cap, "%s", optarg);
+        case O_L1:
+        case O_ROLLUP_CFG:
+        case O_L1_EXPLORER:
+        case O_BATCH_BLOCKS:
+        case O_BATCH_DELAY:
+            if (parse_rollup_flag(cfg, c - O_L1, optarg, err)) return NODE_CFG_USAGE;
             break;
-        }
+        case O_DERIVE:
+            if (!optarg[0] || strlen(optarg) >= sizeof cfg->derive_l1_url)
+                return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1: empty or too long");
+            snprintf(cfg->derive_l1_url, sizeof cfg->derive_l1_url, "%s", optarg);
+            break;
         case O_BT:
             if (parse_u64(optarg, &v) || v < 1 || v > 3600000)
                 return util_err_set(err, NODE_CFG_USAGE,
@@ -405,12 +458,18 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     if (cfg->p2p_peers[0] && !cfg->p2p_host[0])
         return util_err_set(err, NODE_CFG_USAGE,
                             "--peers needs the peer-to-peer layer (not --p2p off)");
+    if (cfg->l1_url[0] && !cfg->rollup_config_path[0])
+        return util_err_set(err, NODE_CFG_USAGE, "--l1 needs --rollup-config FILE");
     if (cfg->derive_l1_url[0]) {
         /* The chain comes from the L1 alone: nothing to sign, nobody to
          * talk to; one loop, so the deriver's status is read where it is
          * written. */
         if (!cfg->rollup_config_path[0])
             return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1 needs --rollup-config FILE");
+        if (cfg->l1_url[0])
+            return util_err_set(err, NODE_CFG_USAGE,
+                                "--derive-from-l1 and --l1 exclude each other: a deriving node "
+                                "posts nothing");
         if (cfg->p2p_peers[0] || cfg->rpc_threads > 1)
             return util_err_set(err, NODE_CFG_USAGE,
                                 "--derive-from-l1 runs without --peers and with one RPC loop");

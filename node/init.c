@@ -2,6 +2,7 @@
  * --genesis binds the directory to that genesis by writing block 0.
  * `openledgerd node-id`: prints (creating if needed) the node key's id. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "chain/crypto/hash.h"
 #include "chain/state/store.h"
 #include "node/node.h"
+#include "node/rollup.h"
 #include "node/validator_key.h"
 #include "p2p/session.h"
 #include "util/hex.h"
@@ -107,7 +109,20 @@ int node_init_main(int argc, char **argv, util_err *err)
            "public key:  0x%s\n"
            "address:     %s\n",
            path, pk, addr);
-    if (gpath) rc = bind_genesis(datadir, gpath, &kp, err);
+    /* The L1 account (docs/rollup.md, "Operating"): created beside the
+     * validator key so the operator can fund it before the first start. */
+    uint8_t l1sk[32];
+    rollup_eth_addr l1a;
+    int l1new;
+    rc = node_l1_key_load_or_create(NULL, datadir, l1sk, &l1a, &l1new, err);
+    OPENSSL_cleanse(l1sk, sizeof l1sk);
+    if (!rc) {
+        char l1hex[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+        rollup_eth_addr_hex(l1hex, &l1a);
+        printf("L1 address:  %s (%s/" NODE_L1_KEY_FILE ", mode 0600; fund it to post to the L1)\n",
+               l1hex, datadir);
+    }
+    if (!rc && gpath) rc = bind_genesis(datadir, gpath, &kp, err);
     chain_keypair_clear(&kp);
     fflush(stdout);
     return rc;

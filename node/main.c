@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "node/node.h"
+#include "node/rollup.h"
 
 int main(int argc, char **argv)
 {
@@ -12,11 +13,20 @@ int main(int argc, char **argv)
         return node_blockio_main(argv[1], argc - 1, argv + 1);
     node_cfg cfg;
     util_err err = {0};
-    if (argc > 1 && (strcmp(argv[1], "init") == 0 || strcmp(argv[1], "node-id") == 0 ||
-                     strcmp(argv[1], "testnet") == 0)) {
-        int rc = strcmp(argv[1], "init") == 0      ? node_init_main(argc - 1, argv + 1, &err)
-                 : strcmp(argv[1], "testnet") == 0 ? node_testnet_main(argc - 1, argv + 1, &err)
-                                                   : node_node_id_main(argc - 1, argv + 1, &err);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **, util_err *);
+    } cmds[] = {{"init", node_init_main},
+                {"node-id", node_node_id_main},
+                {"testnet", node_testnet_main},
+                {"l1-address", node_l1_address_main},
+                {"rollup-deploy", node_rollup_deploy_main},
+                {"l1-inbox", node_l1_inbox_main}};
+    size_t ci = 0;
+    while (argc > 1 && ci < sizeof cmds / sizeof cmds[0] && strcmp(argv[1], cmds[ci].name) != 0)
+        ci++;
+    if (argc > 1 && ci < sizeof cmds / sizeof cmds[0]) {
+        int rc = cmds[ci].fn(argc - 1, argv + 1, &err);
         if (rc == NODE_CFG_EXIT_OK || rc == 0) return 0;
         fprintf(stderr, "openledgerd: %s\n", err.msg);
         return rc == NODE_CFG_USAGE ? 2 : 1;

@@ -12,6 +12,7 @@
 #include "node/consensus.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
+#include "node/rollup.h"
 #include "node/validator_key.h"
 #include "rollup/derive.h"
 #include "rpc/transport/addrtab.h"
@@ -150,6 +151,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
         *body = rpc_metrics_render(n->metrics, &g, len);
         node_p2p_metrics(n, body, len);
         node_cons_metrics(n, body, len);
+        node_rollup_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -355,7 +357,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
                            .cons_state = node_cons_state_json,
-                           .l1_status = n->cfg.derive_l1_url[0] ? node_derive_status_json : NULL,
+                           .l1_status = n->cfg.derive_l1_url[0] ? node_derive_status_json
+                                                                : node_rollup_status_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -406,6 +409,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
 
     if ((rc = node_p2p_start(n, err))) goto fail;
     if ((rc = node_cons_start(n, err))) goto fail;
+    if ((rc = node_rollup_start(n, err))) goto fail;
     if ((rc = node_derive_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
@@ -457,6 +461,7 @@ void node_free(node *n)
     if (n->http) rpc_http_stop(n->http);
     n->http = NULL;
     if (n->loop_inited) {
+        node_rollup_stop(n);
         node_cons_stop(n);
         node_derive_stop(n);
         node_p2p_stop(n); /* the net closes its own handles first */
@@ -464,6 +469,7 @@ void node_free(node *n)
         uv_run(&n->loop, UV_RUN_DEFAULT);
         uv_loop_close(&n->loop);
     }
+    node_rollup_free(n);
     node_cons_free(n);
     node_derive_free(n);
     node_p2p_free(n);

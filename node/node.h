@@ -54,10 +54,16 @@ typedef struct node_cfg {
     int p2p_no_pex;  /* --p2p-pex off */
     char p2p_peers[NODE_MAX_PEERS_ARG]; /* --peers, as given (checked by node_cfg_parse) */
     int follower;                       /* --follower: never produce blocks */
-    /* --derive-from-l1 URL --rollup-config FILE (node/derive.c): the chain
+    /* The rollup (docs/rollup.md, "Operating"): --l1, --rollup-config,
+     * --l1-explorer, --batch-max-blocks, --batch-max-delay; 0 or "": unset. */
+    char l1_url[512];
+    char rollup_config_path[PATH_MAX];
+    char l1_explorer[256];
+    uint32_t batch_max_blocks;
+    uint32_t batch_max_delay_ms;
+    /* --derive-from-l1 URL (node/derive.c, with --rollup-config): the chain
      * comes from the L1; no peers, no production. "" : off. */
     char derive_l1_url[512];
-    char rollup_config_path[PATH_MAX];
     /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
      * tests, never by the command line; borrowed for the node's life. */
     const struct util_env *env;

@@ -73,6 +73,7 @@ struct node {
     struct node_p2p *p2p;        /* node/p2p.c; NULL with --p2p off */
     int has_validator_key;       /* 0: a follower without a key */
     struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
+    struct node_rollup *rollup;  /* node/rollup.c; NULL without --l1 */
     struct node_derive *derive;  /* node/derive.c; NULL unless --derive-from-l1 */
 };
 

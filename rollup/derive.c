@@ -624,6 +624,9 @@ int rollup_derive_status_json(const rollup_derive *d, json_t *status)
     if (!l1) return -1;
     int bad = 0;
     bad |= json_object_set_new(l1, "mode", json_string("derive"));
+    bad |= json_object_set_new(l1, "endpoint",
+                               d->l1 ? json_string(rollup_l1_url(d->l1)) : json_null());
+    bad |= json_object_set_new(l1, "l1ChainId", json_integer((json_int_t)d->cfg.l1_chain_id));
     bad |= json_object_set_new(l1, "batchInbox", addr_json(&d->cfg.batch_inbox));
     bad |= json_object_set_new(l1, "outputOracle", addr_json(&d->cfg.output_oracle));
     bad |= json_object_set_new(l1, "l1Scanned", json_integer((json_int_t)s->l1_scanned));

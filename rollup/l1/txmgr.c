@@ -385,14 +385,12 @@ static void on_receipt(rollup_txmgr *m, treq *q, json_t *result)
         return;
     }
     q->poll_idx = 0;
-    if (q->nonce_low) {
+    /* Unmined for resubmit_ms: before bumping, check that the nonce is still
+     * the account's next one (an L1 reorganisation deeper than the
+     * confirmations may have dropped earlier transactions). */
+    if (q->nonce_low || now_ms(m) - q->sent_at >= m->o.resubmit_ms) {
         call(m, K_NONCE_CHECK, "eth_getTransactionCount",
              json_pack("[os]", addr_json(&m->addr), "latest"));
-        return;
-    }
-    if (now_ms(m) - q->sent_at >= m->o.resubmit_ms) {
-        q->st = R_PRICE;
-        step(m);
         return;
     }
     wait_poll(m, q);
@@ -540,6 +538,22 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
     case K_HEAD: on_head(m, q, v); return;
     case K_NONCE_CHECK:
         q->nonce_low = 0;
+        if (v < q->nonce) {
+            /* Transactions below ours were reorganised away: ours can never
+             * be mined. Start over with the account's next nonce (their
+             * senders see their own receipts gone and send again). */
+            LOG_WARN(MOD,
+                     "nonce %" PRIu64 " is ahead of the account's %" PRIu64
+                     " (L1 reorganisation): using %" PRIu64,
+                     q->nonce, v, v);
+            m->next_nonce = v;
+            q->has_nonce = 0;
+            q->nh = 0;
+            q->tip = q->max_fee = 0;
+            q->st = R_PRICE;
+            step(m);
+            return;
+        }
         if (v > q->nonce) {
             /* None of our attempts is mined, yet the nonce is used: another
              * sender took it. Start over with the next free nonce. */
@@ -549,6 +563,11 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
             q->has_nonce = 0;
             q->nh = 0;
             q->tip = q->max_fee = 0;
+            q->st = R_PRICE;
+            step(m);
+            return;
+        }
+        if (now_ms(m) - q->sent_at >= m->o.resubmit_ms) {
             q->st = R_PRICE;
             step(m);
             return;

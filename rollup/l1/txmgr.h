@@ -29,6 +29,10 @@
  * opts.confirmations (0 and 1: as soon as mined). Until then every poll reads
  * the receipt again: if it disappeared (an L1 reorganisation) it broadcasts
  * the last attempt again; if it moved to another block it follows it.
+ * Before each fee bump it reads the account's mined nonce: when it is below
+ * ours (a reorganisation deeper than the confirmations dropped transactions
+ * already reported), ours can never be mined, and the request starts over
+ * with the account's nonce.
  *
  * On start it checks eth_chainId against opts.chain_id (a mismatch fails
  * every request, now and later) and reads the account's nonce with

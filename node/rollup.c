@@ -1,0 +1,250 @@
+/* The rollup in the node: with --l1 and --rollup-config, the L1 client, the
+ * transaction manager, the batcher and the proposer on the node's loop, and
+ * what node_status and /metrics show of them (node/rollup.h). */
+#include "node/rollup.h"
+
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_internal.h"
+#include "rollup/batcher.h"
+#include "rollup/config.h"
+#include "rollup/l1/client.h"
+#include "rollup/l1/txmgr.h"
+#include "rollup/proposer.h"
+#include "util/hex.h"
+#include "util/log.h"
+
+struct node_rollup {
+    rollup_config cfg;
+    rollup_eth_addr addr;
+    char endpoint[160]; /* scheme://host[:port] of --l1: no path, no credentials */
+    rollup_l1 *l1;
+    rollup_txmgr *tx;
+    rollup_batcher *batcher;
+    rollup_proposer *prop;
+};
+
+/* Only the origin of the URL is shown: paths and queries often carry keys. */
+static void url_origin(char *out, size_t n, const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    const char *at = strchr(p, '@'), *end = p + strcspn(p, "/?#");
+    const char *host = at && at < end ? at + 1 : p;
+    snprintf(out, n, "%.*s%.*s", (int)(p - url), url, (int)(end - host), host);
+}
+
+int node_rollup_start(node *n, util_err *err)
+{
+    if (!n->cfg.l1_url[0]) return 0;
+    if (!n->cfg.rollup_config_path[0])
+        return util_err_set(err, UTIL_EINVAL,
+                            "--l1 needs --rollup-config FILE (written by "
+                            "`openledgerd rollup-deploy`)");
+    node_rollup *r = calloc(1, sizeof *r);
+    if (!r) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    n->rollup = r;
+    int rc = rollup_config_load(&r->cfg, n->cfg.rollup_config_path, err);
+    if (rc) return util_err_prefix(err, "%s: ", n->cfg.rollup_config_path), rc;
+    url_origin(r->endpoint, sizeof r->endpoint, n->cfg.l1_url);
+    uint8_t sk[32];
+    int created = 0;
+    if ((rc = node_l1_key_load_or_create(n->cfg.env, n->cfg.datadir, sk, &r->addr, &created, err)))
+        return rc;
+    char hex[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+    rollup_eth_addr_hex(hex, &r->addr);
+    if (created) LOG_INFO("rollup", "created %s/%s", n->cfg.datadir, NODE_L1_KEY_FILE);
+    rc = rollup_l1_new(&r->l1, &n->loop, n->cfg.l1_url, NULL, err);
+    int posts = memcmp(r->addr.b, r->cfg.batcher.b, 20) == 0;
+    if (!rc && posts) {
+        /* Receipts are taken as soon as mined: the batcher and the proposer
+         * watch the L1 themselves for reorganisations. */
+        rollup_txmgr_opts to = {.chain_id = r->cfg.l1_chain_id, .confirmations = 0};
+        rc = rollup_txmgr_new(&r->tx, r->l1, sk, &to, err);
+    }
+    OPENSSL_cleanse(sk, sizeof sk);
+    if (!rc && posts) {
+        rollup_batcher_opts bo = {.max_blocks = n->cfg.batch_max_blocks,
+                                  .max_delay_ms = n->cfg.batch_max_delay_ms};
+        rc = rollup_batcher_new(&r->batcher, &n->loop, r->l1, r->tx, n->store, &r->cfg, &bo, err);
+    }
+    if (!rc)
+        rc = rollup_proposer_new(&r->prop, &n->loop, r->l1, r->tx, n->store, &n->genesis, &r->cfg,
+                                 n->has_validator_key ? n->validator.seckey : NULL, NULL, err);
+    if (rc) return util_err_prefix(err, "rollup: "), rc;
+    LOG_INFO("rollup", "L1 %s, L1 account %s: %s", r->endpoint, hex,
+             r->batcher ? "posting batches and outputs"
+             : r->tx    ? "posting outputs"
+                        : "not the config's batcher: following the oracle only");
+    return 0;
+}
+
+void node_rollup_stop(node *n)
+{
+    node_rollup *r = n->rollup;
+    if (!r) return;
+    rollup_batcher_close(r->batcher);
+    rollup_proposer_close(r->prop);
+    rollup_txmgr_close(r->tx);
+    rollup_l1_close(r->l1);
+    r->batcher = NULL;
+    r->prop = NULL;
+    r->tx = NULL;
+    r->l1 = NULL;
+}
+
+void node_rollup_free(node *n)
+{
+    free(n->rollup);
+    n->rollup = NULL;
+}
+
+static json_t *hash_json(const uint8_t h[32])
+{
+    char s[67] = "0x";
+    util_hex_encode(s + 2, h, 32);
+    return json_string(s);
+}
+
+static json_t *addr_json(const rollup_eth_addr *a)
+{
+    char s[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+    rollup_eth_addr_hex(s, a);
+    return json_string(s);
+}
+
+static json_t *batcher_json(const rollup_batcher_info *i)
+{
+    json_t *latest =
+        i->has_latest ? json_pack("{s:I, s:I, s:I, s:o}", "first", (json_int_t)i->latest_first,
+                                  "last", (json_int_t)i->latest_last, "l1Block",
+                                  (json_int_t)i->latest_l1_block, "l1Tx", hash_json(i->latest_tx))
+                      : json_null();
+    return json_pack("{s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "ready", i->ready, "posted",
+                     (json_int_t)i->posted, "safe", (json_int_t)i->safe, "latestBatch", latest,
+                     "batches", (json_int_t)i->batches, "blocks", (json_int_t)i->blocks, "bytes",
+                     (json_int_t)i->bytes, "gasUsed", (json_int_t)i->gas_used, "reorgs",
+                     (json_int_t)i->reorgs);
+}
+
+static json_t *proposer_json(const rollup_proposer_info *i)
+{
+    json_t *latest =
+        i->has_latest ? json_pack("{s:I, s:o, s:I, s:o}", "height", (json_int_t)i->latest_height,
+                                  "root", hash_json(i->latest_root), "l1Block",
+                                  (json_int_t)i->latest_l1_block, "l1Tx", hash_json(i->latest_tx))
+                      : json_null();
+    return json_pack("{s:b, s:I, s:I, s:I, s:o, s:I, s:I}", "ready", i->ready, "outputInterval",
+                     (json_int_t)i->interval, "posted", (json_int_t)i->posted, "finalized",
+                     (json_int_t)i->finalized, "latestOutput", latest, "outputs",
+                     (json_int_t)i->outputs, "gasUsed", (json_int_t)i->gas_used);
+}
+
+int node_rollup_status_json(void *ctx, json_t *status)
+{
+    node *n = ctx;
+    node_rollup *r = n->rollup;
+    rollup_batcher_info bi;
+    rollup_proposer_info pi;
+    if (r && r->batcher) rollup_batcher_get_info(r->batcher, &bi);
+    if (r && r->prop) rollup_proposer_get_info(r->prop, &pi);
+    json_t *l1 = json_null();
+    if (r)
+        l1 = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "mode",
+                       r->batcher ? "post" : "follow", "endpoint", r->endpoint, "l1ChainId",
+                       (json_int_t)r->cfg.l1_chain_id, "batchInbox", addr_json(&r->cfg.batch_inbox),
+                       "outputOracle", addr_json(&r->cfg.output_oracle), "account",
+                       addr_json(&r->addr), "explorer",
+                       n->cfg.l1_explorer[0] ? json_string(n->cfg.l1_explorer) : json_null(),
+                       "batcher", r->batcher ? batcher_json(&bi) : json_null(), "proposer",
+                       r->prop ? proposer_json(&pi) : json_null());
+    if (!l1) return -1;
+    int bad = json_object_set_new(status, "l1", l1);
+    bad |= json_object_set_new(status, "l1Head",
+                               r && r->batcher && bi.ready ? json_integer((json_int_t)bi.l1_head)
+                                                           : json_null());
+    bad |= json_object_set_new(status, "safe",
+                               r && r->batcher && bi.ready ? json_integer((json_int_t)bi.safe)
+                                                           : json_null());
+    bad |= json_object_set_new(status, "finalized",
+                               r && r->prop && pi.ready ? json_integer((json_int_t)pi.finalized)
+                                                        : json_null());
+    return bad ? -1 : 0;
+}
+
+static void appendf(char **body, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void appendf(char **body, size_t *len, const char *fmt, ...)
+{
+    if (!*body) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (w < 0) return;
+    size_t add = (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
+    char *p = realloc(*body, *len + add + 1);
+    if (!p) {
+        free(*body);
+        *body = NULL;
+        return;
+    }
+    memcpy(p + *len, line, add);
+    *len += add;
+    p[*len] = 0;
+    *body = p;
+}
+
+void node_rollup_metrics(node *n, char **body, size_t *len)
+{
+    node_rollup *r = n->rollup;
+    if (!r) return;
+    if (r->batcher) {
+        rollup_batcher_info i;
+        rollup_batcher_get_info(r->batcher, &i);
+        appendf(body, len,
+                "# HELP openledger_rollup_batches_total Batches posted to the L1 inbox.\n"
+                "# TYPE openledger_rollup_batches_total counter\n"
+                "openledger_rollup_batches_total %llu\n",
+                (unsigned long long)i.batches);
+        appendf(body, len,
+                "# TYPE openledger_rollup_batch_bytes_total counter\n"
+                "openledger_rollup_batch_bytes_total %llu\n",
+                (unsigned long long)i.bytes);
+        appendf(body, len,
+                "# HELP openledger_rollup_l1_gas_total L1 gas spent.\n"
+                "# TYPE openledger_rollup_l1_gas_total counter\n"
+                "openledger_rollup_l1_gas_total{kind=\"batch\"} %llu\n",
+                (unsigned long long)i.gas_used);
+        appendf(body, len,
+                "# TYPE openledger_rollup_l2_height gauge\n"
+                "openledger_rollup_l2_height{head=\"posted\"} %llu\n"
+                "openledger_rollup_l2_height{head=\"safe\"} %llu\n"
+                "# TYPE openledger_rollup_l1_head gauge\nopenledger_rollup_l1_head %llu\n"
+                "# TYPE openledger_rollup_l1_reorgs_total counter\n"
+                "openledger_rollup_l1_reorgs_total %llu\n",
+                (unsigned long long)i.posted, (unsigned long long)i.safe,
+                (unsigned long long)i.l1_head, (unsigned long long)i.reorgs);
+    }
+    if (r->prop) {
+        rollup_proposer_info i;
+        rollup_proposer_get_info(r->prop, &i);
+        if (!r->batcher) appendf(body, len, "# TYPE openledger_rollup_l1_gas_total counter\n");
+        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"output\"} %llu\n",
+                (unsigned long long)i.gas_used);
+        appendf(body, len,
+                "# HELP openledger_rollup_output_height Output heights on the L1 oracle.\n"
+                "# TYPE openledger_rollup_output_height gauge\n"
+                "openledger_rollup_output_height{state=\"posted\"} %llu\n"
+                "openledger_rollup_output_height{state=\"finalized\"} %llu\n"
+                "# TYPE openledger_rollup_outputs_total counter\n"
+                "openledger_rollup_outputs_total %llu\n",
+                (unsigned long long)i.posted, (unsigned long long)i.finalized,
+                (unsigned long long)i.outputs);
+    }
+}
