@@ -5,6 +5,8 @@
 # rebuilds the chain, reaches the same block and state root at every output
 # height, checks every posted output and reports l1Head, safe and finalized.
 # Restarted, it resumes from its stored L1 origins without deriving again.
+# Then the same with the real batcher and proposer (--l1): a devnet posting
+# its own blocks and outputs, and a node deriving from them.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/derive.sh"
 
@@ -73,4 +75,31 @@ wait_for "$D_URL" "r['l1']['l1Scanned'] >= $l1head" 60 "resumed scan"
 [[ $(status "$D_URL" 'r["l1"]["blocksDerived"]') == 0 ]] || fail "derived again after restart"
 [[ $(status "$D_URL" 'r["l1"]["halted"]') == False ]] || fail "halted after restart"
 pass "restart resumes at $H without deriving again"
+stop_pid "$D_PID"
+
+# The real batcher and proposer: a devnet with --l1 posts its blocks and
+# outputs to contracts of its own; a fresh node derives the same chain.
+REAL=$T_DIR/real
+mkdir -p "$REAL"
+addr=$("$OPENLEDGERD" l1-address --datadir "$REAL" 2>/dev/null) || fail "l1-address"
+rpc_at "$T_L1" anvil_setBalance "[\"$addr\",\"0x3635c9adc5dea00000\"]" | grep -q result || fail "fund"
+"$OPENLEDGERD" rollup-deploy --l1 "$T_L1" --datadir "$REAL" --out "$REAL/rollup.json" \
+  --finalization-period 4 --confirmations 2 >"$T_DIR/deploy-real.log" 2>&1 || fail "rollup-deploy"
+start_at real --dev --p2p off --datadir "$REAL" --block-time 20 --empty-blocks-interval 20 \
+  --l1 "$T_L1" --rollup-config "$REAL/rollup.json" --batch-max-delay 1000
+REAL_URL=$R_URL
+"$OL_BUILD_DIR/bench/bench_transfers" --rpc "$REAL_URL" --txs 1000 --senders 10 \
+  >"$T_DIR/load-real.out" 2>&1 || { cat "$T_DIR/load-real.out"; fail "transfers"; }
+wait_for "$REAL_URL" 'r["l1"]["batcher"]["posted"] >= 500 and r["l1"]["proposer"]["posted"] >= 500' \
+  240 "the batcher and proposer posting 500 blocks"
+pass "the real batcher posted $(status "$REAL_URL" 'r["l1"]["batcher"]["posted"]') blocks"
+ROLLUP_CFG=$REAL/rollup.json start_deriver dreal
+wait_for "$D_URL" 'r["height"] >= 500 and r["l1"]["outputsChecked"] >= 50' 300 "derivation from the real batcher"
+[[ $(status "$D_URL" 'r["l1"]["halted"]') == False ]] || fail "halted: $(status "$D_URL" 'r["l1"]')"
+for ((h = 10; h <= 500; h += 10)); do
+  a=$(header "$REAL_URL" "$h")
+  b=$(header "$D_URL" "$h")
+  [[ -n $a && $a == "$b" ]] || fail "L2 height $h: validator '$a', derived '$b'"
+done
+pass "derived from the real batcher: same block and state root at every output height to 500"
 stop_pid "$D_PID"

@@ -44,6 +44,11 @@ static void test_derive_flags(void **state)
     char *empty[] = {"openledgerd", "--dev", "--derive-from-l1", "", "--rollup-config", "f"};
     assert_int_equal(parse(&cfg, &err, 6, empty), NODE_CFG_USAGE);
 
+    char *both[] = {"openledgerd", "--dev", "--derive-from-l1", "http://x", "--rollup-config",
+                    "f",           "--l1",  "http://y"};
+    assert_int_equal(parse(&cfg, &err, 8, both), NODE_CFG_USAGE);
+    assert_non_null(strstr(err.msg, "exclude"));
+
     char *plain[] = {"openledgerd", "--dev"};
     assert_int_equal(parse(&cfg, &err, 2, plain), NODE_CFG_RUN);
     assert_int_equal(cfg.derive_l1_url[0], 0);
