@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chain/crypto/keys.h"
 #include "chain/exec/blockexec.h"
 #include "chain/state/state.h"
 #include "rollup/derive_internal.h"
@@ -88,17 +89,46 @@ typedef struct sig_job {
     const uint8_t *genesis_hash;
 } sig_job;
 
+/* A sender's parsed key, kept per worker: parsing an x-only key is a good
+ * part of a check, and a chain's senders recur (node/p2p_sync.c does the
+ * same). */
+#define KEY_CACHE 1024
+typedef struct key_slot {
+    uint8_t raw[32];
+    int state; /* 0 empty, 1 parsed, -1 not a key */
+    chain_xonly pk;
+} key_slot;
+
+/* chain_tx_check_sig's verdict and flag, with the key from the cache. */
+static void check_one(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
+{
+    uint8_t msg[32];
+    if (tx->sig_checked == 1 || chain_tx_sighash(tx, gh, msg)) return;
+    key_slot *k = &cache[(tx->sender[0] | (unsigned)tx->sender[1] << 8) % KEY_CACHE];
+    if (k->state == 0 || memcmp(k->raw, tx->sender, 32) != 0) {
+        memcpy(k->raw, tx->sender, 32);
+        k->state = chain_xonly_parse(&k->pk, tx->sender) ? 1 : -1;
+    }
+    /* Invalid: left unchecked, validate refuses the block with its reason. */
+    if (k->state == 1 && chain_verify_xonly(tx->sig, msg, &k->pk)) tx->sig_checked = 1;
+}
+
 static void sig_worker(void *arg)
 {
     sig_job *j = arg;
+    key_slot *cache = calloc(KEY_CACHE, sizeof *cache);
     for (;;) {
         size_t at = atomic_fetch_add(&j->next, SIG_CHUNK);
-        if (at >= j->n) return;
+        if (at >= j->n) break;
         size_t end = at + SIG_CHUNK < j->n ? at + SIG_CHUNK : j->n;
-        for (size_t i = at; i < end; i++)
-            if (!chain_tx_check_sig(j->txs[i], j->genesis_hash))
-                continue; /* left unchecked: validate refuses the block with its reason */
+        for (size_t i = at; i < end; i++) {
+            if (cache)
+                check_one(j->txs[i], j->genesis_hash, cache);
+            else if (!chain_tx_check_sig(j->txs[i], j->genesis_hash))
+                continue; /* left unchecked, as above */
+        }
     }
+    free(cache);
 }
 
 static void check_sigs(rollup_derive *d, rollup_batch *bt)
@@ -108,7 +138,7 @@ static void check_sigs(rollup_derive *d, rollup_batch *bt)
     for (size_t i = 0; i < bt->count; i++)
         if (bt->blocks[i].h.height > head) n += bt->blocks[i].ntx;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 2 * SIG_CHUNK || cores < 2) return; /* validate checks them */
+    if (n == 0 || cores < 2) return; /* validate checks them */
     sig_job j = {.txs = malloc(n * sizeof *j.txs), .n = n, .genesis_hash = d->g->hash};
     if (!j.txs) return;
     size_t k = 0;

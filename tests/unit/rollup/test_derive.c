@@ -245,12 +245,23 @@ static void l1_post(uint64_t first, uint64_t last, int tamper)
     chain_block *bs = calloc(n, sizeof *bs);
     memcpy(bs, &blocks[first], n * sizeof *bs); /* shallow: encode only reads */
     uint8_t saved = bs[0].h.state_root[0];
-    if (tamper) bs[0].h.state_root[0] ^= 1;
+    if (tamper == 1) bs[0].h.state_root[0] ^= 1;
+    if (tamper == 2) {
+        /* A bad signature in a block whose tx root matches it. */
+        assert_true(bs[0].ntx > 0);
+        bs[0].txs[0].sig[7] ^= 1;
+        assert_int_equal(chain_tx_finalize(&bs[0].txs[0], &err), 0);
+        chain_block_tx_root(&bs[0], bs[0].h.tx_root);
+    }
     uint8_t *chan, **frames;
     size_t clen, *lens, nf;
     assert_int_equal(
         rollup_batch_encode(fx_devnet()->hash, bs, n, &commits[last], 3, &chan, &clen, &err), 0);
     bs[0].h.state_root[0] = saved;
+    if (tamper == 2) {
+        bs[0].txs[0].sig[7] ^= 1;
+        assert_int_equal(chain_tx_finalize(&bs[0].txs[0], &err), 0);
+    }
     free(bs);
     /* Small frames: channels span several L1 blocks. */
     assert_int_equal(rollup_frames_split(chan, clen, 600, &frames, &lens, &nf, &err), 0);
@@ -595,6 +606,22 @@ static void test_invalid_block_halts(void **state)
     deriver_close(&dv);
 }
 
+static void test_bad_signature_halts(void **state)
+{
+    (void)state;
+    l1_reset();
+    l1_post(1, 6, 0);
+    l1_post(7, 9, 2); /* block 7 holds a transfer */
+    deriver dv;
+    deriver_open(&dv);
+    run_until(&dv, halted, 0);
+    rollup_derive_status s = st_of(&dv);
+    assert_non_null(strstr(s.halt_reason, "L2 block 7"));
+    assert_non_null(strstr(s.halt_reason, "invalid_tx"));
+    assert_int_equal(chain_store_height(dv.st), 6);
+    deriver_close(&dv);
+}
+
 static void test_bad_compression_halts(void **state)
 {
     (void)state;
@@ -624,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_reorg_rolls_back_and_follows),
         cmocka_unit_test(test_wrong_output_halts),
         cmocka_unit_test(test_invalid_block_halts),
+        cmocka_unit_test(test_bad_signature_halts),
         cmocka_unit_test(test_bad_compression_halts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
