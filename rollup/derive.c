@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rollup/derive_internal.h"
+#include "rollup/eth/abi.h"
 #include "rollup/eth/keccak.h"
 #include "util/bytes.h"
 #include "util/hex.h"
@@ -524,6 +525,79 @@ static void start_reorg(rollup_derive *d)
     walk(d);
 }
 
+/* --- the oracle's latest output, at start ------------------------------------ */
+
+/* A restart reads the logs again only from shortly before the head's
+ * origin: the oracle's latest output, read from its storage, gives the
+ * finalized head back at once (and is checked like any other). Best effort:
+ * a failure only leaves it to the logs. */
+static int oracle_call(rollup_derive *d, const char *sig, const rollup_abi_val *args, size_t n,
+                       rollup_l1_cb cb, util_err *err)
+{
+    util_buf call;
+    util_buf_init(&call);
+    rollup_abi_encode_call(&call, sig, args, n);
+    json_t *p = call.oom
+                    ? NULL
+                    : json_pack("[{s:o,s:o},s]", "to", rollup_l1_address(&d->cfg.output_oracle),
+                                "data", rollup_l1_data(call.data, call.len), "latest");
+    util_buf_free(&call);
+    if (!p) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    int rc = l1_call(d, "eth_call", p, cb, err);
+    json_decref(p);
+    return rc;
+}
+
+static void on_seed_output(void *ctx, int rc, json_t *res, const util_err *err)
+{
+    rollup_derive *d = ctx;
+    d->inflight = 0;
+    if (d->closing) {
+        maybe_free(d);
+        return;
+    }
+    util_err e = {0};
+    uint8_t *data = NULL, root[32], none[32] = {0};
+    size_t n = 0;
+    uint64_t ts;
+    if (rc)
+        LOG_WARN("derive", "OutputOracle.getOutput: %s", err ? err->msg : "?");
+    else if (rollup_l1_parse_data(res, 4096, &data, &n, "getOutput", &e) ||
+             rollup_abi_word(data, n, 0, root, &e) || rollup_abi_u64(data, n, 1, &ts, &e))
+        LOG_WARN("derive", "OutputOracle.getOutput: %s", e.msg);
+    else if (ts)
+        derive_add_output(d, d->seed_height, root, ts, 0, none);
+    free(data);
+    derive_update_heads(d);
+    step_later(d, 0);
+}
+
+static void on_seed_height(void *ctx, int rc, json_t *res, const util_err *err)
+{
+    rollup_derive *d = ctx;
+    d->inflight = 0;
+    if (d->closing) {
+        maybe_free(d);
+        return;
+    }
+    util_err e = {0};
+    uint8_t *data = NULL;
+    size_t n = 0;
+    d->seed_height = 0;
+    if (rc)
+        LOG_WARN("derive", "OutputOracle.latestOutputHeight: %s", err ? err->msg : "?");
+    else if (rollup_l1_parse_data(res, 4096, &data, &n, "latestOutputHeight", &e) ||
+             rollup_abi_u64(data, n, 0, &d->seed_height, &e))
+        LOG_WARN("derive", "OutputOracle.latestOutputHeight: %s", e.msg);
+    free(data);
+    if (d->seed_height) {
+        rollup_abi_val v = {.kind = ROLLUP_ABI_UINT, .u64 = d->seed_height};
+        if (oracle_call(d, "getOutput(uint64)", &v, 1, on_seed_output, &e) == 0) return;
+        LOG_WARN("derive", "OutputOracle.getOutput: %s", e.msg);
+    }
+    step_later(d, 0);
+}
+
 /* --- life cycle ---------------------------------------------------------- */
 
 int rollup_derive_new(rollup_derive **out, uv_loop_t *loop, rollup_l1 *l1, const rollup_config *cfg,
@@ -578,7 +652,11 @@ int rollup_derive_start(rollup_derive *d, util_err *err)
     derive_update_heads(d);
     LOG_INFO("derive", "deriving from the L1: L2 head %llu, reading from L1 block %llu",
              (unsigned long long)chain_store_height(d->st), (unsigned long long)d->cursor + 1);
-    step_later(d, 0);
+    util_err e = {0};
+    if (oracle_call(d, "latestOutputHeight()", NULL, 0, on_seed_height, &e)) {
+        LOG_WARN("derive", "OutputOracle.latestOutputHeight: %s", e.msg);
+        step_later(d, 0);
+    }
     return 0;
 }
 

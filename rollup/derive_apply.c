@@ -294,6 +294,37 @@ int derive_post(rollup_derive *d, const rollup_l1_log *log)
 
 /* --- outputs --------------------------------------------------------------- */
 
+void derive_add_output(rollup_derive *d, uint64_t height, const uint8_t root[32], uint64_t ts,
+                       uint64_t l1_block, const uint8_t tx[32])
+{
+    for (size_t i = 0; i < d->nouts; i++)
+        if (d->outs[i].height == height) return; /* read again after a reset */
+    if (d->nouts == d->cap_outs) {
+        size_t cap = d->cap_outs ? d->cap_outs * 2 : 64;
+        derive_output *o = realloc(d->outs, cap * sizeof *o);
+        if (!o) {
+            derive_halt(d, "out of memory keeping the posted outputs");
+            return;
+        }
+        d->outs = o;
+        d->cap_outs = cap;
+    }
+    derive_output *o = &d->outs[d->nouts++];
+    memset(o, 0, sizeof *o);
+    o->height = height;
+    memcpy(o->root, root, 32);
+    o->ts = ts;
+    o->l1_block = l1_block;
+    memcpy(o->tx, tx, 32);
+    d->s.outputs_seen++;
+    if (!d->s.has_last_output || height >= d->s.last_output_height) {
+        d->s.has_last_output = 1;
+        memcpy(d->s.last_output_tx, tx, 32);
+        d->s.last_output_height = height;
+    }
+    derive_check_outputs(d);
+}
+
 void derive_oracle_log(rollup_derive *d, const rollup_l1_log *log)
 {
     if (memcmp(log->topics[0], derive_topic_frozen, 32) == 0) {
@@ -317,30 +348,7 @@ void derive_oracle_log(rollup_derive *d, const rollup_l1_log *log)
         derive_halt(d, "L1 tx %s: malformed OutputProposed log: %s", txh, e.msg);
         return;
     }
-    for (size_t i = 0; i < d->nouts; i++)
-        if (d->outs[i].height == height) return; /* read again after a reset */
-    if (d->nouts == d->cap_outs) {
-        size_t cap = d->cap_outs ? d->cap_outs * 2 : 64;
-        derive_output *o = realloc(d->outs, cap * sizeof *o);
-        if (!o) {
-            derive_halt(d, "out of memory keeping the posted outputs");
-            return;
-        }
-        d->outs = o;
-        d->cap_outs = cap;
-    }
-    derive_output *o = &d->outs[d->nouts++];
-    memset(o, 0, sizeof *o);
-    o->height = height;
-    memcpy(o->root, root, 32);
-    o->ts = ts;
-    o->l1_block = log->block_number;
-    memcpy(o->tx, log->tx_hash, 32);
-    d->s.outputs_seen++;
-    d->s.has_last_output = 1;
-    memcpy(d->s.last_output_tx, log->tx_hash, 32);
-    d->s.last_output_height = height;
-    derive_check_outputs(d);
+    derive_add_output(d, height, root, ts, log->block_number, log->tx_hash);
 }
 
 void derive_check_outputs(rollup_derive *d)
@@ -413,4 +421,11 @@ void derive_update_heads(rollup_derive *d)
         if (!d->s.has_finalized || o->height > d->s.finalized) d->s.finalized = o->height;
         d->s.has_finalized = 1;
     }
+    /* What is below the finalized output is settled: forget it, so the list
+     * stays a few entries long however long the chain. */
+    if (!d->s.has_finalized) return;
+    size_t k = 0;
+    for (size_t i = 0; i < d->nouts; i++)
+        if (!(d->outs[i].checked && d->outs[i].height < d->s.finalized)) d->outs[k++] = d->outs[i];
+    d->nouts = k;
 }

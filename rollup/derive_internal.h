@@ -48,6 +48,7 @@ struct rollup_derive {
     /* A reorganisation walk: the L2 height whose origin is being checked. */
     uint64_t walk_h, walk_n;
     uint8_t walk_hash[32];
+    uint64_t seed_height; /* the oracle's latest output, read at start */
 
     derive_output *outs;
     size_t nouts, cap_outs;
@@ -70,6 +71,10 @@ void derive_unlock(rollup_derive *d);
  * UTIL_ESTATE when the L1 answer is inconsistent (the transaction is not in
  * the block): the step starts over from a reorganisation check. */
 OL_MUST_CHECK int derive_post(rollup_derive *d, const rollup_l1_log *log);
+/* Records a posted output (l1_block 0: read from the oracle's storage at
+ * start, its log not seen) and checks it when its height is derived. */
+void derive_add_output(rollup_derive *d, uint64_t height, const uint8_t root[32], uint64_t ts,
+                       uint64_t l1_block, const uint8_t tx[32]);
 /* An OutputProposed or Frozen log of the oracle. */
 void derive_oracle_log(rollup_derive *d, const rollup_l1_log *log);
 /* Compares every unchecked output at a height <= head with our block;
