@@ -728,10 +728,11 @@ int rollup_derive_status_json(const rollup_derive *d, json_t *status)
     if (s->has_last_batch) {
         json_t *b = json_object();
         if (!b) return -1;
-        bad |= json_object_set_new(b, "l1Tx", hex_json(s->last_batch_tx, 32));
-        bad |= json_object_set_new(b, "l1Block", json_integer((json_int_t)s->last_batch_l1_block));
         bad |= json_object_set_new(b, "first", json_integer((json_int_t)s->last_batch_first));
-        bad |= json_object_set_new(b, "count", json_integer((json_int_t)s->last_batch_count));
+        bad |= json_object_set_new(
+            b, "last", json_integer((json_int_t)(s->last_batch_first + s->last_batch_count - 1)));
+        bad |= json_object_set_new(b, "l1Block", json_integer((json_int_t)s->last_batch_l1_block));
+        bad |= json_object_set_new(b, "l1Tx", hex_json(s->last_batch_tx, 32));
         bad |= json_object_set_new(l1, "lastBatch", b);
     } else {
         bad |= json_object_set_new(l1, "lastBatch", json_null());
@@ -739,8 +740,9 @@ int rollup_derive_status_json(const rollup_derive *d, json_t *status)
     if (s->has_last_output) {
         json_t *o = json_object();
         if (!o) return -1;
-        bad |= json_object_set_new(o, "l1Tx", hex_json(s->last_output_tx, 32));
         bad |= json_object_set_new(o, "height", json_integer((json_int_t)s->last_output_height));
+        bad |= json_object_set_new(o, "l1Block", json_integer((json_int_t)s->last_output_l1_block));
+        bad |= json_object_set_new(o, "l1Tx", hex_json(s->last_output_tx, 32));
         bad |= json_object_set_new(l1, "lastOutput", o);
     } else {
         bad |= json_object_set_new(l1, "lastOutput", json_null());

@@ -128,7 +128,7 @@ typedef struct rollup_derive_status {
     uint64_t last_batch_l1_block, last_batch_first, last_batch_count;
     int has_last_output;
     uint8_t last_output_tx[32];
-    uint64_t last_output_height;
+    uint64_t last_output_height, last_output_l1_block; /* l1 block 0: read from storage */
 } rollup_derive_status;
 
 void rollup_derive_status_get(const rollup_derive *d, rollup_derive_status *s);

@@ -321,6 +321,7 @@ void derive_add_output(rollup_derive *d, uint64_t height, const uint8_t root[32]
         d->s.has_last_output = 1;
         memcpy(d->s.last_output_tx, tx, 32);
         d->s.last_output_height = height;
+        d->s.last_output_l1_block = l1_block;
     }
     derive_check_outputs(d);
 }
