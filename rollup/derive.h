@@ -40,7 +40,10 @@
  * origin. A reorganisation deeper than the undo records halts.
  *
  * Threading and memory: everything runs on the loop given to
- * rollup_derive_new, from its thread. opts.lock/unlock (optional) are held
+ * rollup_derive_new, from its thread. The L1 calls never block it; a
+ * completed batch is applied synchronously (its signatures checked on
+ * short-lived threads first, one per core), so the loop is busy for as
+ * long as that takes. opts.lock/unlock (optional) are held
  * around every store write and every read of shared node state, so other
  * threads (RPC workers) may read the store meanwhile. The deriver borrows
  * the L1 client, the genesis and the store (they outlive it); it owns its
