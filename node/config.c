@@ -115,6 +115,13 @@ void node_print_help(const char *argv0)
            "                             before it is disconnected (default 4 MiB)\n"
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
            "                             sessions stay on the main loop\n"
+           "\n"
+           "Rollup (docs/rollup.md):\n"
+           "  --derive-from-l1 URL       build the chain from the L1 alone (needs\n"
+           "                             --rollup-config): no peers, no block production;\n"
+           "                             the L2 genesis is --genesis FILE (or the embedded\n"
+           "                             devnet one with --dev) and must match the config\n"
+           "  --rollup-config FILE       rollup.json (written by rollup-deploy)\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
            argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
@@ -277,6 +284,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_BATCH_BLOCKS,
         O_BATCH_DELAY,
         O_BATCH_FRAME,
+        O_DERIVE,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -307,6 +315,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"batch-max-blocks", required_argument, 0, O_BATCH_BLOCKS},
         {"batch-max-delay", required_argument, 0, O_BATCH_DELAY},
         {"batch-frame-max", required_argument, 0, O_BATCH_FRAME},
+        {"derive-from-l1", required_argument, 0, O_DERIVE},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -359,6 +368,11 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         case O_BATCH_DELAY:
         case O_BATCH_FRAME:
             if (parse_rollup_flag(cfg, c - O_L1, optarg, err)) return NODE_CFG_USAGE;
+            break;
+        case O_DERIVE:
+            if (!optarg[0] || strlen(optarg) >= sizeof cfg->derive_l1_url)
+                return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1: empty or too long");
+            snprintf(cfg->derive_l1_url, sizeof cfg->derive_l1_url, "%s", optarg);
             break;
         case O_BT:
             if (parse_u64(optarg, &v) || v < 1 || v > 3600000)
@@ -458,6 +472,22 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                             "--peers needs the peer-to-peer layer (not --p2p off)");
     if (cfg->l1_url[0] && !cfg->rollup_config_path[0])
         return util_err_set(err, NODE_CFG_USAGE, "--l1 needs --rollup-config FILE");
+    if (cfg->derive_l1_url[0]) {
+        /* The chain comes from the L1 alone: nothing to sign, nobody to
+         * talk to; one loop, so the deriver's status is read where it is
+         * written. */
+        if (!cfg->rollup_config_path[0])
+            return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1 needs --rollup-config FILE");
+        if (cfg->l1_url[0])
+            return util_err_set(err, NODE_CFG_USAGE,
+                                "--derive-from-l1 and --l1 exclude each other: a deriving node "
+                                "posts nothing");
+        if (cfg->p2p_peers[0] || cfg->rpc_threads > 1)
+            return util_err_set(err, NODE_CFG_USAGE,
+                                "--derive-from-l1 runs without --peers and with one RPC loop");
+        cfg->follower = 1;
+        cfg->p2p_host[0] = 0;
+    }
     if (!cfg->dev && !cfg->datadir[0])
         return util_err_set(err, NODE_CFG_USAGE,
                             "--datadir DIR is needed (its key made by `openledgerd init --datadir "

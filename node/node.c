@@ -15,6 +15,7 @@
 #include "node/p2p.h"
 #include "node/rollup.h"
 #include "node/validator_key.h"
+#include "rollup/derive.h"
 #include "rpc/transport/addrtab.h"
 #include "rpc/explorer/explorer.h"
 #include "rpc/transport/http.h"
@@ -308,6 +309,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     char dbdir[PATH_MAX + 8];
     snprintf(dbdir, sizeof dbdir, "%s/chain", n->cfg.datadir);
     chain_store_opts sopts = {.env = n->cfg.env};
+    /* Deriving from the L1, an L1 reorganisation can take blocks back. */
+    if (n->cfg.derive_l1_url[0]) sopts.undo_blocks = ROLLUP_DERIVE_UNDO_BLOCKS;
     if ((rc = chain_store_open_opts(&n->store, dbdir, &sopts, err))) goto fail;
     if ((rc = chain_store_init_genesis(n->store, &n->genesis, err))) goto fail;
     LOG_INFO("node", "data directory %s%s, head at height %llu", n->cfg.datadir,
@@ -358,7 +361,8 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
                            .p2p_peers = node_p2p_peers_json,
                            .cons_status = node_cons_status_json,
                            .cons_state = node_outsig_cons_state_json,
-                           .l1_status = node_rollup_status_json,
+                           .l1_status = n->cfg.derive_l1_url[0] ? node_derive_status_json
+                                                                : node_rollup_status_json,
                            .ctx = n};
     if (!n->subs || node_register_rpc(n, n->dispatch) ||
         !(n->metrics = rpc_metrics_new(n->dispatch))) {
@@ -410,6 +414,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     if ((rc = node_p2p_start(n, err))) goto fail;
     if ((rc = node_cons_start(n, err))) goto fail;
     if ((rc = node_rollup_start(n, err))) goto fail;
+    if ((rc = node_derive_start(n, err))) goto fail;
 
     uv_timer_init(&n->loop, &n->block_timer);
     n->block_timer.data = n;
@@ -462,6 +467,7 @@ void node_free(node *n)
     if (n->loop_inited) {
         node_rollup_stop(n);
         node_cons_stop(n);
+        node_derive_stop(n);
         node_p2p_stop(n); /* the net closes its own handles first */
         uv_walk(&n->loop, close_walk, NULL);
         uv_run(&n->loop, UV_RUN_DEFAULT);
@@ -469,6 +475,7 @@ void node_free(node *n)
     }
     node_rollup_free(n);
     node_cons_free(n);
+    node_derive_free(n);
     node_p2p_free(n);
     node_outsig_free(n);
     node_rpc_workers_free(n);

@@ -63,6 +63,9 @@ typedef struct node_cfg {
     uint32_t batch_max_blocks;
     uint32_t batch_max_delay_ms;
     uint32_t batch_frame_max; /* --batch-frame-max: payload bytes per L1 transaction */
+    /* --derive-from-l1 URL (node/derive.c, with --rollup-config): the chain
+     * comes from the L1; no peers, no production. "" : off. */
+    char derive_l1_url[512];
     /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
      * tests, never by the command line; borrowed for the node's life. */
     const struct util_env *env;

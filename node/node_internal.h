@@ -75,7 +75,16 @@ struct node {
     struct node_cons *cons;      /* node/consensus.c; NULL when it does not run */
     struct node_outsig *outsig;  /* node/output_sigs.c; set from node_start on */
     struct node_rollup *rollup;  /* node/rollup.c; NULL without --l1 */
+    struct node_derive *derive;  /* node/derive.c; NULL unless --derive-from-l1 */
 };
+
+/* --derive-from-l1 (node/derive.c): start after the RPC server, stop before
+ * the loop's handles are closed, free after the loop is closed. The status
+ * hook is rpc_env.l1_status. */
+OL_MUST_CHECK int node_derive_start(node *n, util_err *err);
+void node_derive_stop(node *n);
+void node_derive_free(node *n);
+OL_MUST_CHECK int node_derive_status_json(void *ctx, json_t *status);
 
 /* --rpc-threads N > 1. Before the main server starts: creates the lock and
  * the wake handle on n->loop, and sets cfg's reuseport and lock hooks. */

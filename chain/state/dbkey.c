@@ -187,6 +187,13 @@ int chain_ixkey_tx_by_addr_parse(const uint8_t *key, size_t klen, uint64_t *heig
     return 0;
 }
 
+size_t chain_ixkey_l1_origin(uint8_t out[CHAIN_IXKEY_L1_ORIGIN_LEN], uint64_t height)
+{
+    out[0] = CHAIN_IX_L1_ORIGIN;
+    util_put_u64be(out + 1, height);
+    return CHAIN_IXKEY_L1_ORIGIN_LEN;
+}
+
 size_t chain_ixkey_attr(uint8_t out[CHAIN_IXKEY_MAX], char ix, const uint8_t *a, size_t alen,
                         uint64_t id, const uint8_t *tail, size_t tlen)
 {
@@ -236,6 +243,7 @@ const chain_dbkey_row chain_dbkey_registry[] = {
      "contribution u64be record u64be"},
     {CHAIN_DB_INDEX, CHAIN_IX_PAYOUT_BY_RECIPIENT, "payouts by recipient",
      "addr [20] record u64be seq u16be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_L1_ORIGIN, "L1 origin of a derived block", "height u64be"},
 };
 const size_t chain_dbkey_registry_len =
     sizeof chain_dbkey_registry / sizeof chain_dbkey_registry[0];

@@ -112,6 +112,11 @@ size_t chain_key_contributor(uint8_t out[21], const chain_addr *a);
 /* addr[20] | record u64be | seq u16be ->
  * model u64le | contribution u64le | role u8 | amount u64le */
 #define CHAIN_IX_PAYOUT_BY_RECIPIENT 'P'
+/* A block derived from the L1 (rollup/derive.h): height u64be ->
+ * l1 number u64le | l1 block hash[32], the L1 block whose batch brought it.
+ * Written in the block's own batch, so it is exactly as durable as the block. */
+#define CHAIN_IX_L1_ORIGIN 'L'
+#define CHAIN_IXKEY_L1_ORIGIN_LEN 9 /* CHAIN_IX_L1_ORIGIN | height u64be */
 
 #define CHAIN_IXKEY_TX_LEN 33 /* CHAIN_IX_TX_BY_ADDR | addr[20] | height u64be | index u32be */
 #define CHAIN_IXKEY_MAX 64
@@ -125,6 +130,7 @@ OL_MUST_CHECK int chain_ixkey_tx_by_addr_parse(const uint8_t *key, size_t klen, 
 /* An attribution index entry: ix | a (alen bytes: an id u64be or an
  * address) | id u64be | tail (tlen bytes). 0 when it would not fit in
  * CHAIN_IXKEY_MAX. */
+size_t chain_ixkey_l1_origin(uint8_t out[CHAIN_IXKEY_L1_ORIGIN_LEN], uint64_t height);
 size_t chain_ixkey_attr(uint8_t out[CHAIN_IXKEY_MAX], char ix, const uint8_t *a, size_t alen,
                         uint64_t id, const uint8_t *tail, size_t tlen);
 
