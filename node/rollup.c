@@ -13,6 +13,7 @@
 #include "node/output_sigs.h"
 #include "rollup/batcher.h"
 #include "rollup/config.h"
+#include "rollup/inbox.h"
 #include "rollup/l1/client.h"
 #include "rollup/l1/txmgr.h"
 #include "rollup/proposer.h"
@@ -27,7 +28,17 @@ struct node_rollup {
     rollup_txmgr *tx;
     rollup_batcher *batcher;
     rollup_proposer *prop;
+    /* A node that does not post watches the inbox for its `safe` head. */
+    uv_timer_t watch;
+    int watch_inited, scanning, watch_ready;
+    uint64_t watch_head, watch_safe;
 };
+
+/* How often a node that does not post scans the inbox. A scan reads the
+ * inbox from its deployment (rollup/inbox.h): cheap on a devnet or a young
+ * chain; a long-lived follower that needs `safe` should derive from the L1
+ * instead (--derive-from-l1), which reads each L1 block once. */
+#define NODE_ROLLUP_WATCH_MS 5000
 
 /* The validators' output signatures the node gathers (node/output_sigs.c)
  * go to the proposer; UTIL_ESTATE (a height it does not await yet) has them
@@ -49,6 +60,43 @@ static void url_origin(char *out, size_t n, const char *url)
     const char *at = strchr(p, '@'), *end = p + strcspn(p, "/?#");
     const char *host = at && at < end ? at + 1 : p;
     snprintf(out, n, "%.*s%.*s", (int)(p - url), url, (int)(end - host), host);
+}
+
+/* safe: the last height of the newest batch, among those that count by
+ * derivation's rule, that is cfg.confirmations (at least 1) blocks deep. */
+static void on_watch_scan(void *ctx, int rc, const rollup_inbox_batch *bs, size_t nb, uint64_t head,
+                          const util_err *err)
+{
+    node_rollup *r = ctx;
+    r->scanning = 0;
+    if (rc) {
+        if (rc != UTIL_ESTATE)
+            LOG_DEBUG("rollup", "inbox watch: %s", err ? err->msg : "scan failed");
+        return;
+    }
+    size_t used;
+    (void)rollup_inbox_next(bs, nb, &used);
+    uint32_t conf = r->cfg.confirmations ? r->cfg.confirmations : 1;
+    uint64_t want = 1, safe = 0;
+    for (size_t i = 0; used != SIZE_MAX && i <= used; i++) {
+        if (!(bs[i].first <= want && bs[i].last >= want)) continue;
+        want = bs[i].last + 1;
+        if (head >= bs[i].l1_block && head - bs[i].l1_block + 1 >= conf) safe = bs[i].last;
+    }
+    r->watch_head = head;
+    r->watch_safe = safe;
+    r->watch_ready = 1;
+}
+
+static void on_watch(uv_timer_t *t)
+{
+    node_rollup *r = t->data;
+    if (r->scanning || !r->l1) return;
+    util_err e = {0};
+    if (rollup_inbox_scan(r->l1, &r->cfg, on_watch_scan, r, &e))
+        LOG_DEBUG("rollup", "inbox watch: %s", e.msg);
+    else
+        r->scanning = 1;
 }
 
 int node_rollup_start(node *n, util_err *err)
@@ -89,6 +137,12 @@ int node_rollup_start(node *n, util_err *err)
     if (!rc)
         rc = rollup_proposer_new(&r->prop, &n->loop, r->l1, r->tx, n->store, &n->genesis, &r->cfg,
                                  n->has_validator_key ? n->validator.seckey : NULL, NULL, err);
+    if (!rc && !r->batcher) {
+        uv_timer_init(&n->loop, &r->watch);
+        r->watch.data = r;
+        r->watch_inited = 1;
+        uv_timer_start(&r->watch, on_watch, 0, NODE_ROLLUP_WATCH_MS);
+    }
     if (rc) return util_err_prefix(err, "rollup: "), rc;
     node_outsig_set_sink(n, feed_proposer, r->prop);
     LOG_INFO("rollup", "L1 %s, L1 account %s: %s", r->endpoint, hex,
@@ -103,6 +157,11 @@ void node_rollup_stop(node *n)
     node_rollup *r = n->rollup;
     if (!r) return;
     node_outsig_set_sink(n, NULL, NULL);
+    if (r->watch_inited) {
+        uv_timer_stop(&r->watch);
+        uv_close((uv_handle_t *)&r->watch, NULL);
+        r->watch_inited = 0;
+    }
     rollup_batcher_close(r->batcher);
     rollup_proposer_close(r->prop);
     rollup_txmgr_close(r->tx);
@@ -180,13 +239,17 @@ int node_rollup_status_json(void *ctx, json_t *status)
                        r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
     int bad = json_object_set_new(status, "l1", l1);
-    /* The batcher's view of the L1 head when it runs, else the proposer's. */
+    /* The batcher's view of the L1 head when it runs, else the proposer's;
+     * `safe` is the batcher's, or the inbox watch's on a node that does not
+     * post. */
     json_t *head = r && r->batcher && bi.ready  ? json_integer((json_int_t)bi.l1_head)
                    : r && r->prop && pi.l1_head ? json_integer((json_int_t)pi.l1_head)
+                   : r && r->watch_ready        ? json_integer((json_int_t)r->watch_head)
                                                 : json_null();
     bad |= json_object_set_new(status, "l1Head", head);
     bad |= json_object_set_new(status, "safe",
                                r && r->batcher && bi.ready ? json_integer((json_int_t)bi.safe)
+                               : r && r->watch_ready       ? json_integer((json_int_t)r->watch_safe)
                                                            : json_null());
     bad |= json_object_set_new(status, "finalized",
                                r && r->prop && pi.ready ? json_integer((json_int_t)pi.finalized)
