@@ -46,6 +46,20 @@ typedef struct node_cons {
     cons_params params;
     cons_chain chain;
     uint32_t commit_ms; /* genesis timeoutCommitMs */
+    /* Waiting for transactions (docs/consensus.md, "Waiting for
+     * transactions"): the longest a round-0 proposer holds back an empty
+     * block, a BUILD not answered yet, and the precommits seen for the
+     * block just decided (all in: the commit wait is skipped). */
+    uint32_t empty_ms;
+    int build_waiting;
+    uint64_t build_h;
+    uint32_t build_r;
+    uv_timer_t txwait;
+    uv_async_t txs;
+    uint64_t dec_h;
+    uint32_t dec_r;
+    uint8_t dec_id[32];
+    uint64_t dec_have; /* bit i: validator i's precommit for dec_id */
     int32_t self;
     cons_wal *wal;
     cons_signer *signer;
@@ -72,6 +86,7 @@ typedef struct node_cons {
     uint64_t gossip_key;                        /* (height, round, step) at the last gossip tick */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
+    uint64_t commit_skips, empty_waits;
     uint64_t missed_proposals[CONS_MAX_VALIDATORS], missed_votes[CONS_MAX_VALIDATORS];
     uint64_t height_start_ns, last_height_ns;
     uint8_t cur_step;       /* as drain last saw it (CONS_STEP_DECIDED while waiting) */
