@@ -469,12 +469,12 @@ static void on_step_timer(uv_timer_t *t)
 
 /* ---- gossip: what peers may have missed ---- */
 
-static void gossip_to(node_cons *c, p2p_peer *to)
+static void gossip_to(node_cons *c, p2p_peer *to, int with_proposal)
 {
     cons_state s;
     cons_engine_state_get(c->e, &s);
     cons_proposal p;
-    if (cons_engine_proposal(c->e, s.round, &p)) {
+    if (with_proposal && cons_engine_proposal(c->e, s.round, &p)) {
         node_cons_blk *k = node_cons_blk_find(c, p.block_id);
         if (k) node_cons_send_proposal(c, to, &p, k);
     }
@@ -493,8 +493,17 @@ static void on_gossip_timer(uv_timer_t *t)
     if (c->stopping || c->waiting || !c->n->p2p) return;
     node_lock(c->n);
     uint64_t key = c->e->height * 4096 * 8 + (uint64_t)c->e->round * 8 + c->e->step;
-    /* Only when nothing moved for a whole tick: the normal path broadcasts. */
-    if (key == c->gossip_key) gossip_to(c, NULL);
+    /* Only when nothing moved for a whole tick: the normal path broadcasts.
+     * The proposal carries its block (megabytes under load, when a round
+     * stalls on validating it): once a round, not every tick, or the
+     * queues to peers still reading the last copy pass the p2p limit and
+     * the peers are dropped. TCP loses nothing short of a disconnect, and a
+     * reconnected peer gets it from node_cons_peer_up. */
+    if (key == c->gossip_key) {
+        uint64_t pk = c->e->height * 4096 + c->e->round;
+        gossip_to(c, NULL, pk != c->gossip_prop_key);
+        c->gossip_prop_key = pk;
+    }
     c->gossip_key = key;
     node_unlock(c->n);
 }
@@ -504,7 +513,7 @@ void node_cons_peer_up(node *n, p2p_peer *p)
     node_cons *c = n->cons;
     if (!c || c->stopping || c->waiting) return;
     node_lock(n);
-    gossip_to(c, p);
+    gossip_to(c, p, 1);
     node_unlock(n);
 }
 

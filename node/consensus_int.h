@@ -84,6 +84,7 @@ typedef struct node_cons {
     cons_evidence evidence[NODE_CONS_EVIDENCE]; /* a ring: the last ones kept */
     uint32_t nevidence;                         /* kept in all */
     uint64_t gossip_key;                        /* (height, round, step) at the last gossip tick */
+    uint64_t gossip_prop_key; /* (height, round) whose proposal the stall gossip re-sent */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
     uint64_t commit_skips, empty_waits;
