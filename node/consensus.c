@@ -495,13 +495,18 @@ static void on_gossip_timer(uv_timer_t *t)
     uint64_t key = c->e->height * 4096 * 8 + (uint64_t)c->e->round * 8 + c->e->step;
     /* Only when nothing moved for a whole tick: the normal path broadcasts.
      * The proposal carries its block (megabytes under load, when a round
-     * stalls on validating it): once a round, not every tick, or the
+     * stalls on validating it): at the first stalled tick of a round and
+     * then every NODE_CONS_GOSSIP_PROPOSAL_TICKS, not every tick, or the
      * queues to peers still reading the last copy pass the p2p limit and
-     * the peers are dropped. TCP loses nothing short of a disconnect, and a
-     * reconnected peer gets it from node_cons_peer_up. */
+     * the peers are dropped. TCP loses nothing short of a disconnect (a
+     * reconnected peer gets it from node_cons_peer_up); the repeats are for
+     * a peer that was a height behind when it came. */
     if (key == c->gossip_key) {
         uint64_t pk = c->e->height * 4096 + c->e->round;
-        gossip_to(c, NULL, pk != c->gossip_prop_key);
+        int prop =
+            pk != c->gossip_prop_key || ++c->gossip_prop_ticks >= NODE_CONS_GOSSIP_PROPOSAL_TICKS;
+        if (prop) c->gossip_prop_ticks = 0;
+        gossip_to(c, NULL, prop);
         c->gossip_prop_key = pk;
     }
     c->gossip_key = key;

@@ -18,6 +18,7 @@
 #define NODE_CONS_FUTURE 256
 #define NODE_CONS_FUTURE_BYTES (32u << 20)
 #define NODE_CONS_GOSSIP_MS 500
+#define NODE_CONS_GOSSIP_PROPOSAL_TICKS 4 /* a stalled round re-sends its proposal every 2 s */
 #define NODE_CONS_EVIDENCE 16
 
 typedef struct node_cons_blk {
@@ -84,7 +85,8 @@ typedef struct node_cons {
     cons_evidence evidence[NODE_CONS_EVIDENCE]; /* a ring: the last ones kept */
     uint32_t nevidence;                         /* kept in all */
     uint64_t gossip_key;                        /* (height, round, step) at the last gossip tick */
-    uint64_t gossip_prop_key; /* (height, round) whose proposal the stall gossip re-sent */
+    uint64_t gossip_prop_key;   /* (height, round) whose proposal the stall gossip re-sent */
+    uint32_t gossip_prop_ticks; /* stalled ticks since it last did */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
     uint64_t commit_skips, empty_waits;
