@@ -78,16 +78,35 @@ static size_t evidence_pending(node_cons *c, chain_evidence *out)
     return n;
 }
 
-static void do_build(node_cons *c, const cons_output *o)
+static void on_txwait(uv_timer_t *t);
+
+static void build_done(node_cons *c)
+{
+    c->build_waiting = 0;
+    uv_timer_stop(&c->txwait);
+}
+
+/* Answers the engine's BUILD of (build_h, build_r). Unless force, a block
+ * without transactions is not proposed: the proposer keeps waiting for one
+ * (a new admission tries again) until the txwait timer forces the empty
+ * block. The rule only delays the answer; what is proposed is any block
+ * chain_blockexec_propose makes. */
+static void try_build(node_cons *c, int force)
 {
     node *n = c->n;
     util_err err = {0};
     uint8_t id[32] = {0};
+    uint64_t h = c->build_h;
+    uint32_t r = c->build_r;
+    if (c->e->height != h || c->e->round != r || c->e->step != CONS_STEP_PROPOSE) {
+        build_done(c); /* the round moved on without our proposal */
+        return;
+    }
     if (c->replaying) {
         /* The block recorded with our proposal of this round, so the digest
          * is the one the signer state may hold. */
         for (size_t i = 0; i < NODE_CONS_BLOCKS; i++)
-            if (c->blks[i].used && c->blks[i].own && c->blks[i].own_round == o->round)
+            if (c->blks[i].used && c->blks[i].own && c->blks[i].own_round == r)
                 memcpy(id, c->blks[i].id, 32);
     }
     if (cons_id_is_nil(id)) {
@@ -102,16 +121,73 @@ static void do_build(node_cons *c, const cons_output *o)
         if (chain_blockexec_propose_ev(&bx, n->mempool, evs, nev, &proposer,
                                        util_env_wall_ms(n->cfg.env), 1, &b, &built, &err) == 0 &&
             built) {
+            /* Pending evidence is worth a block of its own, as a transaction is. */
+            if (b.ntx == 0 && b.nev == 0 && !force) {
+                chain_block_free(&b);
+                return; /* still waiting */
+            }
             uint8_t bid[32];
             chain_header_hash(&b.h, bid);
             node_cons_blk *k = node_cons_blk_add(c, &b, bid);
             if (node_cons_blk_check(c, k) && k->enc.len) memcpy(id, bid, 32);
         } else if (err.msg[0])
-            LOG_ERROR("consensus", "building block %llu failed: %s", (unsigned long long)o->height,
+            LOG_ERROR("consensus", "building block %llu failed: %s", (unsigned long long)h,
                       err.msg);
     }
-    if (cons_engine_on_built(c->e, o->height, o->round, id, &err))
-        LOG_WARN("consensus", "on_built: %s", err.msg);
+    build_done(c);
+    if (cons_engine_on_built(c->e, h, r, id, &err)) LOG_WARN("consensus", "on_built: %s", err.msg);
+}
+
+static void do_build(node_cons *c, const cons_output *o)
+{
+    c->build_waiting = 1;
+    c->build_h = o->height;
+    c->build_r = o->round;
+    /* Only round 0 waits: a later round follows a failed one, and its
+     * proposer must not add to the delay. A replay answers as before. */
+    int wait = c->empty_ms && o->round == 0 && !c->replaying;
+    try_build(c, !wait);
+    if (c->build_waiting) {
+        c->empty_waits++;
+        uv_timer_start(&c->txwait, on_txwait, c->empty_ms, 0);
+    }
+}
+
+static void on_txwait(uv_timer_t *t)
+{
+    node_cons *c = t->data;
+    if (c->stopping) return;
+    node_lock(c->n);
+    if (c->build_waiting && !c->waiting) {
+        try_build(c, 1);
+        drain(c);
+    }
+    node_unlock(c->n);
+}
+
+/* A transaction was admitted (node_cons_tx_admitted, any thread): a waiting
+ * proposer tries again. */
+static void on_txs(uv_async_t *a)
+{
+    node_cons *c = a->data;
+    if (c->stopping) return;
+    node_lock(c->n);
+    if (c->build_waiting && !c->waiting) {
+        try_build(c, 0);
+        drain(c);
+    }
+    node_unlock(c->n);
+}
+
+void node_cons_tx_admitted(node *n)
+{
+    node_cons *c = n->cons;
+    if (c && c->handles && !c->stopping && c->build_waiting) uv_async_send(&c->txs);
+}
+
+static uint64_t all_validators(const node_cons *c)
+{
+    return c->vs.n >= 64 ? ~0ull : (1ull << c->vs.n) - 1;
 }
 
 static void do_decide(node_cons *c, const cons_output *o)
@@ -129,6 +205,7 @@ static void do_decide(node_cons *c, const cons_output *o)
     uint64_t in = 0;
     for (uint32_t i = 0; commit && i < commit->n; i++)
         in |= 1ull << commit->sigs[i].validator;
+    build_done(c);
     for (uint32_t i = 0; i < c->vs.n; i++)
         if (!(in >> i & 1)) c->missed_votes[i]++;
 
@@ -166,7 +243,37 @@ static void do_decide(node_cons *c, const cons_output *o)
         uv_timer_stop(&c->tmr[i].t);
     c->waiting = 1;
     c->next_height = o->height + 1;
-    uv_timer_start(&c->commit_timer, on_commit_timer, c->replaying ? 0 : c->commit_ms, 0);
+    c->dec_h = o->height;
+    c->dec_r = o->round;
+    memcpy(c->dec_id, o->block_id, 32);
+    c->dec_have = in;
+    /* Every validator precommitted this block: nobody is left to wait for
+     * (late precommits can still complete the set: late_precommit). */
+    int all = (in & all_validators(c)) == all_validators(c);
+    if (all && !c->replaying) c->commit_skips++;
+    uv_timer_start(&c->commit_timer, on_commit_timer, c->replaying || all ? 0 : c->commit_ms, 0);
+}
+
+/* While waiting timeout_commit: a precommit for the block just decided,
+ * from a validator not counted yet, is checked and counted; with the last
+ * one the wait ends (CometBFT's skip_timeout_commit). It decides nothing:
+ * the block and its commit are stored already. */
+static int late_precommit(node_cons *c, const uint8_t *payload, size_t len, util_err *err)
+{
+    cons_vote v;
+    int rc = cons_vote_decode(&v, payload, len, err);
+    if (rc) return rc;
+    if (v.type != CHAIN_VOTE_PRECOMMIT || v.height != c->dec_h || v.round != c->dec_r ||
+        v.validator >= c->vs.n || (c->dec_have >> v.validator & 1) ||
+        memcmp(v.block_id, c->dec_id, 32) != 0 || c->next_height != c->dec_h + 1)
+        return 0;
+    if ((rc = cons_vote_verify(&c->chain, &c->vs, &v, err))) return rc;
+    c->dec_have |= 1ull << v.validator;
+    if (c->dec_have == all_validators(c)) {
+        c->commit_skips++;
+        uv_timer_start(&c->commit_timer, on_commit_timer, 0, 0);
+    }
+    return 0;
 }
 
 /* Evidence of equivocation: kept (the last NODE_CONS_EVIDENCE, for
@@ -334,6 +441,8 @@ int node_cons_on_message(node *n, p2p_peer *from, uint8_t type, const uint8_t *p
         save_future(c, type, payload, len);
     else if (type == P2P_MSG_PROPOSAL)
         rc = feed_proposal(c, payload, len, 1, 1, err);
+    else if (type == P2P_MSG_VOTE && c->waiting)
+        rc = late_precommit(c, payload, len, err);
     else if (type == P2P_MSG_VOTE)
         rc = feed_vote(c, payload, len, 1, 1, err);
     else if (type == P2P_MSG_EVIDENCE) {
@@ -353,6 +462,7 @@ static void start_height(node_cons *c, uint64_t h)
     node *n = c->n;
     util_err err = {0};
     c->waiting = 0;
+    build_done(c);
     c->height_start_ns = util_env_mono_ns(n->cfg.env);
     if (cons_engine_start_height(c->e, h, &c->vs, &c->params, &err)) {
         LOG_ERROR("consensus", "cannot start height %llu: %s", (unsigned long long)h, err.msg);
@@ -414,12 +524,12 @@ static void on_step_timer(uv_timer_t *t)
 
 /* ---- gossip: what peers may have missed ---- */
 
-static void gossip_to(node_cons *c, p2p_peer *to)
+static void gossip_to(node_cons *c, p2p_peer *to, int with_proposal)
 {
     cons_state s;
     cons_engine_state_get(c->e, &s);
     cons_proposal p;
-    if (cons_engine_proposal(c->e, s.round, &p)) {
+    if (with_proposal && cons_engine_proposal(c->e, s.round, &p)) {
         node_cons_blk *k = node_cons_blk_find(c, p.block_id);
         if (k) node_cons_send_proposal(c, to, &p, k);
     }
@@ -438,8 +548,22 @@ static void on_gossip_timer(uv_timer_t *t)
     if (c->stopping || c->waiting || !c->n->p2p) return;
     node_lock(c->n);
     uint64_t key = c->e->height * 4096 * 8 + (uint64_t)c->e->round * 8 + c->e->step;
-    /* Only when nothing moved for a whole tick: the normal path broadcasts. */
-    if (key == c->gossip_key) gossip_to(c, NULL);
+    /* Only when nothing moved for a whole tick: the normal path broadcasts.
+     * The proposal carries its block (megabytes under load, when a round
+     * stalls on validating it): at the first stalled tick of a round and
+     * then every NODE_CONS_GOSSIP_PROPOSAL_TICKS, not every tick, or the
+     * queues to peers still reading the last copy pass the p2p limit and
+     * the peers are dropped. TCP loses nothing short of a disconnect (a
+     * reconnected peer gets it from node_cons_peer_up); the repeats are for
+     * a peer that was a height behind when it came. */
+    if (key == c->gossip_key) {
+        uint64_t pk = c->e->height * 4096 + c->e->round;
+        int prop =
+            pk != c->gossip_prop_key || ++c->gossip_prop_ticks >= NODE_CONS_GOSSIP_PROPOSAL_TICKS;
+        if (prop) c->gossip_prop_ticks = 0;
+        gossip_to(c, NULL, prop);
+        c->gossip_prop_key = pk;
+    }
     c->gossip_key = key;
     node_unlock(c->n);
 }
@@ -449,7 +573,7 @@ void node_cons_peer_up(node *n, p2p_peer *p)
     node_cons *c = n->cons;
     if (!c || c->stopping || c->waiting) return;
     node_lock(n);
-    gossip_to(c, p);
+    gossip_to(c, p, 1);
     node_unlock(n);
 }
 
@@ -639,12 +763,19 @@ int node_cons_start(node *n, util_err *err)
         .timeout_precommit_delta_ms = gp->timeout_precommit_delta_ms,
     };
     c->commit_ms = n->genesis.params.timeout_commit_ms;
+    /* Half the propose timeout: the others' round-0 timer (started when
+     * they start the height, at most timeoutCommitMs apart from ours) still
+     * has room for the proposal and its gossip. */
+    c->empty_ms = gp->timeout_propose_ms / 2;
     snprintf(c->chain.chain_id, sizeof c->chain.chain_id, "%s", n->genesis.chain_id);
     memcpy(c->chain.genesis_hash, n->genesis.hash, 32);
     cons_engine_init(e, &c->params, n->validator.pubkey);
     n->cons = c;
     if ((rc = open_files(c, err))) return rc; /* node_free releases c */
 
+    /* First: the only handle whose creation can fail. */
+    if (uv_async_init(&n->loop, &c->txs, on_txs))
+        return util_err_set(err, UTIL_EIO, "consensus: cannot create its wake-up handle");
     for (int i = 0; i < 3; i++) {
         uv_timer_init(&n->loop, &c->tmr[i].t);
         c->tmr[i].c = c;
@@ -652,7 +783,8 @@ int node_cons_start(node *n, util_err *err)
     uv_timer_init(&n->loop, &c->commit_timer);
     uv_timer_init(&n->loop, &c->gossip_timer);
     uv_timer_init(&n->loop, &c->kick);
-    c->commit_timer.data = c->gossip_timer.data = c->kick.data = c;
+    uv_timer_init(&n->loop, &c->txwait);
+    c->commit_timer.data = c->gossip_timer.data = c->kick.data = c->txwait.data = c->txs.data = c;
     c->handles = 1;
 
     uint64_t head = chain_store_height(n->store), h = head + 1;
@@ -694,6 +826,8 @@ void node_cons_stop(node *n)
     uv_close((uv_handle_t *)&c->commit_timer, NULL);
     uv_close((uv_handle_t *)&c->gossip_timer, NULL);
     uv_close((uv_handle_t *)&c->kick, NULL);
+    uv_close((uv_handle_t *)&c->txwait, NULL);
+    uv_close((uv_handle_t *)&c->txs, NULL);
 }
 
 void node_cons_free(node *n)

@@ -43,6 +43,9 @@ OL_MUST_CHECK int node_cons_on_message(struct node *n, p2p_peer *from, uint8_t t
 void node_cons_peer_up(struct node *n, p2p_peer *p);
 /* The store's head moved (a decision here, or block sync). */
 void node_cons_head_changed(struct node *n);
+/* A transaction entered the pool (any thread, under node_lock): a proposer
+ * waiting for one builds its block. */
+void node_cons_tx_admitted(struct node *n);
 
 /* RPC hooks (rpc_env.cons_status, rpc_env.cons_state) and /metrics. */
 int node_cons_status_json(void *ctx, json_t *status);

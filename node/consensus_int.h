@@ -18,6 +18,7 @@
 #define NODE_CONS_FUTURE 256
 #define NODE_CONS_FUTURE_BYTES (32u << 20)
 #define NODE_CONS_GOSSIP_MS 500
+#define NODE_CONS_GOSSIP_PROPOSAL_TICKS 4 /* a stalled round re-sends its proposal every 2 s */
 #define NODE_CONS_EVIDENCE 16
 
 typedef struct node_cons_blk {
@@ -46,6 +47,20 @@ typedef struct node_cons {
     cons_params params;
     cons_chain chain;
     uint32_t commit_ms; /* genesis timeoutCommitMs */
+    /* Waiting for transactions (docs/consensus.md, "Waiting for
+     * transactions"): the longest a round-0 proposer holds back an empty
+     * block, a BUILD not answered yet, and the precommits seen for the
+     * block just decided (all in: the commit wait is skipped). */
+    uint32_t empty_ms;
+    int build_waiting;
+    uint64_t build_h;
+    uint32_t build_r;
+    uv_timer_t txwait;
+    uv_async_t txs;
+    uint64_t dec_h;
+    uint32_t dec_r;
+    uint8_t dec_id[32];
+    uint64_t dec_have; /* bit i: validator i's precommit for dec_id */
     int32_t self;
     cons_wal *wal;
     cons_signer *signer;
@@ -72,9 +87,12 @@ typedef struct node_cons {
     /* By ring slot: 0 while the evidence is pending (the pool proposals take
      * it from), else the height of the block that included it. */
     uint64_t evidence_in[NODE_CONS_EVIDENCE];
-    uint64_t gossip_key; /* (height, round, step) at the last gossip tick */
+    uint64_t gossip_key;        /* (height, round, step) at the last gossip tick */
+    uint64_t gossip_prop_key;   /* (height, round) whose proposal the stall gossip re-sent */
+    uint32_t gossip_prop_ticks; /* stalled ticks since it last did */
     /* metrics */
     uint64_t heights, rounds, last_rounds, signed_msgs, sign_failures;
+    uint64_t commit_skips, empty_waits;
     uint64_t missed_proposals[CONS_MAX_VALIDATORS], missed_votes[CONS_MAX_VALIDATORS];
     uint64_t height_start_ns, last_height_ns;
     uint8_t cur_step;       /* as drain last saw it (CONS_STEP_DECIDED while waiting) */

@@ -151,8 +151,21 @@ void node_cons_metrics(node *n, char **body, size_t *len)
             (unsigned long long)c->signed_msgs, (unsigned long long)c->sign_failures,
             !c->signing_off);
     appendf(body, len,
-            "# HELP openledger_consensus_step_seconds_total Time spent in each step (decided: "
-            "the wait of timeoutCommitMs).\n"
+            "# HELP openledger_consensus_tx_waits_total Round-0 builds that waited for a "
+            "first transaction (as the proposer, the pool offering none).\n"
+            "# TYPE openledger_consensus_tx_waits_total counter\n"
+            "openledger_consensus_tx_waits_total %llu\n",
+            (unsigned long long)c->empty_waits);
+    /* Separate calls: appendf writes at most 320 bytes at a time. */
+    appendf(body, len,
+            "# HELP openledger_consensus_commit_waits_skipped_total Decided heights whose "
+            "timeoutCommitMs wait ended early, every validator's precommit being in.\n"
+            "# TYPE openledger_consensus_commit_waits_skipped_total counter\n"
+            "openledger_consensus_commit_waits_skipped_total %llu\n",
+            (unsigned long long)c->commit_skips);
+    appendf(body, len,
+            "# HELP openledger_consensus_step_seconds_total Time spent in each step (propose: "
+            "with a proposer's wait for transactions; decided: the commit wait).\n"
             "# TYPE openledger_consensus_step_seconds_total counter\n");
     for (uint8_t st = CONS_STEP_PROPOSE; st <= CONS_STEP_DECIDED; st++)
         appendf(body, len, "openledger_consensus_step_seconds_total{step=\"%s\"} %.3f\n",

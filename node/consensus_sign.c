@@ -52,11 +52,26 @@ node_cons_blk *node_cons_blk_add(node_cons *c, chain_block *b, const uint8_t id[
     return k;
 }
 
+/* Signatures the pool verified at admission are not verified again: an
+ * entry with the same id has the same bytes (the id hashes the whole
+ * encoding, signature included), so validation reaches the same result.
+ * Under load a validator's pool already holds most of a proposal (gossip),
+ * and verifying is most of the cost of checking it. */
+static void mark_pooled(node *n, chain_block *b)
+{
+    for (size_t i = 0; i < b->ntx; i++) {
+        if (b->txs[i].sig_checked == 1) continue;
+        const chain_tx *p = chain_mempool_get(n->mempool, b->txs[i].id);
+        if (p && p->sig_checked == 1) b->txs[i].sig_checked = 1;
+    }
+}
+
 /* Validates k on the head (once); 1 valid, 0 not. */
 int node_cons_blk_check(node_cons *c, node_cons_blk *k)
 {
     if (k->checked) return k->checked == 1;
     node *n = c->n;
+    mark_pooled(n, &k->b);
     chain_blockexec bx = {.g = &n->genesis, .st = n->store};
     util_err err = {0};
     int reason;

@@ -96,6 +96,7 @@ void node_tx_admitted(node *n, const chain_tx *tx)
     rpc_metrics_tx_admitted(n->metrics);
     rpc_subs_pending_tx(n->subs, tx);
     node_p2p_tx_admitted(n, tx);
+    node_cons_tx_admitted(n);
 }
 
 /* admin_mempoolFlush: a fresh, empty pool replaces the old one. */

@@ -50,7 +50,9 @@ static int make_genesis(const char *out, unsigned nval, uint8_t (*pubs)[32], uti
     json_object_set_new(g, "chainId", json_string("openledger-testnet"));
     json_t *p = json_object_get(g, "params");
     /* Short timeouts for loopback: a round that fails costs well under a
-     * second, and timeoutCommitMs sets the pace of empty blocks. */
+     * second. Idle, half of timeoutProposeMs (a proposer's longest wait for
+     * a transaction) sets the pace of empty blocks; timeoutCommitMs only
+     * applies while a validator's precommit is missing. */
     static const struct {
         const char *k;
         int v;
