@@ -19,6 +19,7 @@ void node_print_help(const char *argv0)
            "       %s init --datadir DIR [--genesis FILE]\n"
            "       %s node-id --datadir DIR\n"
            "       %s testnet --validators N --out DIR\n"
+           "       %s --derive-from-l1 URL --rollup-config FILE [--genesis FILE | --dev]\n"
            "\n"
            "OpenLedger node: orders attribution transactions into blocks and serves JSON-RPC.\n"
            "\n"
@@ -87,6 +88,11 @@ void node_print_help(const char *argv0)
            "  --rollup-config FILE       rollup.json written by rollup-deploy; with --l1 the\n"
            "                             node posts batches and outputs when its L1 account\n"
            "                             (DIR/l1_key.json, see l1-address) is the batcher\n"
+           "  --derive-from-l1 URL       build the chain from the L1 alone (with\n"
+           "                             --rollup-config; not with --l1): no peers, no block\n"
+           "                             production; the L2 genesis is --genesis FILE (or the\n"
+           "                             embedded devnet one with --dev) and must match the\n"
+           "                             config\n"
            "  --l1-explorer URL          L1 block explorer: the explorer links transactions\n"
            "                             to URL/tx/HASH\n"
            "  --batch-max-blocks N       L2 blocks per batch (default 100)\n"
@@ -116,15 +122,9 @@ void node_print_help(const char *argv0)
            "  --rpc-threads N            loops serving HTTP JSON-RPC (default 1); WebSocket\n"
            "                             sessions stay on the main loop\n"
            "\n"
-           "Rollup (docs/rollup.md):\n"
-           "  --derive-from-l1 URL       build the chain from the L1 alone (needs\n"
-           "                             --rollup-config): no peers, no block production;\n"
-           "                             the L2 genesis is --genesis FILE (or the embedded\n"
-           "                             devnet one with --dev) and must match the config\n"
-           "  --rollup-config FILE       rollup.json (written by rollup-deploy)\n"
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
-           argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
+           argv0, argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
            NODE_DEFAULT_BLOCK_TIME_MS, NODE_DEFAULT_P2P_HOST, NODE_DEFAULT_P2P_PORT);
 }
 

@@ -70,8 +70,8 @@ start_deriver() {
 
 # status URL EXPR: evaluates EXPR on node_status's result `r`.
 status() {
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1])["result"]; print(eval(sys.argv[2]))' \
-    "$(rpc_at "$1" node_status '[]')" "$2"
+  rpc_at "$1" node_status '[]' |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]; print(eval(sys.argv[1]))' "$2"
 }
 
 # wait_for URL EXPR SECONDS WHAT: until EXPR (on node_status's result r) is True.
@@ -85,10 +85,11 @@ wait_for() {
   fail "$4: not within $3 s"
 }
 
-# header URL HEIGHT: "hash stateRoot" of block HEIGHT.
+# header URL HEIGHT: "hash stateRoot" of block HEIGHT. The block comes on
+# stdin: with its transactions it can pass the 128 KiB limit of one argument.
 header() {
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1])["result"]; print(r["hash"], r["header"]["stateRoot"])' \
-    "$(rpc_at "$1" chain_getBlock "[$2]")"
+  rpc_at "$1" chain_getBlock "[$2]" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]; print(r["hash"], r["header"]["stateRoot"])'
 }
 
 # stop_pid PID: SIGTERM, a clean exit expected.
