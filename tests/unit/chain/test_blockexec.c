@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/node_fixture.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -20,131 +20,23 @@
 #include "chain/mempool/mempool.h"
 #include "chain/state/store.h"
 
-#define VALIDATOR_KEY 1000 /* the devnet validator (docs/devnet.md) */
-
 /* A small genesis so that every limit is cheap to reach: 2,500 gas (two
  * transfers) and 1,024 bytes per block. */
 static chain_genesis g_small;
 
-typedef struct node_fx {
-    char dir[64];
-    const chain_genesis *g;
-    chain_store *st;
-    chain_mempool *mp;
-    chain_blockexec bx;
-    uint64_t now; /* the node's clock, advanced by the test */
-} node_fx;
-
-static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
-{
-    node_fx *n = ctx;
-    chain_account acc;
-    int rc = chain_store_get_account(n->st, a, &acc, NULL);
-    *balance = acc.balance;
-    *nonce = acc.nonce;
-    return rc;
-}
-
-static void node_open(node_fx *n, const chain_genesis *g)
-{
-    memset(n, 0, sizeof *n);
-    snprintf(n->dir, sizeof n->dir, "/tmp/ol-test-bx-XXXXXX");
-    assert_non_null(mkdtemp(n->dir));
-    util_err err = {0};
-    n->g = g;
-    assert_int_equal(chain_store_open(&n->st, n->dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(n->st, g, &err), 0);
-    chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
-                           .block_gas_limit = g->params.block_gas_limit,
-                           .max_tx_size = (size_t)g->params.tx_max_bytes,
-                           .max_txs = 1000,
-                           .max_bytes = 1u << 20,
-                           .max_nonce_ahead = 64};
-    snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
-    memcpy(c.genesis_hash, g->hash, 32);
-    n->mp = chain_mempool_new(&c, acct_fn, n);
-    assert_non_null(n->mp);
-    n->bx = (chain_blockexec){.g = g, .st = n->st};
-    n->now = g->genesis_time_ms + 5000;
-}
-
-static void node_close(node_fx *n)
-{
-    chain_mempool_free(n->mp);
-    chain_store_close(n->st);
-    fx_rm_tree(n->dir);
-}
-
-static chain_tx transfer_gas(const chain_genesis *g, uint32_t from, uint32_t to, uint64_t amount,
-                             uint64_t nonce, uint64_t gas)
-{
-    chain_keypair kp;
-    chain_addr a;
-    assert_int_equal(chain_keypair_dev(&kp, from), 0);
-    fx_dev_addr(&a, to);
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", g->chain_id);
-    tx.type = CHAIN_TX_TRANSFER;
-    tx.nonce = nonce;
-    tx.gas_limit = gas;
-    tx.gas_price = 1;
-    tx.body.transfer.to = a;
-    tx.body.transfer.amount = amount;
-    util_err err = {0};
-    assert_int_equal(chain_tx_sign(&tx, &kp, g->hash, &err), 0);
-    return tx;
-}
-
-static chain_tx transfer(const chain_genesis *g, uint32_t from, uint32_t to, uint64_t amount,
-                         uint64_t nonce)
-{
-    return transfer_gas(g, from, to, amount, nonce, CHAIN_GAS_TRANSFER);
-}
-
-static void pool_add(node_fx *n, const chain_tx *tx)
+static void pool_add(nfx_node *n, const chain_tx *tx)
 {
     util_err err = {0};
     assert_int_equal(chain_mempool_add(n->mp, tx, &err), CHAIN_MP_OK);
 }
 
-static void sign_commit(const chain_genesis *g, const chain_block *b, const uint8_t id[32],
-                        chain_commit *c)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, VALIDATOR_KEY), 0);
-    uint8_t digest[32];
-    chain_vote_digest(digest, g->chain_id, g->hash, b->h.height, 0, CHAIN_VOTE_PRECOMMIT, id);
-    memset(c, 0, sizeof *c);
-    c->n = 1;
-    c->sigs[0].validator = 0;
-    assert_int_equal(chain_sign(c->sigs[0].sig, digest, &kp, NULL), 0);
-}
-
 /* The producer's path: propose, validate, sign, apply. Fills the block's
  * bytes and its commit when asked, as an exporting node would send them. */
-static void produce(node_fx *n, util_buf *bytes, chain_commit *commit_out)
+static void produce(nfx_node *n, util_buf *bytes, chain_commit *commit_out)
 {
-    util_err err = {0};
-    chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
-    n->now += 1000;
     chain_block b;
-    int built, reason;
-    assert_int_equal(chain_blockexec_propose(&n->bx, n->mp, &proposer, n->now, 1, &b, &built, &err),
-                     0);
-    assert_int_equal(built, 1);
-    chain_block_result res;
-    if (chain_blockexec_validate(&n->bx, &b, n->now, &res, &reason, &err))
-        fail_msg("own block refused: %s", err.msg);
-    chain_commit c;
-    sign_commit(n->g, &b, res.id, &c);
-    assert_int_equal(chain_blockexec_apply(&n->bx, &b, &res, &c, &reason, &err), 0);
-    chain_block_result_free(&res);
-    chain_mempool_on_block(n->mp, &b);
+    nfx_produce(n, &b, commit_out);
     if (bytes) assert_int_equal(chain_block_encode(&b, bytes), 0);
-    if (commit_out) *commit_out = c;
     chain_block_free(&b);
 }
 
@@ -187,7 +79,7 @@ typedef struct snapshot {
     uint8_t head[32], root[32];
 } snapshot;
 
-static void snap(node_fx *n, snapshot *s)
+static void snap(nfx_node *n, snapshot *s)
 {
     s->height = chain_store_height(n->st);
     s->write_bytes = chain_store_write_bytes(n->st);
@@ -195,7 +87,7 @@ static void snap(node_fx *n, snapshot *s)
     memcpy(s->root, chain_store_head_header(n->st)->state_root, 32);
 }
 
-static void expect_refused(node_fx *n, chain_block *b, int want, const char *what)
+static void expect_refused(nfx_node *n, chain_block *b, int want, const char *what)
 {
     snapshot before, after;
     snap(n, &before);
@@ -214,92 +106,92 @@ static void expect_refused(node_fx *n, chain_block *b, int want, const char *wha
     assert_memory_equal(&before, &after, sizeof before);
 }
 
-typedef void (*mutate_fn)(node_fx *n, chain_block *b);
+typedef void (*mutate_fn)(nfx_node *n, chain_block *b);
 
-static void m_version(node_fx *n, chain_block *b)
+static void m_version(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.version = CHAIN_BLOCK_VERSION + 1;
 }
 /* A version 1 header (before the next set and params hashes) is refused. */
-static void m_version_old(node_fx *n, chain_block *b)
+static void m_version_old(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.version = 1;
 }
-static void m_chain(node_fx *n, chain_block *b)
+static void m_chain(nfx_node *n, chain_block *b)
 {
     (void)n;
     strcpy(b->h.chain_id, "openledger-other");
 }
-static void m_height_up(node_fx *n, chain_block *b)
+static void m_height_up(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.height++;
 }
-static void m_height_down(node_fx *n, chain_block *b)
+static void m_height_down(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.height--;
 }
-static void m_parent(node_fx *n, chain_block *b)
+static void m_parent(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.parent[7] ^= 1;
 }
-static void m_time_same(node_fx *n, chain_block *b)
+static void m_time_same(nfx_node *n, chain_block *b)
 {
     b->h.time_ms = chain_store_head_header(n->st)->time_ms;
 }
-static void m_time_ahead(node_fx *n, chain_block *b)
+static void m_time_ahead(nfx_node *n, chain_block *b)
 {
     b->h.time_ms = n->now + n->g->params.max_clock_drift_ms + 1;
 }
-static void m_proposer(node_fx *n, chain_block *b)
+static void m_proposer(nfx_node *n, chain_block *b)
 {
     (void)n;
     fx_dev_addr(&b->h.proposer, 3);
 }
-static void m_valhash(node_fx *n, chain_block *b)
+static void m_valhash(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.validators_hash[0] ^= 1;
 }
 /* Another next set: the set does not change, so it must be this one. */
-static void m_next_valhash(node_fx *n, chain_block *b)
+static void m_next_valhash(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.next_validators_hash[31] ^= 1;
 }
 /* The hash of other parameters (one more ms of commit timeout). */
-static void m_params_hash(node_fx *n, chain_block *b)
+static void m_params_hash(nfx_node *n, chain_block *b)
 {
     chain_params p = n->g->params;
     p.timeout_commit_ms++;
     chain_params_hash(&p, b->h.consensus_params_hash);
 }
-static void m_commit_sig(node_fx *n, chain_block *b)
+static void m_commit_sig(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.last_commit.sigs[0].sig[5] ^= 1;
 }
-static void m_commit_empty(node_fx *n, chain_block *b)
+static void m_commit_empty(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.last_commit.n = 0;
 }
-static void m_commit_unknown(node_fx *n, chain_block *b)
+static void m_commit_unknown(nfx_node *n, chain_block *b)
 {
     (void)n;
     b->h.last_commit.sigs[0].validator = 1;
 }
-static void m_commit_round(node_fx *n, chain_block *b)
+static void m_commit_round(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.last_commit.round = 1;
 }
-static void m_too_large(node_fx *n, chain_block *b)
+static void m_too_large(nfx_node *n, chain_block *b)
 {
     /* Six transfers fit the gas (6 x 400) but not the bytes; their gas
      * limits are below a transfer's, which only execution would notice. */
     chain_tx t[6];
     for (int i = 0; i < 6; i++)
-        t[i] = transfer_gas(n->g, 4 + (uint32_t)i, 0, 1, 0, 400);
+        t[i] = nfx_transfer_gas(n->g, 4 + (uint32_t)i, 0, 1, 0, 400);
     set_txs(b, t, 6);
     for (int i = 0; i < 6; i++)
         chain_tx_free(&t[i]);
 }
-static void m_tx_too_large(node_fx *n, chain_block *b)
+static void m_tx_too_large(nfx_node *n, chain_block *b)
 {
     chain_keypair kp;
     assert_int_equal(chain_keypair_dev(&kp, 4), 0);
@@ -317,56 +209,56 @@ static void m_tx_too_large(node_fx *n, chain_block *b)
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }
-static void m_tx_gas(node_fx *n, chain_block *b)
+static void m_tx_gas(nfx_node *n, chain_block *b)
 {
-    chain_tx t = transfer_gas(n->g, 4, 5, 1, 0, n->g->params.block_gas_limit + 1);
+    chain_tx t = nfx_transfer_gas(n->g, 4, 5, 1, 0, n->g->params.block_gas_limit + 1);
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }
 /* Three transfers, each valid alone, whose gas limits exceed the block's. */
-static void m_gas_sum(node_fx *n, chain_block *b)
+static void m_gas_sum(nfx_node *n, chain_block *b)
 {
-    chain_tx t[3] = {transfer(n->g, 4, 5, 1, 0), transfer(n->g, 5, 6, 1, 0),
-                     transfer(n->g, 6, 7, 1, 0)};
+    chain_tx t[3] = {nfx_transfer(n->g, 4, 5, 1, 0), nfx_transfer(n->g, 5, 6, 1, 0),
+                     nfx_transfer(n->g, 6, 7, 1, 0)};
     set_txs(b, t, 3);
     for (int i = 0; i < 3; i++)
         chain_tx_free(&t[i]);
 }
-static void m_duplicate(node_fx *n, chain_block *b)
+static void m_duplicate(nfx_node *n, chain_block *b)
 {
-    chain_tx t[2] = {transfer(n->g, 4, 5, 1, 0)};
+    chain_tx t[2] = {nfx_transfer(n->g, 4, 5, 1, 0)};
     assert_int_equal(chain_tx_copy(&t[1], &t[0]), 0);
     set_txs(b, t, 2);
     chain_tx_free(&t[0]);
     chain_tx_free(&t[1]);
 }
-static void m_tx_root(node_fx *n, chain_block *b)
+static void m_tx_root(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.tx_root[31] ^= 1;
 }
-static void m_bad_sig(node_fx *n, chain_block *b)
+static void m_bad_sig(nfx_node *n, chain_block *b)
 {
     (void)n;
     b->txs[0].sig[10] ^= 1;
     refresh(b, 1);
 }
-static void m_nonce_gap(node_fx *n, chain_block *b)
+static void m_nonce_gap(nfx_node *n, chain_block *b)
 {
-    chain_tx t = transfer(n->g, 4, 5, 1, 7);
+    chain_tx t = nfx_transfer(n->g, 4, 5, 1, 7);
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }
-static void m_unfunded(node_fx *n, chain_block *b)
+static void m_unfunded(nfx_node *n, chain_block *b)
 {
-    chain_tx t = transfer(n->g, 42, 5, 1, 0); /* dev42 has no allocation */
+    chain_tx t = nfx_transfer(n->g, 42, 5, 1, 0); /* dev42 has no allocation */
     set_txs(b, &t, 1);
     chain_tx_free(&t);
 }
-static void m_state_root(node_fx *n, chain_block *b)
+static void m_state_root(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.state_root[0] ^= 1;
 }
-static void m_receipts_root(node_fx *n, chain_block *b)
+static void m_receipts_root(nfx_node *n, chain_block *b)
 {
     (void)n, b->h.receipts_root[0] ^= 1;
 }
@@ -408,22 +300,22 @@ static const struct {
 static void test_malformed_blocks(void **state)
 {
     (void)state;
-    node_fx n;
-    node_open(&n, &g_small);
+    nfx_node n;
+    nfx_open(&n, &g_small, NULL);
     /* Block 1, so that the candidate carries a real last commit. */
-    chain_tx t0 = transfer(n.g, 0, 1, 5, 0);
+    chain_tx t0 = nfx_transfer(n.g, 0, 1, 5, 0);
     pool_add(&n, &t0);
     chain_tx_free(&t0);
     produce(&n, NULL, NULL);
 
     /* The candidate: block 2 with two transfers, proposed but not applied. */
-    chain_tx t1 = transfer(n.g, 0, 1, 5, 1), t2 = transfer(n.g, 1, 2, 3, 0);
+    chain_tx t1 = nfx_transfer(n.g, 0, 1, 5, 1), t2 = nfx_transfer(n.g, 1, 2, 3, 0);
     pool_add(&n, &t1);
     pool_add(&n, &t2);
     chain_tx_free(&t1);
     chain_tx_free(&t2);
     chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     n.now += 1000;
     chain_block base;
     int built;
@@ -464,7 +356,7 @@ static void test_malformed_blocks(void **state)
     assert_int_equal(chain_blockexec_validate(&n.bx, &ok, n.now, &res, &reason, &err), 0);
     /* A commit that does not finalise it is refused, and changes nothing. */
     chain_commit c;
-    sign_commit(n.g, &ok, res.id, &c);
+    nfx_sign_commit(n.g, ok.h.height, res.id, &c);
     chain_commit bad = c;
     bad.sigs[0].sig[0] ^= 1;
     assert_int_equal(chain_blockexec_apply(&n.bx, &ok, &res, &bad, &reason, &err), UTIL_EINVAL);
@@ -476,17 +368,17 @@ static void test_malformed_blocks(void **state)
     chain_block_free(&ok);
     chain_block_free(&base);
     util_buf_free(&enc);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 /* Block 1 follows block 0, which is not voted on: it must carry no commit. */
 static void test_first_block_commit(void **state)
 {
     (void)state;
-    node_fx n;
-    node_open(&n, &g_small);
+    nfx_node n;
+    nfx_open(&n, &g_small, NULL);
     chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     chain_block b;
     int built;
     util_err err = {0};
@@ -496,7 +388,7 @@ static void test_first_block_commit(void **state)
     b.h.last_commit.n = 1;
     expect_refused(&n, &b, CHAIN_BLOCK_BAD_LAST_COMMIT, "commit on block 1");
     chain_block_free(&b);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 /* Node A produces; node B receives the bytes and the commit, and reaches
@@ -504,12 +396,12 @@ static void test_first_block_commit(void **state)
 static void test_second_node_applies(void **state)
 {
     (void)state;
-    node_fx a, b;
-    node_open(&a, fx_devnet());
-    node_open(&b, fx_devnet());
+    nfx_node a, b;
+    nfx_open(&a, fx_devnet(), NULL);
+    nfx_open(&b, fx_devnet(), NULL);
     for (uint64_t round = 0; round < 3; round++) {
         for (uint32_t s = 0; s < 4; s++) {
-            chain_tx t = transfer(a.g, s, (s + 1) % 10, 1000 + round, round);
+            chain_tx t = nfx_transfer(a.g, s, (s + 1) % 10, 1000 + round, round);
             pool_add(&a, &t);
             chain_tx_free(&t);
         }
@@ -544,8 +436,8 @@ static void test_second_node_applies(void **state)
         assert_int_equal(acc.nonce, round + 1);
     }
     assert_int_equal(chain_store_height(b.st), 3);
-    node_close(&a);
-    node_close(&b);
+    nfx_close(&a);
+    nfx_close(&b);
 }
 
 static int load_small(void **state)
