@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/node_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,58 +18,6 @@
 #include "chain/crypto/hash.h"
 #include "chain/mempool/mempool.h"
 #include "chain/state/store.h"
-
-#define VALIDATOR_KEY 1000 /* the devnet validator, index 0 of its set */
-
-typedef struct node_fx {
-    char dir[64];
-    const chain_genesis *g;
-    chain_store *st;
-    chain_mempool *mp;
-    chain_blockexec bx;
-    uint64_t now;
-} node_fx;
-
-static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
-{
-    node_fx *n = ctx;
-    chain_account acc;
-    int rc = chain_store_get_account(n->st, a, &acc, NULL);
-    *balance = acc.balance;
-    *nonce = acc.nonce;
-    return rc;
-}
-
-static void node_open(node_fx *n, const chain_genesis *g, uint32_t undo_blocks)
-{
-    memset(n, 0, sizeof *n);
-    snprintf(n->dir, sizeof n->dir, "/tmp/ol-test-ev-XXXXXX");
-    assert_non_null(mkdtemp(n->dir));
-    util_err err = {0};
-    n->g = g;
-    chain_store_opts o = {.undo_blocks = undo_blocks};
-    assert_int_equal(chain_store_open_opts(&n->st, n->dir, &o, &err), 0);
-    assert_int_equal(chain_store_init_genesis(n->st, g, &err), 0);
-    chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
-                           .block_gas_limit = g->params.block_gas_limit,
-                           .max_tx_size = (size_t)g->params.tx_max_bytes,
-                           .max_txs = 100,
-                           .max_bytes = 1u << 20,
-                           .max_nonce_ahead = 64};
-    snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
-    memcpy(c.genesis_hash, g->hash, 32);
-    n->mp = chain_mempool_new(&c, acct_fn, n);
-    assert_non_null(n->mp);
-    n->bx = (chain_blockexec){.g = g, .st = n->st};
-    n->now = g->genesis_time_ms + 5000;
-}
-
-static void node_close(node_fx *n)
-{
-    chain_mempool_free(n->mp);
-    chain_store_close(n->st);
-    fx_rm_tree(n->dir);
-}
 
 /* A vote signed by the devnet validator (or by the key given). */
 static void sign_vote(const chain_genesis *g, chain_vote *v, uint32_t key)
@@ -91,56 +39,16 @@ static chain_evidence double_vote(const chain_genesis *g, uint64_t h, uint32_t r
     e.a.round = e.b.round = r;
     memset(e.a.block_id, fill, 32);
     memset(e.b.block_id, fill + 1, 32);
-    sign_vote(g, &e.a, VALIDATOR_KEY);
-    sign_vote(g, &e.b, VALIDATOR_KEY);
+    sign_vote(g, &e.a, NFX_VALIDATOR_KEY);
+    sign_vote(g, &e.b, NFX_VALIDATOR_KEY);
     return e;
 }
 
-static void sign_commit(const chain_genesis *g, uint64_t height, const uint8_t id[32],
-                        chain_commit *c)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, VALIDATOR_KEY), 0);
-    uint8_t digest[32];
-    chain_vote_digest(digest, g->chain_id, g->hash, height, 0, CHAIN_VOTE_PRECOMMIT, id);
-    memset(c, 0, sizeof *c);
-    c->n = 1;
-    assert_int_equal(chain_sign(c->sigs[0].sig, digest, &kp, NULL), 0);
-}
-
-/* The next block on the head, built by propose with the given pool of
- * evidence (not validated, not applied). */
-static void build(node_fx *n, const chain_evidence *evs, size_t nev, chain_block *b)
-{
-    util_err err = {0};
-    chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
-    n->now += 1000;
-    int built = 0;
-    if (chain_blockexec_propose_ev(&n->bx, n->mp, evs, nev, &proposer, n->now, 1, b, &built, &err))
-        fail_msg("propose: %s", err.msg);
-    assert_int_equal(built, 1);
-}
-
-/* Validate, sign and apply b. */
-static void commit(node_fx *n, chain_block *b)
-{
-    util_err err = {0};
-    int reason;
-    chain_block_result res;
-    if (chain_blockexec_validate(&n->bx, b, n->now, &res, &reason, &err))
-        fail_msg("block %llu refused: %s", (unsigned long long)b->h.height, err.msg);
-    chain_commit c;
-    sign_commit(n->g, b->h.height, res.id, &c);
-    assert_int_equal(chain_blockexec_apply(&n->bx, b, &res, &c, &reason, &err), 0);
-    chain_block_result_free(&res);
-}
-
-static void produce(node_fx *n, const chain_evidence *evs, size_t nev)
+static void produce(nfx_node *n, const chain_evidence *evs, size_t nev)
 {
     chain_block b;
-    build(n, evs, nev, &b);
-    commit(n, &b);
+    nfx_build(n, evs, nev, &b);
+    nfx_commit(n, &b, NULL);
     chain_block_free(&b);
 }
 
@@ -157,7 +65,7 @@ static void reencode(chain_block *b)
 }
 
 /* validate refuses b with `want`, and the store is as it was. */
-static void expect_refused(node_fx *n, chain_block *b, int want)
+static void expect_refused(nfx_node *n, chain_block *b, int want)
 {
     uint64_t h0 = chain_store_height(n->st);
     uint8_t id0[32], id1[32];
@@ -194,7 +102,7 @@ enum {
 };
 
 /* A block at height head + 1 carrying mutated evidence, and its reason. */
-static int mutate(node_fx *n, chain_block *b, int m)
+static int mutate(nfx_node *n, chain_block *b, int m)
 {
     const chain_genesis *g = n->g;
     uint64_t h = b->h.height;
@@ -216,7 +124,7 @@ static int mutate(node_fx *n, chain_block *b, int m)
         break;
     case M_ROUND_DIFFERS:
         e.b.round = 1;
-        sign_vote(g, &e.b, VALIDATOR_KEY);
+        sign_vote(g, &e.b, NFX_VALIDATOR_KEY);
         want = CHAIN_BLOCK_EVIDENCE_VOTES_DIFFER;
         break;
     case M_UNKNOWN_TYPE:
@@ -225,7 +133,7 @@ static int mutate(node_fx *n, chain_block *b, int m)
         break;
     case M_SAME_BLOCK:
         memcpy(e.b.block_id, e.a.block_id, 32);
-        sign_vote(g, &e.b, VALIDATOR_KEY);
+        sign_vote(g, &e.b, NFX_VALIDATOR_KEY);
         want = CHAIN_BLOCK_EVIDENCE_NOT_CONFLICTING;
         break;
     case M_ORDER: {
@@ -274,14 +182,14 @@ static int mutate(node_fx *n, chain_block *b, int m)
 static void test_each_refusal(void **state)
 {
     (void)state;
-    node_fx n;
-    node_open(&n, fx_devnet(), 0);
+    nfx_node n;
+    nfx_open(&n, fx_devnet(), &(nfx_opts){.max_txs = 100});
     for (uint64_t i = 0; i < CHAIN_EVIDENCE_MAX_AGE + 1; i++)
         produce(&n, NULL, 0);
     assert_int_equal(chain_store_height(n.st), CHAIN_EVIDENCE_MAX_AGE + 1);
     for (int m = 0; m < M_COUNT; m++) {
         chain_block b;
-        build(&n, NULL, 0, &b);
+        nfx_build(&n, NULL, 0, &b);
         int want = mutate(&n, &b, m);
         expect_refused(&n, &b, want);
         if (b.nev > CHAIN_BLOCK_MAX_EVIDENCE) b.nev = 0;
@@ -289,13 +197,13 @@ static void test_each_refusal(void **state)
     }
     /* The oldest height the window allows is accepted. */
     chain_block b;
-    build(&n, NULL, 0, &b);
+    nfx_build(&n, NULL, 0, &b);
     b.ev[0] = double_vote(n.g, b.h.height - CHAIN_EVIDENCE_MAX_AGE, 0, 0x10);
     b.nev = 1;
     chain_block_evidence_hash(&b, b.h.evidence_hash);
-    commit(&n, &b);
+    nfx_commit(&n, &b, NULL);
     chain_block_free(&b);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 /* propose includes the pending evidence (oldest first, the bad and the
@@ -305,8 +213,8 @@ static void test_each_refusal(void **state)
 static void test_propose_and_include_once(void **state)
 {
     (void)state;
-    node_fx n;
-    node_open(&n, fx_devnet(), 0);
+    nfx_node n;
+    nfx_open(&n, fx_devnet(), &(nfx_opts){.max_txs = 100});
     produce(&n, NULL, 0);
     produce(&n, NULL, 0);
     chain_evidence pool[4];
@@ -316,7 +224,7 @@ static void test_propose_and_include_once(void **state)
     pool[2] = double_vote(n.g, 1, 0, 0x30); /* the same double vote as pool[0]: skipped */
     pool[3] = double_vote(n.g, 2, 0, 0x40);
     chain_block b;
-    build(&n, pool, 4, &b);
+    nfx_build(&n, pool, 4, &b);
     assert_int_equal(b.nev, 2);
     assert_int_equal(b.ev[0].a.height, 1);
     assert_memory_equal(b.ev[0].a.block_id, pool[0].a.block_id, 32);
@@ -326,7 +234,7 @@ static void test_propose_and_include_once(void **state)
     chain_block_evidence_hash(&b, root);
     assert_memory_equal(root, b.h.evidence_hash, 32);
     reencode(&b);
-    commit(&n, &b);
+    nfx_commit(&n, &b, NULL);
     chain_block_free(&b);
 
     util_err err = {0};
@@ -340,19 +248,19 @@ static void test_propose_and_include_once(void **state)
     assert_int_equal(chain_store_evidence_included(n.st, &other, &at, &err), UTIL_ENOTFOUND);
 
     /* Included once only. */
-    build(&n, NULL, 0, &b);
+    nfx_build(&n, NULL, 0, &b);
     b.ev[0] = pool[3];
     b.nev = 1;
     chain_block_evidence_hash(&b, b.h.evidence_hash);
     expect_refused(&n, &b, CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED);
     chain_block_free(&b);
-    build(&n, pool, 4, &b);
+    nfx_build(&n, pool, 4, &b);
     assert_int_equal(b.nev, 0);
     chain_block_free(&b);
 
     /* Evidence alone makes a block when empty blocks are not wanted. */
     chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     int built = 0;
     assert_int_equal(chain_blockexec_propose_ev(&n.bx, n.mp, &other, 1, &proposer, n.now + 1000, 0,
                                                 &b, &built, &err),
@@ -364,7 +272,7 @@ static void test_propose_and_include_once(void **state)
                                                 &b, &built, &err),
                      0);
     assert_int_equal(built, 0);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 /* blockMaxBytes counts the evidence: a block whose evidence alone passes
@@ -376,12 +284,12 @@ static void test_evidence_counted_in_block_size(void **state)
     static chain_genesis g;
     g = *fx_devnet();
     g.params.block_max_bytes = 2048;
-    node_fx n;
-    node_open(&n, &g, 0);
+    nfx_node n;
+    nfx_open(&n, &g, &(nfx_opts){.max_txs = 100});
     produce(&n, NULL, 0);
     produce(&n, NULL, 0);
     chain_block b;
-    build(&n, NULL, 0, &b);
+    nfx_build(&n, NULL, 0, &b);
     for (size_t i = 0; i < CHAIN_BLOCK_MAX_EVIDENCE; i++)
         b.ev[i] = double_vote(n.g, 1, (uint32_t)i, 0x10);
     b.nev = CHAIN_BLOCK_MAX_EVIDENCE;
@@ -392,16 +300,16 @@ static void test_evidence_counted_in_block_size(void **state)
     chain_evidence pool[CHAIN_BLOCK_MAX_EVIDENCE];
     for (size_t i = 0; i < CHAIN_BLOCK_MAX_EVIDENCE; i++)
         pool[i] = double_vote(n.g, 1, (uint32_t)i, 0x10);
-    build(&n, pool, CHAIN_BLOCK_MAX_EVIDENCE, &b);
+    nfx_build(&n, pool, CHAIN_BLOCK_MAX_EVIDENCE, &b);
     util_buf u;
     util_buf_init(&u);
     assert_int_equal(chain_block_encode(&b, &u), 0);
     assert_true(u.len <= 2048);
     assert_true(b.nev > 0 && b.nev < CHAIN_BLOCK_MAX_EVIDENCE);
     util_buf_free(&u);
-    commit(&n, &b);
+    nfx_commit(&n, &b, NULL);
     chain_block_free(&b);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 /* A rollback takes back the inclusion record with the block: the same
@@ -409,8 +317,8 @@ static void test_evidence_counted_in_block_size(void **state)
 static void test_rollback_takes_back_the_record(void **state)
 {
     (void)state;
-    node_fx n;
-    node_open(&n, fx_devnet(), 8);
+    nfx_node n;
+    nfx_open(&n, fx_devnet(), &(nfx_opts){.undo_blocks = 8, .max_txs = 100});
     produce(&n, NULL, 0);
     produce(&n, NULL, 0);
     chain_evidence e = double_vote(n.g, 2, 0, 0x10);
@@ -422,11 +330,11 @@ static void test_rollback_takes_back_the_record(void **state)
     assert_int_equal(chain_store_rollback(n.st, 2, &err), 0);
     assert_int_equal(chain_store_evidence_included(n.st, &e, &at, &err), UTIL_ENOTFOUND);
     chain_block b;
-    build(&n, &e, 1, &b);
+    nfx_build(&n, &e, 1, &b);
     assert_int_equal(b.nev, 1);
-    commit(&n, &b);
+    nfx_commit(&n, &b, NULL);
     chain_block_free(&b);
-    node_close(&n);
+    nfx_close(&n);
 }
 
 int main(void)

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/node_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,97 +25,12 @@
 #include "tests/seed.h"
 #include "util/bytes.h"
 
-#define VALIDATOR_KEY 1000 /* the devnet validator (docs/devnet.md) */
 #define NBLOCKS 6
-
-typedef struct node_fx {
-    char dir[64];
-    const chain_genesis *g;
-    chain_store *st;
-    chain_mempool *mp;
-    chain_blockexec bx;
-    uint64_t now;
-} node_fx;
 
 /* Blocks 1..NBLOCKS of a devnet chain with transfers, and their commits. */
 static chain_block g_blocks[NBLOCKS];
 static chain_commit g_commits[NBLOCKS];
 static uint8_t g_head_id[32];
-
-static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
-{
-    node_fx *n = ctx;
-    chain_account acc;
-    int rc = chain_store_get_account(n->st, a, &acc, NULL);
-    *balance = acc.balance;
-    *nonce = acc.nonce;
-    return rc;
-}
-
-static void node_open(node_fx *n, const chain_genesis *g)
-{
-    memset(n, 0, sizeof *n);
-    snprintf(n->dir, sizeof n->dir, "/tmp/ol-test-batch-XXXXXX");
-    assert_non_null(mkdtemp(n->dir));
-    util_err err = {0};
-    n->g = g;
-    assert_int_equal(chain_store_open(&n->st, n->dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(n->st, g, &err), 0);
-    chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
-                           .block_gas_limit = g->params.block_gas_limit,
-                           .max_tx_size = (size_t)g->params.tx_max_bytes,
-                           .max_txs = 1000,
-                           .max_bytes = 1u << 20,
-                           .max_nonce_ahead = 64};
-    snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
-    memcpy(c.genesis_hash, g->hash, 32);
-    n->mp = chain_mempool_new(&c, acct_fn, n);
-    assert_non_null(n->mp);
-    n->bx = (chain_blockexec){.g = g, .st = n->st};
-    n->now = g->genesis_time_ms + 5000;
-}
-
-static void node_close(node_fx *n)
-{
-    chain_mempool_free(n->mp);
-    chain_store_close(n->st);
-    fx_rm_tree(n->dir);
-}
-
-static chain_tx transfer(const chain_genesis *g, uint32_t from, uint32_t to, uint64_t amount,
-                         uint64_t nonce)
-{
-    chain_keypair kp;
-    chain_addr a;
-    assert_int_equal(chain_keypair_dev(&kp, from), 0);
-    fx_dev_addr(&a, to);
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", g->chain_id);
-    tx.type = CHAIN_TX_TRANSFER;
-    tx.nonce = nonce;
-    tx.gas_limit = CHAIN_GAS_TRANSFER;
-    tx.gas_price = 1;
-    tx.body.transfer.to = a;
-    tx.body.transfer.amount = amount;
-    util_err err = {0};
-    assert_int_equal(chain_tx_sign(&tx, &kp, g->hash, &err), 0);
-    return tx;
-}
-
-static void sign_commit(const chain_genesis *g, uint64_t height, const uint8_t id[32],
-                        chain_commit *c)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, VALIDATOR_KEY), 0);
-    uint8_t digest[32];
-    chain_vote_digest(digest, g->chain_id, g->hash, height, 0, CHAIN_VOTE_PRECOMMIT, id);
-    memset(c, 0, sizeof *c);
-    c->n = 1;
-    c->sigs[0].validator = 0;
-    assert_int_equal(chain_sign(c->sigs[0].sig, digest, &kp, NULL), 0);
-}
 
 /* A copy of b through its encoding. */
 static void copy_block(chain_block *dst, const chain_block *b)
@@ -131,36 +46,23 @@ static void copy_block(chain_block *dst, const chain_block *b)
 static int make_chain(void **state)
 {
     (void)state;
-    node_fx a;
-    node_open(&a, fx_devnet());
-    chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    nfx_node a;
+    nfx_open(&a, fx_devnet(), NULL);
     util_err err = {0};
     for (uint64_t h = 0; h < NBLOCKS; h++) {
         for (uint32_t s = 0; s < 4; s++) {
-            chain_tx t = transfer(a.g, s, (s + 1 + (uint32_t)h) % 10, 1000 + h, h);
+            chain_tx t = nfx_transfer(a.g, s, (s + 1 + (uint32_t)h) % 10, 1000 + h, h);
             assert_int_equal(chain_mempool_add(a.mp, &t, &err), CHAIN_MP_OK);
             chain_tx_free(&t);
         }
-        a.now += 1000;
         chain_block b;
-        int built, reason;
-        assert_int_equal(
-            chain_blockexec_propose(&a.bx, a.mp, &proposer, a.now, 1, &b, &built, &err), 0);
-        assert_int_equal(built, 1);
-        chain_block_result res;
-        if (chain_blockexec_validate(&a.bx, &b, a.now, &res, &reason, &err))
-            fail_msg("own block refused: %s", err.msg);
-        sign_commit(a.g, b.h.height, res.id, &g_commits[h]);
-        assert_int_equal(chain_blockexec_apply(&a.bx, &b, &res, &g_commits[h], &reason, &err), 0);
-        chain_block_result_free(&res);
-        chain_mempool_on_block(a.mp, &b);
+        nfx_produce(&a, &b, &g_commits[h]);
         copy_block(&g_blocks[h], &b);
         assert_int_equal(b.ntx, 4);
         chain_block_free(&b);
     }
     chain_store_head_id(a.st, g_head_id);
-    node_close(&a);
+    nfx_close(&a);
     return 0;
 }
 
@@ -220,8 +122,8 @@ static void test_round_trip_applies(void **state)
     util_buf_free(&x);
     util_buf_free(&y);
 
-    node_fx n;
-    node_open(&n, fx_devnet());
+    nfx_node n;
+    nfx_open(&n, fx_devnet(), NULL);
     for (size_t i = 0; i < b.count; i++) {
         const chain_commit *c = i + 1 < b.count ? &b.blocks[i + 1].h.last_commit : &b.last_commit;
         chain_block_result res;
@@ -235,7 +137,7 @@ static void test_round_trip_applies(void **state)
     uint8_t id[32];
     chain_store_head_id(n.st, id);
     assert_memory_equal(id, g_head_id, 32);
-    node_close(&n);
+    nfx_close(&n);
     rollup_batch_free(&b);
     rollup_batch_free(&b); /* idempotent */
 }
@@ -781,7 +683,7 @@ static void test_size_per_transfer(void **state)
     for (uint32_t k = 0; k < 10; k++)
         assert_int_equal(chain_keypair_dev(&keys[k], k), 0);
     chain_keypair vk;
-    assert_int_equal(chain_keypair_dev(&vk, VALIDATOR_KEY), 0);
+    assert_int_equal(chain_keypair_dev(&vk, NFX_VALIDATOR_KEY), 0);
     uint64_t nonce[10] = {0};
     uint8_t parent[32] = {0};
     for (size_t h = 0; h < NB; h++) {
@@ -791,7 +693,7 @@ static void test_size_per_transfer(void **state)
         b->h.height = h + 1;
         memcpy(b->h.parent, parent, 32);
         b->h.time_ms = g->genesis_time_ms + 1000 * (h + 1);
-        fx_dev_addr(&b->h.proposer, VALIDATOR_KEY);
+        fx_dev_addr(&b->h.proposer, NFX_VALIDATOR_KEY);
         for (int i = 0; i < 32; i++) {
             b->h.state_root[i] = (uint8_t)rnd();
             b->h.receipts_root[i] = (uint8_t)rnd();
