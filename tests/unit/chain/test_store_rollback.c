@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/node_fixture.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +31,6 @@
 #include "chain/state/store.h"
 #include "vm/vm.h"
 
-#define VALIDATOR_KEY 1000 /* the devnet validator (docs/devnet.md) */
 #define NBLOCKS 30
 #define NDEV 6
 #define GAS_PRICE 1
@@ -116,16 +115,6 @@ static void node_free(node_fx *n)
     fx_rm_tree(n->dir);
 }
 
-static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
-{
-    node_fx *n = ctx;
-    chain_account acc;
-    int rc = chain_store_get_account(n->st, a, &acc, NULL);
-    *balance = acc.balance;
-    *nonce = acc.nonce;
-    return rc;
-}
-
 static uint64_t g_nonce[NDEV];
 
 static chain_tx mk(uint32_t dev, uint8_t type, uint64_t gas_limit)
@@ -150,19 +139,6 @@ static void sign_add(chain_mempool *mp, chain_tx *tx, uint32_t dev)
     int rc = chain_mempool_add(mp, tx, &err);
     if (rc != CHAIN_MP_OK) fail_msg("mempool refused a tx (%d): %s", rc, err.msg);
     chain_tx_free(tx);
-}
-
-static void sign_commit(const chain_block *b, const uint8_t id[32], chain_commit *c)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, VALIDATOR_KEY), 0);
-    uint8_t digest[32];
-    chain_vote_digest(digest, fx_devnet()->chain_id, fx_devnet()->hash, b->h.height, 0,
-                      CHAIN_VOTE_PRECOMMIT, id);
-    memset(c, 0, sizeof *c);
-    c->n = 1;
-    c->sigs[0].validator = 0;
-    assert_int_equal(chain_sign(c->sigs[0].sig, digest, &kp, NULL), 0);
 }
 
 /* --- what the store holds ------------------------------------------------ */
@@ -378,20 +354,10 @@ static void add_block_txs(chain_mempool *mp, uint64_t h)
     }
 }
 
+/* A pool on n's store (followed across a reopen). */
 static chain_mempool *new_pool(node_fx *n)
 {
-    const chain_genesis *g = fx_devnet();
-    chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
-                           .block_gas_limit = g->params.block_gas_limit,
-                           .max_tx_size = (size_t)g->params.tx_max_bytes,
-                           .max_txs = 1000,
-                           .max_bytes = 1u << 20,
-                           .max_nonce_ahead = 64};
-    snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
-    memcpy(c.genesis_hash, g->hash, 32);
-    chain_mempool *mp = chain_mempool_new(&c, acct_fn, n);
-    assert_non_null(mp);
-    return mp;
+    return nfx_mempool_new(fx_devnet(), 0, nfx_store_account, &n->st);
 }
 
 /* Produces the chain on a store with undo records on, snapshotting every height. */
@@ -400,7 +366,7 @@ static void produce_chain(node_fx *n)
     const chain_genesis *g = fx_devnet();
     chain_mempool *mp = new_pool(n);
     chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     util_err err = {0};
     take_snap(n->st, 0);
     uint64_t now = g->genesis_time_ms;
@@ -429,7 +395,7 @@ static void produce_chain(node_fx *n)
             assert_true(found);
         }
         height_snap *s = &g_snap[h];
-        sign_commit(&b, res.id, &s->commit);
+        nfx_sign_commit(fx_devnet(), b.h.height, res.id, &s->commit);
         assert_int_equal(chain_blockexec_apply(&n->bx, &b, &res, &s->commit, &reason, &err), 0);
         chain_block_result_free(&res);
         chain_mempool_on_block(mp, &b);
@@ -544,7 +510,7 @@ static void test_other_fork(void **state)
     assert_int_equal(chain_store_rollback(n.st, 15, &err), 0);
     chain_mempool *mp = new_pool(&n);
     chain_addr proposer;
-    fx_dev_addr(&proposer, VALIDATOR_KEY);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     uint64_t now = chain_store_head_header(n.st)->time_ms;
     for (int i = 0; i < 4; i++) {
         now += 1500;
@@ -557,7 +523,7 @@ static void test_other_fork(void **state)
         assert_int_equal(chain_blockexec_validate(&n.bx, &b, now, &res, &reason, &err), 0);
         assert_memory_not_equal(res.id, g_snap[b.h.height].id, 32);
         chain_commit c;
-        sign_commit(&b, res.id, &c);
+        nfx_sign_commit(fx_devnet(), b.h.height, res.id, &c);
         assert_int_equal(chain_blockexec_apply(&n.bx, &b, &res, &c, &reason, &err), 0);
         chain_block_result_free(&res);
         chain_block_free(&b);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/node_fixture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,6 @@
 #include "rollup/output.h"
 #include "util/hex.h"
 
-#define VALIDATOR_KEY 1000 /* the devnet validator (docs/devnet.md) */
 #define NBLOCKS 40
 
 /* --- the source chain ------------------------------------------------------ */
@@ -39,16 +38,6 @@ static chain_store *src;
 static chain_block blocks[NBLOCKS + 1]; /* by height */
 static chain_commit commits[NBLOCKS + 1];
 
-static int acct_fn(void *ctx, const chain_addr *a, uint64_t *balance, uint64_t *nonce)
-{
-    (void)ctx;
-    chain_account acc;
-    int rc = chain_store_get_account(src, a, &acc, NULL);
-    *balance = acc.balance;
-    *nonce = acc.nonce;
-    return rc;
-}
-
 static void build_source(void)
 {
     const chain_genesis *g = fx_devnet();
@@ -57,40 +46,15 @@ static void build_source(void)
     assert_non_null(mkdtemp(src_dir));
     assert_int_equal(chain_store_open(&src, src_dir, &err), 0);
     assert_int_equal(chain_store_init_genesis(src, g, &err), 0);
-    chain_mempool_cfg c = {.min_gas_price = g->params.min_gas_price,
-                           .block_gas_limit = g->params.block_gas_limit,
-                           .max_tx_size = (size_t)g->params.tx_max_bytes,
-                           .max_txs = 1000,
-                           .max_bytes = 1u << 20,
-                           .max_nonce_ahead = 64};
-    snprintf(c.chain_id, sizeof c.chain_id, "%s", g->chain_id);
-    memcpy(c.genesis_hash, g->hash, 32);
-    chain_mempool *mp = chain_mempool_new(&c, acct_fn, NULL);
-    assert_non_null(mp);
+    chain_mempool *mp = nfx_mempool_new(g, 0, nfx_store_account, &src);
     chain_blockexec bx = {.g = g, .st = src};
-    chain_keypair vk;
-    assert_int_equal(chain_keypair_dev(&vk, VALIDATOR_KEY), 0);
     chain_addr proposer;
-    chain_addr_from_pubkey(&proposer, vk.pubkey);
+    fx_dev_addr(&proposer, NFX_VALIDATOR_KEY);
     uint64_t now = g->genesis_time_ms + 5000;
     for (uint64_t h = 1; h <= NBLOCKS; h++) {
         /* A transfer in every other block, so state roots move. */
         if (h % 2) {
-            chain_keypair kp;
-            chain_addr to;
-            assert_int_equal(chain_keypair_dev(&kp, 0), 0);
-            fx_dev_addr(&to, 1);
-            chain_tx tx;
-            memset(&tx, 0, sizeof tx);
-            tx.version = CHAIN_TX_VERSION;
-            snprintf(tx.chain_id, sizeof tx.chain_id, "%s", g->chain_id);
-            tx.type = CHAIN_TX_TRANSFER;
-            tx.nonce = h / 2;
-            tx.gas_limit = CHAIN_GAS_TRANSFER;
-            tx.gas_price = 1;
-            tx.body.transfer.to = to;
-            tx.body.transfer.amount = h;
-            assert_int_equal(chain_tx_sign(&tx, &kp, g->hash, &err), 0);
+            chain_tx tx = nfx_transfer(g, 0, 1, h, h / 2);
             assert_int_equal(chain_mempool_add(mp, &tx, &err), CHAIN_MP_OK);
             chain_tx_free(&tx);
         }
@@ -100,11 +64,7 @@ static void build_source(void)
         assert_int_equal(chain_blockexec_propose(&bx, mp, &proposer, now, 1, &b, &built, &err), 0);
         chain_block_result res;
         assert_int_equal(chain_blockexec_validate(&bx, &b, now, &res, &reason, &err), 0);
-        uint8_t digest[32];
-        chain_vote_digest(digest, g->chain_id, g->hash, h, 0, CHAIN_VOTE_PRECOMMIT, res.id);
-        memset(&commits[h], 0, sizeof commits[h]);
-        commits[h].n = 1;
-        assert_int_equal(chain_sign(commits[h].sigs[0].sig, digest, &vk, NULL), 0);
+        nfx_sign_commit(g, h, res.id, &commits[h]);
         assert_int_equal(chain_blockexec_apply(&bx, &b, &res, &commits[h], &reason, &err), 0);
         chain_block_result_free(&res);
         chain_mempool_on_block(mp, &b);
