@@ -109,4 +109,23 @@ static inline int l1_anvil_start(l1_anvil *a)
     return -1;
 }
 
+/* cmocka setup and teardown giving each test a fresh anvil: the l1_anvil is
+ * the test's initial state (L1_ANVIL_TEST), which the test may ignore when
+ * it reads the same l1_anvil from a global. */
+static inline int l1_anvil_setup(void **state)
+{
+    return l1_anvil_start(*state);
+}
+
+static inline int l1_anvil_teardown(void **state)
+{
+    l1_anvil_stop(*state);
+    return 0;
+}
+
+/* A cmocka test f run on its own anvil, started into *a before it and
+ * stopped after it (also when f fails). */
+#define L1_ANVIL_TEST(f, a)                                                                        \
+    cmocka_unit_test_prestate_setup_teardown(f, l1_anvil_setup, l1_anvil_teardown, a)
+
 #endif

@@ -20,19 +20,6 @@
 
 static l1_anvil anvil;
 
-static int setup(void **state)
-{
-    (void)state;
-    return l1_anvil_start(&anvil);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    l1_anvil_stop(&anvil);
-    return 0;
-}
-
 static uint64_t rpc_u64(const char *method, const char *params)
 {
     json_t *r = l1_rpc(anvil.url, method, params);
@@ -585,13 +572,10 @@ static void test_parse_corpus(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_quantities),
-        cmocka_unit_test(test_parse_structs),
-        cmocka_unit_test(test_parse_corpus),
-        cmocka_unit_test(test_endpoint_down),
-        cmocka_unit_test_setup_teardown(test_methods, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_async_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_oversized_answer, setup, teardown),
+        cmocka_unit_test(test_parse_quantities),      cmocka_unit_test(test_parse_structs),
+        cmocka_unit_test(test_parse_corpus),          cmocka_unit_test(test_endpoint_down),
+        L1_ANVIL_TEST(test_methods, &anvil),          L1_ANVIL_TEST(test_async_calls, &anvil),
+        L1_ANVIL_TEST(test_oversized_answer, &anvil),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

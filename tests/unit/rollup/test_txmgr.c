@@ -25,19 +25,6 @@ static const uint8_t SK0[32] = {0xac, 0x09, 0x74, 0xbe, 0xc3, 0x9a, 0x17, 0xe3, 
 
 static l1_anvil anvil;
 
-static int setup(void **state)
-{
-    (void)state;
-    return l1_anvil_start(&anvil);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    l1_anvil_stop(&anvil);
-    return 0;
-}
-
 static json_t *rpc(const char *method, const char *params)
 {
     json_t *r = l1_rpc(anvil.url, method, params);
@@ -779,18 +766,18 @@ static void test_send_sync(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_transfer_confirmed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fee_bump, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fee_cap, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reverted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_pending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reorg_resend, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_earlier_attempt_mined, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nonce_taken, setup, teardown),
+        L1_ANVIL_TEST(test_transfer_confirmed, &anvil),
+        L1_ANVIL_TEST(test_fee_bump, &anvil),
+        L1_ANVIL_TEST(test_fee_cap, &anvil),
+        L1_ANVIL_TEST(test_reverted, &anvil),
+        L1_ANVIL_TEST(test_restart_pending, &anvil),
+        L1_ANVIL_TEST(test_reorg_resend, &anvil),
+        L1_ANVIL_TEST(test_earlier_attempt_mined, &anvil),
+        L1_ANVIL_TEST(test_nonce_taken, &anvil),
         cmocka_unit_test(test_already_known),
-        cmocka_unit_test_setup_teardown(test_close_in_callback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_wrong_chain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_send_sync, setup, teardown),
+        L1_ANVIL_TEST(test_close_in_callback, &anvil),
+        L1_ANVIL_TEST(test_wrong_chain, &anvil),
+        L1_ANVIL_TEST(test_send_sync, &anvil),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
