@@ -118,6 +118,7 @@ static void try_build(node_cons *c, int force)
         int built = 0;
         chain_evidence evs[CHAIN_BLOCK_MAX_EVIDENCE];
         size_t nev = evidence_pending(c, evs);
+        uint64_t t0 = util_env_mono_ns(n->cfg.env);
         if (chain_blockexec_propose_ev(&bx, n->mempool, evs, nev, &proposer,
                                        util_env_wall_ms(n->cfg.env), 1, &b, &built, &err) == 0 &&
             built) {
@@ -130,6 +131,13 @@ static void try_build(node_cons *c, int force)
             chain_header_hash(&b.h, bid);
             node_cons_blk *k = node_cons_blk_add(c, &b, bid);
             if (node_cons_blk_check(c, k) && k->enc.len) memcpy(id, bid, 32);
+            /* The time a proposer's round 0 depends on, for the logs of a
+             * loaded network (bench/README.md, bft). */
+            if (k->b.ntx)
+                LOG_INFO("consensus",
+                         "proposing block %llu round %u: txs=%zu built and validated in %.1f ms",
+                         (unsigned long long)h, r, k->b.ntx,
+                         (double)(util_env_mono_ns(n->cfg.env) - t0) / 1e6);
         } else if (err.msg[0])
             LOG_ERROR("consensus", "building block %llu failed: %s", (unsigned long long)h,
                       err.msg);
@@ -310,7 +318,13 @@ static void handle(node_cons *c, const cons_output *o)
     case CONS_OUT_BUILD: do_build(c, o); break;
     case CONS_OUT_VALIDATE: {
         node_cons_blk *k = node_cons_blk_find(c, o->block_id);
+        int fresh = k && !k->checked;
+        uint64_t t0 = util_env_mono_ns(c->n->cfg.env);
         int ok = k && node_cons_blk_check(c, k);
+        if (fresh && k->b.ntx)
+            LOG_INFO("consensus", "validated block %llu round %u: txs=%zu %s in %.1f ms",
+                     (unsigned long long)o->height, c->e->round, k->b.ntx, ok ? "valid" : "refused",
+                     (double)(util_env_mono_ns(c->n->cfg.env) - t0) / 1e6);
         if (cons_engine_on_validated(c->e, o->height, o->block_id, ok, &err))
             LOG_WARN("consensus", "on_validated: %s", err.msg);
         break;
