@@ -91,97 +91,90 @@ json_t *node_cons_state_json(void *ctx)
     return o;
 }
 
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-{
-    char line[320];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (w <= 0 || !*body) return;
-    size_t add = (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
-    char *nb = realloc(*body, *len + add + 1);
-    if (!nb) return;
-    memcpy(nb + *len, line, add);
-    *len += add;
-    nb[*len] = 0;
-    *body = nb;
-}
-
 void node_cons_metrics(node *n, char **body, size_t *len)
 {
     node_cons *c = n->cons;
     if (!c || !*body) return;
     cons_state s;
     cons_engine_state_get(c->e, &s);
-    appendf(body, len,
-            "# HELP openledger_consensus_height Height the engine is deciding.\n"
-            "# TYPE openledger_consensus_height gauge\nopenledger_consensus_height %llu\n",
-            (unsigned long long)s.height);
-    appendf(body, len, "# TYPE openledger_consensus_round gauge\nopenledger_consensus_round %u\n",
-            s.round);
-    appendf(body, len,
-            "# HELP openledger_consensus_step 1 propose, 2 prevote, 3 precommit, 4 decided.\n"
-            "# TYPE openledger_consensus_step gauge\nopenledger_consensus_step %u\n",
-            (unsigned)s.step);
-    appendf(body, len,
-            "# HELP openledger_consensus_heights_total Heights decided here; rounds_total / "
-            "heights_total is the mean rounds per height.\n"
-            "# TYPE openledger_consensus_heights_total counter\n"
-            "openledger_consensus_heights_total %llu\n"
-            "# TYPE openledger_consensus_rounds_total counter\n"
-            "openledger_consensus_rounds_total %llu\n",
-            (unsigned long long)c->heights, (unsigned long long)c->rounds);
-    appendf(body, len,
-            "# TYPE openledger_consensus_last_height_rounds gauge\n"
-            "openledger_consensus_last_height_rounds %llu\n"
-            "# HELP openledger_consensus_last_height_seconds Time from the start of the last "
-            "decided height to its decision.\n"
-            "# TYPE openledger_consensus_last_height_seconds gauge\n"
-            "openledger_consensus_last_height_seconds %.3f\n",
-            (unsigned long long)c->last_rounds, (double)c->last_height_ns / 1e9);
-    appendf(body, len,
-            "# TYPE openledger_consensus_signed_total counter\n"
-            "openledger_consensus_signed_total %llu\n"
-            "# TYPE openledger_consensus_sign_failures_total counter\n"
-            "openledger_consensus_sign_failures_total %llu\n"
-            "# TYPE openledger_consensus_signing gauge\nopenledger_consensus_signing %d\n",
-            (unsigned long long)c->signed_msgs, (unsigned long long)c->sign_failures,
-            !c->signing_off);
-    appendf(body, len,
-            "# HELP openledger_consensus_tx_waits_total Round-0 builds that waited for a "
-            "first transaction (as the proposer, the pool offering none).\n"
-            "# TYPE openledger_consensus_tx_waits_total counter\n"
-            "openledger_consensus_tx_waits_total %llu\n",
-            (unsigned long long)c->empty_waits);
-    /* Separate calls: appendf writes at most 320 bytes at a time. */
-    appendf(body, len,
-            "# HELP openledger_consensus_commit_waits_skipped_total Decided heights whose "
-            "timeoutCommitMs wait ended early, every validator's precommit being in.\n"
-            "# TYPE openledger_consensus_commit_waits_skipped_total counter\n"
-            "openledger_consensus_commit_waits_skipped_total %llu\n",
-            (unsigned long long)c->commit_skips);
-    appendf(body, len,
-            "# HELP openledger_consensus_step_seconds_total Time spent in each step (propose: "
-            "with a proposer's wait for transactions; decided: the commit wait).\n"
-            "# TYPE openledger_consensus_step_seconds_total counter\n");
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_height Height the engine is deciding.\n"
+        "# TYPE openledger_consensus_height gauge\nopenledger_consensus_height %llu\n",
+        (unsigned long long)s.height);
+    node_metrics_appendf(body, len,
+                         "# TYPE openledger_consensus_round gauge\nopenledger_consensus_round %u\n",
+                         s.round);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_step 1 propose, 2 prevote, 3 precommit, 4 decided.\n"
+        "# TYPE openledger_consensus_step gauge\nopenledger_consensus_step %u\n",
+        (unsigned)s.step);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_heights_total Heights decided here; rounds_total / "
+        "heights_total is the mean rounds per height.\n"
+        "# TYPE openledger_consensus_heights_total counter\n"
+        "openledger_consensus_heights_total %llu\n"
+        "# TYPE openledger_consensus_rounds_total counter\n"
+        "openledger_consensus_rounds_total %llu\n",
+        (unsigned long long)c->heights, (unsigned long long)c->rounds);
+    node_metrics_appendf(
+        body, len,
+        "# TYPE openledger_consensus_last_height_rounds gauge\n"
+        "openledger_consensus_last_height_rounds %llu\n"
+        "# HELP openledger_consensus_last_height_seconds Time from the start of the last "
+        "decided height to its decision.\n"
+        "# TYPE openledger_consensus_last_height_seconds gauge\n"
+        "openledger_consensus_last_height_seconds %.3f\n",
+        (unsigned long long)c->last_rounds, (double)c->last_height_ns / 1e9);
+    node_metrics_appendf(
+        body, len,
+        "# TYPE openledger_consensus_signed_total counter\n"
+        "openledger_consensus_signed_total %llu\n"
+        "# TYPE openledger_consensus_sign_failures_total counter\n"
+        "openledger_consensus_sign_failures_total %llu\n"
+        "# TYPE openledger_consensus_signing gauge\nopenledger_consensus_signing %d\n",
+        (unsigned long long)c->signed_msgs, (unsigned long long)c->sign_failures, !c->signing_off);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_tx_waits_total Round-0 builds that waited for a "
+        "first transaction (as the proposer, the pool offering none).\n"
+        "# TYPE openledger_consensus_tx_waits_total counter\n"
+        "openledger_consensus_tx_waits_total %llu\n",
+        (unsigned long long)c->empty_waits);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_commit_waits_skipped_total Decided heights whose "
+        "timeoutCommitMs wait ended early, every validator's precommit being in.\n"
+        "# TYPE openledger_consensus_commit_waits_skipped_total counter\n"
+        "openledger_consensus_commit_waits_skipped_total %llu\n",
+        (unsigned long long)c->commit_skips);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_step_seconds_total Time spent in each step (propose: "
+        "with a proposer's wait for transactions; decided: the commit wait).\n"
+        "# TYPE openledger_consensus_step_seconds_total counter\n");
     for (uint8_t st = CONS_STEP_PROPOSE; st <= CONS_STEP_DECIDED; st++)
-        appendf(body, len, "openledger_consensus_step_seconds_total{step=\"%s\"} %.3f\n",
-                cons_step_name(st), (double)c->step_ns[st] / 1e9);
-    appendf(body, len,
-            "# HELP openledger_consensus_missed_proposals_total Propose timeouts with no "
-            "proposal, by the round's proposer.\n"
-            "# TYPE openledger_consensus_missed_proposals_total counter\n");
+        node_metrics_appendf(body, len,
+                             "openledger_consensus_step_seconds_total{step=\"%s\"} %.3f\n",
+                             cons_step_name(st), (double)c->step_ns[st] / 1e9);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_missed_proposals_total Propose timeouts with no "
+        "proposal, by the round's proposer.\n"
+        "# TYPE openledger_consensus_missed_proposals_total counter\n");
     for (uint32_t i = 0; i < c->vs.n; i++)
-        appendf(body, len, "openledger_consensus_missed_proposals_total{validator=\"%s\"} %llu\n",
-                n->genesis.vals[i].name, (unsigned long long)c->missed_proposals[i]);
-    appendf(body, len,
-            "# HELP openledger_consensus_missed_votes_total Decided heights whose commit "
-            "lacks the validator's precommit.\n"
-            "# TYPE openledger_consensus_missed_votes_total counter\n");
+        node_metrics_appendf(body, len,
+                             "openledger_consensus_missed_proposals_total{validator=\"%s\"} %llu\n",
+                             n->genesis.vals[i].name, (unsigned long long)c->missed_proposals[i]);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_consensus_missed_votes_total Decided heights whose commit "
+        "lacks the validator's precommit.\n"
+        "# TYPE openledger_consensus_missed_votes_total counter\n");
     for (uint32_t i = 0; i < c->vs.n; i++)
-        appendf(body, len, "openledger_consensus_missed_votes_total{validator=\"%s\"} %llu\n",
-                n->genesis.vals[i].name, (unsigned long long)c->missed_votes[i]);
+        node_metrics_appendf(body, len,
+                             "openledger_consensus_missed_votes_total{validator=\"%s\"} %llu\n",
+                             n->genesis.vals[i].name, (unsigned long long)c->missed_votes[i]);
 }

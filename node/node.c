@@ -2,6 +2,7 @@
  * the block timer wired on one libuv loop (node/node.h). */
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,26 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
     /* The block explorer page; POST / stays JSON-RPC (the route only sees GET/HEAD). */
     if (rpc_explorer_path(path)) return rpc_explorer_get(path, status, ctype, body, len);
     return 1;
+}
+
+void node_metrics_appendf(char **body, size_t *len, const char *fmt, ...)
+{
+    if (!*body) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *nb = w < 0 ? NULL : realloc(*body, *len + (size_t)w + 1);
+    if (!nb) {
+        free(*body);
+        *body = NULL;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(nb + *len, (size_t)w + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)w;
+    *body = nb;
 }
 
 static void on_block_timer(uv_timer_t *t)

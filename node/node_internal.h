@@ -153,4 +153,11 @@ OL_MUST_CHECK int node_submit_tx(void *ctx, const rpc_call *call, chain_tx *tx, 
 OL_MUST_CHECK unsigned node_vm_begin(void *ctx);
 void node_vm_end(void *ctx, unsigned token);
 
+/* Appends a printf-formatted piece of any length to a /metrics body
+ * (*body malloc'd, *len bytes). Out of memory frees *body and sets it NULL,
+ * which the /metrics route answers 500, rather than serving a body with a
+ * line missing; with *body already NULL it does nothing. */
+void node_metrics_appendf(char **body, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

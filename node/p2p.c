@@ -549,71 +549,57 @@ json_t *node_p2p_peers_json(void *ctx)
     return arr;
 }
 
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (w <= 0 || !*body) return;
-    size_t add = (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
-    char *nb = realloc(*body, *len + add + 1);
-    if (!nb) return;
-    memcpy(nb + *len, line, add);
-    *len += add;
-    nb[*len] = 0;
-    *body = nb;
-}
-
 void node_p2p_metrics(node *n, char **body, size_t *len)
 {
     node_p2p *np = n->p2p;
     if (!np || !*body) return;
     uv_mutex_lock(&np->snap_lock);
     const p2p_net_stats *s = &np->net_stats;
-    appendf(body, len,
-            "# HELP openledger_p2p_peers Connected peers by direction.\n"
-            "# TYPE openledger_p2p_peers gauge\n");
-    appendf(body, len, "openledger_p2p_peers{direction=\"inbound\"} %llu\n",
-            (unsigned long long)s->peers_in);
-    appendf(body, len, "openledger_p2p_peers{direction=\"outbound\"} %llu\n",
-            (unsigned long long)s->peers_out);
-    appendf(body, len, "# TYPE openledger_p2p_bytes_total counter\n");
-    appendf(body, len, "openledger_p2p_bytes_total{direction=\"in\"} %llu\n",
-            (unsigned long long)s->bytes_in);
-    appendf(body, len, "openledger_p2p_bytes_total{direction=\"out\"} %llu\n",
-            (unsigned long long)s->bytes_out);
-    appendf(body, len, "# TYPE openledger_p2p_messages_total counter\n");
+    node_metrics_appendf(body, len,
+                         "# HELP openledger_p2p_peers Connected peers by direction.\n"
+                         "# TYPE openledger_p2p_peers gauge\n");
+    node_metrics_appendf(body, len, "openledger_p2p_peers{direction=\"inbound\"} %llu\n",
+                         (unsigned long long)s->peers_in);
+    node_metrics_appendf(body, len, "openledger_p2p_peers{direction=\"outbound\"} %llu\n",
+                         (unsigned long long)s->peers_out);
+    node_metrics_appendf(body, len, "# TYPE openledger_p2p_bytes_total counter\n");
+    node_metrics_appendf(body, len, "openledger_p2p_bytes_total{direction=\"in\"} %llu\n",
+                         (unsigned long long)s->bytes_in);
+    node_metrics_appendf(body, len, "openledger_p2p_bytes_total{direction=\"out\"} %llu\n",
+                         (unsigned long long)s->bytes_out);
+    node_metrics_appendf(body, len, "# TYPE openledger_p2p_messages_total counter\n");
     for (int t = 0; t < 256; t++) {
         if (s->msgs_in[t])
-            appendf(body, len, "openledger_p2p_messages_total{type=\"%s\",direction=\"in\"} %llu\n",
-                    p2p_msg_name((uint8_t)t), (unsigned long long)s->msgs_in[t]);
+            node_metrics_appendf(
+                body, len, "openledger_p2p_messages_total{type=\"%s\",direction=\"in\"} %llu\n",
+                p2p_msg_name((uint8_t)t), (unsigned long long)s->msgs_in[t]);
         if (s->msgs_out[t])
-            appendf(body, len,
-                    "openledger_p2p_messages_total{type=\"%s\",direction=\"out\"} %llu\n",
-                    p2p_msg_name((uint8_t)t), (unsigned long long)s->msgs_out[t]);
+            node_metrics_appendf(
+                body, len, "openledger_p2p_messages_total{type=\"%s\",direction=\"out\"} %llu\n",
+                p2p_msg_name((uint8_t)t), (unsigned long long)s->msgs_out[t]);
     }
-    appendf(body, len, "# TYPE openledger_p2p_bans_total counter\nopenledger_p2p_bans_total %llu\n",
-            (unsigned long long)s->bans);
-    appendf(body, len,
-            "# TYPE openledger_p2p_handshake_failures_total counter\n"
-            "openledger_p2p_handshake_failures_total %llu\n",
-            (unsigned long long)s->handshake_failures);
-    appendf(body, len,
-            "# TYPE openledger_p2p_dropped_slow_total counter\n"
-            "openledger_p2p_dropped_slow_total %llu\n",
-            (unsigned long long)s->dropped_slow);
-    appendf(body, len,
-            "# HELP openledger_sync_target_height Highest height a peer claimed.\n"
-            "# TYPE openledger_sync_target_height gauge\nopenledger_sync_target_height %llu\n",
-            (unsigned long long)np->snap_target);
-    appendf(body, len, "# TYPE openledger_sync_syncing gauge\nopenledger_sync_syncing %d\n",
-            np->snap_syncing);
-    appendf(body, len,
-            "# TYPE openledger_sync_blocks_total counter\nopenledger_sync_blocks_total %llu\n",
-            (unsigned long long)np->snap_blocks);
+    node_metrics_appendf(
+        body, len, "# TYPE openledger_p2p_bans_total counter\nopenledger_p2p_bans_total %llu\n",
+        (unsigned long long)s->bans);
+    node_metrics_appendf(body, len,
+                         "# TYPE openledger_p2p_handshake_failures_total counter\n"
+                         "openledger_p2p_handshake_failures_total %llu\n",
+                         (unsigned long long)s->handshake_failures);
+    node_metrics_appendf(body, len,
+                         "# TYPE openledger_p2p_dropped_slow_total counter\n"
+                         "openledger_p2p_dropped_slow_total %llu\n",
+                         (unsigned long long)s->dropped_slow);
+    node_metrics_appendf(
+        body, len,
+        "# HELP openledger_sync_target_height Highest height a peer claimed.\n"
+        "# TYPE openledger_sync_target_height gauge\nopenledger_sync_target_height %llu\n",
+        (unsigned long long)np->snap_target);
+    node_metrics_appendf(body, len,
+                         "# TYPE openledger_sync_syncing gauge\nopenledger_sync_syncing %d\n",
+                         np->snap_syncing);
+    node_metrics_appendf(
+        body, len,
+        "# TYPE openledger_sync_blocks_total counter\nopenledger_sync_blocks_total %llu\n",
+        (unsigned long long)np->snap_blocks);
     uv_mutex_unlock(&np->snap_lock);
 }

@@ -257,30 +257,6 @@ int node_rollup_status_json(void *ctx, json_t *status)
     return bad ? -1 : 0;
 }
 
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void appendf(char **body, size_t *len, const char *fmt, ...)
-{
-    if (!*body) return;
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (w < 0) return;
-    size_t add = (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
-    char *p = realloc(*body, *len + add + 1);
-    if (!p) {
-        free(*body);
-        *body = NULL;
-        return;
-    }
-    memcpy(p + *len, line, add);
-    *len += add;
-    p[*len] = 0;
-    *body = p;
-}
-
 void node_rollup_metrics(node *n, char **body, size_t *len)
 {
     node_rollup *r = n->rollup;
@@ -290,43 +266,46 @@ void node_rollup_metrics(node *n, char **body, size_t *len)
     if (r->batcher) rollup_batcher_get_info(r->batcher, &b);
     if (r->prop) rollup_proposer_get_info(r->prop, &p);
     /* One block per family: Prometheus wants a family's lines together. */
-    appendf(body, len,
-            "# HELP openledger_rollup_l1_gas_total L1 gas spent by this process.\n"
-            "# TYPE openledger_rollup_l1_gas_total counter\n");
+    node_metrics_appendf(body, len,
+                         "# HELP openledger_rollup_l1_gas_total L1 gas spent by this process.\n"
+                         "# TYPE openledger_rollup_l1_gas_total counter\n");
     if (r->batcher)
-        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"batch\"} %llu\n",
-                (unsigned long long)b.gas_used);
+        node_metrics_appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"batch\"} %llu\n",
+                             (unsigned long long)b.gas_used);
     if (r->prop)
-        appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"output\"} %llu\n",
-                (unsigned long long)p.gas_used);
+        node_metrics_appendf(body, len, "openledger_rollup_l1_gas_total{kind=\"output\"} %llu\n",
+                             (unsigned long long)p.gas_used);
     if (r->batcher) {
-        appendf(body, len,
-                "# HELP openledger_rollup_batches_total Batches posted to the L1 inbox.\n"
-                "# TYPE openledger_rollup_batches_total counter\n"
-                "openledger_rollup_batches_total %llu\n"
-                "# TYPE openledger_rollup_batch_bytes_total counter\n"
-                "openledger_rollup_batch_bytes_total %llu\n",
-                (unsigned long long)b.batches, (unsigned long long)b.bytes);
-        appendf(body, len,
-                "# TYPE openledger_rollup_l2_height gauge\n"
-                "openledger_rollup_l2_height{head=\"posted\"} %llu\n"
-                "openledger_rollup_l2_height{head=\"safe\"} %llu\n"
-                "# TYPE openledger_rollup_l1_reorgs_total counter\n"
-                "openledger_rollup_l1_reorgs_total %llu\n",
-                (unsigned long long)b.posted, (unsigned long long)b.safe,
-                (unsigned long long)b.reorgs);
+        node_metrics_appendf(
+            body, len,
+            "# HELP openledger_rollup_batches_total Batches posted to the L1 inbox.\n"
+            "# TYPE openledger_rollup_batches_total counter\n"
+            "openledger_rollup_batches_total %llu\n"
+            "# TYPE openledger_rollup_batch_bytes_total counter\n"
+            "openledger_rollup_batch_bytes_total %llu\n",
+            (unsigned long long)b.batches, (unsigned long long)b.bytes);
+        node_metrics_appendf(body, len,
+                             "# TYPE openledger_rollup_l2_height gauge\n"
+                             "openledger_rollup_l2_height{head=\"posted\"} %llu\n"
+                             "openledger_rollup_l2_height{head=\"safe\"} %llu\n"
+                             "# TYPE openledger_rollup_l1_reorgs_total counter\n"
+                             "openledger_rollup_l1_reorgs_total %llu\n",
+                             (unsigned long long)b.posted, (unsigned long long)b.safe,
+                             (unsigned long long)b.reorgs);
     }
     uint64_t head = r->batcher ? b.l1_head : r->prop ? p.l1_head : 0;
-    appendf(body, len, "# TYPE openledger_rollup_l1_head gauge\nopenledger_rollup_l1_head %llu\n",
-            (unsigned long long)head);
+    node_metrics_appendf(body, len,
+                         "# TYPE openledger_rollup_l1_head gauge\nopenledger_rollup_l1_head %llu\n",
+                         (unsigned long long)head);
     if (r->prop)
-        appendf(body, len,
-                "# HELP openledger_rollup_output_height Output heights on the L1 oracle.\n"
-                "# TYPE openledger_rollup_output_height gauge\n"
-                "openledger_rollup_output_height{state=\"posted\"} %llu\n"
-                "openledger_rollup_output_height{state=\"finalized\"} %llu\n"
-                "# TYPE openledger_rollup_outputs_total counter\n"
-                "openledger_rollup_outputs_total %llu\n",
-                (unsigned long long)p.posted, (unsigned long long)p.finalized,
-                (unsigned long long)p.outputs);
+        node_metrics_appendf(
+            body, len,
+            "# HELP openledger_rollup_output_height Output heights on the L1 oracle.\n"
+            "# TYPE openledger_rollup_output_height gauge\n"
+            "openledger_rollup_output_height{state=\"posted\"} %llu\n"
+            "openledger_rollup_output_height{state=\"finalized\"} %llu\n"
+            "# TYPE openledger_rollup_outputs_total counter\n"
+            "openledger_rollup_outputs_total %llu\n",
+            (unsigned long long)p.posted, (unsigned long long)p.finalized,
+            (unsigned long long)p.outputs);
 }
