@@ -21,7 +21,7 @@ st=$(tn_call 0 node_status '[]')
   fail "node_status.consensus: $st"
 cs=$(tn_call 1 consensus_state '[]')
 [[ $(jget "$cs" 'j["result"]["running"]') == True ]] || fail "consensus_state: $cs"
-curl -s "$(tn_url 2)/metrics" | grep -q '^openledger_consensus_height ' || fail "/metrics lacks consensus"
+grep -q '^openledger_consensus_height ' <<<"$(curl -s "$(tn_url 2)/metrics")" || fail "/metrics lacks consensus"
 pass "4 validators commit blocks (node_status, consensus_state, /metrics show consensus)"
 
 # A transfer sent to node1 is gossiped, proposed by whoever's turn it is,

@@ -85,8 +85,8 @@ print("ok: batches %d (%d blocks, %d bytes, %d gas: %d gas/batch), outputs %d (%
          b["bytes"] / int(sys.argv[2]), b["gasUsed"] / int(sys.argv[2])))
 PY
 
-curl -s "$T_RPC/metrics" | grep -q '^openledger_rollup_batches_total [1-9]' || fail "metrics: no batches"
-curl -s "$T_RPC/metrics" | grep -q 'openledger_rollup_output_height{state="finalized"} [1-9]' ||
+grep -q '^openledger_rollup_batches_total [1-9]' <<<"$(curl -s "$T_RPC/metrics")" || fail "metrics: no batches"
+grep -q 'openledger_rollup_output_height{state="finalized"} [1-9]' <<<"$(curl -s "$T_RPC/metrics")" ||
   fail "metrics: no finalized output height"
 # The exposition format: each family's samples together, after its TYPE.
 curl -s "$T_RPC/metrics" | python3 -c '
