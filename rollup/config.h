@@ -11,7 +11,10 @@
  *   "deployBlock": 1,                        L1 block of the deployment: scans start here
  *   "confirmations": 2,                      L1 depth before data counts as safe
  *   "finalizationPeriodSeconds": 60,         as given to OutputOracle
- *   "channelTimeoutBlocks": 50               an incomplete channel is dropped after this
+ *   "channelTimeoutBlocks": 50,              an incomplete channel is dropped after this
+ *   "token": "0x<address>",                  OpenToken (the bridge's ERC-20)
+ *   "bridge": "0x<address>",                 Bridge
+ *   "depositConfirmations": 2                L1 depth a deposit needs before it is minted
  * }
  *
  * Unknown fields are refused, every error names its field. Plain value. */
@@ -35,6 +38,9 @@ typedef struct rollup_config {
     uint32_t confirmations;
     uint64_t finalization_period_s;
     uint32_t channel_timeout_blocks;
+    rollup_eth_addr token;
+    rollup_eth_addr bridge;
+    uint32_t deposit_confirmations;
 } rollup_config;
 
 OL_MUST_CHECK int rollup_config_parse(rollup_config *c, const char *json, util_err *err);

@@ -102,6 +102,26 @@ OL_MUST_CHECK int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_me
                                              int allow_empty, chain_block *out, int *built,
                                              util_err *err);
 
+/* What a proposer adds to a block besides the mempool's transactions. */
+typedef struct chain_propose_extra {
+    const chain_evidence *evs; /* the evidence pool, oldest first (as _propose_ev) */
+    size_t nev;
+    /* DEPOSIT transactions seen on the L1 (chain/exec/bridge.h), in nonce
+     * order: those below the state's next deposit nonce are skipped, and the
+     * block takes the following consecutive ones, at most
+     * CHAIN_BLOCK_MAX_DEPOSITS, first in the block. A deposit alone is
+     * enough to build a block when allow_empty is 0. Borrowed. */
+    const chain_tx *deposits;
+    size_t ndeposits;
+} chain_propose_extra;
+
+/* chain_blockexec_propose with evidence and deposits; x may be NULL. */
+OL_MUST_CHECK int chain_blockexec_propose_x(const chain_blockexec *bx, chain_mempool *mp,
+                                            const chain_propose_extra *x,
+                                            const chain_addr *proposer, uint64_t now_ms,
+                                            int allow_empty, chain_block *out, int *built,
+                                            util_err *err);
+
 /* Builds the next block on the head from the mempool: transactions in the
  * pool's order while the block's gas (sum of gas limits) and byte limits
  * hold; a transaction that cannot be included any more (its funds were spent

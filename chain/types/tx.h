@@ -57,6 +57,7 @@
 #define CHAIN_GAS_DEPLOY 20000u /* + CHAIN_GAS_DEPLOY_PER_BYTE per code byte */
 #define CHAIN_GAS_DEPLOY_PER_BYTE 10u
 #define CHAIN_GAS_CALL 2000u
+#define CHAIN_GAS_WITHDRAW 5000u
 
 enum chain_tx_type {
     CHAIN_TX_TRANSFER = 1,
@@ -67,6 +68,13 @@ enum chain_tx_type {
     CHAIN_TX_ATTRIBUTE = 6,
     CHAIN_TX_DEPLOY = 7,
     CHAIN_TX_CALL = 8,
+    /* The bridge (docs/rollup.md, "Bridge"). DEPOSIT is a system transaction:
+     * sender key, gas limit, gas price and signature are all zero (the
+     * decoder refuses anything else), its nonce is the L1 deposit nonce, and
+     * only a block proposer includes one, copied from the L1; the mempool
+     * never admits it. */
+    CHAIN_TX_DEPOSIT = 9,
+    CHAIN_TX_WITHDRAW = 10,
 };
 
 typedef struct chain_tx_transfer {
@@ -157,6 +165,24 @@ typedef struct chain_tx_call {
     uint8_t *input; /* owned, NULL when len == 0 */
 } chain_tx_call;
 
+/* DEPOSIT body: l1_block u64 | l1_block_hash[32] | l1_tx_hash[32] |
+ * log_index u32 | l1_from[20] | to[20] | amount u64 (amount > 0) */
+typedef struct chain_tx_deposit {
+    uint64_t l1_block;
+    uint8_t l1_block_hash[32];
+    uint8_t l1_tx_hash[32];
+    uint32_t log_index;
+    uint8_t l1_from[20]; /* the L1 account that locked the tokens */
+    chain_addr to;
+    uint64_t amount;
+} chain_tx_deposit;
+
+/* WITHDRAW body: l1_recipient[20] (not all zero) | amount u64 (> 0) */
+typedef struct chain_tx_withdraw {
+    uint8_t l1_recipient[20];
+    uint64_t amount;
+} chain_tx_withdraw;
+
 typedef struct chain_tx {
     uint8_t version;
     char chain_id[CHAIN_ID_MAX + 1];
@@ -174,6 +200,8 @@ typedef struct chain_tx {
         chain_tx_attribute attribute;
         chain_tx_deploy deploy;
         chain_tx_call call;
+        chain_tx_deposit deposit;
+        chain_tx_withdraw withdraw;
     } body;
     uint8_t sig[CHAIN_SIG_LEN];
 

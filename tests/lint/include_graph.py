@@ -22,7 +22,7 @@ BELOW = {
     "rollup": {"consensus", "chain", "vm", "util"},
     "rpc": {"consensus", "chain", "vm", "util"},
     "node": {"p2p", "rollup", "rpc", "consensus", "chain", "vm", "util"},
-    "cli": {"rpc", "consensus", "chain", "vm", "util"},
+    "cli": {"rollup", "rpc", "consensus", "chain", "vm", "util"},
 }
 # Inside chain/: crypto <- types <- state <- mempool, exec (exec may use the
 # mempool: propose takes transactions from it).
