@@ -9,6 +9,8 @@
  *   rollup_post outputs --l1 URL --config FILE --key HEX --datadir DIR --from A --to B
  *                       (--validator-key HEX | --dev-validator) [--genesis FILE]
  *   rollup_post raw     --l1 URL --config FILE --key HEX --bad-compression
+ *   rollup_post freeze  --l1 URL --config FILE --key HEX --height H
+ *                       (--validator-key HEX | --dev-validator) [--genesis FILE]
  *
  * deploy: BatchInbox and OutputOracle (rollup_deploy) with the key's address
  *   as the batcher; writes the rollup config. The genesis is --genesis FILE,
@@ -23,6 +25,9 @@
  *   signed by the validator key (--dev-validator: the devnet's public one).
  * raw --bad-compression: a well-formed frame of a one-frame channel whose
  *   bytes are not zstd.
+ * freeze: OutputOracle.freeze for height H with two different roots, both
+ *   signed by the validator key: the equivocation evidence a single
+ *   validator holding all the power can produce (the bridge tests).
  *
  * Exit status 0, or 1 with the reason on stderr. Built as a program of the
  * test tree (never installed). */
@@ -48,7 +53,7 @@
 
 typedef struct args {
     const char *l1, *config, *key, *out, *genesis, *datadir, *vkey;
-    uint64_t from, to, per_batch, frame_max, finalization, confirmations, timeout;
+    uint64_t from, to, height, per_batch, frame_max, finalization, confirmations, timeout;
     int level, tamper, dev_validator, bad_compression;
 } args;
 
@@ -198,18 +203,25 @@ static int cmd_post(const args *a, const rollup_config *c, const uint8_t sk[32])
     return rc;
 }
 
+/* The validator's secret: --dev-validator or --validator-key. */
+static int validator_secret(const args *a, uint8_t vsk[32])
+{
+    if (a->dev_validator) {
+        chain_keypair kp;
+        if (chain_keypair_dev(&kp, DEV_VALIDATOR_INDEX)) return -1;
+        memcpy(vsk, kp.seckey, 32);
+        chain_keypair_clear(&kp);
+        return 0;
+    }
+    return parse_key(vsk, a->vkey);
+}
+
 static int cmd_outputs(const args *a, const rollup_config *c, const uint8_t sk[32])
 {
     util_err err = {0};
-    chain_keypair kp;
     uint8_t vsk[32];
-    if (a->dev_validator) {
-        if (chain_keypair_dev(&kp, DEV_VALIDATOR_INDEX)) return die("%s", "no devnet key");
-        memcpy(vsk, kp.seckey, 32);
-        chain_keypair_clear(&kp);
-    } else if (parse_key(vsk, a->vkey)) {
+    if (validator_secret(a, vsk))
         return die("%s", "outputs: --validator-key HEX or --dev-validator");
-    }
     chain_genesis g;
     if (load_genesis(&g, a->genesis, &err)) return die("genesis: %s", err.msg);
     uint64_t iv = g.params.output_interval_blocks;
@@ -283,9 +295,56 @@ static int cmd_raw(const args *a, const rollup_config *c, const uint8_t sk[32])
     return 0;
 }
 
+static int cmd_freeze(const args *a, const rollup_config *c, const uint8_t sk[32])
+{
+    util_err err = {0};
+    uint8_t vsk[32];
+    if (validator_secret(a, vsk))
+        return die("%s", "freeze: --validator-key HEX or --dev-validator");
+    if (!a->height) return die("%s", "freeze: --height H");
+    chain_genesis g;
+    if (load_genesis(&g, a->genesis, &err)) return die("genesis: %s", err.msg);
+    /* Two made-up roots: the oracle checks only that they differ and that
+     * each is signed for the height. */
+    uint8_t roots[2][32], sigs[2][ROLLUP_ETH_SIG_LEN];
+    for (int i = 0; i < 2; i++) {
+        char tag[32];
+        snprintf(tag, sizeof tag, "freeze root %d", i);
+        chain_sha256(roots[i], (const uint8_t *)tag, strlen(tag));
+        uint8_t digest[32];
+        rollup_output_digest(digest, g.hash, a->height, roots[i]);
+        if (rollup_output_sign(sigs[i], digest, vsk, &err)) {
+            chain_genesis_free(&g);
+            return die("sign: %s", err.msg);
+        }
+    }
+    chain_genesis_free(&g);
+    rollup_abi_val v[5] = {{.kind = ROLLUP_ABI_UINT, .u64 = a->height},
+                           {.kind = ROLLUP_ABI_BYTES32},
+                           {.kind = ROLLUP_ABI_BYTES, .p = sigs[0], .n = ROLLUP_ETH_SIG_LEN},
+                           {.kind = ROLLUP_ABI_BYTES32},
+                           {.kind = ROLLUP_ABI_BYTES, .p = sigs[1], .n = ROLLUP_ETH_SIG_LEN}};
+    memcpy(v[1].word, roots[0], 32);
+    memcpy(v[3].word, roots[1], 32);
+    util_buf call;
+    util_buf_init(&call);
+    rollup_abi_encode_call(&call, "freeze(uint64,bytes32,bytes,bytes32,bytes)", v, 5);
+    rollup_l1_receipt r;
+    int rc = call.oom ? util_err_set(&err, UTIL_ENOMEM, "out of memory")
+                      : l1_send(a, c, sk, &c->output_oracle, call.data, call.len, &r, &err);
+    util_buf_free(&call);
+    if (rc) return die("freeze: %s", err.msg);
+    char th[67];
+    hex32(th, r.tx_hash);
+    printf("freeze L2 %llu gas %llu tx %s\n", (unsigned long long)a->height,
+           (unsigned long long)r.gas_used, th);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) return die("%s", "usage: rollup_post deploy|post|outputs|raw ... (see source)");
+    if (argc < 2)
+        return die("%s", "usage: rollup_post deploy|post|outputs|raw|freeze ... (see source)");
     const char *cmd = argv[1];
     args a = {.finalization = 10, .confirmations = 2, .timeout = 50};
     static const struct option opts[] = {
@@ -307,6 +366,7 @@ int main(int argc, char **argv)
         {"finalization", required_argument, 0, 'F'},
         {"confirmations", required_argument, 0, 'C'},
         {"channel-timeout", required_argument, 0, 'O'},
+        {"height", required_argument, 0, 'H'},
         {0, 0, 0, 0},
     };
     optind = 2;
@@ -331,6 +391,7 @@ int main(int argc, char **argv)
         case 'F': a.finalization = strtoull(optarg, NULL, 10); break;
         case 'C': a.confirmations = strtoull(optarg, NULL, 10); break;
         case 'O': a.timeout = strtoull(optarg, NULL, 10); break;
+        case 'H': a.height = strtoull(optarg, NULL, 10); break;
         default: return die("unknown option %s", argv[optind - 1]);
         }
     }
@@ -345,5 +406,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "post") == 0) return cmd_post(&a, &c, sk);
     if (strcmp(cmd, "outputs") == 0) return cmd_outputs(&a, &c, sk);
     if (strcmp(cmd, "raw") == 0) return cmd_raw(&a, &c, sk);
+    if (strcmp(cmd, "freeze") == 0) return cmd_freeze(&a, &c, sk);
     return die("unknown command %s", cmd);
 }
