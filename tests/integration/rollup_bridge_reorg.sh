@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# A deposit that an L1 reorganisation removes before it is depositConfirmations
+# deep is never minted; the deposit made afterwards, with the same nonce,
+# is minted exactly once, also after a shallow reorganisation above it
+# (docs/rollup.md, "L1 reorganisations and deposits").
+#
+# anvil mines a block per transaction only, and the node is not the
+# batcher (it posts nothing): the L1 grows only when this test makes it.
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/rollup.sh"
+source "$(dirname "$0")/lib/bridge.sh"
+
+CONF=3
+DATA="$T_DIR/data"
+anvil_start anvil
+L1_URL=$ANVIL_URL
+deploy_rollup "$DATA" --finalization-period 3600 --confirmations "$CONF" --batcher "$L1_KEY_ADDR" --dev-fund
+br_contracts
+start_node node --datadir "$DATA" --quiet-accounts --p2p off --block-time 200 --empty-blocks-interval 300 \
+  --l1 "$L1_URL" --rollup-config "$ROLLUP_CFG"
+[[ $(status 's["l1"]["mode"]') == follow ]] || fail "the node posts to the L1: $(rpc node_status '[]')"
+conserve "start" 0 0 0 0
+
+OPEN=1000000000
+A0=$(l1_addr dev0)
+to7=$(l2_addr dev7)
+l1_0=$(tok_balance "$A0")
+l2_7=$(l2_balance "$to7")
+
+# node_sees_l1 N: the node's L1 head is at least N.
+node_sees_l1() { (($(binfo 'b["l1Head"] or 0') >= $1)); }
+# l2_blocks N: N more L2 blocks (the proposer had its chances).
+l2_blocks() {
+  local h
+  h=$(status 's["height"]')
+  wait_status "s['height'] >= $h + $1" 30 "$1 L2 blocks"
+}
+
+# --- a deposit, then a reorganisation before it is CONF deep ------------------
+snap=$(l1_result evm_snapshot '[]')
+out=$(cli bridge deposit --amount 4 --to "$to7" --from dev0) || fail "bridge deposit: $out"
+l1_mine $((CONF - 2)) # the deposit is now CONF - 1 deep
+head=$(l1_head)
+wait_for 20 "the node sees the deposit pending" is dep 0 'w and w["status"]' pending
+wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
+l2_blocks 5
+[[ $(binfo 'b["nextDeposit"]') == 0 && $(l2_balance "$to7") == "$l2_7" ]] ||
+  fail "minted at depth $((CONF - 1)): $(rpc bridge_info '[]')"
+conserve "a deposit $((CONF - 1)) deep" 0 0 $((4 * OPEN)) 0
+
+[[ $(l1_result evm_revert "[\"$snap\"]") == True ]] || fail "evm_revert"
+[[ $(tok_balance "$A0") == "$l1_0" ]] || fail "the reorganisation left dev0's deposit on the L1"
+l1_mine $((CONF + 7))
+head=$(l1_head)
+wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
+l2_blocks 10
+[[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(0, 0)" && $(l2_balance "$to7") == "$l2_7" ]] ||
+  fail "the removed deposit was minted: $(rpc bridge_info '[]'), dev7 $(l2_balance "$to7")"
+[[ $(dep 0 'w is None') == True ]] ||
+  fail "bridge_getDeposit 0 still shows the removed deposit: $(rpc bridge_getDeposit '[0]')"
+pass "the deposit removed $((CONF - 1)) blocks deep is not minted, $((CONF + 7)) L1 blocks later"
+conserve "the reorganisation" 0 0 0 0
+
+# --- the next deposit (nonce 0 again) reaches the depth: minted once ----------
+out=$(cli bridge deposit --amount 3 --to "$to7" --from dev0) || fail "bridge deposit: $out"
+l1_mine $((CONF - 1))
+wait_for 30 "the new deposit 0 minted" is dep 0 'w and w["status"]' minted
+[[ $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "dev7 holds $(l2_balance "$to7"), want $((l2_7 + 3 * OPEN))"
+pass "the deposit made after the reorganisation is minted once it is $CONF deep"
+conserve "the second deposit" $((3 * OPEN)) 0 $((3 * OPEN)) 0
+
+# A shallow reorganisation above it (its block stays) changes nothing.
+l1_mine 2
+[[ $(l1_result anvil_reorg '[1, []]') == None ]] || fail "anvil_reorg"
+l1_mine $((CONF + 3))
+head=$(l1_head)
+wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
+l2_blocks 10
+[[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(1, $((3 * OPEN)))" &&
+  $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "after more L1 blocks: $(rpc bridge_info '[]')"
+pass "deposit 0 is minted once, $((CONF + 6)) L1 blocks and a 1-block reorganisation later"
+conserve "the end" $((3 * OPEN)) 0 $((3 * OPEN)) 0
+stop_node
