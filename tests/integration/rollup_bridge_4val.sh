@@ -51,7 +51,7 @@ pass "four validators commit blocks (node3 on anvil B)"
 OPEN=1000000000
 to=$(l2_addr dev7)
 before=$(l2_balance "$to")
-out=$(cli bridge deposit --amount 2 --to "$to" --from dev0 --l1 "$URL_A") || fail "bridge deposit: $out"
+out=$(cli bridge deposit --amount 2 --to "$to" --from dev0 --l1 "$URL_A" --no-wait 2>&1) || fail "bridge deposit: $out"
 [[ $(tok_balance "$BRIDGE" "$URL_A") == $((2 * OPEN)) && $(tok_balance "$BRIDGE" "$URL_B") == 0 ]] ||
   fail "the deposit is not on A alone"
 wait_for 90 "the deposit minted" is dep 0 'w and w["status"]' minted

@@ -36,17 +36,26 @@ l2_blocks() {
   wait_status "s['height'] >= $h + $1" 30 "$1 L2 blocks"
 }
 
-# --- a deposit, then a reorganisation before it is CONF deep ------------------
+# depth BLOCK: how many L1 blocks sit on top of BLOCK (the watcher mints a
+# deposit once depositConfirmations do: docs/rollup.md, "The deposit watcher").
+depth() { echo $(($(l1_head) - $1)); }
+# deposit_block OUT: the L1 block of the deposit the CLI reports.
+deposit_block() { awk '/^L1 block:/ {print $3}' <<<"$1"; }
+
+# --- a deposit, then a reorganisation before it is confirmed ------------------
 snap=$(l1_result evm_snapshot '[]')
-out=$(cli bridge deposit --amount 4 --to "$to7" --from dev0) || fail "bridge deposit: $out"
-l1_mine $((CONF - 2)) # the deposit is now CONF - 1 deep
+out=$(cli bridge deposit --amount 4 --to "$to7" --from dev0 --no-wait 2>&1) || fail "bridge deposit: $out"
+b=$(deposit_block "$out")
+[[ $b =~ ^[0-9]+$ ]] || fail "no L1 block in: $out"
+l1_mine $((CONF - 1))
 head=$(l1_head)
-wait_for 20 "the node sees the deposit pending" is dep 0 'w and w["status"]' pending
+[[ $(depth "$b") == $((CONF - 1)) ]] || fail "the deposit is $(depth "$b") deep"
 wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
 l2_blocks 5
-[[ $(binfo 'b["nextDeposit"]') == 0 && $(l2_balance "$to7") == "$l2_7" ]] ||
-  fail "minted at depth $((CONF - 1)): $(rpc bridge_info '[]')"
-conserve "a deposit $((CONF - 1)) deep" 0 0 $((4 * OPEN)) 0
+[[ $(binfo 'b["nextDeposit"]') == 0 && $(l2_balance "$to7") == "$l2_7" && $(dep 0 'w is None') == True ]] ||
+  fail "taken at $((CONF - 1)) confirmations: $(rpc bridge_info '[]') $(rpc bridge_getDeposit '[0]')"
+[[ $(metric openledger_bridge_deposits_confirmed_pending) == 0 ]] || fail "a deposit counted as confirmed"
+conserve "a deposit with $((CONF - 1)) confirmations" 0 0 $((4 * OPEN)) 0
 
 [[ $(l1_result evm_revert "[\"$snap\"]") == True ]] || fail "evm_revert"
 [[ $(tok_balance "$A0") == "$l1_0" ]] || fail "the reorganisation left dev0's deposit on the L1"
@@ -57,20 +66,27 @@ l2_blocks 10
 [[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(0, 0)" && $(l2_balance "$to7") == "$l2_7" ]] ||
   fail "the removed deposit was minted: $(rpc bridge_info '[]'), dev7 $(l2_balance "$to7")"
 [[ $(dep 0 'w is None') == True ]] ||
-  fail "bridge_getDeposit 0 still shows the removed deposit: $(rpc bridge_getDeposit '[0]')"
-pass "the deposit removed $((CONF - 1)) blocks deep is not minted, $((CONF + 7)) L1 blocks later"
+  fail "bridge_getDeposit 0 shows the removed deposit: $(rpc bridge_getDeposit '[0]')"
+pass "the deposit removed with $((CONF - 1)) confirmations is never minted ($((CONF + 7)) L1 blocks later)"
 conserve "the reorganisation" 0 0 0 0
 
-# --- the next deposit (nonce 0 again) reaches the depth: minted once ----------
-out=$(cli bridge deposit --amount 3 --to "$to7" --from dev0) || fail "bridge deposit: $out"
+# --- the next deposit (nonce 0 again): minted at exactly CONF, once -----------
+out=$(cli bridge deposit --amount 3 --to "$to7" --from dev0 --no-wait 2>&1) || fail "bridge deposit: $out"
+b=$(deposit_block "$out")
 l1_mine $((CONF - 1))
+head=$(l1_head)
+wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
+l2_blocks 3
+[[ $(binfo 'b["nextDeposit"]') == 0 ]] || fail "minted with $(depth "$b") confirmations"
+l1_mine 1
 wait_for 30 "the new deposit 0 minted" is dep 0 'w and w["status"]' minted
+[[ $(dep 0 '(int(w["amount"]), w["l1Block"])') == "($((3 * OPEN)), $b)" ]] ||
+  fail "bridge_getDeposit 0: $(rpc bridge_getDeposit '[0]')"
 [[ $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "dev7 holds $(l2_balance "$to7"), want $((l2_7 + 3 * OPEN))"
-pass "the deposit made after the reorganisation is minted once it is $CONF deep"
+pass "the deposit made after the reorganisation is minted with $CONF confirmations, not $((CONF - 1))"
 conserve "the second deposit" $((3 * OPEN)) 0 $((3 * OPEN)) 0
 
 # A shallow reorganisation above it (its block stays) changes nothing.
-l1_mine 2
 [[ $(l1_result anvil_reorg '[1, []]') == None ]] || fail "anvil_reorg"
 l1_mine $((CONF + 3))
 head=$(l1_head)
@@ -78,6 +94,6 @@ wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
 l2_blocks 10
 [[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(1, $((3 * OPEN)))" &&
   $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "after more L1 blocks: $(rpc bridge_info '[]')"
-pass "deposit 0 is minted once, $((CONF + 6)) L1 blocks and a 1-block reorganisation later"
+pass "deposit 0 is minted once, after a 1-block reorganisation above it and $((CONF + 3)) more L1 blocks"
 conserve "the end" $((3 * OPEN)) 0 $((3 * OPEN)) 0
 stop_node

@@ -222,3 +222,15 @@ anvil_start() {
   done
   fail "anvil $name did not answer on $ANVIL_URL"
 }
+
+# finalize_refused ID WHAT: `bridge finalize ID` fails, and so does it with
+# --force (which skips the CLI's own status check and asks the L1).
+finalize_refused() {
+  local out force
+  for force in "" --force; do
+    # shellcheck disable=SC2086
+    if out=$(timeout 60 "$OPENLEDGER_CLI" --rpc "$T_RPC" bridge finalize "$1" --from dev0 $force 2>&1); then
+      fail "bridge finalize $1 $force $2 succeeded: $out"
+    fi
+  done
+}
