@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make devnet`: the whole rollup on this machine. Starts anvil as the L1,
-# funds the node's L1 account, deploys BatchInbox and OutputOracle, and runs
+# funds the node's L1 account, deploys the four contracts (BatchInbox,
+# OutputOracle, OpenToken, Bridge; dev0..dev9 get OPEN and ether), and runs
 # `openledgerd --dev` posting batches and outputs to them (docs/rollup.md,
 # "Operating"). Arguments are passed to openledgerd. Everything lives in a
 # temporary directory removed at the end; anvil stops when the node stops.
