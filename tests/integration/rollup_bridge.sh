@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib/bridge.sh"
 PERIOD=8 # finalizationPeriodSeconds: long enough to try finalizing early
 DATA="$T_DIR/data"
 start_anvil
-deploy_rollup "$DATA" --finalization-period "$PERIOD" --confirmations 2 --dev-fund
+deploy_rollup "$DATA" --finalization-period "$PERIOD" --confirmations 1 --deposit-confirmations 2 --dev-fund
 br_contracts
 pass "contracts deployed: token $TOKEN, bridge $BRIDGE, oracle $ORACLE"
 

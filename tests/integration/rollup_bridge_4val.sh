@@ -19,7 +19,7 @@ URL_B=$ANVIL_URL
 for side in A B; do
   url_var=URL_$side
   L1_URL=${!url_var}
-  deploy_rollup "$TN/node0" --genesis "$TN/genesis.json" --finalization-period 3600 --confirmations "$CONF" \
+  deploy_rollup "$TN/node0" --genesis "$TN/genesis.json" --finalization-period 3600 --confirmations 1 --deposit-confirmations "$CONF" \
     --dev-fund
   cp "$ROLLUP_CFG" "$T_DIR/rollup-$side.json"
 done

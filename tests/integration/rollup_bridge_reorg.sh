@@ -14,7 +14,7 @@ CONF=3
 DATA="$T_DIR/data"
 anvil_start anvil
 L1_URL=$ANVIL_URL
-deploy_rollup "$DATA" --finalization-period 3600 --confirmations "$CONF" --batcher "$L1_KEY_ADDR" --dev-fund
+deploy_rollup "$DATA" --finalization-period 3600 --deposit-confirmations "$CONF" --batcher "$L1_KEY_ADDR" --dev-fund
 br_contracts
 start_node node --datadir "$DATA" --quiet-accounts --p2p off --block-time 200 --empty-blocks-interval 300 \
   --l1 "$L1_URL" --rollup-config "$ROLLUP_CFG"
