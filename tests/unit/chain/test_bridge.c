@@ -27,6 +27,9 @@
 #include "chain/state/dbkey.h"
 #include "chain/state/state.h"
 #include "chain/state/store.h"
+#include "rpc/methods/methods.h"
+
+#include <jansson.h>
 
 #define FEE_W CHAIN_GAS_WITHDRAW /* gas price 1 */
 
@@ -937,6 +940,71 @@ static void test_rollback(void **state)
     nfx_close(&n);
 }
 
+/* --- fuzz seeds and JSON ------------------------------------------------------ */
+
+static uint8_t *read_all(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *p = malloc((size_t)len + 1);
+    assert_non_null(p);
+    assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return p;
+}
+
+/* The seed corpus holds valid bridge transactions and a block of them (so
+ * the fuzzers start inside the new decoders), and the RPC renders every
+ * body field. */
+static void test_seeds_and_json(void **state)
+{
+    (void)state;
+    size_t n;
+    util_err err = {0};
+    chain_tx tx[2];
+    const char *names[2] = {OL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_tx_decode/deposit",
+                            OL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_tx_decode/withdraw"};
+    for (int i = 0; i < 2; i++) {
+        uint8_t *p = read_all(names[i], &n);
+        if (chain_tx_decode(&tx[i], p, n, &err)) fail_msg("%s: %s", names[i], err.msg);
+        free(p);
+    }
+    assert_int_equal(tx[0].type, CHAIN_TX_DEPOSIT);
+    assert_int_equal(tx[1].type, CHAIN_TX_WITHDRAW);
+    uint8_t *p = read_all(OL_SOURCE_DIR "/tests/fuzz/corpus/fuzz_block_decode/block_bridge", &n);
+    chain_block b;
+    if (chain_block_decode(&b, p, n, &err)) fail_msg("block_bridge: %s", err.msg);
+    free(p);
+    assert_int_equal(b.ntx, 2);
+    assert_memory_equal(b.txs[0].id, tx[0].id, 32);
+    assert_memory_equal(b.txs[1].id, tx[1].id, 32);
+    chain_block_free(&b);
+
+    json_t *j = rpc_json_tx(&tx[0]);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "deposit");
+    assert_int_equal(json_integer_value(json_object_get(j, "l1Block")), 1234);
+    assert_int_equal(json_integer_value(json_object_get(j, "logIndex")), 5);
+    assert_string_equal(json_string_value(json_object_get(j, "amount")), "1000000000");
+    assert_string_equal(json_string_value(json_object_get(j, "l1From")),
+                        "0x1111111111111111111111111111111111111111");
+    assert_non_null(json_string_value(json_object_get(j, "l1BlockHash")));
+    assert_non_null(json_string_value(json_object_get(j, "l1TxHash")));
+    assert_non_null(json_string_value(json_object_get(j, "to")));
+    json_decref(j);
+    j = rpc_json_tx(&tx[1]);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "withdraw");
+    assert_string_equal(json_string_value(json_object_get(j, "amount")), "777");
+    assert_string_equal(json_string_value(json_object_get(j, "l1Recipient")),
+                        "0x4242424242424242424242424242424242424242");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -950,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_admission),
         cmocka_unit_test(test_supply),
         cmocka_unit_test(test_rollback),
+        cmocka_unit_test(test_seeds_and_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
