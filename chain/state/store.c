@@ -20,7 +20,7 @@
  * the consensus parameters hash.
  * 4: block version 3 (the header commits to the evidence the body carries)
  * and the included-evidence records (CHAIN_DB_EVIDENCE). */
-#define DB_FORMAT_VERSION 4
+#define DB_FORMAT_VERSION 5
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
