@@ -27,7 +27,7 @@ typedef struct node_cons_blk {
     chain_block b;
     util_buf enc;
     int checked;    /* 0: not validated yet, 1: valid (res kept to apply), 2: invalid */
-    int l1_checked; /* the bridge's L1-view rules: 0 not yet, 1 may vote, 2 may not */
+    int l1_checked; /* the bridge's L1-view rules: 0 not yet, 1 may vote, 2 not (yet) */
     chain_block_result res;
     int own;            /* recorded as our own proposal (WAL replay) */
     uint32_t own_round; /* its round */

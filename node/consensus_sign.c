@@ -85,13 +85,15 @@ int node_cons_blk_valid(node_cons *c, node_cons_blk *k)
     return rc == 0;
 }
 
-/* Valid, and its deposits match this validator's view of the L1 (checked
- * once; node_bridge_check_block logs why not). Only proposals of the height
- * in progress come here: blocks from sync are not re-checked. */
+/* Valid, and its deposits match this validator's view of the L1
+ * (node_bridge_check_block logs why not). A refusal is checked again when
+ * the block comes back in a later round: the view may have caught up with
+ * the L1 meanwhile. Only proposals of the height in progress come here:
+ * blocks from sync are not re-checked. */
 int node_cons_blk_check(node_cons *c, node_cons_blk *k)
 {
     if (!node_cons_blk_valid(c, k)) return 0;
-    if (!k->l1_checked) k->l1_checked = node_bridge_check_block(c->n, &k->b) ? 2 : 1;
+    if (k->l1_checked != 1) k->l1_checked = node_bridge_check_block(c->n, &k->b) ? 2 : 1;
     return k->l1_checked == 1;
 }
 
