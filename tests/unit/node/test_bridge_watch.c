@@ -464,12 +464,103 @@ static void test_withdrawal_to_finalized(void **state)
     node_free(n);
 }
 
+/* A node without a validator key: it mints nothing, so its watcher keeps
+ * what it sees pending. */
+static node *start_follower(const char *datadir)
+{
+    char *argv[] = {"openledgerd",
+                    "--dev",
+                    "--follower",
+                    "--rpc",
+                    "127.0.0.1:0",
+                    "--p2p",
+                    "off",
+                    "--quiet-accounts",
+                    "--log-level",
+                    "error",
+                    "--datadir",
+                    (char *)datadir,
+                    "--l1",
+                    anvil.url,
+                    "--rollup-config",
+                    cfg_path,
+                    NULL};
+    node_cfg c;
+    util_err err = {0};
+    assert_int_equal(node_cfg_parse(&c, 16, argv, &err), NODE_CFG_RUN);
+    node *n;
+    if (node_start(&n, &c, &err)) fail_msg("node_start: %s", err.msg);
+    assert_false(n->producing);
+    return n;
+}
+
+static int deposit_is(node *n, void *ctx)
+{
+    const char **want = ctx; /* nonce param, status or NULL for null */
+    json_t *r = call(n, "bridge_getDeposit", want[0]);
+    int ok = want[1] ? json_is_object(r) &&
+                           strcmp(json_string_value(json_object_get(r, "status")), want[1]) == 0
+                     : json_is_null(r);
+    json_decref(r);
+    return ok;
+}
+
+static void test_l1_reorg_drops_a_pending_deposit(void **state)
+{
+    (void)state;
+    char fdir[64];
+    snprintf(fdir, sizeof fdir, "/tmp/ol-test-bridge-f-XXXXXX");
+    assert_non_null(mkdtemp(fdir));
+    node *n = start_follower(fdir);
+    /* Its chain minted nothing: deposits 0 and 1 of the tests above are
+     * pending in its view, the next one is 2. */
+    json_t *snap = l1_rpc(anvil.url, "evm_snapshot", "[]");
+    assert_non_null(snap);
+    deposit(1000000000ull, 4);
+    uint64_t d = l1_head();
+    mine(DEPOSIT_CONF);
+    const char *pending2[] = {"[2]", "pending"}, *gone2[] = {"[2]", NULL},
+               *pending1[] = {"[1]", "pending"};
+    run_until(n, deposit_is, pending2, 30, "deposit 2 pending");
+    assert_true(deposit_is(n, pending1));
+    json_t *r = call(n, "bridge_getDeposit", "[2]");
+    assert_int_equal(json_integer_value(json_object_get(r, "l1Block")), d);
+    assert_true(json_is_null(json_object_get(r, "height")));
+    json_decref(r);
+
+    /* An L1 reorganisation deeper than the confirmations takes it away. */
+    json_t *sp = json_pack("[O]", snap), *ok = NULL;
+    util_err err = {0};
+    assert_int_equal(rollup_l1_call_sync(anvil.url, "evm_revert", sp, &ok, &err), 0);
+    assert_true(json_is_true(ok));
+    json_decref(ok);
+    json_decref(sp);
+    json_decref(snap);
+    mine(DEPOSIT_CONF + 3);
+    run_until(n, deposit_is, gone2, 30, "deposit 2 dropped");
+    assert_true(deposit_is(n, pending1)); /* older ones stay */
+
+    /* The same nonce made again elsewhere is kept from its new block. */
+    mine(1);
+    deposit(1500000000ull, 4);
+    uint64_t d2 = l1_head();
+    mine(DEPOSIT_CONF);
+    run_until(n, deposit_is, pending2, 30, "deposit 2 pending again");
+    r = call(n, "bridge_getDeposit", "[2]");
+    assert_int_equal(json_integer_value(json_object_get(r, "l1Block")), d2);
+    assert_string_equal(json_string_value(json_object_get(r, "amount")), "1500000000");
+    json_decref(r);
+    node_free(n);
+    fx_rm_tree(fdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deposit_waits_for_confirmations_then_mints),
         cmocka_unit_test(test_restart_mints_the_next_once),
         cmocka_unit_test(test_withdrawal_to_finalized),
+        cmocka_unit_test(test_l1_reorg_drops_a_pending_deposit),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
