@@ -50,6 +50,9 @@ struct node_bridge {
     uint64_t dep_from; /* the next L1 block to read deposits from */
     uint64_t ev_from;  /* the next L1 block to read status events from */
     uint64_t req_to;   /* the last block of the range in flight */
+    uint64_t range;    /* L1 blocks per DepositInitiated call: halved on an answer too big */
+    uint64_t ev_range; /* the same for the status events */
+    unsigned ev_calls; /* status-event calls in this poll */
     rollup_deposit deps[NODE_BRIDGE_MAX_DEPOSITS]; /* consecutive nonces, not minted */
     size_t ndeps;
     size_t verify_i;
@@ -245,13 +248,13 @@ static void on_deposits(void *ctx, int rc, json_t *result, const util_err *err);
 
 static void request_events(node_bridge *b)
 {
-    if (b->ev_from > b->head) {
+    /* Catching up with a long history is spread over several polls, so
+     * that deposits are read every poll. */
+    if (b->ev_from > b->head || b->ev_calls++ >= NODE_BRIDGE_EVENT_CALLS) {
         b->stage = ST_IDLE;
         return;
     }
-    uint64_t to = b->head - b->ev_from >= NODE_BRIDGE_LOG_RANGE
-                      ? b->ev_from + NODE_BRIDGE_LOG_RANGE - 1
-                      : b->head;
+    uint64_t to = b->head - b->ev_from >= b->ev_range ? b->ev_from + b->ev_range - 1 : b->head;
     b->req_to = to;
     json_t *filter = json_pack(
         "{s:[o,o], s:o, s:o, s:[[o,o,o]]}", "address", rollup_l1_address(&b->cfg.output_oracle),
@@ -267,8 +270,7 @@ static void request_deposits(node_bridge *b)
     if (b->head < conf || b->dep_from > b->head - conf || b->ndeps >= NODE_BRIDGE_MAX_DEPOSITS)
         return request_events(b);
     uint64_t top = b->head - conf;
-    uint64_t to =
-        top - b->dep_from >= NODE_BRIDGE_LOG_RANGE ? b->dep_from + NODE_BRIDGE_LOG_RANGE - 1 : top;
+    uint64_t to = top - b->dep_from >= b->range ? b->dep_from + b->range - 1 : top;
     b->req_to = to;
     json_t *filter =
         json_pack("{s:o, s:o, s:o, s:[o]}", "address", rollup_l1_address(&b->cfg.bridge),
@@ -414,8 +416,10 @@ static void on_deposits(void *ctx, int rc, json_t *result, const util_err *err)
     size_t n = 0;
     util_err e = {0};
     chain_bridge_state st;
-    if (rc || rollup_l1_parse_logs(result, 10000, 256, &logs, &n, &e) ||
-        chain_bridge_get(b->n->store, &st, &e)) {
+    int prc = rc ? rc : rollup_l1_parse_logs(result, NODE_BRIDGE_MAX_LOGS, 256, &logs, &n, &e);
+    if (prc || chain_bridge_get(b->n->store, &st, &e)) {
+        /* Too many logs for one answer: fewer blocks a call. */
+        if (prc == UTIL_ELIMIT && b->range > 1) b->range /= 2;
         stage_fail(b, "eth_getLogs DepositInitiated", rc ? err : &e);
         rollup_l1_logs_free(logs, n);
         node_unlock(b->n);
@@ -428,6 +432,7 @@ static void on_deposits(void *ctx, int rc, json_t *result, const util_err *err)
     }
     rollup_l1_logs_free(logs, n);
     if (!again) b->dep_from = b->req_to + 1;
+    if (b->range < NODE_BRIDGE_LOG_RANGE) b->range++;
     if (added) {
         LOG_INFO("bridge", "deposits confirmed on the L1, not yet minted: %zu (up to nonce %llu)",
                  b->ndeps, (unsigned long long)b->deps[b->ndeps - 1].nonce);
@@ -494,7 +499,9 @@ static void on_events(void *ctx, int rc, json_t *result, const util_err *err)
     rollup_l1_log *logs = NULL;
     size_t n = 0;
     util_err e = {0};
-    if (rc || rollup_l1_parse_logs(result, 100000, 256, &logs, &n, &e)) {
+    int prc = rc ? rc : rollup_l1_parse_logs(result, NODE_BRIDGE_MAX_LOGS, 256, &logs, &n, &e);
+    if (prc) {
+        if (prc == UTIL_ELIMIT && b->ev_range > 1) b->ev_range /= 2;
         stage_fail(b, "eth_getLogs of the oracle and the bridge", rc ? err : &e);
         node_unlock(b->n);
         return;
@@ -522,6 +529,7 @@ static void on_events(void *ctx, int rc, json_t *result, const util_err *err)
     }
     rollup_l1_logs_free(logs, n);
     b->ev_from = b->req_to + 1;
+    if (b->ev_range < NODE_BRIDGE_LOG_RANGE) b->ev_range++;
     request_events(b);
     node_unlock(b->n);
 }
@@ -530,6 +538,7 @@ static void on_timer(uv_timer_t *t)
 {
     node_bridge *b = t->data;
     if (!b->running || b->stage != ST_IDLE) return;
+    b->ev_calls = 0;
     call(b, ST_HEAD, "eth_blockNumber", json_array(), on_head);
 }
 
@@ -553,6 +562,7 @@ int node_bridge_start(node *n, rollup_l1 *l1, const rollup_config *cfg, const ch
     b->dep_from =
         st.last_deposit_l1_block > cfg->deploy_block ? st.last_deposit_l1_block : cfg->deploy_block;
     b->ev_from = cfg->deploy_block;
+    b->range = b->ev_range = NODE_BRIDGE_LOG_RANGE;
     b->running = 1;
     uv_timer_init(&n->loop, &b->timer);
     b->timer.data = b;

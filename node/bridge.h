@@ -34,8 +34,12 @@ struct rpc_dispatch;
  * stops reading further L1 blocks until the chain mints some (16 blocks of
  * CHAIN_BLOCK_MAX_DEPOSITS each at most, about 200 KiB). */
 #define NODE_BRIDGE_MAX_DEPOSITS 1024
-/* L1 blocks per eth_getLogs call. */
+/* L1 blocks per eth_getLogs call (fewer after an answer with more than
+ * NODE_BRIDGE_MAX_LOGS logs, back up one block per answer that fits), and
+ * status-event calls per poll. */
 #define NODE_BRIDGE_LOG_RANGE 1000
+#define NODE_BRIDGE_MAX_LOGS 10000
+#define NODE_BRIDGE_EVENT_CALLS 8
 /* How often the watcher polls the L1. */
 #define NODE_BRIDGE_POLL_MS 1000
 /* The grace of the "missing" rule: a validator refuses a block that leaves
