@@ -396,55 +396,64 @@ static json_t *m_info(void *ctx, json_t *params, rpc_error *e)
 
 /* ---- registration ---- */
 
+/* clang-format off: the JSON fragments read better laid out by hand. */
+// clang-format off
 #define NULLABLE(x) "{\"oneOf\":[" x ",{\"type\":\"null\"}]}"
 #define REF(x) "{\"$ref\":\"#/components/schemas/" x "\"}"
 #define INT "{\"type\":\"integer\",\"minimum\":0}"
 #define STR "{\"type\":\"string\"}"
 #define L1ADDR "{\"type\":\"string\",\"pattern\":\"^0x[0-9a-fA-F]{40}$\"}"
 #define DEPOSIT                                                                                    \
-    "{\"type\":\"object\",\"properties\":{\"nonce\":" INT ",\"status\":{\"enum\":[\"pending\","    \
-    "\"minted\"]},\"l1Block\":" INT ",\"l1BlockHash\":" REF("Hash") ",\"l1TxHash\":" REF(          \
-        "Hash") ",\"logIndex\":" INT ",\"from\":" L1ADDR                                           \
-                ",\"to\":" REF("Address") ",\"amount\":" REF("Amount") ",\"height\":" NULLABLE(    \
-                    INT) ",\"txid\":" NULLABLE(REF("Hash")) "}}"
+    "{\"type\":\"object\",\"properties\":{"                                                        \
+    "\"nonce\":" INT ","                                                                           \
+    "\"status\":{\"enum\":[\"pending\",\"minted\"]},"                                              \
+    "\"l1Block\":" INT ","                                                                         \
+    "\"l1BlockHash\":" REF("Hash") ","                                                             \
+    "\"l1TxHash\":" REF("Hash") ","                                                                \
+    "\"logIndex\":" INT ","                                                                        \
+    "\"from\":" L1ADDR ","                                                                         \
+    "\"to\":" REF("Address") ","                                                                   \
+    "\"amount\":" REF("Amount") ","                                                                \
+    "\"height\":" NULLABLE(INT) ","                                                                \
+    "\"txid\":" NULLABLE(REF("Hash")) "}}"
 #define WITHDRAWAL                                                                                 \
-    "{\"type\":\"object\",\"properties\":{\"id\":" INT                                             \
-    ",\"sender\":" REF("Address") ",\"senderBytes\":" REF(                                         \
-        "Bytes") ",\"l1Recipient\":" L1ADDR                                                        \
-                 ",\"amount\":" REF(                                                               \
-                     "Amount") ",\"height\":" INT                                                  \
-                               ",\"txid\":" REF("Hash") ",\"status\":" NULLABLE(                   \
-                                   "{\"enum\":[\"waiting_for_output\",\"waiting_for_"              \
-                                   "finalization\","                                               \
-                                   "\"ready\",\"finalized\",\"frozen\"]}") ",\"outputHeight\""     \
-                                                                           ":" NULLABLE(INT) ",\"" \
-                                                                                             "out" \
-                                                                                             "put" \
-                                                                                             "Ind" \
-                                                                                             "ex"  \
-                                                                                             "\""  \
-                                                                                             ":" NULLABLE(INT) ",\"finalizesAt\":" NULLABLE(INT) ",\"secondsLeft\":" NULLABLE(INT) "}}"
+    "{\"type\":\"object\",\"properties\":{"                                                        \
+    "\"id\":" INT ","                                                                              \
+    "\"sender\":" REF("Address") ","                                                               \
+    "\"senderBytes\":" REF("Bytes") ","                                                            \
+    "\"l1Recipient\":" L1ADDR ","                                                                  \
+    "\"amount\":" REF("Amount") ","                                                                \
+    "\"height\":" INT ","                                                                          \
+    "\"txid\":" REF("Hash") ","                                                                    \
+    "\"status\":" NULLABLE("{\"enum\":[\"waiting_for_output\",\"waiting_for_finalization\","       \
+                           "\"ready\",\"finalized\",\"frozen\"]}") ","                             \
+    "\"outputHeight\":" NULLABLE(INT) ","                                                          \
+    "\"outputIndex\":" NULLABLE(INT) ","                                                           \
+    "\"finalizesAt\":" NULLABLE(INT) ","                                                           \
+    "\"secondsLeft\":" NULLABLE(INT) "}}"
 
-static const rpc_method_spec info_spec =
-    {
-        "The OPEN bridge: its L1 contracts (null without --l1), the L2 supply and what was minted "
-        "and burned, the next deposit nonce and withdrawal id.",
-        "[]",
-        "{\"name\":\"bridgeInfo\",\"schema\":{\"type\":\"object\",\"properties\":{"
-        "\"l1ChainId\":" NULLABLE(INT) ",\"l1Url\":" NULLABLE(STR) ",\"token\":" NULLABLE(L1ADDR) ",\"bridge\":" NULLABLE(L1ADDR) ",\"outputOracle\":" NULLABLE(
-            L1ADDR) ",\"depositConfirmations\":" NULLABLE(INT) ",\"finalizationPeriodSeconds\""
-                                                               ":" NULLABLE(INT) ",\"outputInterval"
-                                                                                 "Blocks\":" INT
-                                                                                 ",\"genesisSupply"
-                                                                                 "\":" REF("Amount") ",\"minted\":" REF("Amount") ",\"burned\":" REF("Amount") ",\"locked\":" REF(
-                                                                                     "Amount") ",\""
-                                                                                               "sup"
-                                                                                               "ply"
-                                                                                               "\""
-                                                                                               ":" REF("Amount") ",\"nextDeposit\":" INT
-                                                                                                                 ",\"nextWithdrawal\":" INT
-                                                                                                                 ",\"l1Head\":" NULLABLE(INT) ",\"frozen\":" NULLABLE(
-                                                                                                                     "{\"type\":\"boolean\"}") "}}}",
+static const rpc_method_spec info_spec = {
+    "The OPEN bridge: its L1 contracts (null without --l1), the L2 supply and what was minted "
+    "and burned, the next deposit nonce and withdrawal id.",
+    "[]",
+    "{\"name\":\"bridgeInfo\",\"schema\":{\"type\":\"object\",\"properties\":{"
+    "\"l1ChainId\":" NULLABLE(INT) ","
+    "\"l1Url\":" NULLABLE(STR) ","
+    "\"token\":" NULLABLE(L1ADDR) ","
+    "\"bridge\":" NULLABLE(L1ADDR) ","
+    "\"outputOracle\":" NULLABLE(L1ADDR) ","
+    "\"depositConfirmations\":" NULLABLE(INT) ","
+    "\"finalizationPeriodSeconds\":" NULLABLE(INT) ","
+    "\"outputIntervalBlocks\":" INT ","
+    "\"genesisSupply\":" REF("Amount") ","
+    "\"minted\":" REF("Amount") ","
+    "\"burned\":" REF("Amount") ","
+    "\"locked\":" REF("Amount") ","
+    "\"supply\":" REF("Amount") ","
+    "\"nextDeposit\":" INT ","
+    "\"nextWithdrawal\":" INT ","
+    "\"l1Head\":" NULLABLE(INT) ","
+    "\"frozen\":" NULLABLE("{\"type\":\"boolean\"}") "}}}",
 };
 
 static const rpc_method_spec deposit_spec = {
@@ -462,31 +471,33 @@ static const rpc_method_spec withdrawal_spec = {
 
 static const rpc_method_spec list_spec = {
     "An address's deposits (as recipient) and withdrawals (as sender), newest first.",
-    "[{\"name\":\"address\",\"required\":true,\"schema\":" REF(
-        "Address") "},{\"name\":\"options\",\"required\":false,\"schema\":{\"type\":\"object\","
-                   "\"properties\":{\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":"
-                   "1000}},\"additionalProperties\":false}}]",
-    "{\"name\":\"history\",\"schema\":{\"type\":\"object\",\"properties\":{\"deposits\":{\"type\":"
-    "\"array\",\"items\":" DEPOSIT "},\"withdrawals\":{\"type\":\"array\",\"items\":" WITHDRAWAL
-    "}}}}",
+    "[{\"name\":\"address\",\"required\":true,\"schema\":" REF("Address") "},"
+    "{\"name\":\"options\",\"required\":false,\"schema\":{\"type\":\"object\",\"properties\":{"
+    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":1000}},"
+    "\"additionalProperties\":false}}]",
+    "{\"name\":\"history\",\"schema\":{\"type\":\"object\",\"properties\":{"
+    "\"deposits\":{\"type\":\"array\",\"items\":" DEPOSIT "},"
+    "\"withdrawals\":{\"type\":\"array\",\"items\":" WITHDRAWAL "}}}}",
 };
 
-static const rpc_method_spec proof_spec =
-    {
-        "A withdrawal's Merkle proof against the output root of an output height, and the proof "
-        "argument of Bridge.finalizeWithdrawal.",
-        "[{\"name\":\"id\",\"required\":true,\"schema\":" REF(
-            "U64") "},{\"name\":\"options\",\"required\":false,\"schema\":{\"type\":\"object\","
-                   "\"properties\":{\"outputIndex\":" REF(
-                       "U64") "},\"additionalProperties\":false}}]",
-        "{\"name\":\"withdrawalProof\",\"schema\":{\"type\":\"object\",\"properties\":{"
-        "\"withdrawal\":" WITHDRAWAL ",\"outputIndex\":" INT ",\"outputHeight\":" INT
-        ",\"stateRoot\":" REF("Hash") ",\"blockHash\":" REF("Hash") ",\"withdrawalsRoot\":" REF(
-            "Hash") ",\"outputRoot\":" REF("Hash") ",\"siblings\":{\"type\":\"array\","
-                                                   "\"items\":" REF("Hash") "},\"proof\":{\"type\":"
-                                                                            "\"array\","
-                                                                            "\"items\":" REF("Hash") "}}}}",
+static const rpc_method_spec proof_spec = {
+    "A withdrawal's Merkle proof against the output root of an output height, and the proof "
+    "argument of Bridge.finalizeWithdrawal.",
+    "[{\"name\":\"id\",\"required\":true,\"schema\":" REF("U64") "},"
+    "{\"name\":\"options\",\"required\":false,\"schema\":{\"type\":\"object\",\"properties\":{"
+    "\"outputIndex\":" REF("U64") "},\"additionalProperties\":false}}]",
+    "{\"name\":\"withdrawalProof\",\"schema\":{\"type\":\"object\",\"properties\":{"
+    "\"withdrawal\":" WITHDRAWAL ","
+    "\"outputIndex\":" INT ","
+    "\"outputHeight\":" INT ","
+    "\"stateRoot\":" REF("Hash") ","
+    "\"blockHash\":" REF("Hash") ","
+    "\"withdrawalsRoot\":" REF("Hash") ","
+    "\"outputRoot\":" REF("Hash") ","
+    "\"siblings\":{\"type\":\"array\",\"items\":" REF("Hash") "},"
+    "\"proof\":{\"type\":\"array\",\"items\":" REF("Hash") "}}}}",
 };
+// clang-format on
 
 int node_bridge_register(node *n, rpc_dispatch *d)
 {
