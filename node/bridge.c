@@ -56,7 +56,8 @@ struct node_bridge {
     rollup_deposit deps[NODE_BRIDGE_MAX_DEPOSITS]; /* consecutive nonces, not minted */
     size_t ndeps;
     size_t verify_i;
-    uint64_t gap_logged; /* the nonce of the last gap logged, +1 (0: none) */
+    uint64_t gap_logged;        /* the nonce of the last gap logged, +1 (0: none) */
+    uint64_t unmakeable_logged; /* the same for a deposit chain_tx_deposit_make refused */
     bridge_output outs[NODE_BRIDGE_MAX_OUTPUTS]; /* by height */
     size_t nouts;
     uint64_t *fin; /* finalized withdrawal ids, sorted */
@@ -133,11 +134,15 @@ int node_bridge_deposit_txs(node *n, chain_tx *out, size_t max, size_t *nout, ut
         if (d->l1_block + b->cfg.deposit_confirmations > b->head) break;
         chain_tx_deposit body;
         node_bridge_deposit_body(&body, d);
-        if ((rc = chain_tx_deposit_make(&out[*nout], n->genesis.chain_id, d->nonce, &body, err))) {
-            for (size_t k = 0; k < *nout; k++)
-                chain_tx_free(&out[k]);
-            *nout = 0;
-            return rc;
+        util_err e = {0};
+        if (chain_tx_deposit_make(&out[*nout], n->genesis.chain_id, d->nonce, &body, &e)) {
+            /* Not a deposit the chain can take (the contract refuses what
+             * would be): the chain goes on without it; the log says why. */
+            if (b->unmakeable_logged != d->nonce + 1)
+                LOG_ERROR("bridge", "deposit %llu cannot be proposed: %s",
+                          (unsigned long long)d->nonce, e.msg);
+            b->unmakeable_logged = d->nonce + 1;
+            break;
         }
         (*nout)++;
     }
