@@ -111,10 +111,25 @@ static json_t *deposit_lookup(node *n, uint64_t nonce, rpc_error *e)
             chain_store_get_block(n->store, id, &b, NULL, &err))
             return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "block %llu: %s", (unsigned long long)h,
                             err.msg);
+        chain_receipt *rs = NULL;
+        size_t nr = 0;
+        if (chain_store_get_receipts(n->store, id, &rs, &nr, &err)) {
+            chain_block_free(&b);
+            return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "receipts of block %llu: %s",
+                            (unsigned long long)h, err.msg);
+        }
         json_t *res = NULL;
         for (size_t i = 0; i < b.ntx && !res; i++)
-            if (memcmp(b.txs[i].id, txid, 32) == 0 && b.txs[i].type == CHAIN_TX_DEPOSIT)
-                res = deposit_json(nonce, "minted", &b.txs[i].body.deposit, 1, h, txid);
+            if (memcmp(b.txs[i].id, txid, 32) == 0 && b.txs[i].type == CHAIN_TX_DEPOSIT) {
+                /* Included with a failed receipt (balance_overflow): its
+                 * nonce is consumed, nothing was minted. */
+                int ok = i >= nr || rs[i].status == CHAIN_RECEIPT_OK;
+                res = deposit_json(nonce, ok ? "minted" : "failed", &b.txs[i].body.deposit, 1, h,
+                                   txid);
+            }
+        for (size_t i = 0; i < nr; i++)
+            chain_receipt_free(&rs[i]);
+        free(rs);
         chain_block_free(&b);
         return res ? res
                    : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "deposit %llu: not in its block",
@@ -406,7 +421,7 @@ static json_t *m_info(void *ctx, json_t *params, rpc_error *e)
 #define DEPOSIT                                                                                    \
     "{\"type\":\"object\",\"properties\":{"                                                        \
     "\"nonce\":" INT ","                                                                           \
-    "\"status\":{\"enum\":[\"pending\",\"minted\"]},"                                              \
+    "\"status\":{\"enum\":[\"pending\",\"minted\",\"failed\"]},"                                   \
     "\"l1Block\":" INT ","                                                                         \
     "\"l1BlockHash\":" REF("Hash") ","                                                             \
     "\"l1TxHash\":" REF("Hash") ","                                                                \
