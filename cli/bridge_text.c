@@ -245,7 +245,7 @@ void cli_bridge_status_text(char *out, size_t cap, const json_t *w)
     const char *st = json_string_value(json_object_get(w, "status"));
     json_t *jl = json_object_get(w, "secondsLeft");
     if (!st) {
-        snprintf(out, cap, "unknown (the node gave no status)");
+        snprintf(out, cap, "unknown: the node has no L1, it cannot tell");
     } else if (strcmp(st, "pending") == 0) {
         snprintf(out, cap, "pending: the WITHDRAW transaction is not in a block yet");
     } else if (strcmp(st, "waiting_for_output") == 0) {

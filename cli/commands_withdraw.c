@@ -250,9 +250,11 @@ static const char *not_ready(const json_t *w, char *buf, size_t cap)
     if (st && strcmp(st, "ready") == 0) return NULL;
     char line[256];
     cli_bridge_status_text(line, sizeof line, w);
-    if (st && strcmp(st, "finalized") == 0)
+    if (!st)
+        snprintf(buf, cap, "the node has no L1 and cannot tell whether it is final");
+    else if (strcmp(st, "finalized") == 0)
         snprintf(buf, cap, "it was already finalized on the L1");
-    else if (st && strcmp(st, "frozen") == 0)
+    else if (strcmp(st, "frozen") == 0)
         snprintf(buf, cap, "the OutputOracle is frozen: no withdrawal can be finalized");
     else
         snprintf(buf, cap, "it is not final yet (%s)", line);

@@ -244,7 +244,7 @@ static void test_status_text(void **state)
     status_is("{\"status\":\"frozen\"}",
               "frozen: the OutputOracle is frozen, nothing can be finalized");
     status_is("{\"status\":\"\\u001b[2Jodd\"}", "unknown status '?[2Jodd'");
-    status_is("{}", "unknown (the node gave no status)");
+    status_is("{\"status\":null}", "unknown: the node has no L1, it cannot tell");
 }
 
 /* selector(sig) || words */
