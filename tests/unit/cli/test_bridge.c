@@ -44,6 +44,7 @@ static struct {
     uint8_t *sent_raw[MAX_SENT];
     uint8_t sent_hash[MAX_SENT][32];
     int tx_pending; /* chain_getTransaction: pending */
+    json_t *tx;     /* chain_getTransaction answer when set */
 } T;
 
 static void reset(void)
@@ -52,6 +53,7 @@ static void reset(void)
         free(T.sent_raw[i]);
     json_decref(T.withdrawal);
     json_decref(T.proof);
+    json_decref(T.tx);
     memset(&T, 0, sizeof T);
 }
 
@@ -165,6 +167,7 @@ static char *handler(const char *m, json_t *p)
         return ok(T.withdrawal ? json_deep_copy(T.withdrawal) : json_null());
     if (strcmp(m, "bridge_getWithdrawalProof") == 0) return ok(json_deep_copy(T.proof));
     if (strcmp(m, "chain_getTransaction") == 0) {
+        if (T.tx) return ok(json_incref(T.tx));
         if (T.tx_pending)
             return ok(json_pack("{s:{s:s, s:s}, s:b}", "tx", "type",
                                 chain_tx_type_name(CHAIN_TX_WITHDRAW), "from",
@@ -772,6 +775,35 @@ static void test_finalize(void **state)
     fake_stop();
 }
 
+/* `tx` shows the bridge's fields of DEPOSIT and WITHDRAW. */
+static void test_tx_render(void **state)
+{
+    (void)state;
+    char *out, *err;
+    fake_start(handler);
+    reset();
+    T.tx = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i}, s:b}", "tx", "hash", "0xaa",
+                     "type", "deposit", "to", "ol1xyz", "amount", "1500000000", "l1From",
+                     "0xabababababababababababababababababababab", "l1Block", 118, "l1TxHash",
+                     "0xcd", "logIndex", 2, "nonce", 3, "pending", 1);
+    assert_int_equal(
+        RUN("tx", "0x00000000000000000000000000000000000000000000000000000000000000aa"), 0);
+    assert_non_null(strstr(out, "L1 from:   0xabababababababababababababababababababab\n"));
+    assert_non_null(strstr(out, "L1 block:  118\n"));
+    assert_non_null(strstr(out, "L1 tx:     0xcd (log 2)\n"));
+    assert_non_null(strstr(out, "amount:    1.5 OPEN"));
+    DROP();
+    json_decref(T.tx);
+    T.tx = json_pack("{s:{s:s, s:s, s:s, s:s}, s:b}", "tx", "hash", "0xaa", "type", "withdraw",
+                     "l1Recipient", RCPT, "amount", "4000000000", "pending", 1);
+    assert_int_equal(
+        RUN("tx", "0x00000000000000000000000000000000000000000000000000000000000000aa"), 0);
+    assert_non_null(strstr(out, "L1 to:     " RCPT "\n"));
+    DROP();
+    reset();
+    fake_stop();
+}
+
 int main(void)
 {
     setenv("OPENLEDGER_KEYSTORE", "/nonexistent-bcli-keystore", 1);
@@ -782,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_proof_check), cmocka_unit_test(test_args),
         cmocka_unit_test(test_l1_address),  cmocka_unit_test(test_deposit),
         cmocka_unit_test(test_status),      cmocka_unit_test(test_finalize),
+        cmocka_unit_test(test_tx_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
