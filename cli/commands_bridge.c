@@ -261,6 +261,7 @@ static int wait_minted(cli_ctx *ctx, cli_bridge_env *b, uint64_t nonce, uint64_t
             *dep = r;
             return 0;
         }
+        int seen = st != NULL;
         json_decref(r);
         json_t *hj = NULL;
         uint64_t head = 0;
@@ -287,8 +288,8 @@ static int wait_minted(cli_ctx *ctx, cli_bridge_env *b, uint64_t nonce, uint64_t
                                 "deposit %llu not minted on the L2 after %llu s (%s); follow it "
                                 "with: openledger-cli rpc bridge_getDeposit %llu",
                                 (unsigned long long)nonce, (unsigned long long)timeout_s,
-                                st ? "the node has seen it on the L1"
-                                   : "the node has not seen it on the L1 yet",
+                                seen ? "the node has seen it on the L1"
+                                     : "the node has not seen it on the L1 yet",
                                 (unsigned long long)nonce);
         sleep_poll();
     }

@@ -212,13 +212,14 @@ int cli_cmd_withdraw(cli_ctx *ctx, const cli_args *a)
     } else {
         char line[256];
         cli_bridge_status_text(line, sizeof line, w);
+        uint64_t h = 0;
+        if (cli_json_u64(w, "height", &h, NULL)) h = 0;
         fprintf(ctx->out, "withdrawal id: %llu\nstatus:    %s\n", (unsigned long long)id, line);
         fprintf(ctx->out,
-                "next:      once an output at or above L2 height of this block is final on the "
-                "L1, run\n"
-                "           openledger-cli bridge finalize %llu --from KEY\n"
-                "           (follow it with: openledger-cli bridge status %llu)\n",
-                (unsigned long long)id, (unsigned long long)id);
+                "next:      once an output at or above L2 height %llu is final on the L1\n"
+                "           (openledger-cli bridge status %llu tells when), run\n"
+                "           openledger-cli bridge finalize %llu --from KEY\n",
+                (unsigned long long)h, (unsigned long long)id, (unsigned long long)id);
     }
     json_decref(w);
     json_decref(s.result);

@@ -21,6 +21,7 @@
 #include "rollup/eth/keccak.h"
 #include "rollup/eth/tx.h"
 #include "rollup/output.h"
+#include "chain/types/tx.h"
 #include "util/hex.h"
 
 #define TOKEN "0x1111111111111111111111111111111111111111"
@@ -45,6 +46,9 @@ static struct {
     uint8_t sent_hash[MAX_SENT][32];
     int tx_pending; /* chain_getTransaction: pending */
     json_t *tx;     /* chain_getTransaction answer when set */
+    chain_tx l2tx;  /* what tx_send got */
+    int l2sent;
+    char l2txid[67];
 } T;
 
 static void reset(void)
@@ -166,8 +170,37 @@ static char *handler(const char *m, json_t *p)
     if (strcmp(m, "bridge_getWithdrawal") == 0)
         return ok(T.withdrawal ? json_deep_copy(T.withdrawal) : json_null());
     if (strcmp(m, "bridge_getWithdrawalProof") == 0) return ok(json_deep_copy(T.proof));
+    if (strcmp(m, "node_status") == 0)
+        return ok(json_pack("{s:s, s:s}", "chainId", "openledger-devnet", "genesisHash",
+                            "0x0000000000000000000000000000000000000000000000000000000000000000"));
+    if (strcmp(m, "account_get") == 0) return ok(json_pack("{s:i}", "pendingNonce", 4));
+    if (strcmp(m, "tx_send") == 0) {
+        const char *hex = json_string_value(json_array_get(p, 0));
+        uint8_t *raw = NULL;
+        size_t n = 0;
+        assert_int_equal(util_hex_decode_alloc(hex + 2, 1 << 20, &raw, &n), 0);
+        assert_int_equal(chain_tx_decode(&T.l2tx, raw, n, NULL), 0);
+        free(raw);
+        T.l2sent = 1;
+        snprintf(T.l2txid, sizeof T.l2txid, "0x");
+        util_hex_encode(T.l2txid + 2, T.l2tx.id, 32);
+        return ok(json_string(T.l2txid));
+    }
+    if (strcmp(m, "bridge_listByAddress") == 0)
+        return ok(json_pack("{s:[], s:[{s:i, s:s}, {s:i, s:s}]}", "deposits", "withdrawals", "id",
+                            3, "txid", T.l2txid, "id", 2, "txid", "0x01"));
     if (strcmp(m, "chain_getTransaction") == 0) {
         if (T.tx) return ok(json_incref(T.tx));
+        if (T.l2sent) {
+            chain_addr d1;
+            char sa[CHAIN_ADDR_STR_LEN + 1];
+            assert_int_equal(cli_dev_address(1, &d1, NULL), 0);
+            chain_addr_encode(sa, &d1);
+            return ok(json_pack("{s:{s:s, s:s, s:s}, s:b, s:{s:s, s:i, s:s}, s:i, s:s, s:i}", "tx",
+                                "hash", T.l2txid, "type", "withdraw", "from", sa, "pending", 0,
+                                "receipt", "status", "success", "gasUsed", 5000, "fee", "5000",
+                                "blockHeight", 17, "blockHash", "0xbb", "index", 0));
+        }
         if (T.tx_pending)
             return ok(json_pack("{s:{s:s, s:s}, s:b}", "tx", "type",
                                 chain_tx_type_name(CHAIN_TX_WITHDRAW), "from",
@@ -775,6 +808,37 @@ static void test_finalize(void **state)
     fake_stop();
 }
 
+static void test_withdraw(void **state)
+{
+    (void)state;
+    char *out, *err;
+    fake_start(handler);
+    reset();
+    set_withdrawal("waiting_for_output", 0);
+    assert_int_equal(RUN("withdraw", "--from", "dev1", "--amount", "4", "--to", RCPT), 0);
+    assert_true(T.l2sent);
+    assert_int_equal(T.l2tx.type, CHAIN_TX_WITHDRAW);
+    assert_int_equal(T.l2tx.nonce, 4);
+    assert_int_equal(T.l2tx.body.withdraw.amount, 4000000000u);
+    rollup_eth_addr r;
+    assert_int_equal(rollup_eth_addr_parse(&r, RCPT, NULL), 0);
+    assert_memory_equal(T.l2tx.body.withdraw.l1_recipient, r.b, 20);
+    assert_int_equal(T.l2tx.gas_limit, CHAIN_GAS_WITHDRAW);
+    assert_non_null(strstr(out, "withdrawal id: 3\n"));
+    assert_non_null(strstr(out, "openledger-cli bridge finalize 3 --from KEY"));
+    assert_non_null(strstr(out, "at or above L2 height 17"));
+    DROP();
+    /* bridge status by the transaction's hash finds the same withdrawal. */
+    char txid[67];
+    snprintf(txid, sizeof txid, "%s", T.l2txid);
+    assert_int_equal(RUN("bridge", "status", txid), 0);
+    assert_non_null(strstr(out, "withdrawal:   3\n"));
+    DROP();
+    chain_tx_free(&T.l2tx);
+    reset();
+    fake_stop();
+}
+
 /* `tx` shows the bridge's fields of DEPOSIT and WITHDRAW. */
 static void test_tx_render(void **state)
 {
@@ -814,7 +878,7 @@ int main(void)
         cmocka_unit_test(test_proof_check), cmocka_unit_test(test_args),
         cmocka_unit_test(test_l1_address),  cmocka_unit_test(test_deposit),
         cmocka_unit_test(test_status),      cmocka_unit_test(test_finalize),
-        cmocka_unit_test(test_tx_render),
+        cmocka_unit_test(test_tx_render),   cmocka_unit_test(test_withdraw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
