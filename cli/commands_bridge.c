@@ -295,6 +295,42 @@ static int wait_minted(cli_ctx *ctx, cli_bridge_env *b, uint64_t nonce, uint64_t
     }
 }
 
+/* approve (when asked) then deposit, both from the key's L1 account: one
+ * passphrase prompt for both. *receipt: the deposit's. */
+static int send_deposit(cli_ctx *ctx, cli_bridge_env *b, const char *from,
+                        const rollup_eth_addr *me, uint64_t amount, const chain_addr *to,
+                        int approve, uint64_t timeout_s, uint8_t dh[32], json_t **receipt,
+                        rollup_l1_receipt *r, util_err *e)
+{
+    uint8_t sk[32], ah[32];
+    rollup_eth_addr me2;
+    int rc = cli_bridge_key_secret(ctx, from, sk, &me2, e);
+    if (rc) return rc;
+    util_buf cd;
+    util_buf_init(&cd);
+    if (approve) {
+        if (rollup_token_approve_calldata(&cd, &b->bridge, amount))
+            rc = util_err_set(e, UTIL_ENOMEM, "out of memory");
+        else
+            rc = send_and_wait(ctx, b, sk, me, &b->token, &cd, "approve", timeout_s, ah, receipt, r,
+                               e);
+        json_decref(*receipt);
+        *receipt = NULL;
+        if (!rc && !ctx->json) print_hash(ctx->out, "approve tx:", ah);
+        util_buf_reset(&cd);
+    }
+    if (!rc) {
+        if (rollup_bridge_deposit_calldata(&cd, amount, to->b))
+            rc = util_err_set(e, UTIL_ENOMEM, "out of memory");
+        else
+            rc = send_and_wait(ctx, b, sk, me, &b->bridge, &cd, "deposit", timeout_s, dh, receipt,
+                               r, e);
+    }
+    OPENSSL_cleanse(sk, 32);
+    util_buf_free(&cd);
+    return rc;
+}
+
 int cli_cmd_bridge_deposit(cli_ctx *ctx, const cli_args *a)
 {
     uint64_t amount, timeout_s;
@@ -353,46 +389,12 @@ int cli_cmd_bridge_deposit(cli_ctx *ctx, const cli_args *a)
         cli_bridge_env_free(&b);
         return cli_fail(ctx, "the L1 account %s has no ETH to pay for gas", meh);
     }
-    if (cli_u256_to_u64(allow, &allow64) == 0 && allow64 < amount) {
-        /* Approves exactly what is deposited: nothing stays approved. */
-        uint8_t sk[32], ah[32];
-        rollup_eth_addr me2;
-        json_t *rcpt = NULL;
-        rollup_l1_receipt r;
-        util_buf cd;
-        util_buf_init(&cd);
-        if ((rc = cli_bridge_key_secret(ctx, from, sk, &me2, &e)) == 0) {
-            if (rollup_token_approve_calldata(&cd, &b.bridge, amount))
-                rc = util_err_set(&e, UTIL_ENOMEM, "out of memory");
-            else
-                rc = send_and_wait(ctx, &b, sk, &me, &b.token, &cd, "approve", timeout_s, ah, &rcpt,
-                                   &r, &e);
-            OPENSSL_cleanse(sk, 32);
-        }
-        util_buf_free(&cd);
-        json_decref(rcpt);
-        if (rc) {
-            cli_bridge_env_free(&b);
-            return cli_fail_err(ctx, &e);
-        }
-        if (!ctx->json) print_hash(ctx->out, "approve tx:", ah);
-    }
-
-    uint8_t sk[32], dh[32];
-    rollup_eth_addr me2;
+    /* Approves exactly what is deposited: nothing stays approved. */
+    int approve = cli_u256_to_u64(allow, &allow64) == 0 && allow64 < amount;
+    uint8_t dh[32];
     json_t *rcpt = NULL;
     rollup_l1_receipt r;
-    util_buf cd;
-    util_buf_init(&cd);
-    if ((rc = cli_bridge_key_secret(ctx, from, sk, &me2, &e)) == 0) {
-        if (rollup_bridge_deposit_calldata(&cd, amount, to.b))
-            rc = util_err_set(&e, UTIL_ENOMEM, "out of memory");
-        else
-            rc = send_and_wait(ctx, &b, sk, &me, &b.bridge, &cd, "deposit", timeout_s, dh, &rcpt,
-                               &r, &e);
-        OPENSSL_cleanse(sk, 32);
-    }
-    util_buf_free(&cd);
+    rc = send_deposit(ctx, &b, from, &me, amount, &to, approve, timeout_s, dh, &rcpt, &r, &e);
     rollup_deposit d;
     if (!rc) rc = deposit_from_receipt(rcpt, &b.bridge, &d, &e);
     json_decref(rcpt);
