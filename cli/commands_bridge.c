@@ -456,9 +456,14 @@ int cli_cmd_bridge_l1_address(cli_ctx *ctx, const cli_args *a)
     cli_bridge_env b;
     uint8_t eth[32] = {0}, open[32] = {0};
     int have_eth = 0, have_open = 0;
+    const char *url = a->opt[CLI_OPT_L1] ? a->opt[CLI_OPT_L1] : getenv("OPENLEDGER_L1");
     if (cli_bridge_env_open(ctx, a, 1, 0, &b, &e) == 0) {
         if (cli_l1_eth_balance(&b.l1, &me, eth, &e) == 0) have_eth = 1;
         if (b.has_token && cli_bridge_open_balance(&b, &me, open, &e) == 0) have_open = 1;
+    } else if (!b.l1_open && url && *url && cli_l1_open(&b.l1, url, NULL) == 0) {
+        /* No node to name the token: ETH only. */
+        b.l1_open = 1;
+        have_eth = cli_l1_eth_balance(&b.l1, &me, eth, NULL) == 0;
     } else if (!ctx->json) {
         fprintf(ctx->err, "note: no L1 balances: %s\n", e.msg);
     }

@@ -34,6 +34,7 @@
 /* What the fake node and L1 answer, and what they saw. */
 static struct {
     int l1url_null;
+    int no_bridge_info;
     uint64_t open_balance, allowance;
     json_t *withdrawal; /* bridge_getWithdrawal */
     json_t *proof;      /* bridge_getWithdrawalProof */
@@ -125,6 +126,8 @@ static char *receipt(json_t *params)
 
 static char *handler(const char *m, json_t *p)
 {
+    if (strcmp(m, "bridge_info") == 0 && T.no_bridge_info)
+        return rpc_error(-32601, "Method not found", NULL);
     if (strcmp(m, "bridge_info") == 0)
         return ok(json_pack("{s:i, s:o, s:s, s:s, s:s, s:i, s:i, s:i}", "l1ChainId", 31337, "l1Url",
                             T.l1url_null ? json_null() : json_string(F.url), "token", TOKEN,
@@ -571,6 +574,12 @@ static void test_l1_address(void **state)
     assert_non_null(strstr(out, wh));
     assert_non_null(strstr(out, "ETH:   1000\n"));
     assert_non_null(strstr(out, "OPEN:  2.5\n"));
+    DROP();
+    /* A node without the bridge, an L1 given: ETH only. */
+    T.no_bridge_info = 1;
+    assert_int_equal(RUN("bridge", "l1-address", "--from", "dev2", "--l1", F.url), 0);
+    assert_non_null(strstr(out, "ETH:   1000\n"));
+    assert_null(strstr(out, "OPEN"));
     DROP();
     fake_stop();
     /* Nothing reachable (the fake is gone): the address alone. */
