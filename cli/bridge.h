@@ -31,6 +31,8 @@
 #define CLI_BRIDGE_TIMEOUT_S 300
 /* Gas estimate margin, in percent (the transaction manager's). */
 #define CLI_L1_GAS_MARGIN_PCT 20
+/* How cli_l1_revert_text starts the Bridge's NotFinal(readyAt). */
+#define CLI_L1_NOT_FINAL_TEXT "the output is not final yet"
 /* Fee cap: maxFeePerGas never exceeds this (500 gwei). */
 #define CLI_L1_MAX_FEE_WEI 500000000000ull
 

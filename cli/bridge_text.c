@@ -112,7 +112,7 @@ static const known_error errors[] = {
      "the OutputOracle is frozen (conflicting outputs were signed): no withdrawal can be "
      "finalized",
      {A_NONE}},
-    {"NotFinal(uint256)", "the output is not final yet: %s", {A_TIME}},
+    {"NotFinal(uint256)", CLI_L1_NOT_FINAL_TEXT ": %s", {A_TIME}},
     {"BadProofLength(uint256)",
      "the proof has %s words; the bridge takes 3 to 259 (three roots, then at most 256 "
      "siblings)",

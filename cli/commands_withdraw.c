@@ -14,6 +14,7 @@
 #include "cli/tx_submit.h"
 #include "rollup/eth/abi.h"
 #include "util/amount.h"
+#include "util/time.h"
 
 /* Withdrawals searched in the sender's history for a transaction's id. */
 #define FIND_LIMIT 100
@@ -358,7 +359,23 @@ static int finalize_with(cli_ctx *ctx, const cli_args *a, const char *from, uint
     uint8_t sk[32], h[32];
     rollup_eth_addr me;
     if (!rc && !(rc = cli_bridge_key_secret(ctx, from, sk, &me, &e))) {
-        rc = cli_l1_send(&b->l1, sk, &me, &b->bridge, &cd, h, &e);
+        /* The node says "ready" by its clock, the Bridge by the L1's latest
+         * block: when they differ by a few seconds, wait for the L1 (within
+         * --timeout) rather than fail; with --force the user asked for the
+         * L1's answer as it is. */
+        uint64_t deadline = util_mono_ns() + timeout_s * 1000000000ull;
+        int told = 0;
+        while ((rc = cli_l1_send(&b->l1, sk, &me, &b->bridge, &cd, h, &e)) &&
+               !a->opt[CLI_OPT_FORCE] && strstr(e.msg, CLI_L1_NOT_FINAL_TEXT) &&
+               util_mono_ns() < deadline) {
+            if (!told && !ctx->json)
+                fprintf(ctx->err, "the L1's latest block is not yet past the finalization time; "
+                                  "waiting for it\n");
+            told = 1;
+            struct timespec ts = {.tv_sec = 1, .tv_nsec = 0};
+            while (nanosleep(&ts, &ts) != 0) {
+            }
+        }
         OPENSSL_cleanse(sk, 32);
     }
     util_buf_free(&cd);

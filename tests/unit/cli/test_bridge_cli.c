@@ -38,6 +38,7 @@ static struct {
     json_t *proof;      /* bridge_getWithdrawalProof */
     uint8_t l1_output_root[32];
     const char *revert_hex; /* eth_estimateGas answers this revert when set */
+    int revert_times;       /* ... that many times, then gas (0: always) */
     int nsent;
     rollup_eth_tx sent[MAX_SENT];
     rollup_eth_addr sent_from[MAX_SENT];
@@ -138,8 +139,14 @@ static char *handler(const char *m, json_t *p)
     if (strcmp(m, "eth_feeHistory") == 0)
         return ok(json_pack("{s:s, s:[s,s], s:[f], s:[[s]]}", "oldestBlock", "0x1", "baseFeePerGas",
                             "0x3b9aca00", "0x3b9aca00", "gasUsedRatio", 0.5, "reward", "0x2"));
-    if (strcmp(m, "eth_estimateGas") == 0)
+    if (strcmp(m, "eth_estimateGas") == 0) {
+        if (T.revert_hex && T.revert_times > 0 && --T.revert_times == 0) {
+            const char *h = T.revert_hex;
+            T.revert_hex = NULL;
+            return l1_revert(h);
+        }
         return T.revert_hex ? l1_revert(T.revert_hex) : ok(json_string("0xc350"));
+    }
     if (strcmp(m, "eth_call") == 0) {
         const char *d = json_string_value(json_object_get(json_array_get(p, 0), "data"));
         if (selector_is(d, "balanceOf(address)")) return ok(word_hex(T.open_balance));
@@ -641,6 +648,26 @@ static void test_finalize(void **state)
     free(p);
     assert_non_null(strstr(out, "gas used 50000"));
     assert_non_null(strstr(out, RCPT " now has 4 OPEN on the L1"));
+    DROP();
+
+    /* "ready" by the node's clock, not yet by the L1's: it waits for the L1. */
+    reset();
+    T.proof = make_proof();
+    set_withdrawal("ready", 0);
+    T.revert_hex = rh;
+    T.revert_times = 1;
+    assert_int_equal(RUN("bridge", "finalize", "3", "--from", "dev0"), 0);
+    assert_non_null(strstr(err, "not yet past the finalization time; waiting for it"));
+    assert_int_equal(T.nsent, 1);
+    DROP();
+    /* ... within --timeout only. */
+    reset();
+    T.proof = make_proof();
+    set_withdrawal("ready", 0);
+    T.revert_hex = rh;
+    assert_int_equal(RUN("bridge", "finalize", "3", "--from", "dev0", "--timeout", "0"), 1);
+    assert_non_null(strstr(err, "the output is not final yet"));
+    assert_int_equal(T.nsent, 0);
     DROP();
 
     /* A tampered sibling: refused before anything is sent. */
