@@ -150,6 +150,46 @@ const cli_command cli_commands[] = {
      cli_cmd_contract_call, CHAIN_TX_CALL},
     {"contract show", "ADDRESS", 1, 1, 0, 0, "Show a contract's code hash, code size and balance.",
      NULL, cli_cmd_contract_show, 0},
+    /* the bridge: cli/commands_bridge.c, cli/commands_withdraw.c, docs/rollup.md "Bridge" */
+    {"bridge deposit", "", 0, 0,
+     B(CLI_OPT_FROM) | B(CLI_OPT_TO) | B(CLI_OPT_AMOUNT) | B(CLI_OPT_L1) | B(CLI_OPT_NO_WAIT) |
+         B(CLI_OPT_TIMEOUT),
+     B(CLI_OPT_TO) | B(CLI_OPT_AMOUNT),
+     "Lock OPEN in the L1 bridge for an L2 recipient, then wait until it is minted.",
+     "The --from key's L1 account (default: the --to key's) pays: its OPEN balance is\n"
+     "checked, the bridge is approved for the amount when the allowance is short, then\n"
+     "Bridge.deposit is sent. Prints the L1 transaction, the deposit nonce and, unless\n"
+     "--no-wait, waits (progress on stderr) until a validator has minted it after the\n"
+     "bridge's depositConfirmations L1 blocks, and prints the L2 height. The L1 is --l1,\n"
+     "else $OPENLEDGER_L1, else the node's (bridge_info.l1Url).",
+     cli_cmd_bridge_deposit, 0},
+    {"withdraw", "", 0, 0, CLI_ATTR_TX_OPTS | B(CLI_OPT_TO) | B(CLI_OPT_AMOUNT),
+     B(CLI_OPT_FROM) | B(CLI_OPT_TO) | B(CLI_OPT_AMOUNT),
+     "Burn OPEN on the L2 for an L1 recipient (WITHDRAW); prints the withdrawal id.",
+     "Signed and sent like 'send'. Once an output at or above the withdrawal's height is\n"
+     "final on the L1, 'bridge finalize ID' releases the tokens to --to.",
+     cli_cmd_withdraw, CHAIN_TX_WITHDRAW},
+    {"bridge status", "ID|TXHASH", 1, 1, 0, 0,
+     "Show a withdrawal and where it stands (pending, waiting, ready, finalized).",
+     "ID is the withdrawal id, or the hash of its WITHDRAW transaction. Statuses: pending\n"
+     "(not in a block yet), waiting for an output, waiting for finalization (with the time\n"
+     "left), ready, finalized, frozen. --json prints the node's bridge_getWithdrawal object.",
+     cli_cmd_bridge_status, 0},
+    {"bridge finalize", "ID|TXHASH", 1, 1,
+     B(CLI_OPT_FROM) | B(CLI_OPT_L1) | B(CLI_OPT_NO_WAIT) | B(CLI_OPT_TIMEOUT) | B(CLI_OPT_FORCE),
+     0, "Release a final withdrawal on the L1 with its proof from the node.",
+     "Refuses unless the withdrawal is ready (--force sends anyway, to see the L1's error).\n"
+     "The proof from bridge_getWithdrawalProof is checked here first: the withdrawal's leaf\n"
+     "against the withdrawals root, the roots against the output root, the output root\n"
+     "against the L1's OutputOracle. Then Bridge.finalizeWithdrawal is sent from the --from\n"
+     "key's L1 account (default: the withdrawal sender's key, when this machine has it).\n"
+     "Prints the L1 transaction, its gas and the recipient's new L1 OPEN balance.",
+     cli_cmd_bridge_finalize, 0},
+    {"bridge l1-address", "", 0, 0, B(CLI_OPT_FROM) | B(CLI_OPT_L1), B(CLI_OPT_FROM),
+     "Print a key's Ethereum (L1) address, with its ETH and OPEN when an L1 is reachable.",
+     "The key's secret, normalised to its even-y point, is the L1 key: the address follows\n"
+     "from the public key, no passphrase is asked.",
+     cli_cmd_bridge_l1_address, 0},
     {"contract storage", "ADDRESS KEY", 2, 2, 0, 0,
      "Show one storage slot of a contract (KEY: 32 bytes of hex).",
      "An empty slot reads as 32 zero bytes.", cli_cmd_contract_storage, 0},
@@ -230,12 +270,14 @@ static int run_help(cli_ctx *ctx, const cli_args *a)
     return CLI_EXIT_OK;
 }
 
-static void list_key_commands(FILE *f)
+/* The commands of a group ("key", "bridge"). */
+static void list_group_commands(FILE *f, const char *group)
 {
-    fputs("key commands:\n", f);
+    size_t n = strlen(group);
+    fprintf(f, "%s commands:\n", group);
     for (size_t i = 0; i < cli_ncommands; i++)
-        if (strncmp(cli_commands[i].name, "key ", 4) == 0)
-            fprintf(f, "  %-12s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        if (strncmp(cli_commands[i].name, group, n) == 0 && cli_commands[i].name[n] == ' ')
+            fprintf(f, "  %-18s %s\n", cli_commands[i].name, cli_commands[i].summary);
 }
 
 /* jansson frees through this, so JSON that held a secret (key show --secret
@@ -282,16 +324,16 @@ int cli_main(int argc, char **argv, FILE *out, FILE *err)
     int used = 0;
     const cli_command *cmd = cli_command_find(&a, &used);
     if (!cmd) {
-        if (strcmp(a.pos[0], "key") == 0) {
+        if (strcmp(a.pos[0], "key") == 0 || strcmp(a.pos[0], "bridge") == 0) {
             if (a.npos == 1 && a.opt[CLI_OPT_HELP]) {
-                list_key_commands(out);
+                list_group_commands(out, a.pos[0]);
                 return CLI_EXIT_OK;
             }
             if (a.npos == 1)
-                fputs("error: 'key' needs a subcommand\n", err);
+                fprintf(err, "error: '%s' needs a subcommand\n", a.pos[0]);
             else
-                fprintf(err, "error: unknown key command '%s'\n", a.pos[1]);
-            list_key_commands(err);
+                fprintf(err, "error: unknown %s command '%s'\n", a.pos[0], a.pos[1]);
+            list_group_commands(err, a.pos[0]);
             return CLI_EXIT_USAGE;
         }
         return cli_usage_fail(&ctx, "unknown command '%s'", a.pos[0]);

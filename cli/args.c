@@ -33,7 +33,8 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_SECRET] = {"secret", NULL, "also print the secret key (asks for the passphrase)"},
     [CLI_OPT_SECRET_HEX] = {"secret-hex", "HEX", "the 32-byte secret key to import, in hex"},
     [CLI_OPT_FROM] = {"from", "KEY", "signing key: a keystore name or dev0..dev9"},
-    [CLI_OPT_TO] = {"to", "ADDRESS|KEYNAME", "recipient: an ol1... address or a key name"},
+    [CLI_OPT_TO] = {"to", "ADDRESS|KEYNAME",
+                    "recipient: an ol1... address or a key name (withdraw: an L1 address, 0x...)"},
     [CLI_OPT_AMOUNT] = {"amount", "OPEN", "amount in OPEN, up to 9 decimals (e.g. 1.25)"},
     [CLI_OPT_GAS_PRICE] = {"gas-price", "N", "gas price in base units (default 1)"},
     /* Each signing command says its own default: gas_limit_help. */
@@ -41,7 +42,8 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
                            "gas limit (default: the transaction's intrinsic gas)"},
     [CLI_OPT_NONCE] = {"nonce", "N", "nonce to use (default: the account's pending nonce)"},
     [CLI_OPT_NO_WAIT] = {"no-wait", NULL, "print the hash and return without waiting"},
-    [CLI_OPT_TIMEOUT] = {"timeout", "S", "seconds to wait for inclusion (default 30)"},
+    [CLI_OPT_TIMEOUT] = {"timeout", "S",
+                         "seconds to wait for inclusion (default 30; bridge commands: 300)"},
     [CLI_OPT_BOND] = {"bond", "OPEN", "bond each contribution locks until reviewed (default 0)"},
     [CLI_OPT_REVIEW] = {"review", NULL, "contributions wait for the owner's review"},
     [CLI_OPT_URI] = {"uri", "URI", "where the data can be found (printable ASCII, no spaces)"},
@@ -72,6 +74,11 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_GENESIS] = {"genesis", "FILE",
                          "trusted genesis of the network whose validators must have signed the "
                          "header (default: the devnet genesis built in)"},
+    [CLI_OPT_L1] = {"l1", "URL",
+                    "the L1's JSON-RPC endpoint (default $OPENLEDGER_L1, else the node's own, "
+                    "bridge_info.l1Url)"},
+    [CLI_OPT_FORCE] = {"force", NULL,
+                       "send even when the withdrawal is not ready, to see the L1's own error"},
 };
 
 static int find_opt(const char *name, size_t n)

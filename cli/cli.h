@@ -65,6 +65,9 @@ enum cli_opt {
     CLI_OPT_READ,
     /* light-client checks (cli/light.h) */
     CLI_OPT_GENESIS,
+    /* the bridge (cli/commands_bridge.c) */
+    CLI_OPT_L1,
+    CLI_OPT_FORCE,
     CLI_OPT_COUNT
 };
 
@@ -255,5 +258,11 @@ OL_MUST_CHECK int cli_cmd_contract_deploy(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_contract_call(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_contract_show(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_contract_storage(cli_ctx *ctx, const cli_args *a);
+/* the bridge (cli/commands_bridge.c, cli/commands_withdraw.c) */
+OL_MUST_CHECK int cli_cmd_bridge_deposit(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_bridge_l1_address(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_withdraw(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_bridge_status(cli_ctx *ctx, const cli_args *a);
+OL_MUST_CHECK int cli_cmd_bridge_finalize(cli_ctx *ctx, const cli_args *a);
 
 #endif

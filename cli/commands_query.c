@@ -116,6 +116,18 @@ static void print_tx_body(cli_ctx *ctx, const json_t *tx, const char *indent)
         cli_format_amount(amt, sizeof amt, v);
         fprintf(o, "%samount:    %s\n", indent, amt);
     }
+    /* The bridge's transactions (docs/rollup.md): WITHDRAW's L1 recipient,
+     * DEPOSIT's L1 origin. */
+    if ((s = cli_json_str(tx, "l1Recipient", NULL))) fprintf(o, "%sL1 to:     %s\n", indent, s);
+    if ((s = cli_json_str(tx, "l1From", NULL))) fprintf(o, "%sL1 from:   %s\n", indent, s);
+    if (!cli_json_u64(tx, "l1Block", &v, NULL))
+        fprintf(o, "%sL1 block:  %llu\n", indent, (unsigned long long)v);
+    if ((s = cli_json_str(tx, "l1TxHash", NULL))) {
+        fprintf(o, "%sL1 tx:     %s", indent, s);
+        if (!cli_json_u64(tx, "logIndex", &v, NULL))
+            fprintf(o, " (log %llu)", (unsigned long long)v);
+        fputc('\n', o);
+    }
     if (!cli_json_u64(tx, "nonce", &v, NULL))
         fprintf(o, "%snonce:     %llu\n", indent, (unsigned long long)v);
     if (!cli_json_u64(tx, "gasLimit", &v, NULL))
