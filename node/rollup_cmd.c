@@ -104,6 +104,9 @@ static int dev_fund_accounts(const char *url, const uint8_t sk[32], const rollup
     rollup_txmgr_opts txo;
     memset(&txo, 0, sizeof txo);
     txo.chain_id = cfg->l1_chain_id;
+    /* Devnets only, whose L1 mines at once or every second: ten mints
+     * waited for at the default 500 ms took 5 s of every test's start. */
+    txo.poll_ms = 100;
     util_buf cd;
     util_buf_init(&cd);
     int rc = 0, warned = 0;

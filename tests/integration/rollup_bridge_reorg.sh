@@ -62,7 +62,7 @@ conserve "a deposit with $((CONF - 1)) confirmations" 0 0 $((4 * OPEN)) 0
 l1_mine $((CONF + 7))
 head=$(l1_head)
 wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
-l2_blocks 10
+l2_blocks 5
 [[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(0, 0)" && $(l2_balance "$to7") == "$l2_7" ]] ||
   fail "the removed deposit was minted: $(rpc bridge_info '[]'), dev7 $(l2_balance "$to7")"
 [[ $(dep 0 'w is None') == True ]] ||
@@ -91,7 +91,7 @@ conserve "the second deposit" $((3 * OPEN)) 0 $((3 * OPEN)) 0
 l1_mine $((CONF + 3))
 head=$(l1_head)
 wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
-l2_blocks 10
+l2_blocks 5
 [[ $(binfo '(b["nextDeposit"], int(b["minted"]))') == "(1, $((3 * OPEN)))" &&
   $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "after more L1 blocks: $(rpc bridge_info '[]')"
 pass "deposit 0 is minted once, after a 1-block reorganisation above it and $((CONF + 3)) more L1 blocks"
