@@ -12,9 +12,9 @@ source "$(dirname "$0")/lib/bridge.sh"
 
 CONF=2
 tn_make "$T_DIR/tn" 4
-anvil_start anvilA --block-time 1
+anvil_start anvilA
 URL_A=$ANVIL_URL
-anvil_start anvilB --block-time 1
+anvil_start anvilB
 URL_B=$ANVIL_URL
 for side in A B; do
   url_var=URL_$side
@@ -23,6 +23,8 @@ for side in A B; do
     --dev-fund
   cp "$ROLLUP_CFG" "$T_DIR/rollup-$side.json"
 done
+l1_interval "$URL_A" 1
+l1_interval "$URL_B" 1
 L1_URL=$URL_A
 ROLLUP_CFG=$T_DIR/rollup-A.json
 python3 - "$T_DIR/rollup-A.json" "$T_DIR/rollup-B.json" <<'PY' || fail "the contracts differ between the two L1s"

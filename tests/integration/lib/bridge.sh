@@ -234,3 +234,10 @@ finalize_refused() {
     fi
   done
 }
+
+# l1_interval URL SECONDS: from now on the L1 mines a block every SECONDS
+# (0: none, not even for a transaction; anvil started without --block-time
+# mines one per transaction until this is called). The tests deploy on an
+# L1 that mines at once (ten mints and four contracts wait for no block
+# time), then give it a block time.
+l1_interval() { l1_at "$1" evm_setIntervalMining "[$2]" | grep -q result || fail "evm_setIntervalMining $2"; }
