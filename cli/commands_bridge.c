@@ -267,7 +267,9 @@ static int wait_minted(cli_ctx *ctx, cli_bridge_env *b, uint64_t nonce, uint64_t
         uint64_t head = 0;
         if (cli_l1_call(&b->l1, "eth_blockNumber", NULL, &hj, NULL, NULL) == 0 &&
             rollup_l1_parse_u64(hj, &head, "eth_blockNumber", NULL) == 0 && head >= l1_block) {
-            uint64_t have = head - l1_block + 1;
+            /* As the node counts them (node/bridge.c): the L1 blocks on
+             * top of the deposit's, which it mints at depositConfirmations. */
+            uint64_t have = head - l1_block;
             int64_t left = have >= b->confirmations ? 0 : (int64_t)(b->confirmations - have);
             if (left > 0 && left != last_left)
                 fprintf(ctx->err, "waiting for L1 confirmations: %llu of %llu (%lld to go)\n",

@@ -71,15 +71,30 @@ pass "the deposit removed with $((CONF - 1)) confirmations is never minted ($((C
 conserve "the reorganisation" 0 0 0 0
 
 # --- the next deposit (nonce 0 again): minted at exactly CONF, once -----------
-out=$(cli bridge deposit --amount 3 --to "$to7" --from dev0 --no-wait 2>&1) || fail "bridge deposit: $out"
-b=$(deposit_block "$out")
+# The CLI waits for the mint and tells how many confirmations are missing,
+# counted as the node counts them.
+cli bridge deposit --amount 3 --to "$to7" --from dev0 --timeout 60 >"$T_DIR/dep2.out" 2>"$T_DIR/dep2.err" &
+dep_cli=$!
+T_PIDS+=("$dep_cli")
+wait_for 20 "the second deposit on the L1" is l1_view "$BRIDGE" "0x$SEL_DEPOSIT_NONCE" 1
+b=$(l1_head) # the deposit's block: this L1 mines a block per transaction
 l1_mine $((CONF - 1))
 head=$(l1_head)
 wait_for 20 "the node at L1 head $head" node_sees_l1 "$head"
 l2_blocks 3
 [[ $(binfo 'b["nextDeposit"]') == 0 ]] || fail "minted with $(depth "$b") confirmations"
+for _ in $(seq 1 50); do
+  grep -q "of $CONF (1 to go)" "$T_DIR/dep2.err" && break
+  sleep 0.2
+done
+grep -q "of $CONF (1 to go)" "$T_DIR/dep2.err" ||
+  fail "the CLI does not wait for 1 more confirmation: $(cat "$T_DIR/dep2.err")"
+! grep -q "confirmed on the L1" "$T_DIR/dep2.err" ||
+  fail "the CLI calls the deposit confirmed one block early: $(cat "$T_DIR/dep2.err")"
 l1_mine 1
 wait_for 30 "the new deposit 0 minted" is dep 0 'w and w["status"]' minted
+wait "$dep_cli" || fail "bridge deposit: $(cat "$T_DIR/dep2.out" "$T_DIR/dep2.err")"
+[[ $(deposit_block "$(cat "$T_DIR/dep2.out")") == "$b" ]] || fail "bridge deposit: $(cat "$T_DIR/dep2.out")"
 [[ $(dep 0 '(int(w["amount"]), w["l1Block"])') == "($((3 * OPEN)), $b)" ]] ||
   fail "bridge_getDeposit 0: $(rpc bridge_getDeposit '[0]')"
 [[ $(l2_balance "$to7") == $((l2_7 + 3 * OPEN)) ]] || fail "dev7 holds $(l2_balance "$to7"), want $((l2_7 + 3 * OPEN))"
