@@ -88,6 +88,12 @@ l1_interval "$L1_URL" 1
 [[ $(wdr 0 '(int(w["amount"]), w["l1Recipient"].lower(), w["sender"])') == "($W0, '${R,,}', '$to8')" ]] ||
   fail "bridge_getWithdrawal 0: $(rpc bridge_getWithdrawal '[0]')"
 [[ $(l2_balance "$to8") == $((l2_8 - W0 - W1 - fee0 - fee1)) ]] || fail "dev8 holds $(l2_balance "$to8") after withdrawing"
+# Each address's bridge history: dev8's withdrawals newest first, dev7's deposit.
+[[ $(jget "$(rpc bridge_listByAddress "[\"$to8\"]")" \
+  '([w["id"] for w in j["result"]["withdrawals"]], len(j["result"]["deposits"]))') == "([1, 0], 0)" &&
+  $(jget "$(rpc bridge_listByAddress "[\"$to7\"]")" \
+    '([d["nonce"] for d in j["result"]["deposits"]], len(j["result"]["withdrawals"]))') == "([0], 0)" ]] ||
+  fail "bridge_listByAddress: $(rpc bridge_listByAddress "[\"$to8\"]") $(rpc bridge_listByAddress "[\"$to7\"]")"
 pass "withdrawals 0 and 1 burned on the L2 (fees $fee0, $fee1), waiting for an output"
 conserve "the withdrawals" "$D" $((W0 + W1)) "$D" 0
 
@@ -118,6 +124,8 @@ out=$(cli bridge finalize 0 --from dev0 2>&1) || fail "bridge finalize 0: $out"
 [[ $(l1_finalized 0) == 1 && $(l1_finalized 1) == 0 ]] || fail "Bridge.finalized(0), (1): $(l1_finalized 0) $(l1_finalized 1)"
 wait_for 30 "withdrawal 0 finalized" is wdr 0 'w["status"]' finalized
 [[ $(l2_balance "$to8") == $((l2_8 - W0 - W1 - fee0 - fee1)) ]] || fail "dev8's L2 balance moved"
+st=$(cli bridge status 0) || fail "bridge status 0: $st"
+grep -q "finalized: released on the L1" <<<"$st" || fail "bridge status 0 once finalized: $st"
 pass "withdrawal 0 finalized: the L1 recipient holds exactly $W0"
 conserve "finalizing withdrawal 0" "$D" $((W0 + W1)) "$D" "$W0"
 
@@ -138,7 +146,15 @@ pass "forged proofs of withdrawal 1 are refused (sibling byte, amount: BadProof;
 # A proof for output X sent with output index X+1: the next output holds
 # withdrawal 1 too, under another root.
 oi1=$(wdr 1 'w["outputIndex"]')
-wait_for 30 "output $(((oi1 + 1) * IV)) posted" is status "s['l1']['proposer']['posted'] >= $(((oi1 + 1) * IV))" True
+# (final, or the L1 would refuse it as NotFinal before comparing the roots)
+wait_for $((PERIOD + 30)) "output $(((oi1 + 1) * IV)) final" \
+  is status "(s['finalized'] or 0) >= $(((oi1 + 1) * IV))" True
+for _ in $(seq 1 50); do
+  r=$(finalize_call 1 none $((oi1 + 1)) $((oi1 + 1)))
+  [[ $r == ok ]] && break
+  sleep 0.2
+done
+[[ $r == ok ]] || fail "withdrawal 1's proof for output $((oi1 + 1)): $r $(rpc bridge_getWithdrawalProof "[1, {\"outputIndex\": $((oi1 + 1))}]") $(rpc node_status '[]')"
 r=$(finalize_call 1 none $((oi1 + 1)) "$oi1")
 [[ $r == "$ERR_OUTPUT_ROOT_MISMATCH" ]] || fail "the proof for output $oi1 sent with index $((oi1 + 1)): $r"
 r=$(finalize_call 1 none $((oi1 + 1000)) "$oi1")
@@ -156,6 +172,8 @@ r=$(finalize_call 1 none)
 finalize_refused 1 "on a frozen oracle"
 wait_for 30 "withdrawal 1 frozen" is wdr 1 'w["status"]' frozen
 [[ $(l1_finalized 1) == 0 && $(tok_balance "$R") == "$W0" ]] || fail "withdrawal 1 moved on a frozen oracle"
+st=$(cli bridge status 1) || fail "bridge status 1: $st"
+grep -q "frozen" <<<"$st" || fail "bridge status 1 on a frozen oracle: $st"
 pass "after a freeze (two roots signed for height $IV) withdrawal 1 is refused (OracleFrozen) and shown frozen"
 conserve "the freeze" "$D" $((W0 + W1)) "$D" "$W0"
 stop_node
