@@ -419,11 +419,108 @@ const OLV = (function () {
     return { round: c.round, signers: c.signatures.length, power: signed, total: total };
   }
 
+  /* ---- the "verify" action: a contributor's totals and every payout ---- */
+  function openStr(v) { /* base units (BigInt) to "1.250000000" */
+    const s = v.toString().padStart(10, "0");
+    return s.slice(0, -9) + "." + s.slice(-9);
+  }
+  const MAX_RECORDS = 5000; /* what one browser tab proves in a few seconds */
+  /* io: {rpc(method, params), batch([[method, params], ...]) -> [{result} | {error}],
+   * step(text, ok)}. Resolves to a report; throws (with the step that failed
+   * already reported) when anything does not verify. Trust: the validator
+   * set is the genesis as this node reports it (chain_getGenesis); compare
+   * its hash with one you know to take even that from elsewhere. */
+  async function verifyContributor(io, address, shown) {
+    const addr20 = addressDecode(address);
+    const step = io.step;
+    const fail = function (what, e) { step(what + ": " + (e && e.message || e), false); throw e instanceof Error ? e : new Error(String(e)); };
+    let g, ans, tp;
+    try { g = await io.rpc("chain_getGenesis", []); } catch (e) { fail("genesis", e); }
+    try { ans = await io.rpc("state_getProof", [{ contributorTotals: address }]); } catch (e) { fail("proof of the contributor's totals", e); }
+    try { tp = checkProofAnswer(ans, keyTotals(addr20)); } catch (e) { fail("proof of the contributor's totals", e); }
+    const height = tp.header.height, hh = tp.headerHash;
+    step("header " + toHex(hh) + " at height " + height + ": its hash is SHA-256(04 || header)", true);
+    step("totals proven " + (tp.value ? "present" : "absent (never paid)") + " in the state root " + toHex(tp.header.stateRoot) +
+      " (" + decodeProof(hexToBytes(ans.proof)).siblings.length + " siblings)", true);
+    let commit;
+    try {
+      let raw = ans.commitRaw;
+      if (raw === undefined || raw === null) raw = (await io.rpc("chain_getCommit", [Number(height)])).commitRaw;
+      const vals = g.validators.map(function (v) { return { pubkey: hexToBytes(v.pubkey), power: v.power }; });
+      if (height === 0n) throw new Error("block 0 has no commit");
+      commit = checkCommit(tp.header, hh, raw, vals, hexToBytes(g.hash));
+    } catch (e) { fail("commit of the header", e); }
+    step("commit: " + commit.signers + " BIP-340 signature(s), " + commit.power + " of " + commit.total +
+      " voting power of the genesis validators (genesis " + g.hash.slice(0, 18) + "…)", true);
+    const totals = tp.value ? decodeTotals(tp.value) : { earned: 0n, contributions: 0n, accepted: 0n, rejected: 0n, payouts: 0n };
+    step("totals decoded: earned " + openStr(totals.earned) + " OPEN in " + totals.payouts + " payouts, " +
+      totals.contributions + " contributions", true);
+
+    /* Which records paid this contributor: from the node's indexes, which
+     * prove nothing; the sums below make an omission show. */
+    const ids = [];
+    try {
+      let contribs = [], cur = null;
+      do {
+        const pg = await io.rpc("contribution_list", [{ contributor: address }, cur, 100, "asc"]);
+        contribs = contribs.concat(pg.items); cur = pg.nextCursor;
+      } while (cur);
+      const seen = {};
+      for (const c of contribs) {
+        cur = null;
+        do {
+          const pg = await io.rpc("attribution_list", [{ contribution: c.id }, cur, 100, "asc"]);
+          for (const r of pg.items) if (!seen[r.id]) { seen[r.id] = 1; ids.push(r.id); }
+          cur = pg.nextCursor;
+          if (ids.length > MAX_RECORDS) throw new Error("more than " + MAX_RECORDS + " records: too many to prove in the browser (use openledger-cli impact --verify)");
+        } while (cur);
+      }
+    } catch (e) { fail("listing the records", e); }
+    ids.sort(function (a, b) { return a - b; });
+    let sum = 0n, count = 0n;
+    const byModel = {};
+    for (let i = 0; i < ids.length; i += 50) {
+      const chunk = ids.slice(i, i + 50);
+      let res;
+      try { res = await io.batch(chunk.map(function (id) { return ["state_getProof", [{ record: id }, Number(height)]]; })); }
+      catch (e) { fail("proofs of the records", e); }
+      for (let j = 0; j < chunk.length; j++) {
+        const id = chunk[j];
+        try {
+          if (res[j].error) throw new Error(res[j].error.message);
+          const rp = checkProofAnswer(res[j].result, keyRecord(id));
+          if (!eq(rp.headerHash, hh)) throw new Error("proven against another header (height " + rp.header.height + ")");
+          if (!rp.value) throw new Error("the proof says the record does not exist");
+          const rec = decodeRecord(rp.value);
+          if (rec.id !== BigInt(id)) throw new Error("the value is record " + rec.id);
+          for (const p of rec.payouts) {
+            if (p.role !== "contributor" || !eq(p.recipient, addr20)) continue;
+            sum += p.amount; count += 1n;
+            const m = rec.model.toString();
+            byModel[m] = (byModel[m] || 0n) + p.amount;
+          }
+        } catch (e) { fail("record " + id, e); }
+      }
+    }
+    const models = Object.keys(byModel).length;
+    step(ids.length + " record(s) proven against the same header; their payouts to this address: " + openStr(sum) +
+      " OPEN in " + count + " payout(s) across " + models + " model(s)", true);
+    if (sum !== totals.earned || count !== totals.payouts)
+      fail("sum of payouts", new Error("the proven records pay " + openStr(sum) + " OPEN in " + count + " payouts, the proven totals say " +
+        openStr(totals.earned) + " OPEN in " + totals.payouts + " (a record is missing or altered)"));
+    step("the payouts add up to the totals exactly", true);
+    if (shown && shown.earned !== undefined && String(shown.earned) !== totals.earned.toString())
+      fail("the figure on this page", new Error("the page showed " + shown.earned + " base units, the proof says " + totals.earned));
+    return { earned: totals.earned, earnedOpen: openStr(totals.earned), payouts: count, models: models, records: ids.length,
+      height: height, headerHash: toHex(hh), commit: commit, byModel: byModel, totals: totals };
+  }
+
   return { hexToBytes: hexToBytes, toHex: toHex, concat: concat, eq: eq, u64be: u64be, u64le: u64le, sha256: sha256,
     Reader: Reader, decodeProof: decodeProof, smtVerify: smtVerify, leafHash: leafHash, nodeHash: nodeHash,
     addressEncode: addressEncode, addressDecode: addressDecode, keyTotals: keyTotals, keyRecord: keyRecord,
     keyAccount: keyAccount, decodeTotals: decodeTotals, decodeRecord: decodeRecord, decodeHeader: decodeHeader,
     headerHash: headerHash, commitDecode: commitDecode, validatorSetHash: validatorSetHash, voteDigest: voteDigest,
-    schnorrVerify: schnorrVerify, taggedHash: taggedHash, checkProofAnswer: checkProofAnswer, checkCommit: checkCommit };
+    schnorrVerify: schnorrVerify, taggedHash: taggedHash, checkProofAnswer: checkProofAnswer, checkCommit: checkCommit,
+    verifyContributor: verifyContributor, openStr: openStr };
 })();
 if (typeof module !== "undefined" && module.exports) module.exports = OLV;
