@@ -482,7 +482,7 @@ const OLV = (function () {
     for (let i = 0; i < ids.length; i += 50) {
       const chunk = ids.slice(i, i + 50);
       let res;
-      try { res = await io.batch(chunk.map(function (id) { return ["state_getProof", [{ record: id }, Number(height)]]; })); }
+      try { res = await io.batch(chunk.map(function (id) { return ["state_getProof", [{ record: id }, { height: Number(height) }]]; })); }
       catch (e) { fail("proofs of the records", e); }
       for (let j = 0; j < chunk.length; j++) {
         const id = chunk[j];
