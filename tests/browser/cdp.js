@@ -81,6 +81,7 @@ class Browser {
     const t = await this.send("Target.createTarget", { url: "about:blank" });
     const a = await this.send("Target.attachToTarget", { targetId: t.targetId, flatten: true });
     const page = new Page(this, a.sessionId);
+    page.targetId = t.targetId;
     await page.init();
     return page;
   }
@@ -142,7 +143,10 @@ class Page {
       await new Promise(function (r) { setTimeout(r, 100); });
     }
   }
+  async close() { await this.b.send("Target.closeTarget", { targetId: this.targetId }); }
+  /* A background tab does not paint: bring it to the front first. */
   async screenshot(file) {
+    await this.send("Page.bringToFront");
     const m = await this.send("Page.getLayoutMetrics");
     const size = m.cssContentSize || m.contentSize;
     const shot = await this.send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true,

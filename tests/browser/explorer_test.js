@@ -37,6 +37,11 @@ async function rpc(method, params) {
   if (j.error) { const e = new Error(method + ": " + j.error.message); e.code = j.error.code; throw e; }
   return j.result;
 }
+/* An index the page draws: a failure of its own, so the other checks still run. */
+async function rpcOr(method, params, dflt) {
+  try { return await rpc(method, params); }
+  catch (e) { check(false, method, e.message); return dflt; }
+}
 async function pages(method, filter) {
   let out = [], cur = null;
   do { const p = await rpc(method, [filter, cur, 100]); out = out.concat(p.items); cur = p.nextCursor; } while (cur);
@@ -92,16 +97,16 @@ async function main() {
       shownAddr + " " + JSON.stringify(h2));
 
     /* 3. The earnings chart has as many points as the index returns. */
-    const ts = await rpc("contributor_earnings", [top.address, { bucket: "block" }]);
+    const ts = await rpcOr("contributor_earnings", [top.address, { bucket: "block" }], { buckets: [] });
     const pts = await page.waitFor("(function(){const f=document.querySelector('figure[data-chart=earnings]');" +
-      "return f ? [f.querySelectorAll('circle.pt').length, f.querySelectorAll('tbody tr').length] : null})()", "the earnings chart");
+      "return f ? [f.querySelectorAll('circle.pt').length, f.querySelectorAll('tbody tr').length] : null})()", "the earnings chart", 5000).catch(function (e) { check(false, "earnings chart drawn", e.message); return [-1, -1]; });
     check(ts.buckets.length > 0 && pts[0] === ts.buckets.length && pts[1] === ts.buckets.length,
       "earnings chart: " + pts[0] + " points and table rows, the index returns " + ts.buckets.length);
     const bars = await page.eval("document.querySelectorAll('figure[data-chart=by-model] rect.bar').length");
     check(bars === top.byModel.length, "breakdown by model: " + bars + " bars for " + top.byModel.length + " models");
     /* Hover shows the figure. */
     const tip = await page.eval("(function(){const c=document.querySelector('figure[data-chart=earnings] circle.pt');" +
-      "c.dispatchEvent(new MouseEvent('mouseenter'));const t=document.querySelector('figure[data-chart=earnings] .tip');" +
+      "if(!c) return 'no point';c.dispatchEvent(new MouseEvent('mouseenter'));const t=document.querySelector('figure[data-chart=earnings] .tip');" +
       "return t.hidden ? '' : t.textContent})()");
     check(/OPEN/.test(tip), "hovering a point shows its figure", tip);
     await page.screenshot(path.join(OUT, "address.png"));
@@ -130,6 +135,7 @@ async function main() {
       check(px.lies > 0 && lv[0] === "fail", "verify fails against a node that lies (" + mode + ", " + px.lies + " answers altered)", lv.join(": "));
       await lp.screenshot(path.join(OUT, "address-lying-" + mode + ".png"));
       check(lp.errors.length === 0, "no console errors on the lying node's page (" + mode + ")", lp.errors.join("; "));
+      await lp.close();
     }
 
     /* 6. A record: where its fee went, as a picture and a table. */
@@ -143,12 +149,12 @@ async function main() {
 
     /* 7. The attribution tab: fees per model over time and top contributors. */
     await page.goto(RPC + "/#/attribution");
-    const fm = await rpc("model_fees", [{ bucket: "block" }]);
-    const tc = await rpc("contributor_top", [{ limit: 10 }]);
+    const fm = await rpcOr("model_fees", [{ bucket: "block" }], { buckets: [] });
+    const tc = await rpcOr("contributor_top", [{ limit: 10 }], { items: [] });
     const at = await page.waitFor("(function(){const f=document.querySelector('figure[data-chart=fees-per-model]')," +
       "t=document.querySelector('figure[data-chart=top-contributors]');" +
       "return f && t ? [f.querySelector('svg').dataset.points, t.querySelectorAll('tbody tr').length," +
-      "t.querySelector('tbody tr td a') && t.querySelector('tbody tr td a').title] : null})()", "the attribution charts");
+      "t.querySelector('tbody tr td a') && t.querySelector('tbody tr td a').title] : null})()", "the attribution charts", 5000).catch(function (e) { check(false, "attribution charts drawn", e.message); return [-1, -1, null]; });
     check(Number(at[0]) === fm.buckets.length, "fees per model: " + at[0] + " columns, the index returns " + fm.buckets.length);
     check(at[1] === tc.items.length && at[2] === top.address, "top contributors: " + at[1] + " rows, first " + at[2],
       "index: " + tc.items.length + ", top " + top.address);

@@ -3,8 +3,9 @@
  * WebSocket) except one lie in JSON-RPC answers:
  *   "alter": the first proof of an attribution record has one payout amount
  *            changed by one base unit (in the proven value bytes);
- *   "omit":  one record (the first listed by contribution) is left out of
- *            every attribution_list answer, so a payout goes missing.
+ *   "omit":  one record that paid the contributor (the first listed by
+ *            contribution) is left out of every attribution_list answer, so
+ *            a payout goes missing.
  * this.lies counts the answers it altered, so the test knows a lie was told. */
 "use strict";
 const http = require("http");
@@ -79,7 +80,12 @@ class LyingProxy {
         changed = true;
       }
       if (this.mode === "omit" && q.method === "attribution_list" && p0 && p0.contribution !== undefined && Array.isArray(a.result.items)) {
-        if (this.dropId === null && a.result.items.length) this.dropId = a.result.items[0].id;
+        /* A record that pays this contribution's contributor something. */
+        if (this.dropId === null) {
+          const r = a.result.items.find((x) => (x.payouts || []).some((p) => p.role === "contributor" &&
+            p.contribution === p0.contribution && p.amount !== "0"));
+          if (r) this.dropId = r.id;
+        }
         const n = a.result.items.length;
         a.result.items = a.result.items.filter((r) => r.id !== this.dropId);
         if (a.result.items.length !== n) { this.lies++; changed = true; }
