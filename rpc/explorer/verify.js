@@ -41,7 +41,7 @@ const OLV = (function () {
   function u64le(v) { return u64be(v).reverse(); }
 
   /* ---- SHA-256 (FIPS 180-4), synchronous so the verifier also runs on
-   * plain http:// pages where crypto.subtle is missing ---- */
+   * pages served over plain HTTP, where crypto.subtle is missing ---- */
   const K = new Uint32Array([
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
