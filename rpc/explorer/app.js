@@ -262,22 +262,64 @@ if (typeof document !== "undefined") (function () {
     return out;
   }
   function openTxt(s) { return OLX.fmtOpen(s) + " OPEN"; }
-  function bucketLabel(b, unit) {
-    if (unit === "day") return OLX.fmtTime(b.start).slice(0, 10);
-    return b.from === b.to || b.to === undefined ? "block " + b.from : "blocks " + b.from + "–" + b.to;
+  /* The range a chart asks the indexes for: the last 1,000 blocks or days
+   * (the most one request may cover), up to the head. */
+  const DAY_MS = 86400000;
+  function seriesRange(bucket, head) {
+    const to = bucket === "day" ? Math.floor(Date.now() / DAY_MS) : head;
+    return { bucket: bucket, from: Math.max(0, to - 999), to: to };
   }
-  /* The earnings chart: the index's buckets, one point each. */
-  function earningsChart(ts) {
-    const unit = ts.bucket || "block";
-    return OLC.series({ id: "earnings", title: "Earnings over time (per " + unit + ")", fmt: openTxt,
-      points: ts.buckets.map(function (b) { return { label: bucketLabel(b, unit), amount: b.earned, extra: b.payouts + " payouts" }; }),
-      heads: [unit === "day" ? "Day" : "Blocks", "Payouts", "Earned"], numeric: [false, true, true],
-      row: function (p, i) { return [p.label, String(ts.buckets[i].payouts), open(ts.buckets[i].earned)]; } });
+  function bucketKey(b) { return b.height !== undefined ? b.height : b.day; }
+  function bucketText(bucket, x) {
+    return bucket === "day" ? OLX.fmtTime(x * DAY_MS).slice(0, 10) : "block " + x;
+  }
+  /* A SERIES (docs/rpc.md) as a chart: one point per bucket the index lists. */
+  function seriesChart(id, title, se, countName) {
+    let run = BigInt(se.before.amount);
+    const pts = se.buckets.map(function (b) {
+      run += BigInt(b.amount);
+      return { x: bucketKey(b), label: bucketText(se.bucket, bucketKey(b)), amount: b.amount, total: run.toString(),
+        extra: b.count + " " + countName, b: b };
+    });
+    return OLC.series({ id: id, title: title + " (per " + se.bucket + ")", fmt: openTxt, points: pts, before: se.before.amount,
+      x0: se.from, x1: se.to, xLabel: function (x) { return se.bucket === "day" ? bucketText("day", x).slice(5) : String(x); },
+      heads: [se.bucket === "day" ? "Day (UTC)" : "Block", countName[0].toUpperCase() + countName.slice(1), "Amount", "Running total"],
+      numeric: [false, true, true, true],
+      row: function (p) {
+        return [se.bucket === "day" ? p.label : blockLink(p.x), String(p.b.count), open(p.amount), open(p.total)];
+      } });
+  }
+  /* Buttons that redraw one chart per block or per day. */
+  function bucketSwitch(current, redraw) {
+    const wrap = el("p", { class: "switch" });
+    wrap.setAttribute("role", "group");
+    wrap.setAttribute("aria-label", "Bucket size");
+    ["block", "day"].forEach(function (b) {
+      const btn = el("button", { text: "per " + b });
+      btn.setAttribute("aria-pressed", String(b === current));
+      btn.onclick = function () { redraw(b).catch(showError); };
+      wrap.appendChild(btn);
+    });
+    return wrap;
+  }
+  function earningsCard(addr, bucket, head, im) {
+    const c = card();
+    c.id = "earnings-card";
+    const draw = async function (b) {
+      const r = b === bucket && im ? im : await rpc("contributor_impact", [addr, 0, seriesRange(b, head)]);
+      im = null;
+      c.replaceChildren(bucketSwitch(b, draw), seriesChart("earnings", "Earnings over time", r.earnings, "payouts"));
+    };
+    return { card: c, draw: draw };
   }
   function bridgeSection(br) {
     if (!br) return [el("h2", { text: "Bridge" }), empty("This node has no bridge (no bridge_listByAddress).")];
     const dep = br.deposits || [], wd = br.withdrawals || [];
-    const st = function (s) { return el("span", { class: "tag st-" + s, text: String(s).replace(/_/g, " ") }); };
+    /* A withdrawal's L1 status is null on a node without --l1. */
+    const st = function (s) {
+      return s === null || s === undefined ? el("span", { class: "tag", text: "burned (no L1 view)" })
+        : el("span", { class: "tag st-" + s, text: String(s).replace(/_/g, " ") });
+    };
     return [el("h2", { text: "Bridge" }),
       el("h3", { text: "Deposits from L1 (" + dep.length + ")" }),
       dep.length ? card(table(["Nonce", "Status", "Amount", "From (L1)", "L1 block", "L2 block", "L2 tx"], dep.map(function (d) {
@@ -289,7 +331,7 @@ if (typeof document !== "undefined") (function () {
       wd.length ? card(table(["ID", "Status", "Amount", "To (L1)", "L2 block", "Output", "Final in"], wd.map(function (w) {
         return row([String(w.id), st(w.status), open(w.amount), el("span", { class: "mono", text: OLX.short(w.l1Recipient || "", 6) }),
           blockLink(w.height), w.outputHeight === null || w.outputHeight === undefined ? "—" : "height " + w.outputHeight,
-          w.status === "waiting_for_finalization" && w.secondsLeft !== null ? w.secondsLeft + " s" : "—"]);
+          w.status === "waiting_for_finalization" && typeof w.secondsLeft === "number" ? w.secondsLeft + " s" : "—"]);
       }), "bridge-withdrawals")) : empty("No withdrawals from this address.")];
   }
   /* The "verify" panel: runs OLV.verifyContributor and lists each step. */
@@ -325,11 +367,13 @@ if (typeof document !== "undefined") (function () {
       "of records only as far as the sums check it." })), out, steps);
   }
   async function viewAddress(seq, addr, cursor) {
+    const head = (await rpc("node_status")).height;
     const res = await Promise.all([rpc("account_get", [addr]), rpc("tx_list", [addr, cursor || null, 25]),
-      rpc("contributor_impact", [addr, 10]), rpcOpt("contributor_earnings", [addr, { bucket: "block" }]),
-      rpcOpt("bridge_listByAddress", [addr, { limit: 20 }])]);
+      rpc("contributor_impact", [addr, 10, seriesRange("block", head)]), rpcOpt("bridge_listByAddress", [addr, { limit: 20 }])]);
     if (seq !== state.seq) return;
-    const a = res[0], tl = res[1], im = res[2], ts = res[3], br = res[4];
+    const a = res[0], tl = res[1], im = res[2], br = res[3];
+    const ec = earningsCard(addr, "block", head, im);
+    await ec.draw("block");
     const more = tl.nextCursor ? el("button", { text: "Older transactions" }) : null;
     if (more) more.onclick = function () { state.seq++; viewAddress(state.seq, addr, tl.nextCursor).catch(showError); };
     setView(el("h2", { text: "Address" }), card(kv([["Address", el("span", { class: "mono", text: a.address })],
@@ -338,7 +382,7 @@ if (typeof document !== "undefined") (function () {
         ["Contributions", im.contributions + " (" + im.accepted + " accepted, " + im.rejected + " rejected, " + im.pending + " pending)"],
         ["Payouts received", String(im.payouts) + (im.payoutsTruncated ? " (breakdown truncated)" : "")]])),
       verifyPanel(addr, { earned: im.earned }),
-      ts ? card(earningsChart(ts)) : empty("This node has no earnings index."),
+      ec.card,
       im.byModel.length ? card(OLC.bars({ id: "by-model", title: "Earned by model", fmt: openTxt,
         items: im.byModel.map(function (m) { return { label: "#" + m.model + " " + m.name, amount: m.earned, m: m }; }),
         heads: ["Model", "Name", "Records", "Payouts", "Earned"], numeric: [false, false, true, true, true],
@@ -378,7 +422,7 @@ if (typeof document !== "undefined") (function () {
   async function viewRecord(seq, id) {
     const r = await rpc("attribution_get", [id]);
     if (seq !== state.seq) return;
-    setView(el("h2", { text: "Attribution record #" + r.id }), card(kv([["Model", String(r.model)],
+    setView(el("h2", { text: "Attribution record #" + r.id }), card(kv([["Model", r.model + (r.modelName ? " (" + r.modelName + ")" : "")],
       ["Transaction", txLink(r.tx, true)], ["Height", blockLink(r.height)], ["Attestor", addrLink(r.attestor, true)],
       ["Model owner", addrLink(r.owner, true)], ["Fee", open(r.fee)], ["Retained", open(r.retained)], ["Method", r.method],
       ["Output hash", el("span", { class: "mono", text: r.outputHash })], ["Evidence hash", el("span", { class: "mono", text: r.evidenceHash })],
@@ -386,41 +430,53 @@ if (typeof document !== "undefined") (function () {
       card(feeSplit(r)),
       el("h2", { text: "Payouts" }), card(table(["Role", "Recipient", "Contribution", "Amount"], payoutRows(r))));
   }
-  /* Fees per model over time: one stacked column per bucket. */
-  function feesChart(fm) {
-    const keys = fm.models.map(function (m) { return { key: String(m.model), label: "#" + m.model + " " + (m.name || "") }; });
-    const unit = fm.bucket || "block";
-    return OLC.stacked({ id: "fees-per-model", title: "Fees per model over time (per " + unit + ")", keys: keys, fmt: openTxt,
-      buckets: fm.buckets.map(function (b) {
-        const parts = {};
-        (b.models || []).forEach(function (x) { parts[String(x.model)] = x.fees; });
-        return { label: bucketLabel(b, unit), parts: parts };
-      }) });
+  /* Fees per model over time: one stacked column per bucket that any of the
+   * models lists, one colour per model. */
+  function feesChart(series, models) {
+    const keys = models.map(function (m) { return { key: String(m.id), label: "#" + m.id + " " + m.name }; });
+    const byX = {};
+    series.forEach(function (r) {
+      r.series.buckets.forEach(function (b) {
+        const x = bucketKey(b);
+        (byX[x] = byX[x] || {})[String(r.model)] = b.amount;
+      });
+    });
+    const xs = Object.keys(byX).map(Number).sort(function (a, b) { return a - b; });
+    const bucket = series.length ? series[0].series.bucket : "block";
+    return OLC.stacked({ id: "fees-per-model", title: "Fees per model over time (per " + bucket + ")", keys: keys, fmt: openTxt,
+      buckets: xs.map(function (x) { return { label: bucketText(bucket, x), parts: byX[x] }; }) });
+  }
+  /* The models drawn: those with the highest fees, at most 10 colours. */
+  function feesCard(models, head) {
+    const shown = models.filter(function (m) { return m.fees !== "0"; }).sort(function (a, b) {
+      const d = BigInt(b.fees) - BigInt(a.fees);
+      return d > 0n ? 1 : d < 0n ? -1 : a.id - b.id;
+    }).slice(0, 10);
+    const c = card();
+    const draw = async function (b) {
+      const r = await Promise.all(shown.map(function (m) { return rpc("model_fees", [m.id, seriesRange(b, head)]); }));
+      c.replaceChildren(bucketSwitch(b, draw), feesChart(r, shown),
+        models.length > shown.length ? empty("The " + shown.length + " models with the highest fees.") : null);
+    };
+    return { card: c, draw: draw };
   }
   function topChart(top) {
-    return OLC.bars({ id: "top-contributors", title: "Top contributors", fmt: openTxt,
-      items: top.items.map(function (c) { return { label: OLX.short(c.address, 8), amount: c.earned, c: c }; }),
-      heads: ["#", "Contributor", "Payouts", "Earned"], numeric: [true, false, true, true],
-      row: function (it, i) { return [String(i + 1), addrLink(it.c.address, true), String(it.c.payouts), open(it.c.earned)]; } });
+    return OLC.bars({ id: "top-contributors", title: "Top contributors (earned as contributor)", fmt: openTxt,
+      items: top.items.map(function (c) { return { label: "#" + c.rank + " " + OLX.short(c.address, 8), amount: c.earned, c: c }; }),
+      heads: ["Rank", "Contributor", "Payouts", "Earned"], numeric: [true, false, true, true],
+      row: function (it) { return [String(it.c.rank), addrLink(it.c.address, true), String(it.c.payouts), open(it.c.earned)]; } });
   }
   async function viewAttribution(seq) {
-    const res = await Promise.all([rpc("datanet_list", [null, 50, "desc"]), rpc("model_list", [null, null, 50, "desc"]),
-      rpcOpt("attribution_list", [null, null, 15, "desc"]).catch(function () { return null; }),
-      rpcOpt("model_fees", [{ bucket: "block" }]), rpcOpt("contributor_top", [{ limit: 10 }])]);
+    const head = (await rpc("node_status")).height;
+    const res = await Promise.all([rpc("datanet_list", [null, 50, "desc"]), rpc("model_list", [null, null, 100, "desc"]),
+      rpc("attribution_list", [null, null, 15, "desc"]), rpc("contributor_top", [null, null, 10])]);
     if (seq !== state.seq) return;
-    const dn = res[0].items, models = res[1].items, fm = res[3], top = res[4];
-    let recs = res[2] ? res[2].items : null;
-    if (!recs) {
-      /* An older node has no chain-wide record list: take the newest records of the newest models. */
-      const lists = await Promise.all(models.slice(0, 10).map(function (m) {
-        return rpc("attribution_list", [{ model: m.id }, null, 10, "desc"]);
-      }));
-      if (seq !== state.seq) return;
-      recs = [].concat.apply([], lists.map(function (l) { return l.items; }))
-        .sort(function (a, b) { return b.id - a.id; }).slice(0, 15);
-    }
-    setView(fm ? card(feesChart(fm)) : empty("This node has no per-model fee index."),
-      top ? card(topChart(top)) : empty("This node has no top-contributors index."),
+    const dn = res[0].items, models = res[1].items, recs = res[2].items, top = res[3];
+    const fc = feesCard(models, head);
+    await fc.draw("block");
+    if (seq !== state.seq) return;
+    setView(el("h2", { text: "Fees and contributors" }), fc.card,
+      top.items.length ? card(topChart(top)) : empty("No contributor has earned yet."),
       el("h2", { text: "Datanets" }),
       dn.length ? card(table(["ID", "Name", "Owner", "Bond", "Review", "Contributions (acc/rej/pend)", "Models"], dn.map(function (d) {
         return row([String(d.id), d.name, addrLink(d.owner), open(d.bond), d.review ? "yes" : "no",
@@ -432,9 +488,10 @@ if (typeof document !== "undefined") (function () {
           (m.split.owner / 100) + "% / " + (m.split.validators / 100) + "% / " + (m.split.contributors / 100) + "%",
           String(m.inferences), open(m.fees)]);
       }))) : empty("No models yet."),
-      el("h2", { text: "Recent attribution records" }),
-      recs.length ? card(table(["Record", "Model", "Block", "Fee", "Payouts", "Transaction"], recs.map(function (r) {
-        return row([link("#/record/" + r.id, "#" + r.id), String(r.model), blockLink(r.height), open(r.fee), String(r.payouts.length), txLink(r.tx)]);
+      el("h2", { text: "Latest attribution records" }),
+      recs.length ? card(table(["Record", "Model", "Block", "Time", "Fee", "Payouts", "Transaction"], recs.map(function (r) {
+        return row([link("#/record/" + r.id, "#" + r.id), r.model + (r.modelName ? " " + r.modelName : ""), blockLink(r.height),
+          r.timeMs ? OLX.fmtTime(r.timeMs) : "—", open(r.fee), String(r.payoutCount !== undefined ? r.payoutCount : r.payouts.length), txLink(r.tx)]);
       }))) : empty("No attribution records yet."));
   }
   function showError(e) {

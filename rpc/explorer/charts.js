@@ -92,31 +92,53 @@ const OLC = (function () {
     return out;
   }
 
-  /* A time series: points [{label, amount, extra?}] in time order. Drawn as
-   * a line with one circle per point (class "pt"), and listed in a table. */
+  /* A time series of sparse buckets: points [{x, label, amount, extra}] in
+   * x order over the range [x0, x1] (heights or day numbers; buckets not
+   * listed are zero). Each bucket is a stem and a circle (class "pt") at its
+   * amount, left axis; the running total from opts.before is a step line on
+   * the right axis. The table lists every point. */
   function series(opts) {
-    const pts = opts.points, W = 720, H = 220, L = 56, T = 12, B = 28;
+    const pts = opts.points, W = 720, H = 230, L = 56, R = 64, T = 12, B = 28;
+    const x0 = opts.x0, x1 = Math.max(opts.x1, opts.x0 + 1);
     const fig = figure(opts.title, opts.id);
     const s = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "plot", role: "img", "data-points": pts.length,
-      "aria-label": opts.title + ": " + pts.length + " points, figures in the table below" });
+      "data-x0": opts.x0, "data-x1": opts.x1, "aria-label": opts.title + ": " + pts.length + " points, figures in the table below" });
     const max = niceMax(Math.max.apply(null, pts.map(function (p) { return units(p.amount); }).concat([0])));
-    const xOf = function (i) { return pts.length < 2 ? (L + W - 8) / 2 : L + (W - 8 - L) * i / (pts.length - 1); };
+    let run = units(opts.before || "0");
+    const cum = pts.map(function (p) { run += units(p.amount); return run; });
+    const cmax = niceMax(Math.max.apply(null, cum.concat([units(opts.before || "0"), 0])));
+    const xOf = function (x) { return L + (W - R - L) * (x - x0) / (x1 - x0); };
     const yOf = function (v) { return T + (H - T - B) * (1 - v / max); };
-    axes(s, W, H, L, T, B, max, sparseLabels(pts, 8, xOf));
-    if (pts.length > 1) {
-      let d = "";
-      pts.forEach(function (p, i) { d += (i ? "L" : "M") + xOf(i).toFixed(1) + "," + yOf(units(p.amount)).toFixed(1); });
-      s.appendChild(svg("path", { d: d + "L" + xOf(pts.length - 1).toFixed(1) + "," + (H - B) + "L" + L + "," + (H - B) + "Z", class: "area" }));
-      s.appendChild(svg("path", { d: d, class: "line" }));
+    const cyOf = function (v) { return T + (H - T - B) * (1 - v / cmax); };
+    const ticks = [];
+    for (let i = 0; i <= 6; i++) {
+      const x = Math.round(x0 + (x1 - x0) * i / 6);
+      if (!ticks.length || ticks[ticks.length - 1].v !== x) ticks.push({ v: x, x: xOf(x), text: opts.xLabel(x) });
     }
+    axes(s, W - R + 8, H, L, T, B, max, ticks);
+    for (let i = 0; i <= 4; i++) {
+      const t = svg("text", { x: W - R + 6, y: T + (H - T - B) * (1 - i / 4) + 4, class: "ax cum" });
+      t.textContent = fmtAxis(cmax * i / 4);
+      s.appendChild(t);
+    }
+    /* The running total: flat between buckets, a step at each. */
+    let d = "M" + L + "," + cyOf(units(opts.before || "0")).toFixed(1);
+    pts.forEach(function (p, i) {
+      d += "H" + xOf(p.x).toFixed(1) + "V" + cyOf(cum[i]).toFixed(1);
+    });
+    d += "H" + (W - R);
+    s.appendChild(svg("path", { d: d, class: "line cumline" }));
     fig.appendChild(s);
     const tip = withTip(fig);
     pts.forEach(function (p, i) {
-      const c = svg("circle", { cx: xOf(i).toFixed(1), cy: yOf(units(p.amount)).toFixed(1), r: pts.length > 60 ? 2.5 : 4, class: "pt" });
+      const x = xOf(p.x).toFixed(1), y = yOf(units(p.amount)).toFixed(1);
+      s.appendChild(svg("line", { x1: x, x2: x, y1: H - B, y2: y, class: "stem" }));
+      const c = svg("circle", { cx: x, cy: y, r: pts.length > 60 ? 3 : 4.5, class: "pt" });
       s.appendChild(c);
-      tip(c, p.label + ": " + opts.fmt(p.amount) + (p.extra ? " (" + p.extra + ")" : ""));
+      tip(c, p.label + ": " + opts.fmt(p.amount) + (p.extra ? " (" + p.extra + ")" : "") + "; running total " + opts.fmt(p.total));
     });
-    if (!pts.length) fig.appendChild(h("p", { class: "mut" }, "No points in this range."));
+    fig.appendChild(legend([{ label: "per bucket (left axis)", color: PALETTE[0] }, { label: "running total (right axis)", color: PALETTE[1] }]));
+    if (!pts.length) fig.appendChild(h("p", { class: "mut" }, "Nothing in this range."));
     fig.appendChild(dataTable(opts.title, opts.heads, pts.map(opts.row), opts.numeric));
     return fig;
   }

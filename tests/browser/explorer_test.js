@@ -96,12 +96,17 @@ async function main() {
     check(shownAddr === top.address && h2.indexOf("Bridge") >= 0, "search opens the address page with its bridge section",
       shownAddr + " " + JSON.stringify(h2));
 
-    /* 3. The earnings chart has as many points as the index returns. */
-    const ts = await rpcOr("contributor_earnings", [top.address, { bucket: "block" }], { buckets: [] });
+    /* 3. The earnings chart has as many points as the index returns for
+     * the range the chart shows. */
     const pts = await page.waitFor("(function(){const f=document.querySelector('figure[data-chart=earnings]');" +
-      "return f ? [f.querySelectorAll('circle.pt').length, f.querySelectorAll('tbody tr').length] : null})()", "the earnings chart", 5000).catch(function (e) { check(false, "earnings chart drawn", e.message); return [-1, -1]; });
-    check(ts.buckets.length > 0 && pts[0] === ts.buckets.length && pts[1] === ts.buckets.length,
-      "earnings chart: " + pts[0] + " points and table rows, the index returns " + ts.buckets.length);
+      "return f ? [f.querySelectorAll('circle.pt').length, f.querySelectorAll('tbody tr').length," +
+      "Number(f.querySelector('svg').dataset.x0), Number(f.querySelector('svg').dataset.x1)] : null})()", "the earnings chart", 5000)
+      .catch(function (e) { check(false, "earnings chart drawn", e.message); return [-1, -1, 0, 0]; });
+    const ts = (await rpcOr("contributor_impact", [top.address, 0, { bucket: "block", from: pts[2], to: pts[3] }],
+      { earnings: { buckets: [], total: {} } })).earnings;
+    check(ts.buckets.length > 0 && pts[0] === ts.buckets.length && pts[1] === ts.buckets.length && ts.total.amount === top.earned,
+      "earnings chart: " + pts[0] + " points and table rows for blocks " + pts[2] + "-" + pts[3] + ", the index returns " +
+      ts.buckets.length + " (summing to " + ts.total.amount + ")");
     const bars = await page.eval("document.querySelectorAll('figure[data-chart=by-model] rect.bar').length");
     check(bars === top.byModel.length, "breakdown by model: " + bars + " bars for " + top.byModel.length + " models");
     /* Hover shows the figure. */
@@ -149,15 +154,25 @@ async function main() {
 
     /* 7. The attribution tab: fees per model over time and top contributors. */
     await page.goto(RPC + "/#/attribution");
-    const fm = await rpcOr("model_fees", [{ bucket: "block" }], { buckets: [] });
-    const tc = await rpcOr("contributor_top", [{ limit: 10 }], { items: [] });
     const at = await page.waitFor("(function(){const f=document.querySelector('figure[data-chart=fees-per-model]')," +
       "t=document.querySelector('figure[data-chart=top-contributors]');" +
-      "return f && t ? [f.querySelector('svg').dataset.points, t.querySelectorAll('tbody tr').length," +
-      "t.querySelector('tbody tr td a') && t.querySelector('tbody tr td a').title] : null})()", "the attribution charts", 5000).catch(function (e) { check(false, "attribution charts drawn", e.message); return [-1, -1, null]; });
-    check(Number(at[0]) === fm.buckets.length, "fees per model: " + at[0] + " columns, the index returns " + fm.buckets.length);
-    check(at[1] === tc.items.length && at[2] === top.address, "top contributors: " + at[1] + " rows, first " + at[2],
-      "index: " + tc.items.length + ", top " + top.address);
+      "return f && t ? [Number(f.querySelector('svg').dataset.points), t.querySelectorAll('tbody tr').length," +
+      "t.querySelector('tbody tr td a') && t.querySelector('tbody tr td a').title," +
+      "f.querySelectorAll('rect.bar').length] : null})()", "the attribution charts", 5000)
+      .catch(function (e) { check(false, "attribution charts drawn", e.message); return [-1, -1, null, -1]; });
+    const ms = (await rpc("model_list", [null, null, 100])).items.filter(function (m) { return m.fees !== "0"; });
+    const xs = new Set();
+    let segs = 0;
+    for (const m of ms) {
+      const f = await rpcOr("model_fees", [m.id, { bucket: "block", from: Math.max(0, head.height - 999), to: head.height }],
+        { series: { buckets: [] } });
+      for (const b of f.series.buckets) { xs.add(b.height); segs++; }
+    }
+    check(xs.size > 0 && at[0] === xs.size && at[3] === segs, "fees per model: " + at[0] + " columns of " + at[3] +
+      " segments, the index returns " + xs.size + " blocks, " + segs + " buckets over " + ms.length + " models");
+    const tc = await rpcOr("contributor_top", [null, null, 10], { items: [] });
+    check(tc.items.length > 0 && at[1] === tc.items.length && at[2] === top.address && tc.items[0].address === top.address,
+      "top contributors: " + at[1] + " rows, first " + at[2], "index: " + tc.items.length + ", top by state " + top.address);
     await page.screenshot(path.join(OUT, "attribution.png"));
 
     /* 8. No console errors on the honest node's pages. */
