@@ -455,8 +455,8 @@ if (typeof document !== "undefined") (function () {
     const c = card();
     const draw = async function (b) {
       const r = await Promise.all(shown.map(function (m) { return rpc("model_fees", [m.id, seriesRange(b, head)]); }));
-      c.replaceChildren(bucketSwitch(b, draw), feesChart(r, shown),
-        models.length > shown.length ? empty("The " + shown.length + " models with the highest fees.") : null);
+      c.replaceChildren(bucketSwitch(b, draw), feesChart(r, shown));
+      if (models.length > shown.length) c.appendChild(empty("The " + shown.length + " models with the highest fees."));
     };
     return { card: c, draw: draw };
   }
