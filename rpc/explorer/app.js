@@ -347,12 +347,20 @@ if (typeof document !== "undefined") (function () {
       out.replaceChildren(el("p", { class: "mut", text: "Verifying…" }));
       steps.replaceChildren();
       out.dataset.status = "running";
+      const old = document.getElementById("earned-verified");
+      if (old) old.remove();
       const io = { rpc: rpc, batch: rpcBatch, step: function (text, ok) {
         steps.appendChild(el("li", { class: ok ? "ok" : "bad", text: (ok ? "✓ " : "✗ ") + text }));
       } };
       try {
         const r = await OLV.verifyContributor(io, addr, shown);
         out.dataset.status = "ok";
+        const mark = document.getElementById("earned-figure");
+        if (mark) {
+          const tag = el("span", { class: "tag ok", text: "✓ verified at height " + r.height });
+          tag.id = "earned-verified";
+          mark.after(" ", tag);
+        }
         out.replaceChildren(el("p", { class: "ok verdict", text: "Verified: " + r.earnedOpen + " OPEN in " + r.payouts + " payouts across " +
           r.models + " models, at height " + r.height + " against header " + r.headerHash + "." }));
       } catch (e) {
@@ -378,7 +386,7 @@ if (typeof document !== "undefined") (function () {
     if (more) more.onclick = function () { state.seq++; viewAddress(state.seq, addr, tl.nextCursor).catch(showError); };
     setView(el("h2", { text: "Address" }), card(kv([["Address", el("span", { class: "mono", text: a.address })],
       ["Balance", open(a.balance)], ["Nonce", String(a.nonce) + (a.pendingNonce !== a.nonce ? " (pending " + a.pendingNonce + ")" : "")]])),
-      el("h2", { text: "Contributor impact" }), card(kv([["Earned as contributor", open(im.earned)],
+      el("h2", { text: "Contributor impact" }), card(kv([["Earned as contributor", (function () { const o = open(im.earned); o.id = "earned-figure"; return o; })()],
         ["Contributions", im.contributions + " (" + im.accepted + " accepted, " + im.rejected + " rejected, " + im.pending + " pending)"],
         ["Payouts received", String(im.payouts) + (im.payoutsTruncated ? " (breakdown truncated)" : "")]])),
       verifyPanel(addr, { earned: im.earned }),

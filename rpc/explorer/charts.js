@@ -29,14 +29,32 @@ const OLC = (function () {
   }
   function fmtAxis(v) { return v >= 1000 ? Math.round(v).toLocaleString("en") : String(Math.round(v * 1000) / 1000); }
 
-  /* One tooltip per chart: shown on hover and focus of a mark. */
+  /* One tooltip per chart: shown on hover and focus of a mark. The marks
+   * are one tab stop (the first); arrow keys, Home and End move between
+   * them, so a chart of many points does not trap the keyboard. */
   function withTip(fig) {
     const tip = h("div", { class: "tip", role: "status", "aria-live": "polite" });
     tip.hidden = true;
     fig.appendChild(tip);
+    const marks = [];
+    const move = function (ev) {
+      const i = marks.indexOf(ev.currentTarget);
+      let j = i;
+      if (ev.key === "ArrowRight" || ev.key === "ArrowDown") j = Math.min(i + 1, marks.length - 1);
+      else if (ev.key === "ArrowLeft" || ev.key === "ArrowUp") j = Math.max(i - 1, 0);
+      else if (ev.key === "Home") j = 0;
+      else if (ev.key === "End") j = marks.length - 1;
+      else return;
+      ev.preventDefault();
+      marks[i].setAttribute("tabindex", "-1");
+      marks[j].setAttribute("tabindex", "0");
+      marks[j].focus();
+    };
     return function (mark, text) {
-      mark.setAttribute("tabindex", "0");
+      mark.setAttribute("tabindex", marks.length ? "-1" : "0");
+      mark.setAttribute("role", "img");
       mark.setAttribute("aria-label", text);
+      marks.push(mark);
       const t = svg("title");
       t.textContent = text;
       mark.appendChild(t);
@@ -46,6 +64,7 @@ const OLC = (function () {
       mark.addEventListener("focus", show);
       mark.addEventListener("mouseleave", hide);
       mark.addEventListener("blur", hide);
+      mark.addEventListener("keydown", move);
     };
   }
   function figure(title, id) {

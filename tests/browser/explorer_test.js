@@ -114,6 +114,15 @@ async function main() {
       "if(!c) return 'no point';c.dispatchEvent(new MouseEvent('mouseenter'));const t=document.querySelector('figure[data-chart=earnings] .tip');" +
       "return t.hidden ? '' : t.textContent})()");
     check(/OPEN/.test(tip), "hovering a point shows its figure", tip);
+    /* Keyboard: one tab stop per chart, arrows move along the marks; every
+     * chart has its table with a caption. */
+    const kb = await page.eval("(function(){const f=document.querySelector('figure[data-chart=earnings]');" +
+      "const m=[...f.querySelectorAll('circle.pt')];if(m.length<2)return 'fewer than 2 points';" +
+      "const stops=m.filter(x=>x.getAttribute('tabindex')==='0').length;m[0].focus();" +
+      "m[0].dispatchEvent(new KeyboardEvent('keydown',{key:'ArrowRight',bubbles:true}));" +
+      "const tables=[...document.querySelectorAll('figure.chart')].every(x=>x.querySelector('table caption'));" +
+      "return stops===1 && document.activeElement===m[1] && tables ? 'ok' : 'stops '+stops+', focus moved '+(document.activeElement===m[1])+', tables '+tables})()");
+    check(kb === "ok", "charts: one tab stop, arrow keys move between points, a captioned table each", kb);
     await page.screenshot(path.join(OUT, "address.png"));
 
     /* 4. "verify" against the honest node. */
