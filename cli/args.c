@@ -72,6 +72,9 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
     [CLI_OPT_GENESIS] = {"genesis", "FILE",
                          "trusted genesis of the network whose validators must have signed the "
                          "header (default: the devnet genesis built in)"},
+    [CLI_OPT_VERIFY] = {"verify", NULL,
+                        "check every figure against a header the genesis validators signed "
+                        "(docs/proofs.md); print only what was proven"},
 };
 
 static int find_opt(const char *name, size_t n)

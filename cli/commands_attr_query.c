@@ -327,6 +327,7 @@ static void print_impact(cli_ctx *ctx, const json_t *im)
 
 int cli_cmd_impact(cli_ctx *ctx, const cli_args *a)
 {
+    if (a->opt[CLI_OPT_VERIFY]) return cli_cmd_impact_verify(ctx, a);
     chain_addr addr;
     char str[CHAIN_ADDR_STR_LEN + 1];
     util_err e;

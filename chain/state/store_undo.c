@@ -423,8 +423,7 @@ int chain_store_state_get_at(chain_store *st, const uint8_t *key, size_t klen, u
     }
     util_err_clear(err);
     return util_err_set(err, UTIL_ENOTFOUND,
-                        "the value at height %llu is no longer kept: it has changed since, and "
-                        "this node keeps past values back to height %llu",
-                        (unsigned long long)height,
+                        "its value then is no longer kept: it has changed since, and this node "
+                        "keeps past values back to height %llu",
                         (unsigned long long)chain_store_rollback_floor(st));
 }
