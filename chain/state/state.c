@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chain/crypto/hash.h"
+#include "chain/state/dbkey.h"
 #include "chain/state/smt.h"
 #include "chain/state/store_internal.h"
 
@@ -28,7 +29,21 @@ typedef struct undo {
     uint8_t present, dirty;
     uint8_t *val;
     uint32_t vlen;
+    size_t ixprev; /* an index entry: its key's previous latest write (IX_NONE: none) */
 } undo;
+
+/* The latest write of one index key in this block (chain_exec_index_get):
+ * off is the offset of its record in the index buffer, IX_NONE when a revert
+ * dropped every write of the key. Keys longer than CHAIN_IXKEY_MAX are not
+ * mapped (nothing writes them). */
+#define IX_NONE SIZE_MAX
+#define IX_KEY_MAX 64
+#define IX_DELETED UINT32_MAX /* vlen of a deletion record */
+typedef struct ixent {
+    uint8_t key[IX_KEY_MAX];
+    uint8_t klen; /* 0: unused */
+    size_t off;
+} ixent;
 
 struct chain_exec {
     chain_store *st;
@@ -37,6 +52,9 @@ struct chain_exec {
     slot *slots;
     size_t cap, used;
     undo *journal;
+    ixent *ixmap; /* the latest write of each index key */
+    size_t ixcap, ixused;
+    uint8_t *ixread; /* the committed index value chain_exec_index_get returned */
     size_t nj, capj;
     util_buf index; /* klen u8 | key | vlen u32 | val records */
     util_buf nodes; /* new tree nodes: hash[32] | node[65] records */
@@ -72,6 +90,8 @@ void chain_exec_free(chain_exec *ex)
         free(ex->slots[i].val);
     for (size_t i = 0; i < ex->nj; i++)
         free(ex->journal[i].val);
+    free(ex->ixmap);
+    free(ex->ixread);
     free(ex->slots);
     free(ex->journal);
     util_buf_free(&ex->nodes);
@@ -237,22 +257,103 @@ int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *er
     return set_slot(ex, key, klen, NULL, 0, 0, err);
 }
 
-int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
-                         size_t vlen, util_err *err)
+static ixent *ix_find(ixent *m, size_t cap, const uint8_t *k, size_t n)
+{
+    size_t i = (size_t)key_hash(k, n) & (cap - 1);
+    while (m[i].klen && (m[i].klen != n || memcmp(m[i].key, k, n) != 0))
+        i = (i + 1) & (cap - 1);
+    return &m[i];
+}
+
+/* The map entry of key k (added when absent, off IX_NONE), or NULL for a
+ * key too long to map or when memory runs out. */
+static ixent *ix_entry(chain_exec *ex, const uint8_t *k, size_t n)
+{
+    if (n > IX_KEY_MAX) return NULL;
+    if ((ex->ixused + 1) * 2 > ex->ixcap) {
+        size_t ncap = ex->ixcap ? ex->ixcap * 2 : 64;
+        ixent *nm = calloc(ncap, sizeof *nm);
+        if (!nm) return NULL;
+        for (size_t i = 0; i < ex->ixcap; i++)
+            if (ex->ixmap[i].klen)
+                *ix_find(nm, ncap, ex->ixmap[i].key, ex->ixmap[i].klen) = ex->ixmap[i];
+        free(ex->ixmap);
+        ex->ixmap = nm;
+        ex->ixcap = ncap;
+    }
+    ixent *e = ix_find(ex->ixmap, ex->ixcap, k, n);
+    if (!e->klen) {
+        memcpy(e->key, k, n);
+        e->klen = (uint8_t)n;
+        e->off = IX_NONE;
+        ex->ixused++;
+    }
+    return e;
+}
+
+/* Appends a write (val NULL: a deletion) of an index key, journaled. */
+static int index_write(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen, util_err *err)
 {
     if (klen == 0 || klen > 255 || vlen > CHAIN_STATE_VALUE_MAX)
         return util_err_set(err, UTIL_EINVAL, "index entry too large");
+    ixent *e = ix_entry(ex, key, klen);
+    if (!e && klen <= IX_KEY_MAX) return util_err_set(err, UTIL_ENOMEM, "out of memory");
     size_t at = ex->index.len;
     util_buf_u8(&ex->index, (uint8_t)klen);
     util_buf_put(&ex->index, key, klen);
-    util_buf_u32(&ex->index, (uint32_t)vlen);
-    util_buf_put(&ex->index, val, vlen);
+    util_buf_u32(&ex->index, val ? (uint32_t)vlen : IX_DELETED);
+    if (val) util_buf_put(&ex->index, val, vlen);
     if (ex->index.oom) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    /* The undo of an index write truncates the buffer back to `at`. */
-    if (journal_push(ex, (undo){.slot = UINT32_MAX, .vlen = (uint32_t)at})) {
+    /* The undo of an index write truncates the buffer back to `at` and
+     * gives the key its previous latest write back. */
+    if (journal_push(
+            ex, (undo){.slot = UINT32_MAX, .vlen = (uint32_t)at, .ixprev = e ? e->off : IX_NONE})) {
         ex->index.len = at;
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
+    if (e) e->off = at;
+    return 0;
+}
+
+int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen, util_err *err)
+{
+    static const uint8_t none[1];
+    return index_write(ex, key, klen, val ? val : none, val ? vlen : 0, err);
+}
+
+int chain_exec_index_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err)
+{
+    return index_write(ex, key, klen, NULL, 0, err);
+}
+
+int chain_exec_index_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t **val,
+                         size_t *vlen, util_err *err)
+{
+    if (klen == 0 || klen > IX_KEY_MAX)
+        return util_err_set(err, UTIL_EINVAL, "index key of %zu bytes", klen);
+    if (ex->ixcap) {
+        const ixent *e = ix_find(ex->ixmap, ex->ixcap, key, klen);
+        if (e->klen && e->off != IX_NONE) {
+            const uint8_t *p = ex->index.data + e->off;
+            uint32_t vl = util_get_u32le(p + 1 + p[0]);
+            if (vl == IX_DELETED) return UTIL_ENOTFOUND;
+            *val = p + 1 + p[0] + 4;
+            *vlen = vl;
+            return 0;
+        }
+    }
+    uint8_t k[CHAIN_DBKEY_MAX];
+    size_t n = chain_dbkey_index(k, key, klen);
+    free(ex->ixread);
+    ex->ixread = NULL;
+    size_t vl = 0;
+    int rc = chain_store_db_get(ex->st, k, n, &ex->ixread, &vl, err);
+    if (rc == UTIL_ENOTFOUND) util_err_clear(err);
+    if (rc) return rc;
+    *val = ex->ixread;
+    *vlen = vl;
     return 0;
 }
 
@@ -266,6 +367,9 @@ void chain_exec_revert(chain_exec *ex, size_t cp)
     while (ex->nj > cp) {
         undo *u = &ex->journal[--ex->nj];
         if (u->slot == UINT32_MAX) {
+            const uint8_t *p = ex->index.data + u->vlen;
+            if (p[0] <= IX_KEY_MAX && ex->ixcap)
+                ix_find(ex->ixmap, ex->ixcap, p + 1, p[0])->off = u->ixprev;
             ex->index.len = u->vlen;
             continue;
         }
@@ -405,6 +509,11 @@ void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
         const uint8_t *p = ex->index.data + off;
         size_t kl = p[0];
         uint32_t vl = util_get_u32le(p + 1 + kl);
+        if (vl == IX_DELETED) {
+            fn(ctx, p + 1, kl, NULL, SIZE_MAX);
+            off += 1 + kl + 4;
+            continue;
+        }
         fn(ctx, p + 1, kl, p + 1 + kl + 4, vl);
         off += 1 + kl + 4 + vl;
     }
