@@ -523,9 +523,8 @@ static json_t *m_attribution_list(void *ctx, json_t *params, rpc_error *e)
         chain_attr_list_all(&q.list, CHAIN_SK_RECORD);
     } else {
         if (must_exist(ctx, which == 0 ? CHAIN_SK_MODEL : CHAIN_SK_CONTRIB, id, e)) return NULL;
-        chain_attr_list_by_id(&q.list,
-                              which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB,
-                              id);
+        chain_attr_list_by_id(
+            &q.list, which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB, id);
     }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);

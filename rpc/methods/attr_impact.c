@@ -126,11 +126,10 @@ static int visit_model(void *ctx, const chain_model_earnings *m)
     model_rows *r = ctx;
     char name[CHAIN_NAME_MAX + 1];
     name_of(r->env, 1, m->model, name);
-    if (json_array_append_new(r->out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model",
-                                                (json_int_t)m->model, "name", name, "records",
-                                                (json_int_t)m->records, "payouts",
-                                                (json_int_t)m->payouts, "earned",
-                                                rpc_json_u64str(m->earned)))) {
+    if (json_array_append_new(
+            r->out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)m->model, "name", name,
+                              "records", (json_int_t)m->records, "payouts", (json_int_t)m->payouts,
+                              "earned", rpc_json_u64str(m->earned)))) {
         r->failed = 1;
         return 1;
     }
@@ -260,17 +259,16 @@ json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
         goto out;
     }
     uint64_t pending = ct.contributions - ct.accepted - ct.rejected;
-    out = json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:{s:o,s:o,s:o},s:o,s:o,s:o,s:I,s:b,s:b,s:b}",
-                    "address", rpc_json_addr(&a), "earned", rpc_json_u64str(ct.earned),
-                    "contributions", (json_int_t)ct.contributions, "accepted",
-                    (json_int_t)ct.accepted, "rejected", (json_int_t)ct.rejected, "pending",
-                    (json_int_t)pending, "payouts", (json_int_t)ct.payouts, "scannedByRole",
-                    "contributor", rpc_json_u64str(role_sum[CHAIN_ROLE_CONTRIBUTOR]), "owner",
-                    rpc_json_u64str(role_sum[CHAIN_ROLE_OWNER]), "validator",
-                    rpc_json_u64str(role_sum[CHAIN_ROLE_VALIDATOR]), "byModel", jm, "byDatanet", jd,
-                    "recentPayouts", jr, "scanLimit", (json_int_t)RPC_ATTR_IMPACT_SCAN_MAX,
-                    "payoutsTruncated", ps.more, "contributionsTruncated", cs.more,
-                    "modelsTruncated", models_more);
+    out = json_pack(
+        "{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:{s:o,s:o,s:o},s:o,s:o,s:o,s:I,s:b,s:b,s:b}", "address",
+        rpc_json_addr(&a), "earned", rpc_json_u64str(ct.earned), "contributions",
+        (json_int_t)ct.contributions, "accepted", (json_int_t)ct.accepted, "rejected",
+        (json_int_t)ct.rejected, "pending", (json_int_t)pending, "payouts", (json_int_t)ct.payouts,
+        "scannedByRole", "contributor", rpc_json_u64str(role_sum[CHAIN_ROLE_CONTRIBUTOR]), "owner",
+        rpc_json_u64str(role_sum[CHAIN_ROLE_OWNER]), "validator",
+        rpc_json_u64str(role_sum[CHAIN_ROLE_VALIDATOR]), "byModel", jm, "byDatanet", jd,
+        "recentPayouts", jr, "scanLimit", (json_int_t)RPC_ATTR_IMPACT_SCAN_MAX, "payoutsTruncated",
+        ps.more, "contributionsTruncated", cs.more, "modelsTruncated", models_more);
     jm = jd = jr = NULL; /* stolen by json_pack, also on its failure */
     if (!out) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");

@@ -41,13 +41,12 @@ typedef struct series_out {
 static int bucket_visit(void *ctx, const chain_bucket *b)
 {
     series_out *s = ctx;
-    json_t *j = s->by_block
-                    ? json_pack("{s:I,s:I,s:o,s:I}", "height", (json_int_t)b->at, "timeMs",
-                                (json_int_t)b->time_ms, "amount", rpc_json_u64str(b->amount),
-                                "count", (json_int_t)b->count)
-                    : json_pack("{s:I,s:I,s:o,s:I}", "day", (json_int_t)b->at, "startMs",
-                                (json_int_t)(b->at * CHAIN_DAY_MS), "amount",
-                                rpc_json_u64str(b->amount), "count", (json_int_t)b->count);
+    json_t *j = s->by_block ? json_pack("{s:I,s:I,s:o,s:I}", "height", (json_int_t)b->at, "timeMs",
+                                        (json_int_t)b->time_ms, "amount",
+                                        rpc_json_u64str(b->amount), "count", (json_int_t)b->count)
+                            : json_pack("{s:I,s:I,s:o,s:I}", "day", (json_int_t)b->at, "startMs",
+                                        (json_int_t)(b->at * CHAIN_DAY_MS), "amount",
+                                        rpc_json_u64str(b->amount), "count", (json_int_t)b->count);
     if (!j || json_array_append_new(s->items, j)) {
         s->failed = 1;
         return 1;
@@ -121,8 +120,8 @@ json_t *rpc_attr_series(rpc_env *env, json_t *params, size_t i, char day_ix, cha
         json_decref(so.items);
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", rc ? ue.msg : "out of memory");
     }
-    uint64_t amount = before.amount + so.amount < before.amount ? UINT64_MAX
-                                                                 : before.amount + so.amount,
+    uint64_t amount =
+                 before.amount + so.amount < before.amount ? UINT64_MAX : before.amount + so.amount,
              count = before.count + so.count;
     json_t *out = json_pack(
         "{s:s,s:I,s:I,s:{s:o,s:I},s:{s:o,s:I},s:o}", "bucket", by_block ? "block" : "day", "from",
@@ -148,8 +147,8 @@ json_t *rpc_attr_model_fees(void *ctx, json_t *params, rpc_error *e)
         rpc_attr_series(env, params, 1, CHAIN_IX_FEES_BY_DAY, CHAIN_IX_FEES_BY_BLOCK, mb, 8, e);
     if (!series) return NULL;
     json_t *out = json_pack("{s:I,s:s,s:o,s:I,s:o}", "model", (json_int_t)id, "name", m.name,
-                            "fees", rpc_json_u64str(m.fees), "inferences",
-                            (json_int_t)m.inferences, "series", series);
+                            "fees", rpc_json_u64str(m.fees), "inferences", (json_int_t)m.inferences,
+                            "series", series);
     return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
 
@@ -205,8 +204,8 @@ json_t *rpc_attr_top(void *ctx, json_t *params, rpc_error *e)
     if (rpc_param_count(params, 0, 3, e)) return NULL;
     json_t *f = json_array_get(params, 0);
     if (f && !json_is_null(f) && !(json_is_object(f) && json_object_size(f) == 0)) {
-        json_t *mv = json_is_object(f) && json_object_size(f) == 1 ? json_object_get(f, "model")
-                                                                    : NULL;
+        json_t *mv =
+            json_is_object(f) && json_object_size(f) == 1 ? json_object_get(f, "model") : NULL;
         if (!mv)
             return rpc_fail(e, RPC_INVALID_PARAMS, NULL,
                             "param 0 (filter): expected {\"model\": ...} or null");
@@ -256,7 +255,9 @@ json_t *rpc_attr_top(void *ctx, json_t *params, rpc_error *e)
     if (rc || p.rc || p.failed) {
         json_decref(p.items);
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s",
-                        rc ? ue.msg : p.rc ? p.ue.msg : "out of memory");
+                        rc     ? ue.msg
+                        : p.rc ? p.ue.msg
+                               : "out of memory");
     }
     json_t *next = json_null();
     if (more) {

@@ -742,7 +742,8 @@ static void test_specs(void **state)
 }
 
 /* More payouts than contributor_impact scans: the answer says so, and the
- * exact totals still come from state and the earnings-by-model index. Runs last: it adds to the story. */
+ * exact totals still come from state and the earnings-by-model index. Runs last: it adds to the
+ * story. */
 static void test_impact_truncated(void **state)
 {
     (void)state;
