@@ -1,6 +1,7 @@
 /* The attribution JSON-RPC methods: datanet_get, datanet_list,
  * contribution_get, contribution_list, model_get, model_list,
- * attribution_get, attribution_list and contributor_impact.
+ * attribution_get, attribution_list, contributor_impact, and the explorer's
+ * series and rankings model_fees and contributor_top.
  *
  * They read committed state (chain/types/attr.h entries) and the explorer
  * indexes through chain/state/objects.h, as objects, never keys or bytes;
