@@ -140,7 +140,10 @@ static int series_put(chain_exec *ex, char by_day, char by_block, const uint8_t 
 }
 
 /* A ranking key (CHAIN_IX_TOP, _TOP_BY_MODEL) moves from the old earnings to
- * the new: deleted, then written. had: the old key exists. */
+ * the new: deleted, then written. had: the old key exists. Earnings only
+ * grow, so a key of higher earnings than the old is one the store never
+ * held: when a later payout of the block moves it on, neither write reaches
+ * the store. */
 static int rank_move(chain_exec *ex, char ix, const uint8_t *a, size_t alen, int had,
                      uint64_t old_earned, uint64_t new_earned, const chain_addr *who, util_err *err)
 {
@@ -152,7 +155,10 @@ static int rank_move(chain_exec *ex, char ix, const uint8_t *a, size_t alen, int
         if (!n) return util_err_set(err, UTIL_EINVAL, "index key too long");
         if ((rc = chain_exec_index_del(ex, k, n, err))) return rc;
     }
-    return index_put(ex, ix, a, alen, new_earned, who->b, CHAIN_ADDR_LEN, NULL, 0, err);
+    n = chain_ixkey_attr(k, ix, a, alen, new_earned, who->b, CHAIN_ADDR_LEN);
+    if (!n) return util_err_set(err, UTIL_EINVAL, "index key too long");
+    if (!had || new_earned > old_earned) return chain_exec_index_put_new(ex, k, n, NULL, 0, err);
+    return chain_exec_index_put(ex, k, n, NULL, 0, err);
 }
 
 /* A contributor payout's explorer entries: the contributor's earnings from

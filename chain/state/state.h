@@ -52,6 +52,11 @@ OL_MUST_CHECK int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen
  * root. */
 OL_MUST_CHECK int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen,
                                        const uint8_t *val, size_t vlen, util_err *err);
+/* chain_exec_index_put of a key the caller knows the store does not hold
+ * (a ranking key of a total that only grows): when the block deletes it
+ * again, neither write reaches the store. */
+OL_MUST_CHECK int chain_exec_index_put_new(chain_exec *ex, const uint8_t *key, size_t klen,
+                                           const uint8_t *val, size_t vlen, util_err *err);
 /* Deletes an index entry with the block (a ranking key that moved). */
 OL_MUST_CHECK int chain_exec_index_del(chain_exec *ex, const uint8_t *key, size_t klen,
                                        util_err *err);
