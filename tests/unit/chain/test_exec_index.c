@@ -1,7 +1,8 @@
 /* Index entries in a block overlay (chain/state/state.h): an entry reads
  * back as the block's latest write or deletion of it, else as committed;
  * chain_exec_revert gives a key its earlier write back (also after the map
- * of latest writes grew); a deletion reaches the store with the block. */
+ * of latest writes grew); a deletion reaches the store with the block; only
+ * a key's latest write reaches the batch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +28,8 @@ static int setup(void **state)
     snprintf(g_dir, sizeof g_dir, "/tmp/ol-test-exec-index-XXXXXX");
     assert_non_null(mkdtemp(g_dir));
     util_err err = {0};
-    assert_int_equal(chain_store_open(&g_st, g_dir, &err), 0);
+    chain_store_opts o = {.undo_blocks = 8};
+    assert_int_equal(chain_store_open_opts(&g_st, g_dir, &o, &err), 0);
     assert_int_equal(chain_store_init_genesis(g_st, fx_devnet(), &err), 0);
     return 0;
 }
@@ -102,6 +104,68 @@ static void del(chain_exec *ex, const char *key)
     assert_int_equal(chain_exec_index_del(ex, (const uint8_t *)key, strlen(key), &err), 0);
 }
 
+static void put_new(chain_exec *ex, const char *key, const char *val)
+{
+    util_err err = {0};
+    assert_int_equal(chain_exec_index_put_new(ex, (const uint8_t *)key, strlen(key),
+                                              (const uint8_t *)val, strlen(val), &err),
+                     0);
+}
+
+typedef struct undo_scan {
+    const char *needle;
+    size_t hits;
+} undo_scan;
+
+static int count_key(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    (void)key, (void)klen;
+    undo_scan *u = ctx;
+    size_t n = strlen(u->needle);
+    for (size_t i = 0; i + n <= vlen; i++)
+        u->hits += memcmp(val + i, u->needle, n) == 0;
+    return 0;
+}
+
+/* How often the head block's undo record names index key `key`: once per
+ * index write that reached the block's batch. */
+static size_t undo_mentions(const char *key)
+{
+    uint8_t k[CHAIN_DBKEY_HEIGHT_LEN];
+    chain_dbkey_undo(k, chain_store_head_header(g_st)->height);
+    char needle[64];
+    snprintf(needle, sizeof needle, "x%s", key); /* the store key: CHAIN_DB_INDEX | key */
+    undo_scan u = {.needle = needle};
+    util_err err = {0};
+    assert_int_equal(chain_store_scan(g_st, k, sizeof k, NULL, 0, 0, 1, count_key, &u, &err), 0);
+    return u.hits;
+}
+
+/* Only a key's latest write reaches the batch (and so the undo record), and
+ * a key put new and deleted in the same block none at all. */
+static void test_batch_keeps_latest(void **state)
+{
+    (void)state;
+    chain_block b;
+    chain_exec *ex = next_exec(&b);
+    put(ex, "Zs", "a");
+    put(ex, "Zs", "b");
+    put(ex, "Zs", "c");
+    put_new(ex, "Zf", "x");
+    del(ex, "Zf");
+    put(ex, "Zg", "x"); /* not known to be new: its deletion must reach the store */
+    del(ex, "Zg");
+    commit(ex, &b);
+    assert_int_equal(undo_mentions("Zs"), 1);
+    assert_int_equal(undo_mentions("Zf"), 0);
+    assert_int_equal(undo_mentions("Zg"), 1);
+    ex = next_exec(&b);
+    expect(ex, "Zs", "c");
+    expect(ex, "Zf", "");
+    expect(ex, "Zg", "");
+    chain_exec_free(ex);
+}
+
 static void test_get_put_del_revert(void **state)
 {
     (void)state;
@@ -160,6 +224,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_put_del_revert),
+        cmocka_unit_test(test_batch_keeps_latest),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
