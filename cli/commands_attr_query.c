@@ -318,7 +318,7 @@ static void print_impact(cli_ctx *ctx, const json_t *im)
         fputc('\n', o);
     }
     if (json_is_true(json_object_get(im, "payoutsTruncated")))
-        fprintf(o, "\nnote: the per-model figures count only the most recent %lld payouts\n",
+        fprintf(o, "\nnote: other payouts count only the most recent %lld payouts\n",
                 i_(im, "scanLimit"));
     if (json_is_true(json_object_get(im, "contributionsTruncated")))
         fprintf(o, "note: the per-datanet figures count only the first %lld contributions\n",

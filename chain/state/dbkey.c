@@ -244,6 +244,16 @@ const chain_dbkey_row chain_dbkey_registry[] = {
     {CHAIN_DB_INDEX, CHAIN_IX_PAYOUT_BY_RECIPIENT, "payouts by recipient",
      "addr [20] record u64be seq u16be"},
     {CHAIN_DB_INDEX, CHAIN_IX_L1_ORIGIN, "L1 origin of a derived block", "height u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_EARN_BY_DAY, "contributor earnings by day", "addr [20] day u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_EARN_BY_BLOCK, "contributor earnings by block",
+     "addr [20] height u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_FEES_BY_DAY, "model fees by day", "model u64be day u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_FEES_BY_BLOCK, "model fees by block", "model u64be height u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_TOP, "contributors by earnings", "earned u64be addr [20]"},
+    {CHAIN_DB_INDEX, CHAIN_IX_EARN_BY_MODEL, "contributor earnings by model",
+     "addr [20] model u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_TOP_BY_MODEL, "contributors of a model by earnings",
+     "model u64be earned u64be addr [20]"},
 };
 const size_t chain_dbkey_registry_len =
     sizeof chain_dbkey_registry / sizeof chain_dbkey_registry[0];
