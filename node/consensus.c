@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "node/bridge.h"
 #include "node/consensus_int.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -119,10 +120,18 @@ static void try_build(node_cons *c, int force)
         chain_evidence evs[CHAIN_BLOCK_MAX_EVIDENCE];
         size_t nev = evidence_pending(c, evs);
         uint64_t t0 = util_env_mono_ns(n->cfg.env);
-        if (chain_blockexec_propose_ev(&bx, n->mempool, evs, nev, &proposer,
-                                       util_env_wall_ms(n->cfg.env), 1, &b, &built, &err) == 0 &&
-            built) {
-            /* Pending evidence is worth a block of its own, as a transaction is. */
+        chain_tx deps[CHAIN_BLOCK_MAX_DEPOSITS];
+        size_t ndeps = 0;
+        int rc = node_bridge_deposit_txs(n, deps, CHAIN_BLOCK_MAX_DEPOSITS, &ndeps, &err);
+        chain_propose_extra x = {.evs = evs, .nev = nev, .deposits = deps, .ndeposits = ndeps};
+        if (!rc)
+            rc = chain_blockexec_propose_x(&bx, n->mempool, &x, &proposer,
+                                           util_env_wall_ms(n->cfg.env), 1, &b, &built, &err);
+        for (size_t i = 0; i < ndeps; i++)
+            chain_tx_free(&deps[i]);
+        if (rc == 0 && built) {
+            /* Pending evidence and confirmed deposits are worth a block of
+             * their own, as a transaction is (deposits are transactions). */
             if (b.ntx == 0 && b.nev == 0 && !force) {
                 chain_block_free(&b);
                 return; /* still waiting */
@@ -219,7 +228,7 @@ static void do_decide(node_cons *c, const cons_output *o)
 
     if (chain_store_height(n->store) >= o->height) {
         /* Block sync applied it meanwhile. */
-    } else if (!k || !commit || !node_cons_blk_check(c, k)) {
+    } else if (!k || !commit || !node_cons_blk_valid(c, k)) {
         LOG_INFO("consensus", "height %llu decided without its block here; block sync fetches it",
                  (unsigned long long)o->height);
         return; /* the head moves by sync, which restarts the engine */

@@ -26,7 +26,8 @@ typedef struct node_cons_blk {
     uint8_t id[32];
     chain_block b;
     util_buf enc;
-    int checked; /* 0: not validated yet, 1: valid (res kept to apply), 2: invalid */
+    int checked;    /* 0: not validated yet, 1: valid (res kept to apply), 2: invalid */
+    int l1_checked; /* the bridge's L1-view rules: 0 not yet, 1 may vote, 2 not (yet) */
     chain_block_result res;
     int own;            /* recorded as our own proposal (WAL replay) */
     uint32_t own_round; /* its round */
@@ -106,6 +107,9 @@ typedef struct node_cons {
 node_cons_blk *node_cons_blk_find(node_cons *c, const uint8_t id[32]);
 node_cons_blk *node_cons_blk_add(node_cons *c, chain_block *b, const uint8_t id[32]);
 OL_MUST_CHECK int node_cons_blk_check(node_cons *c, node_cons_blk *k);
+/* Valid by the state alone (what a decided block needs to be applied: more
+ * than 2/3 voted for it, whatever this validator's L1 view says). */
+OL_MUST_CHECK int node_cons_blk_valid(node_cons *c, node_cons_blk *k);
 void node_cons_blks_clear(node_cons *c);
 /* Signing: stop for good (logged once); a WAL record (0, or the failure,
  * after which signing stops); sending; an own proposal or vote through

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/bridge.h"
 #include "node/consensus_int.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -67,7 +68,7 @@ static void mark_pooled(node *n, chain_block *b)
 }
 
 /* Validates k on the head (once); 1 valid, 0 not. */
-int node_cons_blk_check(node_cons *c, node_cons_blk *k)
+int node_cons_blk_valid(node_cons *c, node_cons_blk *k)
 {
     if (k->checked) return k->checked == 1;
     node *n = c->n;
@@ -82,6 +83,18 @@ int node_cons_blk_check(node_cons *c, node_cons_blk *k)
         LOG_WARN("consensus", "block %llu proposed in this height refused: %s",
                  (unsigned long long)k->b.h.height, err.msg);
     return rc == 0;
+}
+
+/* Valid, and its deposits match this validator's view of the L1
+ * (node_bridge_check_block logs why not). A refusal is checked again when
+ * the block comes back in a later round: the view may have caught up with
+ * the L1 meanwhile. Only proposals of the height in progress come here:
+ * blocks from sync are not re-checked. */
+int node_cons_blk_check(node_cons *c, node_cons_blk *k)
+{
+    if (!node_cons_blk_valid(c, k)) return 0;
+    if (k->l1_checked != 1) k->l1_checked = node_bridge_check_block(c->n, &k->b) ? 2 : 1;
+    return k->l1_checked == 1;
 }
 
 /* ---- signing: WAL first, then the signer state, then the key ---- */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "chain/crypto/hash.h"
+#include "node/bridge.h"
 #include "node/consensus.h"
 #include "node/node_internal.h"
 #include "node/output_sigs.h"
@@ -116,6 +117,7 @@ static size_t flush_mempool(void *ctx)
 int node_register_rpc(node *n, rpc_dispatch *d)
 {
     if (rpc_methods_register(d, &n->rpc_env)) return -1;
+    if (node_bridge_register(n, d)) return -1;
     return node_outsig_register(n, d);
 }
 
@@ -157,6 +159,7 @@ int node_http_get_srv(node *n, struct rpc_http *srv, const char *path, int *stat
         node_p2p_metrics(n, body, len);
         node_cons_metrics(n, body, len);
         node_rollup_metrics(n, body, len);
+        node_bridge_metrics(n, body, len);
         *status = *body ? 200 : 500;
         *ctype = RPC_METRICS_CONTENT_TYPE;
         return 0;
@@ -363,6 +366,7 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     uv_loop_init(&n->loop);
     n->loop_inited = 1;
     if ((rc = node_outsig_start(n, err))) goto fail;
+    if ((rc = node_bridge_new(n, err))) goto fail;
     n->dispatch = rpc_dispatch_new();
     if (!n->dispatch) {
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -500,6 +504,7 @@ void node_free(node *n)
     node_derive_free(n);
     node_p2p_free(n);
     node_outsig_free(n);
+    node_bridge_free(n);
     node_rpc_workers_free(n);
     rpc_metrics_free(n->metrics);
     rpc_subs_free(n->subs);

@@ -76,6 +76,7 @@ struct node {
     struct node_outsig *outsig;  /* node/output_sigs.c; set from node_start on */
     struct node_rollup *rollup;  /* node/rollup.c; NULL without --l1 */
     struct node_derive *derive;  /* node/derive.c; NULL unless --derive-from-l1 */
+    struct node_bridge *bridge;  /* node/bridge.c; set from node_start on */
 };
 
 /* --derive-from-l1 (node/derive.c): start after the RPC server, stop before

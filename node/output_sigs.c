@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/exec/bridge.h"
 #include "node/consensus.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -274,18 +275,13 @@ static void set_own(node_outsig *o, outsig_slot *s, const uint8_t root[32])
 static void load_own(node_outsig *o, outsig_slot *s)
 {
     if (s->has_own || s->height > chain_store_height(o->n->store)) return;
-    uint8_t id[32], root[32], zero[32] = {0};
-    chain_block b;
-    memset(&b, 0, sizeof b);
+    uint8_t root[32];
     util_err err = {0};
-    if (chain_store_block_id_at(o->n->store, s->height, id, &err) ||
-        chain_store_get_block(o->n->store, id, &b, NULL, &err)) {
+    if (rollup_output_root_at(o->n->store, s->height, root, NULL, &err)) {
         LOG_WARN("rollup", "output root of height %llu: %s", (unsigned long long)s->height,
                  err.msg);
         return;
     }
-    rollup_output_root(root, b.h.state_root, id, zero);
-    chain_block_free(&b);
     set_own(o, s, root);
 }
 
@@ -296,9 +292,14 @@ void node_outsig_block_committed(node *n, const chain_block *b, const uint8_t id
     if (!o) return;
     node_lock(n);
     if (h && h % o->interval == 0) {
-        uint8_t root[32], zero[32] = {0};
-        rollup_output_root(root, b->h.state_root, id, zero);
-        set_own(o, slot_for(o, h), root);
+        /* The withdrawals root after the block is in the store now. */
+        uint8_t root[32], wroot[32];
+        util_err err = {0};
+        if (chain_bridge_wroot_at(n->store, h, wroot, &err) == 0) {
+            rollup_output_root(root, b->h.state_root, id, wroot);
+            set_own(o, slot_for(o, h), root);
+        } else
+            LOG_WARN("rollup", "output root of height %llu: %s", (unsigned long long)h, err.msg);
     }
     /* Every output height of the window the store holds: after a restart
      * the validator signs them again (the same bytes), and the sink is

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain/exec/blockexec.h"
+#include "node/bridge.h"
 #include "node/node_internal.h"
 #include "util/hex.h"
 #include "util/env.h"
@@ -21,8 +22,17 @@ int node_produce_block(node *n, int allow_empty, int *produced, util_err *err)
     uint64_t t0 = util_env_mono_ns(env);
     uint64_t now = util_env_wall_ms(env);
     chain_block b;
-    int built,
-        rc = chain_blockexec_propose(&bx, n->mempool, &proposer, now, allow_empty, &b, &built, err);
+    /* Confirmed deposits are worth a block of their own, as a transaction is. */
+    chain_tx deps[CHAIN_BLOCK_MAX_DEPOSITS];
+    size_t ndeps = 0;
+    int rc = node_bridge_deposit_txs(n, deps, CHAIN_BLOCK_MAX_DEPOSITS, &ndeps, err);
+    if (rc) return rc;
+    chain_propose_extra x = {.deposits = deps, .ndeposits = ndeps};
+    int built;
+    rc = chain_blockexec_propose_x(&bx, n->mempool, &x, &proposer, now, allow_empty, &b, &built,
+                                   err);
+    for (size_t i = 0; i < ndeps; i++)
+        chain_tx_free(&deps[i]);
     if (rc || !built) return rc;
 
     chain_block_result res;

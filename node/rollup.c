@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/bridge.h"
 #include "node/node_internal.h"
 #include "node/output_sigs.h"
 #include "rollup/batcher.h"
@@ -143,6 +144,7 @@ int node_rollup_start(node *n, util_err *err)
         r->watch_inited = 1;
         uv_timer_start(&r->watch, on_watch, 0, NODE_ROLLUP_WATCH_MS);
     }
+    if (!rc) rc = node_bridge_start(n, r->l1, &r->cfg, r->endpoint, err);
     if (rc) return util_err_prefix(err, "rollup: "), rc;
     node_outsig_set_sink(n, feed_proposer, r->prop);
     LOG_INFO("rollup", "L1 %s, L1 account %s: %s", r->endpoint, hex,
@@ -157,6 +159,7 @@ void node_rollup_stop(node *n)
     node_rollup *r = n->rollup;
     if (!r) return;
     node_outsig_set_sink(n, NULL, NULL);
+    node_bridge_stop(n);
     if (r->watch_inited) {
         uv_timer_stop(&r->watch);
         uv_close((uv_handle_t *)&r->watch, NULL);

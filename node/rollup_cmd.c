@@ -12,11 +12,15 @@
 #include <sys/stat.h>
 
 #include "chain/crypto/hash.h"
+#include "chain/crypto/keys.h"
 #include "chain/types/genesis.h"
 #include "node/rollup.h"
+#include "rollup/bridge_abi.h"
 #include "rollup/config.h"
 #include "rollup/deploy.h"
 #include "rollup/inbox.h"
+#include "rollup/l1/client.h"
+#include "rollup/l1/txmgr.h"
 #include "util/hex.h"
 
 static int parse_num(const char *flag, const char *s, uint64_t max, uint64_t *out, util_err *err)
@@ -84,11 +88,73 @@ int node_l1_address_main(int argc, char **argv, util_err *err)
     return 0;
 }
 
+/* What --dev-fund gives each development key on the L1. */
+#define DEV_FUND_OPEN 1000000000000000ull      /* 1,000,000 OPEN, 9 decimals */
+#define DEV_FUND_WEI_HEX "0x56bc75e2d63100000" /* 100 ether */
+#define DEV_FUND_KEYS 10
+
+/* Mints DEV_FUND_OPEN to the Ethereum address of each of dev0..dev9 (the
+ * even-y normalisation of node/rollup.h: the address follows from the x-only
+ * public key) from the token's minter, the deploying account, and gives each
+ * 100 ether. An L1 that refuses anvil_setBalance (not anvil) is only warned
+ * about: the tokens are minted anyway. */
+static int dev_fund_accounts(const char *url, const uint8_t sk[32], const rollup_config *cfg,
+                             util_err *err)
+{
+    rollup_txmgr_opts txo;
+    memset(&txo, 0, sizeof txo);
+    txo.chain_id = cfg->l1_chain_id;
+    util_buf cd;
+    util_buf_init(&cd);
+    int rc = 0, warned = 0;
+    for (uint32_t i = 0; i < DEV_FUND_KEYS && !rc; i++) {
+        chain_keypair kp;
+        rollup_eth_addr a;
+        if (chain_keypair_dev(&kp, i)) {
+            rc = util_err_set(err, UTIL_ECRYPTO, "dev-fund: cannot derive dev%u", (unsigned)i);
+            break;
+        }
+        rc = rollup_eth_addr_from_xonly(&a, kp.pubkey, err);
+        chain_keypair_clear(&kp);
+        if (rc) break;
+        util_buf_reset(&cd);
+        rollup_l1_receipt r;
+        if ((rc = rollup_token_mint_calldata(&cd, &a, DEV_FUND_OPEN))) {
+            util_err_set(err, rc, "dev-fund: out of memory");
+            break;
+        }
+        rc = rollup_txmgr_send_sync(url, sk, &txo, &cfg->token, cd.data, cd.len, 0, &r, err);
+        if (rc) {
+            util_err_prefix(err, "dev-fund: mint to dev%u: ", (unsigned)i);
+            break;
+        }
+        char hex[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+        rollup_eth_addr_hex(hex, &a);
+        json_t *params = json_pack("[ss]", hex, DEV_FUND_WEI_HEX), *res = NULL;
+        util_err e = {0};
+        int brc =
+            params ? rollup_l1_call_sync(url, "anvil_setBalance", params, &res, &e) : UTIL_ENOMEM;
+        json_decref(params);
+        json_decref(res);
+        if (brc && !warned) {
+            fprintf(stderr,
+                    "warning: dev-fund: the L1 refused anvil_setBalance (%s); "
+                    "the development accounts get OPEN but no ether\n",
+                    e.msg[0] ? e.msg : "out of memory");
+            warned = 1;
+        }
+        printf("dev%u: %s: 1000000 OPEN%s\n", (unsigned)i, hex, brc ? "" : ", 100 ether");
+    }
+    util_buf_free(&cd);
+    return rc;
+}
+
 static void deploy_help(void)
 {
     printf("Usage: openledgerd rollup-deploy --l1 URL --datadir DIR --out FILE [options]\n"
            "\n"
-           "Deploys BatchInbox and OutputOracle on the L1 at URL from the account of\n"
+           "Deploys BatchInbox, OutputOracle, OpenToken and Bridge on the L1 at URL from\n"
+           "the account of\n"
            "DIR/" NODE_L1_KEY_FILE " (created when absent; see l1-address) and writes the\n"
            "rollup config FILE for --rollup-config. The account must hold L1 ether.\n"
            "\n"
@@ -97,7 +163,12 @@ static void deploy_help(void)
            "                               DIR account, so the node started on DIR posts)\n"
            "  --finalization-period S      seconds before an output is final (default 3600)\n"
            "  --confirmations N            L1 depth before data counts as safe (default 2)\n"
-           "  --channel-timeout N          L1 blocks an incomplete channel waits (default 50)\n");
+           "  --channel-timeout N          L1 blocks an incomplete channel waits (default 50)\n"
+           "  --deposit-confirmations N    L1 depth a bridge deposit needs before it is\n"
+           "                               minted on the L2 (default: --confirmations)\n"
+           "  --dev-fund                   mint 1,000,000 OPEN on the L1 token to the Ethereum\n"
+           "                               address of each development key dev0..dev9 and\n"
+           "                               give each 100 ether (anvil_setBalance); devnets only\n");
 }
 
 int node_rollup_deploy_main(int argc, char **argv, util_err *err)
@@ -111,11 +182,14 @@ int node_rollup_deploy_main(int argc, char **argv, util_err *err)
         {"finalization-period", required_argument, 0, 'f'},
         {"confirmations", required_argument, 0, 'c'},
         {"channel-timeout", required_argument, 0, 't'},
+        {"deposit-confirmations", required_argument, 0, 'D'},
+        {"dev-fund", no_argument, 0, 'F'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *url = NULL, *datadir = NULL, *gpath = NULL, *out = NULL, *batcher = NULL;
-    uint64_t fin = 3600, conf = 2, timeout = 50;
+    uint64_t fin = 3600, conf = 2, timeout = 50, depconf = UINT64_MAX;
+    int dev_fund = 0;
     optind = 1;
     opterr = 0;
     int c, rc;
@@ -135,6 +209,11 @@ int node_rollup_deploy_main(int argc, char **argv, util_err *err)
         case 't':
             if ((rc = parse_num("--channel-timeout", optarg, 100000, &timeout, err))) return rc;
             break;
+        case 'D':
+            if ((rc = parse_num("--deposit-confirmations", optarg, 1000000, &depconf, err)))
+                return rc;
+            break;
+        case 'F': dev_fund = 1; break;
         case 'h': deploy_help(); return NODE_CFG_EXIT_OK;
         case ':': return util_err_set(err, NODE_CFG_USAGE, "%s needs a value", argv[optind - 1]);
         default:
@@ -173,20 +252,27 @@ int node_rollup_deploy_main(int argc, char **argv, util_err *err)
     rollup_config cfg;
     rollup_deploy_opts o = {.finalization_period_s = fin,
                             .confirmations = (uint32_t)conf,
-                            .channel_timeout_blocks = (uint32_t)timeout};
+                            .channel_timeout_blocks = (uint32_t)timeout,
+                            .deposit_confirmations =
+                                (uint32_t)(depconf == UINT64_MAX ? conf : depconf)};
     if (!rc) rc = rollup_deploy(url, sk, &g, &b, &o, &cfg, err);
+    if (!rc && dev_fund) rc = dev_fund_accounts(url, sk, &cfg, err);
     OPENSSL_cleanse(sk, sizeof sk);
     chain_genesis_free(&g);
     if (!rc) rc = rollup_config_save(&cfg, out, err);
     if (rc) return rc;
     char ib[ROLLUP_ETH_ADDR_HEX_LEN + 1], oo[ROLLUP_ETH_ADDR_HEX_LEN + 1],
-        ba[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+        ba[ROLLUP_ETH_ADDR_HEX_LEN + 1], tk[ROLLUP_ETH_ADDR_HEX_LEN + 1],
+        br[ROLLUP_ETH_ADDR_HEX_LEN + 1];
     rollup_eth_addr_hex(ib, &cfg.batch_inbox);
     rollup_eth_addr_hex(oo, &cfg.output_oracle);
     rollup_eth_addr_hex(ba, &cfg.batcher);
-    printf("BatchInbox:   %s\nOutputOracle: %s\nbatcher:      %s\ndeploy block: %llu\n"
+    rollup_eth_addr_hex(tk, &cfg.token);
+    rollup_eth_addr_hex(br, &cfg.bridge);
+    printf("BatchInbox:   %s\nOutputOracle: %s\nOpenToken:    %s\nBridge:       %s\n"
+           "batcher:      %s\ndeploy block: %llu\n"
            "wrote %s; start the node with --l1 %s --rollup-config %s\n",
-           ib, oo, ba, (unsigned long long)cfg.deploy_block, out, url, out);
+           ib, oo, tk, br, ba, (unsigned long long)cfg.deploy_block, out, url, out);
     fflush(stdout);
     return 0;
 }

@@ -11,7 +11,21 @@
 #include "util/env.h"
 #include "util/hex.h"
 
-enum { F_CHAIN, F_GENESIS, F_INBOX, F_ORACLE, F_BATCHER, F_DEPLOY, F_CONF, F_FINAL, F_TIMEOUT, NF };
+enum {
+    F_CHAIN,
+    F_GENESIS,
+    F_INBOX,
+    F_ORACLE,
+    F_BATCHER,
+    F_DEPLOY,
+    F_CONF,
+    F_FINAL,
+    F_TIMEOUT,
+    F_TOKEN,
+    F_BRIDGE,
+    F_DEPCONF,
+    NF
+};
 
 static const char *const FIELDS[NF] = {
     "l1ChainId",
@@ -23,6 +37,9 @@ static const char *const FIELDS[NF] = {
     "confirmations",
     "finalizationPeriodSeconds",
     "channelTimeoutBlocks",
+    "token",
+    "bridge",
+    "depositConfirmations",
 };
 
 /* An integer field in min..max. */
@@ -105,6 +122,10 @@ int rollup_config_parse(rollup_config *c, const char *json, util_err *err)
     if (!rc) rc = get_uint(o, F_FINAL, 0, INT64_MAX, &t.finalization_period_s, err);
     if (!rc) rc = get_uint(o, F_TIMEOUT, 1, 1000000, &v, err);
     if (!rc) t.channel_timeout_blocks = (uint32_t)v;
+    if (!rc) rc = get_addr(o, F_TOKEN, &t.token, err);
+    if (!rc) rc = get_addr(o, F_BRIDGE, &t.bridge, err);
+    if (!rc) rc = get_uint(o, F_DEPCONF, 0, 1000000, &v, err);
+    if (!rc) t.deposit_confirmations = (uint32_t)v;
     json_decref(o);
     if (!rc) *c = t;
     return rc;
@@ -132,19 +153,23 @@ int rollup_config_save(const rollup_config *c, const char *path, util_err *err)
     char gh[2 + 64 + 1] = "0x";
     util_hex_encode(gh + 2, c->l2_genesis_hash, 32);
     char inbox[ROLLUP_ETH_ADDR_HEX_LEN + 1], oracle[ROLLUP_ETH_ADDR_HEX_LEN + 1],
-        batcher[ROLLUP_ETH_ADDR_HEX_LEN + 1];
+        batcher[ROLLUP_ETH_ADDR_HEX_LEN + 1], token[ROLLUP_ETH_ADDR_HEX_LEN + 1],
+        bridge[ROLLUP_ETH_ADDR_HEX_LEN + 1];
     rollup_eth_addr_hex(inbox, &c->batch_inbox);
     rollup_eth_addr_hex(oracle, &c->output_oracle);
     rollup_eth_addr_hex(batcher, &c->batcher);
+    rollup_eth_addr_hex(token, &c->token);
+    rollup_eth_addr_hex(bridge, &c->bridge);
     if (c->l1_chain_id > INT64_MAX || c->deploy_block > INT64_MAX ||
         c->finalization_period_s > INT64_MAX)
         return util_err_set(err, UTIL_EINVAL, "rollup config: value too large for JSON");
-    json_t *o = json_pack("{sI ss ss ss ss sI sI sI sI}", FIELDS[F_CHAIN],
-                          (json_int_t)c->l1_chain_id, FIELDS[F_GENESIS], gh, FIELDS[F_INBOX], inbox,
-                          FIELDS[F_ORACLE], oracle, FIELDS[F_BATCHER], batcher, FIELDS[F_DEPLOY],
-                          (json_int_t)c->deploy_block, FIELDS[F_CONF], (json_int_t)c->confirmations,
-                          FIELDS[F_FINAL], (json_int_t)c->finalization_period_s, FIELDS[F_TIMEOUT],
-                          (json_int_t)c->channel_timeout_blocks);
+    json_t *o = json_pack(
+        "{sI ss ss ss ss sI sI sI sI ss ss sI}", FIELDS[F_CHAIN], (json_int_t)c->l1_chain_id,
+        FIELDS[F_GENESIS], gh, FIELDS[F_INBOX], inbox, FIELDS[F_ORACLE], oracle, FIELDS[F_BATCHER],
+        batcher, FIELDS[F_DEPLOY], (json_int_t)c->deploy_block, FIELDS[F_CONF],
+        (json_int_t)c->confirmations, FIELDS[F_FINAL], (json_int_t)c->finalization_period_s,
+        FIELDS[F_TIMEOUT], (json_int_t)c->channel_timeout_blocks, FIELDS[F_TOKEN], token,
+        FIELDS[F_BRIDGE], bridge, FIELDS[F_DEPCONF], (json_int_t)c->deposit_confirmations);
     char *text = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(o);
     if (!text) return util_err_set(err, UTIL_ENOMEM, "rollup config: out of memory");

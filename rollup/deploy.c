@@ -1,4 +1,4 @@
-/* Deploying BatchInbox and OutputOracle through the transaction manager and
+/* Deploying BatchInbox, OutputOracle, OpenToken and Bridge through the transaction manager and
  * writing down where they are (rollup/deploy.h). */
 #include "rollup/deploy.h"
 
@@ -62,6 +62,28 @@ int rollup_deploy_oracle_code(util_buf *out, const chain_genesis *g, uint64_t fi
     return 0;
 }
 
+int rollup_deploy_token_code(util_buf *out, util_err *err)
+{
+    util_buf_put(out, rollup_contract_open_token_init, rollup_contract_open_token_init_len);
+    if (out->oom) return util_err_set(err, UTIL_ENOMEM, "deploy: out of memory");
+    return 0;
+}
+
+int rollup_deploy_bridge_code(util_buf *out, const rollup_eth_addr *token,
+                              const rollup_eth_addr *oracle, util_err *err)
+{
+    rollup_abi_val args[2];
+    memset(args, 0, sizeof args);
+    args[0].kind = ROLLUP_ABI_ADDRESS;
+    args[0].addr = *token;
+    args[1].kind = ROLLUP_ABI_ADDRESS;
+    args[1].addr = *oracle;
+    util_buf_put(out, rollup_contract_bridge_init, rollup_contract_bridge_init_len);
+    rollup_abi_encode(out, args, 2);
+    if (out->oom) return util_err_set(err, UTIL_ENOMEM, "deploy: out of memory");
+    return 0;
+}
+
 static int chain_id_of(const char *url, uint64_t *id, util_err *err)
 {
     json_t *res = NULL;
@@ -101,13 +123,16 @@ int rollup_deploy(const char *l1_url, const uint8_t l1_sk[32], const chain_genes
                   const rollup_eth_addr *batcher, const rollup_deploy_opts *o, rollup_config *out,
                   util_err *err)
 {
-    util_buf inbox, oracle;
+    util_buf inbox, oracle, token, bridge;
     util_buf_init(&inbox);
     util_buf_init(&oracle);
+    util_buf_init(&token);
+    util_buf_init(&bridge);
     rollup_config c;
     memset(&c, 0, sizeof c);
     int rc = rollup_deploy_inbox_code(&inbox, batcher, g->hash, err);
     if (!rc) rc = rollup_deploy_oracle_code(&oracle, g, o->finalization_period_s, err);
+    if (!rc) rc = rollup_deploy_token_code(&token, err);
     if (!rc) rc = chain_id_of(l1_url, &c.l1_chain_id, err);
     if (!rc && o->l1_chain_id && o->l1_chain_id != c.l1_chain_id)
         rc = util_err_set(err, UTIL_EINVAL, "deploy: the L1 at %s has chain id %llu, not %llu",
@@ -117,15 +142,22 @@ int rollup_deploy(const char *l1_url, const uint8_t l1_sk[32], const chain_genes
     memset(&txo, 0, sizeof txo);
     txo.chain_id = c.l1_chain_id;
     txo.confirmations = o->tx_confirmations;
-    uint64_t oracle_block = 0;
+    uint64_t oracle_block = 0, block = 0;
     if (!rc)
         rc =
             create(l1_url, l1_sk, &txo, &inbox, "BatchInbox", &c.batch_inbox, &c.deploy_block, err);
     if (!rc)
         rc = create(l1_url, l1_sk, &txo, &oracle, "OutputOracle", &c.output_oracle, &oracle_block,
                     err);
+    if (!rc) rc = create(l1_url, l1_sk, &txo, &token, "OpenToken", &c.token, &block, err);
+    /* The bridge reads the oracle's interval and period in its constructor:
+     * the oracle must exist first, and does (sent and mined above). */
+    if (!rc) rc = rollup_deploy_bridge_code(&bridge, &c.token, &c.output_oracle, err);
+    if (!rc) rc = create(l1_url, l1_sk, &txo, &bridge, "Bridge", &c.bridge, &block, err);
     util_buf_free(&inbox);
     util_buf_free(&oracle);
+    util_buf_free(&token);
+    util_buf_free(&bridge);
     if (rc) return rc;
     /* Sent in order from one account, the oracle cannot be older; the
      * smaller block is kept anyway, scans must start at the older one. */
@@ -135,6 +167,7 @@ int rollup_deploy(const char *l1_url, const uint8_t l1_sk[32], const chain_genes
     c.confirmations = o->confirmations;
     c.finalization_period_s = o->finalization_period_s;
     c.channel_timeout_blocks = o->channel_timeout_blocks;
+    c.deposit_confirmations = o->deposit_confirmations;
     *out = c;
     return 0;
 }

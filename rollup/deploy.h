@@ -1,15 +1,17 @@
 /* Deploying the rollup's L1 contracts (the Solidity sources in rollup/contracts/) from an L1
  * account, for `openledgerd rollup-deploy`, `make devnet` and the tests.
  *
- * rollup_deploy sends two contract creations through the transaction
- * manager (rollup_txmgr_send_sync), BatchInbox first:
+ * rollup_deploy sends four contract creations through the transaction
+ * manager (rollup_txmgr_send_sync), in this order:
  *
  *   BatchInbox(batcher, l2Genesis)
  *   OutputOracle(l2Genesis, params.outputIntervalBlocks,
  *                finalizationPeriodSeconds, validators' Ethereum addresses
  *                (rollup_validator_addrs, genesis order), their powers)
+ *   OpenToken()                      the deploying account is its minter
+ *   Bridge(token, oracle)
  *
- * and fills a rollup_config with both addresses and the L1 block of the
+ * and fills a rollup_config with the addresses and the L1 block of the
  * first deployment (deployBlock: no batch or output can be older). It blocks
  * on a private loop: never call it from the node's loop. */
 #ifndef OL_ROLLUP_DEPLOY_H
@@ -32,6 +34,7 @@ typedef struct rollup_deploy_opts {
     uint32_t confirmations;          /* copied into the config */
     uint32_t channel_timeout_blocks; /* copied into the config */
     uint32_t tx_confirmations;       /* L1 depth each creation waits for; 0: mined */
+    uint32_t deposit_confirmations;  /* copied into the config */
 } rollup_deploy_opts;
 
 /* Deploys both contracts from the account of l1_sk on the L1 at l1_url for
@@ -49,5 +52,8 @@ OL_MUST_CHECK int rollup_deploy_inbox_code(util_buf *out, const rollup_eth_addr 
                                            const uint8_t l2_genesis[32], util_err *err);
 OL_MUST_CHECK int rollup_deploy_oracle_code(util_buf *out, const chain_genesis *g,
                                             uint64_t finalization_period_s, util_err *err);
+OL_MUST_CHECK int rollup_deploy_token_code(util_buf *out, util_err *err);
+OL_MUST_CHECK int rollup_deploy_bridge_code(util_buf *out, const rollup_eth_addr *token,
+                                            const rollup_eth_addr *oracle, util_err *err);
 
 #endif

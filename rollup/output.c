@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chain/crypto/hash.h"
+#include "chain/exec/bridge.h"
 #include "rollup/eth/keccak.h"
 #include "util/bytes.h"
 
@@ -22,6 +23,24 @@ void rollup_output_root(uint8_t out[32], const uint8_t state_root[32], const uin
     memcpy(m + 33, block_hash, 32);
     memcpy(m + 65, withdrawals_root, 32);
     chain_hash_tagged(out, ROLLUP_TAG_OUTPUT, m, sizeof m);
+}
+
+int rollup_output_root_at(chain_store *st, uint64_t height, uint8_t root[32], uint8_t id[32],
+                          util_err *err)
+{
+    uint8_t bid[32], wroot[32];
+    chain_block b;
+    memset(&b, 0, sizeof b);
+    int rc = chain_store_block_id_at(st, height, bid, err);
+    if (!rc) rc = chain_store_get_block(st, bid, &b, NULL, err);
+    if (rc) return rc;
+    rc = chain_bridge_wroot_at(st, height, wroot, err);
+    if (!rc) {
+        rollup_output_root(root, b.h.state_root, bid, wroot);
+        if (id) memcpy(id, bid, 32);
+    }
+    chain_block_free(&b);
+    return rc;
 }
 
 void rollup_output_digest(uint8_t out[32], const uint8_t genesis_hash[32], uint64_t height,

@@ -5,8 +5,8 @@
  *                         l2 block hash[32] || withdrawals root[32])
  *
  * 0x11 is the project's domain tag for output roots (chain/crypto/hash.h);
- * the L1 bridge recomputes the same hash with the SHA-256 precompile. Until
- * the bridge exists the withdrawals root is 32 zero bytes.
+ * the L1 bridge recomputes the same hash with the SHA-256 precompile. The
+ * withdrawals root is the bridge's after the block (chain_bridge_wroot_at).
  *
  * The validators sign, with ECDSA (rollup/eth/ecdsa.h, the even-y normalised
  * BIP-340 secret), the digest
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chain/state/store.h"
 #include "chain/types/genesis.h"
 #include "rollup/eth/ecdsa.h"
 #include "util/err.h"
@@ -36,6 +37,12 @@
 
 void rollup_output_root(uint8_t out[32], const uint8_t state_root[32], const uint8_t block_hash[32],
                         const uint8_t withdrawals_root[32]);
+
+/* The output root of the store's block at height: its state root, its id
+ * and the withdrawals root after it. UTIL_ENOTFOUND above the head; other
+ * codes for a storage failure. id (may be NULL) gets the block id. */
+OL_MUST_CHECK int rollup_output_root_at(chain_store *st, uint64_t height, uint8_t root[32],
+                                        uint8_t id[32], util_err *err);
 
 /* The digest validators sign for (height, root) of chain genesis_hash. */
 void rollup_output_digest(uint8_t out[32], const uint8_t genesis_hash[32], uint64_t height,

@@ -232,18 +232,12 @@ static void propose(rollup_proposer *p)
     if (!s) return;
     /* Our own root decides which signatures count, signing or not. */
     if (!s->checked) {
-        uint8_t id[32], root[32], zero[32] = {0};
-        chain_block blk;
-        memset(&blk, 0, sizeof blk);
+        uint8_t root[32];
         util_err e = {0};
-        int rc = chain_store_block_id_at(p->store, h, id, &e);
-        if (!rc) rc = chain_store_get_block(p->store, id, &blk, NULL, &e);
-        if (rc) {
+        if (rollup_output_root_at(p->store, h, root, NULL, &e)) {
             LOG_WARN("rollup", "proposer: block %llu: %s", (unsigned long long)h, e.msg);
             return;
         }
-        rollup_output_root(root, blk.h.state_root, id, zero);
-        chain_block_free(&blk);
         if (s->set.total == 0 || memcmp(s->root, root, 32) != 0) {
             if (s->set.total != 0)
                 LOG_WARN("rollup",

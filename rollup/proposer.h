@@ -6,7 +6,8 @@
  * oracle's latestOutputHeight (eth_call; a value going back, after an L1
  * reorganisation, is followed), and when the store holds the next output
  * height H = latest + interval, computes
- *   root = rollup_output_root(state root of block H, id of block H, zero)
+ *   root = rollup_output_root_at(store, H): state root and id of block H,
+ *          withdrawals root after it
  * signs its digest with the validator key and adds the signature to the set
  * for (H, root). Signatures of other validators come in through
  * rollup_proposer_add_sig; the node's own signature goes out through the

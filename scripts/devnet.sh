@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make devnet`: the whole rollup on this machine. Starts anvil as the L1,
-# funds the node's L1 account, deploys BatchInbox and OutputOracle, and runs
+# funds the node's L1 account, deploys the four contracts (BatchInbox,
+# OutputOracle, OpenToken, Bridge; dev0..dev9 get OPEN and ether), and runs
 # `openledgerd --dev` posting batches and outputs to them (docs/rollup.md,
 # "Operating"). Arguments are passed to openledgerd. Everything lives in a
 # temporary directory removed at the end; anvil stops when the node stops.
@@ -58,11 +59,12 @@ ADDR=$("$OPENLEDGERD" l1-address --datadir "$DIR" 2>/dev/null)
 l1 anvil_setBalance "[\"$ADDR\",\"0x3635c9adc5dea00000\"]" | grep -q result ||
   { echo "devnet: anvil_setBalance failed" >&2; exit 1; }
 "$OPENLEDGERD" rollup-deploy --l1 "$L1_URL" --datadir "$DIR" --out "$DIR/rollup.json" \
-  --finalization-period "$FINALIZATION_PERIOD" --confirmations 2 >"$DIR/deploy.log" ||
+  --finalization-period "$FINALIZATION_PERIOD" --confirmations 2 --dev-fund >"$DIR/deploy.log" ||
   { cat "$DIR/deploy.log" >&2; exit 1; }
 echo
 echo "L1: anvil at $L1_URL (chain id 31337, a block every ${L1_BLOCK_TIME} s), L1 account $ADDR"
-sed 's/^/    /' "$DIR/deploy.log" | head -4
+grep -v '^dev[0-9]:' "$DIR/deploy.log" | head -6 | sed 's/^/    /'
+echo "    dev0..dev9: 1,000,000 OPEN and 100 ether each on the L1 (their L1 addresses: $DIR/deploy.log)"
 
 "$OPENLEDGERD" --dev --datadir "$DIR" --l1 "$L1_URL" --rollup-config "$DIR/rollup.json" "$@" &
 NODE_PID=$!

@@ -27,6 +27,11 @@ int chain_admit_check(const chain_admit *a, chain_tx *tx, util_err *err)
 {
     /* Step 2: what the transaction alone says; no state, no cryptography. */
     const chain_mempool_cfg *c = chain_mempool_config(a->mp);
+    /* Before the signature: a DEPOSIT has none, and "bad signature" would
+     * hide what is wrong with sending one. */
+    if (tx->type == CHAIN_TX_DEPOSIT)
+        return refuse(err, CHAIN_MP_UNSUPPORTED, "%s",
+                      "deposit: a system transaction, only a block proposer includes one");
     if (strcmp(tx->chain_id, c->chain_id) != 0)
         return refuse(err, CHAIN_MP_WRONG_CHAIN, "\"%s\", this chain is \"%s\"", tx->chain_id,
                       c->chain_id);

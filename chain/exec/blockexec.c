@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/exec/bridge.h"
 #include "chain/exec/exec_ctx.h"
+#include "chain/exec/exec_internal.h"
+#include "chain/state/dbkey.h"
 #include "chain/state/state.h"
 #include "util/hex.h"
 
@@ -45,6 +48,10 @@ static const char *const TOKENS[CHAIN_BLOCK_REASON_COUNT] = {
     [CHAIN_BLOCK_DUPLICATE_EVIDENCE] = "duplicate_evidence",
     [CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED] = "evidence_already_included",
     [CHAIN_BLOCK_EVIDENCE_BAD_SIGNATURE] = "evidence_bad_signature",
+    [CHAIN_BLOCK_DEPOSIT_OUT_OF_PLACE] = "deposit_out_of_place",
+    [CHAIN_BLOCK_TOO_MANY_DEPOSITS] = "too_many_deposits",
+    [CHAIN_BLOCK_DEPOSIT_WRONG_NONCE] = "deposit_wrong_nonce",
+    [CHAIN_BLOCK_DEPOSIT_L1_BLOCK_BACKWARDS] = "deposit_l1_block_backwards",
 };
 
 const char *chain_block_reason_token(int reason)
@@ -368,6 +375,76 @@ static int check_evidence(const chain_blockexec *bx, const chain_block *b, int *
     return 0;
 }
 
+/* The bridge's block rules, from the committed state alone: DEPOSITs first,
+ * at most CHAIN_BLOCK_MAX_DEPOSITS, nonces consecutive from the state's next
+ * deposit, L1 block numbers never going down. */
+static int check_deposits(const chain_blockexec *bx, const chain_block *b, int *reason,
+                          util_err *err)
+{
+    size_t ndep = 0;
+    for (size_t i = 0; i < b->ntx; i++) {
+        if (b->txs[i].type != CHAIN_TX_DEPOSIT) continue;
+        if (i != ndep)
+            return REFUSE(reason, CHAIN_BLOCK_DEPOSIT_OUT_OF_PLACE, err,
+                          "tx %zu is a deposit after a transaction of another type", i);
+        ndep++;
+    }
+    if (ndep > CHAIN_BLOCK_MAX_DEPOSITS)
+        return REFUSE(reason, CHAIN_BLOCK_TOO_MANY_DEPOSITS, err, "%zu deposits, at most %d", ndep,
+                      CHAIN_BLOCK_MAX_DEPOSITS);
+    if (ndep == 0) return 0;
+    chain_bridge_state s;
+    int rc = chain_bridge_get(bx->st, &s, err);
+    if (rc) return rc;
+    uint64_t l1 = s.last_deposit_l1_block;
+    for (size_t i = 0; i < ndep; i++) {
+        const chain_tx *tx = &b->txs[i];
+        if (tx->nonce != s.next_deposit + i)
+            return REFUSE(reason, CHAIN_BLOCK_DEPOSIT_WRONG_NONCE, err,
+                          "deposit %zu has nonce %llu, want %llu", i, (unsigned long long)tx->nonce,
+                          (unsigned long long)(s.next_deposit + i));
+        if (tx->body.deposit.l1_block < l1)
+            return REFUSE(reason, CHAIN_BLOCK_DEPOSIT_L1_BLOCK_BACKWARDS, err,
+                          "deposit %zu is from L1 block %llu, below %llu", i,
+                          (unsigned long long)tx->body.deposit.l1_block, (unsigned long long)l1);
+        l1 = tx->body.deposit.l1_block;
+    }
+    return 0;
+}
+
+/* One transaction of a block: a DEPOSIT through the bridge, any other type
+ * through the signed envelope. */
+static int apply_one(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err *err)
+{
+    if (tx->type == CHAIN_TX_DEPOSIT) return chain_bridge_apply_deposit(ex, tx, r, err);
+    return chain_exec_apply_tx(ex, tx, r, err);
+}
+
+/* The block's own checks after its transactions ran: supply conserved, and
+ * (for the block to be committed, index_root) the withdrawals root after it
+ * in index CHAIN_IX_WROOT. Finishes ex (root filled). */
+static int finish_block(chain_exec *ex, int index_root, uint8_t root[32], util_err *err)
+{
+    int rc = chain_bridge_check_block_supply(ex, err);
+    if (!rc) rc = chain_exec_finish(ex, root, err);
+    if (rc || !index_root) return rc;
+    uint8_t bk[1], ik[CHAIN_IXKEY_ID_LEN], wroot[32] = {0};
+    const uint8_t *v;
+    size_t vl;
+    rc = chain_exec_get(ex, bk, chain_key_bridge(bk), &v, &vl, err);
+    if (rc == 0 && vl == CHAIN_BRIDGE_ENTRY_LEN)
+        memcpy(wroot, v + CHAIN_BRIDGE_WROOT_OFF, 32);
+    else if (rc == 0)
+        return util_err_set(err, UTIL_EIO, "corrupt bridge entry");
+    else if (rc != UTIL_ENOTFOUND)
+        return rc;
+    util_err_clear(err);
+    /* An index write leaves the state root as it is. */
+    return chain_exec_index_put(
+        ex, ik, chain_ixkey_bridge_id(ik, CHAIN_IX_WROOT, chain_exec_context(ex)->height), wroot,
+        32, err);
+}
+
 /* h is the header of the block after the head: validate checked its height
  * and parent, propose built it so. */
 static chain_exec *new_exec(const chain_blockexec *bx, const chain_header *h)
@@ -387,6 +464,7 @@ int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b, uint64_t
     if ((rc = check_last_commit(bx, b, reason, err))) return rc;
     if ((rc = check_body(bx, b, reason, err))) return rc;
     if ((rc = check_evidence(bx, b, reason, err))) return rc;
+    if ((rc = check_deposits(bx, b, reason, err))) return rc;
 
     res->ex = new_exec(bx, &b->h);
     res->rs = calloc(b->ntx ? b->ntx : 1, sizeof *res->rs);
@@ -396,7 +474,7 @@ int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b, uint64_t
     }
     for (size_t i = 0; i < b->ntx; i++) {
         util_err te = {0};
-        rc = chain_exec_apply_tx(res->ex, &b->txs[i], &res->rs[i], &te);
+        rc = apply_one(res->ex, &b->txs[i], &res->rs[i], &te);
         if (rc == UTIL_EINVAL) {
             char hex[65];
             util_hex_encode(hex, b->txs[i].id, 32);
@@ -412,7 +490,7 @@ int chain_blockexec_validate(const chain_blockexec *bx, chain_block *b, uint64_t
         res->gas_used += res->rs[i].gas_used;
     }
     uint8_t root[32];
-    if ((rc = chain_exec_finish(res->ex, root, err))) goto fail;
+    if ((rc = finish_block(res->ex, 1, root, err))) goto fail;
     if (memcmp(root, b->h.state_root, 32) != 0) {
         rc = REFUSE(reason, CHAIN_BLOCK_WRONG_STATE_ROOT, err,
                     "executing the block gives another state root");
@@ -443,7 +521,13 @@ int chain_blockexec_apply(const chain_blockexec *bx, const chain_block *b,
         return REFUSE(reason, CHAIN_BLOCK_BAD_COMMIT, err, "%s", e.msg);
     /* The store re-checks height, parent and state root against its head, so
      * a result validated on another head cannot be committed. */
-    return chain_store_commit_block(bx->st, b, res->rs, res->ex, commit, err);
+    int rc = chain_store_commit_block(bx->st, b, res->rs, res->ex, commit, err);
+#ifdef OL_CHECK_SUPPLY
+    /* The test build's full scan: the per-block rule sees only the changed
+     * accounts, this every one. */
+    if (!rc) rc = chain_supply_check(bx->st, bx->g, NULL, err);
+#endif
+    return rc;
 }
 
 /* Bytes the block's header and tx count take, with the commit it carries
@@ -488,8 +572,7 @@ int chain_blockexec_propose(const chain_blockexec *bx, chain_mempool *mp,
                             const chain_addr *proposer, uint64_t now_ms, int allow_empty,
                             chain_block *out, int *built, util_err *err)
 {
-    return chain_blockexec_propose_ev(bx, mp, NULL, 0, proposer, now_ms, allow_empty, out, built,
-                                      err);
+    return chain_blockexec_propose_x(bx, mp, NULL, proposer, now_ms, allow_empty, out, built, err);
 }
 
 int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
@@ -497,6 +580,49 @@ int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
                                uint64_t now_ms, int allow_empty, chain_block *out, int *built,
                                util_err *err)
 {
+    chain_propose_extra x = {.evs = evs, .nev = nev};
+    return chain_blockexec_propose_x(bx, mp, &x, proposer, now_ms, allow_empty, out, built, err);
+}
+
+/* How many of deps[0..n) (skipping those already minted) the next block
+ * takes: the consecutive run from the state's next deposit whose L1 blocks
+ * never go down, at most CHAIN_BLOCK_MAX_DEPOSITS, within `room` bytes.
+ * *first is the index of the first one taken. */
+static int pick_deposits(const chain_blockexec *bx, const chain_tx *deps, size_t n, uint64_t room,
+                         size_t *first, size_t *count, uint64_t *bytes, util_err *err)
+{
+    *first = *count = 0;
+    *bytes = 0;
+    if (n == 0) return 0;
+    chain_bridge_state s;
+    int rc = chain_bridge_get(bx->st, &s, err);
+    if (rc) return rc;
+    size_t i = 0;
+    while (i < n && deps[i].nonce < s.next_deposit)
+        i++;
+    *first = i;
+    uint64_t l1 = s.last_deposit_l1_block;
+    for (; i < n && *count < CHAIN_BLOCK_MAX_DEPOSITS; i++) {
+        const chain_tx *d = &deps[i];
+        uint64_t need = d->size + util_varint_len(d->size);
+        if (d->type != CHAIN_TX_DEPOSIT || strcmp(d->chain_id, bx->g->chain_id) != 0 ||
+            d->nonce != s.next_deposit + *count || d->body.deposit.l1_block < l1 ||
+            *bytes + need > room)
+            break;
+        l1 = d->body.deposit.l1_block;
+        *bytes += need;
+        (*count)++;
+    }
+    return 0;
+}
+
+int chain_blockexec_propose_x(const chain_blockexec *bx, chain_mempool *mp,
+                              const chain_propose_extra *x, const chain_addr *proposer,
+                              uint64_t now_ms, int allow_empty, chain_block *out, int *built,
+                              util_err *err)
+{
+    static const chain_propose_extra none;
+    if (!x) x = &none;
     *built = 0;
     const chain_params *p = &bx->g->params;
     const chain_header *parent = chain_store_head_header(bx->st);
@@ -516,22 +642,30 @@ int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
     if (rc) return rc;
     /* Evidence first: it is rare and small, and a block that leaves it out
      * for transactions would let a busy chain forget a double vote. */
-    if ((rc = pick_evidence(bx, &b, evs, nev,
+    if ((rc = pick_evidence(bx, &b, x->evs, x->nev,
                             p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0, err)))
         return rc;
     hdr += util_varint_len(b.nev) + (uint64_t)b.nev * CHAIN_EVIDENCE_LEN;
     uint64_t max_bytes = p->block_max_bytes > hdr ? p->block_max_bytes - hdr : 0;
+    /* Deposits next, first among the transactions (a block rule): the L1
+     * holds their tokens until they are minted. */
+    size_t dfirst, ndep;
+    uint64_t bytes;
+    if ((rc = pick_deposits(bx, x->deposits, x->ndeposits, max_bytes, &dfirst, &ndep, &bytes, err)))
+        return rc;
 
     size_t cap = chain_mempool_count(mp);
     const chain_tx **sel = malloc((cap ? cap : 1) * sizeof *sel);
     if (!sel) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    size_t nsel = chain_mempool_select(mp, p->block_gas_limit, (size_t)max_bytes, sel, cap);
-    if (nsel == 0 && b.nev == 0 && !allow_empty) {
+    size_t nsel =
+        chain_mempool_select(mp, p->block_gas_limit, (size_t)(max_bytes - bytes), sel, cap);
+    if (nsel == 0 && b.nev == 0 && ndep == 0 && !allow_empty) {
         free(sel);
         return 0;
     }
-    b.txs = calloc(nsel ? nsel : 1, sizeof *b.txs);
-    chain_receipt *rs = calloc(nsel ? nsel : 1, sizeof *rs);
+    size_t ncap = nsel + ndep;
+    b.txs = calloc(ncap ? ncap : 1, sizeof *b.txs);
+    chain_receipt *rs = calloc(ncap ? ncap : 1, sizeof *rs);
     uint8_t(*bad)[32] = calloc(nsel ? nsel : 1, 32);
     size_t nbad = 0;
     chain_exec *ex = new_exec(bx, &b.h);
@@ -539,7 +673,23 @@ int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
         rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t bytes = 0;
+    for (size_t i = 0; i < ndep; i++) {
+        chain_tx *tx = &b.txs[b.ntx];
+        if (chain_tx_copy(tx, &x->deposits[dfirst + i])) {
+            rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
+            goto out;
+        }
+        util_err te = {0};
+        int arc = chain_bridge_apply_deposit(ex, tx, &rs[b.ntx], &te);
+        if (arc) {
+            chain_tx_free(tx);
+            if (arc == UTIL_EINVAL) break; /* not includable (its envelope): nor the next ones */
+            rc = util_err_set(err, arc, "applying deposit %llu: %s",
+                              (unsigned long long)x->deposits[dfirst + i].nonce, te.msg);
+            goto out;
+        }
+        b.ntx++;
+    }
     for (size_t i = 0; i < nsel; i++) {
         /* The pool counts transaction sizes; the block also prefixes each with
          * its length. Stop at the first that does not fit: the rest stays in
@@ -576,7 +726,7 @@ int chain_blockexec_propose_ev(const chain_blockexec *bx, chain_mempool *mp,
         }
     }
     if (b.ntx == 0 && b.nev == 0 && !allow_empty) goto out;
-    if ((rc = chain_exec_finish(ex, b.h.state_root, err))) goto out;
+    if ((rc = finish_block(ex, 0, b.h.state_root, err))) goto out;
     if ((rc = receipts_root(rs, b.ntx, b.h.receipts_root, err))) goto out;
     chain_block_tx_root(&b, b.h.tx_root);
     *out = b;
@@ -586,7 +736,7 @@ out:
     free(sel);
     free(bad);
     if (rs)
-        for (size_t i = 0; i < nsel; i++)
+        for (size_t i = 0; i < ncap; i++)
             chain_receipt_free(&rs[i]);
     free(rs);
     chain_exec_free(ex);

@@ -69,6 +69,12 @@ enum chain_block_reason {
     CHAIN_BLOCK_DUPLICATE_EVIDENCE,         /* "duplicate_evidence": same double vote twice */
     CHAIN_BLOCK_EVIDENCE_ALREADY_INCLUDED,  /* "evidence_already_included": in an earlier block */
     CHAIN_BLOCK_EVIDENCE_BAD_SIGNATURE,     /* "evidence_bad_signature" */
+    /* Bridge rules (docs/rollup.md, "Bridge"; checked after the evidence,
+     * before execution). */
+    CHAIN_BLOCK_DEPOSIT_OUT_OF_PLACE,       /* "deposit_out_of_place": after another type */
+    CHAIN_BLOCK_TOO_MANY_DEPOSITS,          /* "too_many_deposits": > CHAIN_BLOCK_MAX_DEPOSITS */
+    CHAIN_BLOCK_DEPOSIT_WRONG_NONCE,        /* "deposit_wrong_nonce": not the next in order */
+    CHAIN_BLOCK_DEPOSIT_L1_BLOCK_BACKWARDS, /* "deposit_l1_block_backwards" */
     CHAIN_BLOCK_REASON_COUNT
 };
 
@@ -115,7 +121,8 @@ typedef struct chain_propose_extra {
     size_t ndeposits;
 } chain_propose_extra;
 
-/* chain_blockexec_propose with evidence and deposits; x may be NULL. */
+/* chain_blockexec_propose with evidence and deposits; x may be NULL.
+ * _propose and _propose_ev are this with fewer extras. */
 OL_MUST_CHECK int chain_blockexec_propose_x(const chain_blockexec *bx, chain_mempool *mp,
                                             const chain_propose_extra *x,
                                             const chain_addr *proposer, uint64_t now_ms,

@@ -89,7 +89,9 @@ OL_MUST_CHECK int chain_bridge_wroot_at(chain_store *st, uint64_t height, uint8_
 OL_MUST_CHECK int chain_withdrawal_prove(chain_store *st, uint64_t id, uint64_t height,
                                          chain_smt_proof *proof, uint8_t root[32], util_err *err);
 
-/* One entry of an address's bridge history (index CHAIN_IX_BRIDGE_BY_ADDR). */
+/* One entry of an address's bridge history (index CHAIN_IX_BRIDGE_BY_ADDR):
+ * the deposits it received that minted (a DEPOSIT whose receipt failed is
+ * only in chain_deposit_find's index) and the withdrawals it sent. */
 typedef struct chain_bridge_ref {
     char kind; /* 'd' deposit (the address received it), 'w' withdrawal (it sent it) */
     uint64_t id;

@@ -53,6 +53,12 @@ int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receipt *r, util_err
     case CHAIN_TX_ATTRIBUTE: body = chain_body_attribute; break;
     case CHAIN_TX_DEPLOY: body = chain_body_deploy; break;
     case CHAIN_TX_CALL: body = chain_body_call; break;
+    case CHAIN_TX_WITHDRAW: body = chain_body_withdraw; break;
+    case CHAIN_TX_DEPOSIT:
+        /* No account signs or pays for it: the block executor applies it
+         * (chain_bridge_apply_deposit), never this envelope. */
+        return util_err_set(err, UTIL_EINVAL,
+                            "deposit: a system transaction, only a block proposer includes one");
     default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
     uint64_t gas = chain_tx_intrinsic_gas(tx);

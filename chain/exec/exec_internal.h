@@ -40,6 +40,23 @@ OL_MUST_CHECK int chain_body_deploy(chain_exec *ex, const chain_tx *tx, chain_re
                                     util_err *err);
 OL_MUST_CHECK int chain_body_call(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
                                   util_err *err);
+/* The bridge (chain/exec/exec_bridge.c). WITHDRAW's body burns and records
+ * the withdrawal. */
+OL_MUST_CHECK int chain_body_withdraw(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                      util_err *err);
+/* Applies a DEPOSIT system transaction (no signature, fee or account
+ * nonce): 0 when included (r filled: success, or failed "balance_overflow"
+ * with nothing minted; the deposit nonce is consumed either way),
+ * UTIL_EINVAL when it cannot be included (wrong chain, nonce or envelope; err
+ * says why; nothing changed), another code on a local failure. */
+OL_MUST_CHECK int chain_bridge_apply_deposit(chain_exec *ex, const chain_tx *tx, chain_receipt *r,
+                                             util_err *err);
+/* The block's supply rule, after its transactions ran in ex: the balances of
+ * the changed accounts grew by exactly what the block minted minus what it
+ * burned. UTIL_ESTATE naming both figures when not (a bug, never the
+ * block's fault). */
+OL_MUST_CHECK int chain_bridge_check_block_supply(chain_exec *ex, util_err *err);
+
 /* Settles a record by running the reward contract's code in the VM. */
 OL_MUST_CHECK int chain_reward_run_vm(chain_exec *ex, const chain_tx *tx, const chain_model *m,
                                       chain_record *rec, chain_receipt *r, util_err *err);

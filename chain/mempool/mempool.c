@@ -129,7 +129,10 @@ static int check_stateless(const chain_mempool *mp, const chain_tx *tx, util_err
     const chain_mempool_cfg *c = &mp->cfg;
     if (tx->version != CHAIN_TX_VERSION || tx->size == 0)
         return reject(err, CHAIN_MP_MALFORMED, UTIL_EINVAL, "version %u", tx->version);
-    if (tx->type < CHAIN_TX_TRANSFER || tx->type > CHAIN_TX_CALL)
+    if (tx->type == CHAIN_TX_DEPOSIT)
+        return reject(err, CHAIN_MP_UNSUPPORTED, UTIL_EINVAL, "%s",
+                      "deposit: a system transaction, only a block proposer includes one");
+    if (tx->type < CHAIN_TX_TRANSFER || tx->type > CHAIN_TX_WITHDRAW)
         return reject(err, CHAIN_MP_UNSUPPORTED, UTIL_EINVAL, "type %u (%s) is not accepted",
                       tx->type, chain_tx_type_name(tx->type));
     if (chain_mp_id_find(mp, tx->id))

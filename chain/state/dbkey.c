@@ -166,6 +166,33 @@ size_t chain_key_contributor(uint8_t out[21], const chain_addr *a)
     return by_addr(out, CHAIN_SK_CONTRIBUTOR, a);
 }
 
+size_t chain_key_bridge(uint8_t out[1])
+{
+    out[0] = CHAIN_SK_BRIDGE;
+    return 1;
+}
+
+size_t chain_key_withdrawal(uint8_t out[9], uint64_t id)
+{
+    return chain_key_id(out, CHAIN_SK_WITHDRAWAL, id);
+}
+
+size_t chain_ixkey_bridge_by_addr(uint8_t out[CHAIN_IXKEY_BRIDGE_ADDR_LEN], const chain_addr *a,
+                                  char kind, uint64_t id)
+{
+    by_addr(out, CHAIN_IX_BRIDGE_BY_ADDR, a);
+    out[21] = (uint8_t)kind;
+    util_put_u64be(out + 22, id);
+    return CHAIN_IXKEY_BRIDGE_ADDR_LEN;
+}
+
+size_t chain_ixkey_bridge_id(uint8_t out[CHAIN_IXKEY_ID_LEN], char ix, uint64_t id)
+{
+    out[0] = (uint8_t)ix;
+    util_put_u64be(out + 1, id);
+    return CHAIN_IXKEY_ID_LEN;
+}
+
 size_t chain_ixkey_tx_by_addr(uint8_t out[CHAIN_IXKEY_TX_LEN], const chain_addr *a, uint64_t height,
                               uint32_t index)
 {
@@ -231,6 +258,8 @@ const chain_dbkey_row chain_dbkey_registry[] = {
     {CHAIN_DB_STATE, CHAIN_SK_MODEL, "model", "id u64be"},
     {CHAIN_DB_STATE, CHAIN_SK_RECORD, "attribution record", "id u64be"},
     {CHAIN_DB_STATE, CHAIN_SK_CONTRIBUTOR, "contributor totals", "addr [20]"},
+    {CHAIN_DB_STATE, CHAIN_SK_BRIDGE, "bridge", ""},
+    {CHAIN_DB_STATE, CHAIN_SK_WITHDRAWAL, "withdrawal", "id u64be"},
     {CHAIN_DB_INDEX, CHAIN_IX_TX_BY_ADDR, "txs by address", "addr [20] height u64be index u32be"},
     {CHAIN_DB_INDEX, CHAIN_IX_CONTRIB_BY_DATANET, "contributions by datanet",
      "datanet u64be contribution u64be"},
@@ -254,6 +283,11 @@ const chain_dbkey_row chain_dbkey_registry[] = {
      "addr [20] model u64be"},
     {CHAIN_DB_INDEX, CHAIN_IX_TOP_BY_MODEL, "contributors of a model by earnings",
      "model u64be earned u64be addr [20]"},
+    {CHAIN_DB_INDEX, CHAIN_IX_BRIDGE_BY_ADDR, "bridge history by address",
+     "addr [20] kind u8 id u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_DEPOSIT, "deposit by nonce", "nonce u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_WITHDRAWAL, "withdrawal by id", "id u64be"},
+    {CHAIN_DB_INDEX, CHAIN_IX_WROOT, "withdrawals root by height", "height u64be"},
 };
 const size_t chain_dbkey_registry_len =
     sizeof chain_dbkey_registry / sizeof chain_dbkey_registry[0];

@@ -86,6 +86,12 @@ size_t chain_dbkey_index_prefix(uint8_t out[2 + CHAIN_ADDR_LEN], char ix, const 
 #define CHAIN_SK_MODEL 'm'       /* id u64be -> model */
 #define CHAIN_SK_RECORD 'r'      /* id u64be -> attribution record */
 #define CHAIN_SK_CONTRIBUTOR 'p' /* addr[20] -> contributor totals */
+/* The bridge (docs/rollup.md, "Bridge"; value layouts in chain/exec/bridge.h). */
+#define CHAIN_SK_BRIDGE 'b'     /* (nothing) -> the bridge entry (72 bytes) */
+#define CHAIN_SK_WITHDRAWAL 'w' /* id u64be -> withdrawal (56 bytes); also the tree's key */
+/* Where the bridge entry holds the withdrawals root (its last 32 bytes):
+ * chain_exec_finish keeps it up to date, without knowing the rest. */
+#define CHAIN_BRIDGE_WROOT_OFF 40
 
 #define CHAIN_ACCOUNT_KEY_LEN 21 /* CHAIN_SK_ACCOUNT | addr[20] */
 
@@ -98,6 +104,8 @@ size_t chain_key_id(uint8_t out[9], char kind, uint64_t id);
 size_t chain_key_next(uint8_t out[2], char kind);
 size_t chain_key_content(uint8_t out[41], uint64_t datanet, const uint8_t hash[32]);
 size_t chain_key_contributor(uint8_t out[21], const chain_addr *a);
+size_t chain_key_bridge(uint8_t out[1]);
+size_t chain_key_withdrawal(uint8_t out[9], uint64_t id);
 
 /* --- index keys (after CHAIN_DB_INDEX) ------------------------------------ */
 
@@ -129,6 +137,16 @@ size_t chain_key_contributor(uint8_t out[21], const chain_addr *a);
 #define CHAIN_IX_L1_ORIGIN 'L'
 #define CHAIN_IXKEY_L1_ORIGIN_LEN 9 /* CHAIN_IX_L1_ORIGIN | height u64be */
 
+/* The bridge's indexes (docs/rollup.md, "State and indexes"). */
+/* addr[20] | kind u8 ('d' deposit received, 'w' withdrawal sent) | id u64be ->
+ * height u64le | txid[32] */
+#define CHAIN_IX_BRIDGE_BY_ADDR 'b'
+#define CHAIN_IX_DEPOSIT 'd'           /* nonce u64be -> height u64le | txid[32] */
+#define CHAIN_IX_WITHDRAWAL 'w'        /* id u64be -> height u64le | txid[32] */
+#define CHAIN_IX_WROOT 'W'             /* height u64be -> withdrawals root[32] after that block */
+#define CHAIN_IXKEY_BRIDGE_ADDR_LEN 30 /* CHAIN_IX_BRIDGE_BY_ADDR | addr[20] | kind | id u64be */
+#define CHAIN_IXKEY_ID_LEN 9           /* ix | id or height u64be */
+
 #define CHAIN_IXKEY_TX_LEN 33 /* CHAIN_IX_TX_BY_ADDR | addr[20] | height u64be | index u32be */
 #define CHAIN_IXKEY_MAX 64
 
@@ -142,6 +160,12 @@ OL_MUST_CHECK int chain_ixkey_tx_by_addr_parse(const uint8_t *key, size_t klen, 
  * address) | id u64be | tail (tlen bytes). 0 when it would not fit in
  * CHAIN_IXKEY_MAX. */
 size_t chain_ixkey_l1_origin(uint8_t out[CHAIN_IXKEY_L1_ORIGIN_LEN], uint64_t height);
+/* The bridge's: an address's deposit or withdrawal; a deposit by nonce, a
+ * withdrawal by id, a height's withdrawals root (ix CHAIN_IX_DEPOSIT,
+ * _WITHDRAWAL or _WROOT). */
+size_t chain_ixkey_bridge_by_addr(uint8_t out[CHAIN_IXKEY_BRIDGE_ADDR_LEN], const chain_addr *a,
+                                  char kind, uint64_t id);
+size_t chain_ixkey_bridge_id(uint8_t out[CHAIN_IXKEY_ID_LEN], char ix, uint64_t id);
 size_t chain_ixkey_attr(uint8_t out[CHAIN_IXKEY_MAX], char ix, const uint8_t *a, size_t alen,
                         uint64_t id, const uint8_t *tail, size_t tlen);
 

@@ -62,8 +62,9 @@ struct chain_exec {
     int ix_unmapped; /* a key longer than IX_KEY_MAX was written */
     uint8_t *ixread; /* the committed index value chain_exec_index_get returned */
     size_t nj, capj;
-    util_buf index; /* klen u8 | key | vlen u32 | val records */
-    util_buf nodes; /* new tree nodes: hash[32] | node[65] records */
+    util_buf index;  /* klen u8 | key | vlen u32 | val records */
+    util_buf nodes;  /* new tree nodes: hash[32] | node[65] records */
+    util_buf wnodes; /* the same, of the withdrawals tree */
     int finished;
     uint8_t root[32];
 };
@@ -85,6 +86,7 @@ chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx)
         return NULL;
     }
     util_buf_init(&ex->nodes);
+    util_buf_init(&ex->wnodes);
     util_buf_init(&ex->index);
     util_buf_init(&ex->ixkeys);
     return ex;
@@ -103,6 +105,7 @@ void chain_exec_free(chain_exec *ex)
     free(ex->slots);
     free(ex->journal);
     util_buf_free(&ex->nodes);
+    util_buf_free(&ex->wnodes);
     util_buf_free(&ex->index);
     free(ex);
 }
@@ -484,12 +487,85 @@ static void put_node(void *ctx, const uint8_t hash[32], const uint8_t node[CHAIN
     util_buf_put(&ex->nodes, node, CHAIN_SMT_NODE_LEN);
 }
 
+static void put_wnode(void *ctx, const uint8_t hash[32], const uint8_t node[CHAIN_SMT_NODE_LEN])
+{
+    chain_exec *ex = ctx;
+    util_buf_put(&ex->wnodes, hash, 32);
+    util_buf_put(&ex->wnodes, node, CHAIN_SMT_NODE_LEN);
+}
+
+#define BRIDGE_LEN (CHAIN_BRIDGE_WROOT_OFF + 32)
+
+static int is_withdrawal(const slot *s)
+{
+    return s->used && s->dirty && s->klen == 9 && s->key[0] == CHAIN_SK_WITHDRAWAL;
+}
+
+/* The withdrawals tree (docs/rollup.md, "Bridge"): every withdrawal entry the
+ * block changed, applied to the committed tree's root (always the committed
+ * one, so a second run gives the same result), and the new root written into
+ * the bridge entry before the state root is computed. The tree's nodes go to
+ * their own buffer: the state tree's run resets its own. */
+static int apply_withdrawals(chain_exec *ex, util_err *err)
+{
+    util_buf_reset(&ex->wnodes);
+    size_t n = 0;
+    for (size_t i = 0; i < ex->cap; i++)
+        n += (size_t)is_withdrawal(&ex->slots[i]);
+    if (n == 0) return 0;
+    chain_smt_update *ups = calloc(n, sizeof *ups);
+    if (!ups) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < ex->cap; i++) {
+        slot *s = &ex->slots[i];
+        if (!is_withdrawal(s)) continue;
+        chain_sha256(ups[k].path, s->key, s->klen);
+        if (s->present)
+            chain_sha256(ups[k].value_hash, s->val, s->vlen);
+        else
+            ups[k].remove = 1;
+        k++;
+    }
+    uint8_t bkey[1], old[32] = {0}, entry[BRIDGE_LEN] = {0};
+    chain_key_bridge(bkey);
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = chain_store_state_get(ex->st, bkey, sizeof bkey, &v, &vl, err);
+    if (rc == 0 && vl != BRIDGE_LEN) rc = util_err_set(err, UTIL_EIO, "corrupt bridge entry");
+    if (rc == 0) memcpy(old, v + CHAIN_BRIDGE_WROOT_OFF, 32);
+    free(v);
+    if (rc == UTIL_ENOTFOUND) {
+        util_err_clear(err);
+        rc = 0;
+    }
+    uint8_t wroot[32];
+    chain_smt_store sst = {.ctx = ex, .get = get_node, .put = put_wnode};
+    if (!rc) rc = chain_smt_apply(&sst, old, ups, n, wroot, err);
+    free(ups);
+    if (rc) return rc;
+    if (ex->wnodes.oom) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    const uint8_t *cur;
+    size_t cl;
+    rc = chain_exec_get(ex, bkey, sizeof bkey, &cur, &cl, err);
+    if (rc == 0) {
+        if (cl != BRIDGE_LEN) return util_err_set(err, UTIL_EIO, "corrupt bridge entry");
+        memcpy(entry, cur, BRIDGE_LEN);
+    } else if (rc != UTIL_ENOTFOUND) {
+        return rc;
+    }
+    if (rc == 0 && memcmp(entry + CHAIN_BRIDGE_WROOT_OFF, wroot, 32) == 0) return 0;
+    memcpy(entry + CHAIN_BRIDGE_WROOT_OFF, wroot, 32);
+    return chain_exec_put(ex, bkey, sizeof bkey, entry, sizeof entry, err);
+}
+
 int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err)
 {
     if (ex->finished) {
         memcpy(root, ex->root, 32);
         return 0;
     }
+    int wrc = apply_withdrawals(ex, err);
+    if (wrc) return wrc;
     size_t n = 0;
     for (size_t i = 0; i < ex->cap; i++)
         n += ex->slots[i].used && ex->slots[i].dirty;
@@ -597,6 +673,42 @@ void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
 {
     for (size_t off = 0; off + NODE_REC <= ex->nodes.len; off += NODE_REC)
         fn(ctx, ex->nodes.data + off, 32, ex->nodes.data + off + 32, CHAIN_SMT_NODE_LEN);
+    for (size_t off = 0; off + NODE_REC <= ex->wnodes.len; off += NODE_REC)
+        fn(ctx, ex->wnodes.data + off, 32, ex->wnodes.data + off + 32, CHAIN_SMT_NODE_LEN);
+}
+
+static int is_account(const uint8_t *key, size_t klen)
+{
+    return klen == CHAIN_ACCOUNT_KEY_LEN && key[0] == CHAIN_SK_ACCOUNT;
+}
+
+static int add_balance(unsigned __int128 *sum, const uint8_t *val, size_t vlen, util_err *err)
+{
+    chain_account a;
+    if (chain_account_decode(&a, val, vlen)) return util_err_set(err, UTIL_EIO, "corrupt account");
+    *sum += a.balance;
+    return 0;
+}
+
+int chain_exec_balance_sums(chain_exec *ex, unsigned __int128 *before, unsigned __int128 *after,
+                            util_err *err)
+{
+    *before = *after = 0;
+    for (size_t i = 0; i < ex->cap; i++) {
+        const slot *s = &ex->slots[i];
+        if (!s->used || !s->dirty || !is_account(s->key, s->klen) || !s->present) continue;
+        if (add_balance(after, s->val, s->vlen, err)) return UTIL_EIO;
+    }
+    /* As chain_exec_visit_originals: a changed slot's first journal entry
+     * holds its committed value. */
+    for (size_t i = 0; i < ex->nj; i++) {
+        const undo *u = &ex->journal[i];
+        if (u->slot == UINT32_MAX || u->dirty || !u->present) continue;
+        const slot *s = &ex->slots[u->slot];
+        if (!is_account(s->key, s->klen)) continue;
+        if (add_balance(before, u->val, u->vlen, err)) return UTIL_EIO;
+    }
+    return 0;
 }
 
 int chain_exec_finished(const chain_exec *ex, uint8_t root[32])

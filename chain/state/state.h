@@ -89,7 +89,17 @@ OL_MUST_CHECK int chain_exec_apply_tx(chain_exec *ex, chain_tx *tx, chain_receip
                                       util_err *err);
 
 /* Computes the state root after all applied changes. Idempotent until the
- * next change. */
+ * next change. First, when the block changed withdrawal entries
+ * (CHAIN_SK_WITHDRAWAL), applies them to the committed withdrawals tree and
+ * writes its new root into the bridge entry (docs/rollup.md, "Bridge"), so
+ * the state root commits to it; that tree's new nodes are written with the
+ * block like the state tree's. */
 OL_MUST_CHECK int chain_exec_finish(chain_exec *ex, uint8_t root[32], util_err *err);
+
+/* The sums of the balances of every account the overlay changed: before (as
+ * committed) and after. The difference is what the block created or
+ * destroyed (the supply check, chain/exec/bridge.h). 0 or UTIL_EIO. */
+OL_MUST_CHECK int chain_exec_balance_sums(chain_exec *ex, unsigned __int128 *before,
+                                          unsigned __int128 *after, util_err *err);
 
 #endif

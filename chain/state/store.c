@@ -20,7 +20,7 @@
  * the consensus parameters hash.
  * 4: block version 3 (the header commits to the evidence the body carries)
  * and the included-evidence records (CHAIN_DB_EVIDENCE). */
-#define DB_FORMAT_VERSION 4
+#define DB_FORMAT_VERSION 5
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -555,6 +555,22 @@ static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t 
     bc->bytes += kl + vl;
 }
 
+size_t chain_tx_index_addrs(const chain_tx *tx, chain_addr out[2])
+{
+    /* A DEPOSIT has no sender (its key is zero): it is its recipient's. */
+    if (tx->type == CHAIN_TX_DEPOSIT) {
+        out[0] = tx->body.deposit.to;
+        return 1;
+    }
+    out[0] = tx->from;
+    if (tx->type == CHAIN_TX_TRANSFER &&
+        memcmp(tx->body.transfer.to.b, tx->from.b, CHAIN_ADDR_LEN) != 0) {
+        out[1] = tx->body.transfer.to;
+        return 2;
+    }
+    return 1;
+}
+
 static void put_tx_index(batch_ctx *bc, const chain_addr *a, uint64_t height, uint32_t index,
                          const uint8_t txid[32])
 {
@@ -629,10 +645,10 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         util_put_u64le(loc, b->h.height);
         util_put_u32le(loc + 8, (uint32_t)i);
         batch_put(&bc, k, chain_dbkey_txloc(k, b->txs[i].id), loc, 12);
-        put_tx_index(&bc, &b->txs[i].from, b->h.height, (uint32_t)i, b->txs[i].id);
-        if (b->txs[i].type == CHAIN_TX_TRANSFER &&
-            memcmp(b->txs[i].body.transfer.to.b, b->txs[i].from.b, CHAIN_ADDR_LEN) != 0)
-            put_tx_index(&bc, &b->txs[i].body.transfer.to, b->h.height, (uint32_t)i, b->txs[i].id);
+        chain_addr who[2];
+        size_t nwho = chain_tx_index_addrs(&b->txs[i], who);
+        for (size_t j = 0; j < nwho; j++)
+            put_tx_index(&bc, &who[j], b->h.height, (uint32_t)i, b->txs[i].id);
     }
     if (enc.oom) goto oom;
     batch_put(&bc, k, chain_dbkey_receipts(k, id), enc.data, enc.len);

@@ -119,7 +119,7 @@ OL_MUST_CHECK int chain_store_get_account(chain_store *st, const chain_addr *a, 
 OL_MUST_CHECK int chain_store_prove(chain_store *st, const uint8_t *key, size_t klen,
                                     chain_smt_proof *proof, util_err *err);
 
-/* The transactions of address a (sent, or received by transfer), newest first:
+/* The transactions of address a (sent, or received by transfer or deposit), newest first:
  * fn gets each one's block height, index in the block and id, and returns 0
  * to continue, 1 to stop. With before non-NULL, starts after the position
  * (*before_height, *before_index), the last one of the previous page. At most

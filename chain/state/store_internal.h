@@ -50,6 +50,10 @@ OL_MUST_CHECK int chain_store_undo_capture(chain_store *st, const chain_block *b
                                            leveldb_writebatch_t *wb, uint64_t *bytes,
                                            uint64_t *undo_low, util_err *err);
 
+/* The addresses whose transaction index (CHAIN_IX_TX_BY_ADDR) lists tx:
+ * the sender, a transfer's recipient, a DEPOSIT's recipient only. 1 or 2. */
+size_t chain_tx_index_addrs(const chain_tx *tx, chain_addr out[2]);
+
 typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen);
 

@@ -92,10 +92,10 @@ int chain_store_undo_capture(chain_store *st, const chain_block *b, const uint8_
     for (size_t i = 0; i < b->ntx; i++) {
         const chain_tx *tx = &b->txs[i];
         rec_read(&u, k, chain_dbkey_txloc(k, tx->id));
-        rec_absent_tx_index(&u, &tx->from, h, (uint32_t)i);
-        if (tx->type == CHAIN_TX_TRANSFER &&
-            memcmp(tx->body.transfer.to.b, tx->from.b, CHAIN_ADDR_LEN) != 0)
-            rec_absent_tx_index(&u, &tx->body.transfer.to, h, (uint32_t)i);
+        chain_addr who[2];
+        size_t nwho = chain_tx_index_addrs(tx, who);
+        for (size_t j = 0; j < nwho; j++)
+            rec_absent_tx_index(&u, &who[j], h, (uint32_t)i);
     }
     /* Validate refused evidence already included, so the records are new;
      * read anyway, as for tx locations: the record must restore exactly. */

@@ -33,13 +33,15 @@ const char *chain_tx_type_name(uint8_t type)
     case CHAIN_TX_ATTRIBUTE: return "attribute";
     case CHAIN_TX_DEPLOY: return "deploy";
     case CHAIN_TX_CALL: return "call";
+    case CHAIN_TX_DEPOSIT: return "deposit";
+    case CHAIN_TX_WITHDRAW: return "withdraw";
     default: return "unknown";
     }
 }
 
 int chain_tx_type_known(uint8_t type)
 {
-    return type >= CHAIN_TX_TRANSFER && type <= CHAIN_TX_CALL;
+    return type >= CHAIN_TX_TRANSFER && type <= CHAIN_TX_WITHDRAW;
 }
 
 /* Everything the signature covers. */
@@ -115,6 +117,7 @@ static int read_tx(chain_tx *tx, util_rd *r, util_err *err)
     int rc = chain_tx_body_read(tx, r, start, err);
     if (rc) return rc;
     if (util_rd_copy(r, tx->sig, CHAIN_SIG_LEN)) return chain_tx_rd_error(r, start, err);
+    if ((rc = chain_tx_envelope_check(tx, err))) return rc;
     size_t n = r->pos - start;
     if (n > CHAIN_TX_MAX_SIZE)
         return util_err_set(err, UTIL_ELIMIT, "transaction too large: %zu bytes, at most %d", n,
@@ -164,6 +167,7 @@ int chain_tx_finalize(chain_tx *tx, util_err *err)
     if (!chain_tx_type_known(tx->type))
         return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     int rc = chain_tx_body_check(tx, err);
+    if (!rc) rc = chain_tx_envelope_check(tx, err);
     if (rc) return rc;
     util_buf b;
     util_buf_init(&b);
@@ -248,7 +252,8 @@ uint64_t chain_tx_intrinsic_gas(const chain_tx *tx)
     case CHAIN_TX_DEPLOY:
         return CHAIN_GAS_DEPLOY + (uint64_t)CHAIN_GAS_DEPLOY_PER_BYTE * tx->body.deploy.len;
     case CHAIN_TX_CALL: return CHAIN_GAS_CALL;
-    default: return 0;
+    case CHAIN_TX_WITHDRAW: return CHAIN_GAS_WITHDRAW;
+    default: return 0; /* DEPOSIT: a system transaction, no gas */
     }
 }
 
@@ -258,6 +263,7 @@ uint64_t chain_tx_value(const chain_tx *tx)
     case CHAIN_TX_TRANSFER: return tx->body.transfer.amount;
     case CHAIN_TX_ATTRIBUTE: return tx->body.attribute.fee;
     case CHAIN_TX_CALL: return tx->body.call.value;
+    case CHAIN_TX_WITHDRAW: return tx->body.withdraw.amount;
     default:
         /* A CONTRIBUTE's bond is set by its datanet, which only execution
          * knows; so it is not part of the value. */

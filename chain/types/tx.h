@@ -15,7 +15,7 @@
  * and URIs of DATANET_CREATE, CONTRIBUTE and MODEL_REGISTER, the datanet list
  * of MODEL_REGISTER, ATTRIBUTE entries, DEPLOY code and CALL input. Each is
  * allocated at its exact size, so the struct stays small (its body union is
- * the size of the largest fixed part, ATTRIBUTE's) and decoding a block of
+ * the size of the largest fixed part, DEPOSIT's: 128 bytes) and decoding a block of
  * small transactions costs little more than the block (docs/encoding.md,
  * "Block"). The decoder and chain_tx_copy allocate them, chain_tx_free
  * releases them; a failed decode or copy leaves nothing allocated. Never copy
@@ -253,7 +253,8 @@ OL_MUST_CHECK int chain_tx_check_sig(chain_tx *tx, const uint8_t genesis_hash[32
 /* Gas charged regardless of outcome (CHAIN_GAS_*); metered VM gas is extra. */
 uint64_t chain_tx_intrinsic_gas(const chain_tx *tx);
 /* Value moved out of the sender besides the fee: TRANSFER amount, ATTRIBUTE
- * fee, CALL value; 0 otherwise. A CONTRIBUTE's bond is not included: it
+ * fee, CALL value, WITHDRAW amount; 0 otherwise (a DEPOSIT moves nothing out
+ * of an account). A CONTRIBUTE's bond is not included: it
  * depends on the datanet, which only execution can read. */
 uint64_t chain_tx_value(const chain_tx *tx);
 /* gas_limit*gas_price + value, checked. Returns 0 or -1 on overflow. */

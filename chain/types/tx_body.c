@@ -1,4 +1,4 @@
-/* Bodies of the attribution and contract transaction types: canonical
+/* Bodies of the attribution, contract and bridge transaction types: canonical
  * encoding, decoding with stateless validation, deep copy and free. Layouts
  * are in chain/types/tx.h; rules and messages in docs/transactions.md. */
 #include <stdlib.h>
@@ -7,6 +7,9 @@
 #include "chain/types/tx_internal.h"
 
 #define ENTRY_SIZE 16 /* contribution u64 | weight u64 */
+/* l1_block u64 | l1_block_hash[32] | l1_tx_hash[32] | log_index u32 |
+ * l1_from[20] | to[20] | amount u64 */
+#define DEPOSIT_SIZE (8 + 32 + 32 + 4 + 20 + CHAIN_ADDR_LEN + 8)
 
 /* ---- rules shared by the decoder and chain_tx_finalize ---- */
 
@@ -136,6 +139,37 @@ static int check_input_len(uint64_t n, util_err *err)
     return 0;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i]) return 0;
+    return 1;
+}
+
+static int check_amount(uint64_t amount, const char *what, util_err *err)
+{
+    if (amount == 0) return util_err_set(err, UTIL_EINVAL, "transaction: %s amount is zero", what);
+    return 0;
+}
+
+static int check_withdraw(const chain_tx_withdraw *b, util_err *err)
+{
+    if (all_zero(b->l1_recipient, sizeof b->l1_recipient))
+        return util_err_set(err, UTIL_EINVAL, "transaction: withdraw to the zero L1 address");
+    return check_amount(b->amount, "withdraw", err);
+}
+
+int chain_tx_envelope_check(const chain_tx *tx, util_err *err)
+{
+    if (tx->type != CHAIN_TX_DEPOSIT) return 0;
+    if (!all_zero(tx->sender, CHAIN_PUBKEY_LEN) || tx->gas_limit || tx->gas_price ||
+        !all_zero(tx->sig, CHAIN_SIG_LEN))
+        return util_err_set(err, UTIL_EINVAL,
+                            "transaction: a deposit's sender key, gas limit, gas price and "
+                            "signature must be zero (a system transaction)");
+    return 0;
+}
+
 int chain_tx_body_check(const chain_tx *tx, util_err *err)
 {
     switch (tx->type) {
@@ -175,6 +209,8 @@ int chain_tx_body_check(const chain_tx *tx, util_err *err)
         if (tx->body.call.len && !tx->body.call.input)
             return util_err_set(err, UTIL_EINVAL, "transaction: call input missing");
         return 0;
+    case CHAIN_TX_DEPOSIT: return check_amount(tx->body.deposit.amount, "deposit", err);
+    case CHAIN_TX_WITHDRAW: return check_withdraw(&tx->body.withdraw, err);
     default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
 }
@@ -238,6 +274,8 @@ size_t chain_tx_body_len(const chain_tx *tx)
     }
     case CHAIN_TX_DEPLOY: return lenbytes_len(code_n(&tx->body.deploy));
     case CHAIN_TX_CALL: return CHAIN_ADDR_LEN + 8 + lenbytes_len(input_n(&tx->body.call));
+    case CHAIN_TX_DEPOSIT: return DEPOSIT_SIZE;
+    case CHAIN_TX_WITHDRAW: return 20 + 8;
     default: return 0;
     }
 }
@@ -307,6 +345,21 @@ void chain_tx_body_encode(const chain_tx *tx, util_buf *out)
         util_buf_put(out, tx->body.call.contract.b, CHAIN_ADDR_LEN);
         util_buf_u64(out, tx->body.call.value);
         util_buf_lenbytes(out, tx->body.call.input, input_n(&tx->body.call));
+        break;
+    case CHAIN_TX_DEPOSIT: {
+        const chain_tx_deposit *b = &tx->body.deposit;
+        util_buf_u64(out, b->l1_block);
+        util_buf_put(out, b->l1_block_hash, 32);
+        util_buf_put(out, b->l1_tx_hash, 32);
+        util_buf_u32(out, b->log_index);
+        util_buf_put(out, b->l1_from, 20);
+        util_buf_put(out, b->to.b, CHAIN_ADDR_LEN);
+        util_buf_u64(out, b->amount);
+        break;
+    }
+    case CHAIN_TX_WITHDRAW:
+        util_buf_put(out, tx->body.withdraw.l1_recipient, 20);
+        util_buf_u64(out, tx->body.withdraw.amount);
         break;
     default: break;
     }
@@ -461,6 +514,23 @@ static int read_call(chain_tx_call *b, util_rd *r, size_t start, util_err *err)
     return 0;
 }
 
+static int read_deposit(chain_tx_deposit *b, util_rd *r, size_t start, util_err *err)
+{
+    if (util_rd_u64(r, &b->l1_block) || util_rd_copy(r, b->l1_block_hash, 32) ||
+        util_rd_copy(r, b->l1_tx_hash, 32) || util_rd_u32(r, &b->log_index) ||
+        util_rd_copy(r, b->l1_from, 20) || util_rd_copy(r, b->to.b, CHAIN_ADDR_LEN) ||
+        util_rd_u64(r, &b->amount))
+        return chain_tx_rd_error(r, start, err);
+    return check_amount(b->amount, "deposit", err);
+}
+
+static int read_withdraw(chain_tx_withdraw *b, util_rd *r, size_t start, util_err *err)
+{
+    if (util_rd_copy(r, b->l1_recipient, 20) || util_rd_u64(r, &b->amount))
+        return chain_tx_rd_error(r, start, err);
+    return check_withdraw(b, err);
+}
+
 static int body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
 {
     switch (tx->type) {
@@ -477,6 +547,8 @@ static int body_read(chain_tx *tx, util_rd *r, size_t start, util_err *err)
     case CHAIN_TX_ATTRIBUTE: return read_attribute(&tx->body.attribute, r, start, err);
     case CHAIN_TX_DEPLOY: return read_deploy(&tx->body.deploy, r, start, err);
     case CHAIN_TX_CALL: return read_call(&tx->body.call, r, start, err);
+    case CHAIN_TX_DEPOSIT: return read_deposit(&tx->body.deposit, r, start, err);
+    case CHAIN_TX_WITHDRAW: return read_withdraw(&tx->body.withdraw, r, start, err);
     default: return util_err_set(err, UTIL_EINVAL, "unsupported transaction type %u", tx->type);
     }
 }

@@ -25,6 +25,10 @@ OL_MUST_CHECK int chain_tx_body_read(chain_tx *tx, util_rd *r, size_t start, uti
 /* Validates the body of a transaction built in memory, with the decoder's
  * rules and messages. */
 OL_MUST_CHECK int chain_tx_body_check(const chain_tx *tx, util_err *err);
+/* The envelope rules of one type: a DEPOSIT's sender key, gas limit, gas
+ * price and signature must all be zero (a system transaction). Checked by
+ * the decoder once the signature is read and by chain_tx_finalize. */
+OL_MUST_CHECK int chain_tx_envelope_check(const chain_tx *tx, util_err *err);
 /* Deep-copies the owned parts of src's body into dst (which holds a shallow
  * copy of src). On failure dst's owned pointers are NULL (partial copies are
  * freed). */

@@ -15,5 +15,11 @@ extern const size_t rollup_contract_batch_inbox_init_len;
 /* OutputOracle.sol */
 extern const uint8_t rollup_contract_output_oracle_init[];
 extern const size_t rollup_contract_output_oracle_init_len;
+/* OpenToken.sol */
+extern const uint8_t rollup_contract_open_token_init[];
+extern const size_t rollup_contract_open_token_init_len;
+/* Bridge.sol */
+extern const uint8_t rollup_contract_bridge_init[];
+extern const size_t rollup_contract_bridge_init_len;
 
 #endif

@@ -22,6 +22,8 @@ const SOLC_VERSION = "0.8.37";
 const CONTRACTS = [
   { name: "BatchInbox", c: "batch_inbox" },
   { name: "OutputOracle", c: "output_oracle" },
+  { name: "OpenToken", c: "open_token" },
+  { name: "Bridge", c: "bridge" },
 ];
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },

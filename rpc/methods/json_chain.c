@@ -65,6 +65,22 @@ json_t *rpc_json_tx(const chain_tx *tx)
         json_object_set_new(o, "to", rpc_json_addr(&tx->body.transfer.to));
         json_object_set_new(o, "amount", rpc_json_u64str(tx->body.transfer.amount));
     }
+    if (o && tx->type == CHAIN_TX_DEPOSIT) {
+        /* L1 addresses in lowercase 0x hex: the EIP-55 checksum needs
+         * Keccak-256, which lives in rollup/ (rpc does not include it). */
+        const chain_tx_deposit *d = &tx->body.deposit;
+        json_object_set_new(o, "l1Block", json_integer((json_int_t)d->l1_block));
+        json_object_set_new(o, "l1BlockHash", rpc_json_hex(d->l1_block_hash, 32));
+        json_object_set_new(o, "l1TxHash", rpc_json_hex(d->l1_tx_hash, 32));
+        json_object_set_new(o, "logIndex", json_integer((json_int_t)d->log_index));
+        json_object_set_new(o, "l1From", rpc_json_hex(d->l1_from, 20));
+        json_object_set_new(o, "to", rpc_json_addr(&d->to));
+        json_object_set_new(o, "amount", rpc_json_u64str(d->amount));
+    }
+    if (o && tx->type == CHAIN_TX_WITHDRAW) {
+        json_object_set_new(o, "l1Recipient", rpc_json_hex(tx->body.withdraw.l1_recipient, 20));
+        json_object_set_new(o, "amount", rpc_json_u64str(tx->body.withdraw.amount));
+    }
     if (o && rpc_json_attr_tx_body(o, tx)) {
         json_decref(o);
         return NULL;

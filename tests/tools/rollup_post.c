@@ -223,15 +223,11 @@ static int cmd_outputs(const args *a, const rollup_config *c, const uint8_t sk[3
     int rc = 0;
     for (uint64_t h = (a->from + iv - 1) / iv * iv; h <= a->to && !rc; h += iv) {
         if (h == 0) continue;
-        uint8_t id[32], root[32], digest[32], zero[32] = {0}, sig[ROLLUP_ETH_SIG_LEN];
-        chain_block b;
-        if (chain_store_block_id_at(st, h, id, &err) ||
-            chain_store_get_block(st, id, &b, NULL, &err)) {
+        uint8_t root[32], digest[32], sig[ROLLUP_ETH_SIG_LEN];
+        if (rollup_output_root_at(st, h, root, NULL, &err)) {
             rc = die("reading block: %s", err.msg);
             break;
         }
-        rollup_output_root(root, b.h.state_root, id, zero);
-        chain_block_free(&b);
         rollup_output_digest(digest, g.hash, h, root);
         if (rollup_output_sign(sig, digest, vsk, &err)) {
             rc = die("sign: %s", err.msg);

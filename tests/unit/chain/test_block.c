@@ -288,8 +288,8 @@ static void test_block_rejections(void **state)
     buf[514] = 9; /* tx 0 version */
     expect_block_err(buf, n, UTIL_EINVAL, "block: tx 0: transaction: unsupported version 9");
     memcpy(buf, p, n);
-    buf[684 + 19] = 9; /* tx 1 type */
-    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 9");
+    buf[684 + 19] = 11; /* tx 1 type */
+    expect_block_err(buf, n, UTIL_EINVAL, "block: tx 1: unsupported transaction type 11");
     /* A tx length one short leaves a truncated tx and a stray byte. */
     memcpy(buf, p, n);
     buf[512] = 0xa7; /* 167 */

@@ -259,11 +259,15 @@ static void test_wrong_format_version_refused(void **state)
      * the next validator set and consensus params hashes. */
     meta[32] = 2;
     db_put("G", 1, meta, n);
-    expect_open_fails("has format version 2, this openledgerd needs version 4");
+    expect_open_fails("has format version 2, this openledgerd needs version 5");
     /* The release just before: version 2 headers, without the evidence hash. */
     meta[32] = 3;
     db_put("G", 1, meta, n);
-    expect_open_fails("has format version 3, this openledgerd needs version 4");
+    expect_open_fails("has format version 3, this openledgerd needs version 5");
+    /* The release before the bridge: no withdrawals roots by height. */
+    meta[32] = 4;
+    db_put("G", 1, meta, n);
+    expect_open_fails("has format version 4, this openledgerd needs version 5");
     /* A record of another layout is refused too. */
     db_put("G", 1, meta, 32);
     expect_open_fails("genesis record");

@@ -242,7 +242,7 @@ static void test_rejections(void **state)
     buf[0] = 0;
     expect_reject(buf, n, UTIL_EINVAL, "transaction: unsupported version 0");
 
-    static const uint8_t types[] = {0, 9, 10, 255};
+    static const uint8_t types[] = {0, 11, 12, 255};
     for (size_t i = 0; i < sizeof types; i++) {
         char want[64];
         memcpy(buf, p, n);
@@ -348,9 +348,9 @@ static void test_finalize_and_sign_checks(void **state)
     assert_int_equal(chain_tx_finalize(&tx, &err), UTIL_EINVAL);
     assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);
     make_tx(&tx, &kp, 1);
-    tx.type = 9;
+    tx.type = 11;
     assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);
-    assert_string_equal(err.msg, "unsupported transaction type 9");
+    assert_string_equal(err.msg, "unsupported transaction type 11");
     make_tx(&tx, &kp, 1);
     strcpy(tx.chain_id, "Devnet");
     assert_int_equal(chain_tx_sign(&tx, &kp, G, &err), UTIL_EINVAL);

@@ -801,7 +801,7 @@ static void test_gas_value_names(void **state)
     tx.body.attribute.fee = UINT64_MAX;
     assert_int_equal(chain_tx_max_cost(&tx, &c), -1);
     chain_tx_free(&tx);
-    assert_string_equal(chain_tx_type_name(9), "unknown");
+    assert_string_equal(chain_tx_type_name(11), "unknown");
 }
 
 /* A block holding every type: the block owns the decoded bodies, and a decode

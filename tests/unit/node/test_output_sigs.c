@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/exec/bridge.h"
 #include "node/node_internal.h"
 #include "node/output_sigs.h"
 #include "p2p/msg.h"
@@ -97,12 +98,13 @@ static uint64_t counter(node *n, const char *name)
 
 static void own_root(node *n, uint64_t h, uint8_t root[32])
 {
-    uint8_t id[32], zero[32] = {0};
+    uint8_t id[32], wroot[32];
     chain_block b;
     util_err err = {0};
     assert_int_equal(chain_store_block_id_at(n->store, h, id, &err), 0);
     assert_int_equal(chain_store_get_block(n->store, id, &b, NULL, &err), 0);
-    rollup_output_root(root, b.h.state_root, id, zero);
+    assert_int_equal(chain_bridge_wroot_at(n->store, h, wroot, &err), 0);
+    rollup_output_root(root, b.h.state_root, id, wroot);
     chain_block_free(&b);
 }
 

@@ -239,6 +239,7 @@ static void l1_output(uint64_t height, int wrong)
 {
     uint8_t root[32], id[32], zero[32] = {0}, t0[32], t1[32] = {0}, data[64] = {0};
     chain_header_hash(&blocks[height].h, id);
+    /* These blocks make no withdrawal: their withdrawals root is empty. */
     rollup_output_root(root, blocks[height].h.state_root, id, zero);
     if (wrong) root[5] ^= 0x40;
     topic_of(t0, "OutputProposed(uint64,bytes32,uint64)");

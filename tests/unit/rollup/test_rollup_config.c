@@ -26,7 +26,10 @@ static const char GOOD[] =
     " \"outputOracle\": \"0xE7F1725E7734CE288F8367E1BB143E90BB3F0512\","
     " \"batcher\": \"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\","
     " \"deployBlock\": 1, \"confirmations\": 2, \"finalizationPeriodSeconds\": 60,"
-    " \"channelTimeoutBlocks\": 50}";
+    " \"channelTimeoutBlocks\": 50,"
+    " \"token\": \"0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0\","
+    " \"bridge\": \"0xCF7ED3ACCA5A467E9E704C703E8D87F634FB0FC9\","
+    " \"depositConfirmations\": 3}";
 
 static void test_parse_good(void **state)
 {
@@ -44,6 +47,11 @@ static void test_parse_good(void **state)
     assert_int_equal(c.confirmations, 2);
     assert_int_equal(c.finalization_period_s, 60);
     assert_int_equal(c.channel_timeout_blocks, 50);
+    assert_int_equal(c.token.b[0], 0x9f);
+    assert_int_equal(c.token.b[19], 0xe0);
+    assert_int_equal(c.bridge.b[0], 0xcf);
+    assert_int_equal(c.bridge.b[19], 0xc9);
+    assert_int_equal(c.deposit_confirmations, 3);
 }
 
 /* GOOD with field k set to v (a JSON value; NULL removes it). */
@@ -85,6 +93,9 @@ static void test_every_field_named(void **state)
         "confirmations",
         "finalizationPeriodSeconds",
         "channelTimeoutBlocks",
+        "token",
+        "bridge",
+        "depositConfirmations",
     };
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         char want[96];
@@ -100,6 +111,12 @@ static void test_every_field_named(void **state)
     expect_refused("deployBlock", "1.5", "deployBlock must be an integer");
     expect_refused("confirmations", "4294967296", "confirmations must be in");
     expect_refused("channelTimeoutBlocks", "0", "channelTimeoutBlocks must be in");
+    expect_refused("depositConfirmations", "1000001", "depositConfirmations must be in");
+    expect_refused("depositConfirmations", "-1", "depositConfirmations must be in");
+    expect_refused("depositConfirmations", "\"2\"", "depositConfirmations must be an integer");
+    expect_refused("token", "\"0x9fe46736679d2d9a65f0992f2272de9f3c7fa6\"", "token: ");
+    /* Mixed case with a wrong EIP-55 checksum. */
+    expect_refused("bridge", "\"0xCf7ED3ACCA5A467E9E704C703E8D87F634FB0FC9\"", "bridge: ");
     expect_refused("l2GenesisHash", "\"0x0102\"", "l2GenesisHash must be 0x");
     expect_refused("l2GenesisHash",
                    "\"0102030405060708091011121314151617181920212223242526272829303132\"",
@@ -161,14 +178,19 @@ static void test_save_load(void **state)
     text[n] = 0;
     assert_non_null(strstr(text, "\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\""));
     assert_non_null(strstr(text, "\"0x5FbDB2315678afecb367f032d93F642f64180aa3\""));
+    assert_non_null(strstr(text, "\"token\": \"0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0\""));
+    assert_non_null(strstr(text, "\"bridge\": \"0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9\""));
+    assert_non_null(strstr(text, "\"depositConfirmations\": 3"));
 
     /* Replacing: the new content, one file, no temporary left behind. */
     c.deploy_block = 77;
     c.channel_timeout_blocks = 3;
+    c.deposit_confirmations = 1000000;
     assert_int_equal(rollup_config_save(&c, path, &err), 0);
     assert_int_equal(rollup_config_load(&back, path, &err), 0);
     assert_int_equal(back.deploy_block, 77);
     assert_int_equal(back.channel_timeout_blocks, 3);
+    assert_int_equal(back.deposit_confirmations, 1000000);
     assert_int_equal(count_entries(dir), 1);
 
     /* A bad file names itself and its field. */
