@@ -448,6 +448,7 @@ const OLV = (function () {
       if (raw === undefined || raw === null) raw = (await io.rpc("chain_getCommit", [Number(height)])).commitRaw;
       const vals = g.validators.map(function (v) { return { pubkey: hexToBytes(v.pubkey), power: v.power }; });
       if (height === 0n) throw new Error("block 0 has no commit");
+      if (tp.header.chainId !== g.chainId) throw new Error("the header is of chain " + tp.header.chainId + ", the genesis of " + g.chainId);
       commit = checkCommit(tp.header, hh, raw, vals, hexToBytes(g.hash));
     } catch (e) { fail("commit of the header", e); }
     step("commit: " + commit.signers + " BIP-340 signature(s), " + commit.power + " of " + commit.total +

@@ -184,7 +184,25 @@ async function main() {
       "top contributors: " + at[1] + " rows, first " + at[2], "index: " + tc.items.length + ", top by state " + top.address);
     await page.screenshot(path.join(OUT, "attribution.png"));
 
-    /* 8. No console errors on the honest node's pages. */
+    /* 8. The bridge: a withdrawal appears on its sender's page with its status. */
+    const wd = arg("withdrawer");
+    if (wd) {
+      const bl = await rpc("bridge_listByAddress", [wd, { limit: 20 }]);
+      await page.goto(RPC + "/#/address/" + wd);
+      const rows = await page.waitFor("(function(){const t=document.querySelector('table.bridge-withdrawals');" +
+        "return t ? [...t.querySelectorAll('tbody tr')].map(r=>r.innerText) : null})()", "the withdrawals table", 5000)
+        .catch(function (e) { check(false, "withdrawals table drawn", e.message); return []; });
+      const w0 = bl.withdrawals[0] || {};
+      const amountText = (BigInt(w0.amount || 0) / 1000000000n) + "." + (BigInt(w0.amount || 0) % 1000000000n).toString().padStart(9, "0");
+      const statusText = w0.status === null || w0.status === undefined ? "burned (no L1 view)" : String(w0.status).replace(/_/g, " ");
+      check(bl.withdrawals.length > 0 && rows.length === bl.withdrawals.length && rows[0].indexOf(amountText + " OPEN") >= 0 &&
+        rows[0].indexOf(statusText) >= 0 && rows[0].startsWith(String(w0.id)),
+        "bridge: " + rows.length + " withdrawal(s) on the sender's page, the node lists " + bl.withdrawals.length +
+        " (first: " + amountText + " OPEN, " + statusText + ")", JSON.stringify(rows[0]));
+      await page.screenshot(path.join(OUT, "address-bridge.png"));
+    }
+
+    /* 9. No console errors on the honest node's pages. */
     check(page.errors.length === 0, "no console errors", page.errors.join("; "));
     console.log("explorer browser test: " + (failures ? failures + " check(s) failed" : "all checks passed") +
       " in " + ((Date.now() - t0) / 1000).toFixed(1) + " s (chromium " + exe + ", head " + status.height + ")");
