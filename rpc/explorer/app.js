@@ -186,6 +186,8 @@ if (typeof document !== "undefined") (function () {
   function txSummary(tx) {
     if (tx.type === "transfer") return ["→ ", addrLink(tx.to), " ", open(tx.amount)];
     if (tx.type === "attribute") return ["model " + tx.model + ", fee ", open(tx.fee)];
+    if (tx.type === "withdraw") return ["→ L1 ", el("span", { class: "mono", text: OLX.short(tx.l1Recipient || "", 6) }), " ", open(tx.amount)];
+    if (tx.type === "deposit") return ["L1 deposit #" + tx.nonce + " → ", addrLink(tx.to), " ", open(tx.amount)];
     if (tx.name !== undefined) return String(tx.name);
     if (tx.datanet !== undefined) return "datanet " + tx.datanet;
     if (tx.contribution !== undefined) return "contribution " + tx.contribution + (tx.accept === undefined ? "" : tx.accept ? " accepted" : " rejected");
@@ -380,8 +382,10 @@ if (typeof document !== "undefined") (function () {
       rpc("contributor_impact", [addr, 10, seriesRange("block", head)]), rpcOpt("bridge_listByAddress", [addr, { limit: 20 }])]);
     if (seq !== state.seq) return;
     const a = res[0], tl = res[1], im = res[2], br = res[3];
+    /* A charts section only for an address that contributed or was paid. */
+    const contributor = im.contributions > 0 || im.payouts > 0;
     const ec = earningsCard(addr, "block", head, im);
-    await ec.draw("block");
+    if (contributor) await ec.draw("block");
     const more = tl.nextCursor ? el("button", { text: "Older transactions" }) : null;
     if (more) more.onclick = function () { state.seq++; viewAddress(state.seq, addr, tl.nextCursor).catch(showError); };
     setView(el("h2", { text: "Address" }), card(kv([["Address", el("span", { class: "mono", text: a.address })],
@@ -390,7 +394,7 @@ if (typeof document !== "undefined") (function () {
         ["Contributions", im.contributions + " (" + im.accepted + " accepted, " + im.rejected + " rejected, " + im.pending + " pending)"],
         ["Payouts received", String(im.payouts) + (im.payoutsTruncated ? " (breakdown truncated)" : "")]])),
       verifyPanel(addr, { earned: im.earned }),
-      ec.card,
+      contributor ? ec.card : null,
       im.byModel.length ? card(OLC.bars({ id: "by-model", title: "Earned by model", fmt: openTxt,
         items: im.byModel.map(function (m) { return { label: "#" + m.model + " " + m.name, amount: m.earned, m: m }; }),
         heads: ["Model", "Name", "Records", "Payouts", "Earned"], numeric: [false, false, true, true, true],
