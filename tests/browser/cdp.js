@@ -23,7 +23,12 @@ class Browser {
     const proc = spawn(exe, args, { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] });
     const b = new Browser(proc, profile);
     proc.stderr.on("data", function (d) { b.stderr += d.toString(); if (b.stderr.length > 20000) b.stderr = b.stderr.slice(-10000); });
-    await b.send("Browser.getVersion", {}, null, timeoutMs || 20000);
+    try { await b.send("Browser.getVersion", {}, null, timeoutMs || 20000); }
+    catch (e) {
+      if (!b.exited) proc.kill("SIGKILL");
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      throw e;
+    }
     return b;
   }
   constructor(proc, profile) {
@@ -44,11 +49,16 @@ class Browser {
         this.onMessage(msg);
       }
     });
-    proc.on("exit", () => {
+    const gone = (why) => {
       this.exited = true;
-      for (const p of this.pending.values()) p.reject(new Error("chromium exited: " + this.stderr.slice(-2000)));
+      for (const p of this.pending.values()) { clearTimeout(p.timer); p.reject(new Error(why + ": " + this.stderr.slice(-2000))); }
       this.pending.clear();
-    });
+    };
+    proc.on("exit", () => gone("chromium exited"));
+    proc.on("error", (e) => gone("chromium did not start (" + e.message + ")"));
+    /* A browser that dies closes its pipes: the pending calls fail above. */
+    proc.stdio[3].on("error", () => {});
+    proc.stdio[4].on("error", () => {});
   }
   onMessage(msg) {
     if (msg.id !== undefined) {
