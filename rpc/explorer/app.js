@@ -174,13 +174,16 @@ if (typeof document !== "undefined") (function () {
     r.blocks.forEach(prependBlock);
   }
   async function viewHome(seq) {
-    const r = await rpc("chain_getBlockRange", ["latest", 25, "desc"]);
+    const res = await Promise.all([rpc("chain_getBlockRange", ["latest", 25, "desc"]), rpc("attribution_list", [null, null, 5, "desc"])]);
     if (seq !== state.seq) return;
+    const r = res[0], recs = res[1].items;
     const tb = el("tbody");
     r.blocks.forEach(function (b) { tb.appendChild(blockRow(b)); });
     const t = el("table", null, el("thead", null, el("tr", null,
       ["Height", "Time", "Txs", "Hash", "Proposer"].map(function (h) { return el("th", { text: h }); }))), tb);
-    setView(el("h2", { text: "Latest blocks" }), card(t));
+    setView(el("h2", { text: "Latest blocks" }), card(t),
+      recs.length ? [el("h2", { text: "Latest attribution records" }), card(recordRows(recs)),
+        el("p", { class: "pager" }, link("#/attribution", "Fees, top contributors and more →"))] : null);
     state.blockRows = tb;
   }
   function txSummary(tx) {
@@ -351,7 +354,9 @@ if (typeof document !== "undefined") (function () {
       out.dataset.status = "running";
       const old = document.getElementById("earned-verified");
       if (old) old.remove();
-      const io = { rpc: rpc, batch: rpcBatch, step: function (text, ok) {
+      const io = { rpc: rpc, batch: rpcBatch, progress: function (done, total) {
+        out.replaceChildren(el("p", { class: "mut", text: "Verifying… " + done + " of " + total + " records proven" }));
+      }, step: function (text, ok) {
         steps.appendChild(el("li", { class: ok ? "ok" : "bad", text: (ok ? "✓ " : "✗ ") + text }));
       } };
       try {
@@ -478,6 +483,12 @@ if (typeof document !== "undefined") (function () {
       heads: ["Rank", "Contributor", "Payouts", "Earned"], numeric: [true, false, true, true],
       row: function (it) { return [String(it.c.rank), addrLink(it.c.address, true), String(it.c.payouts), open(it.c.earned)]; } });
   }
+  function recordRows(recs) {
+    return table(["Record", "Model", "Block", "Time", "Fee", "Payouts", "Transaction"], recs.map(function (r) {
+      return row([link("#/record/" + r.id, "#" + r.id), r.model + (r.modelName ? " " + r.modelName : ""), blockLink(r.height),
+        r.timeMs ? OLX.fmtTime(r.timeMs) : "—", open(r.fee), String(r.payoutCount !== undefined ? r.payoutCount : r.payouts.length), txLink(r.tx)]);
+    }));
+  }
   async function viewAttribution(seq) {
     const head = (await rpc("node_status")).height;
     const res = await Promise.all([rpc("datanet_list", [null, 50, "desc"]), rpc("model_list", [null, null, 100, "desc"]),
@@ -501,10 +512,7 @@ if (typeof document !== "undefined") (function () {
           String(m.inferences), open(m.fees)]);
       }))) : empty("No models yet."),
       el("h2", { text: "Latest attribution records" }),
-      recs.length ? card(table(["Record", "Model", "Block", "Time", "Fee", "Payouts", "Transaction"], recs.map(function (r) {
-        return row([link("#/record/" + r.id, "#" + r.id), r.model + (r.modelName ? " " + r.modelName : ""), blockLink(r.height),
-          r.timeMs ? OLX.fmtTime(r.timeMs) : "—", open(r.fee), String(r.payoutCount !== undefined ? r.payoutCount : r.payouts.length), txLink(r.tx)]);
-      }))) : empty("No attribution records yet."));
+      recs.length ? card(recordRows(recs)) : empty("No attribution records yet."));
   }
   function showError(e) {
     const msg = e && e.code === -32001 ? "Not found: " + e.message : "Error: " + (e && e.message || e);

@@ -483,6 +483,7 @@ const OLV = (function () {
     let sum = 0n, count = 0n;
     const byModel = {};
     for (let i = 0; i < ids.length; i += 50) {
+      if (io.progress) io.progress(i, ids.length);
       const chunk = ids.slice(i, i + 50);
       let res;
       try { res = await io.batch(chunk.map(function (id) { return ["state_getProof", [{ record: id }, { height: Number(height) }]]; })); }
