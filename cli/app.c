@@ -99,8 +99,13 @@ const cli_command cli_commands[] = {
      "contributors in proportion to their weights, and the model owner. Prints the\n"
      "stored record with every payout.",
      cli_cmd_attribute, CHAIN_TX_ATTRIBUTE},
-    {"impact", "ADDRESS|KEYNAME", 1, 1, 0, 0,
-     "Show what an address contributed, which models used it and what it earned.", NULL,
+    {"impact", "ADDRESS|KEYNAME", 1, 1, B(CLI_OPT_VERIFY) | B(CLI_OPT_GENESIS), 0,
+     "Show what an address contributed, which models used it and what it earned.",
+     "With --verify, proves the contributor's totals and every record that paid\n"
+     "it against one header signed by the trusted genesis validators (--genesis\n"
+     "FILE, default the devnet's), checks that the proven payouts add up to the\n"
+     "proven totals, and prints only what was proven; any failed check names the\n"
+     "figure and exits 1.",
      cli_cmd_impact, 0},
     {"rpc", "METHOD [PARAM...]", 1, CLI_MAX_POS - 1, 0, 0,
      "Call any JSON-RPC method and print its result as JSON.",

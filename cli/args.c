@@ -79,6 +79,9 @@ const cli_optdef cli_optdefs[CLI_OPT_COUNT] = {
                     "bridge_info.l1Url)"},
     [CLI_OPT_FORCE] = {"force", NULL,
                        "send even when the withdrawal is not ready, to see the L1's own error"},
+    [CLI_OPT_VERIFY] = {"verify", NULL,
+                        "check every figure against a header the genesis validators signed "
+                        "(docs/proofs.md); print only what was proven"},
 };
 
 static int find_opt(const char *name, size_t n)

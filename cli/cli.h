@@ -68,6 +68,7 @@ enum cli_opt {
     /* the bridge (cli/commands_bridge.c) */
     CLI_OPT_L1,
     CLI_OPT_FORCE,
+    CLI_OPT_VERIFY,
     CLI_OPT_COUNT
 };
 
@@ -251,6 +252,8 @@ OL_MUST_CHECK int cli_cmd_model_show(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_model_list(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_attribute(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_impact(cli_ctx *ctx, const cli_args *a);
+/* impact --verify (cli/commands_impact_verify.c) */
+OL_MUST_CHECK int cli_cmd_impact_verify(cli_ctx *ctx, const cli_args *a);
 /* contracts (cli/commands_contract.c) */
 OL_MUST_CHECK int cli_cmd_asm(cli_ctx *ctx, const cli_args *a);
 OL_MUST_CHECK int cli_cmd_disasm(cli_ctx *ctx, const cli_args *a);

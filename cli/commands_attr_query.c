@@ -318,7 +318,7 @@ static void print_impact(cli_ctx *ctx, const json_t *im)
         fputc('\n', o);
     }
     if (json_is_true(json_object_get(im, "payoutsTruncated")))
-        fprintf(o, "\nnote: the per-model figures count only the most recent %lld payouts\n",
+        fprintf(o, "\nnote: other payouts count only the most recent %lld payouts\n",
                 i_(im, "scanLimit"));
     if (json_is_true(json_object_get(im, "contributionsTruncated")))
         fprintf(o, "note: the per-datanet figures count only the first %lld contributions\n",
@@ -327,6 +327,7 @@ static void print_impact(cli_ctx *ctx, const json_t *im)
 
 int cli_cmd_impact(cli_ctx *ctx, const cli_args *a)
 {
+    if (a->opt[CLI_OPT_VERIFY]) return cli_cmd_impact_verify(ctx, a);
     chain_addr addr;
     char str[CHAIN_ADDR_STR_LEN + 1];
     util_err e;

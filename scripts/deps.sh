@@ -15,6 +15,9 @@ PKGS=(
 # NodeSource) bundles npm and conflicts with Debian's npm package: only
 # install them when there is no npm at all.
 command -v npm >/dev/null || PKGS+=(nodejs npm)
+# The explorer's browser test (tests/integration/explorer_browser.sh) drives
+# Debian's chromium over the DevTools pipe; any chromium on the PATH will do.
+command -v chromium >/dev/null || PKGS+=(chromium)
 # Benchmarks only: installed by `make bench` (OL_DEPS_BENCH=1).
 if [[ "${OL_DEPS_BENCH:-0}" == 1 ]]; then
   PKGS+=(lua5.4 wrk)

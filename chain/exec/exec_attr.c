@@ -6,6 +6,7 @@
 
 #include "chain/exec/exec_internal.h"
 #include "chain/crypto/hash.h"
+#include "chain/state/attr_ix.h"
 #include "chain/state/dbkey.h"
 #include "chain/state/objects.h"
 #include "util/amount.h"
@@ -121,6 +122,77 @@ static int index_put(chain_exec *ex, char kind, const uint8_t *a, size_t alen, u
 static void be64(uint8_t out[8], uint64_t v)
 {
     util_put_u64be(out, v);
+}
+
+/* The series entries of the explorer (chain/state/attr_ix.h): the running
+ * totals after this block and after its UTC day. A later write of the same
+ * day or block replaces the entry, so the last one in the batch stands. */
+static int series_put(chain_exec *ex, char by_day, char by_block, const uint8_t *a, size_t alen,
+                      uint64_t amount, uint64_t count, util_err *err)
+{
+    const chain_exec_ctx *c = chain_exec_context(ex);
+    uint8_t v[CHAIN_SERIES_BLOCK_LEN];
+    size_t n = chain_series_encode(v, amount, count, 0, 0);
+    int rc = index_put(ex, by_day, a, alen, CHAIN_DAY_OF(c->time_ms), NULL, 0, v, n, err);
+    if (rc) return rc;
+    n = chain_series_encode(v, amount, count, 1, c->time_ms);
+    return index_put(ex, by_block, a, alen, c->height, NULL, 0, v, n, err);
+}
+
+/* A ranking key (CHAIN_IX_TOP, _TOP_BY_MODEL) moves from the old earnings to
+ * the new: deleted, then written. had: the old key exists. Earnings only
+ * grow, so a key of higher earnings than the old is one the store never
+ * held: when a later payout of the block moves it on, neither write reaches
+ * the store. */
+static int rank_move(chain_exec *ex, char ix, const uint8_t *a, size_t alen, int had,
+                     uint64_t old_earned, uint64_t new_earned, const chain_addr *who, util_err *err)
+{
+    uint8_t k[CHAIN_IXKEY_MAX];
+    size_t n;
+    int rc;
+    if (had) {
+        n = chain_ixkey_attr(k, ix, a, alen, old_earned, who->b, CHAIN_ADDR_LEN);
+        if (!n) return util_err_set(err, UTIL_EINVAL, "index key too long");
+        if ((rc = chain_exec_index_del(ex, k, n, err))) return rc;
+    }
+    n = chain_ixkey_attr(k, ix, a, alen, new_earned, who->b, CHAIN_ADDR_LEN);
+    if (!n) return util_err_set(err, UTIL_EINVAL, "index key too long");
+    if (!had || new_earned > old_earned) return chain_exec_index_put_new(ex, k, n, NULL, 0, err);
+    return chain_exec_index_put(ex, k, n, NULL, 0, err);
+}
+
+/* A contributor payout's explorer entries: the contributor's earnings from
+ * the model (accumulated: the one index read back) and both rankings. ct_old
+ * and ct are the contributor's totals before and after this payout;
+ * first_in_record: no earlier payout of the record went to this address. */
+static int index_contributor_payout(chain_exec *ex, uint64_t model, const chain_addr *to,
+                                    uint64_t amount, const chain_contributor *ct_old,
+                                    const chain_contributor *ct, int first_in_record, util_err *err)
+{
+    int rc;
+    if ((rc = rank_move(ex, CHAIN_IX_TOP, (const uint8_t *)"", 0, ct_old->payouts > 0,
+                        ct_old->earned, ct->earned, to, err)))
+        return rc;
+    uint8_t k[CHAIN_IXKEY_MAX], mb[8];
+    size_t n = chain_ixkey_attr(k, CHAIN_IX_EARN_BY_MODEL, to->b, CHAIN_ADDR_LEN, model, NULL, 0);
+    const uint8_t *v;
+    size_t vl;
+    chain_model_earnings me = {.model = model}, old;
+    rc = chain_exec_index_get(ex, k, n, &v, &vl, err);
+    int had = rc == 0;
+    if (had && chain_model_earnings_decode(&me, v, vl))
+        return util_err_set(err, UTIL_EIO, "corrupt earnings index entry");
+    if (rc && rc != UTIL_ENOTFOUND) return rc;
+    old = me;
+    /* Bounded by the contributor's total, which was checked. */
+    me.earned += amount;
+    me.payouts++;
+    me.records += first_in_record != 0;
+    uint8_t ev[CHAIN_MODEL_EARNINGS_LEN];
+    chain_model_earnings_encode(ev, &me);
+    if ((rc = chain_exec_index_put(ex, k, n, ev, sizeof ev, err))) return rc;
+    util_put_u64be(mb, model);
+    return rank_move(ex, CHAIN_IX_TOP_BY_MODEL, mb, 8, had, old.earned, me.earned, to, err);
 }
 
 int chain_body_datanet_create(chain_exec *ex, const chain_tx *tx, chain_receipt *r, util_err *err)
@@ -395,6 +467,9 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
     if ((rc = SAVE_MODEL(ex, &m, err))) goto out;
     uint8_t mb[8];
     be64(mb, m.id);
+    if ((rc = series_put(ex, CHAIN_IX_FEES_BY_DAY, CHAIN_IX_FEES_BY_BLOCK, mb, 8, m.fees,
+                         m.inferences, err)))
+        goto out;
     if ((rc = index_put(ex, CHAIN_IX_RECORD_BY_MODEL, mb, 8, rec.id, NULL, 0, NULL, 0, err)))
         goto out;
     for (uint32_t i = 0; i < rec.nentries; i++) {
@@ -417,8 +492,9 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
                               (unsigned long long)cs[j].id);
                     goto out;
                 }
-            chain_contributor ct;
+            chain_contributor ct, ct_old;
             if ((rc = load_contributor(ex, &p->recipient, &ct, err))) goto out;
+            ct_old = ct;
             if (util_add_u64(ct.earned, p->amount, &ct.earned) ||
                 util_add_u64(ct.payouts, 1, &ct.payouts)) {
                 rc = FAIL(err, UTIL_EINVAL,
@@ -426,6 +502,23 @@ int chain_body_attribute(chain_exec *ex, const chain_tx *tx, chain_receipt *r, u
                 goto out;
             }
             if ((rc = save_contributor(ex, &p->recipient, &ct, err))) goto out;
+            int first = 1;
+            for (uint32_t j = 0; first && j < i; j++)
+                first = rec.payouts[j].role != CHAIN_ROLE_CONTRIBUTOR ||
+                        memcmp(rec.payouts[j].recipient.b, p->recipient.b, CHAIN_ADDR_LEN) != 0;
+            if ((rc = index_contributor_payout(ex, m.id, &p->recipient, p->amount, &ct_old, &ct,
+                                               first, err)))
+                goto out;
+            /* The earnings series once per recipient and record, after its
+             * last payout in the record: the running totals then. */
+            int last = 1;
+            for (uint32_t j = i + 1; last && j < rec.npayouts; j++)
+                last = rec.payouts[j].role != CHAIN_ROLE_CONTRIBUTOR ||
+                       memcmp(rec.payouts[j].recipient.b, p->recipient.b, CHAIN_ADDR_LEN) != 0;
+            if (last &&
+                (rc = series_put(ex, CHAIN_IX_EARN_BY_DAY, CHAIN_IX_EARN_BY_BLOCK, p->recipient.b,
+                                 CHAIN_ADDR_LEN, ct.earned, ct.payouts, err)))
+                goto out;
         }
         uint8_t seq[2] = {(uint8_t)(i >> 8), (uint8_t)i}, val[CHAIN_PAYOUT_IXVAL_LEN];
         chain_payout_entry pe = {

@@ -120,6 +120,17 @@ size_t chain_key_withdrawal(uint8_t out[9], uint64_t id);
 /* addr[20] | record u64be | seq u16be ->
  * model u64le | contribution u64le | role u8 | amount u64le */
 #define CHAIN_IX_PAYOUT_BY_RECIPIENT 'P'
+/* The explorer's series and rankings (docs/attribution.md, "Explorer
+ * indexes"; values in chain/state/attr_ix.h). A series entry holds running
+ * totals after its day or block, so the block writes it without reading it. */
+#define CHAIN_IX_EARN_BY_DAY 'E'   /* addr[20] | day u64be -> earned u64le | payouts u64le */
+#define CHAIN_IX_EARN_BY_BLOCK 'e' /* addr[20] | height u64be -> .. | time_ms u64le */
+#define CHAIN_IX_FEES_BY_DAY 'F'   /* model u64be | day u64be -> fees u64le | inferences u64le */
+#define CHAIN_IX_FEES_BY_BLOCK 'f' /* model u64be | height u64be -> .. | time_ms u64le */
+#define CHAIN_IX_TOP 'T'           /* earned u64be | addr[20] -> "" (contributor earnings) */
+/* addr[20] | model u64be -> earned u64le | payouts u64le | records u64le */
+#define CHAIN_IX_EARN_BY_MODEL 'U'
+#define CHAIN_IX_TOP_BY_MODEL 'V' /* model u64be | earned u64be | addr[20] -> "" */
 /* A block derived from the L1 (rollup/derive.h): height u64be ->
  * l1 number u64le | l1 block hash[32], the L1 block whose batch brought it.
  * Written in the block's own batch, so it is exactly as durable as the block. */

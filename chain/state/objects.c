@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chain/crypto/hash.h"
+#include "chain/state/store_internal.h"
 #include "util/bytes.h"
 
 /* --- blocks ------------------------------------------------------------------ */
@@ -56,6 +57,36 @@ int chain_store_prove_account(chain_store *st, const chain_addr *a, chain_accoun
     free(v);
     if (rc) return rc;
     return chain_store_prove(st, out->key, sizeof out->key, &out->proof, err);
+}
+
+int chain_store_prove_at(chain_store *st, const uint8_t *key, size_t klen, uint64_t height,
+                         const uint8_t root[32], chain_state_proof *out, util_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (klen == 0 || klen > sizeof out->key)
+        return util_err_set(err, UTIL_EINVAL, "state key of %zu bytes", klen);
+    memcpy(out->key, key, klen);
+    out->klen = klen;
+    chain_sha256(out->path, key, klen);
+    chain_smt_store sst = {.ctx = st, .get = chain_store_smt_get, .put = NULL};
+    int rc = chain_smt_prove(&sst, root, out->path, &out->proof, err);
+    if (rc) return rc;
+    /* The tree says whether the key is there and which value it commits; the
+     * value itself is read to match, never the other way round, so a commit
+     * racing this read cannot pair a value with another root's proof. */
+    if (!out->proof.has_leaf || memcmp(out->proof.leaf_path, out->path, 32) != 0) return 0;
+    rc = chain_store_state_get_at(st, key, klen, height, out->proof.leaf_value_hash, &out->value,
+                                  &out->vlen, err);
+    if (rc) return rc;
+    out->exists = 1;
+    return 0;
+}
+
+void chain_state_proof_free(chain_state_proof *p)
+{
+    free(p->value);
+    p->value = NULL;
+    p->exists = 0;
 }
 
 int chain_store_get_code(chain_store *st, const chain_addr *a, uint8_t **code, size_t *len,

@@ -48,6 +48,28 @@ typedef struct chain_account_proof {
  * error of the store. */
 OL_MUST_CHECK int chain_store_prove_account(chain_store *st, const chain_addr *a,
                                             chain_account_proof *out, util_err *err);
+/* Any state key's entry with its proof against the state root of a given
+ * block (docs/proofs.md): what state_getProof serves for every kind. */
+typedef struct chain_state_proof {
+    uint8_t key[CHAIN_DBKEY_MAX - 1]; /* the state key proven */
+    size_t klen;
+    uint8_t path[32]; /* SHA-256(key) */
+    int exists;       /* 0: the proof is of absence */
+    uint8_t *value;   /* malloc'd when exists (chain_state_proof_free) */
+    size_t vlen;
+    chain_smt_proof proof;
+} chain_state_proof;
+
+/* Proves key against root, the state root of the committed block at height
+ * (every committed root stays readable), and fills the value the key held
+ * there (chain_store_state_get_at). *out is large: callers may want it on the
+ * heap. 0; UTIL_ENOTFOUND when the value at that height is no longer kept;
+ * UTIL_EINVAL for a key longer than CHAIN_DBKEY_MAX - 1; UTIL_EIO. */
+OL_MUST_CHECK int chain_store_prove_at(chain_store *st, const uint8_t *key, size_t klen,
+                                       uint64_t height, const uint8_t root[32],
+                                       chain_state_proof *out, util_err *err);
+void chain_state_proof_free(chain_state_proof *p);
+
 /* The code deployed at a (malloc'd into *code). 0, UTIL_ENOTFOUND (no
  * contract there), or an error. */
 OL_MUST_CHECK int chain_store_get_code(chain_store *st, const chain_addr *a, uint8_t **code,

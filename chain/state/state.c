@@ -29,7 +29,25 @@ typedef struct undo {
     uint8_t present, dirty;
     uint8_t *val;
     uint32_t vlen;
+    size_t ixprev; /* an index entry: its key's previous latest write (IX_NONE: none) */
 } undo;
+
+/* The latest write of one index key in this block (chain_exec_index_get):
+ * off is the offset of its record in the index buffer, IX_NONE when no write
+ * of the key is live (none yet, or a revert dropped them). The key's bytes
+ * are kept in an arena of their own (ixkeys, never truncated), so an entry
+ * stays small. Keys longer than IX_KEY_MAX are not mapped (nothing writes
+ * them). */
+#define IX_NONE SIZE_MAX
+#define IX_KEY_MAX 64
+#define IX_DELETED UINT32_MAX /* vlen of a deletion record */
+typedef struct ixent {
+    uint64_t h;
+    size_t off;
+    uint32_t koff; /* the key in ixkeys */
+    uint8_t klen;  /* 0: unused */
+    uint8_t fresh; /* the live writes began with a put of a key the store did not hold */
+} ixent;
 
 struct chain_exec {
     chain_store *st;
@@ -38,6 +56,11 @@ struct chain_exec {
     slot *slots;
     size_t cap, used;
     undo *journal;
+    ixent *ixmap; /* the latest write of each index key */
+    size_t ixcap, ixused;
+    util_buf ixkeys; /* their keys */
+    int ix_unmapped; /* a key longer than IX_KEY_MAX was written */
+    uint8_t *ixread; /* the committed index value chain_exec_index_get returned */
     size_t nj, capj;
     util_buf index;  /* klen u8 | key | vlen u32 | val records */
     util_buf nodes;  /* new tree nodes: hash[32] | node[65] records */
@@ -65,6 +88,7 @@ chain_exec *chain_exec_new(chain_store *st, const chain_exec_ctx *ctx)
     util_buf_init(&ex->nodes);
     util_buf_init(&ex->wnodes);
     util_buf_init(&ex->index);
+    util_buf_init(&ex->ixkeys);
     return ex;
 }
 
@@ -75,6 +99,9 @@ void chain_exec_free(chain_exec *ex)
         free(ex->slots[i].val);
     for (size_t i = 0; i < ex->nj; i++)
         free(ex->journal[i].val);
+    free(ex->ixmap);
+    util_buf_free(&ex->ixkeys);
+    free(ex->ixread);
     free(ex->slots);
     free(ex->journal);
     util_buf_free(&ex->nodes);
@@ -241,22 +268,135 @@ int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *er
     return set_slot(ex, key, klen, NULL, 0, 0, err);
 }
 
-int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
-                         size_t vlen, util_err *err)
+static ixent *ix_find(const chain_exec *ex, const uint8_t *k, size_t n, uint64_t h)
+{
+    size_t cap = ex->ixcap, i = (size_t)h & (cap - 1);
+    const ixent *m = ex->ixmap;
+    while (m[i].klen &&
+           (m[i].h != h || m[i].klen != n || memcmp(ex->ixkeys.data + m[i].koff, k, n) != 0))
+        i = (i + 1) & (cap - 1);
+    return &ex->ixmap[i];
+}
+
+/* The map entry of key k (added when absent, off IX_NONE), or NULL for a
+ * key too long to map or when memory runs out. */
+static ixent *ix_entry(chain_exec *ex, const uint8_t *k, size_t n)
+{
+    if (n > IX_KEY_MAX) return NULL;
+    if ((ex->ixused + 1) * 2 > ex->ixcap) {
+        size_t ncap = ex->ixcap ? ex->ixcap * 2 : 64;
+        ixent *nm = calloc(ncap, sizeof *nm);
+        if (!nm) return NULL;
+        for (size_t i = 0; i < ex->ixcap; i++) {
+            if (!ex->ixmap[i].klen) continue;
+            size_t j = (size_t)ex->ixmap[i].h & (ncap - 1);
+            while (nm[j].klen)
+                j = (j + 1) & (ncap - 1);
+            nm[j] = ex->ixmap[i];
+        }
+        free(ex->ixmap);
+        ex->ixmap = nm;
+        ex->ixcap = ncap;
+    }
+    uint64_t h = key_hash(k, n);
+    ixent *e = ix_find(ex, k, n, h);
+    if (!e->klen) {
+        size_t koff = ex->ixkeys.len;
+        util_buf_put(&ex->ixkeys, k, n);
+        if (ex->ixkeys.oom || koff > UINT32_MAX) return NULL;
+        e->h = h;
+        e->koff = (uint32_t)koff;
+        e->klen = (uint8_t)n;
+        e->off = IX_NONE;
+        e->fresh = 0;
+        ex->ixused++;
+    }
+    return e;
+}
+
+/* The map entry of a mapped key, or NULL. */
+static ixent *ix_lookup(const chain_exec *ex, const uint8_t *k, size_t n)
+{
+    if (n > IX_KEY_MAX || !ex->ixcap) return NULL;
+    ixent *e = ix_find(ex, k, n, key_hash(k, n));
+    return e->klen ? e : NULL;
+}
+
+/* Appends a write (val NULL: a deletion) of an index key, journaled. fresh:
+ * the caller knows the store holds no entry under key. */
+static int index_write(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                       size_t vlen, int fresh, util_err *err)
 {
     if (klen == 0 || klen > 255 || vlen > CHAIN_STATE_VALUE_MAX)
         return util_err_set(err, UTIL_EINVAL, "index entry too large");
+    ixent *e = ix_entry(ex, key, klen);
+    if (!e && klen <= IX_KEY_MAX) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    if (!e) ex->ix_unmapped = 1;
     size_t at = ex->index.len;
     util_buf_u8(&ex->index, (uint8_t)klen);
     util_buf_put(&ex->index, key, klen);
-    util_buf_u32(&ex->index, (uint32_t)vlen);
-    util_buf_put(&ex->index, val, vlen);
+    util_buf_u32(&ex->index, val ? (uint32_t)vlen : IX_DELETED);
+    if (val) util_buf_put(&ex->index, val, vlen);
     if (ex->index.oom) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    /* The undo of an index write truncates the buffer back to `at`. */
-    if (journal_push(ex, (undo){.slot = UINT32_MAX, .vlen = (uint32_t)at})) {
+    /* The undo of an index write truncates the buffer back to `at` and
+     * gives the key its previous latest write back. */
+    if (journal_push(
+            ex, (undo){.slot = UINT32_MAX, .vlen = (uint32_t)at, .ixprev = e ? e->off : IX_NONE})) {
         ex->index.len = at;
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
+    if (e) {
+        if (e->off == IX_NONE) e->fresh = (uint8_t)(fresh && val);
+        e->off = at;
+    }
+    return 0;
+}
+
+int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                         size_t vlen, util_err *err)
+{
+    static const uint8_t none[1];
+    return index_write(ex, key, klen, val ? val : none, val ? vlen : 0, 0, err);
+}
+
+int chain_exec_index_put_new(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t *val,
+                             size_t vlen, util_err *err)
+{
+    static const uint8_t none[1];
+    return index_write(ex, key, klen, val ? val : none, val ? vlen : 0, 1, err);
+}
+
+int chain_exec_index_del(chain_exec *ex, const uint8_t *key, size_t klen, util_err *err)
+{
+    return index_write(ex, key, klen, NULL, 0, 0, err);
+}
+
+int chain_exec_index_get(chain_exec *ex, const uint8_t *key, size_t klen, const uint8_t **val,
+                         size_t *vlen, util_err *err)
+{
+    if (klen == 0 || klen > IX_KEY_MAX)
+        return util_err_set(err, UTIL_EINVAL, "index key of %zu bytes", klen);
+    const ixent *e = ix_lookup(ex, key, klen);
+    if (e) {
+        if (e->off != IX_NONE) {
+            const uint8_t *p = ex->index.data + e->off;
+            uint32_t vl = util_get_u32le(p + 1 + p[0]);
+            if (vl == IX_DELETED) return UTIL_ENOTFOUND;
+            *val = p + 1 + p[0] + 4;
+            *vlen = vl;
+            return 0;
+        }
+    }
+    uint8_t k[CHAIN_DBKEY_MAX];
+    size_t n = chain_dbkey_index(k, key, klen);
+    free(ex->ixread);
+    ex->ixread = NULL;
+    size_t vl = 0;
+    int rc = chain_store_db_get(ex->st, k, n, &ex->ixread, &vl, err);
+    if (rc == UTIL_ENOTFOUND) util_err_clear(err);
+    if (rc) return rc;
+    *val = ex->ixread;
+    *vlen = vl;
     return 0;
 }
 
@@ -270,6 +410,9 @@ void chain_exec_revert(chain_exec *ex, size_t cp)
     while (ex->nj > cp) {
         undo *u = &ex->journal[--ex->nj];
         if (u->slot == UINT32_MAX) {
+            const uint8_t *p = ex->index.data + u->vlen;
+            ixent *e = ix_lookup(ex, p + 1, p[0]);
+            if (e) e->off = u->ixprev;
             ex->index.len = u->vlen;
             continue;
         }
@@ -475,15 +618,54 @@ void chain_exec_visit_originals(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
     }
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void visit_record(const chain_exec *ex, size_t at, chain_kv_visit_fn fn, void *ctx)
+{
+    const uint8_t *p = ex->index.data + at;
+    size_t kl = p[0];
+    uint32_t vl = util_get_u32le(p + 1 + kl);
+    if (vl == IX_DELETED)
+        fn(ctx, p + 1, kl, NULL, SIZE_MAX);
+    else
+        fn(ctx, p + 1, kl, p + 1 + kl + 4, vl);
+}
+
 void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx)
 {
-    size_t off = 0;
-    while (off < ex->index.len) {
+    /* Only a key's latest write reaches the batch: a running total or a
+     * ranking key rewritten by every payout of the block is one entry, and a
+     * key put new in this block and deleted again is none. The map knows
+     * the latest writes; they are visited in write order. */
+    size_t n = 0, *offs = ex->ixused ? malloc(ex->ixused * sizeof *offs) : NULL;
+    for (size_t i = 0; offs && i < ex->ixcap; i++) {
+        const ixent *e = &ex->ixmap[i];
+        if (!e->klen || e->off == IX_NONE) continue;
+        const uint8_t *p = ex->index.data + e->off;
+        if (e->fresh && util_get_u32le(p + 1 + p[0]) == IX_DELETED) continue;
+        offs[n++] = e->off;
+    }
+    if (offs || !ex->ixused) {
+        if (n) qsort(offs, n, sizeof *offs, cmp_size);
+        for (size_t i = 0; i < n; i++)
+            visit_record(ex, offs[i], fn, ctx);
+        free(offs);
+        if (!ex->ix_unmapped) return;
+    }
+    /* Out of memory for the list, or keys too long for the map: walk the
+     * whole buffer (those keys, or every write; a key's latest write comes
+     * last, so the batch still ends with it). */
+    int all = !offs && ex->ixused;
+    for (size_t off = 0; off < ex->index.len;) {
         const uint8_t *p = ex->index.data + off;
-        size_t kl = p[0];
+        size_t kl = p[0], at = off;
         uint32_t vl = util_get_u32le(p + 1 + kl);
-        fn(ctx, p + 1, kl, p + 1 + kl + 4, vl);
-        off += 1 + kl + 4 + vl;
+        off += 1 + kl + 4 + (vl == IX_DELETED ? 0 : vl);
+        if (all || kl > IX_KEY_MAX) visit_record(ex, at, fn, ctx);
     }
 }
 

@@ -52,6 +52,20 @@ OL_MUST_CHECK int chain_exec_del(chain_exec *ex, const uint8_t *key, size_t klen
  * root. */
 OL_MUST_CHECK int chain_exec_index_put(chain_exec *ex, const uint8_t *key, size_t klen,
                                        const uint8_t *val, size_t vlen, util_err *err);
+/* chain_exec_index_put of a key the caller knows the store does not hold
+ * (a ranking key of a total that only grows): when the block deletes it
+ * again, neither write reaches the store. */
+OL_MUST_CHECK int chain_exec_index_put_new(chain_exec *ex, const uint8_t *key, size_t klen,
+                                           const uint8_t *val, size_t vlen, util_err *err);
+/* Deletes an index entry with the block (a ranking key that moved). */
+OL_MUST_CHECK int chain_exec_index_del(chain_exec *ex, const uint8_t *key, size_t klen,
+                                       util_err *err);
+/* An index entry as the block sees it: its latest write or deletion in this
+ * block, else the committed one, so an index can accumulate. *val is borrowed
+ * until the next index write or read. 0, UTIL_ENOTFOUND, UTIL_EINVAL (a key
+ * longer than 64 bytes), or an error of the store. */
+OL_MUST_CHECK int chain_exec_index_get(chain_exec *ex, const uint8_t *key, size_t klen,
+                                       const uint8_t **val, size_t *vlen, util_err *err);
 
 size_t chain_exec_checkpoint(chain_exec *ex);
 void chain_exec_revert(chain_exec *ex, size_t checkpoint);

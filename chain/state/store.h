@@ -167,4 +167,14 @@ uint64_t chain_store_rollback_floor(const chain_store *st);
  * undo record. */
 OL_MUST_CHECK int chain_store_rollback(chain_store *st, uint64_t height, util_err *err);
 
+/* The value a state key held at `height` (a committed height at most the
+ * head), given the SHA-256 `want` that height's state tree commits for it
+ * (the leaf of a proof against its root): the current value when it hashes
+ * to want, else the one an undo record above height kept. malloc'd into
+ * *val. 0, UTIL_ENOTFOUND when the value has changed since and the undo
+ * records no longer reach back (docs/proofs.md, "Heights"), or UTIL_EIO. */
+OL_MUST_CHECK int chain_store_state_get_at(chain_store *st, const uint8_t *key, size_t klen,
+                                           uint64_t height, const uint8_t want[32], uint8_t **val,
+                                           size_t *vlen, util_err *err);
+
 #endif

@@ -64,7 +64,8 @@ void chain_exec_visit_changes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
  * block (val NULL and vlen SIZE_MAX: it was absent), each key once: what an
  * undo record keeps (chain_store_rollback). */
 void chain_exec_visit_originals(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
-/* Visits every index entry (its index key, without CHAIN_DB_INDEX), in write order. */
+/* Visits every index entry (its index key, without CHAIN_DB_INDEX) in write
+ * order, each key once: its latest write or deletion (val NULL, vlen SIZE_MAX). */
 void chain_exec_visit_index(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);
 /* Visits every new tree node produced by chain_exec_finish (key = node hash). */
 void chain_exec_visit_nodes(chain_exec *ex, chain_kv_visit_fn fn, void *ctx);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/crypto/hash.h"
 #include "chain/state/dbkey.h"
 #include "chain/state/store_internal.h"
 #include "util/bytes.h"
@@ -330,4 +331,99 @@ int chain_store_rollback(chain_store *st, uint64_t height, util_err *err)
     if (st->undo_low > height) st->undo_low = 0;
     util_err_clear(err);
     return 0;
+}
+
+/* --- past values --------------------------------------------------------- */
+
+/* The value of store key k in one undo record (what the block overwrote):
+ * its first entry for k, the value before the block. 1 and *v, *vl (borrowed
+ * from rec; *v NULL when the key was absent) when the record holds k; 0 when
+ * not; -1 when the record is malformed. */
+static int undo_lookup(const uint8_t *rec, size_t n, const uint8_t *k, size_t kl, const uint8_t **v,
+                       size_t *vl)
+{
+    util_rd r;
+    util_rd_init(&r, rec, n);
+    uint8_t ver;
+    uint64_t cnt;
+    if (util_rd_u8(&r, &ver) || ver != UNDO_VERSION || util_rd_varint(&r, &cnt, n / 3)) return -1;
+    for (uint64_t i = 0; i < cnt; i++) {
+        const uint8_t *ek, *ep = NULL;
+        size_t ekl, epl = 0;
+        uint8_t present;
+        if (util_rd_lenbytes(&r, &ek, &ekl, CHAIN_DBKEY_MAX) || util_rd_u8(&r, &present) ||
+            present > 1 || (present && util_rd_lenbytes(&r, &ep, &epl, UNDO_VALUE_MAX)))
+            return -1;
+        if (ekl == kl && memcmp(ek, k, kl) == 0) {
+            *v = present ? ep : NULL;
+            *vl = epl;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int chain_store_state_get_at(chain_store *st, const uint8_t *key, size_t klen, uint64_t height,
+                             const uint8_t want[32], uint8_t **val, size_t *vlen, util_err *err)
+{
+    *val = NULL;
+    *vlen = 0;
+    uint8_t sk[CHAIN_DBKEY_MAX], h[32];
+    size_t skl = chain_dbkey_state(sk, key, klen);
+    if (!skl) return util_err_set(err, UTIL_EINVAL, "state key too long");
+    uint64_t head = st->height;
+    uint8_t *v = NULL;
+    size_t vl = 0;
+    int rc = chain_store_db_get(st, sk, skl, &v, &vl, err);
+    if (rc && rc != UTIL_ENOTFOUND) return rc;
+    util_err_clear(err);
+    if (!rc) {
+        chain_sha256(h, v, vl);
+        if (memcmp(h, want, 32) == 0) {
+            *val = v;
+            *vlen = vl;
+            return 0;
+        }
+        free(v);
+    }
+    /* Changed since: the undo records of the blocks above height hold what
+     * each overwrote. Any value hashing to `want` is the one (the hash is the
+     * tree's commitment), so the walk needs no bookkeeping of its own. */
+    for (uint64_t b = head; b > height && b >= st->undo_low && st->undo_low; b--) {
+        uint8_t uk[CHAIN_DBKEY_HEIGHT_LEN], *rec = NULL;
+        size_t rl = 0;
+        chain_dbkey_undo(uk, b);
+        rc = chain_store_db_get(st, uk, sizeof uk, &rec, &rl, err);
+        if (rc == UTIL_ENOTFOUND) break; /* pruned meanwhile */
+        if (rc) return rc;
+        const uint8_t *p;
+        size_t pl;
+        int got = undo_lookup(rec, rl, sk, skl, &p, &pl);
+        if (got < 0) {
+            free(rec);
+            return util_err_set(err, UTIL_EIO,
+                                "corrupt store: malformed undo record at height %llu",
+                                (unsigned long long)b);
+        }
+        if (got && p) {
+            chain_sha256(h, p, pl);
+            if (memcmp(h, want, 32) == 0) {
+                *val = malloc(pl ? pl : 1);
+                if (!*val) {
+                    free(rec);
+                    return util_err_set(err, UTIL_ENOMEM, "out of memory");
+                }
+                memcpy(*val, p, pl);
+                *vlen = pl;
+                free(rec);
+                return 0;
+            }
+        }
+        free(rec);
+    }
+    util_err_clear(err);
+    return util_err_set(err, UTIL_ENOTFOUND,
+                        "its value then is no longer kept: it has changed since, and this node "
+                        "keeps past values back to height %llu",
+                        (unsigned long long)chain_store_rollback_floor(st));
 }

@@ -200,14 +200,60 @@ int rpc_json_attr_tx_body(json_t *o, const chain_tx *tx)
 
 /* ---- loading --------------------------------------------------------- */
 
+/* What a list row of records shows without another call (docs/rpc.md,
+ * "attribution_list"): the model's name, the block's time, the payout count.
+ * The last model and block read are kept: a page's records often share them. */
+typedef struct record_ctx {
+    uint64_t model, height;
+    char name[CHAIN_NAME_MAX + 1];
+    json_t *time; /* null when the block cannot be read */
+    int have_model, have_height;
+} record_ctx;
+
+static json_t *record_json(rpc_env *env, record_ctx *rc, const chain_record *r)
+{
+    json_t *o = rpc_json_record(r);
+    if (!o) return NULL;
+    util_err ue = {0};
+    if (!rc->have_model || rc->model != r->model) {
+        chain_model m;
+        rc->name[0] = 0;
+        if (chain_store_get_model(env->store, r->model, &m, &ue) == 0)
+            memcpy(rc->name, m.name, sizeof rc->name);
+        rc->model = r->model;
+        rc->have_model = 1;
+    }
+    if (!rc->have_height || rc->height != r->height) {
+        uint8_t id[32];
+        chain_header h;
+        uint64_t ntx;
+        size_t size;
+        json_decref(rc->time);
+        rc->time = json_null();
+        if (chain_store_block_id_at(env->store, r->height, id, &ue) == 0 &&
+            chain_store_get_block_summary(env->store, id, &h, &ntx, &size, &ue) == 0) {
+            json_decref(rc->time);
+            rc->time = json_integer((json_int_t)h.time_ms);
+        }
+        rc->height = r->height;
+        rc->have_height = 1;
+    }
+    if (set(o, "modelName", json_string(rc->name)) || set(o, "timeMs", json_incref(rc->time)) ||
+        set(o, "payoutCount", json_integer((json_int_t)r->npayouts))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 /* The JSON of an object read by chain/state/objects.h. */
-static json_t *obj_json(const chain_attr_obj *o)
+static json_t *obj_json(rpc_env *env, record_ctx *rc, const chain_attr_obj *o)
 {
     switch (o->kind) {
     case CHAIN_SK_DATANET: return rpc_json_datanet(&o->u.datanet);
     case CHAIN_SK_CONTRIB: return rpc_json_contribution(&o->u.contribution);
     case CHAIN_SK_MODEL: return rpc_json_model(&o->u.model);
-    case CHAIN_SK_RECORD: return rpc_json_record(&o->u.record);
+    case CHAIN_SK_RECORD: return record_json(env, rc, &o->u.record);
     default: return NULL;
     }
 }
@@ -220,7 +266,9 @@ static json_t *get_one(rpc_env *env, char kind, uint64_t id, rpc_error *e)
     int rc = chain_store_get_attr(env->store, kind, id, &o, &ue);
     if (rc == UTIL_ENOTFOUND) return rpc_fail(e, RPC_NOT_FOUND, NULL, "%s", ue.msg);
     if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
-    json_t *out = obj_json(&o);
+    record_ctx rctx = {0};
+    json_t *out = obj_json(env, &rctx, &o);
+    json_decref(rctx.time);
     chain_attr_obj_free(&o);
     return out ? out : rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
 }
@@ -263,6 +311,8 @@ typedef struct list_req {
 } list_req;
 
 typedef struct pager {
+    rpc_env *env;
+    record_ctx rc;
     json_t *items;
     uint8_t last[CHAIN_ATTR_CURSOR_MAX];
     size_t lastlen;
@@ -272,7 +322,7 @@ typedef struct pager {
 static int page_visit(void *ctx, const chain_attr_obj *o, const uint8_t *cursor, size_t clen)
 {
     pager *p = ctx;
-    json_t *item = obj_json(o);
+    json_t *item = obj_json(p->env, &p->rc, o);
     if (!item || json_array_append_new(p->items, item) || clen > sizeof p->last) {
         p->failed = 1;
         return 1;
@@ -284,12 +334,13 @@ static int page_visit(void *ctx, const chain_attr_obj *o, const uint8_t *cursor,
 
 static json_t *run_list(rpc_env *env, const list_req *q, rpc_error *e)
 {
-    pager p = {.items = json_array()};
+    pager p = {.env = env, .items = json_array()};
     if (!p.items) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
     util_err ue = {0};
     int more = 0;
     int rc = chain_store_attr_list(env->store, &q->list, q->clen ? q->cursor : NULL, q->clen,
                                    q->desc, q->limit, page_visit, &p, &more, &ue);
+    json_decref(p.rc.time);
     if (rc || p.failed) {
         json_decref(p.items);
         if (rc) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
@@ -422,13 +473,17 @@ static json_t *m_contribution_list(void *ctx, json_t *params, rpc_error *e)
     int which;
     uint64_t id = 0;
     chain_addr a;
-    if (rpc_param_count(params, 1, 4, e) || parse_filter(params, keys, 0, &which, &id, &a, e))
+    if (rpc_param_count(params, 0, 4, e) || parse_filter(params, keys, 1, &which, &id, &a, e))
         return NULL;
     if (which == 0) {
         if (must_exist(ctx, CHAIN_SK_DATANET, id, e)) return NULL;
         chain_attr_list_by_id(&q.list, CHAIN_IX_CONTRIB_BY_DATANET, id);
-    } else {
+    } else if (which == 1) {
         chain_attr_list_by_addr(&q.list, CHAIN_IX_CONTRIB_BY_CONTRIBUTOR, &a);
+    } else {
+        /* Every contribution: ids are given in order, so the state entries
+         * in key order are the list, no index needed. */
+        chain_attr_list_all(&q.list, CHAIN_SK_CONTRIB);
     }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);
@@ -461,11 +516,16 @@ static json_t *m_attribution_list(void *ctx, json_t *params, rpc_error *e)
     list_req q;
     int which;
     uint64_t id = 0;
-    if (rpc_param_count(params, 1, 4, e) || parse_filter(params, keys, 0, &which, &id, NULL, e))
+    if (rpc_param_count(params, 0, 4, e) || parse_filter(params, keys, 1, &which, &id, NULL, e))
         return NULL;
-    if (must_exist(ctx, which == 0 ? CHAIN_SK_MODEL : CHAIN_SK_CONTRIB, id, e)) return NULL;
-    chain_attr_list_by_id(&q.list,
-                          which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB, id);
+    if (which < 0) {
+        /* Every record, the front page's "latest records" in desc order. */
+        chain_attr_list_all(&q.list, CHAIN_SK_RECORD);
+    } else {
+        if (must_exist(ctx, which == 0 ? CHAIN_SK_MODEL : CHAIN_SK_CONTRIB, id, e)) return NULL;
+        chain_attr_list_by_id(
+            &q.list, which == 0 ? CHAIN_IX_RECORD_BY_MODEL : CHAIN_IX_RECORD_BY_CONTRIB, id);
+    }
     if (page_params(params, 1, &q, e)) return NULL;
     return run_list(ctx, &q, e);
 }
@@ -490,6 +550,8 @@ int rpc_methods_attr_register(rpc_dispatch *d, rpc_env *env)
         {"attribution_get", m_attribution_get},
         {"attribution_list", m_attribution_list},
         {"contributor_impact", m_contributor_impact},
+        {"model_fees", rpc_attr_model_fees},
+        {"contributor_top", rpc_attr_top},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (rpc_dispatch_add(d, m[i].name, m[i].fn, env)) return -1;

@@ -1,6 +1,7 @@
 /* The attribution JSON-RPC methods: datanet_get, datanet_list,
  * contribution_get, contribution_list, model_get, model_list,
- * attribution_get, attribution_list and contributor_impact.
+ * attribution_get, attribution_list, contributor_impact, and the explorer's
+ * series and rankings model_fees and contributor_top.
  *
  * They read committed state (chain/types/attr.h entries) and the explorer
  * indexes through chain/state/objects.h, as objects, never keys or bytes;
@@ -44,5 +45,18 @@ OL_MUST_CHECK int rpc_json_attr_tx_body(json_t *obj, const chain_tx *tx);
 /* Private to the rpc attribution files. */
 OL_MUST_CHECK int rpc_attr_describe(rpc_dispatch *d); /* OpenRPC specs (rpc/methods/attr_spec.c) */
 OL_MUST_CHECK json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e);
+/* The explorer's series and rankings (rpc/methods/attr_series.c). */
+#define RPC_ATTR_BUCKETS_MAX 1000
+#define RPC_ATTR_DAYS_DEFAULT 30
+#define RPC_ATTR_BLOCKS_DEFAULT 100
+/* A contributor's earnings by model read by contributor_impact, at most. */
+#define RPC_ATTR_IMPACT_MODELS_MAX 1000
+/* SERIES (docs/rpc.md) of the series q names (ix of its day index; the block
+ * index is chosen by the spec's "bucket"); spec is params[i] (absent or null:
+ * {"bucket": "day"}). NULL with *e set. */
+OL_MUST_CHECK json_t *rpc_attr_series(rpc_env *env, json_t *params, size_t i, char day_ix,
+                                      char block_ix, const uint8_t *a, size_t alen, rpc_error *e);
+OL_MUST_CHECK json_t *rpc_attr_model_fees(void *env, json_t *params, rpc_error *e);
+OL_MUST_CHECK json_t *rpc_attr_top(void *env, json_t *params, rpc_error *e);
 
 #endif

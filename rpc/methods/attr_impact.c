@@ -2,14 +2,18 @@
  * what it earned.
  *
  * Exact totals come from state (the contributor's totals and each
- * contribution's times used / earned). The per-model breakdown has no state
- * of its own: it is summed from the address's payout index, newest first, up
- * to RPC_ATTR_IMPACT_SCAN_MAX payouts; the answer says when older payouts were
- * left out ("payoutsTruncated"). The per-datanet breakdown reads up to the
- * same number of the address's contributions ("contributionsTruncated"). */
+ * contribution's times used / earned). The per-model breakdown comes from the
+ * earnings-by-model index, exact, for up to RPC_ATTR_IMPACT_MODELS_MAX models
+ * ("modelsTruncated"). The earnings by role and the recent payouts are read
+ * from the address's payout index, newest first, up to
+ * RPC_ATTR_IMPACT_SCAN_MAX payouts ("payoutsTruncated"). The per-datanet
+ * breakdown reads up to the same number of the address's contributions
+ * ("contributionsTruncated"). Earnings over time, when asked for, are a
+ * SERIES (rpc_attr_series). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "chain/state/attr_ix.h"
 #include "rpc/methods/attr.h"
 #include "rpc/params.h"
 
@@ -77,14 +81,6 @@ static int visit_contrib(void *ctx, const chain_attr_obj *o, const uint8_t *curs
     return 0;
 }
 
-static int cmp_payout_model(const void *a, const void *b)
-{
-    const payout_row *x = a, *y = b;
-    if (x->model != y->model) return x->model < y->model ? -1 : 1;
-    /* Newest first within a model, as scanned (record descending). */
-    return x->record > y->record ? -1 : x->record < y->record;
-}
-
 static int cmp_contrib_datanet(const void *a, const void *b)
 {
     const contrib_row *x = a, *y = b;
@@ -112,41 +108,46 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-static json_t *by_model(rpc_env *env, payout_row *rows, size_t n, uint64_t role_sum[3])
+static void role_sums(const payout_row *rows, size_t n, uint64_t role_sum[3])
 {
-    payout_row *c = malloc((n ? n : 1) * sizeof *c);
-    json_t *out = json_array();
-    if (!c || !out) goto oom;
-    size_t nc = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (rows[i].role <= CHAIN_ROLE_CONTRIBUTOR)
             role_sum[rows[i].role] = sat_add(role_sum[rows[i].role], rows[i].amount);
-        if (rows[i].role == CHAIN_ROLE_CONTRIBUTOR) c[nc++] = rows[i];
+}
+
+typedef struct model_rows {
+    rpc_env *env;
+    json_t *out;
+    int failed;
+} model_rows;
+
+static int visit_model(void *ctx, const chain_model_earnings *m)
+{
+    model_rows *r = ctx;
+    char name[CHAIN_NAME_MAX + 1];
+    name_of(r->env, 1, m->model, name);
+    if (json_array_append_new(
+            r->out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)m->model, "name", name,
+                              "records", (json_int_t)m->records, "payouts", (json_int_t)m->payouts,
+                              "earned", rpc_json_u64str(m->earned)))) {
+        r->failed = 1;
+        return 1;
     }
-    if (nc) qsort(c, nc, sizeof *c, cmp_payout_model);
-    for (size_t i = 0; i < nc;) {
-        size_t j = i;
-        uint64_t earned = 0, records = 0, last_record = 0;
-        for (; j < nc && c[j].model == c[i].model; j++) {
-            earned = sat_add(earned, c[j].amount);
-            if (j == i || c[j].record != last_record) records++;
-            last_record = c[j].record;
-        }
-        char name[CHAIN_NAME_MAX + 1];
-        name_of(env, 1, c[i].model, name);
-        if (json_array_append_new(
-                out, json_pack("{s:I,s:s,s:I,s:I,s:o}", "model", (json_int_t)c[i].model, "name",
-                               name, "records", (json_int_t)records, "payouts", (json_int_t)(j - i),
-                               "earned", rpc_json_u64str(earned))))
-            goto oom;
-        i = j;
+    return 0;
+}
+
+/* Exact, from the earnings-by-model index (chain/state/attr_ix.h). */
+static json_t *by_model(rpc_env *env, const chain_addr *a, int *more, util_err *ue, int *rc)
+{
+    model_rows r = {.env = env, .out = json_array()};
+    if (!r.out) return NULL;
+    *rc = chain_store_earnings_by_model(env->store, a, RPC_ATTR_IMPACT_MODELS_MAX, visit_model, &r,
+                                        more, ue);
+    if (*rc || r.failed) {
+        json_decref(r.out);
+        return NULL;
     }
-    free(c);
-    return out;
-oom:
-    free(c);
-    json_decref(out);
-    return NULL;
+    return r.out;
 }
 
 static json_t *by_datanet(rpc_env *env, contrib_row *rows, size_t n)
@@ -204,7 +205,7 @@ json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
 {
     chain_addr a;
     uint64_t nrecent = RPC_ATTR_IMPACT_RECENT_DEFAULT;
-    if (rpc_param_count(params, 1, 2, e) || rpc_param_addr(params, 0, "address", &a, e))
+    if (rpc_param_count(params, 1, 3, e) || rpc_param_addr(params, 0, "address", &a, e))
         return NULL;
     if (rpc_param_present(params, 1)) {
         if (rpc_param_u64(params, 1, "recent", &nrecent, e)) return NULL;
@@ -219,7 +220,11 @@ json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
     if (chain_store_get_contributor(env->store, &a, &ct, &ue))
         return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "contributor totals: %s", ue.msg);
 
-    json_t *out = NULL, *jm = NULL, *jd = NULL, *jr = NULL;
+    json_t *out = NULL, *jm = NULL, *jd = NULL, *jr = NULL, *js = NULL;
+    if (rpc_param_present(params, 2) &&
+        !(js = rpc_attr_series(env, params, 2, CHAIN_IX_EARN_BY_DAY, CHAIN_IX_EARN_BY_BLOCK, a.b,
+                               CHAIN_ADDR_LEN, e)))
+        return NULL;
     scan ps = {.rowsize = sizeof(payout_row)}, cs = {.rowsize = sizeof(contrib_row)};
     /* Newest first. */
     int rc = chain_store_payouts_of(env->store, &a, RPC_ATTR_IMPACT_SCAN_MAX, visit_payout, &ps,
@@ -240,27 +245,42 @@ json_t *rpc_attr_impact(rpc_env *env, json_t *params, rpc_error *e)
     }
 
     uint64_t role_sum[3] = {0, 0, 0};
+    int models_more = 0;
+    role_sums(ps.rows, ps.n, role_sum);
     jr = recent(ps.rows, ps.n, (size_t)nrecent);
-    jm = by_model(env, ps.rows, ps.n, role_sum);
+    jm = by_model(env, &a, &models_more, &ue, &rc);
     jd = by_datanet(env, cs.rows, cs.n);
+    if (rc) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "%s", ue.msg);
+        goto out;
+    }
     if (!jr || !jm || !jd) {
         rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
         goto out;
     }
     uint64_t pending = ct.contributions - ct.accepted - ct.rejected;
-    out = json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:{s:o,s:o,s:o},s:o,s:o,s:o,s:I,s:b,s:b}",
-                    "address", rpc_json_addr(&a), "earned", rpc_json_u64str(ct.earned),
-                    "contributions", (json_int_t)ct.contributions, "accepted",
-                    (json_int_t)ct.accepted, "rejected", (json_int_t)ct.rejected, "pending",
-                    (json_int_t)pending, "payouts", (json_int_t)ct.payouts, "scannedByRole",
-                    "contributor", rpc_json_u64str(role_sum[CHAIN_ROLE_CONTRIBUTOR]), "owner",
-                    rpc_json_u64str(role_sum[CHAIN_ROLE_OWNER]), "validator",
-                    rpc_json_u64str(role_sum[CHAIN_ROLE_VALIDATOR]), "byModel", jm, "byDatanet", jd,
-                    "recentPayouts", jr, "scanLimit", (json_int_t)RPC_ATTR_IMPACT_SCAN_MAX,
-                    "payoutsTruncated", ps.more, "contributionsTruncated", cs.more);
+    out = json_pack(
+        "{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:{s:o,s:o,s:o},s:o,s:o,s:o,s:I,s:b,s:b,s:b}", "address",
+        rpc_json_addr(&a), "earned", rpc_json_u64str(ct.earned), "contributions",
+        (json_int_t)ct.contributions, "accepted", (json_int_t)ct.accepted, "rejected",
+        (json_int_t)ct.rejected, "pending", (json_int_t)pending, "payouts", (json_int_t)ct.payouts,
+        "scannedByRole", "contributor", rpc_json_u64str(role_sum[CHAIN_ROLE_CONTRIBUTOR]), "owner",
+        rpc_json_u64str(role_sum[CHAIN_ROLE_OWNER]), "validator",
+        rpc_json_u64str(role_sum[CHAIN_ROLE_VALIDATOR]), "byModel", jm, "byDatanet", jd,
+        "recentPayouts", jr, "scanLimit", (json_int_t)RPC_ATTR_IMPACT_SCAN_MAX, "payoutsTruncated",
+        ps.more, "contributionsTruncated", cs.more, "modelsTruncated", models_more);
     jm = jd = jr = NULL; /* stolen by json_pack, also on its failure */
-    if (!out) rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    if (!out) {
+        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+    } else if (js) {
+        if (json_object_set_new(out, "earnings", js)) {
+            json_decref(out);
+            out = rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
+        }
+        js = NULL;
+    }
 out:
+    json_decref(js);
     json_decref(jm);
     json_decref(jd);
     json_decref(jr);

@@ -35,8 +35,8 @@
     F("height", INT) "," F("inferences", INT) "," F("fees", REF("Amount")))
 #define ROLE "{\"enum\":[\"owner\",\"validator\",\"contributor\"]}"
 #define RECORD OBJ( \
-    F("id", INT) "," F("model", INT) "," F("attestor", REF("Address")) "," \
-    F("owner", REF("Address")) "," F("outputHash", REF("Hash")) "," F("fee", REF("Amount")) "," \
+    F("id", INT) "," F("model", INT) "," F("modelName", STR) "," F("timeMs", NULLABLE_INT) "," \
+    F("payoutCount", INT) "," F("attestor", REF("Address")) "," F("owner", REF("Address")) "," F("outputHash", REF("Hash")) "," F("fee", REF("Amount")) "," \
     F("method", "{\"enum\":[\"gradient\",\"suffix-array\",\"other\"]}") "," \
     F("evidenceHash", REF("Hash")) "," F("height", INT) "," F("tx", REF("Hash")) "," \
     F("retained", REF("Amount")) "," \
@@ -44,6 +44,22 @@
                          F("contributor", REF("Address"))))) "," \
     F("payouts", ARR(OBJ(F("recipient", REF("Address")) "," F("role", ROLE) "," \
                          F("contribution", NULLABLE_INT) "," F("amount", REF("Amount"))))))
+#define TOTALS OBJ(F("amount", REF("Amount")) "," F("count", INT))
+/* SERIES (docs/rpc.md, "contributor_impact"): day buckets carry day and
+ * startMs, block buckets height and timeMs. */
+#define SERIES OBJ( \
+    F("bucket", "{\"enum\":[\"day\",\"block\"]}") "," F("from", INT) "," F("to", INT) "," \
+    F("before", TOTALS) "," F("total", TOTALS) "," \
+    F("buckets", ARR(OBJ(F("day", INT) "," F("startMs", INT) "," F("height", INT) "," \
+                         F("timeMs", INT) "," F("amount", REF("Amount")) "," F("count", INT)))))
+#define REF_SERIES SERIES
+#define SERIES_PARAM(req) \
+    P("series", req, "{\"type\":[\"object\",\"null\"],\"additionalProperties\":false," \
+      "\"properties\":{\"bucket\":{\"enum\":[\"day\",\"block\"],\"default\":\"day\"}," \
+      "\"from\":" INT ",\"to\":" INT "}}")
+#define TOP_ITEM OBJ( \
+    F("rank", INT) "," F("address", REF("Address")) "," F("earned", REF("Amount")) "," \
+    F("payouts", INT) "," F("records", NULLABLE_INT))
 #define IMPACT OBJ( \
     F("address", REF("Address")) "," F("earned", REF("Amount")) "," \
     F("contributions", INT) "," F("accepted", INT) "," F("rejected", INT) "," \
@@ -58,7 +74,8 @@
     F("recentPayouts", ARR(OBJ(F("record", INT) "," F("model", INT) "," \
                                F("contribution", NULLABLE_INT) "," F("role", ROLE) "," \
                                F("amount", REF("Amount"))))) "," \
-    F("scanLimit", INT) "," F("payoutsTruncated", BOOL) "," F("contributionsTruncated", BOOL))
+    F("scanLimit", INT) "," F("payoutsTruncated", BOOL) "," F("contributionsTruncated", BOOL) "," \
+    F("modelsTruncated", BOOL) "," F("earnings", REF_SERIES))
 
 #define ID_PARAM "[" P("id", "true", REF("U64")) "]"
 #define PAGE_PARAMS \
@@ -79,8 +96,8 @@ static const struct {
     {"datanet_list", {"Every datanet, a page at a time, in id order.",
                       "[" PAGE_PARAMS "]", R("page", PAGE(DATANET))}},
     {"contribution_get", {"A contribution by id.", ID_PARAM, R("contribution", CONTRIBUTION)}},
-    {"contribution_list", {"The contributions of a datanet or of a contributor, a page at a time.",
-                           "[" P("filter", "true", FILTER("datanet", REF("U64"), "contributor", REF("Address")))
+    {"contribution_list", {"Every contribution, or those of a datanet or of a contributor, a page at a time.",
+                           "[" P("filter", "false", FILTER("datanet", REF("U64"), "contributor", REF("Address")))
                            "," PAGE_PARAMS "]",
                            R("page", PAGE(CONTRIBUTION))}},
     {"model_get", {"A model by id.", ID_PARAM, R("model", MODEL)}},
@@ -90,14 +107,25 @@ static const struct {
                     R("page", PAGE(MODEL))}},
     {"attribution_get", {"An attribution record with its entries and payouts.", ID_PARAM,
                          R("record", RECORD)}},
-    {"attribution_list", {"The attribution records of a model or of a contribution, a page at a time.",
-                          "[" P("filter", "true", FILTER("model", REF("U64"), "contribution", REF("U64")))
+    {"attribution_list", {"Every attribution record, or those of a model or of a contribution, a page at a time.",
+                          "[" P("filter", "false", FILTER("model", REF("U64"), "contribution", REF("U64")))
                           "," PAGE_PARAMS "]",
                           R("page", PAGE(RECORD))}},
     {"contributor_impact", {"What an address contributed, which models used it and what it earned.",
                             "[" P("address", "true", REF("Address")) ","
-                            P("recent", "false", "{\"type\":\"integer\",\"minimum\":0,\"maximum\":100,\"default\":10}") "]",
+                            P("recent", "false", "{\"type\":\"integer\",\"minimum\":0,\"maximum\":100,\"default\":10}") ","
+                            SERIES_PARAM("false") "]",
                             R("impact", IMPACT)}},
+    {"model_fees", {"A model's fees and inferences per UTC day or per block (at most 1000 buckets).",
+                    "[" P("model", "true", REF("U64")) "," SERIES_PARAM("false") "]",
+                    R("fees", OBJ(F("model", INT) "," F("name", STR) "," F("fees", REF("Amount")) ","
+                                  F("inferences", INT) "," F("series", SERIES)))}},
+    {"contributor_top", {"Contributors ranked by earnings, overall or from one model, a page at a time.",
+                         "[" P("filter", "false", "{\"type\":[\"object\",\"null\"],\"additionalProperties\":false,"
+                                                  "\"properties\":{\"model\":" REF("U64") "}}") ","
+                         P("cursor", "false", "{\"type\":[\"string\",\"null\"]}") ","
+                         P("limit", "false", "{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":30}") "]",
+                         R("page", PAGE(TOP_ITEM))}},
 };
 // clang-format on
 

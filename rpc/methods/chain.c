@@ -1,6 +1,6 @@
 /* The core chain methods: node_status, chain_getBlock, chain_getCommit,
- * chain_getTransaction, tx_send, account_get, state_getProof
- * (rpc/methods/methods.h). */
+ * chain_getTransaction, tx_send, account_get (rpc/methods/methods.h);
+ * state_getProof is in rpc/methods/proof.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,60 +239,6 @@ static json_t *m_account_get(void *ctx, json_t *params, rpc_error *e)
                      (json_int_t)pending);
 }
 
-static json_t *m_get_proof(void *ctx, json_t *params, rpc_error *e)
-{
-    rpc_env *env = ctx;
-    chain_addr a;
-    if (rpc_param_count(params, 1, 1, e) || rpc_param_addr(params, 0, "address", &a, e))
-        return NULL;
-    chain_account_proof *ap = malloc(sizeof *ap); /* about 8 KiB of siblings */
-    if (!ap) return rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-    json_t *out = NULL;
-    util_buf pb, hb, cb;
-    util_buf_init(&pb);
-    util_buf_init(&hb);
-    util_buf_init(&cb);
-    util_err ue = {0};
-    const chain_header *h = chain_store_head_header(env->store);
-    uint8_t hid[32];
-    chain_store_head_id(env->store, hid);
-    if (chain_store_prove_account(env->store, &a, ap, &ue)) {
-        fail_err(e, &ue);
-        goto out;
-    }
-    /* The commit that finalised the head: with it a client checks the header
-     * against the validator set instead of trusting this node for it. Block 0
-     * has none (no one votes on it): its stored commit is empty. */
-    chain_commit commit;
-    if (chain_store_get_commit(env->store, h->height, &commit, &ue)) {
-        fail_err(e, &ue);
-        goto out;
-    }
-    if (chain_smt_proof_encode(&ap->proof, &pb) || chain_header_encode(h, &hb) ||
-        chain_commit_encode(&commit, &cb)) {
-        rpc_fail(e, RPC_INTERNAL_ERROR, NULL, "out of memory");
-        goto out;
-    }
-    json_t *jacc = json_null(), *jval = json_null();
-    if (ap->exists) {
-        jacc = json_pack("{s:o,s:I}", "balance", rpc_json_u64str(ap->account.balance), "nonce",
-                         (json_int_t)ap->account.nonce);
-        jval = rpc_json_hex(ap->value, sizeof ap->value);
-    }
-    out = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "address", rpc_json_addr(&a),
-                    "stateKey", rpc_json_hex(ap->key, sizeof ap->key), "path",
-                    rpc_json_hex(ap->path, 32), "account", jacc, "value", jval, "proof",
-                    rpc_json_hex(pb.data, pb.len), "header", rpc_json_header(h), "headerRaw",
-                    rpc_json_hex(hb.data, hb.len), "headerHash", rpc_json_hex(hid, 32), "commit",
-                    rpc_json_commit(&commit), "commitRaw", rpc_json_hex(cb.data, cb.len));
-out:
-    util_buf_free(&pb);
-    util_buf_free(&hb);
-    util_buf_free(&cb);
-    free(ap);
-    return out;
-}
-
 int rpc_methods_chain_register(rpc_dispatch *d, rpc_env *env)
 {
     /* tx_send sees its call: its dry run is charged to the call's budgets. */
@@ -303,13 +249,12 @@ int rpc_methods_chain_register(rpc_dispatch *d, rpc_env *env)
     } m[] = {
         {"node_status", m_node_status, NULL},     {"chain_getBlock", m_get_block, NULL},
         {"chain_getTransaction", m_get_tx, NULL}, {"tx_send", NULL, m_tx_send},
-        {"account_get", m_account_get, NULL},     {"state_getProof", m_get_proof, NULL},
-        {"chain_getCommit", m_get_commit, NULL},
+        {"account_get", m_account_get, NULL},     {"chain_getCommit", m_get_commit, NULL},
     };
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (m[i].fn ? rpc_dispatch_add(d, m[i].name, m[i].fn, env)
                     : rpc_dispatch_add_ex(d, m[i].name, m[i].fn_ex, env, 0))
             return -1;
-    if (rpc_methods_contract_register(d, env)) return -1;
+    if (rpc_methods_contract_register(d, env) || rpc_methods_proof_register(d, env)) return -1;
     return rpc_methods_attr_register(d, env);
 }

@@ -17,6 +17,8 @@
  * store (contracts, attribution). env is borrowed and must outlive d. */
 OL_MUST_CHECK int rpc_methods_chain_register(rpc_dispatch *d, rpc_env *env);
 OL_MUST_CHECK int rpc_methods_contract_register(rpc_dispatch *d, rpc_env *env);
+/* state_getProof (rpc/methods/proof.c). */
+OL_MUST_CHECK int rpc_methods_proof_register(rpc_dispatch *d, rpc_env *env);
 
 /* JSON shapes shared by method families (new references, NULL on OOM). */
 OL_MUST_CHECK json_t *rpc_json_header(const chain_header *h);

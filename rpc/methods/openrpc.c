@@ -104,7 +104,8 @@ static const builtin builtins[] = {
      {"A block with its header and transactions.", "[" P("block", "true", REF("BlockRef")) "]",
       R("block", REF("Block"))}},
     {"chain_getCommit",
-     {"A block's header with the commit that finalised it (empty for block 0).",
+     {"A block's header with the commit that finalised it (empty for block 0); the head's "
+      "own commit too, before any later block carries it.",
       "[" P("block", "true", REF("BlockRef")) "]",
       R("commit", OBJ(F("height", INT) "," F("blockHash", REF("Hash")) ","
                       F("header", REF("Header")) "," F("headerRaw", REF("Bytes")) ","
@@ -124,16 +125,28 @@ static const builtin builtins[] = {
       R("account", OBJ(F("address", REF("Address")) "," F("balance", REF("Amount")) ","
                        F("nonce", INT) "," F("pendingNonce", INT)))}},
     {"state_getProof",
-     {"Merkle proof of an account against the head's state root, with the head's header "
-      "and the commit that finalised it.",
-      "[" P("address", "true", REF("Address")) "]",
-      R("proof", OBJ(F("address", REF("Address")) "," F("stateKey", REF("Bytes")) ","
-                     F("path", REF("Hash")) ","
-                     F("account", OBJ(F("balance", REF("Amount")) "," F("nonce", INT))) ","
-                     F("value", REF("Bytes")) "," F("proof", REF("Bytes")) ","
-                     F("header", REF("Header")) "," F("headerRaw", REF("Bytes")) ","
-                     F("headerHash", REF("Hash")) "," F("commit", REF("Commit")) ","
-                     F("commitRaw", REF("Bytes"))))}},
+     {"Merkle proof of a state object (account, datanet, contribution, model, attribution "
+      "record, contributor totals) or of its absence, against the state root of the head or "
+      "of the block at a given height, with that block's header and the commit that "
+      "finalised it (docs/proofs.md).",
+      "[" P("object", "true",
+            "{\"oneOf\":[" REF("Address") "," OBJ(F("account", REF("Address"))) ","
+            OBJ(F("datanet", REF("U64"))) "," OBJ(F("contribution", REF("U64"))) ","
+            OBJ(F("model", REF("U64"))) "," OBJ(F("record", REF("U64"))) ","
+            OBJ(F("contributorTotals", REF("Address"))) "]}") ","
+      P("options", "false", OBJ(F("height", REF("U64")))) "]",
+      R("proof", OBJ(F("kind", STR) "," F("height", INT) "," F("address", REF("Address")) ","
+                     F("id", INT) "," F("stateKey", REF("Bytes")) "," F("path", REF("Hash")) ","
+                     F("value", "{\"oneOf\":[" REF("Bytes") ",{\"type\":\"null\"}]}") ","
+                     F("account", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("datanet", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("contribution", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("model", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("record", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("contributorTotals", "{\"type\":[\"object\",\"null\"]}") ","
+                     F("proof", REF("Bytes")) "," F("header", REF("Header")) ","
+                     F("headerRaw", REF("Bytes")) "," F("headerHash", REF("Hash")) ","
+                     F("commit", REF("Commit")) "," F("commitRaw", REF("Bytes"))))}},
     {"contract_get",
      {"Code hash, code size and balance of a deployed contract.",
       "[" P("address", "true", REF("Address")) "]",

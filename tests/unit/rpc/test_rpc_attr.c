@@ -419,9 +419,24 @@ static void test_contributions(void **state)
     json_decref(l);
 
     call_fails("contribution_list", "[{\"datanet\": 9}]", RPC_NOT_FOUND, "datanet 9");
-    call_fails("contribution_list", "[]", RPC_INVALID_PARAMS, NULL);
-    call_fails("contribution_list", "[null]", RPC_INVALID_PARAMS, "filter");
-    call_fails("contribution_list", "[{}]", RPC_INVALID_PARAMS, "filter");
+    /* No filter: every contribution of every datanet, newest first on demand. */
+    const char *const all[] = {"[]", "[null]", "[{}]"};
+    for (size_t i = 0; i < 3; i++) {
+        l = call("contribution_list", all[i]);
+        assert_int_equal(json_array_size(items(l)), 5);
+        assert_int_equal(num(json_array_get(items(l), 4), "id"), 5);
+        json_decref(l);
+    }
+    l = call("contribution_list", "[null, null, 2, \"desc\"]");
+    assert_int_equal(num(json_array_get(items(l), 0), "id"), 5);
+    assert_int_equal(num(json_array_get(items(l), 1), "id"), 4);
+    snprintf(params, sizeof params, "[null, \"%s\", 2, \"desc\"]", str(l, "nextCursor"));
+    l2 = call("contribution_list", params);
+    assert_int_equal(num(json_array_get(items(l2), 0), "id"), 3);
+    assert_int_equal(num(json_array_get(items(l2), 1), "id"), 2);
+    json_decref(l);
+    json_decref(l2);
+    call_fails("contribution_list", "[[]]", RPC_INVALID_PARAMS, "filter");
     call_fails("contribution_list", "[{\"model\": 1}]", RPC_INVALID_PARAMS, "filter");
     call_fails("contribution_list", "[{\"datanet\": 1, \"contributor\": \"x\"}]",
                RPC_INVALID_PARAMS, "filter");
@@ -711,7 +726,7 @@ static void test_failing_contract(void **state)
 static void test_specs(void **state)
 {
     (void)state;
-    assert_int_equal(rpc_dispatch_count(g_d), 9);
+    assert_int_equal(rpc_dispatch_count(g_d), 11);
     for (size_t i = 0; i < rpc_dispatch_count(g_d); i++) {
         const rpc_method_spec *sp = rpc_dispatch_spec(g_d, i);
         if (!sp) fail_msg("%s has no spec", rpc_dispatch_name(g_d, i));
@@ -726,8 +741,9 @@ static void test_specs(void **state)
     }
 }
 
-/* More payouts than contributor_impact reads: the answer says so, and the
- * exact totals still come from state. Runs last: it adds to the story. */
+/* More payouts than contributor_impact scans: the answer says so, and the
+ * exact totals still come from state and the earnings-by-model index. Runs last: it adds to the
+ * story. */
 static void test_impact_truncated(void **state)
 {
     (void)state;
@@ -774,10 +790,12 @@ static void test_impact_truncated(void **state)
     assert_int_equal(num(im, "payouts"), NC * NR);
     assert_true(json_is_true(json_object_get(im, "payoutsTruncated")));
     assert_true(json_is_false(json_object_get(im, "contributionsTruncated")));
+    /* byModel is exact (the earnings-by-model index), whatever the scan read. */
     json_t *bm = json_array_get(json_object_get(im, "byModel"), 0);
-    assert_string_equal(str(bm, "earned"), "7000000");
-    assert_int_equal(num(bm, "payouts"), RPC_ATTR_IMPACT_SCAN_MAX);
+    assert_string_equal(str(bm, "earned"), "7168000");
+    assert_int_equal(num(bm, "payouts"), NC * NR);
     assert_int_equal(num(bm, "records"), NR);
+    assert_true(json_is_false(json_object_get(im, "modelsTruncated")));
     json_t *bd = json_array_get(json_object_get(im, "byDatanet"), 0);
     assert_string_equal(str(bd, "earned"), "7168000"); /* exact: from the contributions */
     assert_int_equal(num(bd, "contributions"), NC);
