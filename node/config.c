@@ -65,6 +65,9 @@ void node_print_help(const char *argv0)
            "                             for MS milliseconds (default 0: never)\n"
            "  --log-level LEVEL          debug, info, warn or error (default info)\n"
            "  --quiet-accounts           with --dev, do not print the development accounts\n"
+           "  --proof-history BLOCKS     keep the state values the last BLOCKS blocks overwrote,\n"
+           "                             so state_getProof proves objects at those heights\n"
+           "                             (default %d, 0 to %d; docs/proofs.md, \"Heights\")\n"
            "\n"
            "Peers (docs/node.md, \"Peers and followers\"; docs/p2p.md):\n"
            "  --p2p HOST:PORT            peer-to-peer listen address (default %s:%d;\n"
@@ -125,7 +128,8 @@ void node_print_help(const char *argv0)
            "  -h, --help                 this help\n"
            "  --version                  print the version\n",
            argv0, argv0, argv0, argv0, argv0, argv0, NODE_DEFAULT_RPC_HOST, NODE_DEFAULT_RPC_PORT,
-           NODE_DEFAULT_BLOCK_TIME_MS, NODE_DEFAULT_P2P_HOST, NODE_DEFAULT_P2P_PORT);
+           NODE_DEFAULT_BLOCK_TIME_MS, NODE_DEFAULT_PROOF_HISTORY, NODE_MAX_PROOF_HISTORY,
+           NODE_DEFAULT_P2P_HOST, NODE_DEFAULT_P2P_PORT);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -250,6 +254,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
     snprintf(cfg->rpc_host, sizeof cfg->rpc_host, "%s", NODE_DEFAULT_RPC_HOST);
     cfg->rpc_port = NODE_DEFAULT_RPC_PORT;
     cfg->block_time_ms = NODE_DEFAULT_BLOCK_TIME_MS;
+    cfg->proof_history = NODE_DEFAULT_PROOF_HISTORY;
     cfg->log_level = UTIL_LOG_INFO;
     snprintf(cfg->p2p_host, sizeof cfg->p2p_host, "%s", NODE_DEFAULT_P2P_HOST);
     cfg->p2p_port = NODE_DEFAULT_P2P_PORT;
@@ -285,6 +290,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_BATCH_DELAY,
         O_BATCH_FRAME,
         O_DERIVE,
+        O_PROOF_HISTORY,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -316,6 +322,7 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"batch-max-delay", required_argument, 0, O_BATCH_DELAY},
         {"batch-frame-max", required_argument, 0, O_BATCH_FRAME},
         {"derive-from-l1", required_argument, 0, O_DERIVE},
+        {"proof-history", required_argument, 0, O_PROOF_HISTORY},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -373,6 +380,14 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
             if (!optarg[0] || strlen(optarg) >= sizeof cfg->derive_l1_url)
                 return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1: empty or too long");
             snprintf(cfg->derive_l1_url, sizeof cfg->derive_l1_url, "%s", optarg);
+            break;
+        case O_PROOF_HISTORY:
+            if (parse_u64(optarg, &v) || v > NODE_MAX_PROOF_HISTORY)
+                return util_err_set(
+                    err, NODE_CFG_USAGE,
+                    "--proof-history: expected a number of blocks in 0..%d, got '%s'",
+                    NODE_MAX_PROOF_HISTORY, optarg);
+            cfg->proof_history = (uint32_t)v;
             break;
         case O_BT:
             if (parse_u64(optarg, &v) || v < 1 || v > 3600000)

@@ -334,8 +334,11 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     char dbdir[PATH_MAX + 8];
     snprintf(dbdir, sizeof dbdir, "%s/chain", n->cfg.datadir);
     chain_store_opts sopts = {.env = n->cfg.env};
-    /* Deriving from the L1, an L1 reorganisation can take blocks back. */
-    if (n->cfg.derive_l1_url[0]) sopts.undo_blocks = ROLLUP_DERIVE_UNDO_BLOCKS;
+    /* Undo records serve proofs at past heights (--proof-history); deriving
+     * from the L1, they also let an L1 reorganisation take blocks back. */
+    sopts.undo_blocks = n->cfg.proof_history;
+    if (n->cfg.derive_l1_url[0] && sopts.undo_blocks < ROLLUP_DERIVE_UNDO_BLOCKS)
+        sopts.undo_blocks = ROLLUP_DERIVE_UNDO_BLOCKS;
     if ((rc = chain_store_open_opts(&n->store, dbdir, &sopts, err))) goto fail;
     if ((rc = chain_store_init_genesis(n->store, &n->genesis, err))) goto fail;
     LOG_INFO("node", "data directory %s%s, head at height %llu", n->cfg.datadir,

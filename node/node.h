@@ -14,6 +14,10 @@
 #define NODE_DEFAULT_RPC_HOST "127.0.0.1"
 #define NODE_DEFAULT_RPC_PORT 8545
 #define NODE_DEFAULT_BLOCK_TIME_MS 1000
+/* Blocks whose overwritten state values the node keeps (undo records), so
+ * that state_getProof can prove an object at a past height. */
+#define NODE_DEFAULT_PROOF_HISTORY 1000
+#define NODE_MAX_PROOF_HISTORY 1000000
 #define NODE_DEFAULT_P2P_HOST "127.0.0.1"
 #define NODE_DEFAULT_P2P_PORT 26656
 #define NODE_MAX_PEERS_ARG 4096 /* --peers: bytes */
@@ -66,6 +70,9 @@ typedef struct node_cfg {
     /* --derive-from-l1 URL (node/derive.c, with --rollup-config): the chain
      * comes from the L1; no peers, no production. "" : off. */
     char derive_l1_url[512];
+    /* --proof-history BLOCKS: undo records kept for state_getProof at a past
+     * height (a deriving node keeps at least ROLLUP_DERIVE_UNDO_BLOCKS). */
+    uint32_t proof_history;
     /* Clock, randomness and files (util/env.h); NULL: the real ones. Set by
      * tests, never by the command line; borrowed for the node's life. */
     const struct util_env *env;
