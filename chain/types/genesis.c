@@ -325,6 +325,14 @@ static int parse_alloc(chain_genesis *g, json_t *a, util_err *err)
         if (e->balance == 0) return fail(err, path, "must be positive");
         if (__builtin_add_overflow(total, e->balance, &total))
             return fail(err, path, "total supply overflows u64");
+        if (total > CHAIN_GENESIS_MAX_SUPPLY) {
+            char why[160];
+            snprintf(why, sizeof why,
+                     "total supply above %llu base units (the bridge may lock up to "
+                     "10^19 more, and every balance must stay within u64)",
+                     (unsigned long long)CHAIN_GENESIS_MAX_SUPPLY);
+            return fail(err, path, why);
+        }
         g->nalloc = i + 1;
     }
     /* Sorting a copy finds duplicates in n log n even at the 100k limit. */

@@ -31,6 +31,11 @@
 #include "util/err.h"
 
 #define CHAIN_GENESIS_MAX_ALLOC 100000
+/* The most the L1 bridge can lock (Bridge.MAX_LOCKED, docs/rollup.md), and
+ * so the genesis supply that leaves room for it: with both bounds no balance
+ * can overflow when deposits are minted. */
+#define CHAIN_BRIDGE_MAX_LOCKED 10000000000000000000ull
+#define CHAIN_GENESIS_MAX_SUPPLY (UINT64_MAX - CHAIN_BRIDGE_MAX_LOCKED)
 #define CHAIN_GENESIS_MAX_BYTES (64u * 1024 * 1024)
 #define CHAIN_GENESIS_MAX_CONTRACTS 256
 /* Bounds of the consensus timeouts: a round-0 step timeout below 10 ms would

@@ -378,7 +378,10 @@ static void test_bad_alloc(void **state)
     expect_reject(d, "alloc[8].address: duplicate of alloc[7]");
     d = devnet_doc();
     set_str(at(d, "alloc", 0), "balance", "18446744073709551615");
-    expect_reject(d, "alloc[1].balance: total supply overflows u64");
+    expect_reject(d, "alloc[0].balance: total supply above 8446744073709551615 base units");
+    d = devnet_doc();
+    set_str(at(d, "alloc", 0), "balance", "8446744073709551615");
+    expect_reject(d, "alloc[1].balance: total supply above 8446744073709551615 base units");
     d = devnet_doc();
     set_str(at(d, "alloc", 3), "balance", "18446744073709551616");
     expect_reject(d, "alloc[3].balance: out of range");
