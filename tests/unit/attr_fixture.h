@@ -69,6 +69,14 @@ static inline void afx_close(void)
     fx_rm_tree(afx.dir);
 }
 
+/* afx_close as a cmocka group teardown. */
+static inline int afx_teardown(void **state)
+{
+    (void)state;
+    afx_close();
+    return 0;
+}
+
 /* Address string of development key i; the last four stay valid. */
 static inline char *afx_dev_str(uint32_t i)
 {

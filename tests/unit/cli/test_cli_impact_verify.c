@@ -52,13 +52,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    afx_close();
-    return 0;
-}
-
 /* --- the node, honest or lying ---------------------------------------------- */
 
 enum {
@@ -256,5 +249,5 @@ int main(void)
         cmocka_unit_test(test_honest),
         cmocka_unit_test(test_lies),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }

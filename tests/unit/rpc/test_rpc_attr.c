@@ -35,13 +35,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    afx_close();
-    return 0;
-}
-
 static void test_datanet(void **state)
 {
     (void)state;
@@ -561,5 +554,5 @@ int main(void)
         cmocka_unit_test(test_tx_body_json),     cmocka_unit_test(test_specs),
         cmocka_unit_test(test_failing_contract), cmocka_unit_test(test_impact_truncated),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }

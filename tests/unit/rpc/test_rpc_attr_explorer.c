@@ -98,13 +98,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    afx_close();
-    return 0;
-}
-
 /* A SERIES's buckets sum to total - before; returns the buckets. */
 static json_t *checked_buckets(json_t *series)
 {
@@ -472,5 +465,5 @@ int main(void)
         cmocka_unit_test(test_top),
         cmocka_unit_test(test_rollback),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }

@@ -48,13 +48,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    afx_close();
-    return 0;
-}
-
 /* Checks an answer the way a client does: headerRaw hashes to headerHash
  * and is of the height said; path is SHA-256(stateKey) and stateKey the one
  * expected; the proof holds for the value (or absence) against the
@@ -281,5 +274,5 @@ int main(void)
         cmocka_unit_test(test_heights),
         cmocka_unit_test(test_bad_params),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }

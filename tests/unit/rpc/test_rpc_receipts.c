@@ -39,13 +39,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    afx_close();
-    return 0;
-}
-
 static chain_tx transfer(uint32_t dev, uint32_t to, uint64_t amount)
 {
     chain_tx tx = afx_tx_gas(dev, CHAIN_TX_TRANSFER, CHAIN_GAS_TRANSFER);
@@ -354,5 +347,5 @@ int main(void)
         cmocka_unit_test(test_contract_receipts_read_back),
         cmocka_unit_test(test_readonly_revert),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }
