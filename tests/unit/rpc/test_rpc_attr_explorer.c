@@ -31,6 +31,8 @@ static uint64_t g_midnight; /* the start of day D + 1, ms */
 
 #define HOUR 3600000ull
 
+/* This story's own datanet, contribution and ATTRIBUTE bodies: barer than
+ * afx_datanet and the others (no URIs, size 100, the gradient method). */
 static chain_tx datanet(const char *name)
 {
     chain_tx tx = afx_tx(AFX_OWNER, CHAIN_TX_DATANET_CREATE);
