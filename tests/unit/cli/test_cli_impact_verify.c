@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/attr_fixture.h"
 
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -35,206 +35,20 @@
 #include "tests/unit/cli_fake_node.h"
 #undef rpc_error
 
-static char g_dir[256];
-static chain_store *g_st;
-static rpc_dispatch *g_d;
-static rpc_env g_api;
-static uint64_t g_nonce[16];
-
-#define PROPOSER 1000
-#define OWNER 0  /* datanets */
-#define MOWNER 4 /* model owner */
-#define ATTESTOR 5
-#define VALIDATOR 1000 /* the devnet genesis validator's development key */
-
-static chain_tx mk(uint32_t dev, uint8_t type)
-{
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fx_devnet()->chain_id);
-    tx.type = type;
-    tx.nonce = g_nonce[dev]++;
-    tx.gas_limit = 1000000;
-    tx.gas_price = 1;
-    return tx;
-}
-
-static chain_tx sign(chain_tx tx, uint32_t dev)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
-    util_err err = {0};
-    if (chain_tx_sign(&tx, &kp, fx_devnet()->hash, &err)) fail_msg("sign: %s", err.msg);
-    return tx;
-}
-
-static chain_tx datanet(uint32_t dev, const char *name, uint64_t bond, int review)
-{
-    chain_tx tx = mk(dev, CHAIN_TX_DATANET_CREATE);
-    char uri[CHAIN_URI_MAX + 1];
-    snprintf(uri, sizeof uri, "ipfs://%s", name);
-    assert_int_equal(chain_tx_set_str(&tx.body.datanet_create.name, name, CHAIN_NAME_MAX), 0);
-    assert_int_equal(chain_tx_set_str(&tx.body.datanet_create.meta_uri, uri, CHAIN_URI_MAX), 0);
-    memset(tx.body.datanet_create.meta_hash, 0xab, 32);
-    tx.body.datanet_create.bond = bond;
-    tx.body.datanet_create.review = (uint8_t)review;
-    return sign(tx, dev);
-}
-
-static chain_tx contribute(uint32_t dev, uint64_t ds, uint8_t fill)
-{
-    chain_tx tx = mk(dev, CHAIN_TX_CONTRIBUTE);
-    tx.body.contribute.datanet = ds;
-    memset(tx.body.contribute.content_hash, fill, 32);
-    tx.body.contribute.size = 1000u + fill;
-    char uri[32];
-    snprintf(uri, sizeof uri, "file://%u", fill);
-    assert_int_equal(chain_tx_set_str(&tx.body.contribute.uri, uri, CHAIN_URI_MAX), 0);
-    return sign(tx, dev);
-}
-
-static chain_tx review(uint32_t dev, uint64_t c, int accept, uint32_t reason)
-{
-    chain_tx tx = mk(dev, CHAIN_TX_REVIEW);
-    tx.body.review.contribution = c;
-    tx.body.review.accept = (uint8_t)accept;
-    tx.body.review.reason = reason;
-    return sign(tx, dev);
-}
-
-static chain_tx model(uint32_t dev, const char *name, uint64_t d1, uint64_t d2)
-{
-    chain_tx tx = mk(dev, CHAIN_TX_MODEL_REGISTER);
-    chain_tx_model_register *b = &tx.body.model_register;
-    const uint64_t ds[] = {d1, d2};
-    assert_int_equal(chain_tx_set_str(&b->name, name, CHAIN_NAME_MAX), 0);
-    assert_int_equal(chain_tx_set_datanets(b, ds, d2 ? 2 : 1), 0);
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, ATTESTOR), 0);
-    memcpy(b->attestor, kp.pubkey, 32);
-    b->owner_bp = 2000;
-    b->validators_bp = 1000;
-    b->contributors_bp = 7000;
-    return sign(tx, dev);
-}
-
-static chain_tx attribute(uint32_t dev, uint64_t m, uint64_t fee, uint32_t n,
-                          const chain_attr_entry *es)
-{
-    chain_tx tx = mk(dev, CHAIN_TX_ATTRIBUTE);
-    chain_tx_attribute *b = &tx.body.attribute;
-    b->model = m;
-    b->fee = fee;
-    b->method = CHAIN_ATTR_SUFFIX_ARRAY;
-    memset(b->output_hash, 0x11, 32);
-    memset(b->evidence_hash, 0x22, 32);
-    b->nentries = n;
-    b->entries = n ? malloc(n * sizeof *es) : NULL;
-    if (n) memcpy(b->entries, es, n * sizeof *es);
-    return sign(tx, dev);
-}
-
-static void make_block(chain_tx *txs, size_t n, chain_receipt *rs)
-{
-    const chain_header *parent = chain_store_head_header(g_st);
-    chain_block b;
-    memset(&b, 0, sizeof b);
-    b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
-    b.h.height = parent->height + 1;
-    chain_store_head_id(g_st, b.h.parent);
-    b.h.time_ms = parent->time_ms + 1000;
-    fx_dev_addr(&b.h.proposer, PROPOSER);
-    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
-                          .genesis_hash = fx_devnet()->hash,
-                          .height = b.h.height,
-                          .time_ms = b.h.time_ms,
-                          .proposer = b.h.proposer,
-                          .min_gas_price = 1};
-    chain_exec *ex = chain_exec_new(g_st, &ctx);
-    assert_non_null(ex);
-    util_err err = {0};
-    for (size_t i = 0; i < n; i++) {
-        if (chain_exec_apply_tx(ex, &txs[i], &rs[i], &err))
-            fail_msg("tx %zu not applicable: %s", i, err.msg);
-    }
-    assert_int_equal(chain_exec_finish(ex, b.h.state_root, &err), 0);
-    b.ntx = n;
-    b.txs = txs;
-    chain_block_tx_root(&b, b.h.tx_root);
-    chain_header_fill_sets(&b.h, fx_devnet());
-    /* A real commit: the devnet validator's precommit of the block, which
-     * the CLI checks against its built-in devnet genesis. */
-    uint8_t id[32], digest[32];
-    chain_header_hash(&b.h, id);
-    chain_vote_digest(digest, fx_devnet()->chain_id, fx_devnet()->hash, b.h.height, 0,
-                      CHAIN_VOTE_PRECOMMIT, id);
-    chain_commit c;
-    memset(&c, 0, sizeof c);
-    chain_keypair vk;
-    assert_int_equal(chain_keypair_dev(&vk, VALIDATOR), 0);
-    assert_int_equal(chain_sign(c.sigs[0].sig, digest, &vk, NULL), 0);
-    chain_keypair_clear(&vk);
-    c.n = 1;
-    assert_int_equal(chain_store_commit_block(g_st, &b, rs, ex, &c, &err), 0);
-    chain_exec_free(ex);
-}
-
-static void block_ok(chain_tx *txs, size_t n)
-{
-    chain_receipt rs[16];
-    assert_true(n <= 16);
-    make_block(txs, n, rs);
-    for (size_t i = 0; i < n; i++) {
-        if (rs[i].status != CHAIN_RECEIPT_OK) fail_msg("tx %zu failed: %s", i, rs[i].error);
-        chain_receipt_free(&rs[i]);
-        chain_tx_free(&txs[i]);
-    }
-}
-
-/* The state of tests/unit/rpc/test_rpc_attr.c: dev1 owns contributions 1
- * and 3, paid 525,000 + 175,000 by record 1 and 349,999 by record 2 (model
- * 1); record 3 used contribution 1 with weight 0 (nothing to dev1); dev3
- * owns 4 (paid by records 2 and 4, models 1 and 2) and 5 (pending). */
+/* The story of afx_story (tests/unit/attr_fixture.h), without datanet 3,
+ * each block committed with the devnet validator's precommit: dev1 owns
+ * contributions 1 and 3, paid 525,000 + 175,000 by record 1 and 349,999 by
+ * record 2 (model 1); record 3 used contribution 1 with weight 0 (nothing to
+ * dev1); dev3 owns 4 (paid by records 2 and 4, models 1 and 2) and 5
+ * (pending). */
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/ol-test-cli-impact-XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
-    util_err err = {0};
-    assert_int_equal(chain_store_open(&g_st, g_dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(g_st, fx_devnet(), &err), 0);
-    memset(g_nonce, 0, sizeof g_nonce);
-    chain_tx b1[] = {datanet(OWNER, "reviewed", 1000, 1), datanet(OWNER, "open", 0, 0)};
-    block_ok(b1, 2);
-    chain_tx b2[] = {contribute(1, 1, 1), contribute(2, 1, 2), contribute(1, 2, 3),
-                     contribute(3, 2, 4), contribute(3, 1, 5)};
-    block_ok(b2, 5);
-    chain_tx b3[] = {review(OWNER, 1, 1, 0), review(OWNER, 2, 0, 7), model(MOWNER, "m", 1, 2),
-                     model(MOWNER, "solo", 2, 0)};
-    block_ok(b3, 4);
-    chain_attr_entry e1[] = {{1, 3}, {3, 1}}, e2[] = {{3, 5}, {4, 5}}, e3[] = {{1, 0}},
-                     e4[] = {{4, 1}};
-    chain_tx b4[] = {attribute(ATTESTOR, 1, 1000000, 2, e1), attribute(ATTESTOR, 1, 999999, 2, e2),
-                     attribute(ATTESTOR, 1, 1000, 1, e3), attribute(ATTESTOR, 2, 10, 1, e4)};
-    block_ok(b4, 4);
-    g_d = rpc_dispatch_new();
-    assert_non_null(g_d);
-    memset(&g_api, 0, sizeof g_api);
-    g_api.store = g_st;
-    g_api.genesis = fx_devnet();
-    assert_int_equal(rpc_methods_attr_register(g_d, &g_api), 0);
-    assert_int_equal(rpc_methods_proof_register(g_d, &g_api), 0);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rpc_dispatch_free(g_d);
-    chain_store_close(g_st);
-    fx_rm_tree(g_dir);
+    afx_open("cli-impact", 0);
+    afx.signed_commits = 1;
+    afx_story(2);
+    assert_int_equal(rpc_methods_attr_register(afx.d, &afx.api), 0);
+    assert_int_equal(rpc_methods_proof_register(afx.d, &afx.api), 0);
     return 0;
 }
 
@@ -302,7 +116,7 @@ static char *h_node(const char *m, json_t *params)
         json_array_set_new(p, 1, json_pack("{s:i}", "height", 3));
     if (g_lie == L_RECORD_ABSENT && rid == 1) json_object_set_new(o0, "record", json_integer(9));
     rpc_error e = {0};
-    json_t *r = rpc_dispatch_call(g_d, m, p, &e);
+    json_t *r = rpc_dispatch_call(afx.d, m, p, &e);
     json_decref(p);
     if (!r) {
         char *ans = fake_rpc_error(e.code, e.message, NULL);
@@ -360,7 +174,7 @@ static void test_honest(void **state)
     fx_dev_addr(&a, 3);
     chain_addr_encode(a3, &a);
     uint8_t id[32];
-    chain_store_head_id(g_st, id);
+    chain_store_head_id(afx.st, id);
     util_hex_encode(hh + 2, id, 32);
     g_lie = L_NONE;
     fake_start(h_node);
@@ -435,5 +249,5 @@ int main(void)
         cmocka_unit_test(test_honest),
         cmocka_unit_test(test_lies),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "tests/unit/chain_fixture.h"
+#include "tests/unit/attr_fixture.h"
 
 #define _XOPEN_SOURCE 700
 #include <ftw.h>
@@ -30,80 +30,28 @@
 #include "util/hex.h"
 #include "vm/vm.h"
 
-#define PROPOSER 1000
-
-static char g_dir[256];
-static chain_store *g_st;
-static rpc_dispatch *g_d;
-static rpc_env g_api;
-static uint64_t g_nonce[16];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/ol-test-rpc-receipts-XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
-    util_err err = {0};
-    assert_int_equal(chain_store_open(&g_st, g_dir, &err), 0);
-    assert_int_equal(chain_store_init_genesis(g_st, fx_devnet(), &err), 0);
-    memset(g_nonce, 0, sizeof g_nonce);
-    g_d = rpc_dispatch_new();
-    assert_non_null(g_d);
-    memset(&g_api, 0, sizeof g_api);
-    g_api.store = g_st;
-    g_api.genesis = fx_devnet();
-    assert_int_equal(rpc_methods_chain_register(g_d, &g_api), 0);
-    assert_int_equal(rpc_methods_queries_register(g_d, &g_api), 0);
+    afx_open("rpc-receipts", 0);
+    assert_int_equal(rpc_methods_chain_register(afx.d, &afx.api), 0);
+    assert_int_equal(rpc_methods_queries_register(afx.d, &afx.api), 0);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    rpc_dispatch_free(g_d);
-    chain_store_close(g_st);
-    fx_rm_tree(g_dir);
-    return 0;
-}
-
-/* The one place new transactions are signed (the signing domain may grow). */
-static void sign(chain_tx *tx, uint32_t dev)
-{
-    chain_keypair kp;
-    assert_int_equal(chain_keypair_dev(&kp, dev), 0);
-    util_err err = {0};
-    if (chain_tx_sign(tx, &kp, fx_devnet()->hash, &err)) fail_msg("sign: %s", err.msg);
-    chain_keypair_clear(&kp);
-}
-
-static chain_tx mk(uint32_t dev, uint8_t type, uint64_t gas_limit)
-{
-    chain_tx tx;
-    memset(&tx, 0, sizeof tx);
-    tx.version = CHAIN_TX_VERSION;
-    snprintf(tx.chain_id, sizeof tx.chain_id, "%s", fx_devnet()->chain_id);
-    tx.type = type;
-    tx.nonce = g_nonce[dev]++;
-    tx.gas_limit = gas_limit;
-    tx.gas_price = 1;
-    return tx;
 }
 
 static chain_tx transfer(uint32_t dev, uint32_t to, uint64_t amount)
 {
-    chain_tx tx = mk(dev, CHAIN_TX_TRANSFER, CHAIN_GAS_TRANSFER);
+    chain_tx tx = afx_tx_gas(dev, CHAIN_TX_TRANSFER, CHAIN_GAS_TRANSFER);
     fx_dev_addr(&tx.body.transfer.to, to);
     tx.body.transfer.amount = amount;
-    sign(&tx, dev);
-    return tx;
+    return afx_sign(tx, dev);
 }
 
 static chain_tx call_tx(uint32_t dev, const chain_addr *c)
 {
-    chain_tx tx = mk(dev, CHAIN_TX_CALL, 50000000);
+    chain_tx tx = afx_tx_gas(dev, CHAIN_TX_CALL, 50000000);
     tx.body.call.contract = *c;
-    sign(&tx, dev);
-    return tx;
+    return afx_sign(tx, dev);
 }
 
 /* Executes txs in a new block and commits it with their receipts, except
@@ -112,39 +60,15 @@ static chain_tx call_tx(uint32_t dev, const chain_addr *c)
 static void commit_block(chain_tx *txs, size_t n, chain_receipt *rs, int swap,
                          chain_receipt *forced)
 {
-    const chain_header *parent = chain_store_head_header(g_st);
     chain_block b;
-    memset(&b, 0, sizeof b);
-    b.h.version = CHAIN_BLOCK_VERSION;
-    snprintf(b.h.chain_id, sizeof b.h.chain_id, "%s", fx_devnet()->chain_id);
-    b.h.height = parent->height + 1;
-    chain_store_head_id(g_st, b.h.parent);
-    b.h.time_ms = parent->time_ms + 1000;
-    fx_dev_addr(&b.h.proposer, PROPOSER);
-    chain_exec_ctx ctx = {.chain_id = fx_devnet()->chain_id,
-                          .genesis_hash = fx_devnet()->hash,
-                          .height = b.h.height,
-                          .time_ms = b.h.time_ms,
-                          .proposer = b.h.proposer,
-                          .min_gas_price = 1};
-    chain_exec *ex = chain_exec_new(g_st, &ctx);
-    assert_non_null(ex);
-    util_err err = {0};
-    for (size_t i = 0; i < n; i++)
-        if (chain_exec_apply_tx(ex, &txs[i], &rs[i], &err)) fail_msg("apply %zu: %s", i, err.msg);
+    chain_exec *ex = afx_block_begin(&b, chain_store_head_header(afx.st)->time_ms + 1000);
+    afx_block_apply(ex, txs, n, rs);
     if (swap >= 0) {
         chain_receipt_free(&rs[swap]);
         rs[swap] = *forced;
         memset(forced, 0, sizeof *forced);
     }
-    assert_int_equal(chain_exec_finish(ex, b.h.state_root, &err), 0);
-    b.ntx = n;
-    b.txs = txs;
-    chain_block_tx_root(&b, b.h.tx_root);
-    chain_commit c;
-    memset(&c, 0, sizeof c);
-    if (chain_store_commit_block(g_st, &b, rs, ex, &c, &err)) fail_msg("commit: %s", err.msg);
-    chain_exec_free(ex);
+    afx_block_commit(&b, txs, n, rs, ex);
 }
 
 static chain_addr deploy(const char *src)
@@ -153,10 +77,11 @@ static chain_addr deploy(const char *src)
     size_t len;
     util_err err = {0};
     if (vm_asm_source("test", src, strlen(src), &code, &len, &err)) fail_msg("asm: %s", err.msg);
-    chain_tx tx = mk(0, CHAIN_TX_DEPLOY, CHAIN_GAS_DEPLOY + CHAIN_GAS_DEPLOY_PER_BYTE * len);
+    chain_tx tx =
+        afx_tx_gas(0, CHAIN_TX_DEPLOY, CHAIN_GAS_DEPLOY + CHAIN_GAS_DEPLOY_PER_BYTE * len);
     tx.body.deploy.code = code;
     tx.body.deploy.len = (uint32_t)len;
-    sign(&tx, 0);
+    tx = afx_sign(tx, 0);
     chain_receipt r;
     commit_block(&tx, 1, &r, -1, NULL);
     if (r.status != CHAIN_RECEIPT_OK) fail_msg("deploy: %s", r.error);
@@ -173,7 +98,7 @@ static json_t *call_ok(const char *method, const char *params)
     json_t *p = json_loads(params, 0, NULL);
     assert_non_null(p);
     rpc_error e = {0};
-    json_t *r = rpc_dispatch_call(g_d, method, p, &e);
+    json_t *r = rpc_dispatch_call(afx.d, method, p, &e);
     json_decref(p);
     if (!r) fail_msg("%s %s: error %d %s", method, params, e.code, e.message);
     rpc_error_clear(&e);
@@ -187,13 +112,6 @@ static json_t *call_ok(const char *method, const char *params)
     return back;
 }
 
-static const char *str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_string(v)) fail_msg("field %s is not a string", k);
-    return json_string_value(v);
-}
-
 /* Reads tx back through chain_getTransaction and chain_getReceipt; both
  * receipts agree. Returns chain_getReceipt's reply. */
 static json_t *read_back(const chain_tx *tx)
@@ -202,11 +120,11 @@ static json_t *read_back(const chain_tx *tx)
     util_hex_encode(hash + 2, tx->id, 32);
     snprintf(p, sizeof p, "[\"%s\"]", hash);
     json_t *t = call_ok("chain_getTransaction", p);
-    assert_string_equal(str(json_object_get(t, "tx"), "hash"), hash);
+    assert_string_equal(afx_str(json_object_get(t, "tx"), "hash"), hash);
     json_t *r = call_ok("chain_getReceipt", p);
-    assert_string_equal(str(r, "txHash"), hash);
+    assert_string_equal(afx_str(r, "txHash"), hash);
     json_t *tr = json_object_get(t, "receipt");
-    assert_string_equal(str(tr, "status"), str(r, "status"));
+    assert_string_equal(afx_str(tr, "status"), afx_str(r, "status"));
     assert_true(json_equal(json_object_get(tr, "events"), json_object_get(r, "events")));
     assert_true(json_equal(json_object_get(tr, "failureCode"), json_object_get(r, "failureCode")));
     json_decref(t);
@@ -264,19 +182,19 @@ static void test_largest_receipt_beside_a_transfer(void **state)
 {
     (void)state;
     chain_addr c = deploy("    stop\n");
-    size_t before = (size_t)g_nonce[0];
+    size_t before = (size_t)afx.nonce[0];
     chain_tx txs[3] = {transfer(0, 1, 12345), call_tx(0, &c), transfer(2, 3, 99)};
     chain_receipt rs[3], big;
     largest_receipt(&big);
     commit_block(txs, 3, rs, 1, &big);
     for (size_t i = 0; i < 3; i++) {
         json_t *r = read_back(&txs[i]);
-        assert_string_equal(str(r, "status"), "success");
+        assert_string_equal(afx_str(r, "status"), "success");
         assert_true(json_is_null(json_object_get(r, "failureCode")));
         assert_true(json_is_null(json_object_get(r, "error")));
         size_t nev = json_array_size(json_object_get(r, "events"));
         assert_int_equal(nev, i == 1 ? CHAIN_RECEIPT_MAX_EVENTS : 0);
-        if (i == 1) assert_int_equal(strlen(str(r, "returnData")), 2 + 2 * CHAIN_RETURN_MAX);
+        if (i == 1) assert_int_equal(strlen(afx_str(r, "returnData")), 2 + 2 * CHAIN_RETURN_MAX);
         json_decref(r);
         chain_receipt_free(&rs[i]);
     }
@@ -357,42 +275,42 @@ static void test_contract_receipts_read_back(void **state)
     commit_block(txs, 6, rs, -1, NULL);
 
     json_t *r = read_back(&txs[1]);
-    assert_string_equal(str(r, "status"), "success");
+    assert_string_equal(afx_str(r, "status"), "success");
     assert_int_equal(json_array_size(json_object_get(r, "events")), CHAIN_RECEIPT_MAX_EVENTS);
-    assert_int_equal(strlen(str(r, "returnData")), 2 + 2 * 4096);
+    assert_int_equal(strlen(afx_str(r, "returnData")), 2 + 2 * 4096);
     json_decref(r);
 
     /* Cut inside a character: revertData, no revertText, a valid message. */
     r = read_back(&txs[2]);
-    assert_string_equal(str(r, "status"), "failed");
-    assert_string_equal(str(r, "failureCode"), "reverted");
-    const char *rd = str(r, "revertData");
+    assert_string_equal(afx_str(r, "status"), "failed");
+    assert_string_equal(afx_str(r, "failureCode"), "reverted");
+    const char *rd = afx_str(r, "revertData");
     assert_int_equal(strlen(rd), 2 + 2 * CHAIN_REVERT_MAX);
     assert_string_equal(rd + 2 + 2 * 255, "c3");
     assert_null(json_object_get(r, "revertText"));
-    assert_string_equal(str(r, "error"), "reverted: 256 bytes of revert data, not UTF-8 text");
+    assert_string_equal(afx_str(r, "error"), "reverted: 256 bytes of revert data, not UTF-8 text");
     json_decref(r);
 
     r = read_back(&txs[3]);
-    assert_string_equal(str(r, "failureCode"), "reverted");
-    assert_string_equal(str(r, "revertData"), "0x616161e282");
+    assert_string_equal(afx_str(r, "failureCode"), "reverted");
+    assert_string_equal(afx_str(r, "revertData"), "0x616161e282");
     assert_null(json_object_get(r, "revertText"));
     json_decref(r);
 
     r = read_back(&txs[4]);
-    assert_string_equal(str(r, "revertData"), "0x6e6f7420746f646179e282ac");
-    assert_string_equal(str(r, "revertText"), "not today\xe2\x82\xac");
-    assert_string_equal(str(r, "error"), "reverted: not today\xe2\x82\xac");
+    assert_string_equal(afx_str(r, "revertData"), "0x6e6f7420746f646179e282ac");
+    assert_string_equal(afx_str(r, "revertText"), "not today\xe2\x82\xac");
+    assert_string_equal(afx_str(r, "error"), "reverted: not today\xe2\x82\xac");
     json_decref(r);
 
     /* One events limit, the receipt's, checked by the host. */
     r = read_back(&txs[5]);
-    assert_string_equal(str(r, "failureCode"), "too_many_events");
+    assert_string_equal(afx_str(r, "failureCode"), "too_many_events");
     assert_null(json_object_get(r, "revertData"));
     assert_int_equal(json_array_size(json_object_get(r, "events")), 0);
     json_decref(r);
 
-    list_all(0, (size_t)g_nonce[0]);
+    list_all(0, (size_t)afx.nonce[0]);
     for (int i = 0; i < 6; i++) {
         chain_receipt_free(&rs[i]);
         chain_tx_free(&txs[i]);
@@ -410,14 +328,14 @@ static void test_readonly_revert(void **state)
     chain_addr_encode(s, &c);
     snprintf(p, sizeof p, "[\"%s\"]", s);
     json_t *r = call_ok("contract_call", p);
-    assert_string_equal(str(r, "failureCode"), "reverted");
-    assert_string_equal(str(r, "revertData"), "0x61ff");
+    assert_string_equal(afx_str(r, "failureCode"), "reverted");
+    assert_string_equal(afx_str(r, "revertData"), "0x61ff");
     assert_null(json_object_get(r, "revertText"));
     json_decref(r);
     chain_addr_encode(s, &many);
     snprintf(p, sizeof p, "[\"%s\"]", s);
     r = call_ok("contract_call", p);
-    assert_string_equal(str(r, "failureCode"), "too_many_events");
+    assert_string_equal(afx_str(r, "failureCode"), "too_many_events");
     assert_int_equal(json_array_size(json_object_get(r, "events")), 0);
     json_decref(r);
 }
@@ -429,5 +347,5 @@ int main(void)
         cmocka_unit_test(test_contract_receipts_read_back),
         cmocka_unit_test(test_readonly_revert),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, afx_teardown);
 }
