@@ -337,8 +337,13 @@ int node_start(node **out, const node_cfg *cfg, util_err *err)
     /* Undo records serve proofs at past heights (--proof-history); deriving
      * from the L1, they also let an L1 reorganisation take blocks back. */
     sopts.undo_blocks = n->cfg.proof_history;
-    if (n->cfg.derive_l1_url[0] && sopts.undo_blocks < ROLLUP_DERIVE_UNDO_BLOCKS)
-        sopts.undo_blocks = ROLLUP_DERIVE_UNDO_BLOCKS;
+    /* Proofs need the state's past values only; rollback needs everything. */
+    sopts.undo_state_only = 1;
+    if (n->cfg.derive_l1_url[0]) {
+        sopts.undo_state_only = 0;
+        if (sopts.undo_blocks < ROLLUP_DERIVE_UNDO_BLOCKS)
+            sopts.undo_blocks = ROLLUP_DERIVE_UNDO_BLOCKS;
+    }
     if ((rc = chain_store_open_opts(&n->store, dbdir, &sopts, err))) goto fail;
     if ((rc = chain_store_init_genesis(n->store, &n->genesis, err))) goto fail;
     LOG_INFO("node", "data directory %s%s, head at height %llu", n->cfg.datadir,

@@ -178,6 +178,7 @@ int chain_store_open_opts(chain_store **out, const char *dir, const chain_store_
         return UTIL_EIO;
     }
     st->undo_blocks = opts ? opts->undo_blocks : 0;
+    st->undo_state_only = opts ? opts->undo_state_only : 0;
     int rc = load_meta(st, dir, err);
     if (!rc) rc = load_head(st, dir, err);
     if (!rc && st->undo_blocks && st->has_head) rc = chain_store_undo_open(st, err);

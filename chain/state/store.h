@@ -56,6 +56,12 @@ typedef struct chain_store_opts {
      * from (docs/rollup.md). Older records are deleted in the same batch
      * that commits a new block. */
     uint32_t undo_blocks;
+    /* With undo_blocks: the records hold the state's previous values only
+     * (no index entries, transaction locations or block keys), which is all
+     * chain_store_state_get_at needs to serve proofs at past heights and
+     * saves a read per index entry a block writes; chain_store_rollback
+     * refuses to cross such a record. */
+    int undo_state_only;
 } chain_store_opts;
 
 /* chain_store_open with options (opts NULL: the defaults, as chain_store_open). */

@@ -26,6 +26,7 @@ struct chain_store {
     uint64_t write_bytes;
     chain_code_cache *code_cache;
     uint32_t undo_blocks; /* chain_store_opts.undo_blocks */
+    int undo_state_only;  /* chain_store_opts.undo_state_only */
     /* The lowest height of the unbroken run of undo records ending at the
      * head (0: none; block 0 never has one). */
     uint64_t undo_low;

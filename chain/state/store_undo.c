@@ -13,6 +13,9 @@
 /* Record: version u8 | count varint | count x (store key lenbytes | present
  * u8 | value lenbytes when present), in the order the keys were captured. */
 #define UNDO_VERSION 1
+/* The same layout holding the state's previous values and the head only
+ * (chain_store_opts.undo_state_only): proofs at past heights, no rollback. */
+#define UNDO_VERSION_STATE 2
 /* The longest value a record holds: a state or index value (the others are
  * fixed and shorter). */
 #define UNDO_VALUE_MAX CHAIN_STATE_VALUE_MAX
@@ -83,30 +86,36 @@ int chain_store_undo_capture(chain_store *st, const chain_block *b, const uint8_
     util_buf_init(&u.buf);
     uint64_t h = b->h.height;
     uint8_t k[CHAIN_DBKEY_MAX];
-    /* Keyed by this block's id or by a height above the head: absent before
-     * the block (a rollback deletes them), so nothing is read. */
-    rec_add(&u, k, chain_dbkey_block(k, id), NULL, 0);
-    rec_add(&u, k, chain_dbkey_receipts(k, id), NULL, 0);
-    rec_add(&u, k, chain_dbkey_height(k, h), NULL, 0);
-    rec_add(&u, k, chain_dbkey_commit(k, h), NULL, 0);
-    for (size_t i = 0; i < b->ntx; i++) {
-        const chain_tx *tx = &b->txs[i];
-        rec_read(&u, k, chain_dbkey_txloc(k, tx->id));
-        chain_addr who[2];
-        size_t nwho = chain_tx_index_addrs(tx, who);
-        for (size_t j = 0; j < nwho; j++)
-            rec_absent_tx_index(&u, &who[j], h, (uint32_t)i);
-    }
-    /* Validate refused evidence already included, so the records are new;
-     * read anyway, as for tx locations: the record must restore exactly. */
-    for (size_t i = 0; i < b->nev; i++) {
-        const chain_vote *v = &b->ev[i].a;
-        rec_read(&u, k, chain_dbkey_evidence(k, v->height, v->round, v->type, v->validator));
+    /* A state-only record (undo_state_only) keeps the previous state values
+     * and the head, nothing else. */
+    int full = !st->undo_state_only;
+    if (full) {
+        /* Keyed by this block's id or by a height above the head: absent
+         * before the block (a rollback deletes them), so nothing is read. */
+        rec_add(&u, k, chain_dbkey_block(k, id), NULL, 0);
+        rec_add(&u, k, chain_dbkey_receipts(k, id), NULL, 0);
+        rec_add(&u, k, chain_dbkey_height(k, h), NULL, 0);
+        rec_add(&u, k, chain_dbkey_commit(k, h), NULL, 0);
+        for (size_t i = 0; i < b->ntx; i++) {
+            const chain_tx *tx = &b->txs[i];
+            rec_read(&u, k, chain_dbkey_txloc(k, tx->id));
+            chain_addr who[2];
+            size_t nwho = chain_tx_index_addrs(tx, who);
+            for (size_t j = 0; j < nwho; j++)
+                rec_absent_tx_index(&u, &who[j], h, (uint32_t)i);
+        }
+        /* Validate refused evidence already included, so the records are
+         * new; read anyway, as for tx locations: the record must restore
+         * exactly. */
+        for (size_t i = 0; i < b->nev; i++) {
+            const chain_vote *v = &b->ev[i].a;
+            rec_read(&u, k, chain_dbkey_evidence(k, v->height, v->round, v->type, v->validator));
+        }
     }
     chain_exec_visit_originals(ex, visit_state, &u);
     /* Attribution index keys hold fresh ids today, but nothing in their
      * layout promises it: one read each (mostly a bloom filter miss). */
-    chain_exec_visit_index(ex, visit_index, &u);
+    if (full) chain_exec_visit_index(ex, visit_index, &u);
     uint8_t head[40];
     util_put_u64le(head, st->height);
     memcpy(head + 8, st->head_id, 32);
@@ -116,7 +125,7 @@ int chain_store_undo_capture(chain_store *st, const chain_block *b, const uint8_
     util_buf rec;
     util_buf_init(&rec);
     if (!rc) {
-        util_buf_u8(&rec, UNDO_VERSION);
+        util_buf_u8(&rec, st->undo_state_only ? UNDO_VERSION_STATE : UNDO_VERSION);
         util_buf_varint(&rec, u.n);
         util_buf_put(&rec, u.buf.data, u.buf.len);
         if (rec.oom || u.buf.oom) rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -298,6 +307,15 @@ int chain_store_rollback(chain_store *st, uint64_t height, util_err *err)
             break;
         }
         if (rc) break;
+        if (vl > 0 && v[0] == UNDO_VERSION_STATE) {
+            free(v);
+            rc = util_err_set(err, UTIL_ESTATE,
+                              "cannot roll back block %llu: its undo record holds the state only "
+                              "(kept for proofs at past heights, --proof-history); rolling back "
+                              "needs records written by a node deriving from the L1",
+                              (unsigned long long)h);
+            break;
+        }
         int prc = restore(wb, v, vl, &bytes);
         free(v);
         if (prc == -2) rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
@@ -346,7 +364,9 @@ static int undo_lookup(const uint8_t *rec, size_t n, const uint8_t *k, size_t kl
     util_rd_init(&r, rec, n);
     uint8_t ver;
     uint64_t cnt;
-    if (util_rd_u8(&r, &ver) || ver != UNDO_VERSION || util_rd_varint(&r, &cnt, n / 3)) return -1;
+    if (util_rd_u8(&r, &ver) || (ver != UNDO_VERSION && ver != UNDO_VERSION_STATE) ||
+        util_rd_varint(&r, &cnt, n / 3))
+        return -1;
     for (uint64_t i = 0; i < cnt; i++) {
         const uint8_t *ek, *ep = NULL;
         size_t ekl, epl = 0;
