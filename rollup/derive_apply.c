@@ -257,6 +257,14 @@ int derive_post(rollup_derive *d, const rollup_l1_log *log)
         derive_halt(d, "L1 tx %s: keccak256 of the frame is not the logged dataHash", txh);
         return 0;
     }
+    return derive_frame(d, log, frame, flen);
+}
+
+int derive_frame(rollup_derive *d, const rollup_l1_log *log, const uint8_t *frame, size_t flen)
+{
+    char txh[67];
+    hex32(txh, log->tx_hash);
+    util_err e = {0};
     d->s.frames++;
     rollup_frame f;
     if (rollup_frame_parse(&f, frame, flen, &e)) {

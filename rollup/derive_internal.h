@@ -71,6 +71,12 @@ void derive_unlock(rollup_derive *d);
  * UTIL_ESTATE when the L1 answer is inconsistent (the transaction is not in
  * the block): the step starts over from a reorganisation check. */
 OL_MUST_CHECK int derive_post(rollup_derive *d, const rollup_l1_log *log);
+/* One frame the batcher posted (from calldata, or from a blob once checked
+ * against its commitment), in L1 order; log names its L1 transaction and
+ * block. Feeds the assembler and derives what a completed channel carries.
+ * 0 (done, or halted: d->s.halted). */
+OL_MUST_CHECK int derive_frame(rollup_derive *d, const rollup_l1_log *log, const uint8_t *frame,
+                               size_t flen);
 /* Records a posted output (l1_block 0: read from the oracle's storage at
  * start, its log not seen) and checks it when its height is derived. */
 void derive_add_output(rollup_derive *d, uint64_t height, const uint8_t root[32], uint64_t ts,

@@ -47,6 +47,35 @@ OL_MUST_CHECK int rollup_eth_tx_sign(const rollup_eth_tx *tx, const uint8_t sk[3
 OL_MUST_CHECK int rollup_eth_tx_decode(rollup_eth_tx *tx, rollup_eth_addr *from, const uint8_t *raw,
                                        size_t raw_len, util_err *err);
 
+/* --- EIP-4844 blob transactions (type 3) ---------------------------------- *
+ *
+ *   signed = 0x03 || rlp([chainId, nonce, maxPriorityFeePerGas, maxFeePerGas,
+ *                         gasLimit, to, value, data, accessList,
+ *                         maxFeePerBlobGas, blobVersionedHashes,
+ *                         yParity, r, s])
+ *   signing hash = keccak256(0x03 || rlp([the first eleven fields]))
+ *   transaction hash = keccak256(signed)
+ *   raw (what eth_sendRawTransaction takes: EIP-4844's network form with its
+ *   blobs, version 0) = 0x03 || rlp([[the fourteen fields], blobs,
+ *                                    commitments, proofs])
+ *
+ * A blob transaction must have a recipient (tx->has_to). The versioned
+ * hashes are made from the commitments (rollup_kzg_versioned_hash). */
+typedef struct rollup_eth_blobs {
+    size_t n;                       /* 1..ROLLUP_BLOBS_PER_TX */
+    const uint8_t *const *blobs;    /* n blobs of ROLLUP_BLOB_BYTES, borrowed */
+    const uint8_t (*commitments)[48];
+    const uint8_t (*proofs)[48];
+    uint64_t max_fee_per_blob_gas;  /* wei */
+} rollup_eth_blobs;
+
+/* Signs a type-3 transaction: *raw (malloc'd, the network form above) and
+ * its transaction hash. 0, UTIL_EINVAL (bad key, no recipient, n out of
+ * range) or UTIL_ENOMEM. */
+OL_MUST_CHECK int rollup_eth_tx_sign_blob(const rollup_eth_tx *tx, const rollup_eth_blobs *bl,
+                                          const uint8_t sk[32], uint8_t **raw, size_t *raw_len,
+                                          uint8_t txhash[32], util_err *err);
+
 /* The address a contract created by `sender` with `nonce` gets:
  * keccak256(rlp([sender, nonce]))[12..32]. */
 void rollup_eth_create_address(rollup_eth_addr *out, const rollup_eth_addr *sender, uint64_t nonce);

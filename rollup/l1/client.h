@@ -95,6 +95,9 @@ typedef struct rollup_l1_tx {
     uint32_t index; /* position in its block */
     uint8_t *input; /* calldata (owned) */
     size_t input_len;
+    uint8_t type; /* EIP-2718 type: 0 legacy, 2 EIP-1559, 3 blob, ... */
+    uint8_t (*blob_hashes)[32]; /* type 3: blobVersionedHashes (owned), else NULL */
+    size_t nblob_hashes;
 } rollup_l1_tx;
 
 typedef struct rollup_l1_block {
@@ -140,6 +143,8 @@ typedef struct rollup_l1_receipt {
     uint8_t block_hash[32];
     uint64_t gas_used;
     uint64_t effective_gas_price;
+    uint64_t blob_gas_used;  /* type 3 only, else 0 */
+    uint64_t blob_gas_price; /* wei per blob gas; type 3 only */
     int has_contract;
     rollup_eth_addr contract_address; /* contract creation */
 } rollup_l1_receipt;

@@ -65,6 +65,7 @@ typedef struct rollup_txmgr_opts {
     uint32_t poll_ms;       /* receipt polling; 0: 500 */
     uint32_t resubmit_ms;   /* fee bump after this long unmined; 0: 12000 */
     uint64_t max_fee_wei;   /* cap on maxFeePerGas; 0: 500 gwei */
+    uint64_t max_blob_fee_wei; /* cap on maxFeePerBlobGas; 0: 500 gwei */
     uint32_t give_up_ms;    /* endpoint failures for this long fail the request; 0: 120000 */
 } rollup_txmgr_opts;
 
@@ -90,6 +91,21 @@ typedef void (*rollup_txmgr_cb)(void *ctx, int rc, const rollup_l1_receipt *r, c
 OL_MUST_CHECK int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t *data,
                                     size_t len, uint64_t gas_limit, rollup_txmgr_cb cb, void *ctx,
                                     util_err *err);
+
+/* Queues a blob transaction (type 3, rollup/eth/tx.h) to `to` with data
+ * and nblobs blobs (1..ROLLUP_BLOBS_PER_TX), copied with their commitments
+ * and proofs. gas_limit as above. Fees as above, plus maxFeePerBlobGas =
+ * 2 x eth_blobBaseFee (at least 1 wei); a replacement at least doubles
+ * maxFeePerGas, the tip and maxFeePerBlobGas (nodes require a 100% raise to
+ * replace a blob transaction), within opts.max_fee_wei for maxFeePerGas and
+ * opts.max_blob_fee_wei for the blob fee. The receipt carries
+ * blob_gas_used and blob_gas_price. */
+OL_MUST_CHECK int rollup_txmgr_send_blobs(rollup_txmgr *m, const rollup_eth_addr *to,
+                                          const uint8_t *data, size_t len, uint64_t gas_limit,
+                                          const uint8_t *const *blobs,
+                                          const uint8_t (*commitments)[48],
+                                          const uint8_t (*proofs)[48], size_t nblobs,
+                                          rollup_txmgr_cb cb, void *ctx, util_err *err);
 
 /* Requests queued or in flight. */
 size_t rollup_txmgr_pending(const rollup_txmgr *m);
