@@ -1,0 +1,525 @@
+/* BLS12-381 G1 for rollup/eth/kzg.c: Montgomery arithmetic in Fp with
+ * 6 x 64-bit limbs (CIOS on unsigned __int128), Jacobian points with mixed
+ * additions, the ZCash point encoding, and a Pippenger multi-scalar
+ * multiplication with signed window digits. Written from the curve's
+ * parameters (draft-irtf-cfrg-pairing-friendly-curves) and the formulas of the
+ * Explicit-Formulas Database (dbl-2009-l, add-2007-bl, madd-2007-bl). */
+#include "rollup/eth/bls12_381.h"
+
+#include <string.h>
+
+__extension__ typedef unsigned __int128 u128;
+
+/* p, -p^-1 mod 2^64, 2^384 mod p (one), 2^768 mod p, 4 * 2^384 mod p (the
+ * curve's b), p - 2, (p + 1) / 4 and (p - 1) / 2. */
+static const uint64_t P[6] = {0xb9feffffffffaaabu, 0x1eabfffeb153ffffu, 0x6730d2a0f6b0f624u,
+                              0x64774b84f38512bfu, 0x4b1ba7b6434bacd7u, 0x1a0111ea397fe69au};
+static const uint64_t PINV = 0x89f3fffcfffcfffdu;
+static const rollup_fp FP_ONE = {{0x760900000002fffdu, 0xebf4000bc40c0002u, 0x5f48985753c758bau,
+                                  0x77ce585370525745u, 0x5c071a97a256ec6du, 0x15f65ec3fa80e493u}};
+static const rollup_fp FP_R2 = {{0xf4df1f341c341746u, 0x0a76e6a609d104f1u, 0x8de5476c4c95b6d5u,
+                                 0x67eb88a9939d83c0u, 0x9a793e85b519952du, 0x11988fe592cae3aau}};
+static const rollup_fp FP_B = {{0xaa270000000cfff3u, 0x53cc0032fc34000au, 0x478fe97a6b0a807fu,
+                                0xb1d37ebee6ba24d7u, 0x8ec9733bbf78ab2fu, 0x09d645513d83de7eu}};
+static const uint64_t P_MINUS_2[6] = {0xb9feffffffffaaa9u, 0x1eabfffeb153ffffu,
+                                      0x6730d2a0f6b0f624u, 0x64774b84f38512bfu,
+                                      0x4b1ba7b6434bacd7u, 0x1a0111ea397fe69au};
+static const uint64_t P_SQRT_EXP[6] = {0xee7fbfffffffeaabu, 0x07aaffffac54ffffu,
+                                       0xd9cc34a83dac3d89u, 0xd91dd2e13ce144afu,
+                                       0x92c6e9ed90d2eb35u, 0x0680447a8e5ff9a6u};
+static const uint64_t P_HALF[6] = {0xdcff7fffffffd555u, 0x0f55ffff58a9ffffu, 0xb39869507b587b12u,
+                                   0xb23ba5c279c2895fu, 0x258dd3db21a5d66bu, 0x0d0088f51cbff34du};
+/* The order r of the G1 subgroup. */
+static const uint64_t R_ORDER[4] = {0xffffffff00000001u, 0x53bda402fffe5bfeu, 0x3339d80809a1d805u,
+                                    0x73eda753299d7d48u};
+
+/* ---- multi-limb helpers ---- */
+
+static int geq6(const uint64_t *a, const uint64_t *b)
+{
+    for (int i = 5; i >= 0; i--) {
+        if (a[i] != b[i]) return a[i] > b[i];
+    }
+    return 1;
+}
+
+static uint64_t sub6(uint64_t *r, const uint64_t *a, const uint64_t *b)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 6; i++) {
+        u128 d = (u128)a[i] - b[i] - borrow;
+        r[i] = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+    }
+    return borrow;
+}
+
+static void add6(uint64_t *r, const uint64_t *a, const uint64_t *b)
+{
+    u128 c = 0;
+    for (int i = 0; i < 6; i++) {
+        c += (u128)a[i] + b[i];
+        r[i] = (uint64_t)c;
+        c >>= 64;
+    }
+}
+
+/* ---- Fp ---- */
+
+static void fp_add(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
+{
+    /* a + b < 2p < 2^383: no carry out of the top limb. */
+    add6(r->l, a->l, b->l);
+    if (geq6(r->l, P)) sub6(r->l, r->l, P);
+}
+
+static void fp_sub(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
+{
+    if (sub6(r->l, a->l, b->l)) add6(r->l, r->l, P);
+}
+
+static int fp_is_zero(const rollup_fp *a)
+{
+    return (a->l[0] | a->l[1] | a->l[2] | a->l[3] | a->l[4] | a->l[5]) == 0;
+}
+
+static int fp_eq(const rollup_fp *a, const rollup_fp *b)
+{
+    return memcmp(a->l, b->l, sizeof a->l) == 0;
+}
+
+static void fp_neg(rollup_fp *r, const rollup_fp *a)
+{
+    if (fp_is_zero(a)) {
+        *r = *a;
+        return;
+    }
+    sub6(r->l, P, a->l);
+}
+
+static void fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
+{
+    uint64_t t[8] = {0};
+    for (int i = 0; i < 6; i++) {
+        u128 c = 0;
+        for (int j = 0; j < 6; j++) {
+            c += (u128)a->l[j] * b->l[i] + t[j];
+            t[j] = (uint64_t)c;
+            c >>= 64;
+        }
+        c += t[6];
+        t[6] = (uint64_t)c;
+        t[7] = (uint64_t)(c >> 64);
+        uint64_t m = t[0] * PINV;
+        c = (u128)m * P[0] + t[0];
+        c >>= 64;
+        for (int j = 1; j < 6; j++) {
+            c += (u128)m * P[j] + t[j];
+            t[j - 1] = (uint64_t)c;
+            c >>= 64;
+        }
+        c += t[6];
+        t[5] = (uint64_t)c;
+        t[6] = t[7] + (uint64_t)(c >> 64);
+    }
+    if (t[6] || geq6(t, P)) sub6(t, t, P);
+    memcpy(r->l, t, sizeof r->l);
+}
+
+static void fp_sqr(rollup_fp *r, const rollup_fp *a)
+{
+    fp_mul(r, a, a);
+}
+
+static void fp_pow(rollup_fp *r, const rollup_fp *a, const uint64_t e[6])
+{
+    rollup_fp acc = FP_ONE;
+    for (int i = 383; i >= 0; i--) {
+        fp_sqr(&acc, &acc);
+        if ((e[i / 64] >> (i % 64)) & 1) fp_mul(&acc, &acc, a);
+    }
+    *r = acc;
+}
+
+static void fp_inv(rollup_fp *r, const rollup_fp *a)
+{
+    fp_pow(r, a, P_MINUS_2);
+}
+
+static void fp_from_canon(rollup_fp *r, const uint64_t v[6])
+{
+    rollup_fp t;
+    memcpy(t.l, v, sizeof t.l);
+    fp_mul(r, &t, &FP_R2);
+}
+
+static void fp_to_canon(uint64_t v[6], const rollup_fp *a)
+{
+    static const rollup_fp one = {{1, 0, 0, 0, 0, 0}};
+    rollup_fp t;
+    fp_mul(&t, a, &one);
+    memcpy(v, t.l, sizeof t.l);
+}
+
+/* ---- G1 ---- */
+
+void rollup_g1_set_inf(rollup_g1 *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+int rollup_g1_is_inf(const rollup_g1 *p)
+{
+    return fp_is_zero(&p->z);
+}
+
+void rollup_g1_from_affine(rollup_g1 *out, const rollup_g1_affine *a)
+{
+    out->x = a->x;
+    out->y = a->y;
+    out->z = FP_ONE;
+}
+
+void rollup_g1_neg(rollup_g1 *out, const rollup_g1 *p)
+{
+    *out = *p;
+    fp_neg(&out->y, &p->y);
+}
+
+static void g1_dbl(rollup_g1 *out, const rollup_g1 *p)
+{
+    if (rollup_g1_is_inf(p)) {
+        *out = *p;
+        return;
+    }
+    rollup_fp a, b, c, d, e, f, t, x3, y3, z3;
+    fp_sqr(&a, &p->x);
+    fp_sqr(&b, &p->y);
+    fp_sqr(&c, &b);
+    fp_add(&t, &p->x, &b);
+    fp_sqr(&t, &t);
+    fp_sub(&t, &t, &a);
+    fp_sub(&t, &t, &c);
+    fp_add(&d, &t, &t);
+    fp_add(&e, &a, &a);
+    fp_add(&e, &e, &a);
+    fp_sqr(&f, &e);
+    fp_sub(&x3, &f, &d);
+    fp_sub(&x3, &x3, &d);
+    fp_sub(&t, &d, &x3);
+    fp_mul(&y3, &e, &t);
+    fp_add(&c, &c, &c);
+    fp_add(&c, &c, &c);
+    fp_add(&c, &c, &c);
+    fp_sub(&y3, &y3, &c);
+    fp_mul(&z3, &p->y, &p->z);
+    fp_add(&z3, &z3, &z3);
+    out->x = x3;
+    out->y = y3;
+    out->z = z3;
+}
+
+void rollup_g1_add(rollup_g1 *out, const rollup_g1 *p, const rollup_g1 *q)
+{
+    if (rollup_g1_is_inf(p)) {
+        *out = *q;
+        return;
+    }
+    if (rollup_g1_is_inf(q)) {
+        *out = *p;
+        return;
+    }
+    rollup_fp z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t, x3, y3, z3;
+    fp_sqr(&z1z1, &p->z);
+    fp_sqr(&z2z2, &q->z);
+    fp_mul(&u1, &p->x, &z2z2);
+    fp_mul(&u2, &q->x, &z1z1);
+    fp_mul(&s1, &p->y, &q->z);
+    fp_mul(&s1, &s1, &z2z2);
+    fp_mul(&s2, &q->y, &p->z);
+    fp_mul(&s2, &s2, &z1z1);
+    fp_sub(&h, &u2, &u1);
+    fp_sub(&rr, &s2, &s1);
+    if (fp_is_zero(&h)) {
+        if (fp_is_zero(&rr)) {
+            g1_dbl(out, p);
+        } else {
+            rollup_g1_set_inf(out);
+        }
+        return;
+    }
+    fp_add(&i, &h, &h);
+    fp_sqr(&i, &i);
+    fp_mul(&j, &h, &i);
+    fp_add(&rr, &rr, &rr);
+    fp_mul(&v, &u1, &i);
+    fp_sqr(&x3, &rr);
+    fp_sub(&x3, &x3, &j);
+    fp_sub(&x3, &x3, &v);
+    fp_sub(&x3, &x3, &v);
+    fp_sub(&t, &v, &x3);
+    fp_mul(&y3, &rr, &t);
+    fp_mul(&t, &s1, &j);
+    fp_add(&t, &t, &t);
+    fp_sub(&y3, &y3, &t);
+    fp_add(&z3, &p->z, &q->z);
+    fp_sqr(&z3, &z3);
+    fp_sub(&z3, &z3, &z1z1);
+    fp_sub(&z3, &z3, &z2z2);
+    fp_mul(&z3, &z3, &h);
+    out->x = x3;
+    out->y = y3;
+    out->z = z3;
+}
+
+/* *acc += q, or -q when neg. */
+static void g1_madd(rollup_g1 *acc, const rollup_g1_affine *q, int neg)
+{
+    if (rollup_g1_is_inf(acc)) {
+        rollup_g1_from_affine(acc, q);
+        if (neg) fp_neg(&acc->y, &acc->y);
+        return;
+    }
+    rollup_fp z1z1, u2, s2, h, hh, i, j, rr, v, t;
+    fp_sqr(&z1z1, &acc->z);
+    fp_mul(&u2, &q->x, &z1z1);
+    fp_mul(&s2, &q->y, &acc->z);
+    fp_mul(&s2, &s2, &z1z1);
+    if (neg) fp_neg(&s2, &s2);
+    fp_sub(&h, &u2, &acc->x);
+    fp_sub(&rr, &s2, &acc->y);
+    if (fp_is_zero(&h)) {
+        if (fp_is_zero(&rr)) {
+            g1_dbl(acc, acc);
+        } else {
+            rollup_g1_set_inf(acc);
+        }
+        return;
+    }
+    fp_sqr(&hh, &h);
+    fp_add(&i, &hh, &hh);
+    fp_add(&i, &i, &i);
+    fp_mul(&j, &h, &i);
+    fp_add(&rr, &rr, &rr);
+    fp_mul(&v, &acc->x, &i);
+    /* Z3 first: it needs the old Z1; Y3 needs the old Y1. */
+    fp_add(&t, &acc->z, &h);
+    fp_sqr(&t, &t);
+    fp_sub(&t, &t, &z1z1);
+    fp_sub(&acc->z, &t, &hh);
+    fp_mul(&t, &acc->y, &j);
+    fp_add(&t, &t, &t);
+    fp_sqr(&acc->x, &rr);
+    fp_sub(&acc->x, &acc->x, &j);
+    fp_sub(&acc->x, &acc->x, &v);
+    fp_sub(&acc->x, &acc->x, &v);
+    fp_sub(&v, &v, &acc->x);
+    fp_mul(&acc->y, &rr, &v);
+    fp_sub(&acc->y, &acc->y, &t);
+}
+
+int rollup_g1_eq(const rollup_g1 *p, const rollup_g1 *q)
+{
+    int pi = rollup_g1_is_inf(p), qi = rollup_g1_is_inf(q);
+    if (pi || qi) return pi && qi;
+    rollup_fp z1z1, z2z2, a, b;
+    fp_sqr(&z1z1, &p->z);
+    fp_sqr(&z2z2, &q->z);
+    fp_mul(&a, &p->x, &z2z2);
+    fp_mul(&b, &q->x, &z1z1);
+    if (!fp_eq(&a, &b)) return 0;
+    fp_mul(&z1z1, &z1z1, &p->z);
+    fp_mul(&z2z2, &z2z2, &q->z);
+    fp_mul(&a, &p->y, &z2z2);
+    fp_mul(&b, &q->y, &z1z1);
+    return fp_eq(&a, &b);
+}
+
+int rollup_g1_affine_on_curve(const rollup_g1_affine *a)
+{
+    rollup_fp lhs, rhs;
+    fp_sqr(&lhs, &a->y);
+    fp_sqr(&rhs, &a->x);
+    fp_mul(&rhs, &rhs, &a->x);
+    fp_add(&rhs, &rhs, &FP_B);
+    return fp_eq(&lhs, &rhs);
+}
+
+int rollup_g1_affine_in_subgroup(const rollup_g1_affine *a)
+{
+    /* [r]a by double-and-add: about 100 microseconds, once per commitment
+     * read from L1, against the tens of milliseconds of a commitment. */
+    rollup_g1 acc;
+    rollup_g1_set_inf(&acc);
+    for (int i = 254; i >= 0; i--) {
+        g1_dbl(&acc, &acc);
+        if ((R_ORDER[i / 64] >> (i % 64)) & 1) g1_madd(&acc, a, 0);
+    }
+    return rollup_g1_is_inf(&acc);
+}
+
+/* ---- encoding ---- */
+
+void rollup_g1_encode(const rollup_g1 *p, uint8_t out[48])
+{
+    memset(out, 0, 48);
+    if (rollup_g1_is_inf(p)) {
+        out[0] = 0xc0;
+        return;
+    }
+    rollup_fp zi, zi2, x, y;
+    fp_inv(&zi, &p->z);
+    fp_sqr(&zi2, &zi);
+    fp_mul(&x, &p->x, &zi2);
+    fp_mul(&zi2, &zi2, &zi);
+    fp_mul(&y, &p->y, &zi2);
+    uint64_t xc[6], yc[6];
+    fp_to_canon(xc, &x);
+    fp_to_canon(yc, &y);
+    for (int i = 0; i < 48; i++)
+        out[i] = (uint8_t)(xc[5 - i / 8] >> (56 - 8 * (i % 8)));
+    out[0] |= 0x80;
+    /* The larger of y and p - y is the one above (p - 1) / 2. */
+    if (!geq6(P_HALF, yc)) out[0] |= 0x20;
+}
+
+int rollup_g1_decode(const uint8_t in[48], rollup_g1_affine *out, int *inf, const char **why)
+{
+    if (!(in[0] & 0x80)) {
+        *why = "not in compressed form (top bit clear)";
+        return -1;
+    }
+    if (in[0] & 0x40) {
+        uint8_t rest = (uint8_t)(in[0] & 0x3f);
+        for (int i = 1; i < 48; i++)
+            rest |= in[i];
+        if (rest) {
+            *why = "infinity flag set but the other bits are not zero";
+            return -1;
+        }
+        *inf = 1;
+        return 0;
+    }
+    uint64_t xc[6] = {0};
+    for (int i = 0; i < 48; i++) {
+        uint8_t byte = i == 0 ? (uint8_t)(in[0] & 0x1f) : in[i];
+        xc[5 - i / 8] |= (uint64_t)byte << (56 - 8 * (i % 8));
+    }
+    if (geq6(xc, P)) {
+        *why = "x is not below the field modulus";
+        return -1;
+    }
+    rollup_g1_affine a;
+    rollup_fp y2, y;
+    fp_from_canon(&a.x, xc);
+    fp_sqr(&y2, &a.x);
+    fp_mul(&y2, &y2, &a.x);
+    fp_add(&y2, &y2, &FP_B);
+    /* p = 3 mod 4: a square's root is y2^((p+1)/4). */
+    fp_pow(&y, &y2, P_SQRT_EXP);
+    fp_sqr(&a.y, &y);
+    if (!fp_eq(&a.y, &y2)) {
+        *why = "not on the curve";
+        return -1;
+    }
+    uint64_t yc[6];
+    fp_to_canon(yc, &y);
+    int larger = !geq6(P_HALF, yc);
+    if (larger != !!(in[0] & 0x20)) fp_neg(&y, &y);
+    a.y = y;
+    if (!rollup_g1_affine_in_subgroup(&a)) {
+        *why = "not in the G1 subgroup";
+        return -1;
+    }
+    *out = a;
+    *inf = 0;
+    return 0;
+}
+
+/* ---- multi-scalar multiplication ---- */
+
+/* The window that minimises (windows) x (n mixed additions + 2^c additions
+ * to sum the buckets), a mixed addition costing about 11 multiplications and
+ * a full one 16 (the running sum makes two per bucket). */
+static unsigned msm_window(size_t n)
+{
+    unsigned best = 2;
+    double best_cost = 0;
+    for (unsigned c = 2; c <= 15; c++) {
+        double windows = (double)((256 + c - 1) / c);
+        double cost = windows * (11.0 * (double)n + 16.0 * (double)(1u << c));
+        if (c == 2 || cost < best_cost) {
+            best = c;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
+size_t rollup_g1_msm_scratch_size(size_t n)
+{
+    unsigned c = msm_window(n);
+    size_t windows = (256 + c - 1) / c;
+    return ((size_t)1 << (c - 1)) * sizeof(rollup_g1) + n * windows * sizeof(int16_t);
+}
+
+static uint32_t scalar_bits(const uint64_t s[4], unsigned off, unsigned c)
+{
+    unsigned li = off / 64, sh = off % 64;
+    if (li >= 4) return 0;
+    uint64_t v = s[li] >> sh;
+    if (sh + c > 64 && li + 1 < 4) v |= s[li + 1] << (64 - sh);
+    return (uint32_t)(v & ((1u << c) - 1));
+}
+
+void rollup_g1_msm(rollup_g1 *out, const rollup_g1_affine *points, const uint64_t (*scalars)[4],
+                   size_t n, void *scratch)
+{
+    unsigned c = msm_window(n);
+    unsigned windows = (256 + c - 1) / c;
+    size_t nbuckets = (size_t)1 << (c - 1);
+    rollup_g1 *buckets = scratch;
+    int16_t *digits = (int16_t *)(buckets + nbuckets);
+    /* Signed digits in [-2^(c-1), 2^(c-1)]: half the buckets. Scalars are
+     * below 2^255 and windows * c >= 256, so the top digit takes the last
+     * carry without making one. */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t carry = 0;
+        for (unsigned w = 0; w < windows; w++) {
+            int32_t d = (int32_t)(scalar_bits(scalars[i], w * c, c) + carry);
+            carry = 0;
+            if (d > (int32_t)nbuckets) {
+                d -= (int32_t)(1u << c);
+                carry = 1;
+            }
+            digits[(size_t)w * n + i] = (int16_t)d;
+        }
+    }
+    rollup_g1 acc;
+    rollup_g1_set_inf(&acc);
+    for (unsigned w = windows; w-- > 0;) {
+        for (unsigned k = 0; k < c; k++)
+            g1_dbl(&acc, &acc);
+        for (size_t b = 0; b < nbuckets; b++)
+            memset(&buckets[b].z, 0, sizeof buckets[b].z);
+        const int16_t *dw = digits + (size_t)w * n;
+        for (size_t i = 0; i < n; i++) {
+            int d = dw[i];
+            if (d > 0) {
+                g1_madd(&buckets[d - 1], &points[i], 0);
+            } else if (d < 0) {
+                g1_madd(&buckets[-d - 1], &points[i], 1);
+            }
+        }
+        /* sum(k * B_k) as a running sum from the top bucket down. */
+        rollup_g1 run, tot;
+        rollup_g1_set_inf(&run);
+        rollup_g1_set_inf(&tot);
+        for (size_t b = nbuckets; b-- > 0;) {
+            rollup_g1_add(&run, &run, &buckets[b]);
+            rollup_g1_add(&tot, &tot, &run);
+        }
+        rollup_g1_add(&acc, &acc, &tot);
+    }
+    *out = acc;
+}
