@@ -37,6 +37,7 @@ static const uint64_t R_ORDER[4] = {0xffffffff00000001u, 0x53bda402fffe5bfeu, 0x
 
 static int geq6(const uint64_t *a, const uint64_t *b)
 {
+#pragma GCC unroll 6
     for (int i = 5; i >= 0; i--) {
         if (a[i] != b[i]) return a[i] > b[i];
     }
@@ -46,6 +47,7 @@ static int geq6(const uint64_t *a, const uint64_t *b)
 static uint64_t sub6(uint64_t *r, const uint64_t *a, const uint64_t *b)
 {
     uint64_t borrow = 0;
+#pragma GCC unroll 6
     for (int i = 0; i < 6; i++) {
         u128 d = (u128)a[i] - b[i] - borrow;
         r[i] = (uint64_t)d;
@@ -57,6 +59,7 @@ static uint64_t sub6(uint64_t *r, const uint64_t *a, const uint64_t *b)
 static void add6(uint64_t *r, const uint64_t *a, const uint64_t *b)
 {
     u128 c = 0;
+#pragma GCC unroll 6
     for (int i = 0; i < 6; i++) {
         c += (u128)a[i] + b[i];
         r[i] = (uint64_t)c;
@@ -97,32 +100,49 @@ static void fp_neg(rollup_fp *r, const rollup_fp *a)
     sub6(r->l, P, a->l);
 }
 
+/* Montgomery multiplication, CIOS with the "no-carry" shortcut (p's top limb
+ * is below 2^63 - 1, so t stays below 2p and needs no seventh limb; gnark-crypto
+ * and others use it). Unrolled by hand: compilers leave the loops. */
+#define MULADD(hi, lo, a, b, t, c)                                                                 \
+    do {                                                                                           \
+        u128 x_ = (u128)(a) * (b) + (t) + (c);                                                     \
+        (lo) = (uint64_t)x_;                                                                       \
+        (hi) = (uint64_t)(x_ >> 64);                                                               \
+    } while (0)
+
+#define FP_ROUND(bi)                                                                               \
+    do {                                                                                           \
+        uint64_t c_, c2_, m_, u_;                                                                  \
+        MULADD(c_, t0, a0, bi, t0, 0);                                                             \
+        m_ = t0 * PINV;                                                                            \
+        MULADD(c2_, u_, m_, P[0], t0, 0);                                                          \
+        (void)u_;                                                                                  \
+        MULADD(c_, t1, a1, bi, t1, c_);                                                            \
+        MULADD(c2_, t0, m_, P[1], t1, c2_);                                                        \
+        MULADD(c_, t2, a2, bi, t2, c_);                                                            \
+        MULADD(c2_, t1, m_, P[2], t2, c2_);                                                        \
+        MULADD(c_, t3, a3, bi, t3, c_);                                                            \
+        MULADD(c2_, t2, m_, P[3], t3, c2_);                                                        \
+        MULADD(c_, t4, a4, bi, t4, c_);                                                            \
+        MULADD(c2_, t3, m_, P[4], t4, c2_);                                                        \
+        MULADD(c_, t5, a5, bi, t5, c_);                                                            \
+        MULADD(c2_, t4, m_, P[5], t5, c2_);                                                        \
+        t5 = c_ + c2_;                                                                             \
+    } while (0)
+
 static void fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 {
-    uint64_t t[8] = {0};
-    for (int i = 0; i < 6; i++) {
-        u128 c = 0;
-        for (int j = 0; j < 6; j++) {
-            c += (u128)a->l[j] * b->l[i] + t[j];
-            t[j] = (uint64_t)c;
-            c >>= 64;
-        }
-        c += t[6];
-        t[6] = (uint64_t)c;
-        t[7] = (uint64_t)(c >> 64);
-        uint64_t m = t[0] * PINV;
-        c = (u128)m * P[0] + t[0];
-        c >>= 64;
-        for (int j = 1; j < 6; j++) {
-            c += (u128)m * P[j] + t[j];
-            t[j - 1] = (uint64_t)c;
-            c >>= 64;
-        }
-        c += t[6];
-        t[5] = (uint64_t)c;
-        t[6] = t[7] + (uint64_t)(c >> 64);
-    }
-    if (t[6] || geq6(t, P)) sub6(t, t, P);
+    const uint64_t a0 = a->l[0], a1 = a->l[1], a2 = a->l[2], a3 = a->l[3], a4 = a->l[4],
+                   a5 = a->l[5];
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0;
+    FP_ROUND(b->l[0]);
+    FP_ROUND(b->l[1]);
+    FP_ROUND(b->l[2]);
+    FP_ROUND(b->l[3]);
+    FP_ROUND(b->l[4]);
+    FP_ROUND(b->l[5]);
+    uint64_t t[6] = {t0, t1, t2, t3, t4, t5};
+    if (geq6(t, P)) sub6(t, t, P);
     memcpy(r->l, t, sizeof r->l);
 }
 
