@@ -26,11 +26,23 @@ typedef struct {
     rollup_fp x, y, z;
 } rollup_g1;
 
+/* Picks the fastest multiplication this CPU runs (BMI2 and ADX on x86-64).
+ * Called once before any other function here (rollup_kzg_init does). */
+void rollup_bls_init(void);
+
 #define ROLLUP_KZG_SETUP_N 4096
 
 /* The trusted setup's G1 Lagrange points in bit-reversed order
  * (rollup/eth/kzg_setup_g1.c, generated). */
 extern const rollup_g1_affine rollup_kzg_setup_g1[ROLLUP_KZG_SETUP_N];
+
+/* Fp arithmetic on reduced elements (outputs may alias inputs). */
+void rollup_fp_add(rollup_fp *r, const rollup_fp *a, const rollup_fp *b);
+void rollup_fp_sub(rollup_fp *r, const rollup_fp *a, const rollup_fp *b);
+void rollup_fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b);
+void rollup_fp_neg(rollup_fp *r, const rollup_fp *a);
+void rollup_fp_inv(rollup_fp *r, const rollup_fp *a); /* a != 0 */
+int rollup_fp_eq(const rollup_fp *a, const rollup_fp *b);
 
 void rollup_g1_set_inf(rollup_g1 *p);
 int rollup_g1_is_inf(const rollup_g1 *p);
@@ -38,6 +50,9 @@ void rollup_g1_from_affine(rollup_g1 *out, const rollup_g1_affine *a);
 /* out = p + q (any of them may alias). */
 void rollup_g1_add(rollup_g1 *out, const rollup_g1 *p, const rollup_g1 *q);
 void rollup_g1_neg(rollup_g1 *out, const rollup_g1 *p);
+void rollup_g1_dbl(rollup_g1 *out, const rollup_g1 *p);
+/* *acc += q, or -q when neg (the mixed addition). */
+void rollup_g1_madd(rollup_g1 *acc, const rollup_g1_affine *q, int neg);
 /* 1 when p and q are the same point. */
 int rollup_g1_eq(const rollup_g1 *p, const rollup_g1 *q);
 /* 1 when the affine point is on the curve. */

@@ -189,6 +189,7 @@ static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void setup_load(void)
 {
+    rollup_bls_init();
     fr w, x = FR_ONE;
     fr_from_plain(&w, OMEGA_4096);
     for (unsigned i = 0; i < N; i++) {
