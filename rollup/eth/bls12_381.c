@@ -76,10 +76,63 @@ void rollup_fp_add(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
     if (geq6(r->l, P)) sub6(r->l, r->l, P);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* {0, p}: a subtraction adds back the row its borrow selects. */
+static const uint64_t ZERO_OR_P[12] = {0,
+                                       0,
+                                       0,
+                                       0,
+                                       0,
+                                       0,
+                                       0xb9feffffffffaaabu,
+                                       0x1eabfffeb153ffffu,
+                                       0x6730d2a0f6b0f624u,
+                                       0x64774b84f38512bfu,
+                                       0x4b1ba7b6434bacd7u,
+                                       0x1a0111ea397fe69au};
+
+/* One sbb chain and one adc chain without a branch: the borrow is random in
+ * the MSM, and the compiler's version of this (a branch, or carries through
+ * unsigned __int128) took a sixth of a commitment's time. */
+void rollup_fp_sub(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
+{
+    __asm__ volatile("movq 0(%[a]), %%r8\n\t"
+                     "subq 0(%[b]), %%r8\n\t"
+                     "movq 8(%[a]), %%r9\n\t"
+                     "sbbq 8(%[b]), %%r9\n\t"
+                     "movq 16(%[a]), %%r10\n\t"
+                     "sbbq 16(%[b]), %%r10\n\t"
+                     "movq 24(%[a]), %%r11\n\t"
+                     "sbbq 24(%[b]), %%r11\n\t"
+                     "movq 32(%[a]), %%r12\n\t"
+                     "sbbq 32(%[b]), %%r12\n\t"
+                     "movq 40(%[a]), %%r13\n\t"
+                     "sbbq 40(%[b]), %%r13\n\t"
+                     "sbbq %%rax, %%rax\n\t"
+                     "andq $48, %%rax\n\t"
+                     "addq %[t], %%rax\n\t"
+                     "addq 0(%%rax), %%r8\n\t"
+                     "adcq 8(%%rax), %%r9\n\t"
+                     "adcq 16(%%rax), %%r10\n\t"
+                     "adcq 24(%%rax), %%r11\n\t"
+                     "adcq 32(%%rax), %%r12\n\t"
+                     "adcq 40(%%rax), %%r13\n\t"
+                     "movq %%r8, 0(%[r])\n\t"
+                     "movq %%r9, 8(%[r])\n\t"
+                     "movq %%r10, 16(%[r])\n\t"
+                     "movq %%r11, 24(%[r])\n\t"
+                     "movq %%r12, 32(%[r])\n\t"
+                     "movq %%r13, 40(%[r])\n\t"
+                     :
+                     : [r] "r"(r->l), [a] "r"(a->l), [b] "r"(b->l), [t] "r"(ZERO_OR_P)
+                     : "rax", "r8", "r9", "r10", "r11", "r12", "r13", "cc", "memory");
+}
+#else
 void rollup_fp_sub(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 {
     if (sub6(r->l, a->l, b->l)) add6(r->l, r->l, P);
 }
+#endif
 
 static int fp_is_zero(const rollup_fp *a)
 {
