@@ -278,6 +278,13 @@ void rollup_bls_init(void)
     g_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
 }
 
+int rollup_bls_portable(int on)
+{
+    rollup_bls_init();
+    if (on) g_adx = 0;
+    return !g_adx;
+}
+
 void rollup_fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 {
     if (g_adx) {
@@ -288,6 +295,11 @@ void rollup_fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 }
 #else
 void rollup_bls_init(void) {}
+
+int rollup_bls_portable(int on)
+{
+    return 1;
+}
 
 void rollup_fp_mul(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 {

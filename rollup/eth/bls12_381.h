@@ -29,6 +29,10 @@ typedef struct {
 /* Picks the fastest multiplication this CPU runs (BMI2 and ADX on x86-64).
  * Called once before any other function here (rollup_kzg_init does). */
 void rollup_bls_init(void);
+/* Tests: with on, the portable C multiplication from now on; otherwise the
+ * choice of rollup_bls_init again. 1 when the portable one is in use. Not
+ * thread safe. */
+int rollup_bls_portable(int on);
 
 #define ROLLUP_KZG_SETUP_N 4096
 

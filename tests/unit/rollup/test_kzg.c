@@ -97,9 +97,9 @@ static int hex_exact(uint8_t *out, size_t n, const char *hex)
     return strlen(hex) == 2 + 2 * n && util_hex_decode_exact(out, n, hex) == 0;
 }
 
-static void test_vectors(void **state)
+/* Every case of cases.txt, or only those of the kinds listed in `only`. */
+static void run_vectors(const char *only)
 {
-    (void)state;
     load_blobs();
     FILE *f = fopen(DATA "cases.txt", "r");
     assert_non_null(f);
@@ -115,6 +115,10 @@ static void test_vectors(void **state)
         for (char *tok = strtok(line, " "); tok && nf < 7; tok = strtok(NULL, " "))
             fld[nf++] = tok;
         assert_true(nf >= 4);
+        if (only && !strstr(only, fld[0])) {
+            free(line);
+            continue;
+        }
         int found;
         const uint8_t *blob = blob_by_id(fld[2], &found);
         assert_true(found);
@@ -170,6 +174,7 @@ static void test_vectors(void **state)
         free(line);
     }
     fclose(f);
+    if (only) return;
     printf("vectors: commit %d valid %d invalid, blob proof %d/%d, challenge %d, kzg proof %d/%d\n",
            counts[0][1], counts[0][0], counts[1][1], counts[1][0], counts[2][1], counts[3][1],
            counts[3][0]);
@@ -180,6 +185,73 @@ static void test_vectors(void **state)
     assert_int_equal(counts[2][1], 9);
     assert_int_equal(counts[3][1], 42);
     assert_int_equal(counts[3][0], 10);
+}
+
+static void test_vectors(void **state)
+{
+    (void)state;
+    run_vectors(NULL);
+}
+
+/* The portable multiplication, which CPUs without BMI2 and ADX run. */
+static void test_vectors_portable(void **state)
+{
+    (void)state;
+    int before = rollup_bls_portable(0);
+    assert_int_equal(rollup_bls_portable(1), 1);
+    run_vectors("commit blobproof");
+    assert_int_equal(rollup_bls_portable(0), before);
+}
+
+static void msm(rollup_g1 *out, const rollup_g1_affine *pts, const uint64_t (*s)[4], size_t n)
+{
+    void *scratch = malloc(rollup_g1_msm_scratch_size(n));
+    assert_non_null(scratch);
+    rollup_g1_msm(out, pts, s, n, scratch);
+    free(scratch);
+}
+
+/* The affine bucket sums of a large MSM against the Jacobian ones of a
+ * small one, including what random scalars never produce: equal points in a
+ * bucket (a doubling) and a point with its negation (infinity). */
+static void test_msm_edges(void **state)
+{
+    (void)state;
+    enum { NP = 100 };
+    static rollup_g1_affine pts[NP];
+    static uint64_t sc[NP][4];
+    rollup_g1 big, want, one;
+    uint64_t k[1][4] = {{NP, 0, 0, 0}};
+    for (int i = 0; i < NP; i++) {
+        pts[i] = rollup_kzg_setup_g1[7];
+        memset(sc[i], 0, sizeof sc[i]);
+        sc[i][0] = 1;
+    }
+    msm(&big, pts, (const uint64_t(*)[4])sc, NP);
+    msm(&want, pts, (const uint64_t(*)[4])k, 1);
+    assert_true(rollup_g1_eq(&big, &want));
+    for (int i = 1; i < NP; i += 2)
+        rollup_fp_neg(&pts[i].y, &pts[i].y);
+    msm(&big, pts, (const uint64_t(*)[4])sc, NP);
+    assert_true(rollup_g1_is_inf(&big));
+    /* Random scalars (some repeated, some zero) over repeated points. */
+    rollup_g1_set_inf(&want);
+    for (int i = 0; i < NP; i++) {
+        pts[i] = rollup_kzg_setup_g1[(unsigned)(rnd() % 8)];
+        if (i % 3 == 0) rollup_fp_neg(&pts[i].y, &pts[i].y);
+        if (i % 5 == 0) {
+            memcpy(sc[i], sc[i - (i ? 1 : 0)], sizeof sc[i]);
+        } else {
+            for (int l = 0; l < 4; l++)
+                sc[i][l] = rnd();
+            sc[i][3] &= 0x3fffffffffffffffu;
+        }
+        if (i % 7 == 0) memset(sc[i], 0, sizeof sc[i]);
+        msm(&one, &pts[i], (const uint64_t(*)[4]) & sc[i], 1);
+        rollup_g1_add(&want, &want, &one);
+    }
+    msm(&big, pts, (const uint64_t(*)[4])sc, NP);
+    assert_true(rollup_g1_eq(&big, &want));
 }
 
 static unsigned brp12(unsigned i)
@@ -298,7 +370,6 @@ static void random_blob(uint8_t *b)
 static void test_verify_blobs(void **state)
 {
     (void)state;
-    g_rng = ol_test_seed("test_kzg", 0x6b7a67u);
     enum { NB = 6 };
     uint8_t *blobs[NB];
     uint8_t com[NB][48];
@@ -364,10 +435,12 @@ int main(void)
 {
     util_err err;
     if (rollup_kzg_init(&err) != 0) return 1;
+    g_rng = ol_test_seed("test_kzg", 0x6b7a67u);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_point_encodings), cmocka_unit_test(test_versioned_hash),
         cmocka_unit_test(test_vectors),         cmocka_unit_test(test_setup_matches_file),
-        cmocka_unit_test(test_verify_blobs),
+        cmocka_unit_test(test_verify_blobs),    cmocka_unit_test(test_vectors_portable),
+        cmocka_unit_test(test_msm_edges),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
