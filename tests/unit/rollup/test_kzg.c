@@ -17,6 +17,7 @@
 #include "rollup/eth/bls12_381.h"
 #include "rollup/eth/kzg.h"
 #include "rollup/eth/kzg_internal.h"
+#include "tests/unit/rollup/l1_anvil.h"
 #include "tests/seed.h"
 #include "util/hex.h"
 
@@ -423,6 +424,63 @@ static void test_verify_blobs(void **state)
         free(blobs[j]);
 }
 
+/* anvil's point evaluation precompile (EIP-4844, address 0x0a, c-kzg or
+ * an equivalent behind it) checks our proofs with a pairing: the check this
+ * module cannot make itself. Input: versioned hash | z | y | commitment |
+ * proof; output 4096 and r on success, an error otherwise. */
+static int point_evaluation(const char *url, const uint8_t c[48], const uint8_t z[32],
+                            const uint8_t y[32], const uint8_t proof[48])
+{
+    uint8_t in[192];
+    rollup_kzg_versioned_hash(c, in);
+    memcpy(in + 32, z, 32);
+    memcpy(in + 64, y, 32);
+    memcpy(in + 96, c, 48);
+    memcpy(in + 144, proof, 48);
+    char hex[2 * sizeof in + 1], params[600];
+    util_hex_encode(hex, in, sizeof in);
+    snprintf(params, sizeof params,
+             "[{\"to\":\"0x000000000000000000000000000000000000000a\",\"data\":\"0x%s\"},"
+             "\"latest\"]",
+             hex);
+    json_t *r = l1_rpc(url, "eth_call", params);
+    int ok = r && json_is_string(r) &&
+             strcmp(json_string_value(r),
+                    "0x0000000000000000000000000000000000000000000000000000000000001000"
+                    "73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001") == 0;
+    json_decref(r);
+    return ok;
+}
+
+static void test_anvil_point_evaluation(void **state)
+{
+    l1_anvil *a = *state;
+    uint8_t *blob = malloc(ROLLUP_BLOB_BYTES);
+    assert_non_null(blob);
+    util_err err = {0};
+    for (int round = 0; round < 3; round++) {
+        random_blob(blob);
+        if (round == 2) memset(blob + 4096, 0, ROLLUP_BLOB_BYTES - 4096); /* mostly zeros */
+        uint8_t c[48], proof[48], p2[48], z[32], y[32];
+        assert_int_equal(rollup_kzg_commit(blob, c, &err), 0);
+        assert_int_equal(rollup_kzg_proof(blob, c, proof, &err), 0);
+        assert_int_equal(rollup_kzg_challenge(blob, c, z, &err), 0);
+        assert_int_equal(rollup_kzg_proof_at(blob, z, p2, y, &err), 0);
+        assert_memory_equal(proof, p2, 48);
+        assert_true(point_evaluation(a->url, c, z, y, proof));
+        /* Inside the evaluation domain: z = 1 is the first root of unity. */
+        memset(z, 0, sizeof z);
+        z[31] = 1;
+        assert_int_equal(rollup_kzg_proof_at(blob, z, p2, y, &err), 0);
+        assert_memory_equal(y, blob, 32); /* the blob's first element is p(1) */
+        assert_true(point_evaluation(a->url, c, z, y, p2));
+        /* And the precompile does refuse: a wrong y. */
+        y[31] ^= 1;
+        assert_false(point_evaluation(a->url, c, z, y, p2));
+    }
+    free(blob);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -431,16 +489,22 @@ static int teardown(void **state)
     return 0;
 }
 
+static l1_anvil g_anvil;
+
 int main(void)
 {
     util_err err;
     if (rollup_kzg_init(&err) != 0) return 1;
     g_rng = ol_test_seed("test_kzg", 0x6b7a67u);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_point_encodings), cmocka_unit_test(test_versioned_hash),
-        cmocka_unit_test(test_vectors),         cmocka_unit_test(test_setup_matches_file),
-        cmocka_unit_test(test_verify_blobs),    cmocka_unit_test(test_vectors_portable),
+        cmocka_unit_test(test_point_encodings),
+        cmocka_unit_test(test_versioned_hash),
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_setup_matches_file),
+        cmocka_unit_test(test_verify_blobs),
+        cmocka_unit_test(test_vectors_portable),
         cmocka_unit_test(test_msm_edges),
+        L1_ANVIL_TEST(test_anvil_point_evaluation, &g_anvil),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
