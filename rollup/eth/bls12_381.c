@@ -7,6 +7,9 @@
 #include "rollup/eth/bls12_381.h"
 
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#endif
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -274,8 +277,10 @@ static int g_adx; /* set once by rollup_bls_init */
 
 void rollup_bls_init(void)
 {
-    __builtin_cpu_init();
-    g_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+    /* CPUID leaf 7: EBX bit 8 is BMI2 (mulx), bit 19 ADX (adcx, adox).
+     * cpuid.h rather than __builtin_cpu_supports, which clang 14 lacks "adx" in. */
+    unsigned a, b, c, d;
+    g_adx = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b >> 8 & 1) && (b >> 19 & 1);
 }
 
 int rollup_bls_portable(int on)
