@@ -249,9 +249,32 @@ static const uint64_t ADX_K[7] = {0xb9feffffffffaaabu, 0x1eabfffeb153ffffu, 0x67
                                   0x64774b84f38512bfu, 0x4b1ba7b6434bacd7u, 0x1a0111ea397fe69au,
                                   0x89f3fffcfffcfffdu};
 
+/* t < 2p after the rounds: t - p replaces t unless it borrows, by cmov (the
+ * branch would be mispredicted often). */
+#define ADX_REDUCE                                                                                 \
+    "movq %%r8, %%rax\n\t"                                                                         \
+    "movq %%r9, %%rbx\n\t"                                                                         \
+    "movq %%r10, %%rdx\n\t"                                                                        \
+    "movq %%r11, %%r14\n\t"                                                                        \
+    "movq %%r12, %%r15\n\t"                                                                        \
+    "movq %%r13, %%rsi\n\t"                                                                        \
+    "subq 0(%%rdi), %%rax\n\t"                                                                     \
+    "sbbq 8(%%rdi), %%rbx\n\t"                                                                     \
+    "sbbq 16(%%rdi), %%rdx\n\t"                                                                    \
+    "sbbq 24(%%rdi), %%r14\n\t"                                                                    \
+    "sbbq 32(%%rdi), %%r15\n\t"                                                                    \
+    "sbbq 40(%%rdi), %%rsi\n\t"                                                                    \
+    "cmovncq %%rax, %%r8\n\t"                                                                      \
+    "cmovncq %%rbx, %%r9\n\t"                                                                      \
+    "cmovncq %%rdx, %%r10\n\t"                                                                     \
+    "cmovncq %%r14, %%r11\n\t"                                                                     \
+    "cmovncq %%r15, %%r12\n\t"                                                                     \
+    "cmovncq %%rsi, %%r13\n\t"
+
 static void fp_mul_adx(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
 {
     uint64_t t[6];
+    const uint64_t *ap = a->l;
     memcpy(t, b->l, sizeof t);
     __asm__ volatile("xorl %%r8d, %%r8d\n\t"
                      "xorl %%r9d, %%r9d\n\t"
@@ -259,17 +282,16 @@ static void fp_mul_adx(rollup_fp *r, const rollup_fp *a, const rollup_fp *b)
                      "xorl %%r11d, %%r11d\n\t"
                      "xorl %%r12d, %%r12d\n\t"
                      "xorl %%r13d, %%r13d\n\t" ADX_ROUND(0) ADX_ROUND(8) ADX_ROUND(16) ADX_ROUND(24)
-                         ADX_ROUND(32) ADX_ROUND(40) "movq %%r8, 0(%%rcx)\n\t"
-                                                     "movq %%r9, 8(%%rcx)\n\t"
-                                                     "movq %%r10, 16(%%rcx)\n\t"
-                                                     "movq %%r11, 24(%%rcx)\n\t"
-                                                     "movq %%r12, 32(%%rcx)\n\t"
-                                                     "movq %%r13, 40(%%rcx)\n\t"
-                     :
-                     : "S"(a->l), "c"(t), "D"(ADX_K)
+                         ADX_ROUND(32) ADX_ROUND(40) ADX_REDUCE "movq %%r8, 0(%%rcx)\n\t"
+                                                                "movq %%r9, 8(%%rcx)\n\t"
+                                                                "movq %%r10, 16(%%rcx)\n\t"
+                                                                "movq %%r11, 24(%%rcx)\n\t"
+                                                                "movq %%r12, 32(%%rcx)\n\t"
+                                                                "movq %%r13, 40(%%rcx)\n\t"
+                     : "+S"(ap)
+                     : "c"(t), "D"(ADX_K)
                      : "rax", "rbx", "rdx", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
                        "cc", "memory");
-    if (geq6(t, P)) sub6(t, t, P);
     memcpy(r->l, t, sizeof r->l);
 }
 
