@@ -259,6 +259,7 @@ int rollup_kzg_commit(const uint8_t blob[ROLLUP_BLOB_BYTES],
 
 int rollup_kzg_check_point(const uint8_t in[ROLLUP_KZG_COMMITMENT_BYTES], util_err *err)
 {
+    setup();
     rollup_g1_affine a;
     int inf;
     const char *why;
