@@ -204,6 +204,56 @@ static void test_vectors_portable(void **state)
     assert_int_equal(rollup_bls_portable(0), before);
 }
 
+/* The multiplications (BMI2/ADX and portable) agree, and subtraction undoes
+ * addition, on the edges of the field: 0, 1, p - 1, p - 2, values with every
+ * limb full, and a few random ones. */
+static void test_fp_edges(void **state)
+{
+    (void)state;
+    static const uint64_t P[6] = {0xb9feffffffffaaabu, 0x1eabfffeb153ffffu, 0x6730d2a0f6b0f624u,
+                                  0x64774b84f38512bfu, 0x4b1ba7b6434bacd7u, 0x1a0111ea397fe69au};
+    enum { NV = 12 };
+    rollup_fp v[NV];
+    memset(v, 0, sizeof v);
+    v[1].l[0] = 1;
+    memcpy(v[2].l, P, sizeof P);
+    v[2].l[0] -= 1;
+    memcpy(v[3].l, P, sizeof P);
+    v[3].l[0] -= 2;
+    for (int l = 0; l < 5; l++)
+        v[4].l[l] = ~0ull; /* below p: the top limb is 0 */
+    v[5].l[5] = P[5] - 1;  /* top limb only */
+    memcpy(v[6].l, P, sizeof P);
+    v[6].l[5] -= 1; /* p - 2^320 */
+    for (int i = 7; i < NV; i++) {
+        for (int l = 0; l < 6; l++)
+            v[i].l[l] = rnd();
+        v[i].l[5] %= P[5];
+    }
+    int before = rollup_bls_portable(0);
+    for (int i = 0; i < NV; i++) {
+        for (int j = 0; j < NV; j++) {
+            rollup_fp a, b, d, e;
+            rollup_bls_portable(1);
+            rollup_fp_mul(&a, &v[i], &v[j]);
+            rollup_bls_portable(0);
+            rollup_fp_mul(&b, &v[i], &v[j]);
+            assert_memory_equal(&a, &b, sizeof a);
+            rollup_fp_sub(&d, &v[i], &v[j]);
+            rollup_fp_add(&e, &d, &v[j]);
+            assert_memory_equal(&e, &v[i], sizeof e);
+            /* Results are fully reduced. */
+            for (int l = 5; l >= 0; l--) {
+                if (a.l[l] != P[l]) {
+                    assert_true(a.l[l] < P[l]);
+                    break;
+                }
+            }
+        }
+    }
+    assert_int_equal(rollup_bls_portable(0), before);
+}
+
 static void msm(rollup_g1 *out, const rollup_g1_affine *pts, const uint64_t (*s)[4], size_t n)
 {
     void *scratch = malloc(rollup_g1_msm_scratch_size(n));
@@ -504,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_verify_blobs),
         cmocka_unit_test(test_vectors_portable),
         cmocka_unit_test(test_msm_edges),
+        cmocka_unit_test(test_fp_edges),
         L1_ANVIL_TEST(test_anvil_point_evaluation, &g_anvil),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
