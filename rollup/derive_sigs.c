@@ -15,9 +15,9 @@
 #include "chain/crypto/keys.h"
 #include "rollup/derive_internal.h"
 
-/* Transactions per claim: about 15 ms of checks, so the first block starts
+/* Transactions per claim: about 7 ms of checks, so the first block starts
  * early and the threads finish together, while claiming costs nothing. */
-#define SIG_CHUNK 256
+#define SIG_CHUNK 128
 #define SIG_WORKERS_MAX 16
 /* Parsed sender keys per thread, direct-mapped: a chain's senders recur,
  * and parsing an x-only key is about a tenth of a check. Sized so that a
