@@ -86,13 +86,14 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
     d->s.last_batch_count = bt->count;
     /* The blocks above the head run; their signatures are checked ahead of
      * them on the other cores (rollup/derive_sigs.c). Heights in a batch
-     * are consecutive, so those blocks are a suffix. */
+     * are consecutive, so those blocks are a suffix; one that starts above
+     * head + 1 is skipped whole, unchecked. */
     uint64_t head0 = chain_store_height(d->st);
     size_t first = 0;
     while (first < bt->count && bt->blocks[first].h.height <= head0)
         first++;
     derive_sigs *sigs = NULL;
-    if (first < bt->count)
+    if (first < bt->count && bt->blocks[first].h.height == head0 + 1)
         sigs = derive_sigs_start(bt->blocks + first, bt->count - first, d->g->hash,
                                  derive_sigs_workers());
     uint64_t wait_ns = 0, exec_ns = 0;
