@@ -3,12 +3,9 @@
  * compared with our own, and the safe and finalized heads
  * (rollup/derive.h). Every rule here is deterministic: what a node derives
  * depends on the L1's canonical chain only. */
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "chain/crypto/keys.h"
 #include "chain/exec/blockexec.h"
 #include "chain/state/state.h"
 #include "rollup/derive_internal.h"
@@ -74,89 +71,6 @@ static int derive_block(rollup_derive *d, chain_block *b, const chain_commit *co
     return 0;
 }
 
-/* Signature checks of the blocks a batch will apply, spread over the cores
- * before the blocks run one by one: each valid signature is cached in the
- * transaction (sig_checked), so validate does not verify it again; an
- * invalid one stays unchecked and validate refuses its block as it would
- * anyway. Checking is most of a block's cost (docs/rollup.md, "Derivation"). */
-#define SIG_CHUNK 64
-#define SIG_THREADS_MAX 16
-
-typedef struct sig_job {
-    chain_tx **txs;
-    size_t n;
-    atomic_size_t next;
-    const uint8_t *genesis_hash;
-} sig_job;
-
-/* A sender's parsed key, kept per worker: parsing an x-only key is a good
- * part of a check, and a chain's senders recur (node/p2p_sync.c does the
- * same). */
-#define KEY_CACHE 1024
-typedef struct key_slot {
-    uint8_t raw[32];
-    int state; /* 0 empty, 1 parsed, -1 not a key */
-    chain_xonly pk;
-} key_slot;
-
-/* chain_tx_check_sig's verdict and flag, with the key from the cache. */
-static void check_one(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
-{
-    uint8_t msg[32];
-    if (tx->sig_checked == 1 || chain_tx_sighash(tx, gh, msg)) return;
-    key_slot *k = &cache[(tx->sender[0] | (unsigned)tx->sender[1] << 8) % KEY_CACHE];
-    if (k->state == 0 || memcmp(k->raw, tx->sender, 32) != 0) {
-        memcpy(k->raw, tx->sender, 32);
-        k->state = chain_xonly_parse(&k->pk, tx->sender) ? 1 : -1;
-    }
-    /* Invalid: left unchecked, validate refuses the block with its reason. */
-    if (k->state == 1 && chain_verify_xonly(tx->sig, msg, &k->pk)) tx->sig_checked = 1;
-}
-
-static void sig_worker(void *arg)
-{
-    sig_job *j = arg;
-    key_slot *cache = calloc(KEY_CACHE, sizeof *cache);
-    for (;;) {
-        size_t at = atomic_fetch_add(&j->next, SIG_CHUNK);
-        if (at >= j->n) break;
-        size_t end = at + SIG_CHUNK < j->n ? at + SIG_CHUNK : j->n;
-        for (size_t i = at; i < end; i++) {
-            if (cache)
-                check_one(j->txs[i], j->genesis_hash, cache);
-            else if (!chain_tx_check_sig(j->txs[i], j->genesis_hash))
-                continue; /* left unchecked, as above */
-        }
-    }
-    free(cache);
-}
-
-static void check_sigs(rollup_derive *d, rollup_batch *bt)
-{
-    uint64_t head = chain_store_height(d->st);
-    size_t n = 0;
-    for (size_t i = 0; i < bt->count; i++)
-        if (bt->blocks[i].h.height > head) n += bt->blocks[i].ntx;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n == 0 || cores < 2) return; /* validate checks them */
-    sig_job j = {.txs = malloc(n * sizeof *j.txs), .n = n, .genesis_hash = d->g->hash};
-    if (!j.txs) return;
-    size_t k = 0;
-    for (size_t i = 0; i < bt->count; i++)
-        if (bt->blocks[i].h.height > head)
-            for (size_t t = 0; t < bt->blocks[i].ntx; t++)
-                j.txs[k++] = &bt->blocks[i].txs[t];
-    atomic_init(&j.next, 0);
-    uv_thread_t th[SIG_THREADS_MAX];
-    int nth = 0;
-    for (long c = 1; c < cores && nth < SIG_THREADS_MAX; c++)
-        if (uv_thread_create(&th[nth], sig_worker, &j) == 0) nth++;
-    sig_worker(&j);
-    for (int i = 0; i < nth; i++)
-        uv_thread_join(&th[i]);
-    free(j.txs);
-}
-
 static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log *log,
                          const char *txh)
 {
@@ -170,9 +84,20 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
     d->s.last_batch_l1_block = log->block_number;
     d->s.last_batch_first = bt->first;
     d->s.last_batch_count = bt->count;
-    uint64_t t0 = uv_hrtime();
-    check_sigs(d, bt);
-    uint64_t t1 = uv_hrtime();
+    /* The blocks above the head run; their signatures are checked ahead of
+     * them on the other cores (rollup/derive_sigs.c). Heights in a batch
+     * are consecutive, so those blocks are a suffix; one that starts above
+     * head + 1 is skipped whole, unchecked. */
+    uint64_t head0 = chain_store_height(d->st);
+    size_t first = 0;
+    while (first < bt->count && bt->blocks[first].h.height <= head0)
+        first++;
+    derive_sigs *sigs = NULL;
+    if (first < bt->count && bt->blocks[first].h.height == head0 + 1)
+        sigs = derive_sigs_start(bt->blocks + first, bt->count - first, d->g->hash,
+                                 derive_sigs_workers());
+    uint64_t wait_ns = 0, exec_ns = 0;
+    int skipped = 0;
     for (size_t i = 0; i < bt->count && !d->s.halted; i++) {
         chain_block *b = &bt->blocks[i];
         uint64_t h = b->h.height, head = chain_store_height(d->st);
@@ -181,7 +106,7 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
             util_err e = {0};
             if (chain_store_block_id_at(d->st, h, ours, &e)) {
                 derive_halt(d, "reading our block %llu: %s", (unsigned long long)h, e.msg);
-                return;
+                break;
             }
             chain_header_hash(&b->h, theirs);
             if (memcmp(ours, theirs, 32) != 0) {
@@ -192,7 +117,7 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
                             "L1 tx %s carries block %s at L2 height %llu, where this node has "
                             "derived %s",
                             txh, a, (unsigned long long)h, c);
-                return;
+                break;
             }
             d->s.blocks_skipped++;
             continue;
@@ -203,21 +128,31 @@ static void derive_batch(rollup_derive *d, rollup_batch *bt, const rollup_l1_log
                      "skipped (blocks are derived in order; the batcher posts the gap again)",
                      txh, (unsigned long long)h, (unsigned long long)head);
             d->s.blocks_skipped += bt->count - i;
-            return;
+            skipped = 1;
+            break;
         }
         const chain_commit *commit =
             i + 1 < bt->count ? &bt->blocks[i + 1].h.last_commit : &bt->last_commit;
-        if (derive_block(d, b, commit, log, txh)) return;
+        uint64_t t0 = uv_hrtime();
+        if (i >= first) derive_sigs_wait(sigs, i - first);
+        uint64_t t1 = uv_hrtime();
+        int rc = derive_block(d, b, commit, log, txh);
+        wait_ns += t1 - t0;
+        exec_ns += uv_hrtime() - t1;
+        if (rc) break;
         derive_check_outputs(d);
     }
-    uint64_t t2 = uv_hrtime();
+    derive_sigs_stats ss = {0};
+    derive_sigs_end(sigs, &ss);
+    if (d->s.halted || skipped) return;
     LOG_INFO("derive",
-             "L1 block %llu tx %s: L2 blocks %llu..%llu, head %llu (signatures %.1f ms, blocks "
-             "%.1f ms)",
+             "L1 block %llu tx %s: L2 blocks %llu..%llu, head %llu (signatures %.1f ms waited, "
+             "%zu checked on the loop in %.1f ms and %zu on %d workers in %.1f ms; blocks %.1f ms)",
              (unsigned long long)log->block_number, txh, (unsigned long long)bt->first,
              (unsigned long long)(bt->first + bt->count - 1),
-             (unsigned long long)chain_store_height(d->st), (double)(t1 - t0) / 1e6,
-             (double)(t2 - t1) / 1e6);
+             (unsigned long long)chain_store_height(d->st), (double)wait_ns / 1e6, ss.loop_txs,
+             (double)ss.loop_ns / 1e6, ss.worker_txs, ss.workers, (double)ss.worker_ns / 1e6,
+             (double)exec_ns / 1e6);
 }
 
 int derive_post(rollup_derive *d, const rollup_l1_log *log)

@@ -89,4 +89,28 @@ void derive_check_outputs(rollup_derive *d);
 /* Recomputes s.head, s.safe and s.finalized. */
 void derive_update_heads(rollup_derive *d);
 
+/* The signature checks of a batch's blocks (rollup/derive_sigs.c), run on
+ * worker threads ahead of the blocks' execution on the loop. Each valid
+ * signature is cached in its transaction (sig_checked); an invalid one is
+ * left unchecked, for validate to refuse its block. */
+typedef struct derive_sigs derive_sigs;
+typedef struct derive_sigs_stats {
+    int workers;                 /* threads besides the loop */
+    size_t loop_txs, worker_txs; /* transactions checked on each side */
+    uint64_t loop_ns, worker_ns; /* time spent checking, summed per side */
+} derive_sigs_stats;
+/* Starts checking blocks[0..n) (which must outlive derive_sigs_end), earliest
+ * first, on up to workers threads. NULL when out of memory: validate then
+ * checks every signature itself. */
+derive_sigs *derive_sigs_start(chain_block *blocks, size_t n, const uint8_t genesis_hash[32],
+                               int workers);
+/* Returns once every signature of blocks[i] was checked, checking chunks
+ * on the calling thread meanwhile. s NULL: returns at once. */
+void derive_sigs_wait(derive_sigs *s, size_t i);
+/* Stops the workers (what they did not claim stays unchecked), joins them,
+ * fills st (may be NULL) and frees s. */
+void derive_sigs_end(derive_sigs *s, derive_sigs_stats *st);
+/* The worker threads to use: one per core but one. */
+int derive_sigs_workers(void);
+
 #endif

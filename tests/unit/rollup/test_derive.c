@@ -201,7 +201,8 @@ static uint64_t l1_post_frame(const uint8_t *frame, size_t n)
     return bn;
 }
 
-/* Posts blocks first..last (tamper: the first one's state root changed). */
+/* Posts blocks first..last (tamper 1: the first one's state root changed;
+ * 2: a bad signature in the first one, 3: in the last one). */
 static void l1_post(uint64_t first, uint64_t last, int tamper)
 {
     util_err err = {0};
@@ -210,21 +211,22 @@ static void l1_post(uint64_t first, uint64_t last, int tamper)
     memcpy(bs, &blocks[first], n * sizeof *bs); /* shallow: encode only reads */
     uint8_t saved = bs[0].h.state_root[0];
     if (tamper == 1) bs[0].h.state_root[0] ^= 1;
-    if (tamper == 2) {
+    chain_block *tb = tamper == 3 ? &bs[n - 1] : &bs[0];
+    if (tamper >= 2) {
         /* A bad signature in a block whose tx root matches it. */
-        assert_true(bs[0].ntx > 0);
-        bs[0].txs[0].sig[7] ^= 1;
-        assert_int_equal(chain_tx_finalize(&bs[0].txs[0], &err), 0);
-        chain_block_tx_root(&bs[0], bs[0].h.tx_root);
+        assert_true(tb->ntx > 0);
+        tb->txs[0].sig[7] ^= 1;
+        assert_int_equal(chain_tx_finalize(&tb->txs[0], &err), 0);
+        chain_block_tx_root(tb, tb->h.tx_root);
     }
     uint8_t *chan, **frames;
     size_t clen, *lens, nf;
     assert_int_equal(
         rollup_batch_encode(fx_devnet()->hash, bs, n, &commits[last], 3, &chan, &clen, &err), 0);
     bs[0].h.state_root[0] = saved;
-    if (tamper == 2) {
-        bs[0].txs[0].sig[7] ^= 1;
-        assert_int_equal(chain_tx_finalize(&bs[0].txs[0], &err), 0);
+    if (tamper >= 2) {
+        tb->txs[0].sig[7] ^= 1;
+        assert_int_equal(chain_tx_finalize(&tb->txs[0], &err), 0);
     }
     free(bs);
     /* Small frames: channels span several L1 blocks. */
@@ -655,6 +657,24 @@ static void test_bad_signature_halts(void **state)
     deriver_close(&dv);
 }
 
+/* The bad signature is in the last block of a batch, checked while the
+ * blocks before it are applied: those stay, the bad one is refused. */
+static void test_bad_signature_late_in_batch_halts(void **state)
+{
+    (void)state;
+    l1_reset();
+    l1_post(1, 9, 3); /* block 9 holds a transfer */
+    deriver dv;
+    deriver_open(&dv);
+    run_until(&dv, halted, 0);
+    rollup_derive_status s = st_of(&dv);
+    assert_non_null(strstr(s.halt_reason, "L2 block 9"));
+    assert_non_null(strstr(s.halt_reason, "invalid_tx"));
+    assert_int_equal(chain_store_height(dv.st), 8);
+    same_as_source(&dv, 8);
+    deriver_close(&dv);
+}
+
 static void test_bad_compression_halts(void **state)
 {
     (void)state;
@@ -686,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_wrong_output_halts),
         cmocka_unit_test(test_invalid_block_halts),
         cmocka_unit_test(test_bad_signature_halts),
+        cmocka_unit_test(test_bad_signature_late_in_batch_halts),
         cmocka_unit_test(test_bad_compression_halts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
