@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rollup/contracts/artifacts.h"
 #include "rollup/eth/abi.h"
@@ -476,6 +477,116 @@ static void test_raw_hash(void **state)
     util_buf_free(&cd);
 }
 
+/* The fees of ACCT0's pool transaction with nonce n (0: none) and its hash. */
+typedef struct pool_fees {
+    uint64_t max_fee, tip, blob_fee;
+    char hash[67];
+} pool_fees;
+
+static pool_fees pool(uint64_t n)
+{
+    pool_fees f = {0};
+    json_t *p = rpc("txpool_content", json_array());
+    char key[24], addr[43] = "0x";
+    snprintf(key, sizeof key, "%" PRIu64, n);
+    util_hex_encode(addr + 2, g_acct0.b, 20);
+    json_t *byacct = json_object_get(json_object_get(p, "pending"), addr);
+    if (!byacct) {
+        /* anvil spells addresses EIP-55: find it case-insensitively. */
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(p, "pending"), k, v)
+        {
+            if (!strcasecmp(k, addr)) byacct = v;
+        }
+    }
+    json_t *tx = json_object_get(byacct, key);
+    if (tx) {
+        assert_int_equal(
+            rollup_l1_parse_u64(json_object_get(tx, "maxFeePerGas"), &f.max_fee, "fee", NULL), 0);
+        assert_int_equal(
+            rollup_l1_parse_u64(json_object_get(tx, "maxPriorityFeePerGas"), &f.tip, "tip", NULL),
+            0);
+        assert_int_equal(rollup_l1_parse_u64(json_object_get(tx, "maxFeePerBlobGas"), &f.blob_fee,
+                                             "blob fee", NULL),
+                         0);
+        snprintf(f.hash, sizeof f.hash, "%s", json_string_value(json_object_get(tx, "hash")));
+    }
+    json_decref(p);
+    return f;
+}
+
+/* Unmined, a blob transaction is replaced with every fee doubled (nodes
+ * want 100% more to replace one); the first attempt's blob fee is twice
+ * eth_blobBaseFee. */
+static void test_fee_bump(void **state)
+{
+    (void)state;
+    deploy_inbox();
+    json_decref(rpc("evm_setAutomine", json_pack("[b]", 0)));
+    json_t *res = rpc("eth_blobBaseFee", json_array());
+    uint64_t blob_base = 0;
+    assert_int_equal(rollup_l1_parse_u64(res, &blob_base, "blob base fee", NULL), 0);
+    json_decref(res);
+    res = rpc("eth_getTransactionCount", json_pack("[os]", rollup_l1_address(&g_acct0), "latest"));
+    uint64_t nonce = 0;
+    assert_int_equal(rollup_l1_parse_u64(res, &nonce, "nonce", NULL), 0);
+    json_decref(res);
+
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    rollup_l1 *l1 = NULL;
+    rollup_txmgr *m = NULL;
+    util_err err = {0};
+    rollup_txmgr_opts o = {.chain_id = 31337, .poll_ms = 50, .resubmit_ms = 300};
+    assert_int_equal(rollup_l1_new(&l1, &loop, g_anvil.url, NULL, &err), 0);
+    assert_int_equal(rollup_txmgr_new(&m, l1, SK0, &o, &err), 0);
+    const size_t one[1] = {2};
+    blobset s;
+    pick(&s, one, 1);
+    util_buf cd;
+    util_buf_init(&cd);
+    post_blobs_call(&cd, (const uint8_t *)s.comm, 48);
+    sent out = {0};
+    assert_int_equal(rollup_txmgr_send_blobs(m, &g_inbox, cd.data, cd.len, 100000, s.blobs,
+                                             (const uint8_t(*)[48])s.comm,
+                                             (const uint8_t(*)[48])s.proof, 1, on_sent, &out, &err),
+                     0);
+    util_buf_free(&cd);
+    pool_fees first = {0}, now = {0};
+    uint64_t until = uv_now(&loop) + 30000;
+    while (!first.max_fee && uv_now(&loop) < until) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        first = pool(nonce);
+    }
+    assert_true(first.max_fee > 0);
+    assert_int_equal(first.blob_fee, blob_base > 0 ? 2 * blob_base : 1);
+    until = uv_now(&loop) + 30000;
+    while (uv_now(&loop) < until) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        now = pool(nonce);
+        if (now.max_fee && strcmp(now.hash, first.hash)) break;
+    }
+    assert_string_not_equal(now.hash, first.hash);
+    assert_true(now.max_fee >= 2 * first.max_fee);
+    assert_true(now.tip >= 2 * first.tip);
+    assert_true(now.blob_fee >= 2 * first.blob_fee);
+    json_decref(rpc("evm_mine", json_array()));
+    until = uv_now(&loop) + 30000;
+    while (!out.done && uv_now(&loop) < until)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_true(out.done);
+    if (out.rc) fail_msg("rc %d: %s", out.rc, out.err.msg);
+    /* One attempt got mined; none is left in the pool. */
+    pool_fees after = pool(nonce);
+    assert_int_equal(after.max_fee, 0);
+    assert_int_equal(out.r.blob_gas_used, BLOB_GAS_PER_BLOB);
+    rollup_txmgr_close(m);
+    rollup_l1_close(l1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* The custom error's selector, as hex, is in err. */
 static void expect_error(const sent *r, const char *error_sig)
 {
@@ -530,6 +641,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_post_blobs, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_raw_hash, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_refusals, anvil_up, anvil_down),
+        cmocka_unit_test_setup_teardown(test_fee_bump, anvil_up, anvil_down),
     };
     return cmocka_run_group_tests(tests, load_vectors, free_vectors);
 }
