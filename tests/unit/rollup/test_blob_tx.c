@@ -443,19 +443,23 @@ static void test_post_blobs(void **state)
     post_ok(six, 6, "6 blobs");
 }
 
-/* Our hash is anvil's: a transaction signed here and sent raw. */
-static void test_raw_hash(void **state)
+/* Signs a postBlobs transaction of the blobs idx[0..2) and sends it raw:
+ * eth_sendRawTransaction's rc, err and the hash we computed. */
+static int send_raw(const size_t *idx, int swap_proofs, uint8_t h[32], util_err *err)
 {
-    (void)state;
-    deploy_inbox();
     json_t *res =
         rpc("eth_getTransactionCount", json_pack("[os]", rollup_l1_address(&g_acct0), "latest"));
     uint64_t nonce = 0;
     assert_int_equal(rollup_l1_parse_u64(res, &nonce, "nonce", NULL), 0);
     json_decref(res);
-    const size_t two[2] = {0, 2};
     blobset s;
-    pick(&s, two, 2);
+    pick(&s, idx, 2);
+    if (swap_proofs) {
+        uint8_t t[48];
+        memcpy(t, s.proof[0], 48);
+        memcpy(s.proof[0], s.proof[1], 48);
+        memcpy(s.proof[1], t, 48);
+    }
     util_buf cd;
     util_buf_init(&cd);
     post_blobs_call(&cd, (const uint8_t *)s.comm, 96);
@@ -465,16 +469,37 @@ static void test_raw_hash(void **state)
     tx.value[31] = 0;
     tx.max_fee_per_gas = 100000000000;
     rollup_eth_blobs bl = as_blobs(&s, 1000000000);
-    uint8_t *raw = NULL, h[32], got[32];
+    uint8_t *raw = NULL;
     size_t raw_len = 0;
-    util_err err = {0};
-    assert_int_equal(rollup_eth_tx_sign_blob(&tx, &bl, SK0, &raw, &raw_len, h, &err), 0);
-    res = rpc("eth_sendRawTransaction", json_pack("[o]", rollup_l1_data(raw, raw_len)));
-    assert_int_equal(rollup_l1_parse_fixed(res, got, 32, "hash", NULL), 0);
-    assert_memory_equal(got, h, 32);
+    assert_int_equal(rollup_eth_tx_sign_blob(&tx, &bl, SK0, &raw, &raw_len, h, err), 0);
+    json_t *params = json_pack("[o]", rollup_l1_data(raw, raw_len));
+    res = NULL;
+    int rc = rollup_l1_call_sync(g_anvil.url, "eth_sendRawTransaction", params, &res, err);
+    json_decref(params);
+    if (!rc) {
+        uint8_t got[32];
+        assert_int_equal(rollup_l1_parse_fixed(res, got, 32, "hash", NULL), 0);
+        assert_memory_equal(got, h, 32);
+    }
     json_decref(res);
     free(raw);
     util_buf_free(&cd);
+    return rc;
+}
+
+/* Our hash is anvil's: a transaction signed here and sent raw. anvil checks
+ * the KZG proofs: the same transaction with the two proofs swapped is
+ * refused. */
+static void test_raw_hash(void **state)
+{
+    (void)state;
+    deploy_inbox();
+    const size_t two[2] = {0, 2};
+    uint8_t h[32];
+    util_err err = {0};
+    assert_int_equal(send_raw(two, 1, h, &err), UTIL_EINVAL);
+    assert_non_null(strstr(err.msg, "KZG"));
+    assert_int_equal(send_raw(two, 0, h, &err), 0);
 }
 
 /* The fees of ACCT0's pool transaction with nonce n (0: none) and its hash. */
