@@ -665,6 +665,23 @@ static void test_parse_corpus(void **state)
     j = corpus("block_hashes.json");
     assert_int_equal(rollup_l1_parse_block(j, 0, 0, &b, &err), 0);
     json_decref(j);
+    /* A postBlobs transaction on anvil --hardfork prague (its "blobs" field,
+     * 256 KiB, cut from the seed). */
+    j = corpus("block_blob.json");
+    assert_int_equal(rollup_l1_parse_block(j, 1, 1024, &b, &err), 0);
+    assert_int_equal(b.ntx, 1);
+    assert_int_equal(b.txs[0].type, 3);
+    assert_int_equal(b.txs[0].nblob_hashes, 1);
+    assert_int_equal(b.txs[0].blob_hashes[0][0], 0x01);
+    assert_int_equal(b.txs[0].blob_hashes[0][1], 0x06);
+    rollup_l1_block_free(&b);
+    json_decref(j);
+    j = corpus("receipt_blob.json");
+    rollup_l1_receipt rb;
+    assert_int_equal(rollup_l1_parse_receipt(j, &rb, &err), 0);
+    assert_int_equal(rb.blob_gas_used, 6 * 131072);
+    assert_int_equal(rb.blob_gas_price, 1);
+    json_decref(j);
     j = corpus("logs.json");
     rollup_l1_log *logs = NULL;
     size_t n = 0;
