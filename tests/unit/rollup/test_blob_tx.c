@@ -222,6 +222,31 @@ static void test_sign_refusals(void **state)
     assert_int_equal(rollup_eth_tx_decode_blob(&d, raw, raw_len, &err), 0);
     assert_int_equal(d.n, 6);
     free(raw);
+
+    /* The tx manager refuses the same before queueing anything. */
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    rollup_l1 *l1 = NULL;
+    rollup_txmgr *m = NULL;
+    rollup_txmgr_opts o = {.chain_id = 31337};
+    assert_int_equal(rollup_l1_new(&l1, &loop, "http://127.0.0.1:1", NULL, &err), 0);
+    assert_int_equal(rollup_txmgr_new(&m, l1, SK0, &o, &err), 0);
+    rollup_eth_addr to = {{0x42}};
+    const uint8_t(*c)[48] = (const uint8_t(*)[48])s.comm, (*p)[48] = (const uint8_t(*)[48])s.proof;
+    assert_int_equal(
+        rollup_txmgr_send_blobs(m, &to, NULL, 0, 0, s.blobs, c, p, 0, NULL, NULL, &err),
+        UTIL_EINVAL);
+    assert_int_equal(
+        rollup_txmgr_send_blobs(m, &to, NULL, 0, 0, s.blobs, c, p, 7, NULL, NULL, &err),
+        UTIL_EINVAL);
+    assert_int_equal(
+        rollup_txmgr_send_blobs(m, NULL, NULL, 0, 0, s.blobs, c, p, 1, NULL, NULL, &err),
+        UTIL_EINVAL);
+    assert_int_equal(rollup_txmgr_pending(m), 0);
+    rollup_txmgr_close(m);
+    rollup_l1_close(l1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* --- on anvil ---------------------------------------------------------------- */
