@@ -527,6 +527,35 @@ static void test_raw_hash(void **state)
     assert_int_equal(send_raw(two, 0, h, &err), 0);
 }
 
+/* anvil 1.7.1 at its default hardfork (Bpo1, past Osaka) still takes the
+ * version-0 network form (one proof per blob, no cell proofs) and checks its
+ * proofs; nodes past Osaka on a real network refuse it (EIP-7594). Pinned
+ * here so that an anvil that changes this shows. */
+static void test_default_hardfork(void **state)
+{
+    (void)state;
+    char name[32];
+    json_t *info = rpc("anvil_nodeInfo", json_array());
+    snprintf(name, sizeof name, "%s", json_string_value(json_object_get(info, "hardFork")));
+    json_decref(info);
+    printf("anvil default hardfork: %s\n", name);
+    deploy_inbox();
+    const size_t two[2] = {1, 0};
+    uint8_t h[32];
+    util_err err = {0};
+    assert_int_equal(send_raw(two, 1, h, &err), UTIL_EINVAL);
+    assert_non_null(strstr(err.msg, "KZG"));
+    assert_int_equal(send_raw(two, 0, h, &err), 0);
+}
+
+static int anvil_default_up(void **state)
+{
+    g_anvil.hardfork = NULL;
+    int rc = anvil_up(state);
+    g_anvil.hardfork = "prague";
+    return rc;
+}
+
 /* The fees of ACCT0's pool transaction with nonce n (0: none) and its hash. */
 typedef struct pool_fees {
     uint64_t max_fee, tip, blob_fee;
@@ -692,6 +721,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_raw_hash, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_refusals, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_fee_bump, anvil_up, anvil_down),
+        cmocka_unit_test_setup_teardown(test_default_hardfork, anvil_default_up, anvil_down),
     };
     return cmocka_run_group_tests(tests, load_vectors, free_vectors);
 }
