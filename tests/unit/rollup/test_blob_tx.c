@@ -4,15 +4,14 @@
  * with c-kzg-4844 before it takes a transaction.
  *
  * The blobs, commitments and proofs are c-kzg-4844's own test vectors
- * (tests/data/blob_tx_vector.json says which), so these tests do not depend
- * on our KZG code. Checked: anvil takes the transaction and names it with
- * our hash, the receipt's blob gas is 131,072 per blob, the BlobPosted logs
- * carry the versioned hashes in blob order, the block's transaction parses
- * as type 3 with those hashes, and anvil's beacon API gives the blobs back.
- * Refused: a commitment that is not the blob's (BlobMismatch), more blobs
- * than commitments (ExtraBlob), a bad commitments length (BadCommitments), a
- * sender that is not the batcher (NotBatcher). Without anvil only the
- * encoding round trip and the argument checks run. */
+ * (tests/data/blob_tx_vector.json says which), so most tests do not depend
+ * on our KZG code; test_own_blobs posts frames packed and committed here. Checked: anvil takes the
+ * transaction and names it with our hash, the receipt's blob gas is 131,072 per blob, the
+ * BlobPosted logs carry the versioned hashes in blob order, the block's transaction parses as type
+ * 3 with those hashes, and anvil's beacon API gives the blobs back. Refused: a commitment that is
+ * not the blob's (BlobMismatch), more blobs than commitments (ExtraBlob), a bad commitments length
+ * (BadCommitments), a sender that is not the batcher (NotBatcher). Without anvil only the encoding
+ * round trip and the argument checks run. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -440,10 +439,12 @@ static void check_beacon(uint64_t number, const blobset *s)
     util_net_client_free(c);
 }
 
-static void post_ok(const size_t *idx, size_t n, const char *what)
+/* Posts the blobs of s and checks the receipt, logs, block and beacon blobs;
+ * the receipt's block. */
+static uint64_t post_set(const blobset *sp, const char *what)
 {
-    blobset s;
-    pick(&s, idx, n);
+    const blobset s = *sp;
+    size_t n = s.n;
     sent r = send_blobs(SK0, &s, (const uint8_t(*)[48])s.comm, 48 * n, 0);
     if (r.rc) fail_msg("%s: rc %d %s", what, r.rc, r.err.msg);
     assert_int_equal(r.r.status, 1);
@@ -456,6 +457,55 @@ static void post_ok(const size_t *idx, size_t n, const char *what)
     check_logs(r.r.block_number, &s);
     check_block(r.r.block_number, r.r.tx_hash, &s);
     check_beacon(r.r.block_number, &s);
+    return r.r.block_number;
+}
+
+static void post_ok(const size_t *idx, size_t n, const char *what)
+{
+    blobset s;
+    pick(&s, idx, n);
+    (void)post_set(&s, what);
+}
+
+/* Frames packed here (rollup_blob_pack) with commitments and proofs made
+ * here (rollup/eth/kzg.h): anvil checks the proofs with c-kzg-4844, and what
+ * its beacon API gives back unpacks to the frames and verifies against the
+ * commitments. */
+static void test_own_blobs(void **state)
+{
+    (void)state;
+    deploy_inbox();
+    util_err err = {0};
+    const size_t lens[3] = {1000, 1, ROLLUP_BLOB_DATA_MAX};
+    uint8_t *frame = malloc(ROLLUP_BLOB_DATA_MAX), *out = malloc(ROLLUP_BLOB_DATA_MAX);
+    uint8_t *blobs[3];
+    assert_non_null(frame);
+    assert_non_null(out);
+    for (size_t i = 0; i < ROLLUP_BLOB_DATA_MAX; i++)
+        frame[i] = (uint8_t)(0xff - (13 * i) % 251);
+    blobset s = {.n = 3};
+    for (size_t i = 0; i < 3; i++) {
+        blobs[i] = malloc(ROLLUP_BLOB_BYTES);
+        assert_non_null(blobs[i]);
+        assert_int_equal(rollup_blob_pack(frame, lens[i], blobs[i], &err), 0);
+        assert_int_equal(rollup_kzg_commit(blobs[i], s.comm[i], &err), 0);
+        assert_int_equal(rollup_kzg_proof(blobs[i], s.comm[i], s.proof[i], &err), 0);
+        s.blobs[i] = blobs[i];
+    }
+    /* check_beacon compares the blobs byte for byte. */
+    (void)post_set(&s, "3 packed frames");
+    size_t bad = 99;
+    assert_int_equal(rollup_kzg_verify_blobs(s.blobs, (const uint8_t(*)[48])s.comm, 3, &bad, &err),
+                     0);
+    for (size_t i = 0; i < 3; i++) {
+        size_t got = 0;
+        assert_int_equal(rollup_blob_unpack(blobs[i], out, ROLLUP_BLOB_DATA_MAX, &got, &err), 0);
+        assert_int_equal(got, lens[i]);
+        assert_memory_equal(out, frame, got);
+        free(blobs[i]);
+    }
+    free(frame);
+    free(out);
 }
 
 static void test_post_blobs(void **state)
@@ -719,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_sign_refusals),
         cmocka_unit_test_setup_teardown(test_post_blobs, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_raw_hash, anvil_up, anvil_down),
+        cmocka_unit_test_setup_teardown(test_own_blobs, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_refusals, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_fee_bump, anvil_up, anvil_down),
         cmocka_unit_test_setup_teardown(test_default_hardfork, anvil_default_up, anvil_down),
