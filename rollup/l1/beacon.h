@@ -30,6 +30,9 @@
 #include "util/err.h"
 
 #define ROLLUP_BEACON_MAX_BLOBS 48
+/* A blob's bytes (rollup/eth/kzg.h ROLLUP_BLOB_BYTES; this header does not
+ * need the KZG code). */
+#define ROLLUP_BEACON_BLOB_BYTES 131072u
 
 typedef struct rollup_beacon rollup_beacon;
 
@@ -43,8 +46,7 @@ const char *rollup_beacon_url(const rollup_beacon *b);
 /* rc 0: blobs[0..n) (n as asked). Otherwise err says why: UTIL_EIO
  * (unreachable, not a beacon answer), UTIL_EINVAL (the answer has the wrong
  * number of blobs or a malformed one), UTIL_ESTATE (closed). */
-typedef void (*rollup_beacon_cb)(void *ctx, int rc, uint8_t **blobs, size_t n,
-                                 const util_err *err);
+typedef void (*rollup_beacon_cb)(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err);
 
 /* Asks for the blobs with versioned hashes hashes[0..n) (1 <= n <=
  * ROLLUP_BEACON_MAX_BLOBS) of the L1 block l1_number with timestamp
@@ -59,5 +61,12 @@ OL_MUST_CHECK int rollup_beacon_get_blobs_sync(const char *url, uint64_t l1_numb
                                                size_t n, uint8_t ***blobs, util_err *err);
 
 void rollup_beacon_blobs_free(uint8_t **blobs, size_t n);
+
+/* The parser of a blobs answer (body, len bytes): {"data": [n strings of
+ * "0x" + 2 x ROLLUP_BEACON_BLOB_BYTES hex digits], ...}, nothing else
+ * accepted. Pure (fuzzed by tests/fuzz/fuzz_beacon_blobs.c). 0 with
+ * *blobs (n malloc'd blobs), or UTIL_EINVAL / UTIL_ENOMEM. */
+OL_MUST_CHECK int rollup_beacon_parse_blobs(const char *body, size_t len, size_t n,
+                                            uint8_t ***blobs, util_err *err);
 
 #endif
