@@ -355,7 +355,8 @@ int derive_blob_log(rollup_derive *d, const rollup_l1_log *log)
     if (!B->frames[s]) {
         char vh[67];
         hex32(vh, B->hashes[s]);
-        derive_halt(d, "L1 tx %s: the blob with versioned hash %s: %s", txh, vh, B->uerr[s]);
+        derive_halt(d, "L1 tx %s: the blob with versioned hash %s does not unpack: %s", txh, vh,
+                    B->uerr[s]);
         return 0;
     }
     return derive_frame(d, log, B->frames[s], B->flens[s]);
