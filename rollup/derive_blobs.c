@@ -1,9 +1,9 @@
 /* Derivation of the batcher's blob posts (docs/rollup.md, "Blobs"): for the
  * BlobPosted logs of one L1 block, the checks of their postBlobs
  * transactions, one beacon request for their blobs, the KZG check of all of
- * them against the commitments of the calldata (on libuv's thread pool, so
- * the loop does not wait for it), and each blob's frame handed to
- * derive_frame in L1 log order.
+ * them against the commitments of the calldata (by the beacon client, on
+ * libuv's thread pool, so the loop does not wait for it), and each blob's
+ * frame handed to derive_frame in L1 log order.
  *
  * Who is at fault decides what happens: a blob that does not match its
  * commitment comes from the beacon endpoint (the L1 guarantees the blob
@@ -41,16 +41,9 @@ struct derive_blobs {
     uint8_t (*hashes)[32];
     uint8_t (*commits)[ROLLUP_KZG_COMMITMENT_BYTES];
     size_t n;
-    /* From the beacon endpoint, then from the worker. */
-    uint8_t **blobs;
     uint8_t **frames; /* one per blob; NULL when it did not unpack */
     size_t *flens;
     char (*uerr)[160]; /* why a blob did not unpack */
-    uv_work_t work;
-    int work_rc;
-    size_t bad;
-    util_err work_err;
-    rollup_derive *d;
 };
 
 static void hex32(char out[67], const uint8_t *p)
@@ -63,7 +56,6 @@ void derive_blobs_clear(rollup_derive *d)
 {
     derive_blobs *B = d->blobs;
     if (!B) return;
-    rollup_beacon_blobs_free(B->blobs, B->n);
     if (B->frames)
         for (size_t i = 0; i < B->n; i++)
             free(B->frames[i]);
@@ -191,60 +183,8 @@ static int add_post(rollup_derive *d, derive_blobs *B, size_t b0, size_t b1,
     return 0;
 }
 
-/* --- the KZG check and unpacking, on the thread pool -------------------------------- */
-
-static void work_run(uv_work_t *w)
-{
-    derive_blobs *B = w->data;
-    B->work_rc = rollup_kzg_verify_blobs((const uint8_t *const *)B->blobs,
-                                         (const uint8_t(*)[ROLLUP_KZG_COMMITMENT_BYTES])B->commits,
-                                         B->n, &B->bad, &B->work_err);
-    if (B->work_rc) return;
-    for (size_t i = 0; i < B->n; i++) {
-        util_err e = {0};
-        if (!(B->frames[i] = malloc(ROLLUP_BLOB_DATA_MAX))) {
-            B->work_rc = util_err_set(&B->work_err, UTIL_ENOMEM, "out of memory");
-            return;
-        }
-        if (rollup_blob_unpack(B->blobs[i], B->frames[i], ROLLUP_BLOB_DATA_MAX, &B->flens[i], &e)) {
-            free(B->frames[i]);
-            B->frames[i] = NULL;
-            snprintf(B->uerr[i], sizeof B->uerr[i], "%s", e.msg);
-        }
-    }
-}
-
-static void work_done(uv_work_t *w, int status)
-{
-    derive_blobs *B = w->data;
-    rollup_derive *d = B->d;
-    if (!derive_back(d)) return;
-    util_err e = {0};
-    if (status) {
-        util_err_set(&e, UTIL_EIO, "the thread pool did not run the KZG check");
-        derive_retry_later(d, "KZG check", &e);
-        return;
-    }
-    if (B->work_rc == UTIL_EINVAL) {
-        char h[67];
-        hex32(h, B->hashes[B->bad < B->n ? B->bad : 0]);
-        util_err_set(&e, UTIL_EINVAL,
-                     "L1 block %llu: the beacon endpoint's blob for versioned hash %s does not "
-                     "match its commitment (%s)",
-                     (unsigned long long)B->block, h, B->work_err.msg);
-        derive_retry_later(d, "beacon blobs", &e);
-        return;
-    }
-    if (B->work_rc) {
-        derive_retry_later(d, "KZG check", &B->work_err);
-        return;
-    }
-    rollup_beacon_blobs_free(B->blobs, B->n);
-    B->blobs = NULL;
-    B->ready = 1;
-    derive_resume(d);
-}
-
+/* The blobs, checked against their commitments by the beacon client (on
+ * the thread pool): each one's frame, or why it does not unpack. */
 static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err)
 {
     rollup_derive *d = ctx;
@@ -254,28 +194,34 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
     }
     derive_blobs *B = d->blobs;
     if (rc) {
+        /* Unreachable, or a blob that does not match its commitment: the
+         * endpoint's fault either way. */
         derive_retry_later(d, "beacon blobs", err);
         return;
     }
-    B->blobs = blobs;
     B->frames = calloc(B->n, sizeof *B->frames);
     B->flens = calloc(B->n, sizeof *B->flens);
     B->uerr = calloc(B->n, sizeof *B->uerr);
     util_err e = {0};
-    if (!B->frames || !B->flens || !B->uerr) {
+    int oom = !B->frames || !B->flens || !B->uerr;
+    for (size_t i = 0; i < B->n && !oom; i++) {
+        if (!(B->frames[i] = malloc(ROLLUP_BLOB_DATA_MAX))) {
+            oom = 1;
+        } else if (rollup_blob_unpack(blobs[i], B->frames[i], ROLLUP_BLOB_DATA_MAX, &B->flens[i],
+                                      &e)) {
+            free(B->frames[i]);
+            B->frames[i] = NULL;
+            snprintf(B->uerr[i], sizeof B->uerr[i], "%s", e.msg);
+        }
+    }
+    rollup_beacon_blobs_free(blobs, n);
+    if (oom) {
         util_err_set(&e, UTIL_ENOMEM, "out of memory");
         derive_retry_later(d, "beacon blobs", &e);
         return;
     }
-    B->work.data = B;
-    if (uv_queue_work(d->loop, &B->work, work_run, work_done) == 0) {
-        d->inflight = 1;
-        return;
-    }
-    /* No thread pool: check them here (the loop waits a few tens of ms). */
-    work_run(&B->work);
-    d->inflight = 1;
-    work_done(&B->work, 0);
+    B->ready = 1;
+    derive_resume(d);
 }
 
 /* Checks every blob post of the block of d->logs[d->li] and asks for their
@@ -303,7 +249,6 @@ static int prepare(rollup_derive *d, const rollup_l1_log *log)
         derive_halt(d, "out of memory reading blob posts");
         return UTIL_ENOMEM;
     }
-    B->d = d;
     B->block = log->block_number;
     memcpy(B->block_hash, log->block_hash, 32);
     for (size_t j = b0; j < b1; j++) {
@@ -320,8 +265,9 @@ static int prepare(rollup_derive *d, const rollup_l1_log *log)
         return 0;
     }
     util_err e = {0};
-    if (rollup_beacon_get_blobs(d->o.beacon, d->blk.number, d->blk.timestamp,
-                                (const uint8_t(*)[32])B->hashes, B->n, on_blobs, d, &e)) {
+    if (rollup_beacon_get_checked_blobs(d->o.beacon, d->blk.number, d->blk.timestamp,
+                                        (const uint8_t(*)[32])B->hashes,
+                                        (const uint8_t(*)[48])B->commits, B->n, on_blobs, d, &e)) {
         derive_retry_later(d, "beacon blobs", &e);
         return DERIVE_BLOBS_WAIT;
     }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "rollup/eth/kzg.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/net_uv.h"
@@ -23,11 +24,15 @@
 enum { RULE_UNKNOWN, RULE_SLOT, RULE_NUMBER };
 enum { ST_SPEC, ST_GENESIS, ST_BLOBS };
 
+typedef struct beacon_work beacon_work;
+
 typedef struct beacon_req {
     rollup_beacon *b;
     int stage;
     uint64_t number, timestamp;
     uint8_t (*hashes)[32];
+    uint8_t (*commits)[48]; /* NULL: the caller checks the blobs */
+    beacon_work *work;      /* the check on the thread pool, while it runs */
     size_t n;
     rollup_beacon_cb cb;
     void *ctx;
@@ -35,6 +40,7 @@ typedef struct beacon_req {
 } beacon_req;
 
 struct rollup_beacon {
+    uv_loop_t *loop;
     util_net_uv *net;
     char *url; /* without a trailing '/' */
     int rule;
@@ -63,6 +69,7 @@ int rollup_beacon_new(rollup_beacon **out, uv_loop_t *loop, const char *url, uti
         free(b);
         return rc;
     }
+    b->loop = loop;
     *out = b;
     return 0;
 }
@@ -72,12 +79,37 @@ const char *rollup_beacon_url(const rollup_beacon *b)
     return b->url;
 }
 
+static void finish(beacon_req *q, int rc, uint8_t **blobs, const util_err *err);
+
+/* The KZG check of one answer: it owns the blobs until it hands them over. */
+struct beacon_work {
+    uv_work_t w;
+    beacon_req *q; /* NULL: cancelled, the work only frees itself */
+    uint8_t **blobs;
+    uint8_t (*commits)[48]; /* owned: taken from the request */
+    size_t n, bad;
+    int rc;
+    util_err err;
+};
+
 void rollup_beacon_close(rollup_beacon *b)
 {
     if (!b || b->closing) return;
     b->closing = 1;
     /* Runs the callbacks of running requests (UTIL_ESTATE) before it returns. */
     util_net_uv_close(b->net);
+    /* What is left is being checked on the thread pool: cancelled now, the
+     * work frees itself when it is done. */
+    while (b->reqs) {
+        beacon_req *q = b->reqs;
+        util_err e = {0};
+        util_err_set(&e, UTIL_ESTATE, "beacon endpoint: the client is closing");
+        if (q->work) {
+            q->work->q = NULL;
+            q->work = NULL;
+        }
+        finish(q, UTIL_ESTATE, NULL, &e);
+    }
     free(b->url);
     free(b);
 }
@@ -193,6 +225,7 @@ static void finish(beacon_req *q, int rc, uint8_t **blobs, const util_err *err)
     void *ctx = q->ctx;
     size_t n = q->n;
     free(q->hashes);
+    free(q->commits);
     free(q);
     cb(ctx, rc, rc ? NULL : blobs, rc ? 0 : n, rc ? err : NULL);
 }
@@ -244,6 +277,66 @@ static int next_stage(beacon_req *q, util_err *err)
     else if (q->stage == ST_SPEC && b->seconds_per_slot)
         q->stage = ST_GENESIS;
     return send_stage(q, err);
+}
+
+static void work_run(uv_work_t *w)
+{
+    beacon_work *k = w->data;
+    k->rc = rollup_kzg_verify_blobs((const uint8_t *const *)k->blobs,
+                                    (const uint8_t(*)[48])k->commits, k->n, &k->bad, &k->err);
+}
+
+static void work_done(uv_work_t *w, int status)
+{
+    beacon_work *k = w->data;
+    beacon_req *q = k->q;
+    if (q) {
+        q->work = NULL;
+        util_err e = {0};
+        if (status) {
+            util_err_set(&e, UTIL_EIO, "beacon: the thread pool did not run the KZG check");
+            finish(q, UTIL_EIO, NULL, &e);
+        } else if (k->rc == UTIL_EINVAL) {
+            char h[65];
+            util_hex_encode(h, q->hashes[k->bad < k->n ? k->bad : 0], 32);
+            util_err_set(&e, UTIL_EINVAL,
+                         "beacon endpoint %s: its blob for versioned hash 0x%s does not match the "
+                         "commitment (%s)",
+                         q->b->url, h, k->err.msg);
+            finish(q, UTIL_EINVAL, NULL, &e);
+        } else if (k->rc) {
+            finish(q, k->rc, NULL, &k->err);
+        } else {
+            finish(q, 0, k->blobs, NULL);
+            k->blobs = NULL; /* handed over */
+        }
+    }
+    rollup_beacon_blobs_free(k->blobs, k->n);
+    free(k->commits);
+    free(k);
+}
+
+/* Hands the blobs to the thread pool for their KZG check; 0 or UTIL_ENOMEM
+ * (the blobs freed). */
+static int check_blobs(beacon_req *q, uint8_t **blobs, util_err *err)
+{
+    beacon_work *k = calloc(1, sizeof *k);
+    if (!k) {
+        rollup_beacon_blobs_free(blobs, q->n);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    k->w.data = k;
+    k->q = q;
+    k->blobs = blobs;
+    k->n = q->n;
+    k->commits = q->commits;
+    q->commits = NULL;
+    q->work = k;
+    if (uv_queue_work(q->b->loop, &k->w, work_run, work_done) == 0) return 0;
+    /* No thread pool: check here (the loop waits a few tens of ms). */
+    work_run(&k->w);
+    work_done(&k->w, 0);
+    return 0;
 }
 
 static void on_resp(void *ctx, int rc, util_net_resp *resp, const util_err *nerr)
@@ -304,7 +397,12 @@ static void on_resp(void *ctx, int rc, util_net_resp *resp, const util_err *nerr
             finish(q, rc, NULL, &e);
             return;
         }
-        finish(q, 0, blobs, NULL);
+        if (!q->commits) {
+            finish(q, 0, blobs, NULL);
+            return;
+        }
+        /* q may be finished inside (no thread pool). */
+        if (check_blobs(q, blobs, &e)) finish(q, UTIL_ENOMEM, NULL, &e);
         return;
     }
     }
@@ -322,9 +420,9 @@ fail:
     finish(q, UTIL_EIO, NULL, &e);
 }
 
-int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_timestamp,
-                            const uint8_t (*hashes)[32], size_t n, rollup_beacon_cb cb, void *ctx,
-                            util_err *err)
+static int start(rollup_beacon *b, uint64_t l1_number, uint64_t l1_timestamp,
+                 const uint8_t (*hashes)[32], const uint8_t (*commits)[48], size_t n,
+                 rollup_beacon_cb cb, void *ctx, util_err *err)
 {
     if (b->closing) return util_err_set(err, UTIL_ESTATE, "beacon client closing");
     if (n == 0 || n > ROLLUP_BEACON_MAX_BLOBS)
@@ -336,6 +434,14 @@ int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_ti
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
     memcpy(q->hashes, hashes, n * sizeof *q->hashes);
+    if (commits) {
+        if (!(q->commits = malloc(n * sizeof *q->commits))) {
+            free(q->hashes);
+            free(q);
+            return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        }
+        memcpy(q->commits, commits, n * sizeof *q->commits);
+    }
     q->b = b;
     q->n = n;
     q->number = l1_number;
@@ -346,6 +452,7 @@ int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_ti
     int rc = send_stage(q, err);
     if (rc) {
         free(q->hashes);
+        free(q->commits);
         free(q);
         return rc;
     }
@@ -353,6 +460,20 @@ int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_ti
     if (b->reqs) b->reqs->prev = q;
     b->reqs = q;
     return 0;
+}
+
+int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_timestamp,
+                            const uint8_t (*hashes)[32], size_t n, rollup_beacon_cb cb, void *ctx,
+                            util_err *err)
+{
+    return start(b, l1_number, l1_timestamp, hashes, NULL, n, cb, ctx, err);
+}
+
+int rollup_beacon_get_checked_blobs(rollup_beacon *b, uint64_t l1_number, uint64_t l1_timestamp,
+                                    const uint8_t (*hashes)[32], const uint8_t (*commitments)[48],
+                                    size_t n, rollup_beacon_cb cb, void *ctx, util_err *err)
+{
+    return start(b, l1_number, l1_timestamp, hashes, commitments, n, cb, ctx, err);
 }
 
 /* --- the blocking form ----------------------------------------------------------- */

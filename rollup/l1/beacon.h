@@ -55,6 +55,19 @@ OL_MUST_CHECK int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number,
                                           uint64_t l1_timestamp, const uint8_t (*hashes)[32],
                                           size_t n, rollup_beacon_cb cb, void *ctx, util_err *err);
 
+/* rollup_beacon_get_blobs, then a check of the blobs against
+ * commitments[0..n) (rollup_kzg_verify_blobs) on libuv's thread pool, so the
+ * loop does not wait for it: rc 0 only when every blob matches. A blob that
+ * does not match is UTIL_EINVAL (the endpoint's fault: the L1 guarantees the
+ * blob behind a versioned hash). rollup_beacon_close cancels it at any stage
+ * (the callback runs inside the close with UTIL_ESTATE; the thread pool's
+ * work, when running, finishes alone). */
+OL_MUST_CHECK int rollup_beacon_get_checked_blobs(rollup_beacon *b, uint64_t l1_number,
+                                                  uint64_t l1_timestamp,
+                                                  const uint8_t (*hashes)[32],
+                                                  const uint8_t (*commitments)[48], size_t n,
+                                                  rollup_beacon_cb cb, void *ctx, util_err *err);
+
 /* The same on a private loop (commands, tests). *blobs malloc'd. */
 OL_MUST_CHECK int rollup_beacon_get_blobs_sync(const char *url, uint64_t l1_number,
                                                uint64_t l1_timestamp, const uint8_t (*hashes)[32],
