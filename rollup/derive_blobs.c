@@ -34,7 +34,8 @@ typedef struct blob_post {
 struct derive_blobs {
     uint64_t block;
     uint8_t block_hash[32];
-    int ready; /* the blobs are checked and unpacked */
+    uint64_t asked_ns; /* uv_hrtime when the blobs were asked for */
+    int ready;         /* the blobs are checked and unpacked */
     blob_post *posts;
     size_t nposts;
     /* The distinct blobs asked for, in log order. */
@@ -221,6 +222,11 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
         return;
     }
     B->ready = 1;
+    LOG_INFO("derive",
+             "L1 block %llu: %zu blob%s read and checked against their commitments in "
+             "%.1f ms",
+             (unsigned long long)B->block, B->n, B->n == 1 ? "" : "s",
+             (double)(uv_hrtime() - B->asked_ns) / 1e6);
     derive_resume(d);
 }
 
@@ -265,6 +271,7 @@ static int prepare(rollup_derive *d, const rollup_l1_log *log)
         return 0;
     }
     util_err e = {0};
+    B->asked_ns = uv_hrtime();
     if (rollup_beacon_get_checked_blobs(d->o.beacon, d->blk.number, d->blk.timestamp,
                                         (const uint8_t(*)[32])B->hashes,
                                         (const uint8_t(*)[48])B->commits, B->n, on_blobs, d, &e)) {
