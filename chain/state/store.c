@@ -197,6 +197,7 @@ void chain_store_close(chain_store *st)
     if (st->db) leveldb_close(st->db);
     if (st->ropts) leveldb_readoptions_destroy(st->ropts);
     if (st->wopts_sync) leveldb_writeoptions_destroy(st->wopts_sync);
+    if (st->wb) leveldb_writebatch_destroy(st->wb);
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
@@ -623,7 +624,8 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     util_buf enc, tmp;
     util_buf_init(&enc);
     util_buf_init(&tmp);
-    batch_ctx bc = {.wb = leveldb_writebatch_create()};
+    if (!st->wb) st->wb = leveldb_writebatch_create();
+    batch_ctx bc = {.wb = st->wb};
     int rc = 0;
     uint8_t k[CHAIN_DBKEY_ID_LEN];
 
@@ -710,7 +712,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
 oom:
     rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
 out:
-    leveldb_writebatch_destroy(bc.wb);
+    leveldb_writebatch_clear(bc.wb);
     util_buf_free(&enc);
     util_buf_free(&tmp);
     return rc;

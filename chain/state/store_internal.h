@@ -17,6 +17,10 @@ struct chain_store {
     leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts_sync;
+    /* The block batch, cleared and reused by every commit: its buffer keeps
+     * its capacity, where a new batch per block grew a string of several MB
+     * by doubling (copies and fresh pages on the executing thread). */
+    leveldb_writebatch_t *wb;
     int has_head;
     uint64_t height;
     uint8_t head_id[32];
