@@ -198,6 +198,8 @@ void chain_store_close(chain_store *st)
     if (st->ropts) leveldb_readoptions_destroy(st->ropts);
     if (st->wopts_sync) leveldb_writeoptions_destroy(st->wopts_sync);
     if (st->wb) leveldb_writebatch_destroy(st->wb);
+    free(st->stage_ents);
+    util_buf_free(&st->stage);
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
@@ -545,16 +547,92 @@ int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint6
 
 /* --- commit --------------------------------------------------------------- */
 
+/* A block's entries are staged, sorted by key and only then put into the
+ * LevelDB batch: LevelDB inserts a batch into its memtable (a skip list of
+ * up to the write buffer's size) one entry at a time, and a block's keys
+ * (transaction ids, addresses, node hashes) come in random order, so every
+ * insert missed the cache on most levels of the list; in key order each
+ * insert walks the nodes the previous one just touched. Equal keys keep
+ * their order (the later write still wins). */
+typedef struct staged {
+    const uint8_t *k; /* set once staging is done (the buffer may move before) */
+    size_t off;       /* of the key in the stage buffer; the value follows */
+    uint32_t kl, vl;  /* vl UINT32_MAX: a delete */
+    uint32_t seq;
+} staged;
+
 typedef struct batch_ctx {
-    leveldb_writebatch_t *wb;
+    chain_store *st;
     size_t (*key)(uint8_t out[CHAIN_DBKEY_MAX], const uint8_t *key, size_t klen);
     uint64_t bytes;
+    size_t n;
+    int oom;
 } batch_ctx;
+
+static void stage(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl, int del)
+{
+    chain_store *st = bc->st;
+    if (bc->oom) return;
+    if (kl >= UINT32_MAX || vl >= UINT32_MAX || bc->n >= UINT32_MAX) {
+        bc->oom = 1;
+        return;
+    }
+    if (bc->n == st->stage_cap) {
+        size_t nc = st->stage_cap ? 2 * st->stage_cap : 1024;
+        staged *ne = realloc(st->stage_ents, nc * sizeof *ne);
+        if (!ne) {
+            bc->oom = 1;
+            return;
+        }
+        st->stage_ents = ne;
+        st->stage_cap = nc;
+    }
+    staged *e = &st->stage_ents[bc->n];
+    e->off = st->stage.len;
+    e->kl = (uint32_t)kl;
+    e->vl = del ? UINT32_MAX : (uint32_t)vl;
+    e->seq = (uint32_t)bc->n;
+    util_buf_put(&st->stage, k, kl);
+    if (!del && vl) util_buf_put(&st->stage, v, vl);
+    if (st->stage.oom) {
+        bc->oom = 1;
+        return;
+    }
+    bc->n++;
+    bc->bytes += kl + (del ? 0 : vl);
+}
 
 static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
 {
-    leveldb_writebatch_put(bc->wb, (const char *)k, kl, (const char *)v, vl);
-    bc->bytes += kl + vl;
+    stage(bc, k, kl, v, vl, 0);
+}
+
+static int cmp_staged(const void *a, const void *b)
+{
+    const staged *x = a, *y = b;
+    size_t n = x->kl < y->kl ? x->kl : y->kl;
+    int c = memcmp(x->k, y->k, n);
+    if (c) return c;
+    if (x->kl != y->kl) return x->kl < y->kl ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Puts the staged entries into wb in key order. */
+static void flush_staged(batch_ctx *bc, leveldb_writebatch_t *wb)
+{
+    staged *es = bc->st->stage_ents;
+    const uint8_t *d = bc->st->stage.data;
+    for (size_t i = 0; i < bc->n; i++)
+        es[i].k = d + es[i].off;
+    if (bc->n > 1) qsort(es, bc->n, sizeof *es, cmp_staged);
+    for (size_t i = 0; i < bc->n; i++) {
+        const staged *e = &es[i];
+        if (e->vl == UINT32_MAX)
+            leveldb_writebatch_delete(wb, (const char *)e->k, e->kl);
+        else
+            leveldb_writebatch_put(wb, (const char *)e->k, e->kl, (const char *)e->k + e->kl,
+                                   e->vl);
+    }
 }
 
 size_t chain_tx_index_addrs(const chain_tx *tx, chain_addr out[2])
@@ -588,8 +666,7 @@ static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t 
     size_t n = bc->key(k, key, klen);
     if (!n) return; /* state and index keys are bounded by construction */
     if (!val && vlen == SIZE_MAX) {
-        leveldb_writebatch_delete(bc->wb, (const char *)k, n);
-        bc->bytes += n;
+        stage(bc, k, n, NULL, 0, 1);
         return;
     }
     batch_put(bc, k, n, val, vlen);
@@ -625,7 +702,8 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     util_buf_init(&enc);
     util_buf_init(&tmp);
     if (!st->wb) st->wb = leveldb_writebatch_create();
-    batch_ctx bc = {.wb = st->wb};
+    util_buf_reset(&st->stage);
+    batch_ctx bc = {.st = st};
     int rc = 0;
     uint8_t k[CHAIN_DBKEY_ID_LEN];
 
@@ -682,7 +760,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
     /* Block 0 has nothing to return to: it gets no undo record. */
     uint64_t undo_low = st->undo_low;
     if (st->undo_blocks && !genesis_hash &&
-        (rc = chain_store_undo_capture(st, b, id, ex, bc.wb, &bc.bytes, &undo_low, err)))
+        (rc = chain_store_undo_capture(st, b, id, ex, st->wb, &bc.bytes, &undo_low, err)))
         goto out;
     if (genesis_hash) {
         uint8_t meta[33];
@@ -691,8 +769,10 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         batch_put(&bc, k, chain_dbkey_genesis(k), meta, 33);
     }
 
+    if (bc.oom) goto oom;
+    flush_staged(&bc, st->wb);
     char *e = NULL;
-    leveldb_write(st->db, st->wopts_sync, bc.wb, &e);
+    leveldb_write(st->db, st->wopts_sync, st->wb, &e);
     if (e) {
         rc = util_err_set(err, UTIL_EIO, "leveldb write: %s", e);
         leveldb_free(e);
@@ -712,7 +792,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
 oom:
     rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
 out:
-    leveldb_writebatch_clear(bc.wb);
+    leveldb_writebatch_clear(st->wb);
     util_buf_free(&enc);
     util_buf_free(&tmp);
     return rc;

@@ -21,6 +21,11 @@ struct chain_store {
      * its capacity, where a new batch per block grew a string of several MB
      * by doubling (copies and fresh pages on the executing thread). */
     leveldb_writebatch_t *wb;
+    /* The block's entries before they go into wb in key order (store.c),
+     * reused likewise. */
+    util_buf stage;
+    struct staged *stage_ents;
+    size_t stage_cap;
     int has_head;
     uint64_t height;
     uint8_t head_id[32];
