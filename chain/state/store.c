@@ -555,6 +555,8 @@ int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint6
  * insert walks the nodes the previous one just touched. Equal keys keep
  * their order (the later write still wins). */
 typedef struct staged {
+    uint64_t pre;     /* the key's first 8 bytes, big-endian (zero-padded): most
+                       * comparisons end there, without reading the key */
     const uint8_t *k; /* set once staging is done (the buffer may move before) */
     size_t off;       /* of the key in the stage buffer; the value follows */
     uint32_t kl, vl;  /* vl UINT32_MAX: a delete */
@@ -592,6 +594,9 @@ static void stage(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t *v, 
     e->kl = (uint32_t)kl;
     e->vl = del ? UINT32_MAX : (uint32_t)vl;
     e->seq = (uint32_t)bc->n;
+    e->pre = 0;
+    for (size_t i = 0; i < 8; i++)
+        e->pre = e->pre << 8 | (i < kl ? k[i] : 0);
     util_buf_put(&st->stage, k, kl);
     if (!del && vl) util_buf_put(&st->stage, v, vl);
     if (st->stage.oom) {
@@ -610,8 +615,9 @@ static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t 
 static int cmp_staged(const void *a, const void *b)
 {
     const staged *x = a, *y = b;
+    if (x->pre != y->pre) return x->pre < y->pre ? -1 : 1;
     size_t n = x->kl < y->kl ? x->kl : y->kl;
-    int c = memcmp(x->k, y->k, n);
+    int c = n > 8 ? memcmp(x->k + 8, y->k + 8, n - 8) : 0;
     if (c) return c;
     if (x->kl != y->kl) return x->kl < y->kl ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
