@@ -554,6 +554,9 @@ int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint6
  * insert missed the cache on most levels of the list; in key order each
  * insert walks the nodes the previous one just touched. Equal keys keep
  * their order (the later write still wins). */
+/* Staged and batch bytes kept for the next block (beyond: freed). */
+#define STAGE_KEEP (64u << 20)
+
 typedef struct staged {
     uint64_t pre;     /* the key's first 8 bytes, big-endian (zero-padded): most
                        * comparisons end there, without reading the key */
@@ -798,7 +801,17 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
 oom:
     rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
 out:
-    leveldb_writebatch_clear(st->wb);
+    if (bc.bytes > STAGE_KEEP) {
+        /* A rare huge block: give its memory back rather than hold it. */
+        leveldb_writebatch_destroy(st->wb);
+        st->wb = NULL;
+        util_buf_free(&st->stage);
+        free(st->stage_ents);
+        st->stage_ents = NULL;
+        st->stage_cap = 0;
+    } else {
+        leveldb_writebatch_clear(st->wb);
+    }
     util_buf_free(&enc);
     util_buf_free(&tmp);
     return rc;
