@@ -14,6 +14,10 @@
 #include "chain/state/store_internal.h"
 #include "util/hex.h"
 
+/* The node cache's size (chain_store_smt_get): 6 MB. */
+#define NC_SLOTS (1u << 16)
+#define NC_REC (32 + CHAIN_SMT_NODE_LEN)
+
 /* 2: receipts carry a failure code and revert data, and the human message is
  * stored after the receipt encoding instead of inside it.
  * 3: stored headers (block version 2) carry the next validator set's hash and
@@ -158,6 +162,12 @@ int chain_store_open_opts(chain_store **out, const char *dir, const chain_store_
         free(st);
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
+    /* Without memory for it (or a mutex), reads go to LevelDB. */
+    st->nc = calloc(NC_SLOTS, NC_REC);
+    if (st->nc && pthread_mutex_init(&st->nc_mu, NULL)) {
+        free(st->nc);
+        st->nc = NULL;
+    }
     st->opts = leveldb_options_create();
     st->cache = leveldb_cache_create_lru(128u << 20);
     st->filter = leveldb_filterpolicy_create_bloom(10);
@@ -200,6 +210,10 @@ void chain_store_close(chain_store *st)
     if (st->wb) leveldb_writebatch_destroy(st->wb);
     free(st->stage_ents);
     util_buf_free(&st->stage);
+    if (st->nc) {
+        pthread_mutex_destroy(&st->nc_mu);
+        free(st->nc);
+    }
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
@@ -245,9 +259,51 @@ void chain_store_head_root(const chain_store *st, uint8_t root[32])
         memset(root, 0, 32);
 }
 
+/* The node cache: a block's tree update reads the nodes along every changed
+ * path from the previous root, most of them written by the last blocks; each
+ * was a LevelDB get (a quarter of a transfer block's validate). Nodes are
+ * keyed by their hash and never deleted or rewritten, so a cached node can
+ * never be stale. Filled by each commit's new nodes and by reads. */
+
+static uint8_t *nc_slot(const chain_store *st, const uint8_t hash[32])
+{
+    uint32_t i = ((uint32_t)hash[0] | (uint32_t)hash[1] << 8 | (uint32_t)hash[2] << 16) % NC_SLOTS;
+    return st->nc + (size_t)i * NC_REC;
+}
+
+static void nc_put(chain_store *st, const uint8_t hash[32], const uint8_t *node)
+{
+    if (!st->nc) return;
+    pthread_mutex_lock(&st->nc_mu);
+    uint8_t *r = nc_slot(st, hash);
+    memcpy(r, hash, 32);
+    memcpy(r + 32, node, CHAIN_SMT_NODE_LEN);
+    pthread_mutex_unlock(&st->nc_mu);
+}
+
+static int nc_get(chain_store *st, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
+{
+    static const uint8_t zero[32];
+    /* An empty slot is all zeros: the zero hash (the empty tree) is never
+     * a node. */
+    if (!st->nc || memcmp(hash, zero, 32) == 0) return 0;
+    pthread_mutex_lock(&st->nc_mu);
+    const uint8_t *r = nc_slot(st, hash);
+    int hit = memcmp(r, hash, 32) == 0;
+    if (hit) memcpy(out, r + 32, CHAIN_SMT_NODE_LEN);
+    pthread_mutex_unlock(&st->nc_mu);
+    return hit;
+}
+
+static void nc_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    if (klen == 32 && val && vlen == CHAIN_SMT_NODE_LEN) nc_put(ctx, key, val);
+}
+
 int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
 {
     chain_store *st = store;
+    if (nc_get(st, hash, out)) return 0;
     uint8_t k[CHAIN_DBKEY_ID_LEN];
     chain_dbkey_node(k, hash);
     char *e = NULL;
@@ -259,10 +315,12 @@ int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_S
     }
     if (!val) return UTIL_ENOTFOUND;
     int rc = 0;
-    if (n == CHAIN_SMT_NODE_LEN)
+    if (n == CHAIN_SMT_NODE_LEN) {
         memcpy(out, val, n);
-    else
+        nc_put(st, hash, out);
+    } else {
         rc = UTIL_EIO;
+    }
     leveldb_free(val);
     return rc;
 }
@@ -788,6 +846,7 @@ static int commit_batch(chain_store *st, const chain_block *b, const chain_recei
         goto out;
     }
     st->write_bytes += bc.bytes;
+    chain_exec_visit_nodes(ex, nc_visit, st);
     st->undo_low = undo_low;
     st->has_head = 1;
     st->height = b->h.height;

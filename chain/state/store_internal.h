@@ -3,6 +3,7 @@
 #define OL_CHAIN_STORE_INTERNAL_H
 
 #include <leveldb/c.h>
+#include <pthread.h>
 
 #include "chain/state/state.h"
 #include "chain/state/store.h"
@@ -26,6 +27,10 @@ struct chain_store {
     util_buf stage;
     struct staged *stage_ents;
     size_t stage_cap;
+    /* Recent tree nodes (store.c, chain_store_smt_get), direct-mapped by
+     * hash, under nc_mu (RPC threads read proofs). NULL: none. */
+    uint8_t *nc;
+    pthread_mutex_t nc_mu;
     int has_head;
     uint64_t height;
     uint8_t head_id[32];
