@@ -110,6 +110,10 @@ typedef struct node_p2p {
     uint64_t snap_blocks;
     /* counters (main loop; copied into the snapshot) */
     uint64_t blocks_synced, sync_bans, txs_in, txs_relayed, ranges_served;
+    /* thread CPU of this sync's checks on the pool ([0]) and on the loop
+     * ([1]) (under sig_lock), and of its executions, for the debug log at
+     * "caught up" */
+    uint64_t sig_cpu_ns[2], sig_checks[2], exec_cpu_ns;
 } node_p2p;
 
 /* Starts the layer when cfg asks for it (n->p2p stays NULL with --p2p

@@ -1,6 +1,6 @@
 /* The chain on LevelDB: opening and checking a store, reads of blocks, receipts,
- * commits and state, scans, and the one synced batch per block
- * (chain/state/store.h). */
+ * commits and state (with a cache of tree nodes), and scans (chain/state/store.h;
+ * the one synced batch per block is store_commit.c). */
 #include "chain/state/store.h"
 
 #include <leveldb/c.h>
@@ -14,13 +14,9 @@
 #include "chain/state/store_internal.h"
 #include "util/hex.h"
 
-/* 2: receipts carry a failure code and revert data, and the human message is
- * stored after the receipt encoding instead of inside it.
- * 3: stored headers (block version 2) carry the next validator set's hash and
- * the consensus parameters hash.
- * 4: block version 3 (the header commits to the evidence the body carries)
- * and the included-evidence records (CHAIN_DB_EVIDENCE). */
-#define DB_FORMAT_VERSION 5
+/* The node cache's size (chain_store_smt_get): 6 MB. */
+#define NC_SLOTS (1u << 16)
+#define NC_REC (32 + CHAIN_SMT_NODE_LEN)
 
 void chain_account_encode(uint8_t out[CHAIN_ACCOUNT_VALUE_LEN], const chain_account *acc)
 {
@@ -158,6 +154,12 @@ int chain_store_open_opts(chain_store **out, const char *dir, const chain_store_
         free(st);
         return util_err_set(err, UTIL_ENOMEM, "out of memory");
     }
+    /* Without memory for it (or a mutex), reads go to LevelDB. */
+    st->nc = calloc(NC_SLOTS, NC_REC);
+    if (st->nc && pthread_mutex_init(&st->nc_mu, NULL)) {
+        free(st->nc);
+        st->nc = NULL;
+    }
     st->opts = leveldb_options_create();
     st->cache = leveldb_cache_create_lru(128u << 20);
     st->filter = leveldb_filterpolicy_create_bloom(10);
@@ -197,6 +199,13 @@ void chain_store_close(chain_store *st)
     if (st->db) leveldb_close(st->db);
     if (st->ropts) leveldb_readoptions_destroy(st->ropts);
     if (st->wopts_sync) leveldb_writeoptions_destroy(st->wopts_sync);
+    if (st->wb) leveldb_writebatch_destroy(st->wb);
+    free(st->stage_ents);
+    util_buf_free(&st->stage);
+    if (st->nc) {
+        pthread_mutex_destroy(&st->nc_mu);
+        free(st->nc);
+    }
     if (st->opts) leveldb_options_destroy(st->opts);
     if (st->cache) leveldb_cache_destroy(st->cache);
     if (st->filter) leveldb_filterpolicy_destroy(st->filter);
@@ -242,9 +251,56 @@ void chain_store_head_root(const chain_store *st, uint8_t root[32])
         memset(root, 0, 32);
 }
 
+/* The node cache: a block's tree update reads the nodes along every changed
+ * path from the previous root, most of them written by the last blocks; each
+ * was a LevelDB get (a quarter of a transfer block's validate). Nodes are
+ * keyed by their hash and never deleted or rewritten, so a cached node can
+ * never be stale. Filled by each commit's new nodes and by reads. */
+
+static uint8_t *nc_slot(const chain_store *st, const uint8_t hash[32])
+{
+    uint32_t i = ((uint32_t)hash[0] | (uint32_t)hash[1] << 8 | (uint32_t)hash[2] << 16) % NC_SLOTS;
+    return st->nc + (size_t)i * NC_REC;
+}
+
+static void nc_put(chain_store *st, const uint8_t hash[32], const uint8_t *node)
+{
+    if (!st->nc) return;
+    pthread_mutex_lock(&st->nc_mu);
+    uint8_t *r = nc_slot(st, hash);
+    memcpy(r, hash, 32);
+    memcpy(r + 32, node, CHAIN_SMT_NODE_LEN);
+    pthread_mutex_unlock(&st->nc_mu);
+}
+
+static int nc_get(chain_store *st, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
+{
+    static const uint8_t zero[32];
+    /* An empty slot is all zeros: the zero hash (the empty tree) is never
+     * a node. */
+    if (!st->nc || memcmp(hash, zero, 32) == 0) return 0;
+    pthread_mutex_lock(&st->nc_mu);
+    const uint8_t *r = nc_slot(st, hash);
+    int hit = memcmp(r, hash, 32) == 0;
+    if (hit) memcpy(out, r + 32, CHAIN_SMT_NODE_LEN);
+    pthread_mutex_unlock(&st->nc_mu);
+    return hit;
+}
+
+static void nc_visit(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
+{
+    if (klen == 32 && val && vlen == CHAIN_SMT_NODE_LEN) nc_put(ctx, key, val);
+}
+
+void chain_store_cache_nodes(chain_store *st, chain_exec *ex)
+{
+    chain_exec_visit_nodes(ex, nc_visit, st);
+}
+
 int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_SMT_NODE_LEN])
 {
     chain_store *st = store;
+    if (nc_get(st, hash, out)) return 0;
     uint8_t k[CHAIN_DBKEY_ID_LEN];
     chain_dbkey_node(k, hash);
     char *e = NULL;
@@ -256,10 +312,12 @@ int chain_store_smt_get(void *store, const uint8_t hash[32], uint8_t out[CHAIN_S
     }
     if (!val) return UTIL_ENOTFOUND;
     int rc = 0;
-    if (n == CHAIN_SMT_NODE_LEN)
+    if (n == CHAIN_SMT_NODE_LEN) {
         memcpy(out, val, n);
-    else
+        nc_put(st, hash, out);
+    } else {
         rc = UTIL_EIO;
+    }
     leveldb_free(val);
     return rc;
 }
@@ -539,241 +597,5 @@ int chain_store_addr_txs(chain_store *st, const chain_addr *a, int before, uint6
     int rc = chain_store_scan(st, prefix, plen, before ? cursor : NULL, clen, 1, limit,
                               visit_addr_tx, &at, err);
     if (!rc && at.bad) rc = util_err_set(err, UTIL_EIO, "malformed transaction index entry");
-    return rc;
-}
-
-/* --- commit --------------------------------------------------------------- */
-
-typedef struct batch_ctx {
-    leveldb_writebatch_t *wb;
-    size_t (*key)(uint8_t out[CHAIN_DBKEY_MAX], const uint8_t *key, size_t klen);
-    uint64_t bytes;
-} batch_ctx;
-
-static void batch_put(batch_ctx *bc, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
-{
-    leveldb_writebatch_put(bc->wb, (const char *)k, kl, (const char *)v, vl);
-    bc->bytes += kl + vl;
-}
-
-size_t chain_tx_index_addrs(const chain_tx *tx, chain_addr out[2])
-{
-    /* A DEPOSIT has no sender (its key is zero): it is its recipient's. */
-    if (tx->type == CHAIN_TX_DEPOSIT) {
-        out[0] = tx->body.deposit.to;
-        return 1;
-    }
-    out[0] = tx->from;
-    if (tx->type == CHAIN_TX_TRANSFER &&
-        memcmp(tx->body.transfer.to.b, tx->from.b, CHAIN_ADDR_LEN) != 0) {
-        out[1] = tx->body.transfer.to;
-        return 2;
-    }
-    return 1;
-}
-
-static void put_tx_index(batch_ctx *bc, const chain_addr *a, uint64_t height, uint32_t index,
-                         const uint8_t txid[32])
-{
-    uint8_t ix[CHAIN_IXKEY_TX_LEN], k[CHAIN_DBKEY_MAX];
-    size_t n = chain_dbkey_index(k, ix, chain_ixkey_tx_by_addr(ix, a, height, index));
-    batch_put(bc, k, n, txid, 32);
-}
-
-static void visit_put(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val, size_t vlen)
-{
-    batch_ctx *bc = ctx;
-    uint8_t k[CHAIN_DBKEY_MAX];
-    size_t n = bc->key(k, key, klen);
-    if (!n) return; /* state and index keys are bounded by construction */
-    if (!val && vlen == SIZE_MAX) {
-        leveldb_writebatch_delete(bc->wb, (const char *)k, n);
-        bc->bytes += n;
-        return;
-    }
-    batch_put(bc, k, n, val, vlen);
-}
-
-/* Tree nodes come with their 32-byte hash as key. */
-static size_t node_key(uint8_t out[CHAIN_DBKEY_MAX], const uint8_t *hash, size_t len)
-{
-    return len == 32 ? chain_dbkey_node(out, hash) : 0;
-}
-
-static int commit_batch(chain_store *st, const chain_block *b, const chain_receipt *rs,
-                        chain_exec *ex, const chain_commit *commit, const uint8_t *genesis_hash,
-                        util_err *err)
-{
-    uint8_t root[32], id[32];
-    if (!chain_exec_finished(ex, root))
-        return util_err_set(err, UTIL_ESTATE, "block state not finished");
-    if (memcmp(root, b->h.state_root, 32) != 0)
-        return util_err_set(err, UTIL_EINVAL, "state root mismatch");
-    if (st->has_head) {
-        if (b->h.height != st->height + 1)
-            return util_err_set(err, UTIL_EINVAL, "block height %llu does not follow head %llu",
-                                (unsigned long long)b->h.height, (unsigned long long)st->height);
-        if (memcmp(b->h.parent, st->head_id, 32) != 0)
-            return util_err_set(err, UTIL_EINVAL, "block parent is not the head");
-    } else if (b->h.height != 0) {
-        return util_err_set(err, UTIL_ESTATE, "store has no genesis");
-    }
-    chain_header_hash(&b->h, id);
-
-    util_buf enc, tmp;
-    util_buf_init(&enc);
-    util_buf_init(&tmp);
-    batch_ctx bc = {.wb = leveldb_writebatch_create()};
-    int rc = 0;
-    uint8_t k[CHAIN_DBKEY_ID_LEN];
-
-    if (chain_block_encode(b, &enc)) goto oom;
-    batch_put(&bc, k, chain_dbkey_block(k, id), enc.data, enc.len);
-    batch_put(&bc, k, chain_dbkey_height(k, b->h.height), id, 32);
-
-    util_buf_reset(&enc);
-    util_buf_varint(&enc, b->ntx);
-    for (size_t i = 0; i < b->ntx; i++) {
-        util_buf_reset(&tmp);
-        int erc = chain_receipt_encode_stored(&rs[i], &tmp);
-        if (erc == UTIL_ENOMEM) goto oom;
-        if (erc) {
-            rc = util_err_set(err, UTIL_EINVAL, "receipt %zu breaks the receipt rules", i);
-            goto out;
-        }
-        util_buf_lenbytes(&enc, tmp.data, tmp.len);
-        uint8_t loc[12];
-        util_put_u64le(loc, b->h.height);
-        util_put_u32le(loc + 8, (uint32_t)i);
-        batch_put(&bc, k, chain_dbkey_txloc(k, b->txs[i].id), loc, 12);
-        chain_addr who[2];
-        size_t nwho = chain_tx_index_addrs(&b->txs[i], who);
-        for (size_t j = 0; j < nwho; j++)
-            put_tx_index(&bc, &who[j], b->h.height, (uint32_t)i, b->txs[i].id);
-    }
-    if (enc.oom) goto oom;
-    batch_put(&bc, k, chain_dbkey_receipts(k, id), enc.data, enc.len);
-
-    for (size_t i = 0; i < b->nev; i++) {
-        const chain_vote *v = &b->ev[i].a;
-        uint8_t ek[CHAIN_DBKEY_EVIDENCE_LEN], at[8];
-        util_put_u64le(at, b->h.height);
-        batch_put(&bc, ek, chain_dbkey_evidence(ek, v->height, v->round, v->type, v->validator), at,
-                  8);
-    }
-
-    util_buf_reset(&enc);
-    if (chain_commit_encode(commit, &enc)) goto oom;
-    batch_put(&bc, k, chain_dbkey_commit(k, b->h.height), enc.data, enc.len);
-
-    bc.key = chain_dbkey_state;
-    chain_exec_visit_changes(ex, visit_put, &bc);
-    bc.key = chain_dbkey_index;
-    chain_exec_visit_index(ex, visit_put, &bc);
-    bc.key = node_key;
-    chain_exec_visit_nodes(ex, visit_put, &bc);
-
-    uint8_t head[40];
-    util_put_u64le(head, b->h.height);
-    memcpy(head + 8, id, 32);
-    batch_put(&bc, k, chain_dbkey_head(k), head, 40);
-    /* Block 0 has nothing to return to: it gets no undo record. */
-    uint64_t undo_low = st->undo_low;
-    if (st->undo_blocks && !genesis_hash &&
-        (rc = chain_store_undo_capture(st, b, id, ex, bc.wb, &bc.bytes, &undo_low, err)))
-        goto out;
-    if (genesis_hash) {
-        uint8_t meta[33];
-        memcpy(meta, genesis_hash, 32);
-        meta[32] = DB_FORMAT_VERSION;
-        batch_put(&bc, k, chain_dbkey_genesis(k), meta, 33);
-    }
-
-    char *e = NULL;
-    leveldb_write(st->db, st->wopts_sync, bc.wb, &e);
-    if (e) {
-        rc = util_err_set(err, UTIL_EIO, "leveldb write: %s", e);
-        leveldb_free(e);
-        goto out;
-    }
-    st->write_bytes += bc.bytes;
-    st->undo_low = undo_low;
-    st->has_head = 1;
-    st->height = b->h.height;
-    memcpy(st->head_id, id, 32);
-    st->head = b->h;
-    if (genesis_hash) {
-        memcpy(st->genesis_hash, genesis_hash, 32);
-        st->has_genesis = 1;
-    }
-    goto out;
-oom:
-    rc = util_err_set(err, UTIL_ENOMEM, "out of memory");
-out:
-    leveldb_writebatch_destroy(bc.wb);
-    util_buf_free(&enc);
-    util_buf_free(&tmp);
-    return rc;
-}
-
-int chain_store_commit_block(chain_store *st, const chain_block *b, const chain_receipt *rs,
-                             chain_exec *ex, const chain_commit *commit, util_err *err)
-{
-    if (!st->has_head) return util_err_set(err, UTIL_ESTATE, "store has no genesis");
-    return commit_batch(st, b, rs, ex, commit, NULL, err);
-}
-
-int chain_store_init_genesis(chain_store *st, const chain_genesis *g, util_err *err)
-{
-    if (st->has_head) {
-        /* chain_store_open refuses these; kept so no path builds on a store
-         * whose genesis is unknown. */
-        if (!st->has_genesis)
-            return util_err_set(err, UTIL_ESTATE,
-                                "data directory has no genesis record: not created by this "
-                                "version (move it away and start again)");
-        if (memcmp(st->genesis_hash, g->hash, 32) != 0) {
-            char have[65], want[65];
-            util_hex_encode(have, st->genesis_hash, 32);
-            util_hex_encode(want, g->hash, 32);
-            return util_err_set(err, UTIL_ESTATE,
-                                "data directory belongs to another chain (genesis 0x%s), not "
-                                "this genesis (0x%s)",
-                                have, want);
-        }
-        return 0;
-    }
-    chain_exec_ctx ctx = {.chain_id = g->chain_id,
-                          .genesis_hash = g->hash,
-                          .height = 0,
-                          .time_ms = g->genesis_time_ms};
-    chain_exec *ex = chain_exec_new(st, &ctx);
-    if (!ex) return util_err_set(err, UTIL_ENOMEM, "out of memory");
-    int rc = 0;
-    for (size_t i = 0; i < g->nalloc && !rc; i++) {
-        chain_account acc = {.balance = g->alloc[i].balance, .nonce = 0};
-        rc = chain_exec_set_account(ex, &g->alloc[i].addr, &acc, err);
-    }
-    /* Genesis contracts: code stored as a DEPLOY would (docs/contracts.md). */
-    for (size_t i = 0; i < g->ncontracts && !rc; i++) {
-        uint8_t k[21];
-        chain_key_code(k, &g->contracts[i].addr);
-        rc = chain_exec_put(ex, k, sizeof k, g->contracts[i].code, g->contracts[i].len, err);
-    }
-    chain_block b;
-    memset(&b, 0, sizeof b);
-    /* The header a light client rebuilds from the genesis alone; the state
-     * written here must have its root, or the client would refuse our block 0. */
-    if (!rc) rc = chain_genesis_block0(g, &b.h, err);
-    uint8_t root[32];
-    if (!rc) rc = chain_exec_finish(ex, root, err);
-    if (!rc && memcmp(root, b.h.state_root, 32) != 0)
-        rc = util_err_set(err, UTIL_ESTATE,
-                          "the genesis state written has another root than the genesis "
-                          "computes (a bug)");
-    chain_commit none;
-    memset(&none, 0, sizeof none);
-    if (!rc) rc = commit_batch(st, &b, NULL, ex, &none, g->hash, err);
-    chain_exec_free(ex);
     return rc;
 }

@@ -3,13 +3,22 @@
 #define OL_CHAIN_STORE_INTERNAL_H
 
 #include <leveldb/c.h>
+#include <pthread.h>
 
 #include "chain/state/state.h"
 #include "chain/state/store.h"
 #include "util/err.h"
 
-/* Shared by store.c (open, reads, commit) and store_undo.c (undo records,
- * rollback). */
+/* 2: receipts carry a failure code and revert data, and the human message is
+ * stored after the receipt encoding instead of inside it.
+ * 3: stored headers (block version 2) carry the next validator set's hash and
+ * the consensus parameters hash.
+ * 4: block version 3 (the header commits to the evidence the body carries)
+ * and the included-evidence records (CHAIN_DB_EVIDENCE). */
+#define DB_FORMAT_VERSION 5
+
+/* Shared by store.c (open, reads), store_commit.c (commit) and store_undo.c
+ * (undo records, rollback). */
 struct chain_store {
     leveldb_t *db;
     leveldb_options_t *opts;
@@ -17,6 +26,19 @@ struct chain_store {
     leveldb_filterpolicy_t *filter;
     leveldb_readoptions_t *ropts;
     leveldb_writeoptions_t *wopts_sync;
+    /* The block batch, cleared and reused by every commit: its buffer keeps
+     * its capacity, where a new batch per block grew a string of several MB
+     * by doubling (copies and fresh pages on the executing thread). */
+    leveldb_writebatch_t *wb;
+    /* The block's entries before they go into wb in key order (store.c),
+     * reused likewise. */
+    util_buf stage;
+    struct staged *stage_ents;
+    size_t stage_cap;
+    /* Recent tree nodes (store.c, chain_store_smt_get), direct-mapped by
+     * hash, under nc_mu (RPC threads read proofs). NULL: none. */
+    uint8_t *nc;
+    pthread_mutex_t nc_mu;
     int has_head;
     uint64_t height;
     uint8_t head_id[32];
@@ -54,6 +76,8 @@ OL_MUST_CHECK int chain_store_undo_capture(chain_store *st, const chain_block *b
 /* The addresses whose transaction index (CHAIN_IX_TX_BY_ADDR) lists tx:
  * the sender, a transfer's recipient, a DEPOSIT's recipient only. 1 or 2. */
 size_t chain_tx_index_addrs(const chain_tx *tx, chain_addr out[2]);
+/* store.c: puts the block's new tree nodes in the node cache, once written. */
+void chain_store_cache_nodes(chain_store *st, chain_exec *ex);
 
 typedef void (*chain_kv_visit_fn)(void *ctx, const uint8_t *key, size_t klen, const uint8_t *val,
                                   size_t vlen);
