@@ -24,7 +24,7 @@
  *   one EIP-4844 blob, ROLLUP_BLOBS_PER_TX blobs per BatchInbox.postBlobs
  *   transaction (docs/rollup.md, "Blobs"; the L1 must be at Prague), and
  *   the lines are one per transaction: "blobtx L2 a..b raw R bytes blobs K
- *   frames F bytes gas G blobgas BG gasprice P blobgasprice BP tx 0x..
+ *   frame F bytes gas G blobgas BG gasprice P blobgasprice BP tx 0x..
  *   block N" (R on the batch's first transaction only).
  * outputs: proposeOutput for every multiple of the output interval in A..B,
  *   signed by the validator key (--dev-validator: the devnet's public one).
@@ -199,7 +199,7 @@ static int post_frames_in_blobs(const args *a, const rollup_config *c, const uin
         char th[67];
         hex32(th, r.tx_hash);
         printf(
-            "blobtx L2 %llu..%llu raw %zu bytes blobs %zu frames %zu bytes gas %llu blobgas %llu "
+            "blobtx L2 %llu..%llu raw %zu bytes blobs %zu frame %zu bytes gas %llu blobgas %llu "
             "gasprice %llu blobgasprice %llu tx %s block %llu\n",
             (unsigned long long)first, (unsigned long long)last, i == 0 ? raw : (size_t)0, k, bytes,
             (unsigned long long)r.gas_used, (unsigned long long)r.blob_gas_used,
