@@ -2,7 +2,8 @@
  * libsecp256k1's src/bench*.c: hashing, BIP-340 signing and verification,
  * the genesis-bound transaction signature check, sparse Merkle tree updates,
  * proofs and their verification, transaction decoding, mempool admission,
- * the VM's dispatch loop, and the p2p session's handshake and frames. Each line gives the mean over
+ * the VM's dispatch loop, the p2p session's handshake and frames, and the
+ * KZG commitments and proofs of blob posts (rollup/eth/kzg.h). Each line gives the mean over
  * a fixed number of operations, timed with the thread's CPU clock (other processes do not count,
  * but a loaded machine still slows caches).
  *
@@ -21,6 +22,7 @@
 #include "chain/state/smt.h"
 #include "chain/types/tx.h"
 #include "p2p/session.h"
+#include "rollup/eth/kzg.h"
 #include "vm/host_mem.h"
 #include "vm/vm.h"
 
@@ -351,12 +353,58 @@ static void b_p2p(void)
     util_buf_free(&ob);
 }
 
+/* A batcher commits and proves every blob it posts; a deriving node checks
+ * every blob of an L1 block against its commitment (1 to 6 per transaction). */
+static void b_kzg(void)
+{
+    enum { NB = 6 };
+    uint8_t *blobs[NB];
+    uint8_t com[NB][48], proof[48];
+    util_err err = {0};
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    if (rollup_kzg_init(&err)) die("kzg init", &err);
+    for (int j = 0; j < NB; j++) {
+        blobs[j] = malloc(ROLLUP_BLOB_BYTES);
+        if (!blobs[j]) die("out of memory", NULL);
+        for (size_t i = 0; i < ROLLUP_BLOB_BYTES; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            blobs[j][i] = i % 32 ? (uint8_t)x : 0;
+        }
+    }
+    long n = 12;
+    double t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        if (rollup_kzg_commit(blobs[i % NB], com[i % NB], &err)) die("kzg commit", &err);
+    }
+    report("kzg_commit", cpu_ns() - t0, n, "blob");
+    t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        if (rollup_kzg_proof(blobs[i % NB], com[i % NB], proof, &err)) die("kzg proof", &err);
+    }
+    report("kzg_proof", cpu_ns() - t0, n, "blob");
+    const uint8_t *const *bp = (const uint8_t *const *)blobs;
+    t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        if (rollup_kzg_verify_blobs(bp, com, 1, NULL, &err)) die("kzg verify", &err);
+    }
+    report("kzg_verify_1_blob", cpu_ns() - t0, n, "call");
+    t0 = cpu_ns();
+    for (long i = 0; i < n; i++) {
+        if (rollup_kzg_verify_blobs(bp, com, NB, NULL, &err)) die("kzg verify", &err);
+    }
+    report("kzg_verify_6_blobs", cpu_ns() - t0, n, "call");
+    for (int j = 0; j < NB; j++)
+        free(blobs[j]);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
 } BENCHES[] = {
     {"hash", b_sha256},     {"sig", b_sign_verify}, {"tx", b_tx},   {"smt", b_smt},
-    {"mempool", b_mempool}, {"vm", b_vm},           {"p2p", b_p2p},
+    {"mempool", b_mempool}, {"vm", b_vm},           {"p2p", b_p2p}, {"kzg", b_kzg},
 };
 
 int main(int argc, char **argv)
@@ -368,7 +416,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < nb; i++)
             found |= strcmp(argv[a], BENCHES[i].name) == 0;
         if (!found) {
-            fprintf(stderr, "usage: bench_micro [hash|sig|tx|smt|mempool|vm|p2p]...\n");
+            fprintf(stderr, "usage: bench_micro [hash|sig|tx|smt|mempool|vm|p2p|kzg]...\n");
             return 2;
         }
     }

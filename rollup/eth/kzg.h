@@ -44,8 +44,7 @@ OL_MUST_CHECK int rollup_kzg_init(util_err *err);
 /* blob_to_kzg_commitment. 0, UTIL_EINVAL ("blob: field element N is not
  * below the modulus") or UTIL_ENOMEM. */
 OL_MUST_CHECK int rollup_kzg_commit(const uint8_t blob[ROLLUP_BLOB_BYTES],
-                                    uint8_t commitment[ROLLUP_KZG_COMMITMENT_BYTES],
-                                    util_err *err);
+                                    uint8_t commitment[ROLLUP_KZG_COMMITMENT_BYTES], util_err *err);
 
 /* compute_blob_kzg_proof for blob and its commitment. 0, UTIL_EINVAL (bad
  * blob, or a commitment that is not a valid G1 point) or UTIL_ENOMEM. */
