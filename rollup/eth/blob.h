@@ -26,8 +26,8 @@
 #define ROLLUP_BLOBS_PER_TX 6
 
 /* Writes data (len <= ROLLUP_BLOB_DATA_MAX) into blob. 0 or UTIL_EINVAL. */
-OL_MUST_CHECK int rollup_blob_pack(const uint8_t *data, size_t len,
-                                   uint8_t blob[ROLLUP_BLOB_BYTES], util_err *err);
+OL_MUST_CHECK int rollup_blob_pack(const uint8_t *data, size_t len, uint8_t blob[ROLLUP_BLOB_BYTES],
+                                   util_err *err);
 
 /* Reads the data back into out (cap >= ROLLUP_BLOB_DATA_MAX is always
  * enough): *len bytes. 0 or UTIL_EINVAL ("blob: ..."). */

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rollup/eth/blob.h"
 #include "rollup/eth/ecdsa.h"
 #include "util/err.h"
 
@@ -62,11 +63,11 @@ OL_MUST_CHECK int rollup_eth_tx_decode(rollup_eth_tx *tx, rollup_eth_addr *from,
  * A blob transaction must have a recipient (tx->has_to). The versioned
  * hashes are made from the commitments (rollup_kzg_versioned_hash). */
 typedef struct rollup_eth_blobs {
-    size_t n;                       /* 1..ROLLUP_BLOBS_PER_TX */
-    const uint8_t *const *blobs;    /* n blobs of ROLLUP_BLOB_BYTES, borrowed */
+    size_t n;                    /* 1..ROLLUP_BLOBS_PER_TX */
+    const uint8_t *const *blobs; /* n blobs of ROLLUP_BLOB_BYTES, borrowed */
     const uint8_t (*commitments)[48];
     const uint8_t (*proofs)[48];
-    uint64_t max_fee_per_blob_gas;  /* wei */
+    uint64_t max_fee_per_blob_gas; /* wei */
 } rollup_eth_blobs;
 
 /* Signs a type-3 transaction: *raw (malloc'd, the network form above) and
@@ -75,6 +76,28 @@ typedef struct rollup_eth_blobs {
 OL_MUST_CHECK int rollup_eth_tx_sign_blob(const rollup_eth_tx *tx, const rollup_eth_blobs *bl,
                                           const uint8_t sk[32], uint8_t **raw, size_t *raw_len,
                                           uint8_t txhash[32], util_err *err);
+
+/* A signed type-3 transaction in the network form, decoded (blobs,
+ * commitments, proofs and tx.data point into raw). */
+typedef struct rollup_eth_blob_tx {
+    rollup_eth_tx tx;
+    rollup_eth_addr from;
+    uint64_t max_fee_per_blob_gas;
+    size_t n;
+    uint8_t hashes[ROLLUP_BLOBS_PER_TX][32]; /* blobVersionedHashes */
+    const uint8_t *blobs[ROLLUP_BLOBS_PER_TX];
+    const uint8_t *commitments[ROLLUP_BLOBS_PER_TX];
+    const uint8_t *proofs[ROLLUP_BLOBS_PER_TX];
+    uint8_t txhash[32];
+} rollup_eth_blob_tx;
+
+/* Decodes what rollup_eth_tx_sign_blob wrote and recovers the sender.
+ * Strict: network form version 0 only, 1..ROLLUP_BLOBS_PER_TX blobs, a
+ * recipient, an empty access list, each versioned hash that of its
+ * commitment (the proofs are not checked: no pairing here). For tests and
+ * for reading back what was sent. 0 or UTIL_EINVAL. */
+OL_MUST_CHECK int rollup_eth_tx_decode_blob(rollup_eth_blob_tx *out, const uint8_t *raw,
+                                            size_t raw_len, util_err *err);
 
 /* The address a contract created by `sender` with `nonce` gets:
  * keccak256(rlp([sender, nonce]))[12..32]. */

@@ -43,8 +43,7 @@ const char *rollup_beacon_url(const rollup_beacon *b);
 /* rc 0: blobs[0..n) (n as asked). Otherwise err says why: UTIL_EIO
  * (unreachable, not a beacon answer), UTIL_EINVAL (the answer has the wrong
  * number of blobs or a malformed one), UTIL_ESTATE (closed). */
-typedef void (*rollup_beacon_cb)(void *ctx, int rc, uint8_t **blobs, size_t n,
-                                 const util_err *err);
+typedef void (*rollup_beacon_cb)(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err);
 
 /* Asks for the blobs with versioned hashes hashes[0..n) (1 <= n <=
  * ROLLUP_BEACON_MAX_BLOBS) of the L1 block l1_number with timestamp

@@ -95,7 +95,7 @@ typedef struct rollup_l1_tx {
     uint32_t index; /* position in its block */
     uint8_t *input; /* calldata (owned) */
     size_t input_len;
-    uint8_t type; /* EIP-2718 type: 0 legacy, 2 EIP-1559, 3 blob, ... */
+    uint8_t type;               /* EIP-2718 type: 0 legacy, 2 EIP-1559, 3 blob, ... */
     uint8_t (*blob_hashes)[32]; /* type 3: blobVersionedHashes (owned), else NULL */
     size_t nblob_hashes;
 } rollup_l1_tx;

@@ -4,13 +4,16 @@
  * signed, sent, polled for a receipt, re-priced and re-sent while unmined,
  * and reported once deep enough. Sending one transaction at a time keeps
  * nonces trivially in order and makes a reorganisation's "send again" a
- * re-broadcast of the head's last signed attempt. */
+ * re-broadcast of the head's last signed attempt. A blob request (type 3)
+ * takes the same path with one more price (eth_blobBaseFee) and its own
+ * replacement rule. */
 #include "rollup/l1/txmgr.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rollup/eth/kzg.h"
 #include "rollup/eth/tx.h"
 #include "util/log.h"
 
@@ -27,6 +30,15 @@ typedef enum { R_GAS, R_PRICE, R_SEND, R_WAIT } rstate;
 
 typedef struct treq {
     struct treq *next;
+    /* Blob requests: nblobs > 0, the blobs in one buffer, their commitments,
+     * proofs and versioned hashes (for the gas estimate). */
+    size_t nblobs;
+    uint8_t *blobs;
+    uint8_t commitments[ROLLUP_BLOBS_PER_TX][48];
+    uint8_t proofs[ROLLUP_BLOBS_PER_TX][48];
+    uint8_t vhashes[ROLLUP_BLOBS_PER_TX][32];
+    uint64_t blob_fee;   /* maxFeePerBlobGas of the last signed attempt */
+    rollup_l1_fees fees; /* read, waiting for the blob base fee */
     int has_to;
     rollup_eth_addr to;
     uint8_t *data;
@@ -58,6 +70,7 @@ typedef enum {
     K_COUNT_PENDING,
     K_ESTIMATE,
     K_FEES,
+    K_BLOB_FEE,
     K_SEND,
     K_RECEIPT,
     K_RECHECK,
@@ -134,6 +147,7 @@ static void call(rollup_txmgr *m, kind k, const char *method, json_t *params)
 static void treq_free(treq *q)
 {
     free(q->data);
+    free(q->blobs);
     free(q->raw);
     free(q);
 }
@@ -225,6 +239,13 @@ static void step(rollup_txmgr *m)
         json_t *t = json_pack("{s:o,s:o}", "from", addr_json(&m->addr), "data",
                               rollup_l1_data(q->data, q->len));
         if (t && q->has_to) json_object_set_new(t, "to", addr_json(&q->to));
+        if (t && q->nblobs) {
+            /* The call sees the blob hashes (BLOBHASH), as the mined one will. */
+            json_t *vh = json_array();
+            for (size_t i = 0; vh && i < q->nblobs; i++)
+                json_array_append_new(vh, hash_json(q->vhashes[i]));
+            json_object_set_new(t, "blobVersionedHashes", vh);
+        }
         call(m, K_ESTIMATE, "eth_estimateGas", t ? json_pack("[o]", t) : NULL);
         return;
     }
@@ -258,21 +279,79 @@ static void wait_poll(rollup_txmgr *m, treq *q)
     arm(m, m->o.poll_ms);
 }
 
-/* Prices, signs and queues the broadcast of the head's next attempt. */
-static void on_fees(rollup_txmgr *m, treq *q, const rollup_l1_fees *f)
+static uint64_t twice(uint64_t x)
+{
+    uint64_t y;
+    return __builtin_mul_overflow(x, 2, &y) ? UINT64_MAX : y;
+}
+
+/* A blob transaction's next attempt: the fresh rule, or for a replacement at
+ * least twice every fee of the last attempt (what nodes require to replace
+ * a blob transaction), within the caps. 0, or 1 when the caps leave no room
+ * for a replacement. */
+static int blob_prices(const rollup_txmgr *m, const treq *q, uint64_t blob_base, uint64_t *tip,
+                       uint64_t *maxf, uint64_t *blobf)
+{
+    *blobf = twice(blob_base);
+    if (*blobf == 0) *blobf = 1;
+    if (q->nh) {
+        if (*tip < twice(q->tip)) *tip = twice(q->tip);
+        if (*maxf < twice(q->max_fee)) *maxf = twice(q->max_fee);
+        if (*blobf < twice(q->blob_fee)) *blobf = twice(q->blob_fee);
+    }
+    if (*maxf > m->o.max_fee_wei) *maxf = m->o.max_fee_wei;
+    if (*tip > *maxf) *tip = *maxf;
+    if (*blobf > m->o.max_blob_fee_wei) *blobf = m->o.max_blob_fee_wei;
+    return q->nh && (q->nh == MAX_ATTEMPTS || *maxf < twice(q->max_fee) || *tip < twice(q->tip) ||
+                     *blobf < twice(q->blob_fee));
+}
+
+/* Signs the head's next attempt with these fees. */
+static int sign_attempt(rollup_txmgr *m, treq *q, const rollup_eth_tx *tx, uint64_t blobf,
+                        uint8_t **raw, size_t *raw_len, uint8_t h[32], util_err *err)
+{
+    if (!q->nblobs) return rollup_eth_tx_sign(tx, m->sk, raw, raw_len, h, err);
+    const uint8_t *blobs[ROLLUP_BLOBS_PER_TX];
+    for (size_t i = 0; i < q->nblobs; i++)
+        blobs[i] = q->blobs + i * ROLLUP_BLOB_BYTES;
+    rollup_eth_blobs bl = {
+        .n = q->nblobs,
+        .blobs = blobs,
+        .commitments = (const uint8_t(*)[48])q->commitments,
+        .proofs = (const uint8_t(*)[48])q->proofs,
+        .max_fee_per_blob_gas = blobf,
+    };
+    return rollup_eth_tx_sign_blob(tx, &bl, m->sk, raw, raw_len, h, err);
+}
+
+/* Prices, signs and queues the broadcast of the head's next attempt
+ * (blob_base: eth_blobBaseFee, for a blob request). */
+static void on_fees(rollup_txmgr *m, treq *q, const rollup_l1_fees *f, uint64_t blob_base)
 {
     util_err err = {0};
-    uint64_t tip = f->tip, base2;
-    if (__builtin_mul_overflow(f->next_base_fee, 2, &base2)) base2 = UINT64_MAX;
+    uint64_t tip = f->tip, base2 = twice(f->next_base_fee), blobf = 0;
     uint64_t maxf;
     if (__builtin_add_overflow(base2, tip, &maxf)) maxf = UINT64_MAX;
-    if (q->nh) {
+    if (q->nblobs) {
+        if (blob_prices(m, q, blob_base, &tip, &maxf, &blobf)) {
+            if (!q->capped)
+                LOG_WARN(MOD,
+                         "nonce %" PRIu64 ": fee caps (%" PRIu64 " wei, blob %" PRIu64
+                         " wei) reached, not replacing",
+                         q->nonce, m->o.max_fee_wei, m->o.max_blob_fee_wei);
+            q->capped = 1;
+            q->sent_at = now_ms(m);
+            wait_poll(m, q);
+            return;
+        }
+    } else if (q->nh) {
         if (tip < bump(q->tip)) tip = bump(q->tip);
         if (maxf < bump(q->max_fee)) maxf = bump(q->max_fee);
     }
     if (maxf > m->o.max_fee_wei) maxf = m->o.max_fee_wei;
     if (tip > maxf) tip = maxf;
-    if (q->nh && (q->nh == MAX_ATTEMPTS || maxf < bump(q->max_fee) || tip < bump(q->tip))) {
+    if (!q->nblobs && q->nh &&
+        (q->nh == MAX_ATTEMPTS || maxf < bump(q->max_fee) || tip < bump(q->tip))) {
         /* A replacement must pay 12.5% more on both fees; under the cap it
          * cannot: keep waiting for what was sent. */
         if (!q->capped)
@@ -300,19 +379,22 @@ static void on_fees(rollup_txmgr *m, treq *q, const rollup_l1_fees *f)
     };
     uint8_t *raw = NULL, h[32];
     size_t raw_len = 0;
-    int rc = rollup_eth_tx_sign(&tx, m->sk, &raw, &raw_len, h, &err);
+    int rc = sign_attempt(m, q, &tx, blobf, &raw, &raw_len, h, &err);
     if (rc) {
         finish_head(m, rc, NULL, &err);
         return;
     }
     if (q->nh)
-        LOG_INFO(MOD, "nonce %" PRIu64 ": re-sending with maxFee %" PRIu64 " tip %" PRIu64 " wei",
-                 q->nonce, maxf, tip);
+        LOG_INFO(MOD,
+                 "nonce %" PRIu64 ": re-sending with maxFee %" PRIu64 " tip %" PRIu64
+                 " blob fee %" PRIu64 " wei",
+                 q->nonce, maxf, tip, blobf);
     free(q->raw);
     q->raw = raw;
     q->raw_len = raw_len;
     q->tip = tip;
     q->max_fee = maxf;
+    q->blob_fee = blobf;
     memcpy(q->hashes[q->nh++], h, 32);
     q->st = R_SEND;
     step(m);
@@ -472,6 +554,7 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
     case K_ESTIMATE:
     case K_HEAD:
     case K_NONCE_CHECK:
+    case K_BLOB_FEE:
         if (rollup_l1_parse_u64(result, &v, "quantity", &perr)) {
             transient(m, &perr);
             return;
@@ -530,9 +613,15 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
             transient(m, &perr);
             return;
         }
-        on_fees(m, q, &f);
+        if (q->nblobs) {
+            q->fees = f;
+            call(m, K_BLOB_FEE, "eth_blobBaseFee", json_array());
+            return;
+        }
+        on_fees(m, q, &f, 0);
         return;
     }
+    case K_BLOB_FEE: on_fees(m, q, &q->fees, v); return;
     case K_RECEIPT: on_receipt(m, q, result); return;
     case K_RECHECK: on_recheck(m, q, result); return;
     case K_HEAD: on_head(m, q, v); return;
@@ -549,7 +638,7 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
             m->next_nonce = v;
             q->has_nonce = 0;
             q->nh = 0;
-            q->tip = q->max_fee = 0;
+            q->tip = q->max_fee = q->blob_fee = 0;
             q->st = R_PRICE;
             step(m);
             return;
@@ -562,7 +651,7 @@ static void on_op(void *ctx, int rc, json_t *result, const util_err *err)
             m->next_nonce = v;
             q->has_nonce = 0;
             q->nh = 0;
-            q->tip = q->max_fee = 0;
+            q->tip = q->max_fee = q->blob_fee = 0;
             q->st = R_PRICE;
             step(m);
             return;
@@ -597,6 +686,7 @@ int rollup_txmgr_new(rollup_txmgr **out, rollup_l1 *l1, const uint8_t sk[32],
     if (!m->o.poll_ms) m->o.poll_ms = 500;
     if (!m->o.resubmit_ms) m->o.resubmit_ms = 12000;
     if (!m->o.max_fee_wei) m->o.max_fee_wei = 500ull * 1000 * 1000 * 1000;
+    if (!m->o.max_blob_fee_wei) m->o.max_blob_fee_wei = 500ull * 1000 * 1000 * 1000;
     if (!m->o.give_up_ms) m->o.give_up_ms = 120000;
     if (uv_timer_init(m->loop, &m->timer)) {
         free(m);
@@ -647,8 +737,9 @@ size_t rollup_txmgr_pending(const rollup_txmgr *m)
     return m->nreq;
 }
 
-int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t *data, size_t len,
-                      uint64_t gas_limit, rollup_txmgr_cb cb, void *ctx, util_err *err)
+/* A new request with a copy of data, not queued yet. */
+static int treq_new(rollup_txmgr *m, treq **out, const rollup_eth_addr *to, const uint8_t *data,
+                    size_t len, uint64_t gas_limit, rollup_txmgr_cb cb, void *ctx, util_err *err)
 {
     if (m->closing) return util_err_set(err, UTIL_ESTATE, "the L1 transaction manager is closing");
     if (m->phase == M_FATAL) {
@@ -668,6 +759,12 @@ int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t 
     q->cb = cb;
     q->ctx = ctx;
     q->st = R_GAS;
+    *out = q;
+    return 0;
+}
+
+static void enqueue(rollup_txmgr *m, treq *q)
+{
     if (m->tail)
         m->tail->next = q;
     else
@@ -675,50 +772,42 @@ int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t 
     m->tail = q;
     m->nreq++;
     if (!m->op && m->head == q) arm(m, 0);
+}
+
+int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t *data, size_t len,
+                      uint64_t gas_limit, rollup_txmgr_cb cb, void *ctx, util_err *err)
+{
+    treq *q;
+    int rc = treq_new(m, &q, to, data, len, gas_limit, cb, ctx, err);
+    if (rc) return rc;
+    enqueue(m, q);
     return 0;
 }
 
-typedef struct sync_ctx {
-    int done, rc, has_r;
-    rollup_l1_receipt r;
-    util_err err;
-} sync_ctx;
-
-static void on_sync(void *ctx, int rc, const rollup_l1_receipt *r, const util_err *err)
+int rollup_txmgr_send_blobs(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t *data,
+                            size_t len, uint64_t gas_limit, const uint8_t *const *blobs,
+                            const uint8_t (*commitments)[48], const uint8_t (*proofs)[48],
+                            size_t nblobs, rollup_txmgr_cb cb, void *ctx, util_err *err)
 {
-    sync_ctx *s = ctx;
-    s->done = 1;
-    s->rc = rc;
-    if (r) {
-        s->r = *r;
-        s->has_r = 1;
-    }
-    if (rc) s->err = *err;
-}
-
-int rollup_txmgr_send_sync(const char *url, const uint8_t sk[32], const rollup_txmgr_opts *opts,
-                           const rollup_eth_addr *to, const uint8_t *data, size_t len,
-                           uint64_t gas_limit, rollup_l1_receipt *r, util_err *err)
-{
-    uv_loop_t loop;
-    if (uv_loop_init(&loop)) return util_err_set(err, UTIL_EIO, "cannot start an event loop");
-    rollup_l1 *l1 = NULL;
-    rollup_txmgr *m = NULL;
-    sync_ctx s = {0};
-    int rc = rollup_l1_new(&l1, &loop, url, NULL, err);
-    if (!rc) rc = rollup_txmgr_new(&m, l1, sk, opts, err);
-    if (!rc) rc = rollup_txmgr_send(m, to, data, len, gas_limit, on_sync, &s, err);
-    if (!rc)
-        while (!s.done && uv_run(&loop, UV_RUN_ONCE)) {
-        }
-    rollup_txmgr_close(m);
-    rollup_l1_close(l1);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&loop)) {
-        /* Every handle is closed by now; nothing the caller can act on. */
-    }
+    if (!to) return util_err_set(err, UTIL_EINVAL, "a blob transaction needs a recipient");
+    if (nblobs < 1 || nblobs > ROLLUP_BLOBS_PER_TX)
+        return util_err_set(err, UTIL_EINVAL, "%zu blobs in one transaction, not 1 to %d", nblobs,
+                            ROLLUP_BLOBS_PER_TX);
+    treq *q;
+    int rc = treq_new(m, &q, to, data, len, gas_limit, cb, ctx, err);
     if (rc) return rc;
-    if (s.rc && err) *err = s.err;
-    if (s.has_r) *r = s.r;
-    return s.rc;
+    q->blobs = malloc(nblobs * ROLLUP_BLOB_BYTES);
+    if (!q->blobs) {
+        treq_free(q);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    q->nblobs = nblobs;
+    for (size_t i = 0; i < nblobs; i++) {
+        memcpy(q->blobs + i * ROLLUP_BLOB_BYTES, blobs[i], ROLLUP_BLOB_BYTES);
+        memcpy(q->commitments[i], commitments[i], 48);
+        memcpy(q->proofs[i], proofs[i], 48);
+        rollup_kzg_versioned_hash(commitments[i], q->vhashes[i]);
+    }
+    enqueue(m, q);
+    return 0;
 }

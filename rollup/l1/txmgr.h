@@ -60,13 +60,13 @@
 typedef struct rollup_txmgr rollup_txmgr;
 
 typedef struct rollup_txmgr_opts {
-    uint64_t chain_id;      /* the L1's; checked against eth_chainId at start */
-    uint32_t confirmations; /* depth before a receipt is reported; 0: at once */
-    uint32_t poll_ms;       /* receipt polling; 0: 500 */
-    uint32_t resubmit_ms;   /* fee bump after this long unmined; 0: 12000 */
-    uint64_t max_fee_wei;   /* cap on maxFeePerGas; 0: 500 gwei */
+    uint64_t chain_id;         /* the L1's; checked against eth_chainId at start */
+    uint32_t confirmations;    /* depth before a receipt is reported; 0: at once */
+    uint32_t poll_ms;          /* receipt polling; 0: 500 */
+    uint32_t resubmit_ms;      /* fee bump after this long unmined; 0: 12000 */
+    uint64_t max_fee_wei;      /* cap on maxFeePerGas; 0: 500 gwei */
     uint64_t max_blob_fee_wei; /* cap on maxFeePerBlobGas; 0: 500 gwei */
-    uint32_t give_up_ms;    /* endpoint failures for this long fail the request; 0: 120000 */
+    uint32_t give_up_ms;       /* endpoint failures for this long fail the request; 0: 120000 */
 } rollup_txmgr_opts;
 
 /* The manager takes a copy of sk (wiped on close) and borrows l1, which

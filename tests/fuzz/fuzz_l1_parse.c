@@ -1,6 +1,6 @@
 /* libFuzzer target: the L1 answer parsers of rollup/l1/client.h on arbitrary
  * JSON. Each input goes to every parser (a block full and not, logs, a
- * receipt, a fee history); what they accept must respect the caps they were
+ * receipt, a fee history); what they accept (blob hashes included) must respect the caps they were
  * given, and a refusal must say why. Seeded with real anvil answers. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!full && b.txs) abort();
             for (size_t i = 0; i < b.ntx; i++)
                 if (b.txs[i].input_len > FZ_MAX_INPUT || b.txs[i].index != i ||
-                    (b.txs[i].input_len == 0) != (b.txs[i].input == NULL))
+                    (b.txs[i].input_len == 0) != (b.txs[i].input == NULL) ||
+                    b.txs[i].nblob_hashes > 16 ||
+                    (b.txs[i].type == 3) != (b.txs[i].nblob_hashes > 0) ||
+                    (b.txs[i].nblob_hashes == 0) != (b.txs[i].blob_hashes == NULL))
                     abort();
             rollup_l1_block_free(&b);
         } else if (!err.msg[0]) {

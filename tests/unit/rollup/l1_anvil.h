@@ -26,6 +26,7 @@ typedef struct l1_anvil {
     pid_t pid;
     int port;
     char url[64];
+    const char *hardfork; /* set before starting: anvil --hardfork; NULL: anvil's default */
 } l1_anvil;
 
 static inline int l1_free_port(void)
@@ -86,8 +87,13 @@ static inline int l1_anvil_start(l1_anvil *a)
                 dup2(nul, 1);
                 dup2(nul, 2);
             }
-            execl(OL_ANVIL, "anvil", "-q", "--host", "127.0.0.1", "--port", port, "--chain-id",
-                  "31337", (char *)NULL);
+            char *argv[] = {"anvil",      "-q",    "--host", "127.0.0.1", "--port", port,
+                            "--chain-id", "31337", NULL,     NULL,        NULL};
+            if (a->hardfork) {
+                argv[8] = "--hardfork";
+                argv[9] = (char *)a->hardfork;
+            }
+            execv(OL_ANVIL, argv);
             _exit(127);
         }
         a->pid = pid;

@@ -525,6 +525,119 @@ static void test_parse_structs(void **state)
     }
 }
 
+/* A block holding one transaction of the given type-related fields. */
+static int parse_one_tx(const char *fields, rollup_l1_block *b, util_err *err)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"number\":\"0x1\",\"hash\":" H32 ",\"parentHash\":" H32
+             ",\"timestamp\":\"0x1\",\"transactions\":[{\"hash\":" H32 ",\"from\":" A20
+             ",\"to\":" A20 ",\"transactionIndex\":\"0x0\",\"input\":\"0xab\"%s]}",
+             fields);
+    json_t *j = J(buf);
+    memset(b, 0, sizeof *b);
+    int rc = rollup_l1_parse_block(j, 1, 100, b, err);
+    json_decref(j);
+    return rc;
+}
+
+#define VH(c) "\"0x01" c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c "\""
+
+static void test_parse_blob_fields(void **state)
+{
+    (void)state;
+    util_err err = {0};
+    rollup_l1_block b;
+    /* No type: legacy (0), no hashes. */
+    assert_int_equal(parse_one_tx("}", &b, &err), 0);
+    assert_int_equal(b.txs[0].type, 0);
+    assert_null(b.txs[0].blob_hashes);
+    rollup_l1_block_free(&b);
+    /* Type 2 with an empty or null list is fine. */
+    assert_int_equal(parse_one_tx(",\"type\":\"0x2\",\"blobVersionedHashes\":[]}", &b, &err), 0);
+    assert_int_equal(b.txs[0].type, 2);
+    assert_int_equal(b.txs[0].nblob_hashes, 0);
+    rollup_l1_block_free(&b);
+    assert_int_equal(parse_one_tx(",\"type\":\"0x2\",\"blobVersionedHashes\":null}", &b, &err), 0);
+    rollup_l1_block_free(&b);
+    /* Type 3 with two hashes, in order. */
+    assert_int_equal(
+        parse_one_tx(",\"type\":\"0x3\",\"blobVersionedHashes\":[" VH("aa") "," VH("bb") "]}", &b,
+                     &err),
+        0);
+    assert_int_equal(b.txs[0].type, 3);
+    assert_int_equal(b.txs[0].nblob_hashes, 2);
+    assert_int_equal(b.txs[0].blob_hashes[0][0], 0x01);
+    assert_int_equal(b.txs[0].blob_hashes[0][31], 0xaa);
+    assert_int_equal(b.txs[0].blob_hashes[1][31], 0xbb);
+    rollup_l1_block_free(&b);
+    /* 16 hashes is the bound. */
+    char many[4096];
+    strcpy(many, ",\"type\":\"0x3\",\"blobVersionedHashes\":[");
+    for (int i = 0; i < 16; i++) {
+        if (i) strcat(many, ",");
+        strcat(many, VH("cc"));
+    }
+    strcat(many, "]}");
+    assert_int_equal(parse_one_tx(many, &b, &err), 0);
+    assert_int_equal(b.txs[0].nblob_hashes, 16);
+    rollup_l1_block_free(&b);
+    many[strlen(many) - 2] = 0;
+    strcat(many, "," VH("cc") "]}");
+    assert_int_equal(parse_one_tx(many, &b, &err), UTIL_EINVAL);
+
+    const char *bad[] = {
+        ",\"type\":\"0x3\"}",                                         /* no hashes */
+        ",\"type\":\"0x3\",\"blobVersionedHashes\":[]}",              /* no blob */
+        ",\"type\":\"0x3\",\"blobVersionedHashes\":null}",            /* no blob */
+        ",\"type\":\"0x3\",\"blobVersionedHashes\":[\"0x01\"]}",      /* short hash */
+        ",\"type\":\"0x3\",\"blobVersionedHashes\":" VH("aa") "}",    /* not an array */
+        ",\"type\":\"0x2\",\"blobVersionedHashes\":[" VH("aa") "]}",  /* hashes on type 2 */
+        ",\"type\":\"0x03\",\"blobVersionedHashes\":[" VH("aa") "]}", /* non-canonical */
+        ",\"type\":\"0x80\"}",                                        /* not an EIP-2718 type */
+        ",\"type\":3}",                                               /* not a quantity */
+        /* the second hash is bad after the first was parsed (frees them) */
+        ",\"type\":\"0x3\",\"blobVersionedHashes\":[" VH("aa") ",\"0xzz\"]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(parse_one_tx(bad[i], &b, &err), UTIL_EINVAL);
+
+    /* A type-3 transaction must have a recipient. */
+    json_t *j = J("{\"number\":\"0x1\",\"hash\":" H32 ",\"parentHash\":" H32
+                  ",\"timestamp\":\"0x1\",\"transactions\":[{\"hash\":" H32 ",\"from\":" A20
+                  ",\"to\":null,\"transactionIndex\":\"0x0\",\"input\":\"0x\",\"type\":\"0x3\","
+                  "\"blobVersionedHashes\":[" VH("aa") "]}]}");
+    assert_int_equal(rollup_l1_parse_block(j, 1, 100, &b, &err), UTIL_EINVAL);
+    json_decref(j);
+
+    /* Receipts: blob gas when present, 0 when absent, refused when bad. */
+    const char *rcpt =
+        "{\"transactionHash\":" H32 ",\"status\":\"0x1\",\"blockNumber\":\"0x5\","
+        "\"blockHash\":" H32 ",\"gasUsed\":\"0x5208\",\"effectiveGasPrice\":\"0x1\"%s}";
+    char buf[2048];
+    rollup_l1_receipt r;
+    snprintf(buf, sizeof buf, rcpt, ",\"blobGasUsed\":\"0x20000\",\"blobGasPrice\":\"0x3\"");
+    j = J(buf);
+    assert_int_equal(rollup_l1_parse_receipt(j, &r, &err), 0);
+    assert_int_equal(r.blob_gas_used, 131072);
+    assert_int_equal(r.blob_gas_price, 3);
+    json_decref(j);
+    snprintf(buf, sizeof buf, rcpt, "");
+    j = J(buf);
+    assert_int_equal(rollup_l1_parse_receipt(j, &r, &err), 0);
+    assert_int_equal(r.blob_gas_used, 0);
+    assert_int_equal(r.blob_gas_price, 0);
+    json_decref(j);
+    snprintf(buf, sizeof buf, rcpt, ",\"blobGasUsed\":\"0x020000\"");
+    j = J(buf);
+    assert_int_equal(rollup_l1_parse_receipt(j, &r, &err), UTIL_EINVAL);
+    json_decref(j);
+    snprintf(buf, sizeof buf, rcpt, ",\"blobGasPrice\":1");
+    j = J(buf);
+    assert_int_equal(rollup_l1_parse_receipt(j, &r, &err), UTIL_EINVAL);
+    json_decref(j);
+}
+
 /* The fuzz seeds are real anvil answers: each parses with its parser. */
 static json_t *corpus(const char *name)
 {
@@ -546,10 +659,28 @@ static void test_parse_corpus(void **state)
     rollup_l1_block b;
     assert_int_equal(rollup_l1_parse_block(j, 1, 1024, &b, &err), 0);
     assert_int_equal(b.ntx, 1);
+    assert_int_equal(b.txs[0].type, 2);
     rollup_l1_block_free(&b);
     json_decref(j);
     j = corpus("block_hashes.json");
     assert_int_equal(rollup_l1_parse_block(j, 0, 0, &b, &err), 0);
+    json_decref(j);
+    /* A postBlobs transaction on anvil --hardfork prague (its "blobs" field,
+     * 256 KiB, cut from the seed). */
+    j = corpus("block_blob.json");
+    assert_int_equal(rollup_l1_parse_block(j, 1, 1024, &b, &err), 0);
+    assert_int_equal(b.ntx, 1);
+    assert_int_equal(b.txs[0].type, 3);
+    assert_int_equal(b.txs[0].nblob_hashes, 1);
+    assert_int_equal(b.txs[0].blob_hashes[0][0], 0x01);
+    assert_int_equal(b.txs[0].blob_hashes[0][1], 0x06);
+    rollup_l1_block_free(&b);
+    json_decref(j);
+    j = corpus("receipt_blob.json");
+    rollup_l1_receipt rb;
+    assert_int_equal(rollup_l1_parse_receipt(j, &rb, &err), 0);
+    assert_int_equal(rb.blob_gas_used, 6 * 131072);
+    assert_int_equal(rb.blob_gas_price, 1);
     json_decref(j);
     j = corpus("logs.json");
     rollup_l1_log *logs = NULL;
@@ -572,10 +703,10 @@ static void test_parse_corpus(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_quantities),      cmocka_unit_test(test_parse_structs),
-        cmocka_unit_test(test_parse_corpus),          cmocka_unit_test(test_endpoint_down),
-        L1_ANVIL_TEST(test_methods, &anvil),          L1_ANVIL_TEST(test_async_calls, &anvil),
-        L1_ANVIL_TEST(test_oversized_answer, &anvil),
+        cmocka_unit_test(test_parse_quantities),  cmocka_unit_test(test_parse_structs),
+        cmocka_unit_test(test_parse_corpus),      cmocka_unit_test(test_endpoint_down),
+        cmocka_unit_test(test_parse_blob_fields), L1_ANVIL_TEST(test_methods, &anvil),
+        L1_ANVIL_TEST(test_async_calls, &anvil),  L1_ANVIL_TEST(test_oversized_answer, &anvil),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
