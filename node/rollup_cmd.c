@@ -283,21 +283,24 @@ int node_rollup_deploy_main(int argc, char **argv, util_err *err)
 int node_l1_inbox_main(int argc, char **argv, util_err *err)
 {
     static const struct option opts[] = {{"l1", required_argument, 0, 'l'},
+                                         {"l1-beacon", required_argument, 0, 'b'},
                                          {"rollup-config", required_argument, 0, 'r'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *url = NULL, *cpath = NULL;
+    const char *url = NULL, *cpath = NULL, *beacon = NULL;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'l': url = optarg; break;
+        case 'b': beacon = optarg; break;
         case 'r': cpath = optarg; break;
         case 'h':
-            printf("Usage: openledgerd l1-inbox --l1 URL --rollup-config FILE\n\n"
-                   "Scans the BatchInbox as the batcher does and prints, in L1 order, one line\n"
-                   "per decoded batch:\n"
+            printf("Usage: openledgerd l1-inbox --l1 URL [--l1-beacon URL] --rollup-config FILE\n\n"
+                   "Scans the BatchInbox as the batcher does (calldata and blob posts, the blobs\n"
+                   "read from the beacon API at --l1-beacon, default the --l1 URL) and prints,\n"
+                   "in L1 order, one line per decoded batch:\n"
                    "  batch FIRST LAST L1BLOCK L1TX FRAMES\n"
                    "then 'next N': the first L2 height the L1 lacks (batches taken in L1\n"
                    "order, a batch starting past the next height ignored, as derivation does).\n");
@@ -310,7 +313,8 @@ int node_l1_inbox_main(int argc, char **argv, util_err *err)
     }
     if (!url || !cpath || optind < argc)
         return util_err_set(err, NODE_CFG_USAGE,
-                            "usage: openledgerd l1-inbox --l1 URL --rollup-config FILE");
+                            "usage: openledgerd l1-inbox --l1 URL [--l1-beacon URL] "
+                            "--rollup-config FILE");
     chain_hash_init();
     rollup_config cfg;
     int rc = rollup_config_load(&cfg, cpath, err);
@@ -318,7 +322,8 @@ int node_l1_inbox_main(int argc, char **argv, util_err *err)
     rollup_inbox_batch *b = NULL;
     size_t n = 0;
     uint64_t head = 0;
-    if ((rc = rollup_inbox_scan_sync(url, &cfg, &b, &n, &head, err))) return rc;
+    if ((rc = rollup_inbox_scan_sync(url, beacon ? beacon : url, &cfg, &b, &n, &head, err)))
+        return rc;
     for (size_t i = 0; i < n; i++) {
         char tx[65];
         util_hex_encode(tx, b[i].tx_hash, 32);

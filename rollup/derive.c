@@ -1,13 +1,14 @@
 /* Derivation's L1 side: the steps that follow the L1 head (latest block,
  * reorganisation check, logs of a bounded range, the blocks of the posting
  * transactions), the walk back after an L1 reorganisation, and the status
- * (rollup/derive.h). What the logs carry is handled in derive_apply.c. */
+ * (rollup/derive.h). What the logs carry is handled in derive_apply.c, blob
+ * posts in derive_blobs.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rollup/derive_internal.h"
+#include "rollup/derive_blobs.h"
 #include "rollup/eth/abi.h"
 #include "rollup/eth/keccak.h"
 #include "util/bytes.h"
@@ -99,6 +100,7 @@ static void maybe_free(rollup_derive *d)
     if (!d->closing || d->inflight || !d->timer_closed) return;
     rollup_l1_logs_free(d->logs, d->nlogs);
     if (d->has_blk) rollup_l1_block_free(&d->blk);
+    derive_blobs_clear(d);
     rollup_asm_free(d->as);
     free(d->outs);
     free(d);
@@ -116,6 +118,16 @@ static int answer(rollup_derive *d, int rc, const util_err *err, const char *wha
         snprintf(d->s.last_error, sizeof d->s.last_error, "%s: %s", what, err ? err->msg : "?");
         LOG_WARN("derive", "L1 %s failed: %s; retrying", what, err ? err->msg : "?");
         step_later(d, d->o.poll_ms);
+        return 0;
+    }
+    return 1;
+}
+
+int derive_back(rollup_derive *d)
+{
+    d->inflight = 0;
+    if (d->closing) {
+        maybe_free(d);
         return 0;
     }
     return 1;
@@ -160,6 +172,7 @@ static void step_done(rollup_derive *d)
     d->nlogs = d->li = 0;
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     d->has_blk = 0;
+    derive_blobs_clear(d);
     d->cursor = d->to;
     memcpy(d->cursor_hash, d->to_hash, 32);
     d->has_cursor_hash = 1;
@@ -174,6 +187,30 @@ static void step_done(rollup_derive *d)
 }
 
 static void next_log(rollup_derive *d);
+
+void derive_resume(rollup_derive *d)
+{
+    next_log(d);
+}
+
+static void on_resume(uv_timer_t *t)
+{
+    rollup_derive *d = t->data;
+    if (!d->closing && !d->s.halted) next_log(d);
+}
+
+void derive_retry_later(rollup_derive *d, const char *what, const util_err *err)
+{
+    snprintf(d->s.last_error, sizeof d->s.last_error, "%s: %s", what, err ? err->msg : "?");
+    LOG_WARN("derive", "%s failed: %s; retrying", what, err ? err->msg : "?");
+    /* The log's block is fetched again: a reorganisation meanwhile is seen
+     * there (its hash is compared with the log's). */
+    derive_blobs_clear(d);
+    if (d->has_blk) rollup_l1_block_free(&d->blk);
+    d->has_blk = 0;
+    if (d->closing || d->s.halted) return;
+    uv_timer_start(&d->timer, on_resume, d->o.poll_ms, 0);
+}
 
 static void on_tx_block(void *ctx, int rc, json_t *res, const util_err *err)
 {
@@ -213,8 +250,9 @@ static void next_log(rollup_derive *d)
             d->li++;
             continue;
         }
+        int blob = memcmp(lg->topics[0], derive_topic_blob, 32) == 0;
         if (memcmp(lg->address.b, d->cfg.batch_inbox.b, 20) != 0 ||
-            memcmp(lg->topics[0], derive_topic_batch, 32) != 0) {
+            (!blob && memcmp(lg->topics[0], derive_topic_batch, 32) != 0)) {
             d->li++;
             continue;
         }
@@ -222,11 +260,13 @@ static void next_log(rollup_derive *d)
             memcmp(d->blk.hash, lg->block_hash, 32) != 0) {
             if (d->has_blk) rollup_l1_block_free(&d->blk);
             d->has_blk = 0;
+            derive_blobs_clear(d);
             if (get_block(d, lg->block_number, 1, on_tx_block, &e))
                 fail_call(d, &e, "eth_getBlockByNumber");
             return;
         }
-        int rc = derive_post(d, lg);
+        int rc = blob ? derive_blob_log(d, lg) : derive_post(d, lg);
+        if (rc == DERIVE_BLOBS_WAIT) return;
         if (rc == UTIL_ESTATE) {
             start_reorg(d);
             return;
@@ -260,8 +300,9 @@ static void get_logs(rollup_derive *d)
     util_err e = {0};
     json_t *addrs = json_array(), *topics = json_array(), *t0 = json_array();
     char h[67] = "0x";
-    const uint8_t *ts[3] = {derive_topic_batch, derive_topic_output, derive_topic_frozen};
-    for (int i = 0; i < 3; i++) {
+    const uint8_t *ts[4] = {derive_topic_batch, derive_topic_blob, derive_topic_output,
+                            derive_topic_frozen};
+    for (int i = 0; i < 4; i++) {
         util_hex_encode(h + 2, ts[i], 32);
         json_array_append_new(t0, json_string(h));
     }
@@ -421,6 +462,7 @@ static void reset_to(rollup_derive *d, uint64_t h)
     d->nlogs = d->li = 0;
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     d->has_blk = 0;
+    derive_blobs_clear(d);
 }
 
 static void reorg_found(rollup_derive *d, uint64_t h)
@@ -517,6 +559,7 @@ static void start_reorg(rollup_derive *d)
     d->nlogs = d->li = 0;
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     d->has_blk = 0;
+    derive_blobs_clear(d);
     d->walk_h = chain_store_height(d->st);
     LOG_WARN("derive",
              "the L1 changed under L1 block %llu: looking for the last L2 block whose "
@@ -620,6 +663,7 @@ int rollup_derive_new(rollup_derive **out, uv_loop_t *loop, rollup_l1 *l1, const
     if (memcmp(sh, g->hash, 32) != 0)
         return util_err_set(err, UTIL_EINVAL, "derive: the store holds another chain");
     rollup_keccak256(derive_topic_batch, "BatchPosted(address,bytes32)", 28);
+    rollup_keccak256(derive_topic_blob, "BlobPosted(address,bytes32)", 27);
     rollup_keccak256(derive_topic_output, "OutputProposed(uint64,bytes32,uint64)", 37);
     rollup_keccak256(derive_topic_frozen, "Frozen(uint64,bytes32,bytes32)", 30);
     rollup_derive *d = calloc(1, sizeof *d);
@@ -704,6 +748,8 @@ int rollup_derive_status_json(const rollup_derive *d, json_t *status)
     bad |= json_object_set_new(l1, "mode", json_string("derive"));
     bad |= json_object_set_new(l1, "endpoint",
                                d->l1 ? json_string(rollup_l1_url(d->l1)) : json_null());
+    bad |= json_object_set_new(
+        l1, "beacon", d->o.beacon ? json_string(rollup_beacon_url(d->o.beacon)) : json_null());
     bad |= json_object_set_new(l1, "l1ChainId", json_integer((json_int_t)d->cfg.l1_chain_id));
     bad |= json_object_set_new(l1, "batchInbox", addr_json(&d->cfg.batch_inbox));
     bad |= json_object_set_new(l1, "outputOracle", addr_json(&d->cfg.output_oracle));

@@ -2,12 +2,18 @@
  * "Derivation").
  *
  * A rollup_derive follows the L1 head through a rollup_l1 client. Each step
- * covers at most opts.max_range L1 blocks: it reads the BatchPosted logs of
- * cfg.batch_inbox and the OutputProposed and Frozen logs of
- * cfg.output_oracle in that range (one eth_getLogs), fetches the calldata of
- * each posting transaction (eth_getBlockByNumber with full transactions),
+ * covers at most opts.max_range L1 blocks: it reads the BatchPosted and
+ * BlobPosted logs of cfg.batch_inbox and the OutputProposed and Frozen logs
+ * of cfg.output_oracle in that range (one eth_getLogs), fetches the calldata
+ * of each posting transaction (eth_getBlockByNumber with full transactions),
  * checks that the transaction was sent by cfg.batcher straight to the inbox
- * and that keccak256(frame) is the log's dataHash, reassembles channels
+ * and that keccak256(frame) is the log's dataHash; for blob posts, that the
+ * transaction is a type-3 postBlobs(commitments) call whose blob hashes are
+ * the logged ones, then reads the block's blobs from opts.beacon (one
+ * request per L1 block), checks them against the commitments
+ * (rollup_kzg_verify_blobs, on libuv's thread pool) and unpacks each blob's
+ * frame (rollup_blob_unpack). Frames of both kinds go, in L1 log order, to
+ * the assembler; derivation reassembles channels
  * (rollup_asm), decodes batches (rollup_batch_decode) and puts each block
  * through chain_blockexec_validate and chain_blockexec_apply with the commit
  * that finalised it. Every posted output root is compared with the one of
@@ -22,6 +28,10 @@
  *     a block that validate or apply refuses, halt derivation
  *     with a message naming the L1 transaction, the L2 height and the reason;
  *   - a posted output root that differs from ours halts with the height;
+ *   - a blob that does not match its commitment is the beacon endpoint's
+ *     fault, not the batcher's: it is read again later, derivation does not
+ *     halt; a blob post the batcher got wrong (transaction, commitments, a
+ *     blob that does not unpack) halts like a bad calldata frame;
  *   - a frame the assembler refuses (it contradicts its channel, or completes
  *     a channel whose bytes do not hash to its id) is ignored, as its rules
  *     say (docs/rollup.md, "Reassembly").
@@ -62,6 +72,7 @@
 #include "chain/types/block.h"
 #include "chain/types/genesis.h"
 #include "rollup/config.h"
+#include "rollup/l1/beacon.h"
 #include "rollup/l1/client.h"
 #include "util/err.h"
 
@@ -85,6 +96,10 @@ typedef struct rollup_derive_opts {
     uint32_t max_range;         /* L1 blocks per step; 0: ROLLUP_DERIVE_MAX_RANGE */
     rollup_derive_call_fn call; /* NULL: rollup_l1_call on the client */
     void *call_ctx;
+    /* Where blobs are read (borrowed; it outlives the deriver, and is
+     * closed after it). NULL: a blob post of the batcher halts derivation
+     * ("no beacon endpoint (--l1-beacon)"). */
+    rollup_beacon *beacon;
     /* Around store writes and status reads; NULL: none (one thread). */
     void (*lock)(void *ctx);
     void (*unlock)(void *ctx);

@@ -44,6 +44,7 @@ struct rollup_derive {
     size_t nlogs, li;
     int has_blk;
     rollup_l1_block blk;
+    struct derive_blobs *blobs; /* the blob posts of blk (derive_blobs.c), or NULL */
 
     /* A reorganisation walk: the L2 height whose origin is being checked. */
     uint64_t walk_h, walk_n;

@@ -1,12 +1,18 @@
 /* Reading the BatchInbox back: which L2 heights are on the L1 (docs/rollup.md,
- * "Batcher").
+ * "Batcher" and "Blobs").
  *
- * A scan asks for the BatchPosted logs of cfg.batcher from cfg.deploy_block to
- * the L1 head, fetches the blocks holding them with their transactions, takes
- * the frame out of each logged post(bytes) call, reassembles channels
- * (rollup_asm, cfg.channel_timeout_blocks) and decodes them
+ * A scan asks for the BatchPosted and BlobPosted logs of cfg.batcher from
+ * cfg.deploy_block to the L1 head, fetches the blocks holding them with their
+ * transactions, takes the frame out of each logged post(bytes) call and, for
+ * the blob posts of a block, its blobs from the beacon endpoint (one request
+ * per L1 block, each blob checked against its commitment from the postBlobs
+ * calldata, rollup_beacon_get_checked_blobs), then reassembles channels in
+ * L1 log order (rollup_asm, cfg.channel_timeout_blocks) and decodes them
  * (rollup_batch_decode). A channel that does not decode, or serves another L2
- * genesis, is skipped, as derivation skips it.
+ * genesis, is skipped, as derivation skips it; so is a malformed blob post
+ * (derivation halts on it). The endpoints' failures fail the scan: an
+ * unreachable beacon endpoint, a blob that does not match its commitment, or
+ * a well-formed blob post with no beacon (NULL) to read it from.
  *
  * The result lists every decoded batch in L1 order. rollup_inbox_next gives
  * the first L2 height not on the L1 under the rule derivation applies: batches
@@ -24,6 +30,7 @@
 #include <stdint.h>
 
 #include "rollup/config.h"
+#include "rollup/l1/beacon.h"
 #include "rollup/l1/client.h"
 #include "util/err.h"
 
@@ -46,16 +53,19 @@ typedef struct rollup_inbox_batch {
 typedef void (*rollup_inbox_cb)(void *ctx, int rc, const rollup_inbox_batch *batches, size_t n,
                                 uint64_t l1_head, const util_err *err);
 
-/* Starts a scan on l1's loop (cfg is copied). cb runs exactly once, never
- * inside this call. 0, or an error and cb never runs. */
-OL_MUST_CHECK int rollup_inbox_scan(rollup_l1 *l1, const rollup_config *cfg, rollup_inbox_cb cb,
-                                    void *ctx, util_err *err);
+/* Starts a scan on l1's loop (cfg is copied). beacon (borrowed, on the same
+ * loop; NULL allowed) serves the blobs of blob posts; closing it cancels a
+ * scan waiting for blobs (cb runs with UTIL_ESTATE): close it before l1. cb
+ * runs exactly once,
+ * never inside this call. 0, or an error and cb never runs. */
+OL_MUST_CHECK int rollup_inbox_scan(rollup_l1 *l1, rollup_beacon *beacon, const rollup_config *cfg,
+                                    rollup_inbox_cb cb, void *ctx, util_err *err);
 
-/* The same on a private loop (for commands and tests). *out malloc'd (NULL
- * when empty). */
-OL_MUST_CHECK int rollup_inbox_scan_sync(const char *url, const rollup_config *cfg,
-                                         rollup_inbox_batch **out, size_t *n, uint64_t *l1_head,
-                                         util_err *err);
+/* The same on a private loop (for commands and tests), with a beacon client
+ * of its own on beacon_url (NULL: none). *out malloc'd (NULL when empty). */
+OL_MUST_CHECK int rollup_inbox_scan_sync(const char *url, const char *beacon_url,
+                                         const rollup_config *cfg, rollup_inbox_batch **out,
+                                         size_t *n, uint64_t *l1_head, util_err *err);
 
 /* The first L2 height not on the L1 (1 when nothing is), by the rule above;
  * *last_used (may be NULL) gets the index of the last batch that counted, or
@@ -64,5 +74,7 @@ uint64_t rollup_inbox_next(const rollup_inbox_batch *b, size_t n, size_t *last_u
 
 /* keccak256("BatchPosted(address,bytes32)"), the event's topic 0. */
 void rollup_inbox_topic(uint8_t out[32]);
+/* keccak256("BlobPosted(address,bytes32)"), the blob post's topic 0. */
+void rollup_inbox_blob_topic(uint8_t out[32]);
 
 #endif

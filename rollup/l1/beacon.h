@@ -30,6 +30,9 @@
 #include "util/err.h"
 
 #define ROLLUP_BEACON_MAX_BLOBS 48
+/* A blob's bytes (rollup/eth/kzg.h ROLLUP_BLOB_BYTES; this header does not
+ * need the KZG code). */
+#define ROLLUP_BEACON_BLOB_BYTES 131072u
 
 typedef struct rollup_beacon rollup_beacon;
 
@@ -52,11 +55,31 @@ OL_MUST_CHECK int rollup_beacon_get_blobs(rollup_beacon *b, uint64_t l1_number,
                                           uint64_t l1_timestamp, const uint8_t (*hashes)[32],
                                           size_t n, rollup_beacon_cb cb, void *ctx, util_err *err);
 
+/* rollup_beacon_get_blobs, then a check of the blobs against
+ * commitments[0..n) (rollup_kzg_verify_blobs) on libuv's thread pool, so the
+ * loop does not wait for it: rc 0 only when every blob matches. A blob that
+ * does not match is UTIL_EINVAL (the endpoint's fault: the L1 guarantees the
+ * blob behind a versioned hash). rollup_beacon_close cancels it at any stage
+ * (the callback runs inside the close with UTIL_ESTATE; the thread pool's
+ * work, when running, finishes alone). */
+OL_MUST_CHECK int rollup_beacon_get_checked_blobs(rollup_beacon *b, uint64_t l1_number,
+                                                  uint64_t l1_timestamp,
+                                                  const uint8_t (*hashes)[32],
+                                                  const uint8_t (*commitments)[48], size_t n,
+                                                  rollup_beacon_cb cb, void *ctx, util_err *err);
+
 /* The same on a private loop (commands, tests). *blobs malloc'd. */
 OL_MUST_CHECK int rollup_beacon_get_blobs_sync(const char *url, uint64_t l1_number,
                                                uint64_t l1_timestamp, const uint8_t (*hashes)[32],
                                                size_t n, uint8_t ***blobs, util_err *err);
 
 void rollup_beacon_blobs_free(uint8_t **blobs, size_t n);
+
+/* The parser of a blobs answer (body, len bytes): {"data": [n strings of
+ * "0x" + 2 x ROLLUP_BEACON_BLOB_BYTES hex digits], ...}, nothing else
+ * accepted. Pure (fuzzed by tests/fuzz/fuzz_beacon_blobs.c). 0 with
+ * *blobs (n malloc'd blobs), or UTIL_EINVAL / UTIL_ENOMEM. */
+OL_MUST_CHECK int rollup_beacon_parse_blobs(const char *body, size_t len, size_t n,
+                                            uint8_t ***blobs, util_err *err);
 
 #endif
