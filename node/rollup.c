@@ -97,7 +97,7 @@ static void on_watch(uv_timer_t *t)
     node_rollup *r = t->data;
     if (r->scanning || !r->l1) return;
     util_err e = {0};
-    if (rollup_inbox_scan(r->l1, NULL, &r->cfg, on_watch_scan, r, &e))
+    if (rollup_inbox_scan(r->l1, r->beacon, &r->cfg, on_watch_scan, r, &e))
         LOG_DEBUG("rollup", "inbox watch: %s", e.msg);
     else
         r->scanning = 1;

@@ -200,7 +200,7 @@ static void on_nonce(void *ctx, int rc, json_t *result, const util_err *err)
         return;
     }
     util_err e = {0};
-    if (rollup_inbox_scan(b->l1, NULL, &b->cfg, on_scan, b, &e)) {
+    if (rollup_inbox_scan(b->l1, b->o.beacon, &b->cfg, on_scan, b, &e)) {
         LOG_WARN("rollup", "batcher: %s", e.msg);
         return;
     }
