@@ -198,13 +198,12 @@ static int post_frames_in_blobs(const args *a, const rollup_config *c, const uin
         if (rc) break;
         char th[67];
         hex32(th, r.tx_hash);
-        printf(
-            "blobtx L2 %llu..%llu raw %zu bytes blobs %zu frame %zu bytes gas %llu blobgas %llu "
-            "gasprice %llu blobgasprice %llu tx %s block %llu\n",
-            (unsigned long long)first, (unsigned long long)last, i == 0 ? raw : (size_t)0, k, bytes,
-            (unsigned long long)r.gas_used, (unsigned long long)r.blob_gas_used,
-            (unsigned long long)r.effective_gas_price, (unsigned long long)r.blob_gas_price, th,
-            (unsigned long long)r.block_number);
+        printf("blobtx L2 %llu..%llu raw %zu bytes blobs %zu frame %zu bytes gas %llu blobgas %llu "
+               "gasprice %llu blobgasprice %llu tx %s block %llu\n",
+               (unsigned long long)first, (unsigned long long)last, i == 0 ? raw : (size_t)0, k,
+               bytes, (unsigned long long)r.gas_used, (unsigned long long)r.blob_gas_used,
+               (unsigned long long)r.effective_gas_price, (unsigned long long)r.blob_gas_price, th,
+               (unsigned long long)r.block_number);
         fflush(stdout);
     }
     free(mem);
