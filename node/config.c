@@ -100,8 +100,15 @@ void node_print_help(const char *argv0)
            "                             to URL/tx/HASH\n"
            "  --batch-max-blocks N       L2 blocks per batch (default 100)\n"
            "  --batch-max-delay MS       post pending blocks after MS at most (default 5000)\n"
-           "  --batch-frame-max BYTES    batch bytes per L1 transaction (256..122880,\n"
-           "                             default 122880); a batch is split into frames\n"
+           "  --batch-frame-max BYTES    batch bytes per frame (256..122880, default\n"
+           "                             122880); a batch is split into frames\n"
+           "  --batch-da calldata|blobs  where frames go: calldata, one post(bytes) per\n"
+           "                             frame (default), or EIP-4844 blobs, one frame per\n"
+           "                             blob and up to 6 blobs per L1 transaction (an L1 at\n"
+           "                             Prague; docs/rollup.md, \"Blobs\")\n"
+           "  --l1-beacon URL            the L1 beacon node API serving blobs, read by the\n"
+           "                             batcher's inbox scans and by derivation (default:\n"
+           "                             the --l1 or --derive-from-l1 URL, as anvil serves it)\n"
            "\n"
            "JSON-RPC service (docs/rpc-protocol.md):\n"
            "  --rpc-cors ORIGIN          send CORS headers allowing ORIGIN (or *) so a browser\n"
@@ -291,6 +298,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         O_BATCH_FRAME,
         O_DERIVE,
         O_PROOF_HISTORY,
+        O_BATCH_DA,
+        O_L1_BEACON,
     };
     static const struct option opts[] = {
         {"dev", no_argument, 0, O_DEV},
@@ -323,6 +332,8 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
         {"batch-frame-max", required_argument, 0, O_BATCH_FRAME},
         {"derive-from-l1", required_argument, 0, O_DERIVE},
         {"proof-history", required_argument, 0, O_PROOF_HISTORY},
+        {"batch-da", required_argument, 0, O_BATCH_DA},
+        {"l1-beacon", required_argument, 0, O_L1_BEACON},
         {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VER},
         {0, 0, 0, 0},
@@ -380,6 +391,21 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
             if (!optarg[0] || strlen(optarg) >= sizeof cfg->derive_l1_url)
                 return util_err_set(err, NODE_CFG_USAGE, "--derive-from-l1: empty or too long");
             snprintf(cfg->derive_l1_url, sizeof cfg->derive_l1_url, "%s", optarg);
+            break;
+        case O_BATCH_DA:
+            if (strcmp(optarg, "calldata") != 0 && strcmp(optarg, "blobs") != 0)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--batch-da: expected calldata or blobs, got '%s'", optarg);
+            cfg->batch_blobs = strcmp(optarg, "blobs") == 0;
+            break;
+        case O_L1_BEACON:
+            if (!optarg[0] || strlen(optarg) >= sizeof cfg->l1_beacon_url)
+                return util_err_set(err, NODE_CFG_USAGE, "--l1-beacon: 1 to %zu characters",
+                                    sizeof cfg->l1_beacon_url - 1);
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return util_err_set(err, NODE_CFG_USAGE,
+                                    "--l1-beacon: expected an http:// or https:// URL");
+            snprintf(cfg->l1_beacon_url, sizeof cfg->l1_beacon_url, "%s", optarg);
             break;
         case O_PROOF_HISTORY:
             if (parse_u64(optarg, &v) || v > NODE_MAX_PROOF_HISTORY)
@@ -487,6 +513,10 @@ int node_cfg_parse(node_cfg *cfg, int argc, char **argv, util_err *err)
                             "--peers needs the peer-to-peer layer (not --p2p off)");
     if (cfg->l1_url[0] && !cfg->rollup_config_path[0])
         return util_err_set(err, NODE_CFG_USAGE, "--l1 needs --rollup-config FILE");
+    if (cfg->batch_blobs && !cfg->l1_url[0])
+        return util_err_set(err, NODE_CFG_USAGE, "--batch-da blobs needs --l1 URL");
+    if (cfg->l1_beacon_url[0] && !cfg->l1_url[0] && !cfg->derive_l1_url[0])
+        return util_err_set(err, NODE_CFG_USAGE, "--l1-beacon needs --l1 or --derive-from-l1");
     if (cfg->derive_l1_url[0]) {
         /* The chain comes from the L1 alone: nothing to sign, nobody to
          * talk to; one loop, so the deriver's status is read where it is

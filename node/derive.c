@@ -1,17 +1,20 @@
 /* `openledgerd --derive-from-l1 URL --rollup-config FILE`: a node with no
  * peers and no block production whose chain comes from the L1 alone
- * (rollup/derive.h, docs/rollup.md "Derivation"). It serves JSON-RPC from
- * its own state, and node_status reports the L1 heads. */
+ * (rollup/derive.h, docs/rollup.md "Derivation"), blob posts read from
+ * --l1-beacon (default: the same URL). It serves JSON-RPC from its own
+ * state, and node_status reports the L1 heads. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "node/node_internal.h"
 #include "rollup/derive.h"
+#include "rollup/l1/beacon.h"
 #include "util/log.h"
 
 struct node_derive {
     rollup_config cfg;
     rollup_l1 *l1;
+    rollup_beacon *beacon;
     rollup_derive *d;
 };
 
@@ -48,7 +51,13 @@ int node_derive_start(node *n, util_err *err)
         util_err_prefix(err, "--derive-from-l1: ");
         return rc;
     }
-    rollup_derive_opts o = {.lock = lock_cb, .unlock = unlock_cb, .on_block = on_block, .ctx = n};
+    const char *beacon_url = n->cfg.l1_beacon_url[0] ? n->cfg.l1_beacon_url : n->cfg.derive_l1_url;
+    if ((rc = rollup_beacon_new(&nd->beacon, &n->loop, beacon_url, err))) {
+        util_err_prefix(err, "--l1-beacon: ");
+        return rc;
+    }
+    rollup_derive_opts o = {
+        .lock = lock_cb, .unlock = unlock_cb, .on_block = on_block, .ctx = n, .beacon = nd->beacon};
     if ((rc =
              rollup_derive_new(&nd->d, &n->loop, nd->l1, &nd->cfg, &n->genesis, n->store, &o, err)))
         return rc;
@@ -66,6 +75,8 @@ void node_derive_stop(node *n)
      * client's close and its timer is closed by the loop. */
     rollup_derive_close(nd->d);
     nd->d = NULL;
+    rollup_beacon_close(nd->beacon);
+    nd->beacon = NULL;
     rollup_l1_close(nd->l1);
     nd->l1 = NULL;
 }

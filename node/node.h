@@ -70,6 +70,11 @@ typedef struct node_cfg {
     /* --derive-from-l1 URL (node/derive.c, with --rollup-config): the chain
      * comes from the L1; no peers, no production. "" : off. */
     char derive_l1_url[512];
+    /* --batch-da calldata|blobs: how the batcher posts frames (1: blobs).
+     * --l1-beacon URL: where blob posts are read (the batcher's inbox scans,
+     * derivation); "" : the --l1 or --derive-from-l1 URL. */
+    int batch_blobs;
+    char l1_beacon_url[512];
     /* --proof-history BLOCKS: undo records kept for state_getProof at a past
      * height (a deriving node keeps at least ROLLUP_DERIVE_UNDO_BLOCKS). */
     uint32_t proof_history;

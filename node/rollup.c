@@ -15,6 +15,7 @@
 #include "rollup/batcher.h"
 #include "rollup/config.h"
 #include "rollup/inbox.h"
+#include "rollup/l1/beacon.h"
 #include "rollup/l1/client.h"
 #include "rollup/l1/txmgr.h"
 #include "rollup/proposer.h"
@@ -24,8 +25,10 @@
 struct node_rollup {
     rollup_config cfg;
     rollup_eth_addr addr;
-    char endpoint[160]; /* scheme://host[:port] of --l1: no path, no credentials */
+    char endpoint[160];        /* scheme://host[:port] of --l1: no path, no credentials */
+    char beacon_endpoint[160]; /* the same of --l1-beacon (default --l1) */
     rollup_l1 *l1;
+    rollup_beacon *beacon; /* blob posts for the inbox scans (batcher, watch) */
     rollup_txmgr *tx;
     rollup_batcher *batcher;
     rollup_proposer *prop;
@@ -94,7 +97,7 @@ static void on_watch(uv_timer_t *t)
     node_rollup *r = t->data;
     if (r->scanning || !r->l1) return;
     util_err e = {0};
-    if (rollup_inbox_scan(r->l1, NULL, &r->cfg, on_watch_scan, r, &e))
+    if (rollup_inbox_scan(r->l1, r->beacon, &r->cfg, on_watch_scan, r, &e))
         LOG_DEBUG("rollup", "inbox watch: %s", e.msg);
     else
         r->scanning = 1;
@@ -120,7 +123,10 @@ int node_rollup_start(node *n, util_err *err)
     char hex[ROLLUP_ETH_ADDR_HEX_LEN + 1];
     rollup_eth_addr_hex(hex, &r->addr);
     if (created) LOG_INFO("rollup", "created %s/%s", n->cfg.datadir, NODE_L1_KEY_FILE);
+    const char *beacon_url = n->cfg.l1_beacon_url[0] ? n->cfg.l1_beacon_url : n->cfg.l1_url;
+    url_origin(r->beacon_endpoint, sizeof r->beacon_endpoint, beacon_url);
     rc = rollup_l1_new(&r->l1, &n->loop, n->cfg.l1_url, NULL, err);
+    if (!rc) rc = rollup_beacon_new(&r->beacon, &n->loop, beacon_url, err);
     int posts = memcmp(r->addr.b, r->cfg.batcher.b, 20) == 0;
     if (!rc && posts) {
         /* Receipts are taken as soon as mined: the batcher and the proposer
@@ -132,7 +138,9 @@ int node_rollup_start(node *n, util_err *err)
     if (!rc && posts) {
         rollup_batcher_opts bo = {.max_blocks = n->cfg.batch_max_blocks,
                                   .max_delay_ms = n->cfg.batch_max_delay_ms,
-                                  .frame_max = n->cfg.batch_frame_max};
+                                  .frame_max = n->cfg.batch_frame_max,
+                                  .blobs = n->cfg.batch_blobs,
+                                  .beacon = r->beacon};
         rc = rollup_batcher_new(&r->batcher, &n->loop, r->l1, r->tx, n->store, &r->cfg, &bo, err);
     }
     if (!rc)
@@ -148,9 +156,11 @@ int node_rollup_start(node *n, util_err *err)
     if (rc) return util_err_prefix(err, "rollup: "), rc;
     node_outsig_set_sink(n, feed_proposer, r->prop);
     LOG_INFO("rollup", "L1 %s, L1 account %s: %s", r->endpoint, hex,
-             r->batcher ? "posting batches and outputs"
-             : r->tx    ? "posting outputs"
-                        : "not the config's batcher: following the oracle only");
+             r->batcher && n->cfg.batch_blobs ? "posting batches (in blobs) and outputs"
+             : r->batcher                     ? "posting batches (in calldata) and outputs"
+             : r->tx                          ? "posting outputs"
+                     : "not the config's batcher: following the oracle only");
+    LOG_INFO("rollup", "blob posts read from the beacon API at %s", r->beacon_endpoint);
     return 0;
 }
 
@@ -168,7 +178,9 @@ void node_rollup_stop(node *n)
     rollup_batcher_close(r->batcher);
     rollup_proposer_close(r->prop);
     rollup_txmgr_close(r->tx);
+    rollup_beacon_close(r->beacon);
     rollup_l1_close(r->l1);
+    r->beacon = NULL;
     r->batcher = NULL;
     r->prop = NULL;
     r->tx = NULL;
@@ -195,18 +207,20 @@ static json_t *addr_json(const rollup_eth_addr *a)
     return json_string(s);
 }
 
-static json_t *batcher_json(const rollup_batcher_info *i)
+static json_t *batcher_json(const rollup_batcher_info *i, int blobs)
 {
     json_t *latest =
         i->has_latest ? json_pack("{s:I, s:I, s:I, s:o}", "first", (json_int_t)i->latest_first,
                                   "last", (json_int_t)i->latest_last, "l1Block",
                                   (json_int_t)i->latest_l1_block, "l1Tx", hash_json(i->latest_tx))
                       : json_null();
-    return json_pack("{s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "ready", i->ready, "posted",
-                     (json_int_t)i->posted, "safe", (json_int_t)i->safe, "latestBatch", latest,
-                     "batches", (json_int_t)i->batches, "blocks", (json_int_t)i->blocks, "bytes",
-                     (json_int_t)i->bytes, "gasUsed", (json_int_t)i->gas_used, "reorgs",
-                     (json_int_t)i->reorgs);
+    return json_pack("{s:b, s:s, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "ready",
+                     i->ready, "da", blobs ? "blobs" : "calldata", "posted", (json_int_t)i->posted,
+                     "safe", (json_int_t)i->safe, "latestBatch", latest, "batches",
+                     (json_int_t)i->batches, "blocks", (json_int_t)i->blocks, "bytes",
+                     (json_int_t)i->bytes, "l1Txs", (json_int_t)i->txs, "blobs",
+                     (json_int_t)i->blobs, "gasUsed", (json_int_t)i->gas_used, "blobGasUsed",
+                     (json_int_t)i->blob_gas_used, "reorgs", (json_int_t)i->reorgs);
 }
 
 static json_t *proposer_json(const rollup_proposer_info *i)
@@ -232,14 +246,14 @@ int node_rollup_status_json(void *ctx, json_t *status)
     if (r && r->prop) rollup_proposer_get_info(r->prop, &pi);
     json_t *l1 = json_null();
     if (r)
-        l1 = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "mode",
-                       r->batcher ? "post" : "follow", "endpoint", r->endpoint, "l1ChainId",
-                       (json_int_t)r->cfg.l1_chain_id, "batchInbox", addr_json(&r->cfg.batch_inbox),
-                       "outputOracle", addr_json(&r->cfg.output_oracle), "account",
-                       addr_json(&r->addr), "explorer",
+        l1 = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "mode",
+                       r->batcher ? "post" : "follow", "endpoint", r->endpoint, "beacon",
+                       r->beacon_endpoint, "l1ChainId", (json_int_t)r->cfg.l1_chain_id,
+                       "batchInbox", addr_json(&r->cfg.batch_inbox), "outputOracle",
+                       addr_json(&r->cfg.output_oracle), "account", addr_json(&r->addr), "explorer",
                        n->cfg.l1_explorer[0] ? json_string(n->cfg.l1_explorer) : json_null(),
-                       "batcher", r->batcher ? batcher_json(&bi) : json_null(), "proposer",
-                       r->prop ? proposer_json(&pi) : json_null());
+                       "batcher", r->batcher ? batcher_json(&bi, n->cfg.batch_blobs) : json_null(),
+                       "proposer", r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
     int bad = json_object_set_new(status, "l1", l1);
     /* The batcher's view of the L1 head when it runs, else the proposer's;
@@ -285,8 +299,15 @@ void node_rollup_metrics(node *n, char **body, size_t *len)
             "# TYPE openledger_rollup_batches_total counter\n"
             "openledger_rollup_batches_total %llu\n"
             "# TYPE openledger_rollup_batch_bytes_total counter\n"
-            "openledger_rollup_batch_bytes_total %llu\n",
-            (unsigned long long)b.batches, (unsigned long long)b.bytes);
+            "openledger_rollup_batch_bytes_total %llu\n"
+            "# HELP openledger_rollup_blobs_total EIP-4844 blobs posted (one frame each).\n"
+            "# TYPE openledger_rollup_blobs_total counter\n"
+            "openledger_rollup_blobs_total %llu\n"
+            "# HELP openledger_rollup_l1_blob_gas_total L1 blob gas spent by this process.\n"
+            "# TYPE openledger_rollup_l1_blob_gas_total counter\n"
+            "openledger_rollup_l1_blob_gas_total{kind=\"batch\"} %llu\n",
+            (unsigned long long)b.batches, (unsigned long long)b.bytes, (unsigned long long)b.blobs,
+            (unsigned long long)b.blob_gas_used);
         node_metrics_appendf(body, len,
                              "# TYPE openledger_rollup_l2_height gauge\n"
                              "openledger_rollup_l2_height{head=\"posted\"} %llu\n"

@@ -1,6 +1,6 @@
 /* The batcher: committed L2 blocks to BatchInbox frames through the
- * transaction manager, with the inbox scanned back at start and after an L1
- * reorganisation (rollup/batcher.h). */
+ * transaction manager, in calldata or in blobs, with the inbox scanned back
+ * at start and after an L1 reorganisation (rollup/batcher.h). */
 #include "rollup/batcher.h"
 
 #include <stdlib.h>
@@ -8,6 +8,8 @@
 
 #include "rollup/batch.h"
 #include "rollup/eth/abi.h"
+#include "rollup/eth/blob.h"
+#include "rollup/eth/kzg.h"
 #include "rollup/inbox.h"
 #include "util/bytes.h"
 #include "util/log.h"
@@ -43,12 +45,13 @@ struct rollup_batcher {
     int nonce_stage;    /* 0: "pending" asked, 1: "latest" asked */
     uint64_t chk_block; /* the recorded block being checked */
     uint8_t chk_hash[32];
-    /* the batch in flight */
+    /* the batch in flight: a_txs transactions of a_frames frames (a_blobs
+     * of them in blobs), a_done of them answered */
     int active;
     uint64_t a_first, a_last;
-    size_t a_frames, a_done;
+    size_t a_frames, a_txs, a_blobs, a_done;
     int a_failed;
-    uint64_t a_gas, a_fee, a_bytes, a_block;
+    uint64_t a_gas, a_fee, a_blob_gas, a_blob_fee, a_bytes, a_block;
     uint8_t a_hash[32], a_tx[32];
     /* the newest batches on the L1, oldest first */
     record rec[ROLLUP_BATCHER_RECORDS];
@@ -197,7 +200,7 @@ static void on_nonce(void *ctx, int rc, json_t *result, const util_err *err)
         return;
     }
     util_err e = {0};
-    if (rollup_inbox_scan(b->l1, NULL, &b->cfg, on_scan, b, &e)) {
+    if (rollup_inbox_scan(b->l1, b->o.beacon, &b->cfg, on_scan, b, &e)) {
         LOG_WARN("rollup", "batcher: %s", e.msg);
         return;
     }
@@ -215,6 +218,8 @@ static void on_frame(void *ctx, int rc, const rollup_l1_receipt *r, const util_e
     if (r) {
         b->a_gas += r->gas_used;
         b->a_fee += r->gas_used * r->effective_gas_price;
+        b->a_blob_gas += r->blob_gas_used;
+        b->a_blob_fee += r->blob_gas_used * r->blob_gas_price;
     }
     if (rc) {
         b->a_failed = 1;
@@ -228,10 +233,12 @@ static void on_frame(void *ctx, int rc, const rollup_l1_receipt *r, const util_e
         memcpy(b->a_hash, r->block_hash, 32);
         memcpy(b->a_tx, r->tx_hash, 32);
     }
-    if (b->a_done < b->a_frames) return;
+    if (b->a_done < b->a_txs) return;
     b->active = 0;
     b->info.gas_used += b->a_gas;
     b->info.fee_wei += b->a_fee;
+    b->info.blob_gas_used += b->a_blob_gas;
+    b->info.blob_fee_wei += b->a_blob_fee;
     if (b->a_failed) {
         b->info.failures++;
         b->state = S_NEED_SCAN;
@@ -244,14 +251,151 @@ static void on_frame(void *ctx, int rc, const rollup_l1_receipt *r, const util_e
     b->info.posted = b->a_last;
     b->info.batches++;
     b->info.frames += b->a_frames;
+    b->info.txs += b->a_txs;
+    b->info.blobs += b->a_blobs;
     b->info.bytes += b->a_bytes;
     b->info.blocks += b->a_last - b->a_first + 1;
     if (b->a_block > b->info.l1_head) b->info.l1_head = b->a_block;
     update_safe(b);
-    LOG_INFO("rollup", "batch %llu..%llu posted: %zu frame(s), %llu bytes, %llu gas, L1 block %llu",
-             (unsigned long long)b->a_first, (unsigned long long)b->a_last, b->a_frames,
-             (unsigned long long)b->a_bytes, (unsigned long long)b->a_gas,
-             (unsigned long long)b->a_block);
+    if (b->a_blobs)
+        LOG_INFO("rollup",
+                 "batch %llu..%llu posted: %zu frame(s) in %zu blob(s), %zu transaction(s), "
+                 "%llu bytes, %llu gas, %llu blob gas, L1 block %llu",
+                 (unsigned long long)b->a_first, (unsigned long long)b->a_last, b->a_frames,
+                 b->a_blobs, b->a_txs, (unsigned long long)b->a_bytes, (unsigned long long)b->a_gas,
+                 (unsigned long long)b->a_blob_gas, (unsigned long long)b->a_block);
+    else
+        LOG_INFO("rollup",
+                 "batch %llu..%llu posted: %zu frame(s), %llu bytes, %llu gas, L1 block %llu",
+                 (unsigned long long)b->a_first, (unsigned long long)b->a_last, b->a_frames,
+                 (unsigned long long)b->a_bytes, (unsigned long long)b->a_gas,
+                 (unsigned long long)b->a_block);
+}
+
+/* --- blob mode ----------------------------------------------------------- */
+
+/* One batch's frames on their way to blobs: packed, committed to and proven
+ * on the thread pool (work), sent from the loop (after). */
+typedef struct blob_job {
+    uv_work_t req;
+    rollup_batcher *b;
+    size_t n;
+    uint8_t **frames; /* owned until packed (rollup_frames_free) */
+    size_t *lens;
+    uint8_t *mem; /* n blobs of ROLLUP_BLOB_BYTES */
+    const uint8_t **blobs;
+    uint8_t (*commits)[ROLLUP_KZG_COMMITMENT_BYTES];
+    uint8_t (*proofs)[ROLLUP_KZG_PROOF_BYTES];
+    int rc;
+    util_err err;
+} blob_job;
+
+static void blob_job_free(blob_job *j)
+{
+    rollup_frames_free(j->frames, j->lens, j->n);
+    free(j->mem);
+    free(j->blobs);
+    free(j->commits);
+    free(j->proofs);
+    free(j);
+}
+
+/* On a thread-pool thread: touches nothing but the job. */
+static void blob_work(uv_work_t *req)
+{
+    blob_job *j = req->data;
+    for (size_t i = 0; i < j->n && !j->rc; i++) {
+        uint8_t *blob = j->mem + i * (size_t)ROLLUP_BLOB_BYTES;
+        j->blobs[i] = blob;
+        j->rc = rollup_blob_pack(j->frames[i], j->lens[i], blob, &j->err);
+        if (!j->rc) j->rc = rollup_kzg_commit(blob, j->commits[i], &j->err);
+        if (!j->rc) j->rc = rollup_kzg_proof(blob, j->commits[i], j->proofs[i], &j->err);
+    }
+}
+
+/* The transactions of a batch whose blobs are ready: ROLLUP_BLOBS_PER_TX
+ * blobs each, postBlobs(their commitments). */
+static void send_blob_txs(rollup_batcher *b, blob_job *j)
+{
+    util_err e = {0};
+    for (size_t i = 0; i < j->n; i += ROLLUP_BLOBS_PER_TX) {
+        size_t k = j->n - i < ROLLUP_BLOBS_PER_TX ? j->n - i : ROLLUP_BLOBS_PER_TX;
+        util_buf call;
+        util_buf_init(&call);
+        rollup_abi_val v = {
+            .kind = ROLLUP_ABI_BYTES, .p = j->commits[i], .n = k * ROLLUP_KZG_COMMITMENT_BYTES};
+        rollup_abi_encode_call(&call, "postBlobs(bytes)", &v, 1);
+        int rc = call.oom ? util_err_set(&e, UTIL_ENOMEM, "out of memory")
+                          : rollup_txmgr_send_blobs(b->tx, &b->cfg.batch_inbox, call.data, call.len,
+                                                    0, j->blobs + i, j->commits + i, j->proofs + i,
+                                                    k, on_frame, b, &e);
+        util_buf_free(&call);
+        if (rc) {
+            LOG_WARN("rollup", "batcher: queueing blobs %zu..%zu of batch %llu..%llu: %s", i,
+                     i + k - 1, (unsigned long long)b->a_first, (unsigned long long)b->a_last,
+                     e.msg);
+            b->a_failed = 1;
+            break;
+        }
+        b->refs++;
+        b->a_txs++;
+        b->a_blobs += k;
+        b->a_frames += k;
+        for (size_t f = i; f < i + k; f++)
+            b->a_bytes += j->lens[f];
+    }
+}
+
+static void blob_after(uv_work_t *req, int status)
+{
+    blob_job *j = req->data;
+    rollup_batcher *b = j->b;
+    if (unref_closed(b)) {
+        blob_job_free(j);
+        return;
+    }
+    if (status || j->rc)
+        LOG_ERROR("rollup", "batcher: blobs of batch %llu..%llu: %s",
+                  (unsigned long long)b->a_first, (unsigned long long)b->a_last,
+                  status ? uv_strerror(status) : j->err.msg);
+    else
+        send_blob_txs(b, j);
+    blob_job_free(j);
+    if (b->a_txs == 0) { /* nothing queued: no callback will end the batch */
+        b->active = 0;
+        b->info.failures++;
+        b->state = S_NEED_SCAN;
+    }
+}
+
+/* Hands the frames (taken over) to the thread pool; 0 or an error with the
+ * frames freed. */
+static int queue_blobs(rollup_batcher *b, uint8_t **frames, size_t *lens, size_t n, util_err *err)
+{
+    blob_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        rollup_frames_free(frames, lens, n);
+        return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    }
+    j->b = b;
+    j->n = n;
+    j->frames = frames;
+    j->lens = lens;
+    j->mem = malloc(n * (size_t)ROLLUP_BLOB_BYTES);
+    j->blobs = calloc(n, sizeof *j->blobs);
+    j->commits = calloc(n, sizeof *j->commits);
+    j->proofs = calloc(n, sizeof *j->proofs);
+    j->req.data = j;
+    int rc = !j->mem || !j->blobs || !j->commits || !j->proofs
+                 ? util_err_set(err, UTIL_ENOMEM, "out of memory")
+                 : uv_queue_work(b->loop, &j->req, blob_work, blob_after);
+    if (rc) {
+        if (rc < 0) rc = util_err_set(err, UTIL_EIO, "uv_queue_work: %s", uv_strerror(rc));
+        blob_job_free(j);
+        return rc;
+    }
+    b->refs++;
+    return 0;
 }
 
 static void free_blocks(chain_block *blocks, size_t n)
@@ -335,9 +479,23 @@ static void post_batch(rollup_batcher *b, uint64_t head)
     b->active = 1;
     b->a_first = b->next;
     b->a_last = b->next + count - 1;
-    b->a_frames = b->a_done = 0;
+    b->a_frames = b->a_txs = b->a_blobs = b->a_done = 0;
     b->a_failed = 0;
-    b->a_gas = b->a_fee = b->a_bytes = b->a_block = 0;
+    b->a_gas = b->a_fee = b->a_blob_gas = b->a_blob_fee = b->a_bytes = b->a_block = 0;
+    b->next = b->a_last + 1;
+    b->pending_since_ns = 0;
+    if (b->o.blobs) {
+        /* The batch stays active until blob_after has queued its
+         * transactions (or failed to). */
+        if (queue_blobs(b, frames, lens, nframes, &e)) {
+            LOG_ERROR("rollup", "batcher: blobs of batch %llu..%llu: %s",
+                      (unsigned long long)b->a_first, (unsigned long long)b->a_last, e.msg);
+            b->active = 0;
+            b->info.failures++;
+            b->state = S_NEED_SCAN;
+        }
+        return;
+    }
     for (size_t i = 0; i < nframes; i++) {
         util_buf call;
         util_buf_init(&call);
@@ -355,12 +513,11 @@ static void post_batch(rollup_batcher *b, uint64_t head)
         }
         b->refs++;
         b->a_frames++;
+        b->a_txs++;
         b->a_bytes += lens[i];
     }
     rollup_frames_free(frames, lens, nframes);
-    b->next = b->a_last + 1;
-    b->pending_since_ns = 0;
-    if (b->a_frames == 0) { /* nothing queued: no callback will end it */
+    if (b->a_txs == 0) { /* nothing queued: no callback will end it */
         b->active = 0;
         b->info.failures++;
         b->state = S_NEED_SCAN;
@@ -481,6 +638,11 @@ int rollup_batcher_new(rollup_batcher **out, uv_loop_t *loop, rollup_l1 *l1, rol
     if (opts) b->o = *opts;
     if (!b->o.max_blocks) b->o.max_blocks = ROLLUP_BATCHER_MAX_BLOCKS;
     if (b->o.max_blocks > ROLLUP_BATCH_MAX_BLOCKS) b->o.max_blocks = ROLLUP_BATCH_MAX_BLOCKS;
+    if (b->o.blobs && b->o.frame_max > ROLLUP_BLOB_DATA_MAX - ROLLUP_FRAME_HEADER) {
+        size_t fm = b->o.frame_max;
+        free(b);
+        return util_err_set(err, UTIL_EINVAL, "a frame of %zu bytes does not fit in a blob", fm);
+    }
     if (!b->o.max_delay_ms) b->o.max_delay_ms = ROLLUP_BATCHER_MAX_DELAY_MS;
     if (!b->o.poll_ms) b->o.poll_ms = ROLLUP_BATCHER_POLL_MS;
     if (!b->o.zstd_level) b->o.zstd_level = ROLLUP_BATCHER_ZSTD_LEVEL;

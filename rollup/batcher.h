@@ -9,7 +9,13 @@
  *     head) and there are opts.max_blocks of them, or the oldest has waited
  *     opts.max_delay_ms, encodes them as one batch (rollup_batch_encode),
  *     splits it into frames and queues one BatchInbox.post(frame) per frame
- *     through the transaction manager, one batch at a time.
+ *     through the transaction manager, one batch at a time; in blob mode
+ *     (opts.blobs) each frame goes into one EIP-4844 blob instead, up to
+ *     ROLLUP_BLOBS_PER_TX blobs per type-3 transaction calling
+ *     BatchInbox.postBlobs(commitments) (docs/rollup.md, "Blobs"). The
+ *     blobs' KZG commitments and proofs take tens of milliseconds each: they
+ *     are made on libuv's thread pool (uv_queue_work), not on the loop.
+ * A batch counts as posted when all its transactions are mined.
  * At start, after a reorganisation and after a failed post it waits until
  * the L1 account has no pending transaction, then scans the inbox
  * (rollup/inbox.h) and posts again from the first L2 height the L1 lacks: no
@@ -27,6 +33,7 @@
 
 #include "chain/state/store.h"
 #include "rollup/config.h"
+#include "rollup/l1/beacon.h"
 #include "rollup/l1/client.h"
 #include "rollup/l1/txmgr.h"
 #include "util/err.h"
@@ -48,6 +55,11 @@ typedef struct rollup_batcher_opts {
     uint32_t poll_ms;      /* 0: ROLLUP_BATCHER_POLL_MS */
     int zstd_level;        /* 0: ROLLUP_BATCHER_ZSTD_LEVEL */
     size_t frame_max;      /* payload bytes per frame; 0: ROLLUP_FRAME_MAX */
+    int blobs;             /* post frames in blobs (postBlobs), not calldata (post) */
+    /* Where the inbox scans read blob posts (borrowed; NULL: blob posts on
+     * the L1 cannot be read, and a scan that meets one fails). Needed in
+     * blob mode, and in calldata mode on an inbox that ever held blobs. */
+    rollup_beacon *beacon;
 } rollup_batcher_opts;
 
 typedef struct rollup_batcher_info {
@@ -61,7 +73,11 @@ typedef struct rollup_batcher_info {
     uint8_t latest_tx[32]; /* its last frame's transaction */
     /* Counters of this process (not of earlier runs). */
     uint64_t batches, frames, bytes, blocks; /* bytes: frame bytes posted */
-    uint64_t gas_used, fee_wei;
+    uint64_t txs;                            /* L1 transactions of those batches */
+    uint64_t gas_used, fee_wei;              /* execution gas and its fee, all posts */
+    /* Blob mode: blobs posted (one per frame), their blob gas and its fee
+     * (receipts' blobGasUsed x blobGasPrice), all posts. */
+    uint64_t blobs, blob_gas_used, blob_fee_wei;
     uint64_t reorgs, scans, failures;
 } rollup_batcher_info;
 

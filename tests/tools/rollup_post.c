@@ -5,7 +5,7 @@
  *   rollup_post deploy  --l1 URL --key HEX --out FILE [--genesis FILE]
  *                       [--finalization S] [--confirmations N] [--channel-timeout N]
  *   rollup_post post    --l1 URL --config FILE --key HEX --datadir DIR --from A --to B
- *                       [--per-batch N] [--frame-max BYTES] [--level L] [--tamper]
+ *                       [--per-batch N] [--frame-max BYTES] [--level L] [--tamper] [--blobs]
  *   rollup_post outputs --l1 URL --config FILE --key HEX --datadir DIR --from A --to B
  *                       (--validator-key HEX | --dev-validator) [--genesis FILE]
  *   rollup_post raw     --l1 URL --config FILE --key HEX --bad-compression
@@ -20,7 +20,12 @@
  *   frame sent to BatchInbox.post. --tamper changes the state root of the
  *   first block (a block that fails validation, its batch well formed).
  *   Prints one line per frame: "frame L2 a..b raw R bytes frame F bytes gas G
- *   tx 0x..." (the benchmark reads them).
+ *   tx 0x..." (the benchmark reads them). With --blobs each frame goes into
+ *   one EIP-4844 blob, ROLLUP_BLOBS_PER_TX blobs per BatchInbox.postBlobs
+ *   transaction (docs/rollup.md, "Blobs"; the L1 must be at Prague), and
+ *   the lines are one per transaction: "blobtx L2 a..b raw R bytes blobs K
+ *   frame F bytes gas G blobgas BG gasprice P blobgasprice BP tx 0x..
+ *   block N" (R on the batch's first transaction only).
  * outputs: proposeOutput for every multiple of the output interval in A..B,
  *   signed by the validator key (--dev-validator: the devnet's public one).
  * raw --bad-compression: a well-formed frame of a one-frame channel whose
@@ -44,6 +49,8 @@
 #include "rollup/config.h"
 #include "rollup/deploy.h"
 #include "rollup/eth/abi.h"
+#include "rollup/eth/blob.h"
+#include "rollup/eth/kzg.h"
 #include "rollup/l1/txmgr.h"
 #include "rollup/output.h"
 #include "util/bytes.h"
@@ -54,7 +61,7 @@
 typedef struct args {
     const char *l1, *config, *key, *out, *genesis, *datadir, *vkey;
     uint64_t from, to, height, per_batch, frame_max, finalization, confirmations, timeout;
-    int level, tamper, dev_validator, bad_compression;
+    int level, tamper, dev_validator, bad_compression, blobs;
 } args;
 
 static int die(const char *fmt, const char *msg)
@@ -104,6 +111,102 @@ static int post_frame(const args *a, const rollup_config *c, const uint8_t sk[32
     int rc = call.oom ? util_err_set(err, UTIL_ENOMEM, "out of memory")
                       : l1_send(a, c, sk, &c->batch_inbox, call.data, call.len, r, err);
     util_buf_free(&call);
+    return rc;
+}
+
+typedef struct blob_wait {
+    int done, rc, has_r;
+    rollup_l1_receipt r;
+    util_err err;
+} blob_wait;
+
+static void on_blob_tx(void *ctx, int rc, const rollup_l1_receipt *r, const util_err *err)
+{
+    blob_wait *w = ctx;
+    w->done = 1;
+    w->rc = rc;
+    if (r) {
+        w->r = *r;
+        w->has_r = 1;
+    }
+    if (rc && err) w->err = *err;
+}
+
+/* One postBlobs transaction with blobs[0..n), sent and mined on a private
+ * loop (the transaction manager has no blocking form for blobs). */
+static int post_blobs(const args *a, const rollup_config *c, const uint8_t sk[32],
+                      const uint8_t *const *blobs, const uint8_t (*commits)[48],
+                      const uint8_t (*proofs)[48], size_t n, rollup_l1_receipt *r, util_err *err)
+{
+    uv_loop_t loop;
+    if (uv_loop_init(&loop)) return util_err_set(err, UTIL_EIO, "cannot start an event loop");
+    rollup_l1 *l1 = NULL;
+    rollup_txmgr *m = NULL;
+    blob_wait w = {0};
+    util_buf call;
+    util_buf_init(&call);
+    rollup_abi_val v = {.kind = ROLLUP_ABI_BYTES, .p = commits[0], .n = n * 48};
+    rollup_abi_encode_call(&call, "postBlobs(bytes)", &v, 1);
+    rollup_txmgr_opts o = {.chain_id = c->l1_chain_id, .poll_ms = 100};
+    int rc = call.oom ? util_err_set(err, UTIL_ENOMEM, "out of memory")
+                      : rollup_l1_new(&l1, &loop, a->l1, NULL, err);
+    if (!rc) rc = rollup_txmgr_new(&m, l1, sk, &o, err);
+    if (!rc)
+        rc = rollup_txmgr_send_blobs(m, &c->batch_inbox, call.data, call.len, 0, blobs, commits,
+                                     proofs, n, on_blob_tx, &w, err);
+    if (!rc)
+        while (!w.done && uv_run(&loop, UV_RUN_ONCE)) {
+        }
+    util_buf_free(&call);
+    rollup_txmgr_close(m);
+    rollup_l1_close(l1);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop)) {
+        /* every handle is closed by now */
+    }
+    if (rc) return rc;
+    if (w.rc && err) *err = w.err;
+    if (w.has_r) *r = w.r;
+    return w.rc;
+}
+
+/* The frames of one batch in blobs, ROLLUP_BLOBS_PER_TX per transaction;
+ * one line per transaction. */
+static int post_frames_in_blobs(const args *a, const rollup_config *c, const uint8_t sk[32],
+                                uint64_t first, uint64_t last, size_t raw, uint8_t **frames,
+                                const size_t *lens, size_t nf, util_err *err)
+{
+    uint8_t *mem = malloc(ROLLUP_BLOBS_PER_TX * (size_t)ROLLUP_BLOB_BYTES);
+    if (!mem) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    int rc = 0;
+    for (size_t i = 0; i < nf && !rc; i += ROLLUP_BLOBS_PER_TX) {
+        size_t k = nf - i < ROLLUP_BLOBS_PER_TX ? nf - i : ROLLUP_BLOBS_PER_TX, bytes = 0;
+        const uint8_t *blobs[ROLLUP_BLOBS_PER_TX];
+        uint8_t commits[ROLLUP_BLOBS_PER_TX][48], proofs[ROLLUP_BLOBS_PER_TX][48];
+        for (size_t j = 0; j < k && !rc; j++) {
+            uint8_t *blob = mem + j * (size_t)ROLLUP_BLOB_BYTES;
+            blobs[j] = blob;
+            bytes += lens[i + j];
+            rc = rollup_blob_pack(frames[i + j], lens[i + j], blob, err);
+            if (!rc) rc = rollup_kzg_commit(blob, commits[j], err);
+            if (!rc) rc = rollup_kzg_proof(blob, commits[j], proofs[j], err);
+        }
+        rollup_l1_receipt r;
+        if (!rc)
+            rc = post_blobs(a, c, sk, blobs, (const uint8_t(*)[48])commits,
+                            (const uint8_t(*)[48])proofs, k, &r, err);
+        if (rc) break;
+        char th[67];
+        hex32(th, r.tx_hash);
+        printf("blobtx L2 %llu..%llu raw %zu bytes blobs %zu frame %zu bytes gas %llu blobgas %llu "
+               "gasprice %llu blobgasprice %llu tx %s block %llu\n",
+               (unsigned long long)first, (unsigned long long)last, i == 0 ? raw : (size_t)0, k,
+               bytes, (unsigned long long)r.gas_used, (unsigned long long)r.blob_gas_used,
+               (unsigned long long)r.effective_gas_price, (unsigned long long)r.blob_gas_price, th,
+               (unsigned long long)r.block_number);
+        fflush(stdout);
+    }
+    free(mem);
     return rc;
 }
 
@@ -180,7 +283,9 @@ static int cmd_post(const args *a, const rollup_config *c, const uint8_t sk[32])
         size_t clen = 0, *lens = NULL, nf = 0;
         rc = rollup_batch_encode(gh, bs, n, &last, a->level ? a->level : 19, &chan, &clen, &err);
         if (!rc) rc = rollup_frames_split(chan, clen, a->frame_max, &frames, &lens, &nf, &err);
-        for (size_t f = 0; f < nf && !rc; f++) {
+        if (!rc && a->blobs)
+            rc = post_frames_in_blobs(a, c, sk, first, first + n - 1, raw, frames, lens, nf, &err);
+        for (size_t f = 0; f < nf && !rc && !a->blobs; f++) {
             rollup_l1_receipt r;
             rc = post_frame(a, c, sk, frames[f], lens[f], &r, &err);
             if (rc) break;
@@ -363,6 +468,7 @@ int main(int argc, char **argv)
         {"confirmations", required_argument, 0, 'C'},
         {"channel-timeout", required_argument, 0, 'O'},
         {"height", required_argument, 0, 'H'},
+        {"blobs", no_argument, 0, 'b'},
         {0, 0, 0, 0},
     };
     optind = 2;
@@ -388,6 +494,7 @@ int main(int argc, char **argv)
         case 'C': a.confirmations = strtoull(optarg, NULL, 10); break;
         case 'O': a.timeout = strtoull(optarg, NULL, 10); break;
         case 'H': a.height = strtoull(optarg, NULL, 10); break;
+        case 'b': a.blobs = 1; break;
         default: return die("unknown option %s", argv[optind - 1]);
         }
     }

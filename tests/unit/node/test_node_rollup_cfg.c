@@ -1,5 +1,6 @@
 /* openledgerd's rollup flags (docs/rollup.md, "Operating"): --l1 needs
- * --rollup-config, URLs must be http(s), the batch limits are bounded. */
+ * --rollup-config, URLs must be http(s), the batch limits are bounded,
+ * --batch-da is calldata or blobs (with --l1), --l1-beacon goes with an L1. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,8 +66,43 @@ static void test_rollup_flags(void **state)
     assert_int_equal(parse(&cfg, 2, large), NODE_CFG_USAGE);
 }
 
+static void test_blob_flags(void **state)
+{
+    (void)state;
+    node_cfg cfg;
+    char *dflt[] = {"--l1", "http://127.0.0.1:8546", "--rollup-config", "r.json"};
+    assert_int_equal(parse(&cfg, 4, dflt), NODE_CFG_RUN);
+    assert_int_equal(cfg.batch_blobs, 0);
+    assert_string_equal(cfg.l1_beacon_url, "");
+    char *blobs[] = {
+        "--l1",  "http://127.0.0.1:8546", "--rollup-config",      "r.json", "--batch-da",
+        "blobs", "--l1-beacon",           "http://127.0.0.1:5052"};
+    assert_int_equal(parse(&cfg, 8, blobs), NODE_CFG_RUN);
+    assert_int_equal(cfg.batch_blobs, 1);
+    assert_string_equal(cfg.l1_beacon_url, "http://127.0.0.1:5052");
+    char *calldata[] = {
+        "--l1", "http://127.0.0.1:8546", "--rollup-config", "r.json", "--batch-da", "calldata"};
+    assert_int_equal(parse(&cfg, 6, calldata), NODE_CFG_RUN);
+    assert_int_equal(cfg.batch_blobs, 0);
+    char *other[] = {"--l1", "http://127.0.0.1:8546", "--rollup-config", "r.json", "--batch-da",
+                     "blob"};
+    assert_int_equal(parse(&cfg, 6, other), NODE_CFG_USAGE);
+    char *no_l1[] = {"--batch-da", "blobs"};
+    assert_int_equal(parse(&cfg, 2, no_l1), NODE_CFG_USAGE);
+    char *beacon_alone[] = {"--l1-beacon", "http://127.0.0.1:5052"};
+    assert_int_equal(parse(&cfg, 2, beacon_alone), NODE_CFG_USAGE);
+    char *beacon_bad[] = {"--l1",   "http://127.0.0.1:8546", "--rollup-config",
+                          "r.json", "--l1-beacon",           "127.0.0.1:5052"};
+    assert_int_equal(parse(&cfg, 6, beacon_bad), NODE_CFG_USAGE);
+    char *derive[] = {"--derive-from-l1", "http://127.0.0.1:8546", "--rollup-config",
+                      "r.json",           "--l1-beacon",           "http://127.0.0.1:5052"};
+    assert_int_equal(parse(&cfg, 6, derive), NODE_CFG_RUN);
+    assert_string_equal(cfg.l1_beacon_url, "http://127.0.0.1:5052");
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollup_flags)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rollup_flags),
+                                       cmocka_unit_test(test_blob_flags)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
