@@ -256,7 +256,7 @@ static void l1_post_mixed(uint64_t first, uint64_t last, size_t frame_max, size_
                      0);
     assert_int_equal(rollup_frames_split(chan, clen, frame_max, &frames, &lens, &nf, &err), 0);
     uint64_t bn = json_array_size(l1_blocks);
-    fx_l1tx txs[64];
+    fx_l1tx txs[64] = {0};
     uint8_t *inputs[64];
     uint8_t(*hashes[64])[32];
     size_t nt = 0, i = 0;
