@@ -10,25 +10,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "rollup/eth/kzg.h"
 #include "rollup/l1/beacon.h"
 #include "util/hex.h"
 
+#include "tests/unit/fake_http.h"
+
 /* --- the fake endpoint ------------------------------------------------------ */
 
+static fake_http FH;
+
 static struct {
-    pthread_t th;
-    int lfd, stop;
     char url[64];
     int has_spec;      /* answers /eth/v1/config/spec */
     int blobs_status;  /* HTTP status of the blobs answer */
@@ -40,26 +36,6 @@ static struct {
 
 static uint8_t blob_a[ROLLUP_BLOB_BYTES], blob_b[ROLLUP_BLOB_BYTES];
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) return;
-        p += w, n -= (size_t)w;
-    }
-}
-
-static void reply(int fd, int status, const char *body)
-{
-    char head[256];
-    int hl = snprintf(head, sizeof head,
-                      "HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: "
-                      "%zu\r\nConnection: close\r\n\r\n",
-                      status, strlen(body));
-    write_all(fd, head, (size_t)hl);
-    write_all(fd, body, strlen(body));
-}
-
 static size_t put_blob(char *out, const uint8_t *b, size_t bytes)
 {
     out[0] = '"', out[1] = '0', out[2] = 'x';
@@ -68,29 +44,19 @@ static size_t put_blob(char *out, const uint8_t *b, size_t bytes)
     return 4 + 2 * bytes;
 }
 
-static void serve(int fd)
+static void serve(int fd, const char *method, const char *path)
 {
-    char req[8192];
-    size_t got = 0;
-    while (got < sizeof req - 1) {
-        ssize_t r = read(fd, req + got, sizeof req - 1 - got);
-        if (r <= 0) return;
-        got += (size_t)r;
-        req[got] = 0;
-        if (strstr(req, "\r\n\r\n")) break;
-    }
-    char path[4096] = "";
-    if (sscanf(req, "GET %4095s ", path) != 1) return reply(fd, 400, "{}");
+    if (strcmp(method, "GET") != 0) return fh_reply(fd, 400, "{}");
     if (strcmp(path, "/eth/v1/config/spec") == 0) {
         S.spec_requests++;
-        return S.has_spec ? reply(fd, 200, "{\"data\":{\"SECONDS_PER_SLOT\":\"12\"}}")
-                          : reply(fd, 404, "");
+        return S.has_spec ? fh_reply(fd, 200, "{\"data\":{\"SECONDS_PER_SLOT\":\"12\"}}")
+                          : fh_reply(fd, 404, "");
     }
     if (strcmp(path, "/eth/v1/beacon/genesis") == 0)
-        return reply(fd, 200, "{\"data\":{\"genesis_time\":\"1000\"}}");
+        return fh_reply(fd, 200, "{\"data\":{\"genesis_time\":\"1000\"}}");
     snprintf(S.last, sizeof S.last, "%s", path);
     if (S.blobs_status != 200)
-        return reply(fd, S.blobs_status, "{\"code\":404,\"message\":\"Block not found\"}");
+        return fh_reply(fd, S.blobs_status, "{\"code\":404,\"message\":\"Block not found\"}");
     /* As many blobs as hashes asked for (a, b, a, ...), plus extra. */
     const char *q = strstr(path, "versioned_hashes=");
     size_t n = 0;
@@ -105,22 +71,8 @@ static void serve(int fd)
                         ROLLUP_BLOB_BYTES - (i == 0 && S.short_blob));
     }
     strcpy(body + len, "]}");
-    reply(fd, 200, body);
+    fh_reply(fd, 200, body);
     free(body);
-}
-
-static void *server_main(void *arg)
-{
-    (void)arg;
-    while (!S.stop) {
-        struct pollfd p = {.fd = S.lfd, .events = POLLIN};
-        if (poll(&p, 1, 20) <= 0) continue;
-        int fd = accept(S.lfd, NULL, NULL);
-        if (fd < 0) continue;
-        serve(fd);
-        close(fd);
-    }
-    return NULL;
 }
 
 static int setup(void **state)
@@ -131,23 +83,15 @@ static int setup(void **state)
         blob_b[i + 7] = (uint8_t)(i >> 7) ^ 0x5a;
     }
     memset(&S, 0, sizeof S);
-    S.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    assert_int_equal(bind(S.lfd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(S.lfd, 16), 0);
-    assert_int_equal(getsockname(S.lfd, (struct sockaddr *)&a, &l), 0);
-    snprintf(S.url, sizeof S.url, "http://127.0.0.1:%d/", ntohs(a.sin_port));
-    assert_int_equal(pthread_create(&S.th, NULL, server_main, NULL), 0);
+    fh_start(&FH, serve);
+    snprintf(S.url, sizeof S.url, "%s/", FH.url);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    S.stop = 1;
-    pthread_join(S.th, NULL);
-    close(S.lfd);
+    fh_stop(&FH);
     return 0;
 }
 

@@ -8,25 +8,20 @@
  * transaction. */
 #include "tests/unit/rollup/derive_fixture.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "rollup/eth/blob.h"
 #include "rollup/eth/kzg.h"
+#include "tests/unit/fake_http.h"
 
 /* --- the fake beacon endpoint ------------------------------------------------ */
 
 #define MAX_BLOBS 64
 
+static fake_http FH;
+
 static struct {
     pthread_mutex_t mu;
-    pthread_t th;
-    int lfd, stop;
-    char url[64];
     /* Blobs by L1 block, in block order. */
     uint64_t block[MAX_BLOBS];
     uint8_t hash[MAX_BLOBS][32];
@@ -36,50 +31,20 @@ static struct {
     int requests, spec_requests;
 } B;
 
-static void write_all(int fd, const char *p, size_t n)
+static void serve(int fd, const char *method, const char *path)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0) return;
-        p += w, n -= (size_t)w;
-    }
-}
-
-static void answer(int fd, int status, const char *body)
-{
-    char head[256];
-    int hl = snprintf(head, sizeof head,
-                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
-                      "%zu\r\nConnection: close\r\n\r\n",
-                      status, status == 200 ? "OK" : "Not Found", strlen(body));
-    write_all(fd, head, (size_t)hl);
-    write_all(fd, body, strlen(body));
-}
-
-static void serve(int fd)
-{
-    char req[8192];
-    size_t got = 0;
-    while (got < sizeof req - 1) {
-        ssize_t r = read(fd, req + got, sizeof req - 1 - got);
-        if (r <= 0) return;
-        got += (size_t)r;
-        req[got] = 0;
-        if (strstr(req, "\r\n\r\n")) break;
-    }
-    char path[4096];
-    if (sscanf(req, "GET %4095s ", path) != 1) return answer(fd, 404, "{}");
+    if (strcmp(method, "GET") != 0) return fh_reply(fd, 404, "{}");
     pthread_mutex_lock(&B.mu);
     if (strcmp(path, "/eth/v1/config/spec") == 0) {
         B.spec_requests++;
         pthread_mutex_unlock(&B.mu);
-        return answer(fd, 404, "");
+        return fh_reply(fd, 404, "");
     }
     unsigned long long bn;
     int off = 0;
     if (sscanf(path, "/eth/v1/beacon/blobs/%llu?versioned_hashes=%n", &bn, &off) != 1 || !off) {
         pthread_mutex_unlock(&B.mu);
-        return answer(fd, 404, "{\"code\":404,\"message\":\"Block not found\"}");
+        return fh_reply(fd, 404, "{\"code\":404,\"message\":\"Block not found\"}");
     }
     B.requests++;
     const char *q = path + off;
@@ -105,43 +70,20 @@ static void serve(int fd)
     if (B.tamper && !first) B.tamper--;
     pthread_mutex_unlock(&B.mu);
     snprintf(body + len, cap - len, "]}");
-    answer(fd, 200, body);
+    fh_reply(fd, 200, body);
     free(body);
-}
-
-static void *beacon_main(void *arg)
-{
-    (void)arg;
-    while (!B.stop) {
-        struct pollfd p = {.fd = B.lfd, .events = POLLIN};
-        if (poll(&p, 1, 20) <= 0) continue;
-        int fd = accept(B.lfd, NULL, NULL);
-        if (fd < 0) continue;
-        serve(fd);
-        close(fd);
-    }
-    return NULL;
 }
 
 static void beacon_start(void)
 {
     memset(&B, 0, sizeof B);
     pthread_mutex_init(&B.mu, NULL);
-    B.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof a;
-    assert_int_equal(bind(B.lfd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(B.lfd, 16), 0);
-    assert_int_equal(getsockname(B.lfd, (struct sockaddr *)&a, &l), 0);
-    snprintf(B.url, sizeof B.url, "http://127.0.0.1:%d", ntohs(a.sin_port));
-    assert_int_equal(pthread_create(&B.th, NULL, beacon_main, NULL), 0);
+    fh_start(&FH, serve);
 }
 
 static void beacon_stop(void)
 {
-    B.stop = 1;
-    pthread_join(B.th, NULL);
-    close(B.lfd);
+    fh_stop(&FH);
     for (size_t i = 0; i < B.n; i++)
         free(B.blob[i]);
     pthread_mutex_destroy(&B.mu);
@@ -311,7 +253,7 @@ static void test_blob_posts_derived(void **state)
     json_t *js = json_object();
     assert_int_equal(rollup_derive_status_json(dv.d, js), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(js, "l1"), "beacon")),
-                        B.url);
+                        FH.url);
     json_decref(js);
     deriver_close(&dv);
 }
@@ -373,14 +315,14 @@ static void test_no_beacon_halts(void **state)
     (void)state;
     fx_beacon_url = NULL;
     halts_with(BAD_NONE, "no beacon endpoint (--l1-beacon)");
-    fx_beacon_url = B.url;
+    fx_beacon_url = FH.url;
 }
 
 static int setup_all(void **state)
 {
     setup(state);
     beacon_start();
-    fx_beacon_url = B.url;
+    fx_beacon_url = FH.url;
     return 0;
 }
 
