@@ -777,7 +777,7 @@ static void enqueue(rollup_txmgr *m, treq *q)
 int rollup_txmgr_send(rollup_txmgr *m, const rollup_eth_addr *to, const uint8_t *data, size_t len,
                       uint64_t gas_limit, rollup_txmgr_cb cb, void *ctx, util_err *err)
 {
-    treq *q;
+    treq *q = NULL;
     int rc = treq_new(m, &q, to, data, len, gas_limit, cb, ctx, err);
     if (rc) return rc;
     enqueue(m, q);
@@ -793,7 +793,7 @@ int rollup_txmgr_send_blobs(rollup_txmgr *m, const rollup_eth_addr *to, const ui
     if (nblobs < 1 || nblobs > ROLLUP_BLOBS_PER_TX)
         return util_err_set(err, UTIL_EINVAL, "%zu blobs in one transaction, not 1 to %d", nblobs,
                             ROLLUP_BLOBS_PER_TX);
-    treq *q;
+    treq *q = NULL;
     int rc = treq_new(m, &q, to, data, len, gas_limit, cb, ctx, err);
     if (rc) return rc;
     q->blobs = malloc(nblobs * ROLLUP_BLOB_BYTES);
