@@ -552,8 +552,11 @@ int main(int argc, char **argv)
     free(bodies);
     free(hex);
     free(keys);
-    /* Index entries: by model, by contribution (E), payouts by recipient
-     * (validator + E contributors + owner), the sender's txs-by-address. */
+    /* Index entries each record writes: by model, by contribution (E),
+     * payouts by recipient (validator + E contributors + owner), the
+     * sender's txs-by-address. The series and rankings (E, e, F, f, T, U, V
+     * in chain/state/dbkey.h) are not counted: a block writes them once per
+     * recipient or model it touches, whatever its number of records. */
     size_t index_entries = 1 + o.entries + (o.entries + 2) + 1;
     printf("attribution: committed_per_s=%.0f txs=%zu submitted=%zu rejected=%zu blocks=%" PRIu64
            " seconds=%.3f entries=%zu state_keys_per_tx=%.1f index_entries_per_tx=%zu\n",
