@@ -24,6 +24,13 @@ static const uint8_t SK0[32] = {0xac, 0x09, 0x74, 0xbe, 0xc3, 0x9a, 0x17, 0xe3, 
 static l1_anvil anvil = {.hardfork = "prague"};
 static l1_proxy proxy;
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* --- posting ---------------------------------------------------------------- */
 
 typedef struct sent {
@@ -442,6 +449,57 @@ static void test_blobs_once(void **state)
     watcher_close(&x);
 }
 
+/* What a tick costs against a full scan on a chain with more posts (printed
+ * for bench/README.md-style numbers; only the counts are asserted). */
+static void test_cost(void **state)
+{
+    (void)state;
+    util_err err = {0};
+    for (uint64_t h = 1; h <= 30; h++)
+        post(h, h);
+    for (int i = 0; i < 4; i++) {
+        uint8_t **frames;
+        size_t *lens, nf;
+        channel_frames(31 + 2 * (uint64_t)i, 32 + 2 * (uint64_t)i, 3, &frames, &lens, &nf);
+        send_blob_frames(frames, lens, nf);
+        rollup_frames_free(frames, lens, nf);
+    }
+    watcher x;
+    watcher_open(&x);
+    double t0 = now_ms();
+    tick(&x);
+    double t1 = now_ms();
+    size_t first = l1_proxy_count(&proxy, NULL);
+    rollup_inbox_batch *b = NULL;
+    size_t n = 0;
+    l1_proxy_clear(&proxy);
+    double t2 = now_ms();
+    assert_int_equal(rollup_inbox_scan_sync(proxy.url, proxy.url, &cfg, &b, &n, NULL, &err), 0);
+    double t3 = now_ms();
+    size_t full = l1_proxy_count(&proxy, NULL);
+    size_t full_blobs = l1_proxy_count(&proxy, "/eth/v1/beacon/blobs/");
+    free(b);
+    double t4 = now_ms();
+    tick(&x);
+    double t5 = now_ms();
+    size_t idle = l1_proxy_count(&proxy, NULL);
+    post(1, 2);
+    mine(1);
+    double t6 = now_ms();
+    tick(&x);
+    double t7 = now_ms();
+    size_t one = l1_proxy_count(&proxy, NULL);
+    printf("%zu batches on %" PRIu64 " L1 blocks (4 blob posts of 3 blobs): full scan %zu "
+           "requests (%zu beacon) in %.0f ms; watch: first tick %zu in %.0f ms, idle tick %zu in "
+           "%.0f ms, tick after one new post %zu in %.0f ms\n",
+           n, x.head, full, full_blobs, t3 - t2, first, t1 - t0, idle, t5 - t4, one, t7 - t6);
+    assert_int_equal(idle, 1);
+    /* latest, the cursor block, one eth_getLogs, the post's block */
+    assert_int_equal(one, 4);
+    same_as_full_scan(&x);
+    watcher_close(&x);
+}
+
 static int setup_all(void **state)
 {
     setup(state);
@@ -483,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_channel_across_ticks),
         cmocka_unit_test(test_reorg),
         cmocka_unit_test(test_blobs_once),
+        cmocka_unit_test(test_cost),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
