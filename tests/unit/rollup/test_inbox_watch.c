@@ -416,6 +416,73 @@ static void test_reorg(void **state)
     watcher_close(&x);
 }
 
+static void revert_to(json_t *snap)
+{
+    json_t *p = json_pack("[O]", snap);
+    json_t *ok = NULL;
+    util_err err = {0};
+    assert_int_equal(rollup_l1_call_sync(anvil.url, "evm_revert", p, &ok, &err), 0);
+    assert_true(json_is_true(ok));
+    json_decref(ok);
+    json_decref(p);
+    json_decref(snap);
+}
+
+/* A reorganisation while a channel is open: no checkpoint is taken while a
+ * channel may be open (rewinding there would lose its first frame), so the
+ * watch rewinds to the one before its first frame; one deeper than every
+ * checkpoint scans again from deployBlock. */
+static void test_reorg_open_channel(void **state)
+{
+    (void)state;
+    watcher x;
+    watcher_open(&x);
+    mine(1);
+    tick(&x);
+    size_t before = x.n;
+    uint8_t **frames;
+    size_t *lens, nf;
+    channel_frames(25, 28, 3, &frames, &lens, &nf);
+    send_calldata_frame(frames[0], lens[0]);
+    tick(&x);
+    json_t *snap = l1_rpc(anvil.url, "evm_snapshot", "[]");
+    assert_non_null(snap);
+    send_calldata_frame(frames[1], lens[1]);
+    tick(&x);
+    revert_to(snap);
+    mine(1);
+    send_calldata_frame(frames[1], lens[1]);
+    send_calldata_frame(frames[2], lens[2]);
+    tick(&x);
+    rollup_frames_free(frames, lens, nf);
+    rollup_inbox_watch_stats s;
+    rollup_inbox_watch_get_stats(x.w, &s);
+    assert_int_equal(s.reorgs, 1);
+    assert_int_equal(s.rewinds, 1);
+    assert_int_equal(x.n, before + 1);
+    assert_int_equal(x.b[x.n - 1].first, 25);
+    assert_int_equal(x.b[x.n - 1].last, 28);
+    same_as_full_scan(&x);
+    watcher_close(&x);
+
+    /* Deeper than every checkpoint (a new watch has one, its first head). */
+    watcher y;
+    watcher_open(&y);
+    snap = l1_rpc(anvil.url, "evm_snapshot", "[]");
+    assert_non_null(snap);
+    post(29, 30);
+    tick(&y);
+    revert_to(snap);
+    mine(3);
+    tick(&y);
+    rollup_inbox_watch_get_stats(y.w, &s);
+    assert_int_equal(s.reorgs, 1);
+    assert_int_equal(s.rewinds, 0);
+    assert_int_equal(s.rescans, 1);
+    same_as_full_scan(&y);
+    watcher_close(&y);
+}
+
 /* (e) Blob posts: each blob fetched (and KZG-checked) once, not per tick. */
 static void test_blobs_once(void **state)
 {
@@ -540,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_idle_and_new_posts),
         cmocka_unit_test(test_channel_across_ticks),
         cmocka_unit_test(test_reorg),
+        cmocka_unit_test(test_reorg_open_channel),
         cmocka_unit_test(test_blobs_once),
         cmocka_unit_test(test_cost),
     };
