@@ -27,7 +27,11 @@
  * last ROLLUP_INBOX_WATCH_CHECKPOINTS are kept. With none canonical (a
  * reorganisation deeper than them, or a channel open at every one) the watch
  * scans again from cfg.deploy_block. Either way the batches equal those of a
- * full scan (rollup_inbox_scan is one tick of a new watch).
+ * full scan (rollup_inbox_scan is one tick of a new watch). Like the scan,
+ * a tick trusts that the logs it reads belong to the branch of the head it
+ * read first: each block holding posts must have the hash its logs name (else
+ * UTIL_ESTATE), and a branch switch is seen at the next tick, but a switch
+ * away and back while one tick runs is not.
  *
  * Memory: one rollup_inbox_batch (about 100 bytes) per batch found, which
  * grows with the chain; the assembler's open channels (bounded by rollup_asm);
