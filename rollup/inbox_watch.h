@@ -25,7 +25,7 @@
  * number of batches and the block's hash; rewinding truncates the batches
  * and empties the assembler, and the scan resumes after the checkpoint. The
  * last ROLLUP_INBOX_WATCH_CHECKPOINTS are kept. With none canonical (a
- * reorganisation deeper than them, or a channel open at every one) the watch
+ * reorganisation deeper than the oldest, or before the first one) the watch
  * scans again from cfg.deploy_block. Either way the batches equal those of a
  * full scan (rollup_inbox_scan is one tick of a new watch). Like the scan,
  * a tick trusts that the logs it reads belong to the branch of the head it
