@@ -15,6 +15,7 @@
 #include "rollup/batcher.h"
 #include "rollup/config.h"
 #include "rollup/inbox.h"
+#include "rollup/inbox_watch.h"
 #include "rollup/l1/beacon.h"
 #include "rollup/l1/client.h"
 #include "rollup/l1/txmgr.h"
@@ -33,15 +34,16 @@ struct node_rollup {
     rollup_batcher *batcher;
     rollup_proposer *prop;
     /* A node that does not post watches the inbox for its `safe` head. */
+    rollup_inbox_watch *inbox;
     uv_timer_t watch;
     int watch_inited, scanning, watch_ready;
     uint64_t watch_head, watch_safe;
 };
 
-/* How often a node that does not post scans the inbox. A scan reads the
- * inbox from its deployment (rollup/inbox.h): cheap on a devnet or a young
- * chain; a long-lived follower that needs `safe` should derive from the L1
- * instead (--derive-from-l1), which reads each L1 block once. */
+/* How often a node that does not post reads the inbox. Its watch
+ * (rollup/inbox_watch.h) reads the whole inbox once, then at each tick only
+ * the L1 blocks past the last one read: one request when the L1 has no new
+ * block. */
 #define NODE_ROLLUP_WATCH_MS 5000
 
 /* The validators' output signatures the node gathers (node/output_sigs.c)
@@ -95,9 +97,9 @@ static void on_watch_scan(void *ctx, int rc, const rollup_inbox_batch *bs, size_
 static void on_watch(uv_timer_t *t)
 {
     node_rollup *r = t->data;
-    if (r->scanning || !r->l1) return;
+    if (r->scanning || !r->inbox) return;
     util_err e = {0};
-    if (rollup_inbox_scan(r->l1, r->beacon, &r->cfg, on_watch_scan, r, &e))
+    if (rollup_inbox_watch_tick(r->inbox, on_watch_scan, r, &e))
         LOG_DEBUG("rollup", "inbox watch: %s", e.msg);
     else
         r->scanning = 1;
@@ -146,6 +148,7 @@ int node_rollup_start(node *n, util_err *err)
     if (!rc)
         rc = rollup_proposer_new(&r->prop, &n->loop, r->l1, r->tx, n->store, &n->genesis, &r->cfg,
                                  n->has_validator_key ? n->validator.seckey : NULL, NULL, err);
+    if (!rc && !r->batcher) rc = rollup_inbox_watch_new(&r->inbox, r->l1, r->beacon, &r->cfg, err);
     if (!rc && !r->batcher) {
         uv_timer_init(&n->loop, &r->watch);
         r->watch.data = r;
@@ -179,7 +182,9 @@ void node_rollup_stop(node *n)
     rollup_proposer_close(r->prop);
     rollup_txmgr_close(r->tx);
     rollup_beacon_close(r->beacon);
-    rollup_l1_close(r->l1);
+    rollup_l1_close(r->l1); /* ends a watch tick in flight */
+    rollup_inbox_watch_free(r->inbox);
+    r->inbox = NULL;
     r->beacon = NULL;
     r->batcher = NULL;
     r->prop = NULL;

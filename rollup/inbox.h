@@ -21,7 +21,9 @@
  * a gap and is ignored.
  *
  * The batcher runs the scan at start and after an L1 reorganisation;
- * `openledgerd l1-inbox` prints it. Memory: the callback's array is borrowed
+ * `openledgerd l1-inbox` prints it. A scan is one tick of a new inbox watch
+ * (rollup/inbox_watch.h); a node that does not post keeps its watch and
+ * reads only what is new on the L1 at each tick. Memory: the callback's array is borrowed
  * for the call; the _sync form returns a malloc'd array the caller frees. */
 #ifndef OL_ROLLUP_INBOX_H
 #define OL_ROLLUP_INBOX_H
