@@ -241,6 +241,19 @@ static json_t *proposer_json(const rollup_proposer_info *i)
                      (json_int_t)i->outputs, "gasUsed", (json_int_t)i->gas_used);
 }
 
+/* The inbox watch of a node that does not post: how much it read, and its
+ * reorganisations (rollup/inbox_watch.h). */
+static json_t *watch_json(const rollup_inbox_watch *w)
+{
+    rollup_inbox_watch_stats s;
+    rollup_inbox_watch_get_stats(w, &s);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ticks", (json_int_t)s.ticks,
+                     "l1Requests", (json_int_t)s.l1_requests, "blobs", (json_int_t)s.blobs,
+                     "reorgs", (json_int_t)s.reorgs, "rewinds", (json_int_t)s.rewinds, "rescans",
+                     (json_int_t)s.rescans, "beaconRequests", (json_int_t)s.blob_requests, "cursor",
+                     s.has_cursor ? json_integer((json_int_t)s.cursor) : json_null());
+}
+
 int node_rollup_status_json(void *ctx, json_t *status)
 {
     node *n = ctx;
@@ -260,6 +273,10 @@ int node_rollup_status_json(void *ctx, json_t *status)
                        "batcher", r->batcher ? batcher_json(&bi, n->cfg.batch_blobs) : json_null(),
                        "proposer", r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
+    if (json_object_set_new(l1, "watch", r && r->inbox ? watch_json(r->inbox) : json_null())) {
+        json_decref(l1);
+        return -1;
+    }
     int bad = json_object_set_new(status, "l1", l1);
     /* The batcher's view of the L1 head when it runs, else the proposer's;
      * `safe` is the batcher's, or the inbox watch's on a node that does not
@@ -337,4 +354,22 @@ void node_rollup_metrics(node *n, char **body, size_t *len)
             "openledger_rollup_outputs_total %llu\n",
             (unsigned long long)p.posted, (unsigned long long)p.finalized,
             (unsigned long long)p.outputs);
+    if (r->inbox) {
+        rollup_inbox_watch_stats w;
+        rollup_inbox_watch_get_stats(r->inbox, &w);
+        node_metrics_appendf(
+            body, len,
+            "# HELP openledger_rollup_inbox_watch_requests_total L1 and beacon requests of the "
+            "inbox watch.\n"
+            "# TYPE openledger_rollup_inbox_watch_requests_total counter\n"
+            "openledger_rollup_inbox_watch_requests_total{endpoint=\"l1\"} %llu\n"
+            "openledger_rollup_inbox_watch_requests_total{endpoint=\"beacon\"} %llu\n"
+            "# HELP openledger_rollup_inbox_watch_reorgs_total L1 reorganisations the watch met, "
+            "by how it recovered.\n"
+            "# TYPE openledger_rollup_inbox_watch_reorgs_total counter\n"
+            "openledger_rollup_inbox_watch_reorgs_total{recovery=\"rewind\"} %llu\n"
+            "openledger_rollup_inbox_watch_reorgs_total{recovery=\"rescan\"} %llu\n",
+            (unsigned long long)w.l1_requests, (unsigned long long)w.blob_requests,
+            (unsigned long long)w.rewinds, (unsigned long long)w.rescans);
+    }
 }

@@ -42,6 +42,11 @@ p1=$(jget "$st1" 'j["result"]["l1"]["proposer"]["posted"]')
 # node1 does not post: its safe head comes from its own scan of the inbox.
 [[ $(jget "$st1" 'j["result"]["l1Head"] > 0 and j["result"]["safe"] is not None and j["result"]["safe"] >= 20') == True ]] ||
   fail "node1's heads: $st1"
+# ... read incrementally: a tick every 5 s, each reading only the new L1 blocks.
+[[ $(jget "$st1" 'j["result"]["l1"]["watch"]["ticks"] >= 3 and j["result"]["l1"]["watch"]["cursor"] is not None and j["result"]["l1"]["watch"]["l1Requests"] > 0') == True ]] ||
+  fail "node1's inbox watch: $st1"
+curl -s --max-time 10 "$(tn_url 1)/metrics" | grep -q '^openledger_rollup_inbox_watch_requests_total{endpoint="l1"} [1-9]' ||
+  fail "node1's /metrics lacks the inbox watch"
 next=$(inbox_check) || fail "inbox: $next"
 pass "the inbox holds heights 1..$((next - 1)) exactly once; node1 reads outputs up to $p1"
 for i in 0 1 2; do
