@@ -148,4 +148,15 @@ void node_p2p_range_free(void *range);
 node_peer *node_p2p_find(node_p2p *np, uint64_t token);
 void node_p2p_send_status(node_p2p *np, p2p_peer *to);
 
+/* Block sync's signature checks (node/p2p_sync.c), reached by its unit test:
+ * a worker's cache of parsed and lifted sender keys (NULL when out of
+ * memory; free() frees it), and the checks of the flattened transactions
+ * [lo, hi) of r, at most NODE_SYNC_SIG_CHUNK, flagging exactly the valid
+ * ones (a NULL cache parses every key and checks one by one). */
+#define NODE_SYNC_SIG_CHUNK 256
+typedef struct node_sync_key node_sync_key;
+node_sync_key *node_sync_keys_new(void);
+void node_sync_check_txs(node_range *r, size_t lo, size_t hi, const uint8_t gh[32],
+                         node_sync_key *cache);
+
 #endif

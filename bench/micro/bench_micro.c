@@ -18,6 +18,8 @@
 
 #include "chain/crypto/hash.h"
 #include "chain/crypto/keys.h"
+#include "chain/crypto/schnorr_batch.h"
+#include "chain/crypto/secp_arith.h"
 #include "chain/mempool/mempool.h"
 #include "chain/state/smt.h"
 #include "chain/types/tx.h"
@@ -76,6 +78,80 @@ static void b_sha256(void)
     report("sha256_64B", cpu_ns() - t0, n, "op");
 }
 
+/* chain_verify_batch per signature, beside single verification with a
+ * parsed key (the sync's per-transaction check): 256 signatures by 16 keys,
+ * keys lifted beforehand as the sync's key cache holds them. */
+static void b_batch(void)
+{
+    enum { NS = 256, NK = 16 };
+    static uint8_t sigs[NS][64], msgs[NS][32];
+    static chain_keypair kp[NK];
+    static chain_bpk bpk[NK];
+    static chain_xonly xo[NK];
+    const uint8_t *sp[NS], *mp[NS];
+    const chain_bpk *pp[NS];
+    for (int k = 0; k < NK; k++)
+        if (chain_keypair_dev(&kp[k], (uint32_t)k) || !chain_bpk_lift(&bpk[k], kp[k].pubkey) ||
+            !chain_xonly_parse(&xo[k], kp[k].pubkey))
+            die("key", NULL);
+    for (int i = 0; i < NS; i++) {
+        memset(msgs[i], 0, 32);
+        msgs[i][0] = (uint8_t)i;
+        msgs[i][1] = (uint8_t)(i >> 8);
+        if (chain_sign(sigs[i], msgs[i], &kp[i % NK], NULL)) die("sign", NULL);
+        sp[i] = sigs[i];
+        mp[i] = msgs[i];
+        pp[i] = &bpk[i % NK];
+    }
+    long n = 2048;
+    int ok = 1;
+    double t0 = cpu_ns();
+    for (long i = 0; i < n; i++)
+        ok &= chain_verify_xonly(sigs[i % NS], msgs[i % NS], &xo[i % NS % NK]);
+    report("bip340_verify_parsed", cpu_ns() - t0, n, "sig");
+    static const int sizes[] = {64, 128, 256};
+    for (int z = 0; z < 3; z++) {
+        long calls = 8192 / sizes[z];
+        t0 = cpu_ns();
+        for (long c = 0; c < calls; c++)
+            ok &= chain_verify_batch(sp, mp, pp, (size_t)sizes[z]);
+        char name[32];
+        snprintf(name, sizeof name, "bip340_batch_%d", sizes[z]);
+        report(name, cpu_ns() - t0, calls * sizes[z], "sig");
+    }
+    if (!ok) die("batch verify failed", NULL);
+}
+
+/* The batch's field arithmetic (chain/crypto/secp_arith.h): a chain of
+ * dependent multiplications (latency), squarings, a square root alone and
+ * four side by side (per root). */
+static void b_field(void)
+{
+    chain_secp_init();
+    chain_fe a = chain_ge_g.x, b = chain_ge_g.y, r[4] = {{{0, 0, 0, 0}}};
+    long n = 2000000;
+    double t0 = cpu_ns();
+    for (long i = 0; i < n; i++)
+        chain_fe_mul(&a, &a, &b);
+    report("secp_fe_mul", cpu_ns() - t0, n, "op");
+    t0 = cpu_ns();
+    for (long i = 0; i < n; i++)
+        chain_fe_sqr(&b, &b);
+    report("secp_fe_sqr", cpu_ns() - t0, n, "op");
+    int ok[4] = {0, 0, 0, 0};
+    chain_fe x[4] = {a, b, chain_ge_g.x, chain_ge_g.y};
+    long m = 2000;
+    t0 = cpu_ns();
+    for (long i = 0; i < m; i++)
+        ok[0] = chain_fe_sqrt(&r[0], &x[i & 3]);
+    report("secp_fe_sqrt", cpu_ns() - t0, m, "op");
+    t0 = cpu_ns();
+    for (long i = 0; i < m / 4; i++)
+        chain_fe_sqrt_many(r, ok, x, 4);
+    report("secp_fe_sqrt_x4", cpu_ns() - t0, m, "op");
+    if (r[0].l[0] == 1 && ok[1] == 7) die("unreachable", NULL); /* keep the results */
+}
+
 static void b_sign_verify(void)
 {
     chain_keypair kp;
@@ -94,6 +170,8 @@ static void b_sign_verify(void)
         ok &= chain_verify(sig, msg, kp.pubkey);
     report("bip340_verify", cpu_ns() - t0, n, "op");
     if (!ok) die("verify failed", NULL);
+    b_batch();
+    b_field();
 }
 
 static void b_tx(void)
