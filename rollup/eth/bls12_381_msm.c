@@ -168,7 +168,13 @@ static void fill_affine(const rollup_g1_affine *points, const int16_t *dw, size_
             }
             s->cnt[b] = out;
         }
-        if (np == 0) break;
+        if (np == 0) {
+            /* No affine pair left, but an odd bucket whose pairs all went
+             * to its Jacobian sum still has its last point to move down. */
+            for (size_t i = 0; i < nmove; i++)
+                s->sorted[s->move[2 * i + 1]] = s->sorted[s->move[2 * i]];
+            break;
+        }
         /* den[i] = 1 / den[i], with one inversion. */
         rollup_fp acc = s->den[0], inv, t;
         s->pre[0] = acc;

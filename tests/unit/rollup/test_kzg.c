@@ -285,6 +285,21 @@ static void test_msm_edges(void **state)
         rollup_fp_neg(&pts[i].y, &pts[i].y);
     msm(&big, pts, (const uint64_t(*)[4])sc, NP);
     assert_true(rollup_g1_is_inf(&big));
+    /* One bucket holding A, A, B and nothing else in any bucket: the pass
+     * pairs A with A (equal x: the Jacobian bucket) and has no affine pair
+     * left, but B must still move down to the bucket's first slot. */
+    for (int i = 0; i < NP; i++)
+        memset(sc[i], 0, sizeof sc[i]);
+    pts[0] = pts[1] = rollup_kzg_setup_g1[3];
+    pts[2] = rollup_kzg_setup_g1[5];
+    sc[0][0] = sc[1][0] = sc[2][0] = 1;
+    msm(&big, pts, (const uint64_t(*)[4])sc, NP);
+    rollup_g1_set_inf(&want);
+    for (int i = 0; i < 3; i++) {
+        msm(&one, &pts[i], (const uint64_t(*)[4]) & sc[i], 1);
+        rollup_g1_add(&want, &want, &one);
+    }
+    assert_true(rollup_g1_eq(&big, &want));
     /* Random scalars (some repeated, some zero) over repeated points. */
     rollup_g1_set_inf(&want);
     for (int i = 0; i < NP; i++) {
