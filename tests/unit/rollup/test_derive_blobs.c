@@ -247,9 +247,10 @@ static void test_blob_posts_derived(void **state)
     assert_int_equal(s.halted, 0);
     assert_int_equal(s.outputs_checked, 1);
     assert_int_equal(s.frames_refused, 0);
-    /* One beacon request per L1 block with blobs; the rule asked once. */
+    /* One beacon request per L1 block with blobs; the rule asked until the
+     * first answer (both blocks' requests are in flight at once). */
     assert_int_equal(B.requests, 2);
-    assert_int_equal(B.spec_requests, 1);
+    assert_true(B.spec_requests >= 1 && B.spec_requests <= 2);
     json_t *js = json_object();
     assert_int_equal(rollup_derive_status_json(dv.d, js), 0);
     assert_string_equal(json_string_value(json_object_get(json_object_get(js, "l1"), "beacon")),
