@@ -20,7 +20,9 @@
 #include "rollup/l1/beacon.h"
 #include "util/log.h"
 
-enum { F_BLOCK, F_BLOBS, F_READY };
+/* Asked for the block; planned its blobs, waiting for a beacon slot; asked
+ * for the blobs; ready (or failed). */
+enum { F_BLOCK, F_PLANNED, F_BLOBS, F_READY };
 
 typedef struct derive_fetch {
     struct derive_fetch *next;
@@ -72,14 +74,47 @@ static void recharge(rollup_derive *d, derive_fetch *it, size_t c)
     it->charge = c;
 }
 
-/* The answer is there (or failed): derivation goes on if it waits for it. */
-static void ready(derive_fetch *it)
+/* Derivation goes on if it waits for the queue's first block and that is
+ * there (or failed). */
+static void wake(rollup_derive *d)
 {
-    rollup_derive *d = it->d;
-    it->state = F_READY;
-    if (d->fq_waiting && d->fq == it && !d->closing && !d->s.halted) {
+    if (d->fq_waiting && d->fq && d->fq->state == F_READY && !d->closing && !d->s.halted) {
         d->fq_waiting = 0;
         derive_resume(d);
+    }
+}
+
+static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err);
+
+/* The KZG check of a request takes one core (rollup_kzg_verify_blobs on
+ * the thread pool): more requests at once than cores would only slow down
+ * the first one, the block derivation waits for. */
+static size_t beacon_slots(void)
+{
+    unsigned c = uv_available_parallelism();
+    return c < 1 ? 1 : c > DERIVE_FETCH_WINDOW ? DERIVE_FETCH_WINDOW : c;
+}
+
+/* Asks for the blobs of planned blocks while slots are free, strictly
+ * earliest first: a later block whose answer came first waits for the
+ * earlier ones to be asked (blocks come back within milliseconds, a KZG
+ * check takes tens of them). */
+static void ask_next(rollup_derive *d)
+{
+    for (derive_fetch *it = d->fq; it && d->fq_beacon < beacon_slots(); it = it->next) {
+        if (it->state == F_BLOCK) break;
+        if (it->state != F_PLANNED) continue;
+        util_err e = {0};
+        if (derive_blobs_ask(d, it->blobs, &it->blk, on_blobs, it, &e)) {
+            it->fail = DERIVE_FETCH_BEACON;
+            it->err = e;
+            derive_blobs_free(it->blobs);
+            it->blobs = NULL;
+            it->state = F_READY;
+            continue;
+        }
+        it->state = F_BLOBS;
+        d->fq_beacon++;
     }
 }
 
@@ -91,6 +126,8 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
         item_free(it);
         return;
     }
+    rollup_derive *d = it->d;
+    d->fq_beacon--;
     util_err e = {0};
     if (rc == 0) rc = derive_blobs_unpack(it->blobs, blobs, n, &e);
     else if (err) e = *err;
@@ -103,35 +140,22 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
         derive_blobs_free(it->blobs);
         it->blobs = NULL;
     }
-    ready(it);
+    it->state = F_READY;
+    ask_next(d);
+    wake(d);
 }
 
-/* Plans and asks for the block's blobs. A post that makes the plan fail
- * (a transaction not in the block, memory) is left to derive_blob_log, which
- * plans again when derivation reaches it and acts in log order. */
-static void ask_blobs(rollup_derive *d, derive_fetch *it)
+/* Plans the block's blobs. A post that makes the plan fail (a transaction
+ * not in the block, memory) is left to derive_blob_log, which plans again
+ * when derivation reaches it and acts in log order. */
+static void plan_blobs(rollup_derive *d, derive_fetch *it)
 {
     size_t nb = 0;
     for (size_t j = it->b0; j < it->b1; j++)
         nb += (size_t)derive_blobs_is_post(d, &d->logs[j]);
-    if (!nb || derive_blobs_plan(d, &it->blk, it->b0, it->b1, &it->blobs)) {
-        ready(it);
-        return;
-    }
-    if (derive_blobs_count(it->blobs) == 0) {
-        ready(it);
-        return;
-    }
-    util_err e = {0};
-    if (derive_blobs_ask(d, it->blobs, &it->blk, on_blobs, it, &e)) {
-        it->fail = DERIVE_FETCH_BEACON;
-        it->err = e;
-        derive_blobs_free(it->blobs);
-        it->blobs = NULL;
-        ready(it);
-        return;
-    }
-    it->state = F_BLOBS;
+    it->state = F_READY;
+    if (!nb || derive_blobs_plan(d, &it->blk, it->b0, it->b1, &it->blobs)) return;
+    if (derive_blobs_count(it->blobs) > 0) it->state = F_PLANNED;
 }
 
 static void on_block(void *ctx, int rc, json_t *res, const util_err *err)
@@ -159,11 +183,14 @@ static void on_block(void *ctx, int rc, json_t *res, const util_err *err)
             for (size_t i = 0; i < it->blk.ntx; i++)
                 c += it->blk.txs[i].input_len;
             if (c > it->charge) recharge(d, it, c);
-            ask_blobs(d, it);
+            plan_blobs(d, it);
+            ask_next(d);
+            wake(d);
             return;
         }
     }
-    ready(it);
+    it->state = F_READY;
+    wake(d);
 }
 
 /* Queues the block of d->logs[i] (i the first log of it not queued). 0, or
@@ -222,8 +249,8 @@ void derive_fetch_clear(rollup_derive *d)
     derive_fetch *it = d->fq;
     while (it) {
         derive_fetch *next = it->next;
-        if (it->state == F_READY) {
-            item_free(it);
+        if (it->state == F_READY || it->state == F_PLANNED) {
+            item_free(it); /* nothing in flight */
         } else {
             it->d = NULL; /* freed by its answer */
             it->next = NULL;
@@ -231,7 +258,7 @@ void derive_fetch_clear(rollup_derive *d)
         it = next;
     }
     d->fq = d->fq_tail = NULL;
-    d->fq_n = d->fq_bytes = 0;
+    d->fq_n = d->fq_bytes = d->fq_beacon = 0;
     d->fq_next = 0;
     d->fq_waiting = 0;
 }

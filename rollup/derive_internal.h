@@ -16,7 +16,8 @@
  * each, and once fetched, the calldata of all its transactions when more).
  * The first block after the one at hand is fetched whatever its size. */
 #define DERIVE_FETCH_WINDOW 4
-#define DERIVE_FETCH_BYTES (12u * ROLLUP_BEACON_BLOB_BYTES) /* 1.5 MiB: two L1 blocks of blobs */
+/* 2.25 MiB: two L1 blocks of blobs at Prague's maximum (9 per block). */
+#define DERIVE_FETCH_BYTES (18u * ROLLUP_BEACON_BLOB_BYTES)
 
 /* A posted output root, as the OutputProposed log gave it. */
 typedef struct derive_output {
@@ -61,6 +62,7 @@ struct rollup_derive {
      * the step, in log order, fetched ahead of application. */
     struct derive_fetch *fq, *fq_tail;
     size_t fq_n, fq_bytes;
+    size_t fq_beacon;   /* its blob requests in flight */
     size_t fq_next;     /* the first log whose block is not queued */
     int fq_waiting;     /* the step waits for the queue's first block */
 

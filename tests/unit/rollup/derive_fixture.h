@@ -355,7 +355,7 @@ DFX_HELPER json_t *answer_for(const char *method, json_t *params)
 /* Calls in flight, answered in call order from a timer (never inside the
  * call), each answer made when it is delivered (so an L1 changed meanwhile
  * shows). With fx_hold_blocks, full-block calls (eth_getBlockByNumber with
- * transactions) wait until fx_release(). */
+ * transactions) of blocks >= fx_hold_from wait until fx_release(). */
 #define FX_MAX_PEND 64
 typedef struct fx_pend {
     rollup_l1_cb cb;
@@ -370,14 +370,20 @@ static size_t npend;
 static uv_timer_t answer_timer;
 static uint64_t calls;
 static int fx_hold_blocks;
+static uint64_t fx_hold_from; /* only blocks from this number on are held */
 /* Full-block calls: made in all, and the highest block number asked. */
 static uint64_t fx_full_calls, fx_full_max;
+
+DFX_HELPER int fx_is_held(const fx_pend *p)
+{
+    return fx_hold_blocks && p->full_block && p->number >= fx_hold_from;
+}
 
 DFX_HELPER size_t fx_held(void)
 {
     size_t n = 0;
     for (size_t i = 0; i < npend; i++)
-        n += pend[i].full_block && fx_hold_blocks;
+        n += (size_t)fx_is_held(&pend[i]);
     return n;
 }
 
@@ -397,7 +403,7 @@ DFX_HELPER void deliver(uv_timer_t *t)
 {
     (void)t;
     for (size_t i = 0; i < npend; i++)
-        if (!(pend[i].full_block && fx_hold_blocks)) {
+        if (!fx_is_held(&pend[i])) {
             answer_one(i);
             break;
         }
@@ -450,6 +456,8 @@ struct deriver {
 
 /* The beacon endpoint derivers get (NULL: none). */
 static const char *fx_beacon_url;
+/* L1 blocks per step of the derivers opened next. */
+static uint32_t fx_max_range = 7;
 
 DFX_HELPER void on_block(void *ctx, const chain_block *b, const uint8_t id[32],
                          const chain_receipt *rs, size_t nrs)
@@ -478,11 +486,12 @@ DFX_HELPER void deriver_reopen(deriver *dv, const char *dir)
     uv_timer_init(&dv->loop, &answer_timer);
     npend = 0;
     fx_hold_blocks = 0;
+    fx_hold_from = 0;
     fx_full_calls = fx_full_max = 0;
     if (fx_beacon_url)
         assert_int_equal(rollup_beacon_new(&dv->beacon, &dv->loop, fx_beacon_url, &err), 0);
     rollup_derive_opts o = {.poll_ms = 5,
-                            .max_range = 7,
+                            .max_range = fx_max_range,
                             .call = fake_call,
                             .beacon = dv->beacon,
                             .on_block = on_block,
