@@ -61,9 +61,10 @@ static size_t charge_of(const rollup_derive *d, size_t b0, size_t b1)
     for (size_t j = b0; j < b1; j++) {
         const rollup_l1_log *lg = &d->logs[j];
         if (!is_post(d, lg)) continue;
-        c += derive_blobs_is_post(d, lg) ? ROLLUP_BEACON_BLOB_BYTES
-             : memcmp(lg->topics[0], derive_topic_batch, 32) == 0 ? ROLLUP_FRAME_MAX
-                                                                  : 0;
+        if (derive_blobs_is_post(d, lg))
+            c += ROLLUP_BEACON_BLOB_BYTES;
+        else if (memcmp(lg->topics[0], derive_topic_batch, 32) == 0)
+            c += ROLLUP_FRAME_MAX;
     }
     return c;
 }
@@ -129,8 +130,10 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
     rollup_derive *d = it->d;
     d->fq_beacon--;
     util_err e = {0};
-    if (rc == 0) rc = derive_blobs_unpack(it->blobs, blobs, n, &e);
-    else if (err) e = *err;
+    if (rc == 0)
+        rc = derive_blobs_unpack(it->blobs, blobs, n, &e);
+    else if (err)
+        e = *err;
     rollup_beacon_blobs_free(blobs, n);
     if (rc) {
         /* The endpoint's fault (or memory): read again, as derive_blob_log
@@ -168,8 +171,10 @@ static void on_block(void *ctx, int rc, json_t *res, const util_err *err)
     }
     if (rc) {
         it->fail = DERIVE_FETCH_L1;
-        if (err) it->err = *err;
-        else util_err_set(&it->err, rc, "?");
+        if (err)
+            it->err = *err;
+        else
+            util_err_set(&it->err, rc, "?");
     } else if (json_is_null(res)) {
         it->fail = DERIVE_FETCH_REORG; /* gone since the logs were read */
     } else if (rollup_l1_parse_block(res, 1, ROLLUP_L1_MAX_BODY, &it->blk, &it->err)) {
@@ -214,8 +219,10 @@ static int push(rollup_derive *d, size_t i, size_t b0, size_t b1, size_t charge,
     }
     it->charge = charge;
     d->fq_bytes += charge;
-    if (d->fq_tail) d->fq_tail->next = it;
-    else d->fq = it;
+    if (d->fq_tail)
+        d->fq_tail->next = it;
+    else
+        d->fq = it;
     d->fq_tail = it;
     d->fq_n++;
     return 0;

@@ -62,9 +62,9 @@ struct rollup_derive {
      * the step, in log order, fetched ahead of application. */
     struct derive_fetch *fq, *fq_tail;
     size_t fq_n, fq_bytes;
-    size_t fq_beacon;   /* its blob requests in flight */
-    size_t fq_next;     /* the first log whose block is not queued */
-    int fq_waiting;     /* the step waits for the queue's first block */
+    size_t fq_beacon; /* its blob requests in flight */
+    size_t fq_next;   /* the first log whose block is not queued */
+    int fq_waiting;   /* the step waits for the queue's first block */
 
     /* A reorganisation walk: the L2 height whose origin is being checked. */
     uint64_t walk_h, walk_n;

@@ -252,8 +252,8 @@ static size_t l1_post_blob_blocks(uint64_t first, uint64_t last, size_t frame_ma
         size_t k = nf - i < ROLLUP_BLOBS_PER_TX ? nf - i : ROLLUP_BLOBS_PER_TX;
         uint8_t *input;
         uint8_t(*bh)[32];
-        fx_l1tx t = blob_tx(json_array_size(l1_blocks), frames + i, lens + i, k, BAD_NONE, &input,
-                            &bh);
+        fx_l1tx t =
+            blob_tx(json_array_size(l1_blocks), frames + i, lens + i, k, BAD_NONE, &input, &bh);
         l1_add_block_txs(&t, 1);
         free(input);
         free(bh);
@@ -358,8 +358,8 @@ static void test_no_beacon_halts(void **state)
  * its answers: the queue takes as many blocks as DERIVE_FETCH_BYTES allows
  * (within its window), and derives them once the blobs come. */
 #define SIX_BLOBS (6u * ROLLUP_BEACON_BLOB_BYTES)
-#define BLOB_BLOCKS_QUEUED                                                                       \
-    (DERIVE_FETCH_BYTES / SIX_BLOBS < DERIVE_FETCH_WINDOW ? DERIVE_FETCH_BYTES / SIX_BLOBS      \
+#define BLOB_BLOCKS_QUEUED                                                                         \
+    (DERIVE_FETCH_BYTES / SIX_BLOBS < DERIVE_FETCH_WINDOW ? DERIVE_FETCH_BYTES / SIX_BLOBS         \
                                                           : DERIVE_FETCH_WINDOW)
 
 static int beacon_requests(void)
