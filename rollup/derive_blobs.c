@@ -3,7 +3,9 @@
  * transactions, one beacon request for their blobs, the KZG check of all of
  * them against the commitments of the calldata (by the beacon client, on
  * libuv's thread pool, so the loop does not wait for it), and each blob's
- * frame handed to derive_frame in L1 log order.
+ * frame handed to derive_frame in L1 log order. The fetch queue
+ * (derive_fetch.c) runs the same steps ahead of application, through
+ * derive_blobs_plan, _ask and _unpack.
  *
  * Who is at fault decides what happens: a blob that does not match its
  * commitment comes from the beacon endpoint (the L1 guarantees the blob

@@ -17,8 +17,10 @@ extern uint8_t derive_topic_blob[32];
 #define DERIVE_BLOBS_WAIT 1
 
 /* A BlobPosted log of the inbox at d->logs[d->li], its block in d->blk. The
- * first one of an L1 block checks every blob post of that block and fetches
- * their blobs with one beacon request (DERIVE_BLOBS_WAIT); once they are
+ * fetch queue (derive_fetch.c) has usually read and checked the block's
+ * blobs already (d->blobs); if not, the first one of an L1 block checks
+ * every blob post of that block and fetches their blobs with one beacon
+ * request (DERIVE_BLOBS_WAIT); once they are
  * checked, each log's frame goes to derive_frame in log order. 0 (done, or
  * halted), DERIVE_BLOBS_WAIT, or UTIL_ESTATE (the transaction is not in the
  * block: the L1 answer is inconsistent, the step starts over from a
