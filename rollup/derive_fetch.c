@@ -280,8 +280,10 @@ int derive_fetch_take(rollup_derive *d, util_err *err)
                 it->b0 <= d->li && d->li < it->b1))
         derive_fetch_clear(d);
     if (!d->fq) d->fq_next = d->li;
-    if (fill(d, err) || !d->fq) {
-        if (!err->code) util_err_set(err, UTIL_ENOMEM, "out of memory");
+    /* A later block that could not be asked for is asked again later. */
+    int frc = fill(d, err);
+    if (!d->fq) {
+        if (!frc) util_err_set(err, UTIL_ESTATE, "no posting block to fetch");
         return DERIVE_FETCH_L1;
     }
     it = d->fq;
