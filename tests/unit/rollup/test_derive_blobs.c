@@ -383,7 +383,7 @@ static size_t open_held(deriver *dv)
     deriver_open(dv);
     for (int i = 0; i < 10000; i++) {
         uv_run(&dv->loop, UV_RUN_NOWAIT);
-        if (beacon_requests() >= 1 && npend == 0 && dv->d->fq_waiting) break;
+        if (beacon_requests() >= 1 && npend == 0) break;
         usleep(1000);
     }
     assert_true(dv->d->fq_waiting);
