@@ -173,7 +173,8 @@ static void step_later(rollup_derive *d, uint64_t ms)
     uv_timer_start(&d->timer, on_timer, ms, 0);
 }
 
-static void step_done(rollup_derive *d)
+/* Forgets the step's logs, its block at hand and what the queue holds. */
+static void drop_step(rollup_derive *d)
 {
     derive_fetch_clear(d);
     rollup_l1_logs_free(d->logs, d->nlogs);
@@ -182,6 +183,11 @@ static void step_done(rollup_derive *d)
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     d->has_blk = 0;
     derive_blobs_clear(d);
+}
+
+static void step_done(rollup_derive *d)
+{
+    drop_step(d);
     d->cursor = d->to;
     memcpy(d->cursor_hash, d->to_hash, 32);
     d->has_cursor_hash = 1;
@@ -277,11 +283,7 @@ static void on_logs(void *ctx, int rc, json_t *res, const util_err *err)
     rollup_derive *d = ctx;
     if (!answer(d, rc, err, "eth_getLogs")) return;
     util_err e = {0};
-    /* A step that failed half way left its logs (and its queue). */
-    derive_fetch_clear(d);
-    rollup_l1_logs_free(d->logs, d->nlogs);
-    d->logs = NULL;
-    d->nlogs = d->li = 0;
+    drop_step(d); /* what a step that failed half way left */
     if (rollup_l1_parse_logs(res, ROLLUP_DERIVE_MAX_LOGS, 4096, &d->logs, &d->nlogs, &e)) {
         /* Too many logs for one answer: read a smaller range. */
         if (d->range > 1) d->range /= 2;
@@ -454,13 +456,7 @@ static void reset_to(rollup_derive *d, uint64_t h)
         d->outs[k++] = d->outs[i];
     }
     d->nouts = k;
-    derive_fetch_clear(d);
-    rollup_l1_logs_free(d->logs, d->nlogs);
-    d->logs = NULL;
-    d->nlogs = d->li = 0;
-    if (d->has_blk) rollup_l1_block_free(&d->blk);
-    d->has_blk = 0;
-    derive_blobs_clear(d);
+    drop_step(d);
 }
 
 static void reorg_found(rollup_derive *d, uint64_t h)
@@ -552,13 +548,7 @@ static void walk(rollup_derive *d)
 static void start_reorg(rollup_derive *d)
 {
     d->s.reorgs++;
-    derive_fetch_clear(d);
-    rollup_l1_logs_free(d->logs, d->nlogs);
-    d->logs = NULL;
-    d->nlogs = d->li = 0;
-    if (d->has_blk) rollup_l1_block_free(&d->blk);
-    d->has_blk = 0;
-    derive_blobs_clear(d);
+    drop_step(d);
     d->walk_h = chain_store_height(d->st);
     LOG_WARN("derive",
              "the L1 changed under L1 block %llu: looking for the last L2 block whose "
