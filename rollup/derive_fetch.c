@@ -195,6 +195,7 @@ static void on_block(void *ctx, int rc, json_t *res, const util_err *err)
         }
     }
     it->state = F_READY;
+    ask_next(d); /* the blocks behind it may ask for their blobs now */
     wake(d);
 }
 
