@@ -373,6 +373,8 @@ static int fx_hold_blocks;
 static uint64_t fx_hold_from; /* only blocks from this number on are held */
 /* Full-block calls: made in all, and the highest block number asked. */
 static uint64_t fx_full_calls, fx_full_max;
+/* Not 0: the next full-block call for this L1 block fails (UTIL_EIO). */
+static uint64_t fx_fail_block;
 
 DFX_HELPER int fx_is_held(const fx_pend *p)
 {
@@ -393,6 +395,14 @@ DFX_HELPER void answer_one(size_t i)
     fx_pend p = pend[i];
     memmove(&pend[i], &pend[i + 1], (npend - i - 1) * sizeof *pend);
     npend--;
+    if (p.full_block && fx_fail_block && p.number == fx_fail_block) {
+        fx_fail_block = 0;
+        json_decref(p.params);
+        util_err e = {0};
+        util_err_set(&e, UTIL_EIO, "eth_getBlockByNumber: connection reset (fake)");
+        p.cb(p.ctx, UTIL_EIO, NULL, &e);
+        return;
+    }
     json_t *r = answer_for(p.method, p.params);
     json_decref(p.params);
     p.cb(p.ctx, 0, r, NULL);
@@ -487,6 +497,7 @@ DFX_HELPER void deriver_reopen(deriver *dv, const char *dir)
     npend = 0;
     fx_hold_blocks = 0;
     fx_hold_from = 0;
+    fx_fail_block = 0;
     fx_full_calls = fx_full_max = 0;
     if (fx_beacon_url)
         assert_int_equal(rollup_beacon_new(&dv->beacon, &dv->loop, fx_beacon_url, &err), 0);

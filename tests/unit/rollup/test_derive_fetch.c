@@ -4,7 +4,8 @@
  * applied; never more than DERIVE_FETCH_WINDOW of them are in flight or
  * buffered; answers that come back out of order are consumed in log order;
  * an L1 reorganisation while blocks are buffered drops them and derivation
- * follows the new chain; a deriver closed with blocks in flight frees them
+ * follows the new chain; a fetch that failed is retried when derivation
+ * reaches its block; a deriver closed with blocks in flight frees them
  * when their answers arrive (ASan). */
 #include "tests/unit/rollup/derive_fixture.h"
 
@@ -153,6 +154,29 @@ static void test_reorg_drops_buffered_blocks(void **state)
     deriver_close(&dv);
 }
 
+/* A block fetched ahead whose call failed: when derivation reaches it, the
+ * step starts again (as when it was fetched then) and derivation goes on. */
+static void test_failed_fetch_retried(void **state)
+{
+    (void)state;
+    l1_reset();
+    uint64_t first = json_array_size(l1_blocks);
+    l1_post(1, 20, 0);
+    uint64_t last = json_array_size(l1_blocks) - 1;
+    fx_max_range = 100;
+    deriver dv;
+    deriver_open(&dv);
+    fx_fail_block = first + 2; /* in the first window, behind the first block */
+    run_until(&dv, at_height, 20);
+    same_as_source(&dv, 20);
+    rollup_derive_status s = st_of(&dv);
+    assert_int_equal(s.halted, 0);
+    assert_int_equal(fx_fail_block, 0);
+    /* The failed one asked again, and the window behind it with it. */
+    assert_true(fx_full_calls > last - first + 1);
+    deriver_close(&dv);
+}
+
 /* Closed with blocks in flight: their answers arrive after the close
  * (deriver_stop delivers them) and are freed, the deriver too. */
 static void test_close_with_blocks_in_flight(void **state)
@@ -187,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_fetches_ahead_of_application),
         cmocka_unit_test(test_window_bound_and_log_order),
         cmocka_unit_test(test_reorg_drops_buffered_blocks),
+        cmocka_unit_test(test_failed_fetch_retried),
         cmocka_unit_test(test_close_with_blocks_in_flight),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
