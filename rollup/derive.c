@@ -1,8 +1,8 @@
 /* Derivation's L1 side: the steps that follow the L1 head (latest block,
  * reorganisation check, logs of a bounded range, the blocks of the posting
- * transactions), the walk back after an L1 reorganisation, and the status
- * (rollup/derive.h). What the logs carry is handled in derive_apply.c, blob
- * posts in derive_blobs.c. */
+ * transactions, read ahead by derive_fetch.c), the walk back after an L1
+ * reorganisation, and the status (rollup/derive.h). What the logs carry is
+ * handled in derive_apply.c, blob posts in derive_blobs.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,11 +86,18 @@ int rollup_derive_origin(chain_store *st, uint64_t height, uint64_t *l1_number, 
 
 /* --- calls ------------------------------------------------------------- */
 
+int derive_l1_call(rollup_derive *d, const char *method, json_t *params, rollup_l1_cb cb, void *ctx,
+                   util_err *err)
+{
+    return d->o.call ? d->o.call(d->o.call_ctx, method, params, cb, ctx, err)
+                     : rollup_l1_call(d->l1, method, params, cb, ctx, err);
+}
+
+/* A call of the step itself: one at a time, d->inflight while it runs. */
 static int l1_call(rollup_derive *d, const char *method, json_t *params, rollup_l1_cb cb,
                    util_err *err)
 {
-    int rc = d->o.call ? d->o.call(d->o.call_ctx, method, params, cb, d, err)
-                       : rollup_l1_call(d->l1, method, params, cb, d, err);
+    int rc = derive_l1_call(d, method, params, cb, d, err);
     if (rc == 0) d->inflight = 1;
     return rc;
 }
@@ -98,6 +105,7 @@ static int l1_call(rollup_derive *d, const char *method, json_t *params, rollup_
 static void maybe_free(rollup_derive *d)
 {
     if (!d->closing || d->inflight || !d->timer_closed) return;
+    derive_fetch_clear(d);
     rollup_l1_logs_free(d->logs, d->nlogs);
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     derive_blobs_clear(d);
@@ -165,14 +173,21 @@ static void step_later(rollup_derive *d, uint64_t ms)
     uv_timer_start(&d->timer, on_timer, ms, 0);
 }
 
-static void step_done(rollup_derive *d)
+/* Forgets the step's logs, its block at hand and what the queue holds. */
+static void drop_step(rollup_derive *d)
 {
+    derive_fetch_clear(d);
     rollup_l1_logs_free(d->logs, d->nlogs);
     d->logs = NULL;
     d->nlogs = d->li = 0;
     if (d->has_blk) rollup_l1_block_free(&d->blk);
     d->has_blk = 0;
     derive_blobs_clear(d);
+}
+
+static void step_done(rollup_derive *d)
+{
+    drop_step(d);
     d->cursor = d->to;
     memcpy(d->cursor_hash, d->to_hash, 32);
     d->has_cursor_hash = 1;
@@ -212,30 +227,8 @@ void derive_retry_later(rollup_derive *d, const char *what, const util_err *err)
     uv_timer_start(&d->timer, on_resume, d->o.poll_ms, 0);
 }
 
-static void on_tx_block(void *ctx, int rc, json_t *res, const util_err *err)
-{
-    rollup_derive *d = ctx;
-    if (!answer(d, rc, err, "eth_getBlockByNumber (full)")) return;
-    util_err e = {0};
-    rollup_l1_log *lg = &d->logs[d->li];
-    if (json_is_null(res)) {
-        start_reorg(d); /* the block went away between the logs and now */
-        return;
-    }
-    if (rollup_l1_parse_block(res, 1, ROLLUP_L1_MAX_BODY, &d->blk, &e)) {
-        fail_call(d, &e, "eth_getBlockByNumber (full)");
-        return;
-    }
-    d->has_blk = 1;
-    if (memcmp(d->blk.hash, lg->block_hash, 32) != 0) {
-        start_reorg(d);
-        return;
-    }
-    next_log(d);
-}
-
-/* Handles the logs in L1 order, fetching a posting transaction's block when
- * it is not the one at hand. */
+/* Handles the logs in L1 order, taking a posting transaction's block from
+ * the fetch queue (derive_fetch.c) when it is not the one at hand. */
 static void next_log(rollup_derive *d)
 {
     util_err e = {0};
@@ -261,9 +254,13 @@ static void next_log(rollup_derive *d)
             if (d->has_blk) rollup_l1_block_free(&d->blk);
             d->has_blk = 0;
             derive_blobs_clear(d);
-            if (get_block(d, lg->block_number, 1, on_tx_block, &e))
-                fail_call(d, &e, "eth_getBlockByNumber");
-            return;
+            int rc = derive_fetch_take(d, &e);
+            if (rc == DERIVE_FETCH_WAIT) return;
+            if (rc == DERIVE_FETCH_REORG) start_reorg(d); /* the block went away, or changed */
+            if (rc == DERIVE_FETCH_L1) fail_call(d, &e, "eth_getBlockByNumber (full)");
+            if (rc == DERIVE_FETCH_BEACON) derive_retry_later(d, "beacon blobs", &e);
+            if (rc) return;
+            continue;
         }
         int rc = blob ? derive_blob_log(d, lg) : derive_post(d, lg);
         if (rc == DERIVE_BLOBS_WAIT) return;
@@ -274,6 +271,7 @@ static void next_log(rollup_derive *d)
         d->li++;
     }
     if (d->s.halted) {
+        derive_fetch_clear(d);
         derive_update_heads(d);
         return;
     }
@@ -285,6 +283,7 @@ static void on_logs(void *ctx, int rc, json_t *res, const util_err *err)
     rollup_derive *d = ctx;
     if (!answer(d, rc, err, "eth_getLogs")) return;
     util_err e = {0};
+    drop_step(d); /* what a step that failed half way left */
     if (rollup_l1_parse_logs(res, ROLLUP_DERIVE_MAX_LOGS, 4096, &d->logs, &d->nlogs, &e)) {
         /* Too many logs for one answer: read a smaller range. */
         if (d->range > 1) d->range /= 2;
@@ -457,12 +456,7 @@ static void reset_to(rollup_derive *d, uint64_t h)
         d->outs[k++] = d->outs[i];
     }
     d->nouts = k;
-    rollup_l1_logs_free(d->logs, d->nlogs);
-    d->logs = NULL;
-    d->nlogs = d->li = 0;
-    if (d->has_blk) rollup_l1_block_free(&d->blk);
-    d->has_blk = 0;
-    derive_blobs_clear(d);
+    drop_step(d);
 }
 
 static void reorg_found(rollup_derive *d, uint64_t h)
@@ -554,12 +548,7 @@ static void walk(rollup_derive *d)
 static void start_reorg(rollup_derive *d)
 {
     d->s.reorgs++;
-    rollup_l1_logs_free(d->logs, d->nlogs);
-    d->logs = NULL;
-    d->nlogs = d->li = 0;
-    if (d->has_blk) rollup_l1_block_free(&d->blk);
-    d->has_blk = 0;
-    derive_blobs_clear(d);
+    drop_step(d);
     d->walk_h = chain_store_height(d->st);
     LOG_WARN("derive",
              "the L1 changed under L1 block %llu: looking for the last L2 block whose "
@@ -715,6 +704,7 @@ void rollup_derive_close(rollup_derive *d)
 {
     if (!d) return;
     d->closing = 1;
+    derive_fetch_clear(d); /* its answers in flight free themselves */
     uv_close((uv_handle_t *)&d->timer, on_timer_closed);
 }
 

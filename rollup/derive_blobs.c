@@ -3,7 +3,9 @@
  * transactions, one beacon request for their blobs, the KZG check of all of
  * them against the commitments of the calldata (by the beacon client, on
  * libuv's thread pool, so the loop does not wait for it), and each blob's
- * frame handed to derive_frame in L1 log order.
+ * frame handed to derive_frame in L1 log order. The fetch queue
+ * (derive_fetch.c) runs the same steps ahead of application, through
+ * derive_blobs_plan, _ask and _unpack.
  *
  * Who is at fault decides what happens: a blob that does not match its
  * commitment comes from the beacon endpoint (the L1 guarantees the blob
@@ -53,9 +55,8 @@ static void hex32(char out[67], const uint8_t *p)
     util_hex_encode(out + 2, p, 32);
 }
 
-void derive_blobs_clear(rollup_derive *d)
+void derive_blobs_free(derive_blobs *B)
 {
-    derive_blobs *B = d->blobs;
     if (!B) return;
     if (B->frames)
         for (size_t i = 0; i < B->n; i++)
@@ -67,6 +68,11 @@ void derive_blobs_clear(rollup_derive *d)
     free(B->hashes);
     free(B->commits);
     free(B);
+}
+
+void derive_blobs_clear(rollup_derive *d)
+{
+    derive_blobs_free(d->blobs);
     d->blobs = NULL;
 }
 
@@ -80,6 +86,11 @@ static int is_blob_log(const rollup_derive *d, const rollup_l1_log *lg)
 static int from_batcher(const rollup_derive *d, const rollup_l1_log *lg)
 {
     return lg->ntopics >= 2 && memcmp(lg->topics[1] + 12, d->cfg.batcher.b, 20) == 0;
+}
+
+int derive_blobs_is_post(const rollup_derive *d, const rollup_l1_log *lg)
+{
+    return is_blob_log(d, lg) && from_batcher(d, lg);
 }
 
 /* The commitments of a postBlobs(bytes) call from the batcher to the inbox
@@ -123,16 +134,16 @@ static int post_commitments(const rollup_derive *d, const rollup_l1_tx *tx, cons
 /* Checks one BlobPosted log of the batcher (logs [b0, b1) are its block's)
  * and adds its blob to the request. 0, UTIL_ESTATE (its transaction is not
  * in the block) or UTIL_ENOMEM. */
-static int add_post(rollup_derive *d, derive_blobs *B, size_t b0, size_t b1,
-                    const rollup_l1_log *lg)
+static int add_post(const rollup_derive *d, const rollup_l1_block *blk, derive_blobs *B, size_t b0,
+                    size_t b1, const rollup_l1_log *lg)
 {
     blob_post *p = &B->posts[B->nposts++];
     memset(p, 0, sizeof *p);
     p->log_index = lg->log_index;
     p->slot = -1;
     const rollup_l1_tx *tx = NULL;
-    for (size_t i = 0; i < d->blk.ntx && !tx; i++)
-        if (memcmp(d->blk.txs[i].hash, lg->tx_hash, 32) == 0) tx = &d->blk.txs[i];
+    for (size_t i = 0; i < blk->ntx && !tx; i++)
+        if (memcmp(blk->txs[i].hash, lg->tx_hash, 32) == 0) tx = &blk->txs[i];
     if (!tx) return UTIL_ESTATE;
     if (lg->data_len != 32) {
         snprintf(p->err, sizeof p->err, "a BlobPosted log with %zu data bytes, not 32",
@@ -184,42 +195,22 @@ static int add_post(rollup_derive *d, derive_blobs *B, size_t b0, size_t b1,
     return 0;
 }
 
-/* The blobs, checked against their commitments by the beacon client (on
- * the thread pool): each one's frame, or why it does not unpack. */
-static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err)
+int derive_blobs_unpack(derive_blobs *B, uint8_t **blobs, size_t n, util_err *err)
 {
-    rollup_derive *d = ctx;
-    if (!derive_back(d)) {
-        rollup_beacon_blobs_free(blobs, n);
-        return;
-    }
-    derive_blobs *B = d->blobs;
-    if (rc) {
-        /* Unreachable, or a blob that does not match its commitment: the
-         * endpoint's fault either way. */
-        derive_retry_later(d, "beacon blobs", err);
-        return;
-    }
+    if (n != B->n) return util_err_set(err, UTIL_EINVAL, "%zu blobs for %zu asked", n, B->n);
     B->frames = calloc(B->n, sizeof *B->frames);
     B->flens = calloc(B->n, sizeof *B->flens);
     B->uerr = calloc(B->n, sizeof *B->uerr);
     util_err e = {0};
-    int oom = !B->frames || !B->flens || !B->uerr;
-    for (size_t i = 0; i < B->n && !oom; i++) {
-        if (!(B->frames[i] = malloc(ROLLUP_BLOB_DATA_MAX))) {
-            oom = 1;
-        } else if (rollup_blob_unpack(blobs[i], B->frames[i], ROLLUP_BLOB_DATA_MAX, &B->flens[i],
-                                      &e)) {
+    if (!B->frames || !B->flens || !B->uerr) return util_err_set(err, UTIL_ENOMEM, "out of memory");
+    for (size_t i = 0; i < B->n; i++) {
+        if (!(B->frames[i] = malloc(ROLLUP_BLOB_DATA_MAX)))
+            return util_err_set(err, UTIL_ENOMEM, "out of memory");
+        if (rollup_blob_unpack(blobs[i], B->frames[i], ROLLUP_BLOB_DATA_MAX, &B->flens[i], &e)) {
             free(B->frames[i]);
             B->frames[i] = NULL;
             snprintf(B->uerr[i], sizeof B->uerr[i], "%s", e.msg);
         }
-    }
-    rollup_beacon_blobs_free(blobs, n);
-    if (oom) {
-        util_err_set(&e, UTIL_ENOMEM, "out of memory");
-        derive_retry_later(d, "beacon blobs", &e);
-        return;
     }
     B->ready = 1;
     LOG_INFO("derive",
@@ -227,54 +218,103 @@ static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_er
              "%.1f ms",
              (unsigned long long)B->block, B->n, B->n == 1 ? "" : "s",
              (double)(uv_hrtime() - B->asked_ns) / 1e6);
+    return 0;
+}
+
+/* The blobs asked for by derive_blob_log itself (not prefetched: the
+ * fetch queue's own answers go to derive_fetch.c). */
+static void on_blobs(void *ctx, int rc, uint8_t **blobs, size_t n, const util_err *err)
+{
+    rollup_derive *d = ctx;
+    if (!derive_back(d)) {
+        rollup_beacon_blobs_free(blobs, n);
+        return;
+    }
+    if (rc) {
+        /* Unreachable, or a blob that does not match its commitment: the
+         * endpoint's fault either way. */
+        derive_retry_later(d, "beacon blobs", err);
+        return;
+    }
+    util_err e = {0};
+    rc = derive_blobs_unpack(d->blobs, blobs, n, &e);
+    rollup_beacon_blobs_free(blobs, n);
+    if (rc) {
+        derive_retry_later(d, "beacon blobs", &e);
+        return;
+    }
     derive_resume(d);
 }
 
-/* Checks every blob post of the block of d->logs[d->li] and asks for their
- * blobs. 0 (ready: nothing to fetch), DERIVE_BLOBS_WAIT, UTIL_ESTATE, or
- * UTIL_ENOMEM (halted). */
-static int prepare(rollup_derive *d, const rollup_l1_log *log)
+int derive_blobs_plan(const rollup_derive *d, const rollup_l1_block *blk, size_t b0, size_t b1,
+                      derive_blobs **out)
 {
-    size_t b0 = d->li, b1 = d->li;
-    while (b0 > 0 && d->logs[b0 - 1].block_number == log->block_number)
-        b0--;
-    while (b1 < d->nlogs && d->logs[b1].block_number == log->block_number)
-        b1++;
+    *out = NULL;
     size_t cap = 0;
     for (size_t j = b0; j < b1; j++)
-        cap += is_blob_log(d, &d->logs[j]) && from_batcher(d, &d->logs[j]);
+        cap += (size_t)derive_blobs_is_post(d, &d->logs[j]);
     derive_blobs *B = calloc(1, sizeof *B);
     if (B) {
-        B->posts = calloc(cap, sizeof *B->posts);
-        B->hashes = calloc(cap, sizeof *B->hashes);
-        B->commits = calloc(cap, sizeof *B->commits);
+        B->posts = calloc(cap ? cap : 1, sizeof *B->posts);
+        B->hashes = calloc(cap ? cap : 1, sizeof *B->hashes);
+        B->commits = calloc(cap ? cap : 1, sizeof *B->commits);
     }
-    d->blobs = B;
     if (!B || !B->posts || !B->hashes || !B->commits) {
-        derive_blobs_clear(d);
-        derive_halt(d, "out of memory reading blob posts");
+        derive_blobs_free(B);
         return UTIL_ENOMEM;
     }
-    B->block = log->block_number;
-    memcpy(B->block_hash, log->block_hash, 32);
+    B->block = blk->number;
+    memcpy(B->block_hash, blk->hash, 32);
     for (size_t j = b0; j < b1; j++) {
         const rollup_l1_log *lg = &d->logs[j];
-        if (!is_blob_log(d, lg) || !from_batcher(d, lg)) continue;
-        int rc = add_post(d, B, b0, b1, lg);
+        if (!derive_blobs_is_post(d, lg)) continue;
+        int rc = add_post(d, blk, B, b0, b1, lg);
         if (rc) {
-            derive_blobs_clear(d);
+            derive_blobs_free(B);
             return rc;
         }
     }
-    if (B->n == 0) {
-        B->ready = 1;
-        return 0;
-    }
-    util_err e = {0};
+    if (B->n == 0) B->ready = 1;
+    *out = B;
+    return 0;
+}
+
+size_t derive_blobs_count(const derive_blobs *B)
+{
+    return B->ready ? 0 : B->n;
+}
+
+int derive_blobs_ask(rollup_derive *d, derive_blobs *B, const rollup_l1_block *blk,
+                     rollup_beacon_cb cb, void *ctx, util_err *err)
+{
     B->asked_ns = uv_hrtime();
-    if (rollup_beacon_get_checked_blobs(d->o.beacon, d->blk.number, d->blk.timestamp,
-                                        (const uint8_t(*)[32])B->hashes,
-                                        (const uint8_t(*)[48])B->commits, B->n, on_blobs, d, &e)) {
+    return rollup_beacon_get_checked_blobs(d->o.beacon, blk->number, blk->timestamp,
+                                           (const uint8_t(*)[32])B->hashes,
+                                           (const uint8_t(*)[48])B->commits, B->n, cb, ctx, err);
+}
+
+void derive_block_logs(const rollup_derive *d, size_t i, size_t *b0, size_t *b1)
+{
+    uint64_t n = d->logs[i].block_number;
+    *b0 = *b1 = i;
+    while (*b0 > 0 && d->logs[*b0 - 1].block_number == n)
+        (*b0)--;
+    while (*b1 < d->nlogs && d->logs[*b1].block_number == n)
+        (*b1)++;
+}
+
+/* Checks every blob post of d->blk (the block of d->logs[d->li]) and asks
+ * for their blobs, when the fetch queue did not. 0 (ready: nothing to
+ * fetch), DERIVE_BLOBS_WAIT, UTIL_ESTATE, or UTIL_ENOMEM (halted). */
+static int prepare(rollup_derive *d)
+{
+    size_t b0, b1;
+    derive_block_logs(d, d->li, &b0, &b1);
+    int rc = derive_blobs_plan(d, &d->blk, b0, b1, &d->blobs);
+    if (rc == UTIL_ENOMEM) derive_halt(d, "out of memory reading blob posts");
+    if (rc || d->blobs->ready) return rc;
+    util_err e = {0};
+    if (derive_blobs_ask(d, d->blobs, &d->blk, on_blobs, d, &e)) {
         derive_retry_later(d, "beacon blobs", &e);
         return DERIVE_BLOBS_WAIT;
     }
@@ -289,7 +329,7 @@ int derive_blob_log(rollup_derive *d, const rollup_l1_log *log)
     derive_blobs *B = d->blobs;
     if (!B || B->block != log->block_number || memcmp(B->block_hash, log->block_hash, 32) != 0) {
         derive_blobs_clear(d);
-        int rc = prepare(d, log);
+        int rc = prepare(d);
         if (rc == UTIL_ENOMEM) return 0;
         if (rc) return rc;
         B = d->blobs;

@@ -7,6 +7,18 @@
 #include "rollup/batch.h"
 #include "rollup/derive.h"
 
+/* The fetch queue's bounds (derive_fetch.c): while the frames of one L1
+ * block are applied, the blocks (with their transactions) and the checked
+ * blobs of at most DERIVE_FETCH_WINDOW next L1 blocks with posts (each
+ * holds one log or more) are fetched or held, and together at most
+ * DERIVE_FETCH_BYTES of posted data: each block counts its blobs
+ * (ROLLUP_BEACON_BLOB_BYTES each) and its calldata frames (ROLLUP_FRAME_MAX
+ * each, and once fetched, the calldata of all its transactions when more).
+ * The first block after the one at hand is fetched whatever its size. */
+#define DERIVE_FETCH_WINDOW 4
+/* 2.25 MiB: two L1 blocks of blobs at Prague's maximum (9 per block). */
+#define DERIVE_FETCH_BYTES (18u * ROLLUP_BEACON_BLOB_BYTES)
+
 /* A posted output root, as the OutputProposed log gave it. */
 typedef struct derive_output {
     uint64_t height;
@@ -46,6 +58,14 @@ struct rollup_derive {
     rollup_l1_block blk;
     struct derive_blobs *blobs; /* the blob posts of blk (derive_blobs.c), or NULL */
 
+    /* The fetch queue (derive_fetch.c): the next L1 blocks with posts of
+     * the step, in log order, fetched ahead of application. */
+    struct derive_fetch *fq, *fq_tail;
+    size_t fq_n, fq_bytes;
+    size_t fq_beacon; /* its blob requests in flight */
+    size_t fq_next;   /* the first log whose block is not queued */
+    int fq_waiting;   /* the step waits for the queue's first block */
+
     /* A reorganisation walk: the L2 height whose origin is being checked. */
     uint64_t walk_h, walk_n;
     uint8_t walk_hash[32];
@@ -59,6 +79,30 @@ struct rollup_derive {
 
 /* The keccak topics of the logs derivation reads. */
 extern uint8_t derive_topic_batch[32], derive_topic_output[32], derive_topic_frozen[32];
+
+/* The logs of d->logs[i]'s L1 block: d->logs[*b0, *b1). */
+void derive_block_logs(const rollup_derive *d, size_t i, size_t *b0, size_t *b1);
+
+/* The fetch queue (rollup/derive_fetch.c). Its answers are consumed
+ * strictly in log order: derive_fetch_take hands over the block of
+ * d->logs[d->li] only, once fetched (with its blobs checked). */
+/* What derive_fetch_take says besides 0 (d->blk is the block of the log):
+ * the block (and its blobs) are not there yet (the step goes on with
+ * derive_resume when they are); the block is gone or has another hash (a
+ * reorganisation); the L1 call failed (the step starts again after
+ * poll_ms); the beacon endpoint failed (the block is fetched again after
+ * poll_ms, derive_retry_later). err says why for the last two. */
+enum { DERIVE_FETCH_WAIT = 100, DERIVE_FETCH_REORG, DERIVE_FETCH_L1, DERIVE_FETCH_BEACON };
+/* Fills d->blk (and d->blobs, NULL when derive_blob_log is to ask for them
+ * itself) with the block of d->logs[d->li], first queueing the blocks of
+ * the next posts within the bounds. 0 or DERIVE_FETCH_*. */
+OL_MUST_CHECK int derive_fetch_take(rollup_derive *d, util_err *err);
+/* Drops everything queued (step done, new logs, reorganisation, halt,
+ * close); answers still to come are freed when they arrive. */
+void derive_fetch_clear(rollup_derive *d);
+/* In derive.c: an L1 call with its own callback context. */
+OL_MUST_CHECK int derive_l1_call(rollup_derive *d, const char *method, json_t *params,
+                                 rollup_l1_cb cb, void *ctx, util_err *err);
 
 /* Halts derivation for good (until a restart) with a reason; logged once. */
 void derive_halt(rollup_derive *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -297,24 +297,6 @@ DFX_HELPER void l1_output(uint64_t height, int wrong)
     }
 }
 
-/* One answer in flight, delivered from a timer: never inside the call. */
-static uv_timer_t answer_timer;
-static rollup_l1_cb pend_cb;
-static void *pend_ctx;
-static json_t *pend_res;
-static uint64_t calls;
-
-DFX_HELPER void deliver(uv_timer_t *t)
-{
-    (void)t;
-    rollup_l1_cb cb = pend_cb;
-    json_t *r = pend_res;
-    pend_cb = NULL;
-    pend_res = NULL;
-    cb(pend_ctx, 0, r, NULL);
-    json_decref(r);
-}
-
 DFX_HELPER json_t *answer_for(const char *method, json_t *params)
 {
     if (strcmp(method, "eth_getBlockByNumber") == 0) {
@@ -370,38 +352,130 @@ DFX_HELPER json_t *answer_for(const char *method, json_t *params)
     return NULL;
 }
 
+/* Calls in flight, answered in call order from a timer (never inside the
+ * call), each answer made when it is delivered (so an L1 changed meanwhile
+ * shows). With fx_hold_blocks, full-block calls (eth_getBlockByNumber with
+ * transactions) of blocks >= fx_hold_from wait until fx_release(). */
+#define FX_MAX_PEND 64
+typedef struct fx_pend {
+    rollup_l1_cb cb;
+    void *ctx;
+    char method[32];
+    json_t *params;
+    int full_block;
+    uint64_t number;
+} fx_pend;
+static fx_pend pend[FX_MAX_PEND];
+static size_t npend;
+static uv_timer_t answer_timer;
+static uint64_t calls;
+static int fx_hold_blocks;
+static uint64_t fx_hold_from; /* only blocks from this number on are held */
+/* Full-block calls: made in all, and the highest block number asked. */
+static uint64_t fx_full_calls, fx_full_max;
+/* Not 0: the next full-block call for this L1 block fails (UTIL_EIO). */
+static uint64_t fx_fail_block;
+
+DFX_HELPER int fx_is_held(const fx_pend *p)
+{
+    return fx_hold_blocks && p->full_block && p->number >= fx_hold_from;
+}
+
+DFX_HELPER size_t fx_held(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < npend; i++)
+        n += (size_t)fx_is_held(&pend[i]);
+    return n;
+}
+
+/* Answers pend[i] (removed first: the callback may call again). */
+DFX_HELPER void answer_one(size_t i)
+{
+    fx_pend p = pend[i];
+    memmove(&pend[i], &pend[i + 1], (npend - i - 1) * sizeof *pend);
+    npend--;
+    if (p.full_block && fx_fail_block && p.number == fx_fail_block) {
+        fx_fail_block = 0;
+        json_decref(p.params);
+        util_err e = {0};
+        util_err_set(&e, UTIL_EIO, "eth_getBlockByNumber: connection reset (fake)");
+        p.cb(p.ctx, UTIL_EIO, NULL, &e);
+        return;
+    }
+    json_t *r = answer_for(p.method, p.params);
+    json_decref(p.params);
+    p.cb(p.ctx, 0, r, NULL);
+    json_decref(r);
+}
+
+DFX_HELPER void deliver(uv_timer_t *t)
+{
+    (void)t;
+    for (size_t i = 0; i < npend; i++)
+        if (!fx_is_held(&pend[i])) {
+            answer_one(i);
+            break;
+        }
+    if (npend > fx_held()) uv_timer_start(&answer_timer, deliver, 0, 0);
+}
+
+DFX_HELPER void fx_release(void)
+{
+    fx_hold_blocks = 0;
+    if (npend) uv_timer_start(&answer_timer, deliver, 0, 0);
+}
+
 DFX_HELPER int fake_call(void *call_ctx, const char *method, json_t *params, rollup_l1_cb cb,
                          void *ctx, util_err *err)
 {
     (void)call_ctx, (void)err;
-    assert_null(pend_cb);
+    assert_true(npend < FX_MAX_PEND);
     calls++;
-    pend_cb = cb;
-    pend_ctx = ctx;
-    pend_res = answer_for(method, params);
+    fx_pend *p = &pend[npend++];
+    memset(p, 0, sizeof *p);
+    p->cb = cb;
+    p->ctx = ctx;
+    snprintf(p->method, sizeof p->method, "%s", method);
+    p->params = json_incref(params);
+    json_t *which = json_array_get(params, 0);
+    if (strcmp(method, "eth_getBlockByNumber") == 0 && json_is_true(json_array_get(params, 1)) &&
+        strncmp(json_string_value(which), "0x", 2) == 0) {
+        p->full_block = 1;
+        p->number = strtoull(json_string_value(which) + 2, NULL, 16);
+        fx_full_calls++;
+        if (p->number > fx_full_max) fx_full_max = p->number;
+    }
     uv_timer_start(&answer_timer, deliver, 0, 0);
     return 0;
 }
 
 /* --- the deriving side ------------------------------------------------------ */
 
-typedef struct deriver {
+typedef struct deriver deriver;
+struct deriver {
     char dir[64];
     chain_store *st;
     rollup_derive *d;
     uv_loop_t loop;
     uint64_t on_block_calls;
     rollup_beacon *beacon;
-} deriver;
+    /* Called after each derived block (NULL: none). */
+    void (*hook)(deriver *dv, const chain_block *b);
+};
 
 /* The beacon endpoint derivers get (NULL: none). */
 static const char *fx_beacon_url;
+/* L1 blocks per step of the derivers opened next. */
+static uint32_t fx_max_range = 7;
 
 DFX_HELPER void on_block(void *ctx, const chain_block *b, const uint8_t id[32],
                          const chain_receipt *rs, size_t nrs)
 {
-    (void)b, (void)id, (void)rs, (void)nrs;
-    ((deriver *)ctx)->on_block_calls++;
+    (void)id, (void)rs, (void)nrs;
+    deriver *dv = ctx;
+    dv->on_block_calls++;
+    if (dv->hook) dv->hook(dv, b);
 }
 
 /* dir NULL: a new data directory. */
@@ -420,10 +494,15 @@ DFX_HELPER void deriver_reopen(deriver *dv, const char *dir)
     assert_int_equal(chain_store_init_genesis(dv->st, fx_devnet(), &err), 0);
     uv_loop_init(&dv->loop);
     uv_timer_init(&dv->loop, &answer_timer);
+    npend = 0;
+    fx_hold_blocks = 0;
+    fx_hold_from = 0;
+    fx_fail_block = 0;
+    fx_full_calls = fx_full_max = 0;
     if (fx_beacon_url)
         assert_int_equal(rollup_beacon_new(&dv->beacon, &dv->loop, fx_beacon_url, &err), 0);
     rollup_derive_opts o = {.poll_ms = 5,
-                            .max_range = 7,
+                            .max_range = fx_max_range,
                             .call = fake_call,
                             .beacon = dv->beacon,
                             .on_block = on_block,
@@ -441,11 +520,13 @@ DFX_HELPER void deriver_open(deriver *dv)
 DFX_HELPER void deriver_stop(deriver *dv, int remove)
 {
     rollup_derive_close(dv->d);
-    rollup_beacon_close(dv->beacon); /* its pending answer, if any, runs now */
+    rollup_beacon_close(dv->beacon); /* its pending answers, if any, run now */
     uv_close((uv_handle_t *)&answer_timer, NULL);
-    /* The deriver frees itself once its pending answer came back. */
-    while (pend_cb)
-        uv_run(&dv->loop, UV_RUN_ONCE);
+    /* Answers still to come arrive after the close (as they may from the
+     * L1): the deriver frees itself once its own came back, and what it
+     * fetched ahead is freed as it arrives. */
+    while (npend)
+        answer_one(0);
     uv_run(&dv->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&dv->loop), 0);
     chain_store_close(dv->st);
@@ -482,7 +563,7 @@ DFX_HELPER void run_until(deriver *dv, int (*done)(deriver *, uint64_t), uint64_
 
 DFX_HELPER int at_height(deriver *dv, uint64_t h)
 {
-    return chain_store_height(dv->st) == h && !pend_cb &&
+    return chain_store_height(dv->st) == h && !npend &&
            st_of(dv).l1_scanned + 1 >= json_array_size(l1_blocks);
 }
 
