@@ -273,7 +273,8 @@ int node_rollup_status_json(void *ctx, json_t *status)
                        "batcher", r->batcher ? batcher_json(&bi, n->cfg.batch_blobs) : json_null(),
                        "proposer", r->prop ? proposer_json(&pi) : json_null());
     if (!l1) return -1;
-    if (json_object_set_new(l1, "watch", r && r->inbox ? watch_json(r->inbox) : json_null())) {
+    /* No rollup: `l1` is null, not an object, and has no fields to add. */
+    if (r && json_object_set_new(l1, "watch", r->inbox ? watch_json(r->inbox) : json_null())) {
         json_decref(l1);
         return -1;
     }

@@ -91,13 +91,23 @@ static void *run_node(void *arg)
 
 static int start(void **state)
 {
-    char *argv[] = {
-        "openledgerd", "--dev", "--rpc",        "127.0.0.1:0", "--quiet-accounts",
-        "--log-level", "warn",  "--block-time", "100",         "--empty-blocks-interval",
-        "100",         NULL};
+    char *argv[] = {"openledgerd",
+                    "--dev",
+                    "--p2p",
+                    "off",
+                    "--rpc",
+                    "127.0.0.1:0",
+                    "--quiet-accounts",
+                    "--log-level",
+                    "warn",
+                    "--block-time",
+                    "100",
+                    "--empty-blocks-interval",
+                    "100",
+                    NULL};
     node_cfg cfg;
     util_err err = {0};
-    assert_int_equal(node_cfg_parse(&cfg, 11, argv, &err), NODE_CFG_RUN);
+    assert_int_equal(node_cfg_parse(&cfg, 13, argv, &err), NODE_CFG_RUN);
     if (node_start(&the_node, &cfg, &err)) fail_msg("node_start: %s", err.msg);
     snprintf(url, sizeof url, "http://127.0.0.1:%d", rpc_http_port(the_node->http));
     assert_int_equal(pthread_create(&node_thread, NULL, run_node, NULL), 0);

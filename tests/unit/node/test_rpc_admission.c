@@ -7,7 +7,7 @@
  * contract_call returns no events.
  *
  * VM work is counted through the node's dry-run counters, never by timing;
- * the one time bound (node_status during a dry run) is a generous 1 s. */
+ * the time node_status took during a dry run is printed, never asserted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,12 +30,21 @@
 
 static node *start_node(int threads)
 {
-    char *argv[] = {"openledgerd",           "--dev",       "--rpc", "127.0.0.1:0",
-                    "--quiet-accounts",      "--log-level", "warn",  "--rpc-threads",
-                    threads > 1 ? "2" : "1", NULL};
+    char *argv[] = {"openledgerd",
+                    "--dev",
+                    "--p2p",
+                    "off",
+                    "--rpc",
+                    "127.0.0.1:0",
+                    "--quiet-accounts",
+                    "--log-level",
+                    "warn",
+                    "--rpc-threads",
+                    threads > 1 ? "2" : "1",
+                    NULL};
     node_cfg cfg;
     util_err err = {0};
-    assert_int_equal(node_cfg_parse(&cfg, 9, argv, &err), NODE_CFG_RUN);
+    assert_int_equal(node_cfg_parse(&cfg, 11, argv, &err), NODE_CFG_RUN);
     node *n;
     if (node_start(&n, &cfg, &err)) fail_msg("node_start: %s", err.msg);
     return n;
@@ -259,7 +268,7 @@ static void *send_thread(void *arg)
 /* (b) While a dry run of a contract that loops to the cap runs, node_status
  * from another thread (another loop's connection) answers: the dry run does
  * not hold the node lock. Shown by the status answering while the dry run
- * is still in progress (a counter), with a generous 1 s bound. */
+ * is still in progress (a counter); the time it took is printed only. */
 static void test_status_during_dry_run(void **state)
 {
     (void)state;
@@ -279,15 +288,22 @@ static void test_status_during_dry_run(void **state)
     json_t *r = request(n, "node_status", "[]");
     uint64_t took = util_mono_ns() - t0;
     uint64_t still = atomic_load(&n->dry_runs.active);
-    assert_non_null(json_object_get(r, "result"));
-    json_decref(r);
+    /* Join before any assertion: a failed one leaves this frame, and the
+     * sender thread writes its reply into `s`. */
     pthread_join(th, NULL);
+    int answered = json_object_get(r, "result") != NULL;
+    if (!answered) {
+        char *d = json_dumps(r, 0);
+        print_message("node_status: %s\n", d ? d : "?");
+        free(d);
+    }
+    json_decref(r);
+    assert_true(answered);
     if (!json_object_get(s.reply, "result")) fail_msg("refused: %s", json_dumps(s.reply, 0));
     json_decref(s.reply);
     print_message("node_status took %llu us during the dry run\n",
                   (unsigned long long)(took / 1000));
     assert_int_equal(still, 1); /* answered while the VM was running */
-    assert_true(took < 1000000000ull);
     node_free(n);
 }
 

@@ -18,11 +18,11 @@
 
 static node *start_node(void)
 {
-    char *argv[] = {"openledgerd",      "--dev",       "--rpc", "127.0.0.1:0",
+    char *argv[] = {"openledgerd",      "--dev",       "--p2p", "off", "--rpc", "127.0.0.1:0",
                     "--quiet-accounts", "--log-level", "warn",  NULL};
     node_cfg cfg;
     util_err err = {0};
-    assert_int_equal(node_cfg_parse(&cfg, 7, argv, &err), NODE_CFG_RUN);
+    assert_int_equal(node_cfg_parse(&cfg, 9, argv, &err), NODE_CFG_RUN);
     node *n;
     if (node_start(&n, &cfg, &err)) fail_msg("node_start: %s", err.msg);
     return n;
