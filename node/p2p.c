@@ -361,7 +361,7 @@ static void destroy(node_p2p *np)
         node_p2p_range_free(r);
     }
     uv_mutex_destroy(&np->sig_lock);
-    free(np->loop_keys);
+    chain_sig_cache_free(np->loop_keys);
     p2p_sync_free(np->sync);
     p2p_gossip_free(np->gossip);
     util_buf_free(&np->out_txs);

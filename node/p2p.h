@@ -18,6 +18,7 @@
 #include "chain/crypto/keys.h"
 #include "chain/types/block.h"
 #include "chain/types/tx.h"
+#include "chain/types/tx_sigs.h"
 #include "p2p/gossip.h"
 #include "p2p/net.h"
 #include "p2p/sync.h"
@@ -91,7 +92,7 @@ typedef struct node_p2p {
     int sig_workers, sig_max;
     int sig_stop; /* stopping: workers take no more chunks, send no wake */
     node_range *graves;
-    void *loop_keys; /* the loop's parsed-key cache when it checks a chunk itself */
+    chain_sig_cache *loop_keys; /* the loop's key cache when it checks a chunk itself */
     int was_syncing;
     uint64_t progress_ms, progress_height, progress_start_ms, progress_start_height;
     /* outbox: transactions admitted (any thread) waiting to be gossiped */
@@ -149,14 +150,11 @@ node_peer *node_p2p_find(node_p2p *np, uint64_t token);
 void node_p2p_send_status(node_p2p *np, p2p_peer *to);
 
 /* Block sync's signature checks (node/p2p_sync.c), reached by its unit test:
- * a worker's cache of parsed and lifted sender keys (NULL when out of
- * memory; free() frees it), and the checks of the flattened transactions
- * [lo, hi) of r, at most NODE_SYNC_SIG_CHUNK, flagging exactly the valid
- * ones (a NULL cache parses every key and checks one by one). */
-#define NODE_SYNC_SIG_CHUNK 256
-typedef struct node_sync_key node_sync_key;
-node_sync_key *node_sync_keys_new(void);
+ * the checks of the flattened transactions [lo, hi) of r, at most
+ * NODE_SYNC_SIG_CHUNK, through chain_tx_check_sigs (chain/types/tx_sigs.h):
+ * exactly the valid ones are flagged; a NULL cache checks one by one. */
+#define NODE_SYNC_SIG_CHUNK CHAIN_TX_SIGS_MAX
 void node_sync_check_txs(node_range *r, size_t lo, size_t hi, const uint8_t gh[32],
-                         node_sync_key *cache);
+                         chain_sig_cache *cache);
 
 #endif

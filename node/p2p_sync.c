@@ -10,8 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain/crypto/keys.h"
-#include "chain/crypto/schnorr_batch.h"
+#include "chain/types/tx_sigs.h"
 #include "chain/exec/blockexec.h"
 #include "node/node_internal.h"
 #include "node/p2p.h"
@@ -31,9 +30,6 @@
  * that queueing costs nothing (~15 ms of checks). */
 #define SIG_CHUNK NODE_SYNC_SIG_CHUNK
 #define SIG_WORKERS_MAX 16
-/* Parsed sender keys per worker (direct-mapped): a chain's senders recur,
- * and parsing a key is ~15% of checking its signature. */
-#define KEY_CACHE 4096
 
 /* CPU time of the calling thread, for the debug log's accounting only. */
 static uint64_t thread_cpu_ns(void)
@@ -210,103 +206,23 @@ static uint32_t block_of(const node_range *r, size_t at)
     return lo;
 }
 
-typedef struct node_sync_key {
-    uint8_t raw[32];
-    int state;  /* 0 empty, 1 parsed, -1 not a key */
-    int lifted; /* bpk filled (only when state == 1) */
-    chain_xonly pk;
-    chain_bpk bpk;
-} key_slot;
-
-node_sync_key *node_sync_keys_new(void)
+/* Checks the signatures of flattened transactions [lo, hi) of r (at most
+ * SIG_CHUNK) with chain_tx_check_sigs: the flags set are exactly
+ * libsecp256k1's verdicts. */
+void node_sync_check_txs(node_range *r, size_t lo, size_t hi, const uint8_t gh[32],
+                         chain_sig_cache *cache)
 {
-    return calloc(KEY_CACHE, sizeof(key_slot));
-}
-
-/* The cache slot of sender, (re)filled with its parse. */
-static key_slot *key_of(key_slot *cache, const uint8_t sender[32])
-{
-    /* Collisions (even chosen ones) only cost a parse. */
-    key_slot *k = &cache[(sender[0] | (unsigned)sender[1] << 8) % KEY_CACHE];
-    if (k->state == 0 || memcmp(k->raw, sender, 32) != 0) {
-        memcpy(k->raw, sender, 32);
-        k->state = chain_xonly_parse(&k->pk, sender) ? 1 : -1;
-        k->lifted = 0;
-    }
-    return k;
-}
-
-/* chain_tx_check_sig (same message, same verdict, same flag), with the
- * sender's parsed key taken from the cache when it is there. */
-static int check_sig(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
-{
-    if (tx->sig_checked == 1) return 1;
-    if (!cache) return chain_tx_check_sig(tx, gh);
-    uint8_t msg[32];
-    if (chain_tx_sighash(tx, gh, msg)) return 0;
-    key_slot *k = key_of(cache, tx->sender);
-    if (k->state != 1 || !chain_verify_xonly(tx->sig, msg, &k->pk)) return 0;
-    tx->sig_checked = 1;
-    return 1;
-}
-
-/* One chunk's per-signature inputs for chain_verify_batch. The keys are
- * copies, not pointers into the cache: two senders of one chunk may share a
- * slot, and a pointer would then pair a signature with the other sender's
- * key. */
-typedef struct sig_batch {
-    chain_tx *tx[SIG_CHUNK];
-    const uint8_t *sig[SIG_CHUNK], *msg[SIG_CHUNK];
-    const chain_bpk *pk[SIG_CHUNK];
-    const chain_xonly *xo[SIG_CHUNK];
-    uint8_t msgs[SIG_CHUNK][32];
-    chain_bpk keys[SIG_CHUNK];
-    chain_xonly xos[SIG_CHUNK];
-    uint8_t ok[SIG_CHUNK];
-} sig_batch;
-
-/* Checks the signatures of flattened transactions [lo, hi) (at most
- * SIG_CHUNK): those with a cached key through chain_verify_many (one batch
- * verification, about a third of the cost, and single ones only when it
- * fails), the others with check_sig; the flags set are exactly
- * libsecp256k1's verdicts either way. */
-void node_sync_check_txs(node_range *r, size_t lo, size_t hi, const uint8_t gh[32], key_slot *cache)
-{
-    sig_batch *sb = cache ? malloc(sizeof *sb) : NULL;
-    size_t m = 0;
+    chain_tx *txs[SIG_CHUNK];
+    size_t n = 0;
     uint32_t b = block_of(r, lo);
-    for (size_t at = lo; at < hi; at++) {
+    for (size_t at = lo; at < hi && n < SIG_CHUNK; at++) {
         while (at >= r->tx_at[b + 1])
             b++;
-        chain_tx *tx = &r->blocks[b].txs[at - r->tx_at[b]];
-        if (tx->sig_checked == 1) continue;
-        key_slot *k = sb ? key_of(cache, tx->sender) : NULL;
-        if (k && k->state == 1 && !k->lifted) k->lifted = chain_bpk_lift(&k->bpk, tx->sender);
-        if (!k || k->state != 1 || !k->lifted || m == SIG_CHUNK ||
-            chain_tx_sighash(tx, gh, sb->msgs[m])) {
-            /* Not batchable: the single check gives its verdict. */
-            if (check_sig(tx, gh, cache)) {
-                /* valid: cached in sig_checked */
-            }
-            continue;
-        }
-        sb->keys[m] = k->bpk;
-        sb->tx[m] = tx;
-        sb->sig[m] = tx->sig;
-        sb->msg[m] = sb->msgs[m];
-        sb->pk[m] = &sb->keys[m];
-        sb->xos[m] = k->pk;
-        sb->xo[m] = &sb->xos[m];
-        m++;
+        txs[n++] = &r->blocks[b].txs[at - r->tx_at[b]];
     }
-    if (m > 0) {
-        /* The batch, or each one again when it fails: libsecp256k1's
-         * verdicts either way. */
-        chain_verify_many(sb->sig, sb->msg, sb->pk, sb->xo, m, sb->ok);
-        for (size_t i = 0; i < m; i++)
-            if (sb->ok[i]) sb->tx[i]->sig_checked = 1;
+    if (chain_tx_check_sigs(txs, n, gh, cache)) {
+        /* the valid ones are flagged; validate judges the others */
     }
-    free(sb);
 }
 
 /* A pool worker: claims chunks of the pipeline's ranges, earliest heights
@@ -317,7 +233,7 @@ void node_sync_check_txs(node_range *r, size_t lo, size_t hi, const uint8_t gh[3
  * chunk is done wakes the loop to apply it. */
 /* Claims, checks and releases one chunk, sig_lock held on entry and exit.
  * 0 when no chunk is left to claim. */
-static int check_chunk(node_p2p *np, key_slot *cache, int wake)
+static int check_chunk(node_p2p *np, chain_sig_cache *cache, int wake)
 {
     node_range *r = NULL;
     for (size_t i = 0; i < np->npipe && !r; i++)
@@ -347,12 +263,12 @@ static int check_chunk(node_p2p *np, key_slot *cache, int wake)
 static void sig_work(uv_work_t *w)
 {
     node_p2p *np = w->data;
-    key_slot *cache = node_sync_keys_new(); /* none: parse each key */
+    chain_sig_cache *cache = chain_sig_cache_new(); /* none: one by one */
     uv_mutex_lock(&np->sig_lock);
     while (check_chunk(np, cache, 1)) {
     }
     uv_mutex_unlock(&np->sig_lock);
-    free(cache);
+    chain_sig_cache_free(cache);
 }
 
 /* The loop, waiting for the next block's signatures, checks one chunk
@@ -361,7 +277,7 @@ static void sig_work(uv_work_t *w)
  * core idles while the loop waits. 1 when it checked a chunk. */
 static int help(node_p2p *np)
 {
-    if (!np->loop_keys) np->loop_keys = node_sync_keys_new();
+    if (!np->loop_keys) np->loop_keys = chain_sig_cache_new();
     uv_mutex_lock(&np->sig_lock);
     int did = check_chunk(np, np->loop_keys, 0);
     uv_mutex_unlock(&np->sig_lock);

@@ -9,44 +9,17 @@
  * A valid signature is cached in its transaction (sig_checked), so validate
  * does not verify it again; an invalid one stays unchecked and validate
  * refuses its block as it would anyway: nothing here decides validity. A
- * chunk is first checked as one batch (chain/crypto/schnorr_batch.h), and
- * one by one only when the batch fails. */
+ * chunk is checked by chain_tx_check_sigs (chain/types/tx_sigs.h): one
+ * batch, and one by one only when the batch fails. */
 #include <stdlib.h>
-#include <string.h>
 
-#include "chain/crypto/keys.h"
-#include "chain/crypto/schnorr_batch.h"
+#include "chain/types/tx_sigs.h"
 #include "rollup/derive_internal.h"
 
 /* Transactions per claim: about 7 ms of checks, so the first block starts
  * early and the threads finish together, while claiming costs nothing. */
 #define SIG_CHUNK 128
 #define SIG_WORKERS_MAX 16
-/* Parsed sender keys per thread, direct-mapped: a chain's senders recur,
- * and parsing an x-only key is about a tenth of a check. Sized so that a
- * few thousand active senders mostly keep their own slot (a collision, even
- * a chosen one, only costs a parse). */
-#define KEY_CACHE 8192
-
-typedef struct key_slot {
-    uint8_t raw[32];
-    int state;  /* 0 empty, 1 parsed, -1 not a key */
-    int lifted; /* bpk filled (only when state == 1) */
-    chain_xonly pk;
-    chain_bpk bpk;
-} key_slot;
-
-/* The cache slot of sender s, (re)filled with its parse. */
-static key_slot *key_of(key_slot *cache, const uint8_t *s)
-{
-    key_slot *k = &cache[(s[0] | (unsigned)s[1] << 8 | (unsigned)s[2] << 16) % KEY_CACHE];
-    if (k->state == 0 || memcmp(k->raw, s, 32) != 0) {
-        memcpy(k->raw, s, 32);
-        k->state = chain_xonly_parse(&k->pk, s) ? 1 : -1;
-        k->lifted = 0;
-    }
-    return k;
-}
 
 struct derive_sigs {
     chain_block *blocks;
@@ -59,83 +32,14 @@ struct derive_sigs {
     uv_cond_t done; /* a block's last chunk was checked */
     uv_thread_t th[SIG_WORKERS_MAX];
     int nth;
-    key_slot *loop_keys;
+    chain_sig_cache *loop_keys;
     uint64_t worker_ns, loop_ns;
     size_t loop_txs, worker_txs;
 };
 
-/* chain_tx_check_sig's verdict and flag, with the sender's key from the
- * cache (none: parsed each time). */
-static void check_one(chain_tx *tx, const uint8_t gh[32], key_slot *cache)
-{
-    if (!cache) {
-        /* Sets the flag when valid; an invalid one is left unchecked. */
-        int valid = chain_tx_check_sig(tx, gh);
-        (void)valid;
-        return;
-    }
-    uint8_t msg[32];
-    if (tx->sig_checked == 1) return;
-    if (chain_tx_sighash(tx, gh, msg)) return;
-    key_slot *k = key_of(cache, tx->sender);
-    /* Invalid: left unchecked, validate refuses the block with its reason. */
-    if (k->state == 1 && chain_verify_xonly(tx->sig, msg, &k->pk)) tx->sig_checked = 1;
-}
-
-/* One chunk's inputs for chain_verify_batch. The keys are copies, not
- * pointers into the cache: two senders of one chunk may share a slot, and a
- * pointer would then pair a signature with the other sender's key. */
-typedef struct sig_batch {
-    chain_tx *tx[SIG_CHUNK];
-    const uint8_t *sig[SIG_CHUNK], *msg[SIG_CHUNK];
-    const chain_bpk *pk[SIG_CHUNK];
-    const chain_xonly *xo[SIG_CHUNK];
-    uint8_t msgs[SIG_CHUNK][32];
-    chain_bpk keys[SIG_CHUNK];
-    chain_xonly xos[SIG_CHUNK];
-    uint8_t ok[SIG_CHUNK];
-} sig_batch;
-
-/* Checks txs[0..n) (n <= SIG_CHUNK): those with a cached key through
- * chain_verify_many (one batch verification, about a third of the cost of
- * single ones, and single ones only when it fails), the others with
- * check_one; the flags set are exactly libsecp256k1's verdicts either way. */
-static void check_txs(chain_tx *txs, size_t n, const uint8_t gh[32], key_slot *cache)
-{
-    sig_batch *sb = cache ? malloc(sizeof *sb) : NULL;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        chain_tx *tx = &txs[i];
-        if (tx->sig_checked == 1) continue;
-        key_slot *k = sb ? key_of(cache, tx->sender) : NULL;
-        if (k && k->state == 1 && !k->lifted) k->lifted = chain_bpk_lift(&k->bpk, tx->sender);
-        if (!k || k->state != 1 || !k->lifted || m == SIG_CHUNK ||
-            chain_tx_sighash(tx, gh, sb->msgs[m])) {
-            check_one(tx, gh, cache); /* not batchable: its own verdict */
-            continue;
-        }
-        sb->keys[m] = k->bpk;
-        sb->tx[m] = tx;
-        sb->sig[m] = tx->sig;
-        sb->msg[m] = sb->msgs[m];
-        sb->pk[m] = &sb->keys[m];
-        sb->xos[m] = k->pk;
-        sb->xo[m] = &sb->xos[m];
-        m++;
-    }
-    if (m > 0) {
-        /* The batch, or each one again when it fails: libsecp256k1's
-         * verdicts either way. */
-        chain_verify_many(sb->sig, sb->msg, sb->pk, sb->xo, m, sb->ok);
-        for (size_t i = 0; i < m; i++)
-            if (sb->ok[i]) sb->tx[i]->sig_checked = 1;
-    }
-    free(sb);
-}
-
 /* Claims, checks and accounts for one chunk (within one block), mu held on
  * entry and exit. 0 when nothing is left to claim. */
-static int check_chunk(derive_sigs *s, key_slot *cache, int on_loop)
+static int check_chunk(derive_sigs *s, chain_sig_cache *cache, int on_loop)
 {
     while (s->b_next < s->n && s->t_next >= s->blocks[s->b_next].ntx) {
         s->b_next++;
@@ -147,7 +51,12 @@ static int check_chunk(derive_sigs *s, key_slot *cache, int on_loop)
     s->t_next = hi;
     uv_mutex_unlock(&s->mu);
     uint64_t t0 = uv_hrtime();
-    check_txs(s->blocks[b].txs + lo, hi - lo, s->gh, cache);
+    chain_tx *txs[SIG_CHUNK];
+    for (size_t i = lo; i < hi; i++)
+        txs[i - lo] = &s->blocks[b].txs[i];
+    if (chain_tx_check_sigs(txs, hi - lo, s->gh, cache)) {
+        /* the valid ones are flagged; validate judges the others */
+    }
     uint64_t ns = uv_hrtime() - t0;
     uv_mutex_lock(&s->mu);
     if (on_loop) {
@@ -165,12 +74,12 @@ static int check_chunk(derive_sigs *s, key_slot *cache, int on_loop)
 static void worker(void *arg)
 {
     derive_sigs *s = arg;
-    key_slot *cache = calloc(KEY_CACHE, sizeof *cache);
+    chain_sig_cache *cache = chain_sig_cache_new(); /* none: one by one */
     uv_mutex_lock(&s->mu);
     while (check_chunk(s, cache, 0)) {
     }
     uv_mutex_unlock(&s->mu);
-    free(cache);
+    chain_sig_cache_free(cache);
 }
 
 derive_sigs *derive_sigs_start(chain_block *blocks, size_t n, const uint8_t genesis_hash[32],
@@ -196,7 +105,7 @@ derive_sigs *derive_sigs_start(chain_block *blocks, size_t n, const uint8_t gene
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
         total += s->left[i] = blocks[i].ntx;
-    s->loop_keys = calloc(KEY_CACHE, sizeof *s->loop_keys);
+    s->loop_keys = chain_sig_cache_new();
     /* A batch with fewer transactions than a chunk or two is checked on the
      * loop: a thread would cost more than it saves. */
     if (workers > SIG_WORKERS_MAX) workers = SIG_WORKERS_MAX;
@@ -232,7 +141,7 @@ void derive_sigs_end(derive_sigs *s, derive_sigs_stats *st)
     }
     uv_cond_destroy(&s->done);
     uv_mutex_destroy(&s->mu);
-    free(s->loop_keys);
+    chain_sig_cache_free(s->loop_keys);
     free(s->left);
     free(s);
 }

@@ -73,7 +73,7 @@ static void run(int with_cache)
     r.n = NBLK;
     r.blocks = blocks;
     r.tx_at = tx_at;
-    node_sync_key *cache = with_cache ? node_sync_keys_new() : NULL;
+    chain_sig_cache *cache = with_cache ? chain_sig_cache_new() : NULL;
     if (with_cache) assert_non_null(cache);
     for (size_t lo = 0; lo < tx_at[NBLK]; lo += NODE_SYNC_SIG_CHUNK) {
         size_t hi = tx_at[NBLK] - lo > NODE_SYNC_SIG_CHUNK ? lo + NODE_SYNC_SIG_CHUNK : tx_at[NBLK];
@@ -84,7 +84,7 @@ static void run(int with_cache)
             if (blocks[b].txs[i].sig_checked != valid[b][i])
                 fail_msg("block %d tx %zu: flag %d, want %d", b, i, blocks[b].txs[i].sig_checked,
                          valid[b][i]);
-    free(cache);
+    chain_sig_cache_free(cache);
     for (int b = 0; b < NBLK; b++) {
         for (size_t i = 0; i < counts[b]; i++)
             chain_tx_free(&blocks[b].txs[i]);
