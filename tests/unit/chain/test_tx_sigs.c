@@ -54,7 +54,7 @@ static void reset(void)
 /* Checks [lo, hi) in one call and compares every flag with valid[]. */
 static void check(size_t lo, size_t hi, const uint8_t *gh, chain_sig_cache *c)
 {
-    chain_tx *p[N];
+    chain_tx *p[N] = {0};
     size_t want = 0;
     for (size_t i = lo; i < hi; i++) {
         p[i - lo] = &txs[i];
