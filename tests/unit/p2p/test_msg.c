@@ -614,8 +614,9 @@ static void test_addr_parse(void **state)
         "00112233445566778899aabbccddeeff01234567@[zz::1]:80",
         "00112233445566778899aabbccddeeff01234567@1.2.3.999:80",
         "00112233445566778899aabbccddeeff01234567@a b:80",
-        "00112233445566778899aabbccddeeff01234567@"
-        "h234567890123456789012345678901234567890123456789012345678901234:80",
+        /* one literal split in two (parenthesised: not a missing comma) */
+        ("00112233445566778899aabbccddeeff01234567@"
+         "h234567890123456789012345678901234567890123456789012345678901234:80"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         memset(&a, 0x5a, sizeof a);
