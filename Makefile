@@ -38,9 +38,11 @@ bench: build
 	OL_DEPS_BENCH=1 scripts/deps.sh
 	bench/run all
 
+# The libFuzzer programs only (tests/integration/fuzz_build.sh builds the same).
+FUZZ_TARGETS := $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DOL_SANITIZE=ON -DOL_FUZZ=ON -DOL_WERROR=ON >/dev/null
-	cmake --build build-fuzz -j$(JOBS)
+	cmake --build build-fuzz -j$(JOBS) --target $(FUZZ_TARGETS)
 
 # Line coverage per module (gcov): builds build-cov, runs the suite (failures
 # are reported but do not stop the report), prints the table. Not a gate.
