@@ -63,10 +63,9 @@ static key_slot *key_of(chain_sig_cache *c, const uint8_t s[32])
 }
 
 /* chain_tx_check_sig's verdict and flag, with the sender's parsed key from
- * the cache. */
+ * the cache when there is one. */
 static int check_one(chain_tx *tx, const uint8_t gh[32], chain_sig_cache *c)
 {
-    if (tx->sig_checked == 1) return 1;
     if (!c) return chain_tx_check_sig(tx, gh);
     uint8_t msg[32];
     if (chain_tx_sighash(tx, gh, msg)) return 0;
@@ -80,6 +79,8 @@ size_t chain_tx_check_sigs(chain_tx *const *txs, size_t n, const uint8_t genesis
                            chain_sig_cache *c)
 {
     size_t valid = 0, m = 0;
+    /* No genesis hash: chain_tx_check_sig refuses every one. */
+    if (!genesis_hash) c = NULL;
     sig_batch *sb = c ? &c->batch : NULL;
     for (size_t i = 0; i < n; i++) {
         chain_tx *tx = txs[i];
@@ -87,13 +88,12 @@ size_t chain_tx_check_sigs(chain_tx *const *txs, size_t n, const uint8_t genesis
             valid++;
             continue;
         }
-        key_slot *k = sb && genesis_hash ? key_of(c, tx->sender) : NULL;
+        key_slot *k = c ? key_of(c, tx->sender) : NULL;
         if (k && k->state == 1 && !k->lifted) k->lifted = chain_bpk_lift(&k->bpk, tx->sender);
         if (!k || k->state != 1 || !k->lifted || m == CHAIN_TX_SIGS_MAX ||
             chain_tx_sighash(tx, genesis_hash, sb->msgs[m])) {
-            /* Not batchable: its own check gives the verdict (and refuses a
-             * NULL genesis hash). */
-            valid += (size_t)check_one(tx, genesis_hash, genesis_hash ? c : NULL);
+            /* Not batchable: its own check gives the verdict. */
+            valid += (size_t)check_one(tx, genesis_hash, c);
             continue;
         }
         sb->keys[m] = k->bpk;

@@ -10,7 +10,7 @@
  * decides validity; a failed batch is checked again one by one with
  * libsecp256k1.
  *
- * Memory: a cache (about 1.7 MiB, allocated by chain_sig_cache_new, freed by
+ * Memory: a cache (about 1.6 MiB, allocated by chain_sig_cache_new, freed by
  * chain_sig_cache_free) belongs to one thread at a time; it also holds the
  * batch's scratch, so a call allocates nothing. The transactions stay the
  * caller's. */
